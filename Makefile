@@ -1,0 +1,39 @@
+# linkmesh: `make run` starts everything, `make test` runs every test.
+# Both set up the virtualenv first; nothing needs to be installed by hand.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PACKAGES := libs/core services/profile services/connector-bigcommerce gateway sandboxes tools/devstack
+PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
+
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: all install run test proto bench clean
+
+all: test
+
+$(STAMP): constraints.txt requirements-dev.txt $(PYPROJECTS)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -c constraints.txt pip setuptools wheel
+	$(BIN)/python -m pip install --quiet --no-build-isolation -c constraints.txt \
+		-r requirements-dev.txt $(addprefix -e ,$(PACKAGES))
+	touch $@
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python -m linkmesh_devstack run
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+proto: $(STAMP)
+	$(BIN)/python -m linkmesh_devstack.protogen
+
+bench: $(STAMP)
+	$(BIN)/python bench/fanout_search.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

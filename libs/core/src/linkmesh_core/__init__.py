@@ -1,0 +1,1 @@
+"""linkmesh shared library: what every linkmesh service repeats."""

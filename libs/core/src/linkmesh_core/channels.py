@@ -1,0 +1,44 @@
+"""Long-lived gRPC client channels with retries through service config.
+
+A channel is created once per target and closed on shutdown. Transient
+UNAVAILABLE answers are retried by gRPC itself (bounded), and every call still
+carries its own deadline set by the caller.
+"""
+
+from __future__ import annotations
+
+import json
+
+import grpc
+
+from linkmesh_core.request_context import RequestIdClientInterceptor
+
+RETRY_SERVICE_CONFIG = json.dumps(
+    {
+        "methodConfig": [
+            {
+                "name": [{}],
+                "retryPolicy": {
+                    "maxAttempts": 3,
+                    "initialBackoff": "0.05s",
+                    "maxBackoff": "0.5s",
+                    "backoffMultiplier": 2,
+                    "retryableStatusCodes": ["UNAVAILABLE"],
+                },
+            }
+        ]
+    }
+)
+
+
+def open_channel(target: str) -> grpc.aio.Channel:
+    return grpc.aio.insecure_channel(
+        target,
+        options=[
+            ("grpc.service_config", RETRY_SERVICE_CONFIG),
+            ("grpc.enable_retries", 1),
+            ("grpc.max_receive_message_length", 16 * 1024 * 1024),
+            ("grpc.keepalive_time_ms", 30_000),
+        ],
+        interceptors=[RequestIdClientInterceptor()],
+    )

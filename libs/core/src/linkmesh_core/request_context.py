@@ -1,0 +1,91 @@
+"""Per-request context on both sides of a gRPC call.
+
+Server side: ``RequestContextInterceptor`` takes the caller's ``x-request-id``
+(or makes one), binds it into structlog's contextvars, turns ``ServiceError``
+into a rich status, hides unexpected exceptions behind INTERNAL, and writes one
+canonical log line per RPC. Client side: ``RequestIdClientInterceptor`` passes
+the bound request id on to the next hop.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import grpc
+import structlog
+
+from linkmesh_core.errors import ServiceError
+
+REQUEST_ID_KEY = "x-request-id"
+log = structlog.get_logger("linkmesh.rpc")
+
+
+def current_request_id() -> str | None:
+    return structlog.contextvars.get_contextvars().get("request_id")
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+class RequestContextInterceptor(grpc.aio.ServerInterceptor):
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(handler_call_details)
+        if handler is None or handler.unary_unary is None:
+            return handler
+        metadata = dict(handler_call_details.invocation_metadata or ())
+        method: str = handler_call_details.method  # type: ignore[assignment]
+        inner = handler.unary_unary
+
+        async def behaviour(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            request_id = str(metadata.get(REQUEST_ID_KEY) or new_request_id())
+            structlog.contextvars.clear_contextvars()
+            structlog.contextvars.bind_contextvars(request_id=request_id, rpc=method)
+            started = time.perf_counter()
+            code = grpc.StatusCode.OK
+            message = ""
+            try:
+                return await inner(request, context)
+            except ServiceError as err:
+                code, message = err.code, err.message
+                await context.abort_with_status(err.to_status())
+            except grpc.aio.AbortError:
+                code = context.code() or grpc.StatusCode.UNKNOWN
+                raise
+            except Exception:
+                code, message = grpc.StatusCode.INTERNAL, "internal error"
+                log.exception("rpc_failed")
+                await context.abort(grpc.StatusCode.INTERNAL, f"internal error (request id {request_id})")
+            finally:
+                if code is grpc.StatusCode.OK and context.code() not in (None, grpc.StatusCode.OK):
+                    code = context.code()
+                log.info(
+                    "rpc",
+                    code=code.name if isinstance(code, grpc.StatusCode) else str(code),
+                    error=message or None,
+                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                )
+
+        return grpc.unary_unary_rpc_method_handler(
+            behaviour,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+
+class RequestIdClientInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
+    async def intercept_unary_unary(self, continuation, client_call_details, request):  # type: ignore[override]
+        request_id = current_request_id()
+        if request_id:
+            metadata = list(client_call_details.metadata or [])
+            if not any(k == REQUEST_ID_KEY for k, _ in metadata):
+                metadata.append((REQUEST_ID_KEY, request_id))
+            client_call_details = client_call_details._replace(metadata=grpc.aio.Metadata(*metadata))
+        return await continuation(client_call_details, request)

@@ -1,0 +1,55 @@
+"""Configuration from the environment, failing fast with a clear message.
+
+Each service declares a pydantic-settings class; ``load_settings`` builds it
+from the environment and, when a variable is missing or invalid, exits with one
+message that names every bad variable instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TypeVar
+
+from pydantic import ValidationError
+from pydantic_settings import BaseSettings
+
+S = TypeVar("S", bound=BaseSettings)
+
+
+class ConfigError(Exception):
+    """The environment does not hold a valid configuration."""
+
+
+def _env_name(cls: type[BaseSettings], field: str) -> str:
+    prefix = cls.model_config.get("env_prefix", "") or ""
+    info = cls.model_fields.get(field)
+    alias = info.validation_alias if info is not None else None
+    if isinstance(alias, str):
+        return alias
+    return f"{prefix}{field}".upper()
+
+
+def describe_errors(cls: type[BaseSettings], exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        field = str(err["loc"][0]) if err["loc"] else "?"
+        msg = "is required but not set" if err["type"] == "missing" else err["msg"]
+        lines.append(f"  {_env_name(cls, field)}: {msg}")
+    return "invalid configuration:\n" + "\n".join(lines)
+
+
+def settings_from_env(cls: type[S]) -> S:
+    """Builds ``cls`` from the environment; raises ConfigError naming every bad variable."""
+    try:
+        return cls()
+    except ValidationError as exc:
+        raise ConfigError(describe_errors(cls, exc)) from None
+
+
+def load_settings(cls: type[S]) -> S:
+    """Like settings_from_env, but exits the process with status 2 on bad configuration."""
+    try:
+        return settings_from_env(cls)
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        raise SystemExit(2) from None

@@ -1,0 +1,1 @@
+"""linkmesh development stack: the pieces behind `make run`, `make proto` and the end-to-end tests."""
