@@ -53,3 +53,14 @@ def load_settings(cls: type[S]) -> S:
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
         raise SystemExit(2) from None
+
+
+class ServerSettings(BaseSettings):
+    """What every gRPC server reads; services subclass it with their own prefix."""
+
+    host: str = "0.0.0.0"
+    port: int
+    log_level: str = "INFO"
+    # None: JSON unless stderr is a terminal.
+    log_json: bool | None = None
+    shutdown_grace_s: float = 5.0

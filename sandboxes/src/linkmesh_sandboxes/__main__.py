@@ -1,0 +1,45 @@
+"""Runs a vendor sandbox: ``linkmesh-sandbox bigcommerce --port 8181``.
+
+Knobs can also be set at start from the environment:
+``SANDBOX_LATENCY_MS``, ``SANDBOX_RATE_LIMIT_QUOTA``, ``SANDBOX_RATE_LIMIT_WINDOW_MS``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+
+from aiohttp import web
+
+from linkmesh_sandboxes.knobs import STATE
+
+VENDORS = ("bigcommerce",)
+
+
+def build(vendor: str) -> web.Application:
+    if vendor == "bigcommerce":
+        from linkmesh_sandboxes.bigcommerce.app import create_app
+
+        return create_app(
+            rate_limit_quota=int(os.environ.get("SANDBOX_RATE_LIMIT_QUOTA", "150")),
+            rate_limit_window_ms=int(os.environ.get("SANDBOX_RATE_LIMIT_WINDOW_MS", "30000")),
+        )
+    raise SystemExit(f"unknown vendor {vendor!r}; choose one of {', '.join(VENDORS)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Run a linkmesh vendor sandbox")
+    parser.add_argument("vendor", choices=VENDORS)
+    parser.add_argument("--host", default=os.environ.get("SANDBOX_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("SANDBOX_PORT", "8181")))
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    app = build(args.vendor)
+    app[STATE].knobs.latency_ms = float(os.environ.get("SANDBOX_LATENCY_MS", "0"))
+    print(f"{args.vendor} sandbox listening on http://{args.host}:{args.port}", flush=True)
+    web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,288 @@
+"""An aiohttp server imitating the BigCommerce REST endpoints linkmesh calls.
+
+Paths, query syntax, the ``X-Auth-Token`` check, status codes, rate-limit headers
+and response shapes follow ``../shared/vendor-specs/bigcommerce``:
+
+- ``GET /stores/{hash}/v3/customers`` (``email:in``, ``phone:in``, ``id:in``, ``include=addresses``, page, limit)
+- ``GET /stores/{hash}/v2/orders`` (customer_id, email, status_id, min_id, max_id, sort, page, limit)
+  and ``/v2/orders/{id}``, ``/v2/orders/{id}/products``, ``/v2/orders/{id}/shipments``
+- ``GET /stores/{hash}/v3/catalog/products`` (``id:in``, ``include_fields``)
+- ``GET /stores/{hash}/v2/store``
+
+V2 lists answer a bare array, or ``204 No Content`` with an empty body when
+nothing matches; V2 errors are ``[{"status", "message"}]``, V3 errors
+``{"status", "title", "type", "errors"}``. Every vendor response carries the
+``X-Rate-Limit-*`` headers of the store's window; past the quota the answer is
+429 with ``X-Retry-After``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Awaitable, Callable
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from aiohttp import web
+
+from linkmesh_sandboxes.bigcommerce.data import Store, build_store
+from linkmesh_sandboxes.knobs import STATE, SandboxState, add_control_routes, knobs_middleware
+
+STORES = web.AppKey("bigcommerce_stores", dict)
+ERROR_TYPE = "https://developer.bigcommerce.com/api-docs/getting-started/api-status-codes"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _is_v2(request: web.Request) -> bool:
+    return "/v2/" in request.path
+
+
+def error_response(request: web.Request, status: int, message: str, errors: dict[str, str] | None = None) -> web.Response:
+    if _is_v2(request):
+        return web.json_response([{"status": status, "message": message}], status=status)
+    return web.json_response({"status": status, "title": message, "type": ERROR_TYPE, "errors": errors or {}}, status=status)
+
+
+def _store(request: web.Request) -> Store:
+    return request.app[STORES][request.match_info["store_hash"]]
+
+
+@web.middleware
+async def store_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Store lookup, token check, Accept check on V2, and the store's rate-limit window."""
+    store_hash = request.match_info.get("store_hash")
+    if store_hash is None:
+        return await handler(request)
+    store = request.app[STORES].get(store_hash)
+    if store is None:
+        return error_response(request, 404, "Store not found")
+    token = request.headers.get("X-Auth-Token", "")
+    if not token:
+        return error_response(request, 401, "No auth token was provided (X-Auth-Token).")
+    if token != store.access_token:
+        return error_response(request, 401, "The access token is invalid or has been revoked.")
+    if _is_v2(request):
+        accept = request.headers.get("Accept", "*/*")
+        if "json" not in accept and "*/*" not in accept:
+            return error_response(request, 406, "The requested content type is not available; send Accept: application/json.")
+    state: SandboxState = request.app[STATE]
+    allowed, left, reset_ms = state.take(store_hash)
+    headers = {
+        "X-Rate-Limit-Requests-Left": str(left),
+        "X-Rate-Limit-Requests-Quota": str(state.knobs.rate_limit_quota),
+        "X-Rate-Limit-Time-Reset-Ms": str(reset_ms),
+        "X-Rate-Limit-Time-Window-Ms": str(state.knobs.rate_limit_window_ms),
+    }
+    if not allowed:
+        response = error_response(request, 429, "You have exceeded the rate limit for this store. Retry after the window resets.")
+        headers["X-Retry-After"] = str(max(math.ceil(reset_ms / 1000), 1))
+    else:
+        try:
+            response = await handler(request)  # type: ignore[assignment]
+        except web.HTTPException as exc:
+            response = error_response(request, exc.status, exc.reason)
+    response.headers.update(headers)
+    return response
+
+
+def _int(request: web.Request, name: str, default: int, lo: int = 1, hi: int = 250) -> int:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise _Invalid(name, f"{name} must be an integer") from None
+    if not lo <= value <= hi:
+        raise _Invalid(name, f"{name} must be between {lo} and {hi}")
+    return value
+
+
+def _csv(request: web.Request, name: str) -> list[str] | None:
+    raw = request.query.get(name)
+    if raw is None:
+        return None
+    return [v for v in raw.split(",") if v != ""]
+
+
+class _Invalid(Exception):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field, self.message = field, message
+
+
+def _invalid(request: web.Request, exc: _Invalid) -> web.Response:
+    if _is_v2(request):
+        return error_response(request, 400, exc.message)
+    return error_response(request, 422, "The filter(s) are invalid", {exc.field: exc.message})
+
+
+def _meta(total: int, page: int, limit: int, path: str) -> dict[str, Any]:
+    pages = max(math.ceil(total / limit), 1) if total else 0
+    links: dict[str, Any] = {"current": f"?page={page}&limit={limit}"}
+    if page > 1:
+        links["previous"] = f"?page={page - 1}&limit={limit}"
+    if page < pages:
+        links["next"] = f"?page={page + 1}&limit={limit}"
+    count = max(min(limit, total - (page - 1) * limit), 0)
+    return {"pagination": {"total": total, "count": count, "per_page": limit, "current_page": page, "total_pages": pages, "links": links}}
+
+
+async def get_customers(request: web.Request) -> web.Response:
+    store = _store(request)
+    try:
+        page, limit = _int(request, "page", 1, 1, 10_000), _int(request, "limit", 50)
+        ids = _csv(request, "id:in")
+        id_set = {int(i) for i in ids} if ids is not None else None
+    except ValueError:
+        return _invalid(request, _Invalid("id:in", "id:in must be a list of integers"))
+    except _Invalid as exc:
+        return _invalid(request, exc)
+    emails = _csv(request, "email:in")
+    phones = _csv(request, "phone:in")
+    includes = set(_csv(request, "include") or [])
+    unknown = includes - {"addresses", "storecredit", "attributes", "formfields", "shopper_profile_id", "segment_ids"}
+    if unknown:
+        return _invalid(request, _Invalid("include", f"unknown include value(s): {', '.join(sorted(unknown))}"))
+    matched = []
+    for c in store.customers.values():
+        if id_set is not None and c["id"] not in id_set:
+            continue
+        # BigCommerce compares emails case-insensitively and phones as stored strings.
+        if emails is not None and c["email"].lower() not in {e.lower() for e in emails}:
+            continue
+        if phones is not None and c["phone"] not in phones:
+            continue
+        matched.append(c)
+    matched.sort(key=lambda c: c["id"])
+    window = matched[(page - 1) * limit: page * limit]
+    data = []
+    for c in window:
+        item = {k: v for k, v in c.items() if k != "addresses"}
+        if "addresses" in includes:
+            item["addresses"] = c["addresses"]
+        data.append(item)
+    return web.json_response({"data": data, "meta": _meta(len(matched), page, limit, request.path)})
+
+
+def _order_sort_key(field: str) -> Callable[[dict[str, Any]], Any]:
+    if field in ("date_created", "date_modified"):
+        return lambda o: parsedate_to_datetime(o[field])
+    return lambda o: o[field]
+
+
+async def get_orders(request: web.Request) -> web.StreamResponse:
+    store = _store(request)
+    try:
+        page, limit = _int(request, "page", 1, 1, 10_000), _int(request, "limit", 50)
+        customer_id = _int(request, "customer_id", 0, 0, 2**31) if "customer_id" in request.query else None
+        status_id = _int(request, "status_id", 0, 0, 20) if "status_id" in request.query else None
+        min_id = _int(request, "min_id", 0, 0, 2**31)
+        max_id = _int(request, "max_id", 2**31, 0, 2**31)
+    except _Invalid as exc:
+        return _invalid(request, exc)
+    sort = request.query.get("sort", "id:asc")
+    field, _, direction = sort.partition(":")
+    if field not in {"id", "customer_id", "date_created", "date_modified", "status_id", "channel_id", "external_id"} or direction not in ("", "asc", "desc"):
+        return error_response(request, 400, f"The sort field '{sort}' is invalid.")
+    email = request.query.get("email")
+    orders = [
+        o for o in store.orders.values()
+        if (customer_id is None or o["customer_id"] == customer_id)
+        and (status_id is None or o["status_id"] == status_id)
+        and (email is None or o["billing_address"]["email"].lower() == email.lower())
+        and min_id <= o["id"] <= max_id
+    ]
+    orders.sort(key=_order_sort_key(field), reverse=direction == "desc")
+    window = orders[(page - 1) * limit: page * limit]
+    if not window:
+        return web.Response(status=204)
+    return web.json_response(window)
+
+
+def _order_or_404(request: web.Request) -> dict[str, Any] | web.Response:
+    store = _store(request)
+    try:
+        oid = int(request.match_info["order_id"])
+    except ValueError:
+        return error_response(request, 404, "The requested resource was not found.")
+    order = store.orders.get(oid)
+    if order is None:
+        return error_response(request, 404, "The requested resource was not found.")
+    return order
+
+
+async def get_order(request: web.Request) -> web.Response:
+    order = _order_or_404(request)
+    return order if isinstance(order, web.Response) else web.json_response(order)
+
+
+async def get_order_products(request: web.Request) -> web.Response:
+    order = _order_or_404(request)
+    if isinstance(order, web.Response):
+        return order
+    return web.json_response(_store(request).order_products[order["id"]])
+
+
+async def get_order_shipments(request: web.Request) -> web.StreamResponse:
+    order = _order_or_404(request)
+    if isinstance(order, web.Response):
+        return order
+    shipments = _store(request).shipments[order["id"]]
+    if not shipments:
+        return web.Response(status=204)
+    return web.json_response(shipments)
+
+
+async def get_catalog_products(request: web.Request) -> web.Response:
+    store = _store(request)
+    try:
+        page, limit = _int(request, "page", 1, 1, 10_000), _int(request, "limit", 50)
+        ids = _csv(request, "id:in")
+        id_set = {int(i) for i in ids} if ids is not None else None
+    except ValueError:
+        return _invalid(request, _Invalid("id:in", "id:in must be a list of integers"))
+    except _Invalid as exc:
+        return _invalid(request, exc)
+    fields = _csv(request, "include_fields")
+    matched = [p for p in sorted(store.products.values(), key=lambda p: p["id"]) if id_set is None or p["id"] in id_set]
+    data = []
+    for p in matched[(page - 1) * limit: page * limit]:
+        full = {
+            "id": p["id"], "name": p["name"], "type": "physical", "sku": p["sku"], "price": float(p["price"]),
+            "weight": 1, "is_visible": True, "custom_url": {"url": p["url"], "is_customized": False},
+        }
+        data.append({k: v for k, v in full.items() if fields is None or k in fields or k == "id"})
+    return web.json_response({"data": data, "meta": _meta(len(matched), page, limit, request.path)})
+
+
+async def get_store(request: web.Request) -> web.Response:
+    return web.json_response(_store(request).info)
+
+
+def _seed(app: web.Application) -> None:
+    seeds = app["seed_stores"]
+    app[STORES].clear()
+    for store_hash, token in seeds:
+        app[STORES][store_hash] = build_store(store_hash, token)
+
+
+def create_app(stores: list[tuple[str, str]] | None = None, *, rate_limit_quota: int = 150, rate_limit_window_ms: int = 30_000) -> web.Application:
+    app = web.Application(middlewares=[knobs_middleware(error_response), store_middleware])
+    state = SandboxState()
+    state.knobs.rate_limit_quota = rate_limit_quota
+    state.knobs.rate_limit_window_ms = rate_limit_window_ms
+    app[STATE] = state
+    app[STORES] = {}
+    app["seed_stores"] = stores or [(build_store().store_hash, build_store().access_token)]
+    _seed(app)
+    prefix = "/stores/{store_hash}"
+    app.router.add_get(f"{prefix}/v3/customers", get_customers)
+    app.router.add_get(f"{prefix}/v2/orders", get_orders)
+    app.router.add_get(f"{prefix}/v2/orders/{{order_id}}", get_order)
+    app.router.add_get(f"{prefix}/v2/orders/{{order_id}}/products", get_order_products)
+    app.router.add_get(f"{prefix}/v2/orders/{{order_id}}/shipments", get_order_shipments)
+    app.router.add_get(f"{prefix}/v3/catalog/products", get_catalog_products)
+    app.router.add_get(f"{prefix}/v2/store", get_store)
+    add_control_routes(app, _seed)
+    return app

@@ -1,0 +1,126 @@
+"""BigCommerce REST calls, as ``../shared/vendor-specs/bigcommerce`` defines them.
+
+Base URL ``{api_base_url}/stores/{store_hash}``; ``X-Auth-Token``; V2 wants
+``Accept: application/json``. Rate limits are per store: the policy reads
+``X-Rate-Limit-Requests-Left`` / ``X-Rate-Limit-Time-Reset-Ms`` and, on 429, waits
+the longer of the reset and ``X-Retry-After``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from linkmesh_core.vendor_http import Deadline, VendorHTTP
+
+DEFAULT_API_BASE_URL = "https://api.bigcommerce.com"
+STORE_INFO_TTL_S = 600.0
+
+
+class BigCommerceRateLimit:
+    def block_seconds(self, status: int, headers: Mapping[str, str]) -> float:
+        reset_s = _float(headers.get("X-Rate-Limit-Time-Reset-Ms")) / 1000
+        if status == 429:
+            return max(reset_s, _float(headers.get("X-Retry-After")), 0.05)
+        left = headers.get("X-Rate-Limit-Requests-Left")
+        if left is not None and _float(left) <= 0:
+            return reset_s
+        return 0.0
+
+
+class BigCommerceErrors:
+    """V3 errors are ``{status, title, type, errors}``; V2 errors ``[{status, message}]``."""
+
+    def message(self, status: int, body: Any) -> str:
+        if isinstance(body, list) and body and isinstance(body[0], dict):
+            return "; ".join(str(e.get("message", "")) for e in body if isinstance(e, dict)).strip()
+        if isinstance(body, dict):
+            title = str(body.get("title") or body.get("message") or "")
+            errors = body.get("errors")
+            if isinstance(errors, dict) and errors:
+                title += " (" + "; ".join(f"{k}: {v}" for k, v in errors.items()) + ")"
+            return title.strip()
+        if isinstance(body, str):
+            return body.strip()[:200]
+        return ""
+
+
+def _float(value: str | None) -> float:
+    try:
+        return float(value) if value not in (None, "") else 0.0
+    except ValueError:
+        return 0.0
+
+
+@dataclass(frozen=True)
+class Store:
+    api_base_url: str
+    store_hash: str
+    access_token: str
+
+    @property
+    def root(self) -> str:
+        return f"{self.api_base_url.rstrip('/')}/stores/{self.store_hash}"
+
+    @property
+    def bucket(self) -> str:
+        return f"{self.api_base_url}|{self.store_hash}"
+
+
+class BigCommerceClient:
+    def __init__(self, http: VendorHTTP) -> None:
+        self.http = http
+        self._store_info: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._store_info_locks: dict[str, asyncio.Lock] = {}
+
+    async def _get(self, store: Store, path: str, deadline: Deadline, params: Mapping[str, str] | None = None) -> Any:
+        headers = {"X-Auth-Token": store.access_token, "Accept": "application/json"}
+        return await self.http.request("GET", f"{store.root}{path}", bucket=store.bucket, deadline=deadline, headers=headers, params=params)
+
+    async def store_info(self, store: Store, deadline: Deadline, *, fresh: bool = False) -> dict[str, Any]:
+        """``GET /v2/store`` (control panel and storefront URLs), cached per store for a while."""
+        key = store.bucket
+        cached = self._store_info.get(key)
+        if cached and not fresh and time.monotonic() - cached[0] < STORE_INFO_TTL_S:
+            return cached[1]
+        lock = self._store_info_locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            cached = self._store_info.get(key)
+            if cached and not fresh and time.monotonic() - cached[0] < STORE_INFO_TTL_S:
+                return cached[1]
+            info = await self._get(store, "/v2/store", deadline) or {}
+            self._store_info[key] = (time.monotonic(), info)
+            return info
+
+    async def customers(self, store: Store, deadline: Deadline, **filters: list[str]) -> list[dict[str, Any]]:
+        """``GET /v3/customers`` with ``<field>:in`` filters and addresses included."""
+        params = {f"{name}:in": ",".join(values) for name, values in filters.items() if values}
+        params.update({"include": "addresses", "limit": "50"})
+        body = await self._get(store, "/v3/customers", deadline, params)
+        return list((body or {}).get("data") or [])
+
+    async def recent_orders(self, store: Store, customer_id: str, limit: int, deadline: Deadline) -> list[dict[str, Any]]:
+        params = {"customer_id": customer_id, "sort": "date_created:desc", "limit": str(limit)}
+        return list(await self._get(store, "/v2/orders", deadline, params) or [])
+
+    async def order_products(self, store: Store, order_id: int, deadline: Deadline) -> list[dict[str, Any]]:
+        return list(await self._get(store, f"/v2/orders/{order_id}/products", deadline, {"limit": "250"}) or [])
+
+    async def order_shipments(self, store: Store, order_id: int, deadline: Deadline) -> list[dict[str, Any]]:
+        return list(await self._get(store, f"/v2/orders/{order_id}/shipments", deadline, {"limit": "250"}) or [])
+
+    async def catalog_urls(self, store: Store, product_ids: list[int], deadline: Deadline) -> dict[int, str]:
+        """Storefront paths (``custom_url.url``) of catalog products."""
+        if not product_ids:
+            return {}
+        params = {"id:in": ",".join(str(i) for i in sorted(set(product_ids))), "include_fields": "custom_url", "limit": "250"}
+        body = await self._get(store, "/v3/catalog/products", deadline, params)
+        out: dict[int, str] = {}
+        for product in (body or {}).get("data") or []:
+            url = (product.get("custom_url") or {}).get("url")
+            if url:
+                out[int(product["id"])] = url
+        return out

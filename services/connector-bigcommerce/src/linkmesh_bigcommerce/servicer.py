@@ -1,0 +1,182 @@
+"""The Lookup service for BigCommerce."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from urllib.parse import urlparse
+
+import grpc
+import structlog
+from linkmesh.lookup.v1 import lookup_pb2, lookup_pb2_grpc
+
+from linkmesh_bigcommerce import mapping
+from linkmesh_bigcommerce.client import DEFAULT_API_BASE_URL, BigCommerceClient, Store
+from linkmesh_core.contact_points import email_key, phone_key
+from linkmesh_core.errors import ServiceError, invalid_argument
+from linkmesh_core.vendor_http import Deadline
+
+log = structlog.get_logger("linkmesh.bigcommerce")
+STORE_HASH_RE = re.compile(r"^[a-z0-9]{5,20}$")
+DEFAULT_MAX_ORDERS = 10
+F = lookup_pb2.LookupField
+
+SETTINGS = [
+    lookup_pb2.SettingSpec(name="store_hash", label="Store hash", required=True,
+                           hint="The store hash from your API path, without the 'store-' prefix (e.g. abc123)."),
+    lookup_pb2.SettingSpec(name="access_token", label="Access token", required=True, secret=True,
+                           hint="A store-level API account token with read scopes for Customers, Orders, Products and Information."),
+    lookup_pb2.SettingSpec(name="api_base_url", label="API base URL", required=False, default_value=DEFAULT_API_BASE_URL,
+                           hint="Leave empty for BigCommerce itself; set it to point at a sandbox or proxy."),
+    lookup_pb2.SettingSpec(name="default_region", label="Default phone region", required=False, default_value="US",
+                           hint="ISO country used to read phone numbers stored without a country code."),
+]
+
+
+def store_from(app: lookup_pb2.AppContext) -> tuple[Store | None, dict[str, str]]:
+    """The app's store, or the field errors of its settings."""
+    errors: dict[str, str] = {}
+    store_hash = app.settings.get("store_hash", "").strip()
+    if not store_hash:
+        errors["store_hash"] = "is required"
+    elif store_hash.startswith("store-"):
+        errors["store_hash"] = "enter the store hash without the 'store-' prefix"
+    elif not STORE_HASH_RE.match(store_hash):
+        errors["store_hash"] = "must be 5-20 lower-case letters and digits"
+    token = app.secrets.get("access_token", "").strip()
+    if not token:
+        errors["access_token"] = "is required"
+    base = app.settings.get("api_base_url", "").strip() or DEFAULT_API_BASE_URL
+    parsed = urlparse(base)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        errors["api_base_url"] = "must be an http(s) URL"
+    region = app.settings.get("default_region", "").strip() or "US"
+    if not re.fullmatch(r"[A-Za-z]{2}", region):
+        errors["default_region"] = "must be a two-letter country code"
+    if errors:
+        return None, errors
+    return Store(base, store_hash, token), {}
+
+
+def require_store(app: lookup_pb2.AppContext) -> Store:
+    store, errors = store_from(app)
+    if store is None:
+        raise invalid_argument("the app's settings are invalid", errors)
+    return store
+
+
+def region_of(app: lookup_pb2.AppContext) -> str:
+    return (app.settings.get("default_region", "").strip() or "US").upper()
+
+
+class BigCommerceLookup(lookup_pb2_grpc.LookupServiceServicer):
+    def __init__(self, client: BigCommerceClient, default_timeout: float) -> None:
+        self.client = client
+        self.default_timeout = default_timeout
+
+    def _deadline(self, context: grpc.aio.ServicerContext) -> Deadline:
+        return Deadline.from_grpc(context, self.default_timeout)
+
+    async def Describe(self, request: lookup_pb2.DescribeRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.DescribeResponse:
+        return lookup_pb2.DescribeResponse(
+            vendor="bigcommerce",
+            display_name="BigCommerce",
+            capabilities=lookup_pb2.Capabilities(
+                search_fields=[F.LOOKUP_FIELD_EMAIL, F.LOOKUP_FIELD_PHONE],
+                auto_link_fields=[F.LOOKUP_FIELD_EMAIL, F.LOOKUP_FIELD_PHONE],
+            ),
+            settings=SETTINGS,
+        )
+
+    async def ValidateApp(self, request: lookup_pb2.ValidateAppRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.ValidateAppResponse:
+        store, errors = store_from(request.app)
+        if store is not None:
+            try:
+                await self.client.store_info(store, self._deadline(context), fresh=True)
+            except ServiceError as err:
+                if err.code == grpc.StatusCode.UNAUTHENTICATED:
+                    errors["access_token"] = "BigCommerce refused this token"
+                elif err.code == grpc.StatusCode.NOT_FOUND:
+                    errors["store_hash"] = "BigCommerce knows no store with this hash"
+                elif err.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+                    errors["api_base_url"] = f"could not reach BigCommerce: {err.message}"
+                else:
+                    raise
+        return lookup_pb2.ValidateAppResponse(
+            ok=not errors, errors=[lookup_pb2.FieldError(field=f, message=m) for f, m in sorted(errors.items())]
+        )
+
+    async def Search(self, request: lookup_pb2.SearchRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.SearchResponse:
+        store = require_store(request.app)
+        region = region_of(request.app)
+        if request.order_number:
+            raise invalid_argument("BigCommerce search by order number is not supported", {"order_number": "not supported by this connector"})
+        emails = [e.strip() for e in request.emails if e.strip()]
+        phones: list[str] = []
+        bad: dict[str, str] = {}
+        for raw in request.phones:
+            key = phone_key(raw, region)
+            if key is None:
+                bad["phones"] = f"{raw!r} is not a valid phone number"
+            else:
+                phones.append(key)
+        if bad:
+            raise invalid_argument("the search query is invalid", bad)
+        if not emails and not phones:
+            raise invalid_argument("give at least one email or phone", {"emails": "give at least one email or phone"})
+        deadline = self._deadline(context)
+        # One request per field: BigCommerce ANDs filters given together.
+        calls = []
+        if emails:
+            calls.append(self.client.customers(store, deadline, email=emails))
+        if phones:
+            variants = [v for p in phones for v in mapping.phone_variants(p)]
+            calls.append(self.client.customers(store, deadline, phone=variants))
+        found: dict[int, dict] = {}
+        for batch in await asyncio.gather(*calls):
+            for c in batch:
+                found.setdefault(int(c["id"]), c)
+        wanted_emails = {email_key(e) for e in emails}
+        wanted_phones = set(phones)
+        candidates = []
+        for c in sorted(found.values(), key=lambda c: int(c["id"])):
+            s = mapping.summary(c, region)
+            email_hit = any(email_key(e) in wanted_emails for e in s.emails)
+            phone_hit = any(p.number in wanted_phones for p in s.phones)
+            if email_hit or phone_hit:
+                candidates.append(s)
+        if request.limit > 0:
+            candidates = candidates[: request.limit]
+        return lookup_pb2.SearchResponse(candidates=candidates)
+
+    async def Fetch(self, request: lookup_pb2.FetchRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.FetchResponse:
+        store = require_store(request.app)
+        region = region_of(request.app)
+        if not request.external_id.strip().isdigit():
+            raise invalid_argument("external_id must be a BigCommerce customer id", {"external_id": "must be a number"})
+        max_orders = request.max_orders if request.max_orders > 0 else DEFAULT_MAX_ORDERS
+        max_orders = min(max_orders, 50)
+        deadline = self._deadline(context)
+        found, info, orders = await asyncio.gather(
+            self.client.customers(store, deadline, id=[request.external_id.strip()]),
+            self.client.store_info(store, deadline),
+            self.client.recent_orders(store, request.external_id.strip(), max_orders, deadline),
+        )
+        if not found:
+            raise ServiceError(grpc.StatusCode.NOT_FOUND, f"BigCommerce has no customer {request.external_id}")
+        details = await asyncio.gather(*(
+            asyncio.gather(self.client.order_products(store, o["id"], deadline), self.client.order_shipments(store, o["id"], deadline))
+            for o in orders
+        ))
+        product_ids = [int(p["product_id"]) for products, _ in details for p in products if p.get("product_id")]
+        paths = await self.client.catalog_urls(store, product_ids, deadline)
+        control_panel = str(info.get("control_panel_base_url") or "").rstrip("/")
+        storefront = str(info.get("secure_url") or "")
+        mapped = [
+            mapping.order(o, products, shipments, control_panel=control_panel, storefront=storefront, product_paths=paths)
+            for o, (products, shipments) in zip(orders, details)
+        ]
+        return lookup_pb2.FetchResponse(customer=mapping.customer(found[0], mapped, control_panel=control_panel, region=region))
+
+    async def RunAction(self, request: lookup_pb2.RunActionRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.RunActionResponse:
+        raise ServiceError(grpc.StatusCode.UNIMPLEMENTED, "BigCommerce actions are not available yet")
