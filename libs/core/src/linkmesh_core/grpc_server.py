@@ -17,7 +17,7 @@ import structlog
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from linkmesh_core.request_context import RequestContextInterceptor
+from linkmesh_core.request_context import ErrorMapper, RequestContextInterceptor
 
 log = structlog.get_logger("linkmesh.server")
 
@@ -32,6 +32,7 @@ async def serve(
     grace: float = 5.0,
     ready: asyncio.Event | None = None,
     stop: asyncio.Event | None = None,
+    error_mappers: list[ErrorMapper] | None = None,
 ) -> None:
     """Runs a server until SIGTERM/SIGINT (or ``stop`` is set).
 
@@ -41,7 +42,7 @@ async def serve(
     after the server has stopped.
     """
     server = grpc.aio.server(
-        interceptors=[RequestContextInterceptor()],
+        interceptors=[RequestContextInterceptor(error_mappers)],
         options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 16 * 1024 * 1024)],
     )
     health_servicer = health.aio.HealthServicer()

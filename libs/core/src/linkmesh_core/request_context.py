@@ -31,7 +31,23 @@ def new_request_id() -> str:
     return uuid.uuid4().hex
 
 
+ErrorMapper = Callable[[Exception], "ServiceError | None"]
+
+
 class RequestContextInterceptor(grpc.aio.ServerInterceptor):
+    """``error_mappers`` turn a service's infrastructure exceptions (a database
+    that is down, say) into a ServiceError with a meaningful code."""
+
+    def __init__(self, error_mappers: list[ErrorMapper] | None = None) -> None:
+        self._mappers = list(error_mappers or [])
+
+    def _map(self, exc: Exception) -> ServiceError | None:
+        for mapper in self._mappers:
+            mapped = mapper(exc)
+            if mapped is not None:
+                return mapped
+        return None
+
     async def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
@@ -59,7 +75,12 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):
             except grpc.aio.AbortError:
                 code = context.code() or grpc.StatusCode.UNKNOWN
                 raise
-            except Exception:
+            except Exception as exc:
+                mapped = self._map(exc)
+                if mapped is not None:
+                    code, message = mapped.code, mapped.message
+                    log.warning("rpc_dependency_failed", error_type=type(exc).__name__)
+                    await context.abort_with_status(mapped.to_status())
                 code, message = grpc.StatusCode.INTERNAL, "internal error"
                 log.exception("rpc_failed")
                 await context.abort(grpc.StatusCode.INTERNAL, f"internal error (request id {request_id})")

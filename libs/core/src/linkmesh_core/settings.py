@@ -21,11 +21,10 @@ class ConfigError(Exception):
 
 
 def _env_name(cls: type[BaseSettings], field: str) -> str:
+    """The environment variable behind ``field`` (errors name aliases directly)."""
+    if field not in cls.model_fields:
+        return field
     prefix = cls.model_config.get("env_prefix", "") or ""
-    info = cls.model_fields.get(field)
-    alias = info.validation_alias if info is not None else None
-    if isinstance(alias, str):
-        return alias
     return f"{prefix}{field}".upper()
 
 

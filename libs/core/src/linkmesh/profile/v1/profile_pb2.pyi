@@ -573,6 +573,7 @@ class AppInput(_message.Message):
     overwrite_existing_values: _builtins.bool
     actions_enabled: _builtins.bool
     active: _builtins.bool
+    """Unset means true on create."""
     @_builtins.property
     def settings(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
     @_builtins.property
@@ -597,13 +598,15 @@ class AppInput(_message.Message):
         auto_link_fields: _abc.Iterable[_builtins.str] | None = ...,
         overwrite_existing_values: _builtins.bool = ...,
         actions_enabled: _builtins.bool = ...,
-        active: _builtins.bool = ...,
+        active: _builtins.bool | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_active", b"_active", "active", b"active"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions_enabled", b"actions_enabled", "active", b"active", "auto_link_fields", b"auto_link_fields", "name", b"name", "overwrite_existing_values", b"overwrite_existing_values", "search_query_attributes", b"search_query_attributes", "search_result_attributes", b"search_result_attributes", "secrets", b"secrets", "settings", b"settings", "type", b"type"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_active", b"_active", "actions_enabled", b"actions_enabled", "active", b"active", "auto_link_fields", b"auto_link_fields", "name", b"name", "overwrite_existing_values", b"overwrite_existing_values", "search_query_attributes", b"search_query_attributes", "search_result_attributes", b"search_result_attributes", "secrets", b"secrets", "settings", b"settings", "type", b"type"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__active: _TypeAlias = _typing.Literal["active"]  # noqa: Y015
+    _WhichOneofArgType__active: _TypeAlias = _typing.Literal["_active", b"_active"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__active) -> _WhichOneofReturnType__active | None: ...
 
 Global___AppInput: _TypeAlias = AppInput  # noqa: Y015
 

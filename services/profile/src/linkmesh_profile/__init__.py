@@ -1,0 +1,1 @@
+"""linkmesh profile service: customers, apps, links and lookups, in MongoDB."""

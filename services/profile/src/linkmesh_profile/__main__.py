@@ -1,0 +1,65 @@
+"""Entry point: ``linkmesh-profile`` (configuration from the environment)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+
+import grpc
+from linkmesh.profile.v1 import profile_pb2, profile_pb2_grpc
+from pymongo.errors import ConnectionFailure, PyMongoError
+
+from linkmesh_core.errors import ServiceError, unavailable
+from linkmesh_core.grpc_server import serve
+from linkmesh_core.logging import configure_logging
+from linkmesh_core.settings import load_settings
+from linkmesh_profile.apps import AppService
+from linkmesh_profile.config import Settings
+from linkmesh_profile.connectors import ConnectorRegistry
+from linkmesh_profile.linking import Linker
+from linkmesh_profile.secret_box import SecretBox, SecretKeyError
+from linkmesh_profile.servicer import ProfileServicer
+from linkmesh_profile.store import Store
+
+
+def map_database_errors(exc: Exception) -> ServiceError | None:
+    if isinstance(exc, ConnectionFailure):
+        return unavailable("the profile database is unavailable; retry shortly")
+    if isinstance(exc, PyMongoError):
+        return ServiceError(grpc.StatusCode.INTERNAL, "the profile database refused the operation")
+    return None
+
+
+def main() -> None:
+    settings = load_settings(Settings)
+    configure_logging("profile", settings.log_level, settings.log_json)
+    try:
+        box = SecretBox(settings.secret_keys)
+    except SecretKeyError as exc:
+        raise SystemExit(f"invalid configuration:\n  {exc}") from None
+
+    @asynccontextmanager
+    async def register(server: grpc.aio.Server) -> AsyncIterator[Iterable[str]]:
+        store = Store(settings.mongodb_uri, settings.mongodb_db)
+        connectors = ConnectorRegistry(settings.connector_targets, settings.lookup_timeout_s)
+        try:
+            await store.ensure_indexes()
+            apps = AppService(store, connectors, box)
+            linker = Linker(store, apps, settings.default_region)
+            profile_pb2_grpc.add_ProfileServiceServicer_to_server(ProfileServicer(store, apps, linker, settings.default_region), server)
+            yield [profile_pb2.DESCRIPTOR.services_by_name["ProfileService"].full_name]
+        finally:
+            await connectors.close()
+            await store.close()
+
+    asyncio.run(
+        serve(
+            name="profile", host=settings.host, port=settings.port, register=register,
+            grace=settings.shutdown_grace_s, error_mappers=[map_database_errors],
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,201 @@
+"""Apps (integrations): validation against the connector's Describe and
+ValidateApp, secrets encrypted at rest and never returned."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from linkmesh.lookup.v1 import lookup_pb2
+from linkmesh.profile.v1 import profile_pb2
+
+from linkmesh_core.errors import invalid_argument, not_found
+from linkmesh_profile.connectors import ConnectorRegistry, field_names
+from linkmesh_profile.secret_box import SecretBox
+from linkmesh_profile.store import Store, now
+
+QUERY_ATTRIBUTES = ("email", "phone")
+FILLED_RESULT_ATTRIBUTES = ("name", "email", "phone", "externalCustomerId")
+DEFAULT_RESULT_ATTRIBUTES = [
+    {"attribute": "name", "label": "Name"},
+    {"attribute": "email", "label": "Email"},
+    {"attribute": "phone", "label": "Phone"},
+    {"attribute": "externalCustomerId", "label": "Customer ID"},
+]
+AUTO_LINK_FIELDS = ("email", "phone")
+UPDATABLE = (
+    "name", "settings", "secrets", "search_query_attributes", "search_result_attributes", "auto_link_fields",
+    "overwrite_existing_values", "actions_enabled", "active",
+)
+MAX_NAME = 100
+
+
+def _attributes(items: Any) -> list[dict[str, str]]:
+    return [{"attribute": a.attribute.strip(), "label": a.label.strip()} for a in items]
+
+
+def _check_shape(doc: dict[str, Any], describe: lookup_pb2.DescribeResponse, errors: dict[str, str]) -> None:
+    """Everything that can be checked without calling the vendor."""
+    name = doc["name"]
+    if not name:
+        errors["name"] = "is required"
+    elif len(name) > MAX_NAME:
+        errors["name"] = f"must be at most {MAX_NAME} characters"
+    specs = {s.name: s for s in describe.settings}
+    for key in doc["settings"]:
+        spec = specs.get(key)
+        if spec is None:
+            errors[f"settings.{key}"] = f"unknown setting (known: {', '.join(s.name for s in describe.settings if not s.secret)})"
+        elif spec.secret:
+            errors[f"settings.{key}"] = "is a secret: send it in secrets"
+    for key in doc["secret_names"]:
+        spec = specs.get(key)
+        if spec is None or not spec.secret:
+            errors[f"secrets.{key}"] = "unknown secret"
+    for spec in describe.settings:
+        if not spec.required:
+            continue
+        if spec.secret and spec.name not in doc["secret_names"]:
+            errors[f"secrets.{spec.name}"] = "is required"
+        if not spec.secret and not doc["settings"].get(spec.name, "").strip():
+            errors[f"settings.{spec.name}"] = "is required"
+
+    searchable = field_names(list(describe.capabilities.search_fields))
+    query = doc["search_query_attributes"]
+    if not query:
+        errors["search_query_attributes"] = "choose at least one of: email, phone"
+    seen: set[str] = set()
+    for i, item in enumerate(query):
+        attribute = item["attribute"]
+        if attribute not in QUERY_ATTRIBUTES:
+            errors[f"search_query_attributes[{i}].attribute"] = "must be email or phone"
+        elif attribute in seen:
+            errors[f"search_query_attributes[{i}].attribute"] = f"{attribute} is listed twice"
+        elif attribute not in searchable:
+            errors[f"search_query_attributes[{i}].attribute"] = f"{describe.display_name} cannot search by {attribute}"
+        seen.add(attribute)
+        if not item["label"]:
+            errors[f"search_query_attributes[{i}].label"] = "is required"
+    seen = set()
+    for i, item in enumerate(doc["search_result_attributes"]):
+        if not item["attribute"]:
+            errors[f"search_result_attributes[{i}].attribute"] = "is required"
+        elif item["attribute"] in seen:
+            errors[f"search_result_attributes[{i}].attribute"] = f"{item['attribute']} is listed twice"
+        seen.add(item["attribute"])
+        if not item["label"]:
+            errors[f"search_result_attributes[{i}].label"] = "is required"
+    linkable = field_names(list(describe.capabilities.auto_link_fields))
+    for i, field in enumerate(doc["auto_link_fields"]):
+        if field not in AUTO_LINK_FIELDS:
+            errors[f"auto_link_fields[{i}]"] = "must be email or phone"
+        elif field not in linkable:
+            errors[f"auto_link_fields[{i}]"] = f"{describe.display_name} cannot auto-link by {field}"
+    if len(set(doc["auto_link_fields"])) != len(doc["auto_link_fields"]):
+        errors["auto_link_fields"] = "lists a field twice"
+
+
+class AppService:
+    def __init__(self, store: Store, connectors: ConnectorRegistry, box: SecretBox) -> None:
+        self.store = store
+        self.connectors = connectors
+        self.box = box
+
+    async def require(self, app_id: str) -> dict[str, Any]:
+        doc = await self.store.get_app(app_id)
+        if doc is None:
+            raise not_found(f"no app {app_id}")
+        return doc
+
+    def context(self, doc: dict[str, Any]) -> lookup_pb2.AppContext:
+        """The AppContext a connector needs: settings and decrypted secrets."""
+        return lookup_pb2.AppContext(app_id=str(doc["_id"]), settings=doc.get("settings", {}), secrets=self.box.decrypt_all(doc.get("secrets", {})))
+
+    async def _validate(self, doc: dict[str, Any], plain_secrets: dict[str, str]) -> None:
+        """Raises INVALID_ARGUMENT naming every bad field; calls ValidateApp when the shape is right."""
+        errors: dict[str, str] = {}
+        if not doc["type"]:
+            raise invalid_argument("the app is invalid", {"type": f"is required (one of: {', '.join(self.connectors.types)})"})
+        self.connectors.get(doc["type"])
+        describe = await self.connectors.describe(doc["type"])
+        _check_shape(doc, describe, errors)
+        if doc["active"]:
+            answer = await self.connectors.call(
+                doc["type"], "ValidateApp",
+                lookup_pb2.ValidateAppRequest(app=lookup_pb2.AppContext(settings=doc["settings"], secrets=plain_secrets)),
+            )
+            assert isinstance(answer, lookup_pb2.ValidateAppResponse)
+            secret_names = {s.name for s in describe.settings if s.secret}
+            for err in answer.errors:
+                group = "secrets" if err.field in secret_names else "settings"
+                errors[f"{group}.{err.field}"] = err.message
+        if errors:
+            raise invalid_argument("the app is invalid", errors)
+
+    def _doc_from_input(self, data: profile_pb2.AppInput) -> dict[str, Any]:
+        return {
+            "type": data.type.strip(),
+            "name": data.name.strip(),
+            "settings": {k.strip(): v.strip() for k, v in data.settings.items() if v.strip()},
+            "search_query_attributes": _attributes(data.search_query_attributes),
+            "search_result_attributes": _attributes(data.search_result_attributes) or [dict(a) for a in DEFAULT_RESULT_ATTRIBUTES],
+            "auto_link_fields": [f.strip() for f in data.auto_link_fields],
+            "overwrite_existing_values": data.overwrite_existing_values,
+            "actions_enabled": data.actions_enabled,
+            "active": data.active if data.HasField("active") else True,
+        }
+
+    async def create(self, data: profile_pb2.AppInput) -> dict[str, Any]:
+        doc = self._doc_from_input(data)
+        secrets = {k.strip(): v for k, v in data.secrets.items() if v.strip()}
+        doc["secret_names"] = sorted(secrets)
+        await self._validate(doc, secrets)
+        del doc["secret_names"]
+        stamp = now()
+        doc.update(secrets=self.box.encrypt_all(secrets), created_at=stamp, updated_at=stamp)
+        return await self.store.insert_app(doc)
+
+    async def update(self, app_id: str, data: profile_pb2.AppInput, paths: list[str]) -> dict[str, Any]:
+        current = await self.require(app_id)
+        bad = {p: f"cannot be updated (updatable: {', '.join(UPDATABLE)})" for p in paths if p not in UPDATABLE}
+        if not paths:
+            bad["update_mask"] = f"name at least one of: {', '.join(UPDATABLE)}"
+        if bad:
+            raise invalid_argument("the update is invalid", bad)
+        given = self._doc_from_input(data)
+        doc = dict(current)
+        secrets = self.box.decrypt_all(current.get("secrets", {}))
+        for path in paths:
+            if path == "settings":
+                merged = dict(current.get("settings", {}))
+                for key, value in data.settings.items():
+                    if value.strip():
+                        merged[key.strip()] = value.strip()
+                    else:
+                        merged.pop(key.strip(), None)
+                doc["settings"] = merged
+            elif path == "secrets":
+                for key, value in data.secrets.items():
+                    if value.strip():
+                        secrets[key.strip()] = value
+                    else:
+                        secrets.pop(key.strip(), None)
+            elif path == "search_result_attributes":
+                doc[path] = _attributes(data.search_result_attributes) or [dict(a) for a in DEFAULT_RESULT_ATTRIBUTES]
+            else:
+                doc[path] = given[path]
+        doc["secret_names"] = sorted(secrets)
+        await self._validate(doc, secrets)
+        del doc["secret_names"]
+        doc.update(secrets=self.box.encrypt_all(secrets), updated_at=now())
+        await self.store.replace_app(doc)
+        return doc
+
+    async def delete(self, app_id: str) -> None:
+        await self.require(app_id)
+        await self.store.drop_app_links(app_id)
+        if not await self.store.delete_app(app_id):
+            raise not_found(f"no app {app_id}")
+
+    async def list(self) -> list[dict[str, Any]]:
+        return await self.store.list_apps()
+

@@ -1,0 +1,57 @@
+"""Profile service configuration, from the environment only."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import SettingsConfigDict
+
+from linkmesh_core.settings import ServerSettings
+
+
+def parse_connectors(raw: str) -> dict[str, str]:
+    """``"bigcommerce=host:50061,magento=host:50062"`` → ``{type: target}``."""
+    out: dict[str, str] = {}
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        name, sep, target = part.partition("=")
+        if not sep or not name.strip() or not target.strip():
+            raise ValueError(f"{part!r} is not type=host:port")
+        out[name.strip()] = target.strip()
+    return out
+
+
+class Settings(ServerSettings):
+    """Environment: ``PROFILE_PORT`` (50051), ``PROFILE_HOST``, ``PROFILE_LOG_LEVEL``,
+    ``PROFILE_LOG_JSON``, ``PROFILE_SHUTDOWN_GRACE_S``, ``MONGODB_URI`` (required),
+    ``PROFILE_MONGODB_DB`` (linkmesh), ``LINKMESH_SECRET_KEYS`` (required: Fernet keys,
+    comma-separated, the first encrypts), ``LINKMESH_CONNECTORS`` (required:
+    ``type=host:port,...``), ``PROFILE_DEFAULT_REGION`` (US: phones without a
+    country code), ``PROFILE_LOOKUP_TIMEOUT_S`` (8: deadline of one connector call)."""
+
+    model_config = SettingsConfigDict(env_prefix="PROFILE_")
+    port: int = 50051
+    mongodb_uri: str = Field(validation_alias=AliasChoices("MONGODB_URI"))
+    mongodb_db: str = "linkmesh"
+    secret_keys: str = Field(validation_alias=AliasChoices("LINKMESH_SECRET_KEYS"))
+    connectors: str = Field(validation_alias=AliasChoices("LINKMESH_CONNECTORS"))
+    default_region: str = "US"
+    lookup_timeout_s: float = 8.0
+
+    @field_validator("connectors")
+    @classmethod
+    def _check_connectors(cls, value: str) -> str:
+        if not parse_connectors(value):
+            raise ValueError("name at least one connector as type=host:port")
+        return value
+
+    @field_validator("default_region")
+    @classmethod
+    def _check_region(cls, value: str) -> str:
+        if len(value) != 2 or not value.isalpha():
+            raise ValueError("must be a two-letter country code")
+        return value.upper()
+
+    @property
+    def connector_targets(self) -> dict[str, str]:
+        return parse_connectors(self.connectors)

@@ -1,0 +1,83 @@
+"""The connector registry: one long-lived channel per connector type."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+import grpc
+from linkmesh.lookup.v1 import lookup_pb2, lookup_pb2_grpc
+
+from linkmesh_core.channels import open_channel
+from linkmesh_core.errors import ServiceError, invalid_argument
+
+DESCRIBE_TTL_S = 60.0
+FIELD_NAMES = {
+    lookup_pb2.LookupField.LOOKUP_FIELD_EMAIL: "email",
+    lookup_pb2.LookupField.LOOKUP_FIELD_PHONE: "phone",
+    lookup_pb2.LookupField.LOOKUP_FIELD_ORDER_NUMBER: "order_number",
+}
+
+
+def field_names(fields: list[int]) -> set[str]:
+    return {FIELD_NAMES[f] for f in fields if f in FIELD_NAMES}
+
+
+@dataclass
+class Connector:
+    type: str
+    target: str
+    channel: grpc.aio.Channel
+    stub: lookup_pb2_grpc.LookupServiceStub
+
+
+class ConnectorRegistry:
+    def __init__(self, targets: dict[str, str], timeout: float) -> None:
+        self.timeout = timeout
+        self._connectors = {
+            t: Connector(t, target, ch := open_channel(target), lookup_pb2_grpc.LookupServiceStub(ch)) for t, target in targets.items()
+        }
+        self._describe: dict[str, tuple[float, lookup_pb2.DescribeResponse]] = {}
+
+    @property
+    def types(self) -> list[str]:
+        return sorted(self._connectors)
+
+    def get(self, connector_type: str) -> Connector:
+        connector = self._connectors.get(connector_type)
+        if connector is None:
+            raise invalid_argument(
+                f"unknown connector type {connector_type!r}", {"type": f"must be one of: {', '.join(self.types)}"}
+            )
+        return connector
+
+    async def call(self, connector_type: str, method: str, request: object, timeout: float | None = None) -> object:
+        """Calls one connector RPC with a deadline; failures come back as ServiceError."""
+        stub = self.get(connector_type).stub
+        try:
+            return await getattr(stub, method)(request, timeout=timeout or self.timeout)
+        except grpc.aio.AioRpcError as err:
+            raise ServiceError.from_rpc_error(err) from None
+
+    async def describe(self, connector_type: str) -> lookup_pb2.DescribeResponse:
+        cached = self._describe.get(connector_type)
+        if cached and time.monotonic() - cached[0] < DESCRIBE_TTL_S:
+            return cached[1]
+        answer = await self.call(connector_type, "Describe", lookup_pb2.DescribeRequest(), timeout=min(self.timeout, 3.0))
+        assert isinstance(answer, lookup_pb2.DescribeResponse)
+        self._describe[connector_type] = (time.monotonic(), answer)
+        return answer
+
+    async def describe_all(self) -> dict[str, lookup_pb2.DescribeResponse | ServiceError]:
+        async def one(t: str) -> lookup_pb2.DescribeResponse | ServiceError:
+            try:
+                return await self.describe(t)
+            except ServiceError as err:
+                return err
+
+        answers = await asyncio.gather(*(one(t) for t in self.types))
+        return dict(zip(self.types, answers))
+
+    async def close(self) -> None:
+        await asyncio.gather(*(c.channel.close() for c in self._connectors.values()))

@@ -1,0 +1,125 @@
+"""Customer profiles: validation of the editable fields, and their storage rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from linkmesh.profile.v1 import profile_pb2
+from pymongo.errors import DuplicateKeyError
+
+from linkmesh_core.contact_points import InvalidContactPoint, normalize_email, normalize_phone
+from linkmesh_core.errors import already_exists, invalid_argument, not_found
+from linkmesh_profile.documents import message_to_doc
+from linkmesh_profile.store import Store, now
+
+EDITABLE = ("name", "emails", "phones", "address", "custom_attributes")
+MAX_NAME = 200
+MAX_CONTACT_POINTS = 20
+MAX_ATTRIBUTES = 100
+
+
+def clean_fields(data: profile_pb2.CustomerInput, fields: tuple[str, ...] | list[str], region: str) -> dict[str, Any]:
+    """Validates and normalises ``fields`` of ``data``; raises INVALID_ARGUMENT naming every bad field."""
+    errors: dict[str, str] = {}
+    out: dict[str, Any] = {}
+    for field in fields:
+        if field not in EDITABLE:
+            errors[field] = f"is not an editable field (one of: {', '.join(EDITABLE)})"
+    if "name" in fields:
+        name = data.name.strip()
+        if len(name) > MAX_NAME:
+            errors["name"] = f"must be at most {MAX_NAME} characters"
+        out["name"] = name
+    if "emails" in fields:
+        emails: list[str] = []
+        for i, raw in enumerate(data.emails):
+            try:
+                email = normalize_email(raw)
+            except InvalidContactPoint as exc:
+                errors[f"emails[{i}]"] = str(exc)
+                continue
+            if email not in emails:
+                emails.append(email)
+        if len(emails) > MAX_CONTACT_POINTS:
+            errors["emails"] = f"at most {MAX_CONTACT_POINTS} emails"
+        out["emails"] = emails
+    if "phones" in fields:
+        phones: list[str] = []
+        for i, raw in enumerate(data.phones):
+            try:
+                phone = normalize_phone(raw, region)
+            except InvalidContactPoint as exc:
+                errors[f"phones[{i}]"] = str(exc)
+                continue
+            if phone not in phones:
+                phones.append(phone)
+        if len(phones) > MAX_CONTACT_POINTS:
+            errors["phones"] = f"at most {MAX_CONTACT_POINTS} phones"
+        out["phones"] = phones
+    if "address" in fields:
+        address = message_to_doc(data.address) if data.HasField("address") else {}
+        if address.get("country_code") and (len(address["country_code"]) != 2 or not address["country_code"].isalpha()):
+            errors["address.country_code"] = "must be a two-letter ISO country code"
+        elif address.get("country_code"):
+            address["country_code"] = address["country_code"].upper()
+        out["address"] = {k: v.strip() for k, v in address.items() if isinstance(v, str) and v.strip()}
+    if "custom_attributes" in fields:
+        attributes = {}
+        for key, value in data.custom_attributes.items():
+            if not key.strip() or len(key) > 100 or "." in key or key.startswith("$"):
+                errors[f"custom_attributes.{key}"] = "keys must be 1-100 characters, without '.' or a leading '$'"
+            else:
+                attributes[key.strip()] = value
+        if len(attributes) > MAX_ATTRIBUTES:
+            errors["custom_attributes"] = f"at most {MAX_ATTRIBUTES} attributes"
+        out["custom_attributes"] = attributes
+    if errors:
+        raise invalid_argument("the customer is invalid", errors)
+    return out
+
+
+async def explain_duplicate(store: Store, doc: dict[str, Any], exclude: Any = None) -> Exception:
+    """An ALREADY_EXISTS error naming each email or phone another customer owns."""
+    owners = await store.owners_of(doc.get("emails", []), doc.get("phones", []), exclude)
+    fields: dict[str, str] = {}
+    for owner in owners:
+        for i, email in enumerate(doc.get("emails", [])):
+            if email in owner.get("emails", []):
+                fields[f"emails[{i}]"] = f"{email} belongs to customer {owner['_id']}"
+        for i, phone in enumerate(doc.get("phones", [])):
+            if phone in owner.get("phones", []):
+                fields[f"phones[{i}]"] = f"{phone} belongs to customer {owner['_id']}"
+    return already_exists("an email or phone of this customer belongs to another customer", fields)
+
+
+async def create_customer(store: Store, data: profile_pb2.CustomerInput, region: str) -> dict[str, Any]:
+    doc = clean_fields(data, EDITABLE, region)
+    stamp = now()
+    doc.update(links={}, link_keys=[], unlinked_apps=[], created_at=stamp, updated_at=stamp)
+    try:
+        return await store.insert_customer(doc)
+    except DuplicateKeyError:
+        raise await explain_duplicate(store, doc) from None
+
+
+async def update_customer(store: Store, customer_id: str, data: profile_pb2.CustomerInput, paths: list[str], region: str) -> dict[str, Any]:
+    if not paths:
+        raise invalid_argument("say which fields to update", {"update_mask": f"name at least one of: {', '.join(EDITABLE)}"})
+    changes = clean_fields(data, paths, region)
+    current = await store.get_customer(customer_id)
+    if current is None:
+        raise not_found(f"no customer {customer_id}")
+    try:
+        updated = await store.update_customer(customer_id, {"$set": {**changes, "updated_at": now()}})
+    except DuplicateKeyError:
+        raise await explain_duplicate(store, changes, current["_id"]) from None
+    if updated is None:
+        raise not_found(f"no customer {customer_id}")
+    return updated
+
+
+async def require_customer(store: Store, customer_id: str) -> dict[str, Any]:
+    doc = await store.get_customer(customer_id)
+    if doc is None:
+        raise not_found(f"no customer {customer_id}")
+    return doc

@@ -1,0 +1,78 @@
+"""MongoDB documents ↔ protobuf messages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from google.protobuf.json_format import MessageToDict, ParseDict
+from google.protobuf.timestamp_pb2 import Timestamp
+from linkmesh.lookup.v1 import lookup_pb2
+from linkmesh.profile.v1 import profile_pb2
+
+
+def ts(value: datetime | None) -> Timestamp | None:
+    if value is None:
+        return None
+    out = Timestamp()
+    out.FromDatetime(value)
+    return out
+
+
+def message_to_doc(message: Any) -> dict[str, Any]:
+    return MessageToDict(message, preserving_proto_field_name=True)
+
+
+def address_from_doc(doc: dict[str, Any] | None) -> lookup_pb2.Address | None:
+    return ParseDict(doc, lookup_pb2.Address(), ignore_unknown_fields=True) if doc else None
+
+
+def customer_to_proto(doc: dict[str, Any], apps: dict[str, dict[str, Any]]) -> profile_pb2.Customer:
+    out = profile_pb2.Customer(
+        id=str(doc["_id"]), name=doc.get("name", ""), emails=doc.get("emails", []), phones=doc.get("phones", []),
+        custom_attributes=doc.get("custom_attributes", {}),
+    )
+    address = address_from_doc(doc.get("address"))
+    if address is not None:
+        out.address.CopyFrom(address)
+    for field in ("created_at", "updated_at"):
+        value = ts(doc.get(field))
+        if value is not None:
+            getattr(out, field).CopyFrom(value)
+    for app_id, link in sorted((doc.get("links") or {}).items(), key=lambda kv: kv[1].get("linked_at") or 0):
+        app = apps.get(app_id, {})
+        linked = profile_pb2.LinkedApp(
+            app_id=app_id, app_name=app.get("name", ""), app_type=app.get("type", link.get("app_type", "")),
+            external_customer_id=link.get("external_customer_id", ""),
+        )
+        for field in ("linked_at", "refreshed_at"):
+            value = ts(link.get(field))
+            if value is not None:
+                getattr(linked, field).CopyFrom(value)
+        if link.get("data"):
+            linked.data.CopyFrom(ParseDict(link["data"], lookup_pb2.Customer(), ignore_unknown_fields=True))
+        stale = link.get("stale")
+        if stale:
+            linked.stale.CopyFrom(profile_pb2.Stale(code=stale.get("code", ""), message=stale.get("message", "")))
+            since = ts(stale.get("since"))
+            if since is not None:
+                linked.stale.since.CopyFrom(since)
+        out.links.append(linked)
+    return out
+
+
+def app_to_proto(doc: dict[str, Any]) -> profile_pb2.App:
+    out = profile_pb2.App(
+        id=str(doc["_id"]), type=doc["type"], name=doc["name"], settings=doc.get("settings", {}),
+        secrets_set=sorted(doc.get("secrets", {})),
+        search_query_attributes=[profile_pb2.Attribute(**a) for a in doc.get("search_query_attributes", [])],
+        search_result_attributes=[profile_pb2.Attribute(**a) for a in doc.get("search_result_attributes", [])],
+        auto_link_fields=doc.get("auto_link_fields", []),
+        overwrite_existing_values=doc.get("overwrite_existing_values", False),
+        actions_enabled=doc.get("actions_enabled", False), active=doc.get("active", True),
+    )
+    for field in ("created_at", "updated_at"):
+        value = ts(doc.get(field))
+        if value is not None:
+            getattr(out, field).CopyFrom(value)
+    return out
