@@ -1,0 +1,1 @@
+"""linkmesh HTTP gateway: authentication, the REST API and the fan-out search."""

@@ -1,0 +1,64 @@
+"""Errors at the HTTP edge: ``{"error": {"code", "message", "fields"}}``.
+
+Domain errors arrive as gRPC status from the profile service and map to HTTP
+here, in one place.
+"""
+
+from __future__ import annotations
+
+import math
+
+import grpc
+from aiohttp import web
+
+from linkmesh_core.errors import ServiceError
+
+# gRPC code → HTTP status. UNAUTHENTICATED from below means a vendor refused an
+# app's credentials (the caller's own auth is 401 "unauthorized" at this edge),
+# so it is a bad gateway, not the caller's fault.
+HTTP_STATUS = {
+    grpc.StatusCode.INVALID_ARGUMENT: 400,
+    grpc.StatusCode.NOT_FOUND: 404,
+    grpc.StatusCode.ALREADY_EXISTS: 409,
+    grpc.StatusCode.FAILED_PRECONDITION: 409,
+    grpc.StatusCode.ABORTED: 409,
+    grpc.StatusCode.UNAUTHENTICATED: 502,
+    grpc.StatusCode.PERMISSION_DENIED: 502,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: 429,
+    grpc.StatusCode.UNAVAILABLE: 503,
+    grpc.StatusCode.DEADLINE_EXCEEDED: 504,
+    grpc.StatusCode.UNIMPLEMENTED: 501,
+}
+
+
+def error_body(code: str, message: str, fields: dict[str, str] | None = None) -> dict[str, object]:
+    return {"error": {"code": code, "message": message, "fields": dict(fields or {})}}
+
+
+class ApiError(Exception):
+    """An HTTP error the middleware renders with the API's JSON error body."""
+
+    def __init__(self, status: int, code: str, message: str, fields: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.fields = dict(fields or {})
+        self.headers = dict(headers or {})
+
+    def response(self) -> web.Response:
+        return web.json_response(error_body(self.code, self.message, self.fields), status=self.status, headers=self.headers)
+
+
+def invalid(fields: dict[str, str], message: str = "the request is invalid") -> ApiError:
+    return ApiError(422, "invalid_argument", message, fields)
+
+
+def from_service_error(err: ServiceError) -> ApiError:
+    status = HTTP_STATUS.get(err.code, 500)
+    if err.code == grpc.StatusCode.INVALID_ARGUMENT and err.fields:
+        status = 422
+    headers = {"Retry-After": str(max(math.ceil(err.retry_after), 1))} if err.retry_after is not None else None
+    code = err.code.name.lower() if status != 500 else "internal"
+    message = err.message if status != 500 else "internal error"
+    return ApiError(status, code, message, err.fields, headers)

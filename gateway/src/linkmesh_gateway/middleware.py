@@ -1,0 +1,81 @@
+"""Request context, authentication and error mapping for every request."""
+
+from __future__ import annotations
+
+import hmac
+import time
+from collections.abc import Awaitable, Callable
+
+import grpc
+import structlog
+from aiohttp import web
+
+from linkmesh_core.errors import ServiceError
+from linkmesh_core.request_context import REQUEST_ID_KEY, new_request_id
+from linkmesh_gateway.errors import ApiError, error_body, from_service_error
+from linkmesh_gateway.state import TOKENS
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+log = structlog.get_logger("linkmesh.gateway")
+PUBLIC_PATHS = {"/healthz", "/readyz", "/api/v1/openapi.json"}
+ROLES_KEY = "roles"  # route handlers declare their allowed roles with @allow(...)
+
+
+def allow(*roles: str) -> Callable[[Handler], Handler]:
+    def mark(handler: Handler) -> Handler:
+        setattr(handler, ROLES_KEY, frozenset(roles))
+        return handler
+
+    return mark
+
+
+@web.middleware
+async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Binds a request id, maps errors to the JSON error body, logs one line per request."""
+    request_id = request.headers.get("X-Request-Id") or new_request_id()
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(request_id=request_id, method=request.method, path=request.path)
+    started = time.perf_counter()
+    try:
+        try:
+            response = await handler(request)
+        except ServiceError as err:
+            raise from_service_error(err) from None
+        except grpc.aio.AioRpcError as err:
+            raise from_service_error(ServiceError.from_rpc_error(err)) from None
+    except ApiError as err:
+        response = err.response()
+    except web.HTTPException as err:
+        if err.status < 400:
+            raise
+        code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(err.status, "http_error")
+        response = web.json_response(error_body(code, err.reason), status=err.status)
+    except Exception:
+        log.exception("request_failed")
+        response = web.json_response(error_body("internal", f"internal error (request id {request_id})"), status=500)
+    response.headers[REQUEST_ID_KEY] = request_id
+    log.info("http_request", status=response.status, role=request.get("role"), duration_ms=round((time.perf_counter() - started) * 1000, 2))
+    return response
+
+
+@web.middleware
+async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """``Authorization: Bearer <token>``; the token's role must be one the route allows."""
+    if request.path in PUBLIC_PATHS or not request.path.startswith("/api/"):
+        return await handler(request)
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "unauthorized", "send Authorization: Bearer <token>", headers={"WWW-Authenticate": "Bearer"})
+    role = None
+    for known, known_role in request.app[TOKENS].items():
+        if hmac.compare_digest(known.encode(), token.strip().encode()):
+            role = known_role
+    if role is None:
+        raise ApiError(401, "unauthorized", "the token is not valid", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    request["role"] = role
+    route_handler = request.match_info.handler
+    allowed = getattr(route_handler, ROLES_KEY, None)
+    if allowed is not None and role not in allowed:
+        raise ApiError(403, "forbidden", f"the {role} role may not do this (allowed: {', '.join(sorted(allowed))})")
+    return await handler(request)

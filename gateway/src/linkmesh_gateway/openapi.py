@@ -1,0 +1,182 @@
+"""The OpenAPI 3.1 document of the REST API, served at ``/api/v1/openapi.json``.
+
+Kept true by a test that validates real responses against it.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+S: dict[str, Any] = {"type": "string"}
+B: dict[str, Any] = {"type": "boolean"}
+I: dict[str, Any] = {"type": "integer"}
+TS: dict[str, Any] = {"type": "string", "format": "date-time"}
+
+
+def ref(name: str) -> dict[str, Any]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def arr(item: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "items": item}
+
+
+def obj(props: dict[str, Any], required: list[str] | None = None, *, closed: bool = True) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "object", "properties": props}
+    out["required"] = list(props) if required is None else required
+    if closed:
+        out["additionalProperties"] = False
+    return out
+
+
+def str_map() -> dict[str, Any]:
+    return {"type": "object", "additionalProperties": S}
+
+
+SCHEMAS: dict[str, Any] = {
+    "Error": obj({"error": obj({"code": S, "message": S, "fields": str_map()})}),
+    "Attribute": obj({"attribute": S, "label": S}),
+    "AttributeValue": obj({"attribute": S, "label": S, "value": S}),
+    "Address": obj({k: S for k in ("line1", "line2", "city", "region", "postal_code", "country_code", "company")}),
+    "Money": obj({"amount": {"type": "string", "pattern": r"^-?\d+(\.\d+)?$"}, "currency": S}),
+    "Phone": obj({"number": S, "type": S}),
+    "Shipment": obj({"id": S, "method": S, "carrier": S, "tracking_number": S, "tracking_url": S, "shipped_at": TS},
+                    ["id", "method", "carrier", "tracking_number", "tracking_url"]),
+    "OrderLine": obj({"id": S, "name": S, "sku": S, "unit_price": ref("Money"), "quantity": I, "product_url": S},
+                     ["id", "name", "sku", "quantity", "product_url"]),
+    "Order": obj({
+        "id": S, "number": S, "admin_url": S, "total": ref("Money"), "discount": ref("Money"), "created_at": TS,
+        "status": S, "fulfilled": B, "shipments": arr(ref("Shipment")), "lines": arr(ref("OrderLine")),
+    }, ["id", "number", "admin_url", "status", "fulfilled", "shipments", "lines"]),
+    "ReturnItem": obj({"name": S, "sku": S, "quantity": I, "reason": S}),
+    "Return": obj({
+        "id": S, "code": S, "status": S, "order_id": S, "created_at": TS, "items": arr(ref("ReturnItem")),
+        "refund_total": ref("Money"), "exchange_total": ref("Money"), "return_shipment": ref("Shipment"), "admin_url": S,
+    }, ["id", "code", "status", "order_id", "items", "admin_url"]),
+    "CustomAttribute": obj({"key": S, "label": S, "value": S, "url": S}),
+    "Link": obj({"label": S, "url": S}),
+    "ExternalCustomer": obj({
+        "external_id": S, "name": S, "first_name": S, "last_name": S, "emails": arr(S), "phones": arr(ref("Phone")),
+        "address": ref("Address"), "customer_since": TS, "admin_url": S, "custom_attributes": arr(ref("CustomAttribute")),
+        "orders": arr(ref("Order")), "returns": arr(ref("Return")), "links": arr(ref("Link")),
+    }, ["external_id", "name", "first_name", "last_name", "emails", "phones", "admin_url", "custom_attributes", "orders", "returns", "links"]),
+    "Stale": obj({"code": S, "message": S, "since": TS}, ["code", "message"]),
+    "LinkedApp": obj({
+        "app_id": S, "app_name": S, "app_type": S, "external_customer_id": S, "linked_at": TS,
+        "refreshed_at": {"oneOf": [TS, {"type": "null"}]}, "data": ref("ExternalCustomer"),
+        "stale": {"oneOf": [ref("Stale"), {"type": "null"}]},
+    }, ["app_id", "app_name", "app_type", "external_customer_id", "refreshed_at", "stale"]),
+    "Customer": obj({
+        "id": S, "name": S, "emails": arr(S), "phones": arr({"type": "string", "pattern": r"^\+[1-9]\d{1,14}$"}),
+        "address": {"oneOf": [ref("Address"), {"type": "null"}]}, "custom_attributes": str_map(),
+        "links": arr(ref("LinkedApp")), "created_at": TS, "updated_at": TS,
+    }),
+    "CustomerInput": obj({"name": S, "emails": arr(S), "phones": arr(S), "address": ref("Address"), "custom_attributes": str_map()}, []),
+    "CustomerList": obj({"customers": arr(ref("Customer"))}),
+    "App": obj({
+        "id": S, "type": S, "name": S, "settings": str_map(), "secrets_set": arr(S),
+        "search_query_attributes": arr(ref("Attribute")), "search_result_attributes": arr(ref("Attribute")),
+        "auto_link_fields": arr({"enum": ["email", "phone"]}), "overwrite_existing_values": B, "actions_enabled": B,
+        "active": B, "created_at": TS, "updated_at": TS,
+    }),
+    "AppInput": obj({
+        "type": S, "name": S, "settings": str_map(), "secrets": {**str_map(), "writeOnly": True},
+        "search_query_attributes": arr(ref("Attribute")), "search_result_attributes": arr(ref("Attribute")),
+        "auto_link_fields": arr({"enum": ["email", "phone"]}), "overwrite_existing_values": B, "actions_enabled": B, "active": B,
+    }, []),
+    "AppList": obj({"apps": arr(ref("App"))}),
+    "SettingSpec": obj({"name": S, "label": S, "required": B, "secret": B, "hint": S, "default_value": S}),
+    "Connector": obj({
+        "type": S, "available": B, "display_name": S, "search_fields": arr(S), "auto_link_fields": arr(S),
+        "actions": arr({"type": "object"}), "settings": arr(ref("SettingSpec")),
+        "error": obj({"code": S, "message": S}),
+    }, ["type", "available"]),
+    "ConnectorList": obj({"connectors": arr(ref("Connector"))}),
+    "SearchRequest": obj({"app_id": S, "email": S, "phone": S, "order_number": S}, ["app_id"]),
+    "SearchResult": obj({"app_id": S, "app_name": S, "app_type": S, "external_customer_id": S, "attributes": arr(ref("AttributeValue"))}),
+    "SearchFailure": obj({"app_id": S, "app_name": S, "app_type": S, "code": S, "message": S}),
+    "SearchResponse": obj({"results": arr(ref("SearchResult")), "failures": arr(ref("SearchFailure"))}),
+    "LinkRequest": obj({"app_id": S, "external_customer_id": S}),
+    "Health": obj({"status": S, "profile": S}, ["status"]),
+}
+
+
+def body(schema: str) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": ref(schema)}}}
+
+
+def ok(schema: str, description: str = "OK") -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": ref(schema)}}}
+
+
+def errors(*statuses: int) -> dict[str, Any]:
+    words = {
+        400: "Bad request", 401: "Missing or bad token", 403: "The token's role may not do this", 404: "Not found",
+        409: "Conflict with the current state", 422: "Invalid input; fields names every bad field",
+        429: "A vendor's rate limit; Retry-After says when", 502: "A vendor refused the app's credentials",
+        503: "A dependency is unavailable", 504: "A dependency did not answer in time",
+    }
+    return {str(s): ok("Error", words[s]) for s in (401, 403, *statuses)}
+
+
+PATH_ID = {"in": "path", "required": True, "schema": S}
+UPSTREAM = (429, 502, 503, 504)
+
+
+def op(summary: str, roles: str, responses: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"summary": summary, "description": f"Roles: {roles}.", "responses": responses, **extra}
+
+
+PATHS: dict[str, Any] = {
+    "/healthz": {"get": {"summary": "Liveness", "security": [], "responses": {"200": ok("Health")}}},
+    "/readyz": {"get": {"summary": "Readiness (the profile service answers)", "security": [],
+                        "responses": {"200": ok("Health"), "503": ok("Health", "Not ready")}}},
+    "/api/v1/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OK"}}}},
+    "/api/v1/connectors": {"get": op("Connector types and what they can do", "admin, agent, developer", {"200": ok("ConnectorList"), **errors(503)})},
+    "/api/v1/apps": {
+        "post": op("Create an app", "admin", {"201": ok("App", "Created"), **errors(400, 422, *UPSTREAM)}, requestBody=body("AppInput")),
+        "get": op("List apps", "admin, developer", {"200": ok("AppList"), **errors(503)}),
+    },
+    "/api/v1/apps/{app_id}": {
+        "parameters": [{"name": "app_id", **PATH_ID}],
+        "get": op("Get an app", "admin, developer", {"200": ok("App"), **errors(404, 503)}),
+        "patch": op("Update an app; settings and secrets merge by key", "admin",
+                    {"200": ok("App"), **errors(400, 404, 422, *UPSTREAM)}, requestBody=body("AppInput")),
+        "delete": op("Delete an app and its links", "admin", {"204": {"description": "Deleted"}, **errors(404, 503)}),
+    },
+    "/api/v1/customers": {
+        "post": op("Create a customer", "agent", {"201": ok("Customer", "Created"), **errors(400, 409, 422, 503)}, requestBody=body("CustomerInput")),
+        "get": op("Find customers by email or phone", "agent", {"200": ok("CustomerList"), **errors(422, 503)}, parameters=[
+            {"name": "email", "in": "query", "schema": S}, {"name": "phone", "in": "query", "schema": S}]),
+    },
+    "/api/v1/customers/{customer_id}": {
+        "parameters": [{"name": "customer_id", **PATH_ID}],
+        "get": op("Get a customer profile with its links and linked data", "agent", {"200": ok("Customer"), **errors(404, 503)}),
+        "patch": op("Update a customer", "agent", {"200": ok("Customer"), **errors(400, 404, 409, 422, 503)}, requestBody=body("CustomerInput")),
+    },
+    "/api/v1/customers/{customer_id}/external-search": {
+        "parameters": [{"name": "customer_id", **PATH_ID}],
+        "post": op("Search one app, or every unlinked active app at once (app_id: all)", "agent",
+                   {"200": ok("SearchResponse"), **errors(400, 404, 409, 422, 503)}, requestBody=body("SearchRequest")),
+    },
+    "/api/v1/customers/{customer_id}/links": {
+        "parameters": [{"name": "customer_id", **PATH_ID}],
+        "post": op("Link to an external customer (runs a DETAILED lookup)", "agent",
+                   {"201": ok("Customer", "Linked"), **errors(400, 404, 409, 422, *UPSTREAM)}, requestBody=body("LinkRequest")),
+        "delete": op("Unlink every external system", "agent", {"200": ok("Customer"), **errors(404, 503)}),
+    },
+}
+
+
+@lru_cache(maxsize=1)
+def document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "linkmesh gateway", "version": "1.0.0",
+                 "description": "Links customer-support profiles to commerce systems. Errors: {error: {code, message, fields}}."},
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "schemas": SCHEMAS},
+        "paths": PATHS,
+    }

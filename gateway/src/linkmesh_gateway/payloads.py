@@ -1,0 +1,144 @@
+"""JSON request bodies → protobuf requests, naming every field of the wrong type."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from linkmesh.lookup.v1 import lookup_pb2
+from linkmesh.profile.v1 import profile_pb2
+
+from linkmesh_gateway.errors import ApiError, invalid
+
+ADDRESS_FIELDS = ("line1", "line2", "city", "region", "postal_code", "country_code", "company")
+CUSTOMER_FIELDS = ("name", "emails", "phones", "address", "custom_attributes")
+APP_FIELDS = (
+    "type", "name", "settings", "secrets", "search_query_attributes", "search_result_attributes", "auto_link_fields",
+    "overwrite_existing_values", "actions_enabled", "active",
+)
+
+
+async def json_object(request: web.Request) -> dict[str, Any]:
+    if not request.can_read_body:
+        return {}
+    try:
+        body = await request.json()
+    except ValueError:
+        raise ApiError(400, "invalid_json", "the request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_json", "the request body must be a JSON object")
+    return body
+
+
+class Reader:
+    """Reads typed fields out of a JSON object, collecting every error."""
+
+    def __init__(self, body: dict[str, Any], allowed: tuple[str, ...]) -> None:
+        self.body = body
+        self.errors: dict[str, str] = {k: "unknown field" for k in body if k not in allowed}
+
+    def str(self, key: str, *, required: bool = False) -> str:
+        value = self.body.get(key)
+        if value is None:
+            if required:
+                self.errors[key] = "is required"
+            return ""
+        if not isinstance(value, str):
+            self.errors[key] = "must be a string"
+            return ""
+        if required and not value.strip():
+            self.errors[key] = "is required"
+        return value
+
+    def bool(self, key: str) -> bool | None:
+        value = self.body.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, bool):
+            self.errors[key] = "must be true or false"
+            return None
+        return value
+
+    def str_list(self, key: str) -> list[str]:
+        value = self.body.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.errors[key] = "must be a list of strings"
+            return []
+        return value
+
+    def str_map(self, key: str) -> dict[str, str]:
+        value = self.body.get(key)
+        if value is None:
+            return {}
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            self.errors[key] = "must be an object of string values"
+            return {}
+        return value
+
+    def attributes(self, key: str) -> list[profile_pb2.Attribute]:
+        value = self.body.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.errors[key] = "must be a list of {attribute, label}"
+            return []
+        out = []
+        for i, item in enumerate(value):
+            if not isinstance(item, dict) or not isinstance(item.get("attribute"), str) or not isinstance(item.get("label", ""), str):
+                self.errors[f"{key}[{i}]"] = "must be {attribute, label} with string values"
+                continue
+            out.append(profile_pb2.Attribute(attribute=item["attribute"], label=item.get("label", "")))
+        return out
+
+    def address(self, key: str) -> lookup_pb2.Address | None:
+        value = self.body.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            self.errors[key] = "must be an object"
+            return None
+        fields = {}
+        for k, v in value.items():
+            if k not in ADDRESS_FIELDS:
+                self.errors[f"{key}.{k}"] = f"unknown field (known: {', '.join(ADDRESS_FIELDS)})"
+            elif not isinstance(v, str):
+                self.errors[f"{key}.{k}"] = "must be a string"
+            else:
+                fields[k] = v
+        return lookup_pb2.Address(**fields)
+
+    def done(self) -> None:
+        if self.errors:
+            raise invalid(self.errors)
+
+
+def customer_input(body: dict[str, Any]) -> tuple[profile_pb2.CustomerInput, list[str]]:
+    """The customer fields in ``body`` and which of them were given."""
+    r = Reader(body, CUSTOMER_FIELDS)
+    data = profile_pb2.CustomerInput(
+        name=r.str("name"), emails=r.str_list("emails"), phones=r.str_list("phones"), custom_attributes=r.str_map("custom_attributes")
+    )
+    address = r.address("address")
+    if address is not None:
+        data.address.CopyFrom(address)
+    r.done()
+    return data, [k for k in CUSTOMER_FIELDS if k in body]
+
+
+def app_input(body: dict[str, Any], *, create: bool) -> tuple[profile_pb2.AppInput, list[str]]:
+    r = Reader(body, APP_FIELDS)
+    data = profile_pb2.AppInput(
+        type=r.str("type", required=create), name=r.str("name", required=create), settings=r.str_map("settings"),
+        secrets=r.str_map("secrets"), search_query_attributes=r.attributes("search_query_attributes"),
+        search_result_attributes=r.attributes("search_result_attributes"), auto_link_fields=r.str_list("auto_link_fields"),
+        overwrite_existing_values=bool(r.bool("overwrite_existing_values")), actions_enabled=bool(r.bool("actions_enabled")),
+    )
+    active = r.bool("active")
+    if active is not None:
+        data.active = active
+    if not create and "type" in body:
+        r.errors["type"] = "cannot be changed; create a new app"
+    r.done()
+    return data, [k for k in APP_FIELDS if k in body and k != "type"]

@@ -1,0 +1,27 @@
+"""URL map of the gateway."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from linkmesh_gateway import views
+
+
+def setup_routes(app: web.Application) -> None:
+    r = app.router
+    r.add_get("/healthz", views.healthz)
+    r.add_get("/readyz", views.readyz)
+    r.add_get("/api/v1/openapi.json", views.openapi)
+    r.add_get("/api/v1/connectors", views.list_connectors)
+    r.add_post("/api/v1/apps", views.create_app)
+    r.add_get("/api/v1/apps", views.list_apps)
+    r.add_get("/api/v1/apps/{app_id}", views.get_app)
+    r.add_patch("/api/v1/apps/{app_id}", views.update_app)
+    r.add_delete("/api/v1/apps/{app_id}", views.delete_app)
+    r.add_post("/api/v1/customers", views.create_customer)
+    r.add_get("/api/v1/customers", views.find_customers)
+    r.add_get("/api/v1/customers/{customer_id}", views.get_customer)
+    r.add_patch("/api/v1/customers/{customer_id}", views.update_customer)
+    r.add_post("/api/v1/customers/{customer_id}/external-search", views.external_search)
+    r.add_post("/api/v1/customers/{customer_id}/links", views.link_customer)
+    r.add_delete("/api/v1/customers/{customer_id}/links", views.unlink_customer)

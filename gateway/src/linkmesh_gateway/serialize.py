@@ -1,0 +1,22 @@
+"""Protobuf answers → the API's snake_case JSON, with stable shapes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from google.protobuf.json_format import MessageToDict
+from google.protobuf.message import Message
+
+
+def to_json(message: Message) -> dict[str, Any]:
+    return MessageToDict(message, preserving_proto_field_name=True, always_print_fields_with_no_presence=True)
+
+
+def customer_json(message: Message) -> dict[str, Any]:
+    out = to_json(message)
+    if "address" not in out:
+        out["address"] = None
+    for link in out.get("links", []):
+        link.setdefault("stale", None)
+        link.setdefault("refreshed_at", None)
+    return out

@@ -1,0 +1,218 @@
+"""Request handlers of the REST API (``/api/v1``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+from aiohttp import web
+from google.protobuf.field_mask_pb2 import FieldMask
+from grpc_health.v1 import health_pb2
+from linkmesh.profile.v1 import profile_pb2
+
+from linkmesh_core.fanout import fan_out
+from linkmesh_gateway.errors import ApiError, invalid
+from linkmesh_gateway.middleware import allow
+from linkmesh_gateway.openapi import document
+from linkmesh_gateway.payloads import Reader, app_input, customer_input, json_object
+from linkmesh_gateway.serialize import customer_json, to_json
+from linkmesh_gateway.state import PROFILE, PROFILE_HEALTH, SETTINGS
+
+ALL = ("admin", "agent", "developer")
+
+
+def _timeout(request: web.Request) -> float:
+    return request.app[SETTINGS].rpc_timeout_s
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Ready when the profile service answers its health check as SERVING."""
+    try:
+        answer = await request.app[PROFILE_HEALTH].Check(health_pb2.HealthCheckRequest(service=""), timeout=1.0)
+    except grpc.aio.AioRpcError as err:
+        return web.json_response({"status": "not_ready", "profile": err.code().name.lower()}, status=503)
+    if answer.status != health_pb2.HealthCheckResponse.SERVING:
+        return web.json_response({"status": "not_ready", "profile": "not_serving"}, status=503)
+    return web.json_response({"status": "ready", "profile": "serving"})
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return web.json_response(document())
+
+
+@allow(*ALL)
+async def list_connectors(request: web.Request) -> web.Response:
+    answer = await request.app[PROFILE].ListConnectors(profile_pb2.ListConnectorsRequest(), timeout=_timeout(request))
+    out = []
+    for c in answer.connectors:
+        item: dict[str, Any] = {"type": c.type, "available": not c.error_code}
+        if c.error_code:
+            item["error"] = {"code": c.error_code.lower(), "message": c.error_message}
+        else:
+            d = to_json(c.describe)
+            caps = d.get("capabilities", {})
+            item.update(
+                display_name=d.get("display_name", ""),
+                search_fields=[f.removeprefix("LOOKUP_FIELD_").lower() for f in caps.get("search_fields", [])],
+                auto_link_fields=[f.removeprefix("LOOKUP_FIELD_").lower() for f in caps.get("auto_link_fields", [])],
+                actions=caps.get("actions", []),
+                settings=d.get("settings", []),
+            )
+        out.append(item)
+    return web.json_response({"connectors": out})
+
+
+# apps
+
+@allow("admin")
+async def create_app(request: web.Request) -> web.Response:
+    data, _ = app_input(await json_object(request), create=True)
+    app = await request.app[PROFILE].CreateApp(profile_pb2.CreateAppRequest(app=data), timeout=_timeout(request))
+    return web.json_response(to_json(app), status=201)
+
+
+@allow("admin", "developer")
+async def list_apps(request: web.Request) -> web.Response:
+    answer = await request.app[PROFILE].ListApps(profile_pb2.ListAppsRequest(), timeout=_timeout(request))
+    return web.json_response({"apps": [to_json(a) for a in answer.apps]})
+
+
+@allow("admin", "developer")
+async def get_app(request: web.Request) -> web.Response:
+    app = await request.app[PROFILE].GetApp(profile_pb2.GetAppRequest(id=request.match_info["app_id"]), timeout=_timeout(request))
+    return web.json_response(to_json(app))
+
+
+@allow("admin")
+async def update_app(request: web.Request) -> web.Response:
+    data, paths = app_input(await json_object(request), create=False)
+    if not paths:
+        raise invalid({"body": "give at least one field to change"})
+    app = await request.app[PROFILE].UpdateApp(
+        profile_pb2.UpdateAppRequest(id=request.match_info["app_id"], app=data, update_mask=FieldMask(paths=paths)),
+        timeout=_timeout(request),
+    )
+    return web.json_response(to_json(app))
+
+
+@allow("admin")
+async def delete_app(request: web.Request) -> web.Response:
+    await request.app[PROFILE].DeleteApp(profile_pb2.DeleteAppRequest(id=request.match_info["app_id"]), timeout=_timeout(request))
+    return web.Response(status=204)
+
+
+# customers
+
+@allow("agent")
+async def create_customer(request: web.Request) -> web.Response:
+    data, _ = customer_input(await json_object(request))
+    customer = await request.app[PROFILE].CreateCustomer(profile_pb2.CreateCustomerRequest(customer=data), timeout=_timeout(request))
+    return web.json_response(customer_json(customer), status=201)
+
+
+@allow("agent")
+async def find_customers(request: web.Request) -> web.Response:
+    email, phone = request.query.get("email", ""), request.query.get("phone", "")
+    if not email.strip() and not phone.strip():
+        raise invalid({"email": "give email or phone as a query parameter"})
+    answer = await request.app[PROFILE].FindCustomers(profile_pb2.FindCustomersRequest(email=email, phone=phone), timeout=_timeout(request))
+    return web.json_response({"customers": [customer_json(c) for c in answer.customers]})
+
+
+@allow("agent")
+async def get_customer(request: web.Request) -> web.Response:
+    customer = await request.app[PROFILE].GetCustomer(profile_pb2.GetCustomerRequest(id=request.match_info["customer_id"]), timeout=_timeout(request))
+    return web.json_response(customer_json(customer))
+
+
+@allow("agent")
+async def update_customer(request: web.Request) -> web.Response:
+    data, paths = customer_input(await json_object(request))
+    if not paths:
+        raise invalid({"body": "give at least one field to change"})
+    customer = await request.app[PROFILE].UpdateCustomer(
+        profile_pb2.UpdateCustomerRequest(id=request.match_info["customer_id"], customer=data, update_mask=FieldMask(paths=paths)),
+        timeout=_timeout(request),
+    )
+    return web.json_response(customer_json(customer))
+
+
+@allow("agent")
+async def external_search(request: web.Request) -> web.Response:
+    """Searches one app, or every unlinked active app at once ("all").
+
+    Each app is searched in parallel with its own deadline; the systems that
+    answered give results, each one that did not gives a failure entry.
+    """
+    customer_id = request.match_info["customer_id"]
+    r = Reader(await json_object(request), ("app_id", "email", "phone", "order_number"))
+    app_id = r.str("app_id", required=True).strip()
+    email, phone, order_number = r.str("email"), r.str("phone"), r.str("order_number")
+    r.done()
+    profile = request.app[PROFILE]
+    settings = request.app[SETTINGS]
+    if app_id == "all":
+        targets = list((await profile.ListSearchTargets(
+            profile_pb2.ListSearchTargetsRequest(customer_id=customer_id), timeout=_timeout(request))).apps)
+    else:
+        await profile.GetCustomer(profile_pb2.GetCustomerRequest(id=customer_id), timeout=_timeout(request))
+        app = await profile.GetApp(profile_pb2.GetAppRequest(id=app_id), timeout=_timeout(request))
+        if not app.active:
+            raise ApiError(409, "failed_precondition", f"app {app.name} is inactive")
+        targets = [app]
+    search = profile_pb2.SearchExternalRequest(customer_id=customer_id, email=email, phone=phone, order_number=order_number)
+
+    def call(app_id: str):  # noqa: ANN202 - a coroutine factory per app
+        async def run() -> profile_pb2.SearchExternalResponse:
+            request_for_app = profile_pb2.SearchExternalRequest()
+            request_for_app.CopyFrom(search)
+            request_for_app.app_id = app_id
+            return await profile.SearchExternal(request_for_app, timeout=settings.search_timeout_s)
+
+        return run
+
+    outcome = await fan_out({a.id: call(a.id) for a in targets}, timeout=settings.search_timeout_s + 0.5)
+    by_id = {a.id: a for a in targets}
+    results = []
+    for a in targets:
+        answer = outcome.results.get(a.id)
+        for item in answer.results if answer else []:
+            results.append({
+                "app_id": a.id, "app_name": a.name, "app_type": a.type,
+                "external_customer_id": item.external_customer_id,
+                "attributes": [to_json(v) for v in item.attributes],
+            })
+    failures = [
+        {"app_id": app_id, "app_name": by_id[app_id].name, "app_type": by_id[app_id].type, "code": err.code.name.lower(), "message": err.message}
+        for app_id, err in outcome.failures.items()
+    ]
+    # A query every system rejects is the caller's mistake: answer it once, as 422.
+    if targets and not outcome.results and all(e.code == grpc.StatusCode.INVALID_ARGUMENT for e in outcome.failures.values()):
+        first = next(iter(outcome.failures.values()))
+        raise ApiError(422, "invalid_argument", first.message, first.fields or {"body": first.message})
+    return web.json_response({"results": results, "failures": failures})
+
+
+@allow("agent")
+async def link_customer(request: web.Request) -> web.Response:
+    r = Reader(await json_object(request), ("app_id", "external_customer_id"))
+    app_id = r.str("app_id", required=True)
+    external_id = r.str("external_customer_id", required=True)
+    r.done()
+    customer = await request.app[PROFILE].LinkCustomer(
+        profile_pb2.LinkCustomerRequest(customer_id=request.match_info["customer_id"], app_id=app_id, external_customer_id=external_id),
+        timeout=_timeout(request),
+    )
+    return web.json_response(customer_json(customer), status=201)
+
+
+@allow("agent")
+async def unlink_customer(request: web.Request) -> web.Response:
+    customer = await request.app[PROFILE].UnlinkCustomer(
+        profile_pb2.UnlinkCustomerRequest(customer_id=request.match_info["customer_id"]), timeout=_timeout(request)
+    )
+    return web.json_response(customer_json(customer))

@@ -1,0 +1,229 @@
+"""The whole linkmesh system as local processes: used by ``make run`` and the
+end-to-end tests (real processes, real gRPC, real MongoDB wire protocol)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import grpc
+from cryptography.fernet import Fernet
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from linkmesh_devstack.mongo import MongoServer, start_mongo
+from linkmesh_devstack.ports import free_port
+
+DEMO_TOKENS = "admin:admin-demo-token,agent:agent-demo-token,developer:developer-demo-token"
+
+
+@dataclass
+class ServiceProcess:
+    name: str
+    cmd: list[str]
+    env: dict[str, str]
+    port: int
+    kind: str  # "grpc" or "http"
+    log_path: Path | None = None
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        out = self.log_path.open("ab") if self.log_path else None
+        self.process = subprocess.Popen(
+            self.cmd, env={**os.environ, **self.env}, stdout=out, stderr=subprocess.STDOUT if out else None, start_new_session=True
+        )
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.running():
+                raise RuntimeError(f"{self.name} exited with code {self.process.returncode if self.process else '?'}:\n{self.log_tail()}")
+            if self._ready():
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.name} was not ready within {timeout:.0f}s:\n{self.log_tail()}")
+
+    def _ready(self) -> bool:
+        if self.kind == "grpc":
+            with grpc.insecure_channel(f"127.0.0.1:{self.port}") as channel:
+                try:
+                    answer = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=0.5)
+                except grpc.RpcError:
+                    return False
+                return answer.status == health_pb2.HealthCheckResponse.SERVING
+        try:
+            path = "/healthz" if self.kind == "http" else "/__sandbox/knobs"
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=0.5) as resp:
+                return resp.status == 200
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if not self.running():
+            return
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def log_tail(self, chars: int = 3000) -> str:
+        if self.log_path and self.log_path.exists():
+            return self.log_path.read_text(errors="replace")[-chars:]
+        return "(output not captured)"
+
+
+@dataclass
+class Stack:
+    """Ports default to free ones; ``make run`` passes fixed ones."""
+
+    base_dir: Path
+    capture_logs: bool = True
+    gateway_port: int = 0
+    profile_port: int = 0
+    connector_ports: dict[str, int] = field(default_factory=dict)
+    sandbox_ports: dict[str, int] = field(default_factory=dict)
+    mongo_port: int | None = None
+    tokens: str = ""
+    extra_env: dict[str, str] = field(default_factory=dict)
+    mongo: MongoServer | None = None
+    services: dict[str, ServiceProcess] = field(default_factory=dict)
+
+    vendors = ("bigcommerce",)
+
+    def __post_init__(self) -> None:
+        self.base_dir.mkdir(parents=True, exist_ok=True)
+        self.gateway_port = self.gateway_port or free_port()
+        self.profile_port = self.profile_port or free_port()
+        for vendor in self.vendors:
+            self.connector_ports.setdefault(vendor, free_port())
+            self.sandbox_ports.setdefault(vendor, free_port())
+        self.tokens = self.tokens or os.environ.get("LINKMESH_TOKENS") or DEMO_TOKENS
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.gateway_port}"
+
+    def sandbox_url(self, vendor: str) -> str:
+        return f"http://127.0.0.1:{self.sandbox_ports[vendor]}"
+
+    def token(self, role: str) -> str:
+        for part in self.tokens.split(","):
+            r, _, t = part.partition(":")
+            if r.strip() == role:
+                return t.strip()
+        raise KeyError(role)
+
+    def secret_keys(self) -> str:
+        """Kept in the data folder so encrypted app secrets survive a restart."""
+        if os.environ.get("LINKMESH_SECRET_KEYS"):
+            return os.environ["LINKMESH_SECRET_KEYS"]
+        key_file = self.base_dir / "secret.key"
+        if not key_file.exists():
+            key_file.write_text(Fernet.generate_key().decode())
+            key_file.chmod(0o600)
+        return key_file.read_text().strip()
+
+    def _log(self, name: str) -> Path | None:
+        if not self.capture_logs:
+            return None
+        (self.base_dir / "logs").mkdir(exist_ok=True)
+        return self.base_dir / "logs" / f"{name}.log"
+
+    def _add(self, name: str, module: str, args: list[str], env: dict[str, str], port: int, kind: str) -> ServiceProcess:
+        service = ServiceProcess(name, [sys.executable, "-m", module, *args], {**env, **self.extra_env}, port, kind, self._log(name))
+        self.services[name] = service
+        return service
+
+    def start(self) -> None:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> None:
+        self.mongo = start_mongo(self.base_dir / "mongodb", port=self.mongo_port, log_dir=self.base_dir / "logs")
+        common = {"PYTHONUNBUFFERED": "1"}
+        for vendor in self.vendors:
+            self._add(f"sandbox-{vendor}", "linkmesh_sandboxes", [vendor, "--port", str(self.sandbox_ports[vendor])],
+                      common, self.sandbox_ports[vendor], "sandbox")
+            self._add(f"connector-{vendor}", f"linkmesh_{vendor}",  [],
+                      {**common, "CONNECTOR_HOST": "127.0.0.1", "CONNECTOR_PORT": str(self.connector_ports[vendor])},
+                      self.connector_ports[vendor], "grpc")
+        self._add("profile", "linkmesh_profile", [], {
+            **common, "PROFILE_HOST": "127.0.0.1", "PROFILE_PORT": str(self.profile_port), "MONGODB_URI": self.mongo.uri,
+            "LINKMESH_SECRET_KEYS": self.secret_keys(),
+            "LINKMESH_CONNECTORS": ",".join(f"{v}=127.0.0.1:{p}" for v, p in self.connector_ports.items()),
+        }, self.profile_port, "grpc")
+        self._add("gateway", "linkmesh_gateway", [], {
+            **common, "GATEWAY_HOST": "127.0.0.1", "GATEWAY_PORT": str(self.gateway_port),
+            "GATEWAY_PROFILE_ADDR": f"127.0.0.1:{self.profile_port}", "LINKMESH_TOKENS": self.tokens,
+        }, self.gateway_port, "http")
+        for service in self.services.values():
+            service.start()
+        for service in self.services.values():
+            service.wait_ready()
+
+    def stop(self) -> None:
+        for service in reversed(list(self.services.values())):
+            service.stop()
+        if self.mongo is not None:
+            self.mongo.stop()
+            self.mongo = None
+
+    # HTTP helpers for bootstrapping (the tests have their own client)
+
+    def api(self, method: str, path: str, role: str = "admin", body: Any = None) -> tuple[int, Any]:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(f"{self.gateway_url}{path}", data=data, method=method, headers={
+            "Authorization": f"Bearer {self.token(role)}", "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as resp:
+                raw = resp.read()
+                return resp.status, json.loads(raw) if raw else None
+        except urllib.error.HTTPError as err:
+            raw = err.read()
+            return err.code, json.loads(raw) if raw else None
+
+    def ensure_demo_apps(self) -> list[dict[str, Any]]:
+        """Creates the demo app of each vendor, pointed at its sandbox, unless it exists."""
+        from linkmesh_sandboxes.bigcommerce.data import ACCESS_TOKEN, STORE_HASH
+
+        status, body = self.api("GET", "/api/v1/apps")
+        if status != 200:
+            raise RuntimeError(f"cannot list apps: {status} {body}")
+        existing = {a["name"]: a for a in body["apps"]}
+        demo = {
+            "BigCommerce (sandbox)": {
+                "type": "bigcommerce", "name": "BigCommerce (sandbox)",
+                "settings": {"store_hash": STORE_HASH, "api_base_url": self.sandbox_url("bigcommerce")},
+                "secrets": {"access_token": ACCESS_TOKEN},
+                "search_query_attributes": [{"attribute": "email", "label": "Email"}, {"attribute": "phone", "label": "Phone"}],
+                "auto_link_fields": ["email", "phone"],
+            },
+        }
+        out = []
+        for name, payload in demo.items():
+            app = existing.get(name)
+            if app is None:
+                status, app = self.api("POST", "/api/v1/apps", body=payload)
+                if status != 201:
+                    raise RuntimeError(f"cannot create the demo app {name}: {status} {app}")
+            elif app["settings"].get("api_base_url") != payload["settings"]["api_base_url"]:
+                status, app = self.api("PATCH", f"/api/v1/apps/{app['id']}", body={"settings": payload["settings"]})
+            out.append(app)
+        return out
