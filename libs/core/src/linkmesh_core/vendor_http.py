@@ -145,7 +145,7 @@ class VendorHTTP:
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(_Transient),
             stop=stop_after_attempt(self._max_attempts) | stop_before_delay(max(deadline.remaining(), 0.0)),
-            wait=wait_exponential_jitter(initial=0.1, max=1.0),
+            wait=wait_exponential_jitter(multiplier=0.1, max=1.0, jitter=0.1),
             reraise=True,
         )
         try:

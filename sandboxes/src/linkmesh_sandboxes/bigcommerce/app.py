@@ -25,10 +25,11 @@ from typing import Any
 
 from aiohttp import web
 
-from linkmesh_sandboxes.bigcommerce.data import Store, build_store
+from linkmesh_sandboxes.bigcommerce.data import ACCESS_TOKEN, STORE_HASH, Store, build_store
 from linkmesh_sandboxes.knobs import STATE, SandboxState, add_control_routes, knobs_middleware
 
 STORES = web.AppKey("bigcommerce_stores", dict)
+SEEDS = web.AppKey("bigcommerce_seed_stores", list)
 ERROR_TYPE = "https://developer.bigcommerce.com/api-docs/getting-started/api-status-codes"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -261,7 +262,7 @@ async def get_store(request: web.Request) -> web.Response:
 
 
 def _seed(app: web.Application) -> None:
-    seeds = app["seed_stores"]
+    seeds = app[SEEDS]
     app[STORES].clear()
     for store_hash, token in seeds:
         app[STORES][store_hash] = build_store(store_hash, token)
@@ -274,7 +275,7 @@ def create_app(stores: list[tuple[str, str]] | None = None, *, rate_limit_quota:
     state.knobs.rate_limit_window_ms = rate_limit_window_ms
     app[STATE] = state
     app[STORES] = {}
-    app["seed_stores"] = stores or [(build_store().store_hash, build_store().access_token)]
+    app[SEEDS] = stores or [(STORE_HASH, ACCESS_TOKEN)]
     _seed(app)
     prefix = "/stores/{store_hash}"
     app.router.add_get(f"{prefix}/v3/customers", get_customers)

@@ -1,0 +1,87 @@
+"""Shared fixtures: a real MongoDB server, the BigCommerce sandbox, and the
+whole stack as real processes for end-to-end tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from linkmesh_devstack.mongo import MongoServer, start_mongo
+from linkmesh_devstack.stack import Stack
+from tests.specs import validate_gateway_response
+
+
+@pytest.fixture(scope="session")
+def mongo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MongoServer]:
+    base = tmp_path_factory.mktemp("mongo")
+    server = start_mongo(base / "data", log_dir=base)
+    yield server
+    server.stop()
+
+
+class Api:
+    """A gateway client that checks every answer against the gateway's OpenAPI document."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.session = requests.Session()
+        self.doc = self.session.get(f"{stack.gateway_url}/api/v1/openapi.json", timeout=10).json()
+
+    def call(self, method: str, path: str, role: str | None = "agent", body: Any = None, token: str | None = None,
+             headers: dict[str, str] | None = None, params: dict[str, str] | None = None) -> requests.Response:
+        h = dict(headers or {})
+        if token is not None:
+            h["Authorization"] = f"Bearer {token}"
+        elif role is not None:
+            h["Authorization"] = f"Bearer {self.stack.token(role)}"
+        response = self.session.request(method, f"{self.stack.gateway_url}{path}", json=body, headers=h, params=params, timeout=30)
+        payload = response.json() if response.content else None
+        validate_gateway_response(self.doc, path, method, response.status_code, payload)
+        return response
+
+    def get(self, path: str, role: str = "agent", **kw: Any) -> requests.Response:
+        return self.call("GET", path, role, **kw)
+
+    def post(self, path: str, body: Any = None, role: str = "agent", **kw: Any) -> requests.Response:
+        return self.call("POST", path, role, body=body, **kw)
+
+    def patch(self, path: str, body: Any = None, role: str = "agent", **kw: Any) -> requests.Response:
+        return self.call("PATCH", path, role, body=body, **kw)
+
+    def delete(self, path: str, role: str = "agent", **kw: Any) -> requests.Response:
+        return self.call("DELETE", path, role, **kw)
+
+    def sandbox(self, vendor: str, method: str, path: str, body: Any = None) -> Any:
+        response = self.session.request(method, f"{self.stack.sandbox_url(vendor)}{path}", json=body, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    s = Stack(base_dir=tmp_path_factory.mktemp("stack"), extra_env={"GATEWAY_SEARCH_TIMEOUT_S": "2"})
+    s.start()
+    yield s
+    s.stop()
+    for service in s.services.values():
+        log = service.log_tail(200_000)
+        assert "Traceback" not in log or service.name.startswith("sandbox"), f"{service.name} logged a traceback:\n{log[-4000:]}"
+
+
+@pytest.fixture(scope="session")
+def api(stack: Stack) -> Api:
+    return Api(stack)
+
+
+@pytest.fixture()
+def sandbox_reset(api: Api) -> Iterator[None]:
+    api.sandbox("bigcommerce", "POST", "/__sandbox/reset")
+    yield
+    api.sandbox("bigcommerce", "POST", "/__sandbox/reset")
+
+
+ROOT = Path(__file__).resolve().parents[1]

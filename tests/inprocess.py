@@ -1,0 +1,70 @@
+"""In-process servers for component tests: a sandbox on a real socket and a
+connector on a real gRPC port, both in the test's event loop."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import grpc
+from aiohttp import web
+from linkmesh.lookup.v1 import lookup_pb2, lookup_pb2_grpc
+
+from linkmesh_bigcommerce.client import BigCommerceClient, BigCommerceErrors, BigCommerceRateLimit
+from linkmesh_bigcommerce.servicer import BigCommerceLookup
+from linkmesh_core.request_context import RequestContextInterceptor
+from linkmesh_core.vendor_http import VendorHTTP
+from linkmesh_devstack.ports import free_port
+from linkmesh_sandboxes.bigcommerce import data
+from linkmesh_sandboxes.bigcommerce.app import create_app
+from linkmesh_sandboxes.knobs import STATE, Knobs
+
+
+@dataclass
+class RunningSandbox:
+    url: str
+    app: web.Application
+
+    @property
+    def knobs(self) -> Knobs:
+        return self.app[STATE].knobs
+
+    @property
+    def requests(self) -> list[dict]:
+        return list(self.app[STATE].requests)
+
+
+@asynccontextmanager
+async def bigcommerce_sandbox(**kwargs: int) -> AsyncIterator[RunningSandbox]:
+    app = create_app(**kwargs)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    site = web.TCPSite(runner, "127.0.0.1", port)
+    await site.start()
+    try:
+        yield RunningSandbox(f"http://127.0.0.1:{port}", app)
+    finally:
+        await runner.cleanup()
+
+
+def bigcommerce_app(url: str, token: str = data.ACCESS_TOKEN, store_hash: str = data.STORE_HASH) -> lookup_pb2.AppContext:
+    return lookup_pb2.AppContext(app_id="test-app", settings={"store_hash": store_hash, "api_base_url": url}, secrets={"access_token": token})
+
+
+@asynccontextmanager
+async def bigcommerce_connector(max_attempts: int = 3) -> AsyncIterator[lookup_pb2_grpc.LookupServiceStub]:
+    http = VendorHTTP("BigCommerce", rate_limit=BigCommerceRateLimit(), errors=BigCommerceErrors(), max_attempts=max_attempts)
+    await http.start()
+    server = grpc.aio.server(interceptors=[RequestContextInterceptor()])
+    lookup_pb2_grpc.add_LookupServiceServicer_to_server(BigCommerceLookup(BigCommerceClient(http), 10.0), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+    try:
+        yield lookup_pb2_grpc.LookupServiceStub(channel)
+    finally:
+        await channel.close()
+        await server.stop(0)
+        await http.close()

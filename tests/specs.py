@@ -1,0 +1,73 @@
+"""Validation of JSON against OpenAPI documents: the vendors' published specs
+(``../shared/vendor-specs``) and the gateway's own document."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator
+from openapi_schema_validator import OAS30Validator
+
+ROOT = Path(__file__).resolve().parents[1]
+VENDOR_SPECS = ROOT.parent / "shared" / "vendor-specs"
+
+
+@lru_cache(maxsize=None)
+def vendor_spec(relative: str) -> dict[str, Any]:
+    path = VENDOR_SPECS / relative
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: the vendor specs must sit at ../shared/vendor-specs")
+    return yaml.safe_load(path.read_text())
+
+
+def _match(paths: dict[str, Any], path: str) -> tuple[str, dict[str, Any]]:
+    for template, item in paths.items():
+        pattern = "^" + re.sub(r"\{[^}]+\}", r"[^/]+", template.rstrip("/")) + "/?$"
+        if re.match(pattern, path):
+            return template, item
+    raise AssertionError(f"no path of the document matches {path}")
+
+
+def _resolve(doc: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        parts = node["$ref"].lstrip("#/").split("/")
+        node = doc
+        for part in parts:
+            node = node[part]
+    return node
+
+
+def response_schema(doc: dict[str, Any], path: str, method: str, status: int) -> dict[str, Any] | None:
+    _, item = _match(doc["paths"], path)
+    operation = item.get(method.lower())
+    assert operation is not None, f"{method} {path} is not in the document"
+    responses = operation["responses"]
+    response = responses.get(str(status)) or responses.get("default")
+    assert response is not None, f"{method} {path} does not document status {status}"
+    response = _resolve(doc, response)
+    content = response.get("content") or {}
+    media = content.get("application/json")
+    if media is None:
+        return None
+    return media.get("schema")
+
+
+def validate_vendor_response(spec: str, path: str, method: str, status: int, body: Any) -> None:
+    """Validates a sandbox answer against the vendor's published spec (OpenAPI 3.0)."""
+    doc = vendor_spec(spec)
+    schema = response_schema(doc, path, method, status)
+    if schema is None:
+        assert body in (None, b"", ""), f"{method} {path} {status} documents no body but one came"
+        return
+    OAS30Validator({**schema, "components": doc.get("components", {})}).validate(body)
+
+
+def validate_gateway_response(doc: dict[str, Any], path: str, method: str, status: int, body: Any) -> None:
+    schema = response_schema(doc, path, method, status)
+    if schema is None:
+        return
+    Draft202012Validator({**schema, "components": doc["components"]}).validate(body)
