@@ -130,7 +130,7 @@ def customer_input(body: dict[str, Any]) -> tuple[profile_pb2.CustomerInput, lis
 def app_input(body: dict[str, Any], *, create: bool) -> tuple[profile_pb2.AppInput, list[str]]:
     r = Reader(body, APP_FIELDS)
     data = profile_pb2.AppInput(
-        type=r.str("type", required=create), name=r.str("name", required=create), settings=r.str_map("settings"),
+        type=r.str("type"), name=r.str("name"), settings=r.str_map("settings"),
         secrets=r.str_map("secrets"), search_query_attributes=r.attributes("search_query_attributes"),
         search_result_attributes=r.attributes("search_result_attributes"), auto_link_fields=r.str_list("auto_link_fields"),
         overwrite_existing_values=bool(r.bool("overwrite_existing_values")), actions_enabled=bool(r.bool("actions_enabled")),

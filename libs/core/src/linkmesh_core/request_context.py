@@ -9,6 +9,7 @@ the bound request id on to the next hop.
 
 from __future__ import annotations
 
+import contextvars
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -21,6 +22,17 @@ from linkmesh_core.errors import ServiceError
 
 REQUEST_ID_KEY = "x-request-id"
 log = structlog.get_logger("linkmesh.rpc")
+# The monotonic time by which the RPC being served must answer (None: no deadline).
+_rpc_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("rpc_deadline", default=None)
+
+
+def time_left(default: float, margin: float = 0.05) -> float:
+    """Seconds an outbound call made while serving an RPC may take: the
+    caller's remaining deadline less a margin to answer in, capped at ``default``."""
+    deadline = _rpc_deadline.get()
+    if deadline is None:
+        return default
+    return max(min(deadline - time.monotonic() - margin, default), 0.001)
 
 
 def current_request_id() -> str | None:
@@ -64,6 +76,8 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):
             request_id = str(metadata.get(REQUEST_ID_KEY) or new_request_id())
             structlog.contextvars.clear_contextvars()
             structlog.contextvars.bind_contextvars(request_id=request_id, rpc=method)
+            remaining = context.time_remaining()
+            _rpc_deadline.set(time.monotonic() + remaining if remaining is not None else None)
             started = time.perf_counter()
             code = grpc.StatusCode.OK
             message = ""

@@ -11,6 +11,7 @@ from linkmesh.lookup.v1 import lookup_pb2, lookup_pb2_grpc
 
 from linkmesh_core.channels import open_channel
 from linkmesh_core.errors import ServiceError, invalid_argument
+from linkmesh_core.request_context import time_left
 
 DESCRIBE_TTL_S = 60.0
 FIELD_NAMES = {
@@ -53,16 +54,16 @@ class ConnectorRegistry:
         return connector
 
     async def call(self, connector_type: str, method: str, request: object, timeout: float | None = None) -> object:
-        """Calls one connector RPC with a deadline; failures come back as ServiceError."""
+        """Calls one connector RPC within the caller's own deadline; failures come back as ServiceError."""
         stub = self.get(connector_type).stub
         try:
-            return await getattr(stub, method)(request, timeout=timeout or self.timeout)
+            return await getattr(stub, method)(request, timeout=time_left(timeout or self.timeout))
         except grpc.aio.AioRpcError as err:
             raise ServiceError.from_rpc_error(err) from None
 
-    async def describe(self, connector_type: str) -> lookup_pb2.DescribeResponse:
+    async def describe(self, connector_type: str, *, fresh: bool = False) -> lookup_pb2.DescribeResponse:
         cached = self._describe.get(connector_type)
-        if cached and time.monotonic() - cached[0] < DESCRIBE_TTL_S:
+        if cached and not fresh and time.monotonic() - cached[0] < DESCRIBE_TTL_S:
             return cached[1]
         answer = await self.call(connector_type, "Describe", lookup_pb2.DescribeRequest(), timeout=min(self.timeout, 3.0))
         assert isinstance(answer, lookup_pb2.DescribeResponse)
@@ -70,9 +71,11 @@ class ConnectorRegistry:
         return answer
 
     async def describe_all(self) -> dict[str, lookup_pb2.DescribeResponse | ServiceError]:
+        """Asks every connector now, so the answer says which ones are up."""
+
         async def one(t: str) -> lookup_pb2.DescribeResponse | ServiceError:
             try:
-                return await self.describe(t)
+                return await self.describe(t, fresh=True)
             except ServiceError as err:
                 return err
 
