@@ -21,6 +21,8 @@ import structlog
 from linkmesh_core.errors import ServiceError
 
 REQUEST_ID_KEY = "x-request-id"
+# Probes answer often; their canonical lines are debug-level.
+QUIET_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 log = structlog.get_logger("linkmesh.rpc")
 # The monotonic time by which the RPC being served must answer (None: no deadline).
 _rpc_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("rpc_deadline", default=None)
@@ -101,7 +103,7 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):
             finally:
                 if code is grpc.StatusCode.OK and context.code() not in (None, grpc.StatusCode.OK):
                     code = context.code()
-                log.info(
+                (log.debug if method.startswith(QUIET_PREFIXES) else log.info)(
                     "rpc",
                     code=code.name if isinstance(code, grpc.StatusCode) else str(code),
                     error=message or None,

@@ -1,0 +1,85 @@
+"""Every server: configuration fails fast and clearly, health and reflection
+answer, SIGTERM stops it gracefully, request ids travel across hops."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+from linkmesh_devstack.ports import free_port
+from linkmesh_devstack.stack import ServiceProcess
+
+CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith(("PROFILE_", "CONNECTOR_", "GATEWAY_", "LINKMESH_", "MONGODB_"))}
+
+
+@pytest.mark.parametrize(("module", "env", "expected"), [
+    ("linkmesh_profile", {}, ["MONGODB_URI: is required", "LINKMESH_SECRET_KEYS: is required", "LINKMESH_CONNECTORS: is required"]),
+    ("linkmesh_profile", {"MONGODB_URI": "mongodb://x", "LINKMESH_SECRET_KEYS": "k", "LINKMESH_CONNECTORS": "bigcommerce",
+                          "PROFILE_PORT": "eighty"}, ["PROFILE_PORT:", "LINKMESH_CONNECTORS:"]),
+    ("linkmesh_profile", {"MONGODB_URI": "mongodb://x", "LINKMESH_SECRET_KEYS": "short", "LINKMESH_CONNECTORS": "bigcommerce=h:1"},
+     ["LINKMESH_SECRET_KEYS: each key must be 32 url-safe base64-encoded bytes"]),
+    ("linkmesh_gateway", {}, ["LINKMESH_TOKENS: is required"]),
+    ("linkmesh_gateway", {"LINKMESH_TOKENS": "root:abcdefgh12"}, ["LINKMESH_TOKENS:", "role one of admin, agent, developer"]),
+    ("linkmesh_bigcommerce", {"CONNECTOR_PORT": "-x"}, ["CONNECTOR_PORT:"]),
+])
+def test_bad_configuration_fails_fast_naming_each_variable(module: str, env: dict[str, str], expected: list[str]) -> None:
+    result = subprocess.run([sys.executable, "-m", module], env={**CLEAN_ENV, **env}, capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    for text in expected:
+        assert text in result.stderr, result.stderr
+
+
+def test_connector_serves_health_and_reflection_and_stops_gracefully_on_sigterm(tmp_path: Path) -> None:
+    port = free_port()
+    service = ServiceProcess("connector", [sys.executable, "-m", "linkmesh_bigcommerce"],
+                             {"CONNECTOR_HOST": "127.0.0.1", "CONNECTOR_PORT": str(port), "CONNECTOR_SHUTDOWN_GRACE_S": "2"}, port, "grpc",
+                             tmp_path / "connector.log")
+    service.start()
+    try:
+        service.wait_ready()
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            health = health_pb2_grpc.HealthStub(channel)
+            answer = health.Check(health_pb2.HealthCheckRequest(service="linkmesh.lookup.v1.LookupService"), timeout=2)
+            assert answer.status == health_pb2.HealthCheckResponse.SERVING
+            reflection = reflection_pb2_grpc.ServerReflectionStub(channel)
+            replies = list(reflection.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=2))
+            names = {s.name for s in replies[0].list_services_response.service}
+            assert {"linkmesh.lookup.v1.LookupService", "grpc.health.v1.Health"} <= names
+            watch = health.Watch(health_pb2.HealthCheckRequest(service=""), timeout=10)
+            assert next(watch).status == health_pb2.HealthCheckResponse.SERVING
+            assert service.process is not None
+            service.process.send_signal(signal.SIGTERM)
+            statuses = []
+            try:
+                for update in watch:
+                    statuses.append(update.status)
+            except grpc.RpcError:
+                pass
+            assert health_pb2.HealthCheckResponse.NOT_SERVING in statuses, "health says NOT_SERVING while shutting down"
+        assert service.process.wait(timeout=10) == 0
+    finally:
+        service.stop()
+    log = (tmp_path / "connector.log").read_text()
+    assert "server_stopping" in log and "server_stopped" in log
+
+
+def test_a_request_id_travels_from_the_gateway_to_the_connector(stack) -> None:  # type: ignore[no-untyped-def]
+    import requests
+
+    request_id = f"trace-{time.time_ns()}"
+    response = requests.get(f"{stack.gateway_url}/api/v1/connectors", headers={
+        "Authorization": f"Bearer {stack.token('agent')}", "X-Request-Id": request_id}, timeout=10)
+    assert response.status_code == 200
+    time.sleep(0.3)
+    for name in ("gateway", "profile", "connector-bigcommerce"):
+        assert request_id in stack.services[name].log_tail(10_000_000), f"{name} did not log the request id"
