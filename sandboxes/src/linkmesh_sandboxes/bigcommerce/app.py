@@ -129,14 +129,20 @@ def _meta(total: int, page: int, limit: int, path: str) -> dict[str, Any]:
     return {"pagination": {"total": total, "count": count, "per_page": limit, "current_page": page, "total_pages": pages, "links": links}}
 
 
+def _v3_list_query(request: web.Request) -> tuple[int, int, set[int] | None]:
+    """``page``, ``limit`` and ``id:in`` of a V3 list endpoint."""
+    page, limit = _int(request, "page", 1, 1, 10_000), _int(request, "limit", 50)
+    ids = _csv(request, "id:in")
+    try:
+        return page, limit, ({int(i) for i in ids} if ids is not None else None)
+    except ValueError:
+        raise _Invalid("id:in", "id:in must be a list of integers") from None
+
+
 async def get_customers(request: web.Request) -> web.Response:
     store = _store(request)
     try:
-        page, limit = _int(request, "page", 1, 1, 10_000), _int(request, "limit", 50)
-        ids = _csv(request, "id:in")
-        id_set = {int(i) for i in ids} if ids is not None else None
-    except ValueError:
-        return _invalid(request, _Invalid("id:in", "id:in must be a list of integers"))
+        page, limit, id_set = _v3_list_query(request)
     except _Invalid as exc:
         return _invalid(request, exc)
     emails = _csv(request, "email:in")
@@ -238,11 +244,7 @@ async def get_order_shipments(request: web.Request) -> web.StreamResponse:
 async def get_catalog_products(request: web.Request) -> web.Response:
     store = _store(request)
     try:
-        page, limit = _int(request, "page", 1, 1, 10_000), _int(request, "limit", 50)
-        ids = _csv(request, "id:in")
-        id_set = {int(i) for i in ids} if ids is not None else None
-    except ValueError:
-        return _invalid(request, _Invalid("id:in", "id:in must be a list of integers"))
+        page, limit, id_set = _v3_list_query(request)
     except _Invalid as exc:
         return _invalid(request, exc)
     fields = _csv(request, "include_fields")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from linkmesh.profile.v1 import profile_pb2
@@ -18,6 +19,22 @@ MAX_CONTACT_POINTS = 20
 MAX_ATTRIBUTES = 100
 
 
+def _contact_points(field: str, values: Iterable[str], normalize: Callable[[str], str], errors: dict[str, str]) -> list[str]:
+    """Normalised, de-duplicated values; each bad one is named as ``field[i]``."""
+    out: list[str] = []
+    for i, raw in enumerate(values):
+        try:
+            value = normalize(raw)
+        except InvalidContactPoint as exc:
+            errors[f"{field}[{i}]"] = str(exc)
+            continue
+        if value not in out:
+            out.append(value)
+    if len(out) > MAX_CONTACT_POINTS:
+        errors[field] = f"at most {MAX_CONTACT_POINTS} {field}"
+    return out
+
+
 def clean_fields(data: profile_pb2.CustomerInput, fields: tuple[str, ...] | list[str], region: str) -> dict[str, Any]:
     """Validates and normalises ``fields`` of ``data``; raises INVALID_ARGUMENT naming every bad field."""
     errors: dict[str, str] = {}
@@ -31,31 +48,9 @@ def clean_fields(data: profile_pb2.CustomerInput, fields: tuple[str, ...] | list
             errors["name"] = f"must be at most {MAX_NAME} characters"
         out["name"] = name
     if "emails" in fields:
-        emails: list[str] = []
-        for i, raw in enumerate(data.emails):
-            try:
-                email = normalize_email(raw)
-            except InvalidContactPoint as exc:
-                errors[f"emails[{i}]"] = str(exc)
-                continue
-            if email not in emails:
-                emails.append(email)
-        if len(emails) > MAX_CONTACT_POINTS:
-            errors["emails"] = f"at most {MAX_CONTACT_POINTS} emails"
-        out["emails"] = emails
+        out["emails"] = _contact_points("emails", data.emails, normalize_email, errors)
     if "phones" in fields:
-        phones: list[str] = []
-        for i, raw in enumerate(data.phones):
-            try:
-                phone = normalize_phone(raw, region)
-            except InvalidContactPoint as exc:
-                errors[f"phones[{i}]"] = str(exc)
-                continue
-            if phone not in phones:
-                phones.append(phone)
-        if len(phones) > MAX_CONTACT_POINTS:
-            errors["phones"] = f"at most {MAX_CONTACT_POINTS} phones"
-        out["phones"] = phones
+        out["phones"] = _contact_points("phones", data.phones, lambda raw: normalize_phone(raw, region), errors)
     if "address" in fields:
         address = message_to_doc(data.address) if data.HasField("address") else {}
         if address.get("country_code") and (len(address["country_code"]) != 2 or not address["country_code"].isalpha()):

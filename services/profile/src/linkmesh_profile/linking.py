@@ -8,9 +8,9 @@ from linkmesh.lookup.v1 import lookup_pb2
 from linkmesh.profile.v1 import profile_pb2
 from pymongo.errors import DuplicateKeyError
 
-from linkmesh_core.contact_points import InvalidContactPoint, normalize_email, normalize_phone
 from linkmesh_core.errors import failed_precondition, invalid_argument, not_found
 from linkmesh_profile.apps import FILLED_RESULT_ATTRIBUTES, AppService
+from linkmesh_profile.contact import normalized_query
 from linkmesh_profile.customers import require_customer
 from linkmesh_profile.documents import message_to_doc
 from linkmesh_profile.store import Store, link_key, now
@@ -49,21 +49,9 @@ class Linker:
             raise failed_precondition(f"app {app['name']} is inactive")
         customer = await require_customer(self.store, request.customer_id) if request.customer_id else None
         allowed = {a["attribute"] for a in app.get("search_query_attributes", [])}
-        errors: dict[str, str] = {}
-        emails: list[str] = []
-        phones: list[str] = []
-        if request.email.strip():
-            try:
-                emails = [normalize_email(request.email)]
-            except InvalidContactPoint as exc:
-                errors["email"] = str(exc)
-        if request.phone.strip():
-            try:
-                phones = [normalize_phone(request.phone, self.region)]
-            except InvalidContactPoint as exc:
-                errors["phone"] = str(exc)
-        if errors:
-            raise invalid_argument("the search is invalid", errors)
+        email, phone = normalized_query(request.email, request.phone, self.region)
+        emails = [email] if email else []
+        phones = [phone] if phone else []
         if not emails and not phones and not request.order_number.strip():
             if customer is None:
                 raise invalid_argument("give an email, a phone or an order number", {"email": "give an email, a phone or an order number"})
