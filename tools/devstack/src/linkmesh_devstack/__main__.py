@@ -15,11 +15,14 @@ ROOT = Path(__file__).resolve().parents[4]
 
 
 def run(args: argparse.Namespace) -> int:
-    stack = Stack(
-        base_dir=Path(args.data_dir).resolve(), capture_logs=False,
-        gateway_port=int(os.environ.get("GATEWAY_PORT", "8080")), profile_port=50051,
-        connector_ports={"bigcommerce": 50061}, sandbox_ports={"bigcommerce": 8181}, mongo_port=27018,
-    )
+    if args.free_ports:
+        stack = Stack(base_dir=Path(args.data_dir).resolve(), capture_logs=False)
+    else:
+        stack = Stack(
+            base_dir=Path(args.data_dir).resolve(), capture_logs=False,
+            gateway_port=int(os.environ.get("GATEWAY_PORT", "8080")), profile_port=50051,
+            connector_ports={"bigcommerce": 50061}, sandbox_ports={"bigcommerce": 8181}, mongo_port=27018,
+        )
     stopping = False
 
     def on_signal(signum: int, frame: object) -> None:
@@ -42,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
     print(
         "\nlinkmesh is running\n"
         f"  gateway       {stack.gateway_url}   (OpenAPI: {stack.gateway_url}/api/v1/openapi.json)\n"
+        f"  profile       gRPC 127.0.0.1:{stack.profile_port}\n"
+        f"  connector     BigCommerce gRPC 127.0.0.1:{stack.connector_ports['bigcommerce']}\n"
         f"  MongoDB       {stack.mongo.kind} at {stack.mongo.uri}\n"
         f"  sandbox       BigCommerce at {stack.sandbox_url('bigcommerce')}\n"
         f"  demo apps     {', '.join(a['name'] for a in apps)}\n"
@@ -70,6 +75,7 @@ def main() -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     run_parser = sub.add_parser("run", help="start the whole system on embedded defaults")
     run_parser.add_argument("--data-dir", default=str(ROOT / "var"), help="where MongoDB data, the secret key and logs live")
+    run_parser.add_argument("--free-ports", action="store_true", help="use any free ports instead of the usual ones")
     args = parser.parse_args()
     sys.exit(run(args))
 
