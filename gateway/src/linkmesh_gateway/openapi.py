@@ -71,6 +71,7 @@ SCHEMAS: dict[str, Any] = {
         "id": S, "name": S, "emails": arr(S), "phones": arr({"type": "string", "pattern": r"^\+[1-9]\d{1,14}$"}),
         "address": {"oneOf": [ref("Address"), {"type": "null"}]}, "custom_attributes": str_map(),
         "links": arr(ref("LinkedApp")), "created_at": TS, "updated_at": TS,
+        "sources": {**str_map(), "description": "which app each pulled value came from: name, address, custom_attributes.<key> → app id"},
     }),
     "CustomerInput": obj({"name": S, "emails": arr(S), "phones": arr(S), "address": ref("Address"), "custom_attributes": str_map()}, []),
     "CustomerList": obj({"customers": arr(ref("Customer"))}),
@@ -95,10 +96,23 @@ SCHEMAS: dict[str, Any] = {
     "ConnectorList": obj({"connectors": arr(ref("Connector"))}),
     "SearchRequest": obj({"app_id": S, "email": S, "phone": S, "order_number": S}, ["app_id"]),
     "SearchResult": obj({"app_id": S, "app_name": S, "app_type": S, "external_customer_id": S, "attributes": arr(ref("AttributeValue"))}),
-    "SearchFailure": obj({"app_id": S, "app_name": S, "app_type": S, "code": S, "message": S}),
+    "SearchFailure": obj({"app_id": S, "app_name": S, "app_type": S, "code": S, "message": S,
+                          "retry_after_s": {"oneOf": [{"type": "number"}, {"type": "null"}]}}),
     "SearchResponse": obj({"results": arr(ref("SearchResult")), "failures": arr(ref("SearchFailure"))}),
     "LinkRequest": obj({"app_id": S, "external_customer_id": S}),
     "Health": obj({"status": S, "profile": S}, ["status"]),
+    "ContactRequest": obj({"channel": {"enum": ["email", "sms", "chat", "voice", "self_service"]}, "email": S, "phone": S, "name": S}, ["channel"]),
+    "IdentifyRequest": obj({"email": S}),
+    "StaleApp": obj({"app_id": S, "code": S, "message": S}),
+    "ContactResult": obj({"customer_id": S, "created": B, "linked": arr(S), "refreshed": arr(S), "stale": arr(ref("StaleApp"))}),
+    "LookupTrace": obj({
+        "id": S, "app_id": S, "customer_id": S, "kind": S, "request": {"type": "object"},
+        "response": {"oneOf": [{"type": "object"}, {"type": "null"}]}, "code": S, "message": S, "latency_ms": {"type": "number"},
+        "decision": S, "reason": S, "at": {"oneOf": [TS, {"type": "null"}]}, "dry_run": B,
+    }),
+    "LookupList": obj({"lookups": arr(ref("LookupTrace"))}),
+    "DebugRequest": obj({"app_id": S, "email": S, "phone": S, "workflow": {"enum": ["autolink", "basic"]}}, ["app_id", "workflow"]),
+    "DebugResult": obj({"steps": arr(ref("LookupTrace")), "would_link": B, "reason": S, "external_customer_id": S}),
 }
 
 
@@ -144,6 +158,32 @@ PATHS: dict[str, Any] = {
         "patch": op("Update an app; settings and secrets merge by key", "admin",
                     {"200": ok("App"), **errors(400, 404, 422, *UPSTREAM)}, requestBody=body("AppInput")),
         "delete": op("Delete an app and its links", "admin", {"204": {"description": "Deleted"}, **errors(404, 503)}),
+    },
+    "/api/v1/apps/{app_id}/activate": {
+        "parameters": [{"name": "app_id", **PATH_ID}],
+        "post": op("Reactivate an app (its settings are validated again)", "admin", {"200": ok("App"), **errors(404, 422, *UPSTREAM)}),
+    },
+    "/api/v1/apps/{app_id}/deactivate": {
+        "parameters": [{"name": "app_id", **PATH_ID}],
+        "post": op("Deactivate an app: it takes part in nothing; its links stay", "admin", {"200": ok("App"), **errors(404, 503)}),
+    },
+    "/api/v1/apps/{app_id}/lookups": {
+        "parameters": [{"name": "app_id", **PATH_ID}],
+        "get": op("Recent lookups of an app (the lookup debugger)", "admin, developer", {"200": ok("LookupList"), **errors(404, 422, 503)},
+                  parameters=[{"name": "customer_id", "in": "query", "schema": S},
+                              {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}}]),
+    },
+    "/api/v1/debugger/lookup": {
+        "post": op("Dry-run a lookup: each step, and whether and why it would link", "admin, developer",
+                   {"200": ok("DebugResult"), **errors(400, 404, 422, 503)}, requestBody=body("DebugRequest")),
+    },
+    "/api/v1/contacts": {
+        "post": op("A customer contacted in: find or create, auto-link, refresh", "agent",
+                   {"200": ok("ContactResult"), **errors(400, 422, 503)}, requestBody=body("ContactRequest")),
+    },
+    "/api/v1/self-service/identify": {
+        "post": op("A customer typed their email into a self-service form", "agent",
+                   {"200": ok("ContactResult"), **errors(400, 422, 503)}, requestBody=body("IdentifyRequest")),
     },
     "/api/v1/customers": {
         "post": op("Create a customer", "agent", {"201": ok("Customer", "Created"), **errors(400, 409, 422, 503)}, requestBody=body("CustomerInput")),

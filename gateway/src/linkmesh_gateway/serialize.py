@@ -20,3 +20,11 @@ def customer_json(message: Message) -> dict[str, Any]:
         link.setdefault("stale", None)
         link.setdefault("refreshed_at", None)
     return out
+
+
+def trace_json(message: Message) -> dict[str, Any]:
+    out = to_json(message)
+    out.setdefault("request", {})
+    out.setdefault("response", None)
+    out.setdefault("at", None)
+    return out

@@ -15,7 +15,7 @@ from linkmesh_gateway.errors import ApiError, invalid
 from linkmesh_gateway.middleware import allow
 from linkmesh_gateway.openapi import document
 from linkmesh_gateway.payloads import Reader, app_input, customer_input, json_object
-from linkmesh_gateway.serialize import customer_json, to_json
+from linkmesh_gateway.serialize import customer_json, to_json, trace_json
 from linkmesh_gateway.state import PROFILE, PROFILE_HEALTH, SETTINGS
 
 ALL = ("admin", "agent", "developer")
@@ -97,6 +97,62 @@ async def update_app(request: web.Request) -> web.Response:
         timeout=_timeout(request),
     )
     return web.json_response(to_json(app))
+
+
+async def _set_active(request: web.Request, active: bool) -> web.Response:
+    data = profile_pb2.AppInput(active=active)
+    app = await request.app[PROFILE].UpdateApp(
+        profile_pb2.UpdateAppRequest(id=request.match_info["app_id"], app=data, update_mask=FieldMask(paths=["active"])),
+        timeout=_timeout(request),
+    )
+    return web.json_response(to_json(app))
+
+
+@allow("admin")
+async def activate_app(request: web.Request) -> web.Response:
+    return await _set_active(request, True)
+
+
+@allow("admin")
+async def deactivate_app(request: web.Request) -> web.Response:
+    return await _set_active(request, False)
+
+
+@allow("admin", "developer")
+async def list_lookups(request: web.Request) -> web.Response:
+    raw_limit = request.query.get("limit", "50")
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 500:
+        raise invalid({"limit": "must be a whole number from 1 to 500"})
+    answer = await request.app[PROFILE].ListLookups(profile_pb2.ListLookupsRequest(
+        app_id=request.match_info["app_id"], customer_id=request.query.get("customer_id", ""), limit=int(raw_limit)), timeout=_timeout(request))
+    return web.json_response({"lookups": [trace_json(t) for t in answer.lookups]})
+
+
+@allow("admin", "developer")
+async def debug_lookup(request: web.Request) -> web.Response:
+    r = Reader(await json_object(request), ("app_id", "email", "phone", "workflow"))
+    query = profile_pb2.DebugLookupRequest(app_id=r.str("app_id", required=True), email=r.str("email"), phone=r.str("phone"),
+                                           workflow=r.str("workflow", required=True))
+    r.done()
+    answer = await request.app[PROFILE].DebugLookup(query, timeout=_timeout(request))
+    return web.json_response({"steps": [trace_json(t) for t in answer.steps], "would_link": answer.would_link,
+                              "reason": answer.reason, "external_customer_id": answer.external_customer_id})
+
+
+@allow("agent")
+async def record_contact(request: web.Request) -> web.Response:
+    r = Reader(await json_object(request), ("channel", "email", "phone", "name"))
+    contact = profile_pb2.RecordContactRequest(channel=r.str("channel", required=True), email=r.str("email"), phone=r.str("phone"), name=r.str("name"))
+    r.done()
+    return web.json_response(to_json(await request.app[PROFILE].RecordContact(contact, timeout=_timeout(request))))
+
+
+@allow("agent")
+async def self_service_identify(request: web.Request) -> web.Response:
+    r = Reader(await json_object(request), ("email",))
+    contact = profile_pb2.RecordContactRequest(channel="self_service", email=r.str("email", required=True))
+    r.done()
+    return web.json_response(to_json(await request.app[PROFILE].RecordContact(contact, timeout=_timeout(request))))
 
 
 @allow("admin")
@@ -187,7 +243,8 @@ async def external_search(request: web.Request) -> web.Response:
                 "attributes": [to_json(v) for v in item.attributes],
             })
     failures = [
-        {"app_id": app_id, "app_name": by_id[app_id].name, "app_type": by_id[app_id].type, "code": err.code.name.lower(), "message": err.message}
+        {"app_id": app_id, "app_name": by_id[app_id].name, "app_type": by_id[app_id].type, "code": err.code.name.lower(),
+         "message": err.message, "retry_after_s": err.retry_after}
         for app_id, err in outcome.failures.items()
     ]
     # A query every system rejects is the caller's mistake: answer it once, as 422.

@@ -15,12 +15,17 @@ from linkmesh_core.grpc_server import serve
 from linkmesh_core.logging import configure_logging
 from linkmesh_core.settings import load_settings
 from linkmesh_profile.apps import AppService
+from linkmesh_profile.autolink import AutoLinker
 from linkmesh_profile.config import Settings
 from linkmesh_profile.connectors import ConnectorRegistry
+from linkmesh_profile.contacts import Contacts
+from linkmesh_profile.debugger import Debugger
 from linkmesh_profile.linking import Linker
+from linkmesh_profile.lookups import Lookups
 from linkmesh_profile.secret_box import SecretBox, SecretKeyError
 from linkmesh_profile.servicer import ProfileServicer
 from linkmesh_profile.store import Store
+from linkmesh_profile.traces import TraceStore
 
 
 def map_database_errors(exc: Exception) -> ServiceError | None:
@@ -43,13 +48,26 @@ def main() -> None:
     async def register(server: grpc.aio.Server) -> AsyncIterator[Iterable[str]]:
         store = Store(settings.mongodb_uri, settings.mongodb_db)
         connectors = ConnectorRegistry(settings.connector_targets, settings.lookup_timeout_s)
+        traces = TraceStore(store, settings.trace_retention_s, settings.trace_max_per_app)
+        pruning: asyncio.Task[None] | None = None
         try:
             await store.ensure_indexes()
+            await traces.ensure_indexes()
+            pruning = asyncio.create_task(traces.prune_forever())
+            region = settings.default_region
             apps = AppService(store, connectors, box)
-            linker = Linker(store, apps, settings.default_region)
-            profile_pb2_grpc.add_ProfileServiceServicer_to_server(ProfileServicer(store, apps, linker, settings.default_region), server)
+            lookups = Lookups(apps, traces)
+            linker = Linker(store, apps, lookups, region, settings.freshness_s)
+            autolinker = AutoLinker(store, linker, lookups, region)
+            servicer = ProfileServicer(
+                store, apps, linker, autolinker, Contacts(store, linker, autolinker, region),
+                Debugger(store, apps, lookups, autolinker, region), traces, region,
+            )
+            profile_pb2_grpc.add_ProfileServiceServicer_to_server(servicer, server)
             yield [profile_pb2.DESCRIPTOR.services_by_name["ProfileService"].full_name]
         finally:
+            if pruning is not None:
+                pruning.cancel()
             await connectors.close()
             await store.close()
 

@@ -27,7 +27,10 @@ class Settings(ServerSettings):
     ``PROFILE_MONGODB_DB`` (linkmesh), ``LINKMESH_SECRET_KEYS`` (required: Fernet keys,
     comma-separated, the first encrypts), ``LINKMESH_CONNECTORS`` (required:
     ``type=host:port,...``), ``PROFILE_DEFAULT_REGION`` (US: phones without a
-    country code), ``PROFILE_LOOKUP_TIMEOUT_S`` (8: deadline of one connector call)."""
+    country code), ``PROFILE_LOOKUP_TIMEOUT_S`` (8: deadline of one connector call),
+    ``PROFILE_FRESHNESS_S`` (60: a linked app refreshed this recently is not fetched
+    again), ``PROFILE_TRACE_RETENTION_S`` (7 days) and ``PROFILE_TRACE_MAX_PER_APP``
+    (1000): how long and how many lookup traces are kept."""
 
     model_config = SettingsConfigDict(env_prefix="PROFILE_")
     port: int = 50051
@@ -37,6 +40,9 @@ class Settings(ServerSettings):
     connectors: str = Field(validation_alias=AliasChoices("LINKMESH_CONNECTORS"))
     default_region: str = "US"
     lookup_timeout_s: float = 8.0
+    freshness_s: float = 60.0
+    trace_retention_s: float = 7 * 24 * 3600.0
+    trace_max_per_app: int = 1000
 
     @field_validator("connectors")
     @classmethod

@@ -104,8 +104,15 @@ async def update_customer(store: Store, customer_id: str, data: profile_pb2.Cust
     current = await store.get_customer(customer_id)
     if current is None:
         raise not_found(f"no customer {customer_id}")
+    update: dict[str, Any] = {"$set": {**changes, "updated_at": now()}}
+    # What an agent sets is the agent's: no app owns it any more.
+    owned = [f"field_sources.{f}" for f in ("name", "address") if f in changes]
+    if owned:
+        update["$unset"] = {f: "" for f in owned}
+    if "custom_attributes" in changes:
+        update["$set"]["attribute_sources"] = {}
     try:
-        updated = await store.update_customer(customer_id, {"$set": {**changes, "updated_at": now()}})
+        updated = await store.update_customer(customer_id, update)
     except DuplicateKeyError:
         raise await explain_duplicate(store, changes, current["_id"]) from None
     if updated is None:

@@ -31,6 +31,8 @@ def customer_to_proto(doc: dict[str, Any], apps: dict[str, dict[str, Any]]) -> p
     out = profile_pb2.Customer(
         id=str(doc["_id"]), name=doc.get("name", ""), emails=doc.get("emails", []), phones=doc.get("phones", []),
         custom_attributes=doc.get("custom_attributes", {}),
+        sources={**(doc.get("field_sources") or {}),
+                 **{f"custom_attributes.{k}": v for k, v in (doc.get("attribute_sources") or {}).items()}},
     )
     address = address_from_doc(doc.get("address"))
     if address is not None:

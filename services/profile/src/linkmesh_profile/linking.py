@@ -1,18 +1,24 @@
-"""Links between a customer and external customers: search, link, unlink."""
+"""Links between a customer and external customers: search, link, refresh, unlink."""
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from linkmesh.lookup.v1 import lookup_pb2
 from linkmesh.profile.v1 import profile_pb2
 from pymongo.errors import DuplicateKeyError
 
-from linkmesh_core.errors import failed_precondition, invalid_argument, not_found
+from linkmesh_core.errors import ServiceError, failed_precondition, invalid_argument, not_found
+from linkmesh_core.singleflight import SingleFlight
 from linkmesh_profile.apps import FILLED_RESULT_ATTRIBUTES, AppService
 from linkmesh_profile.contact import normalized_query
 from linkmesh_profile.customers import require_customer
 from linkmesh_profile.documents import message_to_doc
+from linkmesh_profile.lookups import Lookups
+from linkmesh_profile.merge import contact_points, profile_update, unlink_cleanup
 from linkmesh_profile.store import Store, link_key, now
 
 
@@ -32,11 +38,22 @@ def result_attributes(app: dict[str, Any], candidate: lookup_pb2.CustomerSummary
     return out
 
 
+@dataclass
+class RefreshOutcome:
+    refreshed: list[str] = field(default_factory=list)
+    stale: list[profile_pb2.StaleApp] = field(default_factory=list)
+
+
 class Linker:
-    def __init__(self, store: Store, apps: AppService, region: str) -> None:
+    def __init__(self, store: Store, apps: AppService, lookups: Lookups, region: str, freshness_s: float) -> None:
         self.store = store
         self.apps = apps
+        self.lookups = lookups
         self.region = region
+        self.freshness_s = freshness_s
+        self._refreshes: SingleFlight[None] = SingleFlight()
+
+    # search
 
     async def search_targets(self, customer_id: str) -> list[dict[str, Any]]:
         customer = await require_customer(self.store, customer_id)
@@ -64,11 +81,7 @@ class Linker:
                 f"app {app['name']} searches by {' and '.join(sorted(allowed))} only",
                 {"email" if "email" in allowed else "phone": f"this app searches by {' and '.join(sorted(allowed))}"},
             )
-        answer = await self.apps.connectors.call(
-            app["type"], "Search",
-            lookup_pb2.SearchRequest(app=self.apps.context(app), emails=emails, phones=phones, order_number=request.order_number.strip()),
-        )
-        assert isinstance(answer, lookup_pb2.SearchResponse)
+        answer, _ = await self.lookups.search(app, request.customer_id, emails=emails, phones=phones, order_number=request.order_number.strip())
         return profile_pb2.SearchExternalResponse(
             app_id=str(app["_id"]), app_name=app["name"], app_type=app["type"],
             results=[
@@ -77,14 +90,10 @@ class Linker:
             ],
         )
 
-    async def fetch(self, app: dict[str, Any], external_id: str) -> lookup_pb2.Customer:
-        answer = await self.apps.connectors.call(
-            app["type"], "Fetch", lookup_pb2.FetchRequest(app=self.apps.context(app), external_id=external_id)
-        )
-        assert isinstance(answer, lookup_pb2.FetchResponse)
-        return answer.customer
+    # link
 
     async def link(self, customer_id: str, app_id: str, external_id: str) -> dict[str, Any]:
+        """Manual link: DETAILED lookup, then one write. Allowed even after an unlink."""
         external_id = external_id.strip()
         if not external_id:
             raise invalid_argument("external_customer_id is required", {"external_customer_id": "is required"})
@@ -100,29 +109,110 @@ class Linker:
         other = await self.store.customer_with_link(app_id, external_id)
         if other is not None and other["_id"] != customer["_id"]:
             raise failed_precondition(f"{app['name']} customer {external_id} is already linked to customer {other['_id']}")
-        data = await self.fetch(app, external_id)
+        data, _ = await self.lookups.fetch(app, customer_id, external_id)
+        return await self.store_link(customer, app, external_id, data)
+
+    async def store_link(self, customer: dict[str, Any], app: dict[str, Any], external_id: str, data: lookup_pb2.Customer) -> dict[str, Any]:
+        """Stores the link with its DETAILED data and merges the data into the profile, in one write."""
+        app_id = str(app["_id"])
         stamp = now()
+        previous = (customer.get("links") or {}).get(app_id) or {}
         link = {
-            "external_customer_id": external_id, "app_type": app["type"], "linked_at": (existing or {}).get("linked_at") or stamp,
+            "external_customer_id": external_id, "app_type": app["type"], "linked_at": previous.get("linked_at") or stamp,
             "refreshed_at": stamp, "data": message_to_doc(data), "stale": None,
         }
+        set_, unset = profile_update(customer, app_id, bool(app.get("overwrite_existing_values")), data)
+        update: dict[str, Any] = {"$set": {**set_, f"links.{app_id}": link, "updated_at": stamp},
+                                  "$addToSet": {"link_keys": link_key(app_id, external_id)}}
+        if unset:
+            update["$unset"] = unset
+        # Linked to nothing else of this app since we looked.
+        condition = {f"links.{app_id}.external_customer_id": {"$in": [None, external_id]}}
         try:
-            updated = await self.store.update_customer(
-                customer_id,
-                {"$set": {f"links.{app_id}": link, "updated_at": stamp}, "$addToSet": {"link_keys": link_key(app_id, external_id)}},
-                # Linked to nothing else of this app since we looked.
-                {f"links.{app_id}.external_customer_id": {"$in": [None, external_id]}},
-            )
+            updated = await self._write_with_contact_points(customer, data, update, condition)
         except DuplicateKeyError:
             raise failed_precondition(f"{app['name']} customer {external_id} is already linked to another customer") from None
         if updated is None:
-            raise failed_precondition(f"customer {customer_id} was linked to {app['name']} meanwhile; reload and retry")
+            raise failed_precondition(f"customer {customer['_id']} was linked to {app['name']} meanwhile; reload and retry")
         return updated
+
+    async def _write_with_contact_points(self, customer: dict[str, Any], data: lookup_pb2.Customer, update: dict[str, Any],
+                                         condition: dict[str, Any]) -> dict[str, Any] | None:
+        """Adds the app's emails and phones that no other customer owns, along with ``update``."""
+        emails, phones = contact_points(data, self.region)
+        emails = [e for e in emails if e not in customer.get("emails", [])]
+        phones = [p for p in phones if p not in customer.get("phones", [])]
+        owned = await self.store.owners_of(emails, phones, customer["_id"])
+        taken = {e for o in owned for e in o.get("emails", [])} | {p for o in owned for p in o.get("phones", [])}
+        emails = [e for e in emails if e not in taken]
+        phones = [p for p in phones if p not in taken]
+        if emails or phones:
+            with_points = {**update, "$addToSet": {**update.get("$addToSet", {}), "emails": {"$each": emails}, "phones": {"$each": phones}}}
+            try:
+                return await self.store.update_customer(str(customer["_id"]), with_points, condition)
+            except DuplicateKeyError as err:
+                if not set((err.details or {}).get("keyPattern", {})) & {"emails", "phones"}:
+                    raise
+                # Another customer took one of them meanwhile: write without them.
+        return await self.store.update_customer(str(customer["_id"]), update, condition)
+
+    # refresh
+
+    async def refresh(self, customer: dict[str, Any]) -> RefreshOutcome:
+        """Fetches every linked active app again, in parallel; one failing app never fails the profile."""
+        links = customer.get("links") or {}
+        apps = {a_id: await self.store.get_app(a_id) for a_id in links}
+        targets = {a_id: app for a_id, app in apps.items() if app is not None and app.get("active", True)}
+        outcome = RefreshOutcome()
+        results = await asyncio.gather(*(self.refresh_app(str(customer["_id"]), app) for app in targets.values()), return_exceptions=True)
+        for app_id, result in zip(targets, results):
+            if isinstance(result, ServiceError):
+                outcome.stale.append(profile_pb2.StaleApp(app_id=app_id, code=result.code.name, message=result.message))
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                outcome.refreshed.append(app_id)
+        return outcome
+
+    async def refresh_app(self, customer_id: str, app: dict[str, Any]) -> None:
+        """One refresh per customer and app at a time; concurrent callers share it."""
+        await self._refreshes.run((customer_id, str(app["_id"])), lambda: self._refresh_app(customer_id, app))
+
+    async def _refresh_app(self, customer_id: str, app: dict[str, Any]) -> None:
+        app_id = str(app["_id"])
+        customer = await require_customer(self.store, customer_id)
+        link = (customer.get("links") or {}).get(app_id)
+        if link is None:
+            return
+        refreshed_at = link.get("refreshed_at")
+        if not link.get("stale") and refreshed_at is not None and now() - refreshed_at < timedelta(seconds=self.freshness_s):
+            return  # fresh enough: served without calling the vendor
+        external_id = link["external_customer_id"]
+        try:
+            data, _ = await self.lookups.fetch(app, customer_id, external_id, kind="refresh")
+        except ServiceError as err:
+            stale = {"code": err.code.name, "message": err.message, "since": (link.get("stale") or {}).get("since") or now()}
+            await self.store.update_customer(customer_id, {"$set": {f"links.{app_id}.stale": stale}},
+                                             {f"links.{app_id}.external_customer_id": external_id})
+            raise
+        set_, unset = profile_update(customer, app_id, bool(app.get("overwrite_existing_values")), data)
+        stamp = now()
+        update: dict[str, Any] = {"$set": {**set_, f"links.{app_id}.data": message_to_doc(data), f"links.{app_id}.refreshed_at": stamp,
+                                           f"links.{app_id}.stale": None, "updated_at": stamp}}
+        if unset:
+            update["$unset"] = unset
+        # Only if still linked to the same external customer (an unlink may have won the race).
+        await self._write_with_contact_points(customer, data, update, {f"links.{app_id}.external_customer_id": external_id})
+
+    # unlink
 
     async def unlink_all(self, customer_id: str) -> dict[str, Any]:
         customer = await require_customer(self.store, customer_id)
         app_ids = list((customer.get("links") or {}).keys())
-        update: dict[str, Any] = {"$set": {"links": {}, "link_keys": [], "updated_at": now()}}
+        set_, unset = unlink_cleanup(customer, set(app_ids))
+        update: dict[str, Any] = {"$set": {**set_, "links": {}, "link_keys": [], "updated_at": now()}}
+        if unset:
+            update["$unset"] = unset
         if app_ids:
             update["$addToSet"] = {"unlinked_apps": {"$each": app_ids}}
         updated = await self.store.update_customer(customer_id, update)

@@ -10,37 +10,59 @@ from linkmesh.profile.v1 import profile_pb2, profile_pb2_grpc
 from linkmesh_core.errors import invalid_argument
 from linkmesh_profile import customers
 from linkmesh_profile.apps import AppService
+from linkmesh_profile.autolink import AutoLinker
 from linkmesh_profile.contact import normalized_query
+from linkmesh_profile.contacts import Contacts
+from linkmesh_profile.debugger import Debugger
 from linkmesh_profile.documents import app_to_proto, customer_to_proto
 from linkmesh_profile.linking import Linker
 from linkmesh_profile.store import Store
+from linkmesh_profile.traces import TraceStore, trace_to_proto
 
 
 class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):
-    def __init__(self, store: Store, apps: AppService, linker: Linker, region: str) -> None:
+    def __init__(self, store: Store, apps: AppService, linker: Linker, autolinker: AutoLinker, contacts: Contacts,
+                 debugger: Debugger, traces: TraceStore, region: str) -> None:
         self.store = store
         self.apps = apps
         self.linker = linker
+        self.autolinker = autolinker
+        self.contacts = contacts
+        self.debugger = debugger
+        self.traces = traces
         self.region = region
 
     async def _customer(self, doc: dict[str, Any]) -> profile_pb2.Customer:
-        links = doc.get("links") or {}
         apps = {}
-        for app_id in links:
+        for app_id in doc.get("links") or {}:
             app = await self.store.get_app(app_id)
             if app is not None:
                 apps[app_id] = app
         return customer_to_proto(doc, apps)
 
+    async def _auto_linked(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """Runs auto-link for a customer who has an email or phone; answers the stored profile."""
+        if doc.get("emails") or doc.get("phones"):
+            await self.autolinker.auto_link(str(doc["_id"]))
+            return await customers.require_customer(self.store, str(doc["_id"]))
+        return doc
+
     async def CreateCustomer(self, request: profile_pb2.CreateCustomerRequest, context: grpc.aio.ServicerContext) -> profile_pb2.Customer:
-        return await self._customer(await customers.create_customer(self.store, request.customer, self.region))
+        doc = await customers.create_customer(self.store, request.customer, self.region)
+        return await self._customer(await self._auto_linked(doc))
 
     async def GetCustomer(self, request: profile_pb2.GetCustomerRequest, context: grpc.aio.ServicerContext) -> profile_pb2.Customer:
-        return await self._customer(await customers.require_customer(self.store, request.id))
+        doc = await customers.require_customer(self.store, request.id)
+        if not request.skip_refresh and doc.get("links"):
+            await self.linker.refresh(doc)
+            doc = await customers.require_customer(self.store, request.id)
+        return await self._customer(doc)
 
     async def UpdateCustomer(self, request: profile_pb2.UpdateCustomerRequest, context: grpc.aio.ServicerContext) -> profile_pb2.Customer:
+        before = await customers.require_customer(self.store, request.id)
         doc = await customers.update_customer(self.store, request.id, request.customer, list(request.update_mask.paths), self.region)
-        return await self._customer(doc)
+        added = set(doc.get("emails", [])) - set(before.get("emails", [])) or set(doc.get("phones", [])) - set(before.get("phones", []))
+        return await self._customer(await self._auto_linked(doc) if added else doc)
 
     async def FindCustomers(self, request: profile_pb2.FindCustomersRequest, context: grpc.aio.ServicerContext) -> profile_pb2.FindCustomersResponse:
         if not request.email.strip() and not request.phone.strip():
@@ -88,3 +110,14 @@ class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):
 
     async def UnlinkCustomer(self, request: profile_pb2.UnlinkCustomerRequest, context: grpc.aio.ServicerContext) -> profile_pb2.Customer:
         return await self._customer(await self.linker.unlink_all(request.customer_id))
+
+    async def RecordContact(self, request: profile_pb2.RecordContactRequest, context: grpc.aio.ServicerContext) -> profile_pb2.ContactResult:
+        return await self.contacts.record(request)
+
+    async def ListLookups(self, request: profile_pb2.ListLookupsRequest, context: grpc.aio.ServicerContext) -> profile_pb2.ListLookupsResponse:
+        await self.apps.require(request.app_id)
+        docs = await self.traces.list(request.app_id, request.customer_id, request.limit or 50)
+        return profile_pb2.ListLookupsResponse(lookups=[trace_to_proto(d) for d in docs])
+
+    async def DebugLookup(self, request: profile_pb2.DebugLookupRequest, context: grpc.aio.ServicerContext) -> profile_pb2.DebugLookupResponse:
+        return await self.debugger.run(request)

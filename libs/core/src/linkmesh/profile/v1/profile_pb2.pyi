@@ -13,6 +13,7 @@ from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import message as _message
+from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from linkmesh.lookup.v1 import lookup_pb2 as _lookup_pb2
@@ -51,6 +52,26 @@ class Customer(_message.Message):
         def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
         def WhichOneof(self, oneof_group: _Never) -> None: ...
 
+    @_typing.final
+    class SourcesEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
     ID_FIELD_NUMBER: _builtins.int
     NAME_FIELD_NUMBER: _builtins.int
     EMAILS_FIELD_NUMBER: _builtins.int
@@ -60,6 +81,7 @@ class Customer(_message.Message):
     LINKS_FIELD_NUMBER: _builtins.int
     CREATED_AT_FIELD_NUMBER: _builtins.int
     UPDATED_AT_FIELD_NUMBER: _builtins.int
+    SOURCES_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     name: _builtins.str
     @_builtins.property
@@ -78,6 +100,12 @@ class Customer(_message.Message):
     def created_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def sources(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """Which app each pulled value came from: "name", "address",
+        "custom_attributes.<key>" → app id. Values an agent set are not listed.
+        """
+
     def __init__(
         self,
         *,
@@ -90,10 +118,11 @@ class Customer(_message.Message):
         links: _abc.Iterable[Global___LinkedApp] | None = ...,
         created_at: _timestamp_pb2.Timestamp | None = ...,
         updated_at: _timestamp_pb2.Timestamp | None = ...,
+        sources: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "created_at", b"created_at", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "created_at", b"created_at", "custom_attributes", b"custom_attributes", "emails", b"emails", "id", b"id", "links", b"links", "name", b"name", "phones", b"phones", "updated_at", b"updated_at"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "created_at", b"created_at", "custom_attributes", b"custom_attributes", "emails", b"emails", "id", b"id", "links", b"links", "name", b"name", "phones", b"phones", "sources", b"sources", "updated_at", b"updated_at"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -255,15 +284,19 @@ class GetCustomerRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     ID_FIELD_NUMBER: _builtins.int
+    SKIP_REFRESH_FIELD_NUMBER: _builtins.int
     id: _builtins.str
+    skip_refresh: _builtins.bool
+    """Opening a profile refreshes every linked app; set to read it as stored."""
     def __init__(
         self,
         *,
         id: _builtins.str = ...,
+        skip_refresh: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "skip_refresh", b"skip_refresh"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -940,3 +973,263 @@ class UnlinkCustomerRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___UnlinkCustomerRequest: _TypeAlias = UnlinkCustomerRequest  # noqa: Y015
+
+@_typing.final
+class RecordContactRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    EMAIL_FIELD_NUMBER: _builtins.int
+    PHONE_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    channel: _builtins.str
+    """"email", "sms", "chat", "voice", "self_service"."""
+    email: _builtins.str
+    phone: _builtins.str
+    name: _builtins.str
+    def __init__(
+        self,
+        *,
+        channel: _builtins.str = ...,
+        email: _builtins.str = ...,
+        phone: _builtins.str = ...,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel", "email", b"email", "name", b"name", "phone", b"phone"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordContactRequest: _TypeAlias = RecordContactRequest  # noqa: Y015
+
+@_typing.final
+class StaleApp(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APP_ID_FIELD_NUMBER: _builtins.int
+    CODE_FIELD_NUMBER: _builtins.int
+    MESSAGE_FIELD_NUMBER: _builtins.int
+    app_id: _builtins.str
+    code: _builtins.str
+    message: _builtins.str
+    def __init__(
+        self,
+        *,
+        app_id: _builtins.str = ...,
+        code: _builtins.str = ...,
+        message: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["app_id", b"app_id", "code", b"code", "message", b"message"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StaleApp: _TypeAlias = StaleApp  # noqa: Y015
+
+@_typing.final
+class ContactResult(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    CREATED_FIELD_NUMBER: _builtins.int
+    LINKED_FIELD_NUMBER: _builtins.int
+    REFRESHED_FIELD_NUMBER: _builtins.int
+    STALE_FIELD_NUMBER: _builtins.int
+    customer_id: _builtins.str
+    created: _builtins.bool
+    @_builtins.property
+    def linked(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Apps linked by this contact."""
+
+    @_builtins.property
+    def refreshed(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Apps whose data is fresh after this contact."""
+
+    @_builtins.property
+    def stale(self) -> _containers.RepeatedCompositeFieldContainer[Global___StaleApp]:
+        """Apps whose refresh failed; their last data stays."""
+
+    def __init__(
+        self,
+        *,
+        customer_id: _builtins.str = ...,
+        created: _builtins.bool = ...,
+        linked: _abc.Iterable[_builtins.str] | None = ...,
+        refreshed: _abc.Iterable[_builtins.str] | None = ...,
+        stale: _abc.Iterable[Global___StaleApp] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created", b"created", "customer_id", b"customer_id", "linked", b"linked", "refreshed", b"refreshed", "stale", b"stale"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ContactResult: _TypeAlias = ContactResult  # noqa: Y015
+
+@_typing.final
+class LookupTrace(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    APP_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    REQUEST_FIELD_NUMBER: _builtins.int
+    RESPONSE_FIELD_NUMBER: _builtins.int
+    CODE_FIELD_NUMBER: _builtins.int
+    MESSAGE_FIELD_NUMBER: _builtins.int
+    LATENCY_MS_FIELD_NUMBER: _builtins.int
+    DECISION_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    AT_FIELD_NUMBER: _builtins.int
+    DRY_RUN_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    app_id: _builtins.str
+    customer_id: _builtins.str
+    kind: _builtins.str
+    """"autolink_search", "search", "fetch", "validate", "action"."""
+    code: _builtins.str
+    """gRPC code name: "OK" or the failure."""
+    message: _builtins.str
+    latency_ms: _builtins.float
+    decision: _builtins.str
+    """For auto-link: "linked", "not_linked", "skipped"."""
+    reason: _builtins.str
+    dry_run: _builtins.bool
+    @_builtins.property
+    def request(self) -> _struct_pb2.Struct:
+        """What was sent, secrets redacted."""
+
+    @_builtins.property
+    def response(self) -> _struct_pb2.Struct: ...
+    @_builtins.property
+    def at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        app_id: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        request: _struct_pb2.Struct | None = ...,
+        response: _struct_pb2.Struct | None = ...,
+        code: _builtins.str = ...,
+        message: _builtins.str = ...,
+        latency_ms: _builtins.float = ...,
+        decision: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        at: _timestamp_pb2.Timestamp | None = ...,
+        dry_run: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "request", b"request", "response", b"response"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["app_id", b"app_id", "at", b"at", "code", b"code", "customer_id", b"customer_id", "decision", b"decision", "dry_run", b"dry_run", "id", b"id", "kind", b"kind", "latency_ms", b"latency_ms", "message", b"message", "reason", b"reason", "request", b"request", "response", b"response"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LookupTrace: _TypeAlias = LookupTrace  # noqa: Y015
+
+@_typing.final
+class ListLookupsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APP_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
+    app_id: _builtins.str
+    customer_id: _builtins.str
+    limit: _builtins.int
+    def __init__(
+        self,
+        *,
+        app_id: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        limit: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["app_id", b"app_id", "customer_id", b"customer_id", "limit", b"limit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListLookupsRequest: _TypeAlias = ListLookupsRequest  # noqa: Y015
+
+@_typing.final
+class ListLookupsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LOOKUPS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def lookups(self) -> _containers.RepeatedCompositeFieldContainer[Global___LookupTrace]: ...
+    def __init__(
+        self,
+        *,
+        lookups: _abc.Iterable[Global___LookupTrace] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["lookups", b"lookups"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListLookupsResponse: _TypeAlias = ListLookupsResponse  # noqa: Y015
+
+@_typing.final
+class DebugLookupRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APP_ID_FIELD_NUMBER: _builtins.int
+    EMAIL_FIELD_NUMBER: _builtins.int
+    PHONE_FIELD_NUMBER: _builtins.int
+    WORKFLOW_FIELD_NUMBER: _builtins.int
+    app_id: _builtins.str
+    email: _builtins.str
+    phone: _builtins.str
+    workflow: _builtins.str
+    """"autolink" or "basic"."""
+    def __init__(
+        self,
+        *,
+        app_id: _builtins.str = ...,
+        email: _builtins.str = ...,
+        phone: _builtins.str = ...,
+        workflow: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["app_id", b"app_id", "email", b"email", "phone", b"phone", "workflow", b"workflow"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DebugLookupRequest: _TypeAlias = DebugLookupRequest  # noqa: Y015
+
+@_typing.final
+class DebugLookupResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STEPS_FIELD_NUMBER: _builtins.int
+    WOULD_LINK_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    EXTERNAL_CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    would_link: _builtins.bool
+    reason: _builtins.str
+    external_customer_id: _builtins.str
+    @_builtins.property
+    def steps(self) -> _containers.RepeatedCompositeFieldContainer[Global___LookupTrace]: ...
+    def __init__(
+        self,
+        *,
+        steps: _abc.Iterable[Global___LookupTrace] | None = ...,
+        would_link: _builtins.bool = ...,
+        reason: _builtins.str = ...,
+        external_customer_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["external_customer_id", b"external_customer_id", "reason", b"reason", "steps", b"steps", "would_link", b"would_link"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DebugLookupResponse: _TypeAlias = DebugLookupResponse  # noqa: Y015

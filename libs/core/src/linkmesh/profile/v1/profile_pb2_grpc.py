@@ -104,6 +104,21 @@ class ProfileServiceStub:
                 request_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.UnlinkCustomerRequest.SerializeToString,
                 response_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.Customer.FromString,
                 _registered_method=True)
+        self.RecordContact = channel.unary_unary(
+                '/linkmesh.profile.v1.ProfileService/RecordContact',
+                request_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.RecordContactRequest.SerializeToString,
+                response_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.ContactResult.FromString,
+                _registered_method=True)
+        self.ListLookups = channel.unary_unary(
+                '/linkmesh.profile.v1.ProfileService/ListLookups',
+                request_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.ListLookupsRequest.SerializeToString,
+                response_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.ListLookupsResponse.FromString,
+                _registered_method=True)
+        self.DebugLookup = channel.unary_unary(
+                '/linkmesh.profile.v1.ProfileService/DebugLookup',
+                request_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.DebugLookupRequest.SerializeToString,
+                response_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.DebugLookupResponse.FromString,
+                _registered_method=True)
 
 
 class ProfileServiceServicer:
@@ -191,8 +206,30 @@ class ProfileServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def UnlinkCustomer(self, request, context):
-        """Unlinks every app at once and removes the data pulled from them.
+        """Unlinks every app at once and removes the data pulled from them; those apps
+        never auto-link this customer again.
         """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordContact(self, request, context):
+        """A customer contacted in (or identified themselves): find or create the
+        customer, auto-link, refresh.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListLookups(self, request, context):
+        """Lookup debugger: recent lookups of an app, and a dry run of a lookup.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DebugLookup(self, request, context):
+        """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -269,6 +306,21 @@ def add_ProfileServiceServicer_to_server(servicer, server):
                     servicer.UnlinkCustomer,
                     request_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.UnlinkCustomerRequest.FromString,
                     response_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.Customer.SerializeToString,
+            ),
+            'RecordContact': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordContact,
+                    request_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.RecordContactRequest.FromString,
+                    response_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.ContactResult.SerializeToString,
+            ),
+            'ListLookups': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListLookups,
+                    request_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.ListLookupsRequest.FromString,
+                    response_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.ListLookupsResponse.SerializeToString,
+            ),
+            'DebugLookup': grpc.unary_unary_rpc_method_handler(
+                    servicer.DebugLookup,
+                    request_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.DebugLookupRequest.FromString,
+                    response_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.DebugLookupResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -649,6 +701,87 @@ class ProfileService:
             '/linkmesh.profile.v1.ProfileService/UnlinkCustomer',
             linkmesh_dot_profile_dot_v1_dot_profile__pb2.UnlinkCustomerRequest.SerializeToString,
             linkmesh_dot_profile_dot_v1_dot_profile__pb2.Customer.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordContact(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/linkmesh.profile.v1.ProfileService/RecordContact',
+            linkmesh_dot_profile_dot_v1_dot_profile__pb2.RecordContactRequest.SerializeToString,
+            linkmesh_dot_profile_dot_v1_dot_profile__pb2.ContactResult.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListLookups(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/linkmesh.profile.v1.ProfileService/ListLookups',
+            linkmesh_dot_profile_dot_v1_dot_profile__pb2.ListLookupsRequest.SerializeToString,
+            linkmesh_dot_profile_dot_v1_dot_profile__pb2.ListLookupsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DebugLookup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/linkmesh.profile.v1.ProfileService/DebugLookup',
+            linkmesh_dot_profile_dot_v1_dot_profile__pb2.DebugLookupRequest.SerializeToString,
+            linkmesh_dot_profile_dot_v1_dot_profile__pb2.DebugLookupResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -54,7 +54,16 @@ class ProfileServiceStub:
     LinkCustomer: _grpc.UnaryUnaryMultiCallable[_profile_pb2.LinkCustomerRequest, _profile_pb2.Customer]
     """Links a customer to an external customer: runs a DETAILED Fetch and stores it."""
     UnlinkCustomer: _grpc.UnaryUnaryMultiCallable[_profile_pb2.UnlinkCustomerRequest, _profile_pb2.Customer]
-    """Unlinks every app at once and removes the data pulled from them."""
+    """Unlinks every app at once and removes the data pulled from them; those apps
+    never auto-link this customer again.
+    """
+    RecordContact: _grpc.UnaryUnaryMultiCallable[_profile_pb2.RecordContactRequest, _profile_pb2.ContactResult]
+    """A customer contacted in (or identified themselves): find or create the
+    customer, auto-link, refresh.
+    """
+    ListLookups: _grpc.UnaryUnaryMultiCallable[_profile_pb2.ListLookupsRequest, _profile_pb2.ListLookupsResponse]
+    """Lookup debugger: recent lookups of an app, and a dry run of a lookup."""
+    DebugLookup: _grpc.UnaryUnaryMultiCallable[_profile_pb2.DebugLookupRequest, _profile_pb2.DebugLookupResponse]
 
 @_typing.type_check_only
 class ProfileServiceAsyncStub(ProfileServiceStub):
@@ -76,7 +85,16 @@ class ProfileServiceAsyncStub(ProfileServiceStub):
     LinkCustomer: _aio.UnaryUnaryMultiCallable[_profile_pb2.LinkCustomerRequest, _profile_pb2.Customer]  # type: ignore[assignment]
     """Links a customer to an external customer: runs a DETAILED Fetch and stores it."""
     UnlinkCustomer: _aio.UnaryUnaryMultiCallable[_profile_pb2.UnlinkCustomerRequest, _profile_pb2.Customer]  # type: ignore[assignment]
-    """Unlinks every app at once and removes the data pulled from them."""
+    """Unlinks every app at once and removes the data pulled from them; those apps
+    never auto-link this customer again.
+    """
+    RecordContact: _aio.UnaryUnaryMultiCallable[_profile_pb2.RecordContactRequest, _profile_pb2.ContactResult]  # type: ignore[assignment]
+    """A customer contacted in (or identified themselves): find or create the
+    customer, auto-link, refresh.
+    """
+    ListLookups: _aio.UnaryUnaryMultiCallable[_profile_pb2.ListLookupsRequest, _profile_pb2.ListLookupsResponse]  # type: ignore[assignment]
+    """Lookup debugger: recent lookups of an app, and a dry run of a lookup."""
+    DebugLookup: _aio.UnaryUnaryMultiCallable[_profile_pb2.DebugLookupRequest, _profile_pb2.DebugLookupResponse]  # type: ignore[assignment]
 
 class ProfileServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -179,6 +197,33 @@ class ProfileServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _profile_pb2.UnlinkCustomerRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_profile_pb2.Customer, _abc.Awaitable[_profile_pb2.Customer]]:
-        """Unlinks every app at once and removes the data pulled from them."""
+        """Unlinks every app at once and removes the data pulled from them; those apps
+        never auto-link this customer again.
+        """
+
+    @_abc_1.abstractmethod
+    def RecordContact(
+        self,
+        request: _profile_pb2.RecordContactRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_profile_pb2.ContactResult, _abc.Awaitable[_profile_pb2.ContactResult]]:
+        """A customer contacted in (or identified themselves): find or create the
+        customer, auto-link, refresh.
+        """
+
+    @_abc_1.abstractmethod
+    def ListLookups(
+        self,
+        request: _profile_pb2.ListLookupsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_profile_pb2.ListLookupsResponse, _abc.Awaitable[_profile_pb2.ListLookupsResponse]]:
+        """Lookup debugger: recent lookups of an app, and a dry run of a lookup."""
+
+    @_abc_1.abstractmethod
+    def DebugLookup(
+        self,
+        request: _profile_pb2.DebugLookupRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_profile_pb2.DebugLookupResponse, _abc.Awaitable[_profile_pb2.DebugLookupResponse]]: ...
 
 def add_ProfileServiceServicer_to_server(servicer: ProfileServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1,0 +1,151 @@
+"""Auto-link: link a customer to an app's external profile without an agent.
+
+For every active app with at least one auto-link field on, that the profile is
+not linked to and has never been unlinked from: a BASIC search with the
+profile's emails and phones (only the enabled fields); link only when exactly
+one external profile answers, at least one enabled field matches (emails
+trimmed and case-insensitive, phones in E.164) and nothing conflicts; then pull
+the DETAILED profile. Every decision, including a skip, leaves a trace with its
+reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from linkmesh.lookup.v1 import lookup_pb2
+
+from linkmesh_core.contact_points import email_key, phone_key
+from linkmesh_core.errors import ServiceError
+from linkmesh_core.singleflight import SingleFlight
+from linkmesh_profile.linking import Linker
+from linkmesh_profile.lookups import Lookups
+from linkmesh_profile.store import Store
+
+LINKED, NOT_LINKED, SKIPPED = "linked", "not_linked", "skipped"
+
+
+@dataclass
+class Decision:
+    outcome: str
+    reason: str
+    external_id: str = ""
+    steps: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def would_link(self) -> bool:
+        return self.outcome == LINKED
+
+
+def skip_reason(customer: dict[str, Any], app: dict[str, Any]) -> str | None:
+    app_id = str(app["_id"])
+    if not app.get("active", True):
+        return "the app is inactive"
+    if not app.get("auto_link_fields"):
+        return "auto-linking is off for this app"
+    if app_id in (customer.get("links") or {}):
+        return "the customer is already linked to this app"
+    if app_id in (customer.get("unlinked_apps") or []):
+        return "the customer was unlinked from this app, so it never auto-links again"
+    if not query_of(customer, app)[0] and not query_of(customer, app)[1]:
+        fields = " or ".join(app["auto_link_fields"])
+        return f"the customer has no {fields} to auto-link by"
+    return None
+
+
+def query_of(customer: dict[str, Any], app: dict[str, Any]) -> tuple[list[str], list[str]]:
+    fields = set(app.get("auto_link_fields") or [])
+    emails = list(customer.get("emails", [])) if "email" in fields else []
+    phones = list(customer.get("phones", [])) if "phone" in fields else []
+    return emails, phones
+
+
+def match_reason(customer: dict[str, Any], app: dict[str, Any], candidate: lookup_pb2.CustomerSummary, region: str) -> str | None:
+    """Which enabled field matches, or None."""
+    fields = set(app.get("auto_link_fields") or [])
+    if "email" in fields:
+        mine = {email_key(e) for e in customer.get("emails", [])}
+        hit = next((e for e in candidate.emails if email_key(e) in mine), None)
+        if hit:
+            return f"email {email_key(hit)} matches"
+    if "phone" in fields:
+        mine = set(customer.get("phones", []))
+        hit = next((p.number for p in candidate.phones if phone_key(p.number, region) in mine), None)
+        if hit:
+            return f"phone {phone_key(hit, region)} matches"
+    return None
+
+
+class AutoLinker:
+    def __init__(self, store: Store, linker: Linker, lookups: Lookups, region: str) -> None:
+        self.store = store
+        self.linker = linker
+        self.lookups = lookups
+        self.region = region
+        self._flights: SingleFlight[Decision] = SingleFlight()
+
+    async def auto_link(self, customer_id: str) -> list[str]:
+        """Tries every eligible app in parallel; returns the ids of the apps it linked."""
+        apps = await self.store.list_apps(active_only=True)
+        decisions = await asyncio.gather(*(self.auto_link_app(customer_id, app) for app in apps))
+        return [str(app["_id"]) for app, d in zip(apps, decisions) if d.would_link]
+
+    async def auto_link_app(self, customer_id: str, app: dict[str, Any]) -> Decision:
+        # Concurrent contacts of one customer share one attempt per app.
+        return await self._flights.run((customer_id, str(app["_id"])), lambda: self._auto_link_app(customer_id, app))
+
+    async def _auto_link_app(self, customer_id: str, app: dict[str, Any]) -> Decision:
+        customer = await self.store.get_customer(customer_id)
+        if customer is None:
+            return Decision(SKIPPED, "the customer no longer exists")
+        decision = await self.evaluate(customer, app, dry_run=False)
+        if decision.would_link:
+            try:
+                data, _ = await self.lookups.fetch(app, customer_id, decision.external_id, kind="autolink_fetch")
+                await self.linker.store_link(customer, app, decision.external_id, data)
+            except ServiceError as err:
+                decision = Decision(NOT_LINKED, f"the DETAILED lookup or the link failed: {err.message}", decision.external_id)
+        await self.lookups.decision(app, customer_id, decision.outcome, decision.reason,
+                                    request={"external_customer_id": decision.external_id} if decision.external_id else None)
+        return decision
+
+    async def evaluate(self, customer: dict[str, Any], app: dict[str, Any], *, dry_run: bool) -> Decision:
+        """Decides whether ``app`` would auto-link ``customer``; runs the BASIC search it needs."""
+        customer_id = str(customer.get("_id", ""))
+        reason = skip_reason(customer, app)
+        if reason is not None:
+            return Decision(SKIPPED, reason)
+        emails, phones = query_of(customer, app)
+        try:
+            answer, trace = await self.lookups.search(app, customer_id, emails=emails, phones=phones, kind="autolink_search", dry_run=dry_run)
+        except ServiceError as err:
+            failed = getattr(err, "trace", None)
+            return Decision(NOT_LINKED, f"the search failed ({err.code.name}): {err.message}", steps=[failed] if failed else [])
+        steps = [trace]
+        candidates = list(answer.candidates)
+        if not candidates:
+            return Decision(NOT_LINKED, "no external profile matches", steps=steps)
+        if len(candidates) > 1:
+            ids = ", ".join(c.external_id for c in candidates)
+            return Decision(NOT_LINKED, f"{len(candidates)} external profiles match ({ids}); auto-link needs exactly one", steps=steps)
+        candidate = candidates[0]
+        matched = match_reason(customer, app, candidate, self.region)
+        if matched is None:
+            return Decision(NOT_LINKED, f"external profile {candidate.external_id} matches no enabled auto-link field", steps=steps)
+        conflict = await self.conflict(customer, app, candidate)
+        if conflict is not None:
+            return Decision(NOT_LINKED, conflict, candidate.external_id, steps=steps)
+        return Decision(LINKED, f"exactly one external profile ({candidate.external_id}); {matched}", candidate.external_id, steps=steps)
+
+    async def conflict(self, customer: dict[str, Any], app: dict[str, Any], candidate: lookup_pb2.CustomerSummary) -> str | None:
+        other = await self.store.customer_with_link(str(app["_id"]), candidate.external_id)
+        if other is not None and other["_id"] != customer.get("_id"):
+            return f"external profile {candidate.external_id} is already linked to customer {other['_id']}"
+        emails = [email_key(e) for e in candidate.emails if e.strip()]
+        phones = [p for p in (phone_key(ph.number, self.region) for ph in candidate.phones) if p]
+        for owner in await self.store.owners_of(emails, phones, customer.get("_id")):
+            shared = sorted((set(emails) & set(owner.get("emails", []))) | (set(phones) & set(owner.get("phones", []))))
+            return f"conflict: {', '.join(shared)} of external profile {candidate.external_id} belongs to customer {owner['_id']}"
+        return None

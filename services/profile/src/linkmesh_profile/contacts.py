@@ -1,0 +1,87 @@
+"""A customer contacts in: find or create the profile, auto-link, refresh."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from linkmesh.profile.v1 import profile_pb2
+from pymongo.errors import DuplicateKeyError
+
+from linkmesh_core.errors import invalid_argument
+from linkmesh_profile.autolink import AutoLinker
+from linkmesh_profile.contact import normalized_query
+from linkmesh_profile.customers import require_customer
+from linkmesh_profile.linking import Linker
+from linkmesh_profile.store import Store, now
+
+CHANNELS = ("email", "sms", "chat", "voice", "self_service")
+
+
+class Contacts:
+    def __init__(self, store: Store, linker: Linker, autolinker: AutoLinker, region: str) -> None:
+        self.store = store
+        self.linker = linker
+        self.autolinker = autolinker
+        self.region = region
+
+    async def record(self, request: profile_pb2.RecordContactRequest) -> profile_pb2.ContactResult:
+        errors = {}
+        if request.channel not in CHANNELS:
+            errors["channel"] = f"must be one of: {', '.join(CHANNELS)}"
+        if not request.email.strip() and not request.phone.strip():
+            errors["email"] = "give an email or a phone"
+        if errors:
+            raise invalid_argument("the contact is invalid", errors)
+        email, phone = normalized_query(request.email, request.phone, self.region)
+        customer, created = await self.find_or_create(email, phone, request.name.strip())
+        customer_id = str(customer["_id"])
+        linked = await self.autolinker.auto_link(customer_id)
+        outcome = await self.linker.refresh(await require_customer(self.store, customer_id))
+        return profile_pb2.ContactResult(customer_id=customer_id, created=created, linked=linked,
+                                         refreshed=outcome.refreshed, stale=outcome.stale)
+
+    async def find_or_create(self, email: str | None, phone: str | None, name: str) -> tuple[dict[str, Any], bool]:
+        """The customer who owns the email (else the phone); created when none does.
+
+        Concurrent contacts for one new email or phone make exactly one customer:
+        the unique indexes refuse the second insert, which then finds the first.
+        """
+        for _ in range(5):
+            found = await self._find(email, phone)
+            if found is not None:
+                return await self._add_missing(found, email, phone, name), False
+            stamp = now()
+            doc = {"name": name, "emails": [email] if email else [], "phones": [phone] if phone else [], "links": {}, "link_keys": [],
+                   "unlinked_apps": [], "created_at": stamp, "updated_at": stamp}
+            try:
+                return await self.store.insert_customer(doc), True
+            except DuplicateKeyError:
+                continue  # someone created it meanwhile: find it
+        raise RuntimeError("could not find or create the customer after repeated conflicts")
+
+    async def _find(self, email: str | None, phone: str | None) -> dict[str, Any] | None:
+        matches = await self.store.find_customers(email, phone)
+        if not matches:
+            return None
+        by_email = [m for m in matches if email and email in m.get("emails", [])]
+        return (by_email or matches)[0]
+
+    async def _add_missing(self, customer: dict[str, Any], email: str | None, phone: str | None, name: str) -> dict[str, Any]:
+        """Adds the contact's email or phone to the customer when no other customer owns it."""
+        add: dict[str, Any] = {}
+        if email and email not in customer.get("emails", []) and not await self.store.find_customers(email, None):
+            add["emails"] = email
+        if phone and phone not in customer.get("phones", []) and not await self.store.find_customers(None, phone):
+            add["phones"] = phone
+        update: dict[str, Any] = {}
+        if add:
+            update["$addToSet"] = add
+        if name and not customer.get("name"):
+            update["$set"] = {"name": name}
+        if not update:
+            return customer
+        update.setdefault("$set", {})["updated_at"] = now()
+        try:
+            return await self.store.update_customer(str(customer["_id"]), update) or customer
+        except DuplicateKeyError:
+            return customer  # taken meanwhile by another customer: leave it there

@@ -1,0 +1,61 @@
+"""Connector lookups with a trace each: the one way the profile service calls
+a connector on behalf of an app."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from google.protobuf.message import Message
+from linkmesh.lookup.v1 import lookup_pb2
+
+from linkmesh_core.errors import ServiceError
+from linkmesh_profile.apps import AppService
+from linkmesh_profile.documents import message_to_doc
+from linkmesh_profile.traces import TraceStore
+
+
+class Lookups:
+    def __init__(self, apps: AppService, traces: TraceStore) -> None:
+        self.apps = apps
+        self.traces = traces
+
+    async def _call(self, app: dict[str, Any], customer_id: str, kind: str, method: str, request: Message,
+                    *, dry_run: bool = False) -> tuple[Any, dict[str, Any]]:
+        """Runs one connector call; returns (answer, trace). Failures raise after their trace is kept."""
+        started = time.perf_counter()
+        request_doc = message_to_doc(request)
+        try:
+            answer = await self.apps.connectors.call(app["type"], method, request)
+        except ServiceError as err:
+            # The trace travels with the error, so a dry run can show the failed step.
+            err.trace = await self.traces.record(  # type: ignore[attr-defined]
+                app_id=str(app["_id"]), customer_id=customer_id, kind=kind, request=request_doc, response=None,
+                code=err.code.name, message=err.message, latency_ms=(time.perf_counter() - started) * 1000, dry_run=dry_run,
+            )
+            raise
+        assert isinstance(answer, Message)
+        trace = await self.traces.record(
+            app_id=str(app["_id"]), customer_id=customer_id, kind=kind, request=request_doc, response=message_to_doc(answer),
+            code="OK", message="", latency_ms=(time.perf_counter() - started) * 1000, dry_run=dry_run,
+        )
+        return answer, trace
+
+    async def search(self, app: dict[str, Any], customer_id: str, *, emails: list[str], phones: list[str], order_number: str = "",
+                     kind: str = "search", dry_run: bool = False) -> tuple[lookup_pb2.SearchResponse, dict[str, Any]]:
+        request = lookup_pb2.SearchRequest(app=self.apps.context(app), emails=emails, phones=phones, order_number=order_number)
+        return await self._call(app, customer_id, kind, "Search", request, dry_run=dry_run)
+
+    async def fetch(self, app: dict[str, Any], customer_id: str, external_id: str, *, kind: str = "fetch",
+                    dry_run: bool = False) -> tuple[lookup_pb2.Customer, dict[str, Any]]:
+        request = lookup_pb2.FetchRequest(app=self.apps.context(app), external_id=external_id)
+        answer, trace = await self._call(app, customer_id, kind, "Fetch", request, dry_run=dry_run)
+        return answer.customer, trace
+
+    async def decision(self, app: dict[str, Any], customer_id: str, decision: str, reason: str, *,
+                       request: dict[str, Any] | None = None, dry_run: bool = False) -> dict[str, Any]:
+        """Records an auto-link decision (including why an app was skipped)."""
+        return await self.traces.record(
+            app_id=str(app["_id"]), customer_id=customer_id, kind="autolink", request=request or {}, response=None,
+            code="OK", message="", latency_ms=0.0, decision=decision, reason=reason, dry_run=dry_run,
+        )

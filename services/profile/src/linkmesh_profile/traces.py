@@ -1,0 +1,99 @@
+"""Lookup traces for the debugger, kept in a bounded way.
+
+Every lookup (auto-link search, manual search, fetch, validation, action)
+leaves a trace: app, customer, kind, the request with secrets redacted, the
+answer or error, latency, and for auto-link the decision and its reason.
+Bounded by age (a TTL index, and a prune that also works on servers without
+TTL monitors) and by count per app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from google.protobuf.json_format import ParseDict
+from google.protobuf.struct_pb2 import Struct
+from linkmesh.profile.v1 import profile_pb2
+from pymongo import ASCENDING, DESCENDING
+
+from linkmesh_core.logging import redact
+from linkmesh_profile.documents import ts
+from linkmesh_profile.store import Store, now
+
+log = structlog.get_logger("linkmesh.traces")
+
+
+class TraceStore:
+    def __init__(self, store: Store, retention_s: float, max_per_app: int) -> None:
+        self.collection = store.db["lookup_traces"]
+        self.retention_s = retention_s
+        self.max_per_app = max_per_app
+
+    async def ensure_indexes(self) -> None:
+        await self.collection.create_index([("at", ASCENDING)], name="ttl", expireAfterSeconds=int(self.retention_s))
+        await self.collection.create_index([("app_id", ASCENDING), ("at", DESCENDING)], name="by_app")
+        await self.collection.create_index([("app_id", ASCENDING), ("customer_id", ASCENDING), ("at", DESCENDING)], name="by_app_customer")
+
+    async def record(self, *, app_id: str, customer_id: str, kind: str, request: dict[str, Any], response: dict[str, Any] | None,
+                     code: str, message: str, latency_ms: float, decision: str = "", reason: str = "", dry_run: bool = False) -> dict[str, Any]:
+        doc = {
+            "app_id": app_id, "customer_id": customer_id, "kind": kind, "request": redact(request),
+            "response": redact(response) if response is not None else None, "code": code, "message": message,
+            "latency_ms": round(latency_ms, 2), "decision": decision, "reason": reason, "at": now(), "dry_run": dry_run,
+        }
+        if not dry_run:
+            await self.collection.insert_one(dict(doc))
+        return doc
+
+    async def list(self, app_id: str, customer_id: str = "", limit: int = 50) -> list[dict[str, Any]]:
+        query: dict[str, Any] = {"app_id": app_id}
+        if customer_id:
+            query["customer_id"] = customer_id
+        return await self.collection.find(query).sort("at", DESCENDING).limit(max(1, min(limit, 500))).to_list(length=None)
+
+    async def prune(self) -> int:
+        """Deletes traces past retention and, per app, beyond the newest ``max_per_app``."""
+        removed = (await self.collection.delete_many({"at": {"$lt": now() - timedelta(seconds=self.retention_s)}})).deleted_count
+        for app_id in await self.collection.distinct("app_id"):
+            cutoff = await self.collection.find({"app_id": app_id}, {"at": 1}).sort("at", DESCENDING).skip(self.max_per_app).limit(1).to_list(length=1)
+            if cutoff:
+                removed += (await self.collection.delete_many({"app_id": app_id, "at": {"$lte": cutoff[0]["at"]}})).deleted_count
+        return removed
+
+    async def prune_forever(self, every_s: float = 60.0) -> None:
+        while True:
+            await asyncio.sleep(every_s)
+            try:
+                await self.prune()
+            except Exception:  # the next round tries again
+                log.warning("trace_prune_failed", exc_info=True)
+
+
+def trace_to_proto(doc: dict[str, Any]) -> profile_pb2.LookupTrace:
+    out = profile_pb2.LookupTrace(
+        id=str(doc.get("_id", "")), app_id=doc["app_id"], customer_id=doc.get("customer_id", ""), kind=doc["kind"],
+        code=doc.get("code", ""), message=doc.get("message", ""), latency_ms=float(doc.get("latency_ms", 0.0)),
+        decision=doc.get("decision", ""), reason=doc.get("reason", ""), dry_run=bool(doc.get("dry_run")),
+    )
+    if doc.get("request") is not None:
+        out.request.CopyFrom(ParseDict(_plain(doc["request"]), Struct()))
+    if doc.get("response") is not None:
+        out.response.CopyFrom(ParseDict(_plain(doc["response"]), Struct()))
+    at = ts(doc.get("at"))
+    if at is not None:
+        out.at.CopyFrom(at)
+    return out
+
+
+def _plain(value: Any) -> Any:
+    """Struct holds JSON values only."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    return str(value)
