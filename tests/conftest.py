@@ -63,7 +63,7 @@ class Api:
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    s = Stack(base_dir=tmp_path_factory.mktemp("stack"), extra_env={"GATEWAY_SEARCH_TIMEOUT_S": "2"})
+    s = Stack(base_dir=tmp_path_factory.mktemp("stack"), extra_env={"GATEWAY_SEARCH_TIMEOUT_S": "2", "PROFILE_FRESHNESS_S": "1"})
     s.start()
     yield s
     s.stop()

@@ -114,3 +114,23 @@ async def test_knobs_inject_failures_latency_and_log_requests() -> None:
             assert resp.status == 422
         async with http.get(f"{sandbox.url}/__sandbox/requests") as resp:
             assert [r["path"] for r in await resp.json()] == [f"/stores/{data.STORE_HASH}/v2/store"] * 2
+
+
+async def test_customers_can_be_created_and_updated_as_bigcommerce_does() -> None:
+    async with bigcommerce_sandbox() as sandbox, aiohttp.ClientSession() as http:
+        url = f"{sandbox.url}/stores/{data.STORE_HASH}/v3/customers"
+        new = [{"email": "new.person@example.com", "first_name": "New", "last_name": "Person", "phone": "555-0000",
+                "addresses": [{"address1": "1 Way", "city": "Reno", "country_code": "US", "first_name": "New", "last_name": "Person"}]}]
+        async with http.post(url, json=new, headers=AUTH) as resp:
+            assert resp.status == 200, await resp.text()
+            created = (await resp.json())["data"][0]
+        validate_vendor_response("bigcommerce/customers.v3.yml", "/customers", "post", 200, {"data": [created], "meta": {}})
+        async with http.post(url, json=new, headers=AUTH) as resp:
+            assert resp.status == 422, "emails are unique per store"
+        async with http.post(url, json=[{"email": "x@example.com"}], headers=AUTH) as resp:
+            assert resp.status == 422 and set((await resp.json())["errors"]) == {"[0].first_name", "[0].last_name"}
+        async with http.put(url, json=[{"id": created["id"], "first_name": "Renamed"}], headers=AUTH) as resp:
+            assert resp.status == 200
+        async with http.get(url, params={"id:in": str(created["id"]), "include": "addresses"}, headers=AUTH) as resp:
+            body = (await resp.json())["data"][0]
+        assert body["first_name"] == "Renamed" and body["addresses"][0]["city"] == "Reno"

@@ -21,13 +21,15 @@ class SingleFlight(Generic[T]):
     def __len__(self) -> int:
         return len(self._inflight)
 
-    async def run(self, key: Hashable, work: Callable[[], Awaitable[T]]) -> T:
+    async def run(self, key: Hashable, work: Callable[[], Awaitable[T]]) -> tuple[T, bool]:
+        """The shared result, and whether this caller started the work."""
         task = self._inflight.get(key)
+        leader = task is None
         if task is None:
             task = asyncio.ensure_future(work())
             self._inflight[key] = task
             task.add_done_callback(lambda t, k=key: self._forget(k, t))
-        return await asyncio.shield(task)
+        return await asyncio.shield(task), leader
 
     def _forget(self, key: Hashable, task: asyncio.Task[T]) -> None:
         if self._inflight.get(key) is task:

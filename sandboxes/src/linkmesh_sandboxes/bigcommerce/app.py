@@ -3,7 +3,8 @@
 Paths, query syntax, the ``X-Auth-Token`` check, status codes, rate-limit headers
 and response shapes follow ``../shared/vendor-specs/bigcommerce``:
 
-- ``GET /stores/{hash}/v3/customers`` (``email:in``, ``phone:in``, ``id:in``, ``include=addresses``, page, limit)
+- ``GET /stores/{hash}/v3/customers`` (``email:in``, ``phone:in``, ``id:in``, ``include=addresses``, page, limit),
+  ``POST`` and ``PUT /v3/customers`` (batches of up to 10)
 - ``GET /stores/{hash}/v2/orders`` (customer_id, email, status_id, min_id, max_id, sort, page, limit)
   and ``/v2/orders/{id}``, ``/v2/orders/{id}/products``, ``/v2/orders/{id}/shipments``
 - ``GET /stores/{hash}/v3/catalog/products`` (``id:in``, ``include_fields``)
@@ -20,12 +21,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 from aiohttp import web
 
-from linkmesh_sandboxes.bigcommerce.data import ACCESS_TOKEN, STORE_HASH, Store, build_store
+from linkmesh_sandboxes.bigcommerce.data import ACCESS_TOKEN, STORE_HASH, Store, build_store, iso, new_customer
 from linkmesh_sandboxes.knobs import STATE, SandboxState, add_control_routes, knobs_middleware
 
 STORES = web.AppKey("bigcommerce_stores", dict)
@@ -172,6 +174,80 @@ async def get_customers(request: web.Request) -> web.Response:
     return web.json_response({"data": data, "meta": _meta(len(matched), page, limit, request.path)})
 
 
+WRITABLE = ("email", "first_name", "last_name", "company", "phone", "notes", "customer_group_id")
+
+
+async def _customer_batch(request: web.Request) -> list[dict[str, Any]] | web.Response:
+    try:
+        body = await request.json()
+    except ValueError:
+        return error_response(request, 400, "The request body is not valid JSON.")
+    if not isinstance(body, list) or not all(isinstance(c, dict) for c in body):
+        return error_response(request, 422, "The request body must be an array of customers.")
+    if len(body) > 10:
+        return error_response(request, 413, "The maximum number of items allowed in the array is 10.")
+    return body
+
+
+def _address_from(cid: int, a: dict[str, Any], n: int) -> dict[str, Any]:
+    return {"id": cid * 10 + n, "customer_id": cid, "first_name": a.get("first_name", ""), "last_name": a.get("last_name", ""),
+            "company": a.get("company", ""), "address1": a.get("address1", ""), "address2": a.get("address2", ""),
+            "city": a.get("city", ""), "state_or_province": a.get("state_or_province", ""), "postal_code": a.get("postal_code", ""),
+            "country": a.get("country", ""), "country_code": a.get("country_code", ""), "phone": a.get("phone", ""),
+            "address_type": a.get("address_type", "residential")}
+
+
+async def create_customers(request: web.Request) -> web.Response:
+    """``POST /v3/customers``: email, first_name and last_name are required; emails are unique per store."""
+    store = _store(request)
+    body = await _customer_batch(request)
+    if isinstance(body, web.Response):
+        return body
+    errors: dict[str, str] = {}
+    taken = {c["email"].lower() for c in store.customers.values()}
+    for i, item in enumerate(body):
+        for field in ("email", "first_name", "last_name"):
+            if not isinstance(item.get(field), str) or not item[field].strip():
+                errors[f"[{i}].{field}"] = f"{field} is required"
+        if isinstance(item.get("email"), str) and item["email"].lower() in taken:
+            errors[f"[{i}].email"] = f"The email address {item['email']} is already in use."
+    if errors:
+        return error_response(request, 422, "Create customers failed.", errors)
+    created = []
+    for item in body:
+        cid = max(store.customers) + 1
+        customer = new_customer(cid, item["first_name"], item["last_name"], item["email"], item.get("phone", ""),
+                             datetime.now(timezone.utc), None)
+        customer.update({k: item[k] for k in ("company", "notes", "customer_group_id") if k in item})
+        customer["addresses"] = [_address_from(cid, a, n) for n, a in enumerate(item.get("addresses") or [], start=1)]
+        customer["address_count"] = len(customer["addresses"])
+        customer["date_modified"] = iso(datetime.now(timezone.utc))
+        store.customers[cid] = customer
+        created.append(customer)
+    return web.json_response({"data": created, "meta": {}})
+
+
+async def update_customers(request: web.Request) -> web.Response:
+    """``PUT /v3/customers``: each item names the customer by ``id``."""
+    store = _store(request)
+    body = await _customer_batch(request)
+    if isinstance(body, web.Response):
+        return body
+    errors = {f"[{i}].id": "id is required and must name an existing customer"
+              for i, item in enumerate(body) if item.get("id") not in store.customers}
+    if errors:
+        return error_response(request, 422, "Update customers failed.", errors)
+    updated = []
+    for item in body:
+        customer = store.customers[item["id"]]
+        customer.update({k: v for k, v in item.items() if k in WRITABLE})
+        if "addresses" in item:
+            customer["addresses"] = [_address_from(customer["id"], a, n) for n, a in enumerate(item["addresses"] or [], start=1)]
+            customer["address_count"] = len(customer["addresses"])
+        updated.append({k: v for k, v in customer.items() if k != "addresses"})
+    return web.json_response({"data": updated, "meta": {}})
+
+
 def _order_sort_key(field: str) -> Callable[[dict[str, Any]], Any]:
     if field in ("date_created", "date_modified"):
         return lambda o: parsedate_to_datetime(o[field])
@@ -281,6 +357,8 @@ def create_app(stores: list[tuple[str, str]] | None = None, *, rate_limit_quota:
     _seed(app)
     prefix = "/stores/{store_hash}"
     app.router.add_get(f"{prefix}/v3/customers", get_customers)
+    app.router.add_post(f"{prefix}/v3/customers", create_customers)
+    app.router.add_put(f"{prefix}/v3/customers", update_customers)
     app.router.add_get(f"{prefix}/v2/orders", get_orders)
     app.router.add_get(f"{prefix}/v2/orders/{{order_id}}", get_order)
     app.router.add_get(f"{prefix}/v2/orders/{{order_id}}/products", get_order_products)

@@ -68,7 +68,7 @@ def _address(cid: int, first: str, last: str, line1: str, city: str, state: str,
     }
 
 
-def _customer(cid: int, first: str, last: str, email: str, phone: str, created: datetime, address: dict[str, Any] | None) -> dict[str, Any]:
+def new_customer(cid: int, first: str, last: str, email: str, phone: str, created: datetime, address: dict[str, Any] | None) -> dict[str, Any]:
     return {
         "id": cid, "email": email, "first_name": first, "last_name": last, "company": "", "phone": phone,
         "registration_ip_address": "", "notes": "", "tax_exempt_category": "", "customer_group_id": 0,
@@ -174,8 +174,9 @@ def build_store(store_hash: str = STORE_HASH, access_token: str = ACCESS_TOKEN, 
     ]
     for i, (cid, first, last, email, phone, addr) in enumerate(fixed):
         address = _address(cid, first, last, *addr, phone) if addr else None
-        store.customers[cid] = _customer(cid, first, last, email, phone, BASE - timedelta(days=400 - i * 30), address)
+        store.customers[cid] = new_customer(cid, first, last, email, phone, BASE - timedelta(days=400 - i * 30), address)
     c = store.customers
+    c[101].update(company="Acme Outdoor", customer_group_id=2)
     _add_order(store, 5001, c[101], BASE + timedelta(days=10), [(111, 1), (112, 3)], 10, discount="5.00",
                shipments=[{"tracking_number": "1Z999AA10123456784", "method": "UPS Ground", "provider": "ups", "carrier": "ups",
                            "generated": "https://www.ups.com/track?tracknum=1Z999AA10123456784", "display": "UPS", "lines": [(111, 1), (112, 3)]}])
@@ -198,7 +199,7 @@ def build_store(store_hash: str = STORE_HASH, access_token: str = ACCESS_TOKEN, 
     for n in range(1, generated + 1):
         cid = 1000 + n
         phone = f"+1 646-555-{n:04d}"
-        store.customers[cid] = _customer(cid, f"Customer{n:02d}", "Demo", f"customer{n:02d}@example.com", phone,
+        store.customers[cid] = new_customer(cid, f"Customer{n:02d}", "Demo", f"customer{n:02d}@example.com", phone,
                                          BASE - timedelta(days=n), _address(cid, f"Customer{n:02d}", "Demo", f"{n} Broadway", "New York", "New York", "10012", phone))
         for k in range(12):  # more than the 10 most recent, so paging and sorting matter
             oid += 1

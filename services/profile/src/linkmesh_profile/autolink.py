@@ -93,8 +93,12 @@ class AutoLinker:
         return [str(app["_id"]) for app, d in zip(apps, decisions) if d.would_link]
 
     async def auto_link_app(self, customer_id: str, app: dict[str, Any]) -> Decision:
-        # Concurrent contacts of one customer share one attempt per app.
-        return await self._flights.run((customer_id, str(app["_id"])), lambda: self._auto_link_app(customer_id, app))
+        """Concurrent contacts of one customer share one attempt per app; only the
+        caller that made the attempt reports its link."""
+        decision, leader = await self._flights.run((customer_id, str(app["_id"])), lambda: self._auto_link_app(customer_id, app))
+        if decision.would_link and not leader:
+            return Decision(SKIPPED, "linked by a concurrent contact", decision.external_id)
+        return decision
 
     async def _auto_link_app(self, customer_id: str, app: dict[str, Any]) -> Decision:
         customer = await self.store.get_customer(customer_id)

@@ -176,7 +176,7 @@ class Linker:
 
     async def refresh_app(self, customer_id: str, app: dict[str, Any]) -> None:
         """One refresh per customer and app at a time; concurrent callers share it."""
-        await self._refreshes.run((customer_id, str(app["_id"])), lambda: self._refresh_app(customer_id, app))
+        await self._refreshes.run((customer_id, str(app["_id"])), lambda: self._refresh_app(customer_id, app))  # shared by every caller
 
     async def _refresh_app(self, customer_id: str, app: dict[str, Any]) -> None:
         app_id = str(app["_id"])
