@@ -18,7 +18,11 @@ from linkmesh_core.vendor_http import VendorHTTP
 from linkmesh_devstack.ports import free_port
 from linkmesh_sandboxes.bigcommerce import data
 from linkmesh_sandboxes.bigcommerce.app import create_app
+from linkmesh_magento.client import MagentoClient, MagentoErrors
+from linkmesh_magento.servicer import MagentoLookup
 from linkmesh_sandboxes.knobs import STATE, Knobs
+from linkmesh_sandboxes.magento import data as magento_data
+from linkmesh_sandboxes.magento.app import create_app as create_magento_app
 
 
 @dataclass
@@ -37,7 +41,18 @@ class RunningSandbox:
 
 @asynccontextmanager
 async def bigcommerce_sandbox(**kwargs: int) -> AsyncIterator[RunningSandbox]:
-    app = create_app(**kwargs)
+    async with running(create_app(**kwargs)) as sandbox:
+        yield sandbox
+
+
+@asynccontextmanager
+async def magento_sandbox() -> AsyncIterator[RunningSandbox]:
+    async with running(create_magento_app()) as sandbox:
+        yield sandbox
+
+
+@asynccontextmanager
+async def running(app: web.Application) -> AsyncIterator[RunningSandbox]:
     runner = web.AppRunner(app)
     await runner.setup()
     port = free_port()
@@ -53,12 +68,29 @@ def bigcommerce_app(url: str, token: str = data.ACCESS_TOKEN, store_hash: str = 
     return lookup_pb2.AppContext(app_id="test-app", settings={"store_hash": store_hash, "api_base_url": url}, secrets={"access_token": token})
 
 
+def magento_app(url: str, token: str = magento_data.ACCESS_TOKEN, **settings: str) -> lookup_pb2.AppContext:
+    return lookup_pb2.AppContext(app_id="test-app", settings={"api_base_url": url, **settings}, secrets={"access_token": token})
+
+
 @asynccontextmanager
 async def bigcommerce_connector(max_attempts: int = 3) -> AsyncIterator[lookup_pb2_grpc.LookupServiceStub]:
     http = VendorHTTP("BigCommerce", rate_limit=BigCommerceRateLimit(), errors=BigCommerceErrors(), max_attempts=max_attempts)
+    async with serving(http, BigCommerceLookup(BigCommerceClient(http), 10.0)) as stub:
+        yield stub
+
+
+@asynccontextmanager
+async def magento_connector(max_attempts: int = 3) -> AsyncIterator[lookup_pb2_grpc.LookupServiceStub]:
+    http = VendorHTTP("Magento", errors=MagentoErrors(), max_attempts=max_attempts)
+    async with serving(http, MagentoLookup(MagentoClient(http), 10.0)) as stub:
+        yield stub
+
+
+@asynccontextmanager
+async def serving(http: VendorHTTP, servicer: lookup_pb2_grpc.LookupServiceServicer) -> AsyncIterator[lookup_pb2_grpc.LookupServiceStub]:
     await http.start()
     server = grpc.aio.server(interceptors=[RequestContextInterceptor()])
-    lookup_pb2_grpc.add_LookupServiceServicer_to_server(BigCommerceLookup(BigCommerceClient(http), 10.0), server)
+    lookup_pb2_grpc.add_LookupServiceServicer_to_server(servicer, server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")

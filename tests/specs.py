@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from jsonschema import Draft202012Validator
+from jsonschema import Draft4Validator, Draft202012Validator
 from openapi_schema_validator import OAS30Validator
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,6 +49,8 @@ def response_schema(doc: dict[str, Any], path: str, method: str, status: int) ->
     response = responses.get(str(status)) or responses.get("default")
     assert response is not None, f"{method} {path} does not document status {status}"
     response = _resolve(doc, response)
+    if "schema" in response:  # Swagger 2.0
+        return response["schema"]
     content = response.get("content") or {}
     media = content.get("application/json")
     if media is None:
@@ -57,13 +59,16 @@ def response_schema(doc: dict[str, Any], path: str, method: str, status: int) ->
 
 
 def validate_vendor_response(spec: str, path: str, method: str, status: int, body: Any) -> None:
-    """Validates a sandbox answer against the vendor's published spec (OpenAPI 3.0)."""
+    """Validates a sandbox answer against the vendor's published spec (OpenAPI 3.0 or Swagger 2.0)."""
     doc = vendor_spec(spec)
     schema = response_schema(doc, path, method, status)
     if schema is None:
         assert body in (None, b"", ""), f"{method} {path} {status} documents no body but one came"
         return
-    OAS30Validator({**schema, "components": doc.get("components", {})}).validate(body)
+    if doc.get("swagger") == "2.0":
+        Draft4Validator({**schema, "definitions": doc["definitions"]}).validate(body)
+    else:
+        OAS30Validator({**schema, "components": doc.get("components", {})}).validate(body)
 
 
 def validate_gateway_response(doc: dict[str, Any], path: str, method: str, status: int, body: Any) -> None:

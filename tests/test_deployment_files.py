@@ -58,7 +58,7 @@ def test_compose_uses_the_real_mongo_image_and_wires_services_by_name() -> None:
 
 
 def test_compose_environment_names_exist_in_the_settings() -> None:
-    from linkmesh_bigcommerce.__main__ import Settings as ConnectorSettings
+    from linkmesh_core.connector import ConnectorSettings
     from linkmesh_gateway.config import Settings as GatewaySettings
     from linkmesh_profile.config import Settings as ProfileSettings
 
@@ -70,7 +70,7 @@ def test_compose_environment_names_exist_in_the_settings() -> None:
             out |= set(getattr(alias, "choices", [])) if alias is not None else {f"{prefix}{field}".upper()}
         return out
 
-    known = names(ConnectorSettings) | names(GatewaySettings) | names(ProfileSettings) | {"SANDBOX_HOST"}
+    known = names(ConnectorSettings) | names(GatewaySettings) | names(ProfileSettings) | {"SANDBOX_HOST", "SANDBOX_PORT"}
     for service in COMPOSE["services"].values():
         for key in (service.get("environment") or {}):
             assert key in known, f"docker-compose.yml sets {key}, which no service reads"

@@ -202,7 +202,9 @@ async def external_search(request: web.Request) -> web.Response:
     """Searches one app, or every unlinked active app at once ("all").
 
     Each app is searched in parallel with its own deadline; the systems that
-    answered give results, each one that did not gives a failure entry.
+    answered give results, each one that did not gives a failure entry, and an
+    app that cannot search by the given fields (a Magento app and a phone) is
+    listed as skipped instead of being called.
     """
     customer_id = request.match_info["customer_id"]
     r = Reader(await json_object(request), ("app_id", "email", "phone", "order_number"))
@@ -211,9 +213,12 @@ async def external_search(request: web.Request) -> web.Response:
     r.done()
     profile = request.app[PROFILE]
     settings = request.app[SETTINGS]
+    skipped: list[dict[str, str]] = []
     if app_id == "all":
-        targets = list((await profile.ListSearchTargets(
-            profile_pb2.ListSearchTargetsRequest(customer_id=customer_id), timeout=_timeout(request))).apps)
+        listing = await profile.ListSearchTargets(profile_pb2.ListSearchTargetsRequest(
+            customer_id=customer_id, email=email, phone=phone, order_number=order_number), timeout=_timeout(request))
+        targets = list(listing.apps)
+        skipped = [to_json(s) for s in listing.skipped]
     else:
         await profile.GetCustomer(profile_pb2.GetCustomerRequest(id=customer_id), timeout=_timeout(request))
         app = await profile.GetApp(profile_pb2.GetAppRequest(id=app_id), timeout=_timeout(request))
@@ -251,7 +256,7 @@ async def external_search(request: web.Request) -> web.Response:
     if targets and not outcome.results and all(e.code == grpc.StatusCode.INVALID_ARGUMENT for e in outcome.failures.values()):
         first = next(iter(outcome.failures.values()))
         raise ApiError(422, "invalid_argument", first.message, first.fields or {"body": first.message})
-    return web.json_response({"results": results, "failures": failures})
+    return web.json_response({"results": results, "failures": failures, "skipped": skipped})
 
 
 @allow("agent")

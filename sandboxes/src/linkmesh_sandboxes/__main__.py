@@ -14,7 +14,7 @@ from aiohttp import web
 
 from linkmesh_sandboxes.knobs import STATE
 
-VENDORS = ("bigcommerce",)
+VENDORS = ("bigcommerce", "magento")
 
 
 def build(vendor: str) -> web.Application:
@@ -25,6 +25,10 @@ def build(vendor: str) -> web.Application:
             rate_limit_quota=int(os.environ.get("SANDBOX_RATE_LIMIT_QUOTA", "150")),
             rate_limit_window_ms=int(os.environ.get("SANDBOX_RATE_LIMIT_WINDOW_MS", "30000")),
         )
+    if vendor == "magento":
+        from linkmesh_sandboxes.magento.app import create_app as create_magento
+
+        return create_magento()
     raise SystemExit(f"unknown vendor {vendor!r}; choose one of {', '.join(VENDORS)}")
 
 

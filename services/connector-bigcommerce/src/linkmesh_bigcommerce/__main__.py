@@ -1,50 +1,22 @@
-"""Entry point: ``linkmesh-connector-bigcommerce`` (configuration from the environment)."""
+"""Entry point: ``linkmesh-connector-bigcommerce`` (configuration from the environment, see
+``linkmesh_core.connector.ConnectorSettings``)."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
-
-import grpc
-from linkmesh.lookup.v1 import lookup_pb2, lookup_pb2_grpc
-from pydantic_settings import SettingsConfigDict
-
 from linkmesh_bigcommerce.client import BigCommerceClient, BigCommerceErrors, BigCommerceRateLimit
 from linkmesh_bigcommerce.servicer import BigCommerceLookup
-from linkmesh_core.grpc_server import serve
-from linkmesh_core.logging import configure_logging
-from linkmesh_core.settings import ServerSettings, load_settings
+from linkmesh_core.connector import ConnectorSettings, run_connector
 from linkmesh_core.vendor_http import VendorHTTP
 
-
-class Settings(ServerSettings):
-    """``CONNECTOR_PORT`` (default 50061), ``CONNECTOR_HOST``, ``CONNECTOR_LOG_LEVEL``,
-    ``CONNECTOR_LOG_JSON``, ``CONNECTOR_SHUTDOWN_GRACE_S``, ``CONNECTOR_VENDOR_TIMEOUT_S``
-    (cap on one lookup's vendor calls when the caller sets no deadline),
-    ``CONNECTOR_VENDOR_ATTEMPTS`` (bounded retries of 5xx and network errors)."""
-
-    model_config = SettingsConfigDict(env_prefix="CONNECTOR_")
-    port: int = 50061
-    vendor_timeout_s: float = 10.0
-    vendor_attempts: int = 3
+Settings = ConnectorSettings
 
 
 def main() -> None:
-    settings = load_settings(Settings)
-    configure_logging("connector-bigcommerce", settings.log_level, settings.log_json)
-
-    @asynccontextmanager
-    async def register(server: grpc.aio.Server) -> AsyncIterator[Iterable[str]]:
-        http = VendorHTTP("BigCommerce", rate_limit=BigCommerceRateLimit(), errors=BigCommerceErrors(), max_attempts=settings.vendor_attempts)
-        await http.start()
-        try:
-            lookup_pb2_grpc.add_LookupServiceServicer_to_server(BigCommerceLookup(BigCommerceClient(http), settings.vendor_timeout_s), server)
-            yield [lookup_pb2.DESCRIPTOR.services_by_name["LookupService"].full_name]
-        finally:
-            await http.close()
-
-    asyncio.run(serve(name="connector-bigcommerce", host=settings.host, port=settings.port, register=register, grace=settings.shutdown_grace_s))
+    run_connector(
+        "connector-bigcommerce",
+        lambda s: VendorHTTP("BigCommerce", rate_limit=BigCommerceRateLimit(), errors=BigCommerceErrors(), max_attempts=s.vendor_attempts),
+        lambda http, s: BigCommerceLookup(BigCommerceClient(http), s.vendor_timeout_s),
+    )
 
 
 if __name__ == "__main__":

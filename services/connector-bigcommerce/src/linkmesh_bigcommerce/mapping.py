@@ -12,6 +12,7 @@ from linkmesh.lookup.v1 import lookup_pb2
 
 from linkmesh_core.contact_points import phone_key
 from linkmesh_core.money import money, to_decimal
+from linkmesh_core.tracking import tracking_url
 
 SHIPPED_STATUS_IDS = {2, 10}  # Shipped, Completed
 
@@ -109,7 +110,8 @@ def order(o: dict[str, Any], products: list[dict[str, Any]], shipments: list[dic
             id=str(s.get("id", "")), method=s.get("shipping_method", ""),
             carrier=s.get("shipping_provider_display_name") or s.get("tracking_carrier") or str(s.get("shipping_provider") or ""),
             tracking_number=s.get("tracking_number", ""),
-            tracking_url=s.get("tracking_link") or s.get("generated_tracking_link") or "",
+            tracking_url=s.get("tracking_link") or s.get("generated_tracking_link")
+            or tracking_url(str(s.get("tracking_carrier") or s.get("shipping_provider") or ""), s.get("tracking_number", "")),
         )
         shipped = timestamp(s.get("date_created"))
         if shipped:

@@ -14,6 +14,7 @@ from pymongo.errors import DuplicateKeyError
 from linkmesh_core.errors import ServiceError, failed_precondition, invalid_argument, not_found
 from linkmesh_core.singleflight import SingleFlight
 from linkmesh_profile.apps import FILLED_RESULT_ATTRIBUTES, AppService
+from linkmesh_profile.connectors import field_names
 from linkmesh_profile.contact import normalized_query
 from linkmesh_profile.customers import require_customer
 from linkmesh_profile.documents import message_to_doc
@@ -55,10 +56,26 @@ class Linker:
 
     # search
 
-    async def search_targets(self, customer_id: str) -> list[dict[str, Any]]:
+    async def search_targets(self, customer_id: str, fields: set[str] | None = None) -> tuple[list[dict[str, Any]], list[tuple[dict[str, Any], str]]]:
+        """Active apps the customer is not linked to; with ``fields`` (email, phone,
+        order_number), those that can search by none of them are set aside with the reason."""
         customer = await require_customer(self.store, customer_id)
         linked = set((customer.get("links") or {}).keys())
-        return [a for a in await self.store.list_apps(active_only=True) if str(a["_id"]) not in linked]
+        targets, skipped = [], []
+        for app in await self.store.list_apps(active_only=True):
+            if str(app["_id"]) in linked:
+                continue
+            if fields:
+                can = {a["attribute"] for a in app.get("search_query_attributes", [])}
+                if "order_number" in fields:
+                    describe = await self.apps.connectors.describe(app["type"])
+                    if "order_number" in field_names(list(describe.capabilities.search_fields)):
+                        can.add("order_number")
+                if not can & fields:
+                    skipped.append((app, f"searches by {' or '.join(sorted(can))}, not by {' or '.join(sorted(fields))}"))
+                    continue
+            targets.append(app)
+        return targets, skipped
 
     async def search(self, request: profile_pb2.SearchExternalRequest) -> profile_pb2.SearchExternalResponse:
         app = await self.apps.require(request.app_id)
@@ -73,15 +90,20 @@ class Linker:
             if customer is None:
                 raise invalid_argument("give an email, a phone or an order number", {"email": "give an email, a phone or an order number"})
             emails, phones = list(customer.get("emails", [])), list(customer.get("phones", []))
-        # Only the attributes this app is configured to search by.
+        # Only the attributes this app is configured (or its connector is able) to search by.
         emails = emails if "email" in allowed else []
         phones = phones if "phone" in allowed else []
-        if not emails and not phones and not request.order_number.strip():
+        order_number = request.order_number.strip()
+        if order_number:
+            describe = await self.apps.connectors.describe(app["type"])
+            if "order_number" not in field_names(list(describe.capabilities.search_fields)):
+                order_number = ""
+        if not emails and not phones and not order_number:
             raise invalid_argument(
                 f"app {app['name']} searches by {' and '.join(sorted(allowed))} only",
                 {"email" if "email" in allowed else "phone": f"this app searches by {' and '.join(sorted(allowed))}"},
             )
-        answer, _ = await self.lookups.search(app, request.customer_id, emails=emails, phones=phones, order_number=request.order_number.strip())
+        answer, _ = await self.lookups.search(app, request.customer_id, emails=emails, phones=phones, order_number=order_number)
         return profile_pb2.SearchExternalResponse(
             app_id=str(app["_id"]), app_name=app["name"], app_type=app["type"],
             results=[

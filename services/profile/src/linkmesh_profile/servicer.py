@@ -100,7 +100,13 @@ class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):
         return profile_pb2.DeleteAppResponse()
 
     async def ListSearchTargets(self, request: profile_pb2.ListSearchTargetsRequest, context: grpc.aio.ServicerContext) -> profile_pb2.ListSearchTargetsResponse:
-        return profile_pb2.ListSearchTargetsResponse(apps=[app_to_proto(a) for a in await self.linker.search_targets(request.customer_id)])
+        fields = {name for name, value in (("email", request.email), ("phone", request.phone), ("order_number", request.order_number))
+                  if value.strip()}
+        targets, skipped = await self.linker.search_targets(request.customer_id, fields)
+        return profile_pb2.ListSearchTargetsResponse(
+            apps=[app_to_proto(a) for a in targets],
+            skipped=[profile_pb2.SkippedApp(app_id=str(a["_id"]), app_name=a["name"], app_type=a["type"], reason=reason) for a, reason in skipped],
+        )
 
     async def SearchExternal(self, request: profile_pb2.SearchExternalRequest, context: grpc.aio.ServicerContext) -> profile_pb2.SearchExternalResponse:
         return await self.linker.search(request)

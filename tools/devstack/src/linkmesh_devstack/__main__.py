@@ -21,7 +21,8 @@ def run(args: argparse.Namespace) -> int:
         stack = Stack(
             base_dir=Path(args.data_dir).resolve(), capture_logs=False,
             gateway_port=int(os.environ.get("GATEWAY_PORT", "8080")), profile_port=50051,
-            connector_ports={"bigcommerce": 50061}, sandbox_ports={"bigcommerce": 8181}, mongo_port=27018,
+            connector_ports={"bigcommerce": 50061, "magento": 50062}, sandbox_ports={"bigcommerce": 8181, "magento": 8282},
+            mongo_port=27018,
         )
     stopping = False
 
@@ -42,19 +43,21 @@ def run(args: argparse.Namespace) -> int:
         stack.stop()
         return 1
     assert stack.mongo is not None
-    print(
-        "\nlinkmesh is running\n"
-        f"  gateway       {stack.gateway_url}   (OpenAPI: {stack.gateway_url}/api/v1/openapi.json)\n"
-        f"  profile       gRPC 127.0.0.1:{stack.profile_port}\n"
-        f"  connector     BigCommerce gRPC 127.0.0.1:{stack.connector_ports['bigcommerce']}\n"
-        f"  MongoDB       {stack.mongo.kind} at {stack.mongo.uri}\n"
-        f"  sandbox       BigCommerce at {stack.sandbox_url('bigcommerce')}\n"
-        f"  demo apps     {', '.join(a['name'] for a in apps)}\n"
-        "  tokens        " + "\n                ".join(stack.tokens.split(",")) + "\n"
-        f"  try           curl -s -H 'Authorization: Bearer {stack.token('agent')}' '{stack.gateway_url}/api/v1/customers?email=jane.smith@example.com'\n"
-        "Press Ctrl-C to stop.\n",
-        flush=True,
-    )
+    lines = [
+        "",
+        "linkmesh is running",
+        f"  gateway       {stack.gateway_url}   (OpenAPI: {stack.gateway_url}/api/v1/openapi.json)",
+        f"  profile       gRPC 127.0.0.1:{stack.profile_port}",
+        *[f"  connector     {v} gRPC 127.0.0.1:{p}" for v, p in stack.connector_ports.items()],
+        f"  MongoDB       {stack.mongo.kind} at {stack.mongo.uri}",
+        *[f"  sandbox       {v} at {stack.sandbox_url(v)}" for v in stack.vendors],
+        f"  demo apps     {', '.join(a['name'] for a in apps)}",
+        "  tokens        " + "\n                ".join(stack.tokens.split(",")),
+        f"  try           curl -s -X POST -H 'Authorization: Bearer {stack.token('agent')}' {stack.gateway_url}/api/v1/contacts"
+        " -d '{\"channel\": \"chat\", \"email\": \"jane.smith@example.com\"}'",
+        "Press Ctrl-C to stop.",
+    ]
+    print("\n".join(lines), flush=True)
     try:
         while not stopping:
             for service in stack.services.values():

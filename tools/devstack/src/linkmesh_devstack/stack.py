@@ -102,7 +102,7 @@ class Stack:
     mongo: MongoServer | None = None
     services: dict[str, ServiceProcess] = field(default_factory=dict)
 
-    vendors = ("bigcommerce",)
+    vendors = ("bigcommerce", "magento")
 
     def __post_init__(self) -> None:
         self.base_dir.mkdir(parents=True, exist_ok=True)
@@ -199,30 +199,42 @@ class Stack:
             raw = err.read()
             return err.code, json.loads(raw) if raw else None
 
-    def ensure_demo_apps(self) -> list[dict[str, Any]]:
-        """Creates the demo app of each vendor, pointed at its sandbox, unless it exists."""
-        from linkmesh_sandboxes.bigcommerce.data import ACCESS_TOKEN, STORE_HASH
+    def demo_apps(self) -> list[dict[str, Any]]:
+        """One demo app per vendor, pointed at its sandbox."""
+        from linkmesh_sandboxes.bigcommerce import data as bigcommerce
+        from linkmesh_sandboxes.magento import data as magento
 
+        email = [{"attribute": "email", "label": "Email"}]
+        return [
+            {
+                "type": "bigcommerce", "name": "BigCommerce (sandbox)",
+                "settings": {"store_hash": bigcommerce.STORE_HASH, "api_base_url": self.sandbox_url("bigcommerce")},
+                "secrets": {"access_token": bigcommerce.ACCESS_TOKEN},
+                "search_query_attributes": [*email, {"attribute": "phone", "label": "Phone"}],
+                "auto_link_fields": ["email", "phone"],
+            },
+            {
+                "type": "magento", "name": "Magento (sandbox)",
+                "settings": {"api_base_url": self.sandbox_url("magento"), "store_code": "default"},
+                "secrets": {"access_token": magento.ACCESS_TOKEN},
+                "search_query_attributes": email,
+                "auto_link_fields": ["email"],
+            },
+        ]
+
+    def ensure_demo_apps(self) -> list[dict[str, Any]]:
+        """Creates the demo app of each vendor unless it exists; re-points it when the sandbox moved."""
         status, body = self.api("GET", "/api/v1/apps")
         if status != 200:
             raise RuntimeError(f"cannot list apps: {status} {body}")
         existing = {a["name"]: a for a in body["apps"]}
-        demo = {
-            "BigCommerce (sandbox)": {
-                "type": "bigcommerce", "name": "BigCommerce (sandbox)",
-                "settings": {"store_hash": STORE_HASH, "api_base_url": self.sandbox_url("bigcommerce")},
-                "secrets": {"access_token": ACCESS_TOKEN},
-                "search_query_attributes": [{"attribute": "email", "label": "Email"}, {"attribute": "phone", "label": "Phone"}],
-                "auto_link_fields": ["email", "phone"],
-            },
-        }
         out = []
-        for name, payload in demo.items():
-            app = existing.get(name)
+        for payload in self.demo_apps():
+            app = existing.get(payload["name"])
             if app is None:
                 status, app = self.api("POST", "/api/v1/apps", body=payload)
                 if status != 201:
-                    raise RuntimeError(f"cannot create the demo app {name}: {status} {app}")
+                    raise RuntimeError(f"cannot create the demo app {payload['name']}: {status} {app}")
             elif app["settings"].get("api_base_url") != payload["settings"]["api_base_url"]:
                 status, app = self.api("PATCH", f"/api/v1/apps/{app['id']}", body={"settings": payload["settings"]})
             out.append(app)

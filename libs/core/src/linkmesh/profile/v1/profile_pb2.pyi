@@ -788,35 +788,79 @@ class ListSearchTargetsRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    EMAIL_FIELD_NUMBER: _builtins.int
+    PHONE_FIELD_NUMBER: _builtins.int
+    ORDER_NUMBER_FIELD_NUMBER: _builtins.int
     customer_id: _builtins.str
+    email: _builtins.str
+    """The query about to be sent: apps that cannot search by any given field
+    are answered in skipped instead. None given: every target.
+    """
+    phone: _builtins.str
+    order_number: _builtins.str
     def __init__(
         self,
         *,
         customer_id: _builtins.str = ...,
+        email: _builtins.str = ...,
+        phone: _builtins.str = ...,
+        order_number: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "email", b"email", "order_number", b"order_number", "phone", b"phone"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListSearchTargetsRequest: _TypeAlias = ListSearchTargetsRequest  # noqa: Y015
 
 @_typing.final
+class SkippedApp(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APP_ID_FIELD_NUMBER: _builtins.int
+    APP_NAME_FIELD_NUMBER: _builtins.int
+    APP_TYPE_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    app_id: _builtins.str
+    app_name: _builtins.str
+    app_type: _builtins.str
+    reason: _builtins.str
+    def __init__(
+        self,
+        *,
+        app_id: _builtins.str = ...,
+        app_name: _builtins.str = ...,
+        app_type: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["app_id", b"app_id", "app_name", b"app_name", "app_type", b"app_type", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SkippedApp: _TypeAlias = SkippedApp  # noqa: Y015
+
+@_typing.final
 class ListSearchTargetsResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     APPS_FIELD_NUMBER: _builtins.int
+    SKIPPED_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def apps(self) -> _containers.RepeatedCompositeFieldContainer[Global___App]: ...
+    @_builtins.property
+    def skipped(self) -> _containers.RepeatedCompositeFieldContainer[Global___SkippedApp]: ...
     def __init__(
         self,
         *,
         apps: _abc.Iterable[Global___App] | None = ...,
+        skipped: _abc.Iterable[Global___SkippedApp] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["apps", b"apps"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["apps", b"apps", "skipped", b"skipped"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

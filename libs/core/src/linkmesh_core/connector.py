@@ -1,0 +1,49 @@
+"""What every connector process shares: its settings and its ``main``."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
+
+import grpc
+from linkmesh.lookup.v1 import lookup_pb2, lookup_pb2_grpc
+from pydantic_settings import SettingsConfigDict
+
+from linkmesh_core.grpc_server import serve
+from linkmesh_core.logging import configure_logging
+from linkmesh_core.settings import ServerSettings, load_settings
+from linkmesh_core.vendor_http import VendorHTTP
+
+LOOKUP_SERVICE = lookup_pb2.DESCRIPTOR.services_by_name["LookupService"].full_name
+
+
+class ConnectorSettings(ServerSettings):
+    """``CONNECTOR_PORT`` (default 50061), ``CONNECTOR_HOST``, ``CONNECTOR_LOG_LEVEL``,
+    ``CONNECTOR_LOG_JSON``, ``CONNECTOR_SHUTDOWN_GRACE_S``, ``CONNECTOR_VENDOR_TIMEOUT_S``
+    (cap on one lookup's vendor calls when the caller sets no deadline),
+    ``CONNECTOR_VENDOR_ATTEMPTS`` (bounded retries of 5xx and network errors)."""
+
+    model_config = SettingsConfigDict(env_prefix="CONNECTOR_")
+    port: int = 50061
+    vendor_timeout_s: float = 10.0
+    vendor_attempts: int = 3
+
+
+def run_connector(name: str, make_http: Callable[[ConnectorSettings], VendorHTTP],
+                  make_servicer: Callable[[VendorHTTP, ConnectorSettings], lookup_pb2_grpc.LookupServiceServicer]) -> None:
+    """Runs a connector until SIGTERM: one vendor HTTP client, one Lookup servicer."""
+    settings = load_settings(ConnectorSettings)
+    configure_logging(name, settings.log_level, settings.log_json)
+
+    @asynccontextmanager
+    async def register(server: grpc.aio.Server) -> AsyncIterator[Iterable[str]]:
+        http = make_http(settings)
+        await http.start()
+        try:
+            lookup_pb2_grpc.add_LookupServiceServicer_to_server(make_servicer(http, settings), server)
+            yield [LOOKUP_SERVICE]
+        finally:
+            await http.close()
+
+    asyncio.run(serve(name=name, host=settings.host, port=settings.port, register=register, grace=settings.shutdown_grace_s))

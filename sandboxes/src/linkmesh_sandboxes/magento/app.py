@@ -1,0 +1,207 @@
+"""An aiohttp server imitating the Magento 2 admin REST endpoints linkmesh calls,
+as ``../shared/vendor-specs/magento/admin-schema-2.4.9.yaml`` defines them.
+
+Paths are ``/rest/{store_code}/V1/...`` (or ``/rest/V1/...`` for the default
+store); ``Authorization: Bearer <token>``; errors are Magento's
+``{"message": "... %1 ...", "parameters": [...]}`` (positional) or with named
+placeholders (``%fieldName``) and an object of parameters.
+
+- ``GET /V1/customers/search``, ``GET /V1/customers/{id}``, ``POST /V1/customers``
+- ``GET /V1/orders``, ``GET /V1/orders/{id}``
+- ``GET /V1/shipments``
+- ``GET /V1/products``
+- ``GET /V1/store/storeConfigs``
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
+from typing import Any
+
+from aiohttp import web
+
+from linkmesh_sandboxes.knobs import STATE, SandboxState, add_control_routes, knobs_middleware
+from linkmesh_sandboxes.magento import search_criteria as sc
+from linkmesh_sandboxes.magento.data import ACCESS_TOKEN, STORE_CODES, Shop, build_shop, new_customer
+
+SHOP = web.AppKey("magento_shop", Shop)
+TOKEN = web.AppKey("magento_token", str)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+ACL = {"customers": "Magento_Customer::customer", "orders": "Magento_Sales::actions_view", "shipments": "Magento_Sales::shipment",
+       "products": "Magento_Catalog::products", "store": "Magento_Backend::store"}
+
+
+def error_response(request: web.Request, status: int, message: str) -> web.Response:
+    return web.json_response({"message": message}, status=status)
+
+
+def magento_error(err: sc.MagentoError) -> web.Response:
+    return web.json_response(err.body(), status=err.status)
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if not request.path.startswith("/rest/"):
+        return await handler(request)
+    store_code = request.match_info.get("store_code", "default")
+    if store_code not in STORE_CODES:
+        return magento_error(sc.MagentoError(404, "The store that was requested wasn't found. Verify the store and try again."))
+    header = request.headers.get("Authorization", "")
+    resource = next((acl for key, acl in ACL.items() if f"/V1/{key}" in request.path), "Magento_Backend::admin")
+    if header != f"Bearer {request.app[SHOP].access_token}":
+        return magento_error(sc.MagentoError(401, "The consumer isn't authorized to access %resources.", {"resources": resource}))
+    try:
+        return await handler(request)
+    except sc.MagentoError as err:
+        return magento_error(err)
+
+
+def _result(items: list[dict[str, Any]], criteria: sc.Criteria, total: int) -> web.Response:
+    return web.json_response({"items": items, "search_criteria": criteria.echo(), "total_count": total})
+
+
+def _scalar_fields(items: list[dict[str, Any]], extra: set[str] | None = None) -> set[str]:
+    out = set(extra or ())
+    for item in items:
+        out |= {k for k, v in item.items() if not isinstance(v, (dict, list))}
+    return out
+
+
+CUSTOMER_FIELDS = {"id", "email", "firstname", "lastname", "created_at", "updated_at", "group_id", "store_id", "website_id",
+                   "dob", "gender", "taxvat", "middlename", "prefix", "suffix", "created_in", "default_billing", "default_shipping"}
+
+
+async def customers_search(request: web.Request) -> web.Response:
+    criteria = sc.parse(request.query)
+    items, total = sc.apply(list(request.app[SHOP].customers.values()), criteria, CUSTOMER_FIELDS)
+    return _result(items, criteria, total)
+
+
+def _id(request: web.Request, name: str, field_name: str) -> int:
+    raw = request.match_info[name]
+    if not raw.isdigit():
+        raise sc.MagentoError(400, 'The "%value" value\'s type is invalid. The "%type" type was expected. Verify and try again.',
+                              {"value": raw, "type": "int"})
+    return int(raw)
+
+
+async def get_customer(request: web.Request) -> web.Response:
+    cid = _id(request, "customer_id", "customerId")
+    customer = request.app[SHOP].customers.get(cid)
+    if customer is None:
+        raise sc.MagentoError(404, "No such entity with %fieldName = %fieldValue", {"fieldName": "customerId", "fieldValue": cid})
+    return web.json_response(customer)
+
+
+async def create_customer(request: web.Request) -> web.Response:
+    """``POST /V1/customers`` ``{"customer": {...}, "password": "..."}``; emails are unique per website."""
+    shop = request.app[SHOP]
+    try:
+        body = await request.json()
+    except ValueError:
+        raise sc.MagentoError(400, "Decoding error: %1", ["the request body is not valid JSON"]) from None
+    customer = body.get("customer") if isinstance(body, dict) else None
+    if not isinstance(customer, dict):
+        raise sc.required("customer")
+    for field in ("email", "firstname", "lastname"):
+        if not isinstance(customer.get(field), str) or not customer[field].strip():
+            raise sc.required(field)
+    if any(c["email"].lower() == customer["email"].lower() for c in shop.customers.values()):
+        raise sc.MagentoError(400, "A customer with the same email address already exists in an associated website.")
+    cid = max(shop.customers) + 1
+    addresses = []
+    for n, a in enumerate(customer.get("addresses") or [], start=1):
+        region = a.get("region") or {"region_code": "", "region": "", "region_id": 0}
+        addresses.append({**a, "id": cid * 10 + n, "customer_id": cid, "region": region, "region_id": region.get("region_id", 0),
+                          "default_billing": n == 1, "default_shipping": n == 1})
+    created = new_customer(cid, customer["firstname"], customer["lastname"], customer["email"], datetime.now(timezone.utc), addresses)
+    shop.customers[cid] = created
+    return web.json_response(created)
+
+
+async def orders_search(request: web.Request) -> web.Response:
+    criteria = sc.parse(request.query)
+    orders = list(request.app[SHOP].orders.values())
+    items, total = sc.apply(orders, criteria, _scalar_fields(orders))
+    return _result(items, criteria, total)
+
+
+async def get_order(request: web.Request) -> web.Response:
+    oid = _id(request, "order_id", "id")
+    order = request.app[SHOP].orders.get(oid)
+    if order is None:
+        raise sc.MagentoError(404, "The entity that was requested doesn't exist. Verify the entity and try again.")
+    return web.json_response(order)
+
+
+async def shipments_search(request: web.Request) -> web.Response:
+    criteria = sc.parse(request.query)
+    shipments = list(request.app[SHOP].shipments.values())
+    items, total = sc.apply(shipments, criteria, _scalar_fields(shipments, {"order_id", "entity_id", "increment_id", "created_at"}))
+    return _result(items, criteria, total)
+
+
+def _product(p: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": p["id"], "sku": p["sku"], "name": p["name"], "attribute_set_id": 4, "price": p["price"], "status": 1, "visibility": 4,
+        "type_id": "simple", "created_at": "2025-10-01 00:00:00", "updated_at": "2025-10-01 00:00:00", "weight": 1,
+        "extension_attributes": {"website_ids": [1]}, "product_links": [], "options": [], "media_gallery_entries": [], "tier_prices": [],
+        "custom_attributes": [{"attribute_code": "url_key", "value": p["url_key"]}, {"attribute_code": "description", "value": p["name"]}],
+    }
+
+
+async def products_search(request: web.Request) -> web.Response:
+    criteria = sc.parse(request.query)
+    products = [_product(p) for p in request.app[SHOP].products.values()]
+
+    def value_of(item: dict[str, Any], name: str) -> Any:
+        if name in item:
+            return item[name]
+        return next((a["value"] for a in item["custom_attributes"] if a["attribute_code"] == name), None)
+
+    items, total = sc.apply(products, criteria, _scalar_fields(products, {"url_key", "description"}), value_of)
+    return _result(items, criteria, total)
+
+
+async def store_configs(request: web.Request) -> web.Response:
+    base = f"{request.scheme}://{request.host}/"
+    config = {
+        "id": 1, "code": "default", "website_id": 1, "locale": "en_US", "base_currency_code": "USD", "default_display_currency_code": "USD",
+        "timezone": "America/Chicago", "weight_unit": "lbs", "base_url": base, "base_link_url": base, "base_static_url": f"{base}static/",
+        "base_media_url": f"{base}media/", "secure_base_url": base, "secure_base_link_url": base,
+        "secure_base_static_url": f"{base}static/", "secure_base_media_url": f"{base}media/",
+    }
+    return web.json_response([config])
+
+
+async def storefront_product(request: web.Request) -> web.Response:
+    """The storefront page of a product (``/{url_key}.html``), so product links resolve."""
+    key = request.match_info["url_key"]
+    product = next((p for p in request.app[SHOP].products.values() if p["url_key"] == key), None)
+    if product is None:
+        raise web.HTTPNotFound()
+    return web.Response(text=f"<html><body><h1>{product['name']}</h1></body></html>", content_type="text/html")
+
+
+def _seed(app: web.Application) -> None:
+    app[SHOP] = build_shop(app[TOKEN])
+
+
+def create_app(access_token: str = ACCESS_TOKEN) -> web.Application:
+    app = web.Application(middlewares=[knobs_middleware(error_response), auth_middleware])
+    app[STATE] = SandboxState()
+    app[TOKEN] = access_token
+    _seed(app)
+    for prefix in ("/rest/{store_code}/V1", "/rest/V1"):
+        app.router.add_get(f"{prefix}/customers/search", customers_search)
+        app.router.add_post(f"{prefix}/customers", create_customer)
+        app.router.add_get(f"{prefix}/customers/{{customer_id}}", get_customer)
+        app.router.add_get(f"{prefix}/orders", orders_search)
+        app.router.add_get(f"{prefix}/orders/{{order_id}}", get_order)
+        app.router.add_get(f"{prefix}/shipments", shipments_search)
+        app.router.add_get(f"{prefix}/products", products_search)
+        app.router.add_get(f"{prefix}/store/storeConfigs", store_configs)
+    app.router.add_get("/{url_key}.html", storefront_product)
+    add_control_routes(app, _seed)
+    return app

@@ -1,0 +1,1 @@
+"""linkmesh Lookup connector for Magento 2 / Adobe Commerce."""

@@ -1,0 +1,21 @@
+"""Entry point: ``linkmesh-connector-magento`` (configuration from the environment, see
+``linkmesh_core.connector.ConnectorSettings``)."""
+
+from __future__ import annotations
+
+from linkmesh_core.connector import run_connector
+from linkmesh_core.vendor_http import VendorHTTP
+from linkmesh_magento.client import MagentoClient, MagentoErrors
+from linkmesh_magento.servicer import MagentoLookup
+
+
+def main() -> None:
+    run_connector(
+        "connector-magento",
+        lambda s: VendorHTTP("Magento", errors=MagentoErrors(), max_attempts=s.vendor_attempts),
+        lambda http, s: MagentoLookup(MagentoClient(http), s.vendor_timeout_s),
+    )
+
+
+if __name__ == "__main__":
+    main()

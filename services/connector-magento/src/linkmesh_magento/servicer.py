@@ -1,0 +1,176 @@
+"""The Lookup service for Magento 2 / Adobe Commerce. Customers have no phone of
+their own, so matching is by email only (and by order number for a manual search)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from urllib.parse import urlparse
+
+import grpc
+from linkmesh.lookup.v1 import lookup_pb2, lookup_pb2_grpc
+
+from linkmesh_core.contact_points import email_key
+from linkmesh_core.errors import ServiceError, invalid_argument
+from linkmesh_core.vendor_http import Deadline
+from linkmesh_magento import mapping
+from linkmesh_magento.client import MagentoClient, Shop
+
+F = lookup_pb2.LookupField
+DEFAULT_MAX_ORDERS = 10
+STORE_CODE_RE = re.compile(r"^[a-z0-9_]{1,32}$")
+
+SETTINGS = [
+    lookup_pb2.SettingSpec(name="api_base_url", label="Store base URL", required=True,
+                           hint="The store's base URL, e.g. https://shop.example.com; REST paths are {base}/rest/{store_code}/V1/..."),
+    lookup_pb2.SettingSpec(name="access_token", label="Access token", required=True, secret=True,
+                           hint="An admin or integration token, sent as Bearer (integration tokens need "
+                                "oauth/consumer/enable_integration_as_bearer on the store)."),
+    lookup_pb2.SettingSpec(name="store_code", label="Store code", required=False, default_value="default",
+                           hint="The store view whose REST API to call."),
+    lookup_pb2.SettingSpec(name="admin_base_url", label="Admin base URL", required=False,
+                           hint="For deep links, e.g. https://shop.example.com/admin (default: {base}/admin)."),
+    lookup_pb2.SettingSpec(name="max_orders", label="Orders to show", required=False, default_value=str(DEFAULT_MAX_ORDERS),
+                           hint="How many of the most recent orders a profile shows (1-50)."),
+    lookup_pb2.SettingSpec(name="default_region", label="Default phone region", required=False, default_value="US",
+                           hint="ISO country used to read address phones stored without a country code."),
+]
+
+
+def _url(value: str) -> bool:
+    parsed = urlparse(value)
+    return parsed.scheme in ("http", "https") and bool(parsed.netloc)
+
+
+def shop_from(app: lookup_pb2.AppContext) -> tuple[Shop | None, dict[str, str]]:
+    errors: dict[str, str] = {}
+    base = app.settings.get("api_base_url", "").strip()
+    if not base:
+        errors["api_base_url"] = "is required"
+    elif not _url(base):
+        errors["api_base_url"] = "must be an http(s) URL"
+    elif "/rest" in urlparse(base).path:
+        errors["api_base_url"] = "give the store's base URL, without /rest/..."
+    store_code = app.settings.get("store_code", "").strip() or "default"
+    if not STORE_CODE_RE.match(store_code):
+        errors["store_code"] = "must be lower-case letters, digits and underscores"
+    admin = app.settings.get("admin_base_url", "").strip()
+    if admin and not _url(admin):
+        errors["admin_base_url"] = "must be an http(s) URL"
+    raw_max = app.settings.get("max_orders", "").strip()
+    if raw_max and (not raw_max.isdigit() or not 1 <= int(raw_max) <= 50):
+        errors["max_orders"] = "must be a whole number from 1 to 50"
+    region = app.settings.get("default_region", "").strip() or "US"
+    if not re.fullmatch(r"[A-Za-z]{2}", region):
+        errors["default_region"] = "must be a two-letter country code"
+    token = app.secrets.get("access_token", "").strip()
+    if not token:
+        errors["access_token"] = "is required"
+    if errors:
+        return None, errors
+    return Shop(base, store_code, token), {}
+
+
+def require_shop(app: lookup_pb2.AppContext) -> Shop:
+    shop, errors = shop_from(app)
+    if shop is None:
+        raise invalid_argument("the app's settings are invalid", errors)
+    return shop
+
+
+def admin_base(app: lookup_pb2.AppContext, shop: Shop) -> str:
+    return (app.settings.get("admin_base_url", "").strip() or f"{shop.api_base_url.rstrip('/')}/admin").rstrip("/")
+
+
+def region_of(app: lookup_pb2.AppContext) -> str:
+    return (app.settings.get("default_region", "").strip() or "US").upper()
+
+
+class MagentoLookup(lookup_pb2_grpc.LookupServiceServicer):
+    def __init__(self, client: MagentoClient, default_timeout: float) -> None:
+        self.client = client
+        self.default_timeout = default_timeout
+
+    def _deadline(self, context: grpc.aio.ServicerContext) -> Deadline:
+        return Deadline.from_grpc(context, self.default_timeout)
+
+    async def Describe(self, request: lookup_pb2.DescribeRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.DescribeResponse:
+        return lookup_pb2.DescribeResponse(
+            vendor="magento", display_name="Magento 2",
+            capabilities=lookup_pb2.Capabilities(search_fields=[F.LOOKUP_FIELD_EMAIL, F.LOOKUP_FIELD_ORDER_NUMBER],
+                                                 auto_link_fields=[F.LOOKUP_FIELD_EMAIL]),
+            settings=SETTINGS,
+        )
+
+    async def ValidateApp(self, request: lookup_pb2.ValidateAppRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.ValidateAppResponse:
+        shop, errors = shop_from(request.app)
+        if shop is not None:
+            try:
+                await self.client.store_configs(shop, self._deadline(context))
+            except ServiceError as err:
+                if err.code == grpc.StatusCode.UNAUTHENTICATED:
+                    errors["access_token"] = "Magento refused this token"
+                elif err.code == grpc.StatusCode.NOT_FOUND:
+                    errors["store_code"] = "Magento knows no store with this code"
+                elif err.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+                    errors["api_base_url"] = f"could not reach Magento: {err.message}"
+                else:
+                    raise
+        return lookup_pb2.ValidateAppResponse(ok=not errors, errors=[lookup_pb2.FieldError(field=f, message=m) for f, m in sorted(errors.items())])
+
+    async def Search(self, request: lookup_pb2.SearchRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.SearchResponse:
+        shop = require_shop(request.app)
+        region = region_of(request.app)
+        if request.phones:
+            raise invalid_argument("Magento customers have no phone to search by", {"phones": "Magento searches by email or order number only"})
+        emails = [e.strip() for e in request.emails if e.strip()]
+        order_number = request.order_number.strip()
+        if not emails and not order_number:
+            raise invalid_argument("give an email or an order number", {"emails": "give an email or an order number"})
+        deadline = self._deadline(context)
+        found: dict[int, dict] = {}
+        if emails:
+            for c in await self.client.customers_by_email(shop, emails, deadline):
+                if email_key(c.get("email", "")) in {email_key(e) for e in emails}:
+                    found[int(c["id"])] = c
+        if order_number:
+            orders = await self.client.orders(shop, [[("increment_id", order_number, "eq")]], deadline, limit=5)
+            ids = {int(o["customer_id"]) for o in orders if o.get("customer_id")}  # guest orders have no customer to link
+            for c in await asyncio.gather(*(self.client.customer(shop, str(i), deadline) for i in ids - set(found))):
+                found[int(c["id"])] = c
+        candidates = [mapping.summary(c, region) for _, c in sorted(found.items())]
+        if request.limit > 0:
+            candidates = candidates[: request.limit]
+        return lookup_pb2.SearchResponse(candidates=candidates)
+
+    async def Fetch(self, request: lookup_pb2.FetchRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.FetchResponse:
+        shop = require_shop(request.app)
+        external_id = request.external_id.strip()
+        if not external_id.isdigit():
+            raise invalid_argument("external_id must be a Magento customer id", {"external_id": "must be a number"})
+        limit = request.max_orders or int(request.app.settings.get("max_orders", "") or DEFAULT_MAX_ORDERS)
+        deadline = self._deadline(context)
+        try:
+            c, orders = await asyncio.gather(
+                self.client.customer(shop, external_id, deadline),
+                self.client.orders(shop, [[("customer_id", external_id, "eq")]], deadline, limit=min(limit, 50)),
+            )
+        except ServiceError as err:
+            if err.code == grpc.StatusCode.NOT_FOUND:
+                raise ServiceError(grpc.StatusCode.NOT_FOUND, f"Magento has no customer {external_id}") from None
+            raise
+        skus = [i["sku"] for o in orders for i in o.get("items") or [] if not i.get("parent_item_id") and i.get("sku")]
+        shipments, url_keys = await asyncio.gather(
+            self.client.shipments(shop, [int(o["entity_id"]) for o in orders], deadline),
+            self.client.product_url_keys(shop, skus, deadline),
+        )
+        by_order: dict[int, list[dict]] = {}
+        for s in shipments:
+            by_order.setdefault(int(s["order_id"]), []).append(s)
+        base = admin_base(request.app, shop)
+        mapped = [mapping.order(o, by_order.get(int(o["entity_id"]), []), admin_base=base, storefront=shop.api_base_url, url_keys=url_keys)
+                  for o in orders]
+        return lookup_pb2.FetchResponse(customer=mapping.customer(c, mapped, admin_base=base, region=region_of(request.app)))
+
+    async def RunAction(self, request: lookup_pb2.RunActionRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.RunActionResponse:
+        raise ServiceError(grpc.StatusCode.UNIMPLEMENTED, "Magento actions are not available yet")
