@@ -20,7 +20,12 @@ from linkmesh_sandboxes.bigcommerce import data
 from linkmesh_sandboxes.bigcommerce.app import create_app
 from linkmesh_magento.client import MagentoClient, MagentoErrors
 from linkmesh_magento.servicer import MagentoLookup
+from linkmesh_returnlogic.client import ReturnLogicClient, ReturnLogicErrors, ReturnLogicRateLimit, ReturnLogicUnavailable
+from linkmesh_returnlogic.client import limiter as returnlogic_limiter
+from linkmesh_returnlogic.servicer import ReturnLogicLookup
 from linkmesh_sandboxes.knobs import STATE, Knobs
+from linkmesh_sandboxes.returnlogic import data as returnlogic_data
+from linkmesh_sandboxes.returnlogic.app import create_app as create_returnlogic_app
 from linkmesh_sandboxes.magento import data as magento_data
 from linkmesh_sandboxes.magento.app import create_app as create_magento_app
 
@@ -48,6 +53,12 @@ async def bigcommerce_sandbox(**kwargs: int) -> AsyncIterator[RunningSandbox]:
 @asynccontextmanager
 async def magento_sandbox() -> AsyncIterator[RunningSandbox]:
     async with running(create_magento_app()) as sandbox:
+        yield sandbox
+
+
+@asynccontextmanager
+async def returnlogic_sandbox(**limits: int) -> AsyncIterator[RunningSandbox]:
+    async with running(create_returnlogic_app(**limits)) as sandbox:
         yield sandbox
 
 
@@ -83,6 +94,19 @@ async def bigcommerce_connector(max_attempts: int = 3) -> AsyncIterator[lookup_p
 async def magento_connector(max_attempts: int = 3) -> AsyncIterator[lookup_pb2_grpc.LookupServiceStub]:
     http = VendorHTTP("Magento", errors=MagentoErrors(), max_attempts=max_attempts)
     async with serving(http, MagentoLookup(MagentoClient(http), 10.0)) as stub:
+        yield stub
+
+
+def returnlogic_app(url: str, key: str = returnlogic_data.API_KEY) -> lookup_pb2.AppContext:
+    return lookup_pb2.AppContext(app_id="test-app", settings={"api_base_url": f"{url}/v1", "app_base_url": "https://app.example"},
+                                 secrets={"api_key": key})
+
+
+@asynccontextmanager
+async def returnlogic_connector() -> AsyncIterator[lookup_pb2_grpc.LookupServiceStub]:
+    http = VendorHTTP("ReturnLogic", rate_limit=ReturnLogicRateLimit(), errors=ReturnLogicErrors(), limiter=returnlogic_limiter(),
+                      unavailable_policy=ReturnLogicUnavailable())
+    async with serving(http, ReturnLogicLookup(ReturnLogicClient(http), 10.0)) as stub:
         yield stub
 
 

@@ -1,7 +1,8 @@
 """Runs a vendor sandbox: ``linkmesh-sandbox bigcommerce --port 8181``.
 
 Knobs can also be set at start from the environment:
-``SANDBOX_LATENCY_MS``, ``SANDBOX_RATE_LIMIT_QUOTA``, ``SANDBOX_RATE_LIMIT_WINDOW_MS``.
+``SANDBOX_LATENCY_MS``, ``SANDBOX_RATE_LIMIT_QUOTA``, ``SANDBOX_RATE_LIMIT_WINDOW_MS`` (BigCommerce),
+``SANDBOX_RATE_LIMIT_PER_SECOND``, ``SANDBOX_RATE_LIMIT_PER_MINUTE`` (ReturnLogic).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from aiohttp import web
 
 from linkmesh_sandboxes.knobs import STATE
 
-VENDORS = ("bigcommerce", "magento")
+VENDORS = ("bigcommerce", "magento", "returnlogic")
 
 
 def build(vendor: str) -> web.Application:
@@ -29,6 +30,11 @@ def build(vendor: str) -> web.Application:
         from linkmesh_sandboxes.magento.app import create_app as create_magento
 
         return create_magento()
+    if vendor == "returnlogic":
+        from linkmesh_sandboxes.returnlogic.app import create_app as create_returnlogic
+
+        return create_returnlogic(per_second=int(os.environ.get("SANDBOX_RATE_LIMIT_PER_SECOND", "2")),
+                                  per_minute=int(os.environ.get("SANDBOX_RATE_LIMIT_PER_MINUTE", "120")))
     raise SystemExit(f"unknown vendor {vendor!r}; choose one of {', '.join(VENDORS)}")
 
 

@@ -35,6 +35,7 @@ import structlog
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, stop_before_delay, wait_exponential_jitter
 
 from linkmesh_core.errors import ServiceError, deadline_exceeded, resource_exhausted, unavailable
+from linkmesh_core.rate_limit import SlidingWindowLimiter
 
 log = structlog.get_logger("linkmesh.vendor_http")
 
@@ -42,6 +43,12 @@ log = structlog.get_logger("linkmesh.vendor_http")
 class RateLimitPolicy(Protocol):
     def block_seconds(self, status: int, headers: Mapping[str, str]) -> float:
         """Seconds the bucket must wait before its next request (0: none)."""
+
+
+class UnavailablePolicy(Protocol):
+    def unavailable(self, status: int, headers: Mapping[str, str]) -> float | None:
+        """For a 5xx: None to retry it here, or the delay after which the caller
+        may retry (a maintenance window), answered at once as UNAVAILABLE."""
 
 
 class ErrorReader(Protocol):
@@ -98,6 +105,8 @@ class VendorHTTP:
         max_attempts: int = 3,
         attempt_timeout: float = 10.0,
         bucket_concurrency: int = 8,
+        limiter: SlidingWindowLimiter | None = None,
+        unavailable_policy: UnavailablePolicy | None = None,
     ) -> None:
         self.vendor = vendor
         self._policy = rate_limit or NoRateLimit()
@@ -107,6 +116,8 @@ class VendorHTTP:
         self._bucket_concurrency = bucket_concurrency
         self._buckets: dict[str, _Bucket] = {}
         self._session: aiohttp.ClientSession | None = None
+        self._limiter = limiter
+        self._unavailable = unavailable_policy
 
     async def start(self) -> None:
         if self._session is None:
@@ -151,7 +162,7 @@ class VendorHTTP:
         try:
             async for attempt in retrying:
                 with attempt:
-                    return await self._attempt(b, method, url, deadline, headers, params, json_body)
+                    return await self._attempt(b, bucket, method, url, deadline, headers, params, json_body)
         except _Transient as exc:
             if deadline.remaining() <= 0:
                 raise deadline_exceeded(f"{self.vendor} did not answer before the deadline") from None
@@ -161,6 +172,7 @@ class VendorHTTP:
     async def _attempt(
         self,
         b: _Bucket,
+        bucket_key: str,
         method: str,
         url: str,
         deadline: Deadline,
@@ -177,6 +189,8 @@ class VendorHTTP:
                 )
             log.info("vendor_rate_limit_wait", vendor=self.vendor, wait_s=round(wait, 3))
             await asyncio.sleep(wait)
+        if self._limiter is not None:
+            await self._limiter.acquire(bucket_key, deadline.remaining())
         remaining = deadline.remaining()
         if remaining <= 0:
             raise deadline_exceeded(f"{self.vendor} did not answer before the deadline")
@@ -217,6 +231,10 @@ class VendorHTTP:
                 )
             raise _Transient("rate limited")
         message = self._errors.message(status, body) or f"HTTP {status}"
+        if status >= 500 and self._unavailable is not None:
+            retry_after = self._unavailable.unavailable(status, resp_headers)
+            if retry_after is not None:
+                raise unavailable(f"{self.vendor} is unavailable: {message}", retry_after=retry_after)
         if status >= 500:
             raise _Transient(f"HTTP {status}: {message}")
         if status in (401, 403):

@@ -102,7 +102,7 @@ class Stack:
     mongo: MongoServer | None = None
     services: dict[str, ServiceProcess] = field(default_factory=dict)
 
-    vendors = ("bigcommerce", "magento")
+    vendors = ("bigcommerce", "magento", "returnlogic")
 
     def __post_init__(self) -> None:
         self.base_dir.mkdir(parents=True, exist_ok=True)
@@ -203,6 +203,7 @@ class Stack:
         """One demo app per vendor, pointed at its sandbox."""
         from linkmesh_sandboxes.bigcommerce import data as bigcommerce
         from linkmesh_sandboxes.magento import data as magento
+        from linkmesh_sandboxes.returnlogic import data as returnlogic
 
         email = [{"attribute": "email", "label": "Email"}]
         return [
@@ -218,6 +219,15 @@ class Stack:
                 "settings": {"api_base_url": self.sandbox_url("magento"), "store_code": "default"},
                 "secrets": {"access_token": magento.ACCESS_TOKEN},
                 "search_query_attributes": email,
+                "auto_link_fields": ["email"],
+            },
+            {
+                "type": "returnlogic", "name": "ReturnLogic (sandbox)",
+                "settings": {"api_base_url": f"{self.sandbox_url('returnlogic')}/v1"},
+                "secrets": {"api_key": returnlogic.API_KEY},
+                "search_query_attributes": email,
+                "search_result_attributes": [{"attribute": "name", "label": "Name"}, {"attribute": "email", "label": "Email"},
+                                             {"attribute": "rma_codes", "label": "RMAs"}],
                 "auto_link_fields": ["email"],
             },
         ]

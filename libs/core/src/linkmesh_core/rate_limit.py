@@ -1,0 +1,52 @@
+"""A client-side limiter that keeps a vendor key under its published limits.
+
+Several windows at once (ReturnLogic: 2 requests per second and 120 per
+minute per key), shared by every call the process makes with one key. A call
+that would have to wait longer than its deadline allows fails at once with
+RESOURCE_EXHAUSTED and the delay, instead of sleeping past the deadline.
+What the vendor itself says (a 429 and its headers) is handled by
+``VendorHTTP``'s rate-limit policy on top of this.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+
+from linkmesh_core.errors import resource_exhausted
+
+
+class SlidingWindowLimiter:
+    def __init__(self, vendor: str, windows: list[tuple[int, float]], margin: float = 0.1) -> None:
+        """``windows``: (requests, seconds) pairs, e.g. ``[(2, 1.0), (120, 60.0)]``. Each window is
+        widened by ``margin`` seconds: the vendor counts arrivals, which lag our departures."""
+        self.vendor = vendor
+        self.windows = [(limit, seconds + margin) for limit, seconds in windows]
+        self._sent: dict[str, deque[float]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._horizon = max(seconds for _, seconds in self.windows)
+
+    def wait_time(self, key: str, now: float | None = None) -> float:
+        """Seconds until ``key`` may send again (0: now)."""
+        now = time.monotonic() if now is None else now
+        sent = self._sent.setdefault(key, deque())
+        while sent and now - sent[0] >= self._horizon:
+            sent.popleft()
+        wait = 0.0
+        for limit, seconds in self.windows:
+            recent = [t for t in sent if now - t < seconds]
+            if len(recent) >= limit:
+                wait = max(wait, recent[-limit] + seconds - now)
+        return wait
+
+    async def acquire(self, key: str, time_left: float) -> None:
+        """Waits for a slot within ``time_left`` seconds, or fails with the delay."""
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:  # one caller at a time per key takes the next slot
+            wait = self.wait_time(key)
+            if wait > 0:
+                if wait >= time_left:
+                    raise resource_exhausted(f"{self.vendor} rate limit for this key; retry in {wait:.1f}s", retry_after=round(wait, 3))
+                await asyncio.sleep(wait)
+            self._sent.setdefault(key, deque()).append(time.monotonic())

@@ -1,0 +1,1 @@
+"""ReturnLogic sandbox: RMAs and orders by customer email, with ReturnLogic's per-key rate limits."""

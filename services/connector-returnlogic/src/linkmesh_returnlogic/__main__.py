@@ -1,0 +1,22 @@
+"""Entry point: ``linkmesh-connector-returnlogic`` (configuration from the environment, see
+``linkmesh_core.connector.ConnectorSettings``)."""
+
+from __future__ import annotations
+
+from linkmesh_core.connector import run_connector
+from linkmesh_core.vendor_http import VendorHTTP
+from linkmesh_returnlogic.client import ReturnLogicClient, ReturnLogicErrors, ReturnLogicRateLimit, ReturnLogicUnavailable, limiter
+from linkmesh_returnlogic.servicer import ReturnLogicLookup
+
+
+def main() -> None:
+    run_connector(
+        "connector-returnlogic",
+        lambda s: VendorHTTP("ReturnLogic", rate_limit=ReturnLogicRateLimit(), errors=ReturnLogicErrors(), max_attempts=s.vendor_attempts,
+                             limiter=limiter(), unavailable_policy=ReturnLogicUnavailable()),
+        lambda http, s: ReturnLogicLookup(ReturnLogicClient(http), s.vendor_timeout_s),
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""The Lookup service for ReturnLogic. A ReturnLogic customer is their email:
+search and auto-link are by email only."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+import grpc
+from linkmesh.lookup.v1 import lookup_pb2, lookup_pb2_grpc
+
+from linkmesh_core.contact_points import email_key
+from linkmesh_core.errors import ServiceError, invalid_argument
+from linkmesh_core.vendor_http import Deadline
+from linkmesh_returnlogic import mapping
+from linkmesh_returnlogic.client import DEFAULT_API_BASE_URL, DEFAULT_APP_BASE_URL, Account, ReturnLogicClient
+
+F = lookup_pb2.LookupField
+SETTINGS = [
+    lookup_pb2.SettingSpec(name="api_key", label="API key", required=True, secret=True, hint="A ReturnLogic API key (sent as Bearer)."),
+    lookup_pb2.SettingSpec(name="api_base_url", label="API base URL", required=False, default_value=DEFAULT_API_BASE_URL,
+                           hint="Leave empty for ReturnLogic itself; set it to point at a sandbox or proxy."),
+    lookup_pb2.SettingSpec(name="app_base_url", label="ReturnLogic app URL", required=False, default_value=DEFAULT_APP_BASE_URL,
+                           hint="Where agents open RMAs (the link on the profile)."),
+]
+
+
+def _url(value: str) -> bool:
+    parsed = urlparse(value)
+    return parsed.scheme in ("http", "https") and bool(parsed.netloc)
+
+
+def account_from(app: lookup_pb2.AppContext) -> tuple[Account | None, dict[str, str]]:
+    errors = {}
+    base = app.settings.get("api_base_url", "").strip() or DEFAULT_API_BASE_URL
+    if not _url(base):
+        errors["api_base_url"] = "must be an http(s) URL"
+    app_base = app.settings.get("app_base_url", "").strip()
+    if app_base and not _url(app_base):
+        errors["app_base_url"] = "must be an http(s) URL"
+    key = app.secrets.get("api_key", "").strip()
+    if not key:
+        errors["api_key"] = "is required"
+    if errors:
+        return None, errors
+    return Account(base, key), {}
+
+
+def require_account(app: lookup_pb2.AppContext) -> Account:
+    account, errors = account_from(app)
+    if account is None:
+        raise invalid_argument("the app's settings are invalid", errors)
+    return account
+
+
+def app_base(app: lookup_pb2.AppContext) -> str:
+    return app.settings.get("app_base_url", "").strip() or DEFAULT_APP_BASE_URL
+
+
+class ReturnLogicLookup(lookup_pb2_grpc.LookupServiceServicer):
+    def __init__(self, client: ReturnLogicClient, default_timeout: float) -> None:
+        self.client = client
+        self.default_timeout = default_timeout
+
+    def _deadline(self, context: grpc.aio.ServicerContext) -> Deadline:
+        return Deadline.from_grpc(context, self.default_timeout)
+
+    async def Describe(self, request: lookup_pb2.DescribeRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.DescribeResponse:
+        return lookup_pb2.DescribeResponse(
+            vendor="returnlogic", display_name="ReturnLogic",
+            capabilities=lookup_pb2.Capabilities(search_fields=[F.LOOKUP_FIELD_EMAIL], auto_link_fields=[F.LOOKUP_FIELD_EMAIL]),
+            settings=SETTINGS,
+        )
+
+    async def ValidateApp(self, request: lookup_pb2.ValidateAppRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.ValidateAppResponse:
+        account, errors = account_from(request.app)
+        if account is not None:
+            try:
+                await self.client.probe(account, self._deadline(context))
+            except ServiceError as err:
+                if err.code == grpc.StatusCode.UNAUTHENTICATED:
+                    errors["api_key"] = "ReturnLogic refused this API key"
+                elif err.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.NOT_FOUND):
+                    errors["api_base_url"] = f"could not reach ReturnLogic's API: {err.message}"
+                else:
+                    raise
+        return lookup_pb2.ValidateAppResponse(ok=not errors, errors=[lookup_pb2.FieldError(field=f, message=m) for f, m in sorted(errors.items())])
+
+    async def Search(self, request: lookup_pb2.SearchRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.SearchResponse:
+        account = require_account(request.app)
+        if request.phones or request.order_number:
+            raise invalid_argument("ReturnLogic searches by email only",
+                                   {"phones" if request.phones else "order_number": "ReturnLogic searches by email only"})
+        emails = list(dict.fromkeys(email_key(e) for e in request.emails if e.strip()))
+        if not emails:
+            raise invalid_argument("give an email", {"emails": "give at least one email"})
+        deadline = self._deadline(context)
+        candidates = []
+        for email in emails:  # one at a time: the key allows 2 requests a second
+            rmas = await self.client.rmas(account, email, deadline)
+            orders = [] if rmas else await self.client.orders(account, email, deadline)
+            if rmas or orders:
+                candidates.append(mapping.summary(email, rmas, orders))
+        return lookup_pb2.SearchResponse(candidates=candidates[: request.limit] if request.limit > 0 else candidates)
+
+    async def Fetch(self, request: lookup_pb2.FetchRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.FetchResponse:
+        account = require_account(request.app)
+        email = email_key(request.external_id)
+        if "@" not in email:
+            raise invalid_argument("external_id must be the customer's email", {"external_id": "must be an email"})
+        deadline = self._deadline(context)
+        rmas = await self.client.rmas(account, email, deadline)
+        orders = [] if rmas else await self.client.orders(account, email, deadline)
+        if not rmas and not orders:
+            raise ServiceError(grpc.StatusCode.NOT_FOUND, f"ReturnLogic has no returns or orders for {email}")
+        return lookup_pb2.FetchResponse(customer=mapping.customer(email, rmas, orders, app_base(request.app)))
+
+    async def RunAction(self, request: lookup_pb2.RunActionRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.RunActionResponse:
+        raise ServiceError(grpc.StatusCode.UNIMPLEMENTED, "ReturnLogic actions are not available yet")

@@ -1,0 +1,162 @@
+"""ReturnLogic: the sandbox's key and rate-limit enforcement, the connector's
+mapping, and its client-side limiter keeping under 2/s and 120/min per key."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import aiohttp
+import grpc
+import pytest
+from linkmesh.lookup.v1 import lookup_pb2
+
+from linkmesh_core.errors import ServiceError
+from linkmesh_core.rate_limit import SlidingWindowLimiter
+from linkmesh_sandboxes.knobs import Failure
+from linkmesh_sandboxes.returnlogic import data
+from linkmesh_sandboxes.returnlogic.app import LIMITS
+from tests.inprocess import returnlogic_app, returnlogic_connector, returnlogic_sandbox
+
+AUTH = {"Authorization": f"Bearer {data.API_KEY}"}
+F = lookup_pb2.LookupField
+
+
+async def rpc_error(call) -> ServiceError:  # type: ignore[no-untyped-def]
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await call
+    return ServiceError.from_rpc_error(info.value)
+
+
+# sandbox
+
+async def test_sandbox_enforces_the_key_and_both_rate_windows_with_the_real_headers() -> None:
+    async with returnlogic_sandbox(per_second=2, per_minute=3) as sandbox, aiohttp.ClientSession() as http:
+        url = f"{sandbox.url}/v1/rmas"
+        async with http.get(url, params={"email": "jane.smith@example.com"}) as resp:
+            assert resp.status == 401 and (await resp.json())["statusCode"] == 401
+        seen = []
+        for _ in range(3):
+            async with http.get(url, params={"email": "jane.smith@example.com"}, headers=AUTH) as resp:
+                seen.append((resp.status, resp.headers["X-RateLimit-Remaining-Second"], resp.headers["X-RateLimit-Remaining-Minute"]))
+                if resp.status == 200:
+                    body = await resp.json()
+        assert seen == [(200, "1", "2"), (200, "0", "1"), (429, "0", "1")]
+        assert [r["rlRmaId"] for r in body["data"]] == ["RL-20002", "RL-20001"] and body["total"] == 2
+        await asyncio.sleep(1.05)
+        async with http.get(url, headers=AUTH) as resp:
+            assert resp.status == 200 and resp.headers["X-RateLimit-Remaining-Minute"] == "0"
+            assert resp.headers["X-RateLimit-Limit-Second"] == "2" and resp.headers["X-RateLimit-Limit-Minute"] == "3"
+        await asyncio.sleep(1.05)
+        async with http.get(url, headers=AUTH) as resp:
+            assert resp.status == 429, "the minute window is spent"
+        async with http.get(url, params={"limit": "0"}, headers={"Authorization": "Bearer other"}) as resp:
+            assert resp.status == 401
+
+
+async def test_sandbox_pages_and_rejects_bad_limits_and_answers_503_in_maintenance() -> None:
+    async with returnlogic_sandbox() as sandbox, aiohttp.ClientSession() as http:
+        async with http.get(f"{sandbox.url}/v1/orders", params={"limit": "300"}, headers=AUTH) as resp:
+            assert resp.status == 400
+        await asyncio.sleep(0.6)
+        async with http.get(f"{sandbox.url}/v1/orders", params={"orderNumber": "#1004"}, headers=AUTH) as resp:
+            assert [o["customerEmail"] for o in (await resp.json())["data"]] == ["priya.patel@example.com"]
+        sandbox.knobs.down = True
+        await asyncio.sleep(0.6)
+        async with http.get(f"{sandbox.url}/v1/rmas", headers=AUTH) as resp:
+            assert resp.status == 503
+
+
+# limiter
+
+async def test_sliding_windows_space_calls_and_refuse_waits_past_the_deadline() -> None:
+    limiter = SlidingWindowLimiter("Vendor", [(2, 0.3), (3, 1.0)], margin=0.0)
+    started = time.monotonic()
+    for _ in range(3):
+        await limiter.acquire("k", time_left=5)
+    assert 0.25 < time.monotonic() - started < 1.0, "the third call waited for the short window"
+    with pytest.raises(ServiceError) as info:
+        await limiter.acquire("k", time_left=0.1)
+    assert info.value.code == grpc.StatusCode.RESOURCE_EXHAUSTED and 0.1 < (info.value.retry_after or 0) <= 1.0
+    await limiter.acquire("other", time_left=0.01)  # keys do not share windows
+
+
+# connector
+
+async def test_describe_and_validate() -> None:
+    async with returnlogic_sandbox() as sandbox, returnlogic_connector() as stub:
+        d = await stub.Describe(lookup_pb2.DescribeRequest())
+        assert list(d.capabilities.search_fields) == [F.LOOKUP_FIELD_EMAIL] and list(d.capabilities.auto_link_fields) == [F.LOOKUP_FIELD_EMAIL]
+        assert {s.name: s.default_value for s in d.settings}["api_base_url"] == "https://api.returnlogic.com/v1"
+        ok = await stub.ValidateApp(lookup_pb2.ValidateAppRequest(app=returnlogic_app(sandbox.url)))
+        assert ok.ok
+        bad = await stub.ValidateApp(lookup_pb2.ValidateAppRequest(app=returnlogic_app(sandbox.url, key="nope")))
+        assert [(e.field, e.message) for e in bad.errors] == [("api_key", "ReturnLogic refused this API key")]
+
+
+async def test_search_links_by_email_and_shows_rma_codes() -> None:
+    async with returnlogic_sandbox() as sandbox, returnlogic_connector() as stub:
+        app = returnlogic_app(sandbox.url)
+        jane = await stub.Search(lookup_pb2.SearchRequest(app=app, emails=["Jane.Smith@example.com"]), timeout=10)
+        [c] = jane.candidates
+        assert (c.external_id, c.name, list(c.emails)) == ("jane.smith@example.com", "Jane Smith", ["jane.smith@example.com"])
+        assert c.extra["rma_codes"] == "RL-20002, RL-20001"
+        priya = await stub.Search(lookup_pb2.SearchRequest(app=app, emails=["priya.patel@example.com"]), timeout=10)
+        assert [(c.external_id, c.extra["rma_codes"]) for c in priya.candidates] == [("priya.patel@example.com", "")], "orders but no returns"
+        nobody = await stub.Search(lookup_pb2.SearchRequest(app=app, emails=["nobody@example.com"]), timeout=10)
+        assert list(nobody.candidates) == []
+        err = await rpc_error(stub.Search(lookup_pb2.SearchRequest(app=app, phones=["+14155550101"]), timeout=10))
+        assert err.code == grpc.StatusCode.INVALID_ARGUMENT and "phones" in err.fields
+
+
+async def test_fetch_maps_rmas_to_returns_with_the_rma_link() -> None:
+    async with returnlogic_sandbox() as sandbox, returnlogic_connector() as stub:
+        answer = await stub.Fetch(lookup_pb2.FetchRequest(app=returnlogic_app(sandbox.url), external_id="jane.smith@example.com"), timeout=10)
+        c = answer.customer
+        assert c.name == "Jane Smith" and list(c.orders) == []
+        [link] = c.custom_attributes
+        assert (link.key, link.url) == ("rma_link", "https://app.example/originate/rmas?search=jane.smith%40example.com")
+        newest, refunded = c.returns
+        assert (newest.code, newest.status, newest.order_id) == ("RL-20002", "APPROVED", "1002")
+        assert (newest.exchange_total.amount, newest.refund_total.amount) == ("179.00", "0.00")
+        assert newest.return_shipment.tracking_url == "https://www.ups.com/track?tracknum=1Z999AA10199887766", "the carrier's page when no link is given"
+        assert refunded.refund_total.amount == "89.95" and refunded.created_at.seconds > 0
+        assert [(i.name, i.sku, i.quantity, i.reason) for i in refunded.items] == [("Trail Runner Shoe", "TR-SHOE-42", 1, "Too small")]
+        assert refunded.return_shipment.tracking_number == "9400111899223344556677"
+        assert refunded.admin_url == "https://app.example/originate/rmas/RL-20001"
+        missing = await rpc_error(stub.Fetch(lookup_pb2.FetchRequest(app=returnlogic_app(sandbox.url), external_id="nobody@example.com"), timeout=10))
+        assert missing.code == grpc.StatusCode.NOT_FOUND
+
+
+async def test_the_connector_keeps_under_the_per_key_limit_on_its_own() -> None:
+    async with returnlogic_sandbox() as sandbox, returnlogic_connector() as stub:
+        app = returnlogic_app(sandbox.url)
+        started = time.monotonic()
+        answers = await asyncio.gather(*(
+            stub.Search(lookup_pb2.SearchRequest(app=app, emails=["jane.smith@example.com"]), timeout=10) for _ in range(6)))
+        elapsed = time.monotonic() - started
+    assert all(a.candidates for a in answers)
+    assert len(sandbox.requests) == 6 and elapsed >= 2.0, "six calls at two a second take over two seconds"
+
+
+async def test_limits_past_the_deadline_are_resource_exhausted_and_maintenance_is_unavailable() -> None:
+    async with returnlogic_sandbox() as sandbox, returnlogic_connector() as stub, aiohttp.ClientSession() as http:
+        app = returnlogic_app(sandbox.url)
+        # Another process spends the key's minute: the vendor's 429 and headers say so.
+        for _ in range(2):
+            async with http.get(f"{sandbox.url}/v1/rmas", headers=AUTH):
+                pass
+        sandbox.app[LIMITS]["minute"] = 2
+        limited = await rpc_error(stub.Search(lookup_pb2.SearchRequest(app=app, emails=["jane.smith@example.com"]), timeout=3))
+        assert limited.code == grpc.StatusCode.RESOURCE_EXHAUSTED and limited.retry_after and limited.retry_after >= 3
+        assert "Traceback" not in limited.message
+    async with returnlogic_sandbox() as sandbox, returnlogic_connector() as stub:
+        sandbox.knobs.down = True
+        down = await rpc_error(stub.Search(lookup_pb2.SearchRequest(app=returnlogic_app(sandbox.url), emails=["a@b.co"]), timeout=5))
+        assert down.code == grpc.StatusCode.UNAVAILABLE and down.retry_after == 60.0
+        assert len(sandbox.requests) == 1, "maintenance is not retried within the call"
+        sandbox.knobs.down = False
+        sandbox.knobs.fail = Failure(status=500, count=1)
+        await asyncio.sleep(1.0)
+        ok = await stub.Search(lookup_pb2.SearchRequest(app=returnlogic_app(sandbox.url), emails=["jane.smith@example.com"]), timeout=5)
+        assert ok.candidates, "an ordinary 5xx is retried"
