@@ -101,6 +101,10 @@ SCHEMAS: dict[str, Any] = {
     "SkippedApp": obj({"app_id": S, "app_name": S, "app_type": S, "reason": S}),
     "SearchResponse": obj({"results": arr(ref("SearchResult")), "failures": arr(ref("SearchFailure")), "skipped": arr(ref("SkippedApp"))}),
     "LinkRequest": obj({"app_id": S, "external_customer_id": S}),
+    "ActionRequest": obj({"app_id": S, "action": S, "order_id": S,
+                          "params": {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}}}, ["app_id", "action"]),
+    "ActionResult": obj({"id": S, "app_id": S, "action": S, "order_id": S, "message": S, "result": str_map(), "replayed": B,
+                         "customer": ref("Customer")}),
     "Health": obj({"status": S, "profile": S}, ["status"]),
     "ContactRequest": obj({"channel": {"enum": ["email", "sms", "chat", "voice", "self_service"]}, "email": S, "phone": S, "name": S}, ["channel"]),
     "IdentifyRequest": obj({"email": S}),
@@ -177,6 +181,13 @@ PATHS: dict[str, Any] = {
     "/api/v1/debugger/lookup": {
         "post": op("Dry-run a lookup: each step, and whether and why it would link", "admin, developer",
                    {"200": ok("DebugResult"), **errors(400, 404, 422, 503)}, requestBody=body("DebugRequest")),
+    },
+    "/api/v1/customers/{customer_id}/actions": {
+        "parameters": [{"name": "customer_id", **PATH_ID}],
+        "post": op("Run an order action (refund, cancel, discount code, start a return) at most once per Idempotency-Key", "agent",
+                   {"200": ok("ActionResult"), **errors(400, 404, 409, 422, *UPSTREAM)}, requestBody=body("ActionRequest"),
+                   parameters=[{"name": "Idempotency-Key", "in": "header", "required": True, "schema": {"type": "string", "maxLength": 255}},
+                               {"name": "X-Actor", "in": "header", "schema": S, "description": "who runs it (recorded)"}]),
     },
     "/api/v1/contacts": {
         "post": op("A customer contacted in: find or create, auto-link, refresh", "agent",

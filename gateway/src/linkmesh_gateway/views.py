@@ -273,6 +273,36 @@ async def link_customer(request: web.Request) -> web.Response:
 
 
 @allow("agent")
+async def run_action(request: web.Request) -> web.Response:
+    """Runs an order action at most once per ``Idempotency-Key``; ``X-Actor`` says who ran it."""
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key or len(key) > 255:
+        raise invalid({"Idempotency-Key": "send an Idempotency-Key header of 1 to 255 characters; a retry with the same key never runs twice"})
+    body = await json_object(request)
+    r = Reader(body, ("app_id", "action", "order_id", "params"))
+    app_id, action, order_id = r.str("app_id", required=True), r.str("action", required=True), r.str("order_id")
+    raw_params = body.get("params") or {}
+    params: dict[str, str] = {}
+    if not isinstance(raw_params, dict):
+        r.errors["params"] = "must be an object"
+    else:
+        for name, value in raw_params.items():
+            if isinstance(value, bool):
+                params[name] = "true" if value else "false"
+            elif isinstance(value, (str, int, float)):
+                params[name] = str(value)
+            else:
+                r.errors[f"params.{name}"] = "must be a string, number or boolean"
+    r.done()
+    answer = await request.app[PROFILE].RunAction(profile_pb2.RunActionRequest(
+        customer_id=request.match_info["customer_id"], app_id=app_id, action=action, order_id=order_id, params=params,
+        idempotency_key=key, actor=request.headers.get("X-Actor", "").strip()[:200] or request.get("role", "")), timeout=_timeout(request))
+    out = to_json(answer)
+    out["customer"] = customer_json(answer.customer)
+    return web.json_response(out, headers={"Idempotent-Replayed": "true" if answer.replayed else "false"})
+
+
+@allow("agent")
 async def unlink_customer(request: web.Request) -> web.Response:
     customer = await request.app[PROFILE].UnlinkCustomer(
         profile_pb2.UnlinkCustomerRequest(customer_id=request.match_info["customer_id"]), timeout=_timeout(request)

@@ -9,6 +9,8 @@ and response shapes follow ``../shared/vendor-specs/bigcommerce``:
   and ``/v2/orders/{id}``, ``/v2/orders/{id}/products``, ``/v2/orders/{id}/shipments``
 - ``GET /stores/{hash}/v3/catalog/products`` (``id:in``, ``include_fields``)
 - ``GET /stores/{hash}/v2/store``
+- actions: ``PUT /v2/orders/{id}`` (status), ``POST /v3/orders/{id}/payment_actions/refund_quotes``
+  and ``/refunds`` (never more than is left to refund), ``POST /v2/coupons`` (unique codes)
 
 V2 lists answer a bare array, or ``204 No Content`` with an empty body when
 nothing matches; V2 errors are ``[{"status", "message"}]``, V3 errors
@@ -27,7 +29,7 @@ from typing import Any
 
 from aiohttp import web
 
-from linkmesh_sandboxes.bigcommerce.data import ACCESS_TOKEN, STORE_HASH, Store, build_store, iso, new_customer
+from linkmesh_sandboxes.bigcommerce.data import ACCESS_TOKEN, STORE_HASH, Store, build_store, iso, new_customer, rfc2822
 from linkmesh_sandboxes.knobs import STATE, SandboxState, add_control_routes, knobs_middleware
 
 STORES = web.AppKey("bigcommerce_stores", dict)
@@ -335,6 +337,154 @@ async def get_catalog_products(request: web.Request) -> web.Response:
     return web.json_response({"data": data, "meta": _meta(len(matched), page, limit, request.path)})
 
 
+STATUS_NAMES = {0: "Incomplete", 1: "Pending", 2: "Shipped", 3: "Partially Shipped", 4: "Refunded", 5: "Cancelled", 6: "Declined",
+                7: "Awaiting Payment", 8: "Awaiting Pickup", 9: "Awaiting Shipment", 10: "Completed", 11: "Awaiting Fulfillment",
+                12: "Manual Verification Required", 13: "Disputed", 14: "Partially Refunded"}
+NOT_REFUNDABLE = {0, 5, 6}
+
+
+async def _json_body(request: web.Request) -> Any:
+    try:
+        return await request.json()
+    except ValueError:
+        raise _Invalid("body", "The request body is not valid JSON.") from None
+
+
+async def update_order(request: web.Request) -> web.Response:
+    """``PUT /v2/orders/{id}``: here, the order status (``status_id``)."""
+    order = _order_or_404(request)
+    if isinstance(order, web.Response):
+        return order
+    try:
+        body = await _json_body(request)
+    except _Invalid as exc:
+        return error_response(request, 400, exc.message)
+    status_id = body.get("status_id") if isinstance(body, dict) else None
+    if not isinstance(status_id, int) or status_id not in STATUS_NAMES:
+        return error_response(request, 400, "The field 'status_id' is invalid.")
+    order["status_id"], order["status"] = status_id, STATUS_NAMES[status_id]
+    order["date_modified"] = rfc2822(datetime.now(timezone.utc))
+    return web.json_response(order)
+
+
+def _refund_lines(store: Store, order: dict[str, Any], items: Any) -> tuple[float, list[dict[str, Any]]]:
+    """Validates PRODUCT refund items against what is left to refund; answers (amount, items)."""
+    if order["status_id"] in NOT_REFUNDABLE:
+        raise _Invalid("order", f"Order {order['id']} is {order['status']} and cannot be refunded.")
+    if not isinstance(items, list) or not items:
+        raise _Invalid("items", "At least one item is required.")
+    products = {p["id"]: p for p in store.order_products[order["id"]]}
+    amount = 0.0
+    for i, item in enumerate(items):
+        if not isinstance(item, dict) or item.get("item_type") != "PRODUCT" or not isinstance(item.get("quantity"), int):
+            raise _Invalid(f"items[{i}]", "Each item needs item_type PRODUCT, item_id and an integer quantity.")
+        product = products.get(item.get("item_id"))
+        if product is None:
+            raise _Invalid(f"items[{i}].item_id", f"Order product {item.get('item_id')} is not on order {order['id']}.")
+        left = product["quantity"] - product["quantity_refunded"]
+        if not 0 < item["quantity"] <= left:
+            raise _Invalid(f"items[{i}].quantity", f"Only {left} of order product {product['id']} can be refunded.")
+        amount += float(product["price_inc_tax"]) * item["quantity"]
+    return round(amount, 2), items
+
+
+def _failed(order_id: int, status: int, error: str) -> web.Response:
+    return web.json_response({"data": [{"order_id": order_id, "status": status, "error": error}], "meta": {}}, status=status)
+
+
+async def refund_quote(request: web.Request) -> web.Response:
+    """``POST /v3/orders/{id}/payment_actions/refund_quotes``."""
+    order = _order_or_404(request)
+    if isinstance(order, web.Response):
+        return order
+    try:
+        body = await _json_body(request)
+        amount, _ = _refund_lines(_store(request), order, (body or {}).get("items"))
+    except _Invalid as exc:
+        return error_response(request, 422, exc.message, {exc.field: exc.message})
+    left = round(float(order["total_inc_tax"]) - float(order["refunded_amount"]), 2)
+    amount = min(amount, left)
+    return web.json_response({"data": {
+        "order_id": order["id"], "total_refund_amount": amount, "total_refund_tax_amount": 0, "order_level_refund_amount": 0,
+        "rounding": 0, "adjustment": 0, "tax_inclusive": True,
+        "refund_methods": [[{"provider_id": "checkout_stripe", "provider_description": "Stripe", "amount": amount, "offline": False,
+                             "offline_provider": False, "offline_reason": ""}]],
+    }, "meta": {}}, status=201)
+
+
+async def create_refund(request: web.Request) -> web.Response:
+    """``POST /v3/orders/{id}/payment_actions/refunds``: never more than was paid."""
+    store = _store(request)
+    order = _order_or_404(request)
+    if isinstance(order, web.Response):
+        return order
+    try:
+        body = await _json_body(request)
+        amount, items = _refund_lines(store, order, (body or {}).get("items"))
+    except _Invalid as exc:
+        return _failed(order["id"] if isinstance(order, dict) else 0, 422, exc.message)
+    payments = (body or {}).get("payments")
+    if not isinstance(payments, list) or not payments:
+        return _failed(order["id"], 422, "At least one payment is required.")
+    paid_back = round(sum(float(p.get("amount") or 0) for p in payments if isinstance(p, dict)), 2)
+    left = round(float(order["total_inc_tax"]) - float(order["refunded_amount"]), 2)
+    if paid_back > left + 0.001:
+        return _failed(order["id"], 422, f"The refund amount {paid_back:.2f} exceeds the {left:.2f} available to refund.")
+    if abs(paid_back - min(amount, left)) > 0.01:
+        return _failed(order["id"], 422, "The payments do not add up to the refund quote.")
+    products = {p["id"]: p for p in store.order_products[order["id"]]}
+    for item in items:
+        product = products[item["item_id"]]
+        product["quantity_refunded"] += item["quantity"]
+        product["is_refunded"] = product["quantity_refunded"] >= product["quantity"]
+        product["refund_amount"] = f"{float(product['refund_amount']) + float(product['price_inc_tax']) * item['quantity']:.4f}"
+    order["refunded_amount"] = f"{float(order['refunded_amount']) + paid_back:.4f}"
+    fully = float(order["refunded_amount"]) >= float(order["total_inc_tax"]) - 0.001
+    order["status_id"] = 4 if fully else 14
+    order["status"] = STATUS_NAMES[order["status_id"]]
+    refund_id = sum(1 for o in store.orders.values() if float(o["refunded_amount"]) > 0) * 100 + order["id"] % 100
+    return web.json_response({"data": {
+        "id": refund_id, "order_id": order["id"], "user_id": 0, "created": datetime.now(timezone.utc).isoformat(),
+        "reason": str(items[0].get("reason") or ""), "total_amount": paid_back, "total_tax": 0, "uses_merchant_override_values": False,
+        "items": [{"item_type": "PRODUCT", "item_id": i["item_id"], "reason": str(i.get("reason") or ""), "quantity": i["quantity"],
+                   "adjustments": [], "requested_amount": None} for i in items],
+        "payments": [{"id": refund_id * 10, "provider_id": p.get("provider_id", ""), "amount": float(p.get("amount") or 0),
+                      "offline": bool(p.get("offline")), "is_declined": False, "declined_message": "", "transaction_id": ""}
+                     for p in payments],
+    }, "meta": {}}, status=201)
+
+
+COUPON_TYPES = {"per_item_discount", "per_total_discount", "shipping_discount", "free_shipping", "percentage_discount", "promotion"}
+
+
+async def create_coupon(request: web.Request) -> web.Response:
+    """``POST /v2/coupons`` (legacy coupons): codes are unique per store."""
+    store = _store(request)
+    try:
+        body = await _json_body(request)
+    except _Invalid as exc:
+        return error_response(request, 400, exc.message)
+    if not isinstance(body, dict):
+        return error_response(request, 400, "The request body must be a JSON object.")
+    for field in ("name", "code", "type", "amount", "applies_to"):
+        if field not in body or body[field] in ("", None):
+            return error_response(request, 400, f"The required field '{field}' was not supplied.")
+    if body["type"] not in COUPON_TYPES:
+        return error_response(request, 400, "The field 'type' is invalid.")
+    if any(c["code"].lower() == str(body["code"]).lower() for c in store.coupons.values()):
+        return error_response(request, 409, f"The coupon code '{body['code']}' is already in use.")
+    coupon_id = len(store.coupons) + 1
+    coupon = {
+        "id": coupon_id, "name": body["name"], "type": body["type"], "amount": f"{float(body['amount']):.4f}",
+        "min_purchase": f"{float(body.get('min_purchase') or 0):.4f}", "expires": body.get("expires", ""), "enabled": bool(body.get("enabled", True)),
+        "code": body["code"], "applies_to": body["applies_to"], "num_uses": 0, "max_uses": int(body.get("max_uses") or 0),
+        "max_uses_per_customer": int(body.get("max_uses_per_customer") or 0), "restricted_to": body.get("restricted_to") or {},
+        "shipping_methods": body.get("shipping_methods") or [], "date_created": rfc2822(datetime.now(timezone.utc)),
+    }
+    store.coupons[coupon_id] = coupon
+    return web.json_response(coupon, status=201)
+
+
 async def get_store(request: web.Request) -> web.Response:
     return web.json_response(_store(request).info)
 
@@ -361,6 +511,10 @@ def create_app(stores: list[tuple[str, str]] | None = None, *, rate_limit_quota:
     app.router.add_put(f"{prefix}/v3/customers", update_customers)
     app.router.add_get(f"{prefix}/v2/orders", get_orders)
     app.router.add_get(f"{prefix}/v2/orders/{{order_id}}", get_order)
+    app.router.add_put(f"{prefix}/v2/orders/{{order_id}}", update_order)
+    app.router.add_post(f"{prefix}/v3/orders/{{order_id}}/payment_actions/refund_quotes", refund_quote)
+    app.router.add_post(f"{prefix}/v3/orders/{{order_id}}/payment_actions/refunds", create_refund)
+    app.router.add_post(f"{prefix}/v2/coupons", create_coupon)
     app.router.add_get(f"{prefix}/v2/orders/{{order_id}}/products", get_order_products)
     app.router.add_get(f"{prefix}/v2/orders/{{order_id}}/shipments", get_order_shipments)
     app.router.add_get(f"{prefix}/v3/catalog/products", get_catalog_products)

@@ -58,6 +58,7 @@ class Store:
     shipments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     products: dict[int, dict[str, Any]] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
+    coupons: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
 def _address(cid: int, first: str, last: str, line1: str, city: str, state: str, zip_: str, phone: str) -> dict[str, Any]:

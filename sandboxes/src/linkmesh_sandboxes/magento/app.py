@@ -11,10 +11,14 @@ placeholders (``%fieldName``) and an object of parameters.
 - ``GET /V1/shipments``
 - ``GET /V1/products``
 - ``GET /V1/store/storeConfigs``
+- actions: ``POST /V1/orders/{id}/cancel`` (false once shipped or complete),
+  ``POST /V1/order/{id}/refund`` (a credit memo, within what was invoiced),
+  ``POST /V1/coupons/generate`` (for a rule that allows auto-generation)
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from typing import Any
@@ -142,6 +146,94 @@ async def shipments_search(request: web.Request) -> web.Response:
     return _result(items, criteria, total)
 
 
+CANCELABLE_STATES = {"new", "pending_payment", "processing", "holded", "payment_review"}
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise sc.MagentoError(400, "Decoding error: %1", ["the request body is not valid JSON"]) from None
+    if not isinstance(body, dict):
+        raise sc.MagentoError(400, "Decoding error: %1", ["the request body must be a JSON object"])
+    return body
+
+
+def _order(request: web.Request, name: str) -> dict[str, Any]:
+    oid = _id(request, name, "id")
+    order = request.app[SHOP].orders.get(oid)
+    if order is None:
+        raise sc.MagentoError(404, "The entity that was requested doesn't exist. Verify the entity and try again.")
+    return order
+
+
+async def cancel_order(request: web.Request) -> web.Response:
+    """``POST /V1/orders/{id}/cancel``: a bare boolean; false when Magento cannot cancel
+    (the order shipped, is complete, closed or already canceled)."""
+    order = _order(request, "order_id")
+    lines = [i for i in order["items"] if not i.get("parent_item_id")]
+    if order["state"] not in CANCELABLE_STATES or any(i["qty_shipped"] for i in lines):
+        return web.json_response(False)
+    for item in order["items"]:
+        item["qty_canceled"] = item["qty_ordered"] - item["qty_invoiced"]
+    order["state"], order["status"] = "canceled", "canceled"
+    return web.json_response(True)
+
+
+async def refund_order(request: web.Request) -> web.Response:
+    """``POST /V1/order/{orderId}/refund``: a credit memo for chosen items; answers its id."""
+    shop = request.app[SHOP]
+    order = _order(request, "order_id")
+    body = await _body(request)
+    if order["state"] in ("canceled", "closed") or not order.get("total_invoiced"):
+        raise sc.MagentoError(400, "We can't create creditmemo for the order.")
+    by_id = {i["item_id"]: i for i in order["items"]}
+    requested = body.get("items") or [{"order_item_id": i["item_id"], "qty": i["qty_invoiced"] - i["qty_refunded"]}
+                                      for i in order["items"] if not i.get("parent_item_id") and i["qty_invoiced"] > i["qty_refunded"]]
+    amount = 0.0
+    for entry in requested:
+        item = by_id.get(entry.get("order_item_id")) if isinstance(entry, dict) else None
+        if item is None or item.get("parent_item_id"):
+            raise sc.MagentoError(400, 'The creditmemo contains product item that is not part of the original order.')
+        qty = entry.get("qty")
+        if not isinstance(qty, (int, float)) or qty <= 0 or qty > item["qty_invoiced"] - item["qty_refunded"]:
+            raise sc.MagentoError(400, 'We found an invalid quantity to refund item "%1".', [item["sku"]])
+        amount += item["price"] * qty
+    if amount <= 0:
+        raise sc.MagentoError(400, "The credit memo's total must be positive.")
+    for entry in requested:
+        by_id[entry["order_item_id"]]["qty_refunded"] += entry["qty"]
+    order["total_refunded"] = round(order["total_refunded"] + amount, 2)
+    if all(i["qty_refunded"] >= i["qty_invoiced"] for i in order["items"] if not i.get("parent_item_id")):
+        order["state"], order["status"] = "closed", "closed"
+    memo_id = shop.next_id("shipment") + 10_000
+    shop.creditmemos[memo_id] = {"entity_id": memo_id, "order_id": order["entity_id"], "grand_total": round(amount, 2), "items": requested}
+    return web.json_response(memo_id)
+
+
+async def generate_coupons(request: web.Request) -> web.Response:
+    """``POST /V1/coupons/generate``: codes for a cart price rule that allows auto-generation."""
+    shop = request.app[SHOP]
+    spec = (await _body(request)).get("couponSpec")
+    if not isinstance(spec, dict):
+        raise sc.required("couponSpec")
+    for field in ("rule_id", "format", "quantity", "length"):
+        if field not in spec:
+            raise sc.required(field)
+    rule = shop.rules.get(spec["rule_id"]) if isinstance(spec["rule_id"], int) else None
+    if rule is None:
+        raise sc.MagentoError(404, "The rule with the \"%1\" ID wasn't found. Verify the ID and try again.", [spec["rule_id"]])
+    if not rule["use_auto_generation"]:
+        raise sc.MagentoError(400, "Specified rule does not allow automatic coupon generation")
+    if spec["format"] not in ("alphanum", "alpha", "num") or not isinstance(spec["quantity"], int) or not 1 <= spec["quantity"] <= 100:
+        raise sc.invalid_value(str(spec.get("format")), "format")
+    alphabet = {"alphanum": "ABCDEFGHJKLMNPQRSTUVWXYZ23456789", "alpha": "ABCDEFGHJKLMNPQRSTUVWXYZ", "num": "0123456789"}[spec["format"]]
+    codes = [str(spec.get("prefix") or "") + "".join(secrets.choice(alphabet) for _ in range(int(spec["length"]))) + str(spec.get("suffix") or "")
+             for _ in range(spec["quantity"])]
+    shop.coupons.extend(codes)
+    return web.json_response(codes)
+
+
 def _product(p: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": p["id"], "sku": p["sku"], "name": p["name"], "attribute_set_id": 4, "price": p["price"], "status": 1, "visibility": 4,
@@ -199,6 +291,9 @@ def create_app(access_token: str = ACCESS_TOKEN) -> web.Application:
         app.router.add_get(f"{prefix}/customers/{{customer_id}}", get_customer)
         app.router.add_get(f"{prefix}/orders", orders_search)
         app.router.add_get(f"{prefix}/orders/{{order_id}}", get_order)
+        app.router.add_post(f"{prefix}/orders/{{order_id}}/cancel", cancel_order)
+        app.router.add_post(f"{prefix}/order/{{order_id}}/refund", refund_order)
+        app.router.add_post(f"{prefix}/coupons/generate", generate_coupons)
         app.router.add_get(f"{prefix}/shipments", shipments_search)
         app.router.add_get(f"{prefix}/products", products_search)
         app.router.add_get(f"{prefix}/store/storeConfigs", store_configs)

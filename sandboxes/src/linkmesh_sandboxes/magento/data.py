@@ -38,6 +38,13 @@ class Shop:
     orders: dict[int, dict[str, Any]] = field(default_factory=dict)
     shipments: dict[int, dict[str, Any]] = field(default_factory=dict)
     products: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Cart price rules: id → whether coupons can be generated for it.
+    rules: dict[int, dict[str, Any]] = field(default_factory=lambda: {
+        1: {"rule_id": 1, "name": "Support goodwill 10%", "use_auto_generation": True, "is_active": True},
+        2: {"rule_id": 2, "name": "Spring sale (fixed code)", "use_auto_generation": False, "is_active": True},
+    })
+    coupons: list[str] = field(default_factory=list)
+    creditmemos: dict[int, dict[str, Any]] = field(default_factory=dict)
     next_ids: dict[str, int] = field(default_factory=lambda: {"order": 100, "shipment": 500, "item": 1000, "track": 700})
 
     def next_id(self, kind: str) -> int:
@@ -89,11 +96,14 @@ def add_order(shop: Shop, customer: dict[str, Any], created: datetime, lines: li
               shipped: bool, discount: float = 0.0, shipping: float = 5.0, tracks: list[list[tuple[str, str, str]]] | None = None,
               method: str = "Flat Rate - Fixed", carrier_method: str = "flatrate_flatrate") -> dict[str, Any]:
     entity_id = shop.next_id("order")
+    invoiced = state not in ("new", "pending_payment", "canceled")
     items: list[dict[str, Any]] = []
     subtotal = 0.0
     for sku, qty in lines:
         product = shop.products[sku]
         item = _item(shop, entity_id, product, qty, qty if shipped else 0)
+        item["qty_invoiced"] = qty if invoiced else 0
+        item["qty_canceled"] = qty if state == "canceled" else 0
         item["created_at"] = stamp(created)
         items.append(item)
         subtotal += product["price"] * qty
@@ -116,7 +126,8 @@ def add_order(shop: Shop, customer: dict[str, Any], created: datetime, lines: li
         "base_currency_code": "USD", "order_currency_code": "USD", "global_currency_code": "USD", "store_currency_code": "USD",
         "subtotal": subtotal, "base_subtotal": subtotal, "discount_amount": -discount, "base_discount_amount": -discount,
         "shipping_amount": shipping, "base_shipping_amount": shipping, "tax_amount": 0, "base_tax_amount": 0,
-        "grand_total": grand, "base_grand_total": grand, "total_paid": grand, "base_total_paid": grand, "total_refunded": 0,
+        "grand_total": grand, "base_grand_total": grand, "total_paid": grand if invoiced else 0, "base_total_paid": grand if invoiced else 0,
+        "total_invoiced": grand if invoiced else 0, "total_refunded": 0,
         "total_qty_ordered": sum(q for _, q in lines), "shipping_description": method, "store_id": 1, "store_name": "Main Website\nMain Website Store\nDefault Store View",
         "items": items, "billing_address": {**order_address, "address_type": "billing"},
         "payment": {"method": "checkmo", "amount_ordered": grand, "amount_paid": grand, "account_status": "", "cc_last4": "", "additional_information": ["Check / Money order"]},

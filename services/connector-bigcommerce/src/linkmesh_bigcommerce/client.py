@@ -37,6 +37,8 @@ class BigCommerceErrors:
     def message(self, status: int, body: Any) -> str:
         if isinstance(body, list) and body and isinstance(body[0], dict):
             return "; ".join(str(e.get("message", "")) for e in body if isinstance(e, dict)).strip()
+        if isinstance(body, dict) and isinstance(body.get("data"), list):  # V3 payment actions: {"data": [{"error"}]}
+            return "; ".join(str(e.get("error", "")) for e in body["data"] if isinstance(e, dict)).strip()
         if isinstance(body, dict):
             title = str(body.get("title") or body.get("message") or "")
             errors = body.get("errors")
@@ -76,9 +78,14 @@ class BigCommerceClient:
         self._store_info: dict[str, tuple[float, dict[str, Any]]] = {}
         self._store_info_locks: dict[str, asyncio.Lock] = {}
 
-    async def _get(self, store: Store, path: str, deadline: Deadline, params: Mapping[str, str] | None = None) -> Any:
+    async def _call(self, store: Store, method: str, path: str, deadline: Deadline, params: Mapping[str, str] | None = None,
+                    body: Any = None) -> Any:
         headers = {"X-Auth-Token": store.access_token, "Accept": "application/json"}
-        return await self.http.request("GET", f"{store.root}{path}", bucket=store.bucket, deadline=deadline, headers=headers, params=params)
+        return await self.http.request(method, f"{store.root}{path}", bucket=store.bucket, deadline=deadline, headers=headers,
+                                       params=params, json_body=body)
+
+    async def _get(self, store: Store, path: str, deadline: Deadline, params: Mapping[str, str] | None = None) -> Any:
+        return await self._call(store, "GET", path, deadline, params)
 
     async def store_info(self, store: Store, deadline: Deadline, *, fresh: bool = False) -> dict[str, Any]:
         """``GET /v2/store`` (control panel and storefront URLs), cached per store for a while."""
@@ -124,3 +131,24 @@ class BigCommerceClient:
             if url:
                 out[int(product["id"])] = url
         return out
+
+    # actions
+
+    async def order(self, store: Store, order_id: str, deadline: Deadline) -> dict[str, Any]:
+        return await self._get(store, f"/v2/orders/{order_id}", deadline) or {}
+
+    async def set_order_status(self, store: Store, order_id: str, status_id: int, deadline: Deadline) -> dict[str, Any]:
+        return await self._call(store, "PUT", f"/v2/orders/{order_id}", deadline, body={"status_id": status_id}) or {}
+
+    async def refund_quote(self, store: Store, order_id: str, items: list[dict[str, Any]], deadline: Deadline) -> dict[str, Any]:
+        body = await self._call(store, "POST", f"/v3/orders/{order_id}/payment_actions/refund_quotes", deadline, body={"items": items})
+        return (body or {}).get("data") or {}
+
+    async def refund(self, store: Store, order_id: str, items: list[dict[str, Any]], payments: list[dict[str, Any]],
+                     deadline: Deadline) -> dict[str, Any]:
+        body = await self._call(store, "POST", f"/v3/orders/{order_id}/payment_actions/refunds", deadline,
+                                body={"items": items, "payments": payments})
+        return (body or {}).get("data") or {}
+
+    async def create_coupon(self, store: Store, coupon: dict[str, Any], deadline: Deadline) -> dict[str, Any]:
+        return await self._call(store, "POST", "/v2/coupons", deadline, body=coupon) or {}

@@ -10,8 +10,9 @@ import grpc
 import structlog
 from linkmesh.lookup.v1 import lookup_pb2, lookup_pb2_grpc
 
-from linkmesh_bigcommerce import mapping
+from linkmesh_bigcommerce import actions, mapping
 from linkmesh_bigcommerce.client import DEFAULT_API_BASE_URL, BigCommerceClient, Store
+from linkmesh_core.actions import check_action
 from linkmesh_core.contact_points import email_key, phone_key
 from linkmesh_core.errors import ServiceError, invalid_argument
 from linkmesh_core.vendor_http import Deadline
@@ -84,6 +85,7 @@ class BigCommerceLookup(lookup_pb2_grpc.LookupServiceServicer):
             capabilities=lookup_pb2.Capabilities(
                 search_fields=[F.LOOKUP_FIELD_EMAIL, F.LOOKUP_FIELD_PHONE],
                 auto_link_fields=[F.LOOKUP_FIELD_EMAIL, F.LOOKUP_FIELD_PHONE],
+                actions=actions.ACTIONS,
             ),
             settings=SETTINGS,
         )
@@ -179,4 +181,6 @@ class BigCommerceLookup(lookup_pb2_grpc.LookupServiceServicer):
         return lookup_pb2.FetchResponse(customer=mapping.customer(found[0], mapped, control_panel=control_panel, region=region))
 
     async def RunAction(self, request: lookup_pb2.RunActionRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.RunActionResponse:
-        raise ServiceError(grpc.StatusCode.UNIMPLEMENTED, "BigCommerce actions are not available yet")
+        store = require_store(request.app)
+        check_action(actions.ACTIONS, request)
+        return await actions.run(self.client, store, request, self._deadline(context))

@@ -77,9 +77,13 @@ class MagentoClient:
     def __init__(self, http: VendorHTTP) -> None:
         self.http = http
 
-    async def _get(self, shop: Shop, path: str, deadline: Deadline, params: dict[str, str] | None = None) -> Any:
+    async def _call(self, shop: Shop, method: str, path: str, deadline: Deadline, params: dict[str, str] | None = None, body: Any = None) -> Any:
         headers = {"Authorization": f"Bearer {shop.access_token}", "Accept": "application/json"}
-        return await self.http.request("GET", f"{shop.root}{path}", bucket=shop.bucket, deadline=deadline, headers=headers, params=params)
+        return await self.http.request(method, f"{shop.root}{path}", bucket=shop.bucket, deadline=deadline, headers=headers,
+                                       params=params, json_body=body)
+
+    async def _get(self, shop: Shop, path: str, deadline: Deadline, params: dict[str, str] | None = None) -> Any:
+        return await self._call(shop, "GET", path, deadline, params)
 
     async def store_configs(self, shop: Shop, deadline: Deadline) -> list[dict[str, Any]]:
         return list(await self._get(shop, "/store/storeConfigs", deadline) or [])
@@ -111,3 +115,21 @@ class MagentoClient:
             if key:
                 out[product["sku"]] = str(key)
         return out
+
+    # actions
+
+    async def order(self, shop: Shop, order_id: str, deadline: Deadline) -> dict[str, Any]:
+        return await self._get(shop, f"/orders/{order_id}", deadline) or {}
+
+    async def cancel(self, shop: Shop, order_id: str, deadline: Deadline) -> bool:
+        """Magento answers a bare boolean: false when the order cannot be canceled."""
+        return bool(await self._call(shop, "POST", f"/orders/{order_id}/cancel", deadline))
+
+    async def refund(self, shop: Shop, order_id: str, items: list[dict[str, Any]], deadline: Deadline, *, notify: bool) -> int:
+        """A credit memo for ``items``; answers its id."""
+        return int(await self._call(shop, "POST", f"/order/{order_id}/refund", deadline, body={"items": items, "notify": notify}))
+
+    async def generate_coupon(self, shop: Shop, rule_id: int, deadline: Deadline) -> str:
+        spec = {"rule_id": rule_id, "format": "alphanum", "quantity": 1, "length": 10, "prefix": "LM-"}
+        codes = await self._call(shop, "POST", "/coupons/generate", deadline, body={"couponSpec": spec})
+        return str((codes or [""])[0])

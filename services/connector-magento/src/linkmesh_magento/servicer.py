@@ -10,10 +10,11 @@ from urllib.parse import urlparse
 import grpc
 from linkmesh.lookup.v1 import lookup_pb2, lookup_pb2_grpc
 
+from linkmesh_core.actions import check_action
 from linkmesh_core.contact_points import email_key
 from linkmesh_core.errors import ServiceError, invalid_argument
 from linkmesh_core.vendor_http import Deadline
-from linkmesh_magento import mapping
+from linkmesh_magento import actions, mapping
 from linkmesh_magento.client import MagentoClient, Shop
 
 F = lookup_pb2.LookupField
@@ -34,6 +35,8 @@ SETTINGS = [
                            hint="How many of the most recent orders a profile shows (1-50)."),
     lookup_pb2.SettingSpec(name="default_region", label="Default phone region", required=False, default_value="US",
                            hint="ISO country used to read address phones stored without a country code."),
+    lookup_pb2.SettingSpec(name="coupon_rule_id", label="Coupon cart price rule", required=False,
+                           hint="The id of a cart price rule that allows coupon auto-generation, for the generate_coupon action."),
 ]
 
 
@@ -63,6 +66,9 @@ def shop_from(app: lookup_pb2.AppContext) -> tuple[Shop | None, dict[str, str]]:
     region = app.settings.get("default_region", "").strip() or "US"
     if not re.fullmatch(r"[A-Za-z]{2}", region):
         errors["default_region"] = "must be a two-letter country code"
+    rule = app.settings.get("coupon_rule_id", "").strip()
+    if rule and not rule.isdigit():
+        errors["coupon_rule_id"] = "must be a cart price rule id (a number)"
     token = app.secrets.get("access_token", "").strip()
     if not token:
         errors["access_token"] = "is required"
@@ -98,7 +104,7 @@ class MagentoLookup(lookup_pb2_grpc.LookupServiceServicer):
         return lookup_pb2.DescribeResponse(
             vendor="magento", display_name="Magento 2",
             capabilities=lookup_pb2.Capabilities(search_fields=[F.LOOKUP_FIELD_EMAIL, F.LOOKUP_FIELD_ORDER_NUMBER],
-                                                 auto_link_fields=[F.LOOKUP_FIELD_EMAIL]),
+                                                 auto_link_fields=[F.LOOKUP_FIELD_EMAIL], actions=actions.ACTIONS),
             settings=SETTINGS,
         )
 
@@ -173,4 +179,6 @@ class MagentoLookup(lookup_pb2_grpc.LookupServiceServicer):
         return lookup_pb2.FetchResponse(customer=mapping.customer(c, mapped, admin_base=base, region=region_of(request.app)))
 
     async def RunAction(self, request: lookup_pb2.RunActionRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.RunActionResponse:
-        raise ServiceError(grpc.StatusCode.UNIMPLEMENTED, "Magento actions are not available yet")
+        shop = require_shop(request.app)
+        check_action(actions.ACTIONS, request)
+        return await actions.run(self.client, shop, request, self._deadline(context))

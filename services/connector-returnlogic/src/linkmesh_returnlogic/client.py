@@ -87,5 +87,9 @@ class ReturnLogicClient:
     async def orders(self, account: Account, email: str, deadline: Deadline, limit: int = 1) -> list[dict[str, Any]]:
         return await self._list(account, "/orders", deadline, {"email": email, "limit": str(limit)})
 
+    async def order_by_number(self, account: Account, number: str, deadline: Deadline) -> dict[str, Any] | None:
+        found = await self._list(account, "/orders", deadline, {"orderNumber": number, "limit": "1"})
+        return found[0] if found else None
+
     async def probe(self, account: Account, deadline: Deadline) -> None:
         await self._list(account, "/rmas", deadline, {"limit": "1"})

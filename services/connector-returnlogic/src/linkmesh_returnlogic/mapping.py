@@ -35,6 +35,10 @@ Customer custom attribute
   ``rma_link``: the customer's RMAs in ReturnLogic's Originate module,
   ``{app_base_url}/originate/rmas?search={email}``, so an agent opens it in one click.
 
+Start a return (action)
+  The public API reads RMAs but cannot create one: the action answers
+  ``{app_base_url}/originate/rmas/new?orderNumber={number}&email={email}``.
+
 Search result extra attribute
   ``rma_codes``: the customer's RMA codes, newest first, comma-separated.
 """
@@ -134,3 +138,7 @@ def customer(email: str, rmas: list[dict[str, Any]], orders: list[dict[str, Any]
         returns=[return_of(r, app_base_url) for r in rmas],
         links=[lookup_pb2.Link(label="Open returns in ReturnLogic", url=link)],
     )
+
+
+def start_return_link(app_base_url: str, order_number: str, email: str) -> str:
+    return f"{app_base_url.rstrip('/')}/originate/rmas/new?orderNumber={quote(order_number)}&email={quote(email)}"

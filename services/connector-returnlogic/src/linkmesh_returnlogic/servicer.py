@@ -8,6 +8,7 @@ from urllib.parse import urlparse
 import grpc
 from linkmesh.lookup.v1 import lookup_pb2, lookup_pb2_grpc
 
+from linkmesh_core.actions import check_action
 from linkmesh_core.contact_points import email_key
 from linkmesh_core.errors import ServiceError, invalid_argument
 from linkmesh_core.vendor_http import Deadline
@@ -15,6 +16,9 @@ from linkmesh_returnlogic import mapping
 from linkmesh_returnlogic.client import DEFAULT_API_BASE_URL, DEFAULT_APP_BASE_URL, Account, ReturnLogicClient
 
 F = lookup_pb2.LookupField
+ACTIONS = [
+    lookup_pb2.ActionSpec(name="start_return", label="Start a return", order_required=True, fields=[]),
+]
 SETTINGS = [
     lookup_pb2.SettingSpec(name="api_key", label="API key", required=True, secret=True, hint="A ReturnLogic API key (sent as Bearer)."),
     lookup_pb2.SettingSpec(name="api_base_url", label="API base URL", required=False, default_value=DEFAULT_API_BASE_URL,
@@ -67,7 +71,8 @@ class ReturnLogicLookup(lookup_pb2_grpc.LookupServiceServicer):
     async def Describe(self, request: lookup_pb2.DescribeRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.DescribeResponse:
         return lookup_pb2.DescribeResponse(
             vendor="returnlogic", display_name="ReturnLogic",
-            capabilities=lookup_pb2.Capabilities(search_fields=[F.LOOKUP_FIELD_EMAIL], auto_link_fields=[F.LOOKUP_FIELD_EMAIL]),
+            capabilities=lookup_pb2.Capabilities(search_fields=[F.LOOKUP_FIELD_EMAIL], auto_link_fields=[F.LOOKUP_FIELD_EMAIL],
+                                                 actions=ACTIONS),
             settings=SETTINGS,
         )
 
@@ -115,4 +120,15 @@ class ReturnLogicLookup(lookup_pb2_grpc.LookupServiceServicer):
         return lookup_pb2.FetchResponse(customer=mapping.customer(email, rmas, orders, app_base(request.app)))
 
     async def RunAction(self, request: lookup_pb2.RunActionRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.RunActionResponse:
-        raise ServiceError(grpc.StatusCode.UNIMPLEMENTED, "ReturnLogic actions are not available yet")
+        """``start_return``: ReturnLogic's public API reads RMAs but cannot create one, so the
+        answer is the link that starts the return in ReturnLogic for this order and customer."""
+        account = require_account(request.app)
+        check_action(ACTIONS, request)
+        email = email_key(request.external_customer_id)
+        number = request.order_id.strip().lstrip("#")
+        order = await self.client.order_by_number(account, number, self._deadline(context))
+        if order is None or email_key(str(order.get("customerEmail") or "")) != email:
+            raise ServiceError(grpc.StatusCode.NOT_FOUND, f"order {number} is not an order of this customer in ReturnLogic")
+        url = mapping.start_return_link(app_base(request.app), number, email)
+        return lookup_pb2.RunActionResponse(
+            message=f"Open ReturnLogic to start the return for order {number} (its API cannot create returns)", result={"url": url})

@@ -22,6 +22,7 @@ from linkmesh_profile.contacts import Contacts
 from linkmesh_profile.debugger import Debugger
 from linkmesh_profile.linking import Linker
 from linkmesh_profile.lookups import Lookups
+from linkmesh_profile.order_actions import ActionRunner
 from linkmesh_profile.secret_box import SecretBox, SecretKeyError
 from linkmesh_profile.servicer import ProfileServicer
 from linkmesh_profile.store import Store
@@ -59,9 +60,11 @@ def main() -> None:
             lookups = Lookups(apps, traces)
             linker = Linker(store, apps, lookups, region, settings.freshness_s)
             autolinker = AutoLinker(store, linker, lookups, region)
+            actions = ActionRunner(store, apps, linker, traces)
+            await actions.ensure_indexes()
             servicer = ProfileServicer(
                 store, apps, linker, autolinker, Contacts(store, linker, autolinker, region),
-                Debugger(store, apps, lookups, autolinker, region), traces, region,
+                Debugger(store, apps, lookups, autolinker, region), traces, actions, region,
             )
             profile_pb2_grpc.add_ProfileServiceServicer_to_server(servicer, server)
             yield [profile_pb2.DESCRIPTOR.services_by_name["ProfileService"].full_name]

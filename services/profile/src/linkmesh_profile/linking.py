@@ -196,18 +196,19 @@ class Linker:
                 outcome.refreshed.append(app_id)
         return outcome
 
-    async def refresh_app(self, customer_id: str, app: dict[str, Any]) -> None:
-        """One refresh per customer and app at a time; concurrent callers share it."""
-        await self._refreshes.run((customer_id, str(app["_id"])), lambda: self._refresh_app(customer_id, app))  # shared by every caller
+    async def refresh_app(self, customer_id: str, app: dict[str, Any], *, force: bool = False) -> None:
+        """One refresh per customer and app at a time; concurrent callers share it.
+        ``force`` (after an action) fetches even within the freshness window."""
+        await self._refreshes.run((customer_id, str(app["_id"]), force), lambda: self._refresh_app(customer_id, app, force))
 
-    async def _refresh_app(self, customer_id: str, app: dict[str, Any]) -> None:
+    async def _refresh_app(self, customer_id: str, app: dict[str, Any], force: bool = False) -> None:
         app_id = str(app["_id"])
         customer = await require_customer(self.store, customer_id)
         link = (customer.get("links") or {}).get(app_id)
         if link is None:
             return
         refreshed_at = link.get("refreshed_at")
-        if not link.get("stale") and refreshed_at is not None and now() - refreshed_at < timedelta(seconds=self.freshness_s):
+        if not force and not link.get("stale") and refreshed_at is not None and now() - refreshed_at < timedelta(seconds=self.freshness_s):
             return  # fresh enough: served without calling the vendor
         external_id = link["external_customer_id"]
         try:

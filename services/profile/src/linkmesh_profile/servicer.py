@@ -16,13 +16,14 @@ from linkmesh_profile.contacts import Contacts
 from linkmesh_profile.debugger import Debugger
 from linkmesh_profile.documents import app_to_proto, customer_to_proto
 from linkmesh_profile.linking import Linker
+from linkmesh_profile.order_actions import ActionRunner
 from linkmesh_profile.store import Store
 from linkmesh_profile.traces import TraceStore, trace_to_proto
 
 
 class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):
     def __init__(self, store: Store, apps: AppService, linker: Linker, autolinker: AutoLinker, contacts: Contacts,
-                 debugger: Debugger, traces: TraceStore, region: str) -> None:
+                 debugger: Debugger, traces: TraceStore, actions: ActionRunner, region: str) -> None:
         self.store = store
         self.apps = apps
         self.linker = linker
@@ -30,6 +31,7 @@ class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):
         self.contacts = contacts
         self.debugger = debugger
         self.traces = traces
+        self.actions = actions
         self.region = region
 
     async def _customer(self, doc: dict[str, Any]) -> profile_pb2.Customer:
@@ -119,6 +121,13 @@ class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):
 
     async def RecordContact(self, request: profile_pb2.RecordContactRequest, context: grpc.aio.ServicerContext) -> profile_pb2.ContactResult:
         return await self.contacts.record(request)
+
+    async def RunAction(self, request: profile_pb2.RunActionRequest, context: grpc.aio.ServicerContext) -> profile_pb2.ActionResult:
+        record, replayed = await self.actions.run(request)
+        customer = await customers.require_customer(self.store, request.customer_id)
+        return profile_pb2.ActionResult(
+            id=str(record["_id"]), app_id=record["app_id"], action=record["action"], order_id=record["order_id"],
+            message=record.get("message", ""), result=record.get("result") or {}, replayed=replayed, customer=await self._customer(customer))
 
     async def ListLookups(self, request: profile_pb2.ListLookupsRequest, context: grpc.aio.ServicerContext) -> profile_pb2.ListLookupsResponse:
         await self.apps.require(request.app_id)

@@ -223,8 +223,13 @@ class ActionSpec(_message.Message):
     NAME_FIELD_NUMBER: _builtins.int
     LABEL_FIELD_NUMBER: _builtins.int
     FIELDS_FIELD_NUMBER: _builtins.int
+    ORDER_REQUIRED_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     label: _builtins.str
+    order_required: _builtins.bool
+    """Whether the action acts on one order (refund, cancel) or on the customer
+    (a discount code).
+    """
     @_builtins.property
     def fields(self) -> _containers.RepeatedCompositeFieldContainer[Global___FormField]: ...
     def __init__(
@@ -233,10 +238,11 @@ class ActionSpec(_message.Message):
         name: _builtins.str = ...,
         label: _builtins.str = ...,
         fields: _abc.Iterable[Global___FormField] | None = ...,
+        order_required: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["fields", b"fields", "label", b"label", "name", b"name"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["fields", b"fields", "label", b"label", "name", b"name", "order_required", b"order_required"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -927,6 +933,11 @@ Global___FetchResponse: _TypeAlias = FetchResponse  # noqa: Y015
 
 @_typing.final
 class RunActionRequest(_message.Message):
+    """The connector checks that the order belongs to the external customer before
+    acting, and answers a vendor's refusal as FAILED_PRECONDITION in words an
+    agent understands ("order already cancelled").
+    """
+
     DESCRIPTOR: _descriptor.Descriptor
 
     @_typing.final
@@ -962,7 +973,9 @@ class RunActionRequest(_message.Message):
     @_builtins.property
     def app(self) -> Global___AppContext: ...
     @_builtins.property
-    def params(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
+    def params(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """Validated by the caller against the action's form."""
+
     def __init__(
         self,
         *,
@@ -1008,8 +1021,11 @@ class RunActionResponse(_message.Message):
     MESSAGE_FIELD_NUMBER: _builtins.int
     RESULT_FIELD_NUMBER: _builtins.int
     message: _builtins.str
+    """What happened, for the agent ("Refunded 35.00 USD")."""
     @_builtins.property
-    def result(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
+    def result(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """Details: refund id, amount, coupon code, a link to open..."""
+
     def __init__(
         self,
         *,

@@ -109,6 +109,11 @@ class ProfileServiceStub:
                 request_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.RecordContactRequest.SerializeToString,
                 response_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.ContactResult.FromString,
                 _registered_method=True)
+        self.RunAction = channel.unary_unary(
+                '/linkmesh.profile.v1.ProfileService/RunAction',
+                request_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.RunActionRequest.SerializeToString,
+                response_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.ActionResult.FromString,
+                _registered_method=True)
         self.ListLookups = channel.unary_unary(
                 '/linkmesh.profile.v1.ProfileService/ListLookups',
                 request_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.ListLookupsRequest.SerializeToString,
@@ -221,6 +226,14 @@ class ProfileServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RunAction(self, request, context):
+        """Runs an order action on a linked app, at most once per idempotency key,
+        then refreshes the customer from that app.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListLookups(self, request, context):
         """Lookup debugger: recent lookups of an app, and a dry run of a lookup.
         """
@@ -311,6 +324,11 @@ def add_ProfileServiceServicer_to_server(servicer, server):
                     servicer.RecordContact,
                     request_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.RecordContactRequest.FromString,
                     response_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.ContactResult.SerializeToString,
+            ),
+            'RunAction': grpc.unary_unary_rpc_method_handler(
+                    servicer.RunAction,
+                    request_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.RunActionRequest.FromString,
+                    response_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.ActionResult.SerializeToString,
             ),
             'ListLookups': grpc.unary_unary_rpc_method_handler(
                     servicer.ListLookups,
@@ -728,6 +746,33 @@ class ProfileService:
             '/linkmesh.profile.v1.ProfileService/RecordContact',
             linkmesh_dot_profile_dot_v1_dot_profile__pb2.RecordContactRequest.SerializeToString,
             linkmesh_dot_profile_dot_v1_dot_profile__pb2.ContactResult.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RunAction(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/linkmesh.profile.v1.ProfileService/RunAction',
+            linkmesh_dot_profile_dot_v1_dot_profile__pb2.RunActionRequest.SerializeToString,
+            linkmesh_dot_profile_dot_v1_dot_profile__pb2.ActionResult.FromString,
             options,
             channel_credentials,
             insecure,

@@ -61,6 +61,10 @@ class ProfileServiceStub:
     """A customer contacted in (or identified themselves): find or create the
     customer, auto-link, refresh.
     """
+    RunAction: _grpc.UnaryUnaryMultiCallable[_profile_pb2.RunActionRequest, _profile_pb2.ActionResult]
+    """Runs an order action on a linked app, at most once per idempotency key,
+    then refreshes the customer from that app.
+    """
     ListLookups: _grpc.UnaryUnaryMultiCallable[_profile_pb2.ListLookupsRequest, _profile_pb2.ListLookupsResponse]
     """Lookup debugger: recent lookups of an app, and a dry run of a lookup."""
     DebugLookup: _grpc.UnaryUnaryMultiCallable[_profile_pb2.DebugLookupRequest, _profile_pb2.DebugLookupResponse]
@@ -91,6 +95,10 @@ class ProfileServiceAsyncStub(ProfileServiceStub):
     RecordContact: _aio.UnaryUnaryMultiCallable[_profile_pb2.RecordContactRequest, _profile_pb2.ContactResult]  # type: ignore[assignment]
     """A customer contacted in (or identified themselves): find or create the
     customer, auto-link, refresh.
+    """
+    RunAction: _aio.UnaryUnaryMultiCallable[_profile_pb2.RunActionRequest, _profile_pb2.ActionResult]  # type: ignore[assignment]
+    """Runs an order action on a linked app, at most once per idempotency key,
+    then refreshes the customer from that app.
     """
     ListLookups: _aio.UnaryUnaryMultiCallable[_profile_pb2.ListLookupsRequest, _profile_pb2.ListLookupsResponse]  # type: ignore[assignment]
     """Lookup debugger: recent lookups of an app, and a dry run of a lookup."""
@@ -209,6 +217,16 @@ class ProfileServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_profile_pb2.ContactResult, _abc.Awaitable[_profile_pb2.ContactResult]]:
         """A customer contacted in (or identified themselves): find or create the
         customer, auto-link, refresh.
+        """
+
+    @_abc_1.abstractmethod
+    def RunAction(
+        self,
+        request: _profile_pb2.RunActionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_profile_pb2.ActionResult, _abc.Awaitable[_profile_pb2.ActionResult]]:
+        """Runs an order action on a linked app, at most once per idempotency key,
+        then refreshes the customer from that app.
         """
 
     @_abc_1.abstractmethod
