@@ -79,9 +79,12 @@ def api(stack: Stack) -> Api:
 
 @pytest.fixture()
 def sandbox_reset(api: Api) -> Iterator[None]:
-    api.sandbox("bigcommerce", "POST", "/__sandbox/reset")
+    """Every sandbox back to its demo data and default knobs, before and after."""
+    for vendor in api.stack.vendors:
+        api.sandbox(vendor, "POST", "/__sandbox/reset")
     yield
-    api.sandbox("bigcommerce", "POST", "/__sandbox/reset")
+    for vendor in api.stack.vendors:
+        api.sandbox(vendor, "POST", "/__sandbox/reset")
 
 
 ROOT = Path(__file__).resolve().parents[1]

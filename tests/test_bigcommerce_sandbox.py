@@ -134,3 +134,34 @@ async def test_customers_can_be_created_and_updated_as_bigcommerce_does() -> Non
         async with http.get(url, params={"id:in": str(created["id"]), "include": "addresses"}, headers=AUTH) as resp:
             body = (await resp.json())["data"][0]
         assert body["first_name"] == "Renamed" and body["addresses"][0]["city"] == "Reno"
+
+
+async def test_action_endpoints_match_the_spec_and_never_refund_more_than_was_paid() -> None:
+    async with bigcommerce_sandbox() as sandbox, aiohttp.ClientSession() as http:
+        v3 = f"{sandbox.url}/stores/{data.STORE_HASH}/v3/orders/5001/payment_actions"
+        items = [{"item_type": "PRODUCT", "item_id": 500102, "quantity": 2}]
+        async with http.post(f"{v3}/refund_quotes", json={"items": items}, headers=AUTH) as resp:
+            assert resp.status == 201
+            quote = await resp.json()
+        validate_vendor_response("bigcommerce/orders.v3.yml", "/orders/{order_id}/payment_actions/refund_quotes", "post", 201, quote)
+        amount = quote["data"]["total_refund_amount"]
+        assert amount == 29.0
+        too_much = [{"provider_id": "checkout_stripe", "amount": 500.0, "offline": False}]
+        async with http.post(f"{v3}/refunds", json={"items": items, "payments": too_much}, headers=AUTH) as resp:
+            assert resp.status == 422 and "exceeds" in (await resp.json())["data"][0]["error"]
+        payments = [{"provider_id": "checkout_stripe", "amount": amount, "offline": False}]
+        async with http.post(f"{v3}/refunds", json={"items": items, "payments": payments}, headers=AUTH) as resp:
+            assert resp.status == 201
+            refund = await resp.json()
+        validate_vendor_response("bigcommerce/orders.v3.yml", "/orders/{order_id}/payment_actions/refunds", "post", 201, refund)
+        async with http.post(f"{v3}/refund_quotes", json={"items": [{"item_type": "PRODUCT", "item_id": 500102, "quantity": 2}]}, headers=AUTH) as resp:
+            assert resp.status == 422, "only one of three is left to refund"
+        async with http.put(f"{sandbox.url}/stores/{data.STORE_HASH}/v2/orders/5003", json={"status_id": 5}, headers=AUTH) as resp:
+            assert resp.status == 200 and (await resp.json())["status"] == "Cancelled"
+        coupon = {"name": "t", "code": "SAVE10", "type": "percentage_discount", "amount": "10", "applies_to": {"entity": "categories", "ids": [0]}}
+        async with http.post(f"{sandbox.url}/stores/{data.STORE_HASH}/v2/coupons", json=coupon, headers=AUTH) as resp:
+            assert resp.status == 201
+            created = await resp.json()
+        validate_vendor_response("bigcommerce/marketing.v2.yml", "/coupons", "post", 201, created)
+        async with http.post(f"{sandbox.url}/stores/{data.STORE_HASH}/v2/coupons", json=coupon, headers=AUTH) as resp:
+            assert resp.status == 409

@@ -102,3 +102,34 @@ async def test_customers_can_be_created_as_magento_does() -> None:
             assert resp.status == 400 and "already exists" in (await resp.json())["message"]
         async with http.post(url, json={"customer": {"email": "x@example.com"}}, headers=AUTH) as resp:
             assert resp.status == 400 and (await resp.json())["parameters"] == {"fieldName": "firstname"}
+
+
+async def test_action_endpoints_follow_magento_state_rules() -> None:
+    async with magento_sandbox() as sandbox, aiohttp.ClientSession() as http:
+        base = f"{sandbox.url}/rest/default/V1"
+        async with http.post(f"{base}/orders/101/cancel", headers=AUTH) as resp:
+            assert resp.status == 200 and await resp.json() is False, "a shipped, complete order cannot be canceled"
+        async with http.post(f"{base}/orders/102/cancel", headers=AUTH) as resp:
+            assert await resp.json() is True
+        validate_vendor_response(SPEC, "/V1/orders/{id}/cancel", "post", 200, True)
+        async with http.post(f"{base}/order/102/refund", json={"items": []}, headers=AUTH) as resp:
+            assert resp.status == 400, "a canceled order has nothing to refund"
+        async with http.post(f"{base}/order/104/refund", json={"items": []}, headers=AUTH) as resp:
+            assert resp.status == 400 and "creditmemo" in (await resp.json())["message"], "not invoiced"
+        async with http.get(f"{base}/orders/101", headers=AUTH) as resp:
+            lamp = next(i for i in (await resp.json())["items"] if i["sku"] == "MH-LAMP")
+        async with http.post(f"{base}/order/101/refund", json={"items": [{"order_item_id": lamp["item_id"], "qty": 3}]}, headers=AUTH) as resp:
+            body = await resp.json()
+            assert resp.status == 400 and body["parameters"] == ["MH-LAMP"], "more than was invoiced"
+        async with http.post(f"{base}/order/101/refund", json={"items": [{"order_item_id": lamp["item_id"], "qty": 1}]}, headers=AUTH) as resp:
+            memo = await resp.json()
+            assert resp.status == 200 and isinstance(memo, int)
+        validate_vendor_response(SPEC, "/V1/order/{orderId}/refund", "post", 200, memo)
+        spec = {"couponSpec": {"rule_id": 1, "format": "alphanum", "quantity": 1, "length": 8}}
+        async with http.post(f"{base}/coupons/generate", json=spec, headers=AUTH) as resp:
+            codes = await resp.json()
+            assert resp.status == 200 and len(codes) == 1 and len(codes[0]) == 8
+        validate_vendor_response(SPEC, "/V1/coupons/generate", "post", 200, codes)
+        spec["couponSpec"]["rule_id"] = 2
+        async with http.post(f"{base}/coupons/generate", json=spec, headers=AUTH) as resp:
+            assert resp.status == 400 and "automatic" in (await resp.json())["message"]

@@ -447,7 +447,7 @@ async def create_refund(request: web.Request) -> web.Response:
         "id": refund_id, "order_id": order["id"], "user_id": 0, "created": datetime.now(timezone.utc).isoformat(),
         "reason": str(items[0].get("reason") or ""), "total_amount": paid_back, "total_tax": 0, "uses_merchant_override_values": False,
         "items": [{"item_type": "PRODUCT", "item_id": i["item_id"], "reason": str(i.get("reason") or ""), "quantity": i["quantity"],
-                   "adjustments": [], "requested_amount": None} for i in items],
+                   "adjustments": [], "requested_amount": round(float(products[i["item_id"]]["price_inc_tax"]) * i["quantity"], 2)} for i in items],
         "payments": [{"id": refund_id * 10, "provider_id": p.get("provider_id", ""), "amount": float(p.get("amount") or 0),
                       "offline": bool(p.get("offline")), "is_declined": False, "declined_message": "", "transaction_id": ""}
                      for p in payments],
