@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
+from typing import Any
 
 import grpc
 from linkmesh.lookup.v1 import lookup_pb2, lookup_pb2_grpc
 from pydantic_settings import SettingsConfigDict
 
+from linkmesh_core.errors import ServiceError
 from linkmesh_core.grpc_server import serve
 from linkmesh_core.logging import configure_logging
 from linkmesh_core.settings import ServerSettings, load_settings
-from linkmesh_core.vendor_http import VendorHTTP
+from linkmesh_core.vendor_http import Deadline, VendorHTTP
 
 LOOKUP_SERVICE = lookup_pb2.DESCRIPTOR.services_by_name["LookupService"].full_name
 
@@ -47,3 +49,39 @@ def run_connector(name: str, make_http: Callable[[ConnectorSettings], VendorHTTP
             await http.close()
 
     asyncio.run(serve(name=name, host=settings.host, port=settings.port, register=register, grace=settings.shutdown_grace_s))
+
+
+Unreachable = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+
+
+class LookupServicer(lookup_pb2_grpc.LookupServiceServicer):
+    """What every connector's Lookup servicer shares: its client, the deadline of
+    each call, and ValidateApp's proof of the credentials by a real vendor call."""
+
+    vendor_name = "the vendor"
+
+    def __init__(self, client: Any, default_timeout: float) -> None:
+        self.client = client
+        self.default_timeout = default_timeout
+
+    def deadline(self, context: grpc.aio.ServicerContext) -> Deadline:
+        """The caller's deadline less a margin, capped at the configured vendor timeout."""
+        return Deadline.from_grpc(context, self.default_timeout)
+
+    async def proven(self, errors: dict[str, str], probe: Callable[[], Awaitable[Any]] | None,
+                     refusals: Mapping[grpc.StatusCode, tuple[str, str]], *, base_url_field: str = "api_base_url") -> lookup_pb2.ValidateAppResponse:
+        """Runs ``probe`` (a real call with the app's credentials) unless the settings
+        already failed; maps the vendor's refusals onto the fields they concern."""
+        if probe is not None and not errors:
+            try:
+                await probe()
+            except ServiceError as err:
+                if err.code in refusals:
+                    field, message = refusals[err.code]
+                    errors[field] = message
+                elif err.code in Unreachable:
+                    errors[base_url_field] = f"could not reach {self.vendor_name}: {err.message}"
+                else:
+                    raise
+        return lookup_pb2.ValidateAppResponse(
+            ok=not errors, errors=[lookup_pb2.FieldError(field=f, message=m) for f, m in sorted(errors.items())])

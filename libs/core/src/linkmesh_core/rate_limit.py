@@ -40,8 +40,9 @@ class SlidingWindowLimiter:
                 wait = max(wait, recent[-limit] + seconds - now)
         return wait
 
-    async def acquire(self, key: str, time_left: float) -> None:
-        """Waits for a slot within ``time_left`` seconds, or fails with the delay."""
+    async def acquire(self, key: str, time_left: float) -> float:
+        """Waits for a slot within ``time_left`` seconds, or fails with the delay;
+        answers the slot's time, to pass to ``completed``."""
         lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:  # one caller at a time per key takes the next slot
             wait = self.wait_time(key)
@@ -49,4 +50,20 @@ class SlidingWindowLimiter:
                 if wait >= time_left:
                     raise resource_exhausted(f"{self.vendor} rate limit for this key; retry in {wait:.1f}s", retry_after=round(wait, 3))
                 await asyncio.sleep(wait)
-            self._sent.setdefault(key, deque()).append(time.monotonic())
+            slot = time.monotonic()
+            self._sent.setdefault(key, deque()).append(slot)
+            return slot
+
+    def completed(self, key: str, slot: float) -> None:
+        """The request of ``slot`` got its answer: count it from now. The vendor
+        counted it when it arrived, somewhere between sending and answering, so
+        the answer's time is the safe one however long the request travelled."""
+        sent = self._sent.get(key)
+        if sent is None:
+            return
+        try:
+            sent.remove(slot)
+        except ValueError:
+            return
+        sent.append(time.monotonic())
+        self._sent[key] = deque(sorted(sent))

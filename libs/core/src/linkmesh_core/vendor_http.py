@@ -169,6 +169,10 @@ class VendorHTTP:
             raise unavailable(f"{self.vendor} is unavailable: {exc.message}") from None
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _completed(self, bucket_key: str, slot: float | None) -> None:
+        if self._limiter is not None and slot is not None:
+            self._limiter.completed(bucket_key, slot)
+
     async def _attempt(
         self,
         b: _Bucket,
@@ -189,8 +193,7 @@ class VendorHTTP:
                 )
             log.info("vendor_rate_limit_wait", vendor=self.vendor, wait_s=round(wait, 3))
             await asyncio.sleep(wait)
-        if self._limiter is not None:
-            await self._limiter.acquire(bucket_key, deadline.remaining())
+        slot = await self._limiter.acquire(bucket_key, deadline.remaining()) if self._limiter is not None else None
         remaining = deadline.remaining()
         if remaining <= 0:
             raise deadline_exceeded(f"{self.vendor} did not answer before the deadline")
@@ -204,11 +207,14 @@ class VendorHTTP:
                     raw = await resp.read()
                     status, resp_headers = resp.status, resp.headers
         except asyncio.TimeoutError:
+            self._completed(bucket_key, slot)
             if deadline.remaining() <= 0.01:
                 raise deadline_exceeded(f"{self.vendor} did not answer before the deadline") from None
             raise _Transient("timed out") from None
         except aiohttp.ClientError as exc:
+            self._completed(bucket_key, slot)
             raise _Transient(f"connection failed ({type(exc).__name__})") from None
+        self._completed(bucket_key, slot)
         log.debug(
             "vendor_call",
             vendor=self.vendor,

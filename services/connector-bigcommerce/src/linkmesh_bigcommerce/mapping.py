@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import phonenumbers
@@ -12,6 +10,7 @@ from linkmesh.lookup.v1 import lookup_pb2
 
 from linkmesh_core.contact_points import phone_key
 from linkmesh_core.money import money, to_decimal
+from linkmesh_core.timestamps import from_iso, from_rfc2822
 from linkmesh_core.tracking import tracking_url
 
 SHIPPED_STATUS_IDS = {2, 10}  # Shipped, Completed
@@ -19,18 +18,7 @@ SHIPPED_STATUS_IDS = {2, 10}  # Shipped, Completed
 
 def timestamp(value: str | None) -> Timestamp | None:
     """V2 dates are RFC 2822 (``Wed, 10 Jan 2018 21:05:30 +0000``), V3 dates ISO 8601."""
-    if not value:
-        return None
-    try:
-        dt = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        try:
-            dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    ts = Timestamp()
-    ts.FromDatetime(dt)
-    return ts
+    return from_rfc2822(value) or from_iso(value)
 
 
 def full_name(c: dict[str, Any]) -> str:

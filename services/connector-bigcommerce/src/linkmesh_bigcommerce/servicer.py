@@ -8,14 +8,14 @@ from urllib.parse import urlparse
 
 import grpc
 import structlog
-from linkmesh.lookup.v1 import lookup_pb2, lookup_pb2_grpc
+from linkmesh.lookup.v1 import lookup_pb2
 
 from linkmesh_bigcommerce import actions, mapping
 from linkmesh_bigcommerce.client import DEFAULT_API_BASE_URL, BigCommerceClient, Store
 from linkmesh_core.actions import check_action
+from linkmesh_core.connector import LookupServicer
 from linkmesh_core.contact_points import email_key, phone_key
 from linkmesh_core.errors import ServiceError, invalid_argument
-from linkmesh_core.vendor_http import Deadline
 
 log = structlog.get_logger("linkmesh.bigcommerce")
 STORE_HASH_RE = re.compile(r"^[a-z0-9]{5,20}$")
@@ -70,13 +70,9 @@ def region_of(app: lookup_pb2.AppContext) -> str:
     return (app.settings.get("default_region", "").strip() or "US").upper()
 
 
-class BigCommerceLookup(lookup_pb2_grpc.LookupServiceServicer):
-    def __init__(self, client: BigCommerceClient, default_timeout: float) -> None:
-        self.client = client
-        self.default_timeout = default_timeout
-
-    def _deadline(self, context: grpc.aio.ServicerContext) -> Deadline:
-        return Deadline.from_grpc(context, self.default_timeout)
+class BigCommerceLookup(LookupServicer):
+    vendor_name = "BigCommerce"
+    client: BigCommerceClient
 
     async def Describe(self, request: lookup_pb2.DescribeRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.DescribeResponse:
         return lookup_pb2.DescribeResponse(
@@ -92,21 +88,11 @@ class BigCommerceLookup(lookup_pb2_grpc.LookupServiceServicer):
 
     async def ValidateApp(self, request: lookup_pb2.ValidateAppRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.ValidateAppResponse:
         store, errors = store_from(request.app)
-        if store is not None:
-            try:
-                await self.client.store_info(store, self._deadline(context), fresh=True)
-            except ServiceError as err:
-                if err.code == grpc.StatusCode.UNAUTHENTICATED:
-                    errors["access_token"] = "BigCommerce refused this token"
-                elif err.code == grpc.StatusCode.NOT_FOUND:
-                    errors["store_hash"] = "BigCommerce knows no store with this hash"
-                elif err.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
-                    errors["api_base_url"] = f"could not reach BigCommerce: {err.message}"
-                else:
-                    raise
-        return lookup_pb2.ValidateAppResponse(
-            ok=not errors, errors=[lookup_pb2.FieldError(field=f, message=m) for f, m in sorted(errors.items())]
-        )
+        probe = (lambda: self.client.store_info(store, self.deadline(context), fresh=True)) if store else None
+        return await self.proven(errors, probe, {
+            grpc.StatusCode.UNAUTHENTICATED: ("access_token", "BigCommerce refused this token"),
+            grpc.StatusCode.NOT_FOUND: ("store_hash", "BigCommerce knows no store with this hash"),
+        })
 
     async def Search(self, request: lookup_pb2.SearchRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.SearchResponse:
         store = require_store(request.app)
@@ -126,7 +112,7 @@ class BigCommerceLookup(lookup_pb2_grpc.LookupServiceServicer):
             raise invalid_argument("the search query is invalid", bad)
         if not emails and not phones:
             raise invalid_argument("give at least one email or phone", {"emails": "give at least one email or phone"})
-        deadline = self._deadline(context)
+        deadline = self.deadline(context)
         # One request per field: BigCommerce ANDs filters given together.
         calls = []
         if emails:
@@ -158,7 +144,7 @@ class BigCommerceLookup(lookup_pb2_grpc.LookupServiceServicer):
             raise invalid_argument("external_id must be a BigCommerce customer id", {"external_id": "must be a number"})
         max_orders = request.max_orders if request.max_orders > 0 else DEFAULT_MAX_ORDERS
         max_orders = min(max_orders, 50)
-        deadline = self._deadline(context)
+        deadline = self.deadline(context)
         found, info, orders = await asyncio.gather(
             self.client.customers(store, deadline, id=[request.external_id.strip()]),
             self.client.store_info(store, deadline),
@@ -183,4 +169,4 @@ class BigCommerceLookup(lookup_pb2_grpc.LookupServiceServicer):
     async def RunAction(self, request: lookup_pb2.RunActionRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.RunActionResponse:
         store = require_store(request.app)
         check_action(actions.ACTIONS, request)
-        return await actions.run(self.client, store, request, self._deadline(context))
+        return await actions.run(self.client, store, request, self.deadline(context))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -10,6 +9,7 @@ from linkmesh.lookup.v1 import lookup_pb2
 
 from linkmesh_core.contact_points import phone_key
 from linkmesh_core.money import money
+from linkmesh_core.timestamps import from_utc_sql
 from linkmesh_core.tracking import tracking_url
 
 FULFILLED_STATES = {"complete", "closed"}
@@ -17,15 +17,7 @@ FULFILLED_STATES = {"complete", "closed"}
 
 def timestamp(value: str | None) -> Timestamp | None:
     """Magento answers ``Y-m-d H:i:s`` in UTC."""
-    if not value:
-        return None
-    try:
-        dt = datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc)
-    except ValueError:
-        return None
-    ts = Timestamp()
-    ts.FromDatetime(dt)
-    return ts
+    return from_utc_sql(value)
 
 
 def full_name(c: dict[str, Any]) -> str:

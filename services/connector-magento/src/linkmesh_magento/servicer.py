@@ -8,12 +8,12 @@ import re
 from urllib.parse import urlparse
 
 import grpc
-from linkmesh.lookup.v1 import lookup_pb2, lookup_pb2_grpc
+from linkmesh.lookup.v1 import lookup_pb2
 
 from linkmesh_core.actions import check_action
+from linkmesh_core.connector import LookupServicer
 from linkmesh_core.contact_points import email_key
 from linkmesh_core.errors import ServiceError, invalid_argument
-from linkmesh_core.vendor_http import Deadline
 from linkmesh_magento import actions, mapping
 from linkmesh_magento.client import MagentoClient, Shop
 
@@ -92,13 +92,9 @@ def region_of(app: lookup_pb2.AppContext) -> str:
     return (app.settings.get("default_region", "").strip() or "US").upper()
 
 
-class MagentoLookup(lookup_pb2_grpc.LookupServiceServicer):
-    def __init__(self, client: MagentoClient, default_timeout: float) -> None:
-        self.client = client
-        self.default_timeout = default_timeout
-
-    def _deadline(self, context: grpc.aio.ServicerContext) -> Deadline:
-        return Deadline.from_grpc(context, self.default_timeout)
+class MagentoLookup(LookupServicer):
+    vendor_name = "Magento"
+    client: MagentoClient
 
     async def Describe(self, request: lookup_pb2.DescribeRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.DescribeResponse:
         return lookup_pb2.DescribeResponse(
@@ -110,19 +106,11 @@ class MagentoLookup(lookup_pb2_grpc.LookupServiceServicer):
 
     async def ValidateApp(self, request: lookup_pb2.ValidateAppRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.ValidateAppResponse:
         shop, errors = shop_from(request.app)
-        if shop is not None:
-            try:
-                await self.client.store_configs(shop, self._deadline(context))
-            except ServiceError as err:
-                if err.code == grpc.StatusCode.UNAUTHENTICATED:
-                    errors["access_token"] = "Magento refused this token"
-                elif err.code == grpc.StatusCode.NOT_FOUND:
-                    errors["store_code"] = "Magento knows no store with this code"
-                elif err.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
-                    errors["api_base_url"] = f"could not reach Magento: {err.message}"
-                else:
-                    raise
-        return lookup_pb2.ValidateAppResponse(ok=not errors, errors=[lookup_pb2.FieldError(field=f, message=m) for f, m in sorted(errors.items())])
+        probe = (lambda: self.client.store_configs(shop, self.deadline(context))) if shop else None
+        return await self.proven(errors, probe, {
+            grpc.StatusCode.UNAUTHENTICATED: ("access_token", "Magento refused this token"),
+            grpc.StatusCode.NOT_FOUND: ("store_code", "Magento knows no store with this code"),
+        })
 
     async def Search(self, request: lookup_pb2.SearchRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.SearchResponse:
         shop = require_shop(request.app)
@@ -133,7 +121,7 @@ class MagentoLookup(lookup_pb2_grpc.LookupServiceServicer):
         order_number = request.order_number.strip()
         if not emails and not order_number:
             raise invalid_argument("give an email or an order number", {"emails": "give an email or an order number"})
-        deadline = self._deadline(context)
+        deadline = self.deadline(context)
         found: dict[int, dict] = {}
         if emails:
             for c in await self.client.customers_by_email(shop, emails, deadline):
@@ -155,7 +143,7 @@ class MagentoLookup(lookup_pb2_grpc.LookupServiceServicer):
         if not external_id.isdigit():
             raise invalid_argument("external_id must be a Magento customer id", {"external_id": "must be a number"})
         limit = request.max_orders or int(request.app.settings.get("max_orders", "") or DEFAULT_MAX_ORDERS)
-        deadline = self._deadline(context)
+        deadline = self.deadline(context)
         try:
             c, orders = await asyncio.gather(
                 self.client.customer(shop, external_id, deadline),
@@ -181,4 +169,4 @@ class MagentoLookup(lookup_pb2_grpc.LookupServiceServicer):
     async def RunAction(self, request: lookup_pb2.RunActionRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.RunActionResponse:
         shop = require_shop(request.app)
         check_action(actions.ACTIONS, request)
-        return await actions.run(self.client, shop, request, self._deadline(context))
+        return await actions.run(self.client, shop, request, self.deadline(context))

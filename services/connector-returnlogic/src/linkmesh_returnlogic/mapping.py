@@ -45,15 +45,14 @@ Search result extra attribute
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from google.protobuf.timestamp_pb2 import Timestamp
 from linkmesh.lookup.v1 import lookup_pb2
 
 from linkmesh_core.contact_points import email_key
 from linkmesh_core.money import money
+from linkmesh_core.timestamps import from_iso
 from linkmesh_core.tracking import tracking_url
 
 LIST_KEYS = ("data", "rmas", "orders", "items", "results")
@@ -67,18 +66,6 @@ def items_of(body: Any) -> list[dict[str, Any]]:
             if isinstance(body.get(key), list):
                 return [x for x in body[key] if isinstance(x, dict)]
     return []
-
-
-def timestamp(value: Any) -> Timestamp | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    ts = Timestamp()
-    ts.FromDatetime(dt)
-    return ts
 
 
 def customer_name(rmas: list[dict[str, Any]], orders: list[dict[str, Any]]) -> str:
@@ -111,7 +98,7 @@ def return_of(r: dict[str, Any], app_base_url: str) -> lookup_pb2.Return:
         refund_total=money(totals.get("refundTotal") or 0, currency), exchange_total=money(totals.get("exchangeTotal") or 0, currency),
         admin_url=f"{app_base_url.rstrip('/')}/originate/rmas/{quote(code)}" if code else "",
     )
-    created = timestamp((r.get("timeline") or {}).get("createDate"))
+    created = from_iso((r.get("timeline") or {}).get("createDate"))
     if created:
         result.created_at.CopyFrom(created)
     for item in r.get("rmaItems") or []:

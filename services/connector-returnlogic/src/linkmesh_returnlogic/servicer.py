@@ -6,12 +6,12 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 import grpc
-from linkmesh.lookup.v1 import lookup_pb2, lookup_pb2_grpc
+from linkmesh.lookup.v1 import lookup_pb2
 
 from linkmesh_core.actions import check_action
+from linkmesh_core.connector import LookupServicer
 from linkmesh_core.contact_points import email_key
 from linkmesh_core.errors import ServiceError, invalid_argument
-from linkmesh_core.vendor_http import Deadline
 from linkmesh_returnlogic import mapping
 from linkmesh_returnlogic.client import DEFAULT_API_BASE_URL, DEFAULT_APP_BASE_URL, Account, ReturnLogicClient
 
@@ -60,13 +60,9 @@ def app_base(app: lookup_pb2.AppContext) -> str:
     return app.settings.get("app_base_url", "").strip() or DEFAULT_APP_BASE_URL
 
 
-class ReturnLogicLookup(lookup_pb2_grpc.LookupServiceServicer):
-    def __init__(self, client: ReturnLogicClient, default_timeout: float) -> None:
-        self.client = client
-        self.default_timeout = default_timeout
-
-    def _deadline(self, context: grpc.aio.ServicerContext) -> Deadline:
-        return Deadline.from_grpc(context, self.default_timeout)
+class ReturnLogicLookup(LookupServicer):
+    vendor_name = "ReturnLogic's API"
+    client: ReturnLogicClient
 
     async def Describe(self, request: lookup_pb2.DescribeRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.DescribeResponse:
         return lookup_pb2.DescribeResponse(
@@ -78,17 +74,11 @@ class ReturnLogicLookup(lookup_pb2_grpc.LookupServiceServicer):
 
     async def ValidateApp(self, request: lookup_pb2.ValidateAppRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.ValidateAppResponse:
         account, errors = account_from(request.app)
-        if account is not None:
-            try:
-                await self.client.probe(account, self._deadline(context))
-            except ServiceError as err:
-                if err.code == grpc.StatusCode.UNAUTHENTICATED:
-                    errors["api_key"] = "ReturnLogic refused this API key"
-                elif err.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.NOT_FOUND):
-                    errors["api_base_url"] = f"could not reach ReturnLogic's API: {err.message}"
-                else:
-                    raise
-        return lookup_pb2.ValidateAppResponse(ok=not errors, errors=[lookup_pb2.FieldError(field=f, message=m) for f, m in sorted(errors.items())])
+        probe = (lambda: self.client.probe(account, self.deadline(context))) if account else None
+        return await self.proven(errors, probe, {
+            grpc.StatusCode.UNAUTHENTICATED: ("api_key", "ReturnLogic refused this API key"),
+            grpc.StatusCode.NOT_FOUND: ("api_base_url", "no ReturnLogic API answers at this URL"),
+        })
 
     async def Search(self, request: lookup_pb2.SearchRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.SearchResponse:
         account = require_account(request.app)
@@ -98,7 +88,7 @@ class ReturnLogicLookup(lookup_pb2_grpc.LookupServiceServicer):
         emails = list(dict.fromkeys(email_key(e) for e in request.emails if e.strip()))
         if not emails:
             raise invalid_argument("give an email", {"emails": "give at least one email"})
-        deadline = self._deadline(context)
+        deadline = self.deadline(context)
         candidates = []
         for email in emails:  # one at a time: the key allows 2 requests a second
             rmas = await self.client.rmas(account, email, deadline)
@@ -112,7 +102,7 @@ class ReturnLogicLookup(lookup_pb2_grpc.LookupServiceServicer):
         email = email_key(request.external_id)
         if "@" not in email:
             raise invalid_argument("external_id must be the customer's email", {"external_id": "must be an email"})
-        deadline = self._deadline(context)
+        deadline = self.deadline(context)
         rmas = await self.client.rmas(account, email, deadline)
         orders = [] if rmas else await self.client.orders(account, email, deadline)
         if not rmas and not orders:
@@ -126,7 +116,7 @@ class ReturnLogicLookup(lookup_pb2_grpc.LookupServiceServicer):
         check_action(ACTIONS, request)
         email = email_key(request.external_customer_id)
         number = request.order_id.strip().lstrip("#")
-        order = await self.client.order_by_number(account, number, self._deadline(context))
+        order = await self.client.order_by_number(account, number, self.deadline(context))
         if order is None or email_key(str(order.get("customerEmail") or "")) != email:
             raise ServiceError(grpc.StatusCode.NOT_FOUND, f"order {number} is not an order of this customer in ReturnLogic")
         url = mapping.start_return_link(app_base(request.app), number, email)
