@@ -67,9 +67,17 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     s.start()
     yield s
     s.stop()
+    from linkmesh_sandboxes.bigcommerce.data import ACCESS_TOKEN
+    from linkmesh_sandboxes.magento.data import ACCESS_TOKEN as MAGENTO_TOKEN
+    from linkmesh_sandboxes.returnlogic.data import API_KEY
+
     for service in s.services.values():
-        log = service.log_tail(200_000)
-        assert "Traceback" not in log or service.name.startswith("sandbox"), f"{service.name} logged a traceback:\n{log[-4000:]}"
+        if service.name.startswith("sandbox"):
+            continue
+        log = service.log_tail(50_000_000)
+        assert "Traceback" not in log, f"{service.name} logged a traceback:\n{log[-4000:]}"
+        for secret in (ACCESS_TOKEN, MAGENTO_TOKEN, API_KEY):
+            assert secret not in log, f"{service.name} logged a vendor secret over the whole session"
 
 
 @pytest.fixture(scope="session")
