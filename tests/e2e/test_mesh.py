@@ -327,3 +327,29 @@ def test_a_hanging_vendor_fails_its_app_within_the_deadline_and_spares_the_other
         api.delete(f"/api/v1/apps/{healthy_id}", role="admin")
     finally:
         other.stop()
+
+
+def test_deleting_an_app_removes_its_links_and_frees_its_external_customers(api: Api, sandbox_reset: None) -> None:
+    first = api.post("/api/v1/apps", bc_app_payload(api), role="admin").json()
+    customer = new_customer(api)
+    assert api.post(f"/api/v1/customers/{customer['id']}/links", {"app_id": first["id"], "external_customer_id": "105"}).status_code == 201
+    assert api.delete(f"/api/v1/apps/{first['id']}", role="admin").status_code == 204
+    assert api.get(f"/api/v1/apps/{first['id']}", role="admin").status_code == 404
+    assert all(l["app_id"] != first["id"] for l in api.get(f"/api/v1/customers/{customer['id']}").json()["links"])
+    assert api.stack.mongo is not None
+    client: MongoClient[dict[str, Any]] = MongoClient(api.stack.mongo.uri)
+    try:
+        from bson import ObjectId
+
+        raw = client["linkmesh"]["customers"].find_one({"_id": ObjectId(customer["id"])})
+    finally:
+        client.close()
+    assert raw is not None and not any(k.startswith(first["id"]) for k in raw.get("link_keys", [])) and first["id"] not in raw["links"]
+    assert api.delete(f"/api/v1/apps/{first['id']}", role="admin").status_code == 404
+    second = api.post("/api/v1/apps", bc_app_payload(api), role="admin").json()
+    try:
+        other = new_customer(api)
+        relinked = api.post(f"/api/v1/customers/{other['id']}/links", {"app_id": second["id"], "external_customer_id": "105"})
+        assert relinked.status_code == 201
+    finally:
+        api.delete(f"/api/v1/apps/{second['id']}", role="admin")

@@ -220,7 +220,7 @@ async def external_search(request: web.Request) -> web.Response:
         targets = list(listing.apps)
         skipped = [to_json(s) for s in listing.skipped]
     else:
-        await profile.GetCustomer(profile_pb2.GetCustomerRequest(id=customer_id), timeout=_timeout(request))
+        await profile.GetCustomer(profile_pb2.GetCustomerRequest(id=customer_id, skip_refresh=True), timeout=_timeout(request))
         app = await profile.GetApp(profile_pb2.GetAppRequest(id=app_id), timeout=_timeout(request))
         if not app.active:
             raise ApiError(409, "failed_precondition", f"app {app.name} is inactive")
