@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from linkmesh_devstack.mongo import MongoServer, start_mongo
+from linkmesh_devstack.ports import free_port
 from linkmesh_devstack.stack import Stack
 from tests.specs import validate_gateway_response
 
@@ -63,7 +64,10 @@ class Api:
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    s = Stack(base_dir=tmp_path_factory.mktemp("stack"), extra_env={"GATEWAY_SEARCH_TIMEOUT_S": "2", "PROFILE_FRESHNESS_S": "1"})
+    s = Stack(base_dir=tmp_path_factory.mktemp("stack"), extra_env={
+        "GATEWAY_SEARCH_TIMEOUT_S": "2", "PROFILE_FRESHNESS_S": "1",
+        "GATEWAY_METRICS_PORT": str(free_port()), "PROFILE_METRICS_PORT": str(free_port()),
+    })
     s.start()
     yield s
     s.stop()

@@ -83,3 +83,43 @@ def test_a_request_id_travels_from_the_gateway_to_the_connector(stack) -> None: 
     time.sleep(0.3)
     for name in ("gateway", "profile", "connector-bigcommerce"):
         assert request_id in stack.services[name].log_tail(10_000_000), f"{name} did not log the request id"
+
+
+def test_a_connector_exports_rpc_and_vendor_metrics(tmp_path: Path) -> None:
+    import urllib.request
+
+    from linkmesh.lookup.v1 import lookup_pb2, lookup_pb2_grpc
+
+    port, metrics = free_port(), free_port()
+    service = ServiceProcess("connector", [sys.executable, "-m", "linkmesh_bigcommerce"],
+                             {"CONNECTOR_HOST": "127.0.0.1", "CONNECTOR_PORT": str(port), "CONNECTOR_METRICS_PORT": str(metrics)}, port, "grpc",
+                             tmp_path / "connector.log")
+    service.start()
+    try:
+        service.wait_ready()
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = lookup_pb2_grpc.LookupServiceStub(channel)
+            stub.Describe(lookup_pb2.DescribeRequest(), timeout=2)
+            app = lookup_pb2.AppContext(settings={"store_hash": "abcde", "api_base_url": f"http://127.0.0.1:{free_port()}"}, secrets={"access_token": "t"})
+            with pytest.raises(grpc.RpcError):
+                stub.Search(lookup_pb2.SearchRequest(app=app, emails=["a@b.co"]), timeout=5)
+        text = urllib.request.urlopen(f"http://127.0.0.1:{metrics}/metrics", timeout=5).read().decode()
+    finally:
+        service.stop()
+    assert 'linkmesh_rpc_requests_total{code="OK",rpc="/linkmesh.lookup.v1.LookupService/Describe",service="connector-bigcommerce"} 1.0' in text
+    assert 'code="UNAVAILABLE",rpc="/linkmesh.lookup.v1.LookupService/Search"' in text
+    assert 'linkmesh_vendor_requests_total{status="0",vendor="BigCommerce"} 3.0' in text, "three attempts, none answered"
+
+
+def test_the_gateway_and_profile_export_metrics(stack) -> None:  # type: ignore[no-untyped-def]
+    import urllib.request
+
+    import requests
+
+    requests.get(f"{stack.gateway_url}/api/v1/connectors", headers={"Authorization": f"Bearer {stack.token('agent')}"}, timeout=10)
+    requests.get(f"{stack.gateway_url}/api/v1/apps", timeout=10)
+    gateway = urllib.request.urlopen(f"http://127.0.0.1:{stack.extra_env['GATEWAY_METRICS_PORT']}/metrics", timeout=5).read().decode()
+    assert 'linkmesh_http_requests_total{method="GET",route="/api/v1/connectors",status="200"}' in gateway
+    assert 'linkmesh_http_requests_total{method="GET",route="/api/v1/apps",status="401"}' in gateway
+    profile = urllib.request.urlopen(f"http://127.0.0.1:{stack.extra_env['PROFILE_METRICS_PORT']}/metrics", timeout=5).read().decode()
+    assert 'rpc="/linkmesh.profile.v1.ProfileService/ListConnectors",service="profile"' in profile

@@ -30,7 +30,8 @@ class Settings(BaseSettings):
     """Environment: ``GATEWAY_PORT`` (8080), ``GATEWAY_HOST`` (0.0.0.0),
     ``GATEWAY_PROFILE_ADDR`` (127.0.0.1:50051), ``GATEWAY_SEARCH_TIMEOUT_S`` (5: deadline
     of each system in a fan-out search), ``GATEWAY_RPC_TIMEOUT_S`` (15: other calls),
-    ``GATEWAY_LOG_LEVEL``, ``GATEWAY_LOG_JSON``, ``LINKMESH_TOKENS`` (required:
+    ``GATEWAY_LOG_LEVEL``, ``GATEWAY_LOG_JSON``, ``GATEWAY_METRICS_PORT`` (Prometheus
+    ``/metrics``; 0: off), ``LINKMESH_TOKENS`` (required:
     ``role:token,...`` with roles admin, agent, developer)."""
 
     model_config = SettingsConfigDict(env_prefix="GATEWAY_")
@@ -41,6 +42,7 @@ class Settings(BaseSettings):
     rpc_timeout_s: float = 15.0
     log_level: str = "INFO"
     log_json: bool | None = None
+    metrics_port: int = 0
     tokens: str = Field(validation_alias=AliasChoices("LINKMESH_TOKENS"))
 
     @field_validator("tokens")

@@ -11,6 +11,7 @@ import structlog
 from aiohttp import web
 
 from linkmesh_core.errors import ServiceError
+from linkmesh_core.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from linkmesh_core.request_context import REQUEST_ID_KEY, new_request_id
 from linkmesh_gateway.errors import ApiError, error_body, from_service_error
 from linkmesh_gateway.state import TOKENS
@@ -54,7 +55,12 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         log.exception("request_failed")
         response = web.json_response(error_body("internal", f"internal error (request id {request_id})"), status=500)
     response.headers[REQUEST_ID_KEY] = request_id
-    log.info("http_request", status=response.status, role=request.get("role"), duration_ms=round((time.perf_counter() - started) * 1000, 2))
+    elapsed = time.perf_counter() - started
+    log.info("http_request", status=response.status, role=request.get("role"), duration_ms=round(elapsed * 1000, 2))
+    resource = request.match_info.route.resource
+    route = resource.canonical if resource is not None else "unmatched"
+    HTTP_REQUESTS.labels(route, request.method, str(response.status)).inc()
+    HTTP_LATENCY.labels(route, request.method).observe(elapsed)
     return response
 
 

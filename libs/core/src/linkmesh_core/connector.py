@@ -24,7 +24,8 @@ class ConnectorSettings(ServerSettings):
     """``CONNECTOR_PORT`` (default 50061), ``CONNECTOR_HOST``, ``CONNECTOR_LOG_LEVEL``,
     ``CONNECTOR_LOG_JSON``, ``CONNECTOR_SHUTDOWN_GRACE_S``, ``CONNECTOR_VENDOR_TIMEOUT_S``
     (cap on one lookup's vendor calls when the caller sets no deadline),
-    ``CONNECTOR_VENDOR_ATTEMPTS`` (bounded retries of 5xx and network errors)."""
+    ``CONNECTOR_VENDOR_ATTEMPTS`` (bounded retries of 5xx and network errors),
+    ``CONNECTOR_METRICS_PORT`` (Prometheus ``/metrics``; 0: off)."""
 
     model_config = SettingsConfigDict(env_prefix="CONNECTOR_")
     port: int = 50061
@@ -48,7 +49,8 @@ def run_connector(name: str, make_http: Callable[[ConnectorSettings], VendorHTTP
         finally:
             await http.close()
 
-    asyncio.run(serve(name=name, host=settings.host, port=settings.port, register=register, grace=settings.shutdown_grace_s))
+    asyncio.run(serve(name=name, host=settings.host, port=settings.port, register=register, grace=settings.shutdown_grace_s,
+                      metrics_port=settings.metrics_port))
 
 
 Unreachable = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)

@@ -17,6 +17,7 @@ import structlog
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from linkmesh_core.metrics import serve_metrics
 from linkmesh_core.request_context import ErrorMapper, RequestContextInterceptor
 
 log = structlog.get_logger("linkmesh.server")
@@ -33,6 +34,7 @@ async def serve(
     ready: asyncio.Event | None = None,
     stop: asyncio.Event | None = None,
     error_mappers: list[ErrorMapper] | None = None,
+    metrics_port: int = 0,
 ) -> None:
     """Runs a server until SIGTERM/SIGINT (or ``stop`` is set).
 
@@ -42,7 +44,7 @@ async def serve(
     after the server has stopped.
     """
     server = grpc.aio.server(
-        interceptors=[RequestContextInterceptor(error_mappers)],
+        interceptors=[RequestContextInterceptor(error_mappers, service=name)],
         options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 16 * 1024 * 1024)],
     )
     health_servicer = health.aio.HealthServicer()
@@ -62,6 +64,7 @@ async def serve(
         if bound == 0:
             raise RuntimeError(f"{name}: cannot listen on {host}:{port}")
         await server.start()
+        serve_metrics(metrics_port, host)
         for service in ["", *names]:
             await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
         log.info("server_started", server=name, address=f"{host}:{bound}")

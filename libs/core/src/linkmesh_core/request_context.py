@@ -19,6 +19,7 @@ import grpc
 import structlog
 
 from linkmesh_core.errors import ServiceError
+from linkmesh_core.metrics import RPC_LATENCY, RPC_REQUESTS
 
 REQUEST_ID_KEY = "x-request-id"
 # Probes answer often; their canonical lines are debug-level.
@@ -52,8 +53,9 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):
     """``error_mappers`` turn a service's infrastructure exceptions (a database
     that is down, say) into a ServiceError with a meaningful code."""
 
-    def __init__(self, error_mappers: list[ErrorMapper] | None = None) -> None:
+    def __init__(self, error_mappers: list[ErrorMapper] | None = None, service: str = "") -> None:
         self._mappers = list(error_mappers or [])
+        self._service = service
 
     def _map(self, exc: Exception) -> ServiceError | None:
         for mapper in self._mappers:
@@ -103,12 +105,13 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):
             finally:
                 if code is grpc.StatusCode.OK and context.code() not in (None, grpc.StatusCode.OK):
                     code = context.code()
+                elapsed = time.perf_counter() - started
+                code_name = code.name if isinstance(code, grpc.StatusCode) else str(code)
                 (log.debug if method.startswith(QUIET_PREFIXES) else log.info)(
-                    "rpc",
-                    code=code.name if isinstance(code, grpc.StatusCode) else str(code),
-                    error=message or None,
-                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                    "rpc", code=code_name, error=message or None, duration_ms=round(elapsed * 1000, 2),
                 )
+                RPC_REQUESTS.labels(self._service, method, code_name).inc()
+                RPC_LATENCY.labels(self._service, method).observe(elapsed)
 
         return grpc.unary_unary_rpc_method_handler(
             behaviour,

@@ -63,3 +63,5 @@ class ServerSettings(BaseSettings):
     # None: JSON unless stderr is a terminal.
     log_json: bool | None = None
     shutdown_grace_s: float = 5.0
+    # Prometheus metrics on this port (/metrics); 0: off.
+    metrics_port: int = 0

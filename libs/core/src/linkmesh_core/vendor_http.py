@@ -35,6 +35,7 @@ import structlog
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, stop_before_delay, wait_exponential_jitter
 
 from linkmesh_core.errors import ServiceError, deadline_exceeded, resource_exhausted, unavailable
+from linkmesh_core.metrics import VENDOR_LATENCY, VENDOR_REQUESTS
 from linkmesh_core.rate_limit import SlidingWindowLimiter
 
 log = structlog.get_logger("linkmesh.vendor_http")
@@ -208,13 +209,17 @@ class VendorHTTP:
                     status, resp_headers = resp.status, resp.headers
         except asyncio.TimeoutError:
             self._completed(bucket_key, slot)
+            VENDOR_REQUESTS.labels(self.vendor, "0").inc()
             if deadline.remaining() <= 0.01:
                 raise deadline_exceeded(f"{self.vendor} did not answer before the deadline") from None
             raise _Transient("timed out") from None
         except aiohttp.ClientError as exc:
             self._completed(bucket_key, slot)
+            VENDOR_REQUESTS.labels(self.vendor, "0").inc()
             raise _Transient(f"connection failed ({type(exc).__name__})") from None
         self._completed(bucket_key, slot)
+        VENDOR_REQUESTS.labels(self.vendor, str(status)).inc()
+        VENDOR_LATENCY.labels(self.vendor).observe(time.perf_counter() - started)
         log.debug(
             "vendor_call",
             vendor=self.vendor,

@@ -77,7 +77,7 @@ def main() -> None:
     asyncio.run(
         serve(
             name="profile", host=settings.host, port=settings.port, register=register,
-            grace=settings.shutdown_grace_s, error_mappers=[map_database_errors],
+            grace=settings.shutdown_grace_s, error_mappers=[map_database_errors], metrics_port=settings.metrics_port,
         )
     )
 

@@ -30,7 +30,8 @@ class Settings(ServerSettings):
     country code), ``PROFILE_LOOKUP_TIMEOUT_S`` (8: deadline of one connector call),
     ``PROFILE_FRESHNESS_S`` (60: a linked app refreshed this recently is not fetched
     again), ``PROFILE_TRACE_RETENTION_S`` (7 days) and ``PROFILE_TRACE_MAX_PER_APP``
-    (1000): how long and how many lookup traces are kept."""
+    (1000): how long and how many lookup traces are kept, ``PROFILE_METRICS_PORT``
+    (Prometheus ``/metrics``; 0: off)."""
 
     model_config = SettingsConfigDict(env_prefix="PROFILE_")
     port: int = 50051
