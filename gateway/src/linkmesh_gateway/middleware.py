@@ -55,6 +55,8 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         log.exception("request_failed")
         response = web.json_response(error_body("internal", f"internal error (request id {request_id})"), status=500)
     response.headers[REQUEST_ID_KEY] = request_id
+    response.headers.setdefault("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
     elapsed = time.perf_counter() - started
     log.info("http_request", status=response.status, role=request.get("role"), duration_ms=round(elapsed * 1000, 2))
     resource = request.match_info.route.resource

@@ -65,8 +65,8 @@ SCHEMAS: dict[str, Any] = {
     "LinkedApp": obj({
         "app_id": S, "app_name": S, "app_type": S, "external_customer_id": S, "linked_at": TS,
         "refreshed_at": {"oneOf": [TS, {"type": "null"}]}, "data": ref("ExternalCustomer"),
-        "stale": {"oneOf": [ref("Stale"), {"type": "null"}]},
-    }, ["app_id", "app_name", "app_type", "external_customer_id", "refreshed_at", "stale"]),
+        "stale": {"oneOf": [ref("Stale"), {"type": "null"}]}, "actions_enabled": B,
+    }, ["app_id", "app_name", "app_type", "external_customer_id", "refreshed_at", "stale", "actions_enabled"]),
     "Customer": obj({
         "id": S, "name": S, "emails": arr(S), "phones": arr({"type": "string", "pattern": r"^\+[1-9]\d{1,14}$"}),
         "address": {"oneOf": [ref("Address"), {"type": "null"}]}, "custom_attributes": str_map(),

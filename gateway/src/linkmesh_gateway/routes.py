@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from aiohttp import web
 
 from linkmesh_gateway import views
 
+STATIC = Path(__file__).parent / "static"
+
+
+async def console(request: web.Request) -> web.FileResponse:
+    """The web console: a static page that calls this API with the user's token."""
+    return web.FileResponse(STATIC / "index.html")
+
 
 def setup_routes(app: web.Application) -> None:
     r = app.router
+    r.add_get("/", console)
+    r.add_get("/favicon.ico", lambda request: web.Response(status=204))
+    r.add_static("/console/", STATIC, append_version=False)
     r.add_get("/healthz", views.healthz)
     r.add_get("/readyz", views.readyz)
     r.add_get("/api/v1/openapi.json", views.openapi)

@@ -45,7 +45,7 @@ def customer_to_proto(doc: dict[str, Any], apps: dict[str, dict[str, Any]]) -> p
         app = apps.get(app_id, {})
         linked = profile_pb2.LinkedApp(
             app_id=app_id, app_name=app.get("name", ""), app_type=app.get("type", link.get("app_type", "")),
-            external_customer_id=link.get("external_customer_id", ""),
+            external_customer_id=link.get("external_customer_id", ""), actions_enabled=bool(app.get("actions_enabled")),
         )
         for field in ("linked_at", "refreshed_at"):
             value = ts(link.get(field))

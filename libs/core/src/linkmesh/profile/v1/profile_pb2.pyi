@@ -166,10 +166,13 @@ class LinkedApp(_message.Message):
     REFRESHED_AT_FIELD_NUMBER: _builtins.int
     DATA_FIELD_NUMBER: _builtins.int
     STALE_FIELD_NUMBER: _builtins.int
+    ACTIONS_ENABLED_FIELD_NUMBER: _builtins.int
     app_id: _builtins.str
     app_name: _builtins.str
     app_type: _builtins.str
     external_customer_id: _builtins.str
+    actions_enabled: _builtins.bool
+    """Whether agents may run order actions on this app."""
     @_builtins.property
     def linked_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -193,10 +196,11 @@ class LinkedApp(_message.Message):
         refreshed_at: _timestamp_pb2.Timestamp | None = ...,
         data: _lookup_pb2.Customer | None = ...,
         stale: Global___Stale | None = ...,
+        actions_enabled: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["data", b"data", "linked_at", b"linked_at", "refreshed_at", b"refreshed_at", "stale", b"stale"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["app_id", b"app_id", "app_name", b"app_name", "app_type", b"app_type", "data", b"data", "external_customer_id", b"external_customer_id", "linked_at", b"linked_at", "refreshed_at", b"refreshed_at", "stale", b"stale"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions_enabled", b"actions_enabled", "app_id", b"app_id", "app_name", b"app_name", "app_type", b"app_type", "data", b"data", "external_customer_id", b"external_customer_id", "linked_at", b"linked_at", "refreshed_at", b"refreshed_at", "stale", b"stale"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -1,0 +1,283 @@
+// linkmesh web console: a thin client of the gateway's REST API (/api/v1).
+// Everything shown comes from the API; text is always set with textContent.
+
+const state = { token: sessionStorage.getItem("linkmesh.token") || "", connectors: null, customer: null };
+
+// ---- helpers ---------------------------------------------------------------
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else if (value !== undefined && value !== null && value !== false) node.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+function link(url, text) {
+  return url ? el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, text || url) : text || "";
+}
+
+function money(m) {
+  return m && m.amount ? `${m.amount} ${m.currency}` : "";
+}
+
+function when(ts) {
+  return ts ? new Date(ts).toLocaleString() : "";
+}
+
+function notice(text, isError = false) {
+  const box = document.getElementById("notice");
+  box.textContent = text || "";
+  box.className = isError ? "error" : "muted";
+}
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    const err = (body && body.error) || {};
+    const fields = Object.entries(err.fields || {}).map(([f, m]) => `${f}: ${m}`).join("; ");
+    super(`${err.message || `HTTP ${status}`}${fields ? ` (${fields})` : ""}`);
+    this.status = status;
+    this.code = err.code;
+  }
+}
+
+async function api(method, path, body, headers = {}) {
+  const response = await fetch(path, {
+    method,
+    headers: { Authorization: `Bearer ${state.token}`, "Content-Type": "application/json", ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const payload = response.status === 204 ? null : await response.json();
+  if (!response.ok) throw new ApiError(response.status, payload);
+  return payload;
+}
+
+async function guarded(action) {
+  try {
+    notice("");
+    await action();
+  } catch (error) {
+    notice(error.message, true);
+  }
+}
+
+async function connectors() {
+  if (!state.connectors) {
+    const answer = await api("GET", "/api/v1/connectors");
+    state.connectors = Object.fromEntries(answer.connectors.map((c) => [c.type, c]));
+  }
+  return state.connectors;
+}
+
+function table(headers, rows) {
+  return el("table", {}, el("tr", {}, headers.map((h) => el("th", {}, h))), rows.map((r) => el("tr", {}, r.map((c) => el("td", {}, c)))));
+}
+
+// ---- customers -------------------------------------------------------------
+
+async function findCustomers(form) {
+  const params = new URLSearchParams();
+  for (const name of ["email", "phone"]) if (form[name].value.trim()) params.set(name, form[name].value.trim());
+  const answer = await api("GET", `/api/v1/customers?${params}`);
+  const results = document.getElementById("results");
+  results.replaceChildren(
+    answer.customers.length
+      ? table(["Name", "Emails", "Phones", ""], answer.customers.map((c) => [
+          c.name || "(no name)", c.emails.join(", "), c.phones.join(", "),
+          el("button", { onclick: () => guarded(() => openProfile(c.id)) }, "Open"),
+        ]))
+      : el("p", { class: "muted" }, "No customer has this email or phone."),
+  );
+}
+
+async function createCustomer(form) {
+  const name = prompt("Name of the new customer") || "";
+  const body = { name, emails: form.email.value.trim() ? [form.email.value.trim()] : [], phones: form.phone.value.trim() ? [form.phone.value.trim()] : [] };
+  const customer = await api("POST", "/api/v1/customers", body);
+  renderProfile(customer);
+}
+
+async function recordContact(form) {
+  const result = await api("POST", "/api/v1/contacts", { channel: "chat", email: form.email.value.trim(), phone: form.phone.value.trim() });
+  notice(`${result.created ? "New customer" : "Customer found"}; linked ${result.linked.length} app(s), ${result.stale.length} stale.`);
+  await openProfile(result.customer_id);
+}
+
+async function openProfile(id) {
+  renderProfile(await api("GET", `/api/v1/customers/${encodeURIComponent(id)}`));
+}
+
+function ordersTable(orders) {
+  return table(["Order", "Placed", "Status", "Total", "Discount", "Shipments", "Lines"], orders.map((o) => [
+    link(o.admin_url, o.number || o.id), when(o.created_at), `${o.status}${o.fulfilled ? " · fulfilled" : ""}`, money(o.total), money(o.discount),
+    el("div", {}, o.shipments.map((s) => el("div", {}, `${s.method || s.carrier}: `, link(s.tracking_url, s.tracking_number)))),
+    el("div", {}, o.lines.map((l) => el("div", {}, `${l.quantity} × `, link(l.product_url, l.name), ` (${l.sku}) ${money(l.unit_price)}`))),
+  ]));
+}
+
+function returnsTable(returns) {
+  return table(["Return", "Created", "Status", "Order", "Items", "Refund", "Exchange", "Label"], returns.map((r) => [
+    link(r.admin_url, r.code), when(r.created_at), r.status, r.order_id,
+    el("div", {}, r.items.map((i) => el("div", {}, `${i.quantity} × ${i.name} (${i.sku})${i.reason ? ` — ${i.reason}` : ""}`))),
+    money(r.refund_total), money(r.exchange_total), r.return_shipment ? link(r.return_shipment.tracking_url, r.return_shipment.tracking_number) : "",
+  ]));
+}
+
+function actionForm(customer, linked, spec) {
+  // One key per rendered form: pressing the button twice retries, it never runs twice.
+  const key = crypto.randomUUID();
+  const inputs = {};
+  const orders = (linked.data && linked.data.orders) || [];
+  // An app that shows no orders (ReturnLogic) takes the order number typed in.
+  const orderSelect = !spec.order_required ? null : orders.length
+    ? el("select", { "aria-label": "order" }, orders.map((o) => el("option", { value: o.id }, `${o.number || o.id} (${o.status})`)))
+    : el("input", { placeholder: "order number", "aria-label": "order" });
+  const fields = (spec.fields || []).map((f) => {
+    const input = f.type === "select"
+      ? el("select", { name: f.name }, el("option", { value: "" }, ""), (f.options || []).map((o) => el("option", { value: o }, o)))
+      : el("input", { name: f.name, placeholder: f.label + (f.required ? " *" : ""), title: f.hint || f.label });
+    inputs[f.name] = input;
+    return input;
+  });
+  const submit = async (event) => {
+    event.preventDefault();
+    const params = Object.fromEntries(Object.entries(inputs).map(([n, i]) => [n, i.value.trim()]).filter(([, v]) => v));
+    const body = { app_id: linked.app_id, action: spec.name, params };
+    if (orderSelect) body.order_id = orderSelect.value;
+    const result = await api("POST", `/api/v1/customers/${customer.id}/actions`, body, { "Idempotency-Key": key });
+    notice(`${result.message}${result.replayed ? " (answered again)" : ""}`);
+    renderProfile(result.customer);
+  };
+  return el("form", { onsubmit: (e) => guarded(() => submit(e)) }, el("strong", {}, spec.label), orderSelect, fields, el("button", { type: "submit" }, "Run"));
+}
+
+async function renderLink(customer, linked) {
+  const all = await connectors();
+  const actions = linked.actions_enabled ? ((all[linked.app_type] || {}).actions) || [] : [];
+  const data = linked.data || {};
+  return el("div", { class: "card" },
+    el("h3", {}, `${linked.app_name} · `, link(data.admin_url, linked.external_customer_id)),
+    el("p", { class: "muted" }, `refreshed ${when(linked.refreshed_at)}`),
+    linked.stale ? el("p", { class: "stale" }, `Stale since ${when(linked.stale.since)}: ${linked.stale.code} — ${linked.stale.message}`) : null,
+    (data.orders || []).length ? ordersTable(data.orders) : null,
+    (data.returns || []).length ? returnsTable(data.returns) : null,
+    actions.map((spec) => actionForm(customer, linked, spec)),
+  );
+}
+
+function searchPanel(customer) {
+  const email = el("input", { placeholder: "email", value: customer.emails[0] || "", "aria-label": "search email" });
+  const phone = el("input", { placeholder: "phone", value: customer.phones[0] || "", "aria-label": "search phone" });
+  const out = el("div");
+  const run = async (event) => {
+    event.preventDefault();
+    const answer = await api("POST", `/api/v1/customers/${customer.id}/external-search`, { app_id: "all", email: email.value.trim(), phone: phone.value.trim() });
+    out.replaceChildren(
+      table(["System", "Match", ""], answer.results.map((r) => [
+        r.app_name, r.attributes.map((a) => `${a.label}: ${a.value}`).join(" · "),
+        el("button", { onclick: () => guarded(async () => renderProfile(await api("POST", `/api/v1/customers/${customer.id}/links`, { app_id: r.app_id, external_customer_id: r.external_customer_id }))) }, "Link"),
+      ])),
+      answer.failures.map((f) => el("p", { class: "error" }, `${f.app_name}: ${f.code} — ${f.message}`)),
+      answer.skipped.map((s) => el("p", { class: "muted" }, `${s.app_name}: ${s.reason}`)),
+    );
+  };
+  return el("div", { class: "card" }, el("h3", {}, "Search all unlinked systems"),
+    el("form", { onsubmit: (e) => guarded(() => run(e)) }, email, phone, el("button", { type: "submit" }, "Search")), out);
+}
+
+async function renderProfile(customer) {
+  state.customer = customer;
+  const profile = document.getElementById("profile");
+  const attributes = Object.entries(customer.custom_attributes || {});
+  const address = customer.address ? [customer.address.line1, customer.address.line2, customer.address.city, customer.address.region, customer.address.postal_code, customer.address.country_code].filter(Boolean).join(", ") : "";
+  const links = await Promise.all(customer.links.map((l) => renderLink(customer, l)));
+  profile.replaceChildren(
+    el("div", { class: "card" },
+      el("h3", {}, customer.name || "(no name)"),
+      el("p", {}, [...customer.emails, ...customer.phones].join(" · ")),
+      address ? el("p", {}, address) : null,
+      attributes.length ? table(["Attribute", "Value", "From"], attributes.map(([k, v]) => [k, /^https?:\/\//.test(v) ? link(v) : v, customer.sources[`custom_attributes.${k}`] ? "linked app" : "agent"])) : null,
+      el("div", { class: "row" },
+        el("button", { onclick: () => guarded(() => openProfile(customer.id)) }, "Refresh"),
+        customer.links.length ? el("button", { onclick: () => guarded(async () => {
+          if (confirm("Unlink every external system? Their data leaves the profile and they never auto-link it again.")) {
+            renderProfile(await api("DELETE", `/api/v1/customers/${customer.id}/links`));
+          }
+        }) }, "Unlink all") : null),
+    ),
+    ...links,
+    searchPanel(customer),
+  );
+}
+
+// ---- apps and debugger -----------------------------------------------------
+
+async function showApps() {
+  const answer = await api("GET", "/api/v1/apps");
+  const toggle = (app) => el("button", { onclick: () => guarded(async () => {
+    await (app.active ? api("POST", `/api/v1/apps/${app.id}/deactivate`) : api("POST", `/api/v1/apps/${app.id}/activate`));
+    await showApps();
+  }) }, app.active ? "Deactivate" : "Activate");
+  document.getElementById("app-list").replaceChildren(table(["App", "Type", "Active", "Auto-link", "Actions", ""], answer.apps.map((a) => [
+    a.name, a.type, a.active ? "yes" : "no", a.auto_link_fields.join(", ") || "off", a.actions_enabled ? "on" : "off",
+    el("div", { class: "row" }, toggle(a), el("button", { onclick: () => guarded(() => showLookups(a)) }, "Lookups")),
+  ])));
+  const select = document.querySelector("#debug select[name=app_id]");
+  select.replaceChildren(...answer.apps.map((a) => el("option", { value: a.id }, a.name)));
+}
+
+function tracesTable(traces) {
+  return table(["When", "Kind", "Code", "Decision", "Reason / message", "ms"], traces.map((t) => [
+    when(t.at), t.kind, t.code, t.decision, t.reason || t.message, t.latency_ms,
+  ]));
+}
+
+async function showLookups(app) {
+  const answer = await api("GET", `/api/v1/apps/${app.id}/lookups?limit=50`);
+  document.getElementById("lookups").replaceChildren(el("div", { class: "card" }, el("h3", {}, `Recent lookups · ${app.name}`), tracesTable(answer.lookups)));
+}
+
+async function dryRun(form) {
+  const answer = await api("POST", "/api/v1/debugger/lookup", {
+    app_id: form.app_id.value, email: form.email.value.trim(), phone: form.phone.value.trim(), workflow: form.workflow.value,
+  });
+  document.getElementById("debug-result").replaceChildren(el("div", { class: "card" },
+    el("h3", {}, answer.would_link ? `Would link ${answer.external_customer_id}` : "Would not link"), el("p", {}, answer.reason), tracesTable(answer.steps)));
+}
+
+// ---- wiring ----------------------------------------------------------------
+
+function show(view) {
+  for (const section of document.querySelectorAll(".view")) section.hidden = section.id !== view;
+  for (const button of document.querySelectorAll("nav button")) button.classList.toggle("active", button.dataset.view === view);
+  if (view === "apps" || view === "debugger") guarded(showApps);
+}
+
+function main() {
+  document.getElementById("token").value = state.token;
+  document.getElementById("login").addEventListener("submit", (event) => {
+    event.preventDefault();
+    state.token = document.getElementById("token").value.trim();
+    state.connectors = null;
+    sessionStorage.setItem("linkmesh.token", state.token);
+    guarded(async () => {
+      const all = await connectors();
+      document.getElementById("role").textContent = `signed in · ${Object.keys(all).length} connectors`;
+    });
+  });
+  for (const button of document.querySelectorAll("nav button")) button.addEventListener("click", () => show(button.dataset.view));
+  const find = document.getElementById("find");
+  find.addEventListener("submit", (event) => { event.preventDefault(); guarded(() => findCustomers(find)); });
+  document.getElementById("create").addEventListener("click", () => guarded(() => createCustomer(find)));
+  document.getElementById("contact").addEventListener("click", () => guarded(() => recordContact(find)));
+  const debug = document.getElementById("debug");
+  debug.addEventListener("submit", (event) => { event.preventDefault(); guarded(() => dryRun(debug)); });
+  show("customers");
+}
+
+main();

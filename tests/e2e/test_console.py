@@ -1,0 +1,87 @@
+"""The web console is served by the gateway and only calls endpoints the API documents."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import Api
+
+pytestmark = pytest.mark.e2e
+CONSOLE = Path(__file__).resolve().parents[2] / "gateway" / "src" / "linkmesh_gateway" / "static" / "console.js"
+
+
+def test_the_console_is_served_without_a_token_and_with_a_strict_policy(api: Api) -> None:
+    page = requests.get(f"{api.stack.gateway_url}/", timeout=10)
+    assert page.status_code == 200 and "text/html" in page.headers["Content-Type"]
+    assert "default-src 'self'" in page.headers["Content-Security-Policy"]
+    script = requests.get(f"{api.stack.gateway_url}/console/console.js", timeout=10)
+    assert script.status_code == 200 and "javascript" in script.headers["Content-Type"]
+    assert requests.get(f"{api.stack.gateway_url}/console/console.css", timeout=10).status_code == 200
+
+
+def test_every_api_call_of_the_console_is_in_the_openapi_document(api: Api) -> None:
+    doc = api.get("/api/v1/openapi.json", role=None).json()
+    source = CONSOLE.read_text()
+    calls = re.findall(r'api\("(GET|POST|PATCH|DELETE)", `?"?(/api/v1/[^`"?]*)', source)
+    assert len(calls) >= 12, calls
+    templates = {re.sub(r"\{[^}]+\}", "X", p): p for p in doc["paths"]}
+    for method, path in calls:
+        normalized = re.sub(r"\$\{[^}]+\}", "X", path).rstrip("/")
+        template = templates.get(normalized)
+        assert template is not None, f"the console calls {method} {path}, which the API does not document"
+        assert method.lower() in doc["paths"][template], f"{method} {template} is not documented"
+    assert "innerHTML" not in source, "the console sets text, never HTML"
+
+
+CHROMIUM = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser") if Path(p).exists()), None)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (Debian package: chromium)")
+async def test_an_agent_uses_the_console_in_a_real_browser(api: Api, sandbox_reset: None) -> None:
+    from playwright.async_api import async_playwright
+
+    app = api.post("/api/v1/apps", {
+        "type": "bigcommerce", "name": "Console store", "actions_enabled": True,
+        "settings": {"store_hash": "demo1", "api_base_url": api.stack.sandbox_url("bigcommerce")},
+        "secrets": {"access_token": "demo-bigcommerce-token"},
+        "search_query_attributes": [{"attribute": "email", "label": "Email"}, {"attribute": "phone", "label": "Phone"}],
+    }, role="admin").json()
+    try:
+        async with async_playwright() as p:
+            browser = await p.chromium.launch(executable_path=CHROMIUM, args=[
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"])
+            page = await browser.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            await page.goto(f"{api.stack.gateway_url}/")
+            await page.fill("#token", api.stack.token("agent"))
+            await page.click("#login button")
+            await page.wait_for_selector("#role:has-text('signed in')")
+            await page.fill("#find input[name=phone]", "(212) 555-0177")
+            await page.click("#create")  # prompt() for the name is dismissed: an unnamed customer
+            await page.wait_for_selector("#profile .card h3")
+            search = page.locator("#profile .card").last
+            await search.locator("input").first.fill("priya.patel@example.com")
+            await search.locator("button[type=submit]").click()
+            await page.wait_for_selector("#profile button:has-text('Link')")
+            await page.click("#profile button:has-text('Link')")
+            await page.wait_for_selector("#profile h3:has-text('Console store')")
+            assert "5006" in await page.inner_text("#profile"), "the linked customer's orders are on the profile"
+            refund = page.locator("#profile form:has-text('Refund order')")
+            # An impatient double click sends the form twice with one idempotency key.
+            await refund.locator("button[type=submit]").dblclick()
+            await page.wait_for_selector("#profile h3:has-text('Console store')")
+            await page.wait_for_function("document.querySelector('#notice').textContent.length > 0")
+            await page.wait_for_timeout(500)
+            notice = await page.inner_text("#notice")
+            assert "Refunded 159.00 USD on order 5006" in notice or "still running" in notice, notice
+            assert errors == []
+            await browser.close()
+    finally:
+        api.delete(f"/api/v1/apps/{app['id']}", role="admin")
+    refunds = [r for r in api.sandbox("bigcommerce", "GET", "/__sandbox/requests") if r["path"].endswith("/payment_actions/refunds")]
+    assert len(refunds) == 1
