@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import grpc
 from google.protobuf import any_pb2, duration_pb2
-from google.rpc import code_pb2, error_details_pb2, status_pb2
+from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 
@@ -105,7 +105,3 @@ def deadline_exceeded(message: str) -> ServiceError:
 
 def unauthenticated(message: str) -> ServiceError:
     return ServiceError(grpc.StatusCode.UNAUTHENTICATED, message)
-
-
-# Kept so code_pb2 stays the single source of numeric codes for readers.
-OK = code_pb2.OK

@@ -34,7 +34,15 @@ import grpc
 import structlog
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, stop_before_delay, wait_exponential_jitter
 
-from linkmesh_core.errors import ServiceError, deadline_exceeded, resource_exhausted, unavailable
+from linkmesh_core.errors import (
+    deadline_exceeded,
+    failed_precondition,
+    invalid_argument,
+    not_found,
+    resource_exhausted,
+    unauthenticated,
+    unavailable,
+)
 from linkmesh_core.metrics import VENDOR_LATENCY, VENDOR_REQUESTS
 from linkmesh_core.rate_limit import SlidingWindowLimiter
 
@@ -249,12 +257,12 @@ class VendorHTTP:
         if status >= 500:
             raise _Transient(f"HTTP {status}: {message}")
         if status in (401, 403):
-            raise ServiceError(grpc.StatusCode.UNAUTHENTICATED, f"{self.vendor} refused the credentials: {message}")
+            raise unauthenticated(f"{self.vendor} refused the credentials: {message}")
         if status == 404:
-            raise ServiceError(grpc.StatusCode.NOT_FOUND, f"{self.vendor}: {message}")
+            raise not_found(f"{self.vendor}: {message}")
         if status == 409:
-            raise ServiceError(grpc.StatusCode.FAILED_PRECONDITION, f"{self.vendor}: {message}")
-        raise ServiceError(grpc.StatusCode.INVALID_ARGUMENT, f"{self.vendor} rejected the request: {message}")
+            raise failed_precondition(f"{self.vendor}: {message}")
+        raise invalid_argument(f"{self.vendor} rejected the request: {message}")
 
 
 def _parse(raw: bytes) -> Any:
