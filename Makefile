@@ -34,6 +34,7 @@ proto: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/fanout_search.py
+	$(BIN)/python bench/profile_open.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,95 @@
+"""Benchmark: what opening a profile costs when its linked data is fresh.
+
+Starts the whole stack, links one customer to all three demo systems (each
+sandbox answering with a fixed latency), then measures in the same run:
+
+- baseline: opening the profile when every app must be fetched again
+  (the freshness window has passed);
+- fresh:    opening it again within the freshness window (no vendor call);
+- shared:   20 agents opening it at once when it is stale (one fetch per app, shared).
+
+    .venv/bin/python bench/profile_open.py --rounds 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import json
+import statistics
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from linkmesh_devstack.stack import Stack
+
+FRESHNESS_S = 1.0
+
+
+def knobs(stack: Stack, vendor: str, body: dict) -> None:
+    request = urllib.request.Request(f"{stack.sandbox_url(vendor)}/__sandbox/knobs", method="POST",
+                                     data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(request, timeout=5).read()
+
+
+def vendor_requests(stack: Stack) -> int:
+    total = 0
+    for vendor in stack.vendors:
+        with urllib.request.urlopen(f"{stack.sandbox_url(vendor)}/__sandbox/requests", timeout=5) as resp:
+            total += len(json.loads(resp.read()))
+    return total
+
+
+def open_profile(stack: Stack, customer_id: str) -> float:
+    started = time.perf_counter()
+    status, body = stack.api("GET", f"/api/v1/customers/{customer_id}", role="agent")
+    elapsed = time.perf_counter() - started
+    if status != 200 or any(link["stale"] for link in body["links"]):
+        raise RuntimeError(f"open failed: {status}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--latency-ms", type=float, default=50.0)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        stack = Stack(base_dir=Path(tmp), extra_env={"PROFILE_FRESHNESS_S": str(FRESHNESS_S), "SANDBOX_RATE_LIMIT_QUOTA": "100000",
+                                                      "SANDBOX_RATE_LIMIT_PER_SECOND": "1000", "SANDBOX_RATE_LIMIT_PER_MINUTE": "100000"})
+        stack.start()
+        try:
+            stack.ensure_demo_apps()
+            status, contact = stack.api("POST", "/api/v1/contacts", role="agent", body={"channel": "chat", "email": "jane.smith@example.com"})
+            assert status == 200 and len(contact["linked"]) == 3, contact
+            customer_id = contact["customer_id"]
+            for vendor in stack.vendors:
+                knobs(stack, vendor, {"latency_ms": args.latency_ms})
+            stale, fresh = [], []
+            for _ in range(args.rounds):
+                time.sleep(FRESHNESS_S + 0.05)
+                stale.append(open_profile(stack, customer_id))
+                fresh.append(open_profile(stack, customer_id))
+            time.sleep(FRESHNESS_S + 0.05)
+            before = vendor_requests(stack)
+            with concurrent.futures.ThreadPoolExecutor(20) as pool:
+                list(pool.map(lambda _: open_profile(stack, customer_id), range(20)))
+            shared_calls = vendor_requests(stack) - before
+            time.sleep(FRESHNESS_S + 0.05)
+            before = vendor_requests(stack)
+            open_profile(stack, customer_id)
+            one_open_calls = vendor_requests(stack) - before
+        finally:
+            stack.stop()
+    base, quick = statistics.median(stale), statistics.median(fresh)
+    print(f"vendor latency            {args.latency_ms:.0f} ms per call, 3 linked systems, {args.rounds} rounds")
+    print(f"baseline  stale open      median {base * 1000:7.1f} ms")
+    print(f"fresh     open in window  median {quick * 1000:7.1f} ms")
+    print(f"ratio fresh / baseline    {quick / base:5.2f}")
+    print(f"vendor calls: one stale open {one_open_calls}, twenty concurrent stale opens {shared_calls} "
+          f"(ratio {shared_calls / max(one_open_calls, 1):.2f}; 20.00 would mean no sharing)")
+
+
+if __name__ == "__main__":
+    main()
