@@ -47,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
     lines = [
         "",
         "linkmesh is running",
+        f"  web console   {stack.gateway_url}/",
         f"  gateway       {stack.gateway_url}   (OpenAPI: {stack.gateway_url}/api/v1/openapi.json)",
         f"  profile       gRPC 127.0.0.1:{stack.profile_port}",
         *[f"  connector     {v} gRPC 127.0.0.1:{p}" for v, p in stack.connector_ports.items()],

@@ -212,14 +212,14 @@ class Stack:
                 "settings": {"store_hash": bigcommerce.STORE_HASH, "api_base_url": self.sandbox_url("bigcommerce")},
                 "secrets": {"access_token": bigcommerce.ACCESS_TOKEN},
                 "search_query_attributes": [*email, {"attribute": "phone", "label": "Phone"}],
-                "auto_link_fields": ["email", "phone"],
+                "auto_link_fields": ["email", "phone"], "actions_enabled": True,
             },
             {
                 "type": "magento", "name": "Magento (sandbox)",
-                "settings": {"api_base_url": self.sandbox_url("magento"), "store_code": "default"},
+                "settings": {"api_base_url": self.sandbox_url("magento"), "store_code": "default", "coupon_rule_id": "1"},
                 "secrets": {"access_token": magento.ACCESS_TOKEN},
                 "search_query_attributes": email,
-                "auto_link_fields": ["email"],
+                "auto_link_fields": ["email"], "actions_enabled": True,
             },
             {
                 "type": "returnlogic", "name": "ReturnLogic (sandbox)",
@@ -228,7 +228,7 @@ class Stack:
                 "search_query_attributes": email,
                 "search_result_attributes": [{"attribute": "name", "label": "Name"}, {"attribute": "email", "label": "Email"},
                                              {"attribute": "rma_codes", "label": "RMAs"}],
-                "auto_link_fields": ["email"],
+                "auto_link_fields": ["email"], "actions_enabled": True,
             },
         ]
 
