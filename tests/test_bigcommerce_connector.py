@@ -90,6 +90,9 @@ async def test_fetch_returns_the_detailed_profile() -> None:
     first = c.orders[2]
     assert first.discount.amount == "5.00" and first.total.amount == "128.45"
     assert not c.orders[0].fulfilled and list(c.orders[0].shipments) == []
+    shipment_calls = sorted(r["path"] for r in sandbox.requests if r["path"].endswith("/shipments"))
+    assert shipment_calls == [f"/stores/{data.STORE_HASH}/v2/orders/{o}/shipments" for o in (5001, 5002)], \
+        "no call for the shipments of an order with nothing shipped"
 
 
 async def test_fetch_caps_orders_and_handles_a_customer_without_orders() -> None:
