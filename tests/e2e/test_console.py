@@ -75,7 +75,7 @@ async def test_an_agent_uses_the_console_in_a_real_browser(api: Api, sandbox_res
             # An impatient double click sends the form twice with one idempotency key.
             await refund.locator("button[type=submit]").dblclick()
             await page.wait_for_selector("#profile h3:has-text('Console store')")
-            await page.wait_for_function("document.querySelector('#notice').textContent.length > 0")
+            await page.wait_for_selector("#notice:not(:empty)")
             await page.wait_for_timeout(500)
             notice = await page.inner_text("#notice")
             assert "Refunded 159.00 USD on order 5006" in notice or "still running" in notice, notice
