@@ -61,3 +61,22 @@ def test_phone_matching_is_refused_for_returnlogic(api: Api) -> None:
     }, role="admin")
     assert response.status_code == 422
     assert set(response.json()["error"]["fields"]) == {"search_query_attributes[0].attribute", "auto_link_fields[0]"}
+
+
+def test_rma_codes_are_a_default_result_attribute_of_a_returnlogic_app(api: Api) -> None:
+    response = api.post("/api/v1/apps", {
+        "type": "returnlogic", "name": f"RL defaults {uuid.uuid4().hex[:6]}",
+        "settings": {"api_base_url": f"{api.stack.sandbox_url('returnlogic')}/v1"}, "secrets": {"api_key": data.API_KEY},
+        "search_query_attributes": [{"attribute": "email", "label": "Email"}],
+    }, role="admin")
+    assert response.status_code == 201, response.text
+    app = response.json()
+    try:
+        assert [a["attribute"] for a in app["search_result_attributes"]] == ["name", "email", "phone", "externalCustomerId", "rma_codes"]
+        customer = api.post("/api/v1/customers", {"name": "Defaults"}).json()
+        [result] = api.post(f"/api/v1/customers/{customer['id']}/external-search", {"app_id": app["id"], "email": "jane.smith@example.com"}).json()["results"]
+        assert result["attributes"][-1] == {"attribute": "rma_codes", "label": "RMAs", "value": "RL-20002, RL-20001"}
+    finally:
+        api.delete(f"/api/v1/apps/{app['id']}", role="admin")
+    connectors = {c["type"]: c for c in api.get("/api/v1/connectors").json()["connectors"]}
+    assert connectors["returnlogic"]["result_attributes"] == [{"attribute": "rma_codes", "label": "RMAs"}]

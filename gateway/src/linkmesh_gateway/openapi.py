@@ -90,7 +90,7 @@ SCHEMAS: dict[str, Any] = {
     "SettingSpec": obj({"name": S, "label": S, "required": B, "secret": B, "hint": S, "default_value": S}),
     "Connector": obj({
         "type": S, "available": B, "display_name": S, "search_fields": arr(S), "auto_link_fields": arr(S),
-        "actions": arr({"type": "object"}), "settings": arr(ref("SettingSpec")),
+        "actions": arr({"type": "object"}), "settings": arr(ref("SettingSpec")), "result_attributes": arr(ref("Attribute")),
         "error": obj({"code": S, "message": S}),
     }, ["type", "available"]),
     "ConnectorList": obj({"connectors": arr(ref("Connector"))}),

@@ -60,6 +60,7 @@ async def list_connectors(request: web.Request) -> web.Response:
                 search_fields=[f.removeprefix("LOOKUP_FIELD_").lower() for f in caps.get("search_fields", [])],
                 auto_link_fields=[f.removeprefix("LOOKUP_FIELD_").lower() for f in caps.get("auto_link_fields", [])],
                 actions=caps.get("actions", []),
+                result_attributes=caps.get("result_attributes", []),
                 settings=d.get("settings", []),
             )
         out.append(item)

@@ -68,7 +68,7 @@ class ReturnLogicLookup(LookupServicer):
         return lookup_pb2.DescribeResponse(
             vendor="returnlogic", display_name="ReturnLogic",
             capabilities=lookup_pb2.Capabilities(search_fields=[F.LOOKUP_FIELD_EMAIL], auto_link_fields=[F.LOOKUP_FIELD_EMAIL],
-                                                 actions=ACTIONS),
+                                                 actions=ACTIONS, result_attributes=[lookup_pb2.ResultAttribute(attribute="rma_codes", label="RMAs")]),
             settings=SETTINGS,
         )
 

@@ -117,6 +117,10 @@ class AppService:
             raise invalid_argument("the app is invalid", {"type": f"is required (one of: {', '.join(self.connectors.types)})"})
         self.connectors.get(doc["type"])
         describe = await self.connectors.describe(doc["type"])
+        if not doc["search_result_attributes"]:
+            # The defaults: what every connector fills, then what this one adds (ReturnLogic's RMA codes).
+            doc["search_result_attributes"] = [dict(a) for a in DEFAULT_RESULT_ATTRIBUTES] + [
+                {"attribute": a.attribute, "label": a.label} for a in describe.capabilities.result_attributes]
         _check_shape(doc, describe, errors)
         if doc["active"]:
             answer = await self.connectors.call(
@@ -132,12 +136,13 @@ class AppService:
             raise invalid_argument("the app is invalid", errors)
 
     def _doc_from_input(self, data: profile_pb2.AppInput) -> dict[str, Any]:
+        """The app as stored; result attributes left empty get the defaults when validated."""
         return {
             "type": data.type.strip(),
             "name": data.name.strip(),
             "settings": {k.strip(): v.strip() for k, v in data.settings.items() if v.strip()},
             "search_query_attributes": _attributes(data.search_query_attributes),
-            "search_result_attributes": _attributes(data.search_result_attributes) or [dict(a) for a in DEFAULT_RESULT_ATTRIBUTES],
+            "search_result_attributes": _attributes(data.search_result_attributes),
             "auto_link_fields": [f.strip() for f in data.auto_link_fields],
             "overwrite_existing_values": data.overwrite_existing_values,
             "actions_enabled": data.actions_enabled,
@@ -180,7 +185,7 @@ class AppService:
                     else:
                         secrets.pop(key.strip(), None)
             elif path == "search_result_attributes":
-                doc[path] = _attributes(data.search_result_attributes) or [dict(a) for a in DEFAULT_RESULT_ATTRIBUTES]
+                doc[path] = _attributes(data.search_result_attributes)
             else:
                 doc[path] = given[path]
         doc["secret_names"] = sorted(secrets)

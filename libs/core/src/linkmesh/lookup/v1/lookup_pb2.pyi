@@ -249,28 +249,58 @@ class ActionSpec(_message.Message):
 Global___ActionSpec: _TypeAlias = ActionSpec  # noqa: Y015
 
 @_typing.final
+class ResultAttribute(_message.Message):
+    """An extra search result attribute a connector fills (CustomerSummary.extra)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ATTRIBUTE_FIELD_NUMBER: _builtins.int
+    LABEL_FIELD_NUMBER: _builtins.int
+    attribute: _builtins.str
+    label: _builtins.str
+    def __init__(
+        self,
+        *,
+        attribute: _builtins.str = ...,
+        label: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attribute", b"attribute", "label", b"label"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ResultAttribute: _TypeAlias = ResultAttribute  # noqa: Y015
+
+@_typing.final
 class Capabilities(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     SEARCH_FIELDS_FIELD_NUMBER: _builtins.int
     AUTO_LINK_FIELDS_FIELD_NUMBER: _builtins.int
     ACTIONS_FIELD_NUMBER: _builtins.int
+    RESULT_ATTRIBUTES_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def search_fields(self) -> _containers.RepeatedScalarFieldContainer[Global___LookupField.ValueType]: ...
     @_builtins.property
     def auto_link_fields(self) -> _containers.RepeatedScalarFieldContainer[Global___LookupField.ValueType]: ...
     @_builtins.property
     def actions(self) -> _containers.RepeatedCompositeFieldContainer[Global___ActionSpec]: ...
+    @_builtins.property
+    def result_attributes(self) -> _containers.RepeatedCompositeFieldContainer[Global___ResultAttribute]:
+        """Shown by default, after name, email, phone and externalCustomerId."""
+
     def __init__(
         self,
         *,
         search_fields: _abc.Iterable[Global___LookupField.ValueType] | None = ...,
         auto_link_fields: _abc.Iterable[Global___LookupField.ValueType] | None = ...,
         actions: _abc.Iterable[Global___ActionSpec] | None = ...,
+        result_attributes: _abc.Iterable[Global___ResultAttribute] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions", b"actions", "auto_link_fields", b"auto_link_fields", "search_fields", b"search_fields"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions", b"actions", "auto_link_fields", b"auto_link_fields", "result_attributes", b"result_attributes", "search_fields", b"search_fields"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
