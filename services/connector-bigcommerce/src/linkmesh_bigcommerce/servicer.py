@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from urllib.parse import urlparse
 
 import grpc
 import structlog
@@ -12,11 +11,12 @@ from linkmesh.lookup.v1 import lookup_pb2
 
 from linkmesh_bigcommerce import actions, mapping
 from linkmesh_bigcommerce.client import DEFAULT_API_BASE_URL, BigCommerceClient, Store
-from linkmesh_core.vendor_http import Deadline
 from linkmesh_core.actions import check_action
+from linkmesh_core.app_settings import check_region, check_secret, check_url, region_of, require
 from linkmesh_core.connector import LookupServicer
 from linkmesh_core.contact_points import email_key, phone_key
 from linkmesh_core.errors import ServiceError, invalid_argument
+from linkmesh_core.vendor_http import Deadline
 
 log = structlog.get_logger("linkmesh.bigcommerce")
 STORE_HASH_RE = re.compile(r"^[a-z0-9]{5,20}$")
@@ -45,30 +45,16 @@ def store_from(app: lookup_pb2.AppContext) -> tuple[Store | None, dict[str, str]
         errors["store_hash"] = "enter the store hash without the 'store-' prefix"
     elif not STORE_HASH_RE.match(store_hash):
         errors["store_hash"] = "must be 5-20 lower-case letters and digits"
-    token = app.secrets.get("access_token", "").strip()
-    if not token:
-        errors["access_token"] = "is required"
-    base = app.settings.get("api_base_url", "").strip() or DEFAULT_API_BASE_URL
-    parsed = urlparse(base)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        errors["api_base_url"] = "must be an http(s) URL"
-    region = app.settings.get("default_region", "").strip() or "US"
-    if not re.fullmatch(r"[A-Za-z]{2}", region):
-        errors["default_region"] = "must be a two-letter country code"
+    token = check_secret(app, "access_token", errors)
+    base = check_url(app, "api_base_url", errors, default=DEFAULT_API_BASE_URL)
+    check_region(app, errors)
     if errors:
         return None, errors
     return Store(base, store_hash, token), {}
 
 
 def require_store(app: lookup_pb2.AppContext) -> Store:
-    store, errors = store_from(app)
-    if store is None:
-        raise invalid_argument("the app's settings are invalid", errors)
-    return store
-
-
-def region_of(app: lookup_pb2.AppContext) -> str:
-    return (app.settings.get("default_region", "").strip() or "US").upper()
+    return require(store_from(app))
 
 
 class BigCommerceLookup(LookupServicer):

@@ -11,6 +11,7 @@ import grpc
 from linkmesh.lookup.v1 import lookup_pb2
 
 from linkmesh_core.actions import check_action
+from linkmesh_core.app_settings import check_region, check_secret, check_url, region_of, require
 from linkmesh_core.connector import LookupServicer
 from linkmesh_core.contact_points import email_key
 from linkmesh_core.errors import ServiceError, invalid_argument
@@ -40,56 +41,34 @@ SETTINGS = [
 ]
 
 
-def _url(value: str) -> bool:
-    parsed = urlparse(value)
-    return parsed.scheme in ("http", "https") and bool(parsed.netloc)
-
-
 def shop_from(app: lookup_pb2.AppContext) -> tuple[Shop | None, dict[str, str]]:
     errors: dict[str, str] = {}
-    base = app.settings.get("api_base_url", "").strip()
-    if not base:
-        errors["api_base_url"] = "is required"
-    elif not _url(base):
-        errors["api_base_url"] = "must be an http(s) URL"
-    elif "/rest" in urlparse(base).path:
+    base = check_url(app, "api_base_url", errors, required=True)
+    if "api_base_url" not in errors and "/rest" in urlparse(base).path:
         errors["api_base_url"] = "give the store's base URL, without /rest/..."
     store_code = app.settings.get("store_code", "").strip() or "default"
     if not STORE_CODE_RE.match(store_code):
         errors["store_code"] = "must be lower-case letters, digits and underscores"
-    admin = app.settings.get("admin_base_url", "").strip()
-    if admin and not _url(admin):
-        errors["admin_base_url"] = "must be an http(s) URL"
+    check_url(app, "admin_base_url", errors)
     raw_max = app.settings.get("max_orders", "").strip()
     if raw_max and (not raw_max.isdigit() or not 1 <= int(raw_max) <= 50):
         errors["max_orders"] = "must be a whole number from 1 to 50"
-    region = app.settings.get("default_region", "").strip() or "US"
-    if not re.fullmatch(r"[A-Za-z]{2}", region):
-        errors["default_region"] = "must be a two-letter country code"
+    check_region(app, errors)
     rule = app.settings.get("coupon_rule_id", "").strip()
     if rule and not rule.isdigit():
         errors["coupon_rule_id"] = "must be a cart price rule id (a number)"
-    token = app.secrets.get("access_token", "").strip()
-    if not token:
-        errors["access_token"] = "is required"
+    token = check_secret(app, "access_token", errors)
     if errors:
         return None, errors
     return Shop(base, store_code, token), {}
 
 
 def require_shop(app: lookup_pb2.AppContext) -> Shop:
-    shop, errors = shop_from(app)
-    if shop is None:
-        raise invalid_argument("the app's settings are invalid", errors)
-    return shop
+    return require(shop_from(app))
 
 
 def admin_base(app: lookup_pb2.AppContext, shop: Shop) -> str:
     return (app.settings.get("admin_base_url", "").strip() or f"{shop.api_base_url.rstrip('/')}/admin").rstrip("/")
-
-
-def region_of(app: lookup_pb2.AppContext) -> str:
-    return (app.settings.get("default_region", "").strip() or "US").upper()
 
 
 class MagentoLookup(LookupServicer):

@@ -3,12 +3,12 @@ search and auto-link are by email only."""
 
 from __future__ import annotations
 
-from urllib.parse import urlparse
 
 import grpc
 from linkmesh.lookup.v1 import lookup_pb2
 
 from linkmesh_core.actions import check_action
+from linkmesh_core.app_settings import check_secret, check_url, require
 from linkmesh_core.connector import LookupServicer
 from linkmesh_core.contact_points import email_key
 from linkmesh_core.errors import ServiceError, invalid_argument
@@ -28,32 +28,18 @@ SETTINGS = [
 ]
 
 
-def _url(value: str) -> bool:
-    parsed = urlparse(value)
-    return parsed.scheme in ("http", "https") and bool(parsed.netloc)
-
-
 def account_from(app: lookup_pb2.AppContext) -> tuple[Account | None, dict[str, str]]:
     errors = {}
-    base = app.settings.get("api_base_url", "").strip() or DEFAULT_API_BASE_URL
-    if not _url(base):
-        errors["api_base_url"] = "must be an http(s) URL"
-    app_base = app.settings.get("app_base_url", "").strip()
-    if app_base and not _url(app_base):
-        errors["app_base_url"] = "must be an http(s) URL"
-    key = app.secrets.get("api_key", "").strip()
-    if not key:
-        errors["api_key"] = "is required"
+    base = check_url(app, "api_base_url", errors, default=DEFAULT_API_BASE_URL)
+    check_url(app, "app_base_url", errors)
+    key = check_secret(app, "api_key", errors)
     if errors:
         return None, errors
     return Account(base, key), {}
 
 
 def require_account(app: lookup_pb2.AppContext) -> Account:
-    account, errors = account_from(app)
-    if account is None:
-        raise invalid_argument("the app's settings are invalid", errors)
-    return account
+    return require(account_from(app))
 
 
 def app_base(app: lookup_pb2.AppContext) -> str:

@@ -49,7 +49,8 @@ def skip_reason(customer: dict[str, Any], app: dict[str, Any]) -> str | None:
         return "the customer is already linked to this app"
     if app_id in (customer.get("unlinked_apps") or []):
         return "the customer was unlinked from this app, so it never auto-links again"
-    if not query_of(customer, app)[0] and not query_of(customer, app)[1]:
+    emails, phones = query_of(customer, app)
+    if not emails and not phones:
         fields = " or ".join(app["auto_link_fields"])
         return f"the customer has no {fields} to auto-link by"
     return None

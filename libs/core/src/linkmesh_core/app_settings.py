@@ -1,0 +1,60 @@
+"""Reading an app's settings inside a connector: the checks every connector
+repeats, each answering a per-field problem."""
+
+from __future__ import annotations
+
+import re
+from typing import TypeVar
+from urllib.parse import urlparse
+
+from linkmesh.lookup.v1 import lookup_pb2
+
+from linkmesh_core.errors import invalid_argument
+
+T = TypeVar("T")
+REGION_RE = re.compile(r"[A-Za-z]{2}")
+
+
+def setting(app: lookup_pb2.AppContext, name: str, default: str = "") -> str:
+    return app.settings.get(name, "").strip() or default
+
+
+def is_http_url(value: str) -> bool:
+    parsed = urlparse(value)
+    return parsed.scheme in ("http", "https") and bool(parsed.netloc)
+
+
+def check_url(app: lookup_pb2.AppContext, name: str, errors: dict[str, str], *, default: str = "", required: bool = False) -> str:
+    """The URL setting ``name`` (or ``default``), noting in ``errors`` when it is missing or not http(s)."""
+    value = setting(app, name, default)
+    if not value:
+        if required:
+            errors[name] = "is required"
+    elif not is_http_url(value):
+        errors[name] = "must be an http(s) URL"
+    return value
+
+
+def check_region(app: lookup_pb2.AppContext, errors: dict[str, str]) -> None:
+    if not REGION_RE.fullmatch(setting(app, "default_region", "US")):
+        errors["default_region"] = "must be a two-letter country code"
+
+
+def region_of(app: lookup_pb2.AppContext) -> str:
+    """The region phone numbers without a country code are read in."""
+    return setting(app, "default_region", "US").upper()
+
+
+def check_secret(app: lookup_pb2.AppContext, name: str, errors: dict[str, str]) -> str:
+    value = app.secrets.get(name, "").strip()
+    if not value:
+        errors[name] = "is required"
+    return value
+
+
+def require(parsed: tuple[T | None, dict[str, str]]) -> T:
+    """The value of a ``(value, errors)`` settings check, or INVALID_ARGUMENT naming each bad field."""
+    value, errors = parsed
+    if value is None:
+        raise invalid_argument("the app's settings are invalid", errors)
+    return value
