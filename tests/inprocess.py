@@ -13,6 +13,7 @@ from linkmesh.lookup.v1 import lookup_pb2, lookup_pb2_grpc
 
 from linkmesh_bigcommerce.client import BigCommerceClient, BigCommerceErrors, BigCommerceRateLimit
 from linkmesh_bigcommerce.servicer import BigCommerceLookup
+from linkmesh_core.channels import open_channel
 from linkmesh_core.request_context import RequestContextInterceptor
 from linkmesh_core.vendor_http import VendorHTTP
 from linkmesh_devstack.ports import free_port
@@ -85,14 +86,15 @@ def magento_app(url: str, token: str = magento_data.ACCESS_TOKEN, **settings: st
 
 @asynccontextmanager
 async def bigcommerce_connector(max_attempts: int = 3) -> AsyncIterator[lookup_pb2_grpc.LookupServiceStub]:
-    http = VendorHTTP("BigCommerce", rate_limit=BigCommerceRateLimit(), errors=BigCommerceErrors(), max_attempts=max_attempts)
+    http = VendorHTTP("BigCommerce", rate_limit=BigCommerceRateLimit(), errors=BigCommerceErrors(), max_attempts=max_attempts,
+                      allow_private_hosts=True)
     async with serving(http, BigCommerceLookup(BigCommerceClient(http), 10.0)) as stub:
         yield stub
 
 
 @asynccontextmanager
 async def magento_connector(max_attempts: int = 3) -> AsyncIterator[lookup_pb2_grpc.LookupServiceStub]:
-    http = VendorHTTP("Magento", errors=MagentoErrors(), max_attempts=max_attempts)
+    http = VendorHTTP("Magento", errors=MagentoErrors(), max_attempts=max_attempts, allow_private_hosts=True)
     async with serving(http, MagentoLookup(MagentoClient(http), 10.0)) as stub:
         yield stub
 
@@ -105,7 +107,7 @@ def returnlogic_app(url: str, key: str = returnlogic_data.API_KEY) -> lookup_pb2
 @asynccontextmanager
 async def returnlogic_connector() -> AsyncIterator[lookup_pb2_grpc.LookupServiceStub]:
     http = VendorHTTP("ReturnLogic", rate_limit=ReturnLogicRateLimit(), errors=ReturnLogicErrors(), limiter=returnlogic_limiter(),
-                      unavailable_policy=ReturnLogicUnavailable())
+                      unavailable_policy=ReturnLogicUnavailable(), allow_private_hosts=True)
     async with serving(http, ReturnLogicLookup(ReturnLogicClient(http), 10.0)) as stub:
         yield stub
 
@@ -117,7 +119,7 @@ async def serving(http: VendorHTTP, servicer: lookup_pb2_grpc.LookupServiceServi
     lookup_pb2_grpc.add_LookupServiceServicer_to_server(servicer, server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+    channel = open_channel(f"127.0.0.1:{port}")  # the production channel: its retry policy is under test too
     try:
         yield lookup_pb2_grpc.LookupServiceStub(channel)
     finally:

@@ -92,7 +92,8 @@ def test_a_connector_exports_rpc_and_vendor_metrics(tmp_path: Path) -> None:
 
     port, metrics = free_port(), free_port()
     service = ServiceProcess("connector", [sys.executable, "-m", "linkmesh_bigcommerce"],
-                             {"CONNECTOR_HOST": "127.0.0.1", "CONNECTOR_PORT": str(port), "CONNECTOR_METRICS_PORT": str(metrics)}, port, "grpc",
+                             {"CONNECTOR_HOST": "127.0.0.1", "CONNECTOR_PORT": str(port), "CONNECTOR_METRICS_PORT": str(metrics),
+                              "LINKMESH_ALLOW_PRIVATE_VENDOR_HOSTS": "true"}, port, "grpc",
                              tmp_path / "connector.log")
     service.start()
     try:

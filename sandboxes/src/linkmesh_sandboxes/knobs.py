@@ -2,7 +2,11 @@
 
 - ``latency_ms``: added to every vendor request.
 - ``fail``: the next ``count`` requests (or every one, count -1) whose path
-  contains ``path`` answer ``status`` with the vendor's error body.
+  contains ``path`` (and whose method is ``method``, when given) answer
+  ``status`` with the vendor's error body. With ``after``, the request is
+  carried out first and only its answer is lost: the vendor acted, then
+  answered ``status`` (or, with status 0, answered nothing for ``hang_s``),
+  the failure that makes a retried write dangerous.
 - ``down``: every vendor request answers 503 (maintenance).
 - rate-limit quota and window, enforced by the vendor app with its own headers.
 - a bounded log of the vendor requests received, for tests to assert on.
@@ -33,6 +37,11 @@ class Failure:
     count: int = -1
     path: str = ""
     message: str = "injected failure"
+    after: bool = False
+    method: str = ""
+    # A raw, non-JSON body to answer instead of the vendor's error shape (an HTML error page).
+    raw_body: str = ""
+    hang_s: float = 30.0
 
 
 @dataclass
@@ -89,9 +98,15 @@ def knobs_middleware(error_body: ErrorBody) -> Callable[..., Awaitable[web.Strea
         if knobs.down:
             return error_body(request, 503, "The service is down for maintenance")
         fail = knobs.fail
-        if fail is not None and fail.count != 0 and fail.path in request.path:
+        if fail is not None and fail.count != 0 and fail.path in request.path and fail.method.upper() in ("", request.method):
             if fail.count > 0:
                 fail.count -= 1
+            if fail.after:
+                await handler(request)
+                if fail.status == 0:
+                    await asyncio.sleep(fail.hang_s)
+            if fail.raw_body:
+                return web.Response(status=fail.status, text=fail.raw_body, content_type="text/html")
             return error_body(request, fail.status, fail.message)
         return await handler(request)
 

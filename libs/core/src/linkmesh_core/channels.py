@@ -1,9 +1,15 @@
 """Long-lived gRPC client channels with retries through service config.
 
-A channel is created once per target and closed on shutdown. Transient
-UNAVAILABLE answers are retried by gRPC itself (bounded: three attempts within
-the call's deadline), reconnection after a peer restarts is quick, and every
-call still carries its own deadline set by the caller.
+A channel is created once per target and closed on shutdown. Only reads are
+retried by gRPC itself: the methods the contract marks with an
+``idempotency_level`` (NO_SIDE_EFFECTS or IDEMPOTENT). A write (RunAction,
+CreateCustomer, LinkCustomer, ...) is never retried by the channel. And since
+every linkmesh server answers its own errors with a retry pushback that forbids
+retries (``linkmesh_core.errors.NO_RETRY``), a read is retried only when the
+transport failed (the peer was restarting, a connection broke), never because a
+vendor behind the peer failed: one layer retries vendor failures, the one
+nearest the vendor. Reconnection after a peer restarts is quick, and every call
+carries its own deadline set by the caller.
 """
 
 from __future__ import annotations
@@ -11,14 +17,35 @@ from __future__ import annotations
 import json
 
 import grpc
+from google.protobuf import descriptor_pb2
+from google.protobuf.descriptor import ServiceDescriptor
+from linkmesh.lookup.v1 import lookup_pb2
+from linkmesh.profile.v1 import profile_pb2
 
 from linkmesh_core.request_context import RequestIdClientInterceptor
+
+SERVICES: tuple[ServiceDescriptor, ...] = (
+    lookup_pb2.DESCRIPTOR.services_by_name["LookupService"],
+    profile_pb2.DESCRIPTOR.services_by_name["ProfileService"],
+)
+SAFE_LEVELS = (descriptor_pb2.MethodOptions.NO_SIDE_EFFECTS, descriptor_pb2.MethodOptions.IDEMPOTENT)
+
+
+def retryable_methods(services: tuple[ServiceDescriptor, ...] = SERVICES) -> list[tuple[str, str]]:
+    """(service, method) of every RPC the contract declares safe to repeat."""
+    out = []
+    for service in services:
+        for method in service.methods:
+            if method.GetOptions().idempotency_level in SAFE_LEVELS:
+                out.append((service.full_name, method.name))
+    return out
+
 
 RETRY_SERVICE_CONFIG = json.dumps(
     {
         "methodConfig": [
             {
-                "name": [{}],
+                "name": [{"service": s, "method": m} for s, m in retryable_methods()],
                 "retryPolicy": {
                     "maxAttempts": 3,
                     "initialBackoff": "0.1s",

@@ -9,6 +9,7 @@ from typing import Any
 
 import grpc
 from linkmesh.lookup.v1 import lookup_pb2, lookup_pb2_grpc
+from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
 from linkmesh_core.errors import ServiceError
@@ -25,12 +26,16 @@ class ConnectorSettings(ServerSettings):
     ``CONNECTOR_LOG_JSON``, ``CONNECTOR_SHUTDOWN_GRACE_S``, ``CONNECTOR_VENDOR_TIMEOUT_S``
     (cap on one lookup's vendor calls when the caller sets no deadline),
     ``CONNECTOR_VENDOR_ATTEMPTS`` (bounded retries of 5xx and network errors),
-    ``CONNECTOR_METRICS_PORT`` (Prometheus ``/metrics``; 0: off)."""
+    ``CONNECTOR_METRICS_PORT`` (Prometheus ``/metrics``; 0: off),
+    ``LINKMESH_ALLOW_PRIVATE_VENDOR_HOSTS`` (false: vendor URLs may not reach
+    private, loopback or link-local addresses; true for local sandboxes)."""
 
     model_config = SettingsConfigDict(env_prefix="CONNECTOR_")
     port: int = 50061
     vendor_timeout_s: float = 10.0
     vendor_attempts: int = 3
+    allow_private_vendor_hosts: bool = Field(
+        default=False, validation_alias=AliasChoices("LINKMESH_ALLOW_PRIVATE_VENDOR_HOSTS", "CONNECTOR_ALLOW_PRIVATE_VENDOR_HOSTS"))
 
 
 def run_connector(name: str, make_http: Callable[[ConnectorSettings], VendorHTTP],
@@ -78,7 +83,9 @@ class LookupServicer(lookup_pb2_grpc.LookupServiceServicer):
             try:
                 await probe()
             except ServiceError as err:
-                if err.code in refusals:
+                if err.fields:  # the vendor client named the setting at fault (a forbidden or redirected URL)
+                    errors.update(err.fields)
+                elif err.code in refusals:
                     field, message = refusals[err.code]
                     errors[field] = message
                 elif err.code in Unreachable:

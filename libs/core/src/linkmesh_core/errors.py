@@ -5,16 +5,47 @@ into a status with a human message, a ``google.rpc.BadRequest`` detail naming
 every bad field and a ``google.rpc.RetryInfo`` detail with the retry delay.
 Clients turn an ``grpc.aio.AioRpcError`` back into a ``ServiceError`` with
 ``from_rpc_error`` so the edge can answer the same fields.
+
+Two more details travel with an error:
+- ``outcome`` (a ``google.rpc.ErrorInfo`` reason): for a request that may have
+  changed a vendor's state, ``NOT_SENT`` says nothing reached the vendor (the
+  caller may try again) and ``OUTCOME_UNKNOWN`` says the vendor may have acted
+  (the caller must not repeat it blindly). No reason: nothing is claimed.
+- ``debug``: the vendor's raw answer, for the lookup debugger only; an edge
+  that answers people never shows it.
+
+Every error a linkmesh server answers is marked with the ``linkmesh`` domain, so
+a client can tell it from one gRPC itself made up (a peer that could not be
+reached), whose message names internal addresses and is replaced here.
 """
 
 from __future__ import annotations
 
+import collections
 from dataclasses import dataclass, field
+from typing import Literal
 
 import grpc
 from google.protobuf import any_pb2, duration_pb2
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
+
+DOMAIN = "linkmesh"
+NOT_SENT = "NOT_SENT"
+OUTCOME_UNKNOWN = "OUTCOME_UNKNOWN"
+Outcome = Literal["NOT_SENT", "OUTCOME_UNKNOWN"]
+# Trailing metadata that tells a gRPC client never to retry this answer by
+# service config (gRFC A6 server pushback): an answer from the application is
+# final; only transport failures are retried.
+NO_RETRY = ("grpc-retry-pushback-ms", "-1")
+MAX_MESSAGE = 500
+MAX_DEBUG = 4000
+# What gRPC says when it could not reach the peer; these texts name addresses.
+TRANSPORT_MESSAGES = {
+    grpc.StatusCode.UNAVAILABLE: "could not be reached",
+    grpc.StatusCode.DEADLINE_EXCEEDED: "did not answer in time",
+    grpc.StatusCode.CANCELLED: "cancelled the call",
+}
 
 
 @dataclass
@@ -23,6 +54,8 @@ class ServiceError(Exception):
     message: str
     fields: dict[str, str] = field(default_factory=dict)
     retry_after: float | None = None
+    outcome: Outcome | None = None
+    debug: str = ""
 
     def __post_init__(self) -> None:
         super().__init__(self.message)
@@ -30,8 +63,16 @@ class ServiceError(Exception):
     def __str__(self) -> str:
         return self.message
 
-    def to_status(self) -> grpc.Status:
+    def to_status(self, *, with_debug: bool = True) -> grpc.Status:
         details = []
+        info = error_details_pb2.ErrorInfo(reason=self.outcome or "", domain=DOMAIN)
+        packed = any_pb2.Any()
+        packed.Pack(info)
+        details.append(packed)
+        if self.debug and with_debug:
+            packed = any_pb2.Any()
+            packed.Pack(error_details_pb2.DebugInfo(detail=self.debug[:MAX_DEBUG]))
+            details.append(packed)
         if self.fields:
             bad = error_details_pb2.BadRequest(
                 field_violations=[
@@ -49,15 +90,21 @@ class ServiceError(Exception):
             packed = any_pb2.Any()
             packed.Pack(info)
             details.append(packed)
-        status = status_pb2.Status(code=self.code.value[0], message=self.message, details=details)
-        return rpc_status.to_status(status)
+        status = status_pb2.Status(code=self.code.value[0], message=self.message[:MAX_MESSAGE], details=details)
+        converted = rpc_status.to_status(status)
+        return _Status(converted.code, converted.details, (*converted.trailing_metadata, NO_RETRY))
 
     @classmethod
-    def from_rpc_error(cls, err: grpc.aio.AioRpcError | grpc.RpcError) -> "ServiceError":
+    def from_rpc_error(cls, err: grpc.aio.AioRpcError | grpc.RpcError, peer: str = "the service") -> "ServiceError":
+        """The error a linkmesh server answered; an error gRPC made up itself
+        (``peer`` could not be reached) gets a message that names no address."""
         code = err.code() if callable(getattr(err, "code", None)) else grpc.StatusCode.UNKNOWN
         message = err.details() if callable(getattr(err, "details", None)) else str(err)
         fields: dict[str, str] = {}
         retry_after: float | None = None
+        outcome: Outcome | None = None
+        debug = ""
+        ours = False
         try:
             status = rpc_status.from_call(err)  # type: ignore[arg-type]
         except Exception:  # malformed or foreign details: keep code and message
@@ -72,7 +119,29 @@ class ServiceError(Exception):
                     info = error_details_pb2.RetryInfo()
                     detail.Unpack(info)
                     retry_after = info.retry_delay.seconds + info.retry_delay.nanos / 1e9
-        return cls(code or grpc.StatusCode.UNKNOWN, message or "", fields, retry_after)
+                elif detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+                    error_info = error_details_pb2.ErrorInfo()
+                    detail.Unpack(error_info)
+                    ours = ours or error_info.domain == DOMAIN
+                    if error_info.reason in (NOT_SENT, OUTCOME_UNKNOWN):
+                        outcome = error_info.reason  # type: ignore[assignment]
+                elif detail.Is(error_details_pb2.DebugInfo.DESCRIPTOR):
+                    debug_info = error_details_pb2.DebugInfo()
+                    detail.Unpack(debug_info)
+                    debug = debug_info.detail
+        code = code or grpc.StatusCode.UNKNOWN
+        if not ours:
+            what = TRANSPORT_MESSAGES.get(code, "failed")
+            message = f"{peer} {what} ({code.name})"
+        return cls(code, message or "", fields, retry_after, outcome, debug)
+
+    def public(self) -> "ServiceError":
+        """The same error without the vendor's raw answer (for people and other services)."""
+        return ServiceError(self.code, self.message, dict(self.fields), self.retry_after, self.outcome)
+
+
+class _Status(collections.namedtuple("_Status", ("code", "details", "trailing_metadata")), grpc.Status):
+    pass
 
 
 def invalid_argument(message: str, fields: dict[str, str] | None = None) -> ServiceError:
@@ -91,16 +160,16 @@ def failed_precondition(message: str) -> ServiceError:
     return ServiceError(grpc.StatusCode.FAILED_PRECONDITION, message)
 
 
-def unavailable(message: str, retry_after: float | None = None) -> ServiceError:
-    return ServiceError(grpc.StatusCode.UNAVAILABLE, message, retry_after=retry_after)
+def unavailable(message: str, retry_after: float | None = None, outcome: Outcome | None = None) -> ServiceError:
+    return ServiceError(grpc.StatusCode.UNAVAILABLE, message, retry_after=retry_after, outcome=outcome)
 
 
 def resource_exhausted(message: str, retry_after: float | None) -> ServiceError:
     return ServiceError(grpc.StatusCode.RESOURCE_EXHAUSTED, message, retry_after=retry_after)
 
 
-def deadline_exceeded(message: str) -> ServiceError:
-    return ServiceError(grpc.StatusCode.DEADLINE_EXCEEDED, message)
+def deadline_exceeded(message: str, outcome: Outcome | None = None) -> ServiceError:
+    return ServiceError(grpc.StatusCode.DEADLINE_EXCEEDED, message, outcome=outcome)
 
 
 def unauthenticated(message: str) -> ServiceError:

@@ -27,8 +27,9 @@ class FanOutResult(Generic[K, T]):
     failures: dict[K, ServiceError]
 
 
-async def fan_out(calls: Mapping[K, Callable[[], Awaitable[T]]], timeout: float) -> FanOutResult[K, T]:
-    """Runs every call concurrently; each is cut off after ``timeout`` seconds."""
+async def fan_out(calls: Mapping[K, Callable[[], Awaitable[T]]], timeout: float, peer: str = "the service") -> FanOutResult[K, T]:
+    """Runs every call concurrently; each is cut off after ``timeout`` seconds.
+    ``peer`` names who the calls go to, for a failure gRPC reports itself."""
 
     async def one(key: K, call: Callable[[], Awaitable[T]]) -> tuple[K, T | ServiceError]:
         try:
@@ -38,7 +39,7 @@ async def fan_out(calls: Mapping[K, Callable[[], Awaitable[T]]], timeout: float)
         except (asyncio.TimeoutError, TimeoutError):
             return key, ServiceError(grpc.StatusCode.DEADLINE_EXCEEDED, f"no answer within {timeout:g}s")
         except grpc.aio.AioRpcError as err:
-            return key, ServiceError.from_rpc_error(err)
+            return key, ServiceError.from_rpc_error(err, peer)
         except Exception as err:  # a bug in one branch must not sink the others
             log.exception("fan_out_call_failed", key=str(key))
             return key, ServiceError(grpc.StatusCode.INTERNAL, f"internal error ({type(err).__name__})")

@@ -35,6 +35,7 @@ async def serve(
     stop: asyncio.Event | None = None,
     error_mappers: list[ErrorMapper] | None = None,
     metrics_port: int = 0,
+    expose_debug: bool = True,
 ) -> None:
     """Runs a server until SIGTERM/SIGINT (or ``stop`` is set).
 
@@ -44,7 +45,7 @@ async def serve(
     after the server has stopped.
     """
     server = grpc.aio.server(
-        interceptors=[RequestContextInterceptor(error_mappers, service=name)],
+        interceptors=[RequestContextInterceptor(error_mappers, service=name, expose_debug=expose_debug)],
         options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 16 * 1024 * 1024)],
     )
     health_servicer = health.aio.HealthServicer()

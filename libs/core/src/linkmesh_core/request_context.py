@@ -20,6 +20,7 @@ import structlog
 
 from linkmesh_core.errors import ServiceError
 from linkmesh_core.metrics import RPC_LATENCY, RPC_REQUESTS
+from linkmesh_core.outcome import open_ledger, settle
 
 REQUEST_ID_KEY = "x-request-id"
 # Probes answer often; their canonical lines are debug-level.
@@ -51,11 +52,14 @@ ErrorMapper = Callable[[Exception], "ServiceError | None"]
 
 class RequestContextInterceptor(grpc.aio.ServerInterceptor):
     """``error_mappers`` turn a service's infrastructure exceptions (a database
-    that is down, say) into a ServiceError with a meaningful code."""
+    that is down, say) into a ServiceError with a meaningful code. ``expose_debug``:
+    whether answers carry the vendor's raw answer (connectors, for the profile
+    service's debugger) or not (services that answer people)."""
 
-    def __init__(self, error_mappers: list[ErrorMapper] | None = None, service: str = "") -> None:
+    def __init__(self, error_mappers: list[ErrorMapper] | None = None, service: str = "", *, expose_debug: bool = True) -> None:
         self._mappers = list(error_mappers or [])
         self._service = service
+        self._expose_debug = expose_debug
 
     def _map(self, exc: Exception) -> ServiceError | None:
         for mapper in self._mappers:
@@ -85,11 +89,13 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):
             started = time.perf_counter()
             code = grpc.StatusCode.OK
             message = ""
+            ledger = open_ledger()
             try:
                 return await inner(request, context)
             except ServiceError as err:
+                err = settle(err, ledger)
                 code, message = err.code, err.message
-                await context.abort_with_status(err.to_status())
+                await context.abort_with_status(err.to_status(with_debug=self._expose_debug))
             except grpc.aio.AbortError:
                 code = context.code() or grpc.StatusCode.UNKNOWN
                 raise
@@ -101,7 +107,7 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):
                     await context.abort_with_status(mapped.to_status())
                 code, message = grpc.StatusCode.INTERNAL, "internal error"
                 log.exception("rpc_failed")
-                await context.abort(grpc.StatusCode.INTERNAL, f"internal error (request id {request_id})")
+                await context.abort_with_status(ServiceError(code, f"internal error (request id {request_id})").to_status())
             finally:
                 if code is grpc.StatusCode.OK and context.code() not in (None, grpc.StatusCode.OK):
                     code = context.code()

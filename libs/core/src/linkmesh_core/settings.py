@@ -31,9 +31,11 @@ def _env_name(cls: type[BaseSettings], field: str) -> str:
 def describe_errors(cls: type[BaseSettings], exc: ValidationError) -> str:
     lines = []
     for err in exc.errors():
-        field = str(err["loc"][0]) if err["loc"] else "?"
         msg = "is required but not set" if err["type"] == "missing" else err["msg"]
-        lines.append(f"  {_env_name(cls, field)}: {msg}")
+        if not err["loc"]:  # a rule across several variables names them itself
+            lines.append(f"  {msg.removeprefix('Value error, ')}")
+            continue
+        lines.append(f"  {_env_name(cls, str(err['loc'][0]))}: {msg}")
     return "invalid configuration:\n" + "\n".join(lines)
 
 

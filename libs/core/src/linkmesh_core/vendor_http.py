@@ -4,6 +4,22 @@ One ``aiohttp.ClientSession`` per process, opened at start-up and closed on
 shutdown. Every request carries an absolute deadline (taken from the gRPC
 call), so a vendor call never outlives the RPC that asked for it.
 
+- Sent once: a request that changes the vendor's state (any method but GET,
+  HEAD and OPTIONS, unless the caller says it is ``idempotent``: a quote, a
+  search by POST, a write carrying the vendor's own idempotency key) is never
+  repeated after it may have reached the vendor. If its answer is lost (a
+  timeout, a 5xx, a broken connection) the error says ``OUTCOME_UNKNOWN``; if it
+  never left (no connection, a 429) it says ``NOT_SENT`` and only then may it be
+  sent again. Reads are retried as below. This is the one layer that retries
+  vendor failures: every layer above answers them at once.
+- Destinations: redirects are not followed to another origin (the credentials
+  would go with them); a same-origin redirect of a read is followed. Private,
+  loopback and link-local addresses are refused unless the deployment allows
+  them (``linkmesh_core.destinations``), checked on the address connected to.
+- Error messages are built from the vendor's structured error fields and cut
+  to a sane length; a body that is not JSON (an HTML error page) is never put
+  into a message. The raw body travels as the error's ``debug`` detail, which
+  only the lookup debugger shows.
 - Rate limits: a vendor-specific ``RateLimitPolicy`` reads the response headers
   and says how long the bucket (one store, one API key) must wait; no request is
   sent to that bucket before then. When the wait is longer than the caller's
@@ -28,13 +44,19 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 import grpc
 import structlog
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, stop_before_delay, wait_exponential_jitter
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, stop_before_delay, wait_exponential_jitter
 
+from linkmesh_core.destinations import GuardedResolver, address_allowed, forbidden_cause, literal_address, url_problem
 from linkmesh_core.errors import (
+    NOT_SENT,
+    OUTCOME_UNKNOWN,
+    Outcome,
+    ServiceError,
     deadline_exceeded,
     failed_precondition,
     invalid_argument,
@@ -44,7 +66,14 @@ from linkmesh_core.errors import (
     unavailable,
 )
 from linkmesh_core.metrics import VENDOR_LATENCY, VENDOR_REQUESTS
+from linkmesh_core.outcome import note_request
 from linkmesh_core.rate_limit import SlidingWindowLimiter
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+MAX_REDIRECTS = 3
+MAX_MESSAGE = 300
+MAX_DEBUG = 4000
+BASE_URL_FIELD = "api_base_url"
 
 log = structlog.get_logger("linkmesh.vendor_http")
 
@@ -93,9 +122,14 @@ class Deadline:
 
 
 class _Transient(Exception):
-    def __init__(self, message: str) -> None:
+    """A failure worth another attempt, if the request is safe to send again:
+    a read, or a write that never reached the vendor (``not_sent``)."""
+
+    def __init__(self, message: str, *, not_sent: bool = False, debug: str = "") -> None:
         super().__init__(message)
         self.message = message
+        self.not_sent = not_sent
+        self.debug = debug
 
 
 class _Bucket:
@@ -116,6 +150,7 @@ class VendorHTTP:
         bucket_concurrency: int = 8,
         limiter: SlidingWindowLimiter | None = None,
         unavailable_policy: UnavailablePolicy | None = None,
+        allow_private_hosts: bool = False,
     ) -> None:
         self.vendor = vendor
         self._policy = rate_limit or NoRateLimit()
@@ -127,11 +162,13 @@ class VendorHTTP:
         self._session: aiohttp.ClientSession | None = None
         self._limiter = limiter
         self._unavailable = unavailable_policy
+        self._allow_private = allow_private_hosts
 
     async def start(self) -> None:
         if self._session is None:
+            resolver = None if self._allow_private else GuardedResolver()
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=100, ttl_dns_cache=300),
+                connector=aiohttp.TCPConnector(limit=100, ttl_dns_cache=300, resolver=resolver),
                 headers={"User-Agent": f"linkmesh-connector-{self.vendor}"},
                 raise_for_status=False,
             )
@@ -157,13 +194,19 @@ class VendorHTTP:
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
         json_body: Any = None,
+        idempotent: bool | None = None,
     ) -> Any:
-        """Sends one logical request (with bounded retries); returns the parsed JSON body or None."""
+        """Sends one logical request; returns the parsed JSON body or None.
+
+        ``idempotent``: whether the request may be sent again after it may have
+        reached the vendor (default: only GET, HEAD and OPTIONS may)."""
         if self._session is None:
             raise RuntimeError("VendorHTTP.start() was not called")
+        safe = method.upper() in SAFE_METHODS if idempotent is None else idempotent
+        self._check_destination(url)
         b = self._bucket(bucket)
         retrying = AsyncRetrying(
-            retry=retry_if_exception_type(_Transient),
+            retry=retry_if_exception(lambda exc: isinstance(exc, _Transient) and (safe or exc.not_sent)),
             stop=stop_after_attempt(self._max_attempts) | stop_before_delay(max(deadline.remaining(), 0.0)),
             wait=wait_exponential_jitter(multiplier=0.1, max=1.0, jitter=0.1),
             reraise=True,
@@ -171,12 +214,32 @@ class VendorHTTP:
         try:
             async for attempt in retrying:
                 with attempt:
-                    return await self._attempt(b, bucket, method, url, deadline, headers, params, json_body)
+                    return await self._attempt(b, bucket, method, url, deadline, headers, params, json_body, safe)
         except _Transient as exc:
+            outcome: Outcome | None = None if safe else (NOT_SENT if exc.not_sent else OUTCOME_UNKNOWN)
             if deadline.remaining() <= 0:
-                raise deadline_exceeded(f"{self.vendor} did not answer before the deadline") from None
-            raise unavailable(f"{self.vendor} is unavailable: {exc.message}") from None
+                err = deadline_exceeded(f"{self.vendor} did not answer before the deadline", outcome=outcome)
+            else:
+                err = unavailable(f"{self.vendor} is unavailable: {exc.message}", outcome=outcome)
+            err.debug = exc.debug
+            raise err from None
+        except ServiceError as err:
+            if not safe and err.outcome is None and err.code in (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.UNAVAILABLE):
+                err.outcome = OUTCOME_UNKNOWN
+            raise
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _check_destination(self, url: str) -> None:
+        """The URL's text: http(s), no credentials in it, and no forbidden address literal."""
+        problem = url_problem(url)
+        if problem is None and not self._allow_private:
+            literal = literal_address(url)
+            if literal is not None and not address_allowed(literal):
+                problem = "points at a private, loopback or link-local address, which this deployment does not allow"
+        if problem is not None:
+            err = invalid_argument(f"{self.vendor} URL {problem}", {BASE_URL_FIELD: problem})
+            err.outcome = NOT_SENT
+            raise err
 
     def _completed(self, bucket_key: str, slot: float | None) -> None:
         if self._limiter is not None and slot is not None:
@@ -192,6 +255,8 @@ class VendorHTTP:
         headers: Mapping[str, str] | None,
         params: Mapping[str, str] | None,
         json_body: Any,
+        safe: bool,
+        redirects: int = 0,
     ) -> Any:
         assert self._session is not None
         wait = b.blocked_until - time.monotonic()
@@ -205,13 +270,14 @@ class VendorHTTP:
         slot = await self._limiter.acquire(bucket_key, deadline.remaining()) if self._limiter is not None else None
         remaining = deadline.remaining()
         if remaining <= 0:
-            raise deadline_exceeded(f"{self.vendor} did not answer before the deadline")
+            raise deadline_exceeded(f"{self.vendor} did not answer before the deadline", outcome=None if safe else NOT_SENT)
         timeout = aiohttp.ClientTimeout(total=min(remaining, self._attempt_timeout))
         started = time.perf_counter()
         try:
             async with b.semaphore:
+                note_request(write=not safe)
                 async with self._session.request(
-                    method, url, headers=headers, params=params, json=json_body, timeout=timeout
+                    method, url, headers=headers, params=params, json=json_body, timeout=timeout, allow_redirects=False
                 ) as resp:
                     raw = await resp.read()
                     status, resp_headers = resp.status, resp.headers
@@ -219,8 +285,19 @@ class VendorHTTP:
             self._completed(bucket_key, slot)
             VENDOR_REQUESTS.labels(self.vendor, "0").inc()
             if deadline.remaining() <= 0.01:
-                raise deadline_exceeded(f"{self.vendor} did not answer before the deadline") from None
+                raise deadline_exceeded(f"{self.vendor} did not answer before the deadline", outcome=None if safe else OUTCOME_UNKNOWN) from None
             raise _Transient("timed out") from None
+        except aiohttp.ClientConnectorError as exc:
+            # No connection was made: nothing reached the vendor.
+            self._completed(bucket_key, slot)
+            VENDOR_REQUESTS.labels(self.vendor, "0").inc()
+            forbidden = forbidden_cause(exc)
+            if forbidden is not None:
+                problem = f"{forbidden}, which this deployment does not allow"
+                err = invalid_argument(f"{self.vendor} URL {problem}", {BASE_URL_FIELD: problem})
+                err.outcome = NOT_SENT
+                raise err from None
+            raise _Transient(f"connection failed ({type(exc).__name__})", not_sent=True) from None
         except aiohttp.ClientError as exc:
             self._completed(bucket_key, slot)
             VENDOR_REQUESTS.labels(self.vendor, "0").inc()
@@ -239,36 +316,66 @@ class VendorHTTP:
         block = self._policy.block_seconds(status, resp_headers)
         if block > 0:
             b.blocked_until = max(b.blocked_until, time.monotonic() + block)
-        body = _parse(raw)
+        body, is_json = _parse(raw)
         if 200 <= status < 300:
             return body
+        if 300 <= status < 400:
+            target = urljoin(str(resp.url), resp_headers.get("Location", ""))
+            if safe and _origin(target) == _origin(url) and redirects < MAX_REDIRECTS:
+                return await self._attempt(b, bucket_key, method, target, deadline, headers, None, json_body, safe, redirects + 1)
+            where = _origin(target) if _origin(target) != _origin(url) else "another address"
+            problem = f"answered with a redirect to {where}; credentials are not sent there: set the URL the vendor answers at"
+            err = invalid_argument(f"{self.vendor} {problem}", {BASE_URL_FIELD: problem})
+            err.outcome = None if safe else OUTCOME_UNKNOWN
+            raise err
+        debug = _debug_text(status, raw)
         if status == 429:
             wait = max(block, 0.0)
             if wait >= deadline.remaining():
                 raise resource_exhausted(
                     f"{self.vendor} rate limit reached; retry in {wait:.1f}s", retry_after=round(wait, 3)
                 )
-            raise _Transient("rate limited")
-        message = self._errors.message(status, body) or f"HTTP {status}"
+            raise _Transient("rate limited", not_sent=True)
+        message = _cut(self._errors.message(status, body if is_json else None)) or f"HTTP {status}"
         if status >= 500 and self._unavailable is not None:
             retry_after = self._unavailable.unavailable(status, resp_headers)
             if retry_after is not None:
-                raise unavailable(f"{self.vendor} is unavailable: {message}", retry_after=retry_after)
+                err = unavailable(f"{self.vendor} is unavailable: {message}", retry_after=retry_after, outcome=None if safe else OUTCOME_UNKNOWN)
+                err.debug = debug
+                raise err
         if status >= 500:
-            raise _Transient(f"HTTP {status}: {message}")
+            raise _Transient(f"HTTP {status}: {message}" if message != f"HTTP {status}" else message, debug=debug)
         if status in (401, 403):
-            raise unauthenticated(f"{self.vendor} refused the credentials: {message}")
-        if status == 404:
-            raise not_found(f"{self.vendor}: {message}")
-        if status == 409:
-            raise failed_precondition(f"{self.vendor}: {message}")
-        raise invalid_argument(f"{self.vendor} rejected the request: {message}")
+            err = unauthenticated(f"{self.vendor} refused the credentials: {message}")
+        elif status == 404:
+            err = not_found(f"{self.vendor}: {message}")
+        elif status == 409:
+            err = failed_precondition(f"{self.vendor}: {message}")
+        else:
+            err = invalid_argument(f"{self.vendor} rejected the request: {message}")
+        err.debug = debug
+        raise err
 
 
-def _parse(raw: bytes) -> Any:
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}".lower()
+
+
+def _cut(message: str) -> str:
+    message = " ".join((message or "").split())
+    return message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 1] + "…"
+
+
+def _debug_text(status: int, raw: bytes) -> str:
+    return f"HTTP {status}: {raw[:MAX_DEBUG].decode('utf-8', 'replace')}"
+
+
+def _parse(raw: bytes) -> tuple[Any, bool]:
+    """(the body, whether it was JSON); a body that is not JSON comes back as text."""
     if not raw or not raw.strip():
-        return None
+        return None, True
     try:
-        return json.loads(raw)
+        return json.loads(raw), True
     except ValueError:
-        return raw.decode("utf-8", "replace")[:500]
+        return raw.decode("utf-8", "replace")[:500], False

@@ -45,8 +45,6 @@ class BigCommerceErrors:
             if isinstance(errors, dict) and errors:
                 title += " (" + "; ".join(f"{k}: {v}" for k, v in errors.items()) + ")"
             return title.strip()
-        if isinstance(body, str):
-            return body.strip()[:200]
         return ""
 
 
@@ -79,10 +77,10 @@ class BigCommerceClient:
         self._store_info_locks: dict[str, asyncio.Lock] = {}
 
     async def _call(self, store: Store, method: str, path: str, deadline: Deadline, params: Mapping[str, str] | None = None,
-                    body: Any = None) -> Any:
+                    body: Any = None, *, idempotent: bool | None = None) -> Any:
         headers = {"X-Auth-Token": store.access_token, "Accept": "application/json"}
         return await self.http.request(method, f"{store.root}{path}", bucket=store.bucket, deadline=deadline, headers=headers,
-                                       params=params, json_body=body)
+                                       params=params, json_body=body, idempotent=idempotent)
 
     async def _get(self, store: Store, path: str, deadline: Deadline, params: Mapping[str, str] | None = None) -> Any:
         return await self._call(store, "GET", path, deadline, params)
@@ -141,7 +139,9 @@ class BigCommerceClient:
         return await self._call(store, "PUT", f"/v2/orders/{order_id}", deadline, body={"status_id": status_id}) or {}
 
     async def refund_quote(self, store: Store, order_id: str, items: list[dict[str, Any]], deadline: Deadline) -> dict[str, Any]:
-        body = await self._call(store, "POST", f"/v3/orders/{order_id}/payment_actions/refund_quotes", deadline, body={"items": items})
+        # A quote changes nothing: safe to send again.
+        body = await self._call(store, "POST", f"/v3/orders/{order_id}/payment_actions/refund_quotes", deadline, body={"items": items},
+                                idempotent=True)
         return (body or {}).get("data") or {}
 
     async def refund(self, store: Store, order_id: str, items: list[dict[str, Any]], payments: list[dict[str, Any]],

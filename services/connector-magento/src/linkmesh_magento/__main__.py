@@ -12,7 +12,7 @@ from linkmesh_magento.servicer import MagentoLookup
 def main() -> None:
     run_connector(
         "connector-magento",
-        lambda s: VendorHTTP("Magento", errors=MagentoErrors(), max_attempts=s.vendor_attempts),
+        lambda s: VendorHTTP("Magento", errors=MagentoErrors(), max_attempts=s.vendor_attempts, allow_private_hosts=s.allow_private_vendor_hosts),
         lambda http, s: MagentoLookup(MagentoClient(http), s.vendor_timeout_s),
     )
 

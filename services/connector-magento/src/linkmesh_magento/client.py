@@ -19,7 +19,7 @@ class MagentoErrors:
 
     def message(self, status: int, body: Any) -> str:
         if not isinstance(body, dict):
-            return str(body or "").strip()[:200]
+            return ""
         text = fill(str(body.get("message") or ""), body.get("parameters"))
         details = [fill(str(e.get("message", "")), e.get("parameters")) for e in body.get("errors") or [] if isinstance(e, dict)]
         return "; ".join(t for t in [text, *details] if t)

@@ -57,7 +57,7 @@ class ReturnLogicErrors:
     def message(self, status: int, body: Any) -> str:
         if isinstance(body, dict):
             return str(body.get("message") or body.get("error") or body.get("errors") or "").strip()
-        return str(body or "").strip()[:200]
+        return ""
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,8 @@ def main() -> None:
         connectors = ConnectorRegistry(settings.connector_targets, settings.lookup_timeout_s)
         traces = TraceStore(store, settings.trace_retention_s, settings.trace_max_per_app)
         pruning: asyncio.Task[None] | None = None
+        sweeping: asyncio.Task[None] | None = None
+        actions: ActionRunner | None = None
         try:
             await store.ensure_indexes()
             await traces.ensure_indexes()
@@ -60,8 +62,9 @@ def main() -> None:
             lookups = Lookups(apps, traces)
             linker = Linker(store, apps, lookups, region, settings.freshness_s)
             autolinker = AutoLinker(store, linker, lookups, region)
-            actions = ActionRunner(store, apps, linker, traces)
+            actions = ActionRunner(store, apps, linker, traces, settings.action_timeout_s)
             await actions.ensure_indexes()
+            sweeping = asyncio.create_task(actions.expire_leases_forever())
             servicer = ProfileServicer(
                 store, apps, linker, autolinker, Contacts(store, linker, autolinker, region),
                 Debugger(store, apps, lookups, autolinker, region), traces, actions, region,
@@ -69,8 +72,11 @@ def main() -> None:
             profile_pb2_grpc.add_ProfileServiceServicer_to_server(servicer, server)
             yield [profile_pb2.DESCRIPTOR.services_by_name["ProfileService"].full_name]
         finally:
-            if pruning is not None:
-                pruning.cancel()
+            for task in (pruning, sweeping):
+                if task is not None:
+                    task.cancel()
+            if actions is not None:
+                await actions.abandon_running()
             await connectors.close()
             await store.close()
 
@@ -78,6 +84,7 @@ def main() -> None:
         serve(
             name="profile", host=settings.host, port=settings.port, register=register,
             grace=settings.shutdown_grace_s, error_mappers=[map_database_errors], metrics_port=settings.metrics_port,
+            expose_debug=False,  # vendors' raw answers stay in the lookup debugger
         )
     )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from linkmesh_core.settings import ServerSettings
@@ -28,6 +28,9 @@ class Settings(ServerSettings):
     comma-separated, the first encrypts), ``LINKMESH_CONNECTORS`` (required:
     ``type=host:port,...``), ``PROFILE_DEFAULT_REGION`` (US: phones without a
     country code), ``PROFILE_LOOKUP_TIMEOUT_S`` (8: deadline of one connector call),
+    ``PROFILE_ACTION_TIMEOUT_S`` (20: deadline of one order action at the connector; a
+    running action's lease is this plus a margin), ``PROFILE_SHUTDOWN_GRACE_S`` (30:
+    must outlast the action deadline, so a graceful stop lets running actions end),
     ``PROFILE_FRESHNESS_S`` (60: a linked app refreshed this recently is not fetched
     again), ``PROFILE_TRACE_RETENTION_S`` (7 days) and ``PROFILE_TRACE_MAX_PER_APP``
     (1000): how long and how many lookup traces are kept, ``PROFILE_METRICS_PORT``
@@ -41,6 +44,8 @@ class Settings(ServerSettings):
     connectors: str = Field(validation_alias=AliasChoices("LINKMESH_CONNECTORS"))
     default_region: str = "US"
     lookup_timeout_s: float = 8.0
+    action_timeout_s: float = Field(default=20.0, gt=0)
+    shutdown_grace_s: float = 30.0
     freshness_s: float = 60.0
     trace_retention_s: float = 7 * 24 * 3600.0
     trace_max_per_app: int = 1000
@@ -58,6 +63,14 @@ class Settings(ServerSettings):
         if len(value) != 2 or not value.isalpha():
             raise ValueError("must be a two-letter country code")
         return value.upper()
+
+    @model_validator(mode="after")
+    def _grace_outlasts_actions(self) -> "Settings":
+        if self.shutdown_grace_s <= self.action_timeout_s:
+            raise ValueError(
+                f"PROFILE_SHUTDOWN_GRACE_S ({self.shutdown_grace_s:g}) must be longer than PROFILE_ACTION_TIMEOUT_S "
+                f"({self.action_timeout_s:g}), so a graceful stop lets running actions finish")
+        return self
 
     @property
     def connector_targets(self) -> dict[str, str]:

@@ -59,7 +59,7 @@ class ConnectorRegistry:
         try:
             return await getattr(stub, method)(request, timeout=time_left(timeout or self.timeout))
         except grpc.aio.AioRpcError as err:
-            raise ServiceError.from_rpc_error(err) from None
+            raise ServiceError.from_rpc_error(err, f"the {connector_type} connector") from None
 
     async def describe(self, connector_type: str, *, fresh: bool = False) -> lookup_pb2.DescribeResponse:
         cached = self._describe.get(connector_type)

@@ -30,7 +30,8 @@ class Lookups:
         except ServiceError as err:
             # The trace travels with the error, so a dry run can show the failed step.
             err.trace = await self.traces.record(  # type: ignore[attr-defined]
-                app_id=str(app["_id"]), customer_id=customer_id, kind=kind, request=request_doc, response=None,
+                app_id=str(app["_id"]), customer_id=customer_id, kind=kind, request=request_doc,
+                response={"vendor_answer": err.debug} if err.debug else None,
                 code=err.code.name, message=err.message, latency_ms=(time.perf_counter() - started) * 1000, dry_run=dry_run,
             )
             raise

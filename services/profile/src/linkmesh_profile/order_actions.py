@@ -9,20 +9,31 @@ connector, at most once per idempotency key.
 - The key is taken with a unique index (customer, key), so two concurrent
   requests with one key cannot both run. The same key with the same request
   answers the first result again; with a different request it is refused.
-- Outcomes: success and definitive refusals are kept and answered again. A
-  rate limit means nothing was sent: the key is released for a retry. A vendor
-  that did not answer (timeout, unavailable) may or may not have acted: the key
-  is kept as "unknown" and a retry is refused, never run twice (a retried
-  refund must not refund twice).
+- Outcomes: success and definitive refusals are kept and answered again. When
+  the connector says nothing state-changing reached the vendor (``NOT_SENT``: a
+  rate limit, a read that failed before the write, no connection), the key is
+  released for a retry. Anything else that failed (a timeout, a 5xx after the
+  write left, a connector that did not answer) may or may not have acted: the
+  key is kept as "unknown" and a retry is refused, never run twice (a retried
+  refund must not refund twice). The connector call is never retried, here or
+  by the channel.
+- A running record holds a lease (the call's deadline plus a margin). If this
+  process dies while the vendor call is under way (kill -9, a lost node), the
+  record stays "running" until the lease expires; then it becomes "unknown"
+  with a message saying so, found by a retry with the key or by the sweeper,
+  and traced for the debugger. A graceful stop waits for running actions (the
+  grace period outlasts the action deadline) and marks any left as unknown.
 - Afterwards the customer is refreshed from that app, and the action is
   recorded (who, params, outcome) and traced for the lookup debugger.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import time
+from datetime import timedelta
 from typing import Any
 
 import grpc
@@ -32,7 +43,8 @@ from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
 from linkmesh_core.actions import validate_params
-from linkmesh_core.errors import ServiceError, failed_precondition, invalid_argument
+from linkmesh_core.errors import NOT_SENT, OUTCOME_UNKNOWN, ServiceError, failed_precondition, invalid_argument
+from linkmesh_core.request_context import time_left
 from linkmesh_profile.apps import AppService
 from linkmesh_profile.customers import require_customer
 from linkmesh_profile.linking import Linker
@@ -43,6 +55,8 @@ DEFINITIVE = {grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND, grpc.
               grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNIMPLEMENTED,
               grpc.StatusCode.ALREADY_EXISTS, grpc.StatusCode.OUT_OF_RANGE}
 NOTHING_SENT = {grpc.StatusCode.RESOURCE_EXHAUSTED}
+LEASE_MARGIN_S = 5.0  # time to record the outcome after the connector answered
+LOST = "the profile service stopped while the action was running"
 
 
 def fingerprint(request: profile_pb2.RunActionRequest) -> str:
@@ -50,16 +64,35 @@ def fingerprint(request: profile_pb2.RunActionRequest) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
+def settled_state(err: ServiceError) -> str | None:
+    """What a failed action's record becomes: None (released: nothing reached the
+    vendor), "failed" (a definitive refusal) or "unknown" (the vendor may have acted)."""
+    if err.outcome == OUTCOME_UNKNOWN:
+        return "unknown"
+    if err.code in DEFINITIVE:
+        return "failed"
+    if err.code in NOTHING_SENT or err.outcome == NOT_SENT:
+        return None
+    return "unknown"
+
+
 class ActionRunner:
-    def __init__(self, store: Store, apps: AppService, linker: Linker, traces: TraceStore) -> None:
+    def __init__(self, store: Store, apps: AppService, linker: Linker, traces: TraceStore, action_timeout_s: float = 20.0) -> None:
         self.store = store
         self.apps = apps
         self.linker = linker
         self.traces = traces
+        self.action_timeout_s = action_timeout_s
         self.collection = store.db["actions"]
+        self._running: set[Any] = set()
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_index([("customer_id", ASCENDING), ("idempotency_key", ASCENDING)], name="idempotency", unique=True)
+        await self.collection.create_index([("state", ASCENDING), ("lease_until", ASCENDING)], name="leases")
+
+    @property
+    def running(self) -> int:
+        return len(self._running)
 
     async def _check(self, request: profile_pb2.RunActionRequest) -> tuple[dict[str, Any], dict[str, Any], str]:
         """Everything that can be refused before anything runs; answers (customer, app, external id)."""
@@ -90,15 +123,30 @@ class ActionRunner:
     async def run(self, request: profile_pb2.RunActionRequest) -> tuple[dict[str, Any], bool]:
         """Runs (or replays) the action; answers (the action record, replayed)."""
         customer, app, external_id = await self._check(request)
+        timeout = time_left(self.action_timeout_s)
+        started_at = now()
         record = {
             "customer_id": request.customer_id, "idempotency_key": request.idempotency_key.strip(), "fingerprint": fingerprint(request),
             "app_id": request.app_id, "app_type": app["type"], "action": request.action, "order_id": request.order_id.strip(),
-            "params": dict(request.params), "actor": request.actor.strip() or "unknown", "state": "running", "started_at": now(),
+            "params": dict(request.params), "actor": request.actor.strip() or "unknown", "state": "running", "started_at": started_at,
+            "lease_until": started_at + timedelta(seconds=timeout + LEASE_MARGIN_S),
         }
         try:
             await self.collection.insert_one(record)
         except DuplicateKeyError:
             return await self._replay(request, record["fingerprint"]), True
+        self._running.add(record["_id"])
+        try:
+            return await self._run(request, record, app, external_id, timeout)
+        except asyncio.CancelledError:
+            # Stopped mid-call (shutdown past its grace): the vendor may have acted.
+            await asyncio.shield(self._lost(record["_id"]))
+            raise
+        finally:
+            self._running.discard(record["_id"])
+
+    async def _run(self, request: profile_pb2.RunActionRequest, record: dict[str, Any], app: dict[str, Any], external_id: str,
+                   timeout: float) -> tuple[dict[str, Any], bool]:
         started = time.perf_counter()
         connector_request = lookup_pb2.RunActionRequest(
             app=self.apps.context(app), action=request.action, external_customer_id=external_id, order_id=request.order_id.strip(),
@@ -106,10 +154,14 @@ class ActionRunner:
         trace_request = {"action": request.action, "order_id": record["order_id"], "params": record["params"], "actor": record["actor"],
                          "idempotency_key": record["idempotency_key"], "external_customer_id": external_id}
         try:
-            answer = await self.apps.connectors.call(app["type"], "RunAction", connector_request)
+            answer = await self.apps.connectors.call(app["type"], "RunAction", connector_request, timeout=timeout)
         except ServiceError as err:
-            await self._failed(record, app, err, trace_request, (time.perf_counter() - started) * 1000)
-            raise
+            state = await self._failed(record, app, err, trace_request, (time.perf_counter() - started) * 1000)
+            if state == "unknown":
+                raise ServiceError(err.code, f"the outcome is unknown: {err.message}. {app['name']} may have carried out the "
+                                   f"{request.action}; check the order there before trying again with a new idempotency key",
+                                   err.fields, err.retry_after, OUTCOME_UNKNOWN) from None
+            raise err.public() from None
         assert isinstance(answer, lookup_pb2.RunActionResponse)
         await self.collection.update_one({"_id": record["_id"]}, {"$set": {
             "state": "succeeded", "message": answer.message, "result": dict(answer.result), "finished_at": now()}})
@@ -123,15 +175,57 @@ class ActionRunner:
         record.update(state="succeeded", message=answer.message, result=dict(answer.result))
         return record, False
 
-    async def _failed(self, record: dict[str, Any], app: dict[str, Any], err: ServiceError, trace_request: dict[str, Any], latency_ms: float) -> None:
+    async def _failed(self, record: dict[str, Any], app: dict[str, Any], err: ServiceError, trace_request: dict[str, Any],
+                      latency_ms: float) -> str | None:
+        """Keeps the failure (or releases the key); answers the record's state."""
+        state = settled_state(err)
+        outcome = {None: "not sent: the key may be used again", "failed": "refused", "unknown": "unknown: the vendor may have acted"}[state]
         await self.traces.record(app_id=record["app_id"], customer_id=record["customer_id"], kind="action", request=trace_request,
-                                 response=None, code=err.code.name, message=err.message, latency_ms=latency_ms)
-        if err.code in NOTHING_SENT:
+                                 response={"outcome": outcome, **({"vendor_answer": err.debug} if err.debug else {})},
+                                 code=err.code.name, message=err.message, latency_ms=latency_ms)
+        if state is None:
             await self.collection.delete_one({"_id": record["_id"]})  # nothing happened: the key may be used again
-            return
-        state = "failed" if err.code in DEFINITIVE else "unknown"
+            return None
         await self.collection.update_one({"_id": record["_id"]}, {"$set": {
             "state": state, "error": {"code": err.code.name, "message": err.message, "fields": err.fields}, "finished_at": now()}})
+        return state
+
+    async def _lost(self, record_id: Any, reason: str = LOST) -> bool:
+        """A running record whose process can no longer finish it becomes unknown; answers whether it changed it."""
+        record = await self.collection.find_one_and_update(
+            {"_id": record_id, "state": "running"},
+            {"$set": {"state": "unknown", "finished_at": now(),
+                      "error": {"code": "UNKNOWN", "message": f"{reason}; its outcome is unknown", "fields": {}}}})
+        if record is None:
+            return False
+        await self.traces.record(
+            app_id=record["app_id"], customer_id=record["customer_id"], kind="action",
+            request={"action": record["action"], "order_id": record["order_id"], "params": record["params"], "actor": record["actor"],
+                     "idempotency_key": record["idempotency_key"]},
+            response={"outcome": "unknown: the vendor may have acted"}, code="UNKNOWN", message=f"{reason}; its outcome is unknown",
+            latency_ms=(now() - record["started_at"]).total_seconds() * 1000)
+        return True
+
+    async def expire_leases(self) -> int:
+        """Running records whose lease has expired (their process died) become unknown."""
+        expired = await self.collection.find({"state": "running", "lease_until": {"$lt": now()}}, {"_id": 1}).to_list(length=1000)
+        changed = 0
+        for doc in expired:
+            changed += await self._lost(doc["_id"], "the profile service stopped (its lease expired) while the action was running")
+        return changed
+
+    async def expire_leases_forever(self, every_s: float = 15.0) -> None:
+        while True:
+            await asyncio.sleep(every_s)
+            try:
+                await self.expire_leases()
+            except Exception:  # the database may be away for a while; try again next round
+                pass
+
+    async def abandon_running(self) -> None:
+        """At shutdown, after the grace period: what still runs here cannot finish."""
+        for record_id in list(self._running):
+            await self._lost(record_id)
 
     async def _replay(self, request: profile_pb2.RunActionRequest, print_: str) -> dict[str, Any]:
         first = await self.collection.find_one({"customer_id": request.customer_id, "idempotency_key": request.idempotency_key.strip()})
@@ -140,6 +234,9 @@ class ActionRunner:
         if first["fingerprint"] != print_:
             raise invalid_argument("this idempotency key was used for a different request",
                                    {"idempotency_key": "was already used for a different action, order or params"})
+        if first["state"] == "running" and first.get("lease_until") is not None and first["lease_until"] < now():
+            await self._lost(first["_id"], "the profile service stopped (its lease expired) while the action was running")
+            first = await self.collection.find_one({"_id": first["_id"]}) or first
         if first["state"] == "running":
             raise ServiceError(grpc.StatusCode.ABORTED, "the first request with this idempotency key is still running")
         if first["state"] == "unknown":

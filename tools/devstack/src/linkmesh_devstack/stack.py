@@ -162,7 +162,9 @@ class Stack:
             self._add(f"sandbox-{vendor}", "linkmesh_sandboxes", [vendor, "--port", str(self.sandbox_ports[vendor])],
                       common, self.sandbox_ports[vendor], "sandbox")
             self._add(f"connector-{vendor}", f"linkmesh_{vendor}",  [],
-                      {**common, "CONNECTOR_HOST": "127.0.0.1", "CONNECTOR_PORT": str(self.connector_ports[vendor])},
+                      {**common, "CONNECTOR_HOST": "127.0.0.1", "CONNECTOR_PORT": str(self.connector_ports[vendor]),
+                       # the sandboxes listen on loopback
+                       "LINKMESH_ALLOW_PRIVATE_VENDOR_HOSTS": "true"},
                       self.connector_ports[vendor], "grpc")
         self._add("profile", "linkmesh_profile", [], {
             **common, "PROFILE_HOST": "127.0.0.1", "PROFILE_PORT": str(self.profile_port), "MONGODB_URI": self.mongo.uri,
@@ -246,6 +248,7 @@ class Stack:
                 if status != 201:
                     raise RuntimeError(f"cannot create the demo app {payload['name']}: {status} {app}")
             elif app["settings"].get("api_base_url") != payload["settings"]["api_base_url"]:
-                status, app = self.api("PATCH", f"/api/v1/apps/{app['id']}", body={"settings": payload["settings"]})
+                # Moving an app to another host needs its secrets again.
+                status, app = self.api("PATCH", f"/api/v1/apps/{app['id']}", body={"settings": payload["settings"], "secrets": payload["secrets"]})
             out.append(app)
         return out

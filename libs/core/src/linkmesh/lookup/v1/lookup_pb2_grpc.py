@@ -26,7 +26,11 @@ if _version_not_supported:
 
 
 class LookupServiceStub:
-    """Missing associated documentation comment in .proto file."""
+    """Reads declare idempotency_level: only they are retried by the channels' service
+    config, and only after a transport failure (servers answer application errors
+    with a retry pushback that forbids retries). RunAction is never retried: a
+    state-changing vendor request is sent once.
+    """
 
     def __init__(self, channel):
         """Constructor.
@@ -62,7 +66,11 @@ class LookupServiceStub:
 
 
 class LookupServiceServicer:
-    """Missing associated documentation comment in .proto file."""
+    """Reads declare idempotency_level: only they are retried by the channels' service
+    config, and only after a transport failure (servers answer application errors
+    with a retry pushback that forbids retries). RunAction is never retried: a
+    state-changing vendor request is sent once.
+    """
 
     def Describe(self, request, context):
         """What this connector is, what it can do and which settings an app needs.
@@ -136,7 +144,11 @@ def add_LookupServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class LookupService:
-    """Missing associated documentation comment in .proto file."""
+    """Reads declare idempotency_level: only they are retried by the channels' service
+    config, and only after a transport failure (servers answer application errors
+    with a retry pushback that forbids retries). RunAction is never retried: a
+    state-changing vendor request is sent once.
+    """
 
     @staticmethod
     def Describe(request,

@@ -44,6 +44,12 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class LookupServiceStub:
+    """Reads declare idempotency_level: only they are retried by the channels' service
+    config, and only after a transport failure (servers answer application errors
+    with a retry pushback that forbids retries). RunAction is never retried: a
+    state-changing vendor request is sent once.
+    """
+
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
@@ -61,6 +67,12 @@ class LookupServiceStub:
 
 @_typing.type_check_only
 class LookupServiceAsyncStub(LookupServiceStub):
+    """Reads declare idempotency_level: only they are retried by the channels' service
+    config, and only after a transport failure (servers answer application errors
+    with a retry pushback that forbids retries). RunAction is never retried: a
+    state-changing vendor request is sent once.
+    """
+
     def __init__(self, channel: _aio.Channel) -> None: ...
     Describe: _aio.UnaryUnaryMultiCallable[_lookup_pb2.DescribeRequest, _lookup_pb2.DescribeResponse]  # type: ignore[assignment]
     """What this connector is, what it can do and which settings an app needs."""
@@ -74,6 +86,12 @@ class LookupServiceAsyncStub(LookupServiceStub):
     """Runs an order action (refund, cancel, discount code, return)."""
 
 class LookupServiceServicer(metaclass=_abc_1.ABCMeta):
+    """Reads declare idempotency_level: only they are retried by the channels' service
+    config, and only after a transport failure (servers answer application errors
+    with a retry pushback that forbids retries). RunAction is never retried: a
+    state-changing vendor request is sent once.
+    """
+
     @_abc_1.abstractmethod
     def Describe(
         self,

@@ -26,7 +26,9 @@ if _version_not_supported:
 
 
 class ProfileServiceStub:
-    """Missing associated documentation comment in .proto file."""
+    """Reads declare idempotency_level (IDEMPOTENT where they refresh cached data or
+    keep a trace); only they are retried by channel service config. Writes never are.
+    """
 
     def __init__(self, channel):
         """Constructor.
@@ -127,7 +129,9 @@ class ProfileServiceStub:
 
 
 class ProfileServiceServicer:
-    """Missing associated documentation comment in .proto file."""
+    """Reads declare idempotency_level (IDEMPOTENT where they refresh cached data or
+    keep a trace); only they are retried by channel service config. Writes never are.
+    """
 
     def CreateCustomer(self, request, context):
         """Missing associated documentation comment in .proto file."""
@@ -349,7 +353,9 @@ def add_ProfileServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class ProfileService:
-    """Missing associated documentation comment in .proto file."""
+    """Reads declare idempotency_level (IDEMPOTENT where they refresh cached data or
+    keep a trace); only they are retried by channel service config. Writes never are.
+    """
 
     @staticmethod
     def CreateCustomer(request,

@@ -33,6 +33,10 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class ProfileServiceStub:
+    """Reads declare idempotency_level (IDEMPOTENT where they refresh cached data or
+    keep a trace); only they are retried by channel service config. Writes never are.
+    """
+
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
@@ -71,6 +75,10 @@ class ProfileServiceStub:
 
 @_typing.type_check_only
 class ProfileServiceAsyncStub(ProfileServiceStub):
+    """Reads declare idempotency_level (IDEMPOTENT where they refresh cached data or
+    keep a trace); only they are retried by channel service config. Writes never are.
+    """
+
     def __init__(self, channel: _aio.Channel) -> None: ...
     CreateCustomer: _aio.UnaryUnaryMultiCallable[_profile_pb2.CreateCustomerRequest, _profile_pb2.Customer]  # type: ignore[assignment]
     GetCustomer: _aio.UnaryUnaryMultiCallable[_profile_pb2.GetCustomerRequest, _profile_pb2.Customer]  # type: ignore[assignment]
@@ -105,6 +113,10 @@ class ProfileServiceAsyncStub(ProfileServiceStub):
     DebugLookup: _aio.UnaryUnaryMultiCallable[_profile_pb2.DebugLookupRequest, _profile_pb2.DebugLookupResponse]  # type: ignore[assignment]
 
 class ProfileServiceServicer(metaclass=_abc_1.ABCMeta):
+    """Reads declare idempotency_level (IDEMPOTENT where they refresh cached data or
+    keep a trace); only they are retried by channel service config. Writes never are.
+    """
+
     @_abc_1.abstractmethod
     def CreateCustomer(
         self,
