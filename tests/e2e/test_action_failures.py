@@ -116,3 +116,13 @@ def test_a_graceful_stop_lets_a_running_action_finish(api: Api, apps: dict[str, 
     assert "error" not in out, out
     assert out["response"].status_code == 200, out["response"].text
     assert vendor_calls(api, "bigcommerce", "/payment_actions/refunds") == 1
+
+
+@pytest.mark.parametrize("amount", ["Infinity", "NaN", "1e400"])
+def test_non_finite_amounts_never_reach_the_vendor(api: Api, apps: dict[str, Any], amount: str) -> None:
+    bc = apps["bigcommerce"]
+    customer = linked_customer(api, {"bc": (bc, "101")})
+    body = {"app_id": bc["id"], "action": "create_discount_code", "params": {"type": "per_total_discount", "amount": amount}}
+    answer = act(api, customer, body, key=f"coupon-{amount}")
+    assert answer.status_code == 422 and "params.amount" in answer.json()["error"]["fields"], answer.text
+    assert vendor_calls(api, "bigcommerce", "/v2/coupons") == 0

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
-
 from linkmesh.lookup.v1 import lookup_pb2
+
+from linkmesh_core.money import parse_amount
 
 TYPES = ("string", "integer", "decimal", "boolean", "select", "lines")
 LINES_RE = re.compile(r"^\s*([A-Za-z0-9_\-]+)\s*:\s*(\d+)\s*$")
@@ -41,10 +41,9 @@ def check_value(f: lookup_pb2.FormField, value: str) -> str | None:
         return "must be a whole number"
     if f.type == "decimal":
         try:
-            if Decimal(value) < 0:
-                return "must not be negative"
-        except InvalidOperation:
-            return "must be a decimal number, e.g. 12.50"
+            parse_amount(value)
+        except ValueError as exc:
+            return str(exc)
     if f.type == "boolean" and value not in ("true", "false"):
         return "must be true or false"
     if f.type == "select" and value not in f.options:

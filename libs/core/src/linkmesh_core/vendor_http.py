@@ -41,6 +41,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from decimal import Decimal
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -66,6 +67,7 @@ from linkmesh_core.errors import (
     unavailable,
 )
 from linkmesh_core.metrics import VENDOR_LATENCY, VENDOR_REQUESTS
+from linkmesh_core.money import json_number
 from linkmesh_core.outcome import note_request
 from linkmesh_core.rate_limit import SlidingWindowLimiter
 
@@ -171,6 +173,7 @@ class VendorHTTP:
                 connector=aiohttp.TCPConnector(limit=100, ttl_dns_cache=300, resolver=resolver),
                 headers={"User-Agent": f"linkmesh-connector-{self.vendor}"},
                 raise_for_status=False,
+                json_serialize=_dumps,
             )
 
     async def close(self) -> None:
@@ -371,11 +374,22 @@ def _debug_text(status: int, raw: bytes) -> str:
     return f"HTTP {status}: {raw[:MAX_DEBUG].decode('utf-8', 'replace')}"
 
 
+def _dumps(body: Any) -> str:
+    """Request bodies: Decimal amounts become exact JSON numbers (never rounded through a float)."""
+    def encode(value: Any) -> Any:
+        if isinstance(value, Decimal):
+            return json_number(value)
+        raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+    return json.dumps(body, default=encode)
+
+
 def _parse(raw: bytes) -> tuple[Any, bool]:
-    """(the body, whether it was JSON); a body that is not JSON comes back as text."""
+    """(the body, whether it was JSON); a body that is not JSON comes back as text.
+    Numbers with a fraction become Decimal: a vendor's money never passes through a float."""
     if not raw or not raw.strip():
         return None, True
     try:
-        return json.loads(raw), True
+        return json.loads(raw, parse_float=Decimal), True
     except ValueError:
         return raw.decode("utf-8", "replace")[:500], False

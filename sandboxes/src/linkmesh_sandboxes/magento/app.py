@@ -211,6 +211,14 @@ async def refund_order(request: web.Request) -> web.Response:
     return web.json_response(memo_id)
 
 
+async def get_creditmemo(request: web.Request) -> web.Response:
+    """``GET /V1/creditmemo/{id}``: a credit memo with its totals."""
+    memo = request.app[SHOP].creditmemos.get(int(request.match_info["memo_id"])) if request.match_info["memo_id"].isdigit() else None
+    if memo is None:
+        raise sc.MagentoError(404, 'The entity that was requested doesn\'t exist. Verify the entity and try again.')
+    return web.json_response(memo)
+
+
 async def generate_coupons(request: web.Request) -> web.Response:
     """``POST /V1/coupons/generate``: codes for a cart price rule that allows auto-generation."""
     shop = request.app[SHOP]
@@ -294,6 +302,7 @@ def create_app(access_token: str = ACCESS_TOKEN) -> web.Application:
         app.router.add_post(f"{prefix}/orders/{{order_id}}/cancel", cancel_order)
         app.router.add_post(f"{prefix}/order/{{order_id}}/refund", refund_order)
         app.router.add_post(f"{prefix}/coupons/generate", generate_coupons)
+        app.router.add_get(f"{prefix}/creditmemo/{{memo_id}}", get_creditmemo)
         app.router.add_get(f"{prefix}/shipments", shipments_search)
         app.router.add_get(f"{prefix}/products", products_search)
         app.router.add_get(f"{prefix}/store/storeConfigs", store_configs)

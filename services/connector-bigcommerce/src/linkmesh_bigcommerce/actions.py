@@ -11,7 +11,7 @@ from linkmesh.lookup.v1 import lookup_pb2
 from linkmesh_bigcommerce.client import BigCommerceClient, Store
 from linkmesh_core.actions import form_field, parse_lines
 from linkmesh_core.errors import ServiceError, failed_precondition, invalid_argument, not_found
-from linkmesh_core.money import decimal_string
+from linkmesh_core.money import decimal_string, parse_amount
 from linkmesh_core.vendor_http import Deadline
 
 CANCELLED, REFUNDED = 5, 4
@@ -95,7 +95,7 @@ async def create_discount_code(client: BigCommerceClient, store: Store, params: 
     amount = params.get("amount", "").strip()
     if kind != "free_shipping" and not amount:
         raise invalid_argument("give the discount's amount", {"params.amount": f"is required for {kind}"})
-    if kind == "percentage_discount" and float(amount) > 100:
+    if kind == "percentage_discount" and parse_amount(amount) > 100:
         raise invalid_argument("a percentage cannot pass 100", {"params.amount": "must be at most 100 for a percentage"})
     code = params.get("code", "").strip() or f"LM-{secrets.token_hex(4).upper()}"
     coupon = {

@@ -81,8 +81,8 @@ def order(o: dict[str, Any], products: list[dict[str, Any]], shipments: list[dic
           control_panel: str, storefront: str, product_paths: dict[int, str]) -> lookup_pb2.Order:
     currency = o.get("currency_code") or o.get("default_currency_code") or ""
     discount = to_decimal(o.get("discount_amount")) + to_decimal(o.get("coupon_discount"))
-    items_total = int(float(o.get("items_total") or 0))
-    items_shipped = int(float(o.get("items_shipped") or 0))
+    items_total = int(to_decimal(o.get("items_total")))
+    items_shipped = int(to_decimal(o.get("items_shipped")))
     fulfilled = o.get("status_id") in SHIPPED_STATUS_IDS or (items_total > 0 and items_shipped >= items_total)
     result = lookup_pb2.Order(
         id=str(o["id"]), number=str(o["id"]),

@@ -12,6 +12,7 @@ from linkmesh.lookup.v1 import lookup_pb2
 from linkmesh_bigcommerce import actions, mapping
 from linkmesh_bigcommerce.client import DEFAULT_API_BASE_URL, BigCommerceClient, Store
 from linkmesh_core.actions import check_action
+from linkmesh_core.money import to_decimal
 from linkmesh_core.app_settings import check_region, check_secret, check_url, region_of, require
 from linkmesh_core.connector import LookupServicer
 from linkmesh_core.contact_points import email_key, phone_key
@@ -155,7 +156,7 @@ class BigCommerceLookup(LookupServicer):
     async def _shipments(self, store: Store, order: dict, deadline: Deadline) -> list[dict]:
         """An order with nothing shipped has no shipments: no call is spent on it
         (the store's rate limit is shared by every app)."""
-        if not float(order.get("items_shipped") or 0):
+        if not to_decimal(order.get("items_shipped")):
             return []
         return await self.client.order_shipments(store, order["id"], deadline)
 

@@ -3,12 +3,14 @@ quantities) and a coupon code generated for the app's cart price rule."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import grpc
 from linkmesh.lookup.v1 import lookup_pb2
 
 from linkmesh_core.actions import form_field, parse_lines
 from linkmesh_core.errors import ServiceError, failed_precondition, invalid_argument, not_found
-from linkmesh_core.money import decimal_string
+from linkmesh_core.money import decimal_string, to_decimal
 from linkmesh_core.vendor_http import Deadline
 from linkmesh_magento.client import MagentoClient, Shop
 
@@ -51,13 +53,18 @@ async def cancel(client: MagentoClient, shop: Shop, order: dict, deadline: Deadl
     return lookup_pb2.RunActionResponse(message=f"Order {number} cancelled", result={"state": "canceled"})
 
 
+def refund_estimate(lines: dict[str, dict], wanted: list[tuple[str, int]]) -> Decimal:
+    """What the chosen items cost, in exact decimals."""
+    return sum((to_decimal(lines[iid].get("price_incl_tax") or lines[iid].get("price")) * qty for iid, qty in wanted), Decimal(0))
+
+
 async def refund(client: MagentoClient, shop: Shop, order: dict, params: dict[str, str], deadline: Deadline) -> lookup_pb2.RunActionResponse:
     number = order.get("increment_id") or order["entity_id"]
     lines = {str(i["item_id"]): i for i in order.get("items") or [] if not i.get("parent_item_id")}
     wanted = parse_lines(params.get("lines", ""))
     if not wanted:
-        wanted = [(iid, int(float(i.get("qty_invoiced") or 0) - float(i.get("qty_refunded") or 0))) for iid, i in lines.items()
-                  if float(i.get("qty_invoiced") or 0) > float(i.get("qty_refunded") or 0)]
+        left = {iid: to_decimal(i.get("qty_invoiced")) - to_decimal(i.get("qty_refunded")) for iid, i in lines.items()}
+        wanted = [(iid, int(qty)) for iid, qty in left.items() if qty >= 1]
         if not wanted:
             raise failed_precondition(f"order {number} has nothing invoiced left to refund")
     unknown = [iid for iid, _ in wanted if iid not in lines]
@@ -68,7 +75,11 @@ async def refund(client: MagentoClient, shop: Shop, order: dict, params: dict[st
         memo = await client.refund(shop, str(order["entity_id"]), items, deadline, notify=params.get("notify") == "true")
     except ServiceError as err:
         raise _refusal("the refund", err) from None
-    amount = decimal_string(sum(float(lines[iid].get("price_incl_tax") or lines[iid].get("price") or 0) * qty for iid, qty in wanted))
+    # The amount Magento refunded, from its credit memo; our own sum only if the memo cannot be read now.
+    try:
+        amount = decimal_string((await client.creditmemo(shop, memo, deadline)).get("grand_total"))
+    except ServiceError:
+        amount = decimal_string(refund_estimate(lines, wanted))
     currency = order.get("order_currency_code") or ""
     return lookup_pb2.RunActionResponse(message=f"Refunded {amount} {currency} on order {number} (credit memo {memo})",
                                         result={"creditmemo_id": str(memo), "amount": amount, "currency": currency})

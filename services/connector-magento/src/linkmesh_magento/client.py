@@ -129,6 +129,10 @@ class MagentoClient:
         """A credit memo for ``items``; answers its id."""
         return int(await self._call(shop, "POST", f"/order/{order_id}/refund", deadline, body={"items": items, "notify": notify}))
 
+    async def creditmemo(self, shop: Shop, memo_id: int, deadline: Deadline) -> dict[str, Any]:
+        """``GET /V1/creditmemo/{id}``: the credit memo with Magento's own totals."""
+        return await self._get(shop, f"/creditmemo/{memo_id}", deadline) or {}
+
     async def generate_coupon(self, shop: Shop, rule_id: int, deadline: Deadline) -> str:
         spec = {"rule_id": rule_id, "format": "alphanum", "quantity": 1, "length": 10, "prefix": "LM-"}
         codes = await self._call(shop, "POST", "/coupons/generate", deadline, body={"couponSpec": spec})

@@ -8,7 +8,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from linkmesh.lookup.v1 import lookup_pb2
 
 from linkmesh_core.contact_points import phone_key
-from linkmesh_core.money import money
+from linkmesh_core.money import money, to_decimal
 from linkmesh_core.timestamps import from_utc_sql
 from linkmesh_core.tracking import tracking_url
 
@@ -62,7 +62,7 @@ def is_fulfilled(o: dict[str, Any]) -> bool:
     if o.get("state") in FULFILLED_STATES:
         return True
     lines = [i for i in o.get("items") or [] if not i.get("parent_item_id")]
-    return bool(lines) and all(float(i.get("qty_shipped") or 0) >= float(i.get("qty_ordered") or 0) for i in lines)
+    return bool(lines) and all(to_decimal(i.get("qty_shipped")) >= to_decimal(i.get("qty_ordered")) for i in lines)
 
 
 def shipping_method(o: dict[str, Any]) -> str:
@@ -80,7 +80,7 @@ def order(o: dict[str, Any], shipments: list[dict[str, Any]], *, admin_base: str
     result = lookup_pb2.Order(
         id=str(o["entity_id"]), number=str(o.get("increment_id") or o["entity_id"]),
         admin_url=f"{admin_base}/sales/order/view/order_id/{o['entity_id']}" if admin_base else "",
-        total=money(o.get("grand_total"), currency), discount=money(abs(float(o.get("discount_amount") or 0)), currency),
+        total=money(o.get("grand_total"), currency), discount=money(abs(to_decimal(o.get("discount_amount"))), currency),
         status=str(o.get("status") or o.get("state") or ""), fulfilled=is_fulfilled(o),
     )
     created = timestamp(o.get("created_at"))
@@ -104,7 +104,7 @@ def order(o: dict[str, Any], shipments: list[dict[str, Any]], *, admin_base: str
         key = url_keys.get(i.get("sku", ""))
         result.lines.append(lookup_pb2.OrderLine(
             id=str(i.get("item_id", "")), name=i.get("name", ""), sku=i.get("sku", ""),
-            unit_price=money(i.get("price_incl_tax") or i.get("price") or 0, currency), quantity=int(float(i.get("qty_ordered") or 0)),
+            unit_price=money(i.get("price_incl_tax") or i.get("price") or 0, currency), quantity=int(to_decimal(i.get("qty_ordered"))),
             product_url=f"{storefront.rstrip('/')}/{key}.html" if storefront and key else "",
         ))
     return result
