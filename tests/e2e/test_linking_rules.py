@@ -284,6 +284,18 @@ def test_unlink_removes_pulled_data_keeps_agent_values_and_never_auto_links_agai
     assert relinked.status_code == 201, "linking by hand again is allowed"
 
 
+def test_deleting_an_app_removes_the_data_pulled_from_it_as_unlink_does(api: Api) -> None:
+    doomed = make_app(api)
+    ext = vendor_customer(api, company="Kramerica", addresses=[{"address1": "2 Pipe Rd", "city": "NYC", "country_code": "US",
+                                                                 "first_name": "A", "last_name": "B"}])
+    customer = api.post("/api/v1/customers", {"emails": [ext["email"]], "custom_attributes": {"tier": "gold"}}).json()
+    assert customer["custom_attributes"]["company"] == "Kramerica" and customer["sources"], "auto-linked, data pulled"
+    assert api.delete(f"/api/v1/apps/{doomed['id']}", role="admin").status_code == 204
+    after = api.get(f"/api/v1/customers/{customer['id']}").json()
+    assert after["links"] == [] and after["custom_attributes"] == {"tier": "gold"}, "agent values stay, pulled values go"
+    assert after["address"] is None and after["sources"] == {}, "no provenance points at a deleted app"
+
+
 # app admin
 
 def test_app_admin_validates_everything_at_once(api: Api) -> None:

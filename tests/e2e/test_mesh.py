@@ -152,6 +152,32 @@ def test_app_update_merges_settings_and_can_deactivate(api: Api, bc_app: dict[st
     assert api.get("/api/v1/apps/000000000000000000000000", role="admin").status_code == 404
 
 
+def test_moving_an_app_to_another_host_needs_its_secret_again(api: Api, bc_app: dict[str, Any]) -> None:
+    moved = {"settings": {"api_base_url": api.stack.sandbox_url("magento")}}
+    refused = api.patch(f"/api/v1/apps/{bc_app['id']}", moved, role="admin")
+    assert refused.status_code == 422, refused.text
+    assert set(refused.json()["error"]["fields"]) == {"settings.api_base_url", "secrets.access_token"}
+    assert api.get(f"/api/v1/apps/{bc_app['id']}", role="admin").json()["settings"]["api_base_url"] == api.stack.sandbox_url("bigcommerce")
+    # The same URL again is no move; other settings change freely.
+    same = api.patch(f"/api/v1/apps/{bc_app['id']}", {"settings": {"api_base_url": api.stack.sandbox_url("bigcommerce"), "default_region": "GB"}},
+                     role="admin")
+    assert same.status_code == 200, same.text
+    back = api.patch(f"/api/v1/apps/{bc_app['id']}", {"settings": {"api_base_url": api.stack.sandbox_url("bigcommerce") + "/"},
+                                                      "secrets": {"access_token": data.ACCESS_TOKEN}}, role="admin")
+    assert back.status_code == 200, back.text
+
+
+def test_a_vendor_error_page_reaches_the_debugger_not_the_agent(api: Api, bc_app: dict[str, Any], sandbox_reset: None) -> None:
+    customer = new_customer(api, emails=[unique_email()])
+    page = "<html><body>Internal admin console: db=10.0.0.7</body></html>"
+    api.sandbox("bigcommerce", "POST", "/__sandbox/knobs", {"fail": {"status": 500, "raw_body": page}})
+    response = api.post(f"/api/v1/customers/{customer['id']}/external-search", {"app_id": bc_app["id"], "email": "jane.smith@example.com"})
+    failure = response.json()["failures"][0]
+    assert failure["code"] == "unavailable" and "admin console" not in failure["message"] and "<html" not in failure["message"]
+    lookups = api.get(f"/api/v1/apps/{bc_app['id']}/lookups", role="admin", params={"customer_id": customer["id"]}).json()["lookups"]
+    assert "admin console" in lookups[0]["response"]["vendor_answer"], "admins and developers see the raw answer in the debugger"
+
+
 # customers
 
 def test_customer_create_validate_find_update(api: Api) -> None:
@@ -277,10 +303,13 @@ def test_search_all_reports_a_stopped_connector_as_a_failure(api: Api, bc_app: d
         body = response.json()
         failure = next(f for f in body["failures"] if f["app_id"] == bc_app["id"])
         assert failure["code"] == "unavailable" and failure["app_name"] == bc_app["name"]
+        assert "127.0.0.1" not in failure["message"] and "ipv4:" not in failure["message"], "no internal address in an answer"
+        assert failure["message"] == "the bigcommerce connector could not be reached (UNAVAILABLE)"
         assert all(r["app_id"] != bc_app["id"] for r in body["results"])
         assert elapsed < 10
         listing = api.get("/api/v1/connectors").json()["connectors"]
-        assert next(c for c in listing if c["type"] == "bigcommerce")["available"] is False
+        down = next(c for c in listing if c["type"] == "bigcommerce")
+        assert down["available"] is False and "127.0.0.1" not in down["error"]["message"]
     finally:
         connector.start()
         connector.wait_ready()

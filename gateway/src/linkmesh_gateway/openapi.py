@@ -87,7 +87,8 @@ SCHEMAS: dict[str, Any] = {
         "auto_link_fields": arr({"enum": ["email", "phone"]}), "overwrite_existing_values": B, "actions_enabled": B, "active": B,
     }, []),
     "AppList": obj({"apps": arr(ref("App"))}),
-    "SettingSpec": obj({"name": S, "label": S, "required": B, "secret": B, "hint": S, "default_value": S}),
+    "SettingSpec": obj({"name": S, "label": S, "required": B, "secret": B, "hint": S, "default_value": S,
+                        "credentials_destination": {**B, "description": "The app's secrets are sent here: changing it needs them again"}}),
     "Connector": obj({
         "type": S, "available": B, "display_name": S, "search_fields": arr(S), "auto_link_fields": arr(S),
         "actions": arr({"type": "object"}), "settings": arr(ref("SettingSpec")), "result_attributes": arr(ref("Attribute")),

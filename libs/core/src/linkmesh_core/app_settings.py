@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import re
 from typing import TypeVar
-from urllib.parse import urlparse
-
 from linkmesh.lookup.v1 import lookup_pb2
 
+from linkmesh_core.destinations import url_problem
 from linkmesh_core.errors import invalid_argument
 
 T = TypeVar("T")
@@ -19,19 +18,16 @@ def setting(app: lookup_pb2.AppContext, name: str, default: str = "") -> str:
     return app.settings.get(name, "").strip() or default
 
 
-def is_http_url(value: str) -> bool:
-    parsed = urlparse(value)
-    return parsed.scheme in ("http", "https") and bool(parsed.netloc)
-
-
 def check_url(app: lookup_pb2.AppContext, name: str, errors: dict[str, str], *, default: str = "", required: bool = False) -> str:
-    """The URL setting ``name`` (or ``default``), noting in ``errors`` when it is missing or not http(s)."""
+    """The URL setting ``name`` (or ``default``), noting in ``errors`` when it is missing, not
+    http(s) or carries credentials (where the app's destination may point is checked on the
+    address connected to, by the vendor client)."""
     value = setting(app, name, default)
     if not value:
         if required:
             errors[name] = "is required"
-    elif not is_http_url(value):
-        errors[name] = "must be an http(s) URL"
+    elif (problem := url_problem(value)) is not None:
+        errors[name] = problem
     return value
 
 

@@ -30,7 +30,7 @@ SETTINGS = [
     lookup_pb2.SettingSpec(name="access_token", label="Access token", required=True, secret=True,
                            hint="A store-level API account token with read scopes for Customers, Orders, Products and Information."),
     lookup_pb2.SettingSpec(name="api_base_url", label="API base URL", required=False, default_value=DEFAULT_API_BASE_URL,
-                           hint="Leave empty for BigCommerce itself; set it to point at a sandbox or proxy."),
+                           hint="Leave empty for BigCommerce itself; set it to point at a sandbox or proxy.", credentials_destination=True),
     lookup_pb2.SettingSpec(name="default_region", label="Default phone region", required=False, default_value="US",
                            hint="ISO country used to read phone numbers stored without a country code."),
 ]

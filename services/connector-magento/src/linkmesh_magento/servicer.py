@@ -24,7 +24,7 @@ STORE_CODE_RE = re.compile(r"^[a-z0-9_]{1,32}$")
 
 SETTINGS = [
     lookup_pb2.SettingSpec(name="api_base_url", label="Store base URL", required=True,
-                           hint="The store's base URL, e.g. https://shop.example.com; REST paths are {base}/rest/{store_code}/V1/..."),
+                           hint="The store's base URL, e.g. https://shop.example.com; REST paths are {base}/rest/{store_code}/V1/...", credentials_destination=True),
     lookup_pb2.SettingSpec(name="access_token", label="Access token", required=True, secret=True,
                            hint="An admin or integration token, sent as Bearer (integration tokens need "
                                 "oauth/consumer/enable_integration_as_bearer on the store)."),

@@ -22,7 +22,7 @@ ACTIONS = [
 SETTINGS = [
     lookup_pb2.SettingSpec(name="api_key", label="API key", required=True, secret=True, hint="A ReturnLogic API key (sent as Bearer)."),
     lookup_pb2.SettingSpec(name="api_base_url", label="API base URL", required=False, default_value=DEFAULT_API_BASE_URL,
-                           hint="Leave empty for ReturnLogic itself; set it to point at a sandbox or proxy."),
+                           hint="Leave empty for ReturnLogic itself; set it to point at a sandbox or proxy.", credentials_destination=True),
     lookup_pb2.SettingSpec(name="app_base_url", label="ReturnLogic app URL", required=False, default_value=DEFAULT_APP_BASE_URL,
                            hint="Where agents open RMAs (the link on the profile)."),
 ]

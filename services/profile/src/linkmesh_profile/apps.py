@@ -10,6 +10,7 @@ from linkmesh.profile.v1 import profile_pb2
 
 from linkmesh_core.errors import invalid_argument, not_found
 from linkmesh_profile.connectors import ConnectorRegistry, field_names
+from linkmesh_profile.merge import unlink_cleanup
 from linkmesh_profile.secret_box import SecretBox
 from linkmesh_profile.store import Store, now
 
@@ -159,6 +160,24 @@ class AppService:
         doc.update(secrets=self.box.encrypt_all(secrets), created_at=stamp, updated_at=stamp)
         return await self.store.insert_app(doc)
 
+    async def _check_secrets_follow(self, current: dict[str, Any], new_settings: dict[str, str], data: profile_pb2.AppInput,
+                                    paths: list[str]) -> None:
+        """A secret goes only where the admin sent it: moving a setting the secrets are sent to
+        (``api_base_url``) needs every stored secret entered again in the same request."""
+        describe = await self.connectors.describe(current["type"])
+        moved = [spec.name for spec in describe.settings if spec.credentials_destination
+                 and (new_settings.get(spec.name) or spec.default_value) != (current.get("settings", {}).get(spec.name) or spec.default_value)]
+        if not moved:
+            return
+        given = {k.strip() for k, v in data.secrets.items() if v.strip()} if "secrets" in paths else set()
+        missing = [name for name in sorted(current.get("secrets", {})) if name not in given]
+        if missing:
+            where = " and ".join(f"settings.{m}" for m in moved)
+            errors = {f"settings.{m}": f"sends the app's secrets to a new host: enter {', '.join(f'secrets.{n}' for n in missing)} again in the same request"
+                      for m in moved}
+            errors.update({f"secrets.{n}": f"is required again when {where} changes" for n in missing})
+            raise invalid_argument("changing where the app's secrets are sent needs the secrets again", errors)
+
     async def update(self, app_id: str, data: profile_pb2.AppInput, paths: list[str]) -> dict[str, Any]:
         current = await self.require(app_id)
         bad = {p: f"cannot be updated (updatable: {', '.join(UPDATABLE)})" for p in paths if p not in UPDATABLE}
@@ -188,6 +207,7 @@ class AppService:
                 doc[path] = _attributes(data.search_result_attributes)
             else:
                 doc[path] = given[path]
+        await self._check_secrets_follow(current, doc.get("settings", {}), data, paths)
         doc["secret_names"] = sorted(secrets)
         await self._validate(doc, secrets)
         del doc["secret_names"]
@@ -196,8 +216,11 @@ class AppService:
         return doc
 
     async def delete(self, app_id: str) -> None:
+        """Deletes the app and, as unlink does, its links and the data pulled from it."""
         await self.require(app_id)
-        await self.store.drop_app_links(app_id)
+        async for customer in self.store.customers_linked_to(app_id):
+            set_, unset = unlink_cleanup(customer, {app_id})
+            await self.store.drop_app_link(customer["_id"], app_id, set_, unset)
         if not await self.store.delete_app(app_id):
             raise not_found(f"no app {app_id}")
 

@@ -12,6 +12,7 @@ Collections:
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from collections.abc import AsyncIterator
 from typing import Any
 
 from bson import ObjectId
@@ -105,11 +106,15 @@ class Store:
     async def customer_with_link(self, app_id: str, external_id: str) -> dict[str, Any] | None:
         return await self.customers.find_one({"link_keys": link_key(app_id, external_id)}, {"_id": 1})
 
-    async def drop_app_links(self, app_id: str) -> None:
-        await self.customers.update_many(
-            {f"links.{app_id}": {"$exists": True}},
-            {"$unset": {f"links.{app_id}": ""}, "$pull": {"link_keys": {"$regex": f"^{app_id}:"}}},
-        )
+    def customers_linked_to(self, app_id: str) -> AsyncIterator[dict[str, Any]]:
+        """Each customer linked to the app, with the provenance of their fields."""
+        return aiter(self.customers.find({f"links.{app_id}": {"$exists": True}}, {"field_sources": 1, "attribute_sources": 1}))
+
+    async def drop_app_link(self, customer_oid: ObjectId, app_id: str, set_: dict[str, Any], unset: dict[str, Any]) -> None:
+        update: dict[str, Any] = {"$unset": {f"links.{app_id}": "", **unset}, "$pull": {"link_keys": {"$regex": f"^{app_id}:"}}}
+        if set_:
+            update["$set"] = set_
+        await self.customers.update_one({"_id": customer_oid}, update)
 
     # apps
 

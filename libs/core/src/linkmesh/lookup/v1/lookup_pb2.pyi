@@ -154,6 +154,7 @@ class SettingSpec(_message.Message):
     SECRET_FIELD_NUMBER: _builtins.int
     HINT_FIELD_NUMBER: _builtins.int
     DEFAULT_VALUE_FIELD_NUMBER: _builtins.int
+    CREDENTIALS_DESTINATION_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     label: _builtins.str
     required: _builtins.bool
@@ -162,6 +163,10 @@ class SettingSpec(_message.Message):
     hint: _builtins.str
     default_value: _builtins.str
     """Used when the app leaves the setting empty."""
+    credentials_destination: _builtins.bool
+    """The app's secrets are sent to this URL: changing it requires entering the
+    secrets again in the same request, so a secret never follows a new host.
+    """
     def __init__(
         self,
         *,
@@ -171,10 +176,11 @@ class SettingSpec(_message.Message):
         secret: _builtins.bool = ...,
         hint: _builtins.str = ...,
         default_value: _builtins.str = ...,
+        credentials_destination: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["default_value", b"default_value", "hint", b"hint", "label", b"label", "name", b"name", "required", b"required", "secret", b"secret"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["credentials_destination", b"credentials_destination", "default_value", b"default_value", "hint", b"hint", "label", b"label", "name", b"name", "required", b"required", "secret", b"secret"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
