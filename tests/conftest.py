@@ -65,7 +65,7 @@ class Api:
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     s = Stack(base_dir=tmp_path_factory.mktemp("stack"), extra_env={
-        "GATEWAY_SEARCH_TIMEOUT_S": "2", "PROFILE_FRESHNESS_S": "1", "PROFILE_ACTION_TIMEOUT_S": "3",
+        "GATEWAY_SEARCH_TIMEOUT_S": "2", "PROFILE_FRESHNESS_S": "1", "PROFILE_ACTION_TIMEOUT_S": "3", "PROFILE_BREAKER_COOLDOWN_S": "2",
         "GATEWAY_METRICS_PORT": str(free_port()), "PROFILE_METRICS_PORT": str(free_port()),
     })
     s.start()

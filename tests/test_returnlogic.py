@@ -81,6 +81,28 @@ async def test_sliding_windows_space_calls_and_refuse_waits_past_the_deadline() 
     await limiter.acquire("other", time_left=0.01)  # keys do not share windows
 
 
+async def test_a_burst_learns_at_once_which_callers_the_limit_cannot_serve_in_time() -> None:
+    """30 concurrent calls on a 2/s key with 1 s to spare: those whose turn comes in time wait
+    for it; the rest are told at once (RESOURCE_EXHAUSTED with the delay), not after a wait."""
+    limiter = SlidingWindowLimiter("Vendor", [(2, 1.0), (120, 60.0)], margin=0.0)
+
+    async def one() -> tuple[str, float, float | None]:
+        started = time.monotonic()
+        try:
+            await limiter.acquire("k", time_left=1.5)
+            return "ok", time.monotonic() - started, None
+        except ServiceError as err:
+            return err.code.name, time.monotonic() - started, err.retry_after
+
+    outcomes = await asyncio.gather(*(one() for _ in range(30)))
+    served = [o for o in outcomes if o[0] == "ok"]
+    refused = [o for o in outcomes if o[0] != "ok"]
+    assert len(served) == 4, "two now, two after one second"
+    assert all(code == "RESOURCE_EXHAUSTED" for code, _, _ in refused)
+    assert max(elapsed for _, elapsed, _ in refused) < 0.2, "refused without waiting"
+    assert sorted(r for _, _, r in refused)[0] >= 1.5, "the delay says when the key is free"
+
+
 # connector
 
 async def test_describe_and_validate() -> None:

@@ -316,6 +316,30 @@ def test_search_all_reports_a_stopped_connector_as_a_failure(api: Api, bc_app: d
         wait_until_available(api, "bigcommerce")
 
 
+def test_a_system_known_to_be_down_answers_at_once_then_is_probed_again(api: Api, bc_app: dict[str, Any], sandbox_reset: None) -> None:
+    import urllib.request
+
+    customer = new_customer(api, emails=[unique_email()])
+    search = {"app_id": bc_app["id"], "email": "jane.smith@example.com"}
+    api.sandbox("bigcommerce", "POST", "/__sandbox/knobs", {"down": True})
+    for _ in range(3):  # PROFILE_BREAKER_THRESHOLD
+        failure = api.post(f"/api/v1/customers/{customer['id']}/external-search", search).json()["failures"][0]
+        assert failure["code"] == "unavailable"
+    api.sandbox("bigcommerce", "DELETE", "/__sandbox/requests")
+    fast = api.post(f"/api/v1/customers/{customer['id']}/external-search", search).json()["failures"][0]
+    assert "not called again" in fast["message"] and fast["retry_after_s"] > 0
+    assert api.sandbox("bigcommerce", "GET", "/__sandbox/requests") == [], "an open circuit sends nothing"
+    circuit = api.get(f"/api/v1/apps/{bc_app['id']}/lookups", role="admin").json()["circuit"]
+    assert circuit["state"] == "open" and circuit["consecutive_failures"] == 3
+    metrics = urllib.request.urlopen(f"http://127.0.0.1:{api.stack.extra_env['PROFILE_METRICS_PORT']}/metrics", timeout=5).read().decode()
+    assert f'linkmesh_circuit_open{{app_id="{bc_app["id"]}"}} 1.0' in metrics
+    api.sandbox("bigcommerce", "POST", "/__sandbox/knobs", {"down": False})
+    time.sleep(2.1)  # PROFILE_BREAKER_COOLDOWN_S in the test stack
+    probed = api.post(f"/api/v1/customers/{customer['id']}/external-search", search).json()
+    assert probed["failures"] == [] and probed["results"], "the probe found the system back and closed the circuit"
+    assert api.get(f"/api/v1/apps/{bc_app['id']}/lookups", role="admin").json()["circuit"]["state"] == "closed"
+
+
 def wait_until_available(api: Api, connector_type: str, timeout: float = 10.0) -> None:
     """The profile service reconnects to a restarted connector on its own, within about a second."""
     deadline = time.monotonic() + timeout

@@ -116,7 +116,9 @@ SCHEMAS: dict[str, Any] = {
         "response": {"oneOf": [{"type": "object"}, {"type": "null"}]}, "code": S, "message": S, "latency_ms": {"type": "number"},
         "decision": S, "reason": S, "at": {"oneOf": [TS, {"type": "null"}]}, "dry_run": B,
     }),
-    "LookupList": obj({"lookups": arr(ref("LookupTrace"))}),
+    "LookupList": obj({"lookups": arr(ref("LookupTrace")), "circuit": ref("CircuitState")}),
+    "CircuitState": obj({"state": {"enum": ["closed", "open", "half_open"]}, "consecutive_failures": I, "last_error": S,
+                         "retry_in_s": {"type": "number"}}),
     "DebugRequest": obj({"app_id": S, "email": S, "phone": S, "workflow": {"enum": ["autolink", "basic"]}}, ["app_id", "workflow"]),
     "DebugResult": obj({"steps": arr(ref("LookupTrace")), "would_link": B, "reason": S, "external_customer_id": S}),
 }

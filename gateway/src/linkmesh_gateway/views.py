@@ -126,7 +126,7 @@ async def list_lookups(request: web.Request) -> web.Response:
         raise invalid({"limit": "must be a whole number from 1 to 500"})
     answer = await request.app[PROFILE].ListLookups(profile_pb2.ListLookupsRequest(
         app_id=request.match_info["app_id"], customer_id=request.query.get("customer_id", ""), limit=int(raw_limit)), timeout=_timeout(request))
-    return web.json_response({"lookups": [trace_json(t) for t in answer.lookups]})
+    return web.json_response({"lookups": [trace_json(t) for t in answer.lookups], "circuit": to_json(answer.circuit)})
 
 
 @allow("admin", "developer")

@@ -11,6 +11,7 @@ What the vendor itself says (a 429 and its headers) is handled by
 from __future__ import annotations
 
 import asyncio
+import bisect
 import time
 from collections import deque
 
@@ -24,7 +25,6 @@ class SlidingWindowLimiter:
         self.vendor = vendor
         self.windows = [(limit, seconds + margin) for limit, seconds in windows]
         self._sent: dict[str, deque[float]] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
         self._horizon = max(seconds for _, seconds in self.windows)
 
     def wait_time(self, key: str, now: float | None = None) -> float:
@@ -35,24 +35,25 @@ class SlidingWindowLimiter:
             sent.popleft()
         wait = 0.0
         for limit, seconds in self.windows:
-            recent = [t for t in sent if now - t < seconds]
+            recent = [t for t in sent if now - t < seconds]  # reserved slots lie ahead of now and count too
             if len(recent) >= limit:
                 wait = max(wait, recent[-limit] + seconds - now)
         return wait
 
     async def acquire(self, key: str, time_left: float) -> float:
-        """Waits for a slot within ``time_left`` seconds, or fails with the delay;
-        answers the slot's time, to pass to ``completed``."""
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        async with lock:  # one caller at a time per key takes the next slot
-            wait = self.wait_time(key)
-            if wait > 0:
-                if wait >= time_left:
-                    raise resource_exhausted(f"{self.vendor} rate limit for this key; retry in {wait:.1f}s", retry_after=round(wait, 3))
-                await asyncio.sleep(wait)
-            slot = time.monotonic()
-            self._sent.setdefault(key, deque()).append(slot)
-            return slot
+        """Reserves the key's next free slot and waits for it, or fails at once with the
+        delay when the slot lies beyond ``time_left``; answers the slot's time, to pass
+        to ``completed``. The reservation is made before waiting (no lock is held while
+        sleeping), so every caller knows at once when its turn comes."""
+        wait = self.wait_time(key)
+        if wait >= time_left:
+            raise resource_exhausted(f"{self.vendor} rate limit for this key; retry in {wait:.1f}s", retry_after=round(wait, 3))
+        slot = time.monotonic() + wait
+        sent = self._sent.setdefault(key, deque())
+        bisect.insort(sent, slot)  # no await since wait_time: no other caller took a slot meanwhile
+        if wait > 0:
+            await asyncio.sleep(wait)
+        return slot
 
     def completed(self, key: str, slot: float) -> None:
         """The request of ``slot`` got its answer: count it from now. The vendor

@@ -10,6 +10,7 @@ import grpc
 from linkmesh.profile.v1 import profile_pb2, profile_pb2_grpc
 from pymongo.errors import ConnectionFailure, PyMongoError
 
+from linkmesh_core.circuit import CircuitBreakers
 from linkmesh_core.errors import ServiceError, unavailable
 from linkmesh_core.grpc_server import serve
 from linkmesh_core.logging import configure_logging
@@ -48,7 +49,8 @@ def main() -> None:
     @asynccontextmanager
     async def register(server: grpc.aio.Server) -> AsyncIterator[Iterable[str]]:
         store = Store(settings.mongodb_uri, settings.mongodb_db)
-        connectors = ConnectorRegistry(settings.connector_targets, settings.lookup_timeout_s)
+        connectors = ConnectorRegistry(settings.connector_targets, settings.lookup_timeout_s,
+                                       CircuitBreakers(threshold=settings.breaker_threshold, cooldown_s=settings.breaker_cooldown_s))
         traces = TraceStore(store, settings.trace_retention_s, settings.trace_max_per_app)
         pruning: asyncio.Task[None] | None = None
         sweeping: asyncio.Task[None] | None = None

@@ -223,6 +223,7 @@ class AppService:
             await self.store.drop_app_link(customer["_id"], app_id, set_, unset)
         if not await self.store.delete_app(app_id):
             raise not_found(f"no app {app_id}")
+        self.connectors.breakers.forget(app_id)
 
     async def list(self) -> list[dict[str, Any]]:
         return await self.store.list_apps()

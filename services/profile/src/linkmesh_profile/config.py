@@ -31,6 +31,8 @@ class Settings(ServerSettings):
     ``PROFILE_ACTION_TIMEOUT_S`` (20: deadline of one order action at the connector; a
     running action's lease is this plus a margin), ``PROFILE_SHUTDOWN_GRACE_S`` (30:
     must outlast the action deadline, so a graceful stop lets running actions end),
+    ``PROFILE_BREAKER_THRESHOLD`` (3) and ``PROFILE_BREAKER_COOLDOWN_S`` (10): after that
+    many failures in a row an app's calls fail at once for the cool-down, then one probes,
     ``PROFILE_FRESHNESS_S`` (60: a linked app refreshed this recently is not fetched
     again), ``PROFILE_TRACE_RETENTION_S`` (7 days) and ``PROFILE_TRACE_MAX_PER_APP``
     (1000): how long and how many lookup traces are kept, ``PROFILE_METRICS_PORT``
@@ -45,6 +47,8 @@ class Settings(ServerSettings):
     default_region: str = "US"
     lookup_timeout_s: float = 8.0
     action_timeout_s: float = Field(default=20.0, gt=0)
+    breaker_threshold: int = Field(default=3, ge=1)
+    breaker_cooldown_s: float = Field(default=10.0, gt=0)
     shutdown_grace_s: float = 30.0
     freshness_s: float = 60.0
     trace_retention_s: float = 7 * 24 * 3600.0

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
 from linkmesh.lookup.v1 import lookup_pb2, lookup_pb2_grpc
 
 from linkmesh_core.channels import open_channel
+from linkmesh_core.circuit import CircuitBreakers
 from linkmesh_core.errors import ServiceError, invalid_argument
 from linkmesh_core.request_context import time_left
 
@@ -34,8 +36,9 @@ class Connector:
 
 
 class ConnectorRegistry:
-    def __init__(self, targets: dict[str, str], timeout: float) -> None:
+    def __init__(self, targets: dict[str, str], timeout: float, breakers: CircuitBreakers | None = None) -> None:
         self.timeout = timeout
+        self.breakers = breakers or CircuitBreakers()
         self._connectors = {
             t: Connector(t, target, ch := open_channel(target), lookup_pb2_grpc.LookupServiceStub(ch)) for t, target in targets.items()
         }
@@ -60,6 +63,22 @@ class ConnectorRegistry:
             return await getattr(stub, method)(request, timeout=time_left(timeout or self.timeout))
         except grpc.aio.AioRpcError as err:
             raise ServiceError.from_rpc_error(err, f"the {connector_type} connector") from None
+
+    async def call_app(self, app: dict[str, Any], method: str, request: object, timeout: float | None = None) -> object:
+        """Calls the connector on behalf of an app, through the app's circuit breaker: an app
+        known to be down answers at once (UNAVAILABLE, NOT_SENT, with the time to the next try)."""
+        breaker = self.breakers.get(str(app["_id"]), app.get("name") or str(app["_id"]))
+        breaker.before_call()
+        try:
+            answer = await self.call(app["type"], method, request, timeout)
+        except ServiceError as err:
+            breaker.record(err)
+            raise
+        except asyncio.CancelledError:
+            breaker.release()
+            raise
+        breaker.record(None)
+        return answer
 
     async def describe(self, connector_type: str, *, fresh: bool = False) -> lookup_pb2.DescribeResponse:
         cached = self._describe.get(connector_type)

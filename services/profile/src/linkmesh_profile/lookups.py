@@ -26,7 +26,7 @@ class Lookups:
         started = time.perf_counter()
         request_doc = message_to_doc(request)
         try:
-            answer = await self.apps.connectors.call(app["type"], method, request)
+            answer = await self.apps.connectors.call_app(app, method, request)
         except ServiceError as err:
             # The trace travels with the error, so a dry run can show the failed step.
             err.trace = await self.traces.record(  # type: ignore[attr-defined]

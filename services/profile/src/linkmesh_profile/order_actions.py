@@ -154,7 +154,7 @@ class ActionRunner:
         trace_request = {"action": request.action, "order_id": record["order_id"], "params": record["params"], "actor": record["actor"],
                          "idempotency_key": record["idempotency_key"], "external_customer_id": external_id}
         try:
-            answer = await self.apps.connectors.call(app["type"], "RunAction", connector_request, timeout=timeout)
+            answer = await self.apps.connectors.call_app(app, "RunAction", connector_request, timeout=timeout)
         except ServiceError as err:
             state = await self._failed(record, app, err, trace_request, (time.perf_counter() - started) * 1000)
             if state == "unknown":

@@ -130,9 +130,12 @@ class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):
             message=record.get("message", ""), result=record.get("result") or {}, replayed=replayed, customer=await self._customer(customer))
 
     async def ListLookups(self, request: profile_pb2.ListLookupsRequest, context: grpc.aio.ServicerContext) -> profile_pb2.ListLookupsResponse:
-        await self.apps.require(request.app_id)
+        app = await self.apps.require(request.app_id)
         docs = await self.traces.list(request.app_id, request.customer_id, request.limit or 50)
-        return profile_pb2.ListLookupsResponse(lookups=[trace_to_proto(d) for d in docs])
+        circuit = self.apps.connectors.breakers.get(request.app_id, app["name"]).snapshot()
+        return profile_pb2.ListLookupsResponse(lookups=[trace_to_proto(d) for d in docs], circuit=profile_pb2.CircuitState(
+            state=circuit.state, consecutive_failures=circuit.consecutive_failures, last_error=circuit.last_error,
+            retry_in_s=circuit.retry_in_s))
 
     async def DebugLookup(self, request: profile_pb2.DebugLookupRequest, context: grpc.aio.ServicerContext) -> profile_pb2.DebugLookupResponse:
         return await self.debugger.run(request)

@@ -1209,20 +1209,59 @@ class ListLookupsResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     LOOKUPS_FIELD_NUMBER: _builtins.int
+    CIRCUIT_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def lookups(self) -> _containers.RepeatedCompositeFieldContainer[Global___LookupTrace]: ...
+    @_builtins.property
+    def circuit(self) -> Global___CircuitState:
+        """This process's circuit breaker for the app."""
+
     def __init__(
         self,
         *,
         lookups: _abc.Iterable[Global___LookupTrace] | None = ...,
+        circuit: Global___CircuitState | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["circuit", b"circuit"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["lookups", b"lookups"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["circuit", b"circuit", "lookups", b"lookups"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListLookupsResponse: _TypeAlias = ListLookupsResponse  # noqa: Y015
+
+@_typing.final
+class CircuitState(_message.Message):
+    """A circuit breaker's state: "closed" (calls go through), "open" (calls fail at
+    once after repeated failures) or "half_open" (the next call is a probe).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATE_FIELD_NUMBER: _builtins.int
+    CONSECUTIVE_FAILURES_FIELD_NUMBER: _builtins.int
+    LAST_ERROR_FIELD_NUMBER: _builtins.int
+    RETRY_IN_S_FIELD_NUMBER: _builtins.int
+    state: _builtins.str
+    consecutive_failures: _builtins.int
+    last_error: _builtins.str
+    retry_in_s: _builtins.float
+    """Seconds until an open circuit lets a probe through."""
+    def __init__(
+        self,
+        *,
+        state: _builtins.str = ...,
+        consecutive_failures: _builtins.int = ...,
+        last_error: _builtins.str = ...,
+        retry_in_s: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["consecutive_failures", b"consecutive_failures", "last_error", b"last_error", "retry_in_s", b"retry_in_s", "state", b"state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CircuitState: _TypeAlias = CircuitState  # noqa: Y015
 
 @_typing.final
 class DebugLookupRequest(_message.Message):
