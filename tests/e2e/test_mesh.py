@@ -372,7 +372,7 @@ def test_a_hanging_vendor_fails_its_app_within_the_deadline_and_spares_the_other
         elapsed = time.monotonic() - started
         body = response.json()
         failures = {f["app_id"]: f for f in body["failures"]}
-        assert failures[bc_app["id"]]["code"] == "deadline_exceeded", body
+        assert failures[bc_app["id"]]["code"] == "deadline_exceeded", failures[bc_app["id"]]["message"]
         assert [r["external_customer_id"] for r in body["results"] if r["app_id"] == healthy_id] == ["101"]
         assert healthy_id not in failures
         # The per-system deadline in this stack is 2 s; the hanging vendor takes 8 s.

@@ -31,8 +31,8 @@ from linkmesh_profile.traces import TraceStore
 
 
 def map_database_errors(exc: Exception) -> ServiceError | None:
-    if isinstance(exc, ConnectionFailure):
-        return unavailable("the profile database is unavailable; retry shortly")
+    if isinstance(exc, ConnectionFailure) or (isinstance(exc, PyMongoError) and exc.timeout):
+        return unavailable("the profile database is unavailable; retry shortly", retry_after=1.0)
     if isinstance(exc, PyMongoError):
         return ServiceError(grpc.StatusCode.INTERNAL, "the profile database refused the operation")
     return None
@@ -48,7 +48,7 @@ def main() -> None:
 
     @asynccontextmanager
     async def register(server: grpc.aio.Server) -> AsyncIterator[Iterable[str]]:
-        store = Store(settings.mongodb_uri, settings.mongodb_db)
+        store = Store(settings.mongodb_uri, settings.mongodb_db, settings.db_timeout_s)
         connectors = ConnectorRegistry(settings.connector_targets, settings.lookup_timeout_s,
                                        CircuitBreakers(threshold=settings.breaker_threshold, cooldown_s=settings.breaker_cooldown_s))
         traces = TraceStore(store, settings.trace_retention_s, settings.trace_max_per_app)

@@ -24,7 +24,8 @@ def parse_connectors(raw: str) -> dict[str, str]:
 class Settings(ServerSettings):
     """Environment: ``PROFILE_PORT`` (50051), ``PROFILE_HOST``, ``PROFILE_LOG_LEVEL``,
     ``PROFILE_LOG_JSON``, ``PROFILE_SHUTDOWN_GRACE_S``, ``MONGODB_URI`` (required),
-    ``PROFILE_MONGODB_DB`` (linkmesh), ``LINKMESH_SECRET_KEYS`` (required: Fernet keys,
+    ``PROFILE_MONGODB_DB`` (linkmesh), ``PROFILE_DB_TIMEOUT_S`` (5: one database operation,
+    after which the request answers UNAVAILABLE), ``LINKMESH_SECRET_KEYS`` (required: Fernet keys,
     comma-separated, the first encrypts), ``LINKMESH_CONNECTORS`` (required:
     ``type=host:port,...``), ``PROFILE_DEFAULT_REGION`` (US: phones without a
     country code), ``PROFILE_LOOKUP_TIMEOUT_S`` (8: deadline of one connector call),
@@ -42,6 +43,7 @@ class Settings(ServerSettings):
     port: int = 50051
     mongodb_uri: str = Field(validation_alias=AliasChoices("MONGODB_URI"))
     mongodb_db: str = "linkmesh"
+    db_timeout_s: float = Field(default=5.0, gt=0)
     secret_keys: str = Field(validation_alias=AliasChoices("LINKMESH_SECRET_KEYS"))
     connectors: str = Field(validation_alias=AliasChoices("LINKMESH_CONNECTORS"))
     default_region: str = "US"

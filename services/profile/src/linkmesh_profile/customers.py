@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from linkmesh.profile.v1 import profile_pb2
+from bson import ObjectId
 from pymongo.errors import DuplicateKeyError
 
 from linkmesh_core.contact_points import InvalidContactPoint, normalize_email, normalize_phone
@@ -90,11 +91,16 @@ async def explain_duplicate(store: Store, doc: dict[str, Any], exclude: Any = No
 async def create_customer(store: Store, data: profile_pb2.CustomerInput, region: str) -> dict[str, Any]:
     doc = clean_fields(data, EDITABLE, region)
     stamp = now()
-    doc.update(links={}, link_keys=[], unlinked_apps=[], created_at=stamp, updated_at=stamp)
+    # The id is ours before the write: if the write is retried after it landed (a lost
+    # answer), the duplicate is recognised as this request's own customer, not a conflict.
+    doc.update(_id=ObjectId(), links={}, link_keys=[], unlinked_apps=[], created_at=stamp, updated_at=stamp)
     try:
         return await store.insert_customer(doc)
     except DuplicateKeyError:
-        raise await explain_duplicate(store, doc) from None
+        own = await store.customers.find_one({"_id": doc["_id"]})
+        if own is not None:
+            return own
+        raise await explain_duplicate(store, doc, doc["_id"]) from None
 
 
 async def update_customer(store: Store, customer_id: str, data: profile_pb2.CustomerInput, paths: list[str], region: str) -> dict[str, Any]:

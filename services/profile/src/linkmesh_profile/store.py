@@ -35,9 +35,12 @@ def object_id(value: str) -> ObjectId | None:
 
 
 class Store:
-    def __init__(self, uri: str, database: str) -> None:
+    def __init__(self, uri: str, database: str, timeout_s: float = 5.0) -> None:
+        # Every operation ends within ``timeout_s`` (PyMongo's client-side operation
+        # timeout, server selection included): a database that does not answer makes a
+        # request UNAVAILABLE (503) in seconds, well within its deadline, instead of a hang.
         self.client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-            uri, tz_aware=True, serverSelectionTimeoutMS=5000, appname="linkmesh-profile"
+            uri, tz_aware=True, timeoutMS=int(timeout_s * 1000), appname="linkmesh-profile"
         )
         self.db: AsyncDatabase[dict[str, Any]] = self.client[database]
         self.customers = self.db["customers"]
