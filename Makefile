@@ -35,6 +35,7 @@ proto: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/fanout_search.py
 	$(BIN)/python bench/profile_open.py
+	$(BIN)/python bench/failure_budget.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
