@@ -39,6 +39,46 @@ def test_bad_configuration_fails_fast_naming_each_variable(module: str, env: dic
         assert text in result.stderr, result.stderr
 
 
+def test_profile_grace_must_outlast_the_action_deadline() -> None:
+    env = {"MONGODB_URI": "mongodb://x", "LINKMESH_CONNECTORS": "bigcommerce=h:1", "LINKMESH_SECRET_KEYS": "k" * 43 + "=",
+           "PROFILE_ACTION_TIMEOUT_S": "20", "PROFILE_SHUTDOWN_GRACE_S": "10"}
+    result = subprocess.run([sys.executable, "-m", "linkmesh_profile"], env={**CLEAN_ENV, **env}, capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "PROFILE_SHUTDOWN_GRACE_S (10) must be longer than PROFILE_ACTION_TIMEOUT_S (20)" in result.stderr, result.stderr
+
+
+def one_line_failure(module: str, env: dict[str, str], timeout: float = 30) -> str:
+    """Runs a service that cannot start; answers its single line of output."""
+    result = subprocess.run([sys.executable, "-m", module], env={**CLEAN_ENV, **env}, capture_output=True, text=True, timeout=timeout)
+    lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+    assert result.returncode == 1, result.stderr
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+def test_a_busy_port_is_one_clear_line_and_exit_code_1() -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        line = one_line_failure("linkmesh_bigcommerce", {"CONNECTOR_HOST": "127.0.0.1", "CONNECTOR_PORT": port})
+        assert line.startswith("connector-bigcommerce: cannot start: cannot listen on 127.0.0.1:") and "in use" in line
+        line = one_line_failure("linkmesh_gateway", {"GATEWAY_HOST": "127.0.0.1", "GATEWAY_PORT": port, "LINKMESH_TOKENS": "agent:agent-token"})
+        assert line.startswith("gateway: cannot start: cannot listen on 127.0.0.1:") and "in use" in line
+
+
+def test_a_database_out_of_reach_at_start_is_one_clear_line_without_its_password() -> None:
+    from cryptography.fernet import Fernet
+
+    line = one_line_failure("linkmesh_profile", {
+        "PROFILE_HOST": "127.0.0.1", "PROFILE_PORT": str(free_port()), "PROFILE_DB_TIMEOUT_S": "1",
+        "MONGODB_URI": f"mongodb://user:hunter2@127.0.0.1:{free_port()}/?directConnection=true",
+        "LINKMESH_SECRET_KEYS": Fernet.generate_key().decode(), "LINKMESH_CONNECTORS": "bigcommerce=127.0.0.1:1"})
+    assert line.startswith("profile: cannot start: cannot reach MongoDB at mongodb://***@127.0.0.1:") and "hunter2" not in line
+
+
 def test_connector_serves_health_and_reflection_and_stops_gracefully_on_sigterm(tmp_path: Path) -> None:
     port = free_port()
     service = ServiceProcess("connector", [sys.executable, "-m", "linkmesh_bigcommerce"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from linkmesh_core.grpc_server import fail
 from linkmesh_core.logging import configure_logging
 from linkmesh_core.metrics import serve_metrics
 from linkmesh_core.settings import load_settings
@@ -14,8 +15,14 @@ from linkmesh_gateway.config import Settings
 def main() -> None:
     settings = load_settings(Settings)
     configure_logging("gateway", settings.log_level, settings.log_json)
-    serve_metrics(settings.metrics_port, settings.host)
-    web.run_app(init_app(settings), host=settings.host, port=settings.port, print=None, access_log=None, shutdown_timeout=5.0)
+    try:
+        serve_metrics(settings.metrics_port, settings.host)
+    except OSError as exc:
+        fail("gateway", f"cannot serve metrics on {settings.host}:{settings.metrics_port}: {exc.strerror or exc}")
+    try:
+        web.run_app(init_app(settings), host=settings.host, port=settings.port, print=None, access_log=None, shutdown_timeout=5.0)
+    except OSError as exc:  # the listening socket: a busy port, an address not on this host
+        fail("gateway", f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}")
 
 
 if __name__ == "__main__":

@@ -50,7 +50,8 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         if err.status < 400:
             raise
         code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(err.status, "http_error")
-        response = web.json_response(error_body(code, err.reason), status=err.status)
+        headers = {"Allow": err.headers["Allow"]} if "Allow" in err.headers else None  # 405 says what is allowed
+        response = web.json_response(error_body(code, err.reason), status=err.status, headers=headers)
     except Exception:
         log.exception("request_failed")
         response = web.json_response(error_body("internal", f"internal error (request id {request_id})"), status=500)
@@ -82,8 +83,12 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
     if role is None:
         raise ApiError(401, "unauthorized", "the token is not valid", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
     request["role"] = role
-    route_handler = request.match_info.handler
-    allowed = getattr(route_handler, ROLES_KEY, None)
-    if allowed is not None and role not in allowed:
+    if request.match_info.http_exception is not None:  # no such route or method: 404 / 405, whoever asks
+        return await handler(request)
+    allowed = getattr(request.match_info.handler, ROLES_KEY, None)
+    if allowed is None:  # fail closed: a route that declares no roles is open to none
+        log.error("route_declares_no_roles", path=request.path)
+        raise ApiError(403, "forbidden", "this route declares no roles, so no role may use it")
+    if role not in allowed:
         raise ApiError(403, "forbidden", f"the {role} role may not do this (allowed: {', '.join(sorted(allowed))})")
     return await handler(request)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -13,7 +12,7 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
 from linkmesh_core.errors import ServiceError
-from linkmesh_core.grpc_server import serve
+from linkmesh_core.grpc_server import run_service, serve
 from linkmesh_core.logging import configure_logging
 from linkmesh_core.settings import ServerSettings, load_settings
 from linkmesh_core.vendor_http import Deadline, VendorHTTP
@@ -54,8 +53,8 @@ def run_connector(name: str, make_http: Callable[[ConnectorSettings], VendorHTTP
         finally:
             await http.close()
 
-    asyncio.run(serve(name=name, host=settings.host, port=settings.port, register=register, grace=settings.shutdown_grace_s,
-                      metrics_port=settings.metrics_port))
+    run_service(name, serve(name=name, host=settings.host, port=settings.port, register=register, grace=settings.shutdown_grace_s,
+                            metrics_port=settings.metrics_port))
 
 
 Unreachable = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Callable, Iterable
+import socket
+import sys
+from collections.abc import Callable, Coroutine, Iterable
 from contextlib import AbstractAsyncContextManager
+from typing import Any, NoReturn
 
 import grpc
 import structlog
@@ -21,6 +24,43 @@ from linkmesh_core.metrics import serve_metrics
 from linkmesh_core.request_context import ErrorMapper, RequestContextInterceptor
 
 log = structlog.get_logger("linkmesh.server")
+
+
+class StartupError(Exception):
+    """The service cannot start (a busy port, a database out of reach): said in one line."""
+
+
+def run_service(name: str, main: Coroutine[Any, Any, None]) -> None:
+    """Runs a service's main coroutine; a StartupError ends the process with one
+    clear line on stderr and exit code 1, not a traceback."""
+    try:
+        asyncio.run(main)
+    except StartupError as exc:
+        fail(name, str(exc))
+
+
+def port_problem(host: str, port: int) -> str | None:
+    """Why ``host:port`` cannot be listened on, found before gRPC tries (its own failure is a
+    C-core log line plus a vague exception)."""
+    if port == 0:
+        return None
+    try:
+        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        return f"the address {host!r} is not known ({exc.strerror})"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            return exc.strerror or str(exc)
+    return None
+
+
+def fail(name: str, message: str) -> NoReturn:
+    print(f"{name}: cannot start: {message}", file=sys.stderr)
+    raise SystemExit(1)
 
 
 
@@ -61,11 +101,21 @@ async def serve(
     async with register(server) as service_names:
         names = list(service_names)
         reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
-        bound = server.add_insecure_port(f"{host}:{port}")
+        problem = port_problem(host, port)
+        if problem is not None:
+            raise StartupError(f"cannot listen on {host}:{port}: {problem}")
+        try:
+            bound = server.add_insecure_port(f"{host}:{port}")
+        except RuntimeError:
+            bound = 0
         if bound == 0:
-            raise RuntimeError(f"{name}: cannot listen on {host}:{port}")
+            raise StartupError(f"cannot listen on {host}:{port}: the port is in use or the address is not available")
         await server.start()
-        serve_metrics(metrics_port, host)
+        try:
+            serve_metrics(metrics_port, host)
+        except OSError as exc:
+            await server.stop(0)
+            raise StartupError(f"cannot serve metrics on {host}:{metrics_port}: {exc.strerror or exc}") from None
         for service in ["", *names]:
             await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
         log.info("server_started", server=name, address=f"{host}:{bound}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
@@ -12,7 +13,7 @@ from pymongo.errors import ConnectionFailure, PyMongoError
 
 from linkmesh_core.circuit import CircuitBreakers
 from linkmesh_core.errors import ServiceError, unavailable
-from linkmesh_core.grpc_server import serve
+from linkmesh_core.grpc_server import StartupError, run_service, serve
 from linkmesh_core.logging import configure_logging
 from linkmesh_core.settings import load_settings
 from linkmesh_profile.apps import AppService
@@ -38,6 +39,11 @@ def map_database_errors(exc: Exception) -> ServiceError | None:
     return None
 
 
+def redacted_uri(uri: str) -> str:
+    """The connection string without its credentials."""
+    return re.sub(r"//[^@/]*@", "//***@", uri)
+
+
 def main() -> None:
     settings = load_settings(Settings)
     configure_logging("profile", settings.log_level, settings.log_json)
@@ -56,8 +62,12 @@ def main() -> None:
         sweeping: asyncio.Task[None] | None = None
         actions: ActionRunner | None = None
         try:
-            await store.ensure_indexes()
-            await traces.ensure_indexes()
+            try:
+                await store.ensure_indexes()
+                await traces.ensure_indexes()
+            except PyMongoError as exc:
+                raise StartupError(f"cannot reach MongoDB at {redacted_uri(settings.mongodb_uri)} "
+                                   f"within {settings.db_timeout_s:g}s ({type(exc).__name__})") from None
             pruning = asyncio.create_task(traces.prune_forever())
             region = settings.default_region
             apps = AppService(store, connectors, box)
@@ -82,7 +92,8 @@ def main() -> None:
             await connectors.close()
             await store.close()
 
-    asyncio.run(
+    run_service(
+        "profile",
         serve(
             name="profile", host=settings.host, port=settings.port, register=register,
             grace=settings.shutdown_grace_s, error_mappers=[map_database_errors], metrics_port=settings.metrics_port,
