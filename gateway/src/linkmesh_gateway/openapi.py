@@ -34,6 +34,12 @@ def str_map() -> dict[str, Any]:
     return {"type": "object", "additionalProperties": S}
 
 
+APP_INPUT: dict[str, Any] = {
+    "type": S, "name": {**S, "maxLength": 100}, "settings": str_map(), "secrets": {**str_map(), "writeOnly": True},
+    "search_query_attributes": {**arr(ref("Attribute")), "minItems": 1}, "search_result_attributes": arr(ref("Attribute")),
+    "auto_link_fields": arr({"enum": ["email", "phone"]}), "overwrite_existing_values": B, "actions_enabled": B, "active": B,
+}
+
 SCHEMAS: dict[str, Any] = {
     "Error": obj({"error": obj({"code": S, "message": S, "fields": str_map()})}),
     "Attribute": obj({"attribute": S, "label": S}),
@@ -73,7 +79,8 @@ SCHEMAS: dict[str, Any] = {
         "links": arr(ref("LinkedApp")), "created_at": TS, "updated_at": TS,
         "sources": {**str_map(), "description": "which app each pulled value came from: name, address, custom_attributes.<key> → app id"},
     }),
-    "CustomerInput": obj({"name": S, "emails": arr(S), "phones": arr(S), "address": ref("Address"), "custom_attributes": str_map()}, []),
+    "CustomerInput": {**obj({"name": {**S, "maxLength": 200}, "emails": arr(S), "phones": arr(S), "address": ref("Address"),
+                             "custom_attributes": str_map()}, []), "minProperties": 1},
     "CustomerList": obj({"customers": arr(ref("Customer"))}),
     "App": obj({
         "id": S, "type": S, "name": S, "settings": str_map(), "secrets_set": arr(S),
@@ -81,11 +88,8 @@ SCHEMAS: dict[str, Any] = {
         "auto_link_fields": arr({"enum": ["email", "phone"]}), "overwrite_existing_values": B, "actions_enabled": B,
         "active": B, "created_at": TS, "updated_at": TS,
     }),
-    "AppInput": obj({
-        "type": S, "name": S, "settings": str_map(), "secrets": {**str_map(), "writeOnly": True},
-        "search_query_attributes": arr(ref("Attribute")), "search_result_attributes": arr(ref("Attribute")),
-        "auto_link_fields": arr({"enum": ["email", "phone"]}), "overwrite_existing_values": B, "actions_enabled": B, "active": B,
-    }, []),
+    "AppCreate": obj(APP_INPUT, ["type", "name", "search_query_attributes"]),
+    "AppUpdate": {**obj({k: v for k, v in APP_INPUT.items() if k != "type"}, []), "minProperties": 1},
     "AppList": obj({"apps": arr(ref("App"))}),
     "SettingSpec": obj({"name": S, "label": S, "required": B, "secret": B, "hint": S, "default_value": S,
                         "credentials_destination": {**B, "description": "The app's secrets are sent here: changing it needs them again"}}),
@@ -107,7 +111,8 @@ SCHEMAS: dict[str, Any] = {
     "ActionResult": obj({"id": S, "app_id": S, "action": S, "order_id": S, "message": S, "result": str_map(), "replayed": B,
                          "customer": ref("Customer")}),
     "Health": obj({"status": S, "profile": S}, ["status"]),
-    "ContactRequest": obj({"channel": {"enum": ["email", "sms", "chat", "voice", "self_service"]}, "email": S, "phone": S, "name": S}, ["channel"]),
+    "ContactRequest": obj({"channel": {"enum": ["email", "sms", "chat", "voice", "self_service"]}, "email": S, "phone": S,
+                           "name": {**S, "maxLength": 200}}, ["channel"]),
     "IdentifyRequest": obj({"email": S}),
     "StaleApp": obj({"app_id": S, "code": S, "message": S}),
     "ContactResult": obj({"customer_id": S, "created": B, "linked": arr(S), "refreshed": arr(S), "stale": arr(ref("StaleApp"))}),
@@ -157,14 +162,14 @@ PATHS: dict[str, Any] = {
     "/api/v1/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OK"}}}},
     "/api/v1/connectors": {"get": op("Connector types and what they can do", "admin, agent, developer", {"200": ok("ConnectorList"), **errors(503)})},
     "/api/v1/apps": {
-        "post": op("Create an app", "admin", {"201": ok("App", "Created"), **errors(400, 422, *UPSTREAM)}, requestBody=body("AppInput")),
+        "post": op("Create an app", "admin", {"201": ok("App", "Created"), **errors(400, 422, *UPSTREAM)}, requestBody=body("AppCreate")),
         "get": op("List apps", "admin, developer", {"200": ok("AppList"), **errors(503)}),
     },
     "/api/v1/apps/{app_id}": {
         "parameters": [{"name": "app_id", **PATH_ID}],
         "get": op("Get an app", "admin, developer", {"200": ok("App"), **errors(404, 503)}),
         "patch": op("Update an app; settings and secrets merge by key", "admin",
-                    {"200": ok("App"), **errors(400, 404, 422, *UPSTREAM)}, requestBody=body("AppInput")),
+                    {"200": ok("App"), **errors(400, 404, 422, *UPSTREAM)}, requestBody=body("AppUpdate")),
         "delete": op("Delete an app and its links", "admin", {"204": {"description": "Deleted"}, **errors(404, 503)}),
     },
     "/api/v1/apps/{app_id}/activate": {

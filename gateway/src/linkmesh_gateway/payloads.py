@@ -18,16 +18,63 @@ APP_FIELDS = (
 )
 
 
+MAX_DEPTH = 8  # the deepest body the API takes is 3 levels; anything far deeper is refused before it is walked
+MAX_STRING = 2000  # one string value; fields with a domain limit (name 200, email 254) say so themselves
+
+
 async def json_object(request: web.Request) -> dict[str, Any]:
+    """The request's JSON object body: present, valid JSON, not absurdly nested, and every
+    string (key or value) valid Unicode of a sane length; else 4xx naming the field."""
     if not request.can_read_body:
-        return {}
+        raise invalid({"body": "send a JSON object with the request's fields"})
     try:
         body = await request.json()
+    except RecursionError:
+        raise invalid({"body": f"is nested too deeply (at most {MAX_DEPTH} levels)"}) from None
     except ValueError:
         raise ApiError(400, "invalid_json", "the request body is not valid JSON") from None
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_json", "the request body must be a JSON object")
+    errors: dict[str, str] = {}
+    _check_strings(body, "", 0, errors)
+    if errors:
+        raise invalid(errors)
     return body
+
+
+def _check_strings(value: Any, path: str, depth: int, errors: dict[str, str]) -> None:
+    if depth > MAX_DEPTH:
+        errors[path or "body"] = f"is nested too deeply (at most {MAX_DEPTH} levels)"
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            child = f"{path}.{key}" if path else str(key)
+            if not valid_text(key):
+                errors[_printable(path or "body")] = "has a key that is not valid text (a lone surrogate or a NUL character)"
+                continue
+            _check_strings(item, child, depth + 1, errors)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_strings(item, f"{path}[{i}]", depth + 1, errors)
+    elif isinstance(value, str):
+        if not valid_text(value, allow_nul=True):
+            errors[_printable(path)] = "is not valid text (it holds a lone surrogate)"
+        elif len(value) > MAX_STRING:
+            errors[_printable(path)] = f"must be at most {MAX_STRING} characters"
+
+
+def valid_text(text: str, *, allow_nul: bool = False) -> bool:
+    """Encodable as UTF-8 (no lone surrogates) and, unless allowed, without NUL."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return allow_nul or "\x00" not in text
+
+
+def _printable(path: str) -> str:
+    """A field path safe to put in an answer (a bad key may itself be the bad text)."""
+    return path.encode("utf-8", "backslashreplace").decode("utf-8")[:200]
 
 
 class Reader:
@@ -37,7 +84,7 @@ class Reader:
         self.body = body
         self.errors: dict[str, str] = {k: "unknown field" for k in body if k not in allowed}
 
-    def str(self, key: str, *, required: bool = False) -> str:
+    def str(self, key: str, *, required: bool = False, max_length: int | None = None) -> str:
         value = self.body.get(key)
         if value is None:
             if required:
@@ -48,6 +95,8 @@ class Reader:
             return ""
         if required and not value.strip():
             self.errors[key] = "is required"
+        if max_length is not None and len(value.strip()) > max_length:
+            self.errors[key] = f"must be at most {max_length} characters"
         return value
 
     def bool(self, key: str) -> bool | None:

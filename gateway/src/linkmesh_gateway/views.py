@@ -14,7 +14,7 @@ from linkmesh_core.fanout import fan_out
 from linkmesh_gateway.errors import ApiError, invalid
 from linkmesh_gateway.middleware import allow
 from linkmesh_gateway.openapi import document
-from linkmesh_gateway.payloads import Reader, app_input, customer_input, json_object
+from linkmesh_gateway.payloads import Reader, app_input, customer_input, json_object, valid_text
 from linkmesh_gateway.serialize import customer_json, to_json, trace_json
 from linkmesh_gateway.state import PROFILE, PROFILE_HEALTH, SETTINGS
 
@@ -122,7 +122,7 @@ async def deactivate_app(request: web.Request) -> web.Response:
 @allow("admin", "developer")
 async def list_lookups(request: web.Request) -> web.Response:
     raw_limit = request.query.get("limit", "50")
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 500:
+    if not (raw_limit.isascii() and raw_limit.isdigit()) or not 1 <= int(raw_limit) <= 500:
         raise invalid({"limit": "must be a whole number from 1 to 500"})
     answer = await request.app[PROFILE].ListLookups(profile_pb2.ListLookupsRequest(
         app_id=request.match_info["app_id"], customer_id=request.query.get("customer_id", ""), limit=int(raw_limit)), timeout=_timeout(request))
@@ -143,7 +143,8 @@ async def debug_lookup(request: web.Request) -> web.Response:
 @allow("agent")
 async def record_contact(request: web.Request) -> web.Response:
     r = Reader(await json_object(request), ("channel", "email", "phone", "name"))
-    contact = profile_pb2.RecordContactRequest(channel=r.str("channel", required=True), email=r.str("email"), phone=r.str("phone"), name=r.str("name"))
+    contact = profile_pb2.RecordContactRequest(channel=r.str("channel", required=True), email=r.str("email"), phone=r.str("phone"),
+                                               name=r.str("name", max_length=200))
     r.done()
     return web.json_response(to_json(await request.app[PROFILE].RecordContact(contact, timeout=_timeout(request))))
 
@@ -166,7 +167,9 @@ async def delete_app(request: web.Request) -> web.Response:
 
 @allow("agent")
 async def create_customer(request: web.Request) -> web.Response:
-    data, _ = customer_input(await json_object(request))
+    data, given = customer_input(await json_object(request))
+    if not given:
+        raise invalid({"body": "give at least one of: name, emails, phones, address, custom_attributes"})
     customer = await request.app[PROFILE].CreateCustomer(profile_pb2.CreateCustomerRequest(customer=data), timeout=_timeout(request))
     return web.json_response(customer_json(customer), status=201)
 
@@ -277,8 +280,9 @@ async def link_customer(request: web.Request) -> web.Response:
 async def run_action(request: web.Request) -> web.Response:
     """Runs an order action at most once per ``Idempotency-Key``; ``X-Actor`` says who ran it."""
     key = request.headers.get("Idempotency-Key", "").strip()
-    if not key or len(key) > 255:
-        raise invalid({"Idempotency-Key": "send an Idempotency-Key header of 1 to 255 characters; a retry with the same key never runs twice"})
+    if not key or len(key) > 255 or not key.isprintable() or not valid_text(key):
+        raise invalid({"Idempotency-Key": "send an Idempotency-Key header of 1 to 255 printable characters; a retry with the same key "
+                                          "never runs twice"})
     body = await json_object(request)
     r = Reader(body, ("app_id", "action", "order_id", "params"))
     app_id, action, order_id = r.str("app_id", required=True), r.str("action", required=True), r.str("order_id")
@@ -297,10 +301,16 @@ async def run_action(request: web.Request) -> web.Response:
     r.done()
     answer = await request.app[PROFILE].RunAction(profile_pb2.RunActionRequest(
         customer_id=request.match_info["customer_id"], app_id=app_id, action=action, order_id=order_id, params=params,
-        idempotency_key=key, actor=request.headers.get("X-Actor", "").strip()[:200] or request.get("role", "")), timeout=_timeout(request))
+        idempotency_key=key, actor=actor(request)), timeout=_timeout(request))
     out = to_json(answer)
     out["customer"] = customer_json(answer.customer)
     return web.json_response(out, headers={"Idempotent-Replayed": "true" if answer.replayed else "false"})
+
+
+def actor(request: web.Request) -> str:
+    """Who runs an action, as the caller says (``X-Actor``), else the caller's role."""
+    said = request.headers.get("X-Actor", "").strip()[:200]
+    return said if said and said.isprintable() and valid_text(said) else request.get("role", "")
 
 
 @allow("agent")

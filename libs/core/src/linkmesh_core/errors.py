@@ -40,6 +40,11 @@ Outcome = Literal["NOT_SENT", "OUTCOME_UNKNOWN"]
 NO_RETRY = ("grpc-retry-pushback-ms", "-1")
 MAX_MESSAGE = 500
 MAX_DEBUG = 4000
+# An error's details travel in gRPC trailing metadata (8 KiB by default): field names and
+# descriptions are cut, and only the first fields are listed, so an error about a huge value
+# never overflows it (which gRPC would answer as RESOURCE_EXHAUSTED, a false "rate limit").
+MAX_FIELD = 200
+MAX_FIELDS = 20
 # What gRPC says when it could not reach the peer; these texts name addresses.
 TRANSPORT_MESSAGES = {
     grpc.StatusCode.UNAVAILABLE: "could not be reached",
@@ -76,7 +81,8 @@ class ServiceError(Exception):
         if self.fields:
             bad = error_details_pb2.BadRequest(
                 field_violations=[
-                    error_details_pb2.BadRequest.FieldViolation(field=f, description=d) for f, d in self.fields.items()
+                    error_details_pb2.BadRequest.FieldViolation(field=f[:MAX_FIELD], description=d[:MAX_FIELD])
+                    for f, d in list(self.fields.items())[:MAX_FIELDS]
                 ]
             )
             packed = any_pb2.Any()

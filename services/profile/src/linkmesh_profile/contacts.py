@@ -10,7 +10,7 @@ from pymongo.errors import DuplicateKeyError
 from linkmesh_core.errors import invalid_argument
 from linkmesh_profile.autolink import AutoLinker
 from linkmesh_profile.contact import normalized_query
-from linkmesh_profile.customers import require_customer
+from linkmesh_profile.customers import MAX_NAME, require_customer
 from linkmesh_profile.linking import Linker
 from linkmesh_profile.store import Store, now
 
@@ -30,6 +30,8 @@ class Contacts:
             errors["channel"] = f"must be one of: {', '.join(CHANNELS)}"
         if not request.email.strip() and not request.phone.strip():
             errors["email"] = "give an email or a phone"
+        if len(request.name.strip()) > MAX_NAME:
+            errors["name"] = f"must be at most {MAX_NAME} characters"
         if errors:
             raise invalid_argument("the contact is invalid", errors)
         email, phone = normalized_query(request.email, request.phone, self.region)

@@ -62,8 +62,9 @@ def clean_fields(data: profile_pb2.CustomerInput, fields: tuple[str, ...] | list
     if "custom_attributes" in fields:
         attributes = {}
         for key, value in data.custom_attributes.items():
-            if not key.strip() or len(key) > 100 or "." in key or key.startswith("$"):
-                errors[f"custom_attributes.{key}"] = "keys must be 1-100 characters, without '.' or a leading '$'"
+            if not key.strip() or len(key) > 100 or "." in key or key.startswith("$") or "\x00" in key:
+                shown = key[:100].encode("unicode_escape").decode("ascii")
+                errors[f"custom_attributes.{shown}"] = "keys must be 1-100 characters, without '.', NUL or a leading '$'"
             else:
                 attributes[key.strip()] = value
         if len(attributes) > MAX_ATTRIBUTES:
