@@ -115,7 +115,8 @@ SCHEMAS: dict[str, Any] = {
                            "name": {**S, "maxLength": 200}}, ["channel"]),
     "IdentifyRequest": obj({"email": S}),
     "StaleApp": obj({"app_id": S, "code": S, "message": S}),
-    "ContactResult": obj({"customer_id": S, "created": B, "linked": arr(S), "refreshed": arr(S), "stale": arr(ref("StaleApp"))}),
+    "ContactResult": obj({"customer_id": S, "created": B, "linked": arr(S), "refreshed": arr(S), "stale": arr(ref("StaleApp")),
+                          "pending": {**arr(S), "description": "apps whose auto-link a rate limit deferred; completed in the background"}}),
     "LookupTrace": obj({
         "id": S, "app_id": S, "customer_id": S, "kind": S, "request": {"type": "object"},
         "response": {"oneOf": [{"type": "object"}, {"type": "null"}]}, "code": S, "message": S, "latency_ms": {"type": "number"},

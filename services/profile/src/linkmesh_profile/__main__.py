@@ -18,6 +18,7 @@ from linkmesh_core.logging import configure_logging
 from linkmesh_core.settings import load_settings
 from linkmesh_profile.apps import AppService
 from linkmesh_profile.autolink import AutoLinker
+from linkmesh_profile.autolink_queue import AutoLinkQueue, run_deferred
 from linkmesh_profile.config import Settings
 from linkmesh_profile.connectors import ConnectorRegistry
 from linkmesh_profile.contacts import Contacts
@@ -60,6 +61,7 @@ def main() -> None:
         traces = TraceStore(store, settings.trace_retention_s, settings.trace_max_per_app)
         pruning: asyncio.Task[None] | None = None
         sweeping: asyncio.Task[None] | None = None
+        deferring: asyncio.Task[None] | None = None
         actions: ActionRunner | None = None
         try:
             try:
@@ -73,7 +75,10 @@ def main() -> None:
             apps = AppService(store, connectors, box)
             lookups = Lookups(apps, traces)
             linker = Linker(store, apps, lookups, region, settings.freshness_s)
-            autolinker = AutoLinker(store, linker, lookups, region)
+            queue = AutoLinkQueue(store)
+            await queue.ensure_indexes()
+            autolinker = AutoLinker(store, linker, lookups, region, defer=queue.defer)
+            deferring = asyncio.create_task(queue.run_forever(lambda entry: run_deferred(store, autolinker, entry)))
             actions = ActionRunner(store, apps, linker, traces, settings.action_timeout_s)
             await actions.ensure_indexes()
             sweeping = asyncio.create_task(actions.expire_leases_forever())
@@ -84,7 +89,7 @@ def main() -> None:
             profile_pb2_grpc.add_ProfileServiceServicer_to_server(servicer, server)
             yield [profile_pb2.DESCRIPTOR.services_by_name["ProfileService"].full_name]
         finally:
-            for task in (pruning, sweeping):
+            for task in (pruning, sweeping, deferring):
                 if task is not None:
                     task.cancel()
             if actions is not None:

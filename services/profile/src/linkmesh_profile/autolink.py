@@ -6,15 +6,19 @@ profile's emails and phones (only the enabled fields); link only when exactly
 one external profile answers, at least one enabled field matches (emails
 trimmed and case-insensitive, phones in E.164) and nothing conflicts; then pull
 the DETAILED profile. Every decision, including a skip, leaves a trace with its
-reason.
+reason. A search or fetch that a rate limit (or a known pause) refused is not a
+decision: the pair is handed to the deferred queue (``autolink_queue``) and
+reported as pending.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import grpc
 from linkmesh.lookup.v1 import lookup_pb2
 
 from linkmesh_core.contact_points import email_key, phone_key
@@ -24,7 +28,15 @@ from linkmesh_profile.linking import Linker
 from linkmesh_profile.lookups import Lookups
 from linkmesh_profile.store import Store
 
-LINKED, NOT_LINKED, SKIPPED = "linked", "not_linked", "skipped"
+LINKED, NOT_LINKED, SKIPPED, PENDING = "linked", "not_linked", "skipped", "pending"
+DEFAULT_DEFER_S = 5.0
+# (customer_id, app_id, delay_s, reason): queues an auto-link a rate limit refused.
+Defer = Callable[[str, str, float, str], Awaitable[None]]
+
+
+def deferrable(err: ServiceError) -> bool:
+    """A refusal that says when to come back: a rate limit, a maintenance window, an open circuit."""
+    return err.code == grpc.StatusCode.RESOURCE_EXHAUSTED or (err.code == grpc.StatusCode.UNAVAILABLE and err.retry_after is not None)
 
 
 @dataclass
@@ -33,6 +45,7 @@ class Decision:
     reason: str
     external_id: str = ""
     steps: list[dict[str, Any]] = field(default_factory=list)
+    retry_after: float | None = None
 
     @property
     def would_link(self) -> bool:
@@ -79,19 +92,33 @@ def match_reason(customer: dict[str, Any], app: dict[str, Any], candidate: looku
     return None
 
 
+@dataclass
+class AutoLinkResult:
+    linked: list[str]
+    pending: list[str]
+
+
+def pending(err: ServiceError, what: str, external_id: str = "", steps: list[dict[str, Any]] | None = None) -> Decision:
+    delay = err.retry_after if err.retry_after is not None else DEFAULT_DEFER_S
+    return Decision(PENDING, f"the {what} was refused for now ({err.message}); queued to run again in {delay:.0f}s", external_id,
+                    steps or [], delay)
+
+
 class AutoLinker:
-    def __init__(self, store: Store, linker: Linker, lookups: Lookups, region: str) -> None:
+    def __init__(self, store: Store, linker: Linker, lookups: Lookups, region: str, defer: Defer | None = None) -> None:
         self.store = store
         self.linker = linker
         self.lookups = lookups
         self.region = region
+        self.defer = defer
         self._flights: SingleFlight[Decision] = SingleFlight()
 
-    async def auto_link(self, customer_id: str) -> list[str]:
-        """Tries every eligible app in parallel; returns the ids of the apps it linked."""
+    async def auto_link(self, customer_id: str) -> AutoLinkResult:
+        """Tries every eligible app in parallel; answers the apps it linked and those deferred."""
         apps = await self.store.list_apps(active_only=True)
         decisions = await asyncio.gather(*(self.auto_link_app(customer_id, app) for app in apps))
-        return [str(app["_id"]) for app, d in zip(apps, decisions) if d.would_link]
+        return AutoLinkResult([str(app["_id"]) for app, d in zip(apps, decisions) if d.would_link],
+                              [str(app["_id"]) for app, d in zip(apps, decisions) if d.outcome == PENDING])
 
     async def auto_link_app(self, customer_id: str, app: dict[str, Any]) -> Decision:
         """Concurrent contacts of one customer share one attempt per app; only the
@@ -111,7 +138,12 @@ class AutoLinker:
                 data, _ = await self.lookups.fetch(app, customer_id, decision.external_id, kind="autolink_fetch")
                 await self.linker.store_link(customer, app, decision.external_id, data)
             except ServiceError as err:
-                decision = Decision(NOT_LINKED, f"the DETAILED lookup or the link failed: {err.message}", decision.external_id)
+                if deferrable(err):
+                    decision = pending(err, "DETAILED lookup", decision.external_id)
+                else:
+                    decision = Decision(NOT_LINKED, f"the DETAILED lookup or the link failed: {err.message}", decision.external_id)
+        if decision.outcome == PENDING and self.defer is not None:
+            await self.defer(customer_id, str(app["_id"]), decision.retry_after or DEFAULT_DEFER_S, decision.reason)
         await self.lookups.decision(app, customer_id, decision.outcome, decision.reason,
                                     request={"external_customer_id": decision.external_id} if decision.external_id else None)
         return decision
@@ -127,6 +159,8 @@ class AutoLinker:
             answer, trace = await self.lookups.search(app, customer_id, emails=emails, phones=phones, kind="autolink_search", dry_run=dry_run)
         except ServiceError as err:
             failed = getattr(err, "trace", None)
+            if deferrable(err):
+                return pending(err, "search", steps=[failed] if failed else [])
             return Decision(NOT_LINKED, f"the search failed ({err.code.name}): {err.message}", steps=[failed] if failed else [])
         steps = [trace]
         candidates = list(answer.candidates)

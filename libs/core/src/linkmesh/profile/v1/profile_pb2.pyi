@@ -1085,6 +1085,7 @@ class ContactResult(_message.Message):
     LINKED_FIELD_NUMBER: _builtins.int
     REFRESHED_FIELD_NUMBER: _builtins.int
     STALE_FIELD_NUMBER: _builtins.int
+    PENDING_FIELD_NUMBER: _builtins.int
     customer_id: _builtins.str
     created: _builtins.bool
     @_builtins.property
@@ -1099,6 +1100,12 @@ class ContactResult(_message.Message):
     def stale(self) -> _containers.RepeatedCompositeFieldContainer[Global___StaleApp]:
         """Apps whose refresh failed; their last data stays."""
 
+    @_builtins.property
+    def pending(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Apps whose auto-link a rate limit deferred: queued durably, completed when the
+        vendor takes requests again (the lookup debugger shows the outcome).
+        """
+
     def __init__(
         self,
         *,
@@ -1107,10 +1114,11 @@ class ContactResult(_message.Message):
         linked: _abc.Iterable[_builtins.str] | None = ...,
         refreshed: _abc.Iterable[_builtins.str] | None = ...,
         stale: _abc.Iterable[Global___StaleApp] | None = ...,
+        pending: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["created", b"created", "customer_id", b"customer_id", "linked", b"linked", "refreshed", b"refreshed", "stale", b"stale"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created", b"created", "customer_id", b"customer_id", "linked", b"linked", "pending", b"pending", "refreshed", b"refreshed", "stale", b"stale"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
