@@ -43,7 +43,7 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         except ServiceError as err:
             raise from_service_error(err) from None
         except grpc.aio.AioRpcError as err:
-            raise from_service_error(ServiceError.from_rpc_error(err)) from None
+            raise from_service_error(ServiceError.from_rpc_error(err, "the profile service")) from None
     except ApiError as err:
         response = err.response()
     except web.HTTPException as err:

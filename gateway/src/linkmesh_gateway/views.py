@@ -240,7 +240,7 @@ async def external_search(request: web.Request) -> web.Response:
 
         return run
 
-    outcome = await fan_out({a.id: call(a.id) for a in targets}, timeout=settings.search_timeout_s + 0.5)
+    outcome = await fan_out({a.id: call(a.id) for a in targets}, timeout=settings.search_timeout_s + 0.5, peer="the profile service")
     by_id = {a.id: a for a in targets}
     results = []
     for a in targets:
