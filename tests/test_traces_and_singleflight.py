@@ -6,6 +6,7 @@ import asyncio
 from datetime import timedelta
 
 import pytest
+from bson import ObjectId
 
 from linkmesh_core.singleflight import SingleFlight
 from linkmesh_devstack.mongo import MongoServer
@@ -18,18 +19,20 @@ async def test_traces_are_pruned_by_age_and_by_count_per_app(mongo: MongoServer)
     try:
         await store.db.drop_collection("lookup_traces")
         traces = TraceStore(store, retention_s=3600, max_per_app=5)
+        a, b = ObjectId(), ObjectId()  # the apps whose traces are kept by count
+        await store.apps.insert_many([{"_id": a, "name": "a"}, {"_id": b, "name": "b"}])
         await traces.ensure_indexes()
         for i in range(8):
-            await traces.record(app_id="a", customer_id="c", kind="search", request={"app": {"secrets": {"access_token": "s3cr3t"}}, "i": i},
+            await traces.record(app_id=str(a), customer_id="c", kind="search", request={"app": {"secrets": {"access_token": "s3cr3t"}}, "i": i},
                                 response={"ok": True}, code="OK", message="", latency_ms=1.0)
-        await traces.record(app_id="b", customer_id="c", kind="fetch", request={}, response=None, code="UNAVAILABLE", message="down", latency_ms=2.0)
-        await traces.collection.insert_one({"app_id": "b", "customer_id": "c", "kind": "old", "at": now() - timedelta(hours=2)})
+        await traces.record(app_id=str(b), customer_id="c", kind="fetch", request={}, response=None, code="UNAVAILABLE", message="down", latency_ms=2.0)
+        await traces.collection.insert_one({"app_id": str(b), "customer_id": "c", "kind": "old", "at": now() - timedelta(hours=2)})
         removed = await traces.prune()
         assert removed == 4
-        kept_a = await traces.list("a", limit=100)
+        kept_a = await traces.list(str(a), limit=100)
         assert [t["request"]["i"] for t in kept_a] == [7, 6, 5, 4, 3], "the newest five of app a"
         assert all(t["request"]["app"]["secrets"] == "[redacted]" for t in kept_a)
-        assert [t["kind"] for t in await traces.list("b")] == ["fetch"], "the trace past retention is gone"
+        assert [t["kind"] for t in await traces.list(str(b))] == ["fetch"], "the trace past retention is gone"
         indexes = await traces.collection.index_information()
         assert indexes["ttl"]["expireAfterSeconds"] == 3600
     finally:

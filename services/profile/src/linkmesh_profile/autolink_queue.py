@@ -22,6 +22,7 @@ import structlog
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import PyMongoError
 
+from linkmesh_profile import queries as q
 from linkmesh_profile.store import Store, now
 
 log = structlog.get_logger("linkmesh.autolink_queue")
@@ -30,7 +31,7 @@ log = structlog.get_logger("linkmesh.autolink_queue")
 class AutoLinkQueue:
     def __init__(self, store: Store, *, lease_s: float = 60.0, max_attempts: int = 20, clock: Callable[[], datetime] = now) -> None:
         self.store = store
-        self.collection = store.db["autolink_queue"]
+        self.collection = store.db[q.QUEUE]
         self.lease_s = lease_s
         self.max_attempts = max_attempts
         self.clock = clock
@@ -44,9 +45,10 @@ class AutoLinkQueue:
         """Queues (or re-times) the pair's auto-link for when the vendor takes requests again."""
         stamp = self.clock()
         await self.collection.update_one(
-            {"customer_id": customer_id, "app_id": app_id},
-            {"$set": {"not_before": stamp + timedelta(seconds=max(delay_s, 0.5)), "reason": reason, "updated_at": stamp},
-             "$unset": {"lease_until": ""}, "$setOnInsert": {"created_at": stamp, "attempts": 0}},
+            q.queued_pair(customer_id, app_id).filter,
+            {"$set": {"not_before": stamp + timedelta(seconds=max(delay_s, 0.5)), "reason": reason, "updated_at": stamp,
+                      "lease_until": q.EPOCH},
+             "$setOnInsert": {"created_at": stamp, "attempts": 0}},
             upsert=True,
         )
         self._wake.set()
@@ -54,21 +56,21 @@ class AutoLinkQueue:
     async def claim(self) -> dict[str, Any] | None:
         """One due entry, leased to this process (atomically: no other replica gets it)."""
         stamp = self.clock()
+        due = q.queue_due(stamp)
         return await self.collection.find_one_and_update(
-            {"not_before": {"$lte": stamp}, "$or": [{"lease_until": {"$exists": False}}, {"lease_until": {"$lte": stamp}}]},
-            {"$set": {"lease_until": stamp + timedelta(seconds=self.lease_s)}, "$inc": {"attempts": 1}},
-            sort=[("not_before", ASCENDING)], return_document=ReturnDocument.AFTER,
+            due.filter, {"$set": {"lease_until": stamp + timedelta(seconds=self.lease_s)}, "$inc": {"attempts": 1}},
+            sort=list(due.sort), return_document=ReturnDocument.AFTER,
         )
 
     async def done(self, entry: dict[str, Any]) -> None:
-        """Removes the entry unless it was deferred again meanwhile (a new not_before, no lease)."""
-        await self.collection.delete_one({"_id": entry["_id"], "lease_until": entry["lease_until"]})
+        """Removes the entry unless it was deferred again meanwhile (a new not_before, its lease cleared)."""
+        await self.collection.delete_one(q.queue_entry_leased(entry["_id"], entry["lease_until"]).filter)
 
     async def pending(self) -> int:
-        return await self.collection.count_documents({})
+        return await self.collection.estimated_document_count()
 
     async def next_due_in(self) -> float | None:
-        first = await self.collection.find_one({}, {"not_before": 1}, sort=[("not_before", ASCENDING)])
+        first = await q.queue_next().find_one(self.store.db)
         if first is None:
             return None
         return max((first["not_before"] - self.clock()).total_seconds(), 0.0)

@@ -98,7 +98,7 @@ async def create_customer(store: Store, data: profile_pb2.CustomerInput, region:
     try:
         return await store.insert_customer(doc)
     except DuplicateKeyError:
-        own = await store.customers.find_one({"_id": doc["_id"]})
+        own = await store.get_customer(str(doc["_id"]))
         if own is not None:
             return own
         raise await explain_duplicate(store, doc, doc["_id"]) from None

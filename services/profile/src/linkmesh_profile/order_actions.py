@@ -45,6 +45,7 @@ from pymongo.errors import DuplicateKeyError
 from linkmesh_core.actions import validate_params
 from linkmesh_core.errors import NOT_SENT, OUTCOME_UNKNOWN, ServiceError, failed_precondition, invalid_argument
 from linkmesh_core.request_context import time_left
+from linkmesh_profile import queries as q
 from linkmesh_profile.apps import AppService
 from linkmesh_profile.customers import require_customer
 from linkmesh_profile.linking import Linker
@@ -163,7 +164,7 @@ class ActionRunner:
                                    err.fields, err.retry_after, OUTCOME_UNKNOWN) from None
             raise err.public() from None
         assert isinstance(answer, lookup_pb2.RunActionResponse)
-        await self.collection.update_one({"_id": record["_id"]}, {"$set": {
+        await self.collection.update_one(q.action_by_id(record["_id"]).filter, {"$set": {
             "state": "succeeded", "message": answer.message, "result": dict(answer.result), "finished_at": now()}})
         await self.traces.record(app_id=request.app_id, customer_id=request.customer_id, kind="action", request=trace_request,
                                  response={"message": answer.message, "result": dict(answer.result)}, code="OK", message="",
@@ -184,16 +185,16 @@ class ActionRunner:
                                  response={"outcome": outcome, **({"vendor_answer": err.debug} if err.debug else {})},
                                  code=err.code.name, message=err.message, latency_ms=latency_ms)
         if state is None:
-            await self.collection.delete_one({"_id": record["_id"]})  # nothing happened: the key may be used again
+            await self.collection.delete_one(q.action_by_id(record["_id"]).filter)  # nothing happened: the key may be used again
             return None
-        await self.collection.update_one({"_id": record["_id"]}, {"$set": {
+        await self.collection.update_one(q.action_by_id(record["_id"]).filter, {"$set": {
             "state": state, "error": {"code": err.code.name, "message": err.message, "fields": err.fields}, "finished_at": now()}})
         return state
 
     async def _lost(self, record_id: Any, reason: str = LOST) -> bool:
         """A running record whose process can no longer finish it becomes unknown; answers whether it changed it."""
         record = await self.collection.find_one_and_update(
-            {"_id": record_id, "state": "running"},
+            q.action_by_id(record_id, "running").filter,
             {"$set": {"state": "unknown", "finished_at": now(),
                       "error": {"code": "UNKNOWN", "message": f"{reason}; its outcome is unknown", "fields": {}}}})
         if record is None:
@@ -208,7 +209,7 @@ class ActionRunner:
 
     async def expire_leases(self) -> int:
         """Running records whose lease has expired (their process died) become unknown."""
-        expired = await self.collection.find({"state": "running", "lease_until": {"$lt": now()}}, {"_id": 1}).to_list(length=1000)
+        expired = await q.expired_action_leases(now()).find(self.store.db, limit=1000).to_list(length=1000)
         changed = 0
         for doc in expired:
             changed += await self._lost(doc["_id"], "the profile service stopped (its lease expired) while the action was running")
@@ -228,7 +229,7 @@ class ActionRunner:
             await self._lost(record_id)
 
     async def _replay(self, request: profile_pb2.RunActionRequest, print_: str) -> dict[str, Any]:
-        first = await self.collection.find_one({"customer_id": request.customer_id, "idempotency_key": request.idempotency_key.strip()})
+        first = await q.action_by_key(request.customer_id, request.idempotency_key.strip()).find_one(self.store.db)
         if first is None:  # released meanwhile (a rate limit): the caller may retry
             raise ServiceError(grpc.StatusCode.ABORTED, "the first request with this idempotency key did not run; retry")
         if first["fingerprint"] != print_:
@@ -236,7 +237,7 @@ class ActionRunner:
                                    {"idempotency_key": "was already used for a different action, order or params"})
         if first["state"] == "running" and first.get("lease_until") is not None and first["lease_until"] < now():
             await self._lost(first["_id"], "the profile service stopped (its lease expired) while the action was running")
-            first = await self.collection.find_one({"_id": first["_id"]}) or first
+            first = await q.action_by_id(first["_id"]).find_one(self.store.db) or first
         if first["state"] == "running":
             raise ServiceError(grpc.StatusCode.ABORTED, "the first request with this idempotency key is still running")
         if first["state"] == "unknown":

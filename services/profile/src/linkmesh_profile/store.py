@@ -7,6 +7,11 @@ Collections:
   phone impossible, even under concurrent writes; one on ``link_keys``
   (``<app_id>:<external id>``) keeps one external customer on one profile.
 - ``apps``: integrations, secrets encrypted.
+
+Every filter comes from ``linkmesh_profile.queries`` (the one list of query shapes,
+each checked with ``explain`` by a test). The unique partial indexes enforce the
+uniqueness rules; the plain ``by_*`` indexes serve the lookups (a partial index
+serves only queries that carry its filter expression).
 """
 
 from __future__ import annotations
@@ -20,7 +25,10 @@ from bson.errors import InvalidId
 from pymongo import ASCENDING, AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
+from linkmesh_profile import queries as q
+
 NON_EMPTY = {"$exists": True}
+LOOKUP_INDEXES = {"emails": "by_email", "phones": "by_phone", "link_keys": "by_link"}
 
 
 def now() -> datetime:
@@ -59,7 +67,10 @@ class Store:
         await self.customers.create_index(
             [("link_keys", ASCENDING)], name="unique_link", unique=True, partialFilterExpression={"link_keys.0": NON_EMPTY}
         )
+        for field in ("emails", "phones", "link_keys"):
+            await self.customers.create_index([(field, ASCENDING)], name=LOOKUP_INDEXES[field])
         await self.apps.create_index([("type", ASCENDING)], name="by_type")
+        await self.apps.create_index([("active", ASCENDING)], name="by_active")
 
     async def close(self) -> None:
         await self.client.close()
@@ -73,51 +84,44 @@ class Store:
 
     async def get_customer(self, customer_id: str) -> dict[str, Any] | None:
         oid = object_id(customer_id)
-        return await self.customers.find_one({"_id": oid}) if oid else None
+        return await q.customer_by_id(oid).find_one(self.db) if oid else None
 
     async def update_customer(self, customer_id: str, update: dict[str, Any], extra_filter: dict[str, Any] | None = None) -> dict[str, Any] | None:
         oid = object_id(customer_id)
         if oid is None:
             return None
-        return await self.customers.find_one_and_update(
-            {"_id": oid, **(extra_filter or {})}, update, return_document=ReturnDocument.AFTER
-        )
+        query = q.customer_by_id(oid, extra_filter)
+        return await self.customers.find_one_and_update(query.filter, update, return_document=ReturnDocument.AFTER)
 
     async def find_customers(self, email: str | None, phone: str | None) -> list[dict[str, Any]]:
-        clauses: list[dict[str, Any]] = []
-        if email:
-            clauses.append({"emails": email})
-        if phone:
-            clauses.append({"phones": phone})
-        if not clauses:
-            return []
-        return await self.customers.find({"$or": clauses}).sort("_id", ASCENDING).to_list(length=50)
+        """Customers who own the email or the phone: one indexed query per field."""
+        found: dict[Any, dict[str, Any]] = {}
+        for query in ([q.customers_by_email(email)] if email else []) + ([q.customers_by_phone(phone)] if phone else []):
+            for doc in await query.find(self.db, limit=50).to_list(length=50):
+                found.setdefault(doc["_id"], doc)
+        return [found[k] for k in sorted(found)][:50]
 
     async def owners_of(self, emails: list[str], phones: list[str], exclude: ObjectId | None = None) -> list[dict[str, Any]]:
-        clauses: list[dict[str, Any]] = []
-        if emails:
-            clauses.append({"emails": {"$in": emails}})
-        if phones:
-            clauses.append({"phones": {"$in": phones}})
-        if not clauses:
-            return []
-        query: dict[str, Any] = {"$or": clauses}
-        if exclude is not None:
-            query["_id"] = {"$ne": exclude}
-        return await self.customers.find(query, {"emails": 1, "phones": 1}).to_list(length=20)
+        """Customers other than ``exclude`` who own one of the emails or phones."""
+        found: dict[Any, dict[str, Any]] = {}
+        for query in ([q.owners_of_emails(emails)] if emails else []) + ([q.owners_of_phones(phones)] if phones else []):
+            for doc in await query.find(self.db, limit=21).to_list(length=21):
+                if doc["_id"] != exclude:
+                    found.setdefault(doc["_id"], doc)
+        return list(found.values())[:20]
 
     async def customer_with_link(self, app_id: str, external_id: str) -> dict[str, Any] | None:
-        return await self.customers.find_one({"link_keys": link_key(app_id, external_id)}, {"_id": 1})
+        return await q.customer_with_link(link_key(app_id, external_id)).find_one(self.db)
 
     def customers_linked_to(self, app_id: str) -> AsyncIterator[dict[str, Any]]:
         """Each customer linked to the app, with the provenance of their fields."""
-        return aiter(self.customers.find({f"links.{app_id}": {"$exists": True}}, {"field_sources": 1, "attribute_sources": 1}))
+        return aiter(q.customers_linked_to(app_id).find(self.db))
 
     async def drop_app_link(self, customer_oid: ObjectId, app_id: str, set_: dict[str, Any], unset: dict[str, Any]) -> None:
         update: dict[str, Any] = {"$unset": {f"links.{app_id}": "", **unset}, "$pull": {"link_keys": {"$regex": f"^{app_id}:"}}}
         if set_:
             update["$set"] = set_
-        await self.customers.update_one({"_id": customer_oid}, update)
+        await self.customers.update_one(q.customer_by_id(customer_oid).filter, update)
 
     # apps
 
@@ -128,20 +132,20 @@ class Store:
 
     async def get_app(self, app_id: str) -> dict[str, Any] | None:
         oid = object_id(app_id)
-        return await self.apps.find_one({"_id": oid}) if oid else None
+        return await q.app_by_id(oid).find_one(self.db) if oid else None
 
     async def list_apps(self, *, active_only: bool = False) -> list[dict[str, Any]]:
-        query = {"active": True} if active_only else {}
-        return await self.apps.find(query).sort("_id", ASCENDING).to_list(length=None)
+        query = q.active_apps() if active_only else q.all_apps()
+        return await query.find(self.db).to_list(length=None)
 
     async def replace_app(self, doc: dict[str, Any]) -> None:
-        await self.apps.replace_one({"_id": doc["_id"]}, doc)
+        await self.apps.replace_one(q.app_by_id(doc["_id"]).filter, doc)
 
     async def delete_app(self, app_id: str) -> bool:
         oid = object_id(app_id)
         if oid is None:
             return False
-        result = await self.apps.delete_one({"_id": oid})
+        result = await self.apps.delete_one(q.app_by_id(oid).filter)
         return result.deleted_count == 1
 
 

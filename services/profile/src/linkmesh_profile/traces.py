@@ -20,6 +20,7 @@ from linkmesh.profile.v1 import profile_pb2
 from pymongo import ASCENDING, DESCENDING
 
 from linkmesh_core.logging import redact
+from linkmesh_profile import queries as q
 from linkmesh_profile.documents import ts
 from linkmesh_profile.store import Store, now
 
@@ -28,7 +29,8 @@ log = structlog.get_logger("linkmesh.traces")
 
 class TraceStore:
     def __init__(self, store: Store, retention_s: float, max_per_app: int) -> None:
-        self.collection = store.db["lookup_traces"]
+        self.db = store.db
+        self.collection = store.db[q.TRACES]
         self.retention_s = retention_s
         self.max_per_app = max_per_app
 
@@ -49,18 +51,17 @@ class TraceStore:
         return doc
 
     async def list(self, app_id: str, customer_id: str = "", limit: int = 50) -> list[dict[str, Any]]:
-        query: dict[str, Any] = {"app_id": app_id}
-        if customer_id:
-            query["customer_id"] = customer_id
-        return await self.collection.find(query).sort("at", DESCENDING).limit(max(1, min(limit, 500))).to_list(length=None)
+        return await q.traces_of(app_id, customer_id).find(self.db, limit=max(1, min(limit, 500))).to_list(length=None)
 
     async def prune(self) -> int:
-        """Deletes traces past retention and, per app, beyond the newest ``max_per_app``."""
-        removed = (await self.collection.delete_many({"at": {"$lt": now() - timedelta(seconds=self.retention_s)}})).deleted_count
-        for app_id in await self.collection.distinct("app_id"):
-            cutoff = await self.collection.find({"app_id": app_id}, {"at": 1}).sort("at", DESCENDING).skip(self.max_per_app).limit(1).to_list(length=1)
+        """Deletes traces past retention and, per app, beyond the newest ``max_per_app``
+        (traces of a deleted app go with age)."""
+        removed = (await self.collection.delete_many(q.traces_before(now() - timedelta(seconds=self.retention_s)).filter)).deleted_count
+        for app in await q.all_apps().find(self.db).to_list(length=None):
+            app_id = str(app["_id"])
+            cutoff = await q.traces_of(app_id).find(self.db).skip(self.max_per_app).limit(1).to_list(length=1)
             if cutoff:
-                removed += (await self.collection.delete_many({"app_id": app_id, "at": {"$lte": cutoff[0]["at"]}})).deleted_count
+                removed += (await self.collection.delete_many(q.traces_of_app_up_to(app_id, cutoff[0]["at"]).filter)).deleted_count
         return removed
 
     async def prune_forever(self, every_s: float = 60.0) -> None:

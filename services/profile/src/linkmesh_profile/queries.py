@@ -1,0 +1,187 @@
+"""Every query shape the profile service sends to MongoDB, in one place.
+
+Each builder answers a ``Query`` (collection, filter, sort, hint, projection) and is
+registered with example arguments, so ``tests/test_query_plans.py`` can run
+``explain`` on each shape against a seeded database and fail on a collection scan.
+A second test reads the service's source and fails when a collection is queried
+with a filter that did not come from a ``Query`` here, so no query can skip the
+first test.
+
+Rules the shapes follow, because both MongoDB's planner and the embedded server's
+need them:
+- A partial index serves only queries that contain its filter expression. The
+  unique partial indexes (``unique_email``, ``unique_phone``, ``unique_link``)
+  keep the uniqueness rule; lookups use the plain multikey indexes ``by_email``,
+  ``by_phone`` and ``by_link``.
+- One query per field instead of ``$or`` across fields; no ``_id: {$ne}`` (the
+  caller drops its own document from the answer).
+- A prefix is a range (``$gte``/``$lt``), not a regular expression.
+- A query by ``_id`` with more conditions, or by two ranges, names its index
+  (``hint``): the embedded server's planner does not pick it by itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from bson import ObjectId
+from pymongo import ASCENDING, DESCENDING
+
+CUSTOMERS, APPS, ACTIONS, TRACES, QUEUE = "customers", "apps", "actions", "lookup_traces", "autolink_queue"
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EXAMPLE_ID = ObjectId("6b0000000000000000000001")
+_EXAMPLE_TIME = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class Query:
+    collection: str
+    filter: dict[str, Any]
+    sort: tuple[tuple[str, int], ...] = ()
+    hint: str | None = None
+    projection: dict[str, int] | None = field(default=None)
+
+    def find(self, db: Any, limit: int = 0) -> Any:
+        """The query as a cursor of ``db``."""
+        cursor = db[self.collection].find(self.filter, self.projection)
+        if self.sort:
+            cursor = cursor.sort(list(self.sort))
+        if self.hint:
+            cursor = cursor.hint(self.hint)
+        if limit:
+            cursor = cursor.limit(limit)
+        return cursor
+
+    async def find_one(self, db: Any) -> dict[str, Any] | None:
+        found = await self.find(db, limit=1).to_list(length=1)
+        return found[0] if found else None
+
+
+SHAPES: dict[str, Callable[[], Query]] = {}
+
+
+def shape(*example: Any) -> Callable[[Callable[..., Query]], Callable[..., Query]]:
+    """Registers a builder with example arguments for the explain test."""
+
+    def register(build: Callable[..., Query]) -> Callable[..., Query]:
+        SHAPES[build.__name__] = lambda: build(*example)
+        return build
+
+    return register
+
+
+# customers
+
+@shape(_EXAMPLE_ID, {"links.6b0000000000000000000002.external_customer_id": "101"})
+def customer_by_id(oid: ObjectId, where: dict[str, Any] | None = None) -> Query:
+    """One customer; ``where`` adds conditions a conditional update needs."""
+    return Query(CUSTOMERS, {"_id": oid, **(where or {})}, hint="_id_" if where else None)
+
+
+@shape("a@example.com")
+def customers_by_email(email: str) -> Query:
+    return Query(CUSTOMERS, {"emails": email}, sort=(("_id", ASCENDING),))
+
+
+@shape("+14155550101")
+def customers_by_phone(phone: str) -> Query:
+    return Query(CUSTOMERS, {"phones": phone}, sort=(("_id", ASCENDING),))
+
+
+@shape(["a@example.com", "b@example.com"])
+def owners_of_emails(emails: list[str]) -> Query:
+    return Query(CUSTOMERS, {"emails": {"$in": emails}}, projection={"emails": 1, "phones": 1})
+
+
+@shape(["+14155550101"])
+def owners_of_phones(phones: list[str]) -> Query:
+    return Query(CUSTOMERS, {"phones": {"$in": phones}}, projection={"emails": 1, "phones": 1})
+
+
+@shape("app:101")
+def customer_with_link(key: str) -> Query:
+    return Query(CUSTOMERS, {"link_keys": key}, projection={"_id": 1})
+
+
+@shape("6b0000000000000000000002")
+def customers_linked_to(app_id: str) -> Query:
+    """Link keys are ``<app_id>:<external id>``: the app's keys are one range of the index."""
+    return Query(CUSTOMERS, {"link_keys": {"$gte": f"{app_id}:", "$lt": f"{app_id};"}},
+                 projection={"field_sources": 1, "attribute_sources": 1})
+
+
+# apps
+
+@shape(_EXAMPLE_ID)
+def app_by_id(oid: ObjectId) -> Query:
+    return Query(APPS, {"_id": oid})
+
+
+@shape()
+def all_apps() -> Query:
+    return Query(APPS, {}, sort=(("_id", ASCENDING),), hint="_id_")
+
+
+@shape()
+def active_apps() -> Query:
+    return Query(APPS, {"active": True}, sort=(("_id", ASCENDING),))
+
+
+# actions
+
+@shape("6b0000000000000000000003", "key-1")
+def action_by_key(customer_id: str, key: str) -> Query:
+    return Query(ACTIONS, {"customer_id": customer_id, "idempotency_key": key})
+
+
+@shape(_EXAMPLE_ID, "running")
+def action_by_id(oid: Any, state: str | None = None) -> Query:
+    return Query(ACTIONS, {"_id": oid, **({"state": state} if state else {})}, hint="_id_" if state else None)
+
+
+@shape(_EXAMPLE_TIME)
+def expired_action_leases(at: datetime) -> Query:
+    return Query(ACTIONS, {"state": "running", "lease_until": {"$lt": at}}, projection={"_id": 1})
+
+
+# lookup traces
+
+@shape("6b0000000000000000000002", "6b0000000000000000000003")
+def traces_of(app_id: str, customer_id: str = "") -> Query:
+    return Query(TRACES, {"app_id": app_id, **({"customer_id": customer_id} if customer_id else {})}, sort=(("at", DESCENDING),))
+
+
+@shape(_EXAMPLE_TIME)
+def traces_before(at: datetime) -> Query:
+    return Query(TRACES, {"at": {"$lt": at}})
+
+
+@shape("6b0000000000000000000002", _EXAMPLE_TIME)
+def traces_of_app_up_to(app_id: str, at: datetime) -> Query:
+    return Query(TRACES, {"app_id": app_id, "at": {"$lte": at}})
+
+
+# deferred auto-link
+
+@shape("6b0000000000000000000003", "6b0000000000000000000002")
+def queued_pair(customer_id: str, app_id: str) -> Query:
+    return Query(QUEUE, {"customer_id": customer_id, "app_id": app_id})
+
+
+@shape(_EXAMPLE_TIME)
+def queue_due(at: datetime) -> Query:
+    """Due and not leased (a free entry's lease is the epoch)."""
+    return Query(QUEUE, {"not_before": {"$lte": at}, "lease_until": {"$lte": at}}, sort=(("not_before", ASCENDING),), hint="due")
+
+
+@shape(_EXAMPLE_ID, _EXAMPLE_TIME)
+def queue_entry_leased(oid: Any, lease_until: datetime) -> Query:
+    return Query(QUEUE, {"_id": oid, "lease_until": lease_until}, hint="_id_")
+
+
+@shape()
+def queue_next() -> Query:
+    return Query(QUEUE, {}, sort=(("not_before", ASCENDING),), hint="due", projection={"not_before": 1})
