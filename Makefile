@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/fanout_search.py
 	$(BIN)/python bench/profile_open.py
 	$(BIN)/python bench/failure_budget.py
+	$(BIN)/python bench/db_calls.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -22,13 +22,33 @@ from typing import Any
 
 from bson import ObjectId
 from bson.errors import InvalidId
-from pymongo import ASCENDING, AsyncMongoClient, ReturnDocument
+from prometheus_client import Counter
+from pymongo import ASCENDING, AsyncMongoClient, ReturnDocument, monitoring
 from pymongo.asynchronous.database import AsyncDatabase
 
 from linkmesh_profile import queries as q
 
 NON_EMPTY = {"$exists": True}
 LOOKUP_INDEXES = {"emails": "by_email", "phones": "by_phone", "link_keys": "by_link"}
+
+
+DB_COMMANDS = Counter("linkmesh_db_commands_total", "Database commands the profile service sent, by command", ["command"])
+HOUSEKEEPING = frozenset({"hello", "ismaster", "isMaster", "ping", "endSessions", "saslStart", "saslContinue", "buildInfo"})
+
+
+class CommandCounter(monitoring.CommandListener):
+    """Counts every database command sent (bench/db_calls.py reads it from /metrics):
+    what a request costs the database carries over to production, whatever the server."""
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name not in HOUSEKEEPING:
+            DB_COMMANDS.labels(event.command_name).inc()
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
 
 
 def now() -> datetime:
@@ -48,7 +68,7 @@ class Store:
         # timeout, server selection included): a database that does not answer makes a
         # request UNAVAILABLE (503) in seconds, well within its deadline, instead of a hang.
         self.client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-            uri, tz_aware=True, timeoutMS=int(timeout_s * 1000), appname="linkmesh-profile"
+            uri, tz_aware=True, timeoutMS=int(timeout_s * 1000), appname="linkmesh-profile", event_listeners=[CommandCounter()]
         )
         self.db: AsyncDatabase[dict[str, Any]] = self.client[database]
         self.customers = self.db["customers"]

@@ -1,0 +1,138 @@
+"""Benchmark: database calls per request, and contact latency with 100,000 customers.
+
+Starts the whole stack (real processes; the embedded database unless MONGODB_URI is
+set) with the three demo apps and vendors answering at once, then prints, from one run:
+
+- database commands per request, read from the profile service's own counter
+  (``linkmesh_db_commands_total``): a contact that creates a customer and auto-links
+  the three systems, a contact of a new email no system knows, a fresh profile open,
+  a one-app search. These counts carry over to any MongoDB.
+- contact latency (a new email, auto-link searching three systems) with 100,000
+  customers in the database divided by the same with an empty one. Every lookup
+  must come from an index for this to stay near 1.
+
+    .venv/bin/python bench/db_calls.py [--customers 100000] [--rounds 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import tempfile
+import time
+import urllib.request
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from pymongo import MongoClient
+
+from linkmesh_devstack.ports import free_port
+from linkmesh_devstack.stack import Stack
+
+METRIC = re.compile(r'^linkmesh_db_commands_total\{command="([^"]+)"\} ([0-9.e+]+)$', re.M)
+
+
+def db_commands(metrics_port: int) -> dict[str, float]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as resp:
+        return {name: float(value) for name, value in METRIC.findall(resp.read().decode())}
+
+
+def counted(stack: Stack, metrics_port: int, call: Any) -> tuple[dict[str, int], Any]:
+    before = db_commands(metrics_port)
+    answer = call()
+    time.sleep(0.3)  # traces and refreshes written after the answer
+    after = db_commands(metrics_port)
+    delta = {k: int(after[k] - before.get(k, 0)) for k in after if after[k] - before.get(k, 0)}
+    return delta, answer
+
+
+def show(name: str, delta: dict[str, int], goal: str) -> None:
+    detail = ", ".join(f"{k} {v}" for k, v in sorted(delta.items()))
+    print(f"{name:<44} {sum(delta.values()):>5}   goal {goal:<6} ({detail})")
+
+
+def contact(stack: Stack, email: str) -> dict[str, Any]:
+    status, body = stack.api("POST", "/api/v1/contacts", role="agent", body={"channel": "email", "email": email})
+    if status != 200:
+        raise RuntimeError(f"contact failed: {status} {body}")
+    return body
+
+
+def contact_latency(stack: Stack, rounds: int) -> float:
+    times = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        contact(stack, f"bench-{uuid.uuid4().hex[:12]}@example.net")
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def seed(uri: str, count: int) -> float:
+    """``count`` customers in the profile service's own document shape, in batches."""
+    client: MongoClient[dict[str, Any]] = MongoClient(uri, retryWrites=False)
+    started = time.perf_counter()
+    try:
+        stamp = datetime.now(timezone.utc)
+        batch = []
+        for i in range(count):
+            batch.append({"name": f"Seeded {i}", "emails": [f"seed-{i}@example.org"], "phones": [f"+1646{i:07d}"], "links": {},
+                          "link_keys": [], "unlinked_apps": [], "created_at": stamp, "updated_at": stamp})
+            if len(batch) == 10_000:
+                client["linkmesh"]["customers"].insert_many(batch, ordered=False)
+                batch = []
+        if batch:
+            client["linkmesh"]["customers"].insert_many(batch, ordered=False)
+    finally:
+        client.close()
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=15)
+    args = parser.parse_args()
+    metrics_port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        stack = Stack(base_dir=Path(tmp), extra_env={
+            "PROFILE_METRICS_PORT": str(metrics_port), "PROFILE_FRESHNESS_S": "60", "SANDBOX_RATE_LIMIT_QUOTA": "1000000",
+            "SANDBOX_RATE_LIMIT_PER_SECOND": "100000", "SANDBOX_RATE_LIMIT_PER_MINUTE": "1000000"})
+        stack.start()
+        try:
+            apps = stack.ensure_demo_apps()
+            bigcommerce = next(a for a in apps if a["type"] == "bigcommerce")
+            print(f"{'request':<44} {'db calls':>5}")
+            delta, linked = counted(stack, metrics_port, lambda: contact(stack, "jane.smith@example.com"))
+            show(f"contact, new customer, linked {len(linked['linked'])} apps", delta, "<= 6")
+            delta, _ = counted(stack, metrics_port, lambda: contact(stack, f"nobody-{uuid.uuid4().hex[:8]}@example.net"))
+            show("contact, new email no system knows", delta, "<= 6")
+            customer_id = linked["customer_id"]
+            delta, _ = counted(stack, metrics_port, lambda: stack.api("GET", f"/api/v1/customers/{customer_id}", role="agent"))
+            show("profile open within the freshness window", delta, "<= 2")
+            other = contact(stack, f"searcher-{uuid.uuid4().hex[:8]}@example.net")["customer_id"]
+            delta, _ = counted(stack, metrics_port, lambda: stack.api(
+                "POST", f"/api/v1/customers/{other}/external-search", role="agent",
+                body={"app_id": bigcommerce["id"], "email": "priya.patel@example.com"}))
+            show("search of one app", delta, "<= 2")
+
+            # Latency with BigCommerce alone: ReturnLogic's client-side limit (2 requests a second per
+            # key) would otherwise set the pace and hide what the database costs.
+            for app in apps:
+                if app["type"] != "bigcommerce":
+                    stack.api("POST", f"/api/v1/apps/{app['id']}/deactivate")
+            empty = contact_latency(stack, args.rounds)
+            assert stack.mongo is not None
+            seconds = seed(stack.mongo.uri, args.customers)
+            full = contact_latency(stack, args.rounds)
+            print(f"\nseeded {args.customers:,} customers in {seconds:.1f}s")
+            print(f"contact latency: empty database {empty * 1000:.1f} ms, with {args.customers:,} customers {full * 1000:.1f} ms: "
+                  f"{full / empty:.2f}x (goal <= 1.2)")
+        finally:
+            stack.stop()
+
+
+if __name__ == "__main__":
+    main()
