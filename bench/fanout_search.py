@@ -1,82 +1,140 @@
-"""Benchmark: does a search of "all" systems cost about one system's time?
+"""Benchmark: what the mesh adds to a vendor call, and whether "search all" costs one vendor's time.
 
-Starts the whole stack (real processes), gives the BigCommerce sandbox a fixed
-latency, creates N apps, then measures in the same run:
+Starts the whole stack (real processes), with BigCommerce and Magento apps active
+(``--extra-apps`` more BigCommerce apps on the same sandbox; ReturnLogic's 2 requests a
+second per key would set the pace, so its app is off) and rate limits lifted. Every figure
+is measured against the vendor call itself, made directly to the sandbox in the same run
+(the same ``GET /v3/customers`` request the BigCommerce connector sends):
 
-- baseline: a manual search of one app;
-- fan-out:  a search of all N apps at once;
+1. Mesh overhead, vendors at 0 ms: a one-app search through the gateway (gateway, profile
+   service, connector, vendor) minus the direct vendor call, p50 and p99, at concurrency 1
+   and ``--concurrency``.
+2. Search all, the slowest vendor at ``--latency-ms`` (Magento at half of it): a search of
+   every unlinked app through the gateway divided by the direct call to the slowest vendor
+   at the same concurrency (1 and 50); 1.00 means the mesh adds nothing and the systems are
+   searched in parallel.
 
-and prints the fan-out's cost as a ratio of the baseline (1.0 is ideal: the
-systems are searched in parallel; N would mean one after another).
-
-    make bench            # or: .venv/bin/python bench/fanout_search.py --apps 6 --rounds 30
+    make bench            # or: .venv/bin/python bench/fanout_search.py --rounds 200
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
-import statistics
+import sys
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
 
-from linkmesh_devstack.stack import Stack
-from linkmesh_sandboxes.bigcommerce import data
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).parent))
+from benchlib import Load, closed_loop, ms  # noqa: E402
+
+from linkmesh_devstack.stack import Stack  # noqa: E402
+from linkmesh_sandboxes.bigcommerce import data  # noqa: E402
+
+QUERY = "jane.smith@example.com"
 
 
-def timed(stack: Stack, path: str, body: dict) -> float:
-    started = time.perf_counter()
-    status, answer = stack.api("POST", path, role="agent", body=body)
-    elapsed = time.perf_counter() - started
-    if status != 200 or answer.get("failures"):
-        raise RuntimeError(f"search failed: {status} {answer}")
-    return elapsed
+def set_latency(stack: Stack, vendor: str, latency_ms: float) -> None:
+    request = urllib.request.Request(f"{stack.sandbox_url(vendor)}/__sandbox/knobs", method="POST",
+                                     data=json.dumps({"latency_ms": latency_ms}).encode(), headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(request, timeout=5).read()
+
+
+class Calls:
+    def __init__(self, stack: Stack, session: aiohttp.ClientSession, customer_id: str, app_id: str) -> None:
+        self.stack = stack
+        self.session = session
+        self.path = f"{stack.gateway_url}/api/v1/customers/{customer_id}/external-search"
+        self.app_id = app_id
+        self.headers = {"Authorization": f"Bearer {stack.token('agent')}"}
+        self.vendor = f"{stack.sandbox_url('bigcommerce')}/stores/{data.STORE_HASH}/v3/customers"
+
+    async def direct(self) -> None:
+        """The connector's own vendor request, straight to the sandbox."""
+        params = {"email:in": QUERY, "include": "addresses", "limit": "50"}
+        async with self.session.get(self.vendor, params=params, headers={"X-Auth-Token": data.ACCESS_TOKEN, "Accept": "application/json"}) as resp:
+            body = await resp.json()
+            assert resp.status == 200 and body["data"], body
+
+    async def search(self, app_id: str, expect: int) -> None:
+        async with self.session.post(self.path, json={"app_id": app_id, "email": QUERY}, headers=self.headers) as resp:
+            body = await resp.json()
+            if resp.status != 200 or body.get("failures") or len(body["results"]) != expect:
+                raise RuntimeError(f"search failed: {resp.status} {body}")
+
+
+async def measure(call, concurrency: int, rounds: int) -> Load:  # noqa: ANN001
+    await closed_loop(lambda i: call(), concurrency, total=max(concurrency, 10))  # warm-up
+    return await closed_loop(lambda i: call(), concurrency, total=rounds)
+
+
+def row(name: str, load: Load) -> None:
+    print(f"  {name:<34} p50 {ms(load.p50)}   p99 {ms(load.p99)}   {load.per_second:7.1f}/s")
+
+
+async def run(args: argparse.Namespace, stack: Stack) -> None:
+    apps = stack.ensure_demo_apps()
+    for app in apps:
+        if app["type"] == "returnlogic":
+            stack.api("POST", f"/api/v1/apps/{app['id']}/deactivate")
+    for i in range(args.extra_apps):
+        status, app = stack.api("POST", "/api/v1/apps", body={
+            "type": "bigcommerce", "name": f"bench-{i}",
+            "settings": {"store_hash": data.STORE_HASH, "api_base_url": stack.sandbox_url("bigcommerce")},
+            "secrets": {"access_token": data.ACCESS_TOKEN},
+            "search_query_attributes": [{"attribute": "email", "label": "Email"}],
+        })
+        assert status == 201, app
+    searched = args.extra_apps + 2
+    status, customer = stack.api("POST", "/api/v1/customers", role="agent", body={"emails": ["bench-searcher@example.com"]})
+    assert status == 201, customer
+    bigcommerce = next(a for a in apps if a["type"] == "bigcommerce")
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200)) as session:
+        calls = Calls(stack, session, customer["id"], bigcommerce["id"])
+
+        print(f"1. mesh overhead, vendors at 0 ms, {args.rounds} searches per row")
+        for concurrency in (1, args.concurrency):
+            direct = await measure(calls.direct, concurrency, args.rounds)
+            mesh = await measure(lambda: calls.search(bigcommerce["id"], 1), concurrency, args.rounds)
+            print(f" concurrency {concurrency}")
+            row("direct vendor call", direct)
+            row("one-app search through the mesh", mesh)
+            print(f"  {'mesh overhead':<34} p50 {ms(mesh.p50 - direct.p50)}   p99 {ms(mesh.p99 - direct.p99)}"
+                  + ("   (goal p50 <= 4 ms)" if concurrency == 1 else ""))
+
+        set_latency(stack, "bigcommerce", args.latency_ms)
+        set_latency(stack, "magento", args.latency_ms / 2)
+        print(f"\n2. search all {searched} apps (BigCommerce at {args.latency_ms:.0f} ms, Magento at {args.latency_ms / 2:.0f} ms), "
+              f"{args.rounds} searches per row")
+        for concurrency, goal in ((1, "1.10"), (50, "1.5")):
+            direct = await measure(calls.direct, concurrency, args.rounds)
+            fan = await measure(lambda: calls.search("all", searched), concurrency, args.rounds)
+            print(f" concurrency {concurrency}")
+            row("direct call to the slowest vendor", direct)
+            row(f"search all {searched} apps", fan)
+            print(f"  {'search all ÷ slowest vendor':<34} p50 {fan.p50 / direct.p50:6.2f}x   p99 {fan.p99 / direct.p99:6.2f}x"
+                  f"   (goal p50 <= {goal})")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--apps", type=int, default=5)
-    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--extra-apps", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--latency-ms", type=float, default=80.0)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        stack = Stack(base_dir=Path(tmp), extra_env={"SANDBOX_RATE_LIMIT_QUOTA": "100000"})
+        stack = Stack(base_dir=Path(tmp), extra_env={
+            "SANDBOX_RATE_LIMIT_QUOTA": "100000000", "SANDBOX_RATE_LIMIT_PER_SECOND": "100000", "SANDBOX_RATE_LIMIT_PER_MINUTE": "100000000"})
         stack.start()
         try:
-            apps = []
-            for i in range(args.apps):
-                status, app = stack.api("POST", "/api/v1/apps", body={
-                    "type": "bigcommerce", "name": f"bench-{i}",
-                    "settings": {"store_hash": data.STORE_HASH, "api_base_url": stack.sandbox_url("bigcommerce")},
-                    "secrets": {"access_token": data.ACCESS_TOKEN},
-                    "search_query_attributes": [{"attribute": "email", "label": "Email"}],
-                })
-                assert status == 201, app
-                apps.append(app)
-            status, customer = stack.api("POST", "/api/v1/customers", role="agent", body={"emails": ["bench@example.com"]})
-            assert status == 201, customer
-            knobs = urllib.request.Request(
-                f"{stack.sandbox_url('bigcommerce')}/__sandbox/knobs", method="POST",
-                data=json.dumps({"latency_ms": args.latency_ms}).encode(), headers={"Content-Type": "application/json"})
-            urllib.request.urlopen(knobs, timeout=5).read()
-            path = f"/api/v1/customers/{customer['id']}/external-search"
-            query = {"email": "jane.smith@example.com"}
-            for _ in range(3):  # warm up channels and connection pools
-                timed(stack, path, {"app_id": apps[0]["id"], **query})
-                timed(stack, path, {"app_id": "all", **query})
-            one, all_ = [], []
-            for _ in range(args.rounds):  # interleaved, so drift hits both alike
-                one.append(timed(stack, path, {"app_id": apps[0]["id"], **query}))
-                all_.append(timed(stack, path, {"app_id": "all", **query}))
+            asyncio.run(run(args, stack))
         finally:
             stack.stop()
-    base, fan = statistics.median(one), statistics.median(all_)
-    print(f"vendor latency           {args.latency_ms:.0f} ms per call, {args.apps} apps, {args.rounds} rounds")
-    print(f"baseline  one app        median {base * 1000:7.1f} ms")
-    print(f"fan-out   all {args.apps} apps     median {fan * 1000:7.1f} ms")
-    print(f"ratio fan-out / baseline {fan / base:5.2f}   (1.00 = fully parallel, {args.apps}.00 = sequential)")
 
 
 if __name__ == "__main__":

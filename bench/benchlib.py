@@ -1,0 +1,71 @@
+"""Helpers the benchmarks share: process CPU time, percentiles, a closed-loop load driver."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used so far (Linux ``/proc``)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    k = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+@dataclass
+class Load:
+    done: int
+    seconds: float
+    latencies: list[float]
+
+    @property
+    def per_second(self) -> float:
+        return self.done / self.seconds
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.latencies)
+
+    @property
+    def p99(self) -> float:
+        return percentile(self.latencies, 99)
+
+
+async def closed_loop(call: Callable[[int], Awaitable[object]], concurrency: int, *, seconds: float | None = None,
+                      total: int | None = None) -> Load:
+    """``concurrency`` workers call ``call(i)`` back to back, for ``seconds`` or ``total`` calls."""
+    latencies: list[float] = []
+    counter = iter(range(10**12))
+    started = time.perf_counter()
+    stop_at = started + seconds if seconds else float("inf")
+
+    async def worker() -> None:
+        while time.perf_counter() < stop_at:
+            i = next(counter)
+            if total is not None and i >= total:
+                return
+            t0 = time.perf_counter()
+            await call(i)
+            latencies.append(time.perf_counter() - t0)
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return Load(len(latencies), time.perf_counter() - started, latencies)
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:7.1f} ms"

@@ -1,0 +1,134 @@
+"""Benchmark: CPU per contact, and contacts per second of the whole mesh at saturation.
+
+Starts the whole stack (real processes; the embedded database unless MONGODB_URI is set)
+with vendors answering at once (0 ms) and their rate limits lifted, BigCommerce and
+Magento apps active (ReturnLogic's connector keeps the vendor's 2 requests a second per
+key, which would set the pace), then prints from one run:
+
+- CPU milliseconds per contact of each process (profile service, gateway, connectors),
+  from ``/proc`` before and after a run of sequential contacts:
+  - a new email no system knows (find, create, search two systems);
+  - a returning customer linked to both systems, each contact refreshing both
+    (``PROFILE_FRESHNESS_S=0``: a customer who writes in gets fresh data);
+- contacts per second at saturation (``--concurrency`` clients back to back), against the
+  same run's floor: health checks per second of the profile service over gRPC at the
+  same concurrency, and of the gateway over HTTP.
+
+    .venv/bin/python bench/mesh_load.py [--contacts 150] [--seconds 10] [--concurrency 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+import aiohttp
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+sys.path.insert(0, str(Path(__file__).parent))
+from benchlib import Load, closed_loop, cpu_seconds, ms  # noqa: E402
+
+from linkmesh_devstack.stack import Stack  # noqa: E402
+
+RETURNING = ("jane.smith@example.com", "john.doe@example.com", "priya.patel@example.com")
+PROCESSES = ("profile", "gateway", "connector-bigcommerce", "connector-magento")
+
+
+class Client:
+    def __init__(self, stack: Stack, session: aiohttp.ClientSession) -> None:
+        self.stack = stack
+        self.session = session
+        self.headers = {"Authorization": f"Bearer {stack.token('agent')}"}
+
+    async def contact(self, email: str) -> dict:
+        async with self.session.post(f"{self.stack.gateway_url}/api/v1/contacts", json={"channel": "email", "email": email},
+                                     headers=self.headers) as resp:
+            body = await resp.json()
+            if resp.status != 200 or body.get("stale"):
+                raise RuntimeError(f"contact failed: {resp.status} {body}")
+            return body
+
+    async def healthz(self) -> None:
+        async with self.session.get(f"{self.stack.gateway_url}/healthz") as resp:
+            await resp.read()
+
+
+def pids(stack: Stack) -> dict[str, int]:
+    return {name: stack.services[name].process.pid for name in PROCESSES}  # type: ignore[union-attr]
+
+
+async def cpu_per_contact(stack: Stack, client: Client, emails: list[str]) -> dict[str, float]:
+    ids = pids(stack)
+    before = {name: cpu_seconds(pid) for name, pid in ids.items()}
+    for email in emails:
+        await client.contact(email)
+    return {name: (cpu_seconds(pid) - before[name]) / len(emails) for name, pid in ids.items()}
+
+
+async def run(args: argparse.Namespace, stack: Stack) -> None:
+    apps = stack.ensure_demo_apps()
+    for app in apps:
+        if app["type"] == "returnlogic":
+            stack.api("POST", f"/api/v1/apps/{app['id']}/deactivate")
+    connector = aiohttp.TCPConnector(limit=args.concurrency * 2)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        client = Client(stack, session)
+        for email in RETURNING:  # links them, and warms channels and pools
+            linked = await client.contact(email)
+            assert len(linked["linked"]) == 2, linked
+        for _ in range(20):
+            await client.contact(f"warm-{uuid.uuid4().hex[:12]}@example.net")
+
+        new = await cpu_per_contact(stack, client, [f"cpu-{uuid.uuid4().hex[:12]}@example.net" for _ in range(args.contacts)])
+        returning = await cpu_per_contact(stack, client, [RETURNING[i % 3] for i in range(args.contacts)])
+        print(f"CPU per contact ({args.contacts} sequential contacts each)")
+        print(f"{'process':<24} {'new email':>12} {'returning, 2 apps refreshed':>30}")
+        for name in PROCESSES:
+            print(f"{name:<24} {new[name] * 1000:9.2f} ms {returning[name] * 1000:27.2f} ms")
+        print(f"{'whole mesh':<24} {sum(new.values()) * 1000:9.2f} ms {sum(returning.values()) * 1000:27.2f} ms")
+        print(f"profile service CPU per contact: {new['profile'] * 1000:.2f} ms new, {returning['profile'] * 1000:.2f} ms returning "
+              f"(goal <= 5)")
+
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{stack.profile_port}") as channel:
+            health = health_pb2_grpc.HealthStub(channel)
+            await health.Check(health_pb2.HealthCheckRequest())
+            grpc_floor = await closed_loop(lambda i: health.Check(health_pb2.HealthCheckRequest()), args.concurrency, seconds=args.seconds)
+        http_floor = await closed_loop(lambda i: client.healthz(), args.concurrency, seconds=args.seconds)
+        contacts = await closed_loop(lambda i: client.contact(f"load-{uuid.uuid4().hex[:12]}@example.net"), args.concurrency,
+                                     seconds=args.seconds)
+    print(f"\nsaturation, {args.concurrency} clients back to back for {args.seconds:.0f}s each")
+    show("gRPC floor (profile health check)", grpc_floor)
+    show("HTTP floor (gateway /healthz)", http_floor)
+    show("contacts, new email, 2 systems", contacts)
+    print(f"contacts/s ÷ gRPC floor calls/s: {contacts.per_second / grpc_floor.per_second:.3f}   "
+          f"(one contact costs {grpc_floor.per_second / contacts.per_second:.1f} health checks)")
+
+
+def show(name: str, load: Load) -> None:
+    print(f"{name:<36} {load.per_second:8.1f}/s   p50 {ms(load.p50)}   p99 {ms(load.p99)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--contacts", type=int, default=150)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        stack = Stack(base_dir=Path(tmp), extra_env={
+            "PROFILE_FRESHNESS_S": "0", "SANDBOX_RATE_LIMIT_QUOTA": "100000000", "SANDBOX_RATE_LIMIT_PER_SECOND": "100000",
+            "SANDBOX_RATE_LIMIT_PER_MINUTE": "100000000"})
+        stack.start()
+        try:
+            asyncio.run(run(args, stack))
+        finally:
+            stack.stop()
+
+
+if __name__ == "__main__":
+    main()
