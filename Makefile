@@ -34,6 +34,7 @@ proto: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/fanout_search.py
+	$(BIN)/python bench/mesh_load.py
 	$(BIN)/python bench/profile_open.py
 	$(BIN)/python bench/failure_budget.py
 	$(BIN)/python bench/db_calls.py
