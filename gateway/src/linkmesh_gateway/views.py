@@ -10,6 +10,7 @@ from google.protobuf.field_mask_pb2 import FieldMask
 from grpc_health.v1 import health_pb2
 from linkmesh.profile.v1 import profile_pb2
 
+from linkmesh_core.errors import ServiceError
 from linkmesh_core.fanout import fan_out
 from linkmesh_gateway.errors import ApiError, invalid
 from linkmesh_gateway.middleware import allow
@@ -217,19 +218,13 @@ async def external_search(request: web.Request) -> web.Response:
     r.done()
     profile = request.app[PROFILE]
     settings = request.app[SETTINGS]
-    skipped: list[dict[str, str]] = []
-    if app_id == "all":
-        listing = await profile.ListSearchTargets(profile_pb2.ListSearchTargetsRequest(
-            customer_id=customer_id, email=email, phone=phone, order_number=order_number), timeout=_timeout(request))
-        targets = list(listing.apps)
-        skipped = [to_json(s) for s in listing.skipped]
-    else:
-        await profile.GetCustomer(profile_pb2.GetCustomerRequest(id=customer_id, skip_refresh=True), timeout=_timeout(request))
-        app = await profile.GetApp(profile_pb2.GetAppRequest(id=app_id), timeout=_timeout(request))
-        if not app.active:
-            raise ApiError(409, "failed_precondition", f"app {app.name} is inactive")
-        targets = [app]
     search = profile_pb2.SearchExternalRequest(customer_id=customer_id, email=email, phone=phone, order_number=order_number)
+    if app_id != "all":
+        return web.json_response(await _search_one(profile, search, app_id, settings.search_timeout_s))
+    listing = await profile.ListSearchTargets(profile_pb2.ListSearchTargetsRequest(
+        customer_id=customer_id, email=email, phone=phone, order_number=order_number), timeout=_timeout(request))
+    targets = list(listing.apps)
+    skipped = [to_json(s) for s in listing.skipped]
 
     def call(app_id: str):  # noqa: ANN202 - a coroutine factory per app
         async def run() -> profile_pb2.SearchExternalResponse:
@@ -242,25 +237,47 @@ async def external_search(request: web.Request) -> web.Response:
 
     outcome = await fan_out({a.id: call(a.id) for a in targets}, timeout=settings.search_timeout_s + 0.5, peer="the profile service")
     by_id = {a.id: a for a in targets}
-    results = []
-    for a in targets:
-        answer = outcome.results.get(a.id)
-        for item in answer.results if answer else []:
-            results.append({
-                "app_id": a.id, "app_name": a.name, "app_type": a.type,
-                "external_customer_id": item.external_customer_id,
-                "attributes": [to_json(v) for v in item.attributes],
-            })
-    failures = [
-        {"app_id": app_id, "app_name": by_id[app_id].name, "app_type": by_id[app_id].type, "code": err.code.name.lower(),
-         "message": err.message, "retry_after_s": err.retry_after}
-        for app_id, err in outcome.failures.items()
-    ]
+    results = [item for a in targets if a.id in outcome.results for item in _results(outcome.results[a.id])]
+    failures = [_failure(app_id, by_id[app_id].name, by_id[app_id].type, err) for app_id, err in outcome.failures.items()]
     # A query every system rejects is the caller's mistake: answer it once, as 422.
     if targets and not outcome.results and all(e.code == grpc.StatusCode.INVALID_ARGUMENT for e in outcome.failures.values()):
         first = next(iter(outcome.failures.values()))
         raise ApiError(422, "invalid_argument", first.message, first.fields or {"body": first.message})
     return web.json_response({"results": results, "failures": failures, "skipped": skipped})
+
+
+async def _search_one(profile: Any, search: profile_pb2.SearchExternalRequest, app_id: str, timeout: float) -> dict[str, Any]:
+    """One app, in one call: the profile service checks the customer and the app itself. An
+    error about the request (no such customer or app, an inactive app, a bad query) is the
+    answer's status; the app's system failing is a failure entry, as in a search of all."""
+    request = profile_pb2.SearchExternalRequest()
+    request.CopyFrom(search)
+    request.app_id = app_id
+    try:
+        answer = await profile.SearchExternal(request, timeout=timeout)
+    except grpc.aio.AioRpcError as rpc_error:
+        err = ServiceError.from_rpc_error(rpc_error, "the profile service")
+        # A query the system rejects is the caller's mistake, as in a search of all.
+        if err.code == grpc.StatusCode.INVALID_ARGUMENT or (not err.app_id and err.code != grpc.StatusCode.DEADLINE_EXCEEDED):
+            raise err from None
+        try:  # the failure path only: name the app
+            app = await profile.GetApp(profile_pb2.GetAppRequest(id=app_id), timeout=1.0)
+            name, kind = app.name, app.type
+        except grpc.aio.AioRpcError:
+            name = kind = ""
+        return {"results": [], "failures": [_failure(app_id, name, kind, err)], "skipped": []}
+    return {"results": _results(answer), "failures": [], "skipped": []}
+
+
+def _results(answer: profile_pb2.SearchExternalResponse) -> list[dict[str, Any]]:
+    return [{"app_id": answer.app_id, "app_name": answer.app_name, "app_type": answer.app_type,
+             "external_customer_id": item.external_customer_id, "attributes": [to_json(v) for v in item.attributes]}
+            for item in answer.results]
+
+
+def _failure(app_id: str, app_name: str, app_type: str, err: ServiceError) -> dict[str, Any]:
+    return {"app_id": app_id, "app_name": app_name, "app_type": app_type, "code": err.code.name.lower(), "message": err.message,
+            "retry_after_s": err.retry_after}
 
 
 @allow("agent")

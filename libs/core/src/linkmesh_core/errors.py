@@ -13,6 +13,8 @@ Two more details travel with an error:
   (the caller must not repeat it blindly). No reason: nothing is claimed.
 - ``debug``: the vendor's raw answer, for the lookup debugger only; an edge
   that answers people never shows it.
+- ``app_id`` (``ErrorInfo`` metadata): the error is that app's system failing, not
+  the request: a search of that app reports it as the app's failure.
 
 Every error a linkmesh server answers is marked with the ``linkmesh`` domain, so
 a client can tell it from one gRPC itself made up (a peer that could not be
@@ -61,6 +63,7 @@ class ServiceError(Exception):
     retry_after: float | None = None
     outcome: Outcome | None = None
     debug: str = ""
+    app_id: str = ""
 
     def __post_init__(self) -> None:
         super().__init__(self.message)
@@ -70,7 +73,8 @@ class ServiceError(Exception):
 
     def to_status(self, *, with_debug: bool = True) -> grpc.Status:
         details = []
-        info = error_details_pb2.ErrorInfo(reason=self.outcome or "", domain=DOMAIN)
+        info = error_details_pb2.ErrorInfo(reason=self.outcome or "", domain=DOMAIN,
+                                           metadata={"app_id": self.app_id[:MAX_FIELD]} if self.app_id else None)
         packed = any_pb2.Any()
         packed.Pack(info)
         details.append(packed)
@@ -110,6 +114,7 @@ class ServiceError(Exception):
         retry_after: float | None = None
         outcome: Outcome | None = None
         debug = ""
+        app_id = ""
         ours = False
         try:
             status = rpc_status.from_call(err)  # type: ignore[arg-type]
@@ -131,6 +136,7 @@ class ServiceError(Exception):
                     ours = ours or error_info.domain == DOMAIN
                     if error_info.reason in (NOT_SENT, OUTCOME_UNKNOWN):
                         outcome = error_info.reason  # type: ignore[assignment]
+                    app_id = error_info.metadata.get("app_id", "") if error_info.domain == DOMAIN else ""
                 elif detail.Is(error_details_pb2.DebugInfo.DESCRIPTOR):
                     debug_info = error_details_pb2.DebugInfo()
                     detail.Unpack(debug_info)
@@ -139,11 +145,11 @@ class ServiceError(Exception):
         if not ours:
             what = TRANSPORT_MESSAGES.get(code, "failed")
             message = f"{peer} {what} ({code.name})"
-        return cls(code, message or "", fields, retry_after, outcome, debug)
+        return cls(code, message or "", fields, retry_after, outcome, debug, app_id)
 
     def public(self) -> "ServiceError":
         """The same error without the vendor's raw answer (for people and other services)."""
-        return ServiceError(self.code, self.message, dict(self.fields), self.retry_after, self.outcome)
+        return ServiceError(self.code, self.message, dict(self.fields), self.retry_after, self.outcome, app_id=self.app_id)
 
 
 class _Status(collections.namedtuple("_Status", ("code", "details", "trailing_metadata")), grpc.Status):

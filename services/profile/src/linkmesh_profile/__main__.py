@@ -55,7 +55,7 @@ def main() -> None:
 
     @asynccontextmanager
     async def register(server: grpc.aio.Server) -> AsyncIterator[Iterable[str]]:
-        store = Store(settings.mongodb_uri, settings.mongodb_db, settings.db_timeout_s)
+        store = Store(settings.mongodb_uri, settings.mongodb_db, settings.db_timeout_s, settings.app_cache_s)
         connectors = ConnectorRegistry(settings.connector_targets, settings.lookup_timeout_s,
                                        CircuitBreakers(threshold=settings.breaker_threshold, cooldown_s=settings.breaker_cooldown_s))
         traces = TraceStore(store, settings.trace_retention_s, settings.trace_max_per_app)
@@ -94,6 +94,7 @@ def main() -> None:
                     task.cancel()
             if actions is not None:
                 await actions.abandon_running()
+            await traces.settle()
             await connectors.close()
             await store.close()
 

@@ -20,12 +20,14 @@ from typing import Any
 
 import grpc
 from linkmesh.lookup.v1 import lookup_pb2
+from pymongo.errors import DuplicateKeyError
 
 from linkmesh_core.contact_points import email_key, phone_key
 from linkmesh_core.errors import ServiceError
 from linkmesh_core.singleflight import SingleFlight
-from linkmesh_profile.linking import Linker
+from linkmesh_profile.linking import LinkedMeanwhile, Linker
 from linkmesh_profile.lookups import Lookups
+from linkmesh_profile.merge import contact_points
 from linkmesh_profile.store import Store
 
 LINKED, NOT_LINKED, SKIPPED, PENDING = "linked", "not_linked", "skipped", "pending"
@@ -46,6 +48,7 @@ class Decision:
     external_id: str = ""
     steps: list[dict[str, Any]] = field(default_factory=list)
     retry_after: float | None = None
+    candidate: lookup_pb2.CustomerSummary | None = None
 
     @property
     def would_link(self) -> bool:
@@ -113,30 +116,35 @@ class AutoLinker:
         self.defer = defer
         self._flights: SingleFlight[Decision] = SingleFlight()
 
-    async def auto_link(self, customer_id: str) -> AutoLinkResult:
-        """Tries every eligible app in parallel; answers the apps it linked and those deferred."""
+    async def auto_link(self, customer: dict[str, Any]) -> AutoLinkResult:
+        """Tries every eligible app in parallel; answers the apps it linked and those deferred.
+        ``customer`` is the profile as the caller just read it (not read again per app)."""
         apps = await self.store.list_apps(active_only=True)
-        decisions = await asyncio.gather(*(self.auto_link_app(customer_id, app) for app in apps))
+        decisions = await asyncio.gather(*(self.auto_link_app(customer, app) for app in apps))
         return AutoLinkResult([str(app["_id"]) for app, d in zip(apps, decisions) if d.would_link],
                               [str(app["_id"]) for app, d in zip(apps, decisions) if d.outcome == PENDING])
 
-    async def auto_link_app(self, customer_id: str, app: dict[str, Any]) -> Decision:
+    async def auto_link_app(self, customer: dict[str, Any], app: dict[str, Any]) -> Decision:
         """Concurrent contacts of one customer share one attempt per app; only the
         caller that made the attempt reports its link."""
-        decision, leader = await self._flights.run((customer_id, str(app["_id"])), lambda: self._auto_link_app(customer_id, app))
+        customer_id = str(customer["_id"])
+        decision, leader = await self._flights.run((customer_id, str(app["_id"])), lambda: self._auto_link_app(customer, app))
         if decision.would_link and not leader:
             return Decision(SKIPPED, "linked by a concurrent contact", decision.external_id)
         return decision
 
-    async def _auto_link_app(self, customer_id: str, app: dict[str, Any]) -> Decision:
-        customer = await self.store.get_customer(customer_id)
-        if customer is None:
-            return Decision(SKIPPED, "the customer no longer exists")
+    async def _auto_link_app(self, customer: dict[str, Any], app: dict[str, Any]) -> Decision:
+        customer_id = str(customer["_id"])
         decision = await self.evaluate(customer, app, dry_run=False)
         if decision.would_link:
+            assert decision.candidate is not None
             try:
                 data, _ = await self.lookups.fetch(app, customer_id, decision.external_id, kind="autolink_fetch")
-                await self.linker.store_link(customer, app, decision.external_id, data)
+                conflict = await self._link(customer, app, decision.candidate, data)
+                if conflict is not None:
+                    decision = Decision(NOT_LINKED, conflict, decision.external_id)
+            except LinkedMeanwhile:
+                decision = Decision(SKIPPED, "linked by a concurrent contact", decision.external_id)
             except ServiceError as err:
                 if deferrable(err):
                     decision = pending(err, "DETAILED lookup", decision.external_id)
@@ -173,10 +181,40 @@ class AutoLinker:
         matched = match_reason(customer, app, candidate, self.region)
         if matched is None:
             return Decision(NOT_LINKED, f"external profile {candidate.external_id} matches no enabled auto-link field", steps=steps)
-        conflict = await self.conflict(customer, app, candidate)
-        if conflict is not None:
-            return Decision(NOT_LINKED, conflict, candidate.external_id, steps=steps)
-        return Decision(LINKED, f"exactly one external profile ({candidate.external_id}); {matched}", candidate.external_id, steps=steps)
+        if dry_run:  # a real run finds conflicts by writing (``_link``)
+            conflict = await self.conflict(customer, app, candidate)
+            if conflict is not None:
+                return Decision(NOT_LINKED, conflict, candidate.external_id, steps=steps)
+        return Decision(LINKED, f"exactly one external profile ({candidate.external_id}); {matched}", candidate.external_id, steps=steps,
+                        candidate=candidate)
+
+    async def _link(self, customer: dict[str, Any], app: dict[str, Any], candidate: lookup_pb2.CustomerSummary,
+                    data: lookup_pb2.Customer) -> str | None:
+        """Makes the first link in one write, or answers the conflict that forbids it.
+
+        The unique indexes are the conflict check: the write adds the link key and the
+        app's emails and phones the profile lacks, and a duplicate key says another customer
+        holds one of them. Only then (or when the search answer named an email or phone the
+        write does not cover) are the owners looked up, to name them in the reason; a
+        duplicate on an email or phone the search did not show is no conflict, and the link
+        is written without it, as a manual link is.
+        """
+        emails, phones = contact_points(data, self.region)
+        covered = set(customer.get("emails", [])) | set(customer.get("phones", [])) | set(emails) | set(phones)
+        shown = {email_key(e) for e in candidate.emails if e.strip()} | {p for p in (phone_key(ph.number, self.region) for ph in candidate.phones) if p}
+        if shown - covered:
+            conflict = await self.conflict(customer, app, candidate)
+            if conflict is not None:
+                return conflict
+        try:
+            await self.linker.store_link(customer, app, candidate.external_id, data, first=True, unique_check=True)
+            return None
+        except DuplicateKeyError:
+            conflict = await self.conflict(customer, app, candidate)
+            if conflict is not None:
+                return conflict
+        await self.linker.store_link(customer, app, candidate.external_id, data, first=True)
+        return None
 
     async def conflict(self, customer: dict[str, Any], app: dict[str, Any], candidate: lookup_pb2.CustomerSummary) -> str | None:
         other = await self.store.customer_with_link(str(app["_id"]), candidate.external_id)

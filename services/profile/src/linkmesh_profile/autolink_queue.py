@@ -111,6 +111,9 @@ async def run_deferred(store: Store, autolinker: Any, entry: dict[str, Any]) -> 
     """Runs a queued auto-link again, if its app is still active and its customer still there
     (a refusal again re-queues it, through the auto-linker's ``defer``)."""
     app = await store.get_app(entry["app_id"])
-    if app is None or not app.get("active", True) or await store.get_customer(entry["customer_id"]) is None:
+    if app is None or not app.get("active", True):
         return
-    await autolinker.auto_link_app(entry["customer_id"], app)
+    customer = await store.get_customer(entry["customer_id"])
+    if customer is None:
+        return
+    await autolinker.auto_link_app(customer, app)

@@ -37,10 +37,13 @@ class Contacts:
         email, phone = normalized_query(request.email, request.phone, self.region)
         customer, created = await self.find_or_create(email, phone, request.name.strip())
         customer_id = str(customer["_id"])
-        auto = await self.autolinker.auto_link(customer_id)
-        outcome = await self.linker.refresh(await require_customer(self.store, customer_id))
+        auto = await self.autolinker.auto_link(customer)
+        if auto.linked and set(customer.get("links") or {}) - set(auto.linked):
+            # The links just made are fresh; the older ones refresh on the profile as it now is.
+            customer = await require_customer(self.store, customer_id)
+        outcome = await self.linker.refresh(customer, skip=set(auto.linked))
         return profile_pb2.ContactResult(customer_id=customer_id, created=created, linked=auto.linked, pending=auto.pending,
-                                         refreshed=outcome.refreshed, stale=outcome.stale)
+                                         refreshed=[*auto.linked, *outcome.refreshed], stale=outcome.stale)
 
     async def find_or_create(self, email: str | None, phone: str | None, name: str) -> tuple[dict[str, Any], bool]:
         """The customer who owns the email (else the phone); created when none does.

@@ -39,10 +39,15 @@ def result_attributes(app: dict[str, Any], candidate: lookup_pb2.CustomerSummary
     return out
 
 
+class LinkedMeanwhile(Exception):
+    """A first link lost to a concurrent one (or the customer is gone)."""
+
+
 @dataclass
 class RefreshOutcome:
     refreshed: list[str] = field(default_factory=list)
     stale: list[profile_pb2.StaleApp] = field(default_factory=list)
+    changed: bool = False
 
 
 class Linker:
@@ -134,8 +139,13 @@ class Linker:
         data, _ = await self.lookups.fetch(app, customer_id, external_id)
         return await self.store_link(customer, app, external_id, data)
 
-    async def store_link(self, customer: dict[str, Any], app: dict[str, Any], external_id: str, data: lookup_pb2.Customer) -> dict[str, Any]:
-        """Stores the link with its DETAILED data and merges the data into the profile, in one write."""
+    async def store_link(self, customer: dict[str, Any], app: dict[str, Any], external_id: str, data: lookup_pb2.Customer,
+                         *, first: bool = False, unique_check: bool = False) -> dict[str, Any]:
+        """Stores the link with its DETAILED data and merges the data into the profile, in one write.
+        ``first`` (auto-link): only if the customer is linked to nothing of this app yet, so of
+        concurrent attempts exactly one makes the link; the others get ``LinkedMeanwhile``.
+        ``unique_check``: the app's emails and phones are written without looking up their
+        owners first, and a ``DuplicateKeyError`` (of a link key, email or phone) is raised."""
         app_id = str(app["_id"])
         stamp = now()
         previous = (customer.get("links") or {}).get(app_id) or {}
@@ -148,68 +158,85 @@ class Linker:
                                   "$addToSet": {"link_keys": link_key(app_id, external_id)}}
         if unset:
             update["$unset"] = unset
-        # Linked to nothing else of this app since we looked.
-        condition = {f"links.{app_id}.external_customer_id": {"$in": [None, external_id]}}
+        # Linked to nothing else of this app since we looked (to nothing at all, for a first link).
+        condition = {f"links.{app_id}.external_customer_id": None if first else {"$in": [None, external_id]}}
         try:
-            updated = await self._write_with_contact_points(customer, data, update, condition)
+            updated = await self._write_with_contact_points(customer, data, update, condition, look_up_owners=not unique_check)
         except DuplicateKeyError:
+            if unique_check:
+                raise
             raise failed_precondition(f"{app['name']} customer {external_id} is already linked to another customer") from None
         if updated is None:
+            if first:
+                raise LinkedMeanwhile(f"customer {customer['_id']} was linked to {app['name']} meanwhile")
             raise failed_precondition(f"customer {customer['_id']} was linked to {app['name']} meanwhile; reload and retry")
         return updated
 
     async def _write_with_contact_points(self, customer: dict[str, Any], data: lookup_pb2.Customer, update: dict[str, Any],
-                                         condition: dict[str, Any]) -> dict[str, Any] | None:
-        """Adds the app's emails and phones that no other customer owns, along with ``update``."""
+                                         condition: dict[str, Any], *, look_up_owners: bool = True) -> dict[str, Any] | None:
+        """Adds the app's emails and phones that no other customer owns, along with ``update``.
+        Without ``look_up_owners`` a duplicate email or phone is the caller's to handle."""
         emails, phones = contact_points(data, self.region)
         emails = [e for e in emails if e not in customer.get("emails", [])]
         phones = [p for p in phones if p not in customer.get("phones", [])]
-        owned = await self.store.owners_of(emails, phones, customer["_id"])
-        taken = {e for o in owned for e in o.get("emails", [])} | {p for o in owned for p in o.get("phones", [])}
-        emails = [e for e in emails if e not in taken]
-        phones = [p for p in phones if p not in taken]
+        if look_up_owners:
+            owned = await self.store.owners_of(emails, phones, customer["_id"])
+            taken = {e for o in owned for e in o.get("emails", [])} | {p for o in owned for p in o.get("phones", [])}
+            emails = [e for e in emails if e not in taken]
+            phones = [p for p in phones if p not in taken]
         if emails or phones:
             with_points = {**update, "$addToSet": {**update.get("$addToSet", {}), "emails": {"$each": emails}, "phones": {"$each": phones}}}
             try:
                 return await self.store.update_customer(str(customer["_id"]), with_points, condition)
             except DuplicateKeyError as err:
-                if not set((err.details or {}).get("keyPattern", {})) & {"emails", "phones"}:
+                if not look_up_owners or not set((err.details or {}).get("keyPattern", {})) & {"emails", "phones"}:
                     raise
                 # Another customer took one of them meanwhile: write without them.
         return await self.store.update_customer(str(customer["_id"]), update, condition)
 
     # refresh
 
-    async def refresh(self, customer: dict[str, Any]) -> RefreshOutcome:
-        """Fetches every linked active app again, in parallel; one failing app never fails the profile."""
+    async def refresh(self, customer: dict[str, Any], skip: set[str] | frozenset[str] = frozenset()) -> RefreshOutcome:
+        """Fetches every linked active app again (but those in ``skip``, just linked), in
+        parallel, from ``customer`` as the caller just read it; one failing app never fails
+        the profile. ``changed`` says whether anything was written."""
         links = customer.get("links") or {}
-        apps = {a_id: await self.store.get_app(a_id) for a_id in links}
+        apps = {a_id: await self.store.get_app(a_id) for a_id in links if a_id not in skip}
         targets = {a_id: app for a_id, app in apps.items() if app is not None and app.get("active", True)}
         outcome = RefreshOutcome()
-        results = await asyncio.gather(*(self.refresh_app(str(customer["_id"]), app) for app in targets.values()), return_exceptions=True)
+        results = await asyncio.gather(*(self.refresh_app(str(customer["_id"]), app, customer=customer) for app in targets.values()),
+                                       return_exceptions=True)
         for app_id, result in zip(targets, results):
             if isinstance(result, ServiceError):
                 outcome.stale.append(profile_pb2.StaleApp(app_id=app_id, code=result.code.name, message=result.message))
+                outcome.changed = True
             elif isinstance(result, BaseException):
                 raise result
             else:
                 outcome.refreshed.append(app_id)
+                outcome.changed = outcome.changed or bool(result)
         return outcome
 
-    async def refresh_app(self, customer_id: str, app: dict[str, Any], *, force: bool = False) -> None:
+    async def refresh_app(self, customer_id: str, app: dict[str, Any], *, force: bool = False,
+                          customer: dict[str, Any] | None = None) -> bool:
         """One refresh per customer and app at a time; concurrent callers share it.
-        ``force`` (after an action) fetches even within the freshness window."""
-        await self._refreshes.run((customer_id, str(app["_id"]), force), lambda: self._refresh_app(customer_id, app, force))
+        ``force`` (after an action) fetches even within the freshness window; ``customer``
+        is the profile as the caller just read it (else it is read). Answers whether it wrote."""
+        written, _ = await self._refreshes.run((customer_id, str(app["_id"]), force),
+                                               lambda: self._refresh_app(customer_id, app, force, customer))
+        return written
 
-    async def _refresh_app(self, customer_id: str, app: dict[str, Any], force: bool = False) -> None:
+    async def _refresh_app(self, customer_id: str, app: dict[str, Any], force: bool = False,
+                           customer: dict[str, Any] | None = None) -> bool:
         app_id = str(app["_id"])
-        customer = await require_customer(self.store, customer_id)
+        if customer is None:
+            customer = await require_customer(self.store, customer_id)
         link = (customer.get("links") or {}).get(app_id)
         if link is None:
-            return
+            return False
         refreshed_at = link.get("refreshed_at")
         if not force and not link.get("stale") and refreshed_at is not None and now() - refreshed_at < timedelta(seconds=self.freshness_s):
-            return  # fresh enough: served without calling the vendor
+            return False  # fresh enough: served without calling the vendor
         external_id = link["external_customer_id"]
         try:
             data, _ = await self.lookups.fetch(app, customer_id, external_id, kind="refresh")
@@ -226,6 +253,7 @@ class Linker:
             update["$unset"] = unset
         # Only if still linked to the same external customer (an unlink may have won the race).
         await self._write_with_contact_points(customer, data, update, {f"links.{app_id}.external_customer_id": external_id})
+        return True
 
     # unlink
 

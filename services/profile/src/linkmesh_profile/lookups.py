@@ -12,7 +12,7 @@ from linkmesh.lookup.v1 import lookup_pb2
 from linkmesh_core.errors import ServiceError
 from linkmesh_profile.apps import AppService
 from linkmesh_profile.documents import message_to_doc
-from linkmesh_profile.traces import TraceStore
+from linkmesh_profile.traces import TraceStore, summary
 
 
 class Lookups:
@@ -28,6 +28,7 @@ class Lookups:
         try:
             answer = await self.apps.connectors.call_app(app, method, request)
         except ServiceError as err:
+            err.app_id = str(app["_id"])  # this app's system failed, not the request
             # The trace travels with the error, so a dry run can show the failed step.
             err.trace = await self.traces.record(  # type: ignore[attr-defined]
                 app_id=str(app["_id"]), customer_id=customer_id, kind=kind, request=request_doc,
@@ -36,8 +37,11 @@ class Lookups:
             )
             raise
         assert isinstance(answer, Message)
+        response = message_to_doc(answer)
+        if isinstance(answer, lookup_pb2.FetchResponse) and not dry_run:
+            response = {"customer": summary(response.get("customer") or {})}
         trace = await self.traces.record(
-            app_id=str(app["_id"]), customer_id=customer_id, kind=kind, request=request_doc, response=message_to_doc(answer),
+            app_id=str(app["_id"]), customer_id=customer_id, kind=kind, request=request_doc, response=response,
             code="OK", message="", latency_ms=(time.perf_counter() - started) * 1000, dry_run=dry_run,
         )
         return answer, trace

@@ -30,7 +30,7 @@ from typing import Any
 from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING
 
-CUSTOMERS, APPS, ACTIONS, TRACES, QUEUE = "customers", "apps", "actions", "lookup_traces", "autolink_queue"
+CUSTOMERS, APPS, ACTIONS, TRACES, QUEUE, META = "customers", "apps", "actions", "lookup_traces", "autolink_queue", "meta"
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _EXAMPLE_ID = ObjectId("6b0000000000000000000001")
 _EXAMPLE_TIME = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
@@ -126,8 +126,9 @@ def all_apps() -> Query:
 
 
 @shape()
-def active_apps() -> Query:
-    return Query(APPS, {"active": True}, sort=(("_id", ASCENDING),))
+def apps_version() -> Query:
+    """The counter every app write increases: replicas compare it to reload their app cache."""
+    return Query(META, {"_id": "apps"})
 
 
 # actions

@@ -6,7 +6,9 @@ Collections:
   ``emails`` and ``phones`` (multikey) make two customers sharing an email or a
   phone impossible, even under concurrent writes; one on ``link_keys``
   (``<app_id>:<external id>``) keeps one external customer on one profile.
-- ``apps``: integrations, secrets encrypted.
+- ``apps``: integrations, secrets encrypted. Read from memory (``AppCache``): every
+  app write increases the counter ``meta.apps``, and a replica reloads its apps when
+  the counter moved (checked at most once a second, at once after its own writes).
 
 Every filter comes from ``linkmesh_profile.queries`` (the one list of query shapes,
 each checked with ``explain`` by a test). The unique partial indexes enforce the
@@ -16,6 +18,7 @@ serves only queries that carry its filter expression).
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
 from collections.abc import AsyncIterator
 from typing import Any
@@ -26,6 +29,7 @@ from prometheus_client import Counter
 from pymongo import ASCENDING, AsyncMongoClient, ReturnDocument, monitoring
 from pymongo.asynchronous.database import AsyncDatabase
 
+from linkmesh_core.singleflight import SingleFlight
 from linkmesh_profile import queries as q
 
 NON_EMPTY = {"$exists": True}
@@ -62,17 +66,72 @@ def object_id(value: str) -> ObjectId | None:
         return None
 
 
+class AppCache:
+    """Every app, in memory, so a request reads none from the database.
+
+    Apps change rarely and are read by nearly every request. The cache reloads all apps
+    when the counter ``meta.apps`` differs from the one it loaded with; it looks at the
+    counter at most every ``check_s`` seconds (concurrent requests share one look), so
+    another replica's change is seen within ``check_s``, and this replica's own change at
+    once. A writer writes the app first and then increases the counter, and the cache
+    reads the counter before the apps: whatever interleaves, a cache never keeps an old
+    app under a new counter. Documents handed out are shared: callers copy before changing.
+    """
+
+    def __init__(self, db: AsyncDatabase[dict[str, Any]], check_s: float = 1.0) -> None:
+        self.db = db
+        self.check_s = check_s
+        self._apps: dict[str, dict[str, Any]] | None = None
+        self._version: int | None = None
+        self._checked_at = float("-inf")
+        self._flight: SingleFlight[None] = SingleFlight()
+
+    async def all(self) -> list[dict[str, Any]]:
+        """Every app, oldest first."""
+        if self._apps is None or time.monotonic() - self._checked_at >= self.check_s:
+            await self._flight.run("check", self._check)
+        assert self._apps is not None
+        return list(self._apps.values())
+
+    async def get(self, app_id: str) -> dict[str, Any] | None:
+        await self.all()
+        assert self._apps is not None
+        return self._apps.get(app_id)
+
+    def invalidate(self) -> None:
+        self._checked_at = float("-inf")
+        self._version = None
+
+    async def _check(self) -> None:
+        checked_at = time.monotonic()
+        meta = await q.apps_version().find_one(self.db)
+        version = int((meta or {}).get("version", 0))
+        if self._apps is None or version != self._version:
+            apps = await q.all_apps().find(self.db).to_list(length=None)
+            self._apps = {str(a["_id"]): a for a in apps}
+            self._version = version
+        self._checked_at = checked_at
+
+    async def changed(self) -> None:
+        """Called after an app write: other replicas see the new counter, this one reloads."""
+        await self.db[q.META].update_one(q.apps_version().filter, {"$inc": {"version": 1}}, upsert=True)
+        self.invalidate()
+
+
 class Store:
-    def __init__(self, uri: str, database: str, timeout_s: float = 5.0) -> None:
+    def __init__(self, uri: str, database: str, timeout_s: float = 5.0, app_check_s: float = 1.0,
+                 listeners: tuple[monitoring.CommandListener, ...] = ()) -> None:
         # Every operation ends within ``timeout_s`` (PyMongo's client-side operation
         # timeout, server selection included): a database that does not answer makes a
         # request UNAVAILABLE (503) in seconds, well within its deadline, instead of a hang.
         self.client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-            uri, tz_aware=True, timeoutMS=int(timeout_s * 1000), appname="linkmesh-profile", event_listeners=[CommandCounter()]
+            uri, tz_aware=True, timeoutMS=int(timeout_s * 1000), appname="linkmesh-profile",
+            event_listeners=[CommandCounter(), *listeners]
         )
         self.db: AsyncDatabase[dict[str, Any]] = self.client[database]
         self.customers = self.db["customers"]
         self.apps = self.db["apps"]
+        self.app_cache = AppCache(self.db, app_check_s)
 
     async def ping(self) -> None:
         await self.client.admin.command("ping")
@@ -90,7 +149,6 @@ class Store:
         for field in ("emails", "phones", "link_keys"):
             await self.customers.create_index([(field, ASCENDING)], name=LOOKUP_INDEXES[field])
         await self.apps.create_index([("type", ASCENDING)], name="by_type")
-        await self.apps.create_index([("active", ASCENDING)], name="by_active")
 
     async def close(self) -> None:
         await self.client.close()
@@ -148,24 +206,27 @@ class Store:
     async def insert_app(self, doc: dict[str, Any]) -> dict[str, Any]:
         result = await self.apps.insert_one(doc)
         doc["_id"] = result.inserted_id
+        await self.app_cache.changed()
         return doc
 
     async def get_app(self, app_id: str) -> dict[str, Any] | None:
-        oid = object_id(app_id)
-        return await q.app_by_id(oid).find_one(self.db) if oid else None
+        """From the app cache: no database call while the cache is current."""
+        return await self.app_cache.get(app_id)
 
     async def list_apps(self, *, active_only: bool = False) -> list[dict[str, Any]]:
-        query = q.active_apps() if active_only else q.all_apps()
-        return await query.find(self.db).to_list(length=None)
+        apps = await self.app_cache.all()
+        return [a for a in apps if a.get("active", True)] if active_only else apps
 
     async def replace_app(self, doc: dict[str, Any]) -> None:
         await self.apps.replace_one(q.app_by_id(doc["_id"]).filter, doc)
+        await self.app_cache.changed()
 
     async def delete_app(self, app_id: str) -> bool:
         oid = object_id(app_id)
         if oid is None:
             return False
         result = await self.apps.delete_one(q.app_by_id(oid).filter)
+        await self.app_cache.changed()
         return result.deleted_count == 1
 
 

@@ -5,11 +5,22 @@ leaves a trace: app, customer, kind, the request with secrets redacted, the
 answer or error, latency, and for auto-link the decision and its reason.
 Bounded by age (a TTL index, and a prune that also works on servers without
 TTL monitors) and by count per app.
+
+A request's traces are written together, in one ``insert_many`` started when its
+answer is ready (``batch``), not one insert per lookup before it. ``settle`` waits for
+writes under way, so this replica's debugger shows a request's traces as soon as the
+request has answered; a write that fails is logged and dropped (traces are diagnostics,
+never the record of a decision: links and actions are). A DETAILED answer is kept as a
+summary (the customer's fields, each order and return by number and status): the whole
+answer is stored once, in the profile's link.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
@@ -18,6 +29,7 @@ from google.protobuf.json_format import ParseDict
 from google.protobuf.struct_pb2 import Struct
 from linkmesh.profile.v1 import profile_pb2
 from pymongo import ASCENDING, DESCENDING
+from pymongo.errors import PyMongoError
 
 from linkmesh_core.logging import redact
 from linkmesh_profile import queries as q
@@ -27,12 +39,35 @@ from linkmesh_profile.store import Store, now
 log = structlog.get_logger("linkmesh.traces")
 
 
+class Batch:
+    """The traces of one request, written together when it ends."""
+
+    def __init__(self) -> None:
+        self.docs: list[dict[str, Any]] = []
+        self.closed = False
+
+
+_current: ContextVar[Batch | None] = ContextVar("linkmesh_trace_batch", default=None)
+
+
+def summary(customer: dict[str, Any]) -> dict[str, Any]:
+    """A DETAILED answer as a trace keeps it: the customer's own fields, and each order and
+    return by id, number or code, and status (lines, shipments and totals stay in the link)."""
+    out = {k: v for k, v in customer.items() if k not in ("orders", "returns")}
+    if "orders" in customer:
+        out["orders"] = [{k: o[k] for k in ("id", "number", "status") if k in o} for o in customer["orders"]]
+    if "returns" in customer:
+        out["returns"] = [{k: r[k] for k in ("id", "code", "status") if k in r} for r in customer["returns"]]
+    return out
+
+
 class TraceStore:
     def __init__(self, store: Store, retention_s: float, max_per_app: int) -> None:
         self.db = store.db
         self.collection = store.db[q.TRACES]
         self.retention_s = retention_s
         self.max_per_app = max_per_app
+        self._writes: set[asyncio.Task[None]] = set()
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_index([("at", ASCENDING)], name="ttl", expireAfterSeconds=int(self.retention_s))
@@ -47,10 +82,42 @@ class TraceStore:
             "latency_ms": round(latency_ms, 2), "decision": decision, "reason": reason, "at": now(), "dry_run": dry_run,
         }
         if not dry_run:
-            await self.collection.insert_one(dict(doc))
+            batch = _current.get()
+            if batch is not None and not batch.closed:
+                batch.docs.append(dict(doc))
+            else:
+                await self.collection.insert_one(dict(doc))
         return doc
 
+    @asynccontextmanager
+    async def batch(self) -> AsyncIterator[None]:
+        """Collects the traces recorded inside (tasks started inside included) and writes
+        them in one insert when the block ends; a trace recorded later is written alone."""
+        batch = Batch()
+        token = _current.set(batch)
+        try:
+            yield
+        finally:
+            _current.reset(token)
+            batch.closed = True
+            if batch.docs:
+                task = asyncio.create_task(self._write(batch.docs))
+                self._writes.add(task)
+                task.add_done_callback(self._writes.discard)
+
+    async def _write(self, docs: list[dict[str, Any]]) -> None:
+        try:
+            await self.collection.insert_many(docs, ordered=False)
+        except PyMongoError as exc:
+            log.warning("trace_write_failed", traces=len(docs), error=type(exc).__name__)
+
+    async def settle(self) -> None:
+        """Waits for trace writes under way."""
+        if self._writes:
+            await asyncio.gather(*list(self._writes), return_exceptions=True)
+
     async def list(self, app_id: str, customer_id: str = "", limit: int = 50) -> list[dict[str, Any]]:
+        await self.settle()
         return await q.traces_of(app_id, customer_id).find(self.db, limit=max(1, min(limit, 500))).to_list(length=None)
 
     async def prune(self) -> int:

@@ -1,0 +1,76 @@
+"""What a request costs the database, counted by the profile service itself
+(``linkmesh_db_commands_total``): the counts carry over to any MongoDB, unlike timings.
+
+Background work (the deferred auto-link queue, lease sweeps, the app cache's check) can
+add a command to a window, never take one away: each budget holds for the best of three.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.request
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.conftest import Api
+from tests.e2e.test_linking_rules import app, vendor_customer  # noqa: F401 - the fixture
+
+pytestmark = pytest.mark.e2e
+METRIC = re.compile(r'^linkmesh_db_commands_total\{command="([^"]+)"\} ([0-9.e+]+)$', re.M)
+
+
+def commands(api: Api) -> dict[str, float]:
+    port = api.stack.extra_env["PROFILE_METRICS_PORT"]
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
+        return {name: float(value) for name, value in METRIC.findall(resp.read().decode())}
+
+
+def cost(api: Api, request: Callable[[], Any]) -> tuple[int, dict[str, int], Any]:
+    """The fewest commands of three runs of ``request`` (which makes its own fresh case each time)."""
+    best: tuple[int, dict[str, int], Any] | None = None
+    for _ in range(3):
+        before = commands(api)
+        answer = request()
+        after = commands(api)
+        by_name = {k: int(after[k] - before.get(k, 0)) for k in after if after[k] - before.get(k, 0)}
+        if best is None or sum(by_name.values()) < best[0]:
+            best = (sum(by_name.values()), by_name, answer)
+    assert best is not None
+    return best
+
+
+def contact(api: Api, email: str) -> dict[str, Any]:
+    response = api.post("/api/v1/contacts", {"channel": "email", "email": email})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_a_contact_no_system_knows_costs_three_commands(api: Api) -> None:
+    total, by_name, _ = cost(api, lambda: contact(api, f"budget-{uuid.uuid4().hex[:10]}@example.net"))
+    # find by email, insert the customer, insert the traces of every app's search (one batch)
+    assert total <= 3, by_name
+
+
+def test_an_auto_linking_contact_costs_one_write_per_link(api: Api, app: dict[str, Any]) -> None:
+    def one() -> dict[str, Any]:
+        return contact(api, vendor_customer(api)["email"])
+
+    total, by_name, answer = cost(api, one)
+    assert answer["linked"], answer
+    # find, insert the customer, one conditional write per link (conflicts found by the unique indexes), the traces
+    assert total <= 3 + len(answer["linked"]), by_name
+
+
+def test_a_search_of_one_app_costs_two_commands(api: Api, app: dict[str, Any]) -> None:
+    customer = api.post("/api/v1/customers", {"emails": [f"budget-{uuid.uuid4().hex[:10]}@example.net"]}).json()
+
+    def search() -> Any:
+        response = api.post(f"/api/v1/customers/{customer['id']}/external-search", {"app_id": app["id"], "email": "jane.smith@example.com"})
+        assert response.status_code == 200 and not response.json()["failures"], response.text
+        return response.json()
+
+    total, by_name, _ = cost(api, search)
+    assert total <= 2, by_name  # the customer, the trace

@@ -1,0 +1,123 @@
+"""Less database work per request: apps come from a cache that follows changes across
+replicas, and a request's lookup traces are written in one insert."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from bson import ObjectId
+from pymongo import monitoring
+
+from linkmesh_devstack.mongo import MongoServer
+from linkmesh_profile.store import Store
+from linkmesh_profile.traces import TraceStore, summary
+
+
+class Commands(monitoring.CommandListener):
+    """The commands one client sent, by name."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name not in ("hello", "ismaster", "isMaster", "ping", "endSessions"):
+            self.names.append(event.command_name)
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+@pytest.fixture()
+async def replicas(mongo: MongoServer) -> AsyncIterator[tuple[Store, Store, Commands]]:
+    """Two profile replicas' stores on one database; the second one's commands are counted."""
+    db = f"cache_{uuid.uuid4().hex[:8]}"
+    commands = Commands()
+    a = Store(mongo.uri, db, app_check_s=0.3)
+    b = Store(mongo.uri, db, app_check_s=0.3, listeners=(commands,))
+    try:
+        yield a, b, commands
+    finally:
+        await a.client.drop_database(db)
+        await a.close()
+        await b.close()
+
+
+def app_doc(name: str) -> dict[str, Any]:
+    return {"_id": ObjectId(), "type": "bigcommerce", "name": name, "active": True, "settings": {}}
+
+
+async def test_apps_are_read_from_memory_and_follow_another_replicas_change(replicas: tuple[Store, Store, Commands]) -> None:
+    a, b, commands = replicas
+    doc = await a.insert_app(app_doc("before"))
+    app_id = str(doc["_id"])
+    assert (await b.get_app(app_id))["name"] == "before"
+    commands.names.clear()
+    for _ in range(50):
+        assert (await b.get_app(app_id))["name"] == "before"
+        assert [x["name"] for x in await b.list_apps(active_only=True)] == ["before"]
+    assert commands.names == [], "within the check interval no request reads an app from the database"
+
+    await a.replace_app({**doc, "name": "after", "active": False})
+    assert (await a.get_app(app_id))["name"] == "after", "the replica that wrote sees its change at once"
+    await asyncio.sleep(0.35)
+    assert (await b.get_app(app_id))["name"] == "after", "another replica sees it within the check interval"
+    assert await b.list_apps(active_only=True) == []
+    assert commands.names == ["find", "find"], "one look at the counter, one reload"
+
+    await a.delete_app(app_id)
+    await asyncio.sleep(0.35)
+    assert await b.get_app(app_id) is None and await b.list_apps() == []
+
+
+async def test_concurrent_requests_share_one_look_at_the_counter(replicas: tuple[Store, Store, Commands]) -> None:
+    a, b, commands = replicas
+    await a.insert_app(app_doc("one"))
+    await asyncio.gather(*(b.list_apps() for _ in range(30)))
+    assert commands.names == ["find", "find"]
+
+
+async def test_a_requests_traces_are_written_in_one_insert(mongo: MongoServer) -> None:
+    db = f"batch_{uuid.uuid4().hex[:8]}"
+    commands = Commands()
+    store = Store(mongo.uri, db, listeners=(commands,))
+    traces = TraceStore(store, retention_s=3600, max_per_app=100)
+    try:
+        late: list[asyncio.Task[Any]] = []
+
+        async def record(i: int) -> None:
+            await traces.record(app_id="app", customer_id="c", kind="search", request={"i": i}, response=None, code="OK", message="",
+                                latency_ms=1.0)
+
+        async with traces.batch():
+            await asyncio.gather(*(record(i) for i in range(3)))  # tasks started inside join the batch
+            late.append(asyncio.create_task(asyncio.sleep(0.05)))
+            assert commands.names == [], "nothing is written before the answer"
+        await traces.settle()
+        assert commands.names == ["insert"]
+        listed = await traces.list("app")
+        assert sorted(t["request"]["i"] for t in listed) == [0, 1, 2]
+        await late[0]
+        commands.names.clear()
+        await record(9)  # outside a batch: written at once
+        assert commands.names == ["insert"]
+    finally:
+        await store.client.drop_database(db)
+        await store.close()
+
+
+def test_a_detailed_answer_is_kept_in_a_trace_as_a_summary() -> None:
+    customer = {"external_id": "7", "name": "Jane", "emails": ["j@example.com"],
+                "orders": [{"id": "100", "number": "#100", "status": "shipped", "lines": [{"name": "Mug", "sku": "M1"}] * 50,
+                            "total": {"amount": "9.00", "currency": "USD"}}],
+                "returns": [{"id": "r1", "code": "RMA1", "status": "open", "items": [{"name": "Mug"}]}]}
+    kept = summary(customer)
+    assert kept == {"external_id": "7", "name": "Jane", "emails": ["j@example.com"],
+                    "orders": [{"id": "100", "number": "#100", "status": "shipped"}],
+                    "returns": [{"id": "r1", "code": "RMA1", "status": "open"}]}
