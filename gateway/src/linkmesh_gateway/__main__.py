@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from linkmesh_core import event_loop
 from linkmesh_core.grpc_server import fail
 from linkmesh_core.logging import configure_logging
 from linkmesh_core.metrics import serve_metrics
@@ -20,7 +21,8 @@ def main() -> None:
     except OSError as exc:
         fail("gateway", f"cannot serve metrics on {settings.host}:{settings.metrics_port}: {exc.strerror or exc}")
     try:
-        web.run_app(init_app(settings), host=settings.host, port=settings.port, print=None, access_log=None, shutdown_timeout=5.0)
+        web.run_app(init_app(settings), host=settings.host, port=settings.port, print=None, access_log=None, shutdown_timeout=5.0,
+                    loop=event_loop.new_event_loop())
     except OSError as exc:  # the listening socket: a busy port, an address not on this host
         fail("gateway", f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}")
 

@@ -3,9 +3,13 @@
 Emails are validated with email-validator and compared trimmed and
 case-insensitively; phones are validated and compared in E.164 with
 phonenumbers, parsed in a default region when they carry no country code.
+Both are pure and costly (a contact, a search and every vendor answer normalise the
+same few values again), so valid results are remembered (bounded, least recently used).
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -15,6 +19,7 @@ class InvalidContactPoint(ValueError):
     pass
 
 
+@lru_cache(maxsize=16384)
 def normalize_email(raw: str) -> str:
     """The canonical, comparable form of an email address (lower-cased)."""
     value = (raw or "").strip()
@@ -32,6 +37,7 @@ def email_key(raw: str) -> str:
     return (raw or "").strip().lower()
 
 
+@lru_cache(maxsize=16384)
 def normalize_phone(raw: str, default_region: str = "US") -> str:
     """The E.164 form of a phone number."""
     value = (raw or "").strip()

@@ -100,6 +100,8 @@ class AppService:
         self.store = store
         self.connectors = connectors
         self.box = box
+        # app id -> (settings and encrypted secrets it was made from, AppContext)
+        self._contexts: dict[str, tuple[tuple[Any, ...], lookup_pb2.AppContext]] = {}
 
     async def require(self, app_id: str) -> dict[str, Any]:
         doc = await self.store.get_app(app_id)
@@ -108,8 +110,17 @@ class AppService:
         return doc
 
     def context(self, doc: dict[str, Any]) -> lookup_pb2.AppContext:
-        """The AppContext a connector needs: settings and decrypted secrets."""
-        return lookup_pb2.AppContext(app_id=str(doc["_id"]), settings=doc.get("settings", {}), secrets=self.box.decrypt_all(doc.get("secrets", {})))
+        """The AppContext a connector needs: settings and decrypted secrets. Made once per
+        version of the app's settings and secrets (decrypting on every call cost more than
+        the rest of a lookup's bookkeeping); callers copy it into their request."""
+        app_id = str(doc["_id"])
+        made_from = (tuple(sorted((doc.get("settings") or {}).items())), tuple(sorted((doc.get("secrets") or {}).items())))
+        cached = self._contexts.get(app_id)
+        if cached is not None and cached[0] == made_from:
+            return cached[1]
+        context = lookup_pb2.AppContext(app_id=app_id, settings=doc.get("settings", {}), secrets=self.box.decrypt_all(doc.get("secrets", {})))
+        self._contexts[app_id] = (made_from, context)
+        return context
 
     async def _validate(self, doc: dict[str, Any], plain_secrets: dict[str, str]) -> None:
         """Raises INVALID_ARGUMENT naming every bad field; calls ValidateApp when the shape is right."""
@@ -224,6 +235,7 @@ class AppService:
         if not await self.store.delete_app(app_id):
             raise not_found(f"no app {app_id}")
         self.connectors.breakers.forget(app_id)
+        self._contexts.pop(app_id, None)
 
     async def list(self) -> list[dict[str, Any]]:
         return await self.store.list_apps()

@@ -26,7 +26,7 @@ from linkmesh_core.contact_points import email_key, phone_key
 from linkmesh_core.errors import ServiceError
 from linkmesh_core.singleflight import SingleFlight
 from linkmesh_profile.linking import LinkedMeanwhile, Linker
-from linkmesh_profile.lookups import Lookups
+from linkmesh_profile.lookups import Fetched, Lookups
 from linkmesh_profile.merge import contact_points
 from linkmesh_profile.store import Store
 
@@ -139,8 +139,8 @@ class AutoLinker:
         if decision.would_link:
             assert decision.candidate is not None
             try:
-                data, _ = await self.lookups.fetch(app, customer_id, decision.external_id, kind="autolink_fetch")
-                conflict = await self._link(customer, app, decision.candidate, data)
+                fetched = await self.lookups.fetch(app, customer_id, decision.external_id, kind="autolink_fetch")
+                conflict = await self._link(customer, app, decision.candidate, fetched)
                 if conflict is not None:
                     decision = Decision(NOT_LINKED, conflict, decision.external_id)
             except LinkedMeanwhile:
@@ -189,7 +189,7 @@ class AutoLinker:
                         candidate=candidate)
 
     async def _link(self, customer: dict[str, Any], app: dict[str, Any], candidate: lookup_pb2.CustomerSummary,
-                    data: lookup_pb2.Customer) -> str | None:
+                    fetched: Fetched) -> str | None:
         """Makes the first link in one write, or answers the conflict that forbids it.
 
         The unique indexes are the conflict check: the write adds the link key and the
@@ -199,7 +199,7 @@ class AutoLinker:
         duplicate on an email or phone the search did not show is no conflict, and the link
         is written without it, as a manual link is.
         """
-        emails, phones = contact_points(data, self.region)
+        emails, phones = contact_points(fetched.customer, self.region)
         covered = set(customer.get("emails", [])) | set(customer.get("phones", [])) | set(emails) | set(phones)
         shown = {email_key(e) for e in candidate.emails if e.strip()} | {p for p in (phone_key(ph.number, self.region) for ph in candidate.phones) if p}
         if shown - covered:
@@ -207,13 +207,13 @@ class AutoLinker:
             if conflict is not None:
                 return conflict
         try:
-            await self.linker.store_link(customer, app, candidate.external_id, data, first=True, unique_check=True)
+            await self.linker.store_link(customer, app, candidate.external_id, fetched, first=True, unique_check=True)
             return None
         except DuplicateKeyError:
             conflict = await self.conflict(customer, app, candidate)
             if conflict is not None:
                 return conflict
-        await self.linker.store_link(customer, app, candidate.external_id, data, first=True)
+        await self.linker.store_link(customer, app, candidate.external_id, fetched, first=True)
         return None
 
     async def conflict(self, customer: dict[str, Any], app: dict[str, Any], candidate: lookup_pb2.CustomerSummary) -> str | None:

@@ -64,8 +64,8 @@ class Debugger:
         steps = list(decision.steps)
         if decision.would_link:
             try:
-                _, trace = await self.lookups.fetch(app, str(customer.get("_id", "")), decision.external_id, kind="autolink_fetch", dry_run=True)
-                steps.append(trace)
+                fetched = await self.lookups.fetch(app, str(customer.get("_id", "")), decision.external_id, kind="autolink_fetch", dry_run=True)
+                steps.append(fetched.trace)
             except ServiceError as err:
                 steps.append(self._failed_step("autolink_fetch", err))
                 decision.outcome, decision.reason = "not_linked", f"the DETAILED lookup would fail: {err.message}"

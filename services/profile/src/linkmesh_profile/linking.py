@@ -17,8 +17,7 @@ from linkmesh_profile.apps import FILLED_RESULT_ATTRIBUTES, AppService
 from linkmesh_profile.connectors import field_names
 from linkmesh_profile.contact import normalized_query
 from linkmesh_profile.customers import require_customer
-from linkmesh_profile.documents import message_to_doc
-from linkmesh_profile.lookups import Lookups
+from linkmesh_profile.lookups import Fetched, Lookups
 from linkmesh_profile.merge import contact_points, profile_update, unlink_cleanup
 from linkmesh_profile.store import Store, link_key, now
 
@@ -136,10 +135,9 @@ class Linker:
         other = await self.store.customer_with_link(app_id, external_id)
         if other is not None and other["_id"] != customer["_id"]:
             raise failed_precondition(f"{app['name']} customer {external_id} is already linked to customer {other['_id']}")
-        data, _ = await self.lookups.fetch(app, customer_id, external_id)
-        return await self.store_link(customer, app, external_id, data)
+        return await self.store_link(customer, app, external_id, await self.lookups.fetch(app, customer_id, external_id))
 
-    async def store_link(self, customer: dict[str, Any], app: dict[str, Any], external_id: str, data: lookup_pb2.Customer,
+    async def store_link(self, customer: dict[str, Any], app: dict[str, Any], external_id: str, fetched: Fetched,
                          *, first: bool = False, unique_check: bool = False) -> dict[str, Any]:
         """Stores the link with its DETAILED data and merges the data into the profile, in one write.
         ``first`` (auto-link): only if the customer is linked to nothing of this app yet, so of
@@ -147,11 +145,12 @@ class Linker:
         ``unique_check``: the app's emails and phones are written without looking up their
         owners first, and a ``DuplicateKeyError`` (of a link key, email or phone) is raised."""
         app_id = str(app["_id"])
+        data = fetched.customer
         stamp = now()
         previous = (customer.get("links") or {}).get(app_id) or {}
         link = {
             "external_customer_id": external_id, "app_type": app["type"], "linked_at": previous.get("linked_at") or stamp,
-            "refreshed_at": stamp, "data": message_to_doc(data), "stale": None,
+            "refreshed_at": stamp, "data": fetched.doc, "stale": None,
         }
         set_, unset = profile_update(customer, app_id, bool(app.get("overwrite_existing_values")), data)
         update: dict[str, Any] = {"$set": {**set_, f"links.{app_id}": link, "updated_at": stamp},
@@ -239,15 +238,16 @@ class Linker:
             return False  # fresh enough: served without calling the vendor
         external_id = link["external_customer_id"]
         try:
-            data, _ = await self.lookups.fetch(app, customer_id, external_id, kind="refresh")
+            fetched = await self.lookups.fetch(app, customer_id, external_id, kind="refresh")
         except ServiceError as err:
             stale = {"code": err.code.name, "message": err.message, "since": (link.get("stale") or {}).get("since") or now()}
             await self.store.update_customer(customer_id, {"$set": {f"links.{app_id}.stale": stale}},
                                              {f"links.{app_id}.external_customer_id": external_id})
             raise
+        data = fetched.customer
         set_, unset = profile_update(customer, app_id, bool(app.get("overwrite_existing_values")), data)
         stamp = now()
-        update: dict[str, Any] = {"$set": {**set_, f"links.{app_id}.data": message_to_doc(data), f"links.{app_id}.refreshed_at": stamp,
+        update: dict[str, Any] = {"$set": {**set_, f"links.{app_id}.data": fetched.doc, f"links.{app_id}.refreshed_at": stamp,
                                            f"links.{app_id}.stale": None, "updated_at": stamp}}
         if unset:
             update["$unset"] = unset

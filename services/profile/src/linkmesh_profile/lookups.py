@@ -4,7 +4,7 @@ a connector on behalf of an app."""
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 from google.protobuf.message import Message
 from linkmesh.lookup.v1 import lookup_pb2
@@ -15,14 +15,23 @@ from linkmesh_profile.documents import message_to_doc
 from linkmesh_profile.traces import TraceStore, summary
 
 
+class Fetched(NamedTuple):
+    """A DETAILED answer: the customer, the same as a document (what a link stores), the trace."""
+
+    customer: lookup_pb2.Customer
+    doc: dict[str, Any]
+    trace: dict[str, Any]
+
+
 class Lookups:
     def __init__(self, apps: AppService, traces: TraceStore) -> None:
         self.apps = apps
         self.traces = traces
 
     async def _call(self, app: dict[str, Any], customer_id: str, kind: str, method: str, request: Message,
-                    *, dry_run: bool = False) -> tuple[Any, dict[str, Any]]:
-        """Runs one connector call; returns (answer, trace). Failures raise after their trace is kept."""
+                    *, dry_run: bool = False) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+        """Runs one connector call; returns (answer, trace, the answer as a document). Failures
+        raise after their trace is kept."""
         started = time.perf_counter()
         request_doc = message_to_doc(request)
         try:
@@ -37,25 +46,25 @@ class Lookups:
             )
             raise
         assert isinstance(answer, Message)
-        response = message_to_doc(answer)
-        if isinstance(answer, lookup_pb2.FetchResponse) and not dry_run:
-            response = {"customer": summary(response.get("customer") or {})}
+        doc = message_to_doc(answer)  # once: the trace and the link both use it
+        response = {"customer": summary(doc.get("customer") or {})} if isinstance(answer, lookup_pb2.FetchResponse) and not dry_run else doc
         trace = await self.traces.record(
             app_id=str(app["_id"]), customer_id=customer_id, kind=kind, request=request_doc, response=response,
             code="OK", message="", latency_ms=(time.perf_counter() - started) * 1000, dry_run=dry_run,
         )
-        return answer, trace
+        return answer, trace, doc
 
     async def search(self, app: dict[str, Any], customer_id: str, *, emails: list[str], phones: list[str], order_number: str = "",
                      kind: str = "search", dry_run: bool = False) -> tuple[lookup_pb2.SearchResponse, dict[str, Any]]:
         request = lookup_pb2.SearchRequest(app=self.apps.context(app), emails=emails, phones=phones, order_number=order_number)
-        return await self._call(app, customer_id, kind, "Search", request, dry_run=dry_run)
+        answer, trace, _ = await self._call(app, customer_id, kind, "Search", request, dry_run=dry_run)
+        return answer, trace
 
     async def fetch(self, app: dict[str, Any], customer_id: str, external_id: str, *, kind: str = "fetch",
-                    dry_run: bool = False) -> tuple[lookup_pb2.Customer, dict[str, Any]]:
+                    dry_run: bool = False) -> Fetched:
         request = lookup_pb2.FetchRequest(app=self.apps.context(app), external_id=external_id)
-        answer, trace = await self._call(app, customer_id, kind, "Fetch", request, dry_run=dry_run)
-        return answer.customer, trace
+        answer, trace, doc = await self._call(app, customer_id, kind, "Fetch", request, dry_run=dry_run)
+        return Fetched(answer.customer, doc.get("customer") or {}, trace)
 
     async def decision(self, app: dict[str, Any], customer_id: str, decision: str, reason: str, *,
                        request: dict[str, Any] | None = None, dry_run: bool = False) -> dict[str, Any]:
