@@ -83,32 +83,41 @@ async def test_concurrent_requests_share_one_look_at_the_counter(replicas: tuple
     assert commands.names == ["find", "find"]
 
 
-async def test_a_requests_traces_are_written_in_one_insert(mongo: MongoServer) -> None:
+async def test_traces_are_queued_and_written_together(mongo: MongoServer) -> None:
     db = f"batch_{uuid.uuid4().hex[:8]}"
     commands = Commands()
     store = Store(mongo.uri, db, listeners=(commands,))
-    traces = TraceStore(store, retention_s=3600, max_per_app=100)
+    traces = TraceStore(store, retention_s=3600, max_per_app=100, flush_s=0.2)
     try:
-        late: list[asyncio.Task[Any]] = []
-
         async def record(i: int) -> None:
             await traces.record(app_id="app", customer_id="c", kind="search", request={"i": i}, response=None, code="OK", message="",
                                 latency_ms=1.0)
 
-        async with traces.batch():
-            await asyncio.gather(*(record(i) for i in range(3)))  # tasks started inside join the batch
-            late.append(asyncio.create_task(asyncio.sleep(0.05)))
-            assert commands.names == [], "nothing is written before the answer"
-        await traces.settle()
-        assert commands.names == ["insert"]
-        listed = await traces.list("app")
-        assert sorted(t["request"]["i"] for t in listed) == [0, 1, 2]
-        await late[0]
+        await asyncio.gather(*(record(i) for i in range(3)))  # three requests at one moment
+        assert commands.names == [], "recording never waits for the database"
+        await asyncio.sleep(0.3)
+        assert commands.names == ["insert"], "one write for all of them, within the flush interval"
         commands.names.clear()
-        await record(9)  # outside a batch: written at once
-        assert commands.names == ["insert"]
+        await record(3)
+        listed = [t["request"]["i"] for t in await traces.list("app")]
+        assert listed[0] == 3 and sorted(listed) == [0, 1, 2, 3], "the debugger sees a trace at once"
+        assert commands.names == ["insert", "find"]
     finally:
         await store.client.drop_database(db)
+        await store.close()
+
+
+async def test_the_trace_queue_is_bounded_while_the_database_is_away(mongo: MongoServer) -> None:
+    store = Store("mongodb://127.0.0.1:1/?directConnection=true", "nowhere", timeout_s=0.2)
+    traces = TraceStore(store, retention_s=3600, max_per_app=100, flush_s=60, max_queued=5)
+    try:
+        for i in range(8):
+            await traces.record(app_id="app", customer_id="c", kind="search", request={"i": i}, response=None, code="OK", message="",
+                                latency_ms=1.0)
+        assert [d["request"]["i"] for d in traces._queued] == [3, 4, 5, 6, 7], "the oldest go first"
+        await traces.settle()  # the write fails: logged and dropped, nothing raised
+        assert traces._queued == []
+    finally:
         await store.close()
 
 

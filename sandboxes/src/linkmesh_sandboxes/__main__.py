@@ -2,7 +2,9 @@
 
 Knobs can also be set at start from the environment:
 ``SANDBOX_LATENCY_MS``, ``SANDBOX_RATE_LIMIT_QUOTA``, ``SANDBOX_RATE_LIMIT_WINDOW_MS`` (BigCommerce),
-``SANDBOX_RATE_LIMIT_PER_SECOND``, ``SANDBOX_RATE_LIMIT_PER_MINUTE`` (ReturnLogic).
+``SANDBOX_RATE_LIMIT_PER_SECOND``, ``SANDBOX_RATE_LIMIT_PER_MINUTE`` (ReturnLogic),
+``SANDBOX_BIGCOMMERCE_STORES`` (more BigCommerce stores beside the demo store, each with the
+demo data: ``hash:token,hash:token``).
 """
 
 from __future__ import annotations
@@ -21,8 +23,16 @@ VENDORS = ("bigcommerce", "magento", "returnlogic")
 def build(vendor: str) -> web.Application:
     if vendor == "bigcommerce":
         from linkmesh_sandboxes.bigcommerce.app import create_app
+        from linkmesh_sandboxes.bigcommerce.data import ACCESS_TOKEN, STORE_HASH
 
+        extra = []
+        for part in filter(None, (p.strip() for p in os.environ.get("SANDBOX_BIGCOMMERCE_STORES", "").split(","))):
+            store_hash, sep, token = part.partition(":")
+            if not sep or not store_hash or not token:
+                raise SystemExit(f"SANDBOX_BIGCOMMERCE_STORES: {part!r} is not hash:token")
+            extra.append((store_hash, token))
         return create_app(
+            [(STORE_HASH, ACCESS_TOKEN), *extra],
             rate_limit_quota=int(os.environ.get("SANDBOX_RATE_LIMIT_QUOTA", "150")),
             rate_limit_window_ms=int(os.environ.get("SANDBOX_RATE_LIMIT_WINDOW_MS", "30000")),
         )

@@ -58,7 +58,7 @@ def main() -> None:
         store = Store(settings.mongodb_uri, settings.mongodb_db, settings.db_timeout_s, settings.app_cache_s)
         connectors = ConnectorRegistry(settings.connector_targets, settings.lookup_timeout_s,
                                        CircuitBreakers(threshold=settings.breaker_threshold, cooldown_s=settings.breaker_cooldown_s))
-        traces = TraceStore(store, settings.trace_retention_s, settings.trace_max_per_app)
+        traces = TraceStore(store, settings.trace_retention_s, settings.trace_max_per_app, settings.trace_flush_s)
         pruning: asyncio.Task[None] | None = None
         sweeping: asyncio.Task[None] | None = None
         deferring: asyncio.Task[None] | None = None

@@ -36,7 +36,8 @@ class Settings(ServerSettings):
     many failures in a row an app's calls fail at once for the cool-down, then one probes,
     ``PROFILE_FRESHNESS_S`` (60: a linked app refreshed this recently is not fetched
     again), ``PROFILE_APP_CACHE_S`` (1: how stale this replica's copy of the apps may be
-    after another replica changed one), ``PROFILE_TRACE_RETENTION_S`` (7 days) and ``PROFILE_TRACE_MAX_PER_APP``
+    after another replica changed one), ``PROFILE_TRACE_FLUSH_S`` (0.25: lookup traces are queued and written together at most
+    this much later), ``PROFILE_TRACE_RETENTION_S`` (7 days) and ``PROFILE_TRACE_MAX_PER_APP``
     (1000): how long and how many lookup traces are kept, ``PROFILE_METRICS_PORT``
     (Prometheus ``/metrics``; 0: off)."""
 
@@ -55,6 +56,7 @@ class Settings(ServerSettings):
     shutdown_grace_s: float = 30.0
     freshness_s: float = 60.0
     app_cache_s: float = Field(default=1.0, ge=0)
+    trace_flush_s: float = Field(default=0.25, gt=0, le=10)
     trace_retention_s: float = 7 * 24 * 3600.0
     trace_max_per_app: int = 1000
 

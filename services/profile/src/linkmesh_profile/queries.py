@@ -152,7 +152,10 @@ def expired_action_leases(at: datetime) -> Query:
 
 @shape("6b0000000000000000000002", "6b0000000000000000000003")
 def traces_of(app_id: str, customer_id: str = "") -> Query:
-    return Query(TRACES, {"app_id": app_id, **({"customer_id": customer_id} if customer_id else {})}, sort=(("at", DESCENDING),))
+    """Newest first; traces written together share a millisecond, and their ids (made in the
+    order they were recorded) break the tie."""
+    return Query(TRACES, {"app_id": app_id, **({"customer_id": customer_id} if customer_id else {})},
+                 sort=(("at", DESCENDING), ("_id", DESCENDING)))
 
 
 @shape(_EXAMPLE_TIME)
@@ -161,8 +164,14 @@ def traces_before(at: datetime) -> Query:
 
 
 @shape("6b0000000000000000000002", _EXAMPLE_TIME)
-def traces_of_app_up_to(app_id: str, at: datetime) -> Query:
-    return Query(TRACES, {"app_id": app_id, "at": {"$lte": at}})
+def traces_of_app_before(app_id: str, at: datetime) -> Query:
+    return Query(TRACES, {"app_id": app_id, "at": {"$lt": at}})
+
+
+@shape("6b0000000000000000000002", _EXAMPLE_TIME, _EXAMPLE_ID)
+def traces_of_app_at_up_to(app_id: str, at: datetime, oid: ObjectId) -> Query:
+    """The traces of one millisecond, up to one of them (in ``traces_of`` order)."""
+    return Query(TRACES, {"app_id": app_id, "at": at, "_id": {"$lte": oid}}, hint="by_app_newest")
 
 
 # deferred auto-link

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import grpc
 from linkmesh.profile.v1 import profile_pb2, profile_pb2_grpc
@@ -21,20 +19,6 @@ from linkmesh_profile.linking import Linker
 from linkmesh_profile.order_actions import ActionRunner
 from linkmesh_profile.store import Store
 from linkmesh_profile.traces import TraceStore, trace_to_proto
-
-
-R = TypeVar("R")
-
-
-def traced(method: Callable[..., Awaitable[R]]) -> Callable[..., Awaitable[R]]:
-    """The lookup traces the RPC records are written in one batch when it answers."""
-
-    @functools.wraps(method)
-    async def wrapper(self: "ProfileServicer", request: Any, context: grpc.aio.ServicerContext) -> R:
-        async with self.traces.batch():
-            return await method(self, request, context)
-
-    return wrapper
 
 
 class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):
@@ -65,19 +49,16 @@ class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):
                 return await customers.require_customer(self.store, str(doc["_id"]))
         return doc
 
-    @traced
     async def CreateCustomer(self, request: profile_pb2.CreateCustomerRequest, context: grpc.aio.ServicerContext) -> profile_pb2.Customer:
         doc = await customers.create_customer(self.store, request.customer, self.region)
         return await self._customer(await self._auto_linked(doc))
 
-    @traced
     async def GetCustomer(self, request: profile_pb2.GetCustomerRequest, context: grpc.aio.ServicerContext) -> profile_pb2.Customer:
         doc = await customers.require_customer(self.store, request.id)
         if not request.skip_refresh and doc.get("links") and (await self.linker.refresh(doc)).changed:
             doc = await customers.require_customer(self.store, request.id)
         return await self._customer(doc)
 
-    @traced
     async def UpdateCustomer(self, request: profile_pb2.UpdateCustomerRequest, context: grpc.aio.ServicerContext) -> profile_pb2.Customer:
         before = await customers.require_customer(self.store, request.id)
         doc = await customers.update_customer(self.store, request.id, request.customer, list(request.update_mask.paths), self.region)
@@ -128,22 +109,18 @@ class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):
             skipped=[profile_pb2.SkippedApp(app_id=str(a["_id"]), app_name=a["name"], app_type=a["type"], reason=reason) for a, reason in skipped],
         )
 
-    @traced
     async def SearchExternal(self, request: profile_pb2.SearchExternalRequest, context: grpc.aio.ServicerContext) -> profile_pb2.SearchExternalResponse:
         return await self.linker.search(request)
 
-    @traced
     async def LinkCustomer(self, request: profile_pb2.LinkCustomerRequest, context: grpc.aio.ServicerContext) -> profile_pb2.Customer:
         return await self._customer(await self.linker.link(request.customer_id, request.app_id, request.external_customer_id))
 
     async def UnlinkCustomer(self, request: profile_pb2.UnlinkCustomerRequest, context: grpc.aio.ServicerContext) -> profile_pb2.Customer:
         return await self._customer(await self.linker.unlink_all(request.customer_id))
 
-    @traced
     async def RecordContact(self, request: profile_pb2.RecordContactRequest, context: grpc.aio.ServicerContext) -> profile_pb2.ContactResult:
         return await self.contacts.record(request)
 
-    @traced
     async def RunAction(self, request: profile_pb2.RunActionRequest, context: grpc.aio.ServicerContext) -> profile_pb2.ActionResult:
         record, replayed = await self.actions.run(request)
         customer = await customers.require_customer(self.store, request.customer_id)
