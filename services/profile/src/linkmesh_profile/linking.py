@@ -85,15 +85,16 @@ class Linker:
         app = await self.apps.require(request.app_id)
         if not app.get("active", True):
             raise failed_precondition(f"app {app['name']} is inactive")
-        customer = await require_customer(self.store, request.customer_id) if request.customer_id else None
         allowed = {a["attribute"] for a in app.get("search_query_attributes", [])}
         email, phone = normalized_query(request.email, request.phone, self.region)
         emails = [email] if email else []
         phones = [phone] if phone else []
+        checked = False
         if not emails and not phones and not request.order_number.strip():
-            if customer is None:
+            if not request.customer_id:
                 raise invalid_argument("give an email, a phone or an order number", {"email": "give an email, a phone or an order number"})
-            emails, phones = list(customer.get("emails", [])), list(customer.get("phones", []))
+            customer = await require_customer(self.store, request.customer_id)
+            emails, phones, checked = list(customer.get("emails", [])), list(customer.get("phones", [])), True
         # Only the attributes this app is configured (or its connector is able) to search by.
         emails = emails if "email" in allowed else []
         phones = phones if "phone" in allowed else []
@@ -107,7 +108,21 @@ class Linker:
                 f"app {app['name']} searches by {' and '.join(sorted(allowed))} only",
                 {"email" if "email" in allowed else "phone": f"this app searches by {' and '.join(sorted(allowed))}"},
             )
-        answer, _ = await self.lookups.search(app, request.customer_id, emails=emails, phones=phones, order_number=order_number)
+        # The customer must exist; that is checked while the vendor is asked (a search changes
+        # nothing), so the database read is off the answer's path. A missing customer wins.
+        exists = asyncio.ensure_future(require_customer(self.store, request.customer_id)) if request.customer_id and not checked else None
+        try:
+            answer, _ = await self.lookups.search(app, request.customer_id, emails=emails, phones=phones, order_number=order_number)
+        except asyncio.CancelledError:
+            if exists is not None:
+                exists.cancel()
+            raise
+        except ServiceError:
+            if exists is not None:
+                await exists
+            raise
+        if exists is not None:
+            await exists
         return profile_pb2.SearchExternalResponse(
             app_id=str(app["_id"]), app_name=app["name"], app_type=app["type"],
             results=[
