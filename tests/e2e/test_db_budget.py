@@ -74,3 +74,16 @@ def test_a_search_of_one_app_costs_two_commands(api: Api, app: dict[str, Any]) -
 
     total, by_name, _ = cost(api, search)
     assert total <= 2, by_name  # the customer, the trace
+
+
+def test_a_search_of_every_app_reads_the_customer_once(api: Api, app: dict[str, Any]) -> None:
+    customer = api.post("/api/v1/customers", {"emails": [f"budget-{uuid.uuid4().hex[:10]}@example.net"]}).json()
+
+    def search() -> Any:
+        response = api.post(f"/api/v1/customers/{customer['id']}/external-search", {"app_id": "all", "email": "jane.smith@example.com"})
+        assert response.status_code == 200, response.text
+        assert any(r["app_id"] == app["id"] for r in response.json()["results"]), response.text
+        return response.json()
+
+    total, by_name, _ = cost(api, search)
+    assert by_name.get("find", 0) == 1 and total <= 2, by_name  # the customer; the traces of every app (one queued write)

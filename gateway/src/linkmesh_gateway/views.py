@@ -11,7 +11,6 @@ from grpc_health.v1 import health_pb2
 from linkmesh.profile.v1 import profile_pb2
 
 from linkmesh_core.errors import ServiceError
-from linkmesh_core.fanout import fan_out
 from linkmesh_gateway.errors import ApiError, invalid
 from linkmesh_gateway.middleware import allow
 from linkmesh_gateway.openapi import document
@@ -204,7 +203,8 @@ async def update_customer(request: web.Request) -> web.Response:
 
 @allow("agent")
 async def external_search(request: web.Request) -> web.Response:
-    """Searches one app, or every unlinked active app at once ("all").
+    """Searches one app, or every unlinked active app at once ("all"), each in one call to
+    the profile service.
 
     Each app is searched in parallel with its own deadline; the systems that
     answered give results, each one that did not gives a failure entry, and an
@@ -221,28 +221,17 @@ async def external_search(request: web.Request) -> web.Response:
     search = profile_pb2.SearchExternalRequest(customer_id=customer_id, email=email, phone=phone, order_number=order_number)
     if app_id != "all":
         return web.json_response(await _search_one(profile, search, app_id, settings.search_timeout_s))
-    listing = await profile.ListSearchTargets(profile_pb2.ListSearchTargetsRequest(
-        customer_id=customer_id, email=email, phone=phone, order_number=order_number), timeout=_timeout(request))
-    targets = list(listing.apps)
-    skipped = [to_json(s) for s in listing.skipped]
-
-    def call(app_id: str):  # noqa: ANN202 - a coroutine factory per app
-        async def run() -> profile_pb2.SearchExternalResponse:
-            request_for_app = profile_pb2.SearchExternalRequest()
-            request_for_app.CopyFrom(search)
-            request_for_app.app_id = app_id
-            return await profile.SearchExternal(request_for_app, timeout=settings.search_timeout_s)
-
-        return run
-
-    outcome = await fan_out({a.id: call(a.id) for a in targets}, timeout=settings.search_timeout_s + 0.5, peer="the profile service")
-    by_id = {a.id: a for a in targets}
-    results = [item for a in targets if a.id in outcome.results for item in _results(outcome.results[a.id])]
-    failures = [_failure(app_id, by_id[app_id].name, by_id[app_id].type, err) for app_id, err in outcome.failures.items()]
+    # One call: the profile service searches every target in parallel, each within the deadline.
+    answer = await profile.SearchAllExternal(profile_pb2.SearchAllExternalRequest(
+        customer_id=customer_id, email=email, phone=phone, order_number=order_number), timeout=settings.search_timeout_s + 0.25)
+    results = [item for one in answer.answers for item in _results(one)]
+    failures = [{"app_id": f.app_id, "app_name": f.app_name, "app_type": f.app_type, "code": f.code.lower(), "message": f.message,
+                 "retry_after_s": f.retry_after_s if f.HasField("retry_after_s") else None} for f in answer.failures]
+    skipped = [to_json(s) for s in answer.skipped]
     # A query every system rejects is the caller's mistake: answer it once, as 422.
-    if targets and not outcome.results and all(e.code == grpc.StatusCode.INVALID_ARGUMENT for e in outcome.failures.values()):
-        first = next(iter(outcome.failures.values()))
-        raise ApiError(422, "invalid_argument", first.message, first.fields or {"body": first.message})
+    if answer.failures and not answer.answers and all(f.code == "INVALID_ARGUMENT" for f in answer.failures):
+        first = answer.failures[0]
+        raise ApiError(422, "invalid_argument", first.message, dict(first.fields) or {"body": first.message})
     return web.json_response({"results": results, "failures": failures, "skipped": skipped})
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -12,6 +13,8 @@ from linkmesh.profile.v1 import profile_pb2
 from pymongo.errors import DuplicateKeyError
 
 from linkmesh_core.errors import ServiceError, failed_precondition, invalid_argument, not_found
+from linkmesh_core.fanout import fan_out
+from linkmesh_core.request_context import time_left
 from linkmesh_core.singleflight import SingleFlight
 from linkmesh_profile.apps import FILLED_RESULT_ATTRIBUTES, AppService
 from linkmesh_profile.connectors import field_names
@@ -60,10 +63,12 @@ class Linker:
 
     # search
 
-    async def search_targets(self, customer_id: str, fields: set[str] | None = None) -> tuple[list[dict[str, Any]], list[tuple[dict[str, Any], str]]]:
+    async def search_targets(self, customer_id: str, fields: set[str] | None = None,
+                             customer: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], list[tuple[dict[str, Any], str]]]:
         """Active apps the customer is not linked to; with ``fields`` (email, phone,
         order_number), those that can search by none of them are set aside with the reason."""
-        customer = await require_customer(self.store, customer_id)
+        if customer is None:
+            customer = await require_customer(self.store, customer_id)
         linked = set((customer.get("links") or {}).keys())
         targets, skipped = [], []
         for app in await self.store.list_apps(active_only=True):
@@ -85,20 +90,55 @@ class Linker:
         app = await self.apps.require(request.app_id)
         if not app.get("active", True):
             raise failed_precondition(f"app {app['name']} is inactive")
+        return await self._search_app(app, request.customer_id, request.email, request.phone, request.order_number)
+
+    async def search_all(self, request: profile_pb2.SearchAllExternalRequest) -> profile_pb2.SearchAllExternalResponse:
+        """Every unlinked active app at once; each app's failure (or silence past the deadline)
+        is its own entry, never the whole answer's."""
+        customer = await require_customer(self.store, request.customer_id)
+        normalized_query(request.email, request.phone, self.region)  # a bad query is the caller's, answered once
+        fields = {name for name, value in (("email", request.email), ("phone", request.phone), ("order_number", request.order_number))
+                  if value.strip()}
+        targets, skipped = await self.search_targets(request.customer_id, fields, customer)
+
+        def one(app: dict[str, Any]) -> Callable[[], Awaitable[profile_pb2.SearchExternalResponse]]:
+            return lambda: self._search_app(app, request.customer_id, request.email, request.phone, request.order_number, customer)
+
+        # Every app answers (or is cut off) in time for the answer to reach the caller.
+        outcome = await fan_out({str(a["_id"]): one(a) for a in targets}, timeout=time_left(self.apps.connectors.timeout, margin=0.25),
+                                peer="the connector")
+        failures = []
+        for app in targets:
+            err = outcome.failures.get(str(app["_id"]))
+            if err is not None:
+                failures.append(profile_pb2.SearchFailure(
+                    app_id=str(app["_id"]), app_name=app["name"], app_type=app["type"], code=err.code.name, message=err.message,
+                    retry_after_s=err.retry_after, fields=err.fields))
+        return profile_pb2.SearchAllExternalResponse(
+            answers=[outcome.results[str(a["_id"])] for a in targets if str(a["_id"]) in outcome.results],
+            failures=failures,
+            skipped=[profile_pb2.SkippedApp(app_id=str(a["_id"]), app_name=a["name"], app_type=a["type"], reason=reason) for a, reason in skipped],
+        )
+
+    async def _search_app(self, app: dict[str, Any], customer_id: str, raw_email: str, raw_phone: str, raw_order_number: str,
+                          customer: dict[str, Any] | None = None) -> profile_pb2.SearchExternalResponse:
+        """One app's search; ``customer`` given: already read (else it is checked while the vendor is asked)."""
         allowed = {a["attribute"] for a in app.get("search_query_attributes", [])}
-        email, phone = normalized_query(request.email, request.phone, self.region)
+        email, phone = normalized_query(raw_email, raw_phone, self.region)
         emails = [email] if email else []
         phones = [phone] if phone else []
-        checked = False
-        if not emails and not phones and not request.order_number.strip():
-            if not request.customer_id:
+        checked = customer is not None
+        if not emails and not phones and not raw_order_number.strip():
+            if not customer_id:
                 raise invalid_argument("give an email, a phone or an order number", {"email": "give an email, a phone or an order number"})
-            customer = await require_customer(self.store, request.customer_id)
-            emails, phones, checked = list(customer.get("emails", [])), list(customer.get("phones", [])), True
+            if customer is None:
+                customer = await require_customer(self.store, customer_id)
+                checked = True
+            emails, phones = list(customer.get("emails", [])), list(customer.get("phones", []))
         # Only the attributes this app is configured (or its connector is able) to search by.
         emails = emails if "email" in allowed else []
         phones = phones if "phone" in allowed else []
-        order_number = request.order_number.strip()
+        order_number = raw_order_number.strip()
         if order_number:
             describe = await self.apps.connectors.describe(app["type"])
             if "order_number" not in field_names(list(describe.capabilities.search_fields)):
@@ -110,9 +150,9 @@ class Linker:
             )
         # The customer must exist; that is checked while the vendor is asked (a search changes
         # nothing), so the database read is off the answer's path. A missing customer wins.
-        exists = asyncio.ensure_future(require_customer(self.store, request.customer_id)) if request.customer_id and not checked else None
+        exists = asyncio.ensure_future(require_customer(self.store, customer_id)) if customer_id and not checked else None
         try:
-            answer, _ = await self.lookups.search(app, request.customer_id, emails=emails, phones=phones, order_number=order_number)
+            answer, _ = await self.lookups.search(app, customer_id, emails=emails, phones=phones, order_number=order_number)
         except asyncio.CancelledError:
             if exists is not None:
                 exists.cancel()

@@ -112,6 +112,10 @@ class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):
     async def SearchExternal(self, request: profile_pb2.SearchExternalRequest, context: grpc.aio.ServicerContext) -> profile_pb2.SearchExternalResponse:
         return await self.linker.search(request)
 
+    async def SearchAllExternal(self, request: profile_pb2.SearchAllExternalRequest,
+                                context: grpc.aio.ServicerContext) -> profile_pb2.SearchAllExternalResponse:
+        return await self.linker.search_all(request)
+
     async def LinkCustomer(self, request: profile_pb2.LinkCustomerRequest, context: grpc.aio.ServicerContext) -> profile_pb2.Customer:
         return await self._customer(await self.linker.link(request.customer_id, request.app_id, request.external_customer_id))
 

@@ -902,6 +902,131 @@ class SearchExternalRequest(_message.Message):
 Global___SearchExternalRequest: _TypeAlias = SearchExternalRequest  # noqa: Y015
 
 @_typing.final
+class SearchAllExternalRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    EMAIL_FIELD_NUMBER: _builtins.int
+    PHONE_FIELD_NUMBER: _builtins.int
+    ORDER_NUMBER_FIELD_NUMBER: _builtins.int
+    customer_id: _builtins.str
+    email: _builtins.str
+    """None given: the customer's own emails and phones."""
+    phone: _builtins.str
+    order_number: _builtins.str
+    def __init__(
+        self,
+        *,
+        customer_id: _builtins.str = ...,
+        email: _builtins.str = ...,
+        phone: _builtins.str = ...,
+        order_number: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "email", b"email", "order_number", b"order_number", "phone", b"phone"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SearchAllExternalRequest: _TypeAlias = SearchAllExternalRequest  # noqa: Y015
+
+@_typing.final
+class SearchFailure(_message.Message):
+    """An app whose search failed: its system refused, failed or did not answer in time."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class FieldsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    APP_ID_FIELD_NUMBER: _builtins.int
+    APP_NAME_FIELD_NUMBER: _builtins.int
+    APP_TYPE_FIELD_NUMBER: _builtins.int
+    CODE_FIELD_NUMBER: _builtins.int
+    MESSAGE_FIELD_NUMBER: _builtins.int
+    RETRY_AFTER_S_FIELD_NUMBER: _builtins.int
+    FIELDS_FIELD_NUMBER: _builtins.int
+    app_id: _builtins.str
+    app_name: _builtins.str
+    app_type: _builtins.str
+    code: _builtins.str
+    """A gRPC status code name, e.g. "UNAVAILABLE", "DEADLINE_EXCEEDED"."""
+    message: _builtins.str
+    retry_after_s: _builtins.float
+    """Seconds to wait before trying this app again, when known."""
+    @_builtins.property
+    def fields(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """Fields at fault, for an INVALID_ARGUMENT."""
+
+    def __init__(
+        self,
+        *,
+        app_id: _builtins.str = ...,
+        app_name: _builtins.str = ...,
+        app_type: _builtins.str = ...,
+        code: _builtins.str = ...,
+        message: _builtins.str = ...,
+        retry_after_s: _builtins.float | None = ...,
+        fields: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_retry_after_s", b"_retry_after_s", "retry_after_s", b"retry_after_s"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_retry_after_s", b"_retry_after_s", "app_id", b"app_id", "app_name", b"app_name", "app_type", b"app_type", "code", b"code", "fields", b"fields", "message", b"message", "retry_after_s", b"retry_after_s"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__retry_after_s: _TypeAlias = _typing.Literal["retry_after_s"]  # noqa: Y015
+    _WhichOneofArgType__retry_after_s: _TypeAlias = _typing.Literal["_retry_after_s", b"_retry_after_s"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__retry_after_s) -> _WhichOneofReturnType__retry_after_s | None: ...
+
+Global___SearchFailure: _TypeAlias = SearchFailure  # noqa: Y015
+
+@_typing.final
+class SearchAllExternalResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ANSWERS_FIELD_NUMBER: _builtins.int
+    FAILURES_FIELD_NUMBER: _builtins.int
+    SKIPPED_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def answers(self) -> _containers.RepeatedCompositeFieldContainer[Global___SearchExternalResponse]:
+        """One per app that answered, in the order of the apps."""
+
+    @_builtins.property
+    def failures(self) -> _containers.RepeatedCompositeFieldContainer[Global___SearchFailure]: ...
+    @_builtins.property
+    def skipped(self) -> _containers.RepeatedCompositeFieldContainer[Global___SkippedApp]: ...
+    def __init__(
+        self,
+        *,
+        answers: _abc.Iterable[Global___SearchExternalResponse] | None = ...,
+        failures: _abc.Iterable[Global___SearchFailure] | None = ...,
+        skipped: _abc.Iterable[Global___SkippedApp] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answers", b"answers", "failures", b"failures", "skipped", b"skipped"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SearchAllExternalResponse: _TypeAlias = SearchAllExternalResponse  # noqa: Y015
+
+@_typing.final
 class AttributeValue(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

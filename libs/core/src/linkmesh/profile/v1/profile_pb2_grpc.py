@@ -96,6 +96,11 @@ class ProfileServiceStub:
                 request_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.SearchExternalRequest.SerializeToString,
                 response_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.SearchExternalResponse.FromString,
                 _registered_method=True)
+        self.SearchAllExternal = channel.unary_unary(
+                '/linkmesh.profile.v1.ProfileService/SearchAllExternal',
+                request_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.SearchAllExternalRequest.SerializeToString,
+                response_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.SearchAllExternalResponse.FromString,
+                _registered_method=True)
         self.LinkCustomer = channel.unary_unary(
                 '/linkmesh.profile.v1.ProfileService/LinkCustomer',
                 request_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.LinkCustomerRequest.SerializeToString,
@@ -207,6 +212,15 @@ class ProfileServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SearchAllExternal(self, request, context):
+        """BASIC search of every active app the customer is not linked to, in parallel: each app
+        answers within the call's deadline with results or a failure; apps that cannot search by
+        the given fields are skipped. One call, one read of the customer.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def LinkCustomer(self, request, context):
         """Links a customer to an external customer: runs a DETAILED Fetch and stores it.
         """
@@ -313,6 +327,11 @@ def add_ProfileServiceServicer_to_server(servicer, server):
                     servicer.SearchExternal,
                     request_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.SearchExternalRequest.FromString,
                     response_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.SearchExternalResponse.SerializeToString,
+            ),
+            'SearchAllExternal': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchAllExternal,
+                    request_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.SearchAllExternalRequest.FromString,
+                    response_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.SearchAllExternalResponse.SerializeToString,
             ),
             'LinkCustomer': grpc.unary_unary_rpc_method_handler(
                     servicer.LinkCustomer,
@@ -671,6 +690,33 @@ class ProfileService:
             '/linkmesh.profile.v1.ProfileService/SearchExternal',
             linkmesh_dot_profile_dot_v1_dot_profile__pb2.SearchExternalRequest.SerializeToString,
             linkmesh_dot_profile_dot_v1_dot_profile__pb2.SearchExternalResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SearchAllExternal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/linkmesh.profile.v1.ProfileService/SearchAllExternal',
+            linkmesh_dot_profile_dot_v1_dot_profile__pb2.SearchAllExternalRequest.SerializeToString,
+            linkmesh_dot_profile_dot_v1_dot_profile__pb2.SearchAllExternalResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -55,6 +55,11 @@ class ProfileServiceStub:
     """The apps a manual search of this customer may target: active, not linked."""
     SearchExternal: _grpc.UnaryUnaryMultiCallable[_profile_pb2.SearchExternalRequest, _profile_pb2.SearchExternalResponse]
     """BASIC search of one app, answered with the app's configured result attributes."""
+    SearchAllExternal: _grpc.UnaryUnaryMultiCallable[_profile_pb2.SearchAllExternalRequest, _profile_pb2.SearchAllExternalResponse]
+    """BASIC search of every active app the customer is not linked to, in parallel: each app
+    answers within the call's deadline with results or a failure; apps that cannot search by
+    the given fields are skipped. One call, one read of the customer.
+    """
     LinkCustomer: _grpc.UnaryUnaryMultiCallable[_profile_pb2.LinkCustomerRequest, _profile_pb2.Customer]
     """Links a customer to an external customer: runs a DETAILED Fetch and stores it."""
     UnlinkCustomer: _grpc.UnaryUnaryMultiCallable[_profile_pb2.UnlinkCustomerRequest, _profile_pb2.Customer]
@@ -94,6 +99,11 @@ class ProfileServiceAsyncStub(ProfileServiceStub):
     """The apps a manual search of this customer may target: active, not linked."""
     SearchExternal: _aio.UnaryUnaryMultiCallable[_profile_pb2.SearchExternalRequest, _profile_pb2.SearchExternalResponse]  # type: ignore[assignment]
     """BASIC search of one app, answered with the app's configured result attributes."""
+    SearchAllExternal: _aio.UnaryUnaryMultiCallable[_profile_pb2.SearchAllExternalRequest, _profile_pb2.SearchAllExternalResponse]  # type: ignore[assignment]
+    """BASIC search of every active app the customer is not linked to, in parallel: each app
+    answers within the call's deadline with results or a failure; apps that cannot search by
+    the given fields are skipped. One call, one read of the customer.
+    """
     LinkCustomer: _aio.UnaryUnaryMultiCallable[_profile_pb2.LinkCustomerRequest, _profile_pb2.Customer]  # type: ignore[assignment]
     """Links a customer to an external customer: runs a DETAILED Fetch and stores it."""
     UnlinkCustomer: _aio.UnaryUnaryMultiCallable[_profile_pb2.UnlinkCustomerRequest, _profile_pb2.Customer]  # type: ignore[assignment]
@@ -202,6 +212,17 @@ class ProfileServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_profile_pb2.SearchExternalResponse, _abc.Awaitable[_profile_pb2.SearchExternalResponse]]:
         """BASIC search of one app, answered with the app's configured result attributes."""
+
+    @_abc_1.abstractmethod
+    def SearchAllExternal(
+        self,
+        request: _profile_pb2.SearchAllExternalRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_profile_pb2.SearchAllExternalResponse, _abc.Awaitable[_profile_pb2.SearchAllExternalResponse]]:
+        """BASIC search of every active app the customer is not linked to, in parallel: each app
+        answers within the call's deadline with results or a failure; apps that cannot search by
+        the given fields are skipped. One call, one read of the customer.
+        """
 
     @_abc_1.abstractmethod
     def LinkCustomer(
