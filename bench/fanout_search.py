@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import tempfile
 import urllib.request
@@ -32,7 +33,7 @@ from pathlib import Path
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).parent))
-from benchlib import Load, closed_loop, ms  # noqa: E402
+from benchlib import Load, closed_loop, cpu_seconds, ms  # noqa: E402
 
 from linkmesh_devstack.stack import Stack  # noqa: E402
 from linkmesh_sandboxes.bigcommerce import data  # noqa: E402
@@ -114,12 +115,20 @@ async def run(args: argparse.Namespace, stack: Stack) -> None:
               f"{args.rounds} searches per row")
         for concurrency, goal in ((1, "1.10"), (50, "1.5")):
             direct = await measure(calls.direct, concurrency, args.rounds)
+            pids = {name: s.process.pid for name, s in stack.services.items() if s.process is not None}
+            if stack.mongo is not None and stack.mongo.process is not None:
+                pids["database"] = stack.mongo.process.pid
+            before = {name: cpu_seconds(pid) for name, pid in pids.items()}
             fan = await measure(lambda: calls.search("all", searched), concurrency, args.rounds)
+            used = {name: (cpu_seconds(pid) - before[name]) / fan.seconds for name, pid in pids.items()}
             print(f" concurrency {concurrency}")
             row("direct call to the slowest vendor", direct)
             row(f"search all {searched} apps", fan)
             print(f"  {'search all ÷ slowest vendor':<34} p50 {fan.p50 / direct.p50:6.2f}x   p99 {fan.p99 / direct.p99:6.2f}x"
                   f"   (goal p50 <= {goal})")
+            busy = ", ".join(f"{name} {share * 100:.0f}%" for name, share in sorted(used.items(), key=lambda x: -x[1]) if share >= 0.01)
+            print(f"  CPU in use (share of one core; {os.cpu_count()} cores): {busy}; "
+                  f"{sum(used.values()) * 1000 / fan.per_second:.1f} CPU ms per search of all")
 
 
 def main() -> None:
