@@ -35,7 +35,7 @@ from pymongo import MongoClient
 from linkmesh_devstack.ports import free_port
 from linkmesh_devstack.stack import Stack
 
-FRESHNESS_S = 4.0
+FRESHNESS_S = 10.0
 METRIC = re.compile(r'^linkmesh_db_commands_total\{command="([^"]+)"\} ([0-9.e+]+)$', re.M)
 
 
@@ -44,10 +44,26 @@ def db_commands(metrics_port: int) -> dict[str, float]:
         return {name: float(value) for name, value in METRIC.findall(resp.read().decode())}
 
 
+def quiet(metrics_port: int, timeout: float = 10.0) -> dict[str, float]:
+    """The counters once background work (the deferred auto-link queue, trace writes) has
+    stopped moving them for half a second, and ReturnLogic's one-second budget (2 requests
+    per key) has renewed, so no request is refused and deferred while it is counted."""
+    time.sleep(1.1)
+    deadline = time.monotonic() + timeout
+    last = db_commands(metrics_port)
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = db_commands(metrics_port)
+        if now == last:
+            break
+        last = now
+    return last
+
+
 def counted(stack: Stack, metrics_port: int, call: Any) -> tuple[dict[str, int], Any]:
-    before = db_commands(metrics_port)
+    before = quiet(metrics_port)
     answer = call()
-    time.sleep(0.3)  # traces and refreshes written after the answer
+    time.sleep(0.6)  # traces are written up to PROFILE_TRACE_FLUSH_S (0.25 s) after the answer
     after = db_commands(metrics_port)
     delta = {k: int(after[k] - before.get(k, 0)) for k in after if after[k] - before.get(k, 0)}
     return delta, answer
