@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/profile_open.py
 	$(BIN)/python bench/failure_budget.py
 	$(BIN)/python bench/db_calls.py
+	$(BIN)/python bench/cpu_profile.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,109 @@
+"""Where a service's CPU goes: py-spy samples one process of the running mesh under load.
+
+Starts the whole stack (vendors at 0 ms, rate limits lifted, ReturnLogic's app off as in
+``mesh_load.py``), warms it up, then samples ``--service`` (the profile service unless told)
+only while it holds the GIL (its own CPU, not its waiting) during ``--seconds`` of contacts
+from ``--concurrency`` clients, half of new emails and half of linked customers whose data
+is refreshed, and prints the functions with the largest share of samples: their own time
+and with what they call.
+
+    .venv/bin/python bench/cpu_profile.py [--service profile|gateway|connector-bigcommerce] [--seconds 15]
+
+py-spy reads another process's memory: on a machine that forbids it (ptrace scope, a
+container without SYS_PTRACE) this prints why and stops.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).parent))
+from benchlib import closed_loop  # noqa: E402
+from mesh_load import RETURNING, Client  # noqa: E402
+
+from linkmesh_devstack.stack import Stack  # noqa: E402
+
+PLUMBING = ("runpy", "asyncio/runners", "run_forever", "run_until_complete", "__main__", "run_service", "_bootstrap", "event_loop.py",
+            "uvloop/__init__", "run_connector")
+
+
+def report(raw: Path, top: int) -> None:
+    own: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    samples = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        n = int(count)
+        samples += n
+        frames = stack.split(";")
+        own[frames[-1]] += n
+        for frame in set(frames):
+            total[frame] += n
+    print(f"{samples} samples while holding the GIL")
+    print("\nown time (the function itself)")
+    for frame, n in own.most_common(top):
+        print(f"  {n * 100 / samples:5.1f}%  {frame}")
+    print("\nwith what it calls")
+    shown = [(f, n) for f, n in total.most_common() if not any(p in f for p in PLUMBING)][:top]
+    for frame, n in shown:
+        print(f"  {n * 100 / samples:5.1f}%  {frame}")
+
+
+async def load(stack: Stack, args: argparse.Namespace, out: Path) -> None:
+    for app in stack.ensure_demo_apps():
+        if app["type"] == "returnlogic":
+            stack.api("POST", f"/api/v1/apps/{app['id']}/deactivate")
+    async with aiohttp.ClientSession() as session:
+        client = Client(stack, session)
+        for email in RETURNING:
+            await client.contact(email)
+        for _ in range(20):
+            await client.contact(f"warm-{uuid.uuid4().hex[:10]}@example.net")
+        pid = stack.services[args.service].process.pid  # type: ignore[union-attr]
+        spy = subprocess.Popen([args.py_spy, "record", "--gil", "--rate", "250", "--format", "raw", "--output", str(out),
+                                "--duration", str(int(args.seconds) + 2), "--pid", str(pid)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        await asyncio.sleep(1.0)
+        if spy.poll() is not None:
+            raise SystemExit(f"py-spy could not sample the {args.service} process: {spy.stderr.read().decode().strip()}")  # type: ignore[union-attr]
+        done = await closed_loop(lambda i: client.contact(RETURNING[i % 3] if i % 2 else f"cpu-{uuid.uuid4().hex[:10]}@example.net"),
+                                 args.concurrency, seconds=args.seconds)
+        await asyncio.to_thread(spy.wait)
+        print(f"{done.done} contacts in {done.seconds:.1f}s while sampling {args.service}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--service", default="profile")
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument("--top", type=int, default=25)
+    args = parser.parse_args()
+    args.py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if not Path(args.py_spy).exists():
+        raise SystemExit("py-spy is not installed (make install puts it in .venv)")
+    with tempfile.TemporaryDirectory() as tmp:
+        stack = Stack(base_dir=Path(tmp), extra_env={
+            "PROFILE_FRESHNESS_S": "0", "SANDBOX_RATE_LIMIT_QUOTA": "100000000", "SANDBOX_RATE_LIMIT_PER_SECOND": "100000",
+            "SANDBOX_RATE_LIMIT_PER_MINUTE": "100000000"})
+        stack.start()
+        try:
+            out = Path(tmp) / "samples.txt"
+            asyncio.run(load(stack, args, out))
+        finally:
+            stack.stop()
+        report(out, args.top)
+
+
+if __name__ == "__main__":
+    main()
