@@ -10,6 +10,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+# The sandboxes' rate limits lifted, so a benchmark measures the mesh, not a vendor's budget.
+NO_VENDOR_LIMITS = {"SANDBOX_RATE_LIMIT_QUOTA": "100000000", "SANDBOX_RATE_LIMIT_PER_SECOND": "100000",
+                    "SANDBOX_RATE_LIMIT_PER_MINUTE": "100000000"}
 
 
 def cpu_seconds(pid: int) -> float:

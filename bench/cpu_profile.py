@@ -28,7 +28,7 @@ from pathlib import Path
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).parent))
-from benchlib import closed_loop  # noqa: E402
+from benchlib import NO_VENDOR_LIMITS, closed_loop  # noqa: E402
 from mesh_load import RETURNING, Client  # noqa: E402
 
 from linkmesh_devstack.stack import Stack  # noqa: E402
@@ -93,9 +93,7 @@ def main() -> None:
     if not Path(args.py_spy).exists():
         raise SystemExit("py-spy is not installed (make install puts it in .venv)")
     with tempfile.TemporaryDirectory() as tmp:
-        stack = Stack(base_dir=Path(tmp), extra_env={
-            "PROFILE_FRESHNESS_S": "0", "SANDBOX_RATE_LIMIT_QUOTA": "100000000", "SANDBOX_RATE_LIMIT_PER_SECOND": "100000",
-            "SANDBOX_RATE_LIMIT_PER_MINUTE": "100000000"})
+        stack = Stack(base_dir=Path(tmp), extra_env={"PROFILE_FRESHNESS_S": "0", **NO_VENDOR_LIMITS})
         stack.start()
         try:
             out = Path(tmp) / "samples.txt"

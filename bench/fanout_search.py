@@ -33,7 +33,7 @@ from pathlib import Path
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).parent))
-from benchlib import Load, closed_loop, cpu_seconds, ms  # noqa: E402
+from benchlib import NO_VENDOR_LIMITS, Load, closed_loop, cpu_seconds, ms  # noqa: E402
 
 from linkmesh_devstack.stack import Stack  # noqa: E402
 from linkmesh_sandboxes.bigcommerce import data  # noqa: E402
@@ -141,7 +141,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         stack = Stack(base_dir=Path(tmp), extra_env={
             "SANDBOX_BIGCOMMERCE_STORES": ",".join(f"bench{i}:bench-token-{i}" for i in range(args.extra_apps)),
-            "SANDBOX_RATE_LIMIT_QUOTA": "100000000", "SANDBOX_RATE_LIMIT_PER_SECOND": "100000", "SANDBOX_RATE_LIMIT_PER_MINUTE": "100000000"})
+            **NO_VENDOR_LIMITS})
         stack.start()
         try:
             asyncio.run(run(args, stack))

@@ -31,7 +31,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 sys.path.insert(0, str(Path(__file__).parent))
-from benchlib import Load, closed_loop, cpu_seconds, ms  # noqa: E402
+from benchlib import NO_VENDOR_LIMITS, Load, closed_loop, cpu_seconds, ms  # noqa: E402
 
 from linkmesh_devstack.stack import Stack  # noqa: E402
 
@@ -120,9 +120,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        stack = Stack(base_dir=Path(tmp), extra_env={
-            "PROFILE_FRESHNESS_S": "0", "SANDBOX_RATE_LIMIT_QUOTA": "100000000", "SANDBOX_RATE_LIMIT_PER_SECOND": "100000",
-            "SANDBOX_RATE_LIMIT_PER_MINUTE": "100000000"})
+        stack = Stack(base_dir=Path(tmp), extra_env={"PROFILE_FRESHNESS_S": "0", **NO_VENDOR_LIMITS})
         stack.start()
         try:
             asyncio.run(run(args, stack))
