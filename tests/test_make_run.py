@@ -25,6 +25,8 @@ def start(data_dir: Path) -> tuple[subprocess.Popen[str], str, list[int]]:
     process = subprocess.Popen(
         [sys.executable, "-m", "linkmesh_devstack", "run", "--data-dir", str(data_dir), "--free-ports"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV, start_new_session=True,
+        # Started as a background job is (SIGINT ignored): Ctrl-C must stop it all the same.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     assert process.stdout is not None
     seen = []

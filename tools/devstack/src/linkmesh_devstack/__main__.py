@@ -32,6 +32,10 @@ def run(args: argparse.Namespace) -> int:
         stopping = True
 
     signal.signal(signal.SIGTERM, on_signal)
+    # Ctrl-C stops it even when started from a shell or job that ignores SIGINT (a
+    # background job does, and a Python started with SIGINT ignored never raises
+    # KeyboardInterrupt).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     print(f"linkmesh: starting (data in {stack.base_dir}) ...", flush=True)
     try:
         stack.start()
