@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import timedelta
 
 import aiohttp
 import grpc
@@ -15,7 +16,7 @@ from linkmesh_core.errors import ServiceError
 from linkmesh_core.rate_limit import SlidingWindowLimiter
 from linkmesh_sandboxes.knobs import Failure
 from linkmesh_sandboxes.returnlogic import data
-from linkmesh_sandboxes.returnlogic.app import LIMITS
+from linkmesh_sandboxes.returnlogic.app import ACCOUNT, LIMITS
 from tests.inprocess import returnlogic_app, returnlogic_connector, returnlogic_sandbox
 
 AUTH = {"Authorization": f"Bearer {data.API_KEY}"}
@@ -42,7 +43,7 @@ async def test_sandbox_enforces_the_key_and_both_rate_windows_with_the_real_head
                 if resp.status == 200:
                     body = await resp.json()
         assert seen == [(200, "1", "2"), (200, "0", "1"), (429, "0", "1")]
-        assert [r["rlRmaId"] for r in body["data"]] == ["RL-20002", "RL-20001"] and body["total"] == 2
+        assert [r["rlRmaId"] for r in body] == ["RL-20001", "RL-20002"], "a bare array, as the vendor's page shows; no promised order"
         await asyncio.sleep(1.05)
         async with http.get(url, headers=AUTH) as resp:
             assert resp.status == 200 and resp.headers["X-RateLimit-Remaining-Minute"] == "0"
@@ -60,11 +61,15 @@ async def test_sandbox_pages_and_rejects_bad_limits_and_answers_503_in_maintenan
             assert resp.status == 400
         await asyncio.sleep(0.6)
         async with http.get(f"{sandbox.url}/v1/orders", params={"orderNumber": "#1004"}, headers=AUTH) as resp:
-            assert [o["customerEmail"] for o in (await resp.json())["data"]] == ["priya.patel@example.com"]
+            assert [o["customerEmail"] for o in await resp.json()] == ["priya.patel@example.com"]
+        await asyncio.sleep(0.6)
+        async with http.get(f"{sandbox.url}/v1/orders", params={"skip": "1", "limit": "2"}, headers=AUTH) as resp:
+            assert len(await resp.json()) == 2
         sandbox.knobs.down = True
         await asyncio.sleep(0.6)
         async with http.get(f"{sandbox.url}/v1/rmas", headers=AUTH) as resp:
             assert resp.status == 503
+            assert resp.headers["X-RateLimit-Remaining-Second"] == "0", "the gateway in front says 'remaining 0' on a maintenance answer"
 
 
 # limiter
@@ -138,6 +143,7 @@ async def test_fetch_maps_rmas_to_returns_with_the_rma_link() -> None:
         assert c.name == "Jane Smith" and list(c.orders) == []
         [link] = c.custom_attributes
         assert (link.key, link.url) == ("rma_link", "https://app.example/originate/rmas?search=jane.smith%40example.com")
+        assert [r.code for r in c.returns] == ["RL-20002", "RL-20001"], "newest first, whatever order the API answers in"
         newest, refunded = c.returns
         assert (newest.code, newest.status, newest.order_id) == ("RL-20002", "APPROVED", "1002")
         assert (newest.exchange_total.amount, newest.refund_total.amount) == ("179.00", "0.00")
@@ -145,7 +151,12 @@ async def test_fetch_maps_rmas_to_returns_with_the_rma_link() -> None:
         assert refunded.refund_total.amount == "89.95" and refunded.created_at.seconds > 0
         assert [(i.name, i.sku, i.quantity, i.reason) for i in refunded.items] == [("Trail Runner Shoe", "TR-SHOE-42", 1, "Too small")]
         assert refunded.return_shipment.tracking_number == "9400111899223344556677"
-        assert refunded.admin_url == "https://app.example/originate/rmas/RL-20001"
+        assert refunded.admin_url == "https://app.example/originate/rma/RL-20001", "the RMA page as the vendor's own links open it"
+        assert not refunded.HasField("store_credit")
+        mo = await stub.Fetch(lookup_pb2.FetchRequest(app=returnlogic_app(sandbox.url), external_id="mo.gento@example.com"), timeout=10)
+        [gift] = mo.customer.returns
+        assert (gift.store_credit.amount, gift.store_credit.currency, gift.refund_total.amount) == ("39.50", "USD", "0.00"), \
+            "a gift-card refund is store credit (totals.giftCard.total)"
         missing = await rpc_error(stub.Fetch(lookup_pb2.FetchRequest(app=returnlogic_app(sandbox.url), external_id="nobody@example.com"), timeout=10))
         assert missing.code == grpc.StatusCode.NOT_FOUND
 
@@ -182,3 +193,43 @@ async def test_limits_past_the_deadline_are_resource_exhausted_and_maintenance_i
         await asyncio.sleep(1.0)
         ok = await stub.Search(lookup_pb2.SearchRequest(app=returnlogic_app(sandbox.url), emails=["jane.smith@example.com"]), timeout=5)
         assert ok.candidates, "an ordinary 5xx is retried"
+
+
+async def test_every_rma_is_read_page_after_page() -> None:
+    async with returnlogic_sandbox(per_second=100, per_minute=1000) as sandbox, returnlogic_connector() as stub:
+        account = sandbox.app[ACCOUNT]
+        order = next(o for o in account.orders if o["customerEmail"] == "priya.patel@example.com")
+        account.rmas += [data.rma(f"RL-3{i:04d}", order, data.BASE + timedelta(minutes=i), "APPROVED", [("Bottle", "B", 1, "Dented")],
+                                  32.0, 0.0, None) for i in range(260)]
+        answer = await stub.Fetch(lookup_pb2.FetchRequest(app=returnlogic_app(sandbox.url), external_id="priya.patel@example.com"), timeout=10)
+        codes = [r.code for r in answer.customer.returns]
+        assert len(codes) == 260 and codes[0] == "RL-30259" and codes[-1] == "RL-30000", "all of them, newest first"
+        pages = [r["query"] for r in sandbox.requests if r["path"] == "/v1/rmas"]
+        assert len(pages) == 2 and "skip=250" in pages[1] and all("limit=250" in q for q in pages)
+
+
+async def test_a_maintenance_answer_with_rate_limit_headers_is_unavailable_once_not_a_rate_limit() -> None:
+    async with returnlogic_sandbox() as sandbox, returnlogic_connector() as stub:
+        app = returnlogic_app(sandbox.url)
+        sandbox.knobs.down = True
+        down = await rpc_error(stub.Search(lookup_pb2.SearchRequest(app=app, emails=["jane.smith@example.com"]), timeout=5))
+        assert down.code == grpc.StatusCode.UNAVAILABLE and "maintenance" in down.message, down.message
+        assert len(sandbox.requests) == 1, "one call: neither retried nor turned into a rate-limit wait"
+        sandbox.knobs.down = False
+        await asyncio.sleep(0.5)  # within the second the gateway said was spent
+        started = time.monotonic()
+        ok = await stub.Search(lookup_pb2.SearchRequest(app=app, emails=["jane.smith@example.com"]), timeout=5)
+        assert ok.candidates and time.monotonic() - started < 0.4, "the maintenance answer's 'remaining 0' did not pause the next call"
+
+
+def test_the_mapping_reads_the_documented_shapes_and_tolerates_the_older_ones() -> None:
+    from linkmesh_returnlogic import mapping
+
+    assert mapping.items_of([{"a": 1}]) == mapping.items_of({"data": [{"a": 1}]}) == [{"a": 1}]
+    nested = mapping.return_of({"rlRmaId": "R1", "totals": {"refund": {"total": "12.50"}, "exchange": {"total": "3"}}}, "https://x")
+    flat = mapping.return_of({"rlRmaId": "R1", "totals": {"refundTotal": "12.50", "exchangeTotal": 3}}, "https://x")
+    assert (nested.refund_total.amount, nested.exchange_total.amount) == (flat.refund_total.amount, flat.exchange_total.amount) == ("12.50", "3.00")
+    undated = {"rlRmaId": "OLD"}
+    ordered = mapping.newest_first([undated, {"rlRmaId": "A", "timeline": {"createDate": "2026-01-01T00:00:00Z"}},
+                                    {"rlRmaId": "B", "timeline": {"createDate": "2026-02-01T00:00:00Z"}}])
+    assert [r["rlRmaId"] for r in ordered] == ["B", "A", "OLD"]

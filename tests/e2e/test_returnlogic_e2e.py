@@ -36,7 +36,8 @@ def test_a_contact_links_the_returns_identity_and_shows_rmas(api: Api, rl_app: d
     link = next(l for l in profile["links"] if l["app_id"] == rl_app["id"])
     assert link["external_customer_id"] == "mo.gento@example.com"
     [rma] = link["data"]["returns"]
-    assert (rma["code"], rma["status"], rma["order_id"], rma["refund_total"]["amount"]) == ("RL-20004", "PENDING", "1005", "39.50")
+    assert (rma["code"], rma["status"], rma["order_id"], rma["refund_total"]["amount"], rma["store_credit"]["amount"]) == \
+        ("RL-20004", "PENDING", "1005", "0.00", "39.50"), "refunded as a gift card: store credit"
     assert rma["items"][0]["reason"] == "Changed my mind"
     expected = "https://rl.example/originate/rmas?search=mo.gento%40example.com"
     assert profile["custom_attributes"]["rma_link"] == expected

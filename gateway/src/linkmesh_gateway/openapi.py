@@ -58,7 +58,7 @@ SCHEMAS: dict[str, Any] = {
     "ReturnItem": obj({"name": S, "sku": S, "quantity": I, "reason": S}),
     "Return": obj({
         "id": S, "code": S, "status": S, "order_id": S, "created_at": TS, "items": arr(ref("ReturnItem")),
-        "refund_total": ref("Money"), "exchange_total": ref("Money"), "return_shipment": ref("Shipment"), "admin_url": S,
+        "refund_total": ref("Money"), "exchange_total": ref("Money"), "store_credit": ref("Money"), "return_shipment": ref("Shipment"), "admin_url": S,
     }, ["id", "code", "status", "order_id", "items", "admin_url"]),
     "CustomAttribute": obj({"key": S, "label": S, "value": S, "url": S}),
     "Link": obj({"label": S, "url": S}),

@@ -316,7 +316,10 @@ class VendorHTTP:
             status=status,
             duration_ms=round((time.perf_counter() - started) * 1000, 2),
         )
-        block = self._policy.block_seconds(status, resp_headers)
+        # An answer the vendor's side failed to give (5xx) is classified by its status alone:
+        # rate-limit headers that come with it (a gateway in front of a ReturnLogic in
+        # maintenance sends "remaining 0") neither pause the next call nor make it a rate limit.
+        block = self._policy.block_seconds(status, resp_headers) if status < 500 else 0.0
         if block > 0:
             b.blocked_until = max(b.blocked_until, time.monotonic() + block)
         body, is_json = _parse(raw)

@@ -4,6 +4,11 @@
 - ``GET /v1/rmas?email=`` (case-insensitive exact match), ``skip``, ``limit`` (1-250)
 - ``GET /v1/orders?email=|orderNumber=``, ``skip``, ``limit`` (1-250)
 
+Lists answer a bare JSON array, as the vendor's API page shows (a page shorter than
+``limit`` is the last); RMAs come oldest first (the API promises no order, so the connector
+sorts). A maintenance 503 carries ``X-RateLimit-Remaining-Second: 0``, as the gateway
+ReturnLogic sits behind sends it.
+
 ``Authorization: Bearer <api key>``; per key 2 requests/s and 120/min with the
 ``X-RateLimit-Limit-Second``, ``X-RateLimit-Limit-Minute``,
 ``X-RateLimit-Remaining-Second`` and ``X-RateLimit-Remaining-Minute`` headers;
@@ -31,7 +36,12 @@ NAMES = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 429: "Too Ma
 
 
 def error_response(request: web.Request, status: int, message: str) -> web.Response:
-    return web.json_response({"statusCode": status, "error": NAMES.get(status, "Error"), "message": message}, status=status)
+    response = web.json_response({"statusCode": status, "error": NAMES.get(status, "Error"), "message": message}, status=status)
+    if status == 503:  # maintenance, answered by the gateway in front of the API with its rate-limit headers
+        limits = request.app[LIMITS]
+        response.headers.update({"X-RateLimit-Limit-Second": str(limits["second"]), "X-RateLimit-Limit-Minute": str(limits["minute"]),
+                                 "X-RateLimit-Remaining-Second": "0", "X-RateLimit-Remaining-Minute": str(limits["minute"])})
+    return response
 
 
 @web.middleware
@@ -72,13 +82,13 @@ def _page(request: web.Request, items: list[dict[str, Any]]) -> web.Response:
         return error_response(request, 400, "skip and limit must be integers")
     if skip < 0 or not 1 <= limit <= 250:
         return error_response(request, 400, "limit must be between 1 and 250 and skip at least 0")
-    return web.json_response({"data": items[skip: skip + limit], "skip": skip, "limit": limit, "total": len(items)})
+    return web.json_response(items[skip: skip + limit])
 
 
 async def list_rmas(request: web.Request) -> web.Response:
     email = request.query.get("email", "").strip().lower()
     rmas = [r for r in request.app[ACCOUNT].rmas if not email or r["customerEmail"].lower() == email]
-    rmas.sort(key=lambda r: r["timeline"]["createDate"], reverse=True)
+    rmas.sort(key=lambda r: r["timeline"]["createDate"])
     return _page(request, rmas)
 
 

@@ -18,7 +18,9 @@ from linkmesh_core.vendor_http import Deadline, VendorHTTP
 from linkmesh_returnlogic.mapping import items_of
 
 DEFAULT_API_BASE_URL = "https://api.returnlogic.com/v1"
-DEFAULT_APP_BASE_URL = "https://app.returnlogic.com"
+DEFAULT_APP_BASE_URL = "https://originate.returnlogic.com"
+PAGE = 250  # the largest limit ReturnLogic takes
+MAX_PAGES = 40
 PER_SECOND, PER_MINUTE = 2, 120
 MAINTENANCE_RETRY_S = 60.0
 
@@ -75,14 +77,31 @@ class ReturnLogicClient:
     def __init__(self, http: VendorHTTP) -> None:
         self.http = http
 
-    async def _list(self, account: Account, path: str, deadline: Deadline, params: dict[str, str]) -> list[dict[str, Any]]:
+    async def _page(self, account: Account, path: str, deadline: Deadline, params: dict[str, str]) -> Any:
         headers = {"Authorization": f"Bearer {account.api_key}", "Accept": "application/json"}
-        body = await self.http.request("GET", f"{account.api_base_url.rstrip('/')}{path}", bucket=account.bucket, deadline=deadline,
+        return await self.http.request("GET", f"{account.api_base_url.rstrip('/')}{path}", bucket=account.bucket, deadline=deadline,
                                        headers=headers, params=params)
-        return items_of(body)
 
-    async def rmas(self, account: Account, email: str, deadline: Deadline, limit: int = 250) -> list[dict[str, Any]]:
-        return await self._list(account, "/rmas", deadline, {"email": email, "limit": str(limit)})
+    async def _list(self, account: Account, path: str, deadline: Deadline, params: dict[str, str]) -> list[dict[str, Any]]:
+        """One page of at most ``params["limit"]``."""
+        return items_of(await self._page(account, path, deadline, params))
+
+    async def _all(self, account: Account, path: str, deadline: Deadline, params: dict[str, str]) -> list[dict[str, Any]]:
+        """Every item, page after page (``skip``/``limit``) until a short page or the envelope's
+        ``total``; a page that cannot be read within the deadline fails the call rather than
+        answering part of the list as if it were all of it."""
+        items: list[dict[str, Any]] = []
+        for page in range(MAX_PAGES):
+            body = await self._page(account, path, deadline, {**params, "skip": str(page * PAGE), "limit": str(PAGE)})
+            found = items_of(body)
+            items += found
+            total = body.get("total") if isinstance(body, dict) else None
+            if len(found) < PAGE or (isinstance(total, int) and len(items) >= total):
+                break
+        return items
+
+    async def rmas(self, account: Account, email: str, deadline: Deadline) -> list[dict[str, Any]]:
+        return await self._all(account, "/rmas", deadline, {"email": email})
 
     async def orders(self, account: Account, email: str, deadline: Deadline, limit: int = 1) -> list[dict[str, Any]]:
         return await self._list(account, "/orders", deadline, {"email": email, "limit": str(limit)})

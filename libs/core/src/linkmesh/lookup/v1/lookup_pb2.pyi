@@ -820,6 +820,7 @@ class Return(_message.Message):
     EXCHANGE_TOTAL_FIELD_NUMBER: _builtins.int
     RETURN_SHIPMENT_FIELD_NUMBER: _builtins.int
     ADMIN_URL_FIELD_NUMBER: _builtins.int
+    STORE_CREDIT_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     code: _builtins.str
     status: _builtins.str
@@ -835,6 +836,10 @@ class Return(_message.Message):
     def exchange_total(self) -> Global___Money: ...
     @_builtins.property
     def return_shipment(self) -> Global___Shipment: ...
+    @_builtins.property
+    def store_credit(self) -> Global___Money:
+        """Refunded as store credit (a gift card) instead of to the payment method."""
+
     def __init__(
         self,
         *,
@@ -848,10 +853,11 @@ class Return(_message.Message):
         exchange_total: Global___Money | None = ...,
         return_shipment: Global___Shipment | None = ...,
         admin_url: _builtins.str = ...,
+        store_credit: Global___Money | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "exchange_total", b"exchange_total", "refund_total", b"refund_total", "return_shipment", b"return_shipment"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "exchange_total", b"exchange_total", "refund_total", b"refund_total", "return_shipment", b"return_shipment", "store_credit", b"store_credit"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["admin_url", b"admin_url", "code", b"code", "created_at", b"created_at", "exchange_total", b"exchange_total", "id", b"id", "items", b"items", "order_id", b"order_id", "refund_total", b"refund_total", "return_shipment", b"return_shipment", "status", b"status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["admin_url", b"admin_url", "code", b"code", "created_at", b"created_at", "exchange_total", b"exchange_total", "id", b"id", "items", b"items", "order_id", b"order_id", "refund_total", b"refund_total", "return_shipment", b"return_shipment", "status", b"status", "store_credit", b"store_credit"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
