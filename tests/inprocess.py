@@ -52,8 +52,8 @@ async def bigcommerce_sandbox(**kwargs: int) -> AsyncIterator[RunningSandbox]:
 
 
 @asynccontextmanager
-async def magento_sandbox() -> AsyncIterator[RunningSandbox]:
-    async with running(create_magento_app()) as sandbox:
+async def magento_sandbox(**limits: int) -> AsyncIterator[RunningSandbox]:
+    async with running(create_magento_app(**limits)) as sandbox:
         yield sandbox
 
 

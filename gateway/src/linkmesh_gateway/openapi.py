@@ -18,8 +18,11 @@ def ref(name: str) -> dict[str, Any]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def arr(item: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "array", "items": item}
+def arr(item: dict[str, Any], description: str = "") -> dict[str, Any]:
+    out = {"type": "array", "items": item}
+    if description:
+        out["description"] = description
+    return out
 
 
 def obj(props: dict[str, Any], required: list[str] | None = None, *, closed: bool = True) -> dict[str, Any]:
@@ -54,7 +57,9 @@ SCHEMAS: dict[str, Any] = {
     "Order": obj({
         "id": S, "number": S, "admin_url": S, "total": ref("Money"), "discount": ref("Money"), "created_at": TS,
         "status": S, "fulfilled": B, "shipments": arr(ref("Shipment")), "lines": arr(ref("OrderLine")),
-    }, ["id", "number", "admin_url", "status", "fulfilled", "shipments", "lines"]),
+        "partial": arr({"enum": ["shipments", "lines", "product_links"]},
+                       "Parts of the order the connector could not read to their end in time: what is shown of them is partial."),
+    }, ["id", "number", "admin_url", "status", "fulfilled", "shipments", "lines", "partial"]),
     "ReturnItem": obj({"name": S, "sku": S, "quantity": I, "reason": S}),
     "Return": obj({
         "id": S, "code": S, "status": S, "order_id": S, "created_at": TS, "items": arr(ref("ReturnItem")),
@@ -66,7 +71,10 @@ SCHEMAS: dict[str, Any] = {
         "external_id": S, "name": S, "first_name": S, "last_name": S, "emails": arr(S), "phones": arr(ref("Phone")),
         "address": ref("Address"), "customer_since": TS, "admin_url": S, "custom_attributes": arr(ref("CustomAttribute")),
         "orders": arr(ref("Order")), "returns": arr(ref("Return")), "links": arr(ref("Link")),
-    }, ["external_id", "name", "first_name", "last_name", "emails", "phones", "admin_url", "custom_attributes", "orders", "returns", "links"]),
+        "partial": arr({"enum": ["orders", "returns"]},
+                       "Lists the connector could not read to their end in time: what is shown of them is partial."),
+    }, ["external_id", "name", "first_name", "last_name", "emails", "phones", "admin_url", "custom_attributes", "orders", "returns", "links",
+        "partial"]),
     "Stale": obj({"code": S, "message": S, "since": TS}, ["code", "message"]),
     "LinkedApp": obj({
         "app_id": S, "app_name": S, "app_type": S, "external_customer_id": S, "linked_at": TS,

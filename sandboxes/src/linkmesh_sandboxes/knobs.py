@@ -6,7 +6,9 @@
   ``status`` with the vendor's error body. With ``after``, the request is
   carried out first and only its answer is lost: the vendor acted, then
   answered ``status`` (or, with status 0, answered nothing for ``hang_s``),
-  the failure that makes a retried write dangerous.
+  the failure that makes a retried write dangerous. Status 0 without ``after``
+  answers nothing for ``hang_s`` without acting. ``skip`` lets that many
+  matching requests through first (page 1 of a list answers, page 2 fails).
 - ``down``: every vendor request answers 503 (maintenance).
 - rate-limit quota and window, enforced by the vendor app with its own headers.
 - a bounded log of the vendor requests received, for tests to assert on.
@@ -42,6 +44,8 @@ class Failure:
     # A raw, non-JSON body to answer instead of the vendor's error shape (an HTML error page).
     raw_body: str = ""
     hang_s: float = 30.0
+    # Matching requests let through before the failure starts.
+    skip: int = 0
 
 
 @dataclass
@@ -99,12 +103,15 @@ def knobs_middleware(error_body: ErrorBody) -> Callable[..., Awaitable[web.Strea
             return error_body(request, 503, "The service is down for maintenance")
         fail = knobs.fail
         if fail is not None and fail.count != 0 and fail.path in request.path and fail.method.upper() in ("", request.method):
+            if fail.skip > 0:
+                fail.skip -= 1
+                return await handler(request)
             if fail.count > 0:
                 fail.count -= 1
             if fail.after:
                 await handler(request)
-                if fail.status == 0:
-                    await asyncio.sleep(fail.hang_s)
+            if fail.status == 0:
+                await asyncio.sleep(fail.hang_s)
             if fail.raw_body:
                 return web.Response(status=fail.status, text=fail.raw_body, content_type="text/html")
             return error_body(request, fail.status, fail.message)

@@ -112,11 +112,22 @@ async function openProfile(id) {
   renderProfile(await api("GET", `/api/v1/customers/${encodeURIComponent(id)}`));
 }
 
+// What a connector could not read in time is said, never passed off as all there is.
+const PARTIAL = { shipments: "more shipments could not be loaded in time", lines: "more lines could not be loaded in time",
+  product_links: "some product links could not be loaded in time", orders: "older orders could not be loaded in time",
+  returns: "more returns could not be loaded in time" };
+
+function partialNote(partial, part) {
+  return (partial || []).includes(part) ? el("div", { class: "stale" }, PARTIAL[part]) : null;
+}
+
 function ordersTable(orders) {
   return table(["Order", "Placed", "Status", "Total", "Discount", "Shipments", "Lines"], orders.map((o) => [
     link(o.admin_url, o.number || o.id), when(o.created_at), `${o.status}${o.fulfilled ? " · fulfilled" : ""}`, money(o.total), money(o.discount),
-    el("div", {}, o.shipments.map((s) => el("div", {}, `${s.method || s.carrier}: `, link(s.tracking_url, s.tracking_number)))),
-    el("div", {}, o.lines.map((l) => el("div", {}, `${l.quantity} × `, link(l.product_url, l.name), ` (${l.sku}) ${money(l.unit_price)}`))),
+    el("div", {}, o.shipments.map((s) => el("div", {}, `${s.method || s.carrier}: `, link(s.tracking_url, s.tracking_number))),
+      partialNote(o.partial, "shipments")),
+    el("div", {}, o.lines.map((l) => el("div", {}, `${l.quantity} × `, link(l.product_url, l.name), ` (${l.sku}) ${money(l.unit_price)}`)),
+      partialNote(o.partial, "lines"), partialNote(o.partial, "product_links")),
   ]));
 }
 
@@ -165,7 +176,9 @@ async function renderLink(customer, linked) {
     el("p", { class: "muted" }, `refreshed ${when(linked.refreshed_at)}`),
     linked.stale ? el("p", { class: "stale" }, `Stale since ${when(linked.stale.since)}: ${linked.stale.code} — ${linked.stale.message}`) : null,
     (data.orders || []).length ? ordersTable(data.orders) : null,
+    partialNote(data.partial, "orders"),
     (data.returns || []).length ? returnsTable(data.returns) : null,
+    partialNote(data.partial, "returns"),
     actions.map((spec) => actionForm(customer, linked, spec)),
   );
 }

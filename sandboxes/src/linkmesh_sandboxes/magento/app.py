@@ -2,7 +2,8 @@
 as ``../shared/vendor-specs/magento/admin-schema-2.4.9.yaml`` defines them.
 
 Paths are ``/rest/{store_code}/V1/...`` (or ``/rest/V1/...`` for the default
-store); ``Authorization: Bearer <token>``; errors are Magento's
+store); ``Authorization: Bearer <token>``; searches under the store's Web API input
+limits (``search_criteria.InputLimits``: 20 items without a page size, at most 300); errors are Magento's
 ``{"message": "... %1 ...", "parameters": [...]}`` (positional) or with named
 placeholders (``%fieldName``) and an object of parameters.
 
@@ -30,6 +31,7 @@ from linkmesh_sandboxes.magento import search_criteria as sc
 from linkmesh_sandboxes.magento.data import ACCESS_TOKEN, STORE_CODES, Shop, build_shop, new_customer
 
 SHOP = web.AppKey("magento_shop", Shop)
+LIMITS = web.AppKey("magento_input_limits", sc.InputLimits)
 TOKEN = web.AppKey("magento_token", str)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 ACL = {"customers": "Magento_Customer::customer", "orders": "Magento_Sales::actions_view", "shipments": "Magento_Sales::shipment",
@@ -61,8 +63,17 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         return magento_error(err)
 
 
-def _result(items: list[dict[str, Any]], criteria: sc.Criteria, total: int) -> web.Response:
-    return web.json_response({"items": items, "search_criteria": criteria.echo(), "total_count": total})
+def _search(request: web.Request, items: list[dict[str, Any]], searchable: set[str], value_of: Any = None) -> web.Response:
+    """A search endpoint: criteria parsed, input limits applied, then filtered, sorted and paged."""
+    criteria = sc.parse(request.query)
+    request.app[LIMITS].check(criteria)
+    page, total = sc.apply(items, criteria, searchable, value_of)
+    return web.json_response({"items": page, "search_criteria": criteria.echo(), "total_count": total})
+
+
+def _entity_value(item: dict[str, Any], name: str) -> Any:
+    """An EAV entity's field; its ``entity_id`` column is answered as ``id``."""
+    return item.get("id") if name == "entity_id" else item.get(name)
 
 
 def _scalar_fields(items: list[dict[str, Any]], extra: set[str] | None = None) -> set[str]:
@@ -72,14 +83,12 @@ def _scalar_fields(items: list[dict[str, Any]], extra: set[str] | None = None) -
     return out
 
 
-CUSTOMER_FIELDS = {"id", "email", "firstname", "lastname", "created_at", "updated_at", "group_id", "store_id", "website_id",
+CUSTOMER_FIELDS = {"id", "entity_id", "email", "firstname", "lastname", "created_at", "updated_at", "group_id", "store_id", "website_id",
                    "dob", "gender", "taxvat", "middlename", "prefix", "suffix", "created_in", "default_billing", "default_shipping"}
 
 
 async def customers_search(request: web.Request) -> web.Response:
-    criteria = sc.parse(request.query)
-    items, total = sc.apply(list(request.app[SHOP].customers.values()), criteria, CUSTOMER_FIELDS)
-    return _result(items, criteria, total)
+    return _search(request, list(request.app[SHOP].customers.values()), CUSTOMER_FIELDS, _entity_value)
 
 
 def _id(request: web.Request, name: str, field_name: str) -> int:
@@ -125,10 +134,8 @@ async def create_customer(request: web.Request) -> web.Response:
 
 
 async def orders_search(request: web.Request) -> web.Response:
-    criteria = sc.parse(request.query)
     orders = list(request.app[SHOP].orders.values())
-    items, total = sc.apply(orders, criteria, _scalar_fields(orders))
-    return _result(items, criteria, total)
+    return _search(request, orders, _scalar_fields(orders))
 
 
 async def get_order(request: web.Request) -> web.Response:
@@ -140,10 +147,8 @@ async def get_order(request: web.Request) -> web.Response:
 
 
 async def shipments_search(request: web.Request) -> web.Response:
-    criteria = sc.parse(request.query)
     shipments = list(request.app[SHOP].shipments.values())
-    items, total = sc.apply(shipments, criteria, _scalar_fields(shipments, {"order_id", "entity_id", "increment_id", "created_at"}))
-    return _result(items, criteria, total)
+    return _search(request, shipments, _scalar_fields(shipments, {"order_id", "entity_id", "increment_id", "created_at"}))
 
 
 CANCELABLE_STATES = {"new", "pending_payment", "processing", "holded", "payment_review"}
@@ -252,16 +257,14 @@ def _product(p: dict[str, Any]) -> dict[str, Any]:
 
 
 async def products_search(request: web.Request) -> web.Response:
-    criteria = sc.parse(request.query)
     products = [_product(p) for p in request.app[SHOP].products.values()]
 
     def value_of(item: dict[str, Any], name: str) -> Any:
-        if name in item:
-            return item[name]
+        if name in item or name == "entity_id":
+            return _entity_value(item, name)
         return next((a["value"] for a in item["custom_attributes"] if a["attribute_code"] == name), None)
 
-    items, total = sc.apply(products, criteria, _scalar_fields(products, {"url_key", "description"}), value_of)
-    return _result(items, criteria, total)
+    return _search(request, products, _scalar_fields(products, {"url_key", "description", "entity_id"}), value_of)
 
 
 async def store_configs(request: web.Request) -> web.Response:
@@ -288,8 +291,10 @@ def _seed(app: web.Application) -> None:
     app[SHOP] = build_shop(app[TOKEN])
 
 
-def create_app(access_token: str = ACCESS_TOKEN) -> web.Application:
+def create_app(access_token: str = ACCESS_TOKEN, *, default_page_size: int = 20, max_page_size: int = 300) -> web.Application:
+    """``default_page_size`` and ``max_page_size``: the store's Web API input limits (on, as Adobe recommends)."""
     app = web.Application(middlewares=[knobs_middleware(error_response), auth_middleware])
+    app[LIMITS] = sc.InputLimits(True, default_page_size, max_page_size)
     app[STATE] = SandboxState()
     app[TOKEN] = access_token
     _seed(app)

@@ -5,6 +5,15 @@ filters in one group are OR-ed, groups are AND-ed. ``sort_orders[k][field|direct
 ``page_size``, ``current_page``. Magento's REST layer accepts the snake_case and
 the camelCase spelling of each key (``filterGroups``, ``conditionType``, ...).
 Malformed criteria are refused with Magento's own error body.
+
+Input limits are on, as Adobe recommends for production stores (Stores >
+Configuration > Services > Magento Web API > Web Api Input Limits; Magento's
+``IOLimit`` ``DefaultPageSizeSetter`` and ``SearchCriteriaValidator``): a search
+without a page size answers at most ``default_page_size`` (20) items, and a page
+size over ``max_page_size`` (300) is refused with "Maximum SearchCriteria pageSize
+is %max". A ``current_page`` past the last page answers the last page again, as
+Magento's collections do (``Collection::getCurPage`` clamps), so a client that
+pages until an empty page never stops: only ``total_count`` says when to.
 """
 
 from __future__ import annotations
@@ -42,6 +51,22 @@ def required(field_name: str) -> MagentoError:
 
 def invalid_value(value: str, field_name: str) -> MagentoError:
     return MagentoError(400, 'Invalid value of "%value" provided for the %fieldName field.', {"value": value, "fieldName": field_name})
+
+
+@dataclass
+class InputLimits:
+    enabled: bool = True
+    default_page_size: int = 20
+    max_page_size: int = 300
+
+    def check(self, criteria: "Criteria") -> None:
+        """Applies the limits to parsed criteria: the default page size, the maximum."""
+        if not self.enabled:
+            return
+        if criteria.page_size is None:
+            criteria.page_size = self.default_page_size
+        elif criteria.page_size > self.max_page_size:
+            raise MagentoError(400, "Maximum SearchCriteria pageSize is %max", {"max": self.max_page_size})
 
 
 @dataclass
@@ -216,6 +241,7 @@ def apply(items: list[dict[str, Any]], criteria: Criteria, searchable: set[str],
         matched.sort(key=lambda item: (get(item, name) is None, _cmp_value(get(item, name))), reverse=direction == "DESC")
     total = len(matched)
     if criteria.page_size:
-        start = (criteria.current_page - 1) * criteria.page_size
+        last_page = max((total + criteria.page_size - 1) // criteria.page_size, 1)
+        start = (min(criteria.current_page, last_page) - 1) * criteria.page_size
         matched = matched[start:start + criteria.page_size]
     return matched, total

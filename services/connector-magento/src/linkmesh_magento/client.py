@@ -3,6 +3,15 @@ defines them: ``{api_base_url}/rest/{store_code}/V1/...`` with ``Authorization: 
 
 Searches use Magento's ``searchCriteria`` syntax: filters in one group are
 OR-ed, groups are AND-ed, and only top-level attributes are searchable.
+
+Every search is paged explicitly (``searchCriteria[pageSize]`` and
+``[currentPage]``) with a sort that makes pages stable, and read page after page
+until ``total_count`` says there is no more (``linkmesh_core.paging``): a store with
+Web API input limits on answers 20 items to a search without a page size and
+refuses a page size over its maximum ("Maximum SearchCriteria pageSize is %max"),
+and a ``currentPage`` past the end answers the last page again, so only
+``total_count`` says when to stop. A store's lower maximum is learned from its
+refusal and kept for the store.
 """
 
 from __future__ import annotations
@@ -11,7 +20,16 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import grpc
+
+from linkmesh_core.errors import ServiceError
+from linkmesh_core.paging import Listing, Page, read_all
 from linkmesh_core.vendor_http import Deadline, VendorHTTP
+
+#: Items asked per page: under Magento's default maximum (300) and most stores' own.
+PAGE_SIZE = 100
+MAX_PAGE_SIZE_RE = re.compile(r"Maximum SearchCriteria pageSize is (\d+)")
+Groups = list[list[tuple[str, str, str]]]
 
 
 class MagentoErrors:
@@ -39,8 +57,8 @@ def fill(message: str, parameters: Any) -> str:
     return re.sub(r"%(\w+)", lambda m: str(values.get(m.group(1), m.group(0))), message)
 
 
-def criteria(groups: list[list[tuple[str, str, str]]], *, sort: list[tuple[str, str]] | None = None,
-             page_size: int | None = None) -> dict[str, str]:
+def criteria(groups: Groups, *, sort: list[tuple[str, str]] | None = None, page_size: int | None = None,
+             current_page: int = 1) -> dict[str, str]:
     """``searchCriteria`` query parameters: ``groups`` of (field, value, condition_type) filters."""
     params: dict[str, str] = {}
     for g, group in enumerate(groups):
@@ -53,8 +71,8 @@ def criteria(groups: list[list[tuple[str, str, str]]], *, sort: list[tuple[str, 
         params[f"searchCriteria[sort_orders][{i}][field]"] = field
         params[f"searchCriteria[sort_orders][{i}][direction]"] = direction
     if page_size is not None:
-        params["searchCriteria[page_size]"] = str(page_size)
-        params["searchCriteria[current_page]"] = "1"
+        params["searchCriteria[pageSize]"] = str(page_size)
+        params["searchCriteria[currentPage]"] = str(current_page)
     return params
 
 
@@ -76,6 +94,8 @@ class Shop:
 class MagentoClient:
     def __init__(self, http: VendorHTTP) -> None:
         self.http = http
+        # A store's maximum page size, learned from its refusal of a larger one.
+        self._max_page_size: dict[str, int] = {}
 
     async def _call(self, shop: Shop, method: str, path: str, deadline: Deadline, params: dict[str, str] | None = None, body: Any = None) -> Any:
         headers = {"Authorization": f"Bearer {shop.access_token}", "Accept": "application/json"}
@@ -88,33 +108,63 @@ class MagentoClient:
     async def store_configs(self, shop: Shop, deadline: Deadline) -> list[dict[str, Any]]:
         return list(await self._get(shop, "/store/storeConfigs", deadline) or [])
 
+    async def search(self, shop: Shop, path: str, groups: Groups, deadline: Deadline, *, sort: list[tuple[str, str]],
+                     want: int | None = None, strict: bool = False, what: str = "list") -> Listing[dict[str, Any]]:
+        """Every item matching ``groups`` (or the first ``want``), page after page by ``total_count``.
+        ``sort`` must order the items completely (end with the entity id) so pages do not overlap."""
+        for _ in range(2):
+            size = min(want or PAGE_SIZE, PAGE_SIZE, self._max_page_size.get(shop.bucket, PAGE_SIZE))
+
+            async def page(n: int, page_deadline: Deadline, size: int = size) -> Page[dict[str, Any]]:
+                body = await self._get(shop, path, page_deadline, criteria(groups, sort=sort, page_size=size, current_page=n)) or {}
+                items = [i for i in body.get("items") or [] if isinstance(i, dict)]
+                total = body.get("total_count")
+                return Page(items, more=isinstance(total, int) and n * size < total)
+
+            try:
+                return await read_all(page, deadline, want=want, strict=strict, what=f"Magento {what}",
+                                      key=lambda item: item.get("entity_id", item.get("id")))
+            except ServiceError as err:
+                limit = MAX_PAGE_SIZE_RE.search(err.message) if err.code == grpc.StatusCode.INVALID_ARGUMENT else None
+                if limit is None or int(limit.group(1)) < 1 or int(limit.group(1)) >= size:
+                    raise
+                self._max_page_size[shop.bucket] = int(limit.group(1))
+        raise AssertionError("unreachable")  # pragma: no cover
+
     async def customers_by_email(self, shop: Shop, emails: list[str], deadline: Deadline) -> list[dict[str, Any]]:
-        params = criteria([[("email", e, "eq") for e in emails]], page_size=20)
-        return list((await self._get(shop, "/customers/search", deadline, params) or {}).get("items") or [])
+        """Every customer with one of ``emails``: strict, since a unique match decides an auto-link."""
+        found = await self.search(shop, "/customers/search", [[("email", e, "eq") for e in emails]], deadline,
+                                  sort=[("entity_id", "ASC")], strict=True, what="customer search")
+        return found.items
 
     async def customer(self, shop: Shop, customer_id: str, deadline: Deadline) -> dict[str, Any]:
         return await self._get(shop, f"/customers/{customer_id}", deadline) or {}
 
-    async def orders(self, shop: Shop, groups: list[list[tuple[str, str, str]]], deadline: Deadline, *, limit: int) -> list[dict[str, Any]]:
-        params = criteria(groups, sort=[("created_at", "DESC")], page_size=limit)
-        return list((await self._get(shop, "/orders", deadline, params) or {}).get("items") or [])
+    async def orders(self, shop: Shop, groups: Groups, deadline: Deadline, *, limit: int) -> Listing[dict[str, Any]]:
+        """The newest ``limit`` orders matching ``groups``."""
+        return await self.search(shop, "/orders", groups, deadline, sort=[("created_at", "DESC"), ("entity_id", "DESC")], want=limit,
+                                 what="order list")
 
-    async def shipments(self, shop: Shop, order_ids: list[int], deadline: Deadline) -> list[dict[str, Any]]:
+    async def shipments(self, shop: Shop, order_ids: list[int], deadline: Deadline) -> Listing[dict[str, Any]]:
+        """Every shipment of ``order_ids``, by order: a list read in part is complete for every order
+        before the last order it reached."""
         if not order_ids:
-            return []
-        params = criteria([[("order_id", ",".join(str(i) for i in order_ids), "in")]])
-        return list((await self._get(shop, "/shipments", deadline, params) or {}).get("items") or [])
+            return Listing()
+        return await self.search(shop, "/shipments", [[("order_id", ",".join(str(i) for i in sorted(set(order_ids))), "in")]], deadline,
+                                 sort=[("order_id", "ASC"), ("entity_id", "ASC")], what="shipment list")
 
-    async def product_url_keys(self, shop: Shop, skus: list[str], deadline: Deadline) -> dict[str, str]:
+    async def product_url_keys(self, shop: Shop, skus: list[str], deadline: Deadline) -> tuple[dict[str, str], bool]:
+        """``url_key`` of each product of ``skus``, and whether every product could be read."""
         if not skus:
-            return {}
-        params = criteria([[("sku", ",".join(sorted(set(skus))), "in")]])
+            return {}, True
+        found = await self.search(shop, "/products", [[("sku", ",".join(sorted(set(skus))), "in")]], deadline,
+                                  sort=[("sku", "ASC"), ("entity_id", "ASC")], what="product list")
         out = {}
-        for product in (await self._get(shop, "/products", deadline, params) or {}).get("items") or []:
+        for product in found.items:
             key = next((a.get("value") for a in product.get("custom_attributes") or [] if a.get("attribute_code") == "url_key"), None)
-            if key:
+            if key and product.get("sku"):
                 out[product["sku"]] = str(key)
-        return out
+        return out, found.complete
 
     # actions
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -75,13 +76,14 @@ def shipping_method(o: dict[str, Any]) -> str:
     return ""
 
 
-def order(o: dict[str, Any], shipments: list[dict[str, Any]], *, admin_base: str, storefront: str, url_keys: dict[str, str]) -> lookup_pb2.Order:
+def order(o: dict[str, Any], shipments: list[dict[str, Any]], *, admin_base: str, storefront: str, url_keys: dict[str, str],
+          partial: Sequence[str] = ()) -> lookup_pb2.Order:
     currency = o.get("order_currency_code") or o.get("base_currency_code") or ""
     result = lookup_pb2.Order(
         id=str(o["entity_id"]), number=str(o.get("increment_id") or o["entity_id"]),
         admin_url=f"{admin_base}/sales/order/view/order_id/{o['entity_id']}" if admin_base else "",
         total=money(o.get("grand_total"), currency), discount=money(abs(to_decimal(o.get("discount_amount"))), currency),
-        status=str(o.get("status") or o.get("state") or ""), fulfilled=is_fulfilled(o),
+        status=str(o.get("status") or o.get("state") or ""), fulfilled=is_fulfilled(o), partial=list(partial),
     )
     created = timestamp(o.get("created_at"))
     if created:

@@ -11,6 +11,7 @@ import grpc
 from linkmesh.lookup.v1 import lookup_pb2
 
 from linkmesh_core.actions import check_action
+from linkmesh_core import paging
 from linkmesh_core.app_settings import check_region, check_secret, check_url, region_of, require
 from linkmesh_core.connector import LookupServicer
 from linkmesh_core.contact_points import email_key
@@ -108,7 +109,7 @@ class MagentoLookup(LookupServicer):
                     found[int(c["id"])] = c
         if order_number:
             orders = await self.client.orders(shop, [[("increment_id", order_number, "eq")]], deadline, limit=5)
-            ids = {int(o["customer_id"]) for o in orders if o.get("customer_id")}  # guest orders have no customer to link
+            ids = {int(o["customer_id"]) for o in orders.items if o.get("customer_id")}  # guest orders have no customer to link
             for c in await asyncio.gather(*(self.client.customer(shop, str(i), deadline) for i in ids - set(found))):
                 found[int(c["id"])] = c
         candidates = [mapping.summary(c, region) for _, c in sorted(found.items())]
@@ -124,7 +125,7 @@ class MagentoLookup(LookupServicer):
         limit = request.max_orders or int(request.app.settings.get("max_orders", "") or DEFAULT_MAX_ORDERS)
         deadline = self.deadline(context)
         try:
-            c, orders = await asyncio.gather(
+            c, listing = await asyncio.gather(
                 self.client.customer(shop, external_id, deadline),
                 self.client.orders(shop, [[("customer_id", external_id, "eq")]], deadline, limit=min(limit, 50)),
             )
@@ -132,18 +133,30 @@ class MagentoLookup(LookupServicer):
             if err.code == grpc.StatusCode.NOT_FOUND:
                 raise ServiceError(grpc.StatusCode.NOT_FOUND, f"Magento has no customer {external_id}") from None
             raise
+        orders = listing.items
         skus = [i["sku"] for o in orders for i in o.get("items") or [] if not i.get("parent_item_id") and i.get("sku")]
-        shipments, url_keys = await asyncio.gather(
+        shipments, (url_keys, all_products) = await asyncio.gather(
             self.client.shipments(shop, [int(o["entity_id"]) for o in orders], deadline),
             self.client.product_url_keys(shop, skus, deadline),
         )
         by_order: dict[int, list[dict]] = {}
-        for s in shipments:
+        for s in shipments.items:
             by_order.setdefault(int(s["order_id"]), []).append(s)
         base = admin_base(request.app, shop)
-        mapped = [mapping.order(o, by_order.get(int(o["entity_id"]), []), admin_base=base, storefront=shop.api_base_url, url_keys=url_keys)
-                  for o in orders]
-        return lookup_pb2.FetchResponse(customer=mapping.customer(c, mapped, admin_base=base, region=region_of(request.app)))
+        mapped = []
+        for o in orders:
+            partial = []
+            # Shipments are read by order id: a list read in part is whole for the orders before the last one it reached.
+            if not shipments.complete and int(o["entity_id"]) >= max(by_order, default=0):
+                partial.append(paging.SHIPMENTS)
+            if not all_products and any(i.get("sku") not in url_keys for i in o.get("items") or [] if not i.get("parent_item_id")):
+                partial.append(paging.PRODUCT_LINKS)
+            mapped.append(mapping.order(o, by_order.get(int(o["entity_id"]), []), admin_base=base, storefront=shop.api_base_url,
+                                        url_keys=url_keys, partial=partial))
+        customer = mapping.customer(c, mapped, admin_base=base, region=region_of(request.app))
+        if not listing.complete and len(orders) < limit:
+            customer.partial.append(paging.ORDERS)
+        return lookup_pb2.FetchResponse(customer=customer)
 
     async def RunAction(self, request: lookup_pb2.RunActionRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.RunActionResponse:
         shop = require_shop(request.app)

@@ -740,6 +740,7 @@ class Order(_message.Message):
     FULFILLED_FIELD_NUMBER: _builtins.int
     SHIPMENTS_FIELD_NUMBER: _builtins.int
     LINES_FIELD_NUMBER: _builtins.int
+    PARTIAL_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     number: _builtins.str
     """Customer-facing order number."""
@@ -756,6 +757,13 @@ class Order(_message.Message):
     def shipments(self) -> _containers.RepeatedCompositeFieldContainer[Global___Shipment]: ...
     @_builtins.property
     def lines(self) -> _containers.RepeatedCompositeFieldContainer[Global___OrderLine]: ...
+    @_builtins.property
+    def partial(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Parts of this order the connector could not read to their end before its
+        deadline: what the order shows of them is part of what the vendor holds.
+        Values: "shipments", "lines", "product_links".
+        """
+
     def __init__(
         self,
         *,
@@ -769,10 +777,11 @@ class Order(_message.Message):
         fulfilled: _builtins.bool = ...,
         shipments: _abc.Iterable[Global___Shipment] | None = ...,
         lines: _abc.Iterable[Global___OrderLine] | None = ...,
+        partial: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "discount", b"discount", "total", b"total"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["admin_url", b"admin_url", "created_at", b"created_at", "discount", b"discount", "fulfilled", b"fulfilled", "id", b"id", "lines", b"lines", "number", b"number", "shipments", b"shipments", "status", b"status", "total", b"total"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["admin_url", b"admin_url", "created_at", b"created_at", "discount", b"discount", "fulfilled", b"fulfilled", "id", b"id", "lines", b"lines", "number", b"number", "partial", b"partial", "shipments", b"shipments", "status", b"status", "total", b"total"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -880,6 +889,7 @@ class Customer(_message.Message):
     ORDERS_FIELD_NUMBER: _builtins.int
     RETURNS_FIELD_NUMBER: _builtins.int
     LINKS_FIELD_NUMBER: _builtins.int
+    PARTIAL_FIELD_NUMBER: _builtins.int
     external_id: _builtins.str
     name: _builtins.str
     first_name: _builtins.str
@@ -901,6 +911,12 @@ class Customer(_message.Message):
     def returns(self) -> _containers.RepeatedCompositeFieldContainer[Global___Return]: ...
     @_builtins.property
     def links(self) -> _containers.RepeatedCompositeFieldContainer[Global___Link]: ...
+    @_builtins.property
+    def partial(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Lists of this customer the connector could not read to their end before its
+        deadline ("orders", "returns"): what is shown is part of what the vendor holds.
+        """
+
     def __init__(
         self,
         *,
@@ -917,10 +933,11 @@ class Customer(_message.Message):
         orders: _abc.Iterable[Global___Order] | None = ...,
         returns: _abc.Iterable[Global___Return] | None = ...,
         links: _abc.Iterable[Global___Link] | None = ...,
+        partial: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "customer_since", b"customer_since"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "admin_url", b"admin_url", "custom_attributes", b"custom_attributes", "customer_since", b"customer_since", "emails", b"emails", "external_id", b"external_id", "first_name", b"first_name", "last_name", b"last_name", "links", b"links", "name", b"name", "orders", b"orders", "phones", b"phones", "returns", b"returns"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "admin_url", b"admin_url", "custom_attributes", b"custom_attributes", "customer_since", b"customer_since", "emails", b"emails", "external_id", b"external_id", "first_name", b"first_name", "last_name", b"last_name", "links", b"links", "name", b"name", "orders", b"orders", "partial", b"partial", "phones", b"phones", "returns", b"returns"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
