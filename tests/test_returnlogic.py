@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import timedelta
+from typing import Any
 
 import aiohttp
 import grpc
@@ -195,17 +196,34 @@ async def test_limits_past_the_deadline_are_resource_exhausted_and_maintenance_i
         assert ok.candidates, "an ordinary 5xx is retried"
 
 
+def add_rmas(sandbox: Any, email: str, count: int) -> None:
+    """``count`` more RMAs on the customer's first order, codes RL-30000 on, a minute apart."""
+    account = sandbox.app[ACCOUNT]
+    order = next(o for o in account.orders if o["customerEmail"] == email)
+    account.rmas += [data.rma(f"RL-3{i:04d}", order, data.BASE + timedelta(minutes=i), "APPROVED", [("Bottle", "B", 1, "Dented")],
+                              32.0, 0.0, None) for i in range(count)]
+
+
 async def test_every_rma_is_read_page_after_page() -> None:
     async with returnlogic_sandbox(per_second=100, per_minute=1000) as sandbox, returnlogic_connector() as stub:
-        account = sandbox.app[ACCOUNT]
-        order = next(o for o in account.orders if o["customerEmail"] == "priya.patel@example.com")
-        account.rmas += [data.rma(f"RL-3{i:04d}", order, data.BASE + timedelta(minutes=i), "APPROVED", [("Bottle", "B", 1, "Dented")],
-                                  32.0, 0.0, None) for i in range(260)]
+        add_rmas(sandbox, "priya.patel@example.com", 260)
         answer = await stub.Fetch(lookup_pb2.FetchRequest(app=returnlogic_app(sandbox.url), external_id="priya.patel@example.com"), timeout=10)
         codes = [r.code for r in answer.customer.returns]
         assert len(codes) == 260 and codes[0] == "RL-30259" and codes[-1] == "RL-30000", "all of them, newest first"
         pages = [r["query"] for r in sandbox.requests if r["path"] == "/v1/rmas"]
         assert len(pages) == 2 and "skip=250" in pages[1] and all("limit=250" in q for q in pages)
+
+
+async def test_returns_that_cannot_be_read_in_time_are_marked_and_a_search_on_part_of_them_fails() -> None:
+    async with returnlogic_sandbox(per_second=100, per_minute=1000) as sandbox, returnlogic_connector() as stub:
+        add_rmas(sandbox, "priya.patel@example.com", 260)
+        app = returnlogic_app(sandbox.url)
+        sandbox.knobs.fail = Failure(status=503, path="/v1/rmas", skip=1, count=-1)
+        answer = await stub.Fetch(lookup_pb2.FetchRequest(app=app, external_id="priya.patel@example.com"), timeout=10)
+        assert len(answer.customer.returns) == 250 and list(answer.customer.partial) == ["returns"]
+        sandbox.knobs.fail = Failure(status=503, path="/v1/rmas", skip=1, count=-1)
+        err = await rpc_error(stub.Search(lookup_pb2.SearchRequest(app=app, emails=["priya.patel@example.com"]), timeout=5))
+        assert err.code == grpc.StatusCode.UNAVAILABLE
 
 
 async def test_a_maintenance_answer_with_rate_limit_headers_is_unavailable_once_not_a_rate_limit() -> None:

@@ -6,14 +6,15 @@ and response shapes follow ``../shared/vendor-specs/bigcommerce``:
 - ``GET /stores/{hash}/v3/customers`` (``email:in``, ``phone:in``, ``id:in``, ``include=addresses``, page, limit),
   ``POST`` and ``PUT /v3/customers`` (batches of up to 10)
 - ``GET /stores/{hash}/v2/orders`` (customer_id, email, status_id, min_id, max_id, sort, page, limit)
-  and ``/v2/orders/{id}``, ``/v2/orders/{id}/products``, ``/v2/orders/{id}/shipments``
+  and ``/v2/orders/{id}``, ``/v2/orders/{id}/products``, ``/v2/orders/{id}/shipments`` (page, limit)
 - ``GET /stores/{hash}/v3/catalog/products`` (``id:in``, ``include_fields``)
 - ``GET /stores/{hash}/v2/store``
 - actions: ``PUT /v2/orders/{id}`` (status), ``POST /v3/orders/{id}/payment_actions/refund_quotes``
   and ``/refunds`` (never more than is left to refund), ``POST /v2/coupons`` (unique codes)
 
-V2 lists answer a bare array, or ``204 No Content`` with an empty body when
-nothing matches; V2 errors are ``[{"status", "message"}]``, V3 errors
+Lists answer ``limit`` items (default 50, at most 250) of ``page``: V3 with
+``meta.pagination``, V2 as a bare array, or ``204 No Content`` with an empty body
+when the page holds nothing; V2 errors are ``[{"status", "message"}]``, V3 errors
 ``{"status", "title", "type", "errors"}``. Every vendor response carries the
 ``X-Rate-Limit-*`` headers of the store's window; past the quota the answer is
 429 with ``X-Retry-After``.
@@ -302,21 +303,31 @@ async def get_order(request: web.Request) -> web.Response:
     return order if isinstance(order, web.Response) else web.json_response(order)
 
 
-async def get_order_products(request: web.Request) -> web.Response:
+def _v2_page(request: web.Request, items: list[dict[str, Any]]) -> web.StreamResponse:
+    """A V2 sub-list: ``page`` and ``limit`` (default 50, at most 250), a bare array, and
+    ``204 No Content`` when the page holds nothing. V2 says nothing of what follows."""
+    try:
+        page, limit = _int(request, "page", 1, 1, 10_000), _int(request, "limit", 50)
+    except _Invalid as exc:
+        return _invalid(request, exc)
+    window = items[(page - 1) * limit: page * limit]
+    if not window:
+        return web.Response(status=204)
+    return web.json_response(window)
+
+
+async def get_order_products(request: web.Request) -> web.StreamResponse:
     order = _order_or_404(request)
     if isinstance(order, web.Response):
         return order
-    return web.json_response(_store(request).order_products[order["id"]])
+    return _v2_page(request, _store(request).order_products[order["id"]])
 
 
 async def get_order_shipments(request: web.Request) -> web.StreamResponse:
     order = _order_or_404(request)
     if isinstance(order, web.Response):
         return order
-    shipments = _store(request).shipments[order["id"]]
-    if not shipments:
-        return web.Response(status=204)
-    return web.json_response(shipments)
+    return _v2_page(request, _store(request).shipments[order["id"]])
 
 
 async def get_catalog_products(request: web.Request) -> web.Response:

@@ -90,7 +90,7 @@ def _billing(c: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _add_order(store: Store, oid: int, c: dict[str, Any], created: datetime, lines: list[tuple[int, int]],
+def add_order(store: Store, oid: int, c: dict[str, Any], created: datetime, lines: list[tuple[int, int]],
                status_id: int, discount: str = "0", shipments: list[dict[str, Any]] | None = None) -> None:
     base = f"https://api.bigcommerce.com/stores/{store.store_hash}/v2/orders/{oid}"
     products = []
@@ -178,10 +178,10 @@ def build_store(store_hash: str = STORE_HASH, access_token: str = ACCESS_TOKEN, 
         store.customers[cid] = new_customer(cid, first, last, email, phone, BASE - timedelta(days=400 - i * 30), address)
     c = store.customers
     c[101].update(company="Acme Outdoor", customer_group_id=2)
-    _add_order(store, 5001, c[101], BASE + timedelta(days=10), [(111, 1), (112, 3)], 10, discount="5.00",
+    add_order(store, 5001, c[101], BASE + timedelta(days=10), [(111, 1), (112, 3)], 10, discount="5.00",
                shipments=[{"tracking_number": "1Z999AA10123456784", "method": "UPS Ground", "provider": "ups", "carrier": "ups",
                            "generated": "https://www.ups.com/track?tracknum=1Z999AA10123456784", "display": "UPS", "lines": [(111, 1), (112, 3)]}])
-    _add_order(store, 5002, c[101], BASE + timedelta(days=40), [(113, 1), (114, 2), (115, 1)], 2,
+    add_order(store, 5002, c[101], BASE + timedelta(days=40), [(113, 1), (114, 2), (115, 1)], 2,
                shipments=[
                    {"tracking_number": "9400110200881234567890", "method": "USPS Priority", "provider": "usps", "carrier": "usps",
                     "generated": "https://tools.usps.com/go/TrackConfirmAction?tLabels=9400110200881234567890", "display": "USPS", "lines": [(113, 1)]},
@@ -190,11 +190,11 @@ def build_store(store_hash: str = STORE_HASH, access_token: str = ACCESS_TOKEN, 
                    {"tracking_number": "1Z999AA10123456799", "method": "UPS Ground", "provider": "ups", "carrier": "ups",
                     "display": "UPS", "lines": [(115, 1)]},
                ])
-    _add_order(store, 5003, c[101], BASE + timedelta(days=70), [(114, 1)], 11)
-    _add_order(store, 5004, c[102], BASE + timedelta(days=20), [(115, 1)], 2,
+    add_order(store, 5003, c[101], BASE + timedelta(days=70), [(114, 1)], 11)
+    add_order(store, 5004, c[102], BASE + timedelta(days=20), [(115, 1)], 2,
                shipments=[{"tracking_number": "1Z999AA10123450001", "method": "UPS Ground", "provider": "ups", "carrier": "ups", "lines": [(115, 1)]}])
-    _add_order(store, 5005, c[103], BASE + timedelta(days=25), [(112, 2)], 11)
-    _add_order(store, 5006, c[105], BASE + timedelta(days=30), [(113, 1)], 10, discount="20.00",
+    add_order(store, 5005, c[103], BASE + timedelta(days=25), [(112, 2)], 11)
+    add_order(store, 5006, c[105], BASE + timedelta(days=30), [(113, 1)], 10, discount="20.00",
                shipments=[{"tracking_number": "1Z999AA10123450002", "method": "UPS Next Day", "provider": "ups", "carrier": "ups", "lines": [(113, 1)]}])
     oid = 6000
     for n in range(1, generated + 1):
@@ -205,6 +205,6 @@ def build_store(store_hash: str = STORE_HASH, access_token: str = ACCESS_TOKEN, 
         for k in range(12):  # more than the 10 most recent, so paging and sorting matter
             oid += 1
             lines = [(PRODUCTS[(n + k) % len(PRODUCTS)]["id"], 1 + k % 3)]
-            _add_order(store, oid, store.customers[cid], BASE + timedelta(days=k * 7 + n % 5), lines, 10 if k % 2 else 11,
+            add_order(store, oid, store.customers[cid], BASE + timedelta(days=k * 7 + n % 5), lines, 10 if k % 2 else 11,
                        shipments=[{"tracking_number": f"1ZGEN{oid:010d}", "method": "UPS Ground", "provider": "ups", "carrier": "ups", "lines": lines}] if k % 2 else None)
     return store

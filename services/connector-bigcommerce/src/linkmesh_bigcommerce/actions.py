@@ -51,7 +51,7 @@ async def refund(client: BigCommerceClient, store: Store, order: dict, params: d
     oid = str(order["id"])
     if order.get("status_id") in NOT_REFUNDABLE:
         raise failed_precondition(f"order {oid} cannot be refunded: it is {NOT_REFUNDABLE[order['status_id']]}")
-    products = {str(p["id"]): p for p in await client.order_products(store, order["id"], deadline)}
+    products = {str(p["id"]): p for p in (await client.order_products(store, order["id"], deadline, strict=True)).items}
     wanted = parse_lines(params.get("lines", ""))
     if not wanted:
         wanted = [(pid, int(p["quantity"]) - int(p.get("quantity_refunded") or 0)) for pid, p in products.items()

@@ -4,6 +4,12 @@ Base URL ``{api_base_url}/stores/{store_hash}``; ``X-Auth-Token``; V2 wants
 ``Accept: application/json``. Rate limits are per store: the policy reads
 ``X-Rate-Limit-Requests-Left`` / ``X-Rate-Limit-Time-Reset-Ms`` and, on 429, waits
 the longer of the reset and ``X-Retry-After``.
+
+Every list is paged (``linkmesh_core.paging``): V3 lists by ``page``/``limit`` and
+their ``meta.pagination`` (``current_page`` < ``total_pages``); V2 lists, which say
+nothing of what follows, by ``page``/``limit`` until a short page or ``204 No
+Content``. Order products are read whole (strict) before an action, since a refund
+of part of an order's lines must know them all.
 """
 
 from __future__ import annotations
@@ -14,9 +20,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from linkmesh_core.paging import Listing, Page, read_all
 from linkmesh_core.vendor_http import Deadline, VendorHTTP
 
 DEFAULT_API_BASE_URL = "https://api.bigcommerce.com"
+#: Items per page: the most BigCommerce answers (V2 and V3 lists allow ``limit`` up to 250).
+MAX_LIMIT = 250
 STORE_INFO_TTL_S = 600.0
 
 
@@ -100,35 +109,58 @@ class BigCommerceClient:
             self._store_info[key] = (time.monotonic(), info)
             return info
 
+    async def _v3_list(self, store: Store, path: str, deadline: Deadline, params: Mapping[str, str], *, limit: int = MAX_LIMIT,
+                       strict: bool = False, what: str = "list") -> Listing[dict[str, Any]]:
+        """A V3 list, page after page by ``meta.pagination``."""
+        async def page(n: int, page_deadline: Deadline) -> Page[dict[str, Any]]:
+            body = await self._get(store, path, page_deadline, {**params, "page": str(n), "limit": str(limit)}) or {}
+            data = [d for d in body.get("data") or [] if isinstance(d, dict)]
+            pagination = (body.get("meta") or {}).get("pagination") or {}
+            current, total = pagination.get("current_page"), pagination.get("total_pages")
+            more = current < total if isinstance(current, int) and isinstance(total, int) else len(data) >= limit
+            return Page(data, more)
+
+        return await read_all(page, deadline, strict=strict, what=f"BigCommerce {what}", key=lambda d: d.get("id"))
+
+    async def _v2_list(self, store: Store, path: str, deadline: Deadline, params: Mapping[str, str] | None = None, *,
+                       limit: int = MAX_LIMIT, want: int | None = None, strict: bool = False, what: str = "list") -> Listing[dict[str, Any]]:
+        """A V2 list (a bare array, or 204 past its end), page after page until a short page."""
+        async def page(n: int, page_deadline: Deadline) -> Page[dict[str, Any]]:
+            body = await self._get(store, path, page_deadline, {**(params or {}), "page": str(n), "limit": str(limit)})
+            items = [i for i in body or [] if isinstance(i, dict)] if isinstance(body, list) else []
+            return Page(items, more=len(items) >= limit)
+
+        return await read_all(page, deadline, want=want, strict=strict, what=f"BigCommerce {what}", key=lambda i: i.get("id"))
+
     async def customers(self, store: Store, deadline: Deadline, **filters: list[str]) -> list[dict[str, Any]]:
-        """``GET /v3/customers`` with ``<field>:in`` filters and addresses included."""
+        """``GET /v3/customers`` with ``<field>:in`` filters and addresses included: every match
+        (strict, since a unique match decides an auto-link)."""
         params = {f"{name}:in": ",".join(values) for name, values in filters.items() if values}
-        params.update({"include": "addresses", "limit": "50"})
-        body = await self._get(store, "/v3/customers", deadline, params)
-        return list((body or {}).get("data") or [])
+        params["include"] = "addresses"
+        return (await self._v3_list(store, "/v3/customers", deadline, params, strict=True, what="customer search")).items
 
-    async def recent_orders(self, store: Store, customer_id: str, limit: int, deadline: Deadline) -> list[dict[str, Any]]:
-        params = {"customer_id": customer_id, "sort": "date_created:desc", "limit": str(limit)}
-        return list(await self._get(store, "/v2/orders", deadline, params) or [])
+    async def recent_orders(self, store: Store, customer_id: str, limit: int, deadline: Deadline) -> Listing[dict[str, Any]]:
+        params = {"customer_id": customer_id, "sort": "date_created:desc"}
+        return await self._v2_list(store, "/v2/orders", deadline, params, limit=min(limit, MAX_LIMIT), want=limit, what="order list")
 
-    async def order_products(self, store: Store, order_id: int, deadline: Deadline) -> list[dict[str, Any]]:
-        return list(await self._get(store, f"/v2/orders/{order_id}/products", deadline, {"limit": "250"}) or [])
+    async def order_products(self, store: Store, order_id: int, deadline: Deadline, *, strict: bool = False) -> Listing[dict[str, Any]]:
+        return await self._v2_list(store, f"/v2/orders/{order_id}/products", deadline, strict=strict, what="order product list")
 
-    async def order_shipments(self, store: Store, order_id: int, deadline: Deadline) -> list[dict[str, Any]]:
-        return list(await self._get(store, f"/v2/orders/{order_id}/shipments", deadline, {"limit": "250"}) or [])
+    async def order_shipments(self, store: Store, order_id: int, deadline: Deadline) -> Listing[dict[str, Any]]:
+        return await self._v2_list(store, f"/v2/orders/{order_id}/shipments", deadline, what="shipment list")
 
-    async def catalog_urls(self, store: Store, product_ids: list[int], deadline: Deadline) -> dict[int, str]:
-        """Storefront paths (``custom_url.url``) of catalog products."""
+    async def catalog_urls(self, store: Store, product_ids: list[int], deadline: Deadline) -> tuple[dict[int, str], bool]:
+        """Storefront paths (``custom_url.url``) of catalog products, and whether every product could be read."""
         if not product_ids:
-            return {}
-        params = {"id:in": ",".join(str(i) for i in sorted(set(product_ids))), "include_fields": "custom_url", "limit": "250"}
-        body = await self._get(store, "/v3/catalog/products", deadline, params)
+            return {}, True
+        params = {"id:in": ",".join(str(i) for i in sorted(set(product_ids))), "include_fields": "custom_url"}
+        found = await self._v3_list(store, "/v3/catalog/products", deadline, params, what="product list")
         out: dict[int, str] = {}
-        for product in (body or {}).get("data") or []:
+        for product in found.items:
             url = (product.get("custom_url") or {}).get("url")
             if url:
                 out[int(product["id"])] = url
-        return out
+        return out, found.complete
 
     # actions
 

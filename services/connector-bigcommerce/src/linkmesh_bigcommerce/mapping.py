@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import phonenumbers
@@ -78,7 +79,7 @@ def phone_variants(e164: str) -> list[str]:
 
 
 def order(o: dict[str, Any], products: list[dict[str, Any]], shipments: list[dict[str, Any]], *,
-          control_panel: str, storefront: str, product_paths: dict[int, str]) -> lookup_pb2.Order:
+          control_panel: str, storefront: str, product_paths: dict[int, str], partial: Sequence[str] = ()) -> lookup_pb2.Order:
     currency = o.get("currency_code") or o.get("default_currency_code") or ""
     discount = to_decimal(o.get("discount_amount")) + to_decimal(o.get("coupon_discount"))
     items_total = int(to_decimal(o.get("items_total")))
@@ -88,7 +89,7 @@ def order(o: dict[str, Any], products: list[dict[str, Any]], shipments: list[dic
         id=str(o["id"]), number=str(o["id"]),
         admin_url=f"{control_panel}/manage/orders/{o['id']}" if control_panel else "",
         total=money(o.get("total_inc_tax"), currency), discount=money(discount, currency),
-        status=o.get("status", ""), fulfilled=fulfilled,
+        status=o.get("status", ""), fulfilled=fulfilled, partial=list(partial),
     )
     created = timestamp(o.get("date_created"))
     if created:

@@ -11,12 +11,14 @@ from linkmesh.lookup.v1 import lookup_pb2
 
 from linkmesh_bigcommerce import actions, mapping
 from linkmesh_bigcommerce.client import DEFAULT_API_BASE_URL, BigCommerceClient, Store
+from linkmesh_core import paging
 from linkmesh_core.actions import check_action
-from linkmesh_core.money import to_decimal
 from linkmesh_core.app_settings import check_region, check_secret, check_url, region_of, require
 from linkmesh_core.connector import LookupServicer
 from linkmesh_core.contact_points import email_key, phone_key
 from linkmesh_core.errors import ServiceError, invalid_argument
+from linkmesh_core.money import to_decimal
+from linkmesh_core.paging import Listing
 from linkmesh_core.vendor_http import Deadline
 
 log = structlog.get_logger("linkmesh.bigcommerce")
@@ -133,31 +135,38 @@ class BigCommerceLookup(LookupServicer):
         max_orders = request.max_orders if request.max_orders > 0 else DEFAULT_MAX_ORDERS
         max_orders = min(max_orders, 50)
         deadline = self.deadline(context)
-        found, info, orders = await asyncio.gather(
+        found, info, listing = await asyncio.gather(
             self.client.customers(store, deadline, id=[request.external_id.strip()]),
             self.client.store_info(store, deadline),
             self.client.recent_orders(store, request.external_id.strip(), max_orders, deadline),
         )
         if not found:
             raise ServiceError(grpc.StatusCode.NOT_FOUND, f"BigCommerce has no customer {request.external_id}")
+        orders = listing.items
         details = await asyncio.gather(*(
             asyncio.gather(self.client.order_products(store, o["id"], deadline), self._shipments(store, o, deadline)) for o in orders
         ))
-        product_ids = [int(p["product_id"]) for products, _ in details for p in products if p.get("product_id")]
-        paths = await self.client.catalog_urls(store, product_ids, deadline)
+        product_ids = [int(p["product_id"]) for products, _ in details for p in products.items if p.get("product_id")]
+        paths, all_products = await self.client.catalog_urls(store, product_ids, deadline)
         control_panel = str(info.get("control_panel_base_url") or "").rstrip("/")
         storefront = str(info.get("secure_url") or "")
-        mapped = [
-            mapping.order(o, products, shipments, control_panel=control_panel, storefront=storefront, product_paths=paths)
-            for o, (products, shipments) in zip(orders, details)
-        ]
-        return lookup_pb2.FetchResponse(customer=mapping.customer(found[0], mapped, control_panel=control_panel, region=region))
+        mapped = []
+        for o, (products, shipments) in zip(orders, details):
+            partial = [part for part, listed in ((paging.SHIPMENTS, shipments), (paging.LINES, products)) if not listed.complete]
+            if not all_products and any(p.get("product_id") and int(p["product_id"]) not in paths for p in products.items):
+                partial.append(paging.PRODUCT_LINKS)
+            mapped.append(mapping.order(o, products.items, shipments.items, control_panel=control_panel, storefront=storefront,
+                                        product_paths=paths, partial=partial))
+        customer = mapping.customer(found[0], mapped, control_panel=control_panel, region=region)
+        if not listing.complete and len(orders) < max_orders:
+            customer.partial.append(paging.ORDERS)
+        return lookup_pb2.FetchResponse(customer=customer)
 
-    async def _shipments(self, store: Store, order: dict, deadline: Deadline) -> list[dict]:
+    async def _shipments(self, store: Store, order: dict, deadline: Deadline) -> Listing[dict]:
         """An order with nothing shipped has no shipments: no call is spent on it
         (the store's rate limit is shared by every app)."""
         if not to_decimal(order.get("items_shipped")):
-            return []
+            return Listing()
         return await self.client.order_shipments(store, order["id"], deadline)
 
     async def RunAction(self, request: lookup_pb2.RunActionRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.RunActionResponse:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from linkmesh_core.paging import Listing, Page, read_all
 from linkmesh_core.rate_limit import SlidingWindowLimiter
 from linkmesh_core.vendor_http import Deadline, VendorHTTP
 from linkmesh_returnlogic.mapping import items_of
@@ -86,22 +87,23 @@ class ReturnLogicClient:
         """One page of at most ``params["limit"]``."""
         return items_of(await self._page(account, path, deadline, params))
 
-    async def _all(self, account: Account, path: str, deadline: Deadline, params: dict[str, str]) -> list[dict[str, Any]]:
+    async def _all(self, account: Account, path: str, deadline: Deadline, params: dict[str, str], *,
+                   strict: bool) -> Listing[dict[str, Any]]:
         """Every item, page after page (``skip``/``limit``) until a short page or the envelope's
-        ``total``; a page that cannot be read within the deadline fails the call rather than
-        answering part of the list as if it were all of it."""
-        items: list[dict[str, Any]] = []
-        for page in range(MAX_PAGES):
-            body = await self._page(account, path, deadline, {**params, "skip": str(page * PAGE), "limit": str(PAGE)})
+        ``total`` (``linkmesh_core.paging``)."""
+        async def page(n: int, page_deadline: Deadline) -> Page[dict[str, Any]]:
+            body = await self._page(account, path, page_deadline, {**params, "skip": str((n - 1) * PAGE), "limit": str(PAGE)})
             found = items_of(body)
-            items += found
             total = body.get("total") if isinstance(body, dict) else None
-            if len(found) < PAGE or (isinstance(total, int) and len(items) >= total):
-                break
-        return items
+            more = len(found) >= PAGE and not (isinstance(total, int) and n * PAGE >= total)
+            return Page(found, more)
 
-    async def rmas(self, account: Account, email: str, deadline: Deadline) -> list[dict[str, Any]]:
-        return await self._all(account, "/rmas", deadline, {"email": email})
+        return await read_all(page, deadline, strict=strict, max_pages=MAX_PAGES, what=f"ReturnLogic {path.strip('/')} list",
+                              key=lambda item: item.get("id") or item.get("rlRmaId") or id(item))
+
+    async def rmas(self, account: Account, email: str, deadline: Deadline, *, strict: bool = True) -> Listing[dict[str, Any]]:
+        """Every RMA of ``email``; ``strict=False`` answers what could be read in time, marked incomplete."""
+        return await self._all(account, "/rmas", deadline, {"email": email}, strict=strict)
 
     async def orders(self, account: Account, email: str, deadline: Deadline, limit: int = 1) -> list[dict[str, Any]]:
         return await self._list(account, "/orders", deadline, {"email": email, "limit": str(limit)})

@@ -7,6 +7,7 @@ from __future__ import annotations
 import grpc
 from linkmesh.lookup.v1 import lookup_pb2
 
+from linkmesh_core import paging
 from linkmesh_core.actions import check_action
 from linkmesh_core.app_settings import check_secret, check_url, require
 from linkmesh_core.connector import LookupServicer
@@ -77,7 +78,7 @@ class ReturnLogicLookup(LookupServicer):
         deadline = self.deadline(context)
         candidates = []
         for email in emails:  # one at a time: the key allows 2 requests a second
-            rmas = await self.client.rmas(account, email, deadline)
+            rmas = (await self.client.rmas(account, email, deadline)).items
             orders = [] if rmas else await self.client.orders(account, email, deadline)
             if rmas or orders:
                 candidates.append(mapping.summary(email, rmas, orders))
@@ -89,11 +90,15 @@ class ReturnLogicLookup(LookupServicer):
         if "@" not in email:
             raise invalid_argument("external_id must be the customer's email", {"external_id": "must be an email"})
         deadline = self.deadline(context)
-        rmas = await self.client.rmas(account, email, deadline)
+        listing = await self.client.rmas(account, email, deadline, strict=False)
+        rmas = listing.items
         orders = [] if rmas else await self.client.orders(account, email, deadline)
         if not rmas and not orders:
             raise ServiceError(grpc.StatusCode.NOT_FOUND, f"ReturnLogic has no returns or orders for {email}")
-        return lookup_pb2.FetchResponse(customer=mapping.customer(email, rmas, orders, app_base(request.app)))
+        customer = mapping.customer(email, rmas, orders, app_base(request.app))
+        if not listing.complete:
+            customer.partial.append(paging.RETURNS)
+        return lookup_pb2.FetchResponse(customer=customer)
 
     async def RunAction(self, request: lookup_pb2.RunActionRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.RunActionResponse:
         """``start_return``: ReturnLogic's public API reads RMAs but cannot create one, so the

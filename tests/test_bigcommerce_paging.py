@@ -1,0 +1,109 @@
+"""BigCommerce lists are read to their end: V3 by ``meta.pagination``, V2 (which says
+nothing of what follows) until a short page or ``204``. What cannot be read in time
+is marked on the order, and an action that needs every line reads them all or fails."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from urllib.parse import parse_qs
+
+import grpc
+import pytest
+from linkmesh.lookup.v1 import lookup_pb2
+
+from linkmesh_sandboxes.bigcommerce import data
+from linkmesh_sandboxes.bigcommerce.app import STORES
+from linkmesh_sandboxes.knobs import Failure
+from tests.inprocess import bigcommerce_app, bigcommerce_connector, bigcommerce_sandbox
+
+LINES = 260  # more than the 250 a V2 or V3 page holds at most
+ORDER_ID = 9001
+
+
+def big_order(sandbox: Any, lines: int = LINES) -> dict[str, Any]:
+    """An order of Jane's with ``lines`` distinct products, each shipped in its own parcel."""
+    store = sandbox.app[STORES][data.STORE_HASH]
+    for n in range(lines):
+        store.products[1000 + n] = {"id": 1000 + n, "name": f"Trail Mix {n}", "sku": f"MIX-{n:03d}", "price": "2.0000",
+                                    "url": f"/trail-mix-{n}/"}
+    shipments = [{"tracking_number": f"1ZBIG{n:05d}", "method": "UPS Ground", "provider": "ups", "carrier": "ups",
+                  "lines": [(1000 + n, 1)]} for n in range(lines)]
+    data.add_order(store, ORDER_ID, store.customers[101], data.BASE + timedelta(days=90), [(1000 + n, 1) for n in range(lines)], 2,
+                   shipments=shipments)
+    return store.orders[ORDER_ID]
+
+
+def queries(sandbox: Any, suffix: str) -> list[dict[str, list[str]]]:
+    return [parse_qs(r["query"]) for r in sandbox.requests if r["path"].endswith(suffix)]
+
+
+async def test_every_line_shipment_and_product_link_of_a_large_order_is_read() -> None:
+    async with bigcommerce_sandbox() as sandbox, bigcommerce_connector() as stub:
+        big_order(sandbox)
+        answer = await stub.Fetch(lookup_pb2.FetchRequest(app=bigcommerce_app(sandbox.url), external_id="101"), timeout=10)
+        products = queries(sandbox, f"/v2/orders/{ORDER_ID}/products")
+        shipments = queries(sandbox, f"/v2/orders/{ORDER_ID}/shipments")
+        catalog = queries(sandbox, "/v3/catalog/products")
+    order = next(o for o in answer.customer.orders if o.id == str(ORDER_ID))
+    assert len(order.lines) == LINES and len({line.id for line in order.lines}) == LINES
+    assert sorted(s.tracking_number for s in order.shipments) == [f"1ZBIG{n:05d}" for n in range(LINES)]
+    assert all(line.product_url for line in order.lines) and list(order.partial) == [] and list(answer.customer.partial) == []
+    # Pages asked for explicitly; V2 until the short page, V3 until the last page meta.pagination names.
+    assert [(q["page"], q["limit"]) for q in products] == [(["1"], ["250"]), (["2"], ["250"])]
+    assert [q["page"] for q in shipments] == [["1"], ["2"]]
+    assert [q["page"] for q in catalog] == [["1"], ["2"]]
+
+
+async def test_a_list_of_exactly_one_full_page_ends_on_the_empty_page_after_it() -> None:
+    async with bigcommerce_sandbox() as sandbox, bigcommerce_connector() as stub:
+        big_order(sandbox, lines=250)
+        answer = await stub.Fetch(lookup_pb2.FetchRequest(app=bigcommerce_app(sandbox.url), external_id="101"), timeout=10)
+        products = queries(sandbox, f"/v2/orders/{ORDER_ID}/products")
+    order = next(o for o in answer.customer.orders if o.id == str(ORDER_ID))
+    assert len(order.lines) == 250 and list(order.partial) == []
+    assert [q["page"] for q in products] == [["1"], ["2"]]  # page 2 answers 204 No Content
+
+
+@pytest.mark.parametrize(("failure", "partial"), [
+    (Failure(status=503, path=f"/v2/orders/{ORDER_ID}/shipments", skip=1, message="maintenance"), ["shipments"]),
+    # A page that hangs spends the deadline: the product links asked for after it are not all read either.
+    (Failure(status=0, path=f"/v2/orders/{ORDER_ID}/shipments", skip=1, hang_s=5.0), ["shipments", "product_links"]),
+])
+async def test_shipments_that_cannot_be_read_in_time_are_marked_on_the_order_not_dropped(failure: Failure, partial: list[str]) -> None:
+    async with bigcommerce_sandbox() as sandbox, bigcommerce_connector(max_attempts=1) as stub:
+        big_order(sandbox)
+        sandbox.knobs.fail = failure
+        answer = await stub.Fetch(lookup_pb2.FetchRequest(app=bigcommerce_app(sandbox.url), external_id="101"), timeout=2.5)
+    order = next(o for o in answer.customer.orders if o.id == str(ORDER_ID))
+    assert list(order.partial) == partial and len(order.shipments) == 250 and len(order.lines) == LINES
+    assert all(list(o.partial) == [] for o in answer.customer.orders if o.id != str(ORDER_ID))
+
+
+async def test_a_refund_reads_every_line_of_the_order_or_refunds_nothing() -> None:
+    async with bigcommerce_sandbox() as sandbox, bigcommerce_connector(max_attempts=1) as stub:
+        big_order(sandbox)
+        app = bigcommerce_app(sandbox.url)
+        last_line = f"{ORDER_ID * 100 + LINES}"  # on page 2 of the order's products
+        request = lookup_pb2.RunActionRequest(app=app, action="refund", external_customer_id="101", order_id=str(ORDER_ID),
+                                              params={"lines": f"{last_line}:1"}, idempotency_key="k-big-1")
+        sandbox.knobs.fail = Failure(status=503, path=f"/v2/orders/{ORDER_ID}/products", skip=1, message="maintenance")
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await stub.RunAction(request, timeout=5)
+        assert info.value.code() == grpc.StatusCode.UNAVAILABLE
+        assert not [r for r in sandbox.requests if "payment_actions" in r["path"]]
+        sandbox.knobs.fail = None
+        done = await stub.RunAction(lookup_pb2.RunActionRequest(app=app, action="refund", external_customer_id="101", order_id=str(ORDER_ID),
+                                                                params={"lines": f"{last_line}:1"}, idempotency_key="k-big-2"), timeout=5)
+    assert "2.00" in done.message
+
+
+async def test_a_customer_search_is_read_to_its_last_page() -> None:
+    async with bigcommerce_sandbox() as sandbox, bigcommerce_connector() as stub:
+        store = sandbox.app[STORES][data.STORE_HASH]
+        for n in range(60):  # more customers sharing one phone than the 50 a page holds by default
+            cid = 7000 + n
+            store.customers[cid] = data.new_customer(cid, f"Shared{n}", "Line", f"shared{n}@example.com", "+1 212-555-0144",
+                                                     data.BASE, None)
+        answer = await stub.Search(lookup_pb2.SearchRequest(app=bigcommerce_app(sandbox.url), phones=["+12125550144"]), timeout=10)
+    assert len(answer.candidates) == 60
