@@ -11,7 +11,7 @@ import asyncio
 import signal
 import socket
 import sys
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from contextlib import AbstractAsyncContextManager
 from typing import Any, NoReturn
 
@@ -59,6 +59,26 @@ def port_problem(host: str, port: int) -> str | None:
     return None
 
 
+async def _watch_health(probe: Callable[[], Awaitable[str | None]], interval_s: float, servicer: health.aio.HealthServicer,
+                        services: list[str], name: str) -> None:
+    serving = True
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            problem = await probe()
+        except Exception as exc:  # noqa: BLE001 - a probe that fails says the service cannot work
+            problem = f"{type(exc).__name__}"
+        if (problem is None) != serving:
+            serving = problem is None
+            status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+            for service in services:
+                await servicer.set(service, status)
+            if serving:
+                log.info("health_serving", server=name)
+            else:
+                log.warning("health_not_serving", server=name, problem=problem)
+
+
 def fail(name: str, message: str) -> NoReturn:
     print(f"{name}: cannot start: {message}", file=sys.stderr)
     raise SystemExit(1)
@@ -77,8 +97,15 @@ async def serve(
     error_mappers: list[ErrorMapper] | None = None,
     metrics_port: int = 0,
     expose_debug: bool = True,
+    health_probe: Callable[[], Awaitable[str | None]] | None = None,
+    health_interval_s: float = 2.0,
 ) -> None:
     """Runs a server until SIGTERM/SIGINT (or ``stop`` is set).
+
+    ``health_probe``, when given, is asked every ``health_interval_s`` whether the service
+    can do its work (None: yes; else what is wrong): the health service answers
+    NOT_SERVING while it cannot and SERVING again once it can, without a restart, so
+    orchestrators stop sending traffic to a replica that has lost its database.
 
     ``register`` is an async context manager factory: entering it opens the
     service's long-lived resources, adds its servicers to the server and yields
@@ -120,9 +147,13 @@ async def serve(
         for service in ["", *names]:
             await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
         log.info("server_started", server=name, address=f"{host}:{bound}")
+        watching = asyncio.create_task(_watch_health(health_probe, health_interval_s, health_servicer, ["", *names], name)) \
+            if health_probe is not None else None
         if ready is not None:
             ready.set()
         await stop.wait()
+        if watching is not None:
+            watching.cancel()
         log.info("server_stopping", server=name, grace_s=grace)
         await health_servicer.enter_graceful_shutdown()
         await server.stop(grace)

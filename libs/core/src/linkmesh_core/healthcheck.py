@@ -1,28 +1,66 @@
-"""``python -m linkmesh_core.healthcheck PORT [SERVICE]``: exits 0 when the gRPC
-server on localhost:PORT reports SERVING. For container health checks."""
+"""Container health check: exits 0 when the service in this container answers healthy.
+
+``python -m linkmesh_core.healthcheck``: the port is read from the environment variable
+the service itself listens on, named by ``LINKMESH_PORT_ENV`` (``CONNECTOR_PORT``,
+``PROFILE_PORT``, ...), so the check follows the port wherever it is set (image, compose,
+Kubernetes) and cannot drift from it. With ``LINKMESH_HEALTH_PATH`` set (``/healthz``)
+the check is an HTTP GET answering 200; without, the gRPC health service must say
+SERVING (the profile service says NOT_SERVING while MongoDB cannot be reached).
+
+``python -m linkmesh_core.healthcheck PORT [SERVICE]`` checks a gRPC port given directly.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
+import urllib.error
+import urllib.request
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+TIMEOUT_S = 2.0
 
-def main() -> int:
-    if len(sys.argv) < 2:
-        print("usage: python -m linkmesh_core.healthcheck PORT [SERVICE]", file=sys.stderr)
-        return 2
-    target = f"127.0.0.1:{sys.argv[1]}"
-    service = sys.argv[2] if len(sys.argv) > 2 else ""
+
+def check_grpc(port: str, service: str = "") -> str | None:
+    """None when healthy, else what is wrong."""
+    target = f"127.0.0.1:{port}"
     with grpc.insecure_channel(target) as channel:
         try:
-            answer = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=service), timeout=2)
+            answer = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=service), timeout=TIMEOUT_S)
         except grpc.RpcError as err:
-            print(f"{target}: {err.code().name}", file=sys.stderr)  # type: ignore[attr-defined]
-            return 1
+            return f"{target}: {err.code().name}"  # type: ignore[attr-defined]
     if answer.status != health_pb2.HealthCheckResponse.SERVING:
-        print(f"{target}: {health_pb2.HealthCheckResponse.ServingStatus.Name(answer.status)}", file=sys.stderr)
+        return f"{target}: {health_pb2.HealthCheckResponse.ServingStatus.Name(answer.status)}"
+    return None
+
+
+def check_http(port: str, path: str) -> str | None:
+    url = f"http://127.0.0.1:{port}{path}"
+    try:
+        with urllib.request.urlopen(url, timeout=TIMEOUT_S) as answer:  # noqa: S310 - a fixed local URL
+            return None if answer.status == 200 else f"{url}: HTTP {answer.status}"
+    except (urllib.error.URLError, OSError) as err:
+        return f"{url}: {err}"
+
+
+def from_environment() -> str | None:
+    name = os.environ.get("LINKMESH_PORT_ENV", "")
+    port = os.environ.get(name, "") if name else ""
+    if not port.isdigit():
+        return f"LINKMESH_PORT_ENV must name the variable holding the service's port (LINKMESH_PORT_ENV={name!r}, {name or '?'}={port!r})"
+    path = os.environ.get("LINKMESH_HEALTH_PATH", "")
+    return check_http(port, path) if path else check_grpc(port)
+
+
+def main() -> int:
+    if len(sys.argv) >= 2:
+        problem = check_grpc(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "")
+    else:
+        problem = from_environment()
+    if problem:
+        print(problem, file=sys.stderr)
         return 1
     return 0
 

@@ -53,6 +53,16 @@ def main() -> None:
     except SecretKeyError as exc:
         raise SystemExit(f"invalid configuration:\n  {exc}") from None
 
+    stores: list[Store] = []
+
+    async def database_reachable() -> str | None:
+        """The health probe: NOT_SERVING while MongoDB does not answer a ping."""
+        try:
+            await asyncio.wait_for(stores[0].ping(), timeout=settings.health_timeout_s)
+        except (PyMongoError, asyncio.TimeoutError) as exc:
+            return f"MongoDB does not answer ({type(exc).__name__})"
+        return None
+
     @asynccontextmanager
     async def register(server: grpc.aio.Server) -> AsyncIterator[Iterable[str]]:
         store = Store(settings.mongodb_uri, settings.mongodb_db, settings.db_timeout_s, settings.app_cache_s)
@@ -70,6 +80,7 @@ def main() -> None:
             except PyMongoError as exc:
                 raise StartupError(f"cannot reach MongoDB at {redacted_uri(settings.mongodb_uri)} "
                                    f"within {settings.db_timeout_s:g}s ({type(exc).__name__})") from None
+            stores.append(store)
             pruning = asyncio.create_task(traces.prune_forever())
             region = settings.default_region
             apps = AppService(store, connectors, box)
@@ -104,6 +115,7 @@ def main() -> None:
             name="profile", host=settings.host, port=settings.port, register=register,
             grace=settings.shutdown_grace_s, error_mappers=[map_database_errors], metrics_port=settings.metrics_port,
             expose_debug=False,  # vendors' raw answers stay in the lookup debugger
+            health_probe=database_reachable, health_interval_s=settings.health_interval_s,
         )
     )
 

@@ -39,13 +39,19 @@ class Settings(ServerSettings):
     after another replica changed one), ``PROFILE_TRACE_FLUSH_S`` (0.25: lookup traces are queued and written together at most
     this much later), ``PROFILE_TRACE_RETENTION_S`` (7 days) and ``PROFILE_TRACE_MAX_PER_APP``
     (1000): how long and how many lookup traces are kept, ``PROFILE_METRICS_PORT``
-    (Prometheus ``/metrics``; 0: off)."""
+    (Prometheus ``/metrics``; 0: off), ``PROFILE_HEALTH_INTERVAL_S`` (2) and
+    ``PROFILE_HEALTH_TIMEOUT_S`` (1): the health service reports NOT_SERVING while MongoDB
+    does not answer a ping within the timeout, SERVING again when it does."""
 
     model_config = SettingsConfigDict(env_prefix="PROFILE_")
     port: int = 50051
     mongodb_uri: str = Field(validation_alias=AliasChoices("MONGODB_URI"))
     mongodb_db: str = "linkmesh"
     db_timeout_s: float = Field(default=5.0, gt=0)
+    # How often the health service asks MongoDB for a ping, and how long it waits for the answer:
+    # NOT_SERVING while it gets none, SERVING again when it does.
+    health_interval_s: float = Field(default=2.0, gt=0)
+    health_timeout_s: float = Field(default=1.0, gt=0)
     secret_keys: str = Field(validation_alias=AliasChoices("LINKMESH_SECRET_KEYS"))
     connectors: str = Field(validation_alias=AliasChoices("LINKMESH_CONNECTORS"))
     default_region: str = "US"

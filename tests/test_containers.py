@@ -1,0 +1,309 @@
+"""The images and docker-compose.yml, checked without a Docker engine (none runs here):
+the one Dockerfile is read and linted (hadolint), the compose file is validated against
+the Compose specification and its wiring checked, and every image's health check is run
+against its service started with the environment the image and compose give it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+import time
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import compose_spec
+import pytest
+import yaml
+
+from linkmesh_devstack.mongo import MongoServer, start_mongo
+from linkmesh_devstack.ports import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCKERFILE = ROOT / "deploy" / "docker" / "Dockerfile"
+BIN = Path(sys.executable).parent
+# What an operator must pass (compose refuses to start without them: ${VAR:?message}).
+REQUIRED = {"LINKMESH_SECRET_KEYS": "ZmFrZS1rZXktZm9yLXRlc3RzLW9ubHktMzItYnl0ZXM=", "LINKMESH_TOKENS": "admin:admin-token-for-tests,agent:agent-token-for-tests"}
+
+
+def interpolate(text: str, env: dict[str, str]) -> str:
+    """Compose's variable interpolation: ``${VAR}``, ``${VAR:-default}``, ``${VAR-default}``,
+    ``${VAR:?error}``, ``${VAR?error}``, ``$$``."""
+    def one(m: re.Match[str]) -> str:
+        name, op, arg = m.group(1), m.group(2) or "", m.group(3) or ""
+        value = env.get(name)
+        if op in (":-", "-"):
+            return value if value is not None and (value != "" or op == "-") else arg
+        if op in (":?", "?"):
+            if value is None or (op == ":?" and value == ""):
+                raise ValueError(f"{name}: {arg}")
+            return value
+        return value or ""
+    return re.sub(r"\$\{(\w+)(?:(:?[-?])([^}]*))?\}", one, text).replace("$$", "$")
+
+
+COMPOSE: dict[str, Any] = yaml.safe_load(interpolate((ROOT / "docker-compose.yml").read_text(), REQUIRED))
+BUILT = {name: s for name, s in COMPOSE["services"].items() if "build" in s}
+
+
+@dataclass
+class Stage:
+    base: str
+    instructions: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Image:
+    stages: list[Stage]
+    env: dict[str, str]
+    expose: list[str]
+    user: str
+    healthcheck: list[str]
+    cmd: list[str]
+
+
+def instructions(text: str) -> list[tuple[str, str]]:
+    out = []
+    for line in re.sub(r"\\\n", " ", text).splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            keyword, _, rest = line.partition(" ")
+            out.append((keyword.upper(), rest.strip()))
+    return out
+
+
+def substitute(text: str, values: dict[str, str]) -> str:
+    return re.sub(r"\$\{(\w+)\}|\$(\w+)", lambda m: values.get(m.group(1) or m.group(2), m.group(0)), text)
+
+
+def build(args: dict[str, str], path: Path = DOCKERFILE) -> Image:
+    """The image ``path`` builds with ``args``: its stages, and the final stage's ENV, EXPOSE,
+    USER, HEALTHCHECK and CMD, with ARG and ENV values substituted as BuildKit does."""
+    global_args: dict[str, str] = {}
+    stages: list[Stage] = []
+    scope: dict[str, str] = {}  # the stage's ARG and ENV values, for substitution
+    env: dict[str, str] = {}  # the stage's ENV: what the container gets
+    for keyword, rest in instructions(path.read_text()):
+        if keyword == "ARG":
+            name, _, default = rest.partition("=")
+            value = args.get(name, global_args.get(name, json.loads(default) if default.startswith('"') else default))
+            (scope if stages else global_args)[name] = value
+            continue
+        if keyword == "FROM":
+            stages.append(Stage(substitute(rest.split()[0], global_args)))
+            scope, env = {}, {}
+            continue
+        stages[-1].instructions.append((keyword, rest if keyword in ("RUN", "CMD", "HEALTHCHECK") else substitute(rest, scope)))
+        if keyword == "ENV":
+            for token in shlex.split(rest):
+                name, _, value = token.partition("=")
+                name, value = substitute(name, scope), substitute(value, scope)
+                scope[name] = env[name] = value
+    final = stages[-1]
+    health = next(r for kw, r in final.instructions if kw == "HEALTHCHECK")
+    return Image(
+        stages=stages, env=env, expose=[r for kw, r in final.instructions if kw == "EXPOSE"],
+        user=next(r for kw, r in final.instructions if kw == "USER"), healthcheck=json.loads(health.split(" CMD ", 1)[1]),
+        cmd=json.loads(next(r for kw, r in final.instructions if kw == "CMD")),
+    )
+
+
+def console_scripts(folder: str) -> set[str]:
+    return set(tomllib.loads((ROOT / folder / "pyproject.toml").read_text())["project"].get("scripts", {}))
+
+
+def listen_port(service: dict[str, Any], image: Image) -> str:
+    port_env = image.env["LINKMESH_PORT_ENV"]
+    return str((service.get("environment") or {}).get(port_env, image.env[port_env]))
+
+
+def test_compose_follows_the_compose_specification() -> None:
+    compose_spec.PyCompose.from_json(json.dumps(COMPOSE))
+    broken = json.loads(json.dumps(COMPOSE))
+    broken["services"]["gateway"]["healthcheck"] = {"test": ["CMD", "true"], "interval": "every so often"}
+    with pytest.raises(ValueError):
+        compose_spec.PyCompose.from_json(json.dumps(broken))
+    with pytest.raises(ValueError, match="LINKMESH_SECRET_KEYS"):
+        interpolate((ROOT / "docker-compose.yml").read_text(), {})
+
+
+def test_the_dockerfile_passes_hadolint() -> None:
+    result = subprocess.run([str(BIN / "hadolint"), "--no-color", str(DOCKERFILE)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_image_recipe_pins_its_base_caches_dependencies_and_runs_unprivileged() -> None:
+    image = build({"SERVICE_DIR": "services/profile", "COMMAND": "linkmesh-profile", "PORT_ENV": "PROFILE_PORT", "PORT": "50051"})
+    for stage in image.stages:
+        assert re.fullmatch(r"[\w./-]+:[\w.-]+@sha256:[0-9a-f]{64}", stage.base), f"base image not pinned by digest: {stage.base}"
+    build_stage, final = image.stages
+    steps = [f"{kw} {rest}" for kw, rest in build_stage.instructions]
+    deps = next(i for i, s in enumerate(steps) if s.startswith("RUN") and "-r requirements.txt" in s)
+    source = next(i for i, s in enumerate(steps) if s.startswith("COPY libs/core libs/core"))
+    assert deps < source, "dependencies are installed before the source is copied, so a code edit reuses that layer"
+    for step in steps[:deps]:
+        if step.startswith("COPY"):
+            assert all(p.endswith(("pyproject.toml", "constraints.txt", "requirements_of.py")) for p in step.split()[1:-1]), step
+    assert re.fullmatch(r"\d+(:\d+)?", image.user) and not image.user.startswith("0"), f"USER must be a numeric non-root id: {image.user}"
+    assert not [rest for kw, rest in final.instructions if kw == "RUN"], "the final stage installs nothing: no build tools end up in it"
+    assert [kw for kw, rest in final.instructions if kw == "COPY"] == ["COPY"] and "--from=build /venv /venv" in \
+        next(rest for kw, rest in final.instructions if kw == "COPY")
+
+
+def test_the_dependency_layer_lists_each_service_s_third_party_requirements() -> None:
+    sys.path.insert(0, str(DOCKERFILE.parent))
+    try:
+        from requirements_of import requirements
+    finally:
+        sys.path.remove(str(DOCKERFILE.parent))
+    old = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        profile = requirements(["libs/core", "services/profile"])
+        gateway = requirements(["libs/core", "gateway"])
+    finally:
+        os.chdir(old)
+    assert "pymongo" in profile and "cryptography" in profile and "grpcio" in profile
+    assert not any(r.startswith("linkmesh") for r in profile + gateway) and "pymongo" not in gateway
+
+
+@pytest.mark.parametrize("name", sorted(BUILT))
+def test_every_service_is_built_from_the_one_dockerfile_and_its_ports_agree(name: str) -> None:
+    service = BUILT[name]
+    assert service["build"]["dockerfile"] == "deploy/docker/Dockerfile" and service["build"]["context"] == "."
+    args = {k: str(v) for k, v in service["build"]["args"].items()}
+    image = build(args)
+    port = listen_port(service, image)
+    assert port == args["PORT"] and image.expose == [port], f"{name}: listens on {port}, built for {args['PORT']}, exposes {image.expose}"
+    assert image.healthcheck == ["python", "-m", "linkmesh_core.healthcheck"]
+    assert image.env["LINKMESH_PORT_ENV"] == args["PORT_ENV"]
+    scripts = console_scripts(args["SERVICE_DIR"])
+    assert args["COMMAND"] in scripts, f"{name}: {args['COMMAND']} is not a console script of {args['SERVICE_DIR']}"
+    if "command" in service:
+        assert service["command"][0] in scripts
+    for published in service.get("ports", []):
+        assert published.rsplit(":", 1)[1] == port, f"{name}: publishes {published}, listens on {port}"
+
+
+def test_compose_wires_every_service_to_the_port_the_other_listens_on() -> None:
+    def port_of(name: str) -> str:
+        service = BUILT[name]
+        return listen_port(service, build({k: str(v) for k, v in service["build"]["args"].items()}))
+
+    services = COMPOSE["services"]
+    assert services["mongo"]["image"].startswith("mongo:")
+    profile = services["profile"]["environment"]
+    assert profile["MONGODB_URI"].startswith("mongodb://mongo:")
+    targets = dict(entry.split("=") for entry in profile["LINKMESH_CONNECTORS"].split(","))
+    for kind, target in targets.items():
+        host, _, port = target.partition(":")
+        assert host == f"connector-{kind}" and port == port_of(host), f"{kind}: {target}"
+        assert services["profile"]["depends_on"][host]["condition"] == "service_healthy"
+    assert services["gateway"]["environment"]["GATEWAY_PROFILE_ADDR"] == f"profile:{port_of('profile')}"
+
+
+def test_compose_environment_names_exist_in_the_settings() -> None:
+    from linkmesh_core.connector import ConnectorSettings
+    from linkmesh_gateway.config import Settings as GatewaySettings
+    from linkmesh_profile.config import Settings as ProfileSettings
+
+    def names(cls) -> set[str]:  # type: ignore[no-untyped-def]
+        prefix = cls.model_config.get("env_prefix", "")
+        out = set()
+        for field_name, info in cls.model_fields.items():
+            alias = info.validation_alias
+            out |= set(getattr(alias, "choices", [])) if alias is not None else {f"{prefix}{field_name}".upper()}
+        return out
+
+    known = names(ConnectorSettings) | names(GatewaySettings) | names(ProfileSettings) | {"SANDBOX_HOST", "SANDBOX_PORT"}
+    for service in COMPOSE["services"].values():
+        for key in (service.get("environment") or {}):
+            assert key in known, f"docker-compose.yml sets {key}, which no service reads"
+
+
+# Each image's own health check, run against its service started as the container would start it.
+
+def container_env(name: str, port: str, mongo_uri: str = "") -> tuple[dict[str, str], list[str]]:
+    """The environment and command of ``name``'s container, here: the image's ENV, then
+    compose's, with the listen port moved to ``port`` (through the variable both read)."""
+    service = BUILT[name]
+    image = build({k: str(v) for k, v in service["build"]["args"].items()})
+    env = {**os.environ, **image.env, **{k: str(v) for k, v in (service.get("environment") or {}).items()}}
+    env["PATH"] = f"{BIN}{os.pathsep}{os.environ['PATH']}"
+    env[image.env["LINKMESH_PORT_ENV"]] = port
+    env.update(SANDBOX_HOST="127.0.0.1", GATEWAY_HOST="127.0.0.1", CONNECTOR_HOST="127.0.0.1", PROFILE_HOST="127.0.0.1")
+    for key in [k for k in env if k.endswith("_METRICS_PORT")]:
+        env[key] = "0"
+    if mongo_uri:
+        env["MONGODB_URI"] = mongo_uri
+    env["LINKMESH_CONNECTORS"] = "bigcommerce=127.0.0.1:9"
+    command = list(service["command"]) if "command" in service else image.cmd
+    return env, command
+
+
+def healthy(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "linkmesh_core.healthcheck"], env=env, capture_output=True, text=True, timeout=30)
+
+
+@pytest.fixture()
+def started(request: pytest.FixtureRequest) -> Iterator[Any]:
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def start(env: dict[str, str], command: list[str], log: Path) -> subprocess.Popen[bytes]:
+        handle = log.open("wb")
+        process = subprocess.Popen(command, env=env, stdout=handle, stderr=subprocess.STDOUT)
+        processes.append(process)
+        return process
+
+    yield start
+    for process in processes:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def wait_until(check: Any, timeout: float, what: str, log: Path | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last is True or getattr(last, "returncode", None) == 0:
+            return
+        time.sleep(0.2)
+    tail = log.read_text()[-2000:] if log is not None and log.exists() else ""
+    raise AssertionError(f"{what}: {getattr(last, 'stderr', last)}\n{tail}")
+
+
+@pytest.mark.parametrize("name", sorted(n for n in BUILT if n != "profile"))
+def test_every_image_becomes_healthy_on_the_port_its_service_listens_on(name: str, started: Any, tmp_path: Path) -> None:
+    env, command = container_env(name, str(free_port()))
+    assert healthy(env).returncode == 1, "nothing listens yet: the check must fail"
+    started(env, command, tmp_path / "service.log")
+    wait_until(lambda: healthy(env), 30, f"{name} never became healthy", tmp_path / "service.log")
+
+
+def test_the_profile_image_is_healthy_only_while_mongodb_answers(started: Any, tmp_path: Path) -> None:
+    mongo: MongoServer = start_mongo(tmp_path / "data", log_dir=tmp_path)
+    try:
+        if mongo.process is None:
+            pytest.skip(f"the MongoDB ({mongo.kind}) is not this test's to stop")
+        port = mongo.uri.split(":")[2].split("/")[0]
+        env, command = container_env("profile", str(free_port()), mongo.uri)
+        env.update(PROFILE_HEALTH_INTERVAL_S="0.2", PROFILE_HEALTH_TIMEOUT_S="0.5", PROFILE_DB_TIMEOUT_S="1")
+        log = tmp_path / "profile.log"
+        started(env, command, log)
+        wait_until(lambda: healthy(env), 60, "the profile service never became healthy", log)
+        mongo.stop()
+        wait_until(lambda: "NOT_SERVING" in healthy(env).stderr, 30, "the profile service stayed SERVING without MongoDB", log)
+        mongo = start_mongo(tmp_path / "data", port=int(port), log_dir=tmp_path)
+        wait_until(lambda: healthy(env), 60, "the profile service did not come back to SERVING with MongoDB", log)
+    finally:
+        mongo.stop()
