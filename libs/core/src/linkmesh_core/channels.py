@@ -9,7 +9,8 @@ retries (``linkmesh_core.errors.NO_RETRY``), a read is retried only when the
 transport failed (the peer was restarting, a connection broke), never because a
 vendor behind the peer failed: one layer retries vendor failures, the one
 nearest the vendor. Reconnection after a peer restarts is quick, and every call
-carries its own deadline set by the caller.
+carries its own deadline set by the caller. Calls to a ``dns:///`` target are balanced
+round-robin over every address it resolves to (the replicas behind a headless Service).
 """
 
 from __future__ import annotations
@@ -41,29 +42,38 @@ def retryable_methods(services: tuple[ServiceDescriptor, ...] = SERVICES) -> lis
     return out
 
 
-RETRY_SERVICE_CONFIG = json.dumps(
-    {
-        "methodConfig": [
-            {
-                "name": [{"service": s, "method": m} for s, m in retryable_methods()],
-                "retryPolicy": {
-                    "maxAttempts": 3,
-                    "initialBackoff": "0.1s",
-                    "maxBackoff": "0.5s",
-                    "backoffMultiplier": 2,
-                    "retryableStatusCodes": ["UNAVAILABLE"],
-                },
-            }
-        ]
-    }
-)
+RETRY_POLICY = {
+    "methodConfig": [
+        {
+            "name": [{"service": s, "method": m} for s, m in retryable_methods()],
+            "retryPolicy": {
+                "maxAttempts": 3,
+                "initialBackoff": "0.1s",
+                "maxBackoff": "0.5s",
+                "backoffMultiplier": 2,
+                "retryableStatusCodes": ["UNAVAILABLE"],
+            },
+        }
+    ]
+}
+RETRY_SERVICE_CONFIG = json.dumps(RETRY_POLICY)
+# A ``dns:///`` target (a Kubernetes headless Service: ``dns:///connector-bigcommerce:50061``)
+# names every replica: calls spread round-robin over them, and a replica that goes away is
+# dropped when its connection fails (the name is resolved again), so the channel recovers
+# without a restart. A plain ``host:port`` names one server and keeps gRPC's pick_first,
+# which reconnects on the next call after that server restarts instead of failing it fast.
+BALANCED_SERVICE_CONFIG = json.dumps({"loadBalancingConfig": [{"round_robin": {}}], **RETRY_POLICY})
+
+
+def service_config(target: str) -> str:
+    return BALANCED_SERVICE_CONFIG if target.startswith("dns:") else RETRY_SERVICE_CONFIG
 
 
 def open_channel(target: str) -> grpc.aio.Channel:
     return grpc.aio.insecure_channel(
         target,
         options=[
-            ("grpc.service_config", RETRY_SERVICE_CONFIG),
+            ("grpc.service_config", service_config(target)),
             ("grpc.enable_retries", 1),
             ("grpc.max_receive_message_length", 16 * 1024 * 1024),
             ("grpc.keepalive_time_ms", 30_000),

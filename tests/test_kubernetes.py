@@ -1,0 +1,206 @@
+"""The Kubernetes manifests (``deploy/kubernetes``), checked without a cluster: every
+overlay rendered by kubectl's own kustomize, every object validated against the
+Kubernetes schemas (kubernetes-validate, strict), and the deployment checked against
+docker-compose.yml and the code: ports, probes, pod security, budgets, autoscaling,
+network reachability, the replica set, the secrets and gRPC balancing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from linkmesh_profile.config import parse_connectors
+from tests.test_containers import BUILT, build, listen_port
+
+ROOT = Path(__file__).resolve().parents[1]
+KUBECTL = Path(sys.executable).parent / "kubectl"
+OVERLAYS = ["dev", "production"]
+SERVICES = sorted(n for n in BUILT if not n.startswith("sandbox-"))  # the sandboxes are for local stacks only
+GRPC = [n for n in SERVICES if n != "gateway"]
+KUBERNETES_VERSION = "1.30.0"  # the oldest release the manifests promise to run on (native gRPC probes are GA since 1.27)
+
+
+def render(overlay: str) -> list[dict[str, Any]]:
+    out = subprocess.run([str(KUBECTL), "kustomize", str(ROOT / "deploy" / "kubernetes" / "overlays" / overlay)],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return [d for d in yaml.safe_load_all(out.stdout) if d]
+
+
+RENDERED = {overlay: render(overlay) for overlay in OVERLAYS}
+
+
+def find(objects: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
+    matches = [o for o in objects if o["kind"] == kind and o["metadata"]["name"] == name]
+    assert len(matches) == 1, f"{kind}/{name}: {len(matches)} objects"
+    return matches[0]
+
+
+def container(objects: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    return find(objects, "Deployment", name)["spec"]["template"]["spec"]["containers"][0]
+
+
+def compose_port(name: str) -> int:
+    service = BUILT[name]
+    return int(listen_port(service, build({k: str(v) for k, v in service["build"]["args"].items()})))
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_object_is_valid_against_the_kubernetes_schemas(overlay: str) -> None:
+    for obj in RENDERED[overlay]:
+        kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
+        assert obj["metadata"].get("namespace") or obj["kind"] == "Namespace", f"{obj['kind']}/{obj['metadata']['name']} has no namespace"
+    broken = {**find(RENDERED[overlay], "Service", "profile"), "spec": {"ports": [{"port": "fifty"}]}}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(broken, KUBERNETES_VERSION, strict=True)
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+@pytest.mark.parametrize("name", SERVICES)
+def test_every_service_has_its_deployment_service_budget_and_autoscaler_on_the_compose_port(overlay: str, name: str) -> None:
+    objects = RENDERED[overlay]
+    port = compose_port(name)
+    c = container(objects, name)
+    assert {p["name"]: p["containerPort"] for p in c["ports"]}["service"] == port
+    env = {e["name"]: e.get("value") for e in c["env"]}
+    port_env = build({k: str(v) for k, v in BUILT[name]["build"]["args"].items()}).env["LINKMESH_PORT_ENV"]
+    assert env[port_env] == str(port), "the container listens where its Service and probes point"
+    if name in GRPC:
+        assert c["readinessProbe"]["grpc"]["port"] == port and c["livenessProbe"]["grpc"]["port"] == port
+    else:
+        assert c["readinessProbe"]["httpGet"]["path"] == "/readyz" and c["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    resources = c["resources"]
+    assert resources["requests"]["cpu"] and resources["requests"]["memory"] and resources["limits"]["cpu"] and resources["limits"]["memory"]
+    service = find(objects, "Service", name)
+    assert [p["port"] for p in service["spec"]["ports"]] == [port] and service["spec"]["ports"][0]["targetPort"] == "service"
+    if name in GRPC:
+        assert service["spec"]["clusterIP"] == "None", "headless: the name resolves to every replica for round-robin"
+    labels = find(objects, "Deployment", name)["spec"]["template"]["metadata"]["labels"]
+    assert service["spec"]["selector"].items() <= labels.items()
+    assert find(objects, "PodDisruptionBudget", name)["spec"]["selector"]["matchLabels"].items() <= labels.items()
+    hpa = find(objects, "HorizontalPodAutoscaler", name)["spec"]
+    assert hpa["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": name} and hpa["maxReplicas"] > hpa["minReplicas"]
+    if overlay == "production":
+        assert hpa["minReplicas"] >= 2 and find(objects, "PodDisruptionBudget", name)["spec"]["minAvailable"] >= 1
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_pod_runs_unprivileged_on_a_read_only_root_filesystem(overlay: str) -> None:
+    for obj in RENDERED[overlay]:
+        spec = {"Deployment": lambda o: o["spec"]["template"]["spec"], "StatefulSet": lambda o: o["spec"]["template"]["spec"],
+                "Job": lambda o: o["spec"]["template"]["spec"]}.get(obj["kind"])
+        if spec is None:
+            continue
+        pod = spec(obj)
+        assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] > 0
+        assert pod["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault"
+        for c in pod["containers"]:
+            ctx = c["securityContext"]
+            assert ctx["readOnlyRootFilesystem"] is True and ctx["allowPrivilegeEscalation"] is False and ctx["capabilities"]["drop"] == ["ALL"]
+            assert c["resources"]["limits"], f"{obj['metadata']['name']}: no limits"
+
+
+def reaches(objects: list[dict[str, Any]], source: dict[str, str] | None, target: dict[str, str], port: int) -> bool:
+    """Whether the NetworkPolicies let a pod labelled ``source`` (same namespace; None: a client
+    outside it) open ``port`` on a pod labelled ``target``: the target's ingress and the
+    source's egress must both allow it."""
+    def selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+        ok = selector.get("matchLabels", {}).items() <= labels.items()
+        for expr in selector.get("matchExpressions", []):
+            ok = ok and (labels.get(expr["key"]) in expr["values"]) == (expr["operator"] == "In")
+        return ok
+
+    def allowed(rules: list[dict[str, Any]], peer_key: str, peer: dict[str, str] | None) -> bool:
+        for rule in rules:
+            ports = [p["port"] for p in rule.get("ports", [])]
+            peers = rule.get(peer_key)
+            if ports and port not in ports:
+                continue
+            if peers is None or (peer is not None and any(
+                    "podSelector" in p and "namespaceSelector" not in p and selects(p["podSelector"], peer) for p in peers)):
+                return True
+        return False
+
+    policies = [o for o in objects if o["kind"] == "NetworkPolicy"]
+    ingress = [p for p in policies if "Ingress" in p["spec"]["policyTypes"] and selects(p["spec"]["podSelector"], target)]
+    egress = [p for p in policies if source is not None and "Egress" in p["spec"]["policyTypes"] and selects(p["spec"]["podSelector"], source)]
+    return (not ingress or any(allowed(p["spec"].get("ingress", []), "from", source) for p in ingress)) and \
+        (not egress or any(allowed(p["spec"].get("egress", []), "to", target) for p in egress))
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_network_policies_let_only_the_expected_callers_through(overlay: str) -> None:
+    objects = RENDERED[overlay]
+
+    def pod(name: str) -> dict[str, str]:
+        kind = "StatefulSet" if name == "mongo" else "Deployment"
+        return find(objects, kind, name)["spec"]["template"]["metadata"]["labels"]
+
+    outsider = None  # an ingress controller or any client outside the namespace
+    connectors = [n for n in SERVICES if n.startswith("connector-")]
+    assert reaches(objects, outsider, pod("gateway"), 8080)
+    assert reaches(objects, pod("gateway"), pod("profile"), 50051)
+    assert not reaches(objects, outsider, pod("profile"), 50051)
+    for c in connectors:
+        assert reaches(objects, pod("profile"), pod(c), compose_port(c))
+        assert not reaches(objects, pod("gateway"), pod(c), compose_port(c)), f"only the profile service reaches {c}"
+        assert not reaches(objects, outsider, pod(c), compose_port(c))
+        assert not reaches(objects, pod(c), pod("mongo"), 27017)
+    assert reaches(objects, pod("profile"), pod("mongo"), 27017)
+    assert reaches(objects, pod("mongo"), pod("mongo"), 27017), "replica set members reach each other"
+    for name in ["gateway", *connectors]:
+        assert not reaches(objects, pod(name), pod("mongo"), 27017), f"{name} must not reach MongoDB"
+    internet = [r for p in objects if p["kind"] == "NetworkPolicy" and p["metadata"]["name"] == "connectors" for r in p["spec"]["egress"]]
+    assert any(peer.get("ipBlock", {}).get("cidr") == "0.0.0.0/0" for r in internet for peer in r["to"]), "connectors reach the vendors"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_mongodb_is_a_replica_set_the_services_name(overlay: str) -> None:
+    objects = RENDERED[overlay]
+    mongo = find(objects, "StatefulSet", "mongo")
+    members = mongo["spec"]["replicas"]
+    assert find(objects, "Service", "mongo")["spec"]["clusterIP"] == "None" and mongo["spec"]["serviceName"] == "mongo"
+    assert "--replSet" in mongo["spec"]["template"]["spec"]["containers"][0]["args"]
+    job = find(objects, "Job", "mongo-init-replica-set")["spec"]["template"]["spec"]["containers"][0]
+    assert {e["name"]: e["value"] for e in job["env"]}["MONGO_MEMBERS"] == str(members)
+    uri = find(objects, "ConfigMap", "linkmesh-config")["data"]["MONGODB_URI"]
+    assert "replicaSet=rs0" in uri and uri.count("mongo-") == members
+    assert members == (3 if overlay == "production" else 1)
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_secrets_and_config_the_pods_read_exist_and_name_every_connector(overlay: str) -> None:
+    objects = RENDERED[overlay]
+    config = find(objects, "ConfigMap", "linkmesh-config")["data"]
+    secrets = {o["metadata"]["name"]: o for o in objects if o["kind"] == "Secret"}
+    for name in SERVICES:
+        for env in container(objects, name)["env"]:
+            ref = env.get("valueFrom", {})
+            if "configMapKeyRef" in ref:
+                assert ref["configMapKeyRef"]["key"] in config
+            if "secretKeyRef" in ref:
+                if overlay == "production":  # created by the operator (README, "Deploy on Kubernetes"), never committed
+                    assert ref["secretKeyRef"]["name"] == "linkmesh-secrets" and not secrets
+                else:
+                    assert ref["secretKeyRef"]["key"] in secrets[ref["secretKeyRef"]["name"]]["data"]
+    targets = parse_connectors(config["LINKMESH_CONNECTORS"])
+    assert sorted(targets) == sorted(n.removeprefix("connector-") for n in SERVICES if n.startswith("connector-"))
+    for kind, target in targets.items():
+        assert target == f"dns:///connector-{kind}:{compose_port(f'connector-{kind}')}", "dns resolver: every replica's address"
+    assert config["GATEWAY_PROFILE_ADDR"] == f"dns:///profile:{compose_port('profile')}"
+
+
+def test_grpc_channels_to_a_dns_target_balance_round_robin_over_every_address() -> None:
+    import json
+
+    from linkmesh_core.channels import service_config
+
+    assert json.loads(service_config("dns:///connector-magento:50062"))["loadBalancingConfig"] == [{"round_robin": {}}]
+    assert "loadBalancingConfig" not in json.loads(service_config("127.0.0.1:50062")), "one server: pick_first reconnects on the next call"
+    assert json.loads(service_config("dns:///profile:50051"))["methodConfig"] == json.loads(service_config("profile:50051"))["methodConfig"]
