@@ -15,14 +15,15 @@ from linkmesh_bigcommerce.client import BigCommerceClient, BigCommerceErrors, Bi
 from linkmesh_bigcommerce.servicer import BigCommerceLookup
 from linkmesh_core.channels import open_channel
 from linkmesh_core.request_context import RequestContextInterceptor
-from linkmesh_core.vendor_http import VendorHTTP
+from linkmesh_core.budget import LocalBudget
+from linkmesh_core.vendor_http import RetryAfter, VendorHTTP
 from linkmesh_devstack.ports import free_port
 from linkmesh_sandboxes.bigcommerce import data
 from linkmesh_sandboxes.bigcommerce.app import create_app
 from linkmesh_magento.client import MagentoClient, MagentoErrors
 from linkmesh_magento.servicer import MagentoLookup
 from linkmesh_returnlogic.client import ReturnLogicClient, ReturnLogicErrors, ReturnLogicRateLimit, ReturnLogicUnavailable
-from linkmesh_returnlogic.client import limiter as returnlogic_limiter
+from linkmesh_returnlogic.client import WINDOWS as RETURNLOGIC_WINDOWS
 from linkmesh_returnlogic.servicer import ReturnLogicLookup
 from linkmesh_sandboxes.knobs import STATE, Knobs
 from linkmesh_sandboxes.returnlogic import data as returnlogic_data
@@ -94,7 +95,7 @@ async def bigcommerce_connector(max_attempts: int = 3) -> AsyncIterator[lookup_p
 
 @asynccontextmanager
 async def magento_connector(max_attempts: int = 3) -> AsyncIterator[lookup_pb2_grpc.LookupServiceStub]:
-    http = VendorHTTP("Magento", errors=MagentoErrors(), max_attempts=max_attempts, allow_private_hosts=True)
+    http = VendorHTTP("Magento", rate_limit=RetryAfter(), errors=MagentoErrors(), max_attempts=max_attempts, allow_private_hosts=True)
     async with serving(http, MagentoLookup(MagentoClient(http), 10.0)) as stub:
         yield stub
 
@@ -106,7 +107,7 @@ def returnlogic_app(url: str, key: str = returnlogic_data.API_KEY) -> lookup_pb2
 
 @asynccontextmanager
 async def returnlogic_connector() -> AsyncIterator[lookup_pb2_grpc.LookupServiceStub]:
-    http = VendorHTTP("ReturnLogic", rate_limit=ReturnLogicRateLimit(), errors=ReturnLogicErrors(), limiter=returnlogic_limiter(),
+    http = VendorHTTP("ReturnLogic", rate_limit=ReturnLogicRateLimit(), errors=ReturnLogicErrors(), budget=LocalBudget("ReturnLogic", RETURNLOGIC_WINDOWS),
                       unavailable_policy=ReturnLogicUnavailable(), allow_private_hosts=True)
     async with serving(http, ReturnLogicLookup(ReturnLogicClient(http), 10.0)) as stub:
         yield stub

@@ -151,13 +151,27 @@ def test_network_policies_let_only_the_expected_callers_through(overlay: str) ->
         assert reaches(objects, pod("profile"), pod(c), compose_port(c))
         assert not reaches(objects, pod("gateway"), pod(c), compose_port(c)), f"only the profile service reaches {c}"
         assert not reaches(objects, outsider, pod(c), compose_port(c))
-        assert not reaches(objects, pod(c), pod("mongo"), 27017)
+        assert reaches(objects, pod(c), pod("mongo"), 27017), "the vendor budgets every replica shares live in MongoDB"
+        assert not reaches(objects, pod(c), pod("profile"), 50051)
     assert reaches(objects, pod("profile"), pod("mongo"), 27017)
     assert reaches(objects, pod("mongo"), pod("mongo"), 27017), "replica set members reach each other"
-    for name in ["gateway", *connectors]:
-        assert not reaches(objects, pod(name), pod("mongo"), 27017), f"{name} must not reach MongoDB"
+    assert not reaches(objects, pod("gateway"), pod("mongo"), 27017), "the gateway must not reach MongoDB"
+    assert not reaches(objects, outsider, pod("mongo"), 27017)
     internet = [r for p in objects if p["kind"] == "NetworkPolicy" and p["metadata"]["name"] == "connectors" for r in p["spec"]["egress"]]
     assert any(peer.get("ipBlock", {}).get("cidr") == "0.0.0.0/0" for r in internet for peer in r["to"]), "connectors reach the vendors"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_connector_replicas_share_vendor_budgets_and_know_their_share(overlay: str) -> None:
+    """Every connector reaches the shared budgets (MONGODB_URI), and should MongoDB fail, keeps to
+    1/CONNECTOR_REPLICAS_MAX of a vendor's limits: at least as many as the autoscaler may run."""
+    objects = RENDERED[overlay]
+    config = find(objects, "ConfigMap", "linkmesh-config")["data"]
+    for name in (n for n in SERVICES if n.startswith("connector-")):
+        env = {e["name"]: e for e in container(objects, name)["env"]}
+        assert env["MONGODB_URI"]["valueFrom"]["configMapKeyRef"]["key"] == "MONGODB_URI" and "MONGODB_URI" in config
+        hpa = find(objects, "HorizontalPodAutoscaler", name)["spec"]
+        assert int(env["CONNECTOR_REPLICAS_MAX"]["value"]) >= hpa["maxReplicas"], name
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

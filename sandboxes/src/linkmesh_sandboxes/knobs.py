@@ -11,7 +11,8 @@
   matching requests through first (page 1 of a list answers, page 2 fails).
 - ``down``: every vendor request answers 503 (maintenance).
 - rate-limit quota and window, enforced by the vendor app with its own headers.
-- a bounded log of the vendor requests received, for tests to assert on.
+- a bounded log of the vendor requests received (method, path, query, arrival time and
+  the status answered), for tests to assert on.
 
 Control endpoints (not part of any vendor API) live under ``/__sandbox``:
 ``GET|POST /__sandbox/knobs``, ``GET|DELETE /__sandbox/requests``,
@@ -95,8 +96,19 @@ def knobs_middleware(error_body: ErrorBody) -> Callable[..., Awaitable[web.Strea
         if request.path.startswith(CONTROL_PREFIX):
             return await handler(request)
         state = request.app[STATE]
+        entry: dict[str, Any] = {"method": request.method, "path": request.path, "query": request.query_string, "at": time.time()}
+        state.requests.append(entry)
+        try:
+            response = await answer(request, handler, state)
+        except web.HTTPException as exc:
+            entry["status"] = exc.status
+            raise
+        entry["status"] = response.status
+        return response
+
+    async def answer(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+                     state: SandboxState) -> web.StreamResponse:
         knobs = state.knobs
-        state.requests.append({"method": request.method, "path": request.path, "query": request.query_string, "at": time.time()})
         if knobs.latency_ms:
             await asyncio.sleep(knobs.latency_ms / 1000)
         if knobs.down:

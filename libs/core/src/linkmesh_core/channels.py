@@ -10,7 +10,8 @@ transport failed (the peer was restarting, a connection broke), never because a
 vendor behind the peer failed: one layer retries vendor failures, the one
 nearest the vendor. Reconnection after a peer restarts is quick, and every call
 carries its own deadline set by the caller. Calls to a ``dns:///`` target are balanced
-round-robin over every address it resolves to (the replicas behind a headless Service).
+round-robin over every address it resolves to (the replicas behind a headless Service),
+and calls to an address list (``ipv4:host:port,host:port``) over every address in it.
 """
 
 from __future__ import annotations
@@ -66,7 +67,9 @@ BALANCED_SERVICE_CONFIG = json.dumps({"loadBalancingConfig": [{"round_robin": {}
 
 
 def service_config(target: str) -> str:
-    return BALANCED_SERVICE_CONFIG if target.startswith("dns:") else RETRY_SERVICE_CONFIG
+    """Round-robin for a target that names several replicas: a ``dns:`` name, or an address
+    list (``ipv4:127.0.0.1:50061,127.0.0.1:50071``)."""
+    return BALANCED_SERVICE_CONFIG if target.startswith(("dns:", "ipv4:", "ipv6:")) else RETRY_SERVICE_CONFIG
 
 
 def open_channel(target: str) -> grpc.aio.Channel:

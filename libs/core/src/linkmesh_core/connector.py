@@ -11,6 +11,7 @@ from linkmesh.lookup.v1 import lookup_pb2, lookup_pb2_grpc
 from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
+from linkmesh_core.budget import Budget, Windows, vendor_budget
 from linkmesh_core.errors import ServiceError
 from linkmesh_core.grpc_server import run_service, serve
 from linkmesh_core.logging import configure_logging
@@ -27,7 +28,11 @@ class ConnectorSettings(ServerSettings):
     ``CONNECTOR_VENDOR_ATTEMPTS`` (bounded retries of 5xx and network errors),
     ``CONNECTOR_METRICS_PORT`` (Prometheus ``/metrics``; 0: off),
     ``LINKMESH_ALLOW_PRIVATE_VENDOR_HOSTS`` (false: vendor URLs may not reach
-    private, loopback or link-local addresses; true for local sandboxes)."""
+    private, loopback or link-local addresses; true for local sandboxes),
+    ``MONGODB_URI`` (or ``CONNECTOR_MONGODB_URI``; where every replica keeps the vendor
+    budgets it shares, see ``linkmesh_core.budget``; unset: this process keeps its own),
+    ``CONNECTOR_MONGODB_DB`` (linkmesh), ``CONNECTOR_REPLICAS_MAX`` (1: the most replicas
+    that may run; without the shared budget each keeps to its share of the vendor's limits)."""
 
     model_config = SettingsConfigDict(env_prefix="CONNECTOR_")
     port: int = 50061
@@ -35,6 +40,14 @@ class ConnectorSettings(ServerSettings):
     vendor_attempts: int = 3
     allow_private_vendor_hosts: bool = Field(
         default=False, validation_alias=AliasChoices("LINKMESH_ALLOW_PRIVATE_VENDOR_HOSTS", "CONNECTOR_ALLOW_PRIVATE_VENDOR_HOSTS"))
+    mongodb_uri: str = Field(default="", validation_alias=AliasChoices("CONNECTOR_MONGODB_URI", "MONGODB_URI"))
+    mongodb_db: str = "linkmesh"
+    replicas_max: int = Field(default=1, ge=1)
+
+    def budget(self, vendor: str, windows: Windows = ()) -> Budget:
+        """The vendor budget this connector keeps: ``windows`` are the vendor's published
+        (requests, seconds) limits per key; shared by every replica through MongoDB."""
+        return vendor_budget(vendor, windows, mongodb_uri=self.mongodb_uri, database=self.mongodb_db, replicas=self.replicas_max)
 
 
 def run_connector(name: str, make_http: Callable[[ConnectorSettings], VendorHTTP],

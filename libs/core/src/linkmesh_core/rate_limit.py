@@ -40,17 +40,25 @@ class SlidingWindowLimiter:
                 wait = max(wait, recent[-limit] + seconds - now)
         return wait
 
+    def reserve(self, key: str, time_left: float, not_before: float = 0.0) -> float:
+        """Reserves the key's next free slot, no earlier than ``not_before`` (monotonic), and
+        answers its time; fails at once with the delay when the slot lies beyond ``time_left``.
+        A slot later than the windows ask keeps to them: only fewer requests lie before it."""
+        now = time.monotonic()
+        slot = max(now + self.wait_time(key, now), not_before)
+        if slot - now >= time_left:
+            wait = slot - now
+            raise resource_exhausted(f"{self.vendor} rate limit for this key; retry in {wait:.1f}s", retry_after=round(wait, 3))
+        bisect.insort(self._sent.setdefault(key, deque()), slot)
+        return slot
+
     async def acquire(self, key: str, time_left: float) -> float:
         """Reserves the key's next free slot and waits for it, or fails at once with the
         delay when the slot lies beyond ``time_left``; answers the slot's time, to pass
         to ``completed``. The reservation is made before waiting (no lock is held while
         sleeping), so every caller knows at once when its turn comes."""
-        wait = self.wait_time(key)
-        if wait >= time_left:
-            raise resource_exhausted(f"{self.vendor} rate limit for this key; retry in {wait:.1f}s", retry_after=round(wait, 3))
-        slot = time.monotonic() + wait
-        sent = self._sent.setdefault(key, deque())
-        bisect.insort(sent, slot)  # no await since wait_time: no other caller took a slot meanwhile
+        slot = self.reserve(key, time_left)
+        wait = slot - time.monotonic()
         if wait > 0:
             await asyncio.sleep(wait)
         return slot

@@ -20,9 +20,11 @@ call), so a vendor call never outlives the RPC that asked for it.
   to a sane length; a body that is not JSON (an HTML error page) is never put
   into a message. The raw body travels as the error's ``debug`` detail, which
   only the lookup debugger shows.
-- Rate limits: a vendor-specific ``RateLimitPolicy`` reads the response headers
-  and says how long the bucket (one store, one API key) must wait; no request is
-  sent to that bucket before then. When the wait is longer than the caller's
+- Rate limits: every request takes its turn from the connector's vendor budget
+  (``linkmesh_core.budget``: the vendor's published windows per key, shared by
+  every replica). A vendor-specific ``RateLimitPolicy`` reads the response headers
+  and says how long the bucket (one store, one API key) must wait; the budget
+  holds every replica's requests to that bucket until then. When the wait is longer than the caller's
   remaining deadline the call fails at once with RESOURCE_EXHAUSTED and the
   delay, instead of sleeping past the deadline.
 - 429 waits as the policy says and retries while the deadline allows.
@@ -41,7 +43,9 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from datetime import datetime, timezone
 from decimal import Decimal
+from email.utils import parsedate_to_datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -69,7 +73,7 @@ from linkmesh_core.errors import (
 from linkmesh_core.metrics import VENDOR_LATENCY, VENDOR_REQUESTS
 from linkmesh_core.money import json_number
 from linkmesh_core.outcome import note_request
-from linkmesh_core.rate_limit import SlidingWindowLimiter
+from linkmesh_core.budget import Budget, LocalBudget
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_REDIRECTS = 3
@@ -99,6 +103,24 @@ class ErrorReader(Protocol):
 class NoRateLimit:
     def block_seconds(self, status: int, headers: Mapping[str, str]) -> float:
         return 0.0
+
+
+class RetryAfter:
+    """For a vendor that publishes no limits but may answer 429 (a Magento behind Fastly or
+    a WAF): the bucket waits as ``Retry-After`` says (seconds or an HTTP date), else one second."""
+
+    def block_seconds(self, status: int, headers: Mapping[str, str]) -> float:
+        if status != 429:
+            return 0.0
+        value = (headers.get("Retry-After") or "").strip()
+        try:
+            return max(float(value), 0.05)
+        except ValueError:
+            pass
+        try:
+            return max((parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds(), 0.05)
+        except (TypeError, ValueError):
+            return 1.0
 
 
 @dataclass
@@ -136,7 +158,6 @@ class _Transient(Exception):
 
 class _Bucket:
     def __init__(self, concurrency: int) -> None:
-        self.blocked_until = 0.0
         self.semaphore = asyncio.Semaphore(concurrency)
 
 
@@ -150,7 +171,7 @@ class VendorHTTP:
         max_attempts: int = 3,
         attempt_timeout: float = 10.0,
         bucket_concurrency: int = 8,
-        limiter: SlidingWindowLimiter | None = None,
+        budget: Budget | None = None,
         unavailable_policy: UnavailablePolicy | None = None,
         allow_private_hosts: bool = False,
     ) -> None:
@@ -162,11 +183,12 @@ class VendorHTTP:
         self._bucket_concurrency = bucket_concurrency
         self._buckets: dict[str, _Bucket] = {}
         self._session: aiohttp.ClientSession | None = None
-        self._limiter = limiter
+        self._budget = budget or LocalBudget(vendor)
         self._unavailable = unavailable_policy
         self._allow_private = allow_private_hosts
 
     async def start(self) -> None:
+        await self._budget.start()
         if self._session is None:
             resolver = None if self._allow_private else GuardedResolver()
             self._session = aiohttp.ClientSession(
@@ -180,6 +202,7 @@ class VendorHTTP:
         if self._session is not None:
             await self._session.close()
             self._session = None
+        await self._budget.close()
 
     def _bucket(self, key: str) -> _Bucket:
         bucket = self._buckets.get(key)
@@ -244,9 +267,6 @@ class VendorHTTP:
             err.outcome = NOT_SENT
             raise err
 
-    def _completed(self, bucket_key: str, slot: float | None) -> None:
-        if self._limiter is not None and slot is not None:
-            self._limiter.completed(bucket_key, slot)
 
     async def _attempt(
         self,
@@ -262,15 +282,10 @@ class VendorHTTP:
         redirects: int = 0,
     ) -> Any:
         assert self._session is not None
-        wait = b.blocked_until - time.monotonic()
-        if wait > 0:
-            if wait >= deadline.remaining():
-                raise resource_exhausted(
-                    f"{self.vendor} rate limit reached; retry in {wait:.1f}s", retry_after=round(wait, 3)
-                )
-            log.info("vendor_rate_limit_wait", vendor=self.vendor, wait_s=round(wait, 3))
-            await asyncio.sleep(wait)
-        slot = await self._limiter.acquire(bucket_key, deadline.remaining()) if self._limiter is not None else None
+        grant = await self._budget.reserve(bucket_key, deadline.remaining())
+        if grant.wait > 0:
+            log.info("vendor_rate_limit_wait", vendor=self.vendor, wait_s=round(grant.wait, 3))
+            await asyncio.sleep(grant.wait)
         remaining = deadline.remaining()
         if remaining <= 0:
             raise deadline_exceeded(f"{self.vendor} did not answer before the deadline", outcome=None if safe else NOT_SENT)
@@ -285,14 +300,14 @@ class VendorHTTP:
                     raw = await resp.read()
                     status, resp_headers = resp.status, resp.headers
         except asyncio.TimeoutError:
-            self._completed(bucket_key, slot)
+            await self._budget.completed(grant)
             VENDOR_REQUESTS.labels(self.vendor, "0").inc()
             if deadline.remaining() <= 0.01:
                 raise deadline_exceeded(f"{self.vendor} did not answer before the deadline", outcome=None if safe else OUTCOME_UNKNOWN) from None
             raise _Transient("timed out") from None
         except aiohttp.ClientConnectorError as exc:
             # No connection was made: nothing reached the vendor.
-            self._completed(bucket_key, slot)
+            await self._budget.completed(grant)
             VENDOR_REQUESTS.labels(self.vendor, "0").inc()
             forbidden = forbidden_cause(exc)
             if forbidden is not None:
@@ -302,10 +317,10 @@ class VendorHTTP:
                 raise err from None
             raise _Transient(f"connection failed ({type(exc).__name__})", not_sent=True) from None
         except aiohttp.ClientError as exc:
-            self._completed(bucket_key, slot)
+            await self._budget.completed(grant)
             VENDOR_REQUESTS.labels(self.vendor, "0").inc()
             raise _Transient(f"connection failed ({type(exc).__name__})") from None
-        self._completed(bucket_key, slot)
+        await self._budget.completed(grant)
         VENDOR_REQUESTS.labels(self.vendor, str(status)).inc()
         VENDOR_LATENCY.labels(self.vendor).observe(time.perf_counter() - started)
         log.debug(
@@ -321,7 +336,7 @@ class VendorHTTP:
         # maintenance sends "remaining 0") neither pause the next call nor make it a rate limit.
         block = self._policy.block_seconds(status, resp_headers) if status < 500 else 0.0
         if block > 0:
-            b.blocked_until = max(b.blocked_until, time.monotonic() + block)
+            await self._budget.block(bucket_key, block)
         body, is_json = _parse(raw)
         if 200 <= status < 300:
             return body

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from linkmesh_core.connector import run_connector
-from linkmesh_core.vendor_http import VendorHTTP
+from linkmesh_core.vendor_http import RetryAfter, VendorHTTP
 from linkmesh_magento.client import MagentoClient, MagentoErrors
 from linkmesh_magento.servicer import MagentoLookup
 
@@ -12,7 +12,8 @@ from linkmesh_magento.servicer import MagentoLookup
 def main() -> None:
     run_connector(
         "connector-magento",
-        lambda s: VendorHTTP("Magento", errors=MagentoErrors(), max_attempts=s.vendor_attempts, allow_private_hosts=s.allow_private_vendor_hosts),
+        lambda s: VendorHTTP("Magento", rate_limit=RetryAfter(), errors=MagentoErrors(), max_attempts=s.vendor_attempts, allow_private_hosts=s.allow_private_vendor_hosts,
+                             budget=s.budget("Magento")),
         lambda http, s: MagentoLookup(MagentoClient(http), s.vendor_timeout_s),
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from linkmesh_core.connector import run_connector
 from linkmesh_core.vendor_http import VendorHTTP
-from linkmesh_returnlogic.client import ReturnLogicClient, ReturnLogicErrors, ReturnLogicRateLimit, ReturnLogicUnavailable, limiter
+from linkmesh_returnlogic.client import ReturnLogicClient, ReturnLogicErrors, ReturnLogicRateLimit, ReturnLogicUnavailable, WINDOWS
 from linkmesh_returnlogic.servicer import ReturnLogicLookup
 
 
@@ -13,7 +13,7 @@ def main() -> None:
     run_connector(
         "connector-returnlogic",
         lambda s: VendorHTTP("ReturnLogic", rate_limit=ReturnLogicRateLimit(), errors=ReturnLogicErrors(), max_attempts=s.vendor_attempts, allow_private_hosts=s.allow_private_vendor_hosts,
-                             limiter=limiter(), unavailable_policy=ReturnLogicUnavailable()),
+                             budget=s.budget("ReturnLogic", WINDOWS), unavailable_policy=ReturnLogicUnavailable()),
         lambda http, s: ReturnLogicLookup(ReturnLogicClient(http), s.vendor_timeout_s),
     )
 

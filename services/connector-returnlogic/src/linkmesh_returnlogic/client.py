@@ -1,7 +1,7 @@
 """ReturnLogic V1 REST calls: ``{api_base_url}/rmas`` and ``/orders`` with ``Authorization: Bearer``.
 
-Rate limits are per API key: 2 requests per second and 120 per minute. A
-client-side limiter shared by every call with one key keeps under them; the
+Rate limits are per API key: 2 requests per second and 120 per minute. The
+connector's vendor budget (``WINDOWS``, shared by every replica) keeps under them; the
 ``X-RateLimit-Remaining-*`` headers and a 429 make the next call wait for the
 window; a 503 is maintenance, answered at once as UNAVAILABLE with a retry delay.
 """
@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from linkmesh_core.paging import Listing, Page, read_all
-from linkmesh_core.rate_limit import SlidingWindowLimiter
 from linkmesh_core.vendor_http import Deadline, VendorHTTP
 from linkmesh_returnlogic.mapping import items_of
 
@@ -26,8 +25,7 @@ PER_SECOND, PER_MINUTE = 2, 120
 MAINTENANCE_RETRY_S = 60.0
 
 
-def limiter() -> SlidingWindowLimiter:
-    return SlidingWindowLimiter("ReturnLogic", [(PER_SECOND, 1.0), (PER_MINUTE, 60.0)])
+WINDOWS = [(PER_SECOND, 1.0), (PER_MINUTE, 60.0)]
 
 
 def _int(value: str | None) -> int | None:

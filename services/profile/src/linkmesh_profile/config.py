@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
@@ -9,9 +11,11 @@ from linkmesh_core.settings import ServerSettings
 
 
 def parse_connectors(raw: str) -> dict[str, str]:
-    """``"bigcommerce=host:50061,magento=host:50062"`` → ``{type: target}``."""
+    """``"bigcommerce=host:50061,magento=host:50062"`` → ``{type: target}``. A target may name
+    several replicas as gRPC does (``ipv4:10.0.0.5:50061,10.0.0.6:50061``): a comma starts
+    a new entry only where ``type=`` follows."""
     out: dict[str, str] = {}
-    for part in (p.strip() for p in raw.split(",")):
+    for part in (p.strip() for p in re.split(r",(?=\s*[A-Za-z0-9_.-]+\s*=)", raw)):
         if not part:
             continue
         name, sep, target = part.partition("=")

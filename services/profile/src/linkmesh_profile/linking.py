@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import grpc
 from linkmesh.lookup.v1 import lookup_pb2
 from linkmesh.profile.v1 import profile_pb2
 from pymongo.errors import DuplicateKeyError
@@ -22,7 +23,10 @@ from linkmesh_profile.contact import normalized_query
 from linkmesh_profile.customers import require_customer
 from linkmesh_profile.lookups import Fetched, Lookups
 from linkmesh_profile.merge import contact_points, profile_update, unlink_cleanup
+from linkmesh_profile.refresh_leases import Lease, RefreshLeases
 from linkmesh_profile.store import Store, link_key, now
+
+LEASE_MARGIN_S = 2.0  # a refresh lease outlives its holder's deadline by this much
 
 
 def result_attributes(app: dict[str, Any], candidate: lookup_pb2.CustomerSummary) -> list[profile_pb2.AttributeValue]:
@@ -60,6 +64,7 @@ class Linker:
         self.region = region
         self.freshness_s = freshness_s
         self._refreshes: SingleFlight[None] = SingleFlight()
+        self.leases = RefreshLeases(store)
 
     # search
 
@@ -292,10 +297,53 @@ class Linker:
         if not force and not link.get("stale") and refreshed_at is not None and now() - refreshed_at < timedelta(seconds=self.freshness_s):
             return False  # fresh enough: served without calling the vendor
         external_id = link["external_customer_id"]
+        if force:  # after an action: must read what the action did, so it never follows another refresh
+            return await self._fetch_and_write(customer_id, app, customer, link)
+        lease, customer = await self._lead_or_follow(customer_id, app_id, link)
+        if lease is None or customer is None:
+            return True  # another replica refreshed it: the caller reads what it wrote
+        try:
+            return await self._fetch_and_write(customer_id, app, customer, customer["links"][app_id])
+        finally:
+            await self.leases.release(lease)
+
+    async def _lead_or_follow(self, customer_id: str, app_id: str, link: dict[str, Any]) -> tuple[Lease | None, dict[str, Any] | None]:
+        """The refresh lease of this customer and app, held, with the profile as read under it;
+        or (None, None) once another replica has written the app's data since ``link`` was read.
+        A refresh that failed there fails here the same way."""
+        external_id = link["external_customer_id"]
+        seen = (link.get("refreshed_at"), (link.get("stale") or {}).get("at"))
+        while True:
+            lease = await self.leases.take(customer_id, app_id, time_left(self.apps.connectors.timeout) + LEASE_MARGIN_S)
+            if not lease.held and not await self.leases.wait(lease, time_left(self.apps.connectors.timeout)):
+                continue  # its holder's time ran out: take it over
+            # Read under the lease (or after the holder let go): a refresh that ended between
+            # the caller's read and this lease is not repeated.
+            try:
+                customer = await require_customer(self.store, customer_id)
+            except BaseException:
+                await self.leases.release(lease)
+                raise
+            now_link = (customer.get("links") or {}).get(app_id)
+            stale = (now_link or {}).get("stale") or {}
+            written = now_link is None or now_link.get("external_customer_id") != external_id or now_link.get("refreshed_at") != seen[0]
+            failed = not written and stale.get("at") not in (None, seen[1])
+            if lease.held and not written and not failed:
+                return lease, customer
+            await self.leases.release(lease)
+            if written:
+                return None, None
+            if failed:
+                raise ServiceError(grpc.StatusCode[stale.get("code", "UNAVAILABLE")], stale.get("message", ""))
+            # The holder gave up without writing: try again.
+
+    async def _fetch_and_write(self, customer_id: str, app: dict[str, Any], customer: dict[str, Any], link: dict[str, Any]) -> bool:
+        app_id = str(app["_id"])
+        external_id = link["external_customer_id"]
         try:
             fetched = await self.lookups.fetch(app, customer_id, external_id, kind="refresh")
         except ServiceError as err:
-            stale = {"code": err.code.name, "message": err.message, "since": (link.get("stale") or {}).get("since") or now()}
+            stale = {"code": err.code.name, "message": err.message, "since": (link.get("stale") or {}).get("since") or now(), "at": now()}
             await self.store.update_customer(customer_id, {"$set": {f"links.{app_id}.stale": stale}},
                                              {f"links.{app_id}.external_customer_id": external_id})
             raise

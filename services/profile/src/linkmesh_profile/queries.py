@@ -31,6 +31,7 @@ from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING
 
 CUSTOMERS, APPS, ACTIONS, TRACES, QUEUE, META = "customers", "apps", "actions", "lookup_traces", "autolink_queue", "meta"
+LEASES = "refresh_leases"
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _EXAMPLE_ID = ObjectId("6b0000000000000000000001")
 _EXAMPLE_TIME = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
@@ -195,3 +196,16 @@ def queue_entry_leased(oid: Any, lease_until: datetime) -> Query:
 @shape()
 def queue_next() -> Query:
     return Query(QUEUE, {}, sort=(("not_before", ASCENDING),), hint="due", projection={"not_before": 1})
+
+
+# refresh leases
+
+@shape("6b0000000000000000000003:6b0000000000000000000002", "replica-1:1")
+def refresh_lease(key: str, owner: str | None = None) -> Query:
+    """One customer's and app's refresh lease (``owner``: only while this owner holds it)."""
+    return Query(LEASES, {"_id": key, **({"owner": owner} if owner else {})}, hint="_id_" if owner else None)
+
+
+@shape("6b0000000000000000000003:6b0000000000000000000002", _EXAMPLE_TIME)
+def expired_refresh_lease(key: str, at: datetime) -> Query:
+    return Query(LEASES, {"_id": key, "expires_at": {"$lte": at}}, hint="_id_")

@@ -101,6 +101,10 @@ class Stack:
     extra_env: dict[str, str] = field(default_factory=dict)
     mongo: MongoServer | None = None
     services: dict[str, ServiceProcess] = field(default_factory=dict)
+    # Replicas per service ("profile", or a vendor's connector): each on its own port, their
+    # callers balancing over all of them (a gRPC address list, as a headless Service would).
+    replicas: dict[str, int] = field(default_factory=dict)
+    replica_ports: dict[str, list[int]] = field(default_factory=dict)
 
     vendors = ("bigcommerce", "magento", "returnlogic")
 
@@ -112,6 +116,20 @@ class Stack:
             self.connector_ports.setdefault(vendor, free_port())
             self.sandbox_ports.setdefault(vendor, free_port())
         self.tokens = self.tokens or os.environ.get("LINKMESH_TOKENS") or DEMO_TOKENS
+        firsts = {"profile": self.profile_port, **self.connector_ports}
+        for name, first in firsts.items():
+            self.replica_ports[name] = [first, *(free_port() for _ in range(self.replicas.get(name, 1) - 1))]
+
+    @staticmethod
+    def target(ports: list[int]) -> str:
+        """A gRPC target naming every replica."""
+        if len(ports) == 1:
+            return f"127.0.0.1:{ports[0]}"
+        return "ipv4:" + ",".join(f"127.0.0.1:{p}" for p in ports)
+
+    @staticmethod
+    def replica_name(name: str, index: int) -> str:
+        return name if index == 0 else f"{name}-{index + 1}"
 
     @property
     def gateway_url(self) -> str:
@@ -161,19 +179,24 @@ class Stack:
         for vendor in self.vendors:
             self._add(f"sandbox-{vendor}", "linkmesh_sandboxes", [vendor, "--port", str(self.sandbox_ports[vendor])],
                       common, self.sandbox_ports[vendor], "sandbox")
-            self._add(f"connector-{vendor}", f"linkmesh_{vendor}",  [],
-                      {**common, "CONNECTOR_HOST": "127.0.0.1", "CONNECTOR_PORT": str(self.connector_ports[vendor]),
-                       # the sandboxes listen on loopback
-                       "LINKMESH_ALLOW_PRIVATE_VENDOR_HOSTS": "true"},
-                      self.connector_ports[vendor], "grpc")
-        self._add("profile", "linkmesh_profile", [], {
-            **common, "PROFILE_HOST": "127.0.0.1", "PROFILE_PORT": str(self.profile_port), "MONGODB_URI": self.mongo.uri,
-            "LINKMESH_SECRET_KEYS": self.secret_keys(),
-            "LINKMESH_CONNECTORS": ",".join(f"{v}=127.0.0.1:{p}" for v, p in self.connector_ports.items()),
-        }, self.profile_port, "grpc")
+            ports = self.replica_ports[vendor]
+            for i, port in enumerate(ports):
+                self._add(self.replica_name(f"connector-{vendor}", i), f"linkmesh_{vendor}", [],
+                          {**common, "CONNECTOR_HOST": "127.0.0.1", "CONNECTOR_PORT": str(port),
+                           # the sandboxes listen on loopback
+                           "LINKMESH_ALLOW_PRIVATE_VENDOR_HOSTS": "true",
+                           # vendor budgets kept where every replica shares them
+                           "MONGODB_URI": self.mongo.uri, "CONNECTOR_REPLICAS_MAX": str(len(ports))},
+                          port, "grpc")
+        for i, port in enumerate(self.replica_ports["profile"]):
+            self._add(self.replica_name("profile", i), "linkmesh_profile", [], {
+                **common, "PROFILE_HOST": "127.0.0.1", "PROFILE_PORT": str(port), "MONGODB_URI": self.mongo.uri,
+                "LINKMESH_SECRET_KEYS": self.secret_keys(),
+                "LINKMESH_CONNECTORS": ",".join(f"{v}={self.target(self.replica_ports[v])}" for v in self.connector_ports),
+            }, port, "grpc")
         self._add("gateway", "linkmesh_gateway", [], {
             **common, "GATEWAY_HOST": "127.0.0.1", "GATEWAY_PORT": str(self.gateway_port),
-            "GATEWAY_PROFILE_ADDR": f"127.0.0.1:{self.profile_port}", "LINKMESH_TOKENS": self.tokens,
+            "GATEWAY_PROFILE_ADDR": self.target(self.replica_ports["profile"]), "LINKMESH_TOKENS": self.tokens,
         }, self.gateway_port, "http")
         for service in self.services.values():
             service.start()
