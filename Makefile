@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/failure_budget.py
 	$(BIN)/python bench/db_calls.py
 	$(BIN)/python bench/cpu_profile.py
+	$(BIN)/python bench/replicas.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -48,7 +48,7 @@ async def seed(store: Store) -> None:
     await AutoLinkQueue(store).ensure_indexes()
     apps = [{"_id": ObjectId(), "type": "bigcommerce", "name": f"app {i}", "active": i % 2 == 0} for i in range(20)]
     await store.apps.insert_many(apps)
-    await store.app_cache.changed()
+    await store.app_cache.count_change()
     await store.customers.insert_many([
         {"name": f"c{i}", "emails": [f"c{i}@example.com"] if i % 3 else [], "phones": [f"+1415555{i:04d}"] if i % 2 else [],
          "link_keys": [f"{apps[i % 20]['_id']}:{i}"] if i % 4 == 0 else [], "links": {}} for i in range(500)])

@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 
 import grpc
 import pytest
-from pymongo import MongoClient
+from pymongo import MongoClient, monitoring
 
 from linkmesh_core.budget import COLLECTION, Budget, LocalBudget, SharedBudget, share_of, vendor_budget
 from linkmesh_core.errors import ServiceError
@@ -96,6 +96,46 @@ async def test_completed_moves_the_turn_to_the_answer(fresh: str) -> None:
         await a.completed(first)
         second = await b.reserve("k", 5.0)
         assert 0.9 <= second.wait <= 1.1, "counted from the answer, a second after it"
+
+
+async def test_an_answer_within_the_margin_keeps_its_turn_and_costs_no_second_write(mongo: MongoServer) -> None:
+    """Windows are widened by a margin for the time a request takes to arrive: an answer back
+    within it leaves the turn where it was, and the budget sends no second command."""
+    commands = Commands()
+    monitoring.register(commands)  # seen by the clients created after this
+    budgets = [SharedBudget("Vendor", [(1, 1.0)], mongo.uri, database="budget_tests", margin=0.2) for _ in range(2)]
+    for b in budgets:
+        await b.start()
+    try:
+        a, b = budgets
+        first = await a.reserve("margin", 5.0)
+        before = list(commands.names)
+        await a.completed(first)
+        assert commands.names == before, "no command for an answer within the margin"
+        second = await b.reserve("margin", 5.0)
+        assert 1.1 <= second.wait <= 1.21, f"{second.wait}: counted from the turn, widened by the margin"
+        slow = await a.reserve("slow", 5.0)
+        await asyncio.sleep(0.3)
+        await a.completed(slow)
+        assert commands.names[-1] == "update", "a slower answer moves its turn"
+    finally:
+        for x in budgets:
+            await x.close()
+
+
+class Commands(monitoring.CommandListener):
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name in ("update", "findAndModify", "aggregate", "insert"):
+            self.names.append(event.command_name)
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
 
 
 def closed_port() -> int:

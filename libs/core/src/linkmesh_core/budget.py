@@ -20,10 +20,12 @@ one document per bucket in ``vendor_budgets``, changed by one atomic
 window, computes the first time every window and the block allow, and appends
 it, all on the server's clock (``$$NOW``), so replicas on different machines
 agree without trusting each other's clocks. The answer says how long to wait;
-the slot is moved to the time the answer came back (the vendor counted the
-request when it arrived, somewhere before that), and a TTL index removes
-buckets nobody used for a while. Cost: two database round trips per vendor
-request (reserve, complete) and one more when the vendor says to hold off.
+every window is widened by a margin (0.1 s) for the time a request takes to
+arrive; a request answered later than that has its slot moved to the time the
+answer came back (the vendor counted it when it arrived, somewhere before), and
+a TTL index removes buckets nobody used for a while. Cost: one database round
+trip per vendor request (the turn), a second for a request slower than the
+margin, and one more when the vendor says to hold off.
 
 When MongoDB cannot be reached the budget fails safe, never open: the replica
 keeps to its share of each window, the quota divided by the most replicas that
@@ -40,7 +42,7 @@ import random
 import time
 from datetime import datetime, timedelta, timezone
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import pymongo
@@ -74,6 +76,11 @@ class Grant:
     wait: float
     slot: float | None = None
     shared: bool = False
+    # When the request may leave (this process's monotonic clock).
+    departs: float = field(default_factory=time.monotonic)
+
+    def __post_init__(self) -> None:
+        self.departs += self.wait
 
 
 class Budget(Protocol):
@@ -179,6 +186,7 @@ class SharedBudget:
         self.vendor = vendor
         self.windows = [(limit, int((seconds + margin) * 1000)) for limit, seconds in windows]
         self.fallback = LocalBudget(vendor, share_of(windows, replicas), margin=margin)
+        self.margin = margin
         self.replicas = replicas
         self._uri = uri
         self._database = database
@@ -301,6 +309,8 @@ class SharedBudget:
             return
         if not self.windows or not self._shared():
             return
+        if time.monotonic() - grant.departs <= self.margin:
+            return  # answered within the margin every window is widened by: the turn's time already covers the arrival
         fraction = grant.slot % 1 if grant.slot is not None else 0.0
         try:
             with self._timeout(self._op_timeout_s):

@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timezone
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
 
 from bson import ObjectId
 from bson.errors import InvalidId
 from prometheus_client import Counter
 from pymongo import ASCENDING, AsyncMongoClient, ReturnDocument, monitoring
+from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from linkmesh_core.singleflight import SingleFlight
@@ -35,6 +36,8 @@ from linkmesh_profile import queries as q
 NON_EMPTY = {"$exists": True}
 LOOKUP_INDEXES = {"emails": "by_email", "phones": "by_phone", "link_keys": "by_link"}
 
+
+T = TypeVar("T")
 
 DB_COMMANDS = Counter("linkmesh_db_commands_total", "Database commands the profile service sent, by command", ["command"])
 HOUSEKEEPING = frozenset({"hello", "ismaster", "isMaster", "ping", "endSessions", "saslStart", "saslContinue", "buildInfo"})
@@ -112,10 +115,10 @@ class AppCache:
             self._version = version
         self._checked_at = checked_at
 
-    async def changed(self) -> None:
-        """Called after an app write: other replicas see the new counter, this one reloads."""
-        await self.db[q.META].update_one(q.apps_version().filter, {"$inc": {"version": 1}}, upsert=True)
-        self.invalidate()
+    async def count_change(self, session: AsyncClientSession | None = None) -> None:
+        """With an app write (in its transaction, where there is one): other replicas see the new
+        counter; this one reloads (``invalidate``) once the write is done."""
+        await self.db[q.META].update_one(q.apps_version().filter, {"$inc": {"version": 1}}, upsert=True, session=session)
 
 
 class Store:
@@ -132,6 +135,7 @@ class Store:
         self.customers = self.db["customers"]
         self.apps = self.db["apps"]
         self.app_cache = AppCache(self.db, app_check_s)
+        self._transactions: bool | None = None
 
     async def ping(self) -> None:
         await self.client.admin.command("ping")
@@ -205,10 +209,37 @@ class Store:
 
     # apps
 
+    async def transactions(self) -> bool:
+        """Whether the deployment runs multi-document transactions (a replica set or a sharded
+        cluster does; a standalone ``mongod`` does not)."""
+        if self._transactions is None:
+            hello = await self.client.admin.command("hello")
+            self._transactions = bool(hello.get("setName")) or hello.get("msg") == "isdbgrid"
+        return self._transactions
+
+    async def _app_write(self, write: Callable[[AsyncClientSession | None], Awaitable[T]]) -> T:
+        """An app write and the counter that tells every replica to reload, as one: in one
+        transaction where the deployment has them, so a process that stops between the two
+        cannot leave the other replicas serving the old app. Without transactions (a standalone
+        server) the app is written first, then the counter."""
+        async def both(session: AsyncClientSession | None) -> T:
+            result = await write(session)
+            await self.app_cache.count_change(session)
+            return result
+
+        try:
+            if await self.transactions():
+                async with self.client.start_session() as session:
+                    return await session.with_transaction(both)
+            return await both(None)
+        finally:
+            self.app_cache.invalidate()
+
     async def insert_app(self, doc: dict[str, Any]) -> dict[str, Any]:
-        result = await self.apps.insert_one(doc)
-        doc["_id"] = result.inserted_id
-        await self.app_cache.changed()
+        async def write(session: AsyncClientSession | None) -> Any:
+            return (await self.apps.insert_one(doc, session=session)).inserted_id
+
+        doc["_id"] = await self._app_write(write)
         return doc
 
     async def get_app(self, app_id: str) -> dict[str, Any] | None:
@@ -220,16 +251,20 @@ class Store:
         return [a for a in apps if a.get("active", True)] if active_only else apps
 
     async def replace_app(self, doc: dict[str, Any]) -> None:
-        await self.apps.replace_one(q.app_by_id(doc["_id"]).filter, doc)
-        await self.app_cache.changed()
+        async def write(session: AsyncClientSession | None) -> None:
+            await self.apps.replace_one(q.app_by_id(doc["_id"]).filter, doc, session=session)
+
+        await self._app_write(write)
 
     async def delete_app(self, app_id: str) -> bool:
         oid = object_id(app_id)
         if oid is None:
             return False
-        result = await self.apps.delete_one(q.app_by_id(oid).filter)
-        await self.app_cache.changed()
-        return result.deleted_count == 1
+
+        async def write(session: AsyncClientSession | None) -> bool:
+            return (await self.apps.delete_one(q.app_by_id(oid).filter, session=session)).deleted_count == 1
+
+        return await self._app_write(write)
 
 
 def link_key(app_id: str, external_id: str) -> str:
