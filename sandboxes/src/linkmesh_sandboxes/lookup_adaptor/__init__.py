@@ -1,0 +1,1 @@
+"""A custom Lookup Adaptor (Gladly protocol) for a subscription and loyalty service."""
