@@ -21,14 +21,23 @@ class SingleFlight(Generic[T]):
     def __len__(self) -> int:
         return len(self._inflight)
 
-    async def run(self, key: Hashable, work: Callable[[], Awaitable[T]]) -> tuple[T, bool]:
-        """The shared result, and whether this caller started the work."""
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._inflight
+
+    def start(self, key: Hashable, work: Callable[[], Awaitable[T]]) -> tuple[asyncio.Task[T], bool]:
+        """The key's running work, started now if none runs (without yielding to the event
+        loop, so a caller can start several together), and whether this call started it."""
         task = self._inflight.get(key)
         leader = task is None
         if task is None:
             task = asyncio.ensure_future(work())
             self._inflight[key] = task
             task.add_done_callback(lambda t, k=key: self._forget(k, t))
+        return task, leader
+
+    async def run(self, key: Hashable, work: Callable[[], Awaitable[T]]) -> tuple[T, bool]:
+        """The shared result, and whether this caller started the work."""
+        task, leader = self.start(key, work)
         return await asyncio.shield(task), leader
 
     def _forget(self, key: Hashable, task: asyncio.Task[T]) -> None:

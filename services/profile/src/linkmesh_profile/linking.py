@@ -23,7 +23,7 @@ from linkmesh_profile.contact import normalized_query
 from linkmesh_profile.customers import require_customer
 from linkmesh_profile.lookups import Fetched, Lookups
 from linkmesh_profile.merge import contact_points, profile_update, unlink_cleanup
-from linkmesh_profile.refresh_leases import Lease, RefreshLeases
+from linkmesh_profile.refresh_leases import RefreshLeases, release, seen
 from linkmesh_profile.store import Store, link_key, now
 
 LEASE_MARGIN_S = 2.0  # a refresh lease outlives its holder's deadline by this much
@@ -258,13 +258,23 @@ class Linker:
     async def refresh(self, customer: dict[str, Any], skip: set[str] | frozenset[str] = frozenset()) -> RefreshOutcome:
         """Fetches every linked active app again (but those in ``skip``, just linked), in
         parallel, from ``customer`` as the caller just read it; one failing app never fails
-        the profile. ``changed`` says whether anything was written."""
+        the profile. ``changed`` says whether anything was written. The refresh leases of every
+        app due are taken in one write (``refresh_leases``)."""
+        customer_id = str(customer["_id"])
         links = customer.get("links") or {}
         apps = {a_id: await self.store.get_app(a_id) for a_id in links if a_id not in skip}
         targets = {a_id: app for a_id, app in apps.items() if app is not None and app.get("active", True)}
+        # The leases of every app due and not already being refreshed by this process are taken
+        # together; the refreshes start before anything is awaited, so no other caller here
+        # can start one of them meanwhile (and wait on a lease this caller holds).
+        together = [a_id for a_id in targets if self._due(links[a_id]) and (customer_id, a_id, False) not in self._refreshes]
+        leased = asyncio.ensure_future(self.leases.take(customer_id, together, self._lease_s())) if together else None
+        flights = [self._refreshes.start((customer_id, app_id, False),
+                                         lambda app=app, app_id=app_id: self._refresh_app(
+                                             customer_id, app, False, customer, leased if app_id in together else None))[0]
+                   for app_id, app in targets.items()]
         outcome = RefreshOutcome()
-        results = await asyncio.gather(*(self.refresh_app(str(customer["_id"]), app, customer=customer) for app in targets.values()),
-                                       return_exceptions=True)
+        results = await asyncio.gather(*(asyncio.shield(f) for f in flights), return_exceptions=True)
         for app_id, result in zip(targets, results):
             if isinstance(result, ServiceError):
                 outcome.stale.append(profile_pb2.StaleApp(app_id=app_id, code=result.code.name, message=result.message))
@@ -276,6 +286,13 @@ class Linker:
                 outcome.changed = outcome.changed or bool(result)
         return outcome
 
+    def _due(self, link: dict[str, Any]) -> bool:
+        refreshed_at = link.get("refreshed_at")
+        return bool(link.get("stale")) or refreshed_at is None or now() - refreshed_at >= timedelta(seconds=self.freshness_s)
+
+    def _lease_s(self) -> float:
+        return time_left(self.apps.connectors.timeout) + LEASE_MARGIN_S
+
     async def refresh_app(self, customer_id: str, app: dict[str, Any], *, force: bool = False,
                           customer: dict[str, Any] | None = None) -> bool:
         """One refresh per customer and app at a time; concurrent callers share it.
@@ -286,74 +303,83 @@ class Linker:
         return written
 
     async def _refresh_app(self, customer_id: str, app: dict[str, Any], force: bool = False,
-                           customer: dict[str, Any] | None = None) -> bool:
+                           customer: dict[str, Any] | None = None,
+                           leased: asyncio.Future[dict[str, Any] | None] | None = None) -> bool:
+        """``leased``: the taking of this app's lease with others' (the profile as it is under
+        them, or None when one of them is held elsewhere)."""
         app_id = str(app["_id"])
         if customer is None:
             customer = await require_customer(self.store, customer_id)
         link = (customer.get("links") or {}).get(app_id)
         if link is None:
             return False
-        refreshed_at = link.get("refreshed_at")
-        if not force and not link.get("stale") and refreshed_at is not None and now() - refreshed_at < timedelta(seconds=self.freshness_s):
+        if not force and not self._due(link):
             return False  # fresh enough: served without calling the vendor
-        external_id = link["external_customer_id"]
         if force:  # after an action: must read what the action did, so it never follows another refresh
             return await self._fetch_and_write(customer_id, app, customer, link)
-        lease, customer = await self._lead_or_follow(customer_id, app_id, link)
-        if lease is None or customer is None:
+        under = await self._lead_or_follow(customer_id, app_id, link, await leased if leased is not None else None)
+        if under is None:
             return True  # another replica refreshed it: the caller reads what it wrote
+        wrote = False
         try:
-            return await self._fetch_and_write(customer_id, app, customer, customer["links"][app_id])
+            wrote = await self._fetch_and_write(customer_id, app, under, under["links"][app_id])
+            return wrote
+        except ServiceError:
+            wrote = True  # the stale mark let the lease go
+            raise
         finally:
-            await self.leases.release(lease)
+            if not wrote:
+                await self.leases.release(customer_id, [app_id])
 
-    async def _lead_or_follow(self, customer_id: str, app_id: str, link: dict[str, Any]) -> tuple[Lease | None, dict[str, Any] | None]:
-        """The refresh lease of this customer and app, held, with the profile as read under it;
-        or (None, None) once another replica has written the app's data since ``link`` was read.
-        A refresh that failed there fails here the same way."""
-        external_id = link["external_customer_id"]
-        seen = (link.get("refreshed_at"), (link.get("stale") or {}).get("at"))
+    async def _lead_or_follow(self, customer_id: str, app_id: str, link: dict[str, Any],
+                              leased: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The profile as read under this customer's and app's refresh lease, held (taken
+        with the others' in ``leased``, else now, or after its holder let go); or None once
+        another replica has written the app's data since ``link`` was read. A refresh that
+        failed there fails here the same way."""
+        before = seen(link)
         while True:
-            lease = await self.leases.take(customer_id, app_id, time_left(self.apps.connectors.timeout) + LEASE_MARGIN_S)
-            if not lease.held and not await self.leases.wait(lease, time_left(self.apps.connectors.timeout)):
-                continue  # its holder's time ran out: take it over
-            # Read under the lease (or after the holder let go): a refresh that ended between
-            # the caller's read and this lease is not repeated.
-            try:
-                customer = await require_customer(self.store, customer_id)
-            except BaseException:
-                await self.leases.release(lease)
-                raise
-            now_link = (customer.get("links") or {}).get(app_id)
-            stale = (now_link or {}).get("stale") or {}
-            written = now_link is None or now_link.get("external_customer_id") != external_id or now_link.get("refreshed_at") != seen[0]
-            failed = not written and stale.get("at") not in (None, seen[1])
-            if lease.held and not written and not failed:
-                return lease, customer
-            await self.leases.release(lease)
-            if written:
-                return None, None
-            if failed:
-                raise ServiceError(grpc.StatusCode[stale.get("code", "UNAVAILABLE")], stale.get("message", ""))
-            # The holder gave up without writing: try again.
+            held = leased if leased is not None else await self.leases.take(customer_id, [app_id], self._lease_s())
+            leased = None
+            if held is not None:
+                # Read under the lease: a refresh that ended between the caller's read and the
+                # lease is not repeated.
+                now_link = (held.get("links") or {}).get(app_id)
+                if seen(now_link) == before:
+                    return held
+                await self.leases.release(customer_id, [app_id])
+                return self._done_meanwhile(now_link, before)
+            after = await self.leases.follow(customer_id, app_id, before, time_left(self.apps.connectors.timeout))
+            if after is not None:
+                return self._done_meanwhile((after.get("links") or {}).get(app_id), before)
+            # Its holder let go without writing, or its time ran out: take it over.
+
+    @staticmethod
+    def _done_meanwhile(now_link: dict[str, Any] | None, before: tuple[Any, Any, Any]) -> None:
+        """Another replica wrote the app's data (None: serve it), or marked it stale (raise it)."""
+        if now_link is not None and seen(now_link)[:2] == before[:2]:
+            stale = now_link.get("stale") or {}
+            raise ServiceError(grpc.StatusCode[stale.get("code", "UNAVAILABLE")], stale.get("message", ""))
+        return None
 
     async def _fetch_and_write(self, customer_id: str, app: dict[str, Any], customer: dict[str, Any], link: dict[str, Any]) -> bool:
+        """Fetches the app's data and writes it (or the failure, as a stale mark), letting the
+        app's refresh lease go in the same write."""
         app_id = str(app["_id"])
         external_id = link["external_customer_id"]
         try:
             fetched = await self.lookups.fetch(app, customer_id, external_id, kind="refresh")
         except ServiceError as err:
             stale = {"code": err.code.name, "message": err.message, "since": (link.get("stale") or {}).get("since") or now(), "at": now()}
-            await self.store.update_customer(customer_id, {"$set": {f"links.{app_id}.stale": stale}},
+            await self.store.update_customer(customer_id, {"$set": {f"links.{app_id}.stale": stale}, "$unset": release(app_id)},
                                              {f"links.{app_id}.external_customer_id": external_id})
             raise
         data = fetched.customer
         set_, unset = profile_update(customer, app_id, bool(app.get("overwrite_existing_values")), data)
         stamp = now()
         update: dict[str, Any] = {"$set": {**set_, f"links.{app_id}.data": fetched.doc, f"links.{app_id}.refreshed_at": stamp,
-                                           f"links.{app_id}.stale": None, "updated_at": stamp}}
-        if unset:
-            update["$unset"] = unset
+                                           f"links.{app_id}.stale": None, "updated_at": stamp},
+                                  "$unset": {**unset, **release(app_id)}}
         # Only if still linked to the same external customer (an unlink may have won the race).
         await self._write_with_contact_points(customer, data, update, {f"links.{app_id}.external_customer_id": external_id})
         return True

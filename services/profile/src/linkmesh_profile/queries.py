@@ -31,7 +31,6 @@ from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING
 
 CUSTOMERS, APPS, ACTIONS, TRACES, QUEUE, META = "customers", "apps", "actions", "lookup_traces", "autolink_queue", "meta"
-LEASES = "refresh_leases"
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _EXAMPLE_ID = ObjectId("6b0000000000000000000001")
 _EXAMPLE_TIME = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
@@ -198,14 +197,13 @@ def queue_next() -> Query:
     return Query(QUEUE, {}, sort=(("not_before", ASCENDING),), hint="due", projection={"not_before": 1})
 
 
-# refresh leases
+# refresh leases (kept in the customer's document: linkmesh_profile.refresh_leases)
 
-@shape("6b0000000000000000000003:6b0000000000000000000002", "replica-1:1")
-def refresh_lease(key: str, owner: str | None = None) -> Query:
-    """One customer's and app's refresh lease (``owner``: only while this owner holds it)."""
-    return Query(LEASES, {"_id": key, **({"owner": owner} if owner else {})}, hint="_id_" if owner else None)
+def free_refresh_leases(app_ids: list[str], at: datetime) -> dict[str, Any]:
+    """Every one of the apps' refresh leases is free at ``at``: never taken, let go, or run out."""
+    return {f"refreshing.{a}.until": {"$not": {"$gt": at}} for a in app_ids}
 
 
-@shape("6b0000000000000000000003:6b0000000000000000000002", _EXAMPLE_TIME)
-def expired_refresh_lease(key: str, at: datetime) -> Query:
-    return Query(LEASES, {"_id": key, "expires_at": {"$lte": at}}, hint="_id_")
+@shape(_EXAMPLE_ID, ["6b0000000000000000000002", "6b0000000000000000000004"], _EXAMPLE_TIME)
+def customer_with_free_refresh_leases(oid: ObjectId, app_ids: list[str], at: datetime) -> Query:
+    return customer_by_id(oid, free_refresh_leases(app_ids, at))

@@ -3,14 +3,18 @@
 Within one process concurrent refreshes of one customer and app share one call
 (``SingleFlight``). Across replicas that is not enough: a profile opened in two
 tabs, or by two agents, on two replicas would ask the vendor twice. So before a
-replica asks the vendor it takes a lease in ``refresh_leases`` (``_id``
-``<customer>:<app>``, its owner, an expiry): an ``insert_one`` that either
-creates the lease or fails on the unique ``_id``. The holder (the leader)
-fetches, writes and deletes the lease. Another replica (a follower) reads the
-lease until it is gone, then serves what the leader wrote; a lease whose
-holder died is taken over when it expires, and a TTL index removes leftovers.
-Cost per refresh that calls the vendor: one insert and one delete; per
-follower, one small read every 25-200 ms while it waits.
+replica asks the vendor it takes a lease, kept in the customer's own document:
+``refreshing.<app_id>`` = ``{until, by}``. The leases of every app a refresh is
+due for are taken in ONE conditional ``findOneAndUpdate`` (each app's lease free
+or expired), which also answers the profile as it is under the leases, so
+nothing is read again. Each app's own write (its data, or its stale mark)
+removes its lease in the same update. Cost per refresh that calls the vendors:
+one command, whatever the number of apps.
+
+When another replica holds one of the leases, each app is taken on its own; an
+app held elsewhere is followed: the follower reads the customer until that app's
+data or stale mark changes (then it serves that), or the lease is gone or its
+holder's time ran out (then it takes the lease over).
 """
 
 from __future__ import annotations
@@ -18,66 +22,68 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from pymongo.errors import DuplicateKeyError
-
 from linkmesh_core.errors import deadline_exceeded
 from linkmesh_profile import queries as q
-from linkmesh_profile.store import Store, now
+from linkmesh_profile.store import Store, now, object_id
 
 FIRST_POLL_S, MAX_POLL_S = 0.025, 0.2
+FIELD = "refreshing"
 
 
-@dataclass
-class Lease:
-    key: str
-    owner: str
-    held: bool
+def lease_path(app_id: str) -> str:
+    return f"{FIELD}.{app_id}"
+
+
+def release(app_id: str) -> dict[str, str]:
+    """The ``$unset`` that lets an app's lease go, for the app's own write to carry."""
+    return {lease_path(app_id): ""}
+
+
+def seen(link: dict[str, Any] | None) -> tuple[Any, Any, Any]:
+    """What tells one refresh of a link from the next: its external customer, when its data
+    was written, when a failure was marked."""
+    link = link or {}
+    return link.get("external_customer_id"), link.get("refreshed_at"), (link.get("stale") or {}).get("at")
 
 
 class RefreshLeases:
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.collection = store.db[q.LEASES]
         self._replica = f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
-    async def take(self, customer_id: str, app_id: str, seconds: float) -> Lease:
-        """The lease, held if this call took it (it was free, or its holder's time ran out)."""
-        key = f"{customer_id}:{app_id}"
-        owner = f"{self._replica}:{uuid.uuid4().hex[:8]}"
-        expires_at = now() + timedelta(seconds=seconds)
-        try:
-            await self.collection.insert_one({"_id": key, "owner": owner, "expires_at": expires_at})
-            return Lease(key, owner, True)
-        except DuplicateKeyError:
-            pass
-        taken = await self.collection.update_one(q.expired_refresh_lease(key, now()).filter,
-                                                 {"$set": {"owner": owner, "expires_at": expires_at}})
-        if taken.modified_count == 1:
-            return Lease(key, owner, True)
-        current = await q.refresh_lease(key).find_one(self.store.db)
-        return Lease(key, str((current or {}).get("owner", "")), False)
+    async def take(self, customer_id: str, app_ids: list[str], seconds: float) -> dict[str, Any] | None:
+        """The leases of every app in ``app_ids``, taken together if every one is free (or
+        its holder's time ran out): the customer as it is under them; else None (nothing taken)."""
+        stamp = now()
+        lease = {"until": stamp + timedelta(seconds=seconds), "by": f"{self._replica}:{uuid.uuid4().hex[:8]}"}
+        return await self.store.update_customer(customer_id, {"$set": {lease_path(a): lease for a in app_ids}},
+                                                q.free_refresh_leases(app_ids, stamp))
 
-    async def release(self, lease: Lease) -> None:
-        if lease.held:
-            await self.collection.delete_one(q.refresh_lease(lease.key, lease.owner).filter)
+    async def release(self, customer_id: str, app_ids: list[str]) -> None:
+        """Lets leases go without writing the apps' data (the data was written meanwhile, or
+        the refresh stopped before it could write)."""
+        if app_ids:
+            await self.store.update_customer(customer_id, {"$unset": {k: v for a in app_ids for k, v in release(a).items()}})
 
-    async def wait(self, lease: Lease, time_left: float) -> bool:
-        """Waits while another replica holds ``lease``: True once it is gone (the leader wrote,
-        or gave up), False when its holder's time ran out (take it over). Raises
-        DEADLINE_EXCEEDED when the leader is not done within ``time_left``."""
+    async def follow(self, customer_id: str, app_id: str, before: tuple[Any, Any, Any], time_left: float) -> dict[str, Any] | None:
+        """Waits while another replica holds the app's lease: the customer once the app's
+        link differs from ``before`` (written, marked stale or unlinked), None once the lease
+        is free (its holder let go, or its time ran out: take it). Raises DEADLINE_EXCEEDED
+        when neither happens within ``time_left``."""
         loop = asyncio.get_running_loop()
         until = loop.time() + time_left
         pause = FIRST_POLL_S
+        oid = object_id(customer_id)
         while True:
-            current: dict[str, Any] | None = await q.refresh_lease(lease.key).find_one(self.store.db)
-            if current is None or current.get("owner") != lease.owner:
-                return True
-            if current["expires_at"] <= now():
-                return False
+            customer = await q.customer_by_id(oid).find_one(self.store.db) if oid is not None else None
+            if customer is None or seen((customer.get("links") or {}).get(app_id)) != before:
+                return customer or {}
+            lease = (customer.get(FIELD) or {}).get(app_id) or {}
+            if lease.get("until") is None or lease["until"] <= now():
+                return None
             if loop.time() + pause >= until:
                 raise deadline_exceeded("another replica is refreshing this app and did not finish in time")
             await asyncio.sleep(pause)

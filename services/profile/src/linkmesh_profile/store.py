@@ -153,8 +153,6 @@ class Store:
         for field in ("emails", "phones", "link_keys"):
             await self.customers.create_index([(field, ASCENDING)], name=LOOKUP_INDEXES[field])
         await self.apps.create_index([("type", ASCENDING)], name="by_type")
-        # Refresh leases (linkmesh_profile.refresh_leases): leftovers of a replica that died go.
-        await self.db[q.LEASES].create_index([("expires_at", ASCENDING)], name="expire", expireAfterSeconds=0)
 
     async def close(self) -> None:
         await self.client.close()

@@ -1,0 +1,77 @@
+"""Refresh leases kept in the customer's document, over the real database: every due app's
+lease in one write, none taken while one is held, followed until the holder writes, taken
+over once the holder's time runs out."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import grpc
+import pytest
+
+from linkmesh_core.errors import ServiceError
+from linkmesh_devstack.mongo import MongoServer
+from linkmesh_profile.refresh_leases import RefreshLeases, release, seen
+from linkmesh_profile.store import Store, now
+
+A, B = "6b0000000000000000000002", "6b0000000000000000000004"
+
+
+@pytest.fixture()
+async def store(mongo: MongoServer) -> AsyncIterator[Store]:
+    db = f"leases_{uuid.uuid4().hex[:8]}"
+    store = Store(mongo.uri, db)
+    try:
+        yield store
+    finally:
+        await store.client.drop_database(db)
+        await store.close()
+
+
+async def customer(store: Store) -> str:
+    stamp = now()
+    links = {app: {"external_customer_id": "1", "refreshed_at": stamp, "stale": None} for app in (A, B)}
+    doc = await store.insert_customer({"name": "Lease Test", "emails": [], "phones": [], "links": links, "link_keys": [],
+                                       "created_at": stamp, "updated_at": stamp})
+    return str(doc["_id"])
+
+
+async def test_leases_of_every_app_are_taken_together_or_not_at_all(store: Store) -> None:
+    cid = await customer(store)
+    one, other = RefreshLeases(store), RefreshLeases(store)
+    under = await one.take(cid, [A, B], 10)
+    assert under is not None and set(under["refreshing"]) == {A, B}, "one write takes both, answering the profile"
+    assert await other.take(cid, [B], 10) is None, "held"
+    assert await other.take(cid, [A, B], 10) is None
+    await store.update_customer(cid, {"$set": {f"links.{A}.refreshed_at": now()}, "$unset": release(A)})
+    assert await other.take(cid, [A], 10) is not None, "the app's own write let its lease go"
+    assert await other.take(cid, [A, B], 10) is None, "nothing is taken while one of them is held"
+    await one.release(cid, [B])
+    assert (await other.take(cid, [B], 10)) is not None
+
+
+async def test_a_follower_serves_the_holders_write_or_takes_over_when_its_time_runs_out(store: Store) -> None:
+    cid = await customer(store)
+    leader, follower = RefreshLeases(store), RefreshLeases(store)
+    under = await leader.take(cid, [A], 10)
+    assert under is not None
+    before = seen(under["links"][A])
+
+    async def write_later() -> None:
+        await asyncio.sleep(0.2)
+        await store.update_customer(cid, {"$set": {f"links.{A}.refreshed_at": now()}, "$unset": release(A)})
+
+    writing = asyncio.ensure_future(write_later())
+    after = await follower.follow(cid, A, before, time_left=5)
+    await writing
+    assert after is not None and seen(after["links"][A]) != before, "the follower serves what the leader wrote"
+
+    assert await leader.take(cid, [B], 0.3) is not None  # a holder that dies: its lease runs out
+    assert await follower.follow(cid, B, seen(under["links"][B]), time_left=5) is None, "then it is free"
+    assert await follower.take(cid, [B], 10) is not None, "and taken over"
+
+    with pytest.raises(ServiceError) as failed:
+        await leader.follow(cid, B, seen(under["links"][B]), time_left=0.3)
+    assert failed.value.code == grpc.StatusCode.DEADLINE_EXCEEDED, "a holder that does not finish in time fails the follower"
