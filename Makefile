@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-PACKAGES := libs/core services/profile services/connector-bigcommerce services/connector-magento services/connector-returnlogic gateway sandboxes tools/devstack
+PACKAGES := libs/core services/profile services/connector-bigcommerce services/connector-magento services/connector-returnlogic services/connector-lookup-adaptor gateway sandboxes tools/devstack
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1

@@ -30,6 +30,10 @@ from linkmesh_sandboxes.returnlogic import data as returnlogic_data
 from linkmesh_sandboxes.returnlogic.app import create_app as create_returnlogic_app
 from linkmesh_sandboxes.magento import data as magento_data
 from linkmesh_sandboxes.magento.app import create_app as create_magento_app
+from linkmesh_lookup_adaptor.client import AdaptorClient, AdaptorErrors
+from linkmesh_lookup_adaptor.servicer import LookupAdaptorLookup
+from linkmesh_sandboxes.lookup_adaptor import data as adaptor_data
+from linkmesh_sandboxes.lookup_adaptor.app import create_app as create_adaptor_app
 
 
 @dataclass
@@ -110,6 +114,25 @@ async def returnlogic_connector() -> AsyncIterator[lookup_pb2_grpc.LookupService
     http = VendorHTTP("ReturnLogic", rate_limit=ReturnLogicRateLimit(), errors=ReturnLogicErrors(), budget=LocalBudget("ReturnLogic", RETURNLOGIC_WINDOWS),
                       unavailable_policy=ReturnLogicUnavailable(), allow_private_hosts=True)
     async with serving(http, ReturnLogicLookup(ReturnLogicClient(http), 10.0)) as stub:
+        yield stub
+
+
+@asynccontextmanager
+async def lookup_adaptor_sandbox(**kwargs: str) -> AsyncIterator[RunningSandbox]:
+    async with running(create_adaptor_app(**kwargs)) as sandbox:
+        yield sandbox
+
+
+def lookup_adaptor_app(url: str, key: str = adaptor_data.SIGNING_KEY, username: str = adaptor_data.USERNAME,
+                       password: str = adaptor_data.PASSWORD) -> lookup_pb2.AppContext:
+    return lookup_pb2.AppContext(app_id="test-app", settings={"url": f"{url}/lookup", **({"username": username} if username else {})},
+                                 secrets={"signing_key": key, **({"password": password} if password else {})})
+
+
+@asynccontextmanager
+async def lookup_adaptor_connector(max_attempts: int = 3) -> AsyncIterator[lookup_pb2_grpc.LookupServiceStub]:
+    http = VendorHTTP("the lookup adaptor", rate_limit=RetryAfter(), errors=AdaptorErrors(), max_attempts=max_attempts, allow_private_hosts=True)
+    async with serving(http, LookupAdaptorLookup(AdaptorClient(http), 10.0)) as stub:
         yield stub
 
 

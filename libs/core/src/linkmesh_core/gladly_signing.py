@@ -32,8 +32,8 @@ from urllib.parse import parse_qsl, quote, urlencode
 ALGORITHM = "hmac-sha256"
 TIME_FORMAT = "%Y%m%dT%H%M%SZ"
 MAX_SKEW = timedelta(minutes=5)
-UNSIGNED = frozenset({"authorization", "gladly-authorization", "content-length", "host", "user-agent", "accept-encoding",
-                      "connection"})
+# The transport's own headers; HTTP Basic's Authorization is signed when present (the protocol).
+UNSIGNED = frozenset({"gladly-authorization", "content-length", "host", "user-agent", "accept-encoding", "connection"})
 _AUTH = re.compile(r"\s*SigningAlgorithm=([^,\s]+)\s*,\s*SignedHeaders=([^,\s]*)\s*,\s*Signature=([0-9a-fA-F]+)\s*$")
 
 

@@ -100,6 +100,14 @@ class ErrorReader(Protocol):
         """A human message from the vendor's error body."""
 
 
+class Refusals(Protocol):
+    """An ErrorReader that also maps some 4xx answers itself (its protocol gives them a
+    meaning: field errors, a refusal that closes a form)."""
+
+    def refusal(self, status: int, body: Any) -> ServiceError | None:
+        """The error for this 4xx answer, or None for the usual mapping."""
+
+
 class NoRateLimit:
     def block_seconds(self, status: int, headers: Mapping[str, str]) -> float:
         return 0.0
@@ -221,11 +229,13 @@ class VendorHTTP:
         params: Mapping[str, str] | None = None,
         json_body: Any = None,
         idempotent: bool | None = None,
+        data: bytes | None = None,
     ) -> Any:
         """Sends one logical request; returns the parsed JSON body or None.
 
         ``idempotent``: whether the request may be sent again after it may have
-        reached the vendor (default: only GET, HEAD and OPTIONS may)."""
+        reached the vendor (default: only GET, HEAD and OPTIONS may). ``data``: the body's
+        exact bytes (a signed body), sent instead of ``json_body``."""
         if self._session is None:
             raise RuntimeError("VendorHTTP.start() was not called")
         safe = method.upper() in SAFE_METHODS if idempotent is None else idempotent
@@ -240,7 +250,7 @@ class VendorHTTP:
         try:
             async for attempt in retrying:
                 with attempt:
-                    return await self._attempt(b, bucket, method, url, deadline, headers, params, json_body, safe)
+                    return await self._attempt(b, bucket, method, url, deadline, headers, params, json_body, safe, data=data)
         except _Transient as exc:
             outcome: Outcome | None = None if safe else (NOT_SENT if exc.not_sent else OUTCOME_UNKNOWN)
             if deadline.remaining() <= 0:
@@ -280,6 +290,7 @@ class VendorHTTP:
         json_body: Any,
         safe: bool,
         redirects: int = 0,
+        data: bytes | None = None,
     ) -> Any:
         assert self._session is not None
         grant = await self._budget.reserve(bucket_key, deadline.remaining())
@@ -295,7 +306,8 @@ class VendorHTTP:
             async with b.semaphore:
                 note_request(write=not safe)
                 async with self._session.request(
-                    method, url, headers=headers, params=params, json=json_body, timeout=timeout, allow_redirects=False
+                    method, url, headers=headers, params=params, timeout=timeout, allow_redirects=False,
+                    **({"data": data} if data is not None else {"json": json_body})
                 ) as resp:
                     raw = await resp.read()
                     status, resp_headers = resp.status, resp.headers
@@ -343,7 +355,7 @@ class VendorHTTP:
         if 300 <= status < 400:
             target = urljoin(str(resp.url), resp_headers.get("Location", ""))
             if safe and _origin(target) == _origin(url) and redirects < MAX_REDIRECTS:
-                return await self._attempt(b, bucket_key, method, target, deadline, headers, None, json_body, safe, redirects + 1)
+                return await self._attempt(b, bucket_key, method, target, deadline, headers, None, json_body, safe, redirects + 1, data)
             where = _origin(target) if _origin(target) != _origin(url) else "another address"
             problem = f"answered with a redirect to {where}; credentials are not sent there: set the URL the vendor answers at"
             err = invalid_argument(f"{self.vendor} {problem}", {BASE_URL_FIELD: problem})
@@ -357,6 +369,11 @@ class VendorHTTP:
                     f"{self.vendor} rate limit reached; retry in {wait:.1f}s", retry_after=round(wait, 3)
                 )
             raise _Transient("rate limited", not_sent=True)
+        refusal = getattr(self._errors, "refusal", None)
+        custom = refusal(status, body if is_json else None) if refusal is not None and status < 500 else None
+        if custom is not None:
+            custom.debug = debug
+            raise custom
         message = _cut(self._errors.message(status, body if is_json else None)) or f"HTTP {status}"
         if status >= 500 and self._unavailable is not None:
             retry_after = self._unavailable.unavailable(status, resp_headers)

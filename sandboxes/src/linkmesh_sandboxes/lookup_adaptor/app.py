@@ -78,6 +78,7 @@ async def lookup(request: web.Request) -> web.Response:
     except (ValueError, KeyError, TypeError):
         return error_response(request, 400, "the body must be JSON with lookupLevel and query")
     club = request.app[CLUB]
+    club.lookups = [*club.lookups[-199:], body]
     if level == "DETAILED":
         ids = _values(query, "externalCustomerId")
         found = [m for m in club.members if ids and m["externalCustomerId"] == ids[0]]
@@ -178,4 +179,9 @@ def create_app(signing_key: str = SIGNING_KEY, username: str = USERNAME, passwor
     app.router.add_get("/actions/{name}", form)
     app.router.add_post("/actions/{name}/run", run)
     add_control_routes(app, _seed)
+    app.router.add_get("/__sandbox/lookups", lookups)
     return app
+
+
+async def lookups(request: web.Request) -> web.Response:
+    return web.json_response(request.app[CLUB].lookups)

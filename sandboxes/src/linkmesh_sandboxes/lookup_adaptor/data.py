@@ -68,6 +68,8 @@ class Club:
     members: list[dict[str, Any]] = field(default_factory=members)
     # Actions run, newest last: (action, values).
     runs: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # Lookup bodies received, newest last (GET /__sandbox/lookups): what a caller asked.
+    lookups: list[dict[str, Any]] = field(default_factory=list)
 
     def copy(self) -> "Club":
         return Club(copy.deepcopy(self.members))

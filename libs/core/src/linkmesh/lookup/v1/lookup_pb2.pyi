@@ -196,14 +196,25 @@ class FormField(_message.Message):
     OPTIONS_FIELD_NUMBER: _builtins.int
     REQUIRED_FIELD_NUMBER: _builtins.int
     HINT_FIELD_NUMBER: _builtins.int
+    DEFAULT_VALUE_FIELD_NUMBER: _builtins.int
+    CHOICES_FIELD_NUMBER: _builtins.int
+    PLACEHOLDER_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     label: _builtins.str
     type: _builtins.str
-    """"string", "integer", "decimal", "boolean", "select", "lines" """
+    """"string", "integer", "decimal", "boolean", "select", "lines"; "note": text shown
+    on the form, no value
+    """
     required: _builtins.bool
     hint: _builtins.str
+    default_value: _builtins.str
+    placeholder: _builtins.str
     @_builtins.property
-    def options(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def options(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """A select's values (what is sent); their labels are in choices when they differ."""
+
+    @_builtins.property
+    def choices(self) -> _containers.RepeatedCompositeFieldContainer[Global___FormChoice]: ...
     def __init__(
         self,
         *,
@@ -213,14 +224,123 @@ class FormField(_message.Message):
         options: _abc.Iterable[_builtins.str] | None = ...,
         required: _builtins.bool = ...,
         hint: _builtins.str = ...,
+        default_value: _builtins.str = ...,
+        choices: _abc.Iterable[Global___FormChoice] | None = ...,
+        placeholder: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["hint", b"hint", "label", b"label", "name", b"name", "options", b"options", "required", b"required", "type", b"type"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["choices", b"choices", "default_value", b"default_value", "hint", b"hint", "label", b"label", "name", b"name", "options", b"options", "placeholder", b"placeholder", "required", b"required", "type", b"type"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___FormField: _TypeAlias = FormField  # noqa: Y015
+
+@_typing.final
+class FormChoice(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LABEL_FIELD_NUMBER: _builtins.int
+    VALUE_FIELD_NUMBER: _builtins.int
+    label: _builtins.str
+    value: _builtins.str
+    def __init__(
+        self,
+        *,
+        label: _builtins.str = ...,
+        value: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["label", b"label", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FormChoice: _TypeAlias = FormChoice  # noqa: Y015
+
+@_typing.final
+class RecordAction(_message.Message):
+    """An action a connector offers on one customer, order or transaction it answered,
+    discovered with the record (a custom lookup adaptor's "actions"): its form is
+    read with GetActionForm, and its values are posted with RunAction (form_url).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    FORM_URL_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    form_url: _builtins.str
+    """Relative to the app's URL, or absolute on the same origin."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        form_url: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["form_url", b"form_url", "name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordAction: _TypeAlias = RecordAction  # noqa: Y015
+
+@_typing.final
+class GetActionFormRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APP_FIELD_NUMBER: _builtins.int
+    FORM_URL_FIELD_NUMBER: _builtins.int
+    form_url: _builtins.str
+    @_builtins.property
+    def app(self) -> Global___AppContext: ...
+    def __init__(
+        self,
+        *,
+        app: Global___AppContext | None = ...,
+        form_url: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["app", b"app"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["app", b"app", "form_url", b"form_url"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetActionFormRequest: _TypeAlias = GetActionFormRequest  # noqa: Y015
+
+@_typing.final
+class ActionForm(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TITLE_FIELD_NUMBER: _builtins.int
+    SUBMIT_LABEL_FIELD_NUMBER: _builtins.int
+    CLOSE_LABEL_FIELD_NUMBER: _builtins.int
+    ACTION_URL_FIELD_NUMBER: _builtins.int
+    FIELDS_FIELD_NUMBER: _builtins.int
+    title: _builtins.str
+    submit_label: _builtins.str
+    close_label: _builtins.str
+    action_url: _builtins.str
+    """Where the form's values are posted (by RunAction with the form's URL)."""
+    @_builtins.property
+    def fields(self) -> _containers.RepeatedCompositeFieldContainer[Global___FormField]: ...
+    def __init__(
+        self,
+        *,
+        title: _builtins.str = ...,
+        submit_label: _builtins.str = ...,
+        close_label: _builtins.str = ...,
+        action_url: _builtins.str = ...,
+        fields: _abc.Iterable[Global___FormField] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action_url", b"action_url", "close_label", b"close_label", "fields", b"fields", "submit_label", b"submit_label", "title", b"title"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ActionForm: _TypeAlias = ActionForm  # noqa: Y015
 
 @_typing.final
 class ActionSpec(_message.Message):
@@ -610,15 +730,24 @@ class SearchRequest(_message.Message):
     PHONES_FIELD_NUMBER: _builtins.int
     ORDER_NUMBER_FIELD_NUMBER: _builtins.int
     LIMIT_FIELD_NUMBER: _builtins.int
+    AUTO_LINK_FIELD_NUMBER: _builtins.int
+    PROFILE_FIELD_NUMBER: _builtins.int
     order_number: _builtins.str
     limit: _builtins.int
     """At most this many candidates (0 = connector default)."""
+    auto_link: _builtins.bool
+    """The profile asking, for protocols that send it (a custom lookup adaptor): an
+    auto-link sends the profile's id and name with its emails and phones; an agent's
+    search sends only what the agent typed.
+    """
     @_builtins.property
     def app(self) -> Global___AppContext: ...
     @_builtins.property
     def emails(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
     def phones(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def profile(self) -> Global___ProfileHint: ...
     def __init__(
         self,
         *,
@@ -627,14 +756,47 @@ class SearchRequest(_message.Message):
         phones: _abc.Iterable[_builtins.str] | None = ...,
         order_number: _builtins.str = ...,
         limit: _builtins.int = ...,
+        auto_link: _builtins.bool = ...,
+        profile: Global___ProfileHint | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["app", b"app"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["app", b"app", "profile", b"profile"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["app", b"app", "emails", b"emails", "limit", b"limit", "order_number", b"order_number", "phones", b"phones"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["app", b"app", "auto_link", b"auto_link", "emails", b"emails", "limit", b"limit", "order_number", b"order_number", "phones", b"phones", "profile", b"profile"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SearchRequest: _TypeAlias = SearchRequest  # noqa: Y015
+
+@_typing.final
+class ProfileHint(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    EMAILS_FIELD_NUMBER: _builtins.int
+    PHONES_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """The linkmesh customer id."""
+    name: _builtins.str
+    @_builtins.property
+    def emails(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def phones(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        emails: _abc.Iterable[_builtins.str] | None = ...,
+        phones: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["emails", b"emails", "id", b"id", "name", b"name", "phones", b"phones"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ProfileHint: _TypeAlias = ProfileHint  # noqa: Y015
 
 @_typing.final
 class SearchResponse(_message.Message):
@@ -741,6 +903,7 @@ class Order(_message.Message):
     SHIPMENTS_FIELD_NUMBER: _builtins.int
     LINES_FIELD_NUMBER: _builtins.int
     PARTIAL_FIELD_NUMBER: _builtins.int
+    ACTIONS_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     number: _builtins.str
     """Customer-facing order number."""
@@ -764,6 +927,8 @@ class Order(_message.Message):
         Values: "shipments", "lines", "product_links".
         """
 
+    @_builtins.property
+    def actions(self) -> _containers.RepeatedCompositeFieldContainer[Global___RecordAction]: ...
     def __init__(
         self,
         *,
@@ -778,10 +943,11 @@ class Order(_message.Message):
         shipments: _abc.Iterable[Global___Shipment] | None = ...,
         lines: _abc.Iterable[Global___OrderLine] | None = ...,
         partial: _abc.Iterable[_builtins.str] | None = ...,
+        actions: _abc.Iterable[Global___RecordAction] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "discount", b"discount", "total", b"total"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["admin_url", b"admin_url", "created_at", b"created_at", "discount", b"discount", "fulfilled", b"fulfilled", "id", b"id", "lines", b"lines", "number", b"number", "partial", b"partial", "shipments", b"shipments", "status", b"status", "total", b"total"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions", b"actions", "admin_url", b"admin_url", "created_at", b"created_at", "discount", b"discount", "fulfilled", b"fulfilled", "id", b"id", "lines", b"lines", "number", b"number", "partial", b"partial", "shipments", b"shipments", "status", b"status", "total", b"total"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -890,6 +1056,8 @@ class Customer(_message.Message):
     RETURNS_FIELD_NUMBER: _builtins.int
     LINKS_FIELD_NUMBER: _builtins.int
     PARTIAL_FIELD_NUMBER: _builtins.int
+    ACTIONS_FIELD_NUMBER: _builtins.int
+    TRANSACTIONS_FIELD_NUMBER: _builtins.int
     external_id: _builtins.str
     name: _builtins.str
     first_name: _builtins.str
@@ -917,6 +1085,14 @@ class Customer(_message.Message):
         deadline ("orders", "returns"): what is shown is part of what the vendor holds.
         """
 
+    @_builtins.property
+    def actions(self) -> _containers.RepeatedCompositeFieldContainer[Global___RecordAction]: ...
+    @_builtins.property
+    def transactions(self) -> _containers.RepeatedCompositeFieldContainer[Global___Transaction]:
+        """Records that are neither orders nor returns (a subscription, a flight, a stay, a
+        loyalty event), kept as the vendor shows them.
+        """
+
     def __init__(
         self,
         *,
@@ -934,14 +1110,53 @@ class Customer(_message.Message):
         returns: _abc.Iterable[Global___Return] | None = ...,
         links: _abc.Iterable[Global___Link] | None = ...,
         partial: _abc.Iterable[_builtins.str] | None = ...,
+        actions: _abc.Iterable[Global___RecordAction] | None = ...,
+        transactions: _abc.Iterable[Global___Transaction] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "customer_since", b"customer_since"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "admin_url", b"admin_url", "custom_attributes", b"custom_attributes", "customer_since", b"customer_since", "emails", b"emails", "external_id", b"external_id", "first_name", b"first_name", "last_name", b"last_name", "links", b"links", "name", b"name", "orders", b"orders", "partial", b"partial", "phones", b"phones", "returns", b"returns"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions", b"actions", "address", b"address", "admin_url", b"admin_url", "custom_attributes", b"custom_attributes", "customer_since", b"customer_since", "emails", b"emails", "external_id", b"external_id", "first_name", b"first_name", "last_name", b"last_name", "links", b"links", "name", b"name", "orders", b"orders", "partial", b"partial", "phones", b"phones", "returns", b"returns", "transactions", b"transactions"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Customer: _TypeAlias = Customer  # noqa: Y015
+
+@_typing.final
+class Transaction(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TYPE_FIELD_NUMBER: _builtins.int
+    TITLE_FIELD_NUMBER: _builtins.int
+    FIELDS_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    ACTIONS_FIELD_NUMBER: _builtins.int
+    type: _builtins.str
+    """SUBSCRIPTION, FLIGHT, STAY, GENERIC, ... as the vendor names it."""
+    title: _builtins.str
+    @_builtins.property
+    def fields(self) -> _containers.RepeatedCompositeFieldContainer[Global___CustomAttribute]:
+        """Display fields in the vendor's order, as text (a value that does not parse is kept)."""
+
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def actions(self) -> _containers.RepeatedCompositeFieldContainer[Global___RecordAction]: ...
+    def __init__(
+        self,
+        *,
+        type: _builtins.str = ...,
+        title: _builtins.str = ...,
+        fields: _abc.Iterable[Global___CustomAttribute] | None = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        actions: _abc.Iterable[Global___RecordAction] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions", b"actions", "created_at", b"created_at", "fields", b"fields", "title", b"title", "type", b"type"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Transaction: _TypeAlias = Transaction  # noqa: Y015
 
 @_typing.final
 class FetchRequest(_message.Message):
@@ -950,21 +1165,27 @@ class FetchRequest(_message.Message):
     APP_FIELD_NUMBER: _builtins.int
     EXTERNAL_ID_FIELD_NUMBER: _builtins.int
     MAX_ORDERS_FIELD_NUMBER: _builtins.int
+    PROFILE_FIELD_NUMBER: _builtins.int
     external_id: _builtins.str
     max_orders: _builtins.int
     """Most recent orders to return (0 = connector default, 10)."""
     @_builtins.property
     def app(self) -> Global___AppContext: ...
+    @_builtins.property
+    def profile(self) -> Global___ProfileHint:
+        """The linked profile, for protocols that send it with the id (a custom lookup adaptor)."""
+
     def __init__(
         self,
         *,
         app: Global___AppContext | None = ...,
         external_id: _builtins.str = ...,
         max_orders: _builtins.int = ...,
+        profile: Global___ProfileHint | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["app", b"app"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["app", b"app", "profile", b"profile"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["app", b"app", "external_id", b"external_id", "max_orders", b"max_orders"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["app", b"app", "external_id", b"external_id", "max_orders", b"max_orders", "profile", b"profile"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1025,10 +1246,16 @@ class RunActionRequest(_message.Message):
     ORDER_ID_FIELD_NUMBER: _builtins.int
     PARAMS_FIELD_NUMBER: _builtins.int
     IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    FORM_URL_FIELD_NUMBER: _builtins.int
     action: _builtins.str
     external_customer_id: _builtins.str
     order_id: _builtins.str
     idempotency_key: _builtins.str
+    form_url: _builtins.str
+    """A form action (RecordAction.form_url): the connector reads the form, checks params
+    (its values by field name) against it and posts them to the form's action URL;
+    action is then the record action's name.
+    """
     @_builtins.property
     def app(self) -> Global___AppContext: ...
     @_builtins.property
@@ -1044,10 +1271,11 @@ class RunActionRequest(_message.Message):
         order_id: _builtins.str = ...,
         params: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
         idempotency_key: _builtins.str = ...,
+        form_url: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["app", b"app"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "app", b"app", "external_customer_id", b"external_customer_id", "idempotency_key", b"idempotency_key", "order_id", b"order_id", "params", b"params"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "app", b"app", "external_customer_id", b"external_customer_id", "form_url", b"form_url", "idempotency_key", b"idempotency_key", "order_id", b"order_id", "params", b"params"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

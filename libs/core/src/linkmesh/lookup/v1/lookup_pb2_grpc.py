@@ -63,6 +63,11 @@ class LookupServiceStub:
                 request_serializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.RunActionRequest.SerializeToString,
                 response_deserializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.RunActionResponse.FromString,
                 _registered_method=True)
+        self.GetActionForm = channel.unary_unary(
+                '/linkmesh.lookup.v1.LookupService/GetActionForm',
+                request_serializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.GetActionFormRequest.SerializeToString,
+                response_deserializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.ActionForm.FromString,
+                _registered_method=True)
 
 
 class LookupServiceServicer:
@@ -101,7 +106,15 @@ class LookupServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def RunAction(self, request, context):
-        """Runs an order action (refund, cancel, discount code, return).
+        """Runs an order action (refund, cancel, discount code, return), or posts the
+        values of a form read with GetActionForm.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetActionForm(self, request, context):
+        """The form of an action a record offers (RecordAction.form_url): read, never run.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -134,6 +147,11 @@ def add_LookupServiceServicer_to_server(servicer, server):
                     servicer.RunAction,
                     request_deserializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.RunActionRequest.FromString,
                     response_serializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.RunActionResponse.SerializeToString,
+            ),
+            'GetActionForm': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetActionForm,
+                    request_deserializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.GetActionFormRequest.FromString,
+                    response_serializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.ActionForm.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -275,6 +293,33 @@ class LookupService:
             '/linkmesh.lookup.v1.LookupService/RunAction',
             linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.RunActionRequest.SerializeToString,
             linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.RunActionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetActionForm(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/linkmesh.lookup.v1.LookupService/GetActionForm',
+            linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.GetActionFormRequest.SerializeToString,
+            linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.ActionForm.FromString,
             options,
             channel_credentials,
             insecure,

@@ -63,7 +63,11 @@ class LookupServiceStub:
     Fetch: _grpc.UnaryUnaryMultiCallable[_lookup_pb2.FetchRequest, _lookup_pb2.FetchResponse]
     """DETAILED lookup: one external customer with orders, shipments and returns."""
     RunAction: _grpc.UnaryUnaryMultiCallable[_lookup_pb2.RunActionRequest, _lookup_pb2.RunActionResponse]
-    """Runs an order action (refund, cancel, discount code, return)."""
+    """Runs an order action (refund, cancel, discount code, return), or posts the
+    values of a form read with GetActionForm.
+    """
+    GetActionForm: _grpc.UnaryUnaryMultiCallable[_lookup_pb2.GetActionFormRequest, _lookup_pb2.ActionForm]
+    """The form of an action a record offers (RecordAction.form_url): read, never run."""
 
 @_typing.type_check_only
 class LookupServiceAsyncStub(LookupServiceStub):
@@ -83,7 +87,11 @@ class LookupServiceAsyncStub(LookupServiceStub):
     Fetch: _aio.UnaryUnaryMultiCallable[_lookup_pb2.FetchRequest, _lookup_pb2.FetchResponse]  # type: ignore[assignment]
     """DETAILED lookup: one external customer with orders, shipments and returns."""
     RunAction: _aio.UnaryUnaryMultiCallable[_lookup_pb2.RunActionRequest, _lookup_pb2.RunActionResponse]  # type: ignore[assignment]
-    """Runs an order action (refund, cancel, discount code, return)."""
+    """Runs an order action (refund, cancel, discount code, return), or posts the
+    values of a form read with GetActionForm.
+    """
+    GetActionForm: _aio.UnaryUnaryMultiCallable[_lookup_pb2.GetActionFormRequest, _lookup_pb2.ActionForm]  # type: ignore[assignment]
+    """The form of an action a record offers (RecordAction.form_url): read, never run."""
 
 class LookupServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads declare idempotency_level: only they are retried by the channels' service
@@ -130,6 +138,16 @@ class LookupServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _lookup_pb2.RunActionRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_lookup_pb2.RunActionResponse, _abc.Awaitable[_lookup_pb2.RunActionResponse]]:
-        """Runs an order action (refund, cancel, discount code, return)."""
+        """Runs an order action (refund, cancel, discount code, return), or posts the
+        values of a form read with GetActionForm.
+        """
+
+    @_abc_1.abstractmethod
+    def GetActionForm(
+        self,
+        request: _lookup_pb2.GetActionFormRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_lookup_pb2.ActionForm, _abc.Awaitable[_lookup_pb2.ActionForm]]:
+        """The form of an action a record offers (RecordAction.form_url): read, never run."""
 
 def add_LookupServiceServicer_to_server(servicer: LookupServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

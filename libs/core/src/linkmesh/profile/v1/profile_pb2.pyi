@@ -1485,6 +1485,7 @@ class RunActionRequest(_message.Message):
     PARAMS_FIELD_NUMBER: _builtins.int
     IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
     ACTOR_FIELD_NUMBER: _builtins.int
+    FORM_URL_FIELD_NUMBER: _builtins.int
     customer_id: _builtins.str
     app_id: _builtins.str
     action: _builtins.str
@@ -1494,6 +1495,11 @@ class RunActionRequest(_message.Message):
     """The same key never runs the action twice: the first result is answered again."""
     actor: _builtins.str
     """Who ran it (an agent id or name), recorded with the outcome."""
+    form_url: _builtins.str
+    """An action a linked record offers (RecordAction.form_url of the app's data): its form
+    is read again, params are checked against it and posted to its action URL; action
+    may be left empty (the record action's name is recorded).
+    """
     @_builtins.property
     def params(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
     def __init__(
@@ -1506,14 +1512,40 @@ class RunActionRequest(_message.Message):
         params: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
         idempotency_key: _builtins.str = ...,
         actor: _builtins.str = ...,
+        form_url: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "actor", b"actor", "app_id", b"app_id", "customer_id", b"customer_id", "idempotency_key", b"idempotency_key", "order_id", b"order_id", "params", b"params"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "actor", b"actor", "app_id", b"app_id", "customer_id", b"customer_id", "form_url", b"form_url", "idempotency_key", b"idempotency_key", "order_id", b"order_id", "params", b"params"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RunActionRequest: _TypeAlias = RunActionRequest  # noqa: Y015
+
+@_typing.final
+class GetActionFormRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    APP_ID_FIELD_NUMBER: _builtins.int
+    FORM_URL_FIELD_NUMBER: _builtins.int
+    customer_id: _builtins.str
+    app_id: _builtins.str
+    form_url: _builtins.str
+    def __init__(
+        self,
+        *,
+        customer_id: _builtins.str = ...,
+        app_id: _builtins.str = ...,
+        form_url: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["app_id", b"app_id", "customer_id", b"customer_id", "form_url", b"form_url"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetActionFormRequest: _TypeAlias = GetActionFormRequest  # noqa: Y015
 
 @_typing.final
 class ActionResult(_message.Message):

@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from linkmesh.lookup.v1 import lookup_pb2 as linkmesh_dot_lookup_dot_v1_dot_lookup__pb2
 from linkmesh.profile.v1 import profile_pb2 as linkmesh_dot_profile_dot_v1_dot_profile__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -120,6 +121,11 @@ class ProfileServiceStub:
                 '/linkmesh.profile.v1.ProfileService/RunAction',
                 request_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.RunActionRequest.SerializeToString,
                 response_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.ActionResult.FromString,
+                _registered_method=True)
+        self.GetActionForm = channel.unary_unary(
+                '/linkmesh.profile.v1.ProfileService/GetActionForm',
+                request_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.GetActionFormRequest.SerializeToString,
+                response_deserializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.ActionForm.FromString,
                 _registered_method=True)
         self.ListLookups = channel.unary_unary(
                 '/linkmesh.profile.v1.ProfileService/ListLookups',
@@ -252,6 +258,13 @@ class ProfileServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetActionForm(self, request, context):
+        """The form of an action a linked record offers (a RecordAction of the app's data).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListLookups(self, request, context):
         """Lookup debugger: recent lookups of an app, and a dry run of a lookup.
         """
@@ -352,6 +365,11 @@ def add_ProfileServiceServicer_to_server(servicer, server):
                     servicer.RunAction,
                     request_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.RunActionRequest.FromString,
                     response_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.ActionResult.SerializeToString,
+            ),
+            'GetActionForm': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetActionForm,
+                    request_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.GetActionFormRequest.FromString,
+                    response_serializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.ActionForm.SerializeToString,
             ),
             'ListLookups': grpc.unary_unary_rpc_method_handler(
                     servicer.ListLookups,
@@ -825,6 +843,33 @@ class ProfileService:
             '/linkmesh.profile.v1.ProfileService/RunAction',
             linkmesh_dot_profile_dot_v1_dot_profile__pb2.RunActionRequest.SerializeToString,
             linkmesh_dot_profile_dot_v1_dot_profile__pb2.ActionResult.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetActionForm(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/linkmesh.profile.v1.ProfileService/GetActionForm',
+            linkmesh_dot_profile_dot_v1_dot_profile__pb2.GetActionFormRequest.SerializeToString,
+            linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.ActionForm.FromString,
             options,
             channel_credentials,
             insecure,

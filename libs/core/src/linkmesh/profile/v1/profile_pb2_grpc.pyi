@@ -11,6 +11,7 @@ connector's code and message.
 
 from collections import abc as _abc
 from grpc import aio as _aio
+from linkmesh.lookup.v1 import lookup_pb2 as _lookup_pb2
 from linkmesh.profile.v1 import profile_pb2 as _profile_pb2
 import abc as _abc_1
 import grpc as _grpc
@@ -74,6 +75,8 @@ class ProfileServiceStub:
     """Runs an order action on a linked app, at most once per idempotency key,
     then refreshes the customer from that app.
     """
+    GetActionForm: _grpc.UnaryUnaryMultiCallable[_profile_pb2.GetActionFormRequest, _lookup_pb2.ActionForm]
+    """The form of an action a linked record offers (a RecordAction of the app's data)."""
     ListLookups: _grpc.UnaryUnaryMultiCallable[_profile_pb2.ListLookupsRequest, _profile_pb2.ListLookupsResponse]
     """Lookup debugger: recent lookups of an app, and a dry run of a lookup."""
     DebugLookup: _grpc.UnaryUnaryMultiCallable[_profile_pb2.DebugLookupRequest, _profile_pb2.DebugLookupResponse]
@@ -118,6 +121,8 @@ class ProfileServiceAsyncStub(ProfileServiceStub):
     """Runs an order action on a linked app, at most once per idempotency key,
     then refreshes the customer from that app.
     """
+    GetActionForm: _aio.UnaryUnaryMultiCallable[_profile_pb2.GetActionFormRequest, _lookup_pb2.ActionForm]  # type: ignore[assignment]
+    """The form of an action a linked record offers (a RecordAction of the app's data)."""
     ListLookups: _aio.UnaryUnaryMultiCallable[_profile_pb2.ListLookupsRequest, _profile_pb2.ListLookupsResponse]  # type: ignore[assignment]
     """Lookup debugger: recent lookups of an app, and a dry run of a lookup."""
     DebugLookup: _aio.UnaryUnaryMultiCallable[_profile_pb2.DebugLookupRequest, _profile_pb2.DebugLookupResponse]  # type: ignore[assignment]
@@ -261,6 +266,14 @@ class ProfileServiceServicer(metaclass=_abc_1.ABCMeta):
         """Runs an order action on a linked app, at most once per idempotency key,
         then refreshes the customer from that app.
         """
+
+    @_abc_1.abstractmethod
+    def GetActionForm(
+        self,
+        request: _profile_pb2.GetActionFormRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_lookup_pb2.ActionForm, _abc.Awaitable[_lookup_pb2.ActionForm]]:
+        """The form of an action a linked record offers (a RecordAction of the app's data)."""
 
     @_abc_1.abstractmethod
     def ListLookups(

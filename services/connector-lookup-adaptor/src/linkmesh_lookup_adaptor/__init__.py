@@ -1,0 +1,1 @@
+"""linkmesh connector for any custom lookup adaptor."""
