@@ -74,13 +74,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     from linkmesh_sandboxes.bigcommerce.data import ACCESS_TOKEN
     from linkmesh_sandboxes.magento.data import ACCESS_TOKEN as MAGENTO_TOKEN
     from linkmesh_sandboxes.returnlogic.data import API_KEY
+    from linkmesh_sandboxes.lookup_adaptor.data import PASSWORD as ADAPTOR_PASSWORD
+    from linkmesh_sandboxes.lookup_adaptor.data import SIGNING_KEY as ADAPTOR_KEY
 
     for service in s.services.values():
         if service.name.startswith("sandbox"):
             continue
         log = service.log_tail(50_000_000)
         assert "Traceback" not in log, f"{service.name} logged a traceback:\n{log[-4000:]}"
-        for secret in (ACCESS_TOKEN, MAGENTO_TOKEN, API_KEY):
+        for secret in (ACCESS_TOKEN, MAGENTO_TOKEN, API_KEY, ADAPTOR_KEY, ADAPTOR_PASSWORD):
             assert secret not in log, f"{service.name} logged a vendor secret over the whole session"
 
 

@@ -203,7 +203,7 @@ def test_compose_wires_every_service_to_the_port_the_other_listens_on() -> None:
     targets = dict(entry.split("=") for entry in profile["LINKMESH_CONNECTORS"].split(","))
     for kind, target in targets.items():
         host, _, port = target.partition(":")
-        assert host == f"connector-{kind}" and port == port_of(host), f"{kind}: {target}"
+        assert host == f"connector-{kind.replace('_', '-')}" and port == port_of(host), f"{kind}: {target}"
         assert services["profile"]["depends_on"][host]["condition"] == "service_healthy"
     assert services["gateway"]["environment"]["GATEWAY_PROFILE_ADDR"] == f"profile:{port_of('profile')}"
 

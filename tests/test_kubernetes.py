@@ -204,9 +204,10 @@ def test_secrets_and_config_the_pods_read_exist_and_name_every_connector(overlay
                 else:
                     assert ref["secretKeyRef"]["key"] in secrets[ref["secretKeyRef"]["name"]]["data"]
     targets = parse_connectors(config["LINKMESH_CONNECTORS"])
-    assert sorted(targets) == sorted(n.removeprefix("connector-") for n in SERVICES if n.startswith("connector-"))
+    assert sorted(k.replace("_", "-") for k in targets) == sorted(n.removeprefix("connector-") for n in SERVICES if n.startswith("connector-"))
     for kind, target in targets.items():
-        assert target == f"dns:///connector-{kind}:{compose_port(f'connector-{kind}')}", "dns resolver: every replica's address"
+        host = f"connector-{kind.replace('_', '-')}"  # a connector type's service: DNS names have no underscore
+        assert target == f"dns:///{host}:{compose_port(host)}", "dns resolver: every replica's address"
     assert config["GATEWAY_PROFILE_ADDR"] == f"dns:///profile:{compose_port('profile')}"
 
 

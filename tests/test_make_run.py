@@ -62,16 +62,20 @@ def listening(ports: list[int]) -> list[int]:
     return [p for p in ports if port_open(p)]
 
 
+DEMO_APPS = ["BigCommerce (sandbox)", "Magento (sandbox)", "ReturnLogic (sandbox)", "Trailhead Club (custom lookup adaptor)"]
+
+
 def test_run_starts_everything_stops_on_ctrl_c_and_keeps_data(tmp_path: Path) -> None:
     process, gateway, ports = start(tmp_path)
     assert len(set(ports)) >= 5, "gateway, profile, connector, sandbox and MongoDB"
     try:
         apps = call(f"{gateway}/api/v1/apps", token="admin-demo-token")["apps"]  # type: ignore[index]
-        assert [a["name"] for a in apps] == ["BigCommerce (sandbox)", "Magento (sandbox)", "ReturnLogic (sandbox)"]
+        assert [a["name"] for a in apps] == DEMO_APPS
         customer = call(f"{gateway}/api/v1/customers", "POST", {"name": "Kept", "emails": ["kept@example.com"]})
         search = call(f"{gateway}/api/v1/customers/{customer['id']}/external-search", "POST",  # type: ignore[index]
                       {"app_id": "all", "email": "jane.smith@example.com"})
-        assert sorted((r["app_type"], r["external_customer_id"]) for r in search["results"]) == [("bigcommerce", "101"), ("magento", "1"), ("returnlogic", "jane.smith@example.com")]  # type: ignore[index]
+        assert sorted((r["app_type"], r["external_customer_id"]) for r in search["results"]) == [
+            ("bigcommerce", "101"), ("lookup_adaptor", "club-1001"), ("magento", "1"), ("returnlogic", "jane.smith@example.com")]  # type: ignore[index]
     finally:
         stop(process)
     assert process.returncode == 0
@@ -80,7 +84,7 @@ def test_run_starts_everything_stops_on_ctrl_c_and_keeps_data(tmp_path: Path) ->
     process, gateway, _ = start(tmp_path)
     try:
         apps = call(f"{gateway}/api/v1/apps", token="admin-demo-token")["apps"]  # type: ignore[index]
-        assert [a["name"] for a in apps] == ["BigCommerce (sandbox)", "Magento (sandbox)", "ReturnLogic (sandbox)"], "the demo apps are created once"
+        assert [a["name"] for a in apps] == DEMO_APPS, "the demo apps are created once"
         found = call(f"{gateway}/api/v1/customers?email=kept@example.com")["customers"]  # type: ignore[index]
         assert [c["id"] for c in found] == [customer["id"]], "data survives a restart"  # type: ignore[index]
         # The secret was encrypted with the key kept in the data folder, so the app still works.

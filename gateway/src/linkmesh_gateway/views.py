@@ -290,8 +290,9 @@ async def run_action(request: web.Request) -> web.Response:
         raise invalid({"Idempotency-Key": "send an Idempotency-Key header of 1 to 255 printable characters; a retry with the same key "
                                           "never runs twice"})
     body = await json_object(request)
-    r = Reader(body, ("app_id", "action", "order_id", "params"))
-    app_id, action, order_id = r.str("app_id", required=True), r.str("action", required=True), r.str("order_id")
+    r = Reader(body, ("app_id", "action", "order_id", "params", "form_url"))
+    form_url = r.str("form_url")
+    app_id, action, order_id = r.str("app_id", required=True), r.str("action", required=not form_url), r.str("order_id")
     raw_params = body.get("params") or {}
     params: dict[str, str] = {}
     if not isinstance(raw_params, dict):
@@ -307,10 +308,21 @@ async def run_action(request: web.Request) -> web.Response:
     r.done()
     answer = await request.app[PROFILE].RunAction(profile_pb2.RunActionRequest(
         customer_id=request.match_info["customer_id"], app_id=app_id, action=action, order_id=order_id, params=params,
-        idempotency_key=key, actor=actor(request)), timeout=_timeout(request))
+        idempotency_key=key, actor=actor(request), form_url=form_url), timeout=_timeout(request))
     out = to_json(answer)
     out["customer"] = customer_json(answer.customer)
     return web.json_response(out, headers={"Idempotent-Replayed": "true" if answer.replayed else "false"})
+
+
+@allow("agent")
+async def action_form(request: web.Request) -> web.Response:
+    """The form of an action a linked record offers (``?app_id=&form_url=``)."""
+    r = Reader(dict(request.query), ("app_id", "form_url"))
+    app_id, form_url = r.str("app_id", required=True), r.str("form_url", required=True)
+    r.done()
+    answer = await request.app[PROFILE].GetActionForm(profile_pb2.GetActionFormRequest(
+        customer_id=request.match_info["customer_id"], app_id=app_id, form_url=form_url), timeout=_timeout(request))
+    return web.json_response(to_json(answer))
 
 
 def actor(request: web.Request) -> str:

@@ -17,7 +17,7 @@ from aiohttp import web
 
 from linkmesh_sandboxes.knobs import STATE
 
-VENDORS = ("bigcommerce", "magento", "returnlogic")
+VENDORS = ("bigcommerce", "magento", "returnlogic", "lookup_adaptor")
 
 
 def build(vendor: str) -> web.Application:
@@ -45,6 +45,10 @@ def build(vendor: str) -> web.Application:
 
         return create_returnlogic(per_second=int(os.environ.get("SANDBOX_RATE_LIMIT_PER_SECOND", "2")),
                                   per_minute=int(os.environ.get("SANDBOX_RATE_LIMIT_PER_MINUTE", "120")))
+    if vendor == "lookup_adaptor":
+        from linkmesh_sandboxes.lookup_adaptor.app import create_app as create_adaptor
+
+        return create_adaptor()
     raise SystemExit(f"unknown vendor {vendor!r}; choose one of {', '.join(VENDORS)}")
 
 

@@ -139,7 +139,7 @@ class AutoLinker:
         if decision.would_link:
             assert decision.candidate is not None
             try:
-                fetched = await self.lookups.fetch(app, customer_id, decision.external_id, kind="autolink_fetch")
+                fetched = await self.lookups.fetch(app, customer_id, decision.external_id, kind="autolink_fetch", customer=customer)
                 conflict = await self._link(customer, app, decision.candidate, fetched)
                 if conflict is not None:
                     decision = Decision(NOT_LINKED, conflict, decision.external_id)
@@ -164,7 +164,8 @@ class AutoLinker:
             return Decision(SKIPPED, reason)
         emails, phones = query_of(customer, app)
         try:
-            answer, trace = await self.lookups.search(app, customer_id, emails=emails, phones=phones, kind="autolink_search", dry_run=dry_run)
+            answer, trace = await self.lookups.search(app, customer_id, emails=emails, phones=phones, kind="autolink_search", dry_run=dry_run,
+                                                      auto_link_of=customer)
         except ServiceError as err:
             failed = getattr(err, "trace", None)
             if deferrable(err):

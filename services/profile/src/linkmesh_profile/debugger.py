@@ -64,7 +64,8 @@ class Debugger:
         steps = list(decision.steps)
         if decision.would_link:
             try:
-                fetched = await self.lookups.fetch(app, str(customer.get("_id", "")), decision.external_id, kind="autolink_fetch", dry_run=True)
+                fetched = await self.lookups.fetch(app, str(customer.get("_id", "")), decision.external_id, kind="autolink_fetch", dry_run=True,
+                                                   customer=customer)
                 steps.append(fetched.trace)
             except ServiceError as err:
                 steps.append(self._failed_step("autolink_fetch", err))

@@ -195,7 +195,7 @@ class Linker:
         other = await self.store.customer_with_link(app_id, external_id)
         if other is not None and other["_id"] != customer["_id"]:
             raise failed_precondition(f"{app['name']} customer {external_id} is already linked to customer {other['_id']}")
-        return await self.store_link(customer, app, external_id, await self.lookups.fetch(app, customer_id, external_id))
+        return await self.store_link(customer, app, external_id, await self.lookups.fetch(app, customer_id, external_id, customer=customer))
 
     async def store_link(self, customer: dict[str, Any], app: dict[str, Any], external_id: str, fetched: Fetched,
                          *, first: bool = False, unique_check: bool = False) -> dict[str, Any]:
@@ -368,7 +368,7 @@ class Linker:
         app_id = str(app["_id"])
         external_id = link["external_customer_id"]
         try:
-            fetched = await self.lookups.fetch(app, customer_id, external_id, kind="refresh")
+            fetched = await self.lookups.fetch(app, customer_id, external_id, kind="refresh", customer=customer)
         except ServiceError as err:
             stale = {"code": err.code.name, "message": err.message, "since": (link.get("stale") or {}).get("since") or now(), "at": now()}
             await self.store.update_customer(customer_id, {"$set": {f"links.{app_id}.stale": stale}, "$unset": release(app_id)},

@@ -23,6 +23,14 @@ class Fetched(NamedTuple):
     trace: dict[str, Any]
 
 
+def profile_hint(customer: dict[str, Any] | None) -> lookup_pb2.ProfileHint | None:
+    """The profile a lookup is made for, as protocols that send it (a lookup adaptor) want it."""
+    if not customer:
+        return None
+    return lookup_pb2.ProfileHint(id=str(customer.get("_id", "")), name=customer.get("name", ""),
+                                  emails=list(customer.get("emails", [])), phones=list(customer.get("phones", [])))
+
+
 class Lookups:
     def __init__(self, apps: AppService, traces: TraceStore) -> None:
         self.apps = apps
@@ -55,14 +63,18 @@ class Lookups:
         return answer, trace, doc
 
     async def search(self, app: dict[str, Any], customer_id: str, *, emails: list[str], phones: list[str], order_number: str = "",
-                     kind: str = "search", dry_run: bool = False) -> tuple[lookup_pb2.SearchResponse, dict[str, Any]]:
-        request = lookup_pb2.SearchRequest(app=self.apps.context(app), emails=emails, phones=phones, order_number=order_number)
+                     kind: str = "search", dry_run: bool = False, auto_link_of: dict[str, Any] | None = None,
+                     ) -> tuple[lookup_pb2.SearchResponse, dict[str, Any]]:
+        """``auto_link_of``: the profile an auto-link searches for (sent along where the protocol does)."""
+        request = lookup_pb2.SearchRequest(app=self.apps.context(app), emails=emails, phones=phones, order_number=order_number,
+                                           auto_link=auto_link_of is not None, profile=profile_hint(auto_link_of))
         answer, trace, _ = await self._call(app, customer_id, kind, "Search", request, dry_run=dry_run)
         return answer, trace
 
     async def fetch(self, app: dict[str, Any], customer_id: str, external_id: str, *, kind: str = "fetch",
-                    dry_run: bool = False) -> Fetched:
-        request = lookup_pb2.FetchRequest(app=self.apps.context(app), external_id=external_id)
+                    dry_run: bool = False, customer: dict[str, Any] | None = None) -> Fetched:
+        """``customer``: the profile linked (or being linked), sent along where the protocol does."""
+        request = lookup_pb2.FetchRequest(app=self.apps.context(app), external_id=external_id, profile=profile_hint(customer))
         answer, trace, doc = await self._call(app, customer_id, kind, "Fetch", request, dry_run=dry_run)
         return Fetched(answer.customer, doc.get("customer") or {}, trace)
 

@@ -61,7 +61,8 @@ LOST = "the profile service stopped while the action was running"
 
 
 def fingerprint(request: profile_pb2.RunActionRequest) -> str:
-    body = {"app_id": request.app_id, "action": request.action, "order_id": request.order_id.strip(), "params": dict(sorted(request.params.items()))}
+    body = {"app_id": request.app_id, "action": request.action, "order_id": request.order_id.strip(), "params": dict(sorted(request.params.items())),
+            **({"form_url": request.form_url.strip()} if request.form_url.strip() else {})}
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
@@ -75,6 +76,25 @@ def settled_state(err: ServiceError) -> str | None:
     if err.code in NOTHING_SENT or err.outcome == NOT_SENT:
         return None
     return "unknown"
+
+
+def record_action(link: dict[str, Any], form_url: str) -> tuple[str, str]:
+    """(name, order id) of the action with ``form_url`` that the linked record offers, on the
+    customer, one of its orders or transactions; INVALID_ARGUMENT when it offers none: a form
+    URL is never taken from the caller alone (the connector signs requests to it)."""
+    wanted = form_url.strip()
+    if not wanted:
+        raise invalid_argument("form_url is required", {"form_url": "is required"})
+    data = link.get("data") or {}
+    places: list[tuple[list[Any], str]] = [(data.get("actions") or [], "")]
+    places += [(o.get("actions") or [], str(o.get("id") or o.get("number") or "")) for o in data.get("orders") or []]
+    places += [(t.get("actions") or [], "") for t in data.get("transactions") or []]
+    for actions, order_id in places:
+        for action in actions:
+            if action.get("form_url") == wanted:
+                return str(action.get("name") or "Action"), order_id
+    raise invalid_argument("the linked record offers no such action (refresh the profile)",
+                           {"form_url": "is not an action the customer's linked record offers"})
 
 
 class ActionRunner:
@@ -95,20 +115,42 @@ class ActionRunner:
     def running(self) -> int:
         return len(self._running)
 
+    async def linked_app(self, customer_id: str, app_id: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        """(customer, app, link) of an app whose actions may run for this customer."""
+        customer = await require_customer(self.store, customer_id)
+        app = await self.apps.require(app_id)
+        if not app.get("active", True):
+            raise failed_precondition(f"app {app['name']} is inactive")
+        if not app.get("actions_enabled"):
+            raise failed_precondition(f"actions are turned off for app {app['name']}")
+        link = (customer.get("links") or {}).get(app_id)
+        if link is None:
+            raise failed_precondition(f"the customer is not linked to {app['name']}")
+        return customer, app, link
+
+    async def action_form(self, request: profile_pb2.GetActionFormRequest) -> lookup_pb2.ActionForm:
+        """The form of an action the customer's linked record offers."""
+        _, app, link = await self.linked_app(request.customer_id, request.app_id)
+        record_action(link, request.form_url)
+        answer = await self.apps.connectors.call_app(app, "GetActionForm", lookup_pb2.GetActionFormRequest(
+            app=self.apps.context(app), form_url=request.form_url.strip()))
+        assert isinstance(answer, lookup_pb2.ActionForm)
+        return answer
+
     async def _check(self, request: profile_pb2.RunActionRequest) -> tuple[dict[str, Any], dict[str, Any], str]:
         """Everything that can be refused before anything runs; answers (customer, app, external id)."""
         key = request.idempotency_key.strip()
         if not key or len(key) > 255:
             raise invalid_argument("an idempotency key is required", {"idempotency_key": "give 1 to 255 characters (the Idempotency-Key header)"})
-        customer = await require_customer(self.store, request.customer_id)
-        app = await self.apps.require(request.app_id)
-        if not app.get("active", True):
-            raise failed_precondition(f"app {app['name']} is inactive")
-        if not app.get("actions_enabled"):
-            raise failed_precondition(f"actions are turned off for app {app['name']}")
-        link = (customer.get("links") or {}).get(request.app_id)
-        if link is None:
-            raise failed_precondition(f"the customer is not linked to {app['name']}")
+        customer, app, link = await self.linked_app(request.customer_id, request.app_id)
+        if request.form_url.strip():
+            # An action the record offers: its form (read by the connector) checks the values.
+            name, order_id = record_action(link, request.form_url)
+            if not request.action.strip():
+                request.action = name
+            if not request.order_id.strip() and order_id:
+                request.order_id = order_id
+            return customer, app, link["external_customer_id"]
         describe = await self.apps.connectors.describe(app["type"])
         spec = next((a for a in describe.capabilities.actions if a.name == request.action), None)
         if spec is None:
@@ -130,6 +172,7 @@ class ActionRunner:
             "customer_id": request.customer_id, "idempotency_key": request.idempotency_key.strip(), "fingerprint": fingerprint(request),
             "app_id": request.app_id, "app_type": app["type"], "action": request.action, "order_id": request.order_id.strip(),
             "params": dict(request.params), "actor": request.actor.strip() or "unknown", "state": "running", "started_at": started_at,
+            **({"form_url": request.form_url.strip()} if request.form_url.strip() else {}),
             "lease_until": started_at + timedelta(seconds=timeout + LEASE_MARGIN_S),
         }
         try:
@@ -151,7 +194,8 @@ class ActionRunner:
         started = time.perf_counter()
         connector_request = lookup_pb2.RunActionRequest(
             app=self.apps.context(app), action=request.action, external_customer_id=external_id, order_id=request.order_id.strip(),
-            params=dict(request.params), idempotency_key=f"{request.customer_id}:{record['idempotency_key']}")
+            params=dict(request.params), idempotency_key=f"{request.customer_id}:{record['idempotency_key']}",
+            form_url=request.form_url.strip())
         trace_request = {"action": request.action, "order_id": record["order_id"], "params": record["params"], "actor": record["actor"],
                          "idempotency_key": record["idempotency_key"], "external_customer_id": external_id}
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import grpc
+from linkmesh.lookup.v1 import lookup_pb2
 from linkmesh.profile.v1 import profile_pb2, profile_pb2_grpc
 
 from linkmesh_core.errors import invalid_argument
@@ -131,6 +132,9 @@ class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):
         return profile_pb2.ActionResult(
             id=str(record["_id"]), app_id=record["app_id"], action=record["action"], order_id=record["order_id"],
             message=record.get("message", ""), result=record.get("result") or {}, replayed=replayed, customer=await self._customer(customer))
+
+    async def GetActionForm(self, request: profile_pb2.GetActionFormRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.ActionForm:
+        return await self.actions.action_form(request)
 
     async def ListLookups(self, request: profile_pb2.ListLookupsRequest, context: grpc.aio.ServicerContext) -> profile_pb2.ListLookupsResponse:
         app = await self.apps.require(request.app_id)

@@ -21,8 +21,8 @@ def run(args: argparse.Namespace) -> int:
         stack = Stack(
             base_dir=Path(args.data_dir).resolve(), capture_logs=False,
             gateway_port=int(os.environ.get("GATEWAY_PORT", "8080")), profile_port=50051,
-            connector_ports={"bigcommerce": 50061, "magento": 50062, "returnlogic": 50063},
-            sandbox_ports={"bigcommerce": 8181, "magento": 8282, "returnlogic": 8383},
+            connector_ports={"bigcommerce": 50061, "magento": 50062, "returnlogic": 50063, "lookup_adaptor": 50064},
+            sandbox_ports={"bigcommerce": 8181, "magento": 8282, "returnlogic": 8383, "lookup_adaptor": 8484},
             mongo_port=27018,
         )
     stopping = False

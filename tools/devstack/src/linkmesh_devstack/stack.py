@@ -106,7 +106,7 @@ class Stack:
     replicas: dict[str, int] = field(default_factory=dict)
     replica_ports: dict[str, list[int]] = field(default_factory=dict)
 
-    vendors = ("bigcommerce", "magento", "returnlogic")
+    vendors = ("bigcommerce", "magento", "returnlogic", "lookup_adaptor")
 
     def __post_init__(self) -> None:
         self.base_dir.mkdir(parents=True, exist_ok=True)
@@ -227,6 +227,7 @@ class Stack:
     def demo_apps(self) -> list[dict[str, Any]]:
         """One demo app per vendor, pointed at its sandbox."""
         from linkmesh_sandboxes.bigcommerce import data as bigcommerce
+        from linkmesh_sandboxes.lookup_adaptor import data as adaptor
         from linkmesh_sandboxes.magento import data as magento
         from linkmesh_sandboxes.returnlogic import data as returnlogic
 
@@ -255,6 +256,13 @@ class Stack:
                                              {"attribute": "rma_codes", "label": "RMAs"}],
                 "auto_link_fields": ["email"], "actions_enabled": True,
             },
+            {
+                "type": "lookup_adaptor", "name": "Trailhead Club (custom lookup adaptor)",
+                "settings": {"url": f"{self.sandbox_url('lookup_adaptor')}/lookup", "username": adaptor.USERNAME},
+                "secrets": {"signing_key": adaptor.SIGNING_KEY, "password": adaptor.PASSWORD},
+                "search_query_attributes": [*email, {"attribute": "phone", "label": "Phone"}],
+                "auto_link_fields": ["email", "phone"], "actions_enabled": True,
+            },
         ]
 
     def ensure_demo_apps(self) -> list[dict[str, Any]]:
@@ -270,8 +278,13 @@ class Stack:
                 status, app = self.api("POST", "/api/v1/apps", body=payload)
                 if status != 201:
                     raise RuntimeError(f"cannot create the demo app {payload['name']}: {status} {app}")
-            elif app["settings"].get("api_base_url") != payload["settings"]["api_base_url"]:
+            elif destination(app["settings"]) != destination(payload["settings"]):
                 # Moving an app to another host needs its secrets again.
                 status, app = self.api("PATCH", f"/api/v1/apps/{app['id']}", body={"settings": payload["settings"], "secrets": payload["secrets"]})
             out.append(app)
         return out
+
+
+def destination(settings: dict[str, str]) -> str:
+    """Where an app's secrets are sent (its vendor's URL setting)."""
+    return settings.get("api_base_url") or settings.get("url") or ""
