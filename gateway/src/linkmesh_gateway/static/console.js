@@ -43,6 +43,8 @@ export class ApiError extends Error {
     super(`${err.message || `HTTP ${status}`}${fields ? ` (${fields})` : ""}`);
     this.status = status;
     this.code = err.code;
+    this.reason = err.message || `HTTP ${status}`;
+    this.fields = err.fields || {};
   }
 }
 
@@ -121,14 +123,85 @@ function partialNote(partial, part) {
   return (partial || []).includes(part) ? el("div", { class: "stale" }, PARTIAL[part]) : null;
 }
 
-function ordersTable(orders) {
-  return table(["Order", "Placed", "Status", "Total", "Discount", "Shipments", "Lines"], orders.map((o) => [
+function ordersTable(orders, actionsOf) {
+  return table(["Order", "Placed", "Status", "Total", "Discount", "Shipments", "Lines", ""], orders.map((o) => [
     link(o.admin_url, o.number || o.id), when(o.created_at), `${o.status}${o.fulfilled ? " · fulfilled" : ""}`, money(o.total), money(o.discount),
     el("div", {}, o.shipments.map((s) => el("div", {}, `${s.method || s.carrier}: `, link(s.tracking_url, s.tracking_number))),
       partialNote(o.partial, "shipments")),
     el("div", {}, o.lines.map((l) => el("div", {}, `${l.quantity} × `, link(l.product_url, l.name), ` (${l.sku}) ${money(l.unit_price)}`)),
       partialNote(o.partial, "lines"), partialNote(o.partial, "product_links")),
+    actionsOf(o.actions),
   ]));
+}
+
+function transactionsTable(transactions, actionsOf) {
+  return table(["Record", "Type", "Details", ""], transactions.map((t) => [
+    el("span", {}, t.title, t.created_at ? el("div", { class: "muted" }, when(t.created_at)) : null), t.type,
+    el("div", {}, t.fields.map((f) => el("div", {}, `${f.label}: ${f.value}`))),
+    actionsOf(t.actions),
+  ]));
+}
+
+// An action a linked record offers (a custom lookup adaptor's): its form is read from that
+// system when opened, and its values are posted once per key. A refusal that names fields
+// keeps the form open with each field's error (and a new key for the corrected values); a
+// refusal of the action closes it with the message; success shows it and the refreshed profile.
+function recordActionButton(customer, linked, action, holder) {
+  return el("button", { type: "button", onclick: () => guarded(() => openRecordAction(customer, linked, action, holder)) }, action.name);
+}
+
+async function openRecordAction(customer, linked, action, holder) {
+  const params = new URLSearchParams({ app_id: linked.app_id, form_url: action.form_url });
+  const form = await api("GET", `/api/v1/customers/${customer.id}/action-form?${params}`);
+  let key = crypto.randomUUID();
+  const inputs = {};
+  const errors = {};
+  const rows = form.fields.map((f) => {
+    if (f.type === "note") return el("p", { class: "muted" }, f.label, f.hint ? ` — ${f.hint}` : "");
+    let input;
+    if (f.type === "select") {
+      const choices = f.choices.length ? f.choices : f.options.map((o) => ({ label: o, value: o }));
+      input = el("select", { name: f.name }, f.required ? null : el("option", { value: "" }, ""),
+        choices.map((c) => el("option", { value: c.value, selected: c.value === f.default_value }, c.label)));
+    } else if (f.type === "boolean") {
+      input = el("input", { type: "checkbox", name: f.name, checked: (f.default_value || "").toLowerCase() === "true" });
+    } else {
+      input = el("input", { name: f.name, value: f.default_value || "", placeholder: f.placeholder || "", required: f.required });
+    }
+    inputs[f.name] = input;
+    errors[f.name] = el("div", { class: "error" });
+    return el("label", { class: "field" }, el("span", {}, f.label, f.required ? " *" : ""), input,
+      f.hint ? el("small", { class: "muted" }, f.hint) : null, errors[f.name]);
+  });
+  const general = el("div", { class: "error" });
+  const close = () => holder.replaceChildren();
+  const submit = async (event) => {
+    event.preventDefault();
+    for (const box of Object.values(errors)) box.textContent = "";
+    general.textContent = "";
+    const values = Object.fromEntries(Object.entries(inputs).map(([n, i]) => [n, i.type === "checkbox" ? i.checked : i.value.trim()]));
+    try {
+      const result = await api("POST", `/api/v1/customers/${customer.id}/actions`,
+        { app_id: linked.app_id, form_url: action.form_url, params: values }, { "Idempotency-Key": key });
+      const detail = (result.result || {}).detail;
+      notice(`${result.message}${detail ? ` — ${detail}` : ""}${result.replayed ? " (answered again)" : ""}`);
+      renderProfile(result.customer);
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.status >= 500) throw error; // the outcome may be unknown: the key is kept
+      key = crypto.randomUUID(); // answered: corrected values are a new request
+      const named = Object.entries(error.fields).filter(([f]) => f.startsWith("params.") && errors[f.slice(7)]);
+      for (const [f, message] of named) errors[f.slice(7)].textContent = message;
+      if (error.status === 409) {
+        close();
+        notice(`${action.name}: ${error.reason}`, true);
+      } else if (!named.length) {
+        general.textContent = error.message;
+      }
+    }
+  };
+  holder.replaceChildren(el("form", { class: "record-action", onsubmit: (e) => guarded(() => submit(e)) },
+    el("strong", {}, form.title), rows, general,
+    el("div", {}, el("button", { type: "submit" }, form.submit_label), el("button", { type: "button", onclick: close }, form.close_label))));
 }
 
 function returnsTable(returns) {
@@ -171,14 +244,20 @@ async function renderLink(customer, linked) {
   const all = await connectors();
   const actions = linked.actions_enabled ? ((all[linked.app_type] || {}).actions) || [] : [];
   const data = linked.data || {};
+  const holder = el("div");
+  const actionsOf = (list) => (linked.actions_enabled ? (list || []).map((a) => recordActionButton(customer, linked, a, holder)) : []);
   return el("div", { class: "card" },
     el("h3", {}, `${linked.app_name} · `, link(data.admin_url, linked.external_customer_id)),
     el("p", { class: "muted" }, `refreshed ${when(linked.refreshed_at)}`),
     linked.stale ? el("p", { class: "stale" }, `Stale since ${when(linked.stale.since)}: ${linked.stale.code} — ${linked.stale.message}`) : null,
-    (data.orders || []).length ? ordersTable(data.orders) : null,
+    (data.custom_attributes || []).length ? el("p", {}, data.custom_attributes.map((a) => el("span", { class: "attribute" }, `${a.label}: `, link(a.url, a.value)))) : null,
+    actionsOf(data.actions),
+    holder,
+    (data.orders || []).length ? ordersTable(data.orders, actionsOf) : null,
     partialNote(data.partial, "orders"),
     (data.returns || []).length ? returnsTable(data.returns) : null,
     partialNote(data.partial, "returns"),
+    (data.transactions || []).length ? transactionsTable(data.transactions, actionsOf) : null,
     actions.map((spec) => actionForm(customer, linked, spec)),
   );
 }
