@@ -9,6 +9,9 @@ from typing import Any
 
 import pytest
 import requests
+from pymongo import MongoClient
+
+from linkmesh_core.budget import COLLECTION as BUDGETS
 
 from linkmesh_devstack.mongo import MongoServer, start_mongo
 from linkmesh_devstack.ports import free_port
@@ -93,12 +96,19 @@ def api(stack: Stack) -> Api:
 
 @pytest.fixture()
 def sandbox_reset(api: Api) -> Iterator[None]:
-    """Every sandbox back to its demo data and default knobs, before and after."""
-    for vendor in api.stack.vendors:
-        api.sandbox(vendor, "POST", "/__sandbox/reset")
+    """Every sandbox back to its demo data and default knobs, before and after, and the vendor
+    budgets the connectors share forgotten with them (a hold a sandbox's rate limit asked for
+    ends with the window the reset cleared)."""
+    def reset() -> None:
+        for vendor in api.stack.vendors:
+            api.sandbox(vendor, "POST", "/__sandbox/reset")
+        assert api.stack.mongo is not None
+        with MongoClient(api.stack.mongo.uri) as client:
+            client["linkmesh"][BUDGETS].delete_many({})
+
+    reset()
     yield
-    for vendor in api.stack.vendors:
-        api.sandbox(vendor, "POST", "/__sandbox/reset")
+    reset()
 
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -49,7 +49,9 @@ async def test_an_agent_uses_the_console_in_a_real_browser(api: Api, sandbox_res
         "settings": {"store_hash": "demo1", "api_base_url": api.stack.sandbox_url("bigcommerce")},
         "secrets": {"access_token": "demo-bigcommerce-token"},
         "search_query_attributes": [{"attribute": "email", "label": "Email"}, {"attribute": "phone", "label": "Phone"}],
-    }, role="admin").json()
+    }, role="admin")
+    assert app.status_code == 201, app.text
+    app = app.json()
     try:
         async with async_playwright() as p:
             browser = await p.chromium.launch(executable_path=CHROMIUM, args=[

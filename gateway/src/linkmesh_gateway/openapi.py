@@ -41,6 +41,10 @@ APP_INPUT: dict[str, Any] = {
     "type": S, "name": {**S, "maxLength": 100}, "settings": str_map(), "secrets": {**str_map(), "writeOnly": True},
     "search_query_attributes": {**arr(ref("Attribute")), "minItems": 1}, "search_result_attributes": arr(ref("Attribute")),
     "auto_link_fields": arr({"enum": ["email", "phone"]}), "overwrite_existing_values": B, "actions_enabled": B, "active": B,
+    "serving": {**obj({"enabled": B, "signing_key": {**S, "writeOnly": True}, "username": S, "password": {**S, "writeOnly": True}}, []),
+                "description": "Serve this app as a Gladly-compatible lookup adaptor at serving.url: Gladly-Authorization signed with "
+                               "signing_key (write-only, at least 16 characters), optional HTTP Basic. An empty signing_key or "
+                               "password keeps the one set."},
 }
 
 SCHEMAS: dict[str, Any] = {
@@ -106,6 +110,7 @@ SCHEMAS: dict[str, Any] = {
         "search_query_attributes": arr(ref("Attribute")), "search_result_attributes": arr(ref("Attribute")),
         "auto_link_fields": arr({"enum": ["email", "phone"]}), "overwrite_existing_values": B, "actions_enabled": B,
         "active": B, "created_at": TS, "updated_at": TS,
+        "serving": obj({"enabled": B, "path": S, "url": S, "username": S, "secrets_set": arr(S)}),
     }),
     "AppCreate": obj(APP_INPUT, ["type", "name", "search_query_attributes"]),
     "AppUpdate": {**obj({k: v for k, v in APP_INPUT.items() if k != "type"}, []), "minProperties": 1},
@@ -133,6 +138,7 @@ SCHEMAS: dict[str, Any] = {
     "ActionResult": obj({"id": S, "app_id": S, "action": S, "order_id": S, "message": S, "result": str_map(), "replayed": B,
                          "customer": ref("Customer")}),
     "Health": obj({"status": S, "profile": S}, ["status"]),
+    "AdaptorErrors": obj({"errors": arr(obj({"message": S}))}),
     "ContactRequest": obj({"channel": {"enum": ["email", "sms", "chat", "voice", "self_service"]}, "email": S, "phone": S,
                            "name": {**S, "maxLength": 200}}, ["channel"]),
     "IdentifyRequest": obj({"email": S}),
@@ -226,6 +232,24 @@ PATHS: dict[str, Any] = {
                   {"200": ok("ActionForm"), **errors(400, 404, 409, 422, *UPSTREAM)},
                   parameters=[{"name": "app_id", "in": "query", "required": True, "schema": S},
                               {"name": "form_url", "in": "query", "required": True, "schema": S}]),
+    },
+    "/gladly/v1/apps/{app_id}/lookup": {
+        "parameters": [{"name": "app_id", **PATH_ID}],
+        "post": {"summary": "The app served as a Gladly Lookup Adaptor (BASIC and DETAILED lookups)",
+                 "description": "No bearer token: the request must carry Gladly-Authorization signed with the app's serving.signing_key "
+                                "(HMAC-SHA256 over the method, path, query, signed headers and body bytes, Gladly-Time within 5 "
+                                "minutes), and HTTP Basic when the app sets serving.username. Answers {results: [...]} as the "
+                                "protocol says; errors are {errors: [{message}]}.",
+                 "security": [],
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": obj(
+                     {"lookupLevel": {"enum": ["BASIC", "DETAILED"]}, "uniqueMatchRequired": B, "query": {"type": "object"}},
+                     ["lookupLevel", "query"], closed=False)}}},
+                 "responses": {
+                     "200": {"description": "OK", "content": {"application/json": {"schema": obj({"results": arr({"type": "object"})})}}},
+                     **{str(code): {"description": text, "content": {"application/json": {"schema": ref("AdaptorErrors")}}}
+                        for code, text in ((400, "Malformed body or unknown lookupLevel"), (401, "Missing or bad signature or credentials"),
+                                           (404, "No lookup adaptor is served for this app"), (503, "The system behind the app is unavailable"),
+                                           (504, "Not answered within the protocol's budget"))}}},
     },
     "/api/v1/contacts": {
         "post": op("A customer contacted in: find or create, auto-link, refresh", "agent",

@@ -14,8 +14,9 @@ ADDRESS_FIELDS = ("line1", "line2", "city", "region", "postal_code", "country_co
 CUSTOMER_FIELDS = ("name", "emails", "phones", "address", "custom_attributes")
 APP_FIELDS = (
     "type", "name", "settings", "secrets", "search_query_attributes", "search_result_attributes", "auto_link_fields",
-    "overwrite_existing_values", "actions_enabled", "active",
+    "overwrite_existing_values", "actions_enabled", "active", "serving",
 )
+SERVING_FIELDS = ("enabled", "signing_key", "username", "password")
 
 
 MAX_DEPTH = 8  # the deepest body the API takes is 3 levels; anything far deeper is refused before it is walked
@@ -187,6 +188,15 @@ def app_input(body: dict[str, Any], *, create: bool) -> tuple[profile_pb2.AppInp
     active = r.bool("active")
     if active is not None:
         data.active = active
+    if "serving" in body:
+        raw = body["serving"]
+        if not isinstance(raw, dict):
+            r.errors["serving"] = "must be an object"
+        else:
+            s = Reader(raw, SERVING_FIELDS)
+            data.serving.CopyFrom(profile_pb2.AdaptorServingInput(
+                enabled=bool(s.bool("enabled")), signing_key=s.str("signing_key"), username=s.str("username"), password=s.str("password")))
+            r.errors.update({f"serving.{k}": v for k, v in s.errors.items()})
     if not create and "type" in body:
         r.errors["type"] = "cannot be changed; create a new app"
     r.done()

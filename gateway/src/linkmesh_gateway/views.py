@@ -25,6 +25,25 @@ def _timeout(request: web.Request) -> float:
     return request.app[SETTINGS].rpc_timeout_s
 
 
+GLADLY_BUDGET_S = 14.0  # of the protocol's 15 s: the answer must reach the caller in time
+
+
+async def gladly_lookup(request: web.Request) -> web.Response:
+    """An app served as a Gladly Lookup Adaptor: relayed to the profile service as received
+    (it verifies the signature over these exact bytes); no bearer token, the signature is the
+    caller's proof."""
+    body = await request.read()
+    try:
+        answer = await request.app[PROFILE].ServeAdaptor(profile_pb2.ServeAdaptorRequest(
+            app_id=request.match_info["app_id"], method=request.method, path=request.rel_url.raw_path,
+            query=request.rel_url.raw_query_string, headers=dict(request.headers), body=body), timeout=GLADLY_BUDGET_S)
+    except grpc.aio.AioRpcError as err:
+        late = err.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+        message = "the lookup did not finish within the protocol's 15 s budget" if late else "linkmesh is unavailable; try again"
+        return web.json_response({"errors": [{"message": message}]}, status=504 if late else 503)
+    return web.Response(status=answer.status, body=answer.body, content_type="application/json")
+
+
 async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
@@ -69,23 +88,29 @@ async def list_connectors(request: web.Request) -> web.Response:
 
 # apps
 
+def app_json(request: web.Request, app: profile_pb2.App) -> dict[str, Any]:
+    """An app, with the URL its lookup adaptor is served at (on the address it was asked at)."""
+    out = to_json(app)
+    out["serving"]["url"] = f"{request.url.origin()}{app.serving.path}"
+    return out
+
 @allow("admin")
 async def create_app(request: web.Request) -> web.Response:
     data, _ = app_input(await json_object(request), create=True)
     app = await request.app[PROFILE].CreateApp(profile_pb2.CreateAppRequest(app=data), timeout=_timeout(request))
-    return web.json_response(to_json(app), status=201)
+    return web.json_response(app_json(request, app), status=201)
 
 
 @allow("admin", "developer")
 async def list_apps(request: web.Request) -> web.Response:
     answer = await request.app[PROFILE].ListApps(profile_pb2.ListAppsRequest(), timeout=_timeout(request))
-    return web.json_response({"apps": [to_json(a) for a in answer.apps]})
+    return web.json_response({"apps": [app_json(request, a) for a in answer.apps]})
 
 
 @allow("admin", "developer")
 async def get_app(request: web.Request) -> web.Response:
     app = await request.app[PROFILE].GetApp(profile_pb2.GetAppRequest(id=request.match_info["app_id"]), timeout=_timeout(request))
-    return web.json_response(to_json(app))
+    return web.json_response(app_json(request, app))
 
 
 @allow("admin")
@@ -97,7 +122,7 @@ async def update_app(request: web.Request) -> web.Response:
         profile_pb2.UpdateAppRequest(id=request.match_info["app_id"], app=data, update_mask=FieldMask(paths=paths)),
         timeout=_timeout(request),
     )
-    return web.json_response(to_json(app))
+    return web.json_response(app_json(request, app))
 
 
 async def _set_active(request: web.Request, active: bool) -> web.Response:
@@ -106,7 +131,7 @@ async def _set_active(request: web.Request, active: bool) -> web.Response:
         profile_pb2.UpdateAppRequest(id=request.match_info["app_id"], app=data, update_mask=FieldMask(paths=["active"])),
         timeout=_timeout(request),
     )
-    return web.json_response(to_json(app))
+    return web.json_response(app_json(request, app))
 
 
 @allow("admin")

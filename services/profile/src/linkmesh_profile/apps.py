@@ -25,8 +25,9 @@ DEFAULT_RESULT_ATTRIBUTES = [
 AUTO_LINK_FIELDS = ("email", "phone")
 UPDATABLE = (
     "name", "settings", "secrets", "search_query_attributes", "search_result_attributes", "auto_link_fields",
-    "overwrite_existing_values", "actions_enabled", "active",
+    "overwrite_existing_values", "actions_enabled", "active", "serving",
 )
+MIN_SIGNING_KEY = 16
 MAX_NAME = 100
 
 
@@ -161,8 +162,37 @@ class AppService:
             "active": data.active if data.HasField("active") else True,
         }
 
+    def _serving(self, current: dict[str, Any], given: profile_pb2.AdaptorServingInput) -> dict[str, Any]:
+        """The app's serving as a lookup adaptor, as stored: its secrets encrypted, write-only."""
+        secrets = dict(current.get("secrets") or {})
+        errors: dict[str, str] = {}
+        key, username, password = given.signing_key.strip(), given.username.strip(), given.password.strip()
+        if key:
+            if len(key) < MIN_SIGNING_KEY:
+                errors["serving.signing_key"] = f"must be at least {MIN_SIGNING_KEY} characters"
+            secrets["signing_key"] = self.box.encrypt(key)
+        if password:
+            secrets["password"] = self.box.encrypt(password)
+        if not username:
+            secrets.pop("password", None)
+            if password:
+                errors["serving.username"] = "is required with a password"
+        elif "password" not in secrets:
+            errors["serving.password"] = "is required with a username"
+        if given.enabled and "signing_key" not in secrets:
+            errors["serving.signing_key"] = "is required to serve this app as a lookup adaptor"
+        if errors:
+            raise invalid_argument("the app's serving as a lookup adaptor is invalid", errors)
+        return {"enabled": given.enabled, "username": username, "secrets": secrets}
+
+    def serving_secrets(self, doc: dict[str, Any]) -> dict[str, str]:
+        """The serving secrets, decrypted (only the profile service ever holds them)."""
+        return self.box.decrypt_all((doc.get("serving") or {}).get("secrets") or {})
+
     async def create(self, data: profile_pb2.AppInput) -> dict[str, Any]:
         doc = self._doc_from_input(data)
+        if data.HasField("serving"):
+            doc["serving"] = self._serving({}, data.serving)
         secrets = {k.strip(): v for k, v in data.secrets.items() if v.strip()}
         doc["secret_names"] = sorted(secrets)
         await self._validate(doc, secrets)
@@ -216,6 +246,8 @@ class AppService:
                         secrets.pop(key.strip(), None)
             elif path == "search_result_attributes":
                 doc[path] = _attributes(data.search_result_attributes)
+            elif path == "serving":
+                doc["serving"] = self._serving(current.get("serving") or {}, data.serving)
             else:
                 doc[path] = given[path]
         await self._check_secrets_follow(current, doc.get("settings", {}), data, paths)

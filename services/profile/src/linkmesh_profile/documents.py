@@ -77,4 +77,8 @@ def app_to_proto(doc: dict[str, Any]) -> profile_pb2.App:
         value = ts(doc.get(field))
         if value is not None:
             getattr(out, field).CopyFrom(value)
+    serving = doc.get("serving") or {}
+    out.serving.CopyFrom(profile_pb2.AdaptorServing(
+        enabled=bool(serving.get("enabled")), path=f"/gladly/v1/apps/{doc['_id']}/lookup", username=serving.get("username", ""),
+        secrets_set=sorted(serving.get("secrets") or {})))
     return out

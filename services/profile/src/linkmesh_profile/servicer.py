@@ -11,6 +11,7 @@ from linkmesh.profile.v1 import profile_pb2, profile_pb2_grpc
 from linkmesh_core.errors import invalid_argument
 from linkmesh_profile import customers
 from linkmesh_profile.apps import AppService
+from linkmesh_profile.served_adaptor import ServedAdaptor
 from linkmesh_profile.autolink import AutoLinker
 from linkmesh_profile.contact import normalized_query
 from linkmesh_profile.contacts import Contacts
@@ -34,6 +35,7 @@ class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):
         self.traces = traces
         self.actions = actions
         self.region = region
+        self.served = ServedAdaptor(apps, linker.lookups, region)
 
     async def _customer(self, doc: dict[str, Any]) -> profile_pb2.Customer:
         apps = {}
@@ -132,6 +134,9 @@ class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):
         return profile_pb2.ActionResult(
             id=str(record["_id"]), app_id=record["app_id"], action=record["action"], order_id=record["order_id"],
             message=record.get("message", ""), result=record.get("result") or {}, replayed=replayed, customer=await self._customer(customer))
+
+    async def ServeAdaptor(self, request: profile_pb2.ServeAdaptorRequest, context: grpc.aio.ServicerContext) -> profile_pb2.ServeAdaptorResponse:
+        return await self.served.serve(request)
 
     async def GetActionForm(self, request: profile_pb2.GetActionFormRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.ActionForm:
         return await self.actions.action_form(request)

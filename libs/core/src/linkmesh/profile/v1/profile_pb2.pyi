@@ -502,6 +502,7 @@ class App(_message.Message):
     ACTIVE_FIELD_NUMBER: _builtins.int
     CREATED_AT_FIELD_NUMBER: _builtins.int
     UPDATED_AT_FIELD_NUMBER: _builtins.int
+    SERVING_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     type: _builtins.str
     name: _builtins.str
@@ -526,6 +527,10 @@ class App(_message.Message):
     def created_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def serving(self) -> Global___AdaptorServing:
+        """The app served as a Gladly-compatible lookup adaptor (ServeAdaptor)."""
+
     def __init__(
         self,
         *,
@@ -542,14 +547,80 @@ class App(_message.Message):
         active: _builtins.bool = ...,
         created_at: _timestamp_pb2.Timestamp | None = ...,
         updated_at: _timestamp_pb2.Timestamp | None = ...,
+        serving: Global___AdaptorServing | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "updated_at", b"updated_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "serving", b"serving", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions_enabled", b"actions_enabled", "active", b"active", "auto_link_fields", b"auto_link_fields", "created_at", b"created_at", "id", b"id", "name", b"name", "overwrite_existing_values", b"overwrite_existing_values", "search_query_attributes", b"search_query_attributes", "search_result_attributes", b"search_result_attributes", "secrets_set", b"secrets_set", "settings", b"settings", "type", b"type", "updated_at", b"updated_at"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions_enabled", b"actions_enabled", "active", b"active", "auto_link_fields", b"auto_link_fields", "created_at", b"created_at", "id", b"id", "name", b"name", "overwrite_existing_values", b"overwrite_existing_values", "search_query_attributes", b"search_query_attributes", "search_result_attributes", b"search_result_attributes", "secrets_set", b"secrets_set", "serving", b"serving", "settings", b"settings", "type", b"type", "updated_at", b"updated_at"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___App: _TypeAlias = App  # noqa: Y015
+
+@_typing.final
+class AdaptorServing(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENABLED_FIELD_NUMBER: _builtins.int
+    PATH_FIELD_NUMBER: _builtins.int
+    USERNAME_FIELD_NUMBER: _builtins.int
+    SECRETS_SET_FIELD_NUMBER: _builtins.int
+    enabled: _builtins.bool
+    path: _builtins.str
+    """The lookup URL's path on the gateway: /gladly/v1/apps/{id}/lookup."""
+    username: _builtins.str
+    """HTTP Basic username asked of callers (empty: none)."""
+    @_builtins.property
+    def secrets_set(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Names of the serving secrets that are set ("signing_key", "password"); never their values."""
+
+    def __init__(
+        self,
+        *,
+        enabled: _builtins.bool = ...,
+        path: _builtins.str = ...,
+        username: _builtins.str = ...,
+        secrets_set: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["enabled", b"enabled", "path", b"path", "secrets_set", b"secrets_set", "username", b"username"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AdaptorServing: _TypeAlias = AdaptorServing  # noqa: Y015
+
+@_typing.final
+class AdaptorServingInput(_message.Message):
+    """Write-only secrets: an empty signing_key or password keeps the one set; a username
+    left empty turns HTTP Basic off (and forgets the password).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENABLED_FIELD_NUMBER: _builtins.int
+    SIGNING_KEY_FIELD_NUMBER: _builtins.int
+    USERNAME_FIELD_NUMBER: _builtins.int
+    PASSWORD_FIELD_NUMBER: _builtins.int
+    enabled: _builtins.bool
+    signing_key: _builtins.str
+    username: _builtins.str
+    password: _builtins.str
+    def __init__(
+        self,
+        *,
+        enabled: _builtins.bool = ...,
+        signing_key: _builtins.str = ...,
+        username: _builtins.str = ...,
+        password: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["enabled", b"enabled", "password", b"password", "signing_key", b"signing_key", "username", b"username"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AdaptorServingInput: _TypeAlias = AdaptorServingInput  # noqa: Y015
 
 @_typing.final
 class AppInput(_message.Message):
@@ -605,6 +676,7 @@ class AppInput(_message.Message):
     OVERWRITE_EXISTING_VALUES_FIELD_NUMBER: _builtins.int
     ACTIONS_ENABLED_FIELD_NUMBER: _builtins.int
     ACTIVE_FIELD_NUMBER: _builtins.int
+    SERVING_FIELD_NUMBER: _builtins.int
     type: _builtins.str
     name: _builtins.str
     overwrite_existing_values: _builtins.bool
@@ -623,6 +695,8 @@ class AppInput(_message.Message):
     def search_result_attributes(self) -> _containers.RepeatedCompositeFieldContainer[Global___Attribute]: ...
     @_builtins.property
     def auto_link_fields(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def serving(self) -> Global___AdaptorServingInput: ...
     def __init__(
         self,
         *,
@@ -636,10 +710,11 @@ class AppInput(_message.Message):
         overwrite_existing_values: _builtins.bool = ...,
         actions_enabled: _builtins.bool = ...,
         active: _builtins.bool | None = ...,
+        serving: Global___AdaptorServingInput | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_active", b"_active", "active", b"active"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_active", b"_active", "active", b"active", "serving", b"serving"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_active", b"_active", "actions_enabled", b"actions_enabled", "active", b"active", "auto_link_fields", b"auto_link_fields", "name", b"name", "overwrite_existing_values", b"overwrite_existing_values", "search_query_attributes", b"search_query_attributes", "search_result_attributes", b"search_result_attributes", "secrets", b"secrets", "settings", b"settings", "type", b"type"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_active", b"_active", "actions_enabled", b"actions_enabled", "active", b"active", "auto_link_fields", b"auto_link_fields", "name", b"name", "overwrite_existing_values", b"overwrite_existing_values", "search_query_attributes", b"search_query_attributes", "search_result_attributes", b"search_result_attributes", "secrets", b"secrets", "serving", b"serving", "settings", b"settings", "type", b"type"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__active: _TypeAlias = _typing.Literal["active"]  # noqa: Y015
     _WhichOneofArgType__active: _TypeAlias = _typing.Literal["_active", b"_active"]  # noqa: Y015
@@ -1611,3 +1686,82 @@ class ActionResult(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ActionResult: _TypeAlias = ActionResult  # noqa: Y015
+
+@_typing.final
+class ServeAdaptorRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class HeadersEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    APP_ID_FIELD_NUMBER: _builtins.int
+    METHOD_FIELD_NUMBER: _builtins.int
+    PATH_FIELD_NUMBER: _builtins.int
+    QUERY_FIELD_NUMBER: _builtins.int
+    HEADERS_FIELD_NUMBER: _builtins.int
+    BODY_FIELD_NUMBER: _builtins.int
+    app_id: _builtins.str
+    method: _builtins.str
+    path: _builtins.str
+    """As received: the path and the raw query string the caller signed."""
+    query: _builtins.str
+    body: _builtins.bytes
+    @_builtins.property
+    def headers(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        app_id: _builtins.str = ...,
+        method: _builtins.str = ...,
+        path: _builtins.str = ...,
+        query: _builtins.str = ...,
+        headers: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        body: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["app_id", b"app_id", "body", b"body", "headers", b"headers", "method", b"method", "path", b"path", "query", b"query"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ServeAdaptorRequest: _TypeAlias = ServeAdaptorRequest  # noqa: Y015
+
+@_typing.final
+class ServeAdaptorResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATUS_FIELD_NUMBER: _builtins.int
+    BODY_FIELD_NUMBER: _builtins.int
+    status: _builtins.int
+    body: _builtins.bytes
+    """JSON."""
+    def __init__(
+        self,
+        *,
+        status: _builtins.int = ...,
+        body: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["body", b"body", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ServeAdaptorResponse: _TypeAlias = ServeAdaptorResponse  # noqa: Y015

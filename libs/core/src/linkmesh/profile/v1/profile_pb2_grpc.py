@@ -122,6 +122,11 @@ class ProfileServiceStub:
                 request_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.RunActionRequest.SerializeToString,
                 response_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.ActionResult.FromString,
                 _registered_method=True)
+        self.ServeAdaptor = channel.unary_unary(
+                '/linkmesh.profile.v1.ProfileService/ServeAdaptor',
+                request_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.ServeAdaptorRequest.SerializeToString,
+                response_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.ServeAdaptorResponse.FromString,
+                _registered_method=True)
         self.GetActionForm = channel.unary_unary(
                 '/linkmesh.profile.v1.ProfileService/GetActionForm',
                 request_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.GetActionFormRequest.SerializeToString,
@@ -258,6 +263,15 @@ class ProfileServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ServeAdaptor(self, request, context):
+        """A request to the app served as a Gladly Lookup Adaptor, relayed by the gateway as
+        received (the signature covers its exact path, headers and body bytes); answered with
+        the HTTP status and JSON body the protocol expects.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetActionForm(self, request, context):
         """The form of an action a linked record offers (a RecordAction of the app's data).
         """
@@ -365,6 +379,11 @@ def add_ProfileServiceServicer_to_server(servicer, server):
                     servicer.RunAction,
                     request_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.RunActionRequest.FromString,
                     response_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.ActionResult.SerializeToString,
+            ),
+            'ServeAdaptor': grpc.unary_unary_rpc_method_handler(
+                    servicer.ServeAdaptor,
+                    request_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.ServeAdaptorRequest.FromString,
+                    response_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.ServeAdaptorResponse.SerializeToString,
             ),
             'GetActionForm': grpc.unary_unary_rpc_method_handler(
                     servicer.GetActionForm,
@@ -843,6 +862,33 @@ class ProfileService:
             '/linkmesh.profile.v1.ProfileService/RunAction',
             linkmesh_dot_profile_dot_v1_dot_profile__pb2.RunActionRequest.SerializeToString,
             linkmesh_dot_profile_dot_v1_dot_profile__pb2.ActionResult.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ServeAdaptor(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/linkmesh.profile.v1.ProfileService/ServeAdaptor',
+            linkmesh_dot_profile_dot_v1_dot_profile__pb2.ServeAdaptorRequest.SerializeToString,
+            linkmesh_dot_profile_dot_v1_dot_profile__pb2.ServeAdaptorResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -75,6 +75,11 @@ class ProfileServiceStub:
     """Runs an order action on a linked app, at most once per idempotency key,
     then refreshes the customer from that app.
     """
+    ServeAdaptor: _grpc.UnaryUnaryMultiCallable[_profile_pb2.ServeAdaptorRequest, _profile_pb2.ServeAdaptorResponse]
+    """A request to the app served as a Gladly Lookup Adaptor, relayed by the gateway as
+    received (the signature covers its exact path, headers and body bytes); answered with
+    the HTTP status and JSON body the protocol expects.
+    """
     GetActionForm: _grpc.UnaryUnaryMultiCallable[_profile_pb2.GetActionFormRequest, _lookup_pb2.ActionForm]
     """The form of an action a linked record offers (a RecordAction of the app's data)."""
     ListLookups: _grpc.UnaryUnaryMultiCallable[_profile_pb2.ListLookupsRequest, _profile_pb2.ListLookupsResponse]
@@ -120,6 +125,11 @@ class ProfileServiceAsyncStub(ProfileServiceStub):
     RunAction: _aio.UnaryUnaryMultiCallable[_profile_pb2.RunActionRequest, _profile_pb2.ActionResult]  # type: ignore[assignment]
     """Runs an order action on a linked app, at most once per idempotency key,
     then refreshes the customer from that app.
+    """
+    ServeAdaptor: _aio.UnaryUnaryMultiCallable[_profile_pb2.ServeAdaptorRequest, _profile_pb2.ServeAdaptorResponse]  # type: ignore[assignment]
+    """A request to the app served as a Gladly Lookup Adaptor, relayed by the gateway as
+    received (the signature covers its exact path, headers and body bytes); answered with
+    the HTTP status and JSON body the protocol expects.
     """
     GetActionForm: _aio.UnaryUnaryMultiCallable[_profile_pb2.GetActionFormRequest, _lookup_pb2.ActionForm]  # type: ignore[assignment]
     """The form of an action a linked record offers (a RecordAction of the app's data)."""
@@ -265,6 +275,17 @@ class ProfileServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_profile_pb2.ActionResult, _abc.Awaitable[_profile_pb2.ActionResult]]:
         """Runs an order action on a linked app, at most once per idempotency key,
         then refreshes the customer from that app.
+        """
+
+    @_abc_1.abstractmethod
+    def ServeAdaptor(
+        self,
+        request: _profile_pb2.ServeAdaptorRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_profile_pb2.ServeAdaptorResponse, _abc.Awaitable[_profile_pb2.ServeAdaptorResponse]]:
+        """A request to the app served as a Gladly Lookup Adaptor, relayed by the gateway as
+        received (the signature covers its exact path, headers and body bytes); answered with
+        the HTTP status and JSON body the protocol expects.
         """
 
     @_abc_1.abstractmethod

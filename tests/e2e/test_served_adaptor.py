@@ -1,0 +1,111 @@
+"""Every linkmesh app served as a Gladly-compatible lookup adaptor, over the real processes:
+the gateway endpoint verifies the signature over the raw body, refuses what the protocol
+refuses, and a lookup_adaptor app pointed at linkmesh's own endpoint for a BigCommerce app
+links the same customer with the same orders as the BigCommerce app itself (the round trip)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+import requests
+
+from linkmesh_core.gladly_signing import compact_json, signed_headers
+from linkmesh_sandboxes.lookup_adaptor.app import basic_header
+from tests.conftest import Api
+from tests.e2e.test_linking_rules import make_app
+
+pytestmark = pytest.mark.e2e
+KEY, USER, PASSWORD = "round-trip-signing-key-0001", "gladly", "round-trip-password"
+
+
+@pytest.fixture()
+def served(api: Api, sandbox_reset: None) -> Any:
+    app = make_app(api, serving={"enabled": True, "signing_key": KEY, "username": USER, "password": PASSWORD})
+    yield app
+    api.delete(f"/api/v1/apps/{app['id']}", role="admin")
+
+
+def post(api: Api, app: dict[str, Any], body: Any, *, key: str = KEY, at: datetime | None = None,
+         auth: str | None = basic_header(USER, PASSWORD), raw: bytes | None = None) -> requests.Response:
+    path = f"/gladly/v1/apps/{app['id']}/lookup"
+    data = raw if raw is not None else compact_json(body)
+    headers = signed_headers(key, "POST", path, "", data, correlation_id="dGVzdC1jb3JyZWxhdGlvbg", trace_id="746573742d636f7272656c6174696f6e",
+                             extra={"Authorization": auth} if auth else None, at=at)
+    return requests.post(f"{api.stack.gateway_url}{path}", data=data, headers=headers, timeout=20)
+
+
+def test_the_app_shows_where_it_is_served_and_never_its_secrets(api: Api, served: dict[str, Any]) -> None:
+    serving = served["serving"]
+    assert serving["enabled"] and serving["username"] == USER and serving["secrets_set"] == ["password", "signing_key"]
+    assert serving["url"] == f"{api.stack.gateway_url}/gladly/v1/apps/{served['id']}/lookup"
+    assert KEY not in str(served) and PASSWORD not in str(served)
+    short = api.patch(f"/api/v1/apps/{served['id']}", {"serving": {"enabled": True, "signing_key": "short"}}, role="admin")
+    assert short.status_code in (400, 422) and "serving.signing_key" in short.json()["error"]["fields"]
+
+
+def test_the_endpoint_answers_only_what_is_signed_with_the_apps_key(api: Api, served: dict[str, Any]) -> None:
+    basic = {"lookupLevel": "BASIC", "uniqueMatchRequired": False, "query": {"emails": ["jane.smith@example.com"]}}
+    ok = post(api, served, basic)
+    assert ok.status_code == 200, ok.text
+    assert [r["externalCustomerId"] for r in ok.json()["results"]] == ["101"]
+    assert ok.json()["results"][0]["emails"] == [{"original": "jane.smith@example.com"}]
+    as_string = post(api, served, {"lookupLevel": "BASIC", "query": {"email": "jane.smith@example.com"}})
+    assert [r["externalCustomerId"] for r in as_string.json()["results"]] == ["101"], "a string value as well as an array"
+
+    unsigned = requests.post(f"{api.stack.gateway_url}/gladly/v1/apps/{served['id']}/lookup", json=basic,
+                             headers={"Authorization": basic_header(USER, PASSWORD)}, timeout=10)
+    assert unsigned.status_code == 401 and unsigned.json() == {"errors": [{"message": "Gladly-Authorization is missing"}]}
+    wrong = post(api, served, basic, key="another-signing-key-000")
+    assert wrong.status_code == 401 and wrong.json()["errors"][0]["message"] == "the request signature does not verify"
+    stale = post(api, served, basic, at=datetime.now(timezone.utc) - timedelta(minutes=6))
+    assert stale.status_code == 401 and "5 minutes" in stale.json()["errors"][0]["message"], "a replay is refused"
+    tampered = compact_json(basic).replace(b"jane.smith", b"john.doe00")
+    path = f"/gladly/v1/apps/{served['id']}/lookup"
+    headers = signed_headers(KEY, "POST", path, "", compact_json(basic), correlation_id="c", trace_id="00",
+                             extra={"Authorization": basic_header(USER, PASSWORD)})
+    swapped = requests.post(f"{api.stack.gateway_url}{path}", data=tampered, headers=headers, timeout=10)
+    assert swapped.status_code == 401, "the signature covers the body's bytes"
+    no_basic = post(api, served, basic, auth=None)
+    assert no_basic.status_code == 401 and "Basic" in no_basic.json()["errors"][0]["message"]
+
+    unknown = post(api, served, {"lookupLevel": "SOMETIMES", "query": {}})
+    assert unknown.status_code == 400 and "lookupLevel" in unknown.json()["errors"][0]["message"]
+    malformed = post(api, served, {"lookupLevel": "BASIC", "query": ["jane"]})
+    assert malformed.status_code == 400
+    nobody = post(api, served, {"lookupLevel": "DETAILED", "query": {"externalCustomerId": "999999"}})
+    assert nobody.status_code == 200 and nobody.json() == {"results": []}
+
+    api.patch(f"/api/v1/apps/{served['id']}", {"serving": {"enabled": False}}, role="admin")
+    assert post(api, served, basic).status_code == 404, "an app not served answers nothing"
+    kinds = {t["kind"] for t in api.get(f"/api/v1/apps/{served['id']}/lookups", role="developer").json()["lookups"]}
+    assert {"adaptor_basic", "adaptor_detailed"} <= kinds, "every served lookup is a trace in the lookup debugger"
+
+
+def test_a_lookup_adaptor_app_on_linkmeshs_own_endpoint_shows_what_the_app_itself_shows(api: Api, served: dict[str, Any]) -> None:
+    response = api.post("/api/v1/apps", {
+        "type": "lookup_adaptor", "name": f"Round trip {uuid.uuid4().hex[:6]}",
+        "settings": {"url": served["serving"]["url"], "username": USER}, "secrets": {"signing_key": KEY, "password": PASSWORD},
+        "search_query_attributes": [{"attribute": "email", "label": "Email"}], "auto_link_fields": ["email"],
+    }, role="admin")
+    assert response.status_code == 201, response.text
+    mirror = response.json()
+    try:
+        contact = api.post("/api/v1/contacts", {"channel": "chat", "email": "jane.smith@example.com"}).json()
+        assert {served["id"], mirror["id"]} <= set(contact["linked"] + contact["refreshed"]), contact
+        profile = api.get(f"/api/v1/customers/{contact['customer_id']}").json()
+        direct = next(link for link in profile["links"] if link["app_id"] == served["id"])
+        through = next(link for link in profile["links"] if link["app_id"] == mirror["id"])
+        assert through["external_customer_id"] == direct["external_customer_id"] == "101", "the same customer"
+
+        def orders(link: dict[str, Any]) -> list[tuple[Any, ...]]:
+            return [(o["number"], o["status"], o["total"]["amount"], o["total"]["currency"], o["created_at"],
+                     [(line["name"], line["quantity"]) for line in o["lines"]], [s["tracking_number"] for s in o["shipments"]])
+                    for o in link["data"]["orders"]]
+
+        assert orders(through) == orders(direct) and orders(direct), "the same orders, lines and shipments"
+        assert through["data"]["emails"] == direct["data"]["emails"] and through["data"]["name"] == direct["data"]["name"]
+    finally:
+        api.delete(f"/api/v1/apps/{mirror['id']}", role="admin")
