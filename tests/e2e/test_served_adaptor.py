@@ -15,6 +15,7 @@ import requests
 from linkmesh_core.gladly_signing import compact_json, signed_headers
 from linkmesh_sandboxes.lookup_adaptor.app import basic_header
 from tests.conftest import Api
+from tests.e2e.test_actions import vendor_calls
 from tests.e2e.test_linking_rules import make_app
 
 pytestmark = pytest.mark.e2e
@@ -28,13 +29,27 @@ def served(api: Api, sandbox_reset: None) -> Any:
     api.delete(f"/api/v1/apps/{app['id']}", role="admin")
 
 
+@pytest.fixture()
+def served_with_actions(api: Api, sandbox_reset: None) -> Any:
+    app = make_app(api, actions_enabled=True, serving={"enabled": True, "signing_key": KEY, "username": USER, "password": PASSWORD})
+    yield app
+    api.delete(f"/api/v1/apps/{app['id']}", role="admin")
+
+
 def post(api: Api, app: dict[str, Any], body: Any, *, key: str = KEY, at: datetime | None = None,
          auth: str | None = basic_header(USER, PASSWORD), raw: bytes | None = None) -> requests.Response:
-    path = f"/gladly/v1/apps/{app['id']}/lookup"
-    data = raw if raw is not None else compact_json(body)
-    headers = signed_headers(key, "POST", path, "", data, correlation_id="dGVzdC1jb3JyZWxhdGlvbg", trace_id="746573742d636f7272656c6174696f6e",
+    return send(api, "POST", f"/gladly/v1/apps/{app['id']}/lookup", body, key=key, at=at, auth=auth, raw=raw)
+
+
+def send(api: Api, method: str, url: str, body: Any = None, *, key: str = KEY, at: datetime | None = None,
+         auth: str | None = basic_header(USER, PASSWORD), raw: bytes | None = None,
+         correlation: str = "dGVzdC1jb3JyZWxhdGlvbg") -> requests.Response:
+    """A request signed as the protocol's callers sign it (``url`` is a path with its query)."""
+    path, _, query = url.partition("?")
+    data = raw if raw is not None else (compact_json(body) if body is not None else b"")
+    headers = signed_headers(key, method, path, query, data, correlation_id=correlation, trace_id="746573742d636f7272656c6174696f6e",
                              extra={"Authorization": auth} if auth else None, at=at)
-    return requests.post(f"{api.stack.gateway_url}{path}", data=data, headers=headers, timeout=20)
+    return requests.request(method, f"{api.stack.gateway_url}{url}", data=data or None, headers=headers, timeout=20)
 
 
 def test_the_app_shows_where_it_is_served_and_never_its_secrets(api: Api, served: dict[str, Any]) -> None:
@@ -107,5 +122,90 @@ def test_a_lookup_adaptor_app_on_linkmeshs_own_endpoint_shows_what_the_app_itsel
 
         assert orders(through) == orders(direct) and orders(direct), "the same orders, lines and shipments"
         assert through["data"]["emails"] == direct["data"]["emails"] and through["data"]["name"] == direct["data"]["name"]
+    finally:
+        api.delete(f"/api/v1/apps/{mirror['id']}", role="admin")
+
+
+def test_served_results_offer_the_apps_actions_whose_forms_run_once_per_correlation_id(api: Api, served_with_actions: dict[str, Any]) -> None:
+    app = served_with_actions
+    result = post(api, app, {"lookupLevel": "DETAILED", "query": {"externalCustomerId": "101"}}).json()["results"][0]
+    base = f"/gladly/v1/apps/{app['id']}/actions"
+    assert result["actions"] == [{"name": "Create discount code", "formUrl": f"{base}/create_discount_code?customer=101"}]
+    order = next(t for t in result["transactions"] if t["orderNumber"] == "5001")
+    refund_url = f"{base}/refund?customer=101&order=5001"
+    assert {"name": "Refund order", "formUrl": refund_url} in order["actions"], order
+
+    form = send(api, "GET", refund_url)
+    assert form.status_code == 200, form.text
+    assert form.json()["title"] == "Refund order" and form.json()["actionUrl"] == refund_url
+    lines = form.json()["sections"][0]
+    assert lines["attr"] == "lines" and lines["input"] == {"type": "text", "optional": True} and "line id" in lines["hint"]
+    discount = send(api, "GET", f"{base}/create_discount_code?customer=101").json()
+    kind = next(s for s in discount["sections"] if s["attr"] == "type")
+    assert kind["input"]["type"] == "select" and {"text": "free_shipping", "value": "free_shipping"} in kind["input"]["options"]
+    assert "optional" not in kind["input"], "a required field"
+
+    refunds = "/payment_actions/refunds"
+    bad = send(api, "POST", refund_url, {"lines": "all of them", "reason": "damaged"}, correlation="served-bad")
+    assert bad.status_code == 400 and bad.json()["errors"][0]["attr"] == "lines", bad.text
+    assert vendor_calls(api, "bigcommerce", refunds) == 0, "a value to correct runs nothing"
+    done = send(api, "POST", refund_url, {"lines": "500102:1", "reason": "damaged"}, correlation="served-1")
+    assert done.status_code == 200, done.text
+    assert "refund" in done.json()["message"].lower()
+    again = send(api, "POST", refund_url, {"lines": "500102:1", "reason": "damaged"}, correlation="served-1")
+    assert again.status_code == 200 and again.json() == done.json(), "the same correlation id answers the first outcome again"
+    assert vendor_calls(api, "bigcommerce", refunds) == 1, "run once"
+    other = send(api, "POST", refund_url, {"lines": "500101:1"}, correlation="served-1")
+    assert other.status_code == 400 and "idempotency_key" in other.json()["errors"][0]["message"]
+    no_id = send(api, "POST", refund_url, {"lines": "500101:1"}, correlation="")
+    assert no_id.status_code == 400 and "Gladly-Correlation-Id" in no_id.text
+    twice = send(api, "POST", refund_url, {"lines": "500102:3"}, correlation="served-2")
+    assert twice.status_code == 406, twice.text  # more than is left of that line: refused (the form closes with the message)
+
+    api.sandbox("bigcommerce", "POST", "/__sandbox/knobs", {"fail": {"status": 502, "path": refunds, "method": "POST", "after": True}})
+    lost = send(api, "POST", refund_url, {"lines": "500101:1"}, correlation="served-3")
+    assert lost.status_code == 502 and "unknown" in lost.json()["errors"][0]["message"], lost.text
+    retried = send(api, "POST", refund_url, {"lines": "500101:1"}, correlation="served-3")
+    assert retried.status_code == 503 and "unknown" in retried.json()["errors"][0]["message"], "never run twice, never a 4xx"
+    api.sandbox("bigcommerce", "POST", "/__sandbox/knobs", {"fail": None})
+    assert vendor_calls(api, "bigcommerce", refunds) == 2, "the refused one was checked against the order and never sent"
+
+    kinds = [t for t in api.get(f"/api/v1/apps/{app['id']}/lookups", role="developer").json()["lookups"] if t["kind"] == "action"]
+    assert kinds and all(t["customer_id"] == f"adaptor:{app['id']}:101" for t in kinds), "each run is traced"
+    api.patch(f"/api/v1/apps/{app['id']}", {"actions_enabled": False}, role="admin")
+    result = post(api, app, {"lookupLevel": "DETAILED", "query": {"externalCustomerId": "101"}}).json()["results"][0]
+    assert "actions" not in result and all("actions" not in t for t in result["transactions"])
+    assert send(api, "GET", refund_url).status_code == 406
+    assert send(api, "GET", refund_url, key="another-signing-key-000").status_code == 401, "forms are signed too"
+
+
+def test_an_action_through_the_round_trip_runs_once_on_the_system_behind(api: Api, served_with_actions: dict[str, Any]) -> None:
+    """An agent runs a record action of the lookup_adaptor app that mirrors the served app:
+    linkmesh's adaptor connector reads the served form, posts it, and the served side runs it
+    through its own action runner on BigCommerce, once; both links show the refund."""
+    served = served_with_actions
+    mirror = api.post("/api/v1/apps", {
+        "type": "lookup_adaptor", "name": f"Round trip {uuid.uuid4().hex[:6]}", "actions_enabled": True,
+        "settings": {"url": served["serving"]["url"], "username": USER}, "secrets": {"signing_key": KEY, "password": PASSWORD},
+        "search_query_attributes": [{"attribute": "email", "label": "Email"}], "auto_link_fields": ["email"],
+    }, role="admin").json()
+    try:
+        contact = api.post("/api/v1/contacts", {"channel": "chat", "email": "jane.smith@example.com"}).json()
+        profile = api.get(f"/api/v1/customers/{contact['customer_id']}").json()
+        through = next(link for link in profile["links"] if link["app_id"] == mirror["id"])
+        order = next(o for o in through["data"]["orders"] if o["number"] == "5001")
+        refund = next(a for a in order["actions"] if a["name"] == "Refund order")
+        form = api.get(f"/api/v1/customers/{contact['customer_id']}/action-form",
+                       params={"app_id": mirror["id"], "form_url": refund["form_url"]}).json()
+        assert [f["name"] for f in form["fields"]] == ["lines", "reason"], form
+        run = api.post(f"/api/v1/customers/{contact['customer_id']}/actions",
+                       {"app_id": mirror["id"], "form_url": refund["form_url"], "params": {"lines": "500102:1"}},
+                       headers={"Idempotency-Key": f"round-trip-{uuid.uuid4().hex[:8]}"})
+        assert run.status_code == 200, run.text
+        assert vendor_calls(api, "bigcommerce", "/payment_actions/refunds") == 1
+        after = {link["app_id"]: link for link in run.json()["customer"]["links"]}
+        for app_id in (served["id"], mirror["id"]):
+            refunded = next(o for o in after[app_id]["data"]["orders"] if o["number"] == "5001")
+            assert "refund" in refunded["status"].lower(), (app_id, refunded["status"])
     finally:
         api.delete(f"/api/v1/apps/{mirror['id']}", role="admin")

@@ -138,7 +138,13 @@ SCHEMAS: dict[str, Any] = {
     "ActionResult": obj({"id": S, "app_id": S, "action": S, "order_id": S, "message": S, "result": str_map(), "replayed": B,
                          "customer": ref("Customer")}),
     "Health": obj({"status": S, "profile": S}, ["status"]),
-    "AdaptorErrors": obj({"errors": arr(obj({"message": S}))}),
+    "AdaptorErrors": obj({"errors": arr(obj({"message": S, "attr": S, "detail": S}, []))}),
+    "AdaptorForm": obj({
+        "title": S, "submitButton": S, "closeButton": S, "actionUrl": S,
+        "sections": arr(obj({"type": {"enum": ["input"]}, "label": S, "attr": S, "hint": S, "defaultValue": S,
+                             "input": obj({"type": {"enum": ["text", "select", "checkbox"]}, "optional": B, "placeholder": S,
+                                           "options": arr(obj({"text": S, "value": S}))}, ["type"])},
+                            ["type", "label", "attr", "input"]))}),
     "ContactRequest": obj({"channel": {"enum": ["email", "sms", "chat", "voice", "self_service"]}, "email": S, "phone": S,
                            "name": {**S, "maxLength": 200}}, ["channel"]),
     "IdentifyRequest": obj({"email": S}),
@@ -250,6 +256,37 @@ PATHS: dict[str, Any] = {
                         for code, text in ((400, "Malformed body or unknown lookupLevel"), (401, "Missing or bad signature or credentials"),
                                            (404, "No lookup adaptor is served for this app"), (503, "The system behind the app is unavailable"),
                                            (504, "Not answered within the protocol's budget"))}}},
+    },
+    "/gladly/v1/apps/{app_id}/actions/{action}": {
+        "parameters": [{"name": "app_id", **PATH_ID}, {"name": "action", "in": "path", "required": True, "schema": S},
+                       {"name": "customer", "in": "query", "required": True, "schema": S, "description": "the externalCustomerId"},
+                       {"name": "order", "in": "query", "schema": S, "description": "the order, for an action on one order"}],
+        "get": {"summary": "The form of an action a served DETAILED result offers (its formUrl), in the protocol's form shape",
+                "description": "Signed like a lookup (GET, body hash of the empty body). Only when the app has actions_enabled.",
+                "security": [],
+                "responses": {
+                    "200": {"description": "The form", "content": {"application/json": {"schema": ref("AdaptorForm")}}},
+                    **{str(code): {"description": text, "content": {"application/json": {"schema": ref("AdaptorErrors")}}}
+                       for code, text in ((400, "The URL names no customer"), (401, "Missing or bad signature or credentials"),
+                                          (404, "No such action, or no lookup adaptor is served for this app"),
+                                          (406, "Actions are turned off for the app, or it is inactive"))}}},
+        "post": {"summary": "Run the action with the form's values (its actionUrl), once per Gladly-Correlation-Id",
+                 "description": "Signed; the body is the values keyed by attr. Runs through the idempotent action runner with the "
+                                "request's Gladly-Correlation-Id as idempotency key: the same id with the same values answers the "
+                                "first outcome again. An unknown outcome (the vendor may have acted) answers 502 (503 while the "
+                                "first attempt still runs), never 4xx.",
+                 "security": [],
+                 "parameters": [{"name": "Gladly-Correlation-Id", "in": "header", "required": True, "schema": S}],
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
+                 "responses": {
+                     "200": {"description": "Done", "content": {"application/json": {"schema": obj({"message": S, "detail": S}, ["message"])}}},
+                     **{str(code): {"description": text, "content": {"application/json": {"schema": ref("AdaptorErrors")}}}
+                        for code, text in ((400, "Values to correct (errors name their attr); nothing ran"),
+                                           (401, "Missing or bad signature or credentials"), (404, "No such action"),
+                                           (406, "Refused: the form closes with the message"), (429, "Rate limited; nothing was sent"),
+                                           (502, "The outcome is unknown: the system behind the app may have acted"),
+                                           (503, "The first attempt with this correlation id still runs, or linkmesh is unavailable"),
+                                           (504, "Not answered within the protocol's budget: the outcome is unknown"))}}},
     },
     "/api/v1/contacts": {
         "post": op("A customer contacted in: find or create, auto-link, refresh", "agent",

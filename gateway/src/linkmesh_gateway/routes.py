@@ -24,6 +24,8 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/healthz", views.healthz)
     r.add_get("/readyz", views.readyz)
     r.add_post("/gladly/v1/apps/{app_id}/lookup", views.gladly_lookup)
+    r.add_get("/gladly/v1/apps/{app_id}/actions/{action}", views.gladly_lookup)
+    r.add_post("/gladly/v1/apps/{app_id}/actions/{action}", views.gladly_lookup)
     r.add_get("/api/v1/openapi.json", views.openapi)
     r.add_get("/api/v1/connectors", views.list_connectors)
     r.add_post("/api/v1/apps", views.create_app)

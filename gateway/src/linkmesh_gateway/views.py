@@ -29,9 +29,9 @@ GLADLY_BUDGET_S = 14.0  # of the protocol's 15 s: the answer must reach the call
 
 
 async def gladly_lookup(request: web.Request) -> web.Response:
-    """An app served as a Gladly Lookup Adaptor: relayed to the profile service as received
-    (it verifies the signature over these exact bytes); no bearer token, the signature is the
-    caller's proof."""
+    """An app served as a Gladly Lookup Adaptor (its lookups, and its actions' forms and
+    runs): relayed to the profile service as received (it verifies the signature over these
+    exact bytes); no bearer token, the signature is the caller's proof."""
     body = await request.read()
     try:
         answer = await request.app[PROFILE].ServeAdaptor(profile_pb2.ServeAdaptorRequest(
@@ -39,7 +39,9 @@ async def gladly_lookup(request: web.Request) -> web.Response:
             query=request.rel_url.raw_query_string, headers=dict(request.headers), body=body), timeout=GLADLY_BUDGET_S)
     except grpc.aio.AioRpcError as err:
         late = err.code() == grpc.StatusCode.DEADLINE_EXCEEDED
-        message = "the lookup did not finish within the protocol's 15 s budget" if late else "linkmesh is unavailable; try again"
+        message = "linkmesh did not answer within the protocol's 15 s budget" if late else "linkmesh did not answer"
+        if "action" in request.match_info and request.method == "POST":
+            message += "; the action's outcome is unknown: check the order before trying again"
         return web.json_response({"errors": [{"message": message}]}, status=504 if late else 503)
     return web.Response(status=answer.status, body=answer.body, content_type="application/json")
 

@@ -58,6 +58,7 @@ DEFINITIVE = {grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND, grpc.
 NOTHING_SENT = {grpc.StatusCode.RESOURCE_EXHAUSTED}
 LEASE_MARGIN_S = 5.0  # time to record the outcome after the connector answered
 LOST = "the profile service stopped while the action was running"
+SERVED_PREFIX = "adaptor:"  # the customer id of actions run through a served lookup adaptor
 
 
 def fingerprint(request: profile_pb2.RunActionRequest) -> str:
@@ -151,21 +152,52 @@ class ActionRunner:
             if not request.order_id.strip() and order_id:
                 request.order_id = order_id
             return customer, app, link["external_customer_id"]
+        await self.check_params(app, request)
+        return customer, app, link["external_customer_id"]
+
+    async def action_spec(self, app: dict[str, Any], name: str) -> lookup_pb2.ActionSpec:
+        """The connector's form of action ``name``; INVALID_ARGUMENT naming ``action`` when it has none."""
         describe = await self.apps.connectors.describe(app["type"])
-        spec = next((a for a in describe.capabilities.actions if a.name == request.action), None)
+        spec = next((a for a in describe.capabilities.actions if a.name == name), None)
         if spec is None:
             offered = ", ".join(a.name for a in describe.capabilities.actions) or "none"
-            raise invalid_argument(f"{describe.display_name} has no action {request.action!r}", {"action": f"must be one of: {offered}"})
+            raise invalid_argument(f"{describe.display_name} has no action {name!r}", {"action": f"must be one of: {offered}"})
+        return spec
+
+    async def check_params(self, app: dict[str, Any], request: profile_pb2.RunActionRequest) -> None:
+        spec = await self.action_spec(app, request.action)
         errors = validate_params(spec, request.params)
         if spec.order_required and not request.order_id.strip():
             errors["order_id"] = f"is required to {spec.label.lower()}"
         if errors:
             raise invalid_argument("the action is invalid", errors)
-        return customer, app, link["external_customer_id"]
 
     async def run(self, request: profile_pb2.RunActionRequest) -> tuple[dict[str, Any], bool]:
         """Runs (or replays) the action; answers (the action record, replayed)."""
-        customer, app, external_id = await self._check(request)
+        _, app, external_id = await self._check(request)
+        return await self._start(request, app, external_id, request.customer_id)
+
+    async def run_served(self, app: dict[str, Any], external_id: str, request: profile_pb2.RunActionRequest) -> tuple[dict[str, Any], bool]:
+        """An action asked for through the app's served lookup adaptor (``request`` without a
+        customer: the caller names the app's external customer, and its correlation id is the
+        key). Its record is kept under ``adaptor:<app id>:<external id>`` whether or not a
+        linkmesh customer is linked to that record, so a retry with the same key replays it
+        even after a link or an unlink; a linked customer's profile is refreshed afterwards."""
+        if not app.get("active", True):
+            raise failed_precondition(f"app {app['name']} is inactive")
+        if not app.get("actions_enabled"):
+            raise failed_precondition(f"actions are turned off for app {app['name']}")
+        key = request.idempotency_key.strip()
+        if not key or len(key) > 255:
+            raise invalid_argument("an idempotency key is required", {"idempotency_key": "give 1 to 255 characters (Gladly-Correlation-Id)"})
+        request.customer_id = f"{SERVED_PREFIX}{app['_id']}:{external_id}"
+        request.app_id = str(app["_id"])
+        await self.check_params(app, request)
+        linked = await q.customer_with_link(f"{app['_id']}:{external_id}").find_one(self.store.db)
+        return await self._start(request, app, external_id, str(linked["_id"]) if linked else None)
+
+    async def _start(self, request: profile_pb2.RunActionRequest, app: dict[str, Any], external_id: str,
+                     refresh_id: str | None) -> tuple[dict[str, Any], bool]:
         timeout = time_left(self.action_timeout_s)
         started_at = now()
         record = {
@@ -181,7 +213,7 @@ class ActionRunner:
             return await self._replay(request, record["fingerprint"]), True
         self._running.add(record["_id"])
         try:
-            return await self._run(request, record, app, external_id, timeout)
+            return await self._run(request, record, app, external_id, timeout, refresh_id)
         except asyncio.CancelledError:
             # Stopped mid-call (shutdown past its grace): the vendor may have acted.
             await asyncio.shield(self._lost(record["_id"]))
@@ -190,7 +222,7 @@ class ActionRunner:
             self._running.discard(record["_id"])
 
     async def _run(self, request: profile_pb2.RunActionRequest, record: dict[str, Any], app: dict[str, Any], external_id: str,
-                   timeout: float) -> tuple[dict[str, Any], bool]:
+                   timeout: float, refresh_id: str | None) -> tuple[dict[str, Any], bool]:
         started = time.perf_counter()
         connector_request = lookup_pb2.RunActionRequest(
             app=self.apps.context(app), action=request.action, external_customer_id=external_id, order_id=request.order_id.strip(),
@@ -213,10 +245,11 @@ class ActionRunner:
         await self.traces.record(app_id=request.app_id, customer_id=request.customer_id, kind="action", request=trace_request,
                                  response={"message": answer.message, "result": dict(answer.result)}, code="OK", message="",
                                  latency_ms=(time.perf_counter() - started) * 1000)
-        try:
-            await self.linker.refresh_app(request.customer_id, app, force=True)
-        except ServiceError:
-            pass  # the refresh marked the app's data stale; the action itself succeeded
+        if refresh_id is not None:
+            try:
+                await self.linker.refresh_app(refresh_id, app, force=True)
+            except ServiceError:
+                pass  # the refresh marked the app's data stale; the action itself succeeded
         record.update(state="succeeded", message=answer.message, result=dict(answer.result))
         return record, False
 

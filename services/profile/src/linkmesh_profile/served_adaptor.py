@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import base64
 import hmac
-import json
+import re
 from typing import Any
+from urllib.parse import unquote
 
 import grpc
 import structlog
@@ -29,24 +30,19 @@ from linkmesh.profile.v1 import profile_pb2
 
 from linkmesh_core.contact_points import InvalidContactPoint, normalize_email, normalize_phone
 from linkmesh_core.errors import ServiceError
-from linkmesh_core.gladly_signing import SignatureError, compact_json, verify
+from linkmesh_core.gladly_signing import SignatureError, verify
 from linkmesh_profile.apps import AppService
 from linkmesh_profile.lookups import Lookups
+from linkmesh_profile.order_actions import ActionRunner
+from linkmesh_profile.served_actions import ServedActions, answer, json_object, refusal
 
 log = structlog.get_logger("linkmesh.served_adaptor")
 LEVELS = ("BASIC", "DETAILED")
+ROUTE = re.compile(r"(?P<base>.*/apps/[^/]+)/(?:lookup|actions/(?P<action>[^/]+))")
 STATUS_OF = {
     grpc.StatusCode.INVALID_ARGUMENT: 400, grpc.StatusCode.FAILED_PRECONDITION: 400, grpc.StatusCode.RESOURCE_EXHAUSTED: 429,
     grpc.StatusCode.DEADLINE_EXCEEDED: 504, grpc.StatusCode.UNAUTHENTICATED: 502, grpc.StatusCode.PERMISSION_DENIED: 502,
 }
-
-
-def answer(status: int, body: Any) -> profile_pb2.ServeAdaptorResponse:
-    return profile_pb2.ServeAdaptorResponse(status=status, body=compact_json(body))
-
-
-def refusal(status: int, message: str) -> profile_pb2.ServeAdaptorResponse:
-    return answer(status, {"errors": [{"message": message}]})
 
 
 def public_signature_problem(exc: SignatureError) -> str:
@@ -131,10 +127,11 @@ def detailed(c: lookup_pb2.Customer) -> dict[str, Any]:
 
 
 class ServedAdaptor:
-    def __init__(self, apps: AppService, lookups: Lookups, region: str) -> None:
+    def __init__(self, apps: AppService, lookups: Lookups, runner: ActionRunner, region: str) -> None:
         self.apps = apps
         self.lookups = lookups
         self.region = region
+        self.actions = ServedActions(runner)
 
     async def serve(self, request: profile_pb2.ServeAdaptorRequest) -> profile_pb2.ServeAdaptorResponse:
         app = await self.apps.store.get_app(request.app_id)
@@ -152,13 +149,15 @@ class ServedAdaptor:
         except SignatureError as exc:
             log.info("adaptor_signature_refused", app_id=request.app_id, reason=str(exc))
             return refusal(401, public_signature_problem(exc))
+        route = ROUTE.fullmatch(request.path)
+        if route is None:
+            return refusal(404, "no lookup adaptor route at this path")
+        if route.group("action") is not None:
+            return await self.actions.serve(app, request, unquote(route.group("action")), route.group("base"))
         if request.method.upper() != "POST":
             return refusal(405, "send lookups with POST")
-        try:
-            body = json.loads(request.body or b"null")
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
+        body = json_object(request.body)
+        if body is None:
             return refusal(400, "the body must be a JSON object with lookupLevel and query")
         level, query = body.get("lookupLevel"), body.get("query", {})
         if level not in LEVELS:
@@ -170,7 +169,7 @@ class ServedAdaptor:
         try:
             if level == "BASIC":
                 return await self._basic(app, query)
-            return await self._detailed(app, query)
+            return await self._detailed(app, query, route.group("base"))
         except ServiceError as err:
             if err.code == grpc.StatusCode.NOT_FOUND:
                 return answer(200, {"results": []})
@@ -199,9 +198,12 @@ class ServedAdaptor:
             return answer(200, {"results": [summary(fetched.customer)]})
         return answer(200, {"results": []})  # nothing this app searches by
 
-    async def _detailed(self, app: dict[str, Any], query: dict[str, Any]) -> profile_pb2.ServeAdaptorResponse:
+    async def _detailed(self, app: dict[str, Any], query: dict[str, Any], base: str) -> profile_pb2.ServeAdaptorResponse:
         ids = values(query, "externalCustomerId")
         if not ids:
             return refusal(400, "a DETAILED lookup needs query.externalCustomerId")
         fetched = await self.lookups.fetch(app, "", ids[0], kind="adaptor_detailed")
-        return answer(200, {"results": [detailed(fetched.customer)]})
+        result = detailed(fetched.customer)
+        if app.get("actions_enabled"):
+            await self.actions.offer(app, fetched.customer, result, base)
+        return answer(200, {"results": [result]})

@@ -35,7 +35,7 @@ class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):
         self.traces = traces
         self.actions = actions
         self.region = region
-        self.served = ServedAdaptor(apps, linker.lookups, region)
+        self.served = ServedAdaptor(apps, linker.lookups, actions, region)
 
     async def _customer(self, doc: dict[str, Any]) -> profile_pb2.Customer:
         apps = {}
