@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 
 from tests.conftest import Api
+from tests.e2e.test_lookup_adaptor_e2e import adaptor_app
 
 pytestmark = pytest.mark.e2e
 CONSOLE = Path(__file__).resolve().parents[2] / "gateway" / "src" / "linkmesh_gateway" / "static" / "console.js"
@@ -40,6 +42,56 @@ def test_every_api_call_of_the_console_is_in_the_openapi_document(api: Api) -> N
 CHROMIUM = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser") if Path(p).exists()), None)
 
 
+async def signed_in(p: Any, api: Api) -> tuple[Any, Any, list[str]]:
+    """A headless Chromium on the console, signed in as an agent; the page's script errors."""
+    browser = await p.chromium.launch(executable_path=CHROMIUM, args=[
+        "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"])
+    page = await browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    await page.goto(f"{api.stack.gateway_url}/")
+    await page.fill("#token", api.stack.token("agent"))
+    await page.click("#login button")
+    await page.wait_for_selector("#role:has-text('signed in')")
+    return browser, page, errors
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (Debian package: chromium)")
+async def test_an_agent_runs_a_custom_adaptors_record_action_through_its_form(api: Api, sandbox_reset: None) -> None:
+    """The form is the adaptor's own (a default, a select with labels, a checkbox); a value the
+    adaptor refuses is shown at its field and the form stays open; the corrected values run once."""
+    from playwright.async_api import async_playwright
+
+    app = adaptor_app(api, auto_link_fields=["email"])
+    assert app.status_code == 201, app.text
+    app = app.json()
+    try:
+        async with async_playwright() as p:
+            browser, page, errors = await signed_in(p, api)
+            await page.fill("#find input[name=email]", "jane.smith@example.com")
+            await page.click("#contact")
+            await page.wait_for_selector(f"#profile h3:has-text('{app['name']}')")
+            card = page.locator("#profile .card", has=page.locator(f"h3:has-text('{app['name']}')"))
+            await card.locator("button:has-text('Add loyalty points')").click()
+            form = card.locator("form.record-action")
+            await form.wait_for()
+            assert await form.locator("input[name=points]").input_value() == "100", "the adaptor's default"
+            assert await form.locator("select[name=reason] option").all_inner_texts() == ["Goodwill", "Late delivery"]
+            assert await form.locator("input[name=notify]").is_checked()
+            await form.locator("input[name=points]").fill("5000")
+            await form.locator("button[type=submit]").click()
+            await form.locator(".error:has-text('1 to 1000')").wait_for()
+            await form.locator("input[name=points]").fill("250")
+            await form.locator("button[type=submit]").click()
+            await page.wait_for_selector("#notice:has-text('Added 250 points')")
+            assert "2700" in await page.inner_text("#notice")
+            await page.wait_for_selector(f"#profile .card:has-text('{app['name']}') :text('2700')")
+            assert errors == []
+            await browser.close()
+    finally:
+        api.delete(f"/api/v1/apps/{app['id']}", role="admin")
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (Debian package: chromium)")
 async def test_an_agent_uses_the_console_in_a_real_browser(api: Api, sandbox_reset: None) -> None:
     from playwright.async_api import async_playwright
@@ -54,15 +106,7 @@ async def test_an_agent_uses_the_console_in_a_real_browser(api: Api, sandbox_res
     app = app.json()
     try:
         async with async_playwright() as p:
-            browser = await p.chromium.launch(executable_path=CHROMIUM, args=[
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"])
-            page = await browser.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            await page.goto(f"{api.stack.gateway_url}/")
-            await page.fill("#token", api.stack.token("agent"))
-            await page.click("#login button")
-            await page.wait_for_selector("#role:has-text('signed in')")
+            browser, page, errors = await signed_in(p, api)
             await page.fill("#find input[name=phone]", "(212) 555-0177")
             await page.click("#create")  # prompt() for the name is dismissed: an unnamed customer
             await page.wait_for_selector("#profile .card h3")
