@@ -16,6 +16,7 @@ from bson import ObjectId
 
 from linkmesh_devstack.mongo import MongoServer
 from linkmesh_profile import queries
+from linkmesh_profile.audit import AuditLog
 from linkmesh_profile.autolink_queue import AutoLinkQueue
 from linkmesh_profile.order_actions import ActionRunner
 from linkmesh_profile.store import Store, now
@@ -46,6 +47,7 @@ async def seed(store: Store) -> None:
     await TraceStore(store, 3600, 100).ensure_indexes()
     await ActionRunner(store, None, None, None).ensure_indexes()  # type: ignore[arg-type]
     await AutoLinkQueue(store).ensure_indexes()
+    await AuditLog(store).ensure_indexes()
     apps = [{"_id": ObjectId(), "type": "bigcommerce", "name": f"app {i}", "active": i % 2 == 0} for i in range(20)]
     await store.apps.insert_many(apps)
     await store.app_cache.count_change()
@@ -59,6 +61,10 @@ async def seed(store: Store) -> None:
     await store.db[queries.TRACES].insert_many([
         {"app_id": str(apps[i % 20]["_id"]), "customer_id": str(ObjectId()), "kind": "search", "at": stamp - timedelta(seconds=i)}
         for i in range(500)])
+    await store.db[queries.AUDIT].insert_many([
+        {"at": stamp, "actor": {"kind": "user", "id": f"u{i % 7}"}, "action": "customer.link", "customer_id": str(ObjectId()),
+         "app_id": str(apps[i % 20]["_id"]), "outcome": "OK"} for i in range(300)])
+    await store.db[queries.API_KEYS].insert_many([{"name": f"k{i}", "revoked_at": None if i % 2 else stamp} for i in range(20)])
     await store.db[queries.QUEUE].insert_many([
         {"customer_id": str(ObjectId()), "app_id": str(apps[i % 20]["_id"]), "not_before": stamp + timedelta(seconds=i - 50),
          "lease_until": queries.EPOCH} for i in range(300)])
@@ -111,5 +117,6 @@ def test_no_query_bypasses_the_list_of_shapes() -> None:
 @pytest.mark.parametrize("name", sorted(queries.SHAPES))
 def test_each_shape_builds(name: str) -> None:
     query = queries.SHAPES[name]()
-    assert query.collection in (queries.CUSTOMERS, queries.APPS, queries.ACTIONS, queries.TRACES, queries.QUEUE, queries.META)
+    assert query.collection in (queries.CUSTOMERS, queries.APPS, queries.ACTIONS, queries.TRACES, queries.QUEUE, queries.META,
+                                queries.API_KEYS, queries.AUDIT)
     assert "$or" not in query.filter and "$where" not in query.filter

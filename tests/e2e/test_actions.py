@@ -54,8 +54,8 @@ def linked_customer(api: Api, links: dict[str, tuple[dict[str, Any], str]]) -> d
     return customer
 
 
-def act(api: Api, customer: dict[str, Any], body: dict[str, Any], key: str | None = None, actor: str = "agent-7") -> Any:
-    headers = {"X-Actor": actor}
+def act(api: Api, customer: dict[str, Any], body: dict[str, Any], key: str | None = None) -> Any:
+    headers: dict[str, str] = {}
     if key is not None:
         headers["Idempotency-Key"] = key
     return api.post(f"/api/v1/customers/{customer['id']}/actions", body, headers=headers)
@@ -155,7 +155,7 @@ def test_bigcommerce_cancel_and_discount_code(api: Api, apps: dict[str, Any]) ->
     traces = api.get(f"/api/v1/apps/{apps['bigcommerce']['id']}/lookups", role="developer", params={"customer_id": customer["id"]}).json()["lookups"]
     actions = [t for t in traces if t["kind"] == "action"]
     assert {t["request"]["idempotency_key"] for t in actions} >= {"c-1", "c-2", "d-1", "d-2"}
-    assert all(t["request"]["actor"] == "agent-7" for t in actions)
+    assert all(t["request"]["actor"] == "the agent bootstrap token (bootstrap bootstrap:agent)" for t in actions), "the verified author"
     assert next(t for t in actions if t["request"]["idempotency_key"] == "c-2")["code"] == "FAILED_PRECONDITION"
 
 

@@ -9,6 +9,7 @@ from grpc_health.v1 import health_pb2_grpc
 from linkmesh.profile.v1 import profile_pb2_grpc
 
 from linkmesh_core.channels import open_channel
+from linkmesh_gateway.auth import LIMITER, RateLimiter
 from linkmesh_gateway.config import Settings
 from linkmesh_gateway.middleware import authenticate, request_context
 from linkmesh_gateway.routes import setup_routes
@@ -28,6 +29,7 @@ def init_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[request_context, authenticate], client_max_size=1024 * 1024)
     app[SETTINGS] = settings
     app[TOKENS] = settings.token_roles
+    app[LIMITER] = RateLimiter(settings.rate_limit_per_minute, settings.replicas_max)
     app.cleanup_ctx.append(profile_client)
     setup_routes(app)
     return app

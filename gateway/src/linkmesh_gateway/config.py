@@ -31,8 +31,12 @@ class Settings(BaseSettings):
     ``GATEWAY_PROFILE_ADDR`` (127.0.0.1:50051), ``GATEWAY_SEARCH_TIMEOUT_S`` (5: deadline
     of each system in a fan-out search), ``GATEWAY_RPC_TIMEOUT_S`` (15: other calls),
     ``GATEWAY_LOG_LEVEL``, ``GATEWAY_LOG_JSON``, ``GATEWAY_METRICS_PORT`` (Prometheus
-    ``/metrics``; 0: off), ``LINKMESH_TOKENS`` (required:
-    ``role:token,...`` with roles admin, agent, developer)."""
+    ``/metrics``; 0: off), ``GATEWAY_RATE_LIMIT_PER_MINUTE`` (600: requests per minute of
+    one caller, unless its API key says otherwise; 0: no limit), ``GATEWAY_REPLICAS_MAX`` (1:
+    the most gateway replicas that may run; each allows a caller its share of the limit),
+    ``LINKMESH_TOKENS`` (required: ``role:token,...`` with roles admin, agent, developer; the
+    bootstrap tokens of ``make run`` and the tests, shared by everyone who holds them: give
+    integrations API keys and people sign-in)."""
 
     model_config = SettingsConfigDict(env_prefix="GATEWAY_")
     host: str = "0.0.0.0"
@@ -43,6 +47,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool | None = None
     metrics_port: int = 0
+    rate_limit_per_minute: int = Field(600, ge=0)
+    replicas_max: int = Field(1, ge=1)
     tokens: str = Field(validation_alias=AliasChoices("LINKMESH_TOKENS"))
 
     @field_validator("tokens")

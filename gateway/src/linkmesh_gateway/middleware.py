@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import hmac
+import math
 import time
 from collections.abc import Awaitable, Callable
 
@@ -13,8 +13,9 @@ from aiohttp import web
 from linkmesh_core.errors import ServiceError
 from linkmesh_core.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from linkmesh_core.request_context import REQUEST_ID_KEY, new_request_id
+from linkmesh_core.actor import bind_actor
+from linkmesh_gateway.auth import LIMITER, caller_of
 from linkmesh_gateway.errors import ApiError, error_body, from_service_error
-from linkmesh_gateway.state import TOKENS
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 log = structlog.get_logger("linkmesh.gateway")
@@ -69,20 +70,20 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
 
 @web.middleware
 async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """``Authorization: Bearer <token>``; the token's role must be one the route allows."""
+    """``Authorization: Bearer <token>`` (see ``auth``); the caller's role must be one the route
+    allows, and its rate limit not spent. Binds the verified actor for every call made here."""
     if request.path in PUBLIC_PATHS or not request.path.startswith("/api/"):
         return await handler(request)
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(401, "unauthorized", "send Authorization: Bearer <token>", headers={"WWW-Authenticate": "Bearer"})
-    role = None
-    for known, known_role in request.app[TOKENS].items():
-        if hmac.compare_digest(known.encode(), token.strip().encode()):
-            role = known_role
-    if role is None:
-        raise ApiError(401, "unauthorized", "the token is not valid", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    caller = await caller_of(request)
+    role = caller.actor.role
+    bind_actor(caller.actor)
+    structlog.contextvars.bind_contextvars(actor=caller.actor.id)
+    request["caller"] = caller
     request["role"] = role
+    wait = request.app[LIMITER].take(caller.actor.id, caller.rate_limit_per_minute)
+    if wait > 0:
+        raise ApiError(429, "rate_limited", f"too many requests from {caller.actor.name}; try again in {math.ceil(wait)} s",
+                       headers={"Retry-After": str(math.ceil(wait))})
     if request.match_info.http_exception is not None:  # no such route or method: 404 / 405, whoever asks
         return await handler(request)
     allowed = getattr(request.match_info.handler, ROLES_KEY, None)

@@ -47,8 +47,23 @@ APP_INPUT: dict[str, Any] = {
                                "password keeps the one set."},
 }
 
+API_KEY: dict[str, Any] = {
+    "id": S, "name": S, "role": S, "prefix": S, "created_at": TS, "created_by": ref("Actor"), "expires_at": TS, "last_used_at": TS,
+    "revoked_at": TS, "revoked_by": ref("Actor"), "acts_for_others": B, "rate_limit_per_minute": I}
+API_KEY_REQUIRED = ["id", "name", "role", "prefix", "created_at", "acts_for_others", "rate_limit_per_minute"]
+
 SCHEMAS: dict[str, Any] = {
     "Error": obj({"error": obj({"code": S, "message": S, "fields": str_map()})}),
+    "Actor": obj({"kind": {"enum": ["user", "api_key", "bootstrap", "adaptor", "service"]}, "id": S, "name": S, "role": S, "on_behalf_of": S},
+                 ["kind", "id", "name", "role"]),
+    "ApiKeyInput": obj({"name": {**S, "maxLength": 100}, "role": {"enum": ["admin", "agent", "developer"]}, "expires_at": TS,
+                        "acts_for_others": B, "rate_limit_per_minute": {"type": "integer", "minimum": 0}}, ["name", "role"]),
+    "ApiKey": obj(API_KEY, API_KEY_REQUIRED),
+    "CreatedApiKey": obj({**API_KEY, "secret": {**S, "description": "lmk_<id>_<secret>: shown once"}}, [*API_KEY_REQUIRED, "secret"]),
+    "ApiKeyList": obj({"api_keys": arr(ref("ApiKey"))}),
+    "AuditEntry": obj({"id": S, "at": TS, "actor": ref("Actor"), "action": S, "customer_id": S, "app_id": S, "order_id": S, "api_key_id": S,
+                       "request_id": S, "outcome": S, "message": S, "details": str_map()}),
+    "AuditPage": obj({"entries": arr(ref("AuditEntry")), "next_page_token": S}),
     "Attribute": obj({"attribute": S, "label": S}),
     "AttributeValue": obj({"attribute": S, "label": S, "value": S}),
     "Address": obj({k: S for k in ("line1", "line2", "city", "region", "postal_code", "country_code", "company")}),
@@ -176,10 +191,10 @@ def errors(*statuses: int) -> dict[str, Any]:
     words = {
         400: "Bad request", 401: "Missing or bad token", 403: "The token's role may not do this", 404: "Not found",
         409: "Conflict with the current state", 422: "Invalid input; fields names every bad field",
-        429: "A vendor's rate limit; Retry-After says when", 502: "A vendor refused the app's credentials",
+        429: "The caller's rate limit or a vendor's; Retry-After says when", 502: "A vendor refused the app's credentials",
         503: "A dependency is unavailable", 504: "A dependency did not answer in time",
     }
-    return {str(s): ok("Error", words[s]) for s in (401, 403, *statuses)}
+    return {str(s): ok("Error", words[s]) for s in sorted({401, 403, 429, *statuses})}
 
 
 PATH_ID = {"in": "path", "required": True, "schema": S}
@@ -196,6 +211,24 @@ PATHS: dict[str, Any] = {
                         "responses": {"200": ok("Health"), "503": ok("Health", "Not ready")}}},
     "/api/v1/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OK"}}}},
     "/api/v1/connectors": {"get": op("Connector types and what they can do", "admin, agent, developer", {"200": ok("ConnectorList"), **errors(503)})},
+    "/api/v1/me": {"get": op("The verified caller (who is signed in, with what role)", "admin, agent, developer", {"200": ok("Actor"), **errors(503)})},
+    "/api/v1/api-keys": {
+        "post": op("Create an API key: its secret is answered once, here, and stored only as a keyed hash", "admin",
+                   {"201": ok("CreatedApiKey", "Created"), **errors(422, 503)}, requestBody=body("ApiKeyInput")),
+        "get": op("List API keys (never their secrets)", "admin", {"200": ok("ApiKeyList"), **errors(422, 503)},
+                  parameters=[{"name": "include_revoked", "in": "query", "schema": {"enum": ["true", "false"]}}]),
+    },
+    "/api/v1/api-keys/{key_id}": {
+        "parameters": [{"name": "key_id", **PATH_ID}],
+        "delete": op("Revoke an API key: refused at once on every gateway replica (a revoked key is answered as it is)", "admin",
+                     {"200": ok("ApiKey"), **errors(404, 503)}),
+    },
+    "/api/v1/audit": {
+        "get": op("The audit log: every write, its verified author and outcome, newest first", "admin",
+                  {"200": ok("AuditPage"), **errors(422, 503)},
+                  parameters=[{"name": n, "in": "query", "schema": S} for n in ("actor_id", "action", "customer_id", "app_id", "outcome", "page_token")]
+                  + [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}}]),
+    },
     "/api/v1/apps": {
         "post": op("Create an app", "admin", {"201": ok("App", "Created"), **errors(400, 422, *UPSTREAM)}, requestBody=body("AppCreate")),
         "get": op("List apps", "admin, developer", {"200": ok("AppList"), **errors(503)}),
@@ -230,7 +263,9 @@ PATHS: dict[str, Any] = {
         "post": op("Run an order action (refund, cancel, discount code, start a return) at most once per Idempotency-Key", "agent",
                    {"200": ok("ActionResult"), **errors(400, 404, 409, 422, *UPSTREAM)}, requestBody=body("ActionRequest"),
                    parameters=[{"name": "Idempotency-Key", "in": "header", "required": True, "schema": {"type": "string", "maxLength": 255}},
-                               {"name": "X-Actor", "in": "header", "schema": S, "description": "who runs it (recorded)"}]),
+                               {"name": "X-Actor", "in": "header", "schema": S,
+                                "description": "only from an API key trusted to act for others: the person it acts for "
+                                               "(recorded as the key on behalf of them); refused (403) from any other caller"}]),
     },
     "/api/v1/customers/{customer_id}/action-form": {
         "parameters": [{"name": "customer_id", **PATH_ID}],

@@ -11,6 +11,7 @@ from grpc_health.v1 import health_pb2
 from linkmesh.profile.v1 import profile_pb2
 
 from linkmesh_core.errors import ServiceError
+from linkmesh_gateway.config import ROLES
 from linkmesh_gateway.errors import ApiError, invalid
 from linkmesh_gateway.middleware import allow
 from linkmesh_gateway.openapi import document
@@ -335,7 +336,7 @@ async def run_action(request: web.Request) -> web.Response:
     r.done()
     answer = await request.app[PROFILE].RunAction(profile_pb2.RunActionRequest(
         customer_id=request.match_info["customer_id"], app_id=app_id, action=action, order_id=order_id, params=params,
-        idempotency_key=key, actor=actor(request), form_url=form_url), timeout=_timeout(request))
+        idempotency_key=key, form_url=form_url), timeout=_timeout(request))
     out = to_json(answer)
     out["customer"] = customer_json(answer.customer)
     return web.json_response(out, headers={"Idempotent-Replayed": "true" if answer.replayed else "false"})
@@ -352,15 +353,71 @@ async def action_form(request: web.Request) -> web.Response:
     return web.json_response(to_json(answer))
 
 
-def actor(request: web.Request) -> str:
-    """Who runs an action, as the caller says (``X-Actor``), else the caller's role."""
-    said = request.headers.get("X-Actor", "").strip()[:200]
-    return said if said and said.isprintable() and valid_text(said) else request.get("role", "")
-
-
 @allow("agent")
 async def unlink_customer(request: web.Request) -> web.Response:
     customer = await request.app[PROFILE].UnlinkCustomer(
         profile_pb2.UnlinkCustomerRequest(customer_id=request.match_info["customer_id"]), timeout=_timeout(request)
     )
     return web.json_response(customer_json(customer))
+
+
+# who is calling, API keys and the audit log
+
+@allow(*ALL)
+async def whoami(request: web.Request) -> web.Response:
+    """The verified caller: what the console shows as signed in."""
+    actor = request["caller"].actor
+    return web.json_response({"kind": actor.kind, "id": actor.id, "name": actor.name, "role": actor.role,
+                              **({"on_behalf_of": actor.on_behalf_of} if actor.on_behalf_of else {})})
+
+
+@allow("admin")
+async def create_api_key(request: web.Request) -> web.Response:
+    r = Reader(await json_object(request), ("name", "role", "expires_at", "acts_for_others", "rate_limit_per_minute"))
+    key = profile_pb2.CreateApiKeyRequest(name=r.str("name", required=True, max_length=100), role=r.str("role", required=True),
+                                          acts_for_others=bool(r.bool("acts_for_others")))
+    if key.role and key.role not in ROLES:
+        r.errors["role"] = f"must be one of: {', '.join(ROLES)}"
+    expires = r.str("expires_at")
+    if expires:
+        try:
+            key.expires_at.FromJsonString(expires)
+        except ValueError:
+            r.errors["expires_at"] = "must be an RFC 3339 time, e.g. 2027-01-31T00:00:00Z"
+    limit = r.body.get("rate_limit_per_minute")
+    if limit is not None:
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+            r.errors["rate_limit_per_minute"] = "must be a whole number, 0 for the gateway's default"
+        else:
+            key.rate_limit_per_minute = min(limit, 2**31 - 1)
+    r.done()
+    created = await request.app[PROFILE].CreateApiKey(key, timeout=_timeout(request))
+    return web.json_response({**to_json(created.key), "secret": created.secret}, status=201, headers={"Cache-Control": "no-store"})
+
+
+@allow("admin")
+async def list_api_keys(request: web.Request) -> web.Response:
+    include = request.query.get("include_revoked", "false")
+    if include not in ("true", "false"):
+        raise invalid({"include_revoked": "must be true or false"})
+    answer = await request.app[PROFILE].ListApiKeys(profile_pb2.ListApiKeysRequest(include_revoked=include == "true"), timeout=_timeout(request))
+    return web.json_response({"api_keys": [to_json(k) for k in answer.keys]})
+
+
+@allow("admin")
+async def revoke_api_key(request: web.Request) -> web.Response:
+    key = await request.app[PROFILE].RevokeApiKey(profile_pb2.RevokeApiKeyRequest(id=request.match_info["key_id"]), timeout=_timeout(request))
+    return web.json_response(to_json(key))
+
+
+@allow("admin")
+async def list_audit(request: web.Request) -> web.Response:
+    names = ("actor_id", "action", "customer_id", "app_id", "outcome", "limit", "page_token")
+    r = Reader(dict(request.query), names)
+    filters = {n: r.str(n, max_length=300) for n in names if n != "limit"}
+    raw_limit = r.str("limit") or "50"
+    if not (raw_limit.isascii() and raw_limit.isdigit()) or not 1 <= int(raw_limit) <= 500:
+        r.errors["limit"] = "must be a whole number from 1 to 500"
+    r.done()
+    answer = await request.app[PROFILE].ListAudit(profile_pb2.ListAuditRequest(limit=int(raw_limit), **filters), timeout=_timeout(request))
+    return web.json_response({"entries": [to_json(e) for e in answer.entries], "next_page_token": answer.next_page_token})

@@ -18,6 +18,7 @@ from typing import Any
 import grpc
 import structlog
 
+from linkmesh_core.actor import ACTOR_METADATA, Actor, bind_actor, current_actor
 from linkmesh_core.errors import ServiceError
 from linkmesh_core.metrics import RPC_LATENCY, RPC_REQUESTS
 from linkmesh_core.outcome import open_ledger, settle
@@ -84,6 +85,10 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):
             request_id = str(metadata.get(REQUEST_ID_KEY) or new_request_id())
             structlog.contextvars.clear_contextvars()
             structlog.contextvars.bind_contextvars(request_id=request_id, rpc=method)
+            actor = Actor.decode(str(metadata.get(ACTOR_METADATA) or ""))
+            bind_actor(actor)
+            if actor is not None:
+                structlog.contextvars.bind_contextvars(actor=actor.id)
             remaining = context.time_remaining()
             _rpc_deadline.set(time.monotonic() + remaining if remaining is not None else None)
             started = time.perf_counter()
@@ -127,11 +132,19 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):
 
 
 class RequestIdClientInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
+    """Passes the request id and the verified actor bound here on to the next hop."""
+
     async def intercept_unary_unary(self, continuation, client_call_details, request):  # type: ignore[override]
+        extra = []
         request_id = current_request_id()
         if request_id:
+            extra.append((REQUEST_ID_KEY, request_id))
+        actor = current_actor()
+        if actor is not None:
+            extra.append((ACTOR_METADATA, actor.encode()))
+        if extra:
             metadata = list(client_call_details.metadata or [])
-            if not any(k == REQUEST_ID_KEY for k, _ in metadata):
-                metadata.append((REQUEST_ID_KEY, request_id))
+            given = {k for k, _ in metadata}
+            metadata += [(k, v) for k, v in extra if k not in given]
             client_call_details = client_call_details._replace(metadata=grpc.aio.Metadata(*metadata))
         return await continuation(client_call_details, request)

@@ -16,7 +16,9 @@ from linkmesh_core.errors import ServiceError, unavailable
 from linkmesh_core.grpc_server import StartupError, run_service, serve
 from linkmesh_core.logging import configure_logging
 from linkmesh_core.settings import load_settings
+from linkmesh_profile.api_keys import ApiKeys
 from linkmesh_profile.apps import AppService
+from linkmesh_profile.audit import AuditLog
 from linkmesh_profile.autolink import AutoLinker
 from linkmesh_profile.autolink_queue import AutoLinkQueue, run_deferred
 from linkmesh_profile.config import Settings
@@ -93,9 +95,11 @@ def main() -> None:
             actions = ActionRunner(store, apps, linker, traces, settings.action_timeout_s)
             await actions.ensure_indexes()
             sweeping = asyncio.create_task(actions.expire_leases_forever())
+            audit = AuditLog(store)
+            await audit.ensure_indexes()
             servicer = ProfileServicer(
                 store, apps, linker, autolinker, Contacts(store, linker, autolinker, region),
-                Debugger(store, apps, lookups, autolinker, region), traces, actions, region,
+                Debugger(store, apps, lookups, autolinker, region), traces, actions, region, audit, ApiKeys(store, settings.secret_keys),
             )
             profile_pb2_grpc.add_ProfileServiceServicer_to_server(servicer, server)
             yield [profile_pb2.DESCRIPTOR.services_by_name["ProfileService"].full_name]

@@ -24,7 +24,8 @@ connector, at most once per idempotency key.
   and traced for the debugger. A graceful stop waits for running actions (the
   grace period outlasts the action deadline) and marks any left as unknown.
 - Afterwards the customer is refreshed from that app, and the action is
-  recorded (who, params, outcome) and traced for the lookup debugger.
+  recorded (who: the verified actor the gateway bound, never a name the caller
+  wrote; params; outcome) and traced for the lookup debugger.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
 from linkmesh_core.actions import validate_params
+from linkmesh_core.actor import UNKNOWN, current_actor
 from linkmesh_core.errors import NOT_SENT, OUTCOME_UNKNOWN, ServiceError, failed_precondition, invalid_argument
 from linkmesh_core.request_context import time_left
 from linkmesh_profile import queries as q
@@ -203,7 +205,7 @@ class ActionRunner:
         record = {
             "customer_id": request.customer_id, "idempotency_key": request.idempotency_key.strip(), "fingerprint": fingerprint(request),
             "app_id": request.app_id, "app_type": app["type"], "action": request.action, "order_id": request.order_id.strip(),
-            "params": dict(request.params), "actor": request.actor.strip() or "unknown", "state": "running", "started_at": started_at,
+            "params": dict(request.params), "actor": (current_actor() or UNKNOWN).describe(), "state": "running", "started_at": started_at,
             **({"form_url": request.form_url.strip()} if request.form_url.strip() else {}),
             "lease_until": started_at + timedelta(seconds=timeout + LEASE_MARGIN_S),
         }

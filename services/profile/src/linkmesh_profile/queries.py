@@ -31,6 +31,7 @@ from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING
 
 CUSTOMERS, APPS, ACTIONS, TRACES, QUEUE, META = "customers", "apps", "actions", "lookup_traces", "autolink_queue", "meta"
+API_KEYS, AUDIT = "api_keys", "audit"
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _EXAMPLE_ID = ObjectId("6b0000000000000000000001")
 _EXAMPLE_TIME = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
@@ -146,6 +147,32 @@ def action_by_id(oid: Any, state: str | None = None) -> Query:
 @shape(_EXAMPLE_TIME)
 def expired_action_leases(at: datetime) -> Query:
     return Query(ACTIONS, {"state": "running", "lease_until": {"$lt": at}}, projection={"_id": 1})
+
+
+# API keys (a handful of documents: listed by _id)
+
+@shape(_EXAMPLE_ID, True)
+def api_key_by_id(oid: ObjectId, unrevoked: bool = False) -> Query:
+    return Query(API_KEYS, {"_id": oid, **({"revoked_at": None} if unrevoked else {})}, hint="_id_" if unrevoked else None)
+
+
+@shape(False)
+def api_keys(include_revoked: bool) -> Query:
+    return Query(API_KEYS, {} if include_revoked else {"revoked_at": None}, sort=(("_id", DESCENDING),), hint="_id_",
+                 projection={"hash": 0})
+
+
+# audit log: newest first by _id; each filter has an index of (field, _id)
+
+AUDIT_FILTERS = ("actor.id", "customer_id", "app_id", "action", "outcome")
+
+
+@shape({"customer_id": "6b0000000000000000000003", "outcome": "OK"}, _EXAMPLE_ID)
+def audit_page(where: dict[str, str], before: ObjectId | None = None) -> Query:
+    """``where``: exact values of AUDIT_FILTERS; the first indexed one given serves the page."""
+    indexed = next((f for f in AUDIT_FILTERS[:4] if where.get(f)), None)
+    return Query(AUDIT, {**where, **({"_id": {"$lt": before}} if before is not None else {})}, sort=(("_id", DESCENDING),),
+                 hint=f"by_{indexed.replace('.', '_')}" if indexed else "_id_")
 
 
 # lookup traces

@@ -32,10 +32,10 @@ from linkmesh.profile.v1 import profile_pb2
 
 from linkmesh_core.errors import OUTCOME_UNKNOWN, ServiceError
 from linkmesh_core.gladly_signing import compact_json
-from linkmesh_profile.order_actions import ActionRunner
+from linkmesh_profile.audit import AuditLog
+from linkmesh_profile.order_actions import SERVED_PREFIX, ActionRunner
 
 log = structlog.get_logger("linkmesh.served_adaptor")
-ACTOR = "lookup adaptor caller"
 TYPE_HINTS = {"integer": "A whole number", "decimal": "An amount, e.g. 12.50", "lines": "line id:quantity, comma-separated"}
 
 
@@ -130,8 +130,9 @@ def failure(err: ServiceError) -> profile_pb2.ServeAdaptorResponse:
 
 
 class ServedActions:
-    def __init__(self, runner: ActionRunner) -> None:
+    def __init__(self, runner: ActionRunner, audit: AuditLog) -> None:
         self.runner = runner
+        self.audit = audit
 
     async def offer(self, app: dict[str, Any], customer: lookup_pb2.Customer, result: dict[str, Any], base: str) -> None:
         """Adds the app's actions to a DETAILED result (the customer's, and each order's)."""
@@ -179,11 +180,17 @@ class ServedActions:
         if errors:
             return answer(400, {"errors": errors})
         key = {k.lower(): v for k, v in request.headers.items()}.get("gladly-correlation-id", "").strip()
-        run = profile_pb2.RunActionRequest(action=name, order_id=order, params=params, idempotency_key=key, actor=ACTOR)
+        run = profile_pb2.RunActionRequest(customer_id=f"{SERVED_PREFIX}{app['_id']}:{customer}", action=name, order_id=order, params=params,
+                                           idempotency_key=key)
+        details = {"action": name, "idempotency_key": key, "external_customer_id": customer, **{f"param.{k}": v for k, v in params.items()}}
         try:
             record, replayed = await self.runner.run_served(app, customer, run)
         except ServiceError as err:
+            await self.audit.record("action.run", outcome=err.code.name, message=err.message, app_id=str(app["_id"]), order_id=order,
+                                    customer_id=run.customer_id, details=details)
             return failure(err)
+        await self.audit.record("action.run", app_id=str(app["_id"]), order_id=order, customer_id=run.customer_id,
+                                details={**details, "replayed": "true" if replayed else "false"})
         log.info("adaptor_action_run", app_id=str(app["_id"]), action=name, replayed=replayed)
         out = {"message": record.get("message") or f"{spec.label}: done"}
         if detail(record.get("result") or {}):

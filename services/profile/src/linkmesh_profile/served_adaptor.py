@@ -31,7 +31,9 @@ from linkmesh.profile.v1 import profile_pb2
 from linkmesh_core.contact_points import InvalidContactPoint, normalize_email, normalize_phone
 from linkmesh_core.errors import ServiceError
 from linkmesh_core.gladly_signing import SignatureError, verify
+from linkmesh_core.actor import Actor, bind_actor
 from linkmesh_profile.apps import AppService
+from linkmesh_profile.audit import AuditLog
 from linkmesh_profile.lookups import Lookups
 from linkmesh_profile.order_actions import ActionRunner
 from linkmesh_profile.served_actions import ServedActions, answer, json_object, refusal
@@ -127,11 +129,11 @@ def detailed(c: lookup_pb2.Customer) -> dict[str, Any]:
 
 
 class ServedAdaptor:
-    def __init__(self, apps: AppService, lookups: Lookups, runner: ActionRunner, region: str) -> None:
+    def __init__(self, apps: AppService, lookups: Lookups, runner: ActionRunner, region: str, audit: AuditLog) -> None:
         self.apps = apps
         self.lookups = lookups
         self.region = region
-        self.actions = ServedActions(runner)
+        self.actions = ServedActions(runner, audit)
 
     async def serve(self, request: profile_pb2.ServeAdaptorRequest) -> profile_pb2.ServeAdaptorResponse:
         app = await self.apps.store.get_app(request.app_id)
@@ -149,6 +151,8 @@ class ServedAdaptor:
         except SignatureError as exc:
             log.info("adaptor_signature_refused", app_id=request.app_id, reason=str(exc))
             return refusal(401, public_signature_problem(exc))
+        who = f"{serving['username']} (Basic) on" if serving.get("username") else "a signed caller of"
+        bind_actor(Actor(kind="adaptor", id=f"serving:{request.app_id}", name=f"{who} the served adaptor of {app['name']}"))
         route = ROUTE.fullmatch(request.path)
         if route is None:
             return refusal(404, "no lookup adaptor route at this path")

@@ -10,7 +10,9 @@ from linkmesh.profile.v1 import profile_pb2, profile_pb2_grpc
 
 from linkmesh_core.errors import invalid_argument
 from linkmesh_profile import customers
+from linkmesh_profile.api_keys import ApiKeys, key_to_proto
 from linkmesh_profile.apps import AppService
+from linkmesh_profile.audit import AuditLog, actor, audited
 from linkmesh_profile.served_adaptor import ServedAdaptor
 from linkmesh_profile.autolink import AutoLinker
 from linkmesh_profile.contact import normalized_query
@@ -25,7 +27,7 @@ from linkmesh_profile.traces import TraceStore, trace_to_proto
 
 class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):
     def __init__(self, store: Store, apps: AppService, linker: Linker, autolinker: AutoLinker, contacts: Contacts,
-                 debugger: Debugger, traces: TraceStore, actions: ActionRunner, region: str) -> None:
+                 debugger: Debugger, traces: TraceStore, actions: ActionRunner, region: str, audit: AuditLog, api_keys: ApiKeys) -> None:
         self.store = store
         self.apps = apps
         self.linker = linker
@@ -35,7 +37,9 @@ class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):
         self.traces = traces
         self.actions = actions
         self.region = region
-        self.served = ServedAdaptor(apps, linker.lookups, actions, region)
+        self.audit = audit
+        self.api_keys = api_keys
+        self.served = ServedAdaptor(apps, linker.lookups, actions, region, audit)
 
     async def _customer(self, doc: dict[str, Any]) -> profile_pb2.Customer:
         apps = {}
@@ -52,6 +56,7 @@ class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):
                 return await customers.require_customer(self.store, str(doc["_id"]))
         return doc
 
+    @audited("customer.create", lambda q, r: {"customer_id": r.id if r else "", "details": {"fields": given_fields(q.customer)}})
     async def CreateCustomer(self, request: profile_pb2.CreateCustomerRequest, context: grpc.aio.ServicerContext) -> profile_pb2.Customer:
         doc = await customers.create_customer(self.store, request.customer, self.region)
         return await self._customer(await self._auto_linked(doc))
@@ -62,6 +67,7 @@ class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):
             doc = await customers.require_customer(self.store, request.id)
         return await self._customer(doc)
 
+    @audited("customer.update", lambda q, r: {"customer_id": q.id, "details": {"fields": ",".join(q.update_mask.paths)}})
     async def UpdateCustomer(self, request: profile_pb2.UpdateCustomerRequest, context: grpc.aio.ServicerContext) -> profile_pb2.Customer:
         before = await customers.require_customer(self.store, request.id)
         doc = await customers.update_customer(self.store, request.id, request.customer, list(request.update_mask.paths), self.region)
@@ -87,6 +93,7 @@ class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):
             out.append(info)
         return profile_pb2.ListConnectorsResponse(connectors=out)
 
+    @audited("app.create", lambda q, r: {"app_id": r.id if r else "", "details": {"type": q.app.type, "name": q.app.name}})
     async def CreateApp(self, request: profile_pb2.CreateAppRequest, context: grpc.aio.ServicerContext) -> profile_pb2.App:
         return app_to_proto(await self.apps.create(request.app))
 
@@ -96,9 +103,11 @@ class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):
     async def ListApps(self, request: profile_pb2.ListAppsRequest, context: grpc.aio.ServicerContext) -> profile_pb2.ListAppsResponse:
         return profile_pb2.ListAppsResponse(apps=[app_to_proto(a) for a in await self.apps.list()])
 
+    @audited("app.update", lambda q, r: {"app_id": q.id, "action": app_write(q), "details": {"fields": ",".join(q.update_mask.paths)}})
     async def UpdateApp(self, request: profile_pb2.UpdateAppRequest, context: grpc.aio.ServicerContext) -> profile_pb2.App:
         return app_to_proto(await self.apps.update(request.id, request.app, list(request.update_mask.paths)))
 
+    @audited("app.delete", lambda q, r: {"app_id": q.id})
     async def DeleteApp(self, request: profile_pb2.DeleteAppRequest, context: grpc.aio.ServicerContext) -> profile_pb2.DeleteAppResponse:
         await self.apps.delete(request.id)
         return profile_pb2.DeleteAppResponse()
@@ -119,15 +128,23 @@ class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):
                                 context: grpc.aio.ServicerContext) -> profile_pb2.SearchAllExternalResponse:
         return await self.linker.search_all(request)
 
+    @audited("customer.link", lambda q, r: {"customer_id": q.customer_id, "app_id": q.app_id,
+                                            "details": {"external_customer_id": q.external_customer_id}})
     async def LinkCustomer(self, request: profile_pb2.LinkCustomerRequest, context: grpc.aio.ServicerContext) -> profile_pb2.Customer:
         return await self._customer(await self.linker.link(request.customer_id, request.app_id, request.external_customer_id))
 
+    @audited("customer.unlink", lambda q, r: {"customer_id": q.customer_id})
     async def UnlinkCustomer(self, request: profile_pb2.UnlinkCustomerRequest, context: grpc.aio.ServicerContext) -> profile_pb2.Customer:
         return await self._customer(await self.linker.unlink_all(request.customer_id))
 
+    @audited("contact.record", lambda q, r: None if r is not None and not (r.created or r.linked) else {
+        "customer_id": r.customer_id if r else "", "details": {"channel": q.channel, "created": r.created if r else "",
+                                                              "linked": ",".join(r.linked) if r else ""}})
     async def RecordContact(self, request: profile_pb2.RecordContactRequest, context: grpc.aio.ServicerContext) -> profile_pb2.ContactResult:
         return await self.contacts.record(request)
 
+    @audited("action.run", lambda q, r: {"customer_id": q.customer_id, "app_id": q.app_id, "order_id": (r.order_id if r else q.order_id),
+                                         "details": action_details(q, r)})
     async def RunAction(self, request: profile_pb2.RunActionRequest, context: grpc.aio.ServicerContext) -> profile_pb2.ActionResult:
         record, replayed = await self.actions.run(request)
         customer = await customers.require_customer(self.store, request.customer_id)
@@ -151,3 +168,39 @@ class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):
 
     async def DebugLookup(self, request: profile_pb2.DebugLookupRequest, context: grpc.aio.ServicerContext) -> profile_pb2.DebugLookupResponse:
         return await self.debugger.run(request)
+
+    @audited("api_key.create", lambda q, r: {"api_key_id": r.key.id if r else "", "details": {"name": q.name, "role": q.role}})
+    async def CreateApiKey(self, request: profile_pb2.CreateApiKeyRequest, context: grpc.aio.ServicerContext) -> profile_pb2.CreatedApiKey:
+        doc, secret = await self.api_keys.create(request, actor())
+        return profile_pb2.CreatedApiKey(key=key_to_proto(doc), secret=secret)
+
+    async def ListApiKeys(self, request: profile_pb2.ListApiKeysRequest, context: grpc.aio.ServicerContext) -> profile_pb2.ListApiKeysResponse:
+        return profile_pb2.ListApiKeysResponse(keys=[key_to_proto(d) for d in await self.api_keys.list(request.include_revoked)])
+
+    @audited("api_key.revoke", lambda q, r: {"api_key_id": q.id})
+    async def RevokeApiKey(self, request: profile_pb2.RevokeApiKeyRequest, context: grpc.aio.ServicerContext) -> profile_pb2.ApiKey:
+        return key_to_proto(await self.api_keys.revoke(request.id, actor()))
+
+    async def AuthenticateApiKey(self, request: profile_pb2.AuthenticateApiKeyRequest, context: grpc.aio.ServicerContext) -> profile_pb2.ApiKey:
+        return key_to_proto(await self.api_keys.authenticate(request.secret))
+
+    async def ListAudit(self, request: profile_pb2.ListAuditRequest, context: grpc.aio.ServicerContext) -> profile_pb2.ListAuditResponse:
+        return await self.audit.list(request)
+
+
+def given_fields(c: profile_pb2.CustomerInput) -> str:
+    return ",".join(f.name for f, _ in c.ListFields())
+
+
+def app_write(request: profile_pb2.UpdateAppRequest) -> str:
+    if list(request.update_mask.paths) == ["active"]:
+        return "app.activate" if request.app.active else "app.deactivate"
+    return "app.update"
+
+
+def action_details(request: profile_pb2.RunActionRequest, result: profile_pb2.ActionResult | None) -> dict[str, str]:
+    out = {"action": (result.action if result else "") or request.action, "idempotency_key": request.idempotency_key,
+           "form_url": request.form_url, **{f"param.{k}": v for k, v in request.params.items()}}
+    if result is not None:
+        out["replayed"] = "true" if result.replayed else "false"
+    return out

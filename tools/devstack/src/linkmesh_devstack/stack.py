@@ -197,6 +197,9 @@ class Stack:
         self._add("gateway", "linkmesh_gateway", [], {
             **common, "GATEWAY_HOST": "127.0.0.1", "GATEWAY_PORT": str(self.gateway_port),
             "GATEWAY_PROFILE_ADDR": self.target(self.replica_ports["profile"]), "LINKMESH_TOKENS": self.tokens,
+            # Benchmarks and tests share the bootstrap tokens: no default limit per caller here
+            # (an API key's own limit still holds); deployments keep the gateway's default.
+            "GATEWAY_RATE_LIMIT_PER_MINUTE": os.environ.get("GATEWAY_RATE_LIMIT_PER_MINUTE", "0"),
         }, self.gateway_port, "http")
         for service in self.services.values():
             service.start()

@@ -142,6 +142,31 @@ class ProfileServiceStub:
                 request_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.DebugLookupRequest.SerializeToString,
                 response_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.DebugLookupResponse.FromString,
                 _registered_method=True)
+        self.CreateApiKey = channel.unary_unary(
+                '/linkmesh.profile.v1.ProfileService/CreateApiKey',
+                request_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.CreateApiKeyRequest.SerializeToString,
+                response_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.CreatedApiKey.FromString,
+                _registered_method=True)
+        self.ListApiKeys = channel.unary_unary(
+                '/linkmesh.profile.v1.ProfileService/ListApiKeys',
+                request_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.ListApiKeysRequest.SerializeToString,
+                response_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.ListApiKeysResponse.FromString,
+                _registered_method=True)
+        self.RevokeApiKey = channel.unary_unary(
+                '/linkmesh.profile.v1.ProfileService/RevokeApiKey',
+                request_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.RevokeApiKeyRequest.SerializeToString,
+                response_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.ApiKey.FromString,
+                _registered_method=True)
+        self.AuthenticateApiKey = channel.unary_unary(
+                '/linkmesh.profile.v1.ProfileService/AuthenticateApiKey',
+                request_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.AuthenticateApiKeyRequest.SerializeToString,
+                response_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.ApiKey.FromString,
+                _registered_method=True)
+        self.ListAudit = channel.unary_unary(
+                '/linkmesh.profile.v1.ProfileService/ListAudit',
+                request_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.ListAuditRequest.SerializeToString,
+                response_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.ListAuditResponse.FromString,
+                _registered_method=True)
 
 
 class ProfileServiceServicer:
@@ -292,6 +317,41 @@ class ProfileServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateApiKey(self, request, context):
+        """API keys for integrations (admins). The secret is answered once, by CreateApiKey;
+        only a keyed hash of it is stored.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListApiKeys(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeApiKey(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AuthenticateApiKey(self, request, context):
+        """Who holds a key (the gateway asks on every request that carries one, so a revocation
+        holds at once on every replica): the key, or UNAUTHENTICATED saying why not.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAudit(self, request, context):
+        """The append-only audit log of every write and who made it, newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ProfileServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -399,6 +459,31 @@ def add_ProfileServiceServicer_to_server(servicer, server):
                     servicer.DebugLookup,
                     request_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.DebugLookupRequest.FromString,
                     response_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.DebugLookupResponse.SerializeToString,
+            ),
+            'CreateApiKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateApiKey,
+                    request_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.CreateApiKeyRequest.FromString,
+                    response_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.CreatedApiKey.SerializeToString,
+            ),
+            'ListApiKeys': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListApiKeys,
+                    request_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.ListApiKeysRequest.FromString,
+                    response_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.ListApiKeysResponse.SerializeToString,
+            ),
+            'RevokeApiKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeApiKey,
+                    request_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.RevokeApiKeyRequest.FromString,
+                    response_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.ApiKey.SerializeToString,
+            ),
+            'AuthenticateApiKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.AuthenticateApiKey,
+                    request_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.AuthenticateApiKeyRequest.FromString,
+                    response_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.ApiKey.SerializeToString,
+            ),
+            'ListAudit': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAudit,
+                    request_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.ListAuditRequest.FromString,
+                    response_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.ListAuditResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -970,6 +1055,141 @@ class ProfileService:
             '/linkmesh.profile.v1.ProfileService/DebugLookup',
             linkmesh_dot_profile_dot_v1_dot_profile__pb2.DebugLookupRequest.SerializeToString,
             linkmesh_dot_profile_dot_v1_dot_profile__pb2.DebugLookupResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateApiKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/linkmesh.profile.v1.ProfileService/CreateApiKey',
+            linkmesh_dot_profile_dot_v1_dot_profile__pb2.CreateApiKeyRequest.SerializeToString,
+            linkmesh_dot_profile_dot_v1_dot_profile__pb2.CreatedApiKey.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListApiKeys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/linkmesh.profile.v1.ProfileService/ListApiKeys',
+            linkmesh_dot_profile_dot_v1_dot_profile__pb2.ListApiKeysRequest.SerializeToString,
+            linkmesh_dot_profile_dot_v1_dot_profile__pb2.ListApiKeysResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeApiKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/linkmesh.profile.v1.ProfileService/RevokeApiKey',
+            linkmesh_dot_profile_dot_v1_dot_profile__pb2.RevokeApiKeyRequest.SerializeToString,
+            linkmesh_dot_profile_dot_v1_dot_profile__pb2.ApiKey.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AuthenticateApiKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/linkmesh.profile.v1.ProfileService/AuthenticateApiKey',
+            linkmesh_dot_profile_dot_v1_dot_profile__pb2.AuthenticateApiKeyRequest.SerializeToString,
+            linkmesh_dot_profile_dot_v1_dot_profile__pb2.ApiKey.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAudit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/linkmesh.profile.v1.ProfileService/ListAudit',
+            linkmesh_dot_profile_dot_v1_dot_profile__pb2.ListAuditRequest.SerializeToString,
+            linkmesh_dot_profile_dot_v1_dot_profile__pb2.ListAuditResponse.FromString,
             options,
             channel_credentials,
             insecure,

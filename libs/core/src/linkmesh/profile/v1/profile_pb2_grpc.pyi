@@ -85,6 +85,18 @@ class ProfileServiceStub:
     ListLookups: _grpc.UnaryUnaryMultiCallable[_profile_pb2.ListLookupsRequest, _profile_pb2.ListLookupsResponse]
     """Lookup debugger: recent lookups of an app, and a dry run of a lookup."""
     DebugLookup: _grpc.UnaryUnaryMultiCallable[_profile_pb2.DebugLookupRequest, _profile_pb2.DebugLookupResponse]
+    CreateApiKey: _grpc.UnaryUnaryMultiCallable[_profile_pb2.CreateApiKeyRequest, _profile_pb2.CreatedApiKey]
+    """API keys for integrations (admins). The secret is answered once, by CreateApiKey;
+    only a keyed hash of it is stored.
+    """
+    ListApiKeys: _grpc.UnaryUnaryMultiCallable[_profile_pb2.ListApiKeysRequest, _profile_pb2.ListApiKeysResponse]
+    RevokeApiKey: _grpc.UnaryUnaryMultiCallable[_profile_pb2.RevokeApiKeyRequest, _profile_pb2.ApiKey]
+    AuthenticateApiKey: _grpc.UnaryUnaryMultiCallable[_profile_pb2.AuthenticateApiKeyRequest, _profile_pb2.ApiKey]
+    """Who holds a key (the gateway asks on every request that carries one, so a revocation
+    holds at once on every replica): the key, or UNAUTHENTICATED saying why not.
+    """
+    ListAudit: _grpc.UnaryUnaryMultiCallable[_profile_pb2.ListAuditRequest, _profile_pb2.ListAuditResponse]
+    """The append-only audit log of every write and who made it, newest first."""
 
 @_typing.type_check_only
 class ProfileServiceAsyncStub(ProfileServiceStub):
@@ -136,6 +148,18 @@ class ProfileServiceAsyncStub(ProfileServiceStub):
     ListLookups: _aio.UnaryUnaryMultiCallable[_profile_pb2.ListLookupsRequest, _profile_pb2.ListLookupsResponse]  # type: ignore[assignment]
     """Lookup debugger: recent lookups of an app, and a dry run of a lookup."""
     DebugLookup: _aio.UnaryUnaryMultiCallable[_profile_pb2.DebugLookupRequest, _profile_pb2.DebugLookupResponse]  # type: ignore[assignment]
+    CreateApiKey: _aio.UnaryUnaryMultiCallable[_profile_pb2.CreateApiKeyRequest, _profile_pb2.CreatedApiKey]  # type: ignore[assignment]
+    """API keys for integrations (admins). The secret is answered once, by CreateApiKey;
+    only a keyed hash of it is stored.
+    """
+    ListApiKeys: _aio.UnaryUnaryMultiCallable[_profile_pb2.ListApiKeysRequest, _profile_pb2.ListApiKeysResponse]  # type: ignore[assignment]
+    RevokeApiKey: _aio.UnaryUnaryMultiCallable[_profile_pb2.RevokeApiKeyRequest, _profile_pb2.ApiKey]  # type: ignore[assignment]
+    AuthenticateApiKey: _aio.UnaryUnaryMultiCallable[_profile_pb2.AuthenticateApiKeyRequest, _profile_pb2.ApiKey]  # type: ignore[assignment]
+    """Who holds a key (the gateway asks on every request that carries one, so a revocation
+    holds at once on every replica): the key, or UNAUTHENTICATED saying why not.
+    """
+    ListAudit: _aio.UnaryUnaryMultiCallable[_profile_pb2.ListAuditRequest, _profile_pb2.ListAuditResponse]  # type: ignore[assignment]
+    """The append-only audit log of every write and who made it, newest first."""
 
 class ProfileServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads declare idempotency_level (IDEMPOTENT where they refresh cached data or
@@ -310,5 +334,47 @@ class ProfileServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _profile_pb2.DebugLookupRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_profile_pb2.DebugLookupResponse, _abc.Awaitable[_profile_pb2.DebugLookupResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def CreateApiKey(
+        self,
+        request: _profile_pb2.CreateApiKeyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_profile_pb2.CreatedApiKey, _abc.Awaitable[_profile_pb2.CreatedApiKey]]:
+        """API keys for integrations (admins). The secret is answered once, by CreateApiKey;
+        only a keyed hash of it is stored.
+        """
+
+    @_abc_1.abstractmethod
+    def ListApiKeys(
+        self,
+        request: _profile_pb2.ListApiKeysRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_profile_pb2.ListApiKeysResponse, _abc.Awaitable[_profile_pb2.ListApiKeysResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def RevokeApiKey(
+        self,
+        request: _profile_pb2.RevokeApiKeyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_profile_pb2.ApiKey, _abc.Awaitable[_profile_pb2.ApiKey]]: ...
+
+    @_abc_1.abstractmethod
+    def AuthenticateApiKey(
+        self,
+        request: _profile_pb2.AuthenticateApiKeyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_profile_pb2.ApiKey, _abc.Awaitable[_profile_pb2.ApiKey]]:
+        """Who holds a key (the gateway asks on every request that carries one, so a revocation
+        holds at once on every replica): the key, or UNAUTHENTICATED saying why not.
+        """
+
+    @_abc_1.abstractmethod
+    def ListAudit(
+        self,
+        request: _profile_pb2.ListAuditRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_profile_pb2.ListAuditResponse, _abc.Awaitable[_profile_pb2.ListAuditResponse]]:
+        """The append-only audit log of every write and who made it, newest first."""
 
 def add_ProfileServiceServicer_to_server(servicer: ProfileServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
