@@ -175,6 +175,13 @@ def test_connector_replicas_share_vendor_budgets_and_know_their_share(overlay: s
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
+def test_gateway_replicas_know_their_share_of_each_callers_rate_limit(overlay: str) -> None:
+    objects = RENDERED[overlay]
+    env = {e["name"]: e for e in container(objects, "gateway")["env"]}
+    assert int(env["GATEWAY_REPLICAS_MAX"]["value"]) >= find(objects, "HorizontalPodAutoscaler", "gateway")["spec"]["maxReplicas"]
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
 def test_mongodb_is_a_replica_set_the_services_name(overlay: str) -> None:
     objects = RENDERED[overlay]
     mongo = find(objects, "StatefulSet", "mongo")

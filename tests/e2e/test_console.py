@@ -42,17 +42,17 @@ def test_every_api_call_of_the_console_is_in_the_openapi_document(api: Api) -> N
 CHROMIUM = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser") if Path(p).exists()), None)
 
 
-async def signed_in(p: Any, api: Api) -> tuple[Any, Any, list[str]]:
-    """A headless Chromium on the console, signed in as an agent; the page's script errors."""
+async def signed_in(p: Any, api: Api, role: str = "agent") -> tuple[Any, Any, list[str]]:
+    """A headless Chromium on the console, signed in with a role's token; the page's script errors."""
     browser = await p.chromium.launch(executable_path=CHROMIUM, args=[
         "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"])
     page = await browser.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     await page.goto(f"{api.stack.gateway_url}/")
-    await page.fill("#token", api.stack.token("agent"))
+    await page.fill("#token", api.stack.token(role))
     await page.click("#login button")
-    await page.wait_for_selector("#role:has-text('signed in')")
+    await page.wait_for_selector(f"#role:has-text('signed in as the {role} bootstrap token ({role})')")
     return browser, page, errors
 
 
@@ -86,6 +86,16 @@ async def test_an_agent_runs_a_custom_adaptors_record_action_through_its_form(ap
             await page.wait_for_selector("#notice:has-text('Added 250 points')")
             assert "2700" in await page.inner_text("#notice")
             await page.wait_for_selector(f"#profile .card:has-text('{app['name']}') :text('2700')")
+            assert errors == []
+            await browser.close()
+            # An admin finds the run in the audit log, with its verified author.
+            browser, page, errors = await signed_in(p, api, "admin")
+            await page.click("nav button[data-view=debugger]")
+            await page.fill("#audit input[name=app_id]", app["id"])
+            await page.click("#audit button[type=submit]")
+            row = page.locator("#audit-result tr", has_text="action.run")
+            await row.first.wait_for()
+            assert "the agent bootstrap token (agent)" in await row.first.inner_text()
             assert errors == []
             await browser.close()
     finally:

@@ -342,12 +342,34 @@ async function dryRun(form) {
     el("h3", {}, answer.would_link ? `Would link ${answer.external_customer_id}` : "Would not link"), el("p", {}, answer.reason), tracesTable(answer.steps)));
 }
 
+// The audit log (admins): every write, its verified author and outcome, newest first.
+async function showAudit(form, pageToken = "") {
+  const holder = document.getElementById("audit-result");
+  if (state.role && state.role !== "admin") {
+    holder.replaceChildren(el("p", { class: "muted" }, "The audit log is for admins."));
+    return;
+  }
+  const query = new URLSearchParams({ limit: "25" });
+  for (const name of ["customer_id", "app_id", "action", "actor_id"]) if (form[name].value.trim()) query.set(name, form[name].value.trim());
+  if (pageToken) query.set("page_token", pageToken);
+  const page = await api("GET", `/api/v1/audit?${query}`);
+  const who = (a) => `${a.name}${a.on_behalf_of ? ` for ${a.on_behalf_of}` : ""} (${a.role || a.kind})`;
+  const details = (d) => Object.entries(d || {}).map(([k, v]) => `${k}: ${v}`).join("; ");
+  holder.replaceChildren(el("div", { class: "card" }, el("h3", {}, "Audit log"),
+    table(["When", "Who", "What", "Customer", "App", "Order", "Outcome", "Details"], page.entries.map((e) => [
+      when(e.at), who(e.actor), e.action, e.customer_id, e.app_id, e.order_id,
+      e.outcome === "OK" ? "OK" : `${e.outcome}: ${e.message}`, details(e.details),
+    ])),
+    page.next_page_token ? el("button", { type: "button", onclick: () => guarded(() => showAudit(form, page.next_page_token)) }, "Older") : null));
+}
+
 // ---- wiring ----------------------------------------------------------------
 
 function show(view) {
   for (const section of document.querySelectorAll(".view")) section.hidden = section.id !== view;
   for (const button of document.querySelectorAll("nav button")) button.classList.toggle("active", button.dataset.view === view);
   if (view === "apps" || view === "debugger") guarded(showApps);
+  if (view === "debugger") guarded(() => showAudit(document.getElementById("audit")));
 }
 
 function main() {
@@ -358,8 +380,10 @@ function main() {
     state.connectors = null;
     sessionStorage.setItem("linkmesh.token", state.token);
     guarded(async () => {
+      const me = await api("GET", "/api/v1/me");
+      state.role = me.role;
       const all = await connectors();
-      document.getElementById("role").textContent = `signed in · ${Object.keys(all).length} connectors`;
+      document.getElementById("role").textContent = `signed in as ${me.name} (${me.role}) · ${Object.keys(all).length} connectors`;
     });
   });
   for (const button of document.querySelectorAll("nav button")) button.addEventListener("click", () => show(button.dataset.view));
@@ -369,6 +393,8 @@ function main() {
   document.getElementById("contact").addEventListener("click", () => guarded(() => recordContact(find)));
   const debug = document.getElementById("debug");
   debug.addEventListener("submit", (event) => { event.preventDefault(); guarded(() => dryRun(debug)); });
+  const audit = document.getElementById("audit");
+  audit.addEventListener("submit", (event) => { event.preventDefault(); guarded(() => showAudit(audit)); });
   show("customers");
 }
 
