@@ -8,6 +8,8 @@ set) with the three demo apps and vendors answering at once, then prints, from o
   the three systems, a contact of a new email no system knows, contacts of a linked
   customer with fresh data and with data to refresh from all three, profile opens
   likewise, a one-app search and a search of all. These counts carry over to any MongoDB.
+  A contact that creates a customer or links one is a write with an audit entry: one insert
+  more than before the audit log, which its goal includes.
   The app cache's check (one query a second per replica, shared by every request) is
   left out by a long ``PROFILE_APP_CACHE_S`` and printed on its own line.
 - contact latency (a new email, auto-link searching three systems) with 100,000
@@ -131,9 +133,10 @@ def main() -> None:
             contact(stack, f"warm-{uuid.uuid4().hex[:8]}@example.net")  # loads the app cache
             print(f"{'request':<52} {'db calls':>5}")
             delta, linked = counted(stack, metrics_port, lambda: contact(stack, "jane.smith@example.com"))
-            show(f"contact, new customer, auto-linked {len(linked['linked'])} apps", delta, "<= 6")
+            # A write now also inserts its audit entry (issue 14): the goals of writes grew by that one insert.
+            show(f"contact, new customer, auto-linked {len(linked['linked'])} apps", delta, "<= 7")
             delta, _ = counted(stack, metrics_port, lambda: contact(stack, f"nobody-{uuid.uuid4().hex[:8]}@example.net"))
-            show("contact, new email no system knows", delta, "<= 6")
+            show("contact, new email no system knows", delta, "<= 7")
             delta, _ = counted(stack, metrics_port, lambda: contact(stack, "jane.smith@example.com"))
             show("contact, linked customer, data fresh", delta, "<= 6")
             customer_id = linked["customer_id"]
