@@ -7,6 +7,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PACKAGES := libs/core services/profile services/connector-bigcommerce services/connector-magento services/connector-returnlogic services/connector-lookup-adaptor gateway sandboxes tools/devstack
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
+# Node packages the tests run (a certified OpenID provider), pinned by tests/node/package-lock.json.
+NODE_DIR   := tests/node
+NODE_STAMP := $(NODE_DIR)/node_modules/.installed
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
@@ -21,12 +24,17 @@ $(STAMP): constraints.txt requirements-dev.txt $(PYPROJECTS)
 		-r requirements-dev.txt $(addprefix -e ,$(PACKAGES))
 	touch $@
 
-install: $(STAMP)
+$(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	@command -v npm >/dev/null || { echo "make test needs Node.js 20.19+ and npm (the tests run an OpenID provider on it)"; exit 1; }
+	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(STAMP) $(NODE_STAMP)
 
 run: $(STAMP)
 	$(BIN)/python -m linkmesh_devstack run
 
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest
 
 proto: $(STAMP)

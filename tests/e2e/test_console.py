@@ -51,7 +51,7 @@ async def signed_in(p: Any, api: Api, role: str = "agent") -> tuple[Any, Any, li
     page.on("pageerror", lambda e: errors.append(str(e)))
     await page.goto(f"{api.stack.gateway_url}/")
     await page.fill("#token", api.stack.token(role))
-    await page.click("#login button")
+    await page.click("#key-sign-in")
     await page.wait_for_selector(f"#role:has-text('signed in as the {role} bootstrap token ({role})')")
     return browser, page, errors
 

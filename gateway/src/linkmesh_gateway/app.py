@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import structlog
 from aiohttp import web
 from grpc_health.v1 import health_pb2_grpc
 from linkmesh.profile.v1 import profile_pb2_grpc
@@ -13,7 +14,23 @@ from linkmesh_gateway.auth import LIMITER, RateLimiter
 from linkmesh_gateway.config import Settings
 from linkmesh_gateway.middleware import authenticate, request_context
 from linkmesh_gateway.routes import setup_routes
-from linkmesh_gateway.state import PROFILE, PROFILE_HEALTH, SETTINGS, TOKENS
+from linkmesh_gateway.oidc import OidcVerifier, ProviderUnavailable
+from linkmesh_gateway.state import OIDC, PROFILE, PROFILE_HEALTH, SETTINGS, TOKENS
+
+log = structlog.get_logger("linkmesh.gateway")
+
+
+async def identity_provider(app: web.Application) -> AsyncIterator[None]:
+    """Reads the provider's discovery document and keys at start-up (a provider that does not
+    answer yet is asked again on the first token); closes its HTTP client on shutdown."""
+    verifier = app[OIDC]
+    try:
+        await verifier.load_discovery()
+        await verifier._key_for(None, "RS256")  # noqa: SLF001 - warms the key cache
+    except ProviderUnavailable as exc:
+        log.warning("oidc_provider_unavailable", issuer=verifier.config.issuer, error=str(exc))
+    yield
+    await verifier.close()
 
 
 async def profile_client(app: web.Application) -> AsyncIterator[None]:
@@ -31,5 +48,9 @@ def init_app(settings: Settings) -> web.Application:
     app[TOKENS] = settings.token_roles
     app[LIMITER] = RateLimiter(settings.rate_limit_per_minute, settings.replicas_max)
     app.cleanup_ctx.append(profile_client)
+    oidc = settings.oidc
+    if oidc is not None:
+        app[OIDC] = OidcVerifier(oidc)
+        app.cleanup_ctx.append(identity_provider)
     setup_routes(app)
     return app

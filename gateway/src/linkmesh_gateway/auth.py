@@ -2,6 +2,8 @@
 
 - ``Authorization: Bearer lmk_<id>_<secret>``: an API key, checked by the profile service on
   every request (so a revoked key fails at once on every gateway replica).
+- ``Authorization: Bearer <JWT>``: a person signed in with the company's identity provider
+  (OpenID Connect access token, verified by ``oidc``), when ``GATEWAY_OIDC_ISSUER`` is set.
 - ``Authorization: Bearer <token>`` from ``LINKMESH_TOKENS``: the bootstrap tokens ``make
   run`` and the tests use, one per role, compared in constant time. Their actor is
   ``bootstrap:<role>``: shared, so nobody in particular; production uses keys and sign-in.
@@ -29,7 +31,8 @@ from linkmesh.profile.v1 import profile_pb2
 from linkmesh_core.actor import Actor
 from linkmesh_gateway.errors import ApiError, invalid
 from linkmesh_gateway.payloads import valid_text
-from linkmesh_gateway.state import PROFILE, TOKENS
+from linkmesh_gateway.oidc import NoRole, ProviderUnavailable, TokenRefused, looks_like_jwt
+from linkmesh_gateway.state import OIDC, PROFILE, TOKENS
 
 KEY_PREFIX = "lmk_"
 AUTH_TIMEOUT_S = 3.0
@@ -58,6 +61,22 @@ async def api_key_caller(request: web.Request, token: str) -> Caller:
     return Caller(Actor(kind="api_key", id=key.id, name=key.name, role=key.role), key.rate_limit_per_minute, key.acts_for_others)
 
 
+async def user_caller(request: web.Request, token: str) -> Caller:
+    verifier = request.app.get(OIDC)
+    if verifier is None:
+        raise unauthorized("this gateway has no identity provider configured (GATEWAY_OIDC_ISSUER); use an API key")
+    try:
+        return Caller(await verifier.verify(token))
+    except TokenRefused as exc:
+        raise unauthorized(exc.reason) from None
+    except NoRole as exc:
+        raise ApiError(403, "forbidden", str(exc), headers={"WWW-Authenticate": 'Bearer error="insufficient_scope", '
+                                                                             'error_description="no linkmesh role"'}) from None
+    except ProviderUnavailable as exc:
+        raise ApiError(503, "unavailable", f"the identity provider did not answer, so the token cannot be checked: {exc}",
+                       headers={"Retry-After": "5"}) from None
+
+
 def bootstrap_caller(request: web.Request, token: str) -> Caller | None:
     role = None
     for known, known_role in request.app[TOKENS].items():
@@ -76,6 +95,8 @@ async def caller_of(request: web.Request) -> Caller:
         raise ApiError(401, "unauthorized", "send Authorization: Bearer <token>", headers={"WWW-Authenticate": "Bearer"})
     if token.startswith(KEY_PREFIX):
         caller = await api_key_caller(request, token)
+    elif looks_like_jwt(token):
+        caller = await user_caller(request, token)
     else:
         found = bootstrap_caller(request, token)
         if found is None:

@@ -16,11 +16,19 @@ from linkmesh_core.request_context import REQUEST_ID_KEY, new_request_id
 from linkmesh_core.actor import bind_actor
 from linkmesh_gateway.auth import LIMITER, caller_of
 from linkmesh_gateway.errors import ApiError, error_body, from_service_error
+from linkmesh_gateway.oidc import OidcVerifier
+from linkmesh_gateway.state import OIDC
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 log = structlog.get_logger("linkmesh.gateway")
-PUBLIC_PATHS = {"/healthz", "/readyz", "/api/v1/openapi.json"}
+PUBLIC_PATHS = {"/healthz", "/readyz", "/api/v1/openapi.json", "/api/v1/auth/config"}
 ROLES_KEY = "roles"  # route handlers declare their allowed roles with @allow(...)
+
+
+def content_security_policy(verifier: OidcVerifier | None) -> str:
+    """Strict: this origin only, never framed; plus the identity provider the console signs in with."""
+    connect = " ".join(["'self'", *(verifier.origins() if verifier else [])])
+    return f"default-src 'self'; connect-src {connect}; frame-ancestors 'none'"
 
 
 def allow(*roles: str) -> Callable[[Handler], Handler]:
@@ -57,7 +65,7 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         log.exception("request_failed")
         response = web.json_response(error_body("internal", f"internal error (request id {request_id})"), status=500)
     response.headers[REQUEST_ID_KEY] = request_id
-    response.headers.setdefault("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
+    response.headers.setdefault("Content-Security-Policy", content_security_policy(request.app.get(OIDC)))
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     elapsed = time.perf_counter() - started
     log.info("http_request", status=response.status, role=request.get("role"), duration_ms=round(elapsed * 1000, 2))

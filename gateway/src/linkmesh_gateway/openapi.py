@@ -56,6 +56,10 @@ SCHEMAS: dict[str, Any] = {
     "Error": obj({"error": obj({"code": S, "message": S, "fields": str_map()})}),
     "Actor": obj({"kind": {"enum": ["user", "api_key", "bootstrap", "adaptor", "service"]}, "id": S, "name": S, "role": S, "on_behalf_of": S},
                  ["kind", "id", "name", "role"]),
+    "AuthConfig": obj({"oidc": {"oneOf": [{"type": "null"}, obj({
+        "issuer": S, "client_id": S, "scope": S, "extra_params": str_map(), "authorization_endpoint": S, "token_endpoint": S,
+        "end_session_endpoint": S, "error": {**S, "description": "Set when the provider's discovery document could not be read"}},
+        ["issuer", "client_id", "scope", "extra_params"])]}, "api_keys": B}),
     "ApiKeyInput": obj({"name": {**S, "maxLength": 100}, "role": {"enum": ["admin", "agent", "developer"]}, "expires_at": TS,
                         "acts_for_others": B, "rate_limit_per_minute": {"type": "integer", "minimum": 0}}, ["name", "role"]),
     "ApiKey": obj(API_KEY, API_KEY_REQUIRED),
@@ -211,6 +215,9 @@ PATHS: dict[str, Any] = {
                         "responses": {"200": ok("Health"), "503": ok("Health", "Not ready")}}},
     "/api/v1/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OK"}}}},
     "/api/v1/connectors": {"get": op("Connector types and what they can do", "admin, agent, developer", {"200": ok("ConnectorList"), **errors(503)})},
+    "/api/v1/auth/config": {"get": {"summary": "How to sign in: the identity provider (authorization code with PKCE, public "
+                                                "client) or null when people sign in with an API key", "security": [],
+                                     "responses": {"200": ok("AuthConfig")}}},
     "/api/v1/me": {"get": op("The verified caller (who is signed in, with what role)", "admin, agent, developer", {"200": ok("Actor"), **errors(503)})},
     "/api/v1/api-keys": {
         "post": op("Create an API key: its secret is answered once, here, and stored only as a keyed hash", "admin",

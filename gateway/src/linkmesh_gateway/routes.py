@@ -28,6 +28,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_post("/gladly/v1/apps/{app_id}/actions/{action}", views.gladly_lookup)
     r.add_get("/api/v1/openapi.json", views.openapi)
     r.add_get("/api/v1/connectors", views.list_connectors)
+    r.add_get("/api/v1/auth/config", views.auth_config)
     r.add_get("/api/v1/me", views.whoami)
     r.add_post("/api/v1/api-keys", views.create_api_key)
     r.add_get("/api/v1/api-keys", views.list_api_keys)

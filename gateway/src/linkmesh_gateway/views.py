@@ -17,7 +17,7 @@ from linkmesh_gateway.middleware import allow
 from linkmesh_gateway.openapi import document
 from linkmesh_gateway.payloads import Reader, app_input, customer_input, json_object, valid_text
 from linkmesh_gateway.serialize import customer_json, to_json, trace_json
-from linkmesh_gateway.state import PROFILE, PROFILE_HEALTH, SETTINGS
+from linkmesh_gateway.state import OIDC, PROFILE, PROFILE_HEALTH, SETTINGS
 
 ALL = ("admin", "agent", "developer")
 
@@ -362,6 +362,14 @@ async def unlink_customer(request: web.Request) -> web.Response:
 
 
 # who is calling, API keys and the audit log
+
+async def auth_config(request: web.Request) -> web.Response:
+    """Public: how the console signs in. ``oidc`` is null when no identity provider is set up
+    (then people sign in with an API key, which always works)."""
+    verifier = request.app.get(OIDC)
+    oidc = await verifier.public_config() if verifier is not None and verifier.config.client_id else None
+    return web.json_response({"oidc": oidc, "api_keys": True}, headers={"Cache-Control": "no-store"})
+
 
 @allow(*ALL)
 async def whoami(request: web.Request) -> web.Response:

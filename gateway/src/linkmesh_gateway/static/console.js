@@ -1,7 +1,7 @@
 // linkmesh web console: a thin client of the gateway's REST API (/api/v1).
 // Everything shown comes from the API; text is always set with textContent.
 
-const state = { token: sessionStorage.getItem("linkmesh.token") || "", connectors: null, customer: null };
+const state = { token: sessionStorage.getItem("linkmesh.token") || "", role: "", connectors: null, customer: null };
 
 // ---- helpers ---------------------------------------------------------------
 
@@ -372,20 +372,113 @@ function show(view) {
   if (view === "debugger") guarded(() => showAudit(document.getElementById("audit")));
 }
 
-function main() {
-  document.getElementById("token").value = state.token;
+// ---- sign-in -----------------------------------------------------------------
+// With an identity provider: the authorization code flow with PKCE from this page (a public
+// client: no secret here), the access token kept in this tab's sessionStorage only. Without
+// one (make run): an API key. Either way the gateway says who is signed in (/api/v1/me).
+
+const KEYS = { token: "linkmesh.token", idToken: "linkmesh.id_token", pending: "linkmesh.sign_in" };
+
+function b64url(bytes) {
+  return btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function randomText() {
+  return b64url(crypto.getRandomValues(new Uint8Array(32)));
+}
+
+function redirectUri() {
+  return `${location.origin}${location.pathname}`;
+}
+
+async function startSignIn(oidc) {
+  const verifier = randomText();
+  const pending = { verifier, state: randomText(), redirect: redirectUri() };
+  sessionStorage.setItem(KEYS.pending, JSON.stringify(pending));
+  const challenge = b64url(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)));
+  const params = new URLSearchParams({
+    ...oidc.extra_params, response_type: "code", client_id: oidc.client_id, redirect_uri: pending.redirect, scope: oidc.scope,
+    state: pending.state, nonce: randomText(), code_challenge: challenge, code_challenge_method: "S256",
+  });
+  location.assign(`${oidc.authorization_endpoint}?${params}`);
+}
+
+// Back from the provider with ?code= (or ?error=): exchange the code, once, and clean the URL.
+async function finishSignIn(oidc) {
+  const answer = new URLSearchParams(location.search);
+  if (!answer.has("code") && !answer.has("error")) return false;
+  const pending = JSON.parse(sessionStorage.getItem(KEYS.pending) || "null");
+  sessionStorage.removeItem(KEYS.pending);
+  history.replaceState(null, "", location.pathname);
+  if (answer.has("error")) throw new Error(`Sign-in failed: ${answer.get("error_description") || answer.get("error")}`);
+  if (!oidc || !pending || pending.state !== answer.get("state")) throw new Error("Sign-in failed: the answer does not match a sign-in this tab started; sign in again");
+  if (answer.has("iss") && answer.get("iss") !== oidc.issuer) throw new Error(`Sign-in failed: the answer came from ${answer.get("iss")}, not ${oidc.issuer}`);
+  const response = await fetch(oidc.token_endpoint, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ grant_type: "authorization_code", code: answer.get("code"), redirect_uri: pending.redirect,
+      client_id: oidc.client_id, code_verifier: pending.verifier }),
+  });
+  const tokens = await response.json().catch(() => ({}));
+  if (!response.ok || !tokens.access_token) throw new Error(`Sign-in failed: ${tokens.error_description || tokens.error || `HTTP ${response.status}`}`);
+  state.token = tokens.access_token;
+  sessionStorage.setItem(KEYS.token, state.token);
+  sessionStorage.setItem(KEYS.idToken, tokens.id_token || "");
+  return true;
+}
+
+async function showSignedIn() {
+  const me = await api("GET", "/api/v1/me");
+  state.role = me.role;
+  const all = await connectors();
+  document.getElementById("role").textContent = `signed in as ${me.name} (${me.role}) · ${Object.keys(all).length} connectors`;
+  for (const id of ["sso", "token", "key-sign-in"]) document.getElementById(id).hidden = true;
+  document.getElementById("signout").hidden = false;
+}
+
+function signOut(oidc) {
+  const idToken = sessionStorage.getItem(KEYS.idToken);
+  for (const key of Object.values(KEYS)) sessionStorage.removeItem(key);
+  Object.assign(state, { token: "", role: "", connectors: null, customer: null });
+  if (oidc && oidc.end_session_endpoint && idToken) {  // end the provider's session too
+    const params = new URLSearchParams({ id_token_hint: idToken, post_logout_redirect_uri: redirectUri(), client_id: oidc.client_id });
+    location.assign(`${oidc.end_session_endpoint}?${params}`);
+    return;
+  }
+  location.replace(redirectUri());
+}
+
+async function setUpSignIn() {
+  const config = await fetch("/api/v1/auth/config").then((r) => (r.ok ? r.json() : { oidc: null })).catch(() => ({ oidc: null }));
+  const oidc = config.oidc && config.oidc.authorization_endpoint ? config.oidc : null;
+  const sso = document.getElementById("sso");
+  sso.hidden = !oidc;
+  if (config.oidc && config.oidc.error) notice(`Company sign-in is unavailable (${config.oidc.error}); sign in with an API key.`, true);
+  sso.addEventListener("click", () => guarded(() => startSignIn(oidc)));
+  document.getElementById("signout").addEventListener("click", () => signOut(oidc));
   document.getElementById("login").addEventListener("submit", (event) => {
     event.preventDefault();
     state.token = document.getElementById("token").value.trim();
     state.connectors = null;
-    sessionStorage.setItem("linkmesh.token", state.token);
-    guarded(async () => {
-      const me = await api("GET", "/api/v1/me");
-      state.role = me.role;
-      const all = await connectors();
-      document.getElementById("role").textContent = `signed in as ${me.name} (${me.role}) · ${Object.keys(all).length} connectors`;
-    });
+    sessionStorage.setItem(KEYS.token, state.token);
+    sessionStorage.removeItem(KEYS.idToken);
+    guarded(showSignedIn);
   });
+  await guarded(async () => {
+    try {
+      if ((await finishSignIn(oidc)) || state.token) await showSignedIn();
+    } catch (error) {
+      if (error.status === 401) {  // a token kept from before that no longer holds: sign in again
+        sessionStorage.removeItem(KEYS.token);
+        state.token = "";
+      }
+      throw error;
+    }
+  });
+}
+
+function main() {
+  setUpSignIn();
   for (const button of document.querySelectorAll("nav button")) button.addEventListener("click", () => show(button.dataset.view));
   const find = document.getElementById("find");
   find.addEventListener("submit", (event) => { event.preventDefault(); guarded(() => findCustomers(find)); });
