@@ -221,10 +221,42 @@ def test_compose_environment_names_exist_in_the_settings() -> None:
             out |= set(getattr(alias, "choices", [])) if alias is not None else {f"{prefix}{field_name}".upper()}
         return out
 
-    known = names(ConnectorSettings) | names(GatewaySettings) | names(ProfileSettings) | {"SANDBOX_HOST", "SANDBOX_PORT"}
+    from linkmesh_core.tls import ENV_NAMES
+
+    known = names(ConnectorSettings) | names(GatewaySettings) | names(ProfileSettings) | {"SANDBOX_HOST", "SANDBOX_PORT", *ENV_NAMES}
     for service in COMPOSE["services"].values():
         for key in (service.get("environment") or {}):
             assert key in known, f"docker-compose.yml sets {key}, which no service reads"
+
+
+def test_the_mutual_tls_override_gives_every_mesh_service_its_own_certificate(tmp_path: Path) -> None:
+    """docker-compose.mtls.yml over docker-compose.yml: every gRPC service and the gateway get the
+    files the certificate generator writes, and each server answers only its callers."""
+    from linkmesh_core.tls import ENV_CA, ENV_CERT, ENV_KEY, tls_from
+    from linkmesh_devstack import certs
+
+    override = yaml.safe_load((ROOT / "docker-compose.mtls.yml").read_text())
+    merged = json.loads(json.dumps(COMPOSE))
+    for name, extra in override["services"].items():
+        merged["services"][name]["environment"].update(extra["environment"])
+        merged["services"][name]["secrets"] = extra["secrets"]
+    merged["secrets"] = override["secrets"]
+    compose_spec.PyCompose.from_json(json.dumps(merged))
+    mesh = {n for n in BUILT if not n.startswith("sandbox-")}
+    assert set(override["services"]) == mesh == set(certs.service_names())
+    certs.write(tmp_path)
+    for name in mesh:
+        env, mounted = override["services"][name]["environment"], {}
+        for secret in override["services"][name]["secrets"]:
+            file = override["secrets"][secret["source"]]["file"]
+            mounted[f"/run/secrets/{secret['target']}"] = tmp_path / Path(file).name
+            assert (ROOT / file).parent == ROOT / "deploy" / "tls", file
+        tls = tls_from({k: str(mounted[env[k]]) for k in (ENV_CERT, ENV_KEY, ENV_CA)} |
+                       {"LINKMESH_TLS_ALLOWED_CLIENTS": env.get("LINKMESH_TLS_ALLOWED_CLIENTS", "")})
+        assert tls is not None and tls.names[0] == name, f"{name} presents its own certificate"
+        expected = {"profile": {"gateway"}}.get(name, {"profile"} if name.startswith("connector-") else set())
+        assert tls.allowed_clients == expected, name
+    assert "/deploy/tls/" in (ROOT / ".gitignore").read_text(), "the certificates are never committed"
 
 
 # Each image's own health check, run against its service started as the container would start it.

@@ -71,7 +71,9 @@ def test_every_service_has_its_deployment_service_budget_and_autoscaler_on_the_c
     env = {e["name"]: e.get("value") for e in c["env"]}
     port_env = build({k: str(v) for k, v in BUILT[name]["build"]["args"].items()}).env["LINKMESH_PORT_ENV"]
     assert env[port_env] == str(port), "the container listens where its Service and probes point"
-    if name in GRPC:
+    if name in GRPC and overlay == "production":  # mutual TLS: probed by the image's health check, which presents a certificate
+        assert c["readinessProbe"]["exec"]["command"] == c["livenessProbe"]["exec"]["command"] == ["python", "-m", "linkmesh_core.healthcheck"]
+    elif name in GRPC:
         assert c["readinessProbe"]["grpc"]["port"] == port and c["livenessProbe"]["grpc"]["port"] == port
     else:
         assert c["readinessProbe"]["httpGet"]["path"] == "/readyz" and c["livenessProbe"]["httpGet"]["path"] == "/healthz"
@@ -226,3 +228,23 @@ def test_grpc_channels_to_a_dns_target_balance_round_robin_over_every_address() 
     assert json.loads(service_config("dns:///connector-magento:50062"))["loadBalancingConfig"] == [{"round_robin": {}}]
     assert "loadBalancingConfig" not in json.loads(service_config("127.0.0.1:50062")), "one server: pick_first reconnects on the next call"
     assert json.loads(service_config("dns:///profile:50051"))["methodConfig"] == json.loads(service_config("profile:50051"))["methodConfig"]
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_production_runs_grpc_over_mutual_tls_with_each_services_own_certificate(name: str) -> None:
+    """Each pod mounts its own Secret (cert-manager's keys) at the paths LINKMESH_TLS_* name, and
+    answers only its callers: the profile service the gateway, a connector the profile service."""
+    c = container(RENDERED["production"], name)
+    pod = find(RENDERED["production"], "Deployment", name)["spec"]["template"]["spec"]
+    env = {e["name"]: e.get("value") for e in c["env"]}
+    mount = next(m for m in c["volumeMounts"] if m["name"] == "tls")
+    volume = next(v for v in pod["volumes"] if v["name"] == "tls")
+    assert volume["secret"]["secretName"] == f"linkmesh-tls-{name}" and mount["readOnly"] is True
+    assert volume["secret"]["defaultMode"] & 0o004 == 0, "keys not readable by every user"
+    assert {env["LINKMESH_TLS_CERT"], env["LINKMESH_TLS_KEY"], env["LINKMESH_TLS_CA"]} == \
+        {f"{mount['mountPath']}/{f}" for f in ("tls.crt", "tls.key", "ca.crt")}
+    expected = {"profile": "gateway"}.get(name, "profile" if name.startswith("connector-") else None)
+    assert env.get("LINKMESH_TLS_ALLOWED_CLIENTS") == expected
+    assert not [o for o in RENDERED["production"] if o["kind"] == "Secret"], "certificates are never committed"
+    dev = {e["name"] for e in container(RENDERED["dev"], name)["env"]}
+    assert not {n for n in dev if n.startswith("LINKMESH_TLS_")}, "the dev overlay runs without it"

@@ -9,6 +9,7 @@ from linkmesh_core.grpc_server import fail
 from linkmesh_core.logging import configure_logging
 from linkmesh_core.metrics import serve_metrics
 from linkmesh_core.settings import load_settings
+from linkmesh_core.tls import TlsConfigError, tls_from_env
 from linkmesh_gateway.app import init_app
 from linkmesh_gateway.config import Settings
 
@@ -16,6 +17,10 @@ from linkmesh_gateway.config import Settings
 def main() -> None:
     settings = load_settings(Settings)
     configure_logging("gateway", settings.log_level, settings.log_json)
+    try:
+        tls_from_env()  # the certificate its channel to the profile service presents, if any
+    except TlsConfigError as exc:
+        fail("gateway", str(exc))
     try:
         serve_metrics(settings.metrics_port, settings.host)
     except OSError as exc:

@@ -25,6 +25,7 @@ from linkmesh.lookup.v1 import lookup_pb2
 from linkmesh.profile.v1 import profile_pb2
 
 from linkmesh_core.request_context import RequestIdClientInterceptor
+from linkmesh_core.tls import tls_from_env
 
 SERVICES: tuple[ServiceDescriptor, ...] = (
     lookup_pb2.DESCRIPTOR.services_by_name["LookupService"],
@@ -73,9 +74,10 @@ def service_config(target: str) -> str:
 
 
 def open_channel(target: str) -> grpc.aio.Channel:
-    return grpc.aio.insecure_channel(
-        target,
-        options=[
+    """A channel to ``target``: mutual TLS with this service's certificate when
+    ``LINKMESH_TLS_*`` are set (``linkmesh_core.tls``), plain text otherwise."""
+    tls = tls_from_env()
+    options = [
             ("grpc.service_config", service_config(target)),
             ("grpc.enable_retries", 1),
             ("grpc.max_receive_message_length", 16 * 1024 * 1024),
@@ -85,6 +87,8 @@ def open_channel(target: str) -> grpc.aio.Channel:
             ("grpc.initial_reconnect_backoff_ms", 100),
             ("grpc.min_reconnect_backoff_ms", 100),
             ("grpc.max_reconnect_backoff_ms", 1000),
-        ],
-        interceptors=[RequestIdClientInterceptor()],
-    )
+        ]
+    interceptors = [RequestIdClientInterceptor()]
+    if tls is not None:
+        return grpc.aio.secure_channel(target, tls.channel_credentials(), options=options, interceptors=interceptors)
+    return grpc.aio.insecure_channel(target, options=options, interceptors=interceptors)

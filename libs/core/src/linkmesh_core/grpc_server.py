@@ -23,6 +23,7 @@ from grpc_reflection.v1alpha import reflection
 from linkmesh_core import event_loop
 from linkmesh_core.metrics import serve_metrics
 from linkmesh_core.request_context import ErrorMapper, RequestContextInterceptor
+from linkmesh_core.tls import PeerCheckInterceptor, TlsConfigError, tls_from_env
 
 log = structlog.get_logger("linkmesh.server")
 
@@ -112,8 +113,15 @@ async def serve(
     the full names of the services it added; leaving it closes the resources
     after the server has stopped.
     """
+    try:
+        tls = tls_from_env()
+    except TlsConfigError as exc:
+        raise StartupError(str(exc)) from None
+    interceptors: list[grpc.aio.ServerInterceptor] = [RequestContextInterceptor(error_mappers, service=name, expose_debug=expose_debug)]
+    if tls is not None:
+        interceptors.append(PeerCheckInterceptor(tls.allowed_clients))  # inside: a refused client is logged like any call
     server = grpc.aio.server(
-        interceptors=[RequestContextInterceptor(error_mappers, service=name, expose_debug=expose_debug)],
+        interceptors=interceptors,
         options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 16 * 1024 * 1024)],
     )
     health_servicer = health.aio.HealthServicer()
@@ -133,7 +141,8 @@ async def serve(
         if problem is not None:
             raise StartupError(f"cannot listen on {host}:{port}: {problem}")
         try:
-            bound = server.add_insecure_port(f"{host}:{port}")
+            address = f"{host}:{port}"
+            bound = server.add_secure_port(address, tls.server_credentials()) if tls else server.add_insecure_port(address)
         except RuntimeError:
             bound = 0
         if bound == 0:
@@ -146,7 +155,8 @@ async def serve(
             raise StartupError(f"cannot serve metrics on {host}:{metrics_port}: {exc.strerror or exc}") from None
         for service in ["", *names]:
             await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
-        log.info("server_started", server=name, address=f"{host}:{bound}")
+        log.info("server_started", server=name, address=f"{host}:{bound}", mutual_tls=tls is not None,
+                 allowed_clients=sorted(tls.allowed_clients) if tls else None)
         watching = asyncio.create_task(_watch_health(health_probe, health_interval_s, health_servicer, ["", *names], name)) \
             if health_probe is not None else None
         if ready is not None:

@@ -5,7 +5,8 @@ the service itself listens on, named by ``LINKMESH_PORT_ENV`` (``CONNECTOR_PORT`
 ``PROFILE_PORT``, ...), so the check follows the port wherever it is set (image, compose,
 Kubernetes) and cannot drift from it. With ``LINKMESH_HEALTH_PATH`` set (``/healthz``)
 the check is an HTTP GET answering 200; without, the gRPC health service must say
-SERVING (the profile service says NOT_SERVING while MongoDB cannot be reached).
+SERVING (the profile service says NOT_SERVING while MongoDB cannot be reached); with mutual TLS
+on (``LINKMESH_TLS_*``), over TLS with the service's own certificate.
 
 ``python -m linkmesh_core.healthcheck PORT [SERVICE]`` checks a gRPC port given directly.
 """
@@ -20,13 +21,23 @@ import urllib.request
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from linkmesh_core.tls import TlsConfigError, tls_from_env
+
 TIMEOUT_S = 2.0
 
 
 def check_grpc(port: str, service: str = "") -> str | None:
     """None when healthy, else what is wrong."""
     target = f"127.0.0.1:{port}"
-    with grpc.insecure_channel(target) as channel:
+    try:
+        tls = tls_from_env()
+    except TlsConfigError as exc:
+        return str(exc)
+    # With mutual TLS, the check presents the service's own certificate (the health service
+    # answers any client the CA signed) and expects the server to be that same service.
+    channel = grpc.secure_channel(target, tls.channel_credentials(), options=[("grpc.ssl_target_name_override", tls.names[0])]) \
+        if tls is not None else grpc.insecure_channel(target)
+    with channel:
         try:
             answer = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=service), timeout=TIMEOUT_S)
         except grpc.RpcError as err:

@@ -22,6 +22,7 @@ from linkmesh_core.actor import ACTOR_METADATA, Actor, bind_actor, current_actor
 from linkmesh_core.errors import ServiceError
 from linkmesh_core.metrics import RPC_LATENCY, RPC_REQUESTS
 from linkmesh_core.outcome import open_ledger, settle
+from linkmesh_core.tls import peer_names
 
 REQUEST_ID_KEY = "x-request-id"
 # Probes answer often; their canonical lines are debug-level.
@@ -86,6 +87,8 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):
             structlog.contextvars.clear_contextvars()
             structlog.contextvars.bind_contextvars(request_id=request_id, rpc=method)
             actor = Actor.decode(str(metadata.get(ACTOR_METADATA) or ""))
+            if actor is None and (names := peer_names(context)):  # a verified service acting for itself
+                actor = Actor(kind="service", id=f"service:{names[0]}", name=names[0])
             bind_actor(actor)
             if actor is not None:
                 structlog.contextvars.bind_contextvars(actor=actor.id)

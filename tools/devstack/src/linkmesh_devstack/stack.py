@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -19,9 +20,13 @@ import grpc
 from cryptography.fernet import Fernet
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from linkmesh_core.tls import Tls, tls_from
+from linkmesh_devstack import certs
 from linkmesh_devstack.mongo import MongoServer, start_mongo
 from linkmesh_devstack.ports import free_port
 
+# With mutual TLS, who may call whom: the gateway the profile service, the profile service each connector.
+ALLOWED_CLIENTS = {"profile": "gateway", "connector": "profile"}
 DEMO_TOKENS = "admin:admin-demo-token,agent:agent-demo-token,developer:developer-demo-token"
 
 
@@ -56,7 +61,7 @@ class ServiceProcess:
 
     def _ready(self) -> bool:
         if self.kind == "grpc":
-            with grpc.insecure_channel(f"127.0.0.1:{self.port}") as channel:
+            with grpc_channel(f"127.0.0.1:{self.port}", tls_from(self.env)) as channel:
                 try:
                     answer = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=0.5)
                 except grpc.RpcError:
@@ -86,6 +91,13 @@ class ServiceProcess:
         return "(output not captured)"
 
 
+def grpc_channel(target: str, tls: Tls | None) -> grpc.Channel:
+    """A blocking channel to a local service, presenting its own certificate when it uses TLS."""
+    if tls is None:
+        return grpc.insecure_channel(target)
+    return grpc.secure_channel(target, tls.channel_credentials(), options=[("grpc.ssl_target_name_override", tls.names[0])])
+
+
 @dataclass
 class Stack:
     """Ports default to free ones; ``make run`` passes fixed ones."""
@@ -105,6 +117,8 @@ class Stack:
     # callers balancing over all of them (a gRPC address list, as a headless Service would).
     replicas: dict[str, int] = field(default_factory=dict)
     replica_ports: dict[str, list[int]] = field(default_factory=dict)
+    # Mutual TLS between the services, with certificates made for this stack (linkmesh_devstack.certs)
+    mutual_tls: bool = False
 
     vendors = ("bigcommerce", "magento", "returnlogic", "lookup_adaptor")
 
@@ -161,7 +175,20 @@ class Stack:
         (self.base_dir / "logs").mkdir(exist_ok=True)
         return self.base_dir / "logs" / f"{name}.log"
 
+    def tls_env(self, name: str, allowed_clients: str = "") -> dict[str, str]:
+        """The LINKMESH_TLS_* of service ``name`` (replicas share their service's certificate)."""
+        if not self.mutual_tls:
+            return {}
+        tls_dir = self.base_dir / "tls"
+        if not (tls_dir / "ca.crt").exists():
+            certs.write(tls_dir)
+        return {"LINKMESH_TLS_CERT": str(tls_dir / f"{name}.crt"), "LINKMESH_TLS_KEY": str(tls_dir / f"{name}.key"),
+                "LINKMESH_TLS_CA": str(tls_dir / "ca.crt"), "LINKMESH_TLS_ALLOWED_CLIENTS": allowed_clients}
+
     def _add(self, name: str, module: str, args: list[str], env: dict[str, str], port: int, kind: str) -> ServiceProcess:
+        if kind in ("grpc", "http"):  # the sandboxes stand for vendors outside the mesh
+            service_name = re.sub(r"-\d+$", "", name).replace("_", "-")
+            env = {**env, **self.tls_env(service_name, ALLOWED_CLIENTS.get(service_name.partition("-")[0], ""))}
         service = ServiceProcess(name, [sys.executable, "-m", module, *args], {**env, **self.extra_env}, port, kind, self._log(name))
         self.services[name] = service
         return service
