@@ -24,6 +24,16 @@ $(STAMP): constraints.txt requirements-dev.txt $(PYPROJECTS)
 		-r requirements-dev.txt $(addprefix -e ,$(PACKAGES))
 	touch $@
 
+# The console's browser tests drive Debian's Chromium: installed here when missing (CI runs as root).
+BROWSER_STAMP := $(VENV)/.browser
+$(BROWSER_STAMP):
+	@if command -v chromium >/dev/null || command -v chromium-browser >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	else echo "the browser tests need Chromium: apt-get install chromium (as root), then make test again"; exit 1; fi
+	@mkdir -p $(VENV) && touch $@
+
 $(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
 	@command -v npm >/dev/null || { echo "make test needs Node.js 20.19+ and npm (the tests run an OpenID provider on it)"; exit 1; }
 	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
@@ -34,7 +44,7 @@ install: $(STAMP) $(NODE_STAMP)
 run: $(STAMP)
 	$(BIN)/python -m linkmesh_devstack run
 
-test: $(STAMP) $(NODE_STAMP)
+test: $(STAMP) $(NODE_STAMP) $(BROWSER_STAMP)
 	$(BIN)/python -m pytest
 
 proto: $(STAMP)

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import requests
 
+from tests.browser import launch
 from tests.conftest import Api
 from tests.e2e.test_lookup_adaptor_e2e import adaptor_app
 
@@ -39,13 +40,11 @@ def test_every_api_call_of_the_console_is_in_the_openapi_document(api: Api) -> N
     assert "innerHTML" not in source, "the console sets text, never HTML"
 
 
-CHROMIUM = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser") if Path(p).exists()), None)
 
 
 async def signed_in(p: Any, api: Api, role: str = "agent") -> tuple[Any, Any, list[str]]:
     """A headless Chromium on the console, signed in with a role's token; the page's script errors."""
-    browser = await p.chromium.launch(executable_path=CHROMIUM, args=[
-        "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"])
+    browser = await launch(p)
     page = await browser.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -56,7 +55,6 @@ async def signed_in(p: Any, api: Api, role: str = "agent") -> tuple[Any, Any, li
     return browser, page, errors
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (Debian package: chromium)")
 async def test_an_agent_runs_a_custom_adaptors_record_action_through_its_form(api: Api, sandbox_reset: None) -> None:
     """The form is the adaptor's own (a default, a select with labels, a checkbox); a value the
     adaptor refuses is shown at its field and the form stays open; the corrected values run once."""
@@ -102,7 +100,6 @@ async def test_an_agent_runs_a_custom_adaptors_record_action_through_its_form(ap
         api.delete(f"/api/v1/apps/{app['id']}", role="admin")
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (Debian package: chromium)")
 async def test_an_agent_uses_the_console_in_a_real_browser(api: Api, sandbox_reset: None) -> None:
     from playwright.async_api import async_playwright
 
@@ -141,3 +138,34 @@ async def test_an_agent_uses_the_console_in_a_real_browser(api: Api, sandbox_res
         api.delete(f"/api/v1/apps/{app['id']}", role="admin")
     refunds = [r for r in api.sandbox("bigcommerce", "GET", "/__sandbox/requests") if r["path"].endswith("/payment_actions/refunds")]
     assert len(refunds) == 1
+
+
+async def test_the_console_shows_nothing_before_sign_in_and_then_only_what_the_role_may_use(api: Api) -> None:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await launch(p)
+        try:
+            page = await browser.new_page()
+            await page.goto(f"{api.stack.gateway_url}/")
+            await page.wait_for_selector("#welcome:visible")
+            for hidden in ("nav", "#customers", "#apps", "#debugger", "#signout"):
+                assert await page.is_hidden(hidden), f"{hidden} shows before sign-in"
+            assert await page.is_hidden("#sso"), "no identity provider configured: API key sign-in only"
+            assert await page.get_attribute("#token", "aria-label") == "API key"
+            await browser.close()
+
+            seen = {}
+            for role in ("agent", "admin", "developer"):
+                browser, page, errors = await signed_in(p, api, role)
+                tabs = [await b.inner_text() for b in await page.query_selector_all("nav button:visible")]
+                seen[role] = (tabs, await page.is_visible("#welcome"), await page.is_visible("#audit"))
+                assert await page.is_visible("#signout") and errors == []
+                await page.click("#signout")
+                await page.wait_for_selector("#welcome:visible")
+                assert await page.text_content("#role") == "" and await page.is_hidden("nav")
+                await browser.close()
+            assert seen["agent"] == (["Customers"], False, False)
+            assert seen["admin"][0] == ["Apps", "Lookup debugger"] and seen["developer"][0] == ["Apps", "Lookup debugger"]
+        finally:
+            await browser.close()

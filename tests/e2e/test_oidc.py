@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives import serialization
 
 from linkmesh_devstack.ports import free_port
 from linkmesh_devstack.stack import ServiceProcess
+from tests.browser import launch
 from tests.conftest import Api
 from tests.oidc_provider import AUDIENCE, ROLE_MAP, OidcProvider, SigningKey
 
@@ -194,18 +195,15 @@ def test_a_provider_that_does_not_answer_is_a_503_not_a_401(sso_gateway: Gateway
         process.stop()
 
 
-CHROMIUM = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser") if Path(p).exists()), None)
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (Debian package: chromium)")
 async def test_the_console_signs_in_with_the_provider_shows_who_and_signs_out(sso_gateway: Gateway, provider: OidcProvider) -> None:
     """Authorization code with PKCE from the page: the provider's login and consent pages, back
     to the console signed in as the person with their role; sign-out ends the provider's session."""
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"])
+        browser = await launch(p)
         try:
             page = await browser.new_page()
             errors: list[str] = []

@@ -369,7 +369,7 @@ function show(view) {
   for (const section of document.querySelectorAll(".view")) section.hidden = section.id !== view;
   for (const button of document.querySelectorAll("nav button")) button.classList.toggle("active", button.dataset.view === view);
   if (view === "apps" || view === "debugger") guarded(showApps);
-  if (view === "debugger") guarded(() => showAudit(document.getElementById("audit")));
+  if (view === "debugger" && state.role === "admin") guarded(() => showAudit(document.getElementById("audit")));
 }
 
 // ---- sign-in -----------------------------------------------------------------
@@ -434,6 +434,11 @@ async function showSignedIn() {
   document.getElementById("role").textContent = `signed in as ${me.name} (${me.role}) · ${Object.keys(all).length} connectors`;
   for (const id of ["sso", "token", "key-sign-in"]) document.getElementById(id).hidden = true;
   document.getElementById("signout").hidden = false;
+  // Only what this role may use: no tab that would answer 403.
+  for (const node of document.querySelectorAll("[data-roles]")) node.hidden = !node.dataset.roles.split(" ").includes(me.role);
+  document.querySelector("nav").hidden = false;
+  const first = [...document.querySelectorAll("nav button")].find((b) => !b.hidden);
+  if (first) show(first.dataset.view);
 }
 
 function signOut(oidc) {
@@ -488,7 +493,6 @@ function main() {
   debug.addEventListener("submit", (event) => { event.preventDefault(); guarded(() => dryRun(debug)); });
   const audit = document.getElementById("audit");
   audit.addEventListener("submit", (event) => { event.preventDefault(); guarded(() => showAudit(audit)); });
-  show("customers");
 }
 
 main();
