@@ -81,9 +81,12 @@ async def test_an_agent_runs_a_custom_adaptors_record_action_through_its_form(ap
             await form.locator(".error:has-text('1 to 1000')").wait_for()
             await form.locator("input[name=points]").fill("250")
             await form.locator("button[type=submit]").click()
-            await page.wait_for_selector("#notice:has-text('Added 250 points')")
-            assert "2700" in await page.inner_text("#notice")
+            # The answer is shown where the agent ran it, and stays there on the redrawn profile.
+            result = card.locator(".result.ok:has-text('Added 250 points')")
+            await result.wait_for()
+            assert "2700" in await result.inner_text() and await result.is_visible()
             await page.wait_for_selector(f"#profile .card:has-text('{app['name']}') :text('2700')")
+            assert await page.inner_text("#notice") == "", "nothing at the top of the page, out of view"
             assert errors == []
             await browser.close()
             # An admin finds the run in the audit log, with its verified author.
@@ -124,14 +127,14 @@ async def test_an_agent_uses_the_console_in_a_real_browser(api: Api, sandbox_res
             await page.click("#profile button:has-text('Link')")
             await page.wait_for_selector("#profile h3:has-text('Console store')")
             assert "5006" in await page.inner_text("#profile"), "the linked customer's orders are on the profile"
-            refund = page.locator("#profile form:has-text('Refund order')")
-            # An impatient double click sends the form twice with one idempotency key.
+            refund = page.locator("#profile .action:has-text('Refund order')")
+            # An impatient double click: the button is disabled while the request runs, and the
+            # same values keep one idempotency key anyway.
             await refund.locator("button[type=submit]").dblclick()
-            await page.wait_for_selector("#profile h3:has-text('Console store')")
-            await page.wait_for_selector("#notice:not(:empty)")
+            await page.wait_for_selector("#profile .action:has-text('Refund order') .result:not(:empty)")
             await page.wait_for_timeout(500)
-            notice = await page.inner_text("#notice")
-            assert "Refunded 159.00 USD on order 5006" in notice or "still running" in notice, notice
+            answer = await page.inner_text("#profile .action:has-text('Refund order') .result")
+            assert "Refunded 159.00 USD on order 5006" in answer or "still running" in answer, answer
             assert errors == []
             await browser.close()
     finally:
@@ -169,3 +172,45 @@ async def test_the_console_shows_nothing_before_sign_in_and_then_only_what_the_r
             assert seen["admin"][0] == ["Apps", "Lookup debugger"] and seen["developer"][0] == ["Apps", "Lookup debugger"]
         finally:
             await browser.close()
+
+
+async def test_a_refused_action_is_corrected_and_run_and_its_answer_stays_at_its_form(api: Api, sandbox_reset: None) -> None:
+    """A refused refund keeps its form with the refusal at it; corrected values are a new
+    request (a new Idempotency-Key) and run once; the answer is shown at the form."""
+    from playwright.async_api import async_playwright
+
+    app = api.post("/api/v1/apps", {
+        "type": "bigcommerce", "name": "Correctable store", "actions_enabled": True, "auto_link_fields": ["email"],
+        "settings": {"store_hash": "demo1", "api_base_url": api.stack.sandbox_url("bigcommerce")},
+        "secrets": {"access_token": "demo-bigcommerce-token"},
+        "search_query_attributes": [{"attribute": "email", "label": "Email"}],
+    }, role="admin")
+    assert app.status_code == 201, app.text
+    app = app.json()
+    try:
+        async with async_playwright() as p:
+            browser, page, errors = await signed_in(p, api)
+            keys: list[str] = []
+            page.on("request", lambda r: keys.append(r.headers.get("idempotency-key", "")) if r.method == "POST" and r.url.endswith("/actions") else None)
+            await page.fill("#find input[name=email]", "jane.smith@example.com")
+            await page.click("#contact")
+            refund = page.locator("#profile .card:has(h3:has-text('Correctable store')) .action:has-text('Refund order')")
+            await refund.wait_for()
+            await refund.locator("select").select_option("5001")
+            await refund.locator("input[name=lines]").fill("999999:1")
+            await refund.locator("button[type=submit]").click()
+            refused = refund.locator(".result.error")
+            await refused.wait_for()
+            assert "999999" in await refused.inner_text(), await refused.inner_text()
+            await refund.locator("input[name=lines]").fill("")
+            await refund.locator("button[type=submit]").click()
+            done = page.locator("#profile .card:has(h3:has-text('Correctable store')) .action:has-text('Refund order') .result.ok")
+            await done.wait_for()
+            assert "5001" in await done.inner_text()
+            assert len(keys) == 2 and keys[0] != keys[1], "corrected values: a new request"
+            assert errors == []
+            await browser.close()
+    finally:
+        api.delete(f"/api/v1/apps/{app['id']}", role="admin")
+    refunds = [r for r in api.sandbox("bigcommerce", "GET", "/__sandbox/requests") if r["path"].endswith("/payment_actions/refunds")]
+    assert len(refunds) == 1, "the refused refund never reached BigCommerce; the corrected one once"

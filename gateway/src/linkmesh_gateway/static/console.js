@@ -1,7 +1,7 @@
 // linkmesh web console: a thin client of the gateway's REST API (/api/v1).
 // Everything shown comes from the API; text is always set with textContent.
 
-const state = { token: sessionStorage.getItem("linkmesh.token") || "", role: "", connectors: null, customer: null };
+const state = { token: sessionStorage.getItem("linkmesh.token") || "", role: "", connectors: null, customer: null, results: new Map() };
 
 // ---- helpers ---------------------------------------------------------------
 
@@ -66,6 +66,55 @@ async function guarded(action) {
   } catch (error) {
     notice(error.message, true);
   }
+}
+
+// One Idempotency-Key per set of values: the same values (a double click, a retry after a lost
+// answer) keep their key, so an action runs at most once; changed values are a new request.
+function keyedRequests() {
+  let last = null;
+  return (body) => {
+    const text = JSON.stringify(body);
+    if (!last || last.text !== text) last = { text, key: crypto.randomUUID() };
+    return last.key;
+  };
+}
+
+// The button stays disabled while its request runs.
+async function busy(button, work) {
+  button.disabled = true;
+  button.setAttribute("aria-busy", "true");
+  try {
+    return await work();
+  } finally {
+    button.disabled = false;
+    button.removeAttribute("aria-busy");
+  }
+}
+
+// An action's answer is shown at the form that ran it, and kept there when the profile is
+// drawn again (state.results, per app and action, forgotten when another customer opens).
+function actionResult(result) {
+  const detail = (result.result || {}).detail;
+  const urls = Object.entries(result.result || {}).filter(([, v]) => /^https?:\/\//.test(v));
+  return { error: false, text: `${result.message}${detail ? ` — ${detail}` : ""}${result.replayed ? " (answered again)" : ""}`, urls };
+}
+
+function paintResult(box, entry) {
+  box.className = entry ? (entry.error ? "result error" : "result ok") : "result";
+  box.replaceChildren(...(entry ? [el("span", {}, entry.text),
+    ...entry.urls.map(([name, url]) => el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, name === "url" ? "Open" : name))] : []));
+}
+
+function resultBox(key) {
+  const box = el("div", { class: "result", role: "status", "aria-live": "polite", "data-result": key });
+  paintResult(box, state.results.get(key));
+  return box;
+}
+
+function settle(key, entry) {
+  state.results.set(key, entry);
+  const box = document.querySelector(`[data-result="${CSS.escape(key)}"]`);
+  if (box) paintResult(box, entry);
 }
 
 async function connectors() {
@@ -153,7 +202,8 @@ function recordActionButton(customer, linked, action, holder) {
 async function openRecordAction(customer, linked, action, holder) {
   const params = new URLSearchParams({ app_id: linked.app_id, form_url: action.form_url });
   const form = await api("GET", `/api/v1/customers/${customer.id}/action-form?${params}`);
-  let key = crypto.randomUUID();
+  const keyFor = keyedRequests();
+  const resultKey = `${linked.app_id}|record`;
   const inputs = {};
   const errors = {};
   const rows = form.fields.map((f) => {
@@ -180,28 +230,31 @@ async function openRecordAction(customer, linked, action, holder) {
     for (const box of Object.values(errors)) box.textContent = "";
     general.textContent = "";
     const values = Object.fromEntries(Object.entries(inputs).map(([n, i]) => [n, i.type === "checkbox" ? i.checked : i.value.trim()]));
+    const body = { app_id: linked.app_id, form_url: action.form_url, params: values };
     try {
-      const result = await api("POST", `/api/v1/customers/${customer.id}/actions`,
-        { app_id: linked.app_id, form_url: action.form_url, params: values }, { "Idempotency-Key": key });
-      const detail = (result.result || {}).detail;
-      notice(`${result.message}${detail ? ` — ${detail}` : ""}${result.replayed ? " (answered again)" : ""}`);
-      renderProfile(result.customer);
+      const result = await api("POST", `/api/v1/customers/${customer.id}/actions`, body, { "Idempotency-Key": keyFor(body) });
+      state.results.set(resultKey, actionResult(result));
+      await renderProfile(result.customer);
     } catch (error) {
-      if (!(error instanceof ApiError) || error.status >= 500) throw error; // the outcome may be unknown: the key is kept
-      key = crypto.randomUUID(); // answered: corrected values are a new request
+      if (!(error instanceof ApiError) || error.status >= 500) {  // the outcome may be unknown: the same values keep their key
+        general.textContent = `${error.message} — it may or may not have run; sending the same values again cannot run it twice.`;
+        return;
+      }
       const named = Object.entries(error.fields).filter(([f]) => f.startsWith("params.") && errors[f.slice(7)]);
       for (const [f, message] of named) errors[f.slice(7)].textContent = message;
       if (error.status === 409) {
         close();
-        notice(`${action.name}: ${error.reason}`, true);
+        settle(resultKey, { error: true, text: `${action.name}: ${error.reason}`, urls: [] });
       } else if (!named.length) {
         general.textContent = error.message;
       }
     }
   };
-  holder.replaceChildren(el("form", { class: "record-action", onsubmit: (e) => guarded(() => submit(e)) },
+  const run = el("button", { type: "submit" }, form.submit_label);
+  settle(resultKey, undefined);
+  holder.replaceChildren(el("form", { class: "record-action", onsubmit: (e) => guarded(() => busy(run, () => submit(e))) },
     el("strong", {}, form.title), rows, general,
-    el("div", {}, el("button", { type: "submit" }, form.submit_label), el("button", { type: "button", onclick: close }, form.close_label))));
+    el("div", {}, run, el("button", { type: "button", onclick: close }, form.close_label))), resultBox(resultKey));
 }
 
 function returnsTable(returns) {
@@ -213,8 +266,8 @@ function returnsTable(returns) {
 }
 
 function actionForm(customer, linked, spec) {
-  // One key per rendered form: pressing the button twice retries, it never runs twice.
-  const key = crypto.randomUUID();
+  const keyFor = keyedRequests();
+  const resultKey = `${linked.app_id}|${spec.name}`;
   const inputs = {};
   const orders = (linked.data && linked.data.orders) || [];
   // An app that shows no orders (ReturnLogic) takes the order number typed in.
@@ -233,18 +286,28 @@ function actionForm(customer, linked, spec) {
     const params = Object.fromEntries(Object.entries(inputs).map(([n, i]) => [n, i.value.trim()]).filter(([, v]) => v));
     const body = { app_id: linked.app_id, action: spec.name, params };
     if (orderSelect) body.order_id = orderSelect.value;
-    const result = await api("POST", `/api/v1/customers/${customer.id}/actions`, body, { "Idempotency-Key": key });
-    notice(`${result.message}${result.replayed ? " (answered again)" : ""}`);
-    renderProfile(result.customer);
+    try {
+      const result = await api("POST", `/api/v1/customers/${customer.id}/actions`, body, { "Idempotency-Key": keyFor(body) });
+      state.results.set(resultKey, actionResult(result));
+      await renderProfile(result.customer);
+    } catch (error) {
+      const unknown = !(error instanceof ApiError) || error.status >= 500;
+      settle(resultKey, { error: true, urls: [], text: unknown
+        ? `${error.message} — it may or may not have run; Run again with the same values cannot run it twice.`
+        : error.message });
+    }
   };
-  return el("form", { onsubmit: (e) => guarded(() => submit(e)) }, el("strong", {}, spec.label), orderSelect, fields, el("button", { type: "submit" }, "Run"));
+  const run = el("button", { type: "submit" }, "Run");
+  return el("div", { class: "action" },
+    el("form", { onsubmit: (e) => guarded(() => busy(run, () => submit(e))) }, el("strong", {}, spec.label), orderSelect, fields, run),
+    resultBox(resultKey));
 }
 
 async function renderLink(customer, linked) {
   const all = await connectors();
   const actions = linked.actions_enabled ? ((all[linked.app_type] || {}).actions) || [] : [];
   const data = linked.data || {};
-  const holder = el("div");
+  const holder = el("div", {}, resultBox(`${linked.app_id}|record`));
   const actionsOf = (list) => (linked.actions_enabled ? (list || []).map((a) => recordActionButton(customer, linked, a, holder)) : []);
   return el("div", { class: "card" },
     el("h3", {}, `${linked.app_name} · `, link(data.admin_url, linked.external_customer_id)),
@@ -283,6 +346,7 @@ function searchPanel(customer) {
 }
 
 async function renderProfile(customer) {
+  if (!state.customer || state.customer.id !== customer.id) state.results.clear();  // another customer: old answers go
   state.customer = customer;
   const profile = document.getElementById("profile");
   const attributes = Object.entries(customer.custom_attributes || {});
