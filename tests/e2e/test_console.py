@@ -103,17 +103,23 @@ async def test_an_agent_runs_a_custom_adaptors_record_action_through_its_form(ap
         api.delete(f"/api/v1/apps/{app['id']}", role="admin")
 
 
+def store_app(api: Api, name: str, **over: Any) -> dict[str, Any]:
+    """A BigCommerce app on the sandbox with actions on."""
+    app = api.post("/api/v1/apps", {
+        "type": "bigcommerce", "name": name, "actions_enabled": True,
+        "settings": {"store_hash": "demo1", "api_base_url": api.stack.sandbox_url("bigcommerce")},
+        "secrets": {"access_token": "demo-bigcommerce-token"},
+        "search_query_attributes": [{"attribute": "email", "label": "Email"}], **over,
+    }, role="admin")
+    assert app.status_code == 201, app.text
+    return app.json()  # type: ignore[no-any-return]
+
+
 async def test_an_agent_uses_the_console_in_a_real_browser(api: Api, sandbox_reset: None) -> None:
     from playwright.async_api import async_playwright
 
-    app = api.post("/api/v1/apps", {
-        "type": "bigcommerce", "name": "Console store", "actions_enabled": True,
-        "settings": {"store_hash": "demo1", "api_base_url": api.stack.sandbox_url("bigcommerce")},
-        "secrets": {"access_token": "demo-bigcommerce-token"},
-        "search_query_attributes": [{"attribute": "email", "label": "Email"}, {"attribute": "phone", "label": "Phone"}],
-    }, role="admin")
-    assert app.status_code == 201, app.text
-    app = app.json()
+    app = store_app(api, "Console store", search_query_attributes=[{"attribute": "email", "label": "Email"},
+                                                                   {"attribute": "phone", "label": "Phone"}])
     try:
         async with async_playwright() as p:
             browser, page, errors = await signed_in(p, api)
@@ -179,14 +185,7 @@ async def test_a_refused_action_is_corrected_and_run_and_its_answer_stays_at_its
     request (a new Idempotency-Key) and run once; the answer is shown at the form."""
     from playwright.async_api import async_playwright
 
-    app = api.post("/api/v1/apps", {
-        "type": "bigcommerce", "name": "Correctable store", "actions_enabled": True, "auto_link_fields": ["email"],
-        "settings": {"store_hash": "demo1", "api_base_url": api.stack.sandbox_url("bigcommerce")},
-        "secrets": {"access_token": "demo-bigcommerce-token"},
-        "search_query_attributes": [{"attribute": "email", "label": "Email"}],
-    }, role="admin")
-    assert app.status_code == 201, app.text
-    app = app.json()
+    app = store_app(api, "Correctable store", auto_link_fields=["email"])
     try:
         async with async_playwright() as p:
             browser, page, errors = await signed_in(p, api)
