@@ -53,7 +53,9 @@ async def seed(store: Store) -> None:
     await store.app_cache.count_change()
     await store.customers.insert_many([
         {"name": f"c{i}", "emails": [f"c{i}@example.com"] if i % 3 else [], "phones": [f"+1415555{i:04d}"] if i % 2 else [],
-         "link_keys": [f"{apps[i % 20]['_id']}:{i}"] if i % 4 == 0 else [], "links": {}} for i in range(500)])
+         "link_keys": [f"{apps[i % 20]['_id']}:{i}"] if i % 4 == 0 else [], "links": {},
+         "name_keys": ["c", f"c{i}"[:2], f"c{i}"], "order_keys": [f"{1000 + i}\x1f{apps[i % 20]['_id']}"] if i % 4 == 0 else [],
+         "recent_key": f"2026-11-23T12:{i % 60:02d}:00.000000|{i}"} for i in range(500)])
     stamp = now()
     await store.db[queries.ACTIONS].insert_many([
         {"customer_id": str(ObjectId()), "idempotency_key": f"k{i}", "state": "running" if i % 5 == 0 else "succeeded",

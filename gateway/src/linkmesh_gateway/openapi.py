@@ -119,11 +119,18 @@ SCHEMAS: dict[str, Any] = {
         "id": S, "name": S, "emails": arr(S), "phones": arr({"type": "string", "pattern": r"^\+[1-9]\d{1,14}$"}),
         "address": {"oneOf": [ref("Address"), {"type": "null"}]}, "custom_attributes": str_map(),
         "links": arr(ref("LinkedApp")), "created_at": TS, "updated_at": TS,
+        "last_contact_at": {"oneOf": [TS, {"type": "null"}], "description": "when the customer last contacted in (to the minute)"},
         "sources": {**str_map(), "description": "which app each pulled value came from: name, address, custom_attributes.<key> → app id"},
     }),
     "CustomerInput": {**obj({"name": {**S, "maxLength": 200}, "emails": arr(S), "phones": arr(S), "address": ref("Address"),
                              "custom_attributes": str_map()}, []), "minProperties": 1},
     "CustomerList": obj({"customers": arr(ref("Customer"))}),
+    "CustomerDirectory": obj({
+        "customers": arr(obj({"id": S, "name": S, "emails": arr(S), "phones": arr(S), "linked_apps": arr(S, "names of the linked apps"),
+                              "last_contact_at": TS, "matched": {"enum": ["recent", "name", "email", "phone", "order"]}},
+                             ["id", "name", "emails", "phones", "linked_apps", "matched"])),
+        "next_page_token": {**S, "description": "empty on the last page"},
+    }, ["customers", "next_page_token"]),
     "App": obj({
         "id": S, "type": S, "name": S, "settings": str_map(), "secrets_set": arr(S),
         "search_query_attributes": arr(ref("Attribute")), "search_result_attributes": arr(ref("Attribute")),
@@ -343,9 +350,19 @@ PATHS: dict[str, Any] = {
         "get": op("Find customers by email or phone", "agent", {"200": ok("CustomerList"), **errors(422, 503)}, parameters=[
             {"name": "email", "in": "query", "schema": S}, {"name": "phone", "in": "query", "schema": S}]),
     },
+    "/api/v1/customer-directory": {
+        "get": op("The most recently contacted customers, or those a query finds by name, email, phone or a linked order number",
+                  "agent", {"200": ok("CustomerDirectory"), **errors(422, 503)}, parameters=[
+                      {"name": "query", "in": "query", "schema": {**S, "maxLength": 200},
+                       "description": "empty: recent customers; a name (each word starts a word of the name), email, phone or order number"},
+                      {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 25}},
+                      {"name": "page_token", "in": "query", "schema": S, "description": "next_page_token of the previous page"}]),
+    },
     "/api/v1/customers/{customer_id}": {
         "parameters": [{"name": "customer_id", **PATH_ID}],
-        "get": op("Get a customer profile with its links and linked data", "agent", {"200": ok("Customer"), **errors(404, 503)}),
+        "get": op("Get a customer profile with its links and linked data", "agent", {"200": ok("Customer"), **errors(404, 422, 503)}, parameters=[
+            {"name": "refresh", "in": "query", "schema": {**S, "default": "all"},
+             "description": "all: refresh every linked app that is due; none: as stored; an app id: that app only"}]),
         "patch": op("Update a customer", "agent", {"200": ok("Customer"), **errors(400, 404, 409, 422, 503)}, requestBody=body("CustomerInput")),
     },
     "/api/v1/customers/{customer_id}/external-search": {

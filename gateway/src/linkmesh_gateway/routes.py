@@ -47,6 +47,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_post("/api/v1/self-service/identify", views.self_service_identify)
     r.add_post("/api/v1/customers", views.create_customer)
     r.add_get("/api/v1/customers", views.find_customers)
+    r.add_get("/api/v1/customer-directory", views.customer_directory)
     r.add_get("/api/v1/customers/{customer_id}", views.get_customer)
     r.add_patch("/api/v1/customers/{customer_id}", views.update_customer)
     r.add_post("/api/v1/customers/{customer_id}/external-search", views.external_search)

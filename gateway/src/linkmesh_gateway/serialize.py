@@ -14,8 +14,8 @@ def to_json(message: Message) -> dict[str, Any]:
 
 def customer_json(message: Message) -> dict[str, Any]:
     out = to_json(message)
-    if "address" not in out:
-        out["address"] = None
+    for field in ("address", "last_contact_at"):
+        out.setdefault(field, None)
     for link in out.get("links", []):
         link.setdefault("stale", None)
         link.setdefault("refreshed_at", None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import grpc
@@ -212,8 +213,28 @@ async def find_customers(request: web.Request) -> web.Response:
 
 
 @allow("agent")
+async def customer_directory(request: web.Request) -> web.Response:
+    r = Reader(dict(request.query), ("query", "limit", "page_token"))
+    query = r.str("query", max_length=200)
+    raw_limit = r.str("limit") or "25"
+    page_token = r.str("page_token")
+    r.done()
+    if not (raw_limit.isascii() and raw_limit.isdigit()) or not 1 <= int(raw_limit) <= 100:
+        raise invalid({"limit": "must be a whole number from 1 to 100"})
+    answer = await request.app[PROFILE].ListCustomers(
+        profile_pb2.ListCustomersRequest(query=query, limit=int(raw_limit), page_token=page_token), timeout=_timeout(request))
+    return web.json_response({"customers": [{"linked_apps": [], **to_json(c)} for c in answer.customers],
+                              "next_page_token": answer.next_page_token})
+
+
+@allow("agent")
 async def get_customer(request: web.Request) -> web.Response:
-    customer = await request.app[PROFILE].GetCustomer(profile_pb2.GetCustomerRequest(id=request.match_info["customer_id"]), timeout=_timeout(request))
+    refresh = request.query.get("refresh", "all").strip() or "all"
+    if refresh not in ("all", "none") and not re.fullmatch(r"[0-9a-f]{24}", refresh):
+        raise invalid({"refresh": "must be all, none or the id of a linked app"})
+    ask = profile_pb2.GetCustomerRequest(id=request.match_info["customer_id"], skip_refresh=refresh == "none",
+                                         refresh_app_id="" if refresh in ("all", "none") else refresh)
+    customer = await request.app[PROFILE].GetCustomer(ask, timeout=_timeout(request))
     return web.json_response(customer_json(customer))
 
 

@@ -11,6 +11,7 @@ from linkmesh_core.errors import invalid_argument
 from linkmesh_profile.autolink import AutoLinker
 from linkmesh_profile.contact import normalized_query
 from linkmesh_profile.customers import MAX_NAME, require_customer
+from linkmesh_profile.directory import contact_stamp
 from linkmesh_profile.linking import Linker
 from linkmesh_profile.store import Store, now
 
@@ -57,7 +58,7 @@ class Contacts:
                 return await self._add_missing(found, email, phone, name), False
             stamp = now()
             doc = {"name": name, "emails": [email] if email else [], "phones": [phone] if phone else [], "links": {}, "link_keys": [],
-                   "unlinked_apps": [], "created_at": stamp, "updated_at": stamp}
+                   "unlinked_apps": [], "created_at": stamp, "updated_at": stamp, "last_contact_at": stamp}
             try:
                 return await self.store.insert_customer(doc), True
             except DuplicateKeyError:
@@ -83,9 +84,13 @@ class Contacts:
             update["$addToSet"] = add
         if name and not customer.get("name"):
             update["$set"] = {"name": name}
-        if not update:
+        stamp = now()
+        contacted = contact_stamp(customer, stamp)  # up the recent list, at most once a minute
+        if not update and not contacted:
             return customer
-        update.setdefault("$set", {})["updated_at"] = now()
+        if update:
+            update.setdefault("$set", {})["updated_at"] = stamp
+        update.setdefault("$set", {}).update(contacted)
         try:
             return await self.store.update_customer(str(customer["_id"]), update) or customer
         except DuplicateKeyError:

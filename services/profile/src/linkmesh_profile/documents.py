@@ -37,7 +37,7 @@ def customer_to_proto(doc: dict[str, Any], apps: dict[str, dict[str, Any]]) -> p
     address = address_from_doc(doc.get("address"))
     if address is not None:
         out.address.CopyFrom(address)
-    for field in ("created_at", "updated_at"):
+    for field in ("created_at", "updated_at", "last_contact_at"):
         value = ts(doc.get(field))
         if value is not None:
             getattr(out, field).CopyFrom(value)

@@ -21,6 +21,7 @@ from linkmesh_profile.apps import FILLED_RESULT_ATTRIBUTES, AppService
 from linkmesh_profile.connectors import field_names
 from linkmesh_profile.contact import normalized_query
 from linkmesh_profile.customers import require_customer
+from linkmesh_profile.directory import order_keys
 from linkmesh_profile.lookups import Fetched, Lookups
 from linkmesh_profile.merge import contact_points, profile_update, unlink_cleanup
 from linkmesh_profile.refresh_leases import RefreshLeases, release, seen
@@ -214,7 +215,8 @@ class Linker:
         }
         set_, unset = profile_update(customer, app_id, bool(app.get("overwrite_existing_values")), data)
         update: dict[str, Any] = {"$set": {**set_, f"links.{app_id}": link, "updated_at": stamp},
-                                  "$addToSet": {"link_keys": link_key(app_id, external_id)}}
+                                  "$addToSet": {"link_keys": link_key(app_id, external_id),
+                                                "order_keys": {"$each": order_keys(app_id, fetched.doc)}}}
         if unset:
             update["$unset"] = unset
         # Linked to nothing else of this app since we looked (to nothing at all, for a first link).
@@ -379,7 +381,9 @@ class Linker:
         stamp = now()
         update: dict[str, Any] = {"$set": {**set_, f"links.{app_id}.data": fetched.doc, f"links.{app_id}.refreshed_at": stamp,
                                            f"links.{app_id}.stale": None, "updated_at": stamp},
-                                  "$unset": {**unset, **release(app_id)}}
+                                  "$unset": {**unset, **release(app_id)},
+                                  # Orders an app stops showing (older than its window) stay findable.
+                                  "$addToSet": {"order_keys": {"$each": order_keys(app_id, fetched.doc)}}}
         # Only if still linked to the same external customer (an unlink may have won the race).
         await self._write_with_contact_points(customer, data, update, {f"links.{app_id}.external_customer_id": external_id})
         return True
@@ -390,7 +394,7 @@ class Linker:
         customer = await require_customer(self.store, customer_id)
         app_ids = list((customer.get("links") or {}).keys())
         set_, unset = unlink_cleanup(customer, set(app_ids))
-        update: dict[str, Any] = {"$set": {**set_, "links": {}, "link_keys": [], "updated_at": now()}}
+        update: dict[str, Any] = {"$set": {**set_, "links": {}, "link_keys": [], "order_keys": [], "updated_at": now()}}
         if unset:
             update["$unset"] = unset
         if app_ids:

@@ -114,6 +114,39 @@ def customers_linked_to(app_id: str) -> Query:
                  projection={"field_sources": 1, "attribute_sources": 1})
 
 
+# the customer directory (linkmesh_profile.directory): exact keys, one index each
+
+LISTING = {"name": 1, "emails": 1, "phones": 1, "link_keys": 1, "last_contact_at": 1, "recent_key": 1}
+
+
+@shape()
+def every_customer() -> Query:
+    """In id order (the directory's one-off backfill)."""
+    return Query(CUSTOMERS, {}, sort=(("_id", ASCENDING),), hint="_id_",
+                 projection={"name": 1, "links": 1, "created_at": 1, "last_contact_at": 1, "recent_key": 1})
+
+
+@shape("2026-11-23T12:00:00.000000|6b0000000000000000000001")
+def recent_customers(before: str | None = None) -> Query:
+    """Most recently contacted first; a page starts below the last key of the one before."""
+    return Query(CUSTOMERS, {"recent_key": {"$lt": before or "\uffff"}}, sort=(("recent_key", DESCENDING),), hint="recent",
+                 projection=LISTING)
+
+
+@shape(["jan", "smi"], _EXAMPLE_ID)
+def customers_named(words: list[str], after: ObjectId | None = None) -> Query:
+    """Every word starts a word of the name; in id order, a page after the last id of the one before."""
+    where: dict[str, Any] = {"name_keys": words[0] if len(words) == 1 else {"$all": words}}
+    if after is not None:
+        where["_id"] = {"$gt": after}
+    return Query(CUSTOMERS, where, sort=(("_id", ASCENDING),), hint="by_name", projection=LISTING)
+
+
+@shape(["1001\x1f6b0000000000000000000002"])
+def customers_with_order(keys: list[str]) -> Query:
+    return Query(CUSTOMERS, {"order_keys": {"$in": keys}}, sort=(("_id", ASCENDING),), hint="by_order", projection=LISTING)
+
+
 # apps
 
 @shape(_EXAMPLE_ID)
@@ -130,6 +163,12 @@ def all_apps() -> Query:
 def apps_version() -> Query:
     """The counter every app write increases: replicas compare it to reload their app cache."""
     return Query(META, {"_id": "apps"})
+
+
+@shape()
+def directory_version() -> Query:
+    """Set once every customer has the directory's keys (``Store.backfill_directory``)."""
+    return Query(META, {"_id": "directory"})
 
 
 # actions

@@ -18,6 +18,7 @@ from linkmesh_profile.autolink import AutoLinker
 from linkmesh_profile.contact import normalized_query
 from linkmesh_profile.contacts import Contacts
 from linkmesh_profile.debugger import Debugger
+from linkmesh_profile.directory import Directory
 from linkmesh_profile.documents import app_to_proto, customer_to_proto
 from linkmesh_profile.linking import Linker
 from linkmesh_profile.order_actions import ActionRunner
@@ -39,6 +40,7 @@ class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):
         self.region = region
         self.audit = audit
         self.api_keys = api_keys
+        self.directory = Directory(store, region)
         self.served = ServedAdaptor(apps, linker.lookups, actions, region, audit)
 
     async def _customer(self, doc: dict[str, Any]) -> profile_pb2.Customer:
@@ -63,7 +65,12 @@ class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):
 
     async def GetCustomer(self, request: profile_pb2.GetCustomerRequest, context: grpc.aio.ServicerContext) -> profile_pb2.Customer:
         doc = await customers.require_customer(self.store, request.id)
-        if not request.skip_refresh and doc.get("links") and (await self.linker.refresh(doc)).changed:
+        links = doc.get("links") or {}
+        if request.refresh_app_id:  # one app (unlinked meanwhile: the profile as it is)
+            others = frozenset(links) - {request.refresh_app_id}
+            if request.refresh_app_id in links and (await self.linker.refresh(doc, skip=others)).changed:
+                doc = await customers.require_customer(self.store, request.id)
+        elif not request.skip_refresh and links and (await self.linker.refresh(doc)).changed:
             doc = await customers.require_customer(self.store, request.id)
         return await self._customer(doc)
 
@@ -80,6 +87,9 @@ class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):
         email, phone = normalized_query(request.email, request.phone, self.region)
         docs = await self.store.find_customers(email, phone)
         return profile_pb2.FindCustomersResponse(customers=[await self._customer(d) for d in docs])
+
+    async def ListCustomers(self, request: profile_pb2.ListCustomersRequest, context: grpc.aio.ServicerContext) -> profile_pb2.ListCustomersResponse:
+        return await self.directory.list(request)
 
     async def ListConnectors(self, request: profile_pb2.ListConnectorsRequest, context: grpc.aio.ServicerContext) -> profile_pb2.ListConnectorsResponse:
         out = []

@@ -26,12 +26,13 @@ from typing import Any, TypeVar
 from bson import ObjectId
 from bson.errors import InvalidId
 from prometheus_client import Counter
-from pymongo import ASCENDING, AsyncMongoClient, ReturnDocument, monitoring
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument, monitoring
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from linkmesh_core.singleflight import SingleFlight
 from linkmesh_profile import queries as q
+from linkmesh_profile.directory import ORDER_SEPARATOR, name_keys, order_keys, recent_key, with_search_keys
 
 NON_EMPTY = {"$exists": True}
 LOOKUP_INDEXES = {"emails": "by_email", "phones": "by_phone", "link_keys": "by_link"}
@@ -152,6 +153,27 @@ class Store:
         )
         for field in ("emails", "phones", "link_keys"):
             await self.customers.create_index([(field, ASCENDING)], name=LOOKUP_INDEXES[field])
+        # The customer directory (linkmesh_profile.directory).
+        await self.customers.create_index([("recent_key", DESCENDING)], name="recent")
+        await self.customers.create_index([("name_keys", ASCENDING), ("_id", ASCENDING)], name="by_name")
+        await self.customers.create_index([("order_keys", ASCENDING)], name="by_order")
+        await self.backfill_directory()
+
+    async def backfill_directory(self) -> int:
+        """Customers stored before the directory keys existed get them, once per database
+        (marked in ``meta``): answers how many were written."""
+        if await q.directory_version().find_one(self.db) is not None:
+            return 0
+        written = 0
+        async for doc in q.every_customer().find(self.db):
+            keys = [k for app_id, link in (doc.get("links") or {}).items() for k in order_keys(app_id, link.get("data"))]
+            set_: dict[str, Any] = {"name_keys": name_keys(doc.get("name") or "")}
+            if not doc.get("recent_key"):
+                set_["recent_key"] = recent_key(doc.get("last_contact_at") or doc.get("created_at") or now(), doc["_id"])
+            await self.customers.update_one(q.customer_by_id(doc["_id"]).filter, {"$set": set_, "$addToSet": {"order_keys": {"$each": keys}}})
+            written += 1
+        await self.db[q.META].update_one(q.directory_version().filter, {"$set": {"version": 1, "at": now()}}, upsert=True)
+        return written
         await self.apps.create_index([("type", ASCENDING)], name="by_type")
 
     async def close(self) -> None:
@@ -160,6 +182,10 @@ class Store:
     # customers
 
     async def insert_customer(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """Writes the new customer with its directory keys (its id is made here)."""
+        doc.setdefault("_id", ObjectId())
+        doc["name_keys"] = name_keys(doc.get("name") or "")
+        doc.setdefault("recent_key", recent_key(doc.get("last_contact_at") or doc.get("created_at") or now(), doc["_id"]))
         result = await self.customers.insert_one(doc)
         doc["_id"] = result.inserted_id
         return doc
@@ -173,7 +199,7 @@ class Store:
         if oid is None:
             return None
         query = q.customer_by_id(oid, extra_filter)
-        return await self.customers.find_one_and_update(query.filter, update, return_document=ReturnDocument.AFTER)
+        return await self.customers.find_one_and_update(query.filter, with_search_keys(update), return_document=ReturnDocument.AFTER)
 
     async def find_customers(self, email: str | None, phone: str | None) -> list[dict[str, Any]]:
         """Customers who own the email or the phone: one indexed query per field."""
@@ -200,7 +226,8 @@ class Store:
         return aiter(q.customers_linked_to(app_id).find(self.db))
 
     async def drop_app_link(self, customer_oid: ObjectId, app_id: str, set_: dict[str, Any], unset: dict[str, Any]) -> None:
-        update: dict[str, Any] = {"$unset": {f"links.{app_id}": "", **unset}, "$pull": {"link_keys": {"$regex": f"^{app_id}:"}}}
+        update: dict[str, Any] = {"$unset": {f"links.{app_id}": "", **unset}, "$pull": {"link_keys": {"$regex": f"^{app_id}:"},
+                                                                                         "order_keys": {"$regex": f"{ORDER_SEPARATOR}{app_id}$"}}}
         if set_:
             update["$set"] = set_
         await self.customers.update_one(q.customer_by_id(customer_oid).filter, update)

@@ -87,6 +87,7 @@ class Customer(_message.Message):
     CREATED_AT_FIELD_NUMBER: _builtins.int
     UPDATED_AT_FIELD_NUMBER: _builtins.int
     SOURCES_FIELD_NUMBER: _builtins.int
+    LAST_CONTACT_AT_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     name: _builtins.str
     @_builtins.property
@@ -111,6 +112,10 @@ class Customer(_message.Message):
         "custom_attributes.<key>" → app id. Values an agent set are not listed.
         """
 
+    @_builtins.property
+    def last_contact_at(self) -> _timestamp_pb2.Timestamp:
+        """When the customer last contacted in (to the minute)."""
+
     def __init__(
         self,
         *,
@@ -124,10 +129,11 @@ class Customer(_message.Message):
         created_at: _timestamp_pb2.Timestamp | None = ...,
         updated_at: _timestamp_pb2.Timestamp | None = ...,
         sources: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        last_contact_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "created_at", b"created_at", "updated_at", b"updated_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "created_at", b"created_at", "last_contact_at", b"last_contact_at", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "created_at", b"created_at", "custom_attributes", b"custom_attributes", "emails", b"emails", "id", b"id", "links", b"links", "name", b"name", "phones", b"phones", "sources", b"sources", "updated_at", b"updated_at"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "created_at", b"created_at", "custom_attributes", b"custom_attributes", "emails", b"emails", "id", b"id", "last_contact_at", b"last_contact_at", "links", b"links", "name", b"name", "phones", b"phones", "sources", b"sources", "updated_at", b"updated_at"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -294,18 +300,22 @@ class GetCustomerRequest(_message.Message):
 
     ID_FIELD_NUMBER: _builtins.int
     SKIP_REFRESH_FIELD_NUMBER: _builtins.int
+    REFRESH_APP_ID_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     skip_refresh: _builtins.bool
     """Opening a profile refreshes every linked app; set to read it as stored."""
+    refresh_app_id: _builtins.str
+    """Refresh this linked app only (when due), so a console can show each app as it arrives."""
     def __init__(
         self,
         *,
         id: _builtins.str = ...,
         skip_refresh: _builtins.bool = ...,
+        refresh_app_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "skip_refresh", b"skip_refresh"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "refresh_app_id", b"refresh_app_id", "skip_refresh", b"skip_refresh"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -381,6 +391,104 @@ class FindCustomersResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___FindCustomersResponse: _TypeAlias = FindCustomersResponse  # noqa: Y015
+
+@_typing.final
+class ListCustomersRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    QUERY_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    query: _builtins.str
+    """Empty: the most recently contacted customers first. Else a name (every word the
+    start of a word of the name), an email, a phone, or an order number a linked app holds.
+    """
+    limit: _builtins.int
+    """1 to 100; 25 when unset."""
+    page_token: _builtins.str
+    """From the previous page's next_page_token."""
+    def __init__(
+        self,
+        *,
+        query: _builtins.str = ...,
+        limit: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["limit", b"limit", "page_token", b"page_token", "query", b"query"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListCustomersRequest: _TypeAlias = ListCustomersRequest  # noqa: Y015
+
+@_typing.final
+class CustomerListing(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    EMAILS_FIELD_NUMBER: _builtins.int
+    PHONES_FIELD_NUMBER: _builtins.int
+    LINKED_APPS_FIELD_NUMBER: _builtins.int
+    LAST_CONTACT_AT_FIELD_NUMBER: _builtins.int
+    MATCHED_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    name: _builtins.str
+    matched: _builtins.str
+    """Why the customer is listed: "recent", "name", "email", "phone" or "order"."""
+    @_builtins.property
+    def emails(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def phones(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def linked_apps(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Names of the apps the customer is linked to."""
+
+    @_builtins.property
+    def last_contact_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        emails: _abc.Iterable[_builtins.str] | None = ...,
+        phones: _abc.Iterable[_builtins.str] | None = ...,
+        linked_apps: _abc.Iterable[_builtins.str] | None = ...,
+        last_contact_at: _timestamp_pb2.Timestamp | None = ...,
+        matched: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["last_contact_at", b"last_contact_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["emails", b"emails", "id", b"id", "last_contact_at", b"last_contact_at", "linked_apps", b"linked_apps", "matched", b"matched", "name", b"name", "phones", b"phones"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CustomerListing: _TypeAlias = CustomerListing  # noqa: Y015
+
+@_typing.final
+class ListCustomersResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMERS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Empty on the last page."""
+    @_builtins.property
+    def customers(self) -> _containers.RepeatedCompositeFieldContainer[Global___CustomerListing]: ...
+    def __init__(
+        self,
+        *,
+        customers: _abc.Iterable[Global___CustomerListing] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customers", b"customers", "next_page_token", b"next_page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListCustomersResponse: _TypeAlias = ListCustomersResponse  # noqa: Y015
 
 @_typing.final
 class ConnectorInfo(_message.Message):

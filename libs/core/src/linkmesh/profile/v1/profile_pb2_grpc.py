@@ -57,6 +57,11 @@ class ProfileServiceStub:
                 request_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.FindCustomersRequest.SerializeToString,
                 response_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.FindCustomersResponse.FromString,
                 _registered_method=True)
+        self.ListCustomers = channel.unary_unary(
+                '/linkmesh.profile.v1.ProfileService/ListCustomers',
+                request_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.ListCustomersRequest.SerializeToString,
+                response_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.ListCustomersResponse.FromString,
+                _registered_method=True)
         self.ListConnectors = channel.unary_unary(
                 '/linkmesh.profile.v1.ProfileService/ListConnectors',
                 request_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.ListConnectorsRequest.SerializeToString,
@@ -194,6 +199,14 @@ class ProfileServiceServicer:
 
     def FindCustomers(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCustomers(self, request, context):
+        """The customer directory: the most recently contacted customers, or those whose name,
+        email, phone or linked order number matches a query; page by page.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -374,6 +387,11 @@ def add_ProfileServiceServicer_to_server(servicer, server):
                     servicer.FindCustomers,
                     request_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.FindCustomersRequest.FromString,
                     response_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.FindCustomersResponse.SerializeToString,
+            ),
+            'ListCustomers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCustomers,
+                    request_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.ListCustomersRequest.FromString,
+                    response_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.ListCustomersResponse.SerializeToString,
             ),
             'ListConnectors': grpc.unary_unary_rpc_method_handler(
                     servicer.ListConnectors,
@@ -596,6 +614,33 @@ class ProfileService:
             '/linkmesh.profile.v1.ProfileService/FindCustomers',
             linkmesh_dot_profile_dot_v1_dot_profile__pb2.FindCustomersRequest.SerializeToString,
             linkmesh_dot_profile_dot_v1_dot_profile__pb2.FindCustomersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCustomers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/linkmesh.profile.v1.ProfileService/ListCustomers',
+            linkmesh_dot_profile_dot_v1_dot_profile__pb2.ListCustomersRequest.SerializeToString,
+            linkmesh_dot_profile_dot_v1_dot_profile__pb2.ListCustomersResponse.FromString,
             options,
             channel_credentials,
             insecure,

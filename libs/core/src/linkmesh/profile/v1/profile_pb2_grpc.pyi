@@ -46,6 +46,10 @@ class ProfileServiceStub:
     GetCustomer: _grpc.UnaryUnaryMultiCallable[_profile_pb2.GetCustomerRequest, _profile_pb2.Customer]
     UpdateCustomer: _grpc.UnaryUnaryMultiCallable[_profile_pb2.UpdateCustomerRequest, _profile_pb2.Customer]
     FindCustomers: _grpc.UnaryUnaryMultiCallable[_profile_pb2.FindCustomersRequest, _profile_pb2.FindCustomersResponse]
+    ListCustomers: _grpc.UnaryUnaryMultiCallable[_profile_pb2.ListCustomersRequest, _profile_pb2.ListCustomersResponse]
+    """The customer directory: the most recently contacted customers, or those whose name,
+    email, phone or linked order number matches a query; page by page.
+    """
     ListConnectors: _grpc.UnaryUnaryMultiCallable[_profile_pb2.ListConnectorsRequest, _profile_pb2.ListConnectorsResponse]
     CreateApp: _grpc.UnaryUnaryMultiCallable[_profile_pb2.CreateAppRequest, _profile_pb2.App]
     GetApp: _grpc.UnaryUnaryMultiCallable[_profile_pb2.GetAppRequest, _profile_pb2.App]
@@ -109,6 +113,10 @@ class ProfileServiceAsyncStub(ProfileServiceStub):
     GetCustomer: _aio.UnaryUnaryMultiCallable[_profile_pb2.GetCustomerRequest, _profile_pb2.Customer]  # type: ignore[assignment]
     UpdateCustomer: _aio.UnaryUnaryMultiCallable[_profile_pb2.UpdateCustomerRequest, _profile_pb2.Customer]  # type: ignore[assignment]
     FindCustomers: _aio.UnaryUnaryMultiCallable[_profile_pb2.FindCustomersRequest, _profile_pb2.FindCustomersResponse]  # type: ignore[assignment]
+    ListCustomers: _aio.UnaryUnaryMultiCallable[_profile_pb2.ListCustomersRequest, _profile_pb2.ListCustomersResponse]  # type: ignore[assignment]
+    """The customer directory: the most recently contacted customers, or those whose name,
+    email, phone or linked order number matches a query; page by page.
+    """
     ListConnectors: _aio.UnaryUnaryMultiCallable[_profile_pb2.ListConnectorsRequest, _profile_pb2.ListConnectorsResponse]  # type: ignore[assignment]
     CreateApp: _aio.UnaryUnaryMultiCallable[_profile_pb2.CreateAppRequest, _profile_pb2.App]  # type: ignore[assignment]
     GetApp: _aio.UnaryUnaryMultiCallable[_profile_pb2.GetAppRequest, _profile_pb2.App]  # type: ignore[assignment]
@@ -193,6 +201,16 @@ class ProfileServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _profile_pb2.FindCustomersRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_profile_pb2.FindCustomersResponse, _abc.Awaitable[_profile_pb2.FindCustomersResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListCustomers(
+        self,
+        request: _profile_pb2.ListCustomersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_profile_pb2.ListCustomersResponse, _abc.Awaitable[_profile_pb2.ListCustomersResponse]]:
+        """The customer directory: the most recently contacted customers, or those whose name,
+        email, phone or linked order number matches a query; page by page.
+        """
 
     @_abc_1.abstractmethod
     def ListConnectors(

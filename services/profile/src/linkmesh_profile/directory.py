@@ -1,0 +1,185 @@
+"""The customer directory: who contacted in most recently, and who an agent is looking for.
+
+An agent finds a customer by name, email, phone or an order number one of the customer's
+linked apps holds. Each way is an exact match on an indexed key kept in the customer's
+document, so every query is one index lookup (no regular expression, no collection scan):
+
+- ``name_keys``: every prefix of every word of the name, case- and accent-folded, so "jan
+  smi" finds "Jane Smith" (every word of the query must start a word of the name);
+- ``order_keys``: ``<order number>\\x1f<app id>`` for every order (number and id) and every
+  return's order a linked app showed, added as the app's data is written (never lost to a
+  concurrent refresh of another app: ``$addToSet``), removed when the app is unlinked;
+- ``recent_key``: ``<last contact, ISO>|<id>``, one sortable string, so the recent list is one
+  range of one index, page after page.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import unicodedata
+from datetime import datetime, timedelta
+from typing import Any
+
+from bson import ObjectId
+
+from linkmesh.profile.v1 import profile_pb2
+from linkmesh_core.contact_points import InvalidContactPoint, normalize_email, normalize_phone
+from linkmesh_core.errors import invalid_argument
+from linkmesh_profile import queries as q
+from linkmesh_profile.documents import ts
+
+#: Characters of a word kept as a key; a longer query word matches on its first ones.
+MAX_WORD = 24
+#: A returning customer's contact moves them up the recent list at most once a minute, so a
+#: burst of messages costs no extra write.
+RECENT_STEP = timedelta(seconds=60)
+ORDER_SEPARATOR = "\x1f"
+DEFAULT_LIMIT, MAX_LIMIT = 25, 100
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_PHONE_LIKE = re.compile(r"^\+?[\d\s().-]{7,}$")
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: "Zoë" and "zoe" are one key."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def words(text: str) -> list[str]:
+    return [w[:MAX_WORD] for w in _WORD.findall(fold(text))]
+
+
+def name_keys(name: str) -> list[str]:
+    """Every prefix of every word of the name."""
+    return sorted({w[:n] for w in words(name) for n in range(1, len(w) + 1)})
+
+
+def order_number(value: str) -> str:
+    return fold(value.strip().lstrip("#").strip())
+
+
+def order_keys(app_id: str, data: dict[str, Any] | None) -> list[str]:
+    """The keys of every order and returned order in an app's data (a stored link's ``data``)."""
+    data = data or {}
+    numbers = {o.get(f, "") for o in data.get("orders") or [] for f in ("number", "id")}
+    numbers |= {r.get("order_id", "") for r in data.get("returns") or []}
+    return sorted(f"{n}{ORDER_SEPARATOR}{app_id}" for n in map(order_number, numbers) if n)
+
+
+def recent_key(at: datetime, oid: ObjectId) -> str:
+    return f"{at.strftime('%Y-%m-%dT%H:%M:%S.%f')}|{oid}"
+
+
+def contact_stamp(customer: dict[str, Any], at: datetime) -> dict[str, Any]:
+    """The fields a contact sets (for ``$set``), or nothing when the last one was under a minute ago."""
+    last = customer.get("last_contact_at")
+    if last is not None and at - last < RECENT_STEP:
+        return {}
+    return {"last_contact_at": at, "recent_key": recent_key(at, customer["_id"])}
+
+
+def with_search_keys(update: dict[str, Any]) -> dict[str, Any]:
+    """An update that sets ``name`` also sets its ``name_keys``."""
+    set_ = update.get("$set")
+    if set_ and "name" in set_:
+        set_["name_keys"] = name_keys(set_["name"] or "")
+    return update
+
+
+def linked_app_ids(doc: dict[str, Any]) -> list[str]:
+    """From the link keys (``<app id>:<external id>``): a listing reads no linked data."""
+    return [key.partition(":")[0] for key in doc.get("link_keys") or []]
+
+
+def _token(kind: str, value: str) -> str:
+    return base64.urlsafe_b64encode(f"{kind}:{value}".encode()).decode().rstrip("=")
+
+
+def _untoken(token: str, kind: str) -> str:
+    try:
+        found, _, value = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        found, value = "", ""
+    if found != kind or not value:
+        raise invalid_argument("the page token is not one this list gave", {"page_token": "use next_page_token of the previous page"})
+    return value
+
+
+class Directory:
+    def __init__(self, store: Any, region: str) -> None:
+        self.store = store
+        self.region = region
+
+    async def list(self, request: profile_pb2.ListCustomersRequest) -> profile_pb2.ListCustomersResponse:
+        limit = request.limit or DEFAULT_LIMIT
+        if not 1 <= limit <= MAX_LIMIT:
+            raise invalid_argument(f"limit must be 1 to {MAX_LIMIT}", {"limit": f"must be a whole number from 1 to {MAX_LIMIT}"})
+        text = request.query.strip()
+        if len(text) > 200:
+            raise invalid_argument("the query is too long", {"query": "must be at most 200 characters"})
+        if not text:
+            return await self._recent(limit, request.page_token)
+        if not words(text):
+            raise invalid_argument("search by a name, an email, a phone or an order number", {"query": "has no letters or digits"})
+        if "@" in text:
+            try:
+                email = normalize_email(text)
+            except InvalidContactPoint as exc:
+                raise invalid_argument("the email is invalid", {"query": str(exc)}) from None
+            return await self._answer([(d, "email") for d in await self.store.find_customers(email, None)], "")
+        # A phone, an order number and a name can look alike ("1001", "R-1001", "Jo 2"): each is
+        # looked for. The exact matches come on the first page, the names page by page after them.
+        found: list[tuple[dict[str, Any], str]] = []
+        if not request.page_token:
+            if _PHONE_LIKE.match(text):
+                try:
+                    found = [(d, "phone") for d in await self.store.find_customers(None, normalize_phone(text, self.region))]
+                except InvalidContactPoint:
+                    pass
+            if any(c.isdigit() for c in text):
+                seen = {d["_id"] for d, _ in found}
+                found += [(d, "order") for d in await self._by_order(text) if d["_id"] not in seen]
+        if not any(c.isalpha() for c in text):
+            if request.page_token:
+                raise invalid_argument("this search has one page", {"page_token": "a phone or order number search has one page"})
+            return await self._answer(found, "")
+        named, token = await self._by_name(text, limit, request.page_token)
+        seen = {d["_id"] for d, _ in found}
+        return await self._answer(found + [(d, "name") for d in named if d["_id"] not in seen], token)
+
+    async def _recent(self, limit: int, page_token: str) -> profile_pb2.ListCustomersResponse:
+        before = _untoken(page_token, "recent") if page_token else None
+        docs = await q.recent_customers(before).find(self.store.db, limit=limit + 1).to_list(length=limit + 1)
+        more = len(docs) > limit
+        docs = docs[:limit]
+        return await self._answer([(d, "recent") for d in docs], _token("recent", docs[-1]["recent_key"]) if more else "")
+
+    async def _by_name(self, text: str, limit: int, page_token: str) -> tuple[list[dict[str, Any]], str]:
+        after = _untoken(page_token, "name") if page_token else None
+        if after is not None and not ObjectId.is_valid(after):
+            raise invalid_argument("the page token is not one this list gave", {"page_token": "use next_page_token of the previous page"})
+        docs = await q.customers_named(words(text), ObjectId(after) if after else None).find(self.store.db, limit=limit + 1).to_list(length=limit + 1)
+        more = len(docs) > limit
+        docs = docs[:limit]
+        return docs, _token("name", str(docs[-1]["_id"])) if more else ""
+
+    async def _by_order(self, text: str) -> list[dict[str, Any]]:
+        number = order_number(text)
+        apps = await self.store.app_cache.all()
+        if not number or not apps:
+            return []
+        keys = [f"{number}{ORDER_SEPARATOR}{a['_id']}" for a in apps]
+        return await q.customers_with_order(keys).find(self.store.db, limit=50).to_list(length=50)
+
+    async def _answer(self, found: list[tuple[dict[str, Any], str]], next_token: str) -> profile_pb2.ListCustomersResponse:
+        apps = {str(a["_id"]): a for a in await self.store.app_cache.all()}
+        out = profile_pb2.ListCustomersResponse(next_page_token=next_token)
+        for doc, matched in found:
+            item = out.customers.add(id=str(doc["_id"]), name=doc.get("name", ""), emails=doc.get("emails", []),
+                                     phones=doc.get("phones", []), matched=matched,
+                                     linked_apps=sorted({apps[a]["name"] for a in linked_app_ids(doc) if a in apps}))
+            stamp = ts(doc.get("last_contact_at"))
+            if stamp is not None:
+                item.last_contact_at.CopyFrom(stamp)
+        return out
