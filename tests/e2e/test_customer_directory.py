@@ -108,3 +108,52 @@ def test_a_profile_is_read_as_stored_or_refreshed_one_app_at_a_time(api: Api, sa
         api.delete(f"/api/v1/customers/{jane}/links")
     finally:
         api.delete(f"/api/v1/apps/{first['id']}", role="admin")
+
+
+def test_a_contact_says_which_apps_it_could_not_link_and_why(api: Api, sandbox_reset: None) -> None:
+    """Auto-link that failed is told apart from no unique match: the failure carries its code
+    (worth a retry), and a retried contact links once the system answers."""
+    app = store_app(api, f"Flaky store {uuid.uuid4().hex[:4]}", auto_link_fields=["email"])
+    try:
+        api.sandbox("bigcommerce", "POST", "/__sandbox/knobs", {"down": True})
+        first = api.post("/api/v1/contacts", {"channel": "chat", "email": "jane.smith@example.com"}).json()
+        miss = [m for m in first["not_linked"] if m["app_id"] == app["id"]]
+        assert first["linked"] == [] and len(miss) == 1 and miss[0]["code"] and miss[0]["app_name"] == app["name"], first
+        api.sandbox("bigcommerce", "POST", "/__sandbox/knobs", {"down": False})
+        again = api.post("/api/v1/contacts", {"channel": "chat", "email": "jane.smith@example.com"}).json()
+        assert app["id"] in again["linked"] and again["not_linked"] == [], again
+        nobody = api.post("/api/v1/contacts", {"channel": "chat", "email": f"nobody-{uuid.uuid4().hex[:6]}@example.com"}).json()
+        assert [(m["app_id"], m["code"], m["reason"]) for m in nobody["not_linked"]] == [(app["id"], "", "no external profile matches")]
+        api.delete(f"/api/v1/customers/{again['customer_id']}/links")
+    finally:
+        api.delete(f"/api/v1/apps/{app['id']}", role="admin")
+
+
+def test_the_lookup_log_filters_by_customer_kind_and_outcome_page_by_page(api: Api, sandbox_reset: None) -> None:
+    app = store_app(api, f"Logged store {uuid.uuid4().hex[:4]}", auto_link_fields=["email"])
+    try:
+        jane = api.post("/api/v1/contacts", {"channel": "email", "email": "jane.smith@example.com"}).json()["customer_id"]
+        api.sandbox("bigcommerce", "POST", "/__sandbox/knobs", {"down": True})
+        for _ in range(3):
+            api.post(f"/api/v1/customers/{jane}/external-search", {"app_id": app["id"], "email": "someone@example.com"})
+        api.sandbox("bigcommerce", "POST", "/__sandbox/knobs", {"down": False})
+        path = f"/api/v1/apps/{app['id']}/lookups"
+        every = api.get(path, role="developer", params={"limit": "500"}).json()["lookups"]
+        failed = api.get(path, role="developer", params={"outcome": "failed", "kind": "search"}).json()["lookups"]
+        assert len(failed) == 3 and all(t["code"] != "OK" and t["kind"] == "search" for t in failed)
+        mine = api.get(path, role="developer", params={"customer_id": jane, "outcome": "ok"}).json()["lookups"]
+        assert mine and all(t["customer_id"] == jane and t["code"] == "OK" for t in mine)
+        # Two at a time: every trace once, newest first, as one long page would show them.
+        seen, token = [], ""
+        while True:
+            page = api.get(path, role="developer", params={"limit": "2", **({"page_token": token} if token else {})}).json()
+            seen += [t["id"] for t in page["lookups"]]
+            token = page["next_page_token"]
+            if not token:
+                break
+        assert seen == [t["id"] for t in every]
+        bad = api.get(path, role="developer", params={"outcome": "maybe"})
+        assert bad.status_code == 422 and "outcome" in bad.json()["error"]["fields"]
+        api.delete(f"/api/v1/customers/{jane}/links")
+    finally:
+        api.delete(f"/api/v1/apps/{app['id']}", role="admin")

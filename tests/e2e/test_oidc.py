@@ -109,7 +109,7 @@ def test_the_console_learns_how_to_sign_in_and_may_talk_to_the_provider(sso_gate
     assert f"connect-src 'self' {provider.issuer}" in policy and "frame-ancestors 'none'" in policy and "script-src" not in policy
 
     plain = requests.get(f"{api.stack.gateway_url}/api/v1/auth/config", timeout=10).json()
-    assert plain == {"oidc": None, "api_keys": True}, "no provider configured: sign in with an API key"
+    assert plain == {"oidc": None, "api_keys": True, "frame_ancestors": []}, "no provider configured: sign in with an API key"
     refused = requests.get(f"{api.stack.gateway_url}/api/v1/me", headers={"Authorization": f"Bearer {provider.mint()}"}, timeout=10)
     assert refused.status_code == 401 and "no identity provider configured" in refused.headers["WWW-Authenticate"]
 

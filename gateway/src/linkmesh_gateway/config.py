@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -11,6 +11,21 @@ from linkmesh_gateway.oidc import OidcConfig, check_issuer, parse_algorithms, pa
 
 ROLES = ("admin", "agent", "developer")
 RESERVED_AUTH_PARAMS = {"response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge", "code_challenge_method"}
+
+
+def parse_origins(raw: str) -> list[str]:
+    """Origins separated by spaces or commas: ``https://host[:port]``, plain http only for the
+    machine itself; no path, no wildcard (a framed console trusts messages from exactly these)."""
+    out = []
+    for item in raw.replace(",", " ").split():
+        parsed = urlsplit(item)
+        loopback = parsed.hostname in ("localhost", "127.0.0.1", "::1")
+        if parsed.scheme not in ("https", "http") or (parsed.scheme == "http" and not loopback) or not parsed.hostname \
+                or "*" in item or parsed.path not in ("", "/") or parsed.query or parsed.fragment or parsed.username:
+            raise ValueError(f"GATEWAY_FRAME_ANCESTORS: {item!r} is not an origin like https://support.example.com "
+                             "(https, no path or wildcard; http only for localhost)")
+        out.append(f"{parsed.scheme}://{parsed.netloc}".lower())
+    return out
 
 
 def parse_tokens(raw: str) -> dict[str, str]:
@@ -79,6 +94,19 @@ class Settings(BaseSettings):
     oidc_leeway_s: float = Field(30.0, ge=0, le=300)
     oidc_jwks_refresh_min_s: float = Field(60.0, ge=0)
     oidc_jwks_max_age_s: float = Field(3600.0, gt=0)
+    frame_ancestors: str = ""
+
+    @field_validator("frame_ancestors")
+    @classmethod
+    def _check_frame_ancestors(cls, value: str) -> str:
+        parse_origins(value)
+        return value
+
+    @property
+    def frame_origins(self) -> list[str]:
+        """The origins that may show the console in a frame (a helpdesk's sidebar), and whose
+        messages the framed console reads (GATEWAY_FRAME_ANCESTORS); none by default."""
+        return parse_origins(self.frame_ancestors)
 
     @field_validator("oidc_issuer")
     @classmethod

@@ -17,7 +17,7 @@ from linkmesh_core.actor import bind_actor
 from linkmesh_gateway.auth import LIMITER, caller_of
 from linkmesh_gateway.errors import ApiError, error_body, from_service_error
 from linkmesh_gateway.oidc import OidcVerifier
-from linkmesh_gateway.state import OIDC
+from linkmesh_gateway.state import OIDC, SETTINGS
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 log = structlog.get_logger("linkmesh.gateway")
@@ -25,10 +25,12 @@ PUBLIC_PATHS = {"/healthz", "/readyz", "/api/v1/openapi.json", "/api/v1/auth/con
 ROLES_KEY = "roles"  # route handlers declare their allowed roles with @allow(...)
 
 
-def content_security_policy(verifier: OidcVerifier | None) -> str:
-    """Strict: this origin only, never framed; plus the identity provider the console signs in with."""
+def content_security_policy(verifier: OidcVerifier | None, frame_origins: list[str] | None = None) -> str:
+    """Strict: this origin only (no inline script, no eval), plus the identity provider the
+    console signs in with; framed only by the origins an admin lists (else never)."""
     connect = " ".join(["'self'", *(verifier.origins() if verifier else [])])
-    return f"default-src 'self'; connect-src {connect}; frame-ancestors 'none'"
+    ancestors = " ".join(frame_origins) if frame_origins else "'none'"
+    return f"default-src 'self'; connect-src {connect}; frame-ancestors {ancestors}; base-uri 'none'; form-action 'self'; object-src 'none'"
 
 
 def allow(*roles: str) -> Callable[[Handler], Handler]:
@@ -65,7 +67,9 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         log.exception("request_failed")
         response = web.json_response(error_body("internal", f"internal error (request id {request_id})"), status=500)
     response.headers[REQUEST_ID_KEY] = request_id
-    response.headers.setdefault("Content-Security-Policy", content_security_policy(request.app.get(OIDC)))
+    settings = request.app.get(SETTINGS)
+    response.headers.setdefault("Content-Security-Policy",
+                                content_security_policy(request.app.get(OIDC), settings.frame_origins if settings else None))
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     elapsed = time.perf_counter() - started
     log.info("http_request", status=response.status, role=request.get("role"), duration_ms=round(elapsed * 1000, 2))

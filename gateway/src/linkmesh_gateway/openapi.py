@@ -59,7 +59,9 @@ SCHEMAS: dict[str, Any] = {
     "AuthConfig": obj({"oidc": {"oneOf": [{"type": "null"}, obj({
         "issuer": S, "client_id": S, "scope": S, "extra_params": str_map(), "authorization_endpoint": S, "token_endpoint": S,
         "end_session_endpoint": S, "error": {**S, "description": "Set when the provider's discovery document could not be read"}},
-        ["issuer", "client_id", "scope", "extra_params"])]}, "api_keys": B}),
+        ["issuer", "client_id", "scope", "extra_params"])]}, "api_keys": B,
+        "frame_ancestors": arr(S, "origins that may show the console in a frame (GATEWAY_FRAME_ANCESTORS); the framed console reads "
+                                  "messages from these only")}),
     "ApiKeyInput": obj({"name": {**S, "maxLength": 100}, "role": {"enum": ["admin", "agent", "developer"]}, "expires_at": TS,
                         "acts_for_others": B, "rate_limit_per_minute": {"type": "integer", "minimum": 0}}, ["name", "role"]),
     "ApiKey": obj(API_KEY, API_KEY_REQUIRED),
@@ -176,13 +178,17 @@ SCHEMAS: dict[str, Any] = {
     "IdentifyRequest": obj({"email": S}),
     "StaleApp": obj({"app_id": S, "code": S, "message": S}),
     "ContactResult": obj({"customer_id": S, "created": B, "linked": arr(S), "refreshed": arr(S), "stale": arr(ref("StaleApp")),
-                          "pending": {**arr(S), "description": "apps whose auto-link a rate limit deferred; completed in the background"}}),
+                          "pending": {**arr(S), "description": "apps whose auto-link a rate limit deferred; completed in the background"},
+                          "not_linked": arr(obj({"app_id": S, "app_name": S, "reason": S, "code": {
+                              **S, "description": "gRPC code name when the search or lookup failed (worth a retry); empty for no unique match"}}),
+                              "apps auto-link tried and did not link")}),
     "LookupTrace": obj({
         "id": S, "app_id": S, "customer_id": S, "kind": S, "request": {"type": "object"},
         "response": {"oneOf": [{"type": "object"}, {"type": "null"}]}, "code": S, "message": S, "latency_ms": {"type": "number"},
         "decision": S, "reason": S, "at": {"oneOf": [TS, {"type": "null"}]}, "dry_run": B,
     }),
-    "LookupList": obj({"lookups": arr(ref("LookupTrace")), "circuit": ref("CircuitState")}),
+    "LookupList": obj({"lookups": arr(ref("LookupTrace")), "circuit": ref("CircuitState"),
+                       "next_page_token": {**S, "description": "empty on the last page"}}),
     "CircuitState": obj({"state": {"enum": ["closed", "open", "half_open"]}, "consecutive_failures": I, "last_error": S,
                          "retry_in_s": {"type": "number"}}),
     "DebugRequest": obj({"app_id": S, "email": S, "phone": S, "workflow": {"enum": ["autolink", "basic"]}}, ["app_id", "workflow"]),
@@ -266,6 +272,9 @@ PATHS: dict[str, Any] = {
         "parameters": [{"name": "app_id", **PATH_ID}],
         "get": op("Recent lookups of an app (the lookup debugger)", "admin, developer", {"200": ok("LookupList"), **errors(404, 422, 503)},
                   parameters=[{"name": "customer_id", "in": "query", "schema": S},
+                              {"name": "kind", "in": "query", "schema": S, "description": "search, fetch, autolink_search, action, ..."},
+                              {"name": "outcome", "in": "query", "schema": {"enum": ["ok", "failed"]}},
+                              {"name": "page_token", "in": "query", "schema": S},
                               {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}}]),
     },
     "/api/v1/debugger/lookup": {

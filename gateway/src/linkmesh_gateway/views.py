@@ -154,8 +154,11 @@ async def list_lookups(request: web.Request) -> web.Response:
     if not (raw_limit.isascii() and raw_limit.isdigit()) or not 1 <= int(raw_limit) <= 500:
         raise invalid({"limit": "must be a whole number from 1 to 500"})
     answer = await request.app[PROFILE].ListLookups(profile_pb2.ListLookupsRequest(
-        app_id=request.match_info["app_id"], customer_id=request.query.get("customer_id", ""), limit=int(raw_limit)), timeout=_timeout(request))
-    return web.json_response({"lookups": [trace_json(t) for t in answer.lookups], "circuit": to_json(answer.circuit)})
+        app_id=request.match_info["app_id"], customer_id=request.query.get("customer_id", "").strip(), limit=int(raw_limit),
+        kind=request.query.get("kind", "").strip(), outcome=request.query.get("outcome", "").strip(),
+        page_token=request.query.get("page_token", "")), timeout=_timeout(request))
+    return web.json_response({"lookups": [trace_json(t) for t in answer.lookups], "circuit": to_json(answer.circuit),
+                              "next_page_token": answer.next_page_token})
 
 
 @allow("admin", "developer")
@@ -389,7 +392,8 @@ async def auth_config(request: web.Request) -> web.Response:
     (then people sign in with an API key, which always works)."""
     verifier = request.app.get(OIDC)
     oidc = await verifier.public_config() if verifier is not None and verifier.config.client_id else None
-    return web.json_response({"oidc": oidc, "api_keys": True}, headers={"Cache-Control": "no-store"})
+    return web.json_response({"oidc": oidc, "api_keys": True, "frame_ancestors": request.app[SETTINGS].frame_origins},
+                             headers={"Cache-Control": "no-store"})
 
 
 @allow(*ALL)

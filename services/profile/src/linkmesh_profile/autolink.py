@@ -49,6 +49,8 @@ class Decision:
     steps: list[dict[str, Any]] = field(default_factory=list)
     retry_after: float | None = None
     candidate: lookup_pb2.CustomerSummary | None = None
+    #: The gRPC code name when a call failed (not a "no unique match").
+    code: str = ""
 
     @property
     def would_link(self) -> bool:
@@ -99,6 +101,8 @@ def match_reason(customer: dict[str, Any], app: dict[str, Any], candidate: looku
 class AutoLinkResult:
     linked: list[str]
     pending: list[str]
+    #: (app, decision) of every app tried that did not link.
+    not_linked: list[tuple[dict[str, Any], Decision]] = field(default_factory=list)
 
 
 def pending(err: ServiceError, what: str, external_id: str = "", steps: list[dict[str, Any]] | None = None) -> Decision:
@@ -122,7 +126,8 @@ class AutoLinker:
         apps = await self.store.list_apps(active_only=True)
         decisions = await asyncio.gather(*(self.auto_link_app(customer, app) for app in apps))
         return AutoLinkResult([str(app["_id"]) for app, d in zip(apps, decisions) if d.would_link],
-                              [str(app["_id"]) for app, d in zip(apps, decisions) if d.outcome == PENDING])
+                              [str(app["_id"]) for app, d in zip(apps, decisions) if d.outcome == PENDING],
+                              [(app, d) for app, d in zip(apps, decisions) if d.outcome == NOT_LINKED])
 
     async def auto_link_app(self, customer: dict[str, Any], app: dict[str, Any]) -> Decision:
         """Concurrent contacts of one customer share one attempt per app; only the
@@ -149,7 +154,8 @@ class AutoLinker:
                 if deferrable(err):
                     decision = pending(err, "DETAILED lookup", decision.external_id)
                 else:
-                    decision = Decision(NOT_LINKED, f"the DETAILED lookup or the link failed: {err.message}", decision.external_id)
+                    decision = Decision(NOT_LINKED, f"the DETAILED lookup or the link failed: {err.message}", decision.external_id,
+                                        code=err.code.name)
         if decision.outcome == PENDING and self.defer is not None:
             await self.defer(customer_id, str(app["_id"]), decision.retry_after or DEFAULT_DEFER_S, decision.reason)
         await self.lookups.decision(app, customer_id, decision.outcome, decision.reason,
@@ -170,7 +176,8 @@ class AutoLinker:
             failed = getattr(err, "trace", None)
             if deferrable(err):
                 return pending(err, "search", steps=[failed] if failed else [])
-            return Decision(NOT_LINKED, f"the search failed ({err.code.name}): {err.message}", steps=[failed] if failed else [])
+            return Decision(NOT_LINKED, f"the search failed ({err.code.name}): {err.message}", steps=[failed] if failed else [],
+                            code=err.code.name)
         steps = [trace]
         candidates = list(answer.candidates)
         if not candidates:

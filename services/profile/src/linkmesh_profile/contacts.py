@@ -44,7 +44,9 @@ class Contacts:
             customer = await require_customer(self.store, customer_id)
         outcome = await self.linker.refresh(customer, skip=set(auto.linked))
         return profile_pb2.ContactResult(customer_id=customer_id, created=created, linked=auto.linked, pending=auto.pending,
-                                         refreshed=[*auto.linked, *outcome.refreshed], stale=outcome.stale)
+                                         refreshed=[*auto.linked, *outcome.refreshed], stale=outcome.stale,
+                                         not_linked=[profile_pb2.AutoLinkMiss(app_id=str(app["_id"]), app_name=app["name"], reason=d.reason,
+                                                                              code=d.code) for app, d in auto.not_linked])
 
     async def find_or_create(self, email: str | None, phone: str | None, name: str) -> tuple[dict[str, Any], bool]:
         """The customer who owns the email (else the phone); created when none does.

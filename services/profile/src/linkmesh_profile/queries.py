@@ -224,6 +224,20 @@ def traces_of(app_id: str, customer_id: str = "") -> Query:
                  sort=(("at", DESCENDING), ("_id", DESCENDING)))
 
 
+@shape("6b0000000000000000000002", {"customer_id": "6b0000000000000000000003", "kind": "search", "code": {"$ne": "OK"}},
+       (_EXAMPLE_TIME, _EXAMPLE_ID))
+def traces_page(app_id: str, where: dict[str, Any], after: tuple[datetime, ObjectId] | None = None, same_ms: bool = False) -> Query:
+    """A page of ``traces_of`` with filters (customer_id, kind, code), after the last trace of
+    the page before: first the rest of its millisecond (``same_ms``), then older ones."""
+    filter_: dict[str, Any] = {"app_id": app_id, **where}
+    if after is not None:
+        filter_["at"] = after[0] if same_ms else {"$lt": after[0]}
+        if same_ms:
+            filter_["_id"] = {"$lt": after[1]}
+    index = "by_app_customer" if where.get("customer_id") else "by_app_newest"
+    return Query(TRACES, filter_, sort=(("at", DESCENDING), ("_id", DESCENDING)), hint=index)
+
+
 @shape(_EXAMPLE_TIME)
 def traces_before(at: datetime) -> Query:
     return Query(TRACES, {"at": {"$lt": at}})

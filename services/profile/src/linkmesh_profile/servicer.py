@@ -170,11 +170,16 @@ class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):
 
     async def ListLookups(self, request: profile_pb2.ListLookupsRequest, context: grpc.aio.ServicerContext) -> profile_pb2.ListLookupsResponse:
         app = await self.apps.require(request.app_id)
-        docs = await self.traces.list(request.app_id, request.customer_id, request.limit or 50)
+        if request.outcome not in ("", "ok", "failed"):
+            raise invalid_argument("outcome is ok or failed", {"outcome": "must be ok, failed or empty"})
+        where: dict[str, Any] = {k: v for k, v in (("customer_id", request.customer_id), ("kind", request.kind)) if v}
+        if request.outcome:
+            where["code"] = "OK" if request.outcome == "ok" else {"$ne": "OK"}
+        docs, next_token = await self.traces.page(request.app_id, where, max(1, min(request.limit or 50, 500)), request.page_token)
         circuit = self.apps.connectors.breakers.get(request.app_id, app["name"]).snapshot()
         return profile_pb2.ListLookupsResponse(lookups=[trace_to_proto(d) for d in docs], circuit=profile_pb2.CircuitState(
             state=circuit.state, consecutive_failures=circuit.consecutive_failures, last_error=circuit.last_error,
-            retry_in_s=circuit.retry_in_s))
+            retry_in_s=circuit.retry_in_s), next_page_token=next_token)
 
     async def DebugLookup(self, request: profile_pb2.DebugLookupRequest, context: grpc.aio.ServicerContext) -> profile_pb2.DebugLookupResponse:
         return await self.debugger.run(request)

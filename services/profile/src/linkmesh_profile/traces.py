@@ -21,13 +21,19 @@ stored once, in the profile's link.
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+import base64
+from datetime import datetime, timedelta
 from typing import Any
+
+from bson import ObjectId
+from bson.errors import InvalidId
 
 import structlog
 from google.protobuf.json_format import ParseDict
 from google.protobuf.struct_pb2 import Struct
 from linkmesh.profile.v1 import profile_pb2
+
+from linkmesh_core.errors import invalid_argument
 from prometheus_client import Counter
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import PyMongoError
@@ -120,6 +126,19 @@ class TraceStore:
         await self.settle()
         return await q.traces_of(app_id, customer_id).find(self.db, limit=max(1, min(limit, 500))).to_list(length=None)
 
+    async def page(self, app_id: str, where: dict[str, Any], limit: int, page_token: str = "") -> tuple[list[dict[str, Any]], str]:
+        """Newest first, filtered (``where``: customer_id, kind, code), ``limit`` at a time."""
+        await self.settle()
+        after = untoken_trace(page_token) if page_token else None
+        found: list[dict[str, Any]] = []
+        if after is not None:  # the rest of the last trace's millisecond first
+            found = await q.traces_page(app_id, where, after, same_ms=True).find(self.db, limit=limit + 1).to_list(length=None)
+        if len(found) <= limit:
+            found += await q.traces_page(app_id, where, after).find(self.db, limit=limit + 1 - len(found)).to_list(length=None)
+        more = len(found) > limit
+        found = found[:limit]
+        return found, token_trace(found[-1]) if more else ""
+
     async def prune(self) -> int:
         """Deletes traces past retention and, per app, beyond the newest ``max_per_app``
         (traces of a deleted app go with age)."""
@@ -142,6 +161,18 @@ class TraceStore:
                 await self.prune()
             except Exception:  # the next round tries again
                 log.warning("trace_prune_failed", exc_info=True)
+
+
+def token_trace(doc: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(f"{doc['at'].isoformat()}|{doc['_id']}".encode()).decode().rstrip("=")
+
+
+def untoken_trace(token: str) -> tuple[datetime, ObjectId]:
+    try:
+        at, _, oid = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode().partition("|")
+        return datetime.fromisoformat(at), ObjectId(oid)
+    except (ValueError, UnicodeDecodeError, InvalidId):
+        raise invalid_argument("the page token is not one this list gave", {"page_token": "use next_page_token of the previous page"}) from None
 
 
 def trace_to_proto(doc: dict[str, Any]) -> profile_pb2.LookupTrace:

@@ -1399,6 +1399,7 @@ class ContactResult(_message.Message):
     REFRESHED_FIELD_NUMBER: _builtins.int
     STALE_FIELD_NUMBER: _builtins.int
     PENDING_FIELD_NUMBER: _builtins.int
+    NOT_LINKED_FIELD_NUMBER: _builtins.int
     customer_id: _builtins.str
     created: _builtins.bool
     @_builtins.property
@@ -1419,6 +1420,10 @@ class ContactResult(_message.Message):
         vendor takes requests again (the lookup debugger shows the outcome).
         """
 
+    @_builtins.property
+    def not_linked(self) -> _containers.RepeatedCompositeFieldContainer[Global___AutoLinkMiss]:
+        """Apps auto-link tried and did not link: no unique match, a conflict, or a failure (code set)."""
+
     def __init__(
         self,
         *,
@@ -1428,14 +1433,47 @@ class ContactResult(_message.Message):
         refreshed: _abc.Iterable[_builtins.str] | None = ...,
         stale: _abc.Iterable[Global___StaleApp] | None = ...,
         pending: _abc.Iterable[_builtins.str] | None = ...,
+        not_linked: _abc.Iterable[Global___AutoLinkMiss] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["created", b"created", "customer_id", b"customer_id", "linked", b"linked", "pending", b"pending", "refreshed", b"refreshed", "stale", b"stale"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created", b"created", "customer_id", b"customer_id", "linked", b"linked", "not_linked", b"not_linked", "pending", b"pending", "refreshed", b"refreshed", "stale", b"stale"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ContactResult: _TypeAlias = ContactResult  # noqa: Y015
+
+@_typing.final
+class AutoLinkMiss(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APP_ID_FIELD_NUMBER: _builtins.int
+    APP_NAME_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    CODE_FIELD_NUMBER: _builtins.int
+    app_id: _builtins.str
+    app_name: _builtins.str
+    reason: _builtins.str
+    """In words: "no external profile matches", "2 external profiles match ...", "the search failed ..."."""
+    code: _builtins.str
+    """The gRPC code name when the search or the lookup failed (worth a retry); empty when the
+    system answered and there was no unique match.
+    """
+    def __init__(
+        self,
+        *,
+        app_id: _builtins.str = ...,
+        app_name: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        code: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["app_id", b"app_id", "app_name", b"app_name", "code", b"code", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AutoLinkMiss: _TypeAlias = AutoLinkMiss  # noqa: Y015
 
 @_typing.final
 class LookupTrace(_message.Message):
@@ -1507,19 +1545,31 @@ class ListLookupsRequest(_message.Message):
     APP_ID_FIELD_NUMBER: _builtins.int
     CUSTOMER_ID_FIELD_NUMBER: _builtins.int
     LIMIT_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     app_id: _builtins.str
     customer_id: _builtins.str
     limit: _builtins.int
+    kind: _builtins.str
+    """One kind only ("search", "fetch", "autolink_search", ...)."""
+    outcome: _builtins.str
+    """"ok": answered OK; "failed": any other code; empty: both."""
+    page_token: _builtins.str
+    """From the previous page's next_page_token."""
     def __init__(
         self,
         *,
         app_id: _builtins.str = ...,
         customer_id: _builtins.str = ...,
         limit: _builtins.int = ...,
+        kind: _builtins.str = ...,
+        outcome: _builtins.str = ...,
+        page_token: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["app_id", b"app_id", "customer_id", b"customer_id", "limit", b"limit"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["app_id", b"app_id", "customer_id", b"customer_id", "kind", b"kind", "limit", b"limit", "outcome", b"outcome", "page_token", b"page_token"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1531,6 +1581,9 @@ class ListLookupsResponse(_message.Message):
 
     LOOKUPS_FIELD_NUMBER: _builtins.int
     CIRCUIT_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Empty on the last page."""
     @_builtins.property
     def lookups(self) -> _containers.RepeatedCompositeFieldContainer[Global___LookupTrace]: ...
     @_builtins.property
@@ -1542,10 +1595,11 @@ class ListLookupsResponse(_message.Message):
         *,
         lookups: _abc.Iterable[Global___LookupTrace] | None = ...,
         circuit: Global___CircuitState | None = ...,
+        next_page_token: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["circuit", b"circuit"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["circuit", b"circuit", "lookups", b"lookups"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["circuit", b"circuit", "lookups", b"lookups", "next_page_token", b"next_page_token"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
