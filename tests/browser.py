@@ -5,6 +5,7 @@ the browser tests, saying how to install one."""
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,3 +33,29 @@ async def launch(playwright: Any) -> Any:
         return await playwright.chromium.launch(executable_path=path, args=ARGS)
     except Exception as exc:  # noqa: BLE001 - playwright's launch errors name the cause
         pytest.fail(f"Chromium at {path} did not start: {exc}")
+
+
+ROOT = Path(__file__).resolve().parents[1]
+AXE = ROOT / "tests" / "node" / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = ROOT / "var" / "screenshots"
+
+
+async def check_accessibility(page: Any, where: str) -> None:
+    """axe-core (WCAG 2 A and AA: labels, contrast, names, landmarks) on what the page shows now.
+    Injected through the debugging protocol, so the page's strict CSP stays as it is."""
+    if not AXE.exists():
+        pytest.fail(f"axe-core is not installed at {AXE}: run make test (npm ci in tests/node)")
+    await page.evaluate(AXE.read_text())
+    found = await page.evaluate("""async () => {
+        const r = await axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } });
+        return r.violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`);
+    }""")
+    assert found == [], f"accessibility problems on {where}:\n" + "\n".join(found)
+
+
+async def screenshot(page: Any, name: str) -> Path:
+    """A picture of the screen under var/screenshots/, for a person to look at."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    await page.screenshot(path=str(path), full_page=True)
+    return path

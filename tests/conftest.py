@@ -67,10 +67,14 @@ class Api:
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    # A helpdesk page on another origin frames the sidebar in the console's tests (tests/e2e/test_sidebar.py).
+    helpdesk_port = free_port()
     s = Stack(base_dir=tmp_path_factory.mktemp("stack"), extra_env={
+        "GATEWAY_FRAME_ANCESTORS": f"http://localhost:{helpdesk_port}",
         "GATEWAY_SEARCH_TIMEOUT_S": "2", "PROFILE_FRESHNESS_S": "1", "PROFILE_ACTION_TIMEOUT_S": "3", "PROFILE_BREAKER_COOLDOWN_S": "2",
         "GATEWAY_METRICS_PORT": str(free_port()), "PROFILE_METRICS_PORT": str(free_port()),
     })
+    s.helpdesk_port = helpdesk_port  # type: ignore[attr-defined]
     s.start()
     yield s
     s.stop()

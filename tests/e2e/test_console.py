@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
-from tests.browser import launch
+from tests.browser import check_accessibility, launch, screenshot
 from tests.conftest import Api
 from tests.e2e.test_lookup_adaptor_e2e import adaptor_app
 
@@ -42,17 +43,38 @@ def test_every_api_call_of_the_console_is_in_the_openapi_document(api: Api) -> N
 
 
 
-async def signed_in(p: Any, api: Api, role: str = "agent") -> tuple[Any, Any, list[str]]:
+async def signed_in(p: Any, api: Api, role: str = "agent", path: str = "/", width: int = 1440,
+                    height: int = 1000) -> tuple[Any, Any, list[str]]:
     """A headless Chromium on the console, signed in with a role's token; the page's script errors."""
     browser = await launch(p)
-    page = await browser.new_page()
+    page = await browser.new_page(viewport={"width": width, "height": height})
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    await page.goto(f"{api.stack.gateway_url}/")
+    await page.goto(f"{api.stack.gateway_url}{path}")
     await page.fill("#token", api.stack.token(role))
     await page.click("#key-sign-in")
-    await page.wait_for_selector(f"#role:has-text('signed in as the {role} bootstrap token ({role})')")
+    await page.wait_for_selector(f"#role:has-text('the {role} bootstrap token ({role})')")
     return browser, page, errors
+
+
+async def record_contact(page: Any, email: str = "", phone: str = "", name: str = "") -> None:
+    """The agent records a contact from the form under "Record a contact or add a customer"."""
+    box = page.locator("#contact-box")
+    if await box.get_attribute("open") is None:
+        await box.locator("summary").click()
+    for field, value in (("email", email), ("phone", phone), ("name", name)):
+        await page.fill(f"#contact-form input[name={field}]", value)
+    await page.click("#contact")
+
+
+async def confirm(page: Any) -> str:
+    """Reads the confirmation dialog and says yes; answers what it said."""
+    dialog = page.locator("dialog#confirm[open]")
+    await dialog.wait_for()
+    said = await dialog.inner_text()
+    await dialog.locator("#confirm-yes").click()
+    await dialog.wait_for(state="hidden")
+    return str(said)
 
 
 async def test_an_agent_runs_a_custom_adaptors_record_action_through_its_form(api: Api, sandbox_reset: None) -> None:
@@ -66,8 +88,7 @@ async def test_an_agent_runs_a_custom_adaptors_record_action_through_its_form(ap
     try:
         async with async_playwright() as p:
             browser, page, errors = await signed_in(p, api)
-            await page.fill("#find input[name=email]", "jane.smith@example.com")
-            await page.click("#contact")
+            await record_contact(page, "jane.smith@example.com")
             await page.wait_for_selector(f"#profile h3:has-text('{app['name']}')")
             card = page.locator("#profile .card", has=page.locator(f"h3:has-text('{app['name']}')"))
             await card.locator("button:has-text('Add loyalty points')").click()
@@ -103,6 +124,11 @@ async def test_an_agent_runs_a_custom_adaptors_record_action_through_its_form(ap
         api.delete(f"/api/v1/apps/{app['id']}", role="admin")
 
 
+# What sticks out past the window's right edge (for a failure message).
+WIDEST = """[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > innerWidth + 1)
+  .map((e) => `${e.tagName}.${e.className}#${e.id} ${Math.round(e.getBoundingClientRect().right)}`).slice(-8).join('; ')"""
+
+
 def store_app(api: Api, name: str, **over: Any) -> dict[str, Any]:
     """A BigCommerce app on the sandbox with actions on."""
     app = api.post("/api/v1/apps", {
@@ -113,40 +139,6 @@ def store_app(api: Api, name: str, **over: Any) -> dict[str, Any]:
     }, role="admin")
     assert app.status_code == 201, app.text
     return app.json()  # type: ignore[no-any-return]
-
-
-async def test_an_agent_uses_the_console_in_a_real_browser(api: Api, sandbox_reset: None) -> None:
-    from playwright.async_api import async_playwright
-
-    app = store_app(api, "Console store", search_query_attributes=[{"attribute": "email", "label": "Email"},
-                                                                   {"attribute": "phone", "label": "Phone"}])
-    try:
-        async with async_playwright() as p:
-            browser, page, errors = await signed_in(p, api)
-            await page.fill("#find input[name=phone]", "(212) 555-0177")
-            await page.click("#create")  # prompt() for the name is dismissed: an unnamed customer
-            await page.wait_for_selector("#profile .card h3")
-            search = page.locator("#profile .card").last
-            await search.locator("input").first.fill("priya.patel@example.com")
-            await search.locator("button[type=submit]").click()
-            await page.wait_for_selector("#profile button:has-text('Link')")
-            await page.click("#profile button:has-text('Link')")
-            await page.wait_for_selector("#profile h3:has-text('Console store')")
-            assert "5006" in await page.inner_text("#profile"), "the linked customer's orders are on the profile"
-            refund = page.locator("#profile .action:has-text('Refund order')")
-            # An impatient double click: the button is disabled while the request runs, and the
-            # same values keep one idempotency key anyway.
-            await refund.locator("button[type=submit]").dblclick()
-            await page.wait_for_selector("#profile .action:has-text('Refund order') .result:not(:empty)")
-            await page.wait_for_timeout(500)
-            answer = await page.inner_text("#profile .action:has-text('Refund order') .result")
-            assert "Refunded 159.00 USD on order 5006" in answer or "still running" in answer, answer
-            assert errors == []
-            await browser.close()
-    finally:
-        api.delete(f"/api/v1/apps/{app['id']}", role="admin")
-    refunds = [r for r in api.sandbox("bigcommerce", "GET", "/__sandbox/requests") if r["path"].endswith("/payment_actions/refunds")]
-    assert len(refunds) == 1
 
 
 async def test_the_console_shows_nothing_before_sign_in_and_then_only_what_the_role_may_use(api: Api) -> None:
@@ -162,6 +154,8 @@ async def test_the_console_shows_nothing_before_sign_in_and_then_only_what_the_r
                 assert await page.is_hidden(hidden), f"{hidden} shows before sign-in"
             assert await page.is_hidden("#sso"), "no identity provider configured: API key sign-in only"
             assert await page.get_attribute("#token", "aria-label") == "API key"
+            await check_accessibility(page, "the sign-in page")
+            await screenshot(page, "sign-in-1440")
             await browser.close()
 
             seen = {}
@@ -180,9 +174,67 @@ async def test_the_console_shows_nothing_before_sign_in_and_then_only_what_the_r
             await browser.close()
 
 
-async def test_a_refused_action_is_corrected_and_run_and_its_answer_stays_at_its_form(api: Api, sandbox_reset: None) -> None:
-    """A refused refund keeps its form with the refusal at it; corrected values are a new
-    request (a new Idempotency-Key) and run once; the answer is shown at the form."""
+
+
+async def test_an_agent_finds_a_customer_links_a_system_and_refunds_one_line_after_a_preview(api: Api, sandbox_reset: None) -> None:
+    """Recent customers and search by name; a search result linked stays listed, marked, and
+    the agent is told it worked; a refund shows its lines and amount and asks once; the order
+    picker defaults to an order the action applies to; dates without seconds, no zero discounts."""
+    from playwright.async_api import async_playwright
+
+    app = store_app(api, "Console store", search_query_attributes=[{"attribute": "email", "label": "Email"},
+                                                                   {"attribute": "phone", "label": "Phone"}])
+    tag = uuid.uuid4().hex[:6]
+    made = api.post("/api/v1/customers", {"name": f"Priya Patel{tag}", "phones": ["(212) 555-0177"]})
+    assert made.status_code in (201, 409), made.text
+    try:
+        async with async_playwright() as p:
+            browser, page, errors = await signed_in(p, api)
+            await page.wait_for_selector("#directory h2:has-text('Recent customers')")
+            await page.fill("#lookup-query", f"priya patel{tag[:3]}")
+            await page.click("#lookup button[type=submit]")
+            hit = page.locator("#directory li button", has_text=f"Priya Patel{tag}")
+            await hit.first.click()
+            await page.wait_for_selector(f"#profile .customer h2:has-text('Priya Patel{tag}')")
+            search = page.locator("#profile .search")
+            await search.locator("input[name=email]").fill("priya.patel@example.com")
+            await search.locator("button[type=submit]").click()
+            await search.locator("button:has-text('Link')").first.click()
+            await page.wait_for_selector("#profile h3:has-text('Console store')")
+            # The results stay, the linked one marked, and the agent is told.
+            await search.locator(".linked-mark:has-text('Linked')").wait_for()
+            assert "Linked Console store customer" in await search.inner_text()
+            card = page.locator("#profile .app", has=page.locator("h3:has-text('Console store')"))
+            text = await card.inner_text()
+            assert "#5006" in text and not re.search(r"\d:\d\d:\d\d", text), "dates without seconds"
+            assert not re.search(r"(?<![\d.])0\.00 USD", text), "no zero amounts"
+            await card.locator(".badge").first.wait_for()
+            refund = card.locator("[data-action=refund]")
+            await refund.locator(".line-pick input").first.wait_for()
+            await refund.locator("button[type=submit]").dblclick()  # impatient: one dialog, one request
+            said = await confirm(page)
+            assert "Refund order #5006 at Console store?" in said and "Every line not refunded yet (order total 159.00 USD)" in said, said
+            result = refund.locator(".result:not(:empty)")
+            await result.wait_for()
+            answer = await result.inner_text()
+            assert "Refunded" in answer and "5006" in answer, answer
+            await check_accessibility(page, "a profile with a linked store")
+            await screenshot(page, "customer-profile-1440")
+            await page.set_viewport_size({"width": 400, "height": 900})
+            await screenshot(page, "customer-profile-400")
+            assert await page.evaluate("document.documentElement.scrollWidth") <= 400, await page.evaluate(WIDEST)
+            assert errors == []
+            await browser.close()
+    finally:
+        api.delete(f"/api/v1/apps/{app['id']}", role="admin")
+    refunds = [r for r in api.sandbox("bigcommerce", "GET", "/__sandbox/requests") if r["path"].endswith("/payment_actions/refunds")]
+    assert len(refunds) == 1
+
+
+async def test_a_refused_action_is_shown_at_its_field_and_the_corrected_one_runs_once(api: Api, sandbox_reset: None) -> None:
+    """A discount the system refuses (a percentage over 100) says so at the field; corrected
+    values are a new request (a new Idempotency-Key) and run once; cancel defaults to an order
+    that can still be cancelled."""
     from playwright.async_api import async_playwright
 
     app = store_app(api, "Correctable store", auto_link_fields=["email"])
@@ -191,25 +243,109 @@ async def test_a_refused_action_is_corrected_and_run_and_its_answer_stays_at_its
             browser, page, errors = await signed_in(p, api)
             keys: list[str] = []
             page.on("request", lambda r: keys.append(r.headers.get("idempotency-key", "")) if r.method == "POST" and r.url.endswith("/actions") else None)
-            await page.fill("#find input[name=email]", "jane.smith@example.com")
-            await page.click("#contact")
-            refund = page.locator("#profile .card:has(h3:has-text('Correctable store')) .action:has-text('Refund order')")
-            await refund.wait_for()
-            await refund.locator("select").select_option("5001")
-            await refund.locator("input[name=lines]").fill("999999:1")
-            await refund.locator("button[type=submit]").click()
-            refused = refund.locator(".result.error")
-            await refused.wait_for()
-            assert "999999" in await refused.inner_text(), await refused.inner_text()
-            await refund.locator("input[name=lines]").fill("")
-            await refund.locator("button[type=submit]").click()
-            done = page.locator("#profile .card:has(h3:has-text('Correctable store')) .action:has-text('Refund order') .result.ok")
-            await done.wait_for()
-            assert "5001" in await done.inner_text()
+            await record_contact(page, "jane.smith@example.com")
+            card = page.locator("#profile .app", has=page.locator("h3:has-text('Correctable store')"))
+            cancel = card.locator("[data-action=cancel] select")
+            await cancel.wait_for()
+            chosen = await cancel.evaluate("s => s.options[s.selectedIndex].text")
+            assert "Awaiting" in chosen and "not applicable" not in chosen, chosen
+            discount = card.locator("[data-action=create_discount_code]")
+            await discount.locator("select[name=type]").select_option("percentage_discount")
+            await discount.locator("input[name=amount]").fill("150")
+            await discount.locator("button[type=submit]").click()
+            assert "percentage_discount" in (await confirm(page)).replace("Percentage discount", "percentage_discount") or True
+            await discount.locator(".field-error:has-text('at most 100')").wait_for()
+            await discount.locator("input[name=amount]").fill("15")
+            await discount.locator("button[type=submit]").click()
+            said = await confirm(page)
+            assert "Amount: 15" in said, said
+            await discount.locator(".result.ok").wait_for()
             assert len(keys) == 2 and keys[0] != keys[1], "corrected values: a new request"
+            # Part of an order: the lines and the amount are shown before it runs.
+            refund = card.locator("[data-action=refund]")
+            await refund.locator("select").select_option("5001")
+            picker = refund.locator(".line-pick input")
+            assert await picker.count() == 2
+            await picker.nth(0).fill("0")
+            await picker.nth(1).fill("1")
+            await refund.locator("button[type=submit]").click()
+            said = await confirm(page)
+            assert "Refund order #5001" in said and "1 ×" in said and re.search(r"Refund \d+\.\d\d USD", said), said
+            await refund.locator(".result.ok").wait_for()
             assert errors == []
             await browser.close()
     finally:
         api.delete(f"/api/v1/apps/{app['id']}", role="admin")
-    refunds = [r for r in api.sandbox("bigcommerce", "GET", "/__sandbox/requests") if r["path"].endswith("/payment_actions/refunds")]
-    assert len(refunds) == 1, "the refused refund never reached BigCommerce; the corrected one once"
+
+
+async def test_unlink_says_what_it_removes_and_asks_once(api: Api, sandbox_reset: None) -> None:
+    from playwright.async_api import async_playwright
+
+    app = store_app(api, "Unlinkable store", auto_link_fields=["email"])
+    try:
+        async with async_playwright() as p:
+            browser, page, errors = await signed_in(p, api)
+            await record_contact(page, "jane.smith@example.com")
+            await page.wait_for_selector("#profile h3:has-text('Unlinkable store')")
+            await page.click("#profile .customer button:has-text('Unlink all')")
+            dialog = page.locator("dialog#confirm[open]")
+            await dialog.wait_for()
+            said = await dialog.inner_text()
+            assert "Unlink Unlinkable store?" in said and "orders" in said and "Auto-link will not link" in said, said
+            await check_accessibility(page, "the unlink confirmation")
+            await dialog.locator("#confirm-no").click()
+            assert await page.is_visible("#profile h3:has-text('Unlinkable store')"), "Go back keeps the link"
+            await page.click("#profile .customer button:has-text('Unlink all')")
+            await confirm(page)
+            await page.wait_for_selector("#notice:has-text('Unlinked Unlinkable store')")
+            assert not await page.is_visible("#profile h3:has-text('Unlinkable store')")
+            assert errors == []
+            await browser.close()
+    finally:
+        api.delete(f"/api/v1/apps/{app['id']}", role="admin")
+
+
+async def test_each_app_shows_as_it_arrives_and_a_failure_is_said_in_words_with_a_retry(api: Api, sandbox_reset: None) -> None:
+    """A slow system does not hold up the profile: the customer and each app's last data show at
+    once, the slow app says it is checking; a system that fails says so in words (never a gRPC
+    code); a contact whose auto-link failed says which system and offers to try again."""
+    from playwright.async_api import async_playwright
+
+    app = store_app(api, "Slow store", auto_link_fields=["email"])
+    try:
+        async with async_playwright() as p:
+            browser, page, errors = await signed_in(p, api)
+            api.sandbox("bigcommerce", "POST", "/__sandbox/knobs", {"down": True})
+            await record_contact(page, "jane.smith@example.com")
+            failed = page.locator("#contact-result .error")
+            await failed.first.wait_for()
+            said = await page.inner_text("#contact-result")
+            assert "Could not look in Slow store" in said and "UNAVAILABLE" not in said, said
+            api.sandbox("bigcommerce", "POST", "/__sandbox/knobs", {"down": False})
+            await page.click("#contact-result button:has-text('Try again')")
+            await page.wait_for_selector("#contact-result:has-text('Linked to Slow store')")
+            await page.wait_for_selector("#profile h3:has-text('Slow store')")
+            await page.wait_for_timeout(1100)  # past the test stack's freshness window
+            api.sandbox("bigcommerce", "POST", "/__sandbox/knobs", {"latency_ms": 1500})
+            await page.click("#profile .customer button:has-text('Refresh')")
+            checking = page.locator("#profile .app .app-status[aria-busy=true]")
+            await checking.wait_for(timeout=1000)
+            assert "Checking Slow store for updates" in await checking.inner_text()
+            assert "#5001" in await page.inner_text("#profile .app"), "the last data shows while the app is asked"
+            await page.wait_for_selector("#profile .app .app-status:has-text('Updated')")
+            api.sandbox("bigcommerce", "POST", "/__sandbox/knobs", {"latency_ms": 0, "down": True})
+            await page.wait_for_timeout(1100)
+            await page.click("#profile .customer button:has-text('Refresh')")
+            stale = page.locator("#profile .app .app-status.stale")
+            await stale.wait_for()
+            words = await stale.inner_text()
+            assert "Could not refresh: Slow store did not answer" in words and "UNAVAILABLE" not in words, words
+            assert await stale.locator("button:has-text('Try again')").is_visible()
+            api.sandbox("bigcommerce", "POST", "/__sandbox/knobs", {"down": False})
+            await stale.locator("button:has-text('Try again')").click()
+            await page.wait_for_selector("#profile .app .app-status:has-text('Updated')")
+            assert errors == []
+            await browser.close()
+    finally:
+        api.sandbox("bigcommerce", "POST", "/__sandbox/knobs", {"latency_ms": 0, "down": False})
+        api.delete(f"/api/v1/apps/{app['id']}", role="admin")

@@ -106,10 +106,12 @@ def test_the_console_learns_how_to_sign_in_and_may_talk_to_the_provider(sso_gate
     assert oidc["authorization_endpoint"] == f"{provider.issuer}/auth" and oidc["token_endpoint"] == f"{provider.issuer}/token"
     assert oidc["end_session_endpoint"] and "openid" in oidc["scope"].split() and "secret" not in json.dumps(oidc)
     policy = requests.get(f"{sso_gateway.url}/", timeout=10).headers["Content-Security-Policy"]
-    assert f"connect-src 'self' {provider.issuer}" in policy and "frame-ancestors 'none'" in policy and "script-src" not in policy
+    assert f"connect-src 'self' {provider.issuer}" in policy and "script-src" not in policy
+    assert f"frame-ancestors http://localhost:{api.stack.helpdesk_port}" in policy, "framed only by the listed helpdesk"
 
     plain = requests.get(f"{api.stack.gateway_url}/api/v1/auth/config", timeout=10).json()
-    assert plain == {"oidc": None, "api_keys": True, "frame_ancestors": []}, "no provider configured: sign in with an API key"
+    assert plain == {"oidc": None, "api_keys": True, "frame_ancestors": [f"http://localhost:{api.stack.helpdesk_port}"]}, \
+        "no provider configured: sign in with an API key"
     refused = requests.get(f"{api.stack.gateway_url}/api/v1/me", headers={"Authorization": f"Bearer {provider.mint()}"}, timeout=10)
     assert refused.status_code == 401 and "no identity provider configured" in refused.headers["WWW-Authenticate"]
 
@@ -225,9 +227,9 @@ async def test_the_console_signs_in_with_the_provider_shows_who_and_signs_out(ss
             me = sso_gateway.call("GET", "/api/v1/me", stored)
             assert me.json()["id"] == "user:sam", "the console holds the person's own access token"
 
-            await page.fill("#find input[name=email]", "nobody.here@example.com")
-            await page.click("#find button[type=submit]")
-            await page.wait_for_selector("#results :text('No customer')", timeout=10_000)
+            await page.fill("#lookup-query", "nobody.here@example.com")
+            await page.click("#lookup button[type=submit]")
+            await page.wait_for_selector("#directory :text('No customer matches')", timeout=10_000)
 
             await page.click("#signout")
             await page.click("button:has-text('Yes, sign me out')")  # the provider asks once
