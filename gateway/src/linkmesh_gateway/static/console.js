@@ -3,8 +3,23 @@
 // set with textContent. No framework, no build step.
 
 const SIDEBAR = location.pathname.replace(/\/+$/, "") === "/sidebar";
+
+// This tab's storage; in a helpdesk's frame a browser that blocks third-party storage refuses
+// it, and the token is then kept in this page's memory only (sign in again after a reload).
+const store = (() => {
+  try {
+    const probe = "linkmesh.probe";
+    window.sessionStorage.setItem(probe, "1");
+    window.sessionStorage.removeItem(probe);
+    return window.sessionStorage;
+  } catch {
+    const memory = new Map();
+    return { getItem: (k) => (memory.has(k) ? memory.get(k) : null), setItem: (k, v) => memory.set(k, String(v)), removeItem: (k) => memory.delete(k) };
+  }
+})();
+
 const state = {
-  token: sessionStorage.getItem("linkmesh.token") || "", role: "", connectors: null, customer: null, results: new Map(),
+  token: store.getItem("linkmesh.token") || "", role: "", connectors: null, customer: null, results: new Map(),
   frameOrigins: [], directory: { query: "", token: "" }, searchResults: null, lastContext: "",
 };
 
@@ -21,6 +36,11 @@ function el(tag, attrs = {}, ...children) {
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
   return node;
+}
+
+// Replaces a node's children; absent ones (null, undefined, false) are skipped, never shown as text.
+function fill(node, ...children) {
+  node.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
 }
 
 function link(url, text) {
@@ -137,7 +157,7 @@ async function busy(button, work) {
 function confirmAction(title, lines, yesLabel, danger = false) {
   const dialog = document.getElementById("confirm");
   document.getElementById("confirm-title").textContent = title;
-  document.getElementById("confirm-body").replaceChildren(
+  fill(document.getElementById("confirm-body"),
     ...lines.map((line) => (line instanceof Node ? line : el("p", {}, line))));
   const yes = document.getElementById("confirm-yes");
   yes.textContent = yesLabel;
@@ -178,7 +198,7 @@ function actionResult(result) {
 
 function paintResult(box, entry) {
   box.className = entry ? (entry.error ? "result error" : "result ok") : "result";
-  box.replaceChildren(...(entry ? [el("span", {}, entry.text),
+  fill(box, ...(entry ? [el("span", {}, entry.text),
     ...entry.urls.map(([name, url]) => el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, name === "url" ? "Open" : humanize(name)))] : []));
 }
 
@@ -238,7 +258,7 @@ async function showDirectory(query = "", more = false) {
     if (pager) holder.append(pager);
     return;
   }
-  holder.replaceChildren(el("h2", {}, heading),
+  fill(holder, el("h2", {}, heading),
     page.customers.length ? list : el("p", { class: "muted" }, query ? "No customer matches. Try another spelling, or record a contact." : "No customer has contacted in yet."),
     pager);
 }
@@ -250,7 +270,7 @@ function contactFields(form) {
 async function createCustomer(form) {
   const { email, phone, name } = contactFields(form);
   const customer = await api("POST", "/api/v1/customers", { name, emails: email ? [email] : [], phones: phone ? [phone] : [] });
-  document.getElementById("contact-result").replaceChildren(el("p", { class: "ok" }, `Added ${customer.name || "the customer"}.`));
+  fill(document.getElementById("contact-result"), el("p", { class: "ok" }, `Added ${customer.name || "the customer"}.`));
   await openProfile(customer.id, customer);
   await showDirectory(state.directory.query);
 }
@@ -260,7 +280,7 @@ async function createCustomer(form) {
 // apart from one that failed.
 async function recordContact(contact) {
   const holder = document.getElementById("contact-result");
-  holder.replaceChildren(el("p", { class: "muted", "aria-busy": "true" }, "Recording the contact and looking in every system…"));
+  fill(holder, el("p", { class: "muted", "aria-busy": "true" }, "Recording the contact and looking in every system…"));
   const result = await api("POST", "/api/v1/contacts", contact);
   // The profile as the contact left it (its apps just refreshed), named from it.
   const customer = await api("GET", `/api/v1/customers/${encodeURIComponent(result.customer_id)}?refresh=none`);
@@ -269,7 +289,7 @@ async function recordContact(contact) {
   const failed = result.not_linked.filter((m) => m.code);
   const unmatched = result.not_linked.filter((m) => !m.code);
   const retry = el("button", { type: "button", onclick: (e) => guarded(() => busy(e.currentTarget, () => recordContact(contact))) }, "Try again");
-  holder.replaceChildren(el("div", { class: "card" },
+  fill(holder, el("div", { class: "card" },
     el("p", {}, result.created ? "New customer." : "Returning customer.",
       result.linked.length ? ` Linked to ${result.linked.map(name).join(", ")}.` : ""),
     failed.map((m) => el("p", { class: "error" }, `Could not look in ${m.app_name}: ${inWords(m.app_name, m.code, m.reason)}.`)),
@@ -308,7 +328,7 @@ async function refreshApp(customerId, appId) {
     if (card) {
       card.removeAttribute("aria-busy");
       card.className = "app-status error";
-      card.replaceChildren(`Could not check for updates: ${error.message}. `,
+      fill(card, `Could not check for updates: ${error.message}. `,
         el("button", { type: "button", class: "link", onclick: () => guarded(() => refreshApp(customerId, appId)) }, "Try again"));
     }
     return;
@@ -416,7 +436,7 @@ async function openRecordAction(customer, linked, action, holder) {
       f.hint ? el("small", { class: "muted" }, f.hint) : null, errors[f.name]);
   });
   const general = el("div", { class: "error" });
-  const close = () => holder.replaceChildren(resultBox(resultKey));
+  const close = () => fill(holder, resultBox(resultKey));
   const submit = async (event) => {
     event.preventDefault();
     for (const box of Object.values(errors)) box.textContent = "";
@@ -444,7 +464,7 @@ async function openRecordAction(customer, linked, action, holder) {
   };
   const run = el("button", { type: "submit", class: "primary" }, form.submit_label);
   settle(resultKey, undefined);
-  holder.replaceChildren(el("form", { class: "record-action", onsubmit: (e) => guarded(() => busy(run, () => submit(e))) },
+  fill(holder, el("form", { class: "record-action", onsubmit: (e) => guarded(() => busy(run, () => submit(e))) },
     el("strong", {}, form.title), rows, general,
     el("div", { class: "row" }, run, el("button", { type: "button", onclick: close }, form.close_label))), resultBox(resultKey));
 }
@@ -538,7 +558,7 @@ function actionForm(customer, linked, spec) {
     if (f.type === "lines" && orders.length) {
       const draw = () => {
         picker = linePicker(chosenOrder(), f);
-        pickerHolder.replaceChildren(picker.box);
+        fill(pickerHolder, picker.box);
       };
       draw();
       orderSelect?.addEventListener("change", draw);
@@ -644,9 +664,9 @@ function searchPanel(customer) {
   const out = el("div", { "aria-live": "polite" });
   const draw = () => {
     const answer = state.searchResults;
-    if (!answer) return out.replaceChildren();
+    if (!answer) return fill(out);
     const linkedIds = new Set(state.customer.links.map((l) => `${l.app_id}|${l.external_customer_id}`));
-    out.replaceChildren(
+    fill(out,
       answer.results.length ? el("ul", { class: "plain results-list" }, answer.results.map((r) => {
         const done = linkedIds.has(`${r.app_id}|${r.external_customer_id}`);
         return el("li", {}, el("span", {}, el("strong", {}, r.app_name), " ",
@@ -713,12 +733,12 @@ function customerCard(customer) {
 
 async function renderProfile(customer, pending = new Set()) {
   const links = await Promise.all(customer.links.map((l) => renderLink(customer, l, pending.has(l.app_id))));
-  document.getElementById("profile").replaceChildren(
+  fill(document.getElementById("profile"), ...[
     customerCard(customer),
     customer.links.length ? null : el("p", { class: "muted" }, "Not linked to any system yet: search below."),
     ...links,
     searchPanel(customer),
-  );
+  ].filter(Boolean));
 }
 
 // ---- apps --------------------------------------------------------------------
@@ -738,7 +758,7 @@ async function showApps() {
     await showApps();
   }) }, app.active ? "Deactivate" : "Activate");
   const all = await connectors();
-  document.getElementById("app-list").replaceChildren(answer.apps.length ? table(["App", "System", "State", "Auto-link", "Actions", ""], answer.apps.map((a) => [
+  fill(document.getElementById("app-list"), answer.apps.length ? table(["App", "System", "State", "Auto-link", "Actions", ""], answer.apps.map((a) => [
     el("strong", {}, a.name), (all[a.type] || {}).display_name || a.type,
     el("span", { class: `badge ${a.active ? "ok" : "bad"}` }, a.active ? "Active" : "Inactive"),
     a.auto_link_fields.map(humanize).join(", ") || "Off", a.actions_enabled ? "On" : "Off",
@@ -747,7 +767,7 @@ async function showApps() {
   ])) : el("p", { class: "muted" }, "No app yet."));
   for (const select of document.querySelectorAll("#debug select[name=app_id], #log-filter select[name=app_id]")) {
     const chosen = select.value;
-    select.replaceChildren(...answer.apps.map((a) => el("option", { value: a.id, selected: a.id === chosen }, a.name)));
+    fill(select, ...answer.apps.map((a) => el("option", { value: a.id, selected: a.id === chosen }, a.name)));
   }
   return answer.apps;
 }
@@ -758,9 +778,9 @@ async function newApp() {
   const holder = document.getElementById("app-editor");
   const type = el("select", { id: "new-app-type" }, available.map((c) => el("option", { value: c.type }, c.display_name || c.type)));
   const form = el("div");
-  const draw = () => form.replaceChildren(appForm(all[type.value], null));
+  const draw = () => fill(form, appForm(all[type.value], null));
   type.addEventListener("change", draw);
-  holder.replaceChildren(el("section", { class: "card", "aria-label": "Add an app" }, el("h3", {}, "Add an app"),
+  fill(holder, el("section", { class: "card", "aria-label": "Add an app" }, el("h3", {}, "Add an app"),
     el("label", { for: "new-app-type" }, "System", type), form));
   draw();
   type.focus();
@@ -771,10 +791,10 @@ async function editApp(app) {
   const connector = all[app.type];
   const holder = document.getElementById("app-editor");
   if (!connector || !connector.available) {
-    holder.replaceChildren(el("p", { class: "error" }, `The ${app.type} connector is not answering, so its settings form cannot be read; try again later.`));
+    fill(holder, el("p", { class: "error" }, `The ${app.type} connector is not answering, so its settings form cannot be read; try again later.`));
     return;
   }
-  holder.replaceChildren(el("section", { class: "card", "aria-label": `Edit ${app.name}` }, el("h3", {}, `Edit ${app.name}`), appForm(connector, app)));
+  fill(holder, el("section", { class: "card", "aria-label": `Edit ${app.name}` }, el("h3", {}, `Edit ${app.name}`), appForm(connector, app)));
   holder.querySelector("input")?.focus();
 }
 
@@ -823,7 +843,7 @@ function appForm(connector, app) {
     if (!app) body.type = connector.type;
     try {
       await (app ? api("PATCH", `/api/v1/apps/${app.id}`, body) : api("POST", "/api/v1/apps", body));
-      document.getElementById("app-editor").replaceChildren(el("p", { class: "ok", role: "status" }, `${body.name} is saved.`));
+      fill(document.getElementById("app-editor"), el("p", { class: "ok", role: "status" }, `${body.name} is saved.`));
       await showApps();
     } catch (error) {
       const unplaced = [];
@@ -842,7 +862,7 @@ function appForm(connector, app) {
     el("fieldset", {}, el("legend", {}, "Linking and actions"), autoLink,
       checkbox("actions_enabled", "Agents may run order actions (refunds, cancellations, discount codes)", app ? app.actions_enabled : false),
       checkbox("overwrite_existing_values", "This system's values replace what the profile already has", app ? app.overwrite_existing_values : false)),
-    general, el("div", { class: "row" }, save, el("button", { type: "button", onclick: () => document.getElementById("app-editor").replaceChildren() }, "Cancel")));
+    general, el("div", { class: "row" }, save, el("button", { type: "button", onclick: () => fill(document.getElementById("app-editor"), ) }, "Cancel")));
 }
 
 // ---- lookup log and debugger -------------------------------------------------
@@ -876,7 +896,7 @@ async function showLog(filters, holder, pageToken = "") {
     holder.querySelector(".pager")?.replaceWith(older || "");
     return;
   }
-  holder.replaceChildren(el("section", { class: "card", "aria-label": "Lookup log" }, el("h3", {}, "Lookups, newest first"), circuit,
+  fill(holder, el("section", { class: "card", "aria-label": "Lookup log" }, el("h3", {}, "Lookups, newest first"), circuit,
     page.lookups.length ? traceRows(page.lookups) : el("p", { class: "muted" }, "No lookup matches these filters."), older));
 }
 
@@ -884,7 +904,7 @@ async function dryRun(form) {
   const answer = await api("POST", "/api/v1/debugger/lookup", {
     app_id: form.app_id.value, email: form.email.value.trim(), phone: form.phone.value.trim(), workflow: form.workflow.value,
   });
-  document.getElementById("debug-result").replaceChildren(el("section", { class: "card", "aria-label": "Dry run" },
+  fill(document.getElementById("debug-result"), el("section", { class: "card", "aria-label": "Dry run" },
     el("h3", {}, answer.would_link ? `Would link ${answer.external_customer_id}` : "Would not link"), el("p", {}, answer.reason), traceRows(answer.steps)));
 }
 
@@ -892,7 +912,7 @@ async function dryRun(form) {
 async function showAudit(form, pageToken = "") {
   const holder = document.getElementById("audit-result");
   if (state.role && state.role !== "admin") {
-    holder.replaceChildren(el("p", { class: "muted" }, "The audit log is for admins."));
+    fill(holder, el("p", { class: "muted" }, "The audit log is for admins."));
     return;
   }
   const query = new URLSearchParams({ limit: "25" });
@@ -901,7 +921,7 @@ async function showAudit(form, pageToken = "") {
   const page = await api("GET", `/api/v1/audit?${query}`);
   const who = (a) => `${a.name}${a.on_behalf_of ? ` for ${a.on_behalf_of}` : ""} (${a.role || a.kind})`;
   const details = (d) => Object.entries(d || {}).map(([k, v]) => `${humanize(k)}: ${v}`).join("; ");
-  holder.replaceChildren(el("section", { class: "card", "aria-label": "Audit log" }, el("h3", {}, "Audit log"),
+  fill(holder, el("section", { class: "card", "aria-label": "Audit log" }, el("h3", {}, "Audit log"),
     table(["When", "Who", "What", "Customer", "App", "Order", "Outcome", "Details"], page.entries.map((e) => [
       when(e.at), who(e.actor), e.action, e.customer_id, e.app_id, e.order_id,
       e.outcome === "OK" ? el("span", { class: "badge ok" }, "OK") : el("span", {}, el("span", { class: "badge bad" }, humanize(e.outcome)), ` ${e.message}`),
@@ -943,7 +963,7 @@ function contextFromChatwoot(data) {
 async function openContext(context) {
   if (!context) return;
   if (context.empty) {
-    document.getElementById("contact-result").replaceChildren(el("p", { class: "muted" },
+    fill(document.getElementById("contact-result"), el("p", { class: "muted" },
       `${context.name || "This contact"} has no email or phone in the helpdesk yet: search for the customer below.`));
     document.getElementById("finder-box").open = true;
     return;
@@ -970,8 +990,8 @@ function listenToHelpdesk() {
       guarded(() => openContext(contextFromChatwoot(event.data)));
     } else if (event.origin === location.origin && event.data && event.data.type === "linkmesh:signed-in" && event.data.token) {
       state.token = event.data.token;  // from the sign-in window this frame opened
-      sessionStorage.setItem(KEYS.token, state.token);
-      sessionStorage.setItem(KEYS.idToken, event.data.idToken || "");
+      store.setItem(KEYS.token, state.token);
+      store.setItem(KEYS.idToken, event.data.idToken || "");
       guarded(showSignedIn);
     }
   });
@@ -1014,7 +1034,7 @@ function redirectUri() {
 async function startSignIn(oidc, popup = false) {
   const verifier = randomText();
   const pending = { verifier, state: randomText(), redirect: redirectUri(), popup };
-  sessionStorage.setItem(KEYS.pending, JSON.stringify(pending));
+  store.setItem(KEYS.pending, JSON.stringify(pending));
   const challenge = b64url(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)));
   const params = new URLSearchParams({
     ...oidc.extra_params, response_type: "code", client_id: oidc.client_id, redirect_uri: pending.redirect, scope: oidc.scope,
@@ -1027,8 +1047,8 @@ async function startSignIn(oidc, popup = false) {
 async function finishSignIn(oidc) {
   const answer = new URLSearchParams(location.search);
   if (!answer.has("code") && !answer.has("error")) return false;
-  const pending = JSON.parse(sessionStorage.getItem(KEYS.pending) || "null");
-  sessionStorage.removeItem(KEYS.pending);
+  const pending = JSON.parse(store.getItem(KEYS.pending) || "null");
+  store.removeItem(KEYS.pending);
   history.replaceState(null, "", location.pathname);
   if (answer.has("error")) throw new Error(`Sign-in failed: ${answer.get("error_description") || answer.get("error")}`);
   if (!oidc || !pending || pending.state !== answer.get("state")) throw new Error("Sign-in failed: the answer does not match a sign-in this tab started; sign in again");
@@ -1047,8 +1067,8 @@ async function finishSignIn(oidc) {
     return false;
   }
   state.token = tokens.access_token;
-  sessionStorage.setItem(KEYS.token, state.token);
-  sessionStorage.setItem(KEYS.idToken, tokens.id_token || "");
+  store.setItem(KEYS.token, state.token);
+  store.setItem(KEYS.idToken, tokens.id_token || "");
   return true;
 }
 
@@ -1066,7 +1086,7 @@ async function showSignedIn() {
   const first = [...document.querySelectorAll("nav button")].find((b) => !b.hidden);
   if (SIDEBAR && me.role !== "agent") {
     document.getElementById("welcome").hidden = false;
-    document.getElementById("welcome").replaceChildren(el("p", {}, "The sidebar is for agents: open the console in its own tab for apps and the debugger."));
+    fill(document.getElementById("welcome"), el("p", {}, "The sidebar is for agents: open the console in its own tab for apps and the debugger."));
     return;
   }
   if (first) show(first.dataset.view);
@@ -1076,15 +1096,14 @@ async function showSignedIn() {
     if (context) {
       state.lastContext = "";
       await openContext(context);
-    } else {
-      askHelpdesk();
     }
+    askHelpdesk();  // the conversation open now (the agent may have moved on while signing in)
   }
 }
 
 function signOut(oidc) {
-  const idToken = sessionStorage.getItem(KEYS.idToken);
-  for (const key of Object.values(KEYS)) sessionStorage.removeItem(key);
+  const idToken = store.getItem(KEYS.idToken);
+  for (const key of Object.values(KEYS)) store.removeItem(key);
   Object.assign(state, { token: "", role: "", connectors: null, customer: null });
   if (oidc && oidc.end_session_endpoint && idToken && !SIDEBAR) {  // end the provider's session too
     const params = new URLSearchParams({ id_token_hint: idToken, post_logout_redirect_uri: redirectUri(), client_id: oidc.client_id });
@@ -1110,8 +1129,8 @@ async function setUpSignIn() {
     event.preventDefault();
     state.token = document.getElementById("token").value.trim();
     state.connectors = null;
-    sessionStorage.setItem(KEYS.token, state.token);
-    sessionStorage.removeItem(KEYS.idToken);
+    store.setItem(KEYS.token, state.token);
+    store.removeItem(KEYS.idToken);
     guarded(showSignedIn);
   });
   if (oidc && new URLSearchParams(location.search).get("signin") === "popup") {  // the sidebar's sign-in window
@@ -1123,7 +1142,7 @@ async function setUpSignIn() {
       if ((await finishSignIn(oidc)) || state.token) await showSignedIn();
     } catch (error) {
       if (error.status === 401) {  // a token kept from before that no longer holds: sign in again
-        sessionStorage.removeItem(KEYS.token);
+        store.removeItem(KEYS.token);
         state.token = "";
       }
       throw error;
