@@ -79,7 +79,7 @@ async def test_chatwoot_frames_the_sidebar_and_it_follows_the_open_conversation(
             # (auto-link) and opens the profile.
             await frame.locator("#profile h3:has-text('Sidebar store')").wait_for()
             assert await page.evaluate("window.asked") >= 1, "the sidebar asked for the context"
-            assert "Jane" in await frame.locator("#profile .customer").inner_text()
+            assert "jane.smith@example.com" in await frame.locator("#profile .customer").inner_text()
             assert "#5001" in await frame.locator("#profile .app").inner_text()
             assert await frame.locator("#contact-result").inner_text() != ""
             inner = page.frame(url=f"{api.stack.gateway_url}/sidebar")
