@@ -349,3 +349,77 @@ async def test_each_app_shows_as_it_arrives_and_a_failure_is_said_in_words_with_
     finally:
         api.sandbox("bigcommerce", "POST", "/__sandbox/knobs", {"latency_ms": 0, "down": False})
         api.delete(f"/api/v1/apps/{app['id']}", role="admin")
+
+
+async def test_an_admin_adds_and_edits_an_app_from_its_settings_form_and_reads_its_lookups(api: Api, sandbox_reset: None) -> None:
+    """Every invalid field is shown at once, at its field; a secret is write-only (never shown,
+    kept when left empty); deactivation asks first; the lookup log shows the request and answer
+    of each lookup with its customer, filtered by outcome, and no secret."""
+    from playwright.async_api import async_playwright
+
+    name = f"Form store {uuid.uuid4().hex[:4]}"
+    async with async_playwright() as p:
+        browser, page, errors = await signed_in(p, api, "admin")
+        await page.click("#new-app")
+        editor = page.locator("#app-editor")
+        await editor.locator("#new-app-type").select_option("bigcommerce")
+        await editor.locator("button[type=submit]").click()
+        await editor.locator(".field-error:not(:empty)").first.wait_for()
+        shown = {await e.get_attribute("id"): await e.inner_text() for e in await editor.locator(".field-error:not(:empty)").all()}
+        assert len(shown) >= 2 and any("name" in k for k in shown) and any("store" in k for k in shown), shown
+        await check_accessibility(page, "the app form with its errors")
+        await editor.locator("#app-name").fill(name)
+        await editor.locator("#app-settings-store-hash").fill("demo1")
+        await editor.locator("#app-settings-api-base-url").fill(api.stack.sandbox_url("bigcommerce"))
+        await editor.locator("#app-secrets-access-token").fill("demo-bigcommerce-token")
+        await editor.locator("label:has-text('Auto-link on a unique email') input").check()
+        await editor.locator("button[type=submit]").click()
+        await page.wait_for_selector(f"#app-editor :text('{name} is saved'), #app-editor .error:not(:empty)")
+        assert await editor.locator(".error:not(:empty)").count() == 0, await editor.inner_text()
+        row = page.locator("#app-list tr", has_text=name)
+        await row.wait_for()
+        app = next(a for a in api.get("/api/v1/apps", role="admin").json()["apps"] if a["name"] == name)
+        try:
+            await row.locator("button:has-text('Edit')").click()
+            secret = editor.locator("#app-secrets-access-token")
+            assert await secret.input_value() == "" and "leave empty to keep" in (await secret.get_attribute("placeholder") or "")
+            await editor.locator("#app-name").fill(f"{name} EU")
+            await editor.locator("button[type=submit]").click()
+            await page.wait_for_selector(f"#app-editor :text('{name} EU is saved')")
+            assert api.get(f"/api/v1/apps/{app['id']}", role="admin").json()["secrets_set"] == ["access_token"], "the secret was kept"
+            # Lookups: one that answers and one that fails, then filtered.
+            jane = api.post("/api/v1/contacts", {"channel": "email", "email": "jane.smith@example.com"}).json()["customer_id"]
+            api.sandbox("bigcommerce", "POST", "/__sandbox/knobs", {"down": True})
+            api.post(f"/api/v1/customers/{jane}/external-search", {"app_id": app["id"], "email": "someone@example.com"})
+            api.sandbox("bigcommerce", "POST", "/__sandbox/knobs", {"down": False})
+            await page.click("nav button[data-view=debugger]")
+            log = page.locator("#log-filter")
+            await log.locator("select[name=app_id]").select_option(app["id"])
+            await log.locator("select[name=outcome]").select_option("failed")
+            await log.locator("button[type=submit]").click()
+            rows = page.locator("#log-result tbody tr")
+            await rows.first.wait_for()
+            texts = await rows.all_inner_texts()
+            assert texts and all("Answered" not in t for t in texts), texts
+            await log.locator("select[name=outcome]").select_option("")
+            await log.locator("input[name=customer_id]").fill(jane)
+            await log.locator("button[type=submit]").click()
+            await page.wait_for_selector(f"#log-result td:has-text('{jane}')")
+            first = page.locator("#log-result tbody tr").first
+            await first.locator("details summary").click()
+            assert "Sent (secrets redacted)" in await first.inner_text()
+            assert "demo-bigcommerce-token" not in await page.content(), "no secret on the page"
+            await check_accessibility(page, "the lookup log")
+            await screenshot(page, "lookup-log-1440")
+            # Deactivate asks first.
+            await page.click("nav button[data-view=apps]")
+            await page.locator("#app-list tr", has_text=f"{name} EU").locator("button:has-text('Deactivate')").click()
+            said = await confirm(page)
+            assert f"Deactivate {name} EU?" in said and "Links and the data already pulled stay" in said, said
+            await page.locator("#app-list tr", has_text=f"{name} EU").locator(".badge:has-text('Inactive')").wait_for()
+            await screenshot(page, "apps-1440")
+            assert errors == []
+            api.delete(f"/api/v1/customers/{jane}/links")
+        finally:
+            api.delete(f"/api/v1/apps/{app['id']}", role="admin")
+        await browser.close()

@@ -826,6 +826,8 @@ function appForm(connector, app) {
     return el("label", { class: "row", for: input.id }, input, label, errors[key]);
   };
   const autoLink = connector.auto_link_fields.map((f) => checkbox(`auto_link.${f}`, `Auto-link on a unique ${f} match`, app ? app.auto_link_fields.includes(f) : false));
+  const searched = new Set(app ? app.search_query_attributes.map((a) => a.attribute) : connector.search_fields);
+  const searchBy = connector.search_fields.map((f) => checkbox(`search.${f}`, `Agents search it by ${humanize(f).toLowerCase()}`, searched.has(f)));
   const general = el("div", { class: "error", role: "alert" });
   const save = el("button", { type: "submit", class: "primary" }, app ? "Save changes" : "Add app");
   const submit = async (event) => {
@@ -833,6 +835,7 @@ function appForm(connector, app) {
     for (const box of Object.values(errors)) box.textContent = "";
     general.textContent = "";
     const body = { name: inputs.name.value.trim(), settings: {}, auto_link_fields: connector.auto_link_fields.filter((f) => inputs[`auto_link.${f}`].checked),
+      search_query_attributes: connector.search_fields.filter((f) => inputs[`search.${f}`].checked).map((f) => ({ attribute: f, label: humanize(f) })),
       actions_enabled: inputs.actions_enabled.checked, overwrite_existing_values: inputs.overwrite_existing_values.checked };
     const secrets = {};
     for (const s of connector.settings) {
@@ -848,7 +851,8 @@ function appForm(connector, app) {
     } catch (error) {
       const unplaced = [];
       for (const [key, message] of Object.entries(error.fields || {})) {
-        const box = errors[key] || errors[key.replace(/^auto_link_fields.*/, `auto_link.${connector.auto_link_fields[0]}`)];
+        const box = errors[key] || errors[key.replace(/^auto_link_fields.*/, `auto_link.${connector.auto_link_fields[0]}`)]
+          || errors[key.replace(/^search_query_attributes.*/, `search.${connector.search_fields[0]}`)];
         if (box) box.textContent = message; else unplaced.push(`${key}: ${message}`);
       }
       general.textContent = Object.keys(error.fields || {}).length ? (unplaced.length ? unplaced.join("; ") : `${error.reason}: see the fields above.`) : error.message;
@@ -859,7 +863,7 @@ function appForm(connector, app) {
   return el("form", { class: "app-form", novalidate: true, onsubmit: (e) => guarded(() => busy(save, () => submit(e))) },
     field("name", "Name (required)", el("input", { value: app ? app.name : "", autocomplete: "off", required: true }), "How agents see this system"),
     el("fieldset", {}, el("legend", {}, `${connector.display_name || connector.type} settings`), settings),
-    el("fieldset", {}, el("legend", {}, "Linking and actions"), autoLink,
+    el("fieldset", {}, el("legend", {}, "Linking and actions"), searchBy, autoLink,
       checkbox("actions_enabled", "Agents may run order actions (refunds, cancellations, discount codes)", app ? app.actions_enabled : false),
       checkbox("overwrite_existing_values", "This system's values replace what the profile already has", app ? app.overwrite_existing_values : false)),
     general, el("div", { class: "row" }, save, el("button", { type: "button", onclick: () => fill(document.getElementById("app-editor"), ) }, "Cancel")));
