@@ -423,3 +423,67 @@ async def test_an_admin_adds_and_edits_an_app_from_its_settings_form_and_reads_i
         finally:
             api.delete(f"/api/v1/apps/{app['id']}", role="admin")
         await browser.close()
+
+
+async def test_starting_a_return_shows_returnlogics_link_opening_in_a_new_tab(api: Api, sandbox_reset: None) -> None:
+    from playwright.async_api import async_playwright
+    from linkmesh_sandboxes.returnlogic.data import API_KEY
+
+    made = api.post("/api/v1/apps", {
+        "type": "returnlogic", "name": "Returns desk", "actions_enabled": True, "auto_link_fields": ["email"],
+        "settings": {"api_base_url": f"{api.stack.sandbox_url('returnlogic')}/v1", "app_base_url": "https://rl.example"},
+        "secrets": {"api_key": API_KEY}, "search_query_attributes": [{"attribute": "email", "label": "Email"}],
+    }, role="admin")
+    assert made.status_code == 201, made.text
+    app = made.json()
+    try:
+        async with async_playwright() as p:
+            browser, page, errors = await signed_in(p, api)
+            await record_contact(page, "jane.smith@example.com")
+            card = page.locator("#profile .app", has=page.locator("h3:has-text('Returns desk')"))
+            start = card.locator("[data-action=start_return]")
+            await start.wait_for()
+            assert await card.locator(".code").count() >= 1, "RMA codes shown, unwrapped"
+            await start.locator("input[name=order_id]").fill("1002")
+            await start.locator("button[type=submit]").click()
+            said = await confirm(page)
+            assert "Start a return for order 1002 at Returns desk?" in said, said
+            opened = start.locator(".result.ok a:has-text('Open')")
+            await opened.wait_for()
+            assert await opened.get_attribute("href") == "https://rl.example/originate/rmas/new?orderNumber=1002&email=jane.smith%40example.com"
+            assert await opened.get_attribute("target") == "_blank" and "noopener" in (await opened.get_attribute("rel") or "")
+            assert errors == []
+            await browser.close()
+    finally:
+        api.delete(f"/api/v1/apps/{app['id']}", role="admin")
+
+
+async def test_an_agent_works_from_the_keyboard_alone_with_focus_always_visible(api: Api) -> None:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await launch(p)
+        page = await browser.new_page(viewport={"width": 1440, "height": 900})
+        await page.goto(f"{api.stack.gateway_url}/")
+        await page.keyboard.press("Tab")
+        assert await page.evaluate("document.activeElement.textContent") == "Skip to content"
+        for _ in range(6):  # on to the API key field
+            if await page.evaluate("document.activeElement.id") == "token":
+                break
+            await page.keyboard.press("Tab")
+        assert await page.evaluate("document.activeElement.id") == "token"
+        outline = await page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+        assert outline not in ("none", ""), "focus is visible"
+        await page.keyboard.type(api.stack.token("agent"))
+        await page.keyboard.press("Enter")
+        await page.wait_for_selector("#role:has-text('(agent)')")
+        await page.wait_for_selector("#directory h2")
+        for _ in range(12):  # Tab to the customer search
+            if await page.evaluate("document.activeElement.id") == "lookup-query":
+                break
+            await page.keyboard.press("Tab")
+        assert await page.evaluate("document.activeElement.id") == "lookup-query"
+        await page.keyboard.type("nobody-by-that-name")
+        await page.keyboard.press("Enter")
+        await page.wait_for_selector("#directory :text('No customer matches')")
+        await browser.close()
