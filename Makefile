@@ -50,12 +50,13 @@ test: $(STAMP) $(NODE_STAMP) $(BROWSER_STAMP)
 proto: $(STAMP)
 	$(BIN)/python -m linkmesh_devstack.protogen
 
-bench: $(STAMP)
+bench: $(STAMP) $(BROWSER_STAMP)
 	$(BIN)/python bench/fanout_search.py
 	$(BIN)/python bench/mesh_load.py
 	$(BIN)/python bench/profile_open.py
 	$(BIN)/python bench/failure_budget.py
 	$(BIN)/python bench/db_calls.py
+	$(BIN)/python bench/console_paint.py
 	$(BIN)/python bench/cpu_profile.py
 	$(BIN)/python bench/replicas.py
 
