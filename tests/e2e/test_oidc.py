@@ -242,3 +242,31 @@ async def test_the_console_signs_in_with_the_provider_shows_who_and_signs_out(ss
             assert errors == []
         finally:
             await browser.close()
+
+
+async def test_the_sidebar_signs_in_through_a_window_of_its_own(sso_gateway: Gateway, provider: OidcProvider) -> None:
+    """Providers refuse to be framed: the sidebar opens the sign-in in a window, which hands the
+    token back to the sidebar on the gateway's own origin and closes."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await launch(p)
+        try:
+            page = await browser.new_page(viewport={"width": 400, "height": 900})
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            await page.goto(f"{sso_gateway.url}/sidebar")
+            async with page.expect_popup() as opened:
+                await page.click("#sso")
+            popup = await opened.value
+            await popup.wait_for_url(f"{provider.issuer}/interaction/**")
+            await popup.fill("input[name=login]", "sam")
+            await popup.fill("input[name=password]", "any")
+            await popup.click("button[type=submit]")
+            await popup.click("button:has-text('Continue')")
+            await popup.wait_for_event("close")
+            await page.wait_for_selector("#role:has-text('Sam Agent (agent)')")
+            assert await page.is_hidden("nav") and await page.is_visible("#signout")
+            assert errors == []
+        finally:
+            await browser.close()
