@@ -487,3 +487,48 @@ async def test_an_agent_works_from_the_keyboard_alone_with_focus_always_visible(
         await page.keyboard.press("Enter")
         await page.wait_for_selector("#directory :text('No customer matches')")
         await browser.close()
+
+
+async def test_the_directory_pages_finds_by_order_number_and_another_customer_clears_old_answers(api: Api, sandbox_reset: None) -> None:
+    from playwright.async_api import async_playwright
+
+    app = store_app(api, "Directory store", auto_link_fields=["email"])
+    tag = uuid.uuid4().hex[:6]
+    for n in range(12):  # more than one page of recent customers
+        api.post("/api/v1/contacts", {"channel": "chat", "email": f"page-{n}-{tag}@example.com", "name": f"Pager {n} {tag}"})
+    try:
+        async with async_playwright() as p:
+            browser, page, errors = await signed_in(p, api)
+            await page.wait_for_selector("#directory h2:has-text('Recent customers')")
+            items = page.locator("#directory li")
+            assert await items.count() == 10 and f"Pager 11 {tag}" in await items.first.inner_text()
+            await page.click("#directory button:has-text('Show more')")
+            await page.wait_for_function("document.querySelectorAll('#directory li').length > 10")
+            # An order number a linked app holds finds its customer.
+            await record_contact(page, "jane.smith@example.com")
+            await page.wait_for_selector("#profile h3:has-text('Directory store')")
+            card = page.locator("#profile .app", has=page.locator("h3:has-text('Directory store')"))
+            await card.locator("[data-action=create_discount_code] select[name=type]").select_option("free_shipping")
+            await card.locator("[data-action=create_discount_code] button[type=submit]").click()
+            await confirm(page)
+            await card.locator("[data-action=create_discount_code] .result.ok").wait_for()
+            search = page.locator("#profile .search")
+            await search.locator("input[name=email]").fill("nobody-at-all@example.com")
+            await search.locator("button[type=submit]").click()
+            await search.locator(":text('No system found a match')").wait_for()
+            await page.fill("#lookup-query", "#5002")
+            await page.click("#lookup button[type=submit]")
+            hit = page.locator("#directory li button", has_text="found by order number")
+            await hit.first.wait_for()
+            assert "jane.smith@example.com" in await hit.first.inner_text()
+            # Another customer: the last one's answers and search results go.
+            await page.fill("#lookup-query", f"pager 3 {tag}")
+            await page.click("#lookup button[type=submit]")
+            await page.locator("#directory li button", has_text=f"Pager 3 {tag}").click()
+            await page.wait_for_selector(f"#profile .customer h2:has-text('Pager 3 {tag}')")
+            assert await page.locator("#profile .result:not(:empty)").count() == 0
+            assert "No system found a match" not in await page.inner_text("#profile")
+            assert errors == []
+            await browser.close()
+    finally:
+        api.delete(f"/api/v1/apps/{app['id']}", role="admin")

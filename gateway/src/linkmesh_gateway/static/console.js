@@ -236,7 +236,9 @@ async function showDirectory(query = "", more = false) {
   const params = new URLSearchParams({ limit: "10" });
   if (query) params.set("query", query);
   if (more && state.directory.token) params.set("page_token", state.directory.token);
+  const asked = (state.directorySeq = (state.directorySeq || 0) + 1);
   const page = await api("GET", `/api/v1/customer-directory?${params}`);
+  if (asked !== state.directorySeq) return;  // a later search was asked meanwhile: its answer is the one shown
   state.directory = { query, token: page.next_page_token };
   const list = more ? holder.querySelector("ul") : el("ul", { class: "plain directory" });
   for (const c of page.customers) {
