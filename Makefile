@@ -5,7 +5,13 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-PACKAGES := libs/core services/profile services/connector-bigcommerce services/connector-magento services/connector-returnlogic services/connector-lookup-adaptor gateway sandboxes tools/devstack
+# A connector is its folder plus its line here: everything else discovers it from the
+# linkmesh.connectors entry point in its pyproject.toml (README, "Adding a connector").
+CONNECTORS += services/connector-bigcommerce
+CONNECTORS += services/connector-magento
+CONNECTORS += services/connector-returnlogic
+CONNECTORS += services/connector-lookup-adaptor
+PACKAGES := libs/core services/profile $(CONNECTORS) gateway sandboxes tools/devstack
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 # Node packages the tests run (a certified OpenID provider), pinned by tests/node/package-lock.json.
 NODE_DIR   := tests/node
@@ -13,7 +19,7 @@ NODE_STAMP := $(NODE_DIR)/node_modules/.installed
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: all install run test proto bench clean
+.PHONY: all install run test proto deploy-files bench clean
 
 all: test
 
@@ -49,6 +55,10 @@ test: $(STAMP) $(NODE_STAMP) $(BROWSER_STAMP)
 
 proto: $(STAMP)
 	$(BIN)/python -m linkmesh_devstack.protogen
+
+# The connectors' parts of docker-compose*.yml and deploy/kubernetes, from each connector's declaration.
+deploy-files: $(STAMP)
+	$(BIN)/python -m linkmesh_devstack.deployfiles
 
 bench: $(STAMP) $(BROWSER_STAMP)
 	$(BIN)/python bench/fanout_search.py

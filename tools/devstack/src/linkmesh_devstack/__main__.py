@@ -9,20 +9,22 @@ import sys
 import time
 from pathlib import Path
 
+from linkmesh_core.connector_spec import discover
 from linkmesh_devstack.stack import Stack
 
 ROOT = Path(__file__).resolve().parents[4]
 
 
 def run(args: argparse.Namespace) -> int:
+    specs = discover()
     if args.free_ports:
         stack = Stack(base_dir=Path(args.data_dir).resolve(), capture_logs=False)
     else:
         stack = Stack(
             base_dir=Path(args.data_dir).resolve(), capture_logs=False,
             gateway_port=int(os.environ.get("GATEWAY_PORT", "8080")), profile_port=50051,
-            connector_ports={"bigcommerce": 50061, "magento": 50062, "returnlogic": 50063, "lookup_adaptor": 50064},
-            sandbox_ports={"bigcommerce": 8181, "magento": 8282, "returnlogic": 8383, "lookup_adaptor": 8484},
+            connector_ports={t: spec.port for t, spec in specs.items()},
+            sandbox_ports={t: spec.sandbox_port for t, spec in specs.items() if spec.sandbox},
             mongo_port=27018,
         )
     stopping = False
@@ -56,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         f"  profile       gRPC 127.0.0.1:{stack.profile_port}",
         *[f"  connector     {v} gRPC 127.0.0.1:{p}" for v, p in stack.connector_ports.items()],
         f"  MongoDB       {stack.mongo.kind} at {stack.mongo.uri}",
-        *[f"  sandbox       {v} at {stack.sandbox_url(v)}" for v in stack.vendors],
+        *[f"  sandbox       {v} at {stack.sandbox_url(v)}" for v, spec in stack.specs.items() if spec.sandbox],
         f"  demo apps     {', '.join(a['name'] for a in apps)}",
         "  tokens        " + "\n                ".join(stack.tokens.split(",")),
         f"  try           curl -s -X POST -H 'Authorization: Bearer {stack.token('agent')}' {stack.gateway_url}/api/v1/contacts"

@@ -25,9 +25,9 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 
 def service_names() -> tuple[str, ...]:
-    from linkmesh_devstack.stack import Stack
+    from linkmesh_core.connector_spec import discover
 
-    return ("gateway", "profile", *(f"connector-{v.replace('_', '-')}" for v in Stack.vendors))
+    return ("gateway", "profile", *(spec.name for spec in discover().values()))
 
 
 def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:

@@ -20,6 +20,7 @@ import grpc
 from cryptography.fernet import Fernet
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from linkmesh_core.connector_spec import ConnectorSpec, discover
 from linkmesh_core.tls import Tls, tls_from
 from linkmesh_devstack import certs
 from linkmesh_devstack.mongo import MongoServer, start_mongo
@@ -120,7 +121,12 @@ class Stack:
     # Mutual TLS between the services, with certificates made for this stack (linkmesh_devstack.certs)
     mutual_tls: bool = False
 
-    vendors = ("bigcommerce", "magento", "returnlogic", "lookup_adaptor")
+    # Every installed connector (linkmesh.connectors entry points), in the order of their ports.
+    specs: dict[str, ConnectorSpec] = field(default_factory=discover)
+
+    @property
+    def vendors(self) -> tuple[str, ...]:
+        return tuple(self.specs)
 
     def __post_init__(self) -> None:
         self.base_dir.mkdir(parents=True, exist_ok=True)
@@ -203,12 +209,13 @@ class Stack:
     def _start(self) -> None:
         self.mongo = start_mongo(self.base_dir / "mongodb", port=self.mongo_port, log_dir=self.base_dir / "logs")
         common = {"PYTHONUNBUFFERED": "1"}
-        for vendor in self.vendors:
-            self._add(f"sandbox-{vendor}", "linkmesh_sandboxes", [vendor, "--port", str(self.sandbox_ports[vendor])],
-                      common, self.sandbox_ports[vendor], "sandbox")
+        for vendor, spec in self.specs.items():
+            if spec.sandbox:
+                self._add(f"sandbox-{vendor}", "linkmesh_sandboxes", [vendor, "--port", str(self.sandbox_ports[vendor])],
+                          common, self.sandbox_ports[vendor], "sandbox")
             ports = self.replica_ports[vendor]
             for i, port in enumerate(ports):
-                self._add(self.replica_name(f"connector-{vendor}", i), f"linkmesh_{vendor}", [],
+                self._add(self.replica_name(f"connector-{vendor}", i), spec.module, [],
                           {**common, "CONNECTOR_HOST": "127.0.0.1", "CONNECTOR_PORT": str(port),
                            # the sandboxes listen on loopback
                            "LINKMESH_ALLOW_PRIVATE_VENDOR_HOSTS": "true",
@@ -255,45 +262,12 @@ class Stack:
             return err.code, json.loads(raw) if raw else None
 
     def demo_apps(self) -> list[dict[str, Any]]:
-        """One demo app per vendor, pointed at its sandbox."""
-        from linkmesh_sandboxes.bigcommerce import data as bigcommerce
-        from linkmesh_sandboxes.lookup_adaptor import data as adaptor
-        from linkmesh_sandboxes.magento import data as magento
-        from linkmesh_sandboxes.returnlogic import data as returnlogic
+        """One demo app per connector that declares a sandbox, pointed at its sandbox."""
+        return [spec.load_sandbox().demo_app(self.sandbox_url(vendor)) for vendor, spec in self.specs.items() if spec.sandbox]
 
-        email = [{"attribute": "email", "label": "Email"}]
-        return [
-            {
-                "type": "bigcommerce", "name": "BigCommerce (sandbox)",
-                "settings": {"store_hash": bigcommerce.STORE_HASH, "api_base_url": self.sandbox_url("bigcommerce")},
-                "secrets": {"access_token": bigcommerce.ACCESS_TOKEN},
-                "search_query_attributes": [*email, {"attribute": "phone", "label": "Phone"}],
-                "auto_link_fields": ["email", "phone"], "actions_enabled": True,
-            },
-            {
-                "type": "magento", "name": "Magento (sandbox)",
-                "settings": {"api_base_url": self.sandbox_url("magento"), "store_code": "default", "coupon_rule_id": "1"},
-                "secrets": {"access_token": magento.ACCESS_TOKEN},
-                "search_query_attributes": email,
-                "auto_link_fields": ["email"], "actions_enabled": True,
-            },
-            {
-                "type": "returnlogic", "name": "ReturnLogic (sandbox)",
-                "settings": {"api_base_url": f"{self.sandbox_url('returnlogic')}/v1"},
-                "secrets": {"api_key": returnlogic.API_KEY},
-                "search_query_attributes": email,
-                "search_result_attributes": [{"attribute": "name", "label": "Name"}, {"attribute": "email", "label": "Email"},
-                                             {"attribute": "rma_codes", "label": "RMAs"}],
-                "auto_link_fields": ["email"], "actions_enabled": True,
-            },
-            {
-                "type": "lookup_adaptor", "name": "Trailhead Club (custom lookup adaptor)",
-                "settings": {"url": f"{self.sandbox_url('lookup_adaptor')}/lookup", "username": adaptor.USERNAME},
-                "secrets": {"signing_key": adaptor.SIGNING_KEY, "password": adaptor.PASSWORD},
-                "search_query_attributes": [*email, {"attribute": "phone", "label": "Phone"}],
-                "auto_link_fields": ["email", "phone"], "actions_enabled": True,
-            },
-        ]
+    def demo_secrets(self) -> list[str]:
+        """Every demo app's secret values: no service may ever log one."""
+        return [value for app in self.demo_apps() for value in app.get("secrets", {}).values()]
 
     def ensure_demo_apps(self) -> list[dict[str, Any]]:
         """Creates the demo app of each vendor unless it exists; re-points it when the sandbox moved."""
