@@ -26,7 +26,7 @@ async def test_describe_lists_settings_and_capabilities() -> None:
     async with bigcommerce_connector() as stub:
         d = await stub.Describe(lookup_pb2.DescribeRequest())
     assert d.vendor == "bigcommerce"
-    assert set(d.capabilities.search_fields) == {F.LOOKUP_FIELD_EMAIL, F.LOOKUP_FIELD_PHONE}
+    assert set(d.capabilities.search_fields) == {F.LOOKUP_FIELD_EMAIL, F.LOOKUP_FIELD_PHONE, F.LOOKUP_FIELD_ORDER_NUMBER}
     specs = {s.name: s for s in d.settings}
     assert specs["store_hash"].required and not specs["store_hash"].secret
     assert specs["access_token"].required and specs["access_token"].secret
@@ -66,6 +66,22 @@ async def test_search_by_email_and_by_phone_in_any_spelling() -> None:
         assert err.code == grpc.StatusCode.INVALID_ARGUMENT and err.fields
         err = await rpc_error(stub.Search(lookup_pb2.SearchRequest(app=app, phones=["12"]), timeout=5))
         assert err.code == grpc.StatusCode.INVALID_ARGUMENT and "phones" in err.fields
+
+
+async def test_search_by_order_number_finds_the_buyer_and_a_guest_by_the_billing_email() -> None:
+    async with bigcommerce_sandbox() as sandbox, bigcommerce_connector() as stub:
+        app = bigcommerce_app(sandbox.url)
+        for number in ("5004", "#5004"):
+            found = await stub.Search(lookup_pb2.SearchRequest(app=app, order_number=number), timeout=5)
+            assert [(c.external_id, c.name) for c in found.candidates] == [("102", "John Doe")], number
+        assert any(r["path"] == f"/stores/{data.STORE_HASH}/v2/orders/5004" for r in sandbox.requests)
+        # Order 5007 was placed as a guest (customer_id 0): its buyer's account is found by the billing email.
+        guest = await stub.Search(lookup_pb2.SearchRequest(app=app, order_number="5007"), timeout=5)
+        assert [c.external_id for c in guest.candidates] == ["102"]
+        none = await stub.Search(lookup_pb2.SearchRequest(app=app, order_number="4999"), timeout=5)
+        assert list(none.candidates) == []
+        err = await rpc_error(stub.Search(lookup_pb2.SearchRequest(app=app, order_number="A-100"), timeout=5))
+        assert err.code == grpc.StatusCode.INVALID_ARGUMENT and "order_number" in err.fields
 
 
 async def test_fetch_returns_the_detailed_profile() -> None:

@@ -64,6 +64,9 @@ async def test_search_by_email_and_by_order_number() -> None:
         assert "filter_groups%5D%5B0%5D%5Bfilters%5D%5B0%5D%5Bfield%5D=email" in query or "[filter_groups][0][filters][0][field]=email" in query
         by_order = await stub.Search(lookup_pb2.SearchRequest(app=app, order_number="000000104"), timeout=5)
         assert [c.external_id for c in by_order.candidates] == ["4"]
+        # 000000346 was placed as a guest (no customer_id): its buyer's account is found by the order's email.
+        guest = await stub.Search(lookup_pb2.SearchRequest(app=app, order_number="000000346"), timeout=5)
+        assert [(c.external_id, c.name) for c in guest.candidates] == [("3", "Priya Patel")]
         none = await stub.Search(lookup_pb2.SearchRequest(app=app, order_number="999"), timeout=5)
         assert list(none.candidates) == []
         err = await rpc_error(stub.Search(lookup_pb2.SearchRequest(app=app, phones=["+14155550101"]), timeout=5))

@@ -114,7 +114,7 @@ async def test_a_burst_learns_at_once_which_callers_the_limit_cannot_serve_in_ti
 async def test_describe_and_validate() -> None:
     async with returnlogic_sandbox() as sandbox, returnlogic_connector() as stub:
         d = await stub.Describe(lookup_pb2.DescribeRequest())
-        assert list(d.capabilities.search_fields) == [F.LOOKUP_FIELD_EMAIL] and list(d.capabilities.auto_link_fields) == [F.LOOKUP_FIELD_EMAIL]
+        assert list(d.capabilities.search_fields) == [F.LOOKUP_FIELD_EMAIL, F.LOOKUP_FIELD_ORDER_NUMBER] and list(d.capabilities.auto_link_fields) == [F.LOOKUP_FIELD_EMAIL]
         assert {s.name: s.default_value for s in d.settings}["api_base_url"] == "https://api.returnlogic.com/v1"
         ok = await stub.ValidateApp(lookup_pb2.ValidateAppRequest(app=returnlogic_app(sandbox.url)))
         assert ok.ok
@@ -135,6 +135,19 @@ async def test_search_links_by_email_and_shows_rma_codes() -> None:
         assert list(nobody.candidates) == []
         err = await rpc_error(stub.Search(lookup_pb2.SearchRequest(app=app, phones=["+14155550101"]), timeout=10))
         assert err.code == grpc.StatusCode.INVALID_ARGUMENT and "phones" in err.fields
+
+
+async def test_search_by_order_number_finds_the_buyer_by_the_orders_email() -> None:
+    async with returnlogic_sandbox() as sandbox, returnlogic_connector() as stub:
+        app = returnlogic_app(sandbox.url)
+        for number in ("1003", "#1003", " # 1003"):
+            found = await stub.Search(lookup_pb2.SearchRequest(app=app, order_number=number), timeout=10)
+            assert [(c.external_id, c.extra["rma_codes"]) for c in found.candidates] == [("john.doe@example.com", "RL-20003")], number
+        assert sum("orderNumber=1003" in r["query"] for r in sandbox.requests) == 3
+        none = await stub.Search(lookup_pb2.SearchRequest(app=app, order_number="9999"), timeout=10)
+        assert list(none.candidates) == []
+        both = await stub.Search(lookup_pb2.SearchRequest(app=app, order_number="1004", emails=["jane.smith@example.com"]), timeout=10)
+        assert [c.external_id for c in both.candidates] == ["jane.smith@example.com", "priya.patel@example.com"]
 
 
 async def test_fetch_maps_rmas_to_returns_with_the_rma_link() -> None:

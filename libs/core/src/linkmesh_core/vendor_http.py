@@ -212,6 +212,13 @@ class VendorHTTP:
             self._session = None
         await self._budget.close()
 
+    async def hold(self, bucket: str, seconds: float) -> None:
+        """No request to ``bucket`` leaves for ``seconds``, from any replica sharing the budget:
+        for a vendor that says so in its answer's body (Shopify's THROTTLED), where no
+        ``RateLimitPolicy`` reading headers can see it."""
+        if seconds > 0:
+            await self._budget.block(bucket, seconds)
+
     def _bucket(self, key: str) -> _Bucket:
         bucket = self._buckets.get(key)
         if bucket is None:

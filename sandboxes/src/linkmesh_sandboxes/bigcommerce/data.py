@@ -6,6 +6,7 @@ one customer links to every system):
 - jane.smith@example.com: three orders, one shipped in several shipments.
 - john.doe@example.com and joan.doe@example.com share the phone 415-555-0102.
 - no.orders@example.com: a customer with no orders.
+- order 5007: a guest order (customer_id 0) by john.doe@example.com, who also has an account.
 - a block of generated customers (customerNN@example.com) for volume.
 """
 
@@ -196,6 +197,8 @@ def build_store(store_hash: str = STORE_HASH, access_token: str = ACCESS_TOKEN, 
     add_order(store, 5005, c[103], BASE + timedelta(days=25), [(112, 2)], 11)
     add_order(store, 5006, c[105], BASE + timedelta(days=30), [(113, 1)], 10, discount="20.00",
                shipments=[{"tracking_number": "1Z999AA10123450002", "method": "UPS Next Day", "provider": "ups", "carrier": "ups", "lines": [(113, 1)]}])
+    # John Doe also checked out once as a guest: the order has no customer (customer_id 0), only his billing email.
+    add_order(store, 5007, {**c[102], "id": 0}, BASE + timedelta(days=35), [(114, 1)], 11)
     oid = 6000
     for n in range(1, generated + 1):
         cid = 1000 + n

@@ -183,4 +183,8 @@ def build_shop(access_token: str = ACCESS_TOKEN, generated: int = 20) -> Shop:
             add_order(shop, shop.customers[cid], BASE + timedelta(days=k * 5 + n % 4), [(PRODUCTS[(n + k) % 3]["sku"], 1 + k % 2)],
                       state="complete" if k % 2 else "processing", status="complete" if k % 2 else "processing", shipped=bool(k % 2),
                       tracks=[[(f"1ZMG{cid:04d}{k:04d}", "United Parcel Service", "ups")]] if k % 2 else None)
+    # Priya Patel also checked out once as a guest: the order has no customer_id, only her email.
+    guest = add_order(shop, {**c[3], "id": None}, BASE + timedelta(days=40), [("MH-LAMP", 1)], state="processing", status="processing", shipped=False)
+    guest.pop("customer_id")
+    guest["customer_is_guest"] = 1
     return shop

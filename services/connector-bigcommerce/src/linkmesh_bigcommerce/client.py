@@ -20,6 +20,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import grpc
+
+from linkmesh_core.errors import ServiceError
+
 from linkmesh_core.paging import Listing, Page, read_all
 from linkmesh_core.vendor_http import Deadline, VendorHTTP
 
@@ -166,6 +170,15 @@ class BigCommerceClient:
 
     async def order(self, store: Store, order_id: str, deadline: Deadline) -> dict[str, Any]:
         return await self._get(store, f"/v2/orders/{order_id}", deadline) or {}
+
+    async def order_or_none(self, store: Store, order_id: str, deadline: Deadline) -> dict[str, Any] | None:
+        """The order, or None when the store has no order with this id."""
+        try:
+            return await self.order(store, order_id, deadline) or None
+        except ServiceError as err:
+            if err.code == grpc.StatusCode.NOT_FOUND:
+                return None
+            raise
 
     async def set_order_status(self, store: Store, order_id: str, status_id: int, deadline: Deadline) -> dict[str, Any]:
         return await self._call(store, "PUT", f"/v2/orders/{order_id}", deadline, body={"status_id": status_id}) or {}

@@ -69,7 +69,7 @@ class BigCommerceLookup(LookupServicer):
             vendor="bigcommerce",
             display_name="BigCommerce",
             capabilities=lookup_pb2.Capabilities(
-                search_fields=[F.LOOKUP_FIELD_EMAIL, F.LOOKUP_FIELD_PHONE],
+                search_fields=[F.LOOKUP_FIELD_EMAIL, F.LOOKUP_FIELD_PHONE, F.LOOKUP_FIELD_ORDER_NUMBER],
                 auto_link_fields=[F.LOOKUP_FIELD_EMAIL, F.LOOKUP_FIELD_PHONE],
                 actions=actions.ACTIONS,
             ),
@@ -87,9 +87,10 @@ class BigCommerceLookup(LookupServicer):
     async def Search(self, request: lookup_pb2.SearchRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.SearchResponse:
         store = require_store(request.app)
         region = region_of(request.app)
-        if request.order_number:
-            raise invalid_argument("BigCommerce search by order number is not supported", {"order_number": "not supported by this connector"})
         emails = [e.strip() for e in request.emails if e.strip()]
+        order_number = request.order_number.strip().lstrip("#").strip()
+        if order_number and not order_number.isdigit():
+            raise invalid_argument("a BigCommerce order number is a number", {"order_number": "must be a number (e.g. 5001)"})
         phones: list[str] = []
         bad: dict[str, str] = {}
         for raw in request.phones:
@@ -100,9 +101,21 @@ class BigCommerceLookup(LookupServicer):
                 phones.append(key)
         if bad:
             raise invalid_argument("the search query is invalid", bad)
-        if not emails and not phones:
-            raise invalid_argument("give at least one email or phone", {"emails": "give at least one email or phone"})
+        if not emails and not phones and not order_number:
+            raise invalid_argument("give at least one email, phone or order number", {"emails": "give at least one email, phone or order number"})
         deadline = self.deadline(context)
+        if order_number:
+            # The order id is the order number; a guest order (customer_id 0) names its buyer by the billing email only.
+            order = await self.client.order_or_none(store, order_number, deadline)
+            if order is None:
+                return lookup_pb2.SearchResponse()
+            if int(order.get("customer_id") or 0):
+                found_by_order = await self.client.customers(store, deadline, id=[str(order["customer_id"])])
+            else:
+                email = str((order.get("billing_address") or {}).get("email") or "").strip()
+                found_by_order = await self.client.customers(store, deadline, email=[email]) if email else []
+            candidates = [mapping.summary(c, region) for c in found_by_order]
+            return lookup_pb2.SearchResponse(candidates=candidates[: request.limit] if request.limit > 0 else candidates)
         # One request per field: BigCommerce ANDs filters given together.
         calls = []
         if emails:

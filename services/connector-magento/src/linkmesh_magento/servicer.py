@@ -109,9 +109,15 @@ class MagentoLookup(LookupServicer):
                     found[int(c["id"])] = c
         if order_number:
             orders = await self.client.orders(shop, [[("increment_id", order_number, "eq")]], deadline, limit=5)
-            ids = {int(o["customer_id"]) for o in orders.items if o.get("customer_id")}  # guest orders have no customer to link
+            ids = {int(o["customer_id"]) for o in orders.items if o.get("customer_id")}
             for c in await asyncio.gather(*(self.client.customer(shop, str(i), deadline) for i in ids - set(found))):
                 found[int(c["id"])] = c
+            # A guest order has no customer: its buyer is found by the order's email, if they have an account.
+            guests = {email_key(o["customer_email"]) for o in orders.items if not o.get("customer_id") and o.get("customer_email")}
+            if guests:
+                for c in await self.client.customers_by_email(shop, sorted(guests), deadline):
+                    if email_key(c.get("email", "")) in guests:
+                        found[int(c["id"])] = c
         candidates = [mapping.summary(c, region) for _, c in sorted(found.items())]
         if request.limit > 0:
             candidates = candidates[: request.limit]

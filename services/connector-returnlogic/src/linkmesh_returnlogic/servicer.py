@@ -54,7 +54,7 @@ class ReturnLogicLookup(LookupServicer):
     async def Describe(self, request: lookup_pb2.DescribeRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.DescribeResponse:
         return lookup_pb2.DescribeResponse(
             vendor="returnlogic", display_name="ReturnLogic",
-            capabilities=lookup_pb2.Capabilities(search_fields=[F.LOOKUP_FIELD_EMAIL], auto_link_fields=[F.LOOKUP_FIELD_EMAIL],
+            capabilities=lookup_pb2.Capabilities(search_fields=[F.LOOKUP_FIELD_EMAIL, F.LOOKUP_FIELD_ORDER_NUMBER], auto_link_fields=[F.LOOKUP_FIELD_EMAIL],
                                                  actions=ACTIONS, result_attributes=[lookup_pb2.ResultAttribute(attribute="rma_codes", label="RMAs")]),
             settings=SETTINGS,
         )
@@ -69,13 +69,19 @@ class ReturnLogicLookup(LookupServicer):
 
     async def Search(self, request: lookup_pb2.SearchRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.SearchResponse:
         account = require_account(request.app)
-        if request.phones or request.order_number:
-            raise invalid_argument("ReturnLogic searches by email only",
-                                   {"phones" if request.phones else "order_number": "ReturnLogic searches by email only"})
+        if request.phones:
+            raise invalid_argument("ReturnLogic searches by email or order number", {"phones": "ReturnLogic searches by email or order number"})
         emails = list(dict.fromkeys(email_key(e) for e in request.emails if e.strip()))
-        if not emails:
-            raise invalid_argument("give an email", {"emails": "give at least one email"})
+        order_number = request.order_number.strip().lstrip("#").strip()
+        if not emails and not order_number:
+            raise invalid_argument("give an email or an order number", {"emails": "give an email or an order number"})
         deadline = self.deadline(context)
+        if order_number:
+            # A ReturnLogic customer is an email: the order's buyer, with or without a store account.
+            order = await self.client.order_by_number(account, order_number, deadline)
+            buyer = email_key(str((order or {}).get("customerEmail") or ""))
+            if "@" in buyer and buyer not in emails:
+                emails.append(buyer)
         candidates = []
         for email in emails:  # one at a time: the key allows 2 requests a second
             rmas = (await self.client.rmas(account, email, deadline)).items
