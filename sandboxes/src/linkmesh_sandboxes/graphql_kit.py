@@ -29,6 +29,7 @@ from graphql import (
     execute,
     parse,
     validate,
+    validate_schema,
 )
 
 
@@ -39,7 +40,17 @@ def load_schema(path: Path) -> GraphQLSchema:
     if path.suffix == ".gz":
         raw = gzip.decompress(raw)
     result = json.loads(raw)
-    return build_client_schema(result.get("data", result))
+    schema = build_client_schema(result.get("data", result))
+    problems = validate_schema(schema)
+    # A published schema may break a rule of the type system that vendors' servers do not
+    # enforce (Shopify 2025-01 deprecates fields that implement non-deprecated interface
+    # fields, a rule graphql-core 3.3 added). Only those are tolerated; they change nothing
+    # in how a request is validated or run.
+    fatal = [p for p in problems if "must not be deprecated" not in p.message]
+    if fatal:
+        raise TypeError("\n".join(p.message for p in fatal))
+    schema._validation_errors = []  # checked above: validate() and execute() accept it
+    return schema
 
 
 @dataclass
