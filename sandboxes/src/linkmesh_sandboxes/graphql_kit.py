@@ -14,7 +14,7 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from graphql import (
     validate,
     validate_schema,
 )
+from graphql.execution.values import get_variable_values
 
 
 @lru_cache(maxsize=4)
@@ -60,6 +61,8 @@ class Request:
     document: DocumentNode
     operation: OperationDefinitionNode
     variables: dict[str, Any]
+    # The variables as the schema's types read them (checked: a wrong type is refused first).
+    values: dict[str, Any] = field(default_factory=dict)
 
 
 class Rejected(Exception):
@@ -90,7 +93,11 @@ def read_request(schema: GraphQLSchema, body: Any) -> Request:
     if len(chosen) != 1:
         raise Rejected([{"message": "An operation name is required when the document holds several operations" if name is None
                          else f"Unknown operation named \"{name}\""}])
-    return Request(document, chosen[0], dict(variables))
+    coerced = get_variable_values(schema, chosen[0].variable_definitions or [], dict(variables))
+    if isinstance(coerced, list):
+        raise Rejected([e.formatted for e in coerced])
+    values = getattr(coerced, "coerced", coerced)  # graphql-core 3.3 wraps them in VariableValues
+    return Request(document, chosen[0], dict(variables), dict(values))
 
 
 def run(schema: GraphQLSchema, request: Request, root: Mapping[str, Any]) -> ExecutionResult:
