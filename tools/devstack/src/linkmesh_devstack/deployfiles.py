@@ -208,6 +208,8 @@ def regions(specs: list[ConnectorSpec]) -> dict[str, dict[str, list[str]]]:
         },
         "docker-compose.mtls.yml": {"connectors": compose_mtls_services(specs), "connector-secrets": compose_mtls_secrets(specs)},
         f"{K8S_BASE}/kustomization.yaml": {"connectors": [f"- {s.name}.yaml" for s in specs]},
+        f"{K8S_BASE}/network-policies.yaml": {name: [f"- {{protocol: TCP, port: {s.port}}}" for s in specs]
+                                              for name in ("connector-ports-out", "connector-ports-in")},
         f"{K8S_BASE}/config.yaml": {"connector-addresses": [f"LINKMESH_CONNECTORS: {connectors_setting(specs, 'dns:///')}"]},
         "deploy/kubernetes/components/mutual-tls/kustomization.yaml": {"connectors": mutual_tls_patches(specs)},
         "deploy/kubernetes/overlays/dev/kustomization.yaml": {"connector-images": [f"- {{name: linkmesh-{s.name}, newTag: dev}}" for s in specs]},
