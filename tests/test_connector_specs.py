@@ -104,6 +104,9 @@ def test_a_new_connector_reaches_compose_and_kubernetes_and_a_removed_one_leaves
         container = deployment["spec"]["template"]["spec"]["containers"][0]  # type: ignore[index]
         config = next(o for o in objects if o["kind"] == "ConfigMap" and o["metadata"]["name"].startswith("linkmesh-config"))  # type: ignore[index]
         assert "acme_shop=dns:///connector-acme-shop:50099" in config["data"]["LINKMESH_CONNECTORS"]  # type: ignore[index]
+        policies = {o["metadata"]["name"]: o for o in objects if o["kind"] == "NetworkPolicy"}  # type: ignore[index]
+        assert {"protocol": "TCP", "port": 50099} in policies["connectors"]["spec"]["ingress"][0]["ports"]  # type: ignore[index]
+        assert {"protocol": "TCP", "port": 50099} in policies["profile"]["spec"]["egress"][0]["ports"]  # type: ignore[index]
         if overlay == "production":
             assert container["image"] == "registry.example.com/linkmesh/connector-acme-shop:1.0.0"
             assert {"name": "LINKMESH_TLS_ALLOWED_CLIENTS", "value": "profile"} in container["env"]
