@@ -11,6 +11,7 @@ CONNECTORS += services/connector-bigcommerce
 CONNECTORS += services/connector-magento
 CONNECTORS += services/connector-returnlogic
 CONNECTORS += services/connector-lookup-adaptor
+CONNECTORS += services/connector-shopify
 PACKAGES := libs/core services/profile $(CONNECTORS) gateway sandboxes tools/devstack
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 # Node packages the tests run (a certified OpenID provider), pinned by tests/node/package-lock.json.

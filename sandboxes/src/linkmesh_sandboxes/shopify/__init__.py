@@ -1,0 +1,1 @@
+"""Shopify sandbox: the Admin GraphQL API 2025-01, every query validated against Shopify's own schema."""

@@ -1,0 +1,1 @@
+"""linkmesh Lookup connector for Shopify."""

@@ -1,0 +1,106 @@
+"""The GraphQL documents the connector sends, each with the cost it is expected to have
+before Shopify says (``tests/test_shopify_connector.py`` validates every one against the
+2025-01 schema and checks the estimate against the sandbox's calculation)."""
+
+from __future__ import annotations
+
+CUSTOMER_FIELDS = "id displayName firstName lastName email phone"
+
+# Two candidates where a unique match matters: the second one shows ambiguity.
+SEARCH_CUSTOMERS = f"""
+query SearchCustomers($query: String!, $first: Int!) {{
+  customers(first: $first, query: $query) {{ nodes {{ {CUSTOMER_FIELDS} }} }}
+}}"""
+SEARCH_CUSTOMERS_COST = 12
+
+ORDERS_BY_NUMBER = f"""
+query OrdersByNumber($query: String!) {{
+  orders(first: 5, query: $query) {{ nodes {{ id name email customer {{ {CUSTOMER_FIELDS} }} }} }}
+}}"""
+ORDERS_BY_NUMBER_COST = 12
+
+MONEY = "shopMoney { amount currencyCode }"
+
+FETCH_CUSTOMER = """
+query FetchCustomer($id: ID!) {
+  customer(id: $id) {
+    id displayName firstName lastName email phone note tags createdAt numberOfOrders
+    amountSpent { amount currencyCode }
+    defaultAddress { address1 address2 city provinceCode zip countryCodeV2 company phone }
+  }
+}"""
+FETCH_CUSTOMER_COST = 3
+
+# The 10 most recent orders, each with what an agent needs; about 610 points asked, what
+# the customer really has charged (Shopify refunds the rest).
+RECENT_ORDERS = f"""
+query RecentOrders($query: String!, $first: Int!) {{
+  orders(first: $first, query: $query, sortKey: PROCESSED_AT, reverse: true) {{
+    pageInfo {{ hasNextPage }}
+    nodes {{
+      id name createdAt processedAt cancelledAt closed displayFinancialStatus displayFulfillmentStatus
+      totalPriceSet {{ {MONEY} }}
+      totalDiscountsSet {{ {MONEY} }}
+      lineItems(first: 10) {{
+        pageInfo {{ hasNextPage }}
+        nodes {{ id name sku quantity refundableQuantity originalUnitPriceSet {{ {MONEY} }} }}
+      }}
+      fulfillments(first: 3) {{ id name status createdAt trackingInfo(first: 3) {{ number url company }} }}
+      returns(first: 3) {{ nodes {{ id name status totalQuantity }} }}
+      refunds(first: 3) {{ id createdAt totalRefundedSet {{ {MONEY} }} }}
+    }}
+  }}
+}}"""
+RECENT_ORDERS_COST = 640
+
+ORDER_FOR_ACTION = f"""
+query OrderForAction($id: ID!) {{
+  order(id: $id) {{
+    id name cancelledAt displayFinancialStatus displayFulfillmentStatus
+    customer {{ id }}
+    totalPriceSet {{ {MONEY} }}
+    lineItems(first: 50) {{ nodes {{ id name refundableQuantity }} }}
+  }}
+}}"""
+ORDER_FOR_ACTION_COST = 105
+
+SUGGESTED_REFUND = f"""
+query SuggestedRefund($id: ID!, $lines: [RefundLineItemInput!], $full: Boolean) {{
+  order(id: $id) {{
+    id
+    suggestedRefund(refundLineItems: $lines, suggestFullRefund: $full) {{
+      amountSet {{ {MONEY} }}
+      suggestedTransactions {{ amountSet {{ {MONEY} }} gateway kind parentTransaction {{ id }} }}
+      refundLineItems {{ lineItem {{ id }} quantity }}
+    }}
+  }}
+}}"""
+SUGGESTED_REFUND_COST = 10
+
+REFUND_CREATE = f"""
+mutation RefundCreate($input: RefundInput!) {{
+  refundCreate(input: $input) {{
+    refund {{ id totalRefundedSet {{ {MONEY} }} }}
+    userErrors {{ field message }}
+  }}
+}}"""
+
+ORDER_CANCEL = """
+mutation OrderCancel($orderId: ID!, $refund: Boolean!, $restock: Boolean!, $reason: OrderCancelReason!, $notify: Boolean, $note: String) {
+  orderCancel(orderId: $orderId, refund: $refund, restock: $restock, reason: $reason, notifyCustomer: $notify, staffNote: $note) {
+    job { id done }
+    orderCancelUserErrors { field message code }
+  }
+}"""
+
+DISCOUNT_CODE_CREATE = """
+mutation DiscountCodeCreate($discount: DiscountCodeBasicInput!) {
+  discountCodeBasicCreate(basicCodeDiscount: $discount) {
+    codeDiscountNode { id codeDiscount { ... on DiscountCodeBasic { title summary codes(first: 1) { nodes { code } } } } }
+    userErrors { field message code }
+  }
+}"""
+MUTATION_COST = 10
+
+SHOP_INFO = "query ShopInfo { shop { name myshopifyDomain currencyCode } }"
+SHOP_INFO_COST = 1
