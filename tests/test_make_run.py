@@ -13,6 +13,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from linkmesh_core.connector_spec import discover
+
 import pytest
 
 from linkmesh_devstack.ports import port_open
@@ -62,7 +64,8 @@ def listening(ports: list[int]) -> list[int]:
     return [p for p in ports if port_open(p)]
 
 
-DEMO_APPS = ["BigCommerce (sandbox)", "Magento (sandbox)", "ReturnLogic (sandbox)", "Trailhead Club (custom lookup adaptor)"]
+# One demo app per installed connector that declares a sandbox, in the order of their ports.
+DEMO_APPS = [spec.load_sandbox().demo_app("http://x")["name"] for spec in discover().values() if spec.sandbox]
 
 
 def test_run_starts_everything_stops_on_ctrl_c_and_keeps_data(tmp_path: Path) -> None:
@@ -75,7 +78,8 @@ def test_run_starts_everything_stops_on_ctrl_c_and_keeps_data(tmp_path: Path) ->
         search = call(f"{gateway}/api/v1/customers/{customer['id']}/external-search", "POST",  # type: ignore[index]
                       {"app_id": "all", "email": "jane.smith@example.com"})
         assert sorted((r["app_type"], r["external_customer_id"]) for r in search["results"]) == [
-            ("bigcommerce", "101"), ("lookup_adaptor", "club-1001"), ("magento", "1"), ("returnlogic", "jane.smith@example.com")]  # type: ignore[index]
+            ("bigcommerce", "101"), ("lookup_adaptor", "club-1001"), ("magento", "1"), ("returnlogic", "jane.smith@example.com"),
+            ("shopify", "7001")]  # type: ignore[index]
     finally:
         stop(process)
     assert process.returncode == 0

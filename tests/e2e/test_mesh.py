@@ -86,7 +86,7 @@ def test_connectors_describe_themselves(api: Api) -> None:
     connectors = {c["type"]: c for c in api.get("/api/v1/connectors").json()["connectors"]}
     bc = connectors["bigcommerce"]
     assert bc["available"] and bc["display_name"] == "BigCommerce"
-    assert bc["search_fields"] == ["email", "phone"]
+    assert bc["search_fields"] == ["email", "phone", "order_number"]
     assert {s["name"] for s in bc["settings"]} >= {"store_hash", "access_token", "api_base_url"}
 
 
@@ -105,7 +105,7 @@ def test_app_with_bad_fields_is_422_naming_every_one(api: Api) -> None:
     wrong_types = api.post("/api/v1/apps", {"type": 3, "name": ["x"], "active": "yes"}, role="admin")
     assert wrong_types.status_code == 422
     assert set(wrong_types.json()["error"]["fields"]) == {"type", "name", "active"}
-    unknown = api.post("/api/v1/apps", bc_app_payload(api, type="shopify"), role="admin")
+    unknown = api.post("/api/v1/apps", bc_app_payload(api, type="woocommerce"), role="admin")
     assert unknown.status_code == 422 and "type" in unknown.json()["error"]["fields"]
 
 

@@ -828,8 +828,11 @@ function appForm(connector, app) {
     return el("label", { class: "row", for: input.id }, input, label, errors[key]);
   };
   const autoLink = connector.auto_link_fields.map((f) => checkbox(`auto_link.${f}`, `Auto-link on a unique ${f} match`, app ? app.auto_link_fields.includes(f) : false));
-  const searched = new Set(app ? app.search_query_attributes.map((a) => a.attribute) : connector.search_fields);
-  const searchBy = connector.search_fields.map((f) => checkbox(`search.${f}`, `Agents search it by ${humanize(f).toLowerCase()}`, searched.has(f)));
+  // An app's search fields are the contact points it is queried by; an order number is searched
+  // wherever the connector can, whatever the app's fields.
+  const queryFields = connector.search_fields.filter((f) => f === "email" || f === "phone");
+  const searched = new Set(app ? app.search_query_attributes.map((a) => a.attribute) : queryFields);
+  const searchBy = queryFields.map((f) => checkbox(`search.${f}`, `Agents search it by ${humanize(f).toLowerCase()}`, searched.has(f)));
   const general = el("div", { class: "error", role: "alert" });
   const save = el("button", { type: "submit", class: "primary" }, app ? "Save changes" : "Add app");
   const submit = async (event) => {
@@ -837,7 +840,7 @@ function appForm(connector, app) {
     for (const box of Object.values(errors)) box.textContent = "";
     general.textContent = "";
     const body = { name: inputs.name.value.trim(), settings: {}, auto_link_fields: connector.auto_link_fields.filter((f) => inputs[`auto_link.${f}`].checked),
-      search_query_attributes: connector.search_fields.filter((f) => inputs[`search.${f}`].checked).map((f) => ({ attribute: f, label: humanize(f) })),
+      search_query_attributes: queryFields.filter((f) => inputs[`search.${f}`].checked).map((f) => ({ attribute: f, label: humanize(f) })),
       actions_enabled: inputs.actions_enabled.checked, overwrite_existing_values: inputs.overwrite_existing_values.checked };
     const secrets = {};
     for (const s of connector.settings) {
@@ -854,7 +857,7 @@ function appForm(connector, app) {
       const unplaced = [];
       for (const [key, message] of Object.entries(error.fields || {})) {
         const box = errors[key] || errors[key.replace(/^auto_link_fields.*/, `auto_link.${connector.auto_link_fields[0]}`)]
-          || errors[key.replace(/^search_query_attributes.*/, `search.${connector.search_fields[0]}`)];
+          || errors[key.replace(/^search_query_attributes.*/, `search.${queryFields[0]}`)];
         if (box) box.textContent = message; else unplaced.push(`${key}: ${message}`);
       }
       general.textContent = Object.keys(error.fields || {}).length ? (unplaced.length ? unplaced.join("; ") : `${error.reason}: see the fields above.`) : error.message;
