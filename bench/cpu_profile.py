@@ -61,7 +61,7 @@ def report(raw: Path, top: int) -> None:
 
 async def load(stack: Stack, args: argparse.Namespace, out: Path) -> None:
     for app in stack.ensure_demo_apps():
-        if app["type"] in ("returnlogic", "lookup_adaptor"):  # the figures measure the commerce mesh, as before
+        if app["type"] in ("returnlogic", "lookup_adaptor", "shopify"):  # the figures measure the commerce mesh, as before
             stack.api("POST", f"/api/v1/apps/{app['id']}/deactivate")
     async with aiohttp.ClientSession() as session:
         client = Client(stack, session)

@@ -127,7 +127,7 @@ def main() -> None:
         try:
             apps = stack.ensure_demo_apps()
             for app in apps:
-                if app["type"] == "lookup_adaptor":  # the three commerce systems the goals were set for
+                if app["type"] in ("lookup_adaptor", "shopify"):  # the three commerce systems the goals were set for
                     stack.api("POST", f"/api/v1/apps/{app['id']}/deactivate")
             bigcommerce = next(a for a in apps if a["type"] == "bigcommerce")
             contact(stack, f"warm-{uuid.uuid4().hex[:8]}@example.net")  # loads the app cache

@@ -73,7 +73,7 @@ async def cpu_per_contact(stack: Stack, client: Client, emails: list[str]) -> di
 async def run(args: argparse.Namespace, stack: Stack) -> None:
     apps = stack.ensure_demo_apps()
     for app in apps:
-        if app["type"] in ("returnlogic", "lookup_adaptor"):  # the figures measure the commerce mesh, as before
+        if app["type"] in ("returnlogic", "lookup_adaptor", "shopify"):  # the figures measure the commerce mesh, as before
             stack.api("POST", f"/api/v1/apps/{app['id']}/deactivate")
     connector = aiohttp.TCPConnector(limit=args.concurrency * 2)
     async with aiohttp.ClientSession(connector=connector) as session:

@@ -61,7 +61,7 @@ def main() -> None:
         stack.start()
         try:
             for app in stack.ensure_demo_apps():
-                if app["type"] == "lookup_adaptor":  # the three commerce systems, as in earlier runs
+                if app["type"] in ("lookup_adaptor", "shopify"):  # the three commerce systems, as in earlier runs
                     stack.api("POST", f"/api/v1/apps/{app['id']}/deactivate")
             status, contact = stack.api("POST", "/api/v1/contacts", role="agent", body={"channel": "chat", "email": "jane.smith@example.com"})
             assert status == 200 and len(contact["linked"]) == 3, contact
