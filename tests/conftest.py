@@ -16,7 +16,16 @@ from linkmesh_core.budget import COLLECTION as BUDGETS
 from linkmesh_devstack.mongo import MongoServer, start_mongo
 from linkmesh_devstack.ports import free_port
 from linkmesh_devstack.stack import Stack
+from tests.logcheck import problems, tracebacks
 from tests.specs import validate_gateway_response
+
+
+@pytest.fixture(scope="session", autouse=True)
+def every_log_line_is_json(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Torn down last: every line every service of this run wrote parses as one JSON object."""
+    yield
+    bad = problems(tmp_path_factory.getbasetemp())
+    assert not bad, "lines that are not JSON:\n" + "\n".join(bad[:40])
 
 
 @pytest.fixture(scope="session")
@@ -84,7 +93,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         if service.name.startswith("sandbox"):
             continue
         log = service.log_tail(50_000_000)
-        assert "Traceback" not in log, f"{service.name} logged a traceback:\n{log[-4000:]}"
+        assert not tracebacks(log), f"{service.name} logged a traceback:\n{tracebacks(log)[0][:4000]}"
         for secret in secrets:
             assert secret not in log, f"{service.name} logged a vendor secret over the whole session"
 

@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -23,29 +24,56 @@ pytestmark = pytest.mark.e2e
 ENV = {k: v for k, v in os.environ.items() if k not in ("LINKMESH_TOKENS", "LINKMESH_SECRET_KEYS")}
 
 
-def start(data_dir: Path) -> tuple[subprocess.Popen[str], str, list[int]]:
+class Output:
+    """make run's output, read as it comes (a pipe nobody reads would stall the services)."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.lines: list[str] = []
+        assert process.stdout is not None
+        self._thread = threading.Thread(target=lambda: self.lines.extend(iter(process.stdout.readline, "")), daemon=True)  # type: ignore[union-attr]
+        self._thread.start()
+
+    def finish(self) -> list[str]:
+        self._thread.join(timeout=30)
+        return self.lines
+
+
+def start(data_dir: Path) -> tuple[subprocess.Popen[str], str, list[int], Output]:
     process = subprocess.Popen(
         [sys.executable, "-m", "linkmesh_devstack", "run", "--data-dir", str(data_dir), "--free-ports"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV, start_new_session=True,
         # Started as a background job is (SIGINT ignored): Ctrl-C must stop it all the same.
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
-    assert process.stdout is not None
-    seen = []
+    output = Output(process)
     deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        seen.append(line)
-        if line.startswith("Press Ctrl-C"):
-            text = "".join(seen)
+    while time.monotonic() < deadline and process.poll() is None:
+        text = "".join(output.lines)
+        if "\nPress Ctrl-C" in text:
             gateway = re.search(r"gateway\s+(http://127\.0\.0\.1:\d+)", text)
             assert gateway, text
-            ports = [int(p) for p in re.findall(r"127\.0\.0\.1:(\d+)", text)]
-            return process, gateway.group(1), ports
+            banner = text[text.index("linkmesh is running"):]
+            ports = [int(p) for p in re.findall(r"127\.0\.0\.1:(\d+)", banner)]
+            return process, gateway.group(1), ports, output
+        time.sleep(0.1)
     process.kill()
-    raise AssertionError("make run did not start:\n" + "".join(seen)[-3000:])
+    raise AssertionError("make run did not start:\n" + "".join(output.lines)[-3000:])
+
+
+def services_lines(lines: list[str]) -> dict[str, list[dict[str, object]]]:
+    """Every line of make run's output is its own (unprefixed) or one service's line, prefixed
+    by the service's name, holding exactly one JSON object (two merged lines would not parse)."""
+    out: dict[str, list[dict[str, object]]] = {}
+    for line in lines:
+        line = line.rstrip("\n")
+        match = re.match(r"^([a-z][a-z0-9_-]*) +\| (.*)$", line)
+        if match is None:
+            assert not line or line.startswith(("linkmesh", "  ", "Press Ctrl-C")), f"a line from nowhere: {line!r}"
+            continue
+        event = json.loads(match.group(2))
+        assert isinstance(event, dict) and event["service"].replace("_", "-") == match.group(1).replace("_", "-"), line
+        out.setdefault(match.group(1), []).append(event)
+    return out
 
 
 def call(url: str, method: str = "GET", body: object = None, token: str = "agent-demo-token") -> object:
@@ -69,7 +97,7 @@ DEMO_APPS = [spec.load_sandbox().demo_app("http://x")["name"] for spec in discov
 
 
 def test_run_starts_everything_stops_on_ctrl_c_and_keeps_data(tmp_path: Path) -> None:
-    process, gateway, ports = start(tmp_path)
+    process, gateway, ports, output = start(tmp_path)
     assert len(set(ports)) >= 5, "gateway, profile, connector, sandbox and MongoDB"
     try:
         apps = call(f"{gateway}/api/v1/apps", token="admin-demo-token")["apps"]  # type: ignore[index]
@@ -84,8 +112,11 @@ def test_run_starts_everything_stops_on_ctrl_c_and_keeps_data(tmp_path: Path) ->
         stop(process)
     assert process.returncode == 0
     assert listening(sorted(set(ports))) == [], "every process stopped"
+    shown = services_lines(output.finish())
+    assert {"gateway", "profile"} | {f"connector-{t}" for t in discover()} <= set(shown), sorted(shown)
+    assert any(e["event"] == "http_request" for e in shown["gateway"])
 
-    process, gateway, _ = start(tmp_path)
+    process, gateway, _, output = start(tmp_path)
     try:
         apps = call(f"{gateway}/api/v1/apps", token="admin-demo-token")["apps"]  # type: ignore[index]
         assert [a["name"] for a in apps] == DEMO_APPS, "the demo apps are created once"

@@ -3,6 +3,7 @@ answer, SIGTERM stops it gracefully, request ids travel across hops."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -33,10 +34,12 @@ CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith(("PROFILE_"
 ])
 def test_bad_configuration_fails_fast_naming_each_variable(module: str, env: dict[str, str], expected: list[str]) -> None:
     result = subprocess.run([sys.executable, "-m", module], env={**CLEAN_ENV, **env}, capture_output=True, text=True, timeout=30)
-    assert result.returncode != 0
+    assert result.returncode == 2
     assert "Traceback" not in result.stderr
+    lines = [json.loads(line) for line in result.stderr.splitlines() if line.strip()]  # one JSON line, like every other
+    assert len(lines) == 1 and lines[0]["event"] == "invalid_configuration" and lines[0]["level"] == "error", result.stderr
     for text in expected:
-        assert text in result.stderr, result.stderr
+        assert text in lines[0]["error"], result.stderr
 
 
 def test_profile_grace_must_outlast_the_action_deadline() -> None:
@@ -48,12 +51,14 @@ def test_profile_grace_must_outlast_the_action_deadline() -> None:
 
 
 def one_line_failure(module: str, env: dict[str, str], timeout: float = 30) -> str:
-    """Runs a service that cannot start; answers its single line of output."""
+    """Runs a service that cannot start; answers the error of its single line of output (JSON)."""
     result = subprocess.run([sys.executable, "-m", module], env={**CLEAN_ENV, **env}, capture_output=True, text=True, timeout=timeout)
     lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
     assert result.returncode == 1, result.stderr
     assert len(lines) == 1, lines
-    return lines[0]
+    event = json.loads(lines[0])
+    assert event["event"] == "cannot_start" and event["level"] == "error" and event["service"] in module.replace("linkmesh_", "connector-") + "profile gateway", event
+    return event["error"]
 
 
 def test_a_busy_port_is_one_clear_line_and_exit_code_1() -> None:

@@ -22,6 +22,7 @@ from linkmesh.profile.v1 import profile_pb2, profile_pb2_grpc
 from linkmesh_core.channels import open_channel
 from linkmesh_devstack.stack import Stack
 from linkmesh_sandboxes.returnlogic import data as returnlogic_data
+from tests.logcheck import tracebacks
 
 FRESHNESS_S = 1.0
 DEMO_APPS: dict[str, dict[str, Any]] = {}
@@ -40,7 +41,7 @@ def replicas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         stack.stop()
     for service in stack.services.values():
         if not service.name.startswith("sandbox"):
-            assert "Traceback" not in service.log_tail(10_000_000), f"{service.name} logged a traceback"
+            assert not tracebacks(service.log_tail(10_000_000)), f"{service.name} logged a traceback"
 
 
 def sandbox(stack: Stack, vendor: str, method: str, path: str, body: Any = None) -> Any:

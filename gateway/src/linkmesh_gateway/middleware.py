@@ -12,6 +12,7 @@ from aiohttp import web
 
 from linkmesh_core.errors import ServiceError
 from linkmesh_core.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from linkmesh_core.outcome import open_ledger
 from linkmesh_core.request_context import REQUEST_ID_KEY, new_request_id
 from linkmesh_core.actor import bind_actor
 from linkmesh_gateway.auth import LIMITER, caller_of
@@ -48,6 +49,9 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(request_id=request_id, method=request.method, path=request.path)
     started = time.perf_counter()
+    ledger = open_ledger()  # the apps and profile calls this request made, for its canonical line
+    app_in_path = request.match_info.get("app_id", "")
+    ledger.note_app(app_in_path)
     try:
         try:
             response = await handler(request)
@@ -72,7 +76,7 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
                                 content_security_policy(request.app.get(OIDC), settings.frame_origins if settings else None))
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     elapsed = time.perf_counter() - started
-    log.info("http_request", status=response.status, role=request.get("role"), duration_ms=round(elapsed * 1000, 2))
+    log.info("http_request", status=response.status, role=request.get("role"), duration_ms=round(elapsed * 1000, 2), **ledger.summary())
     resource = request.match_info.route.resource
     route = resource.canonical if resource is not None else "unmatched"
     HTTP_REQUESTS.labels(route, request.method, str(response.status)).inc()

@@ -9,12 +9,13 @@ environment: ``SANDBOX_LATENCY_MS`` for every sandbox, and each sandbox's own (s
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 
+import structlog
 from aiohttp import web
 
 from linkmesh_core.connector_spec import discover
+from linkmesh_core.logging import configure_logging
 from linkmesh_sandboxes.kit import Sandbox
 from linkmesh_sandboxes.knobs import STATE
 
@@ -39,10 +40,10 @@ def main() -> None:
                         help="default: SANDBOX_PORT, else the port its connector declares")
     args = parser.parse_args()
     port = args.port or discover()[args.vendor].sandbox_port
-    logging.basicConfig(level=logging.WARNING)
+    configure_logging(f"sandbox-{args.vendor.replace('_', '-')}", os.environ.get("SANDBOX_LOG_LEVEL", "INFO"))
     app = build(args.vendor)
     app[STATE].knobs.latency_ms = float(os.environ.get("SANDBOX_LATENCY_MS", "0"))
-    print(f"{args.vendor} sandbox listening on http://{args.host}:{port}", flush=True)
+    structlog.get_logger("linkmesh.sandbox").info("sandbox_listening", vendor=args.vendor, url=f"http://{args.host}:{port}")
     web.run_app(app, host=args.host, port=port, print=None, access_log=None)
 
 

@@ -52,6 +52,7 @@ from pymongo import AsyncMongoClient, ReturnDocument
 from pymongo.errors import DuplicateKeyError, OperationFailure, PyMongoError
 
 from linkmesh_core.errors import resource_exhausted
+from linkmesh_core.outcome import note_wait
 from linkmesh_core.rate_limit import SlidingWindowLimiter
 
 log = structlog.get_logger("linkmesh.budget")
@@ -351,4 +352,5 @@ def vendor_budget(vendor: str, windows: Windows, *, mongodb_uri: str = "", datab
 
 async def sleep_for(grant: Grant) -> None:
     if grant.wait > 0:
+        note_wait(grant.wait)
         await asyncio.sleep(grant.wait)

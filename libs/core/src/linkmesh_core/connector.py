@@ -53,7 +53,7 @@ class ConnectorSettings(ServerSettings):
 def run_connector(name: str, make_http: Callable[[ConnectorSettings], VendorHTTP],
                   make_servicer: Callable[[VendorHTTP, ConnectorSettings], lookup_pb2_grpc.LookupServiceServicer]) -> None:
     """Runs a connector until SIGTERM: one vendor HTTP client, one Lookup servicer."""
-    settings = load_settings(ConnectorSettings)
+    settings = load_settings(ConnectorSettings, name)
     configure_logging(name, settings.log_level, settings.log_json)
 
     @asynccontextmanager

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import socket
-import sys
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from contextlib import AbstractAsyncContextManager
 from typing import Any, NoReturn
@@ -39,6 +38,12 @@ def run_service(name: str, main: Coroutine[Any, Any, None]) -> None:
         event_loop.run(main)
     except StartupError as exc:
         fail(name, str(exc))
+    except SystemExit as exc:
+        if isinstance(exc.code, str):  # a setting refused on the way (the event loop's): one log line too
+            from linkmesh_core.settings import invalid_configuration
+
+            invalid_configuration(name, exc.code)
+        raise
 
 
 def port_problem(host: str, port: int) -> str | None:
@@ -81,7 +86,10 @@ async def _watch_health(probe: Callable[[], Awaitable[str | None]], interval_s: 
 
 
 def fail(name: str, message: str) -> NoReturn:
-    print(f"{name}: cannot start: {message}", file=sys.stderr)
+    """Ends a service that cannot start with one log line (``cannot_start``) and exit code 1."""
+    from linkmesh_core.logging import startup_logger
+
+    startup_logger(name).error("cannot_start", error=f"{name}: cannot start: {message}")
     raise SystemExit(1)
 
 

@@ -17,15 +17,43 @@ before acting: a rate limit).
 from __future__ import annotations
 
 import contextvars
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from linkmesh_core.errors import NOT_SENT, ServiceError
 
 
 @dataclass
 class VendorLedger:
+    """Also what the request's canonical log line says of it: the apps it concerned, the
+    calls it made to the next hop, the time it waited for a rate limit."""
+
     reads: int = 0
     writes: int = 0
+    rate_limit_waits: int = 0
+    rate_limit_wait_s: float = 0.0
+    downstream_calls: int = 0
+    app_ids: list[str] = field(default_factory=list)
+
+    def note_app(self, app_id: str) -> None:
+        if app_id and app_id not in self.app_ids:
+            self.app_ids.append(app_id)
+
+    def summary(self) -> dict[str, object]:
+        """The canonical line's fields: ``app_id`` (or ``app_ids`` when several), vendor and
+        downstream calls, rate-limit waits; a count is left out when it is zero."""
+        out: dict[str, object] = {}
+        if len(self.app_ids) == 1:
+            out["app_id"] = self.app_ids[0]
+        elif self.app_ids:
+            out["app_ids"] = list(self.app_ids)
+        if self.reads or self.writes:
+            out["vendor_calls"] = self.reads + self.writes
+        if self.downstream_calls:
+            out["downstream_calls"] = self.downstream_calls
+        if self.rate_limit_waits:
+            out["rate_limit_waits"] = self.rate_limit_waits
+            out["rate_limit_wait_ms"] = round(self.rate_limit_wait_s * 1000, 1)
+        return out
 
 
 _ledger: contextvars.ContextVar[VendorLedger | None] = contextvars.ContextVar("vendor_ledger", default=None)
@@ -46,6 +74,18 @@ def note_request(*, write: bool) -> None:
         ledger.writes += 1
     else:
         ledger.reads += 1
+
+
+def note_wait(seconds: float) -> None:
+    """A rate limit held the RPC being served for ``seconds``."""
+    ledger = _ledger.get()
+    if ledger is not None and seconds > 0:
+        ledger.rate_limit_waits += 1
+        ledger.rate_limit_wait_s += seconds
+
+
+def current_ledger() -> VendorLedger | None:
+    return _ledger.get()
 
 
 def settle(err: ServiceError, ledger: VendorLedger | None) -> ServiceError:

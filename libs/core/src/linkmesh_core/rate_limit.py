@@ -16,6 +16,7 @@ import time
 from collections import deque
 
 from linkmesh_core.errors import resource_exhausted
+from linkmesh_core.outcome import note_wait
 
 
 class SlidingWindowLimiter:
@@ -60,6 +61,7 @@ class SlidingWindowLimiter:
         slot = self.reserve(key, time_left)
         wait = slot - time.monotonic()
         if wait > 0:
+            note_wait(wait)
             await asyncio.sleep(wait)
         return slot
 

@@ -3,7 +3,8 @@
 Server side: ``RequestContextInterceptor`` takes the caller's ``x-request-id``
 (or makes one), binds it into structlog's contextvars, turns ``ServiceError``
 into a rich status, hides unexpected exceptions behind INTERNAL, and writes one
-canonical log line per RPC. Client side: ``RequestIdClientInterceptor`` passes
+canonical log line per RPC (code, duration, the app it concerned, vendor and downstream
+calls, rate-limit waits). Client side: ``RequestIdClientInterceptor`` passes
 the bound request id on to the next hop.
 """
 
@@ -21,7 +22,7 @@ import structlog
 from linkmesh_core.actor import ACTOR_METADATA, Actor, bind_actor, current_actor
 from linkmesh_core.errors import ServiceError
 from linkmesh_core.metrics import RPC_LATENCY, RPC_REQUESTS
-from linkmesh_core.outcome import open_ledger, settle
+from linkmesh_core.outcome import current_ledger, open_ledger, settle
 from linkmesh_core.tls import peer_names
 
 REQUEST_ID_KEY = "x-request-id"
@@ -39,6 +40,16 @@ def time_left(default: float, margin: float = 0.05) -> float:
     if deadline is None:
         return default
     return max(min(deadline - time.monotonic() - margin, default), 0.001)
+
+
+def app_id_of(request: Any) -> str:
+    """The app a contract request is made for: its ``app`` context (connectors) or its
+    ``app_id`` (the profile service); empty when it names none."""
+    app = getattr(request, "app", None)
+    app_id = getattr(app, "app_id", "") if app is not None else ""
+    if not isinstance(app_id, str) or not app_id:
+        app_id = getattr(request, "app_id", "")
+    return app_id if isinstance(app_id, str) else ""
 
 
 def current_request_id() -> str | None:
@@ -98,6 +109,7 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):
             code = grpc.StatusCode.OK
             message = ""
             ledger = open_ledger()
+            ledger.note_app(app_id_of(request))
             try:
                 return await inner(request, context)
             except ServiceError as err:
@@ -122,7 +134,7 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):
                 elapsed = time.perf_counter() - started
                 code_name = code.name if isinstance(code, grpc.StatusCode) else str(code)
                 (log.debug if method.startswith(QUIET_PREFIXES) else log.info)(
-                    "rpc", code=code_name, error=message or None, duration_ms=round(elapsed * 1000, 2),
+                    "rpc", code=code_name, error=message or None, duration_ms=round(elapsed * 1000, 2), **ledger.summary(),
                 )
                 RPC_REQUESTS.labels(self._service, method, code_name).inc()
                 RPC_LATENCY.labels(self._service, method).observe(elapsed)
@@ -138,6 +150,10 @@ class RequestIdClientInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
     """Passes the request id and the verified actor bound here on to the next hop."""
 
     async def intercept_unary_unary(self, continuation, client_call_details, request):  # type: ignore[override]
+        ledger = current_ledger()  # the request being served, whose canonical line counts this call
+        if ledger is not None:
+            ledger.downstream_calls += 1
+            ledger.note_app(app_id_of(request))
         extra = []
         request_id = current_request_id()
         if request_id:

@@ -7,8 +7,9 @@ message that names every bad variable instead of a traceback.
 
 from __future__ import annotations
 
+import os
 import sys
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings
@@ -47,13 +48,22 @@ def settings_from_env(cls: type[S]) -> S:
         raise ConfigError(describe_errors(cls, exc)) from None
 
 
-def load_settings(cls: type[S]) -> S:
-    """Like settings_from_env, but exits the process with status 2 on bad configuration."""
+def load_settings(cls: type[S], service: str = "") -> S:
+    """Like settings_from_env, but exits the process with status 2 on bad configuration,
+    said in one log line (JSON unless stderr is a terminal) naming every bad setting."""
     try:
         return settings_from_env(cls)
     except ConfigError as exc:
-        print(str(exc), file=sys.stderr)
-        raise SystemExit(2) from None
+        invalid_configuration(service, str(exc))
+
+
+def invalid_configuration(service: str, message: str) -> NoReturn:
+    """Ends a service whose settings are wrong: one log line (``invalid_configuration``, JSON
+    unless stderr is a terminal) naming every bad setting, and exit code 2."""
+    from linkmesh_core.logging import startup_logger
+
+    startup_logger(service or os.path.basename(sys.argv[0])).error("invalid_configuration", error=message)
+    raise SystemExit(2)
 
 
 class ServerSettings(BaseSettings):

@@ -72,7 +72,7 @@ from linkmesh_core.errors import (
 )
 from linkmesh_core.metrics import VENDOR_LATENCY, VENDOR_REQUESTS
 from linkmesh_core.money import json_number
-from linkmesh_core.outcome import note_request
+from linkmesh_core.outcome import note_request, note_wait
 from linkmesh_core.budget import Budget, LocalBudget
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -303,6 +303,7 @@ class VendorHTTP:
         grant = await self._budget.reserve(bucket_key, deadline.remaining())
         if grant.wait > 0:
             log.info("vendor_rate_limit_wait", vendor=self.vendor, wait_s=round(grant.wait, 3))
+            note_wait(grant.wait)
             await asyncio.sleep(grant.wait)
         remaining = deadline.remaining()
         if remaining <= 0:

@@ -24,6 +24,7 @@ import grpc
 import structlog
 
 from linkmesh_core.errors import ServiceError, resource_exhausted, unauthenticated
+from linkmesh_core.outcome import note_wait
 from linkmesh_core.vendor_http import Deadline, VendorHTTP
 
 log = structlog.get_logger("linkmesh.shopify")
@@ -121,6 +122,7 @@ class ShopifyClient:
         bucket.available, bucket.at = bucket.projected(now) - cost, now
         if wait > 0:
             log.info("vendor_rate_limit_wait", vendor="Shopify", wait_s=round(wait, 3), cost=cost)
+            note_wait(wait)
             await asyncio.sleep(wait)
 
     def _note(self, shop: Shop, cost: dict[str, Any]) -> None:
@@ -139,6 +141,7 @@ class ShopifyClient:
         if wait >= deadline.remaining():
             raise resource_exhausted(f"Shopify throttled this shop's queries; retry in {wait:.1f}s", retry_after=round(wait, 3))
         log.info("vendor_rate_limit_wait", vendor="Shopify", wait_s=round(wait, 3), cost=cost, throttled=True)
+        note_wait(wait)
         await asyncio.sleep(wait)
 
     @staticmethod

@@ -15,7 +15,7 @@ from linkmesh_core.circuit import CircuitBreakers
 from linkmesh_core.errors import ServiceError, unavailable
 from linkmesh_core.grpc_server import StartupError, run_service, serve
 from linkmesh_core.logging import configure_logging
-from linkmesh_core.settings import load_settings
+from linkmesh_core.settings import invalid_configuration, load_settings
 from linkmesh_profile.api_keys import ApiKeys
 from linkmesh_profile.apps import AppService
 from linkmesh_profile.audit import AuditLog
@@ -48,12 +48,12 @@ def redacted_uri(uri: str) -> str:
 
 
 def main() -> None:
-    settings = load_settings(Settings)
+    settings = load_settings(Settings, "profile")
     configure_logging("profile", settings.log_level, settings.log_json)
     try:
         box = SecretBox(settings.secret_keys)
     except SecretKeyError as exc:
-        raise SystemExit(f"invalid configuration:\n  {exc}") from None
+        invalid_configuration("profile", f"invalid configuration:\n  {exc}")
 
     stores: list[Store] = []
 

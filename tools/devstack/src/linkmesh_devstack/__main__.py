@@ -10,18 +10,21 @@ import time
 from pathlib import Path
 
 from linkmesh_core.connector_spec import discover
-from linkmesh_devstack.stack import Stack
+from linkmesh_devstack.stack import Stack, Terminal
 
 ROOT = Path(__file__).resolve().parents[4]
 
 
 def run(args: argparse.Namespace) -> int:
     specs = discover()
+    terminal = Terminal()
+    # Each service's lines, prefixed by its name: JSON, or easier to read on a terminal.
+    extra_env = {} if os.environ.get("LINKMESH_LOG_FORMAT") or not sys.stdout.isatty() else {"LINKMESH_LOG_FORMAT": "console"}
     if args.free_ports:
-        stack = Stack(base_dir=Path(args.data_dir).resolve(), capture_logs=False)
+        stack = Stack(base_dir=Path(args.data_dir).resolve(), capture_logs=False, terminal=terminal, extra_env=extra_env)
     else:
         stack = Stack(
-            base_dir=Path(args.data_dir).resolve(), capture_logs=False,
+            base_dir=Path(args.data_dir).resolve(), capture_logs=False, terminal=terminal, extra_env=extra_env,
             gateway_port=int(os.environ.get("GATEWAY_PORT", "8080")), profile_port=50051,
             connector_ports={t: spec.port for t, spec in specs.items()},
             sandbox_ports={t: spec.sandbox_port for t, spec in specs.items() if spec.sandbox},
@@ -38,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     # background job does, and a Python started with SIGINT ignored never raises
     # KeyboardInterrupt).
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    print(f"linkmesh: starting (data in {stack.base_dir}) ...", flush=True)
+    terminal.say(f"linkmesh: starting (data in {stack.base_dir}) ...")
     try:
         stack.start()
         apps = stack.ensure_demo_apps()
@@ -46,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         stack.stop()
         return 130
     except Exception as exc:
-        print(f"linkmesh: could not start: {exc}", file=sys.stderr)
+        terminal.say(f"linkmesh: could not start: {exc}")
         stack.stop()
         return 1
     assert stack.mongo is not None
@@ -65,19 +68,19 @@ def run(args: argparse.Namespace) -> int:
         " -d '{\"channel\": \"chat\", \"email\": \"jane.smith@example.com\"}'",
         "Press Ctrl-C to stop.",
     ]
-    print("\n".join(lines), flush=True)
+    terminal.say("\n".join(lines))
     try:
         while not stopping:
             for service in stack.services.values():
                 if not service.running():
-                    print(f"linkmesh: {service.name} stopped unexpectedly; stopping everything", file=sys.stderr)
+                    terminal.say(f"linkmesh: {service.name} stopped unexpectedly; stopping everything")
                     stopping = True
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
-    print("\nlinkmesh: stopping ...", flush=True)
+    terminal.say("\nlinkmesh: stopping ...")
     stack.stop()
-    print("linkmesh: stopped", flush=True)
+    terminal.say("linkmesh: stopped")
     return 0
 
 

@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -31,6 +32,32 @@ ALLOWED_CLIENTS = {"profile": "gateway", "connector": "profile"}
 DEMO_TOKENS = "admin:admin-demo-token,agent:agent-demo-token,developer:developer-demo-token"
 
 
+class Terminal:
+    """``make run``'s output: each service's lines prefixed by its name, every line written
+    whole under one lock, so two services' lines never merge into one."""
+
+    def __init__(self, stream: Any = None) -> None:
+        self._stream = stream or sys.stdout
+        self._lock = threading.Lock()
+        self.width = 12
+
+    def say(self, text: str) -> None:
+        with self._lock:
+            self._stream.write(text if text.endswith("\n") else text + "\n")
+            self._stream.flush()
+
+    def follow(self, name: str, pipe: Any) -> threading.Thread:
+        def pump() -> None:
+            with pipe:
+                for raw in pipe:
+                    line = raw.decode("utf-8", "replace").rstrip("\r\n")
+                    if line:
+                        self.say(f"{name:<{self.width}} | {line}")
+        thread = threading.Thread(target=pump, name=f"output-{name}", daemon=True)
+        thread.start()
+        return thread
+
+
 @dataclass
 class ServiceProcess:
     name: str
@@ -40,8 +67,15 @@ class ServiceProcess:
     kind: str  # "grpc" or "http"
     log_path: Path | None = None
     process: subprocess.Popen[bytes] | None = None
+    # Without a log file: where its lines are shown, prefixed by its name (make run).
+    terminal: Terminal | None = None
 
     def start(self) -> None:
+        if self.log_path is None and self.terminal is not None:
+            self.process = subprocess.Popen(self.cmd, env={**os.environ, **self.env}, stdout=subprocess.PIPE,
+                                            stderr=subprocess.STDOUT, start_new_session=True)
+            self.terminal.follow(self.name, self.process.stdout)
+            return
         out = self.log_path.open("ab") if self.log_path else None
         self.process = subprocess.Popen(
             self.cmd, env={**os.environ, **self.env}, stdout=out, stderr=subprocess.STDOUT if out else None, start_new_session=True
@@ -120,6 +154,8 @@ class Stack:
     replica_ports: dict[str, list[int]] = field(default_factory=dict)
     # Mutual TLS between the services, with certificates made for this stack (linkmesh_devstack.certs)
     mutual_tls: bool = False
+    # Without captured logs: the services' lines shown here, prefixed by their names (make run).
+    terminal: Terminal | None = None
 
     # Every installed connector (linkmesh.connectors entry points), in the order of their ports.
     specs: dict[str, ConnectorSpec] = field(default_factory=discover)
@@ -195,7 +231,8 @@ class Stack:
         if kind in ("grpc", "http"):  # the sandboxes stand for vendors outside the mesh
             service_name = re.sub(r"-\d+$", "", name).replace("_", "-")
             env = {**env, **self.tls_env(service_name, ALLOWED_CLIENTS.get(service_name.partition("-")[0], ""))}
-        service = ServiceProcess(name, [sys.executable, "-m", module, *args], {**env, **self.extra_env}, port, kind, self._log(name))
+        service = ServiceProcess(name, [sys.executable, "-m", module, *args], {**env, **self.extra_env}, port, kind, self._log(name),
+                                 terminal=self.terminal)
         self.services[name] = service
         return service
 
@@ -235,6 +272,8 @@ class Stack:
             # (an API key's own limit still holds); deployments keep the gateway's default.
             "GATEWAY_RATE_LIMIT_PER_MINUTE": os.environ.get("GATEWAY_RATE_LIMIT_PER_MINUTE", "0"),
         }, self.gateway_port, "http")
+        if self.terminal is not None:
+            self.terminal.width = max(len(name) for name in self.services)
         for service in self.services.values():
             service.start()
         for service in self.services.values():
