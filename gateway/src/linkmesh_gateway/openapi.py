@@ -156,6 +156,8 @@ SCHEMAS: dict[str, Any] = {
     "SearchFailure": obj({"app_id": S, "app_name": S, "app_type": S, "code": S, "message": S,
                           "retry_after_s": {"oneOf": [{"type": "number"}, {"type": "null"}]}}),
     "SkippedApp": obj({"app_id": S, "app_name": S, "app_type": S, "reason": S}),
+    "SearchTarget": obj({"app_id": S, "app_name": S, "app_type": S, "search_fields": arr(S), "actions_enabled": B}),
+    "SearchTargets": obj({"targets": arr(ref("SearchTarget")), "skipped": arr(ref("SkippedApp"))}),
     "SearchResponse": obj({"results": arr(ref("SearchResult")), "failures": arr(ref("SearchFailure")), "skipped": arr(ref("SkippedApp"))}),
     "LinkRequest": obj({"app_id": S, "external_customer_id": S}),
     "ActionRequest": obj({"app_id": S, "action": S, "order_id": S,
@@ -204,14 +206,24 @@ def ok(schema: str, description: str = "OK") -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": ref(schema)}}}
 
 
+# What any authenticated operation can answer besides its own statuses: the caller's token or
+# role (401, 403), a rate limit (429), a fault (500), the profile service down or slow (503, 504).
+ALWAYS = (401, 403, 429, 500, 503, 504)
+# And an operation that reads a body: malformed JSON (400), too large (413), invalid fields (422).
+WITH_BODY = (400, 413, 422)
+WORDS = {
+    400: "Bad request (the body is not a JSON object)", 401: "Missing or bad token", 403: "The token's role may not do this",
+    404: "Not found", 409: "Conflict with the current state", 413: "The body is too large",
+    422: "Invalid input; fields names every bad field",
+    429: "The caller's rate limit or a vendor's; Retry-After says when", 500: "An internal error (the request id says which)",
+    501: "Not implemented by the connector", 502: "A vendor refused the app's credentials, or the outcome of an action is unknown",
+    503: "A dependency is unavailable", 504: "A dependency did not answer in time",
+}
+
+
 def errors(*statuses: int) -> dict[str, Any]:
-    words = {
-        400: "Bad request", 401: "Missing or bad token", 403: "The token's role may not do this", 404: "Not found",
-        409: "Conflict with the current state", 422: "Invalid input; fields names every bad field",
-        429: "The caller's rate limit or a vendor's; Retry-After says when", 502: "A vendor refused the app's credentials",
-        503: "A dependency is unavailable", 504: "A dependency did not answer in time",
-    }
-    return {str(s): ok("Error", words[s]) for s in sorted({401, 403, 429, *statuses})}
+    """The error statuses an operation answers beyond those every one does (``_complete``)."""
+    return {str(s): ok("Error", WORDS[s]) for s in sorted(set(statuses))}
 
 
 PATH_ID = {"in": "path", "required": True, "schema": S}
@@ -374,6 +386,13 @@ PATHS: dict[str, Any] = {
              "description": "all: refresh every linked app that is due; none: as stored; an app id: that app only"}]),
         "patch": op("Update a customer", "agent", {"200": ok("Customer"), **errors(400, 404, 409, 422, 503)}, requestBody=body("CustomerInput")),
     },
+    "/api/v1/customers/{customer_id}/search-targets": {
+        "parameters": [{"name": "customer_id", **PATH_ID}],
+        "get": op("The apps an agent may search for this customer (active, not linked to them): id, name, type and search fields, "
+                  "never settings or secrets; with a query, the apps that cannot search by it are under skipped", "agent",
+                  {"200": ok("SearchTargets"), **errors(404, 422, 503)},
+                  parameters=[{"name": n, "in": "query", "schema": S} for n in ("email", "phone", "order_number")]),
+    },
     "/api/v1/customers/{customer_id}/external-search": {
         "parameters": [{"name": "customer_id", **PATH_ID}],
         "post": op("Search one app, or every unlinked active app at once (app_id: all)", "agent",
@@ -388,6 +407,79 @@ PATHS: dict[str, Any] = {
 }
 
 
+# Every operation's operationId (what a generated client names its function) and tag.
+OPERATIONS: dict[tuple[str, str], tuple[str, str]] = {
+    ("/healthz", "get"): ("getLiveness", "health"),
+    ("/readyz", "get"): ("getReadiness", "health"),
+    ("/api/v1/openapi.json", "get"): ("getOpenApiDocument", "meta"),
+    ("/api/v1/connectors", "get"): ("listConnectors", "connectors"),
+    ("/api/v1/auth/config", "get"): ("getAuthConfig", "auth"),
+    ("/api/v1/me", "get"): ("getMe", "auth"),
+    ("/api/v1/api-keys", "post"): ("createApiKey", "api-keys"),
+    ("/api/v1/api-keys", "get"): ("listApiKeys", "api-keys"),
+    ("/api/v1/api-keys/{key_id}", "delete"): ("revokeApiKey", "api-keys"),
+    ("/api/v1/audit", "get"): ("listAuditEvents", "audit"),
+    ("/api/v1/apps", "post"): ("createApp", "apps"),
+    ("/api/v1/apps", "get"): ("listApps", "apps"),
+    ("/api/v1/apps/{app_id}", "get"): ("getApp", "apps"),
+    ("/api/v1/apps/{app_id}", "patch"): ("updateApp", "apps"),
+    ("/api/v1/apps/{app_id}", "delete"): ("deleteApp", "apps"),
+    ("/api/v1/apps/{app_id}/activate", "post"): ("activateApp", "apps"),
+    ("/api/v1/apps/{app_id}/deactivate", "post"): ("deactivateApp", "apps"),
+    ("/api/v1/apps/{app_id}/lookups", "get"): ("listAppLookups", "debugger"),
+    ("/api/v1/debugger/lookup", "post"): ("dryRunLookup", "debugger"),
+    ("/api/v1/customers/{customer_id}/actions", "post"): ("runOrderAction", "actions"),
+    ("/api/v1/customers/{customer_id}/action-form", "get"): ("getActionForm", "actions"),
+    ("/gladly/v1/apps/{app_id}/lookup", "post"): ("servedLookup", "lookup-adaptor"),
+    ("/gladly/v1/apps/{app_id}/actions/{action}", "get"): ("getServedActionForm", "lookup-adaptor"),
+    ("/gladly/v1/apps/{app_id}/actions/{action}", "post"): ("runServedAction", "lookup-adaptor"),
+    ("/api/v1/contacts", "post"): ("recordContact", "contacts"),
+    ("/api/v1/self-service/identify", "post"): ("identifySelfService", "contacts"),
+    ("/api/v1/customers", "post"): ("createCustomer", "customers"),
+    ("/api/v1/customers", "get"): ("findCustomers", "customers"),
+    ("/api/v1/customer-directory", "get"): ("listCustomerDirectory", "customers"),
+    ("/api/v1/customers/{customer_id}", "get"): ("getCustomer", "customers"),
+    ("/api/v1/customers/{customer_id}", "patch"): ("updateCustomer", "customers"),
+    ("/api/v1/customers/{customer_id}/search-targets", "get"): ("listSearchTargets", "linking"),
+    ("/api/v1/customers/{customer_id}/external-search", "post"): ("searchExternal", "linking"),
+    ("/api/v1/customers/{customer_id}/links", "post"): ("linkCustomer", "linking"),
+    ("/api/v1/customers/{customer_id}/links", "delete"): ("unlinkCustomer", "linking"),
+}
+TAGS = [
+    {"name": "contacts", "description": "A customer contacted in: find or create, auto-link, refresh"},
+    {"name": "customers", "description": "Customer profiles and the directory agents find them in"},
+    {"name": "linking", "description": "Search the commerce systems, link and unlink by hand"},
+    {"name": "actions", "description": "Order actions (refund, cancel, discount code, start a return), at most once per key"},
+    {"name": "apps", "description": "The configured stores of each commerce system (admin)"},
+    {"name": "connectors", "description": "What each installed connector can do"},
+    {"name": "debugger", "description": "The lookup debugger (admin, developer)"},
+    {"name": "api-keys", "description": "API keys (admin)"},
+    {"name": "audit", "description": "The audit log (admin)"},
+    {"name": "auth", "description": "Who is calling, how to sign in"},
+    {"name": "lookup-adaptor", "description": "An app served as a Gladly Lookup Adaptor (signed requests, no bearer token)"},
+    {"name": "health", "description": "Liveness and readiness"},
+    {"name": "meta", "description": "This document"},
+]
+def _complete(paths: dict[str, Any]) -> dict[str, Any]:
+    """Each operation with its operationId and tag, and every status it can answer."""
+    out: dict[str, Any] = {}
+    for path, item in paths.items():
+        out[path] = dict(item)
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            operation_id, tag = OPERATIONS[(path, method)]
+            operation = {"operationId": operation_id, "tags": [tag], **operation}
+            responses = dict(operation["responses"])
+            if operation.get("security") != []:
+                statuses = ALWAYS + (WITH_BODY if "requestBody" in operation else ())
+                for status in statuses:
+                    responses.setdefault(str(status), ok("Error", WORDS[status]))
+            operation["responses"] = dict(sorted(responses.items()))
+            out[path][method] = operation
+    return out
+
+
 @lru_cache(maxsize=1)
 def document() -> dict[str, Any]:
     return {
@@ -396,6 +488,7 @@ def document() -> dict[str, Any]:
                  "description": "Links customer-support profiles to commerce systems. Errors: {error: {code, message, fields}}."},
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
+        "tags": TAGS,
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "schemas": SCHEMAS},
-        "paths": PATHS,
+        "paths": _complete(PATHS),
     }

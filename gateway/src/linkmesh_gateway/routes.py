@@ -51,6 +51,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/api/v1/customer-directory", views.customer_directory)
     r.add_get("/api/v1/customers/{customer_id}", views.get_customer)
     r.add_patch("/api/v1/customers/{customer_id}", views.update_customer)
+    r.add_get("/api/v1/customers/{customer_id}/search-targets", views.search_targets)
     r.add_post("/api/v1/customers/{customer_id}/external-search", views.external_search)
     r.add_post("/api/v1/customers/{customer_id}/links", views.link_customer)
     r.add_delete("/api/v1/customers/{customer_id}/links", views.unlink_customer)

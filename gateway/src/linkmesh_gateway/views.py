@@ -254,6 +254,19 @@ async def update_customer(request: web.Request) -> web.Response:
 
 
 @allow("agent")
+async def search_targets(request: web.Request) -> web.Response:
+    """The apps an agent may search for this customer (active, not linked to them), by id,
+    name and type and the fields each searches by; never their settings or secrets. With
+    ``?email=&phone=&order_number=``, the apps that cannot search by those are under skipped."""
+    query = {k: request.query.get(k, "") for k in ("email", "phone", "order_number")}
+    answer = await request.app[PROFILE].ListSearchTargets(
+        profile_pb2.ListSearchTargetsRequest(customer_id=request.match_info["customer_id"], **query), timeout=_timeout(request))
+    targets = [{"app_id": a.id, "app_name": a.name, "app_type": a.type, "search_fields": [q.attribute for q in a.search_query_attributes],
+                "actions_enabled": a.actions_enabled} for a in answer.apps]
+    return web.json_response({"targets": targets, "skipped": [to_json(s) for s in answer.skipped]})
+
+
+@allow("agent")
 async def external_search(request: web.Request) -> web.Response:
     """Searches one app, or every unlinked active app at once ("all"), each in one call to
     the profile service.
