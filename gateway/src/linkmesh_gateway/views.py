@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -9,6 +10,7 @@ import grpc
 from aiohttp import web
 from google.protobuf.field_mask_pb2 import FieldMask
 from grpc_health.v1 import health_pb2
+from linkmesh.lookup.v1 import lookup_pb2
 from linkmesh.profile.v1 import profile_pb2
 
 from linkmesh_core.errors import ServiceError
@@ -259,9 +261,16 @@ async def search_targets(request: web.Request) -> web.Response:
     name and type and the fields each searches by; never their settings or secrets. With
     ``?email=&phone=&order_number=``, the apps that cannot search by those are under skipped."""
     query = {k: request.query.get(k, "") for k in ("email", "phone", "order_number")}
-    answer = await request.app[PROFILE].ListSearchTargets(
-        profile_pb2.ListSearchTargetsRequest(customer_id=request.match_info["customer_id"], **query), timeout=_timeout(request))
-    targets = [{"app_id": a.id, "app_name": a.name, "app_type": a.type, "search_fields": [q.attribute for q in a.search_query_attributes],
+    profile = request.app[PROFILE]
+    answer, connectors = await asyncio.gather(
+        profile.ListSearchTargets(profile_pb2.ListSearchTargetsRequest(customer_id=request.match_info["customer_id"], **query),
+                                  timeout=_timeout(request)),
+        profile.ListConnectors(profile_pb2.ListConnectorsRequest(), timeout=_timeout(request)))
+    # What each app can be searched by: its connector's search fields (an order number too, where it can).
+    fields = {c.type: [lookup_pb2.LookupField.Name(f).removeprefix("LOOKUP_FIELD_").lower() for f in c.describe.capabilities.search_fields]
+              for c in connectors.connectors if not c.error_code}
+    targets = [{"app_id": a.id, "app_name": a.name, "app_type": a.type,
+                "search_fields": fields.get(a.type) or [q.attribute for q in a.search_query_attributes],
                 "actions_enabled": a.actions_enabled} for a in answer.apps]
     return web.json_response({"targets": targets, "skipped": [to_json(s) for s in answer.skipped]})
 
