@@ -20,7 +20,7 @@ NODE_STAMP := $(NODE_DIR)/node_modules/.installed
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: all install run test proto deploy-files bench clean
+.PHONY: all install run reset test proto deploy-files bench clean
 
 all: test
 
@@ -50,6 +50,10 @@ install: $(STAMP) $(NODE_STAMP)
 
 run: $(STAMP)
 	$(BIN)/python -m linkmesh_devstack run
+
+# Forget what make run kept (linkmesh's data and the sandboxes' vendor data, together).
+reset: $(STAMP)
+	$(BIN)/python -m linkmesh_devstack reset
 
 test: $(STAMP) $(NODE_STAMP) $(BROWSER_STAMP)
 	$(BIN)/python -m pytest

@@ -76,6 +76,18 @@ def services_lines(lines: list[str]) -> dict[str, list[dict[str, object]]]:
     return out
 
 
+def bigcommerce_order(output: Output, method: str = "GET", body: object = None) -> dict[str, object]:
+    """Order 5003 in the BigCommerce sandbox this make run started (its URL from the banner)."""
+    from linkmesh_sandboxes.bigcommerce.data import ACCESS_TOKEN, STORE_HASH
+
+    url = re.findall(r"sandbox\s+bigcommerce at (http://127\.0\.0\.1:\d+)", "".join(output.lines))[-1]
+    request = urllib.request.Request(f"{url}/stores/{STORE_HASH}/v2/orders/5003", method=method,
+                                     data=json.dumps(body).encode() if body is not None else None,
+                                     headers={"X-Auth-Token": ACCESS_TOKEN, "Content-Type": "application/json", "Accept": "application/json"})
+    with urllib.request.urlopen(request, timeout=20) as resp:
+        return json.loads(resp.read())  # type: ignore[no-any-return]
+
+
 def call(url: str, method: str = "GET", body: object = None, token: str = "agent-demo-token") -> object:
     request = urllib.request.Request(url, method=method, data=json.dumps(body).encode() if body is not None else None,
                                      headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
@@ -108,6 +120,9 @@ def test_run_starts_everything_stops_on_ctrl_c_and_keeps_data(tmp_path: Path) ->
         assert sorted((r["app_type"], r["external_customer_id"]) for r in search["results"]) == [
             ("bigcommerce", "101"), ("lookup_adaptor", "club-1001"), ("magento", "1"), ("returnlogic", "jane.smith@example.com"),
             ("shopify", "7001")]  # type: ignore[index]
+        # A vendor's state changes (an order cancelled in BigCommerce) ...
+        assert bigcommerce_order(output, "PUT", {"status_id": 5})["status"] == "Cancelled"
+        time.sleep(1.5)
     finally:
         stop(process)
     assert process.returncode == 0
@@ -126,5 +141,15 @@ def test_run_starts_everything_stops_on_ctrl_c_and_keeps_data(tmp_path: Path) ->
         search = call(f"{gateway}/api/v1/customers/{customer['id']}/external-search", "POST",  # type: ignore[index]
                       {"app_id": "all", "email": "jane.smith@example.com"})
         assert search["failures"] == []  # type: ignore[index]
+        # ... and is still so after a restart, in step with what linkmesh remembers.
+        assert bigcommerce_order(output)["status"] == "Cancelled"
+        refused = subprocess.run([sys.executable, "-m", "linkmesh_devstack", "reset", "--data-dir", str(tmp_path)],
+                                 capture_output=True, text=True, timeout=60)
+        assert refused.returncode == 1 and "stop it" in refused.stderr, "no reset under a running make run"
     finally:
         stop(process)
+    # make reset forgets both together: linkmesh's data and the sandboxes'.
+    done = subprocess.run([sys.executable, "-m", "linkmesh_devstack", "reset", "--data-dir", str(tmp_path)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert not (tmp_path / "mongodb").exists() and not (tmp_path / "sandboxes").exists() and not (tmp_path / "secret.key").exists()

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 
 import structlog
 from aiohttp import web
 
 from linkmesh_core.connector_spec import discover
 from linkmesh_core.logging import configure_logging
-from linkmesh_sandboxes.kit import Sandbox
+from linkmesh_sandboxes.kit import Sandbox, keep_state
 from linkmesh_sandboxes.knobs import STATE
 
 
@@ -36,6 +37,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Run a linkmesh vendor sandbox")
     parser.add_argument("vendor", choices=known)
     parser.add_argument("--host", default=os.environ.get("SANDBOX_HOST", "127.0.0.1"))
+    parser.add_argument("--state-file", default=os.environ.get("SANDBOX_STATE_FILE", ""),
+                        help="keep the vendor data in this file across restarts (default: SANDBOX_STATE_FILE, else demo data on every start)")
     parser.add_argument("--port", type=int, default=int(os.environ.get("SANDBOX_PORT", "0")) or None,
                         help="default: SANDBOX_PORT, else the port its connector declares")
     args = parser.parse_args()
@@ -43,6 +46,8 @@ def main() -> None:
     configure_logging(f"sandbox-{args.vendor.replace('_', '-')}", os.environ.get("SANDBOX_LOG_LEVEL", "INFO"))
     app = build(args.vendor)
     app[STATE].knobs.latency_ms = float(os.environ.get("SANDBOX_LATENCY_MS", "0"))
+    if args.state_file:
+        keep_state(app, Path(args.state_file))
     structlog.get_logger("linkmesh.sandbox").info("sandbox_listening", vendor=args.vendor, url=f"http://{args.host}:{port}")
     web.run_app(app, host=args.host, port=port, print=None, access_log=None)
 

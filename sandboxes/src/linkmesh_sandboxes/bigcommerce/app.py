@@ -31,6 +31,7 @@ from typing import Any
 from aiohttp import web
 
 from linkmesh_sandboxes.bigcommerce.data import ACCESS_TOKEN, STORE_HASH, Store, build_store, iso, new_customer, rfc2822
+from linkmesh_sandboxes.kit import DATA_KEYS
 from linkmesh_sandboxes.knobs import STATE, SandboxState, add_control_routes, knobs_middleware
 
 STORES = web.AppKey("bigcommerce_stores", dict)
@@ -515,6 +516,7 @@ def create_app(stores: list[tuple[str, str]] | None = None, *, rate_limit_quota:
     app[STATE] = state
     app[STORES] = {}
     app[SEEDS] = stores or [(STORE_HASH, ACCESS_TOKEN)]
+    app[DATA_KEYS] = {"stores": STORES}
     _seed(app)
     prefix = "/stores/{store_hash}"
     app.router.add_get(f"{prefix}/v3/customers", get_customers)

@@ -24,6 +24,7 @@ from typing import Any
 from aiohttp import web
 
 from linkmesh_core.gladly_signing import SignatureError, verify
+from linkmesh_sandboxes.kit import DATA_KEYS
 from linkmesh_sandboxes.knobs import STATE, SandboxState, add_control_routes, knobs_middleware
 from linkmesh_sandboxes.lookup_adaptor.data import PASSWORD, SIGNING_KEY, USERNAME, Club
 
@@ -180,6 +181,7 @@ def create_app(signing_key: str = SIGNING_KEY, username: str = USERNAME, passwor
     app.router.add_post("/actions/{name}/run", run)
     add_control_routes(app, _seed)
     app.router.add_get("/__sandbox/lookups", lookups)
+    app[DATA_KEYS] = {"club": CLUB}
     return app
 
 

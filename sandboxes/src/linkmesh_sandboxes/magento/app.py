@@ -26,6 +26,7 @@ from typing import Any
 
 from aiohttp import web
 
+from linkmesh_sandboxes.kit import DATA_KEYS
 from linkmesh_sandboxes.knobs import STATE, SandboxState, add_control_routes, knobs_middleware
 from linkmesh_sandboxes.magento import search_criteria as sc
 from linkmesh_sandboxes.magento.data import ACCESS_TOKEN, STORE_CODES, Shop, build_shop, new_customer
@@ -313,4 +314,5 @@ def create_app(access_token: str = ACCESS_TOKEN, *, default_page_size: int = 20,
         app.router.add_get(f"{prefix}/store/storeConfigs", store_configs)
     app.router.add_get("/{url_key}.html", storefront_product)
     add_control_routes(app, _seed)
+    app[DATA_KEYS] = {"shop": SHOP}
     return app

@@ -24,6 +24,7 @@ from typing import Any
 
 from aiohttp import web
 
+from linkmesh_sandboxes.kit import DATA_KEYS
 from linkmesh_sandboxes.knobs import STATE, SandboxState, add_control_routes, knobs_middleware
 from linkmesh_sandboxes.returnlogic.data import API_KEY, Account, build_account
 
@@ -116,4 +117,5 @@ def create_app(api_key: str = API_KEY, per_second: int = 2, per_minute: int = 12
     app.router.add_get("/v1/rmas", list_rmas)
     app.router.add_get("/v1/orders", list_orders)
     add_control_routes(app, _seed)
+    app[DATA_KEYS] = {"account": ACCOUNT}
     return app

@@ -32,6 +32,7 @@ from aiohttp import web
 from graphql import GraphQLError
 
 from linkmesh_sandboxes import graphql_kit
+from linkmesh_sandboxes.kit import DATA_KEYS
 from linkmesh_sandboxes.knobs import STATE, SandboxState, add_control_routes, knobs_middleware
 from linkmesh_sandboxes.shopify import cost, data, search
 from linkmesh_sandboxes.shopify.data import CURRENCY, Customer, Line, Order, Shop, iso
@@ -411,6 +412,7 @@ def create_app(access_token: str = data.ACCESS_TOKEN, *, bucket: int = DEFAULT_B
     app[STATE] = state
     app[TOKEN] = access_token
     app[CANCEL_DELAY] = cancel_delay_s
+    app[DATA_KEYS] = {"shop": SHOP}
     _seed(app)
     graphql_kit.load_schema(schema_path())  # built once, at start
     app.router.add_post("/admin/api/{version}/graphql.json", graphql_endpoint)

@@ -156,6 +156,9 @@ class Stack:
     mutual_tls: bool = False
     # Without captured logs: the services' lines shown here, prefixed by their names (make run).
     terminal: Terminal | None = None
+    # The sandboxes keep their vendor data in base_dir/sandboxes across restarts (make run), in
+    # step with what linkmesh remembers; otherwise they start from their demo data.
+    keep_sandbox_state: bool = False
 
     # Every installed connector (linkmesh.connectors entry points), in the order of their ports.
     specs: dict[str, ConnectorSpec] = field(default_factory=discover)
@@ -248,7 +251,8 @@ class Stack:
         common = {"PYTHONUNBUFFERED": "1"}
         for vendor, spec in self.specs.items():
             if spec.sandbox:
-                self._add(f"sandbox-{vendor}", "linkmesh_sandboxes", [vendor, "--port", str(self.sandbox_ports[vendor])],
+                state = ["--state-file", str(self.base_dir / "sandboxes" / f"{vendor}.state")] if self.keep_sandbox_state else []
+                self._add(f"sandbox-{vendor}", "linkmesh_sandboxes", [vendor, "--port", str(self.sandbox_ports[vendor]), *state],
                           common, self.sandbox_ports[vendor], "sandbox")
             ports = self.replica_ports[vendor]
             for i, port in enumerate(ports):
