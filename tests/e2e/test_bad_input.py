@@ -85,3 +85,23 @@ def test_the_openapi_document_marks_required_fields(api: Api) -> None:
     assert schemas["CustomerInput"]["minProperties"] == 1
     assert schemas["LinkRequest"]["required"] == ["app_id", "external_customer_id"]
     assert json.dumps(api.doc)  # the document stays plain JSON
+
+
+PROBLEM = {"Accept": "application/problem+json"}
+
+
+def test_rfc_9457_problem_details_to_a_caller_who_asks_for_them(api: Api) -> None:
+    invalid = raw(api, "POST", "/api/v1/customers", b'{"emails": ["not an email"]}', headers=PROBLEM)
+    assert invalid.status_code == 422 and invalid.headers["Content-Type"].startswith("application/problem+json")
+    problem = invalid.json()
+    assert problem["type"] == "urn:linkmesh:problem:invalid_argument" and problem["status"] == 422
+    assert problem["instance"] == "/api/v1/customers" and problem["detail"] and "emails[0]" in problem["fields"]
+    missing = raw(api, "GET", "/api/v1/customers/000000000000000000000000", None, headers=PROBLEM)
+    assert missing.status_code == 404 and missing.json()["code"] == "not_found" and missing.json()["title"] == "Not found"
+    unauthenticated = requests.get(f"{api.stack.gateway_url}/api/v1/me", headers={**PROBLEM, "Authorization": "Bearer nope"}, timeout=10)
+    assert unauthenticated.status_code == 401 and unauthenticated.json()["status"] == 401
+    no_route = raw(api, "GET", "/api/v1/nowhere", None, headers=PROBLEM)
+    assert no_route.status_code == 404 and no_route.headers["Content-Type"].startswith("application/problem+json")
+    # Without the Accept header, the API's envelope, as before.
+    plain = raw(api, "GET", "/api/v1/customers/000000000000000000000000", None)
+    assert plain.headers["Content-Type"].startswith("application/json") and plain.json()["error"]["code"] == "not_found"

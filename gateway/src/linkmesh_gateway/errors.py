@@ -1,4 +1,5 @@
-"""Errors at the HTTP edge: ``{"error": {"code", "message", "fields"}}``.
+"""Errors at the HTTP edge: ``{"error": {"code", "message", "fields"}}``, or RFC 9457 problem
+details (``application/problem+json``) to a caller whose Accept header asks for them.
 
 Domain errors arrive as gRPC status from the profile service and map to HTTP
 here, in one place.
@@ -31,8 +32,36 @@ HTTP_STATUS = {
 }
 
 
+PROBLEM_JSON = "application/problem+json"
+# A problem's type: a URI naming the error code (RFC 9457 3.1.1), stable like the code itself.
+PROBLEM_TYPE = "urn:linkmesh:problem:"
+
+
 def error_body(code: str, message: str, fields: dict[str, str] | None = None) -> dict[str, object]:
     return {"error": {"code": code, "message": message, "fields": dict(fields or {})}}
+
+
+def wants_problem(request: web.Request | None) -> bool:
+    """Whether the caller asked for RFC 9457 problem details (``Accept: application/problem+json``)."""
+    if request is None:
+        return False
+    return any(part.split(";")[0].strip().lower() == PROBLEM_JSON for part in request.headers.get("Accept", "").split(","))
+
+
+def problem_body(status: int, code: str, message: str, fields: dict[str, str] | None, instance: str) -> dict[str, object]:
+    """RFC 9457 problem details; ``code`` and ``fields`` (each bad field and why) are extension members."""
+    return {"type": PROBLEM_TYPE + code, "title": code.replace("_", " ").capitalize(), "status": status, "detail": message,
+            "instance": instance, "code": code, "fields": dict(fields or {})}
+
+
+def error_response(request: web.Request | None, status: int, code: str, message: str, fields: dict[str, str] | None = None,
+                   headers: dict[str, str] | None = None) -> web.Response:
+    """The error answer in the shape the caller asked for: the API's envelope, or problem details."""
+    if wants_problem(request):
+        assert request is not None
+        return web.json_response(problem_body(status, code, message, fields, request.path), status=status, headers=headers,
+                                 content_type=PROBLEM_JSON)
+    return web.json_response(error_body(code, message, fields), status=status, headers=headers)
 
 
 class ApiError(Exception):
@@ -46,8 +75,8 @@ class ApiError(Exception):
         self.fields = dict(fields or {})
         self.headers = dict(headers or {})
 
-    def response(self) -> web.Response:
-        return web.json_response(error_body(self.code, self.message, self.fields), status=self.status, headers=self.headers)
+    def response(self, request: web.Request | None = None) -> web.Response:
+        return error_response(request, self.status, self.code, self.message, self.fields, self.headers)
 
 
 def invalid(fields: dict[str, str], message: str = "the request is invalid") -> ApiError:

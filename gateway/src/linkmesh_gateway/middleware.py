@@ -16,7 +16,7 @@ from linkmesh_core.outcome import open_ledger
 from linkmesh_core.request_context import REQUEST_ID_KEY, new_request_id
 from linkmesh_core.actor import bind_actor
 from linkmesh_gateway.auth import LIMITER, caller_of
-from linkmesh_gateway.errors import ApiError, error_body, from_service_error
+from linkmesh_gateway.errors import ApiError, error_response, from_service_error
 from linkmesh_gateway.oidc import OidcVerifier
 from linkmesh_gateway.state import OIDC, SETTINGS
 
@@ -60,16 +60,16 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         except grpc.aio.AioRpcError as err:
             raise from_service_error(ServiceError.from_rpc_error(err, "the profile service")) from None
     except ApiError as err:
-        response = err.response()
+        response = err.response(request)
     except web.HTTPException as err:
         if err.status < 400:
             raise
         code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(err.status, "http_error")
         headers = {"Allow": err.headers["Allow"]} if "Allow" in err.headers else None  # 405 says what is allowed
-        response = web.json_response(error_body(code, err.reason), status=err.status, headers=headers)
+        response = error_response(request, err.status, code, err.reason, headers=headers)
     except Exception:
         log.exception("request_failed")
-        response = web.json_response(error_body("internal", f"internal error (request id {request_id})"), status=500)
+        response = error_response(request, 500, "internal", f"internal error (request id {request_id})")
     response.headers[REQUEST_ID_KEY] = request_id
     settings = request.app.get(SETTINGS)
     response.headers.setdefault("Content-Security-Policy",

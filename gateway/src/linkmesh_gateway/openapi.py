@@ -54,6 +54,11 @@ API_KEY_REQUIRED = ["id", "name", "role", "prefix", "created_at", "acts_for_othe
 
 SCHEMAS: dict[str, Any] = {
     "Error": obj({"error": obj({"code": S, "message": S, "fields": str_map()})}),
+    "Problem": {**obj({"type": {**S, "description": "urn:linkmesh:problem:<code>"}, "title": S, "status": I, "detail": S, "instance": S,
+                       "code": {**S, "description": "the same code as error.code of the envelope"},
+                       "fields": {**str_map(), "description": "each invalid field and why"}}, closed=False),
+                "description": "RFC 9457 problem details, answered instead of Error to a caller that sends "
+                               "Accept: application/problem+json"},
     "Actor": obj({"kind": {"enum": ["user", "api_key", "bootstrap", "adaptor", "service"]}, "id": S, "name": S, "role": S, "on_behalf_of": S},
                  ["kind", "id", "name", "role"]),
     "AuthConfig": obj({"oidc": {"oneOf": [{"type": "null"}, obj({
@@ -221,9 +226,15 @@ WORDS = {
 }
 
 
+def failure(status: int) -> dict[str, Any]:
+    """An error answer: the API's envelope, or problem details when the caller asks for them."""
+    return {"description": WORDS[status], "content": {"application/json": {"schema": ref("Error")},
+                                                      "application/problem+json": {"schema": ref("Problem")}}}
+
+
 def errors(*statuses: int) -> dict[str, Any]:
     """The error statuses an operation answers beyond those every one does (``_complete``)."""
-    return {str(s): ok("Error", WORDS[s]) for s in sorted(set(statuses))}
+    return {str(s): failure(s) for s in sorted(set(statuses))}
 
 
 PATH_ID = {"in": "path", "required": True, "schema": S}
@@ -474,7 +485,7 @@ def _complete(paths: dict[str, Any]) -> dict[str, Any]:
             if operation.get("security") != []:
                 statuses = ALWAYS + (WITH_BODY if "requestBody" in operation else ())
                 for status in statuses:
-                    responses.setdefault(str(status), ok("Error", WORDS[status]))
+                    responses.setdefault(str(status), failure(status))
             operation["responses"] = dict(sorted(responses.items()))
             out[path][method] = operation
     return out
@@ -485,7 +496,8 @@ def document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "linkmesh gateway", "version": "1.0.0",
-                 "description": "Links customer-support profiles to commerce systems. Errors: {error: {code, message, fields}}."},
+                 "description": "Links customer-support profiles to commerce systems. Errors: {error: {code, message, fields}}, or "
+                                "RFC 9457 problem details (application/problem+json) to a caller whose Accept asks for them."},
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
         "tags": TAGS,
