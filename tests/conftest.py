@@ -3,7 +3,8 @@ whole stack as real processes for end-to-end tests."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +102,26 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 @pytest.fixture(scope="session")
 def api(stack: Stack) -> Api:
     return Api(stack)
+
+
+@pytest.fixture()
+def own_app(api: Api) -> Iterator[Callable[[str], dict[str, Any]]]:
+    """Makes an app of a connector as make run's demo app, under a name of its own and without
+    auto-link (the session's stack is shared: a test's apps must not link another's customers),
+    and deletes it afterwards."""
+    made: list[dict[str, Any]] = []
+
+    def make(vendor: str) -> dict[str, Any]:
+        payload = next(p for p in api.stack.demo_apps() if p["type"] == vendor)
+        response = api.post("/api/v1/apps", {**payload, "name": f"{payload['name']} {uuid.uuid4().hex[:6]}", "auto_link_fields": []},
+                            role="admin")
+        assert response.status_code == 201, response.text
+        made.append(response.json())
+        return made[-1]
+
+    yield make
+    for app in made:
+        api.delete(f"/api/v1/apps/{app['id']}", role="admin")
 
 
 @pytest.fixture()

@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -106,9 +107,8 @@ def log_size(stack: Stack, service: str) -> int:
 
 @pytest.mark.e2e
 @pytest.mark.usefixtures("sandbox_reset")
-def test_canonical_lines_say_the_app_the_vendor_calls_and_the_rate_limit_waits(stack: Stack) -> None:
-    apps = {a["type"]: a for a in stack.ensure_demo_apps()}
-    returnlogic = apps["returnlogic"]["id"]
+def test_canonical_lines_say_the_app_the_vendor_calls_and_the_rate_limit_waits(stack: Stack, own_app: Callable[[str], dict[str, Any]]) -> None:
+    returnlogic = own_app("returnlogic")["id"]
     headers = {"Authorization": f"Bearer {stack.token('agent')}"}
     customer = requests.post(f"{stack.gateway_url}/api/v1/customers", json={"name": "Canon"}, headers=headers, timeout=20).json()
     marks = {name: log_size(stack, name) for name in ("gateway", "profile", "connector-returnlogic")}

@@ -12,7 +12,7 @@ from linkmesh_client.api.linking import link_customer, list_search_targets, sear
 from linkmesh_client.models import CustomerInput, Error, LinkRequest, SearchRequest
 
 
-def main(base_url: str, token: str, email: str, search_email: str) -> None:
+def main(base_url: str, token: str, email: str, search_email: str, app_id: str) -> None:
     client = AuthenticatedClient(base_url=base_url, token=token, raise_on_unexpected_status=True)
     customer = create_customer.sync(client=client, body=CustomerInput(name="Generated Client", emails=[email]))
     assert customer is not None and not isinstance(customer, Error), customer
@@ -20,7 +20,7 @@ def main(base_url: str, token: str, email: str, search_email: str) -> None:
     assert targets is not None and not isinstance(targets, Error), targets
     found = search_external.sync(client=client, customer_id=customer.id, body=SearchRequest(app_id="all", email=search_email))
     assert found is not None and not isinstance(found, Error), found
-    bigcommerce = next(r for r in found.results if r.app_type == "bigcommerce")
+    bigcommerce = next(r for r in found.results if r.app_id == app_id)
     linked = link_customer.sync(client=client, customer_id=customer.id,
                                 body=LinkRequest(app_id=bigcommerce.app_id, external_customer_id=bigcommerce.external_customer_id))
     assert linked is not None and not isinstance(linked, Error), linked
@@ -31,8 +31,8 @@ def main(base_url: str, token: str, email: str, search_email: str) -> None:
     assert unlinked is not None and not isinstance(unlinked, Error), unlinked
     print(json.dumps({
         "customer_id": customer.id,
-        "targets": sorted(t.app_type for t in targets.targets),
-        "results": sorted(r.app_type for r in found.results),
+        "targets": sorted(t.app_id for t in targets.targets),
+        "results": sorted(r.app_id for r in found.results),
         "linked": [(link.app_id, link.external_customer_id) for link in again.links],
         "bigcommerce_app": bigcommerce.app_id,
         "missing": [type(missing).__name__, missing.error.code if isinstance(missing, Error) else None],

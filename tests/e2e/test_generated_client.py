@@ -9,7 +9,9 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -40,7 +42,8 @@ def generator(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return venv
 
 
-def test_a_generated_client_creates_searches_links_and_reads_errors(stack: Stack, generator: Path, tmp_path: Path) -> None:
+def test_a_generated_client_creates_searches_links_and_reads_errors(stack: Stack, generator: Path, tmp_path: Path,
+                                                                    own_app: Callable[[str], dict[str, Any]]) -> None:
     document = requests.get(f"{stack.gateway_url}/api/v1/openapi.json", timeout=10).json()
     validate(document)  # openapi-spec-validator: the document is a valid OpenAPI 3.1 document
     (tmp_path / "openapi.json").write_text(json.dumps(document))
@@ -52,15 +55,15 @@ def test_a_generated_client_creates_searches_links_and_reads_errors(stack: Stack
     assert generated.returncode == 0, generated.stdout + generated.stderr
     assert "Warning" not in generated.stdout + generated.stderr, "the generator skipped part of the document:\n" + generated.stdout
 
-    stack.ensure_demo_apps()
+    bigcommerce = own_app("bigcommerce")["id"]
     email = f"generated-{os.getpid()}@example.com"
     used = subprocess.run(
         [str(generator / "bin" / "python"), str(HERE / "use_client.py"), stack.gateway_url, stack.token("agent"), email,
-         "jane.smith@example.com"],
+         "jane.smith@example.com", bigcommerce],
         capture_output=True, text=True, timeout=120, env={**env, "PYTHONPATH": str(tmp_path)})
     assert used.returncode == 0, used.stdout + used.stderr
     seen = json.loads(used.stdout.strip().splitlines()[-1])
-    assert "bigcommerce" in seen["targets"] and "bigcommerce" in seen["results"]
-    assert seen["linked"] == [[seen["bigcommerce_app"], "101"]]
+    assert bigcommerce in seen["targets"] and bigcommerce in seen["results"]
+    assert seen["linked"] == [[bigcommerce, "101"]]
     assert seen["missing"] == ["Error", "not_found"]
     assert seen["links_after_unlink"] == 0
