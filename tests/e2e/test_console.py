@@ -197,8 +197,15 @@ async def test_an_agent_finds_a_customer_links_a_system_and_refunds_one_line_aft
             await hit.first.click()
             await page.wait_for_selector(f"#profile .customer h2:has-text('Priya Patel{tag}')")
             search = page.locator("#profile .search")
+            # One system, chosen among those the agent may search for this customer.
+            system = search.locator("select[name=app_id]")
+            await system.locator(f"option[value='{app['id']}']").wait_for(state="attached")
+            assert "Console store (email, phone, order number)" in await system.inner_text()
+            await system.select_option(app["id"])
             await search.locator("input[name=email]").fill("priya.patel@example.com")
             await search.locator("button[type=submit]").click()
+            await search.locator("button:has-text('Link')").first.wait_for()
+            assert set(await search.locator(".results-list li strong").all_inner_texts()) == {"Console store"}
             await search.locator("button:has-text('Link')").first.click()
             await page.wait_for_selector("#profile h3:has-text('Console store')")
             # The results stay, the linked one marked, and the agent is told.

@@ -663,6 +663,18 @@ function searchPanel(customer) {
   const email = el("input", { id: id("email"), name: "email", type: "email", value: customer.emails[0] || "", autocomplete: "off" });
   const phone = el("input", { id: id("phone"), name: "phone", type: "tel", value: customer.phones[0] || "", autocomplete: "off" });
   const order = el("input", { id: id("order"), name: "order_number", autocomplete: "off" });
+  // Every system not linked yet, or one of them: the ones this agent may search, with what each searches by.
+  const system = el("select", { id: id("system"), name: "app_id" }, el("option", { value: "all" }, "Every system not linked yet"));
+  // Asked once per customer and set of links (the profile is redrawn as each refresh arrives).
+  const key = `${customer.id}|${customer.links.map((l) => l.app_id).join(",")}`;
+  if (state.searchTargets?.key !== key) {
+    state.searchTargets = { key, answer: api("GET", `/api/v1/customers/${customer.id}/search-targets`) };
+  }
+  state.searchTargets.answer.then((answer) => {
+    for (const t of answer.targets) {
+      system.append(el("option", { value: t.app_id }, `${t.app_name} (${t.search_fields.map((f) => humanize(f).toLowerCase()).join(", ")})`));
+    }
+  }).catch(() => { state.searchTargets = null; });  // a convenience: searching every system works without it
   const out = el("div", { "aria-live": "polite" });
   const draw = () => {
     const answer = state.searchResults;
@@ -686,7 +698,7 @@ function searchPanel(customer) {
   };
   const run = async (event) => {
     event.preventDefault();
-    const body = { app_id: "all", email: email.value.trim(), phone: phone.value.trim() };
+    const body = { app_id: system.value || "all", email: email.value.trim(), phone: phone.value.trim() };
     if (order.value.trim()) body.order_number = order.value.trim();
     state.searchResults = await api("POST", `/api/v1/customers/${customer.id}/external-search`, body);
     draw();
@@ -695,6 +707,7 @@ function searchPanel(customer) {
   const button = el("button", { type: "submit" }, "Search");
   return el("section", { class: "card search", "aria-label": "Search systems not linked yet" }, el("h3", {}, "Search systems not linked yet"),
     el("form", { onsubmit: (e) => guarded(() => busy(button, () => run(e))) },
+      el("label", { for: id("system") }, "System", system),
       el("label", { for: id("email") }, "Email", email), el("label", { for: id("phone") }, "Phone", phone),
       el("label", { for: id("order") }, "Order number", order), button), out);
 }
@@ -1113,7 +1126,7 @@ async function showSignedIn() {
 function signOut(oidc) {
   const idToken = store.getItem(KEYS.idToken);
   for (const key of Object.values(KEYS)) store.removeItem(key);
-  Object.assign(state, { token: "", role: "", connectors: null, customer: null });
+  Object.assign(state, { token: "", role: "", connectors: null, customer: null, searchTargets: null });
   if (oidc && oidc.end_session_endpoint && idToken && !SIDEBAR) {  // end the provider's session too
     const params = new URLSearchParams({ id_token_hint: idToken, post_logout_redirect_uri: redirectUri(), client_id: oidc.client_id });
     location.assign(`${oidc.end_session_endpoint}?${params}`);
