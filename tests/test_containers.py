@@ -9,6 +9,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -21,6 +22,7 @@ from typing import Any
 import compose_spec
 import pytest
 import yaml
+from tests import imageenv
 
 from linkmesh_devstack.mongo import MongoServer, start_mongo
 from linkmesh_devstack.ports import free_port
@@ -167,10 +169,13 @@ def test_the_dependency_layer_lists_each_service_s_third_party_requirements() ->
     try:
         profile = requirements(["libs/core", "services/profile"])
         gateway = requirements(["libs/core", "gateway"])
+        connector = requirements(["libs/core", "services/connector-bigcommerce"])
     finally:
         os.chdir(old)
     assert "pymongo" in profile and "cryptography" in profile and "grpcio" in profile
     assert not any(r.startswith("linkmesh") for r in profile + gateway) and "pymongo" not in gateway
+    # A connector asks libs/core for its "connector" extra: the shared vendor budget's driver.
+    assert "pymongo" in connector and "cryptography" in connector and not any(r.startswith("linkmesh") for r in connector)
 
 
 @pytest.mark.parametrize("name", sorted(BUILT))
@@ -229,10 +234,23 @@ def test_compose_environment_names_exist_in_the_settings() -> None:
             assert key in known, f"docker-compose.yml sets {key}, which no service reads"
 
 
+def mutual_tls_env(name: str, cert_dir: Path) -> dict[str, str]:
+    """The LINKMESH_TLS_* docker-compose.mtls.yml gives ``name``, its mounted secrets read from
+    ``cert_dir`` (where ``linkmesh_devstack.certs.write`` put them)."""
+    from linkmesh_core.tls import ENV_CA, ENV_CERT, ENV_KEY
+
+    override = yaml.safe_load((ROOT / "docker-compose.mtls.yml").read_text())
+    env = override["services"][name]["environment"]
+    mounted = {f"/run/secrets/{secret['target']}": cert_dir / Path(override["secrets"][secret["source"]]["file"]).name
+               for secret in override["services"][name]["secrets"]}
+    return {k: str(mounted[env[k]]) for k in (ENV_CERT, ENV_KEY, ENV_CA)} | \
+        {"LINKMESH_TLS_ALLOWED_CLIENTS": env.get("LINKMESH_TLS_ALLOWED_CLIENTS", "")}
+
+
 def test_the_mutual_tls_override_gives_every_mesh_service_its_own_certificate(tmp_path: Path) -> None:
     """docker-compose.mtls.yml over docker-compose.yml: every gRPC service and the gateway get the
     files the certificate generator writes, and each server answers only its callers."""
-    from linkmesh_core.tls import ENV_CA, ENV_CERT, ENV_KEY, tls_from
+    from linkmesh_core.tls import tls_from
     from linkmesh_devstack import certs
 
     override = yaml.safe_load((ROOT / "docker-compose.mtls.yml").read_text())
@@ -246,13 +264,10 @@ def test_the_mutual_tls_override_gives_every_mesh_service_its_own_certificate(tm
     assert set(override["services"]) == mesh == set(certs.service_names())
     certs.write(tmp_path)
     for name in mesh:
-        env, mounted = override["services"][name]["environment"], {}
         for secret in override["services"][name]["secrets"]:
             file = override["secrets"][secret["source"]]["file"]
-            mounted[f"/run/secrets/{secret['target']}"] = tmp_path / Path(file).name
             assert (ROOT / file).parent == ROOT / "deploy" / "tls", file
-        tls = tls_from({k: str(mounted[env[k]]) for k in (ENV_CERT, ENV_KEY, ENV_CA)} |
-                       {"LINKMESH_TLS_ALLOWED_CLIENTS": env.get("LINKMESH_TLS_ALLOWED_CLIENTS", "")})
+        tls = tls_from(mutual_tls_env(name, tmp_path))
         assert tls is not None and tls.names[0] == name, f"{name} presents its own certificate"
         expected = {"profile": {"gateway"}}.get(name, {"profile"} if name.startswith("connector-") else set())
         assert tls.allowed_clients == expected, name
@@ -261,13 +276,29 @@ def test_the_mutual_tls_override_gives_every_mesh_service_its_own_certificate(tm
 
 # Each image's own health check, run against its service started as the container would start it.
 
-def container_env(name: str, port: str, mongo_uri: str = "") -> tuple[dict[str, str], list[str]]:
+@pytest.fixture(scope="session")
+def image_bin(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The ``bin`` folder of an environment holding what the image of ``name`` holds and
+    nothing more (tests/imageenv.py), made once per service folder."""
+    made: dict[str, Path] = {}
+
+    def of(name: str) -> Path:
+        service_dir = str(BUILT[name]["build"]["args"]["SERVICE_DIR"])
+        if service_dir not in made:
+            made[service_dir] = imageenv.build(tmp_path_factory.mktemp("image"), service_dir)
+        return made[service_dir]
+    return of
+
+
+def container_env(name: str, port: str, bin_dir: Path, mongo_uri: str = "") -> tuple[dict[str, str], list[str]]:
     """The environment and command of ``name``'s container, here: the image's ENV, then
-    compose's, with the listen port moved to ``port`` (through the variable both read)."""
+    compose's, with the listen port moved to ``port`` (through the variable both read), and
+    the image's own environment (``bin_dir``) first on the PATH, as ``/venv/bin`` is."""
     service = BUILT[name]
     image = build({k: str(v) for k, v in service["build"]["args"].items()})
     env = {**os.environ, **image.env, **{k: str(v) for k, v in (service.get("environment") or {}).items()}}
-    env["PATH"] = f"{BIN}{os.pathsep}{os.environ['PATH']}"
+    env["PATH"] = f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
+    env.pop("PYTHONPATH", None)
     env[image.env["LINKMESH_PORT_ENV"]] = port
     env.update(SANDBOX_HOST="127.0.0.1", GATEWAY_HOST="127.0.0.1", CONNECTOR_HOST="127.0.0.1", PROFILE_HOST="127.0.0.1")
     for key in [k for k in env if k.endswith("_METRICS_PORT")]:
@@ -280,7 +311,9 @@ def container_env(name: str, port: str, mongo_uri: str = "") -> tuple[dict[str, 
 
 
 def healthy(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "linkmesh_core.healthcheck"], env=env, capture_output=True, text=True, timeout=30)
+    """The image's HEALTHCHECK: ``python`` is the image environment's, first on the PATH."""
+    python = shutil.which("python", path=env["PATH"])
+    return subprocess.run([python or sys.executable, "-m", "linkmesh_core.healthcheck"], env=env, capture_output=True, text=True, timeout=30)
 
 
 @pytest.fixture()
@@ -315,20 +348,33 @@ def wait_until(check: Any, timeout: float, what: str, log: Path | None = None) -
 
 
 @pytest.mark.parametrize("name", sorted(n for n in BUILT if n != "profile"))
-def test_every_image_becomes_healthy_on_the_port_its_service_listens_on(name: str, started: Any, tmp_path: Path) -> None:
-    env, command = container_env(name, str(free_port()))
+def test_every_image_becomes_healthy_on_the_port_its_service_listens_on(name: str, started: Any, image_bin: Any, tmp_path: Path) -> None:
+    env, command = container_env(name, str(free_port()), image_bin(name))
     assert healthy(env).returncode == 1, "nothing listens yet: the check must fail"
     started(env, command, tmp_path / "service.log")
     wait_until(lambda: healthy(env), 30, f"{name} never became healthy", tmp_path / "service.log")
 
 
-def test_the_profile_image_is_healthy_only_while_mongodb_answers(started: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", sorted(n for n in BUILT if n.startswith("connector-")))
+def test_every_connector_image_serves_over_mutual_tls(name: str, started: Any, image_bin: Any, tmp_path: Path) -> None:
+    """With docker-compose.mtls.yml: the service reads its certificate's names (cryptography)
+    and the image's health check presents the service's own certificate."""
+    from linkmesh_devstack import certs
+
+    certs.write(tmp_path / "tls")
+    env, command = container_env(name, str(free_port()), image_bin(name))
+    env.update(mutual_tls_env(name, tmp_path / "tls"))
+    started(env, command, tmp_path / "service.log")
+    wait_until(lambda: healthy(env), 30, f"{name} never became healthy over mutual TLS", tmp_path / "service.log")
+
+
+def test_the_profile_image_is_healthy_only_while_mongodb_answers(started: Any, image_bin: Any, tmp_path: Path) -> None:
     mongo: MongoServer = start_mongo(tmp_path / "data", log_dir=tmp_path)
     try:
         if mongo.process is None:
             pytest.skip(f"the MongoDB ({mongo.kind}) is not this test's to stop")
         port = mongo.uri.split(":")[2].split("/")[0]
-        env, command = container_env("profile", str(free_port()), mongo.uri)
+        env, command = container_env("profile", str(free_port()), image_bin("profile"), mongo.uri)
         env.update(PROFILE_HEALTH_INTERVAL_S="0.2", PROFILE_HEALTH_TIMEOUT_S="0.5", PROFILE_DB_TIMEOUT_S="1")
         log = tmp_path / "profile.log"
         started(env, command, log)

@@ -105,7 +105,10 @@ async def test_a_burst_learns_at_once_which_callers_the_limit_cannot_serve_in_ti
     refused = [o for o in outcomes if o[0] != "ok"]
     assert len(served) == 4, "two now, two after one second"
     assert all(code == "RESOURCE_EXHAUSTED" for code, _, _ in refused)
-    assert max(elapsed for _, elapsed, _ in refused) < 0.2, "refused without waiting"
+    # Told before the turns that waited were served (not a wall-clock bound: a loaded machine
+    # can stall the loop for tenths of a second, as it once did here).
+    waited = sorted(elapsed for _, elapsed, _ in served)[2:]
+    assert max(elapsed for _, elapsed, _ in refused) < min(waited), "refused without waiting"
     assert sorted(r for _, _, r in refused)[0] >= 1.5, "the delay says when the key is free"
 
 

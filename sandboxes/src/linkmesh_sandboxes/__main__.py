@@ -1,7 +1,10 @@
 """Runs a vendor sandbox: ``linkmesh-sandbox bigcommerce --port 8181``.
 
 The vendors are the installed connectors that declare a sandbox (``linkmesh.connectors``
-entry points, ``linkmesh_core.connector_spec``). Knobs can also be set at start from the
+entry points, ``linkmesh_core.connector_spec``), and the sandboxes this package holds
+(``linkmesh_sandboxes.<type>.sandbox``) when their connector is not installed, as in a
+sandbox's own image: those listen on ``--port`` or ``SANDBOX_PORT``, which the image sets.
+Knobs can also be set at start from the
 environment: ``SANDBOX_LATENCY_MS`` for every sandbox, and each sandbox's own (see its
 ``sandbox.py``).
 """
@@ -10,30 +13,48 @@ from __future__ import annotations
 
 import argparse
 import os
+import pkgutil
+from importlib import import_module
+from importlib.util import find_spec
 from pathlib import Path
 
 import structlog
 from aiohttp import web
 
+import linkmesh_sandboxes
 from linkmesh_core.connector_spec import discover
 from linkmesh_core.logging import configure_logging
 from linkmesh_sandboxes.kit import Sandbox, keep_state
 from linkmesh_sandboxes.knobs import STATE
 
 
+def sandbox_types() -> list[str]:
+    """The declared sandboxes, then this package's own that no installed connector declares."""
+    declared = {t for t, spec in discover().items() if spec.sandbox}
+    own = {m.name for m in pkgutil.iter_modules(linkmesh_sandboxes.__path__) if m.ispkg}
+    return sorted(declared | {t for t in own if find_spec(f"linkmesh_sandboxes.{t}.sandbox")})
+
+
+def load(vendor: str) -> Sandbox:
+    spec = discover().get(vendor)
+    if spec is not None and spec.sandbox:
+        return spec.load_sandbox()
+    return import_module(f"linkmesh_sandboxes.{vendor}.sandbox").SANDBOX
+
+
 def sandboxes() -> dict[str, Sandbox]:
-    return {t: spec.load_sandbox() for t, spec in discover().items() if spec.sandbox}
+    return {t: load(t) for t in sandbox_types()}
 
 
 def build(vendor: str) -> web.Application:
-    known = sandboxes()
+    known = sandbox_types()
     if vendor not in known:
         raise SystemExit(f"unknown vendor {vendor!r}; choose one of {', '.join(known)}")
-    return known[vendor].create_app()
+    return load(vendor).create_app()
 
 
 def main() -> None:
-    known = sorted(t for t, spec in discover().items() if spec.sandbox)
+    known = sandbox_types()
     parser = argparse.ArgumentParser(description="Run a linkmesh vendor sandbox")
     parser.add_argument("vendor", choices=known)
     parser.add_argument("--host", default=os.environ.get("SANDBOX_HOST", "127.0.0.1"))
@@ -42,7 +63,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=int(os.environ.get("SANDBOX_PORT", "0")) or None,
                         help="default: SANDBOX_PORT, else the port its connector declares")
     args = parser.parse_args()
-    port = args.port or discover()[args.vendor].sandbox_port
+    spec = discover().get(args.vendor)
+    port = args.port or (spec.sandbox_port if spec is not None else None)
+    if not port:
+        parser.error(f"--port (or SANDBOX_PORT) is needed: no installed connector declares the {args.vendor} sandbox's port")
     configure_logging(f"sandbox-{args.vendor.replace('_', '-')}", os.environ.get("SANDBOX_LOG_LEVEL", "INFO"))
     app = build(args.vendor)
     app[STATE].knobs.latency_ms = float(os.environ.get("SANDBOX_LATENCY_MS", "0"))
