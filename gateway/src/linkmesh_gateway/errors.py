@@ -12,7 +12,7 @@ import math
 import grpc
 from aiohttp import web
 
-from linkmesh_core.errors import ServiceError
+from linkmesh_core.errors import OUTCOME_UNKNOWN, ServiceError
 
 # gRPC code → HTTP status. UNAUTHENTICATED from below means a vendor refused an
 # app's credentials (the caller's own auth is 401 "unauthorized" at this edge),
@@ -83,7 +83,36 @@ def invalid(fields: dict[str, str], message: str = "the request is invalid") -> 
     return ApiError(422, "invalid_argument", message, fields)
 
 
+# An action the vendor may have carried out: its own code, and a status no client mistakes for
+# "try again with a new key" (503/504). The same Idempotency-Key answers its outcome later.
+OUTCOME_UNKNOWN_STATUS = 502
+OUTCOME_UNKNOWN_CODE = "outcome_unknown"
+
+
+def outcome_unknown(err: ServiceError) -> ApiError:
+    """The answer for an action whose outcome is unknown, whoever failed: the connector (its
+    message says what happened) or the profile service behind this gateway (gRPC made the
+    error up: the action may have run there)."""
+    if err.foreign:
+        message = (f"{err.message}: the action may have run. Send it again with the same Idempotency-Key to learn its "
+                   "outcome; a new key could run it twice")
+    else:
+        message = err.message
+    headers = {"Retry-After": str(max(math.ceil(err.retry_after), 1))} if err.retry_after is not None else None
+    return ApiError(OUTCOME_UNKNOWN_STATUS, OUTCOME_UNKNOWN_CODE, message, headers=headers)
+
+
+def from_action_error(err: ServiceError) -> ApiError:
+    """An action's failure: unknown when the service said so, and when gRPC made the error up
+    after the request left (the profile service may have run it); otherwise as any error."""
+    if err.foreign or err.outcome == OUTCOME_UNKNOWN:
+        return outcome_unknown(err)
+    return from_service_error(err)
+
+
 def from_service_error(err: ServiceError) -> ApiError:
+    if err.outcome == OUTCOME_UNKNOWN:
+        return outcome_unknown(err)
     status = HTTP_STATUS.get(err.code, 500)
     if err.code == grpc.StatusCode.INVALID_ARGUMENT and err.fields:
         status = 422

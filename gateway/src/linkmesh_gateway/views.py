@@ -15,7 +15,7 @@ from linkmesh.profile.v1 import profile_pb2
 
 from linkmesh_core.errors import ServiceError
 from linkmesh_gateway.config import ROLES
-from linkmesh_gateway.errors import ApiError, invalid
+from linkmesh_gateway.errors import ApiError, from_action_error, invalid
 from linkmesh_gateway.middleware import allow
 from linkmesh_gateway.openapi import document
 from linkmesh_gateway.payloads import Reader, app_input, customer_input, json_object, valid_text
@@ -380,9 +380,12 @@ async def run_action(request: web.Request) -> web.Response:
             else:
                 r.errors[f"params.{name}"] = "must be a string, number or boolean"
     r.done()
-    answer = await request.app[PROFILE].RunAction(profile_pb2.RunActionRequest(
-        customer_id=request.match_info["customer_id"], app_id=app_id, action=action, order_id=order_id, params=params,
-        idempotency_key=key, form_url=form_url), timeout=_timeout(request))
+    try:
+        answer = await request.app[PROFILE].RunAction(profile_pb2.RunActionRequest(
+            customer_id=request.match_info["customer_id"], app_id=app_id, action=action, order_id=order_id, params=params,
+            idempotency_key=key, form_url=form_url), timeout=_timeout(request))
+    except grpc.aio.AioRpcError as err:
+        raise from_action_error(ServiceError.from_rpc_error(err, "the profile service")) from None
     out = to_json(answer)
     out["customer"] = customer_json(answer.customer)
     return web.json_response(out, headers={"Idempotent-Replayed": "true" if answer.replayed else "false"})

@@ -44,6 +44,8 @@ class Failure:
     method: str = ""
     # A raw, non-JSON body to answer instead of the vendor's error shape (an HTML error page).
     raw_body: str = ""
+    # The raw body's encoding (a proxy's page in a legacy charset such as cp1252 is not UTF-8).
+    raw_body_charset: str = "utf-8"
     hang_s: float = 30.0
     # Matching requests let through before the failure starts.
     skip: int = 0
@@ -125,7 +127,8 @@ def knobs_middleware(error_body: ErrorBody) -> Callable[..., Awaitable[web.Strea
             if fail.status == 0:
                 await asyncio.sleep(fail.hang_s)
             if fail.raw_body:
-                return web.Response(status=fail.status, text=fail.raw_body, content_type="text/html")
+                return web.Response(status=fail.status, body=fail.raw_body.encode(fail.raw_body_charset, "replace"),
+                                    content_type="text/html", charset=fail.raw_body_charset)
             return error_body(request, fail.status, fail.message)
         return await handler(request)
 

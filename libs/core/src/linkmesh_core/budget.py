@@ -51,7 +51,7 @@ from prometheus_client import Counter, Gauge
 from pymongo import AsyncMongoClient, ReturnDocument
 from pymongo.errors import DuplicateKeyError, OperationFailure, PyMongoError
 
-from linkmesh_core.errors import resource_exhausted
+from linkmesh_core.errors import rate_limited
 from linkmesh_core.outcome import note_wait
 from linkmesh_core.rate_limit import SlidingWindowLimiter
 
@@ -115,7 +115,7 @@ def share_of(windows: Windows, replicas: int) -> list[tuple[int, float]]:
 
 
 def refused(vendor: str, wait: float) -> Exception:
-    return resource_exhausted(f"{vendor} rate limit reached; retry in {wait:.1f}s", retry_after=round(wait, 3))
+    return rate_limited(f"{vendor} rate limit reached; retry in {wait:.1f}s", retry_after=round(wait, 3))
 
 
 class LocalBudget:

@@ -18,7 +18,15 @@ Two more details travel with an error:
 
 Every error a linkmesh server answers is marked with the ``linkmesh`` domain, so
 a client can tell it from one gRPC itself made up (a peer that could not be
-reached), whose message names internal addresses and is replaced here.
+reached, an answer too large for its metadata), whose message names internal
+addresses and is replaced here. Such an error is ``foreign``: it claims nothing
+about what the peer did, so an action that met one has an unknown outcome, and
+only an explicit ``NOT_SENT`` in linkmesh's domain ever says nothing was sent.
+
+Every text that travels in the details is cut by its UTF-8 bytes, not its
+characters (a vendor's page in a legacy encoding decodes to U+FFFD, 3 bytes
+each), so the whole status stays well under gRPC's 8 KiB metadata limit: an
+error that overflowed it would arrive as the channel's own RESOURCE_EXHAUSTED.
 """
 
 from __future__ import annotations
@@ -40,19 +48,43 @@ Outcome = Literal["NOT_SENT", "OUTCOME_UNKNOWN"]
 # service config (gRFC A6 server pushback): an answer from the application is
 # final; only transport failures are retried.
 NO_RETRY = ("grpc-retry-pushback-ms", "-1")
-MAX_MESSAGE = 500
-MAX_DEBUG = 4000
-# An error's details travel in gRPC trailing metadata (8 KiB by default): field names and
-# descriptions are cut, and only the first fields are listed, so an error about a huge value
-# never overflows it (which gRPC would answer as RESOURCE_EXHAUSTED, a false "rate limit").
+# Byte budgets of the texts an error carries. It travels in gRPC trailing metadata (8 KiB by
+# default): the message twice (grpc-message, percent-encoded, up to 3 bytes a byte; and in the
+# details), the debug text, the fields (names and descriptions cut, the first ones listed, all
+# of them within MAX_FIELDS_BYTES), so even an error about huge values stays near 5 KiB.
+MAX_MESSAGE = 512
+MAX_DEBUG = 1024
 MAX_FIELD = 200
 MAX_FIELDS = 20
+MAX_FIELDS_BYTES = 1024
 # What gRPC says when it could not reach the peer; these texts name addresses.
 TRANSPORT_MESSAGES = {
     grpc.StatusCode.UNAVAILABLE: "could not be reached",
     grpc.StatusCode.DEADLINE_EXCEEDED: "did not answer in time",
     grpc.StatusCode.CANCELLED: "cancelled the call",
 }
+
+
+def clip(text: str, max_bytes: int) -> str:
+    """``text`` cut to at most ``max_bytes`` of UTF-8, never inside a character."""
+    raw = text.encode("utf-8", "replace")
+    if len(raw) <= max_bytes:
+        return text
+    return raw[: max_bytes - 3].decode("utf-8", "ignore") + "…"
+
+
+def clip_fields(fields: dict[str, str]) -> list[tuple[str, str]]:
+    """The first fields, each name and description clipped, all within MAX_FIELDS_BYTES."""
+    out: list[tuple[str, str]] = []
+    budget = MAX_FIELDS_BYTES
+    for name, description in list(fields.items())[:MAX_FIELDS]:
+        pair = (clip(name, MAX_FIELD), clip(description, MAX_FIELD))
+        size = len(pair[0].encode()) + len(pair[1].encode())
+        if size > budget:
+            break
+        budget -= size
+        out.append(pair)
+    return out
 
 
 @dataclass
@@ -64,6 +96,8 @@ class ServiceError(Exception):
     outcome: Outcome | None = None
     debug: str = ""
     app_id: str = ""
+    # Made up by gRPC (no linkmesh ErrorInfo): the peer may or may not have acted.
+    foreign: bool = False
 
     def __post_init__(self) -> None:
         super().__init__(self.message)
@@ -74,19 +108,18 @@ class ServiceError(Exception):
     def to_status(self, *, with_debug: bool = True) -> grpc.Status:
         details = []
         info = error_details_pb2.ErrorInfo(reason=self.outcome or "", domain=DOMAIN,
-                                           metadata={"app_id": self.app_id[:MAX_FIELD]} if self.app_id else None)
+                                           metadata={"app_id": clip(self.app_id, MAX_FIELD)} if self.app_id else None)
         packed = any_pb2.Any()
         packed.Pack(info)
         details.append(packed)
         if self.debug and with_debug:
             packed = any_pb2.Any()
-            packed.Pack(error_details_pb2.DebugInfo(detail=self.debug[:MAX_DEBUG]))
+            packed.Pack(error_details_pb2.DebugInfo(detail=clip(self.debug, MAX_DEBUG)))
             details.append(packed)
         if self.fields:
             bad = error_details_pb2.BadRequest(
                 field_violations=[
-                    error_details_pb2.BadRequest.FieldViolation(field=f[:MAX_FIELD], description=d[:MAX_FIELD])
-                    for f, d in list(self.fields.items())[:MAX_FIELDS]
+                    error_details_pb2.BadRequest.FieldViolation(field=f, description=d) for f, d in clip_fields(self.fields)
                 ]
             )
             packed = any_pb2.Any()
@@ -100,7 +133,7 @@ class ServiceError(Exception):
             packed = any_pb2.Any()
             packed.Pack(info)
             details.append(packed)
-        status = status_pb2.Status(code=self.code.value[0], message=self.message[:MAX_MESSAGE], details=details)
+        status = status_pb2.Status(code=self.code.value[0], message=clip(self.message, MAX_MESSAGE), details=details)
         converted = rpc_status.to_status(status)
         return _Status(converted.code, converted.details, (*converted.trailing_metadata, NO_RETRY))
 
@@ -133,10 +166,12 @@ class ServiceError(Exception):
                 elif detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
                     error_info = error_details_pb2.ErrorInfo()
                     detail.Unpack(error_info)
-                    ours = ours or error_info.domain == DOMAIN
+                    if error_info.domain != DOMAIN:
+                        continue
+                    ours = True
                     if error_info.reason in (NOT_SENT, OUTCOME_UNKNOWN):
                         outcome = error_info.reason  # type: ignore[assignment]
-                    app_id = error_info.metadata.get("app_id", "") if error_info.domain == DOMAIN else ""
+                    app_id = error_info.metadata.get("app_id", "")
                 elif detail.Is(error_details_pb2.DebugInfo.DESCRIPTOR):
                     debug_info = error_details_pb2.DebugInfo()
                     detail.Unpack(debug_info)
@@ -144,12 +179,13 @@ class ServiceError(Exception):
         code = code or grpc.StatusCode.UNKNOWN
         if not ours:
             what = TRANSPORT_MESSAGES.get(code, "failed")
-            message = f"{peer} {what} ({code.name})"
+            return cls(code, f"{peer} {what} ({code.name})", foreign=True)
         return cls(code, message or "", fields, retry_after, outcome, debug, app_id)
 
     def public(self) -> "ServiceError":
         """The same error without the vendor's raw answer (for people and other services)."""
-        return ServiceError(self.code, self.message, dict(self.fields), self.retry_after, self.outcome, app_id=self.app_id)
+        return ServiceError(self.code, self.message, dict(self.fields), self.retry_after, self.outcome, app_id=self.app_id,
+                            foreign=self.foreign)
 
 
 class _Status(collections.namedtuple("_Status", ("code", "details", "trailing_metadata")), grpc.Status):
@@ -176,8 +212,14 @@ def unavailable(message: str, retry_after: float | None = None, outcome: Outcome
     return ServiceError(grpc.StatusCode.UNAVAILABLE, message, retry_after=retry_after, outcome=outcome)
 
 
-def resource_exhausted(message: str, retry_after: float | None) -> ServiceError:
-    return ServiceError(grpc.StatusCode.RESOURCE_EXHAUSTED, message, retry_after=retry_after)
+def resource_exhausted(message: str, retry_after: float | None, outcome: Outcome | None = None) -> ServiceError:
+    return ServiceError(grpc.StatusCode.RESOURCE_EXHAUSTED, message, retry_after=retry_after, outcome=outcome)
+
+
+def rate_limited(message: str, retry_after: float | None) -> ServiceError:
+    """A rate limit refused the request (ours before sending it, or the vendor's 429 before
+    acting): the vendor did not act, so an action's idempotency key may be used again."""
+    return resource_exhausted(message, retry_after, NOT_SENT)
 
 
 def deadline_exceeded(message: str, outcome: Outcome | None = None) -> ServiceError:

@@ -15,7 +15,7 @@ import bisect
 import time
 from collections import deque
 
-from linkmesh_core.errors import resource_exhausted
+from linkmesh_core.errors import rate_limited
 from linkmesh_core.outcome import note_wait
 
 
@@ -49,7 +49,7 @@ class SlidingWindowLimiter:
         slot = max(now + self.wait_time(key, now), not_before)
         if slot - now >= time_left:
             wait = slot - now
-            raise resource_exhausted(f"{self.vendor} rate limit for this key; retry in {wait:.1f}s", retry_after=round(wait, 3))
+            raise rate_limited(f"{self.vendor} rate limit for this key; retry in {wait:.1f}s", retry_after=round(wait, 3))
         bisect.insort(self._sent.setdefault(key, deque()), slot)
         return slot
 

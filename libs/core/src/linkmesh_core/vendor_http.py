@@ -66,7 +66,7 @@ from linkmesh_core.errors import (
     failed_precondition,
     invalid_argument,
     not_found,
-    resource_exhausted,
+    rate_limited,
     unauthenticated,
     unavailable,
 )
@@ -373,9 +373,7 @@ class VendorHTTP:
         if status == 429:
             wait = max(block, 0.0)
             if wait >= deadline.remaining():
-                raise resource_exhausted(
-                    f"{self.vendor} rate limit reached; retry in {wait:.1f}s", retry_after=round(wait, 3)
-                )
+                raise rate_limited(f"{self.vendor} rate limit reached; retry in {wait:.1f}s", retry_after=round(wait, 3))
             raise _Transient("rate limited", not_sent=True)
         refusal = getattr(self._errors, "refusal", None)
         custom = refusal(status, body if is_json else None) if refusal is not None and status < 500 else None

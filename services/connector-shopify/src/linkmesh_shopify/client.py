@@ -23,7 +23,7 @@ from typing import Any
 import grpc
 import structlog
 
-from linkmesh_core.errors import ServiceError, resource_exhausted, unauthenticated
+from linkmesh_core.errors import ServiceError, rate_limited, unauthenticated
 from linkmesh_core.outcome import note_wait
 from linkmesh_core.vendor_http import Deadline, VendorHTTP
 
@@ -117,7 +117,7 @@ class ShopifyClient:
         now = time.monotonic()
         wait = bucket.wait_for(cost, now)
         if wait >= deadline.remaining():
-            raise resource_exhausted(f"Shopify's query budget for this shop is spent; retry in {wait:.1f}s", retry_after=round(wait, 3))
+            raise rate_limited(f"Shopify's query budget for this shop is spent; retry in {wait:.1f}s", retry_after=round(wait, 3))
         # Taken now, so concurrent queries of this process see it gone; the answer corrects it.
         bucket.available, bucket.at = bucket.projected(now) - cost, now
         if wait > 0:
@@ -139,7 +139,7 @@ class ShopifyClient:
         wait = max(wait, 0.05)
         await self.http.hold(shop.domain, wait)  # every replica holds off with this one
         if wait >= deadline.remaining():
-            raise resource_exhausted(f"Shopify throttled this shop's queries; retry in {wait:.1f}s", retry_after=round(wait, 3))
+            raise rate_limited(f"Shopify throttled this shop's queries; retry in {wait:.1f}s", retry_after=round(wait, 3))
         log.info("vendor_rate_limit_wait", vendor="Shopify", wait_s=round(wait, 3), cost=cost, throttled=True)
         note_wait(wait)
         await asyncio.sleep(wait)

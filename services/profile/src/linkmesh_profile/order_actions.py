@@ -9,14 +9,16 @@ connector, at most once per idempotency key.
 - The key is taken with a unique index (customer, key), so two concurrent
   requests with one key cannot both run. The same key with the same request
   answers the first result again; with a different request it is refused.
-- Outcomes: success and definitive refusals are kept and answered again. When
-  the connector says nothing state-changing reached the vendor (``NOT_SENT``: a
-  rate limit, a read that failed before the write, no connection), the key is
-  released for a retry. Anything else that failed (a timeout, a 5xx after the
-  write left, a connector that did not answer) may or may not have acted: the
-  key is kept as "unknown" and a retry is refused, never run twice (a retried
-  refund must not refund twice). The connector call is never retried, here or
-  by the channel.
+- Outcomes: success and definitive refusals are kept and answered again. The
+  key is released only when the connector that held the request says, in
+  linkmesh's own error domain, that nothing state-changing reached the vendor
+  (``NOT_SENT``: a rate limit, a read that failed before the write, no
+  connection). Anything else that failed (a timeout, a 5xx after the write left,
+  a connector that did not answer, any status gRPC made up itself, such as an
+  answer too large for its metadata) may or may not have acted: the key is kept
+  as "unknown" and a retry is refused, never run twice (a retried refund must
+  not refund twice), answered with ``OUTCOME_UNKNOWN``. The connector call is
+  never retried, here or by the channel.
 - A running record holds a lease (the call's deadline plus a margin). If this
   process dies while the vendor call is under way (kill -9, a lost node), the
   record stays "running" until the lease expires; then it becomes "unknown"
@@ -57,7 +59,6 @@ from linkmesh_profile.traces import TraceStore
 DEFINITIVE = {grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND, grpc.StatusCode.FAILED_PRECONDITION,
               grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNIMPLEMENTED,
               grpc.StatusCode.ALREADY_EXISTS, grpc.StatusCode.OUT_OF_RANGE}
-NOTHING_SENT = {grpc.StatusCode.RESOURCE_EXHAUSTED}
 LEASE_MARGIN_S = 5.0  # time to record the outcome after the connector answered
 LOST = "the profile service stopped while the action was running"
 SERVED_PREFIX = "adaptor:"  # the customer id of actions run through a served lookup adaptor
@@ -70,15 +71,24 @@ def fingerprint(request: profile_pb2.RunActionRequest) -> str:
 
 
 def settled_state(err: ServiceError) -> str | None:
-    """What a failed action's record becomes: None (released: nothing reached the
-    vendor), "failed" (a definitive refusal) or "unknown" (the vendor may have acted)."""
-    if err.outcome == OUTCOME_UNKNOWN:
+    """What a failed action's record becomes: None (released: the connector said nothing
+    reached the vendor), "failed" (its definitive refusal) or "unknown" (the vendor may have
+    acted). An error gRPC made up (no linkmesh ErrorInfo) claims nothing: unknown, whatever
+    its code."""
+    if err.foreign or err.outcome == OUTCOME_UNKNOWN:
         return "unknown"
     if err.code in DEFINITIVE:
         return "failed"
-    if err.code in NOTHING_SENT or err.outcome == NOT_SENT:
+    if err.outcome == NOT_SENT:
         return None
     return "unknown"
+
+
+def unknown_outcome(message: str, retry_after: float | None = None) -> ServiceError:
+    """The answer for an action whose outcome is unknown: gRPC UNKNOWN with the
+    ``OUTCOME_UNKNOWN`` reason (the gateway's ``outcome_unknown``); never a code a client
+    retries with a new key as if nothing had happened."""
+    return ServiceError(grpc.StatusCode.UNKNOWN, message, retry_after=retry_after, outcome=OUTCOME_UNKNOWN)
 
 
 def record_action(link: dict[str, Any], form_url: str) -> tuple[str, str]:
@@ -237,9 +247,8 @@ class ActionRunner:
         except ServiceError as err:
             state = await self._failed(record, app, err, trace_request, (time.perf_counter() - started) * 1000)
             if state == "unknown":
-                raise ServiceError(err.code, f"the outcome is unknown: {err.message}. {app['name']} may have carried out the "
-                                   f"{request.action}; check the order there before trying again with a new idempotency key",
-                                   err.fields, err.retry_after, OUTCOME_UNKNOWN) from None
+                raise unknown_outcome(f"the outcome is unknown: {err.message}. {app['name']} may have carried out the "
+                                      f"{request.action}; check the order there before trying again with a new idempotency key") from None
             raise err.public() from None
         assert isinstance(answer, lookup_pb2.RunActionResponse)
         await self.collection.update_one(q.action_by_id(record["_id"]).filter, {"$set": {
@@ -320,7 +329,7 @@ class ActionRunner:
         if first["state"] == "running":
             raise ServiceError(grpc.StatusCode.ABORTED, "the first request with this idempotency key is still running")
         if first["state"] == "unknown":
-            raise ServiceError(grpc.StatusCode.ABORTED, f"the first attempt's outcome is unknown ({first['error']['message']}); check the "
+            raise unknown_outcome(f"the first attempt's outcome is unknown ({first['error']['message']}); check the "
                                "order in the vendor's admin before trying again with a new idempotency key")
         if first["state"] == "failed":
             error = first["error"]
