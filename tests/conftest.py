@@ -82,6 +82,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     s = Stack(base_dir=tmp_path_factory.mktemp("stack"), extra_env={
         "GATEWAY_FRAME_ANCESTORS": f"http://localhost:{helpdesk_port}",
         "GATEWAY_SEARCH_TIMEOUT_S": "2", "PROFILE_FRESHNESS_S": "1", "PROFILE_ACTION_TIMEOUT_S": "3", "PROFILE_BREAKER_COOLDOWN_S": "2",
+        "PROFILE_ACTION_RESOLVE_DELAYS_S": "2,2,2", "PROFILE_ACTION_RESOLVE_EVERY_S": "0.3",
         "GATEWAY_METRICS_PORT": str(free_port()), "PROFILE_METRICS_PORT": str(free_port()),
     })
     s.helpdesk_port = helpdesk_port  # type: ignore[attr-defined]

@@ -3,6 +3,7 @@ says so in a form a program can read: its own code and status, never a plain 503
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -51,3 +52,53 @@ def test_an_unknown_outcome_has_its_own_code_and_status(api: Api, apps: dict[str
     assert problem.headers["Content-Type"].startswith("application/problem+json")
     assert problem.json()["type"] == "urn:linkmesh:problem:outcome_unknown", problem.text
     assert vendor_calls(api, "bigcommerce", "/payment_actions/refunds") == 1
+
+
+def poll(api: Api, customer: dict[str, Any], body: dict[str, Any], key: str, *, until_s: float = 20.0) -> Any:
+    """Sends the same request with the same key until its outcome is no longer unknown."""
+    deadline = time.monotonic() + until_s
+    while True:
+        answer = act(api, customer, body, key=key)
+        if answer.status_code != 502 or time.monotonic() > deadline:
+            return answer
+        assert answer.json()["error"]["code"] == "outcome_unknown" and "Retry-After" in answer.headers, answer.text
+        time.sleep(0.5)
+
+
+def audit_of(api: Api, customer: dict[str, Any], action: str) -> list[dict[str, Any]]:
+    entries = api.get("/api/v1/audit", role="admin", params={"customer_id": customer["id"], "action": action}).json()["entries"]
+    return list(entries)
+
+
+def test_a_lost_refund_the_vendor_made_is_resolved_from_its_refunds(api: Api, apps: dict[str, Any]) -> None:
+    bc = apps["bigcommerce"]
+    customer = linked_customer(api, {"bc": (bc, "101")})
+    api.sandbox("bigcommerce", "POST", "/__sandbox/knobs",
+                {"fail": {"status": 504, "path": "/payment_actions/refunds", "method": "POST", "after": True}})
+    first = act(api, customer, refund_body(bc), key="resolve-applied")
+    assert first.status_code == 502 and first.json()["error"]["code"] == "outcome_unknown", first.text
+    checking = act(api, customer, refund_body(bc), key="resolve-applied")
+    assert checking.status_code == 502 and "asking the vendor" in checking.json()["error"]["message"], checking.text
+    resolved = poll(api, customer, refund_body(bc), "resolve-applied")
+    assert resolved.status_code == 200, resolved.text
+    out = resolved.json()
+    assert out["replayed"] and out["resolution"] == "resolved" and out["message"] == "Refunded 14.50 USD on order 5001"
+    assert out["result"]["refund_id"], "the vendor's record that decided it"
+    assert vendor_calls(api, "bigcommerce", "/payment_actions/refunds") == 1, "resolved by reading, never by sending again"
+    entry = audit_of(api, customer, "action.resolve")[0]
+    assert entry["details"]["resolution"] == "succeeded" and entry["actor"]["kind"] == "service", entry
+
+
+def test_a_lost_refund_the_vendor_never_made_releases_its_key(api: Api, apps: dict[str, Any]) -> None:
+    bc = apps["bigcommerce"]
+    customer = linked_customer(api, {"bc": (bc, "101")})
+    # The vendor's gateway answers 502 without passing the refund on: nothing was refunded.
+    api.sandbox("bigcommerce", "POST", "/__sandbox/knobs",
+                {"fail": {"status": 502, "path": "/payment_actions/refunds", "method": "POST", "count": 1}})
+    first = act(api, customer, refund_body(bc), key="resolve-not-applied")
+    assert first.status_code == 502 and first.json()["error"]["code"] == "outcome_unknown", first.text
+    again = poll(api, customer, refund_body(bc), "resolve-not-applied")
+    assert again.status_code == 200 and not again.json()["replayed"], "not applied: the same key runs it now"
+    assert again.json()["message"] == "Refunded 14.50 USD on order 5001"
+    assert vendor_calls(api, "bigcommerce", "/payment_actions/refunds") == 2
+    assert audit_of(api, customer, "action.resolve")[0]["details"]["resolution"] == "not_applied"

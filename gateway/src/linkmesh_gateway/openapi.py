@@ -171,7 +171,9 @@ SCHEMAS: dict[str, Any] = {
                                                           "in params are checked against its form and posted to it; action may be left out"}},
                          ["app_id"]),
     "ActionResult": obj({"id": S, "app_id": S, "action": S, "order_id": S, "message": S, "result": str_map(), "replayed": B,
-                         "customer": ref("Customer")}),
+                         "customer": ref("Customer"),
+                         "resolution": {"enum": ["", "resolved"], "description": "resolved: the first answer was lost (502 "
+                                        "outcome_unknown) and the vendor's own record showed the action had taken effect"}}),
     "Health": obj({"status": S, "profile": S}, ["status"]),
     "AdaptorErrors": obj({"errors": arr(obj({"message": S, "attr": S, "detail": S}, []))}),
     "AdaptorForm": obj({

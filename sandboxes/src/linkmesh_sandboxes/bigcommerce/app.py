@@ -30,6 +30,7 @@ from typing import Any
 
 from aiohttp import web
 
+from linkmesh_sandboxes.bigcommerce import records
 from linkmesh_sandboxes.bigcommerce.data import ACCESS_TOKEN, STORE_HASH, Store, build_store, iso, new_customer, rfc2822
 from linkmesh_sandboxes.kit import DATA_KEYS
 from linkmesh_sandboxes.knobs import STATE, SandboxState, add_control_routes, knobs_middleware
@@ -454,8 +455,8 @@ async def create_refund(request: web.Request) -> web.Response:
     fully = float(order["refunded_amount"]) >= float(order["total_inc_tax"]) - 0.001
     order["status_id"] = 4 if fully else 14
     order["status"] = STATUS_NAMES[order["status_id"]]
-    refund_id = sum(1 for o in store.orders.values() if float(o["refunded_amount"]) > 0) * 100 + order["id"] % 100
-    return web.json_response({"data": {
+    refund_id = 1 + sum(len(r) for r in records.refunds_of(store).values())
+    refund = {
         "id": refund_id, "order_id": order["id"], "user_id": 0, "created": datetime.now(timezone.utc).isoformat(),
         "reason": str(items[0].get("reason") or ""), "total_amount": paid_back, "total_tax": 0, "uses_merchant_override_values": False,
         "items": [{"item_type": "PRODUCT", "item_id": i["item_id"], "reason": str(i.get("reason") or ""), "quantity": i["quantity"],
@@ -463,7 +464,20 @@ async def create_refund(request: web.Request) -> web.Response:
         "payments": [{"id": refund_id * 10, "provider_id": p.get("provider_id", ""), "amount": float(p.get("amount") or 0),
                       "offline": bool(p.get("offline")), "is_declined": False, "declined_message": "", "transaction_id": ""}
                      for p in payments],
-    }, "meta": {}}, status=201)
+    }
+    records.keep_refund(store, refund)
+    return web.json_response({"data": refund, "meta": {}}, status=201)
+
+
+async def get_refunds(request: web.Request) -> web.Response:
+    order = _order_or_404(request)
+    if isinstance(order, web.Response):
+        return order
+    return records.list_refunds(_store(request), order["id"])
+
+
+async def get_coupons(request: web.Request) -> web.Response:
+    return records.list_coupons(_store(request), request.query)
 
 
 COUPON_TYPES = {"per_item_discount", "per_total_discount", "shipping_discount", "free_shipping", "percentage_discount", "promotion"}
@@ -527,6 +541,8 @@ def create_app(stores: list[tuple[str, str]] | None = None, *, rate_limit_quota:
     app.router.add_put(f"{prefix}/v2/orders/{{order_id}}", update_order)
     app.router.add_post(f"{prefix}/v3/orders/{{order_id}}/payment_actions/refund_quotes", refund_quote)
     app.router.add_post(f"{prefix}/v3/orders/{{order_id}}/payment_actions/refunds", create_refund)
+    app.router.add_get(f"{prefix}/v3/orders/{{order_id}}/payment_actions/refunds", get_refunds)
+    app.router.add_get(f"{prefix}/v2/coupons", get_coupons)
     app.router.add_post(f"{prefix}/v2/coupons", create_coupon)
     app.router.add_get(f"{prefix}/v2/orders/{{order_id}}/products", get_order_products)
     app.router.add_get(f"{prefix}/v2/orders/{{order_id}}/shipments", get_order_shipments)

@@ -3,8 +3,6 @@ one BigCommerce accepts), cancel (status Cancelled) and a discount code (coupon)
 
 from __future__ import annotations
 
-import secrets
-
 import grpc
 from linkmesh.lookup.v1 import lookup_pb2
 
@@ -12,6 +10,7 @@ from linkmesh_bigcommerce.client import BigCommerceClient, Store
 from linkmesh_core.actions import form_field, parse_lines
 from linkmesh_core.errors import ServiceError, failed_precondition, invalid_argument, not_found
 from linkmesh_core.money import decimal_string, parse_amount
+from linkmesh_core.resolution import code_for_key
 from linkmesh_core.vendor_http import Deadline
 
 CANCELLED, REFUNDED = 5, 4
@@ -90,14 +89,15 @@ async def cancel(client: BigCommerceClient, store: Store, order: dict, deadline:
     return lookup_pb2.RunActionResponse(message=f"Order {oid} cancelled", result={"status": str(updated.get("status") or "Cancelled")})
 
 
-async def create_discount_code(client: BigCommerceClient, store: Store, params: dict[str, str], deadline: Deadline) -> lookup_pb2.RunActionResponse:
+async def create_discount_code(client: BigCommerceClient, store: Store, params: dict[str, str], key: str,
+                               deadline: Deadline) -> lookup_pb2.RunActionResponse:
     kind = params["type"]
     amount = params.get("amount", "").strip()
     if kind != "free_shipping" and not amount:
         raise invalid_argument("give the discount's amount", {"params.amount": f"is required for {kind}"})
     if kind == "percentage_discount" and parse_amount(amount) > 100:
         raise invalid_argument("a percentage cannot pass 100", {"params.amount": "must be at most 100 for a percentage"})
-    code = params.get("code", "").strip() or f"LM-{secrets.token_hex(4).upper()}"
+    code = params.get("code", "").strip() or code_for_key(key)  # found again by its key after a lost answer
     coupon = {
         "name": f"linkmesh {code}", "code": code, "type": kind, "amount": amount or "0", "enabled": True,
         "applies_to": {"entity": "categories", "ids": [0]}, "max_uses": int(params.get("max_uses") or 1), "max_uses_per_customer": 1,
@@ -114,7 +114,7 @@ async def create_discount_code(client: BigCommerceClient, store: Store, params: 
 async def run(client: BigCommerceClient, store: Store, request: lookup_pb2.RunActionRequest, deadline: Deadline) -> lookup_pb2.RunActionResponse:
     params = dict(request.params)
     if request.action == "create_discount_code":
-        return await create_discount_code(client, store, params, deadline)
+        return await create_discount_code(client, store, params, request.idempotency_key, deadline)
     order = await owned_order(client, store, request.external_customer_id.strip(), request.order_id, deadline)
     if request.action == "refund":
         return await refund(client, store, order, params, deadline)

@@ -197,3 +197,14 @@ class BigCommerceClient:
 
     async def create_coupon(self, store: Store, coupon: dict[str, Any], deadline: Deadline) -> dict[str, Any]:
         return await self._call(store, "POST", "/v2/coupons", deadline, body=coupon) or {}
+
+    # reading back what an action did
+
+    async def refunds(self, store: Store, order_id: str, deadline: Deadline) -> list[dict[str, Any]]:
+        """The order's refunds, oldest first."""
+        body = await self._get(store, f"/v3/orders/{order_id}/payment_actions/refunds", deadline)
+        return list((body or {}).get("data") or [])
+
+    async def coupons_by_code(self, store: Store, code: str, deadline: Deadline) -> list[dict[str, Any]]:
+        """The coupons with this code (none: BigCommerce answers 204)."""
+        return list(await self._get(store, "/v2/coupons", deadline, {"code": code}) or [])

@@ -9,7 +9,7 @@ import grpc
 import structlog
 from linkmesh.lookup.v1 import lookup_pb2
 
-from linkmesh_bigcommerce import actions, mapping
+from linkmesh_bigcommerce import actions, mapping, resolve
 from linkmesh_bigcommerce.client import DEFAULT_API_BASE_URL, BigCommerceClient, Store
 from linkmesh_core import paging
 from linkmesh_core.actions import check_action
@@ -186,3 +186,7 @@ class BigCommerceLookup(LookupServicer):
         store = require_store(request.app)
         check_action(actions.ACTIONS, request)
         return await actions.run(self.client, store, request, self.deadline(context))
+
+    async def ResolveAction(self, request: lookup_pb2.ResolveActionRequest,
+                            context: grpc.aio.ServicerContext) -> lookup_pb2.ResolveActionResponse:
+        return await resolve.resolve(self.client, require_store(request.app), request, self.deadline(context))

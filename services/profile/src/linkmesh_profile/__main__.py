@@ -27,6 +27,7 @@ from linkmesh_profile.contacts import Contacts
 from linkmesh_profile.debugger import Debugger
 from linkmesh_profile.linking import Linker
 from linkmesh_profile.lookups import Lookups
+from linkmesh_profile.action_resolution import ActionResolver
 from linkmesh_profile.order_actions import ActionRunner
 from linkmesh_profile.secret_box import SecretBox, SecretKeyError
 from linkmesh_profile.servicer import ProfileServicer
@@ -74,6 +75,7 @@ def main() -> None:
         pruning: asyncio.Task[None] | None = None
         sweeping: asyncio.Task[None] | None = None
         deferring: asyncio.Task[None] | None = None
+        resolving: asyncio.Task[None] | None = None
         actions: ActionRunner | None = None
         try:
             try:
@@ -92,11 +94,13 @@ def main() -> None:
             await queue.ensure_indexes()
             autolinker = AutoLinker(store, linker, lookups, region, defer=queue.defer)
             deferring = asyncio.create_task(queue.run_forever(lambda entry: run_deferred(store, autolinker, entry)))
-            actions = ActionRunner(store, apps, linker, traces, settings.action_timeout_s)
+            actions = ActionRunner(store, apps, linker, traces, settings.action_timeout_s, settings.resolve_delays)
             await actions.ensure_indexes()
             sweeping = asyncio.create_task(actions.expire_leases_forever())
             audit = AuditLog(store)
             await audit.ensure_indexes()
+            resolver = ActionResolver(actions, audit, settings.resolve_delays, check_timeout_s=settings.lookup_timeout_s)
+            resolving = asyncio.create_task(resolver.resolve_forever(settings.action_resolve_every_s))
             servicer = ProfileServicer(
                 store, apps, linker, autolinker, Contacts(store, linker, autolinker, region),
                 Debugger(store, apps, lookups, autolinker, region), traces, actions, region, audit, ApiKeys(store, settings.secret_keys),
@@ -104,7 +108,7 @@ def main() -> None:
             profile_pb2_grpc.add_ProfileServiceServicer_to_server(servicer, server)
             yield [profile_pb2.DESCRIPTOR.services_by_name["ProfileService"].full_name]
         finally:
-            for task in (pruning, sweeping, deferring):
+            for task in (pruning, sweeping, deferring, resolving):
                 if task is not None:
                     task.cancel()
             if actions is not None:

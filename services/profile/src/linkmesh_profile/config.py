@@ -25,6 +25,17 @@ def parse_connectors(raw: str) -> dict[str, str]:
     return out
 
 
+def parse_delays(raw: str) -> tuple[float, ...]:
+    """``"2,5,15"`` → ``(2.0, 5.0, 15.0)``: 1 to 20 delays, each from 0.1 s to a day."""
+    try:
+        delays = tuple(float(part) for part in raw.split(",") if part.strip())
+    except ValueError:
+        raise ValueError(f"{raw!r} is not a comma-separated list of seconds") from None
+    if not 1 <= len(delays) <= 20 or not all(0.1 <= d <= 86400 for d in delays):
+        raise ValueError("give 1 to 20 delays, each from 0.1 to 86400 seconds")
+    return delays
+
+
 class Settings(ServerSettings):
     """Environment: ``PROFILE_PORT`` (50051), ``PROFILE_HOST``, ``PROFILE_LOG_LEVEL``,
     ``PROFILE_LOG_JSON``, ``PROFILE_SHUTDOWN_GRACE_S``, ``MONGODB_URI`` (required),
@@ -45,7 +56,11 @@ class Settings(ServerSettings):
     (1000): how long and how many lookup traces are kept, ``PROFILE_METRICS_PORT``
     (Prometheus ``/metrics``; 0: off), ``PROFILE_HEALTH_INTERVAL_S`` (2) and
     ``PROFILE_HEALTH_TIMEOUT_S`` (1): the health service reports NOT_SERVING while MongoDB
-    does not answer a ping within the timeout, SERVING again when it does."""
+    does not answer a ping within the timeout, SERVING again when it does;
+    ``PROFILE_ACTION_RESOLVE_DELAYS_S`` (``2,5,15,60,300,1800``): after an action's outcome
+    became unknown, the vendor's record is read after each of these delays in turn (one check
+    per delay) until it shows whether the action took effect, then the outcome stays unknown;
+    ``PROFILE_ACTION_RESOLVE_EVERY_S`` (1): how often a replica looks for checks that are due."""
 
     model_config = SettingsConfigDict(env_prefix="PROFILE_")
     port: int = 50051
@@ -69,12 +84,20 @@ class Settings(ServerSettings):
     trace_flush_s: float = Field(default=0.25, gt=0, le=10)
     trace_retention_s: float = 7 * 24 * 3600.0
     trace_max_per_app: int = 1000
+    action_resolve_delays_s: str = "2,5,15,60,300,1800"
+    action_resolve_every_s: float = Field(default=1.0, gt=0)
 
     @field_validator("connectors")
     @classmethod
     def _check_connectors(cls, value: str) -> str:
         if not parse_connectors(value):
             raise ValueError("name at least one connector as type=host:port")
+        return value
+
+    @field_validator("action_resolve_delays_s")
+    @classmethod
+    def _check_delays(cls, value: str) -> str:
+        parse_delays(value)
         return value
 
     @field_validator("default_region")
@@ -95,3 +118,7 @@ class Settings(ServerSettings):
     @property
     def connector_targets(self) -> dict[str, str]:
         return parse_connectors(self.connectors)
+
+    @property
+    def resolve_delays(self) -> tuple[float, ...]:
+        return parse_delays(self.action_resolve_delays_s)

@@ -50,6 +50,7 @@ from linkmesh_core.actor import UNKNOWN, current_actor
 from linkmesh_core.errors import NOT_SENT, OUTCOME_UNKNOWN, ServiceError, failed_precondition, invalid_argument
 from linkmesh_core.request_context import time_left
 from linkmesh_profile import queries as q
+from linkmesh_profile.action_resolution import DEFAULT_DELAYS_S, checking, pending_message
 from linkmesh_profile.apps import AppService
 from linkmesh_profile.customers import require_customer
 from linkmesh_profile.linking import Linker
@@ -111,8 +112,10 @@ def record_action(link: dict[str, Any], form_url: str) -> tuple[str, str]:
 
 
 class ActionRunner:
-    def __init__(self, store: Store, apps: AppService, linker: Linker, traces: TraceStore, action_timeout_s: float = 20.0) -> None:
+    def __init__(self, store: Store, apps: AppService, linker: Linker, traces: TraceStore, action_timeout_s: float = 20.0,
+                 resolve_delays_s: tuple[float, ...] = DEFAULT_DELAYS_S) -> None:
         self.store = store
+        self.resolve_delays_s = resolve_delays_s
         self.apps = apps
         self.linker = linker
         self.traces = traces
@@ -123,6 +126,8 @@ class ActionRunner:
     async def ensure_indexes(self) -> None:
         await self.collection.create_index([("customer_id", ASCENDING), ("idempotency_key", ASCENDING)], name="idempotency", unique=True)
         await self.collection.create_index([("state", ASCENDING), ("lease_until", ASCENDING)], name="leases")
+        await self.collection.create_index([("state", ASCENDING), ("resolution.status", ASCENDING), ("resolution.next_check_at", ASCENDING)],
+                                           name="resolutions")
 
     @property
     def running(self) -> int:
@@ -216,6 +221,7 @@ class ActionRunner:
             "customer_id": request.customer_id, "idempotency_key": request.idempotency_key.strip(), "fingerprint": fingerprint(request),
             "app_id": request.app_id, "app_type": app["type"], "action": request.action, "order_id": request.order_id.strip(),
             "params": dict(request.params), "actor": (current_actor() or UNKNOWN).describe(), "state": "running", "started_at": started_at,
+            "external_customer_id": external_id,
             **({"form_url": request.form_url.strip()} if request.form_url.strip() else {}),
             "lease_until": started_at + timedelta(seconds=timeout + LEASE_MARGIN_S),
         }
@@ -275,15 +281,18 @@ class ActionRunner:
         if state is None:
             await self.collection.delete_one(q.action_by_id(record["_id"]).filter)  # nothing happened: the key may be used again
             return None
+        at = now()
         await self.collection.update_one(q.action_by_id(record["_id"]).filter, {"$set": {
-            "state": state, "error": {"code": err.code.name, "message": err.message, "fields": err.fields}, "finished_at": now()}})
+            "state": state, "error": {"code": err.code.name, "message": err.message, "fields": err.fields}, "finished_at": at,
+            **({"resolution": checking(self.resolve_delays_s, at)} if state == "unknown" else {})}})
         return state
 
     async def _lost(self, record_id: Any, reason: str = LOST) -> bool:
         """A running record whose process can no longer finish it becomes unknown; answers whether it changed it."""
+        at = now()
         record = await self.collection.find_one_and_update(
             q.action_by_id(record_id, "running").filter,
-            {"$set": {"state": "unknown", "finished_at": now(),
+            {"$set": {"state": "unknown", "finished_at": at, "resolution": checking(self.resolve_delays_s, at),
                       "error": {"code": "UNKNOWN", "message": f"{reason}; its outcome is unknown", "fields": {}}}})
         if record is None:
             return False
@@ -329,8 +338,7 @@ class ActionRunner:
         if first["state"] == "running":
             raise ServiceError(grpc.StatusCode.ABORTED, "the first request with this idempotency key is still running")
         if first["state"] == "unknown":
-            raise unknown_outcome(f"the first attempt's outcome is unknown ({first['error']['message']}); check the "
-                               "order in the vendor's admin before trying again with a new idempotency key")
+            raise unknown_outcome(*pending_message(first, now()))
         if first["state"] == "failed":
             error = first["error"]
             raise ServiceError(grpc.StatusCode[error["code"]], error["message"], dict(error.get("fields") or {}))

@@ -188,6 +188,14 @@ def expired_action_leases(at: datetime) -> Query:
     return Query(ACTIONS, {"state": "running", "lease_until": {"$lt": at}}, projection={"_id": 1})
 
 
+@shape(_EXAMPLE_TIME)
+def due_resolutions(at: datetime) -> Query:
+    """Unknown actions whose next check with the vendor is due (its time is also the lease:
+    the replica that takes one moves it past the check)."""
+    return Query(ACTIONS, {"state": "unknown", "resolution.status": "checking", "resolution.next_check_at": {"$lte": at}},
+                 sort=(("resolution.next_check_at", 1),), hint="resolutions")
+
+
 # API keys (a handful of documents: listed by _id)
 
 @shape(_EXAMPLE_ID, True)

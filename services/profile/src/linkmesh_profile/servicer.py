@@ -160,7 +160,8 @@ class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):
         customer = await customers.require_customer(self.store, request.customer_id)
         return profile_pb2.ActionResult(
             id=str(record["_id"]), app_id=record["app_id"], action=record["action"], order_id=record["order_id"],
-            message=record.get("message", ""), result=record.get("result") or {}, replayed=replayed, customer=await self._customer(customer))
+            message=record.get("message", ""), result=record.get("result") or {}, replayed=replayed, customer=await self._customer(customer),
+            resolution="resolved" if (record.get("resolution") or {}).get("status") == "succeeded" else "")
 
     async def ServeAdaptor(self, request: profile_pb2.ServeAdaptorRequest, context: grpc.aio.ServicerContext) -> profile_pb2.ServeAdaptorResponse:
         return await self.served.serve(request)

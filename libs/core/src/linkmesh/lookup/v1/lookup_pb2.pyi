@@ -1282,6 +1282,146 @@ class RunActionRequest(_message.Message):
 Global___RunActionRequest: _TypeAlias = RunActionRequest  # noqa: Y015
 
 @_typing.final
+class ResolveActionRequest(_message.Message):
+    """The action as it was sent, and when: a vendor record counts only when it was made after
+    dispatched_at (less a clock skew the connector allows), for the same order, lines and amount.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class ParamsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    APP_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    EXTERNAL_CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    ORDER_ID_FIELD_NUMBER: _builtins.int
+    PARAMS_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    FORM_URL_FIELD_NUMBER: _builtins.int
+    DISPATCHED_AT_FIELD_NUMBER: _builtins.int
+    action: _builtins.str
+    external_customer_id: _builtins.str
+    order_id: _builtins.str
+    idempotency_key: _builtins.str
+    """The key the action was sent with (RunActionRequest.idempotency_key)."""
+    form_url: _builtins.str
+    @_builtins.property
+    def app(self) -> Global___AppContext: ...
+    @_builtins.property
+    def params(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
+    @_builtins.property
+    def dispatched_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        app: Global___AppContext | None = ...,
+        action: _builtins.str = ...,
+        external_customer_id: _builtins.str = ...,
+        order_id: _builtins.str = ...,
+        params: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        idempotency_key: _builtins.str = ...,
+        form_url: _builtins.str = ...,
+        dispatched_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["app", b"app", "dispatched_at", b"dispatched_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "app", b"app", "dispatched_at", b"dispatched_at", "external_customer_id", b"external_customer_id", "form_url", b"form_url", "idempotency_key", b"idempotency_key", "order_id", b"order_id", "params", b"params"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ResolveActionRequest: _TypeAlias = ResolveActionRequest  # noqa: Y015
+
+@_typing.final
+class ResolveActionResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    class _Resolution:
+        ValueType = _typing.NewType("ValueType", _builtins.int)
+        V: _TypeAlias = ValueType  # noqa: Y015
+
+    class _ResolutionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[ResolveActionResponse._Resolution.ValueType], _builtins.type):
+        DESCRIPTOR: _descriptor.EnumDescriptor
+        RESOLUTION_UNSPECIFIED: ResolveActionResponse._Resolution.ValueType  # 0
+        APPLIED: ResolveActionResponse._Resolution.ValueType  # 1
+        """The vendor's record shows the action took effect (exactly one matching record)."""
+        NOT_APPLIED: ResolveActionResponse._Resolution.ValueType  # 2
+        """The vendor's record shows it did not: a new attempt may run."""
+        UNDETERMINED: ResolveActionResponse._Resolution.ValueType  # 3
+        """Nothing conclusive (several candidates, a record still changing): ask again later."""
+
+    class Resolution(_Resolution, metaclass=_ResolutionEnumTypeWrapper): ...
+    RESOLUTION_UNSPECIFIED: ResolveActionResponse.Resolution.ValueType  # 0
+    APPLIED: ResolveActionResponse.Resolution.ValueType  # 1
+    """The vendor's record shows the action took effect (exactly one matching record)."""
+    NOT_APPLIED: ResolveActionResponse.Resolution.ValueType  # 2
+    """The vendor's record shows it did not: a new attempt may run."""
+    UNDETERMINED: ResolveActionResponse.Resolution.ValueType  # 3
+    """Nothing conclusive (several candidates, a record still changing): ask again later."""
+
+    @_typing.final
+    class ResultEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    RESOLUTION_FIELD_NUMBER: _builtins.int
+    MESSAGE_FIELD_NUMBER: _builtins.int
+    RESULT_FIELD_NUMBER: _builtins.int
+    resolution: Global___ResolveActionResponse.Resolution.ValueType
+    message: _builtins.str
+    """For the agent: "Refunded 14.50 USD on order 5001" (APPLIED) or why not."""
+    @_builtins.property
+    def result(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """The vendor's record that decided it (refund id, amount, status, coupon id...)."""
+
+    def __init__(
+        self,
+        *,
+        resolution: Global___ResolveActionResponse.Resolution.ValueType = ...,
+        message: _builtins.str = ...,
+        result: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["message", b"message", "resolution", b"resolution", "result", b"result"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ResolveActionResponse: _TypeAlias = ResolveActionResponse  # noqa: Y015
+
+@_typing.final
 class RunActionResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

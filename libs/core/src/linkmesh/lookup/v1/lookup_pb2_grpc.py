@@ -68,6 +68,11 @@ class LookupServiceStub:
                 request_serializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.GetActionFormRequest.SerializeToString,
                 response_deserializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.ActionForm.FromString,
                 _registered_method=True)
+        self.ResolveAction = channel.unary_unary(
+                '/linkmesh.lookup.v1.LookupService/ResolveAction',
+                request_serializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.ResolveActionRequest.SerializeToString,
+                response_deserializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.ResolveActionResponse.FromString,
+                _registered_method=True)
 
 
 class LookupServiceServicer:
@@ -120,6 +125,16 @@ class LookupServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ResolveAction(self, request, context):
+        """Whether an action whose answer was lost took effect, read from the vendor's own record
+        (its refunds, credit memos, status, coupons), or by resending under the vendor's own
+        idempotency key where the vendor has one. Never performs the action a second time.
+        UNIMPLEMENTED: this system cannot be asked; the outcome stays unknown.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_LookupServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -152,6 +167,11 @@ def add_LookupServiceServicer_to_server(servicer, server):
                     servicer.GetActionForm,
                     request_deserializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.GetActionFormRequest.FromString,
                     response_serializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.ActionForm.SerializeToString,
+            ),
+            'ResolveAction': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResolveAction,
+                    request_deserializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.ResolveActionRequest.FromString,
+                    response_serializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.ResolveActionResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -320,6 +340,33 @@ class LookupService:
             '/linkmesh.lookup.v1.LookupService/GetActionForm',
             linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.GetActionFormRequest.SerializeToString,
             linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.ActionForm.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResolveAction(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/linkmesh.lookup.v1.LookupService/ResolveAction',
+            linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.ResolveActionRequest.SerializeToString,
+            linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.ResolveActionResponse.FromString,
             options,
             channel_credentials,
             insecure,

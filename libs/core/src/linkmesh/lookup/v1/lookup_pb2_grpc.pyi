@@ -68,6 +68,12 @@ class LookupServiceStub:
     """
     GetActionForm: _grpc.UnaryUnaryMultiCallable[_lookup_pb2.GetActionFormRequest, _lookup_pb2.ActionForm]
     """The form of an action a record offers (RecordAction.form_url): read, never run."""
+    ResolveAction: _grpc.UnaryUnaryMultiCallable[_lookup_pb2.ResolveActionRequest, _lookup_pb2.ResolveActionResponse]
+    """Whether an action whose answer was lost took effect, read from the vendor's own record
+    (its refunds, credit memos, status, coupons), or by resending under the vendor's own
+    idempotency key where the vendor has one. Never performs the action a second time.
+    UNIMPLEMENTED: this system cannot be asked; the outcome stays unknown.
+    """
 
 @_typing.type_check_only
 class LookupServiceAsyncStub(LookupServiceStub):
@@ -92,6 +98,12 @@ class LookupServiceAsyncStub(LookupServiceStub):
     """
     GetActionForm: _aio.UnaryUnaryMultiCallable[_lookup_pb2.GetActionFormRequest, _lookup_pb2.ActionForm]  # type: ignore[assignment]
     """The form of an action a record offers (RecordAction.form_url): read, never run."""
+    ResolveAction: _aio.UnaryUnaryMultiCallable[_lookup_pb2.ResolveActionRequest, _lookup_pb2.ResolveActionResponse]  # type: ignore[assignment]
+    """Whether an action whose answer was lost took effect, read from the vendor's own record
+    (its refunds, credit memos, status, coupons), or by resending under the vendor's own
+    idempotency key where the vendor has one. Never performs the action a second time.
+    UNIMPLEMENTED: this system cannot be asked; the outcome stays unknown.
+    """
 
 class LookupServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads declare idempotency_level: only they are retried by the channels' service
@@ -149,5 +161,17 @@ class LookupServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_lookup_pb2.ActionForm, _abc.Awaitable[_lookup_pb2.ActionForm]]:
         """The form of an action a record offers (RecordAction.form_url): read, never run."""
+
+    @_abc_1.abstractmethod
+    def ResolveAction(
+        self,
+        request: _lookup_pb2.ResolveActionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_lookup_pb2.ResolveActionResponse, _abc.Awaitable[_lookup_pb2.ResolveActionResponse]]:
+        """Whether an action whose answer was lost took effect, read from the vendor's own record
+        (its refunds, credit memos, status, coupons), or by resending under the vendor's own
+        idempotency key where the vendor has one. Never performs the action a second time.
+        UNIMPLEMENTED: this system cannot be asked; the outcome stays unknown.
+        """
 
 def add_LookupServiceServicer_to_server(servicer: LookupServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

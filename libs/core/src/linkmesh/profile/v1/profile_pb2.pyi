@@ -1833,6 +1833,7 @@ class ActionResult(_message.Message):
     RESULT_FIELD_NUMBER: _builtins.int
     REPLAYED_FIELD_NUMBER: _builtins.int
     CUSTOMER_FIELD_NUMBER: _builtins.int
+    RESOLUTION_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     app_id: _builtins.str
     action: _builtins.str
@@ -1840,6 +1841,10 @@ class ActionResult(_message.Message):
     message: _builtins.str
     replayed: _builtins.bool
     """True when this answers an earlier request with the same idempotency key."""
+    resolution: _builtins.str
+    """How the outcome was learned: "" (the vendor answered), or "resolved" when the answer was
+    lost and the vendor's own record showed the action had taken effect.
+    """
     @_builtins.property
     def result(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
     @_builtins.property
@@ -1857,10 +1862,11 @@ class ActionResult(_message.Message):
         result: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
         replayed: _builtins.bool = ...,
         customer: Global___Customer | None = ...,
+        resolution: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["customer", b"customer"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "app_id", b"app_id", "customer", b"customer", "id", b"id", "message", b"message", "order_id", b"order_id", "replayed", b"replayed", "result", b"result"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "app_id", b"app_id", "customer", b"customer", "id", b"id", "message", b"message", "order_id", b"order_id", "replayed", b"replayed", "resolution", b"resolution", "result", b"result"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
