@@ -87,6 +87,11 @@ class LookupServicer(lookup_pb2_grpc.LookupServiceServicer):
         """The caller's deadline less a margin, capped at the configured vendor timeout."""
         return Deadline.from_grpc(context, self.default_timeout)
 
+    async def ResolveAction(self, request: lookup_pb2.ResolveActionRequest,
+                            context: grpc.aio.ServicerContext) -> lookup_pb2.ResolveActionResponse:
+        """A connector that cannot read back what its actions did: the outcome stays unknown."""
+        raise ServiceError(grpc.StatusCode.UNIMPLEMENTED, f"{self.vendor_name} cannot be asked whether an action took effect")
+
     async def proven(self, errors: dict[str, str], probe: Callable[[], Awaitable[Any]] | None,
                      refusals: Mapping[grpc.StatusCode, tuple[str, str]], *, base_url_field: str = "api_base_url") -> lookup_pb2.ValidateAppResponse:
         """Runs ``probe`` (a real call with the app's credentials) unless the settings

@@ -15,7 +15,7 @@ the action's idempotency key, so it can be looked up afterwards).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -65,6 +65,24 @@ def one_match(candidates: Iterable[object]) -> tuple[int, object | None]:
     """(how many, the only one or None)."""
     found = list(candidates)
     return len(found), (found[0] if len(found) == 1 else None)
+
+
+def matching_record(records: Iterable[dict[str, object]], created: Callable[[dict[str, object]], datetime | None],
+                    lines_of: Callable[[dict[str, object]], dict[str, int]],
+                    request: lookup_pb2.ResolveActionRequest) -> tuple[int, dict[str, object] | None]:
+    """(how many records match, the only one or None): made after the dispatch, with the lines
+    the request asked for (any lines when it asked for every line left)."""
+    after, wanted = since(request), wanted_lines(request.params)
+    made = [r for r in records if (t := created(r)) is not None and t >= after]
+    count, match = one_match(r for r in made if (lines_of(r) == wanted if wanted else lines_of(r)))
+    return count, match if isinstance(match, dict) else None
+
+
+def no_match(count: int, what: str) -> lookup_pb2.ResolveActionResponse:
+    """The answer when no single record matched: none (not applied) or several (undetermined)."""
+    if count == 0:
+        return not_applied(f"{what}: none made after the request was sent")
+    return undetermined(f"{what}: {count} match the request")
 
 
 def code_for_key(idempotency_key: str, prefix: str = "LM-") -> str:

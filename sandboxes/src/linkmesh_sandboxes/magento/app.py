@@ -213,8 +213,16 @@ async def refund_order(request: web.Request) -> web.Response:
     if all(i["qty_refunded"] >= i["qty_invoiced"] for i in order["items"] if not i.get("parent_item_id")):
         order["state"], order["status"] = "closed", "closed"
     memo_id = shop.next_id("shipment") + 10_000
-    shop.creditmemos[memo_id] = {"entity_id": memo_id, "order_id": order["entity_id"], "grand_total": round(amount, 2), "items": requested}
+    shop.creditmemos[memo_id] = {"entity_id": memo_id, "order_id": order["entity_id"], "grand_total": round(amount, 2),
+                                 "created_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
+                                 "items": [{"order_item_id": e["order_item_id"], "qty": e["qty"]} for e in requested]}
     return web.json_response(memo_id)
+
+
+async def creditmemos_search(request: web.Request) -> web.Response:
+    """``GET /V1/creditmemos``: credit memos by search criteria (an order's: ``order_id``)."""
+    memos = list(request.app[SHOP].creditmemos.values())
+    return _search(request, memos, _scalar_fields(memos, {"order_id", "entity_id", "created_at"}))
 
 
 async def get_creditmemo(request: web.Request) -> web.Response:
@@ -309,6 +317,7 @@ def create_app(access_token: str = ACCESS_TOKEN, *, default_page_size: int = 20,
         app.router.add_post(f"{prefix}/order/{{order_id}}/refund", refund_order)
         app.router.add_post(f"{prefix}/coupons/generate", generate_coupons)
         app.router.add_get(f"{prefix}/creditmemo/{{memo_id}}", get_creditmemo)
+        app.router.add_get(f"{prefix}/creditmemos", creditmemos_search)
         app.router.add_get(f"{prefix}/shipments", shipments_search)
         app.router.add_get(f"{prefix}/products", products_search)
         app.router.add_get(f"{prefix}/store/storeConfigs", store_configs)

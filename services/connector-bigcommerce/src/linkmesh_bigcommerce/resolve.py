@@ -13,7 +13,7 @@ from linkmesh_bigcommerce.actions import CANCELLED, owned_order
 from linkmesh_bigcommerce.client import BigCommerceClient, Store
 from linkmesh_core.errors import ServiceError
 from linkmesh_core.money import decimal_string
-from linkmesh_core.resolution import applied, code_for_key, not_applied, one_match, since, undetermined, wanted_lines, when
+from linkmesh_core.resolution import applied, code_for_key, matching_record, no_match, not_applied, since, undetermined, when
 from linkmesh_core.timestamps import from_iso, from_rfc2822
 from linkmesh_core.vendor_http import Deadline
 
@@ -24,14 +24,11 @@ def refund_lines(refund: dict[str, Any]) -> dict[str, int]:
 
 async def resolve_refund(client: BigCommerceClient, store: Store, order: dict[str, Any], request: lookup_pb2.ResolveActionRequest,
                          deadline: Deadline) -> lookup_pb2.ResolveActionResponse:
-    oid, after, wanted = str(order["id"]), since(request), wanted_lines(request.params)
-    made = [r for r in await client.refunds(store, oid, deadline) if (t := when(from_iso(r.get("created")))) is not None and t >= after]
-    count, match = one_match(r for r in made if (refund_lines(r) == wanted if wanted else refund_lines(r)))
+    oid = str(order["id"])
+    refunds = await client.refunds(store, oid, deadline)
+    count, match = matching_record(refunds, lambda r: when(from_iso(r.get("created"))), refund_lines, request)
     if match is None:
-        if count == 0:
-            return not_applied(f"order {oid} has no refund of these lines made after the request was sent")
-        return undetermined(f"{count} refunds of order {oid} match the request")
-    assert isinstance(match, dict)
+        return no_match(count, f"refunds of these lines on order {oid}")
     amount, currency = decimal_string(match.get("total_amount") or 0), order.get("currency_code") or ""
     return applied(f"Refunded {amount} {currency} on order {oid}",
                    {"refund_id": str(match.get("id", "")), "amount": amount, "currency": currency})

@@ -183,6 +183,12 @@ class MagentoClient:
         """``GET /V1/creditmemo/{id}``: the credit memo with Magento's own totals."""
         return await self._get(shop, f"/creditmemo/{memo_id}", deadline) or {}
 
+    async def creditmemos(self, shop: Shop, order_id: str, deadline: Deadline) -> list[dict[str, Any]]:
+        """Every credit memo of the order (``GET /V1/creditmemos`` by ``order_id``)."""
+        found = await self.search(shop, "/creditmemos", [[("order_id", order_id, "eq")]], deadline, sort=[("entity_id", "ASC")],
+                                  strict=True, what="credit memo list")
+        return list(found.items)
+
     async def generate_coupon(self, shop: Shop, rule_id: int, deadline: Deadline) -> str:
         spec = {"rule_id": rule_id, "format": "alphanum", "quantity": 1, "length": 10, "prefix": "LM-"}
         codes = await self._call(shop, "POST", "/coupons/generate", deadline, body={"couponSpec": spec})

@@ -16,7 +16,7 @@ from linkmesh_core.app_settings import check_region, check_secret, check_url, re
 from linkmesh_core.connector import LookupServicer
 from linkmesh_core.contact_points import email_key
 from linkmesh_core.errors import ServiceError, invalid_argument
-from linkmesh_magento import actions, mapping
+from linkmesh_magento import actions, mapping, resolve
 from linkmesh_magento.client import MagentoClient, Shop
 
 F = lookup_pb2.LookupField
@@ -168,3 +168,7 @@ class MagentoLookup(LookupServicer):
         shop = require_shop(request.app)
         check_action(actions.ACTIONS, request)
         return await actions.run(self.client, shop, request, self.deadline(context))
+
+    async def ResolveAction(self, request: lookup_pb2.ResolveActionRequest,
+                            context: grpc.aio.ServicerContext) -> lookup_pb2.ResolveActionResponse:
+        return await resolve.resolve(self.client, require_shop(request.app), request, self.deadline(context))

@@ -13,6 +13,8 @@ from linkmesh_core.app_settings import check_secret, check_url, require
 from linkmesh_core.connector import LookupServicer
 from linkmesh_core.contact_points import email_key
 from linkmesh_core.errors import ServiceError, invalid_argument
+from linkmesh_core.resolution import applied, not_applied, since, when
+from linkmesh_core.timestamps import from_iso
 from linkmesh_returnlogic import mapping
 from linkmesh_returnlogic.client import DEFAULT_API_BASE_URL, DEFAULT_APP_BASE_URL, Account, ReturnLogicClient
 
@@ -119,3 +121,20 @@ class ReturnLogicLookup(LookupServicer):
         url = mapping.start_return_link(app_base(request.app), number, email)
         return lookup_pb2.RunActionResponse(
             message=f"Open ReturnLogic to start the return for order {number} (its API cannot create returns)", result={"url": url})
+
+    async def ResolveAction(self, request: lookup_pb2.ResolveActionRequest,
+                            context: grpc.aio.ServicerContext) -> lookup_pb2.ResolveActionResponse:
+        """``start_return`` writes nothing to ReturnLogic (its answer is a link): an RMA made for
+        the order since the request was sent means the return was started (APPLIED, with its
+        code); none means it was not, and asking again gives the link again (NOT_APPLIED)."""
+        account = require_account(request.app)
+        email = email_key(request.external_customer_id)
+        number = request.order_id.strip().lstrip("#")
+        after = since(request)
+        rmas = await self.client.rmas(account, email, self.deadline(context))
+        made = [r for r in rmas.items if str(r.get("orderNumber") or "").lstrip("#") == number
+                and (t := when(from_iso((r.get("timeline") or {}).get("createDate")))) is not None and t >= after]
+        if not made:
+            return not_applied(f"no return was started in ReturnLogic for order {number} since the request was sent")
+        codes = ", ".join(str(r.get("rlRmaId") or r.get("id") or "") for r in made)
+        return applied(f"Return {codes} started in ReturnLogic for order {number}", {"rma": codes})

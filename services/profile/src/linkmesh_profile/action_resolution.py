@@ -108,7 +108,7 @@ class ActionResolver:
             assert isinstance(answer, lookup_pb2.ResolveActionResponse)
         except ServiceError as err:
             final = err.code == grpc.StatusCode.UNIMPLEMENTED and not err.foreign
-            reason = (f"{record['app_type']} cannot be asked whether an action took effect" if final else f"the check failed: {err.message}")
+            reason = err.message if final else f"the check failed: {err.message}"
             await self._undetermined(record, reason, final=final, latency_ms=(time.perf_counter() - started) * 1000)
             return
         latency_ms = (time.perf_counter() - started) * 1000
