@@ -9,7 +9,11 @@ the vendor answers (the baseline, measured in the same run):
 - a manual link (a DETAILED read, goal <= 3 per vendor call it needs);
 - a refund (a write: sent once, goal 1 refund POST);
 - once the app's circuit is open: further searches (goal 0 vendor calls, and
-  the answer's time next to a failed search's time).
+  the answer's time next to a failed search's time);
+- a refund whose answer was lost after BigCommerce made it: the seconds from the lost
+  answer (502 outcome_unknown) to the resolved outcome read from BigCommerce's own refunds,
+  polled with the same Idempotency-Key, next to the first check's configured delay (the
+  floor) and an answered refund's time, all in the same run.
 
 Each scenario uses an app of its own, so one's failures do not open another's
 circuit.
@@ -74,6 +78,28 @@ class Bench:
         return status, calls, elapsed
 
 
+FIRST_CHECK_S = 2.0  # the profile service's first ResolveAction delay (PROFILE_ACTION_RESOLVE_DELAYS_S)
+
+
+def lost_refund_resolution(b: Bench, act: Any) -> tuple[float, int]:
+    """Seconds from a refund answer lost after the vendor acted to its resolved outcome (another line of the
+    order than the refunds before it: those, made moments earlier, would make it ambiguous)."""
+    b.sandbox("POST", "/__sandbox/knobs", {"fail": {"status": 502, "path": "/payment_actions/refunds", "method": "POST", "after": True}})
+    b.sandbox("DELETE", "/__sandbox/requests")
+    status, _ = act("budget-lost", "500101:1")
+    lost_at = time.perf_counter()
+    assert status == 502, status
+    b.sandbox("POST", "/__sandbox/knobs", {"fail": None})
+    polls = 0
+    while status != 200 and time.perf_counter() - lost_at < 60:
+        time.sleep(0.1)
+        status, _ = act("budget-lost", "500101:1")
+        polls += 1
+    assert status == 200, status
+    assert b.vendor_calls("/payment_actions/refunds", "POST") == 1
+    return time.perf_counter() - lost_at, polls
+
+
 def row(name: str, ok_calls: int, failed_calls: int, goal: str) -> None:
     ratio = failed_calls / ok_calls if ok_calls else float("nan")
     print(f"{name:<34} {ok_calls:>10} {failed_calls:>12} {ratio:>7.2f}x   {goal}")
@@ -81,7 +107,8 @@ def row(name: str, ok_calls: int, failed_calls: int, goal: str) -> None:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        stack = Stack(base_dir=Path(tmp), extra_env={"SANDBOX_RATE_LIMIT_QUOTA": "100000"})
+        stack = Stack(base_dir=Path(tmp), extra_env={"SANDBOX_RATE_LIMIT_QUOTA": "100000",
+                                                     "PROFILE_ACTION_RESOLVE_DELAYS_S": f"{FIRST_CHECK_S:g},5,15"})
         stack.start()
         try:
             b = Bench(stack)
@@ -104,9 +131,10 @@ def main() -> None:
 
             refund = {"app_id": app["id"], "action": "refund", "order_id": "5001", "params": {"lines": "500102:1"}}
 
-            def act(key: str) -> Any:
+            def act(key: str, lines: str = "500102:1") -> Any:
+                body = {**refund, "params": {"lines": lines}}
                 request = urllib.request.Request(
-                    f"{stack.gateway_url}/api/v1/customers/{customer['id']}/actions", method="POST", data=json.dumps(refund).encode(),
+                    f"{stack.gateway_url}/api/v1/customers/{customer['id']}/actions", method="POST", data=json.dumps(body).encode(),
                     headers={"Authorization": f"Bearer {stack.token('agent')}", "Content-Type": "application/json", "Idempotency-Key": key})
                 try:
                     with urllib.request.urlopen(request, timeout=30) as resp:
@@ -116,8 +144,9 @@ def main() -> None:
 
             _, failed, _ = b.measure(lambda: act("budget-1"), "/payment_actions/refunds", "POST",
                                      fail={"status": 500, "path": "/payment_actions/refunds"})
-            _, ok, _ = b.measure(lambda: act("budget-2"), "/payment_actions/refunds", "POST")
+            _, ok, answered_s = b.measure(lambda: act("budget-2"), "/payment_actions/refunds", "POST")
             row("refund (write)", ok, failed, "1: sent once")
+            resolved_s, polls = lost_refund_resolution(b, act)
 
             app, customer = b.app(), b.customer()
             search = {"app_id": app["id"], "email": "jane.smith@example.com"}
@@ -141,6 +170,9 @@ def main() -> None:
                   f"once the circuit is open: median {statistics.median(open_times) * 1000:.1f} ms "
                   f"({statistics.median(open_times) / statistics.median(times):.3f}x); "
                   f"one failed search with a 500 vendor: {search_s * 1000:.0f} ms")
+            print(f"lost refund answer → outcome resolved from BigCommerce's refunds: {resolved_s:.1f} s "
+                  f"({resolved_s / FIRST_CHECK_S:.2f}x the first check's delay of {FIRST_CHECK_S:g} s; an answered refund took "
+                  f"{answered_s * 1000:.0f} ms; {polls} retries with the same key, 1 refund POST)")
         finally:
             stack.stop()
 
