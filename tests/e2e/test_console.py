@@ -541,3 +541,40 @@ async def test_the_directory_pages_finds_by_order_number_and_another_customer_cl
             await browser.close()
     finally:
         api.delete(f"/api/v1/apps/{app['id']}", role="admin")
+
+
+async def test_a_refund_whose_answer_was_lost_shows_it_being_checked_then_the_vendors_record(api: Api, sandbox_reset: None) -> None:
+    """BigCommerce refunds and its answer is lost: the agent reads that the outcome is being
+    checked, then the refund as BigCommerce's own records show it; one refund, no new key."""
+    from playwright.async_api import async_playwright
+
+    app = store_app(api, "Lossy store", auto_link_fields=["email"])
+    api.sandbox("bigcommerce", "POST", "/__sandbox/knobs",
+                {"fail": {"status": 504, "path": "/payment_actions/refunds", "method": "POST", "after": True}})
+    try:
+        async with async_playwright() as p:
+            browser, page, errors = await signed_in(p, api)
+            keys: list[str] = []
+            page.on("request", lambda r: keys.append(r.headers.get("idempotency-key", "")) if r.method == "POST" and r.url.endswith("/actions") else None)
+            await record_contact(page, "jane.smith@example.com")
+            card = page.locator("#profile .app", has=page.locator("h3:has-text('Lossy store')"))
+            refund = card.locator("[data-action=refund]")
+            await refund.locator("select").select_option("5001")
+            picker = refund.locator(".line-pick input")
+            await picker.nth(0).fill("0")
+            await picker.nth(1).fill("1")
+            await refund.locator("button[type=submit]").click()
+            await confirm(page)
+            await page.locator(".result:has-text('checking Lossy store')").wait_for(timeout=15_000)
+            done = page.locator(".result.ok:has-text('confirmed from the system')")
+            await done.wait_for(timeout=30_000)
+            assert "Refunded" in await done.inner_text()
+            assert len(keys) >= 2 and len(set(keys)) == 1, "asked again with the same key only"
+            assert errors == []
+            await browser.close()
+    finally:
+        api.sandbox("bigcommerce", "POST", "/__sandbox/knobs", {"fail": None})
+        api.delete(f"/api/v1/apps/{app['id']}", role="admin")
+    refunds = [r for r in api.sandbox("bigcommerce", "GET", "/__sandbox/requests")
+               if r["path"].endswith("/payment_actions/refunds") and r["method"] == "POST"]
+    assert len(refunds) == 1

@@ -99,7 +99,7 @@ function notice(text, isError = false) {
 }
 
 export class ApiError extends Error {
-  constructor(status, body) {
+  constructor(status, body, retryAfter = null) {
     const err = (body && body.error) || {};
     const fields = Object.entries(err.fields || {}).map(([f, m]) => `${f}: ${m}`).join("; ");
     super(`${err.message || `HTTP ${status}`}${fields ? ` (${fields})` : ""}`);
@@ -107,6 +107,7 @@ export class ApiError extends Error {
     this.code = err.code;
     this.reason = err.message || `HTTP ${status}`;
     this.fields = err.fields || {};
+    this.retryAfter = retryAfter;  // seconds, from Retry-After: when asking again may answer
   }
 }
 
@@ -117,7 +118,7 @@ async function api(method, path, body, headers = {}) {
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const payload = response.status === 204 ? null : await response.json().catch(() => null);
-  if (!response.ok) throw new ApiError(response.status, payload);
+  if (!response.ok) throw new ApiError(response.status, payload, Number(response.headers.get("Retry-After")) || null);
   return payload;
 }
 
@@ -193,7 +194,29 @@ function inWords(appName, code, message) {
 function actionResult(result) {
   const detail = (result.result || {}).detail;
   const urls = Object.entries(result.result || {}).filter(([, v]) => /^https?:\/\//.test(v));
-  return { error: false, text: `${result.message}${detail ? ` — ${detail}` : ""}${result.replayed ? " (answered again)" : ""}`, urls };
+  const how = result.resolution === "resolved" ? " (its answer was lost; confirmed from the system's own records)"
+    : result.replayed ? " (answered again)" : "";
+  return { error: false, text: `${result.message}${detail ? ` — ${detail}` : ""}${how}`, urls };
+}
+
+// An action whose outcome is unknown (502 outcome_unknown): linkmesh asks the system's own records
+// whether it went through, and the same request with the same key answers once it knows. The
+// agent sees that it is being checked, then the outcome; never a second run under a new key.
+async function followUnknown(customerId, body, key, resultKey, appName, error) {
+  let last = error;
+  for (let round = 0; round < 20 && last instanceof ApiError && last.code === "outcome_unknown" && last.retryAfter; round++) {
+    settle(resultKey, { error: false, urls: [], text: `Not confirmed yet: checking ${appName}'s own records whether it went through…` });
+    await new Promise((resolve) => setTimeout(resolve, Math.min(last.retryAfter, 30) * 1000));
+    try {
+      const result = await api("POST", `/api/v1/customers/${customerId}/actions`, body, { "Idempotency-Key": key });
+      state.results.set(resultKey, actionResult(result));
+      await openProfile(customerId, result.customer);
+      return null;
+    } catch (next) {
+      last = next;
+    }
+  }
+  return last;
 }
 
 function paintResult(box, entry) {
@@ -449,7 +472,9 @@ async function openRecordAction(customer, linked, action, holder) {
       const result = await api("POST", `/api/v1/customers/${customer.id}/actions`, body, { "Idempotency-Key": keyFor(body) });
       state.results.set(resultKey, actionResult(result));
       await openProfile(customer.id, result.customer);
-    } catch (error) {
+    } catch (first) {
+      const error = await followUnknown(customer.id, body, keyFor(body), resultKey, linked.app_name, first);
+      if (error === null) return;
       if (!(error instanceof ApiError) || error.status >= 500) {  // the outcome may be unknown: the same values keep their key
         general.textContent = `${error.message} — it may or may not have run; sending the same values again cannot run it twice.`;
         return;
@@ -602,7 +627,9 @@ function actionForm(customer, linked, spec) {
       const result = await api("POST", `/api/v1/customers/${customer.id}/actions`, body, { "Idempotency-Key": keyFor(body) });
       state.results.set(resultKey, actionResult(result));
       await openProfile(customer.id, result.customer);
-    } catch (error) {
+    } catch (first) {
+      const error = await followUnknown(customer.id, body, keyFor(body), resultKey, linked.app_name, first);
+      if (error === null) return;
       const unknown = !(error instanceof ApiError) || error.status >= 500;
       // A refusal that names fields is shown at each field; the corrected values are a new request.
       const named = unknown ? [] : Object.entries(error.fields).filter(([f]) => f.startsWith("params.") && fieldErrors[f.slice(7)]);

@@ -253,8 +253,11 @@ class ActionRunner:
         except ServiceError as err:
             state = await self._failed(record, app, err, trace_request, (time.perf_counter() - started) * 1000)
             if state == "unknown":
+                first_check = self.resolve_delays_s[0]
                 raise unknown_outcome(f"the outcome is unknown: {err.message}. {app['name']} may have carried out the "
-                                      f"{request.action}; check the order there before trying again with a new idempotency key") from None
+                                      f"{request.action}; linkmesh is checking its own records: send the same request with the same "
+                                      f"Idempotency-Key again in {first_check:.0f} s for the answer, never with a new key",
+                                      retry_after=first_check) from None
             raise err.public() from None
         assert isinstance(answer, lookup_pb2.RunActionResponse)
         await self.collection.update_one(q.action_by_id(record["_id"]).filter, {"$set": {
