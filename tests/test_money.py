@@ -23,8 +23,14 @@ def test_amounts_that_are_not_plain_decimals_are_refused(raw: str) -> None:
 
 @pytest.mark.parametrize("raw, value", [("12", "12"), ("12.5", "12.5"), ("12.50", "12.50"), ("0.0001", "0.0001"), ("999999999999.99", "999999999999.99")])
 def test_plain_amounts_are_accepted(raw: str, value: str) -> None:
-    assert check_value(AMOUNT, raw) is None
     assert parse_amount(raw) == Decimal(value)
+    wide = lookup_pb2.FormField(name="amount", label="Amount", type="decimal", min_value="0.0001", max_value="999999999999.99")
+    assert check_value(wide, raw) is None, "within the bounds the connector declares"
+
+
+@pytest.mark.parametrize("raw", ["0", "0.0001", "1000000.01", "999999999999.99", "\u0665", "\uff15"])
+def test_amounts_outside_the_default_bounds_or_in_other_digits_are_refused(raw: str) -> None:
+    assert check_value(AMOUNT, raw) is not None, raw
 
 
 def test_vendor_json_numbers_are_read_as_decimals_and_written_back_exactly() -> None:

@@ -97,7 +97,9 @@ SCHEMAS: dict[str, Any] = {
                        ["type", "title", "fields", "actions"]),
     "FormChoice": obj({"label": S, "value": S}),
     "FormField": obj({"name": S, "label": S, "type": {"enum": ["string", "integer", "decimal", "boolean", "select", "lines", "note"]},
-                      "options": arr(S), "required": B, "hint": S, "default_value": S, "choices": arr(ref("FormChoice")), "placeholder": S}),
+                      "options": arr(S), "required": B, "hint": S, "default_value": S, "choices": arr(ref("FormChoice")), "placeholder": S,
+                      "min_value": {**S, "description": "least value of an integer or decimal (ASCII digits); empty: the default"},
+                      "max_value": {**S, "description": "greatest value of an integer or decimal, or of each line's quantity"}}),
     "ActionForm": obj({"title": S, "submit_label": S, "close_label": S, "action_url": S, "fields": arr(ref("FormField"))}),
     "ReturnItem": obj({"name": S, "sku": S, "quantity": I, "reason": S}),
     "Return": obj({

@@ -6,19 +6,38 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from decimal import Decimal
 from linkmesh.lookup.v1 import lookup_pb2
 
 from linkmesh_core.money import parse_amount
 
 TYPES = ("string", "integer", "decimal", "boolean", "select", "lines")
-LINES_RE = re.compile(r"^\s*([A-Za-z0-9_\-]+)\s*:\s*(\d+)\s*$")
+# ASCII digits only: Python's \d and int() also take other scripts' digits (a full-width "１").
+LINES_RE = re.compile(r"^\s*([A-Za-z0-9_\-]+)\s*:\s*([0-9]{1,9})\s*$", re.ASCII)
+INTEGER_RE = re.compile(r"[0-9]{1,12}", re.ASCII)
 MAX_STRING = 500
+# Bounds when a connector declares none (FormField.min_value / max_value).
+DEFAULT_BOUNDS = {"integer": ("1", "10000"), "decimal": ("0.01", "1000000"), "lines": ("1", "10000")}
 
 
 def form_field(name: str, label: str, type: str = "string", *, required: bool = False, hint: str = "",
-               options: tuple[str, ...] = ()) -> lookup_pb2.FormField:
+               options: tuple[str, ...] = (), min_value: str = "", max_value: str = "") -> lookup_pb2.FormField:
     assert type in TYPES, type
-    return lookup_pb2.FormField(name=name, label=label, type=type, required=required, hint=hint, options=list(options))
+    return lookup_pb2.FormField(name=name, label=label, type=type, required=required, hint=hint, options=list(options),
+                                min_value=min_value, max_value=max_value)
+
+
+def bounds(f: lookup_pb2.FormField) -> tuple[Decimal, Decimal]:
+    """The least and greatest value of a number field (or of a line's quantity)."""
+    low, high = DEFAULT_BOUNDS.get(f.type, ("0", "0"))
+    return Decimal(f.min_value or low), Decimal(f.max_value or high)
+
+
+def out_of_bounds(value: Decimal, f: lookup_pb2.FormField, what: str = "") -> str | None:
+    low, high = bounds(f)
+    if not low <= value <= high:
+        return f"{what}must be from {low} to {high}"
+    return None
 
 
 def parse_lines(raw: str) -> list[tuple[str, int]]:
@@ -37,11 +56,15 @@ def parse_lines(raw: str) -> list[tuple[str, int]]:
 
 def check_value(f: lookup_pb2.FormField, value: str) -> str | None:
     """The problem with ``value`` for field ``f``, or None."""
-    if f.type == "integer" and not re.fullmatch(r"\d+", value):
-        return "must be a whole number"
+    if len(value) > MAX_STRING:
+        return f"must be at most {MAX_STRING} characters"
+    if f.type == "integer":
+        if not INTEGER_RE.fullmatch(value):
+            return "must be a whole number (digits 0-9)"
+        return out_of_bounds(Decimal(value), f)
     if f.type == "decimal":
         try:
-            parse_amount(value)
+            return out_of_bounds(parse_amount(value), f)
         except ValueError as exc:
             return str(exc)
     if f.type == "boolean" and value not in ("true", "false"):
@@ -50,11 +73,10 @@ def check_value(f: lookup_pb2.FormField, value: str) -> str | None:
         return f"must be one of: {', '.join(f.options)}"
     if f.type == "lines":
         try:
-            parse_lines(value)
+            lines = parse_lines(value)
         except ValueError as exc:
             return str(exc)
-    if len(value) > MAX_STRING:
-        return f"must be at most {MAX_STRING} characters"
+        return next((p for line, qty in lines if (p := out_of_bounds(Decimal(qty), f, f"the quantity of line {line} "))), None)
     return None
 
 

@@ -16,7 +16,8 @@ from linkmesh.lookup.v1 import lookup_pb2
 
 CENT = Decimal("0.01")
 # At most 12 whole digits and 4 decimals: every real price, and nothing a vendor could misread.
-AMOUNT_RE = re.compile(r"\d{1,12}(\.\d{1,4})?")
+# ASCII digits only: Python's \d, int() and Decimal() also take other scripts' digits ("１", "٥").
+AMOUNT_RE = re.compile(r"[0-9]{1,12}(\.[0-9]{1,4})?")
 
 
 def to_decimal(value: object) -> Decimal:

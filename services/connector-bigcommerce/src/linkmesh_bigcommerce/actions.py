@@ -25,9 +25,10 @@ ACTIONS = [
     lookup_pb2.ActionSpec(name="cancel", label="Cancel order", order_required=True, fields=[]),
     lookup_pb2.ActionSpec(name="create_discount_code", label="Create discount code", order_required=False, fields=[
         form_field("type", "Discount type", "select", required=True, options=COUPON_TYPES),
-        form_field("amount", "Amount", "decimal", hint="Percent for percentage_discount, money for per_total_discount; not for free_shipping"),
+        form_field("amount", "Amount", "decimal", hint="Percent for percentage_discount, money for per_total_discount; not for free_shipping",
+                   min_value="0.01", max_value="100000"),
         form_field("code", "Code", hint="Leave empty to generate one"),
-        form_field("max_uses", "Maximum uses", "integer", hint="Default 1"),
+        form_field("max_uses", "Maximum uses", "integer", hint="Default 1", min_value="1", max_value="10000"),
     ]),
 ]
 

@@ -37,9 +37,10 @@ ACTIONS = [
     ]),
     lookup_pb2.ActionSpec(name="create_discount_code", label="Create discount code", order_required=False, fields=[
         form_field("type", "Discount type", "select", required=True, options=DISCOUNT_TYPES),
-        form_field("amount", "Amount", "decimal", required=True, hint="Percent for percentage (1-100), money for fixed_amount"),
+        form_field("amount", "Amount", "decimal", required=True, hint="Percent for percentage (1-100), money for fixed_amount",
+                   min_value="0.01", max_value="100000"),
         form_field("code", "Code", hint="Leave empty to generate one"),
-        form_field("max_uses", "Maximum uses", "integer", hint="Default 1"),
+        form_field("max_uses", "Maximum uses", "integer", hint="Default 1", min_value="1", max_value="10000"),
     ]),
 ]
 

@@ -199,6 +199,8 @@ class FormField(_message.Message):
     DEFAULT_VALUE_FIELD_NUMBER: _builtins.int
     CHOICES_FIELD_NUMBER: _builtins.int
     PLACEHOLDER_FIELD_NUMBER: _builtins.int
+    MIN_VALUE_FIELD_NUMBER: _builtins.int
+    MAX_VALUE_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     label: _builtins.str
     type: _builtins.str
@@ -209,6 +211,11 @@ class FormField(_message.Message):
     hint: _builtins.str
     default_value: _builtins.str
     placeholder: _builtins.str
+    min_value: _builtins.str
+    """Bounds of an "integer" or "decimal" value (ASCII digits, a decimal string), and of each
+    quantity of "lines" (max_value). Empty: integers 1 to 10000, amounts 0.01 to 1000000.
+    """
+    max_value: _builtins.str
     @_builtins.property
     def options(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """A select's values (what is sent); their labels are in choices when they differ."""
@@ -227,10 +234,12 @@ class FormField(_message.Message):
         default_value: _builtins.str = ...,
         choices: _abc.Iterable[Global___FormChoice] | None = ...,
         placeholder: _builtins.str = ...,
+        min_value: _builtins.str = ...,
+        max_value: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["choices", b"choices", "default_value", b"default_value", "hint", b"hint", "label", b"label", "name", b"name", "options", b"options", "placeholder", b"placeholder", "required", b"required", "type", b"type"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["choices", b"choices", "default_value", b"default_value", "hint", b"hint", "label", b"label", "max_value", b"max_value", "min_value", b"min_value", "name", b"name", "options", b"options", "placeholder", b"placeholder", "required", b"required", "type", b"type"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
