@@ -98,6 +98,23 @@ async def bigcommerce_connector(max_attempts: int = 3) -> AsyncIterator[lookup_p
 
 
 @asynccontextmanager
+async def bigcommerce_target(max_attempts: int = 3) -> AsyncIterator[str]:
+    """A BigCommerce connector on a loopback port: its gRPC target."""
+    http = VendorHTTP("BigCommerce", rate_limit=BigCommerceRateLimit(), errors=BigCommerceErrors(), max_attempts=max_attempts,
+                      allow_private_hosts=True)
+    await http.start()
+    server = grpc.aio.server(interceptors=[RequestContextInterceptor()])
+    lookup_pb2_grpc.add_LookupServiceServicer_to_server(BigCommerceLookup(BigCommerceClient(http), 10.0), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        await server.stop(0)
+        await http.close()
+
+
+@asynccontextmanager
 async def magento_connector(max_attempts: int = 3) -> AsyncIterator[lookup_pb2_grpc.LookupServiceStub]:
     http = VendorHTTP("Magento", rate_limit=RetryAfter(), errors=MagentoErrors(), max_attempts=max_attempts, allow_private_hosts=True)
     async with serving(http, MagentoLookup(MagentoClient(http), 10.0)) as stub:

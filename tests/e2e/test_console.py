@@ -578,3 +578,24 @@ async def test_a_refund_whose_answer_was_lost_shows_it_being_checked_then_the_ve
     refunds = [r for r in api.sandbox("bigcommerce", "GET", "/__sandbox/requests")
                if r["path"].endswith("/payment_actions/refunds") and r["method"] == "POST"]
     assert len(refunds) == 1
+
+
+async def test_an_agent_unlinks_one_system_and_the_others_stay(api: Api, sandbox_reset: None) -> None:
+    from playwright.async_api import async_playwright
+
+    one, other = store_app(api, "First store", auto_link_fields=["email"]), store_app(api, "Second store", auto_link_fields=["email"])
+    try:
+        async with async_playwright() as p:
+            browser, page, errors = await signed_in(p, api)
+            await record_contact(page, "jane.smith@example.com")
+            await page.wait_for_selector("#profile h3:has-text('Second store')")
+            await page.click("#profile button[aria-label='Unlink First store']")
+            said = await confirm(page)
+            assert "the other systems stay linked" in said, said
+            await page.wait_for_selector("#profile h3:has-text('First store')", state="detached")
+            assert await page.is_visible("#profile h3:has-text('Second store')")
+            assert errors == []
+            await browser.close()
+    finally:
+        for app in (one, other):
+            api.delete(f"/api/v1/apps/{app['id']}", role="admin")

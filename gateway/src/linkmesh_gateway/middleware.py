@@ -18,6 +18,7 @@ from linkmesh_core.actor import bind_actor
 from linkmesh_gateway.auth import LIMITER, caller_of
 from linkmesh_gateway.errors import ApiError, error_response, from_service_error
 from linkmesh_gateway.oidc import OidcVerifier
+from linkmesh_gateway.openapi import query_parameters
 from linkmesh_gateway.state import OIDC, SETTINGS
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -84,6 +85,19 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
     return response
 
 
+def refuse_unknown_query(request: web.Request) -> None:
+    """A query parameter the route does not document is refused, naming it (400)."""
+    resource = request.match_info.route.resource
+    known = query_parameters().get((resource.canonical if resource is not None else "", request.method))
+    if known is None:
+        return
+    unknown = sorted(set(request.query) - known)
+    if unknown:
+        allowed = ", ".join(sorted(known)) or "none"
+        raise ApiError(400, "invalid_argument", f"unknown query parameter {', '.join(unknown)} (this route takes: {allowed})",
+                       {name: "is not a parameter of this route" for name in unknown})
+
+
 @web.middleware
 async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
     """``Authorization: Bearer <token>`` (see ``auth``); the caller's role must be one the route
@@ -102,6 +116,7 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
                        headers={"Retry-After": str(math.ceil(wait))})
     if request.match_info.http_exception is not None:  # no such route or method: 404 / 405, whoever asks
         return await handler(request)
+    refuse_unknown_query(request)
     allowed = getattr(request.match_info.handler, ROLES_KEY, None)
     if allowed is None:  # fail closed: a route that declares no roles is open to none
         log.error("route_declares_no_roles", path=request.path)

@@ -5,6 +5,8 @@ Kept true by a test that validates real responses against it.
 
 from __future__ import annotations
 
+import functools
+
 from functools import lru_cache
 from typing import Any
 
@@ -215,13 +217,14 @@ def ok(schema: str, description: str = "OK") -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": ref(schema)}}}
 
 
-# What any authenticated operation can answer besides its own statuses: the caller's token or
-# role (401, 403), a rate limit (429), a fault (500), the profile service down or slow (503, 504).
-ALWAYS = (401, 403, 429, 500, 503, 504)
+# What any authenticated operation can answer besides its own statuses: a query parameter it does
+# not document (400, naming it), the caller's token or role (401, 403), a rate limit (429), a fault
+# (500), the profile service down or slow (503, 504).
+ALWAYS = (400, 401, 403, 429, 500, 503, 504)
 # And an operation that reads a body: malformed JSON (400), too large (413), invalid fields (422).
 WITH_BODY = (400, 413, 422)
 WORDS = {
-    400: "Bad request (the body is not a JSON object)", 401: "Missing or bad token", 403: "The token's role may not do this",
+    400: "Bad request (a query parameter the operation does not take, or a body that is not a JSON object)", 401: "Missing or bad token", 403: "The token's role may not do this",
     404: "Not found", 409: "Conflict with the current state", 413: "The body is too large",
     422: "Invalid input; fields names every bad field",
     429: "The caller's rate limit or a vendor's; Retry-After says when", 500: "An internal error (the request id says which)",
@@ -417,7 +420,13 @@ PATHS: dict[str, Any] = {
         "parameters": [{"name": "customer_id", **PATH_ID}],
         "post": op("Link to an external customer (runs a DETAILED lookup)", "agent",
                    {"201": ok("Customer", "Linked"), **errors(400, 404, 409, 422, *UPSTREAM)}, requestBody=body("LinkRequest")),
-        "delete": op("Unlink every external system", "agent", {"200": ok("Customer"), **errors(404, 503)}),
+        "delete": op("Unlink every external system (each never auto-links this customer again)", "agent",
+                     {"200": ok("Customer"), **errors(400, 404, 409, 503)}),
+    },
+    "/api/v1/customers/{customer_id}/links/{app_id}": {
+        "parameters": [{"name": "customer_id", **PATH_ID}, {"name": "app_id", **PATH_ID}],
+        "delete": op("Unlink one external system (it never auto-links this customer again); the others stay", "agent",
+                     {"200": ok("Customer"), **errors(400, 404, 409, 503)}),
     },
 }
 
@@ -459,6 +468,7 @@ OPERATIONS: dict[tuple[str, str], tuple[str, str]] = {
     ("/api/v1/customers/{customer_id}/external-search", "post"): ("searchExternal", "linking"),
     ("/api/v1/customers/{customer_id}/links", "post"): ("linkCustomer", "linking"),
     ("/api/v1/customers/{customer_id}/links", "delete"): ("unlinkCustomer", "linking"),
+    ("/api/v1/customers/{customer_id}/links/{app_id}", "delete"): ("unlinkCustomerApp", "linking"),
 }
 TAGS = [
     {"name": "contacts", "description": "A customer contacted in: find or create, auto-link, refresh"},
@@ -508,3 +518,19 @@ def document() -> dict[str, Any]:
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "schemas": SCHEMAS},
         "paths": _complete(PATHS),
     }
+
+
+@functools.cache
+def query_parameters() -> dict[tuple[str, str], frozenset[str]]:
+    """(path template, method) → the query parameters the operation documents: every other one
+    is refused (a misspelt filter, or ``?app_id=`` where the path names the app, must not be
+    ignored silently)."""
+    out: dict[tuple[str, str], frozenset[str]] = {}
+    for path, item in document()["paths"].items():
+        shared = [p for p in item.get("parameters", []) if p.get("in") == "query"]
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            own = [p for p in operation.get("parameters", []) if p.get("in") == "query"]
+            out[(path, method.upper())] = frozenset(p["name"] for p in shared + own)
+    return out

@@ -55,5 +55,6 @@ def setup_routes(app: web.Application) -> None:
     r.add_post("/api/v1/customers/{customer_id}/external-search", views.external_search)
     r.add_post("/api/v1/customers/{customer_id}/links", views.link_customer)
     r.add_delete("/api/v1/customers/{customer_id}/links", views.unlink_customer)
+    r.add_delete("/api/v1/customers/{customer_id}/links/{app_id}", views.unlink_customer)
     r.add_post("/api/v1/customers/{customer_id}/actions", views.run_action)
     r.add_get("/api/v1/customers/{customer_id}/action-form", views.action_form)

@@ -404,9 +404,9 @@ async def action_form(request: web.Request) -> web.Response:
 
 @allow("agent")
 async def unlink_customer(request: web.Request) -> web.Response:
-    customer = await request.app[PROFILE].UnlinkCustomer(
-        profile_pb2.UnlinkCustomerRequest(customer_id=request.match_info["customer_id"]), timeout=_timeout(request)
-    )
+    """Every system (Gladly's rule), or the one ``{app_id}`` names; it never auto-links again."""
+    customer = await request.app[PROFILE].UnlinkCustomer(profile_pb2.UnlinkCustomerRequest(
+        customer_id=request.match_info["customer_id"], app_id=request.match_info.get("app_id", "")), timeout=_timeout(request))
     return web.json_response(customer_json(customer))
 
 

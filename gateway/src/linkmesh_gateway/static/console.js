@@ -658,6 +658,23 @@ function appStatus(linked, pending) {
   return el("p", { class: "app-status muted" }, `Updated ${ago(linked.refreshed_at)}`);
 }
 
+// Unlink this system only: the others stay; it never auto-links this customer again.
+function unlinkOne(customer, linked) {
+  return el("button", { type: "button", class: "link danger", "aria-label": `Unlink ${linked.app_name}`, onclick: (e) => guarded(async () => {
+    const button = e.currentTarget;
+    const ok = await confirmAction(`Unlink ${linked.app_name}?`, [
+      el("p", {}, `Its orders, returns and the details pulled from ${linked.app_name} leave this profile; the other systems stay linked.`),
+      el("p", {}, "Auto-link will not link it to this customer again; you can still link it by hand."),
+    ], `Unlink ${linked.app_name}`, true);
+    if (!ok) return;
+    await busy(button, async () => {
+      const updated = await api("DELETE", `/api/v1/customers/${customer.id}/links/${linked.app_id}`);
+      await openProfile(customer.id, updated);
+      notice(`Unlinked ${linked.app_name}.`);
+    });
+  }) }, "Unlink");
+}
+
 async function renderLink(customer, linked, pending) {
   const all = await connectors();
   const actions = linked.actions_enabled ? ((all[linked.app_type] || {}).actions) || [] : [];
@@ -667,7 +684,8 @@ async function renderLink(customer, linked, pending) {
     ? el("div", { class: "row" }, list.map((a) => recordActionButton(customer, linked, a, holder))) : null);
   return el("section", { class: "card app", "data-app": linked.app_id, "aria-label": linked.app_name },
     el("div", { class: "card-head" }, el("h3", {}, linked.app_name),
-      el("span", { class: "muted" }, "customer ", link(data.admin_url, linked.external_customer_id))),
+      el("span", { class: "muted" }, "customer ", link(data.admin_url, linked.external_customer_id)),
+      unlinkOne(customer, linked)),
     appStatus(linked, pending),
     (data.custom_attributes || []).length ? el("dl", { class: "attributes" },
       data.custom_attributes.map((a) => [el("dt", {}, a.label || humanize(a.key)), el("dd", {}, link(a.url, a.value))])) : null,

@@ -21,13 +21,18 @@ from linkmesh_profile.apps import FILLED_RESULT_ATTRIBUTES, AppService
 from linkmesh_profile.connectors import field_names
 from linkmesh_profile.contact import normalized_query
 from linkmesh_profile.customers import require_customer
-from linkmesh_profile.directory import order_keys
+from linkmesh_profile import checkpoints
+from linkmesh_profile.directory import ORDER_SEPARATOR, order_keys
 from linkmesh_profile.lookups import Fetched, Lookups
 from linkmesh_profile.merge import contact_points, profile_update, unlink_cleanup
 from linkmesh_profile.refresh_leases import RefreshLeases, release, seen
 from linkmesh_profile.store import Store, link_key, now
 
 LEASE_MARGIN_S = 2.0  # a refresh lease outlives its holder's deadline by this much
+# Every write that changes a customer's links or what they pulled onto the profile counts here;
+# an unlink writes only on the count it read.
+LINKS_VERSION = "links_version"
+UNLINK_ATTEMPTS = 5
 
 
 def result_attributes(app: dict[str, Any], candidate: lookup_pb2.CustomerSummary) -> list[profile_pb2.AttributeValue]:
@@ -219,8 +224,13 @@ class Linker:
                                                 "order_keys": {"$each": order_keys(app_id, fetched.doc)}}}
         if unset:
             update["$unset"] = unset
-        # Linked to nothing else of this app since we looked (to nothing at all, for a first link).
-        condition = {f"links.{app_id}.external_customer_id": None if first else {"$in": [None, external_id]}}
+        update["$inc"] = {LINKS_VERSION: 1}
+        # Linked to nothing else of this app since we looked (to nothing at all, for a first link);
+        # an auto-link also only if no agent unlinked the app meanwhile (never again after an unlink).
+        condition: dict[str, Any] = {f"links.{app_id}.external_customer_id": None if first else {"$in": [None, external_id]}}
+        if first:
+            condition["unlinked_apps"] = {"$ne": app_id}
+        await checkpoints.reached("link.before_write")
         try:
             updated = await self._write_with_contact_points(customer, data, update, condition, look_up_owners=not unique_check)
         except DuplicateKeyError:
@@ -384,6 +394,8 @@ class Linker:
                                   "$unset": {**unset, **release(app_id)},
                                   # Orders an app stops showing (older than its window) stay findable.
                                   "$addToSet": {"order_keys": {"$each": order_keys(app_id, fetched.doc)}}}
+        update["$inc"] = {LINKS_VERSION: 1}  # what an unlink read of the app's pulled data is no longer all of it
+        await checkpoints.reached("refresh.before_write")
         # Only if still linked to the same external customer (an unlink may have won the race).
         await self._write_with_contact_points(customer, data, update, {f"links.{app_id}.external_customer_id": external_id})
         return True
@@ -391,15 +403,37 @@ class Linker:
     # unlink
 
     async def unlink_all(self, customer_id: str) -> dict[str, Any]:
-        customer = await require_customer(self.store, customer_id)
-        app_ids = list((customer.get("links") or {}).keys())
-        set_, unset = unlink_cleanup(customer, set(app_ids))
-        update: dict[str, Any] = {"$set": {**set_, "links": {}, "link_keys": [], "order_keys": [], "updated_at": now()}}
-        if unset:
-            update["$unset"] = unset
-        if app_ids:
-            update["$addToSet"] = {"unlinked_apps": {"$each": app_ids}}
-        updated = await self.store.update_customer(customer_id, update)
-        if updated is None:
-            raise not_found(f"no customer {customer_id}")
-        return updated
+        """Unlinks every system (Gladly's rule) and removes what they put on the profile."""
+        return await self._unlink(customer_id, None)
+
+    async def unlink_app(self, customer_id: str, app_id: str) -> dict[str, Any]:
+        """Unlinks one system, which never auto-links this customer again."""
+        return await self._unlink(customer_id, app_id)
+
+    async def _unlink(self, customer_id: str, only: str | None) -> dict[str, Any]:
+        """One write decided from one read, on condition that no link write came between them
+        (the links version it read); when one did, it reads and decides again."""
+        for _ in range(UNLINK_ATTEMPTS):
+            customer = await require_customer(self.store, customer_id)
+            links = customer.get("links") or {}
+            if only is not None and only not in links:
+                raise failed_precondition(f"the customer is not linked to app {only}")
+            app_ids = [only] if only is not None else list(links)
+            set_, unset = unlink_cleanup(customer, set(app_ids))
+            if only is None:
+                update: dict[str, Any] = {"$set": {**set_, "links": {}, "link_keys": [], "order_keys": [], "updated_at": now()}}
+            else:
+                unset[f"links.{only}"] = ""
+                update = {"$set": {**set_, "updated_at": now()}, "$pull": {
+                    "link_keys": {"$in": [k for k in customer.get("link_keys") or [] if k.startswith(f"{only}:")]},
+                    "order_keys": {"$in": [k for k in customer.get("order_keys") or [] if k.endswith(f"{ORDER_SEPARATOR}{only}")]}}}
+            if unset:
+                update["$unset"] = unset
+            if app_ids:
+                update["$addToSet"] = {"unlinked_apps": {"$each": app_ids}}
+            update["$inc"] = {LINKS_VERSION: 1}
+            await checkpoints.reached("unlink.before_write")
+            updated = await self.store.update_customer(customer_id, update, {LINKS_VERSION: customer.get(LINKS_VERSION)})
+            if updated is not None:
+                return updated
+        raise ServiceError(grpc.StatusCode.ABORTED, "the customer's links kept changing while unlinking; try again")

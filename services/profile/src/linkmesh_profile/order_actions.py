@@ -161,6 +161,7 @@ class ActionRunner:
         if not key or len(key) > 255:
             raise invalid_argument("an idempotency key is required", {"idempotency_key": "give 1 to 255 characters (the Idempotency-Key header)"})
         customer, app, link = await self.linked_app(request.customer_id, request.app_id)
+        request.customer_id = str(customer["_id"])  # the key's scope is the customer, however its id was spelt (6B… or 6b…)
         if request.form_url.strip():
             # An action the record offers: its form (read by the connector) checks the values.
             name, order_id = record_action(link, request.form_url)

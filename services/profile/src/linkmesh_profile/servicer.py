@@ -143,8 +143,10 @@ class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):
     async def LinkCustomer(self, request: profile_pb2.LinkCustomerRequest, context: grpc.aio.ServicerContext) -> profile_pb2.Customer:
         return await self._customer(await self.linker.link(request.customer_id, request.app_id, request.external_customer_id))
 
-    @audited("customer.unlink", lambda q, r: {"customer_id": q.customer_id})
+    @audited("customer.unlink", lambda q, r: {"customer_id": q.customer_id, "app_id": q.app_id})
     async def UnlinkCustomer(self, request: profile_pb2.UnlinkCustomerRequest, context: grpc.aio.ServicerContext) -> profile_pb2.Customer:
+        if request.app_id:
+            return await self._customer(await self.linker.unlink_app(request.customer_id, request.app_id))
         return await self._customer(await self.linker.unlink_all(request.customer_id))
 
     @audited("contact.record", lambda q, r: None if r is not None and not (r.created or r.linked) else {

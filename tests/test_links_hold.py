@@ -1,0 +1,157 @@
+"""Every write to a customer's links is conditional on what its decision read: a use case held
+between its read and its write (linkmesh_profile.checkpoints) while another one writes never
+undoes the other's work. Over the real database, a real BigCommerce connector and sandbox."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from cryptography.fernet import Fernet
+from linkmesh.profile.v1 import profile_pb2
+
+from linkmesh_devstack.mongo import MongoServer
+from linkmesh_profile import checkpoints
+from linkmesh_profile.apps import AppService
+from linkmesh_profile.autolink import AutoLinker
+from linkmesh_profile.connectors import ConnectorRegistry
+from linkmesh_profile.linking import Linker
+from linkmesh_profile.lookups import Lookups
+from linkmesh_profile.secret_box import SecretBox
+from linkmesh_profile.store import Store, now
+from linkmesh_profile.traces import TraceStore
+from linkmesh_sandboxes.bigcommerce import data
+from tests.inprocess import bigcommerce_sandbox, bigcommerce_target
+
+JANE = "jane.smith@example.com"  # BigCommerce customer 101 in the sandbox
+
+
+@dataclass
+class Kit:
+    store: Store
+    linker: Linker
+    autolinker: AutoLinker
+    app: dict[str, Any]
+
+    async def customer(self) -> dict[str, Any]:
+        stamp = now()
+        return await self.store.insert_customer({"name": "", "emails": [JANE], "phones": [], "links": {}, "link_keys": [],
+                                                 "created_at": stamp, "updated_at": stamp})
+
+    async def read(self, customer: dict[str, Any]) -> dict[str, Any]:
+        doc = await self.store.customers.find_one({"_id": customer["_id"]})
+        assert doc is not None
+        return doc
+
+
+@pytest.fixture()
+async def kit(mongo: MongoServer) -> AsyncIterator[Kit]:
+    db = f"links_{uuid.uuid4().hex[:8]}"
+    store = Store(mongo.uri, db)
+    await store.ensure_indexes()
+    async with bigcommerce_sandbox() as sandbox, bigcommerce_target() as target:
+        connectors = ConnectorRegistry({"bigcommerce": target}, 8.0)
+        apps = AppService(store, connectors, SecretBox(Fernet.generate_key().decode()))
+        app = await apps.create(profile_pb2.AppInput(
+            type="bigcommerce", name="Hold store", settings={"store_hash": data.STORE_HASH, "api_base_url": sandbox.url},
+            secrets={"access_token": data.ACCESS_TOKEN}, auto_link_fields=["email"], overwrite_existing_values=True,
+            search_query_attributes=[profile_pb2.Attribute(attribute="email", label="Email")]))
+        lookups = Lookups(apps, TraceStore(store, 3600, 100))
+        linker = Linker(store, apps, lookups, "US", 0.0)
+        try:
+            yield Kit(store, linker, AutoLinker(store, linker, lookups, "US"), app)
+        finally:
+            checkpoints.install(None)
+            await connectors.close()
+            await store.client.drop_database(db)
+            await store.close()
+
+
+def once_at(point: str, meanwhile: Callable[[], Awaitable[Any]]) -> list[str]:
+    """Holds the first use case that reaches ``point`` while ``meanwhile`` runs to its end."""
+    seen: list[str] = []
+
+    async def hook(reached: str) -> None:
+        if reached == point and not seen:
+            seen.append(reached)
+            await meanwhile()
+
+    checkpoints.install(hook)
+    return seen
+
+
+async def test_an_auto_link_that_read_before_an_unlink_does_not_link_again(kit: Kit) -> None:
+    """It read the profile (not linked), spent its time at the vendor; meanwhile an agent linked
+    the record by hand and unlinked it. Its first-link condition saw no link and wrote it back."""
+    customer = await kit.customer()
+    app_id = str(kit.app["_id"])
+
+    async def agent() -> None:
+        checkpoints.install(None)
+        await kit.linker.link(str(customer["_id"]), app_id, "101")
+        await kit.linker.unlink_all(str(customer["_id"]))
+
+    held = once_at("link.before_write", agent)
+    result = await kit.autolinker.auto_link(customer)
+    assert held, "the auto-link was held between its read and its write"
+    doc = await kit.read(customer)
+    assert doc["links"] == {} and app_id in doc["unlinked_apps"], "an unlinked app never links again"
+    assert app_id not in result.linked
+
+
+async def test_an_unlink_that_read_before_a_link_removes_it_and_what_it_pulled(kit: Kit) -> None:
+    """It read the profile, then a link was written: unlinking from the stale read dropped the
+    link but left its pulled name and sources on the profile."""
+    customer = await kit.customer()
+    app_id = str(kit.app["_id"])
+
+    async def agent() -> None:
+        checkpoints.install(None)
+        await kit.linker.link(str(customer["_id"]), app_id, "101")
+
+    held = once_at("unlink.before_write", agent)
+    await kit.linker.unlink_all(str(customer["_id"]))
+    assert held
+    doc = await kit.read(customer)
+    assert doc["links"] == {} and doc["link_keys"] == []
+    assert doc.get("name", "") == "" and not doc.get("field_sources"), f"pulled values stayed: {doc.get('name')!r}, {doc.get('field_sources')}"
+    assert app_id in doc["unlinked_apps"]
+
+
+async def test_a_refresh_that_fetched_before_an_unlink_writes_nothing_back(kit: Kit) -> None:
+    customer = await kit.customer()
+    cid, app_id = str(customer["_id"]), str(kit.app["_id"])
+    await kit.linker.link(cid, app_id, "101")
+    held = once_at("refresh.before_write", lambda: kit.linker.unlink_all(cid))
+    linked = await kit.read(customer)
+    await kit.linker.refresh_app(cid, kit.app, force=True, customer=linked)
+    assert held
+    doc = await kit.read(customer)
+    assert doc["links"] == {} and doc.get("name", "") == "" and not doc.get("field_sources")
+
+
+async def test_a_manual_link_held_while_another_unlink_ran_leaves_a_whole_link(kit: Kit) -> None:
+    """A manual link is allowed after an unlink: written after it, it is whole (data, key, pulled values)."""
+    customer = await kit.customer()
+    cid, app_id = str(customer["_id"]), str(kit.app["_id"])
+    held = once_at("link.before_write", lambda: kit.linker.unlink_all(cid))
+    await kit.linker.link(cid, app_id, "101")
+    assert held
+    doc = await kit.read(customer)
+    assert doc["links"][app_id]["external_customer_id"] == "101" and f"{app_id}:101" in doc["link_keys"]
+    assert doc["name"] == "Jane Smith" and doc["field_sources"]["name"] == app_id
+
+
+async def test_one_system_is_unlinked_alone_and_never_auto_links_again(kit: Kit) -> None:
+    customer = await kit.customer()
+    cid, app_id = str(customer["_id"]), str(kit.app["_id"])
+    result = await kit.autolinker.auto_link(customer)
+    assert app_id in result.linked
+    doc = await kit.linker.unlink_app(cid, app_id)
+    assert app_id not in doc["links"] and not any(k.startswith(f"{app_id}:") for k in doc["link_keys"])
+    assert not any(k.endswith(app_id) for k in doc.get("order_keys") or []) and app_id in doc["unlinked_apps"]
+    again = await kit.autolinker.auto_link(await kit.read(customer))
+    assert app_id not in again.linked
