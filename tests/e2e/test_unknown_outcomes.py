@@ -102,3 +102,14 @@ def test_a_lost_refund_the_vendor_never_made_releases_its_key(api: Api, apps: di
     assert again.json()["message"] == "Refunded 14.50 USD on order 5001"
     assert vendor_calls(api, "bigcommerce", "/payment_actions/refunds") == 2
     assert audit_of(api, customer, "action.resolve")[0]["details"]["resolution"] == "not_applied"
+
+
+def test_the_key_scope_is_the_customer_however_its_id_is_spelt(api: Api, apps: dict[str, Any]) -> None:
+    bc = apps["bigcommerce"]
+    customer = linked_customer(api, {"bc": (bc, "101")})
+    first = act(api, customer, refund_body(bc), key="spelt-1")
+    assert first.status_code == 200, first.text
+    shouted = {**customer, "id": customer["id"].upper()}
+    again = act(api, shouted, refund_body(bc), key="spelt-1")
+    assert again.status_code == 200 and again.json()["replayed"], "6B… and 6b… are one customer, one scope"
+    assert vendor_calls(api, "bigcommerce", "/payment_actions/refunds") == 1

@@ -10,7 +10,7 @@ from pymongo.errors import DuplicateKeyError
 from linkmesh_core.errors import invalid_argument
 from linkmesh_profile.autolink import AutoLinker
 from linkmesh_profile.contact import normalized_query
-from linkmesh_profile.customers import MAX_NAME, require_customer
+from linkmesh_profile.customers import MAX_CONTACT_POINTS, MAX_NAME, require_customer
 from linkmesh_profile.directory import contact_stamp
 from linkmesh_profile.linking import Linker
 from linkmesh_profile.store import Store, now
@@ -77,9 +77,12 @@ class Contacts:
     async def _add_missing(self, customer: dict[str, Any], email: str | None, phone: str | None, name: str) -> dict[str, Any]:
         """Adds the contact's email or phone to the customer when no other customer owns it."""
         add: dict[str, Any] = {}
-        if email and email not in customer.get("emails", []) and not await self.store.find_customers(email, None):
+        # A contact adds its email or phone only while the profile holds fewer than the API allows
+        # (contacts sharing a phone each brought a new email: 43 of them made every search huge).
+        emails, phones = customer.get("emails", []), customer.get("phones", [])
+        if email and email not in emails and len(emails) < MAX_CONTACT_POINTS and not await self.store.find_customers(email, None):
             add["emails"] = email
-        if phone and phone not in customer.get("phones", []) and not await self.store.find_customers(None, phone):
+        if phone and phone not in phones and len(phones) < MAX_CONTACT_POINTS and not await self.store.find_customers(None, phone):
             add["phones"] = phone
         update: dict[str, Any] = {}
         if add:
@@ -93,7 +96,9 @@ class Contacts:
         if update:
             update.setdefault("$set", {})["updated_at"] = stamp
         update.setdefault("$set", {}).update(contacted)
+        # The cap holds under concurrent contacts too: the add is conditional on the count read.
+        condition = {f"{field}.{MAX_CONTACT_POINTS - 1}": {"$exists": False} for field in add}
         try:
-            return await self.store.update_customer(str(customer["_id"]), update) or customer
+            return await self.store.update_customer(str(customer["_id"]), update, condition or None) or customer
         except DuplicateKeyError:
             return customer  # taken meanwhile by another customer: leave it there

@@ -20,7 +20,7 @@ from linkmesh_core.singleflight import SingleFlight
 from linkmesh_profile.apps import FILLED_RESULT_ATTRIBUTES, AppService
 from linkmesh_profile.connectors import field_names
 from linkmesh_profile.contact import normalized_query
-from linkmesh_profile.customers import require_customer
+from linkmesh_profile.customers import MAX_CONTACT_POINTS, require_customer
 from linkmesh_profile import checkpoints
 from linkmesh_profile.directory import ORDER_SEPARATOR, order_keys
 from linkmesh_profile.lookups import Fetched, Lookups
@@ -255,6 +255,9 @@ class Linker:
             taken = {e for o in owned for e in o.get("emails", [])} | {p for o in owned for p in o.get("phones", [])}
             emails = [e for e in emails if e not in taken]
             phones = [p for p in phones if p not in taken]
+        # Never past what the API allows a profile to hold.
+        emails = emails[:max(0, MAX_CONTACT_POINTS - len(customer.get("emails", [])))]
+        phones = phones[:max(0, MAX_CONTACT_POINTS - len(customer.get("phones", [])))]
         if emails or phones:
             with_points = {**update, "$addToSet": {**update.get("$addToSet", {}), "emails": {"$each": emails}, "phones": {"$each": phones}}}
             try:
