@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import requests
 
-from linkmesh_core.gladly_signing import compact_json, signed_headers
+from linkmesh_core.gladly_signing import compact_json, gladly_time, sign, signed_headers
 from linkmesh_sandboxes.lookup_adaptor.app import basic_header
 from tests.conftest import Api
 from tests.e2e.test_actions import vendor_calls
@@ -43,8 +43,10 @@ def post(api: Api, app: dict[str, Any], body: Any, *, key: str = KEY, at: dateti
 
 def send(api: Api, method: str, url: str, body: Any = None, *, key: str = KEY, at: datetime | None = None,
          auth: str | None = basic_header(USER, PASSWORD), raw: bytes | None = None,
-         correlation: str = "dGVzdC1jb3JyZWxhdGlvbg") -> requests.Response:
-    """A request signed as the protocol's callers sign it (``url`` is a path with its query)."""
+         correlation: str | None = None) -> requests.Response:
+    """A request signed as the protocol's callers sign it (``url`` is a path with its query), with a
+    correlation id of its own unless given (an action's retry sends its first one again)."""
+    correlation = uuid.uuid4().hex if correlation is None else correlation
     path, _, query = url.partition("?")
     data = raw if raw is not None else (compact_json(body) if body is not None else b"")
     headers = signed_headers(key, method, path, query, data, correlation_id=correlation, trace_id="746573742d636f7272656c6174696f6e",
@@ -94,7 +96,9 @@ def test_the_endpoint_answers_only_what_is_signed_with_the_apps_key(api: Api, se
     assert nobody.status_code == 200 and nobody.json() == {"results": []}
 
     api.patch(f"/api/v1/apps/{served['id']}", {"serving": {"enabled": False}}, role="admin")
-    assert post(api, served, basic).status_code == 404, "an app not served answers nothing"
+    hidden = post(api, served, basic)
+    assert hidden.status_code == 401 and hidden.json() == {"errors": [{"message": "the request signature does not verify"}]}, \
+        "an app not served answers as a bad signature does: nothing tells which app ids exist"
     kinds = {t["kind"] for t in api.get(f"/api/v1/apps/{served['id']}/lookups", role="developer").json()["lookups"]}
     assert {"adaptor_basic", "adaptor_detailed"} <= kinds, "every served lookup is a trace in the lookup debugger"
 
@@ -152,7 +156,8 @@ def test_served_results_offer_the_apps_actions_whose_forms_run_once_per_correlat
     done = send(api, "POST", refund_url, {"lines": "500102:1", "reason": "damaged"}, correlation="served-1")
     assert done.status_code == 200, done.text
     assert "refund" in done.json()["message"].lower()
-    again = send(api, "POST", refund_url, {"lines": "500102:1", "reason": "damaged"}, correlation="served-1")
+    later = datetime.now(timezone.utc) + timedelta(seconds=2)  # a retry is signed anew: the same signature again is a replay
+    again = send(api, "POST", refund_url, {"lines": "500102:1", "reason": "damaged"}, correlation="served-1", at=later)
     assert again.status_code == 200 and again.json() == done.json(), "the same correlation id answers the first outcome again"
     assert vendor_calls(api, "bigcommerce", refunds) == 1, "run once"
     other = send(api, "POST", refund_url, {"lines": "500101:1"}, correlation="served-1")
@@ -165,7 +170,7 @@ def test_served_results_offer_the_apps_actions_whose_forms_run_once_per_correlat
     api.sandbox("bigcommerce", "POST", "/__sandbox/knobs", {"fail": {"status": 502, "path": refunds, "method": "POST", "after": True}})
     lost = send(api, "POST", refund_url, {"lines": "500101:1"}, correlation="served-3")
     assert lost.status_code == 502 and "unknown" in lost.json()["errors"][0]["message"], lost.text
-    retried = send(api, "POST", refund_url, {"lines": "500101:1"}, correlation="served-3")
+    retried = send(api, "POST", refund_url, {"lines": "500101:1"}, correlation="served-3", at=later + timedelta(seconds=1))
     assert retried.status_code == 502 and "unknown" in retried.json()["errors"][0]["message"], "never run twice, never a 4xx"
     api.sandbox("bigcommerce", "POST", "/__sandbox/knobs", {"fail": None})
     assert vendor_calls(api, "bigcommerce", refunds) == 2, "the refused one was checked against the order and never sent"
@@ -209,3 +214,42 @@ def test_an_action_through_the_round_trip_runs_once_on_the_system_behind(api: Ap
             assert "refund" in refunded["status"].lower(), (app_id, refunded["status"])
     finally:
         api.delete(f"/api/v1/apps/{mirror['id']}", role="admin")
+
+
+def test_a_signed_request_sent_again_is_refused_as_a_replay(api: Api, served: dict[str, Any]) -> None:
+    basic = {"lookupLevel": "BASIC", "query": {"emails": ["jane.smith@example.com"]}}
+    data = compact_json(basic)
+    path = f"/gladly/v1/apps/{served['id']}/lookup"
+    headers = signed_headers(KEY, "POST", path, "", data, correlation_id="replay-1", trace_id="0" * 32,
+                             extra={"Authorization": basic_header(USER, PASSWORD)})
+    first = requests.post(f"{api.stack.gateway_url}{path}", data=data, headers=headers, timeout=20)
+    assert first.status_code == 200, first.text
+    replayed = requests.post(f"{api.stack.gateway_url}{path}", data=data, headers=headers, timeout=20)
+    assert replayed.status_code == 401 and "replay" in replayed.json()["errors"][0]["message"], replayed.text
+
+
+def test_an_unknown_app_and_a_bad_signature_answer_alike(api: Api, served: dict[str, Any]) -> None:
+    basic = {"lookupLevel": "BASIC", "query": {"emails": ["jane.smith@example.com"]}}
+    unknown = post(api, {"id": "6b0000000000000000000099"}, basic)
+    forged = post(api, served, basic, key="another-signing-key-000")
+    assert unknown.status_code == forged.status_code == 401
+    assert unknown.json() == forged.json() == {"errors": [{"message": "the request signature does not verify"}]}
+
+
+def test_an_action_post_needs_a_signed_correlation_id(api: Api, served_with_actions: dict[str, Any]) -> None:
+    url = f"/gladly/v1/apps/{served_with_actions['id']}/actions/refund?customer=101&order=5001"
+    data = compact_json({"lines": "500102:1"})
+    path, _, query = url.partition("?")
+    headers = {"Accept": "application/json", "Content-Type": "application/json", "Gladly-Time": gladly_time(),
+               "Authorization": basic_header(USER, PASSWORD)}
+    headers["Gladly-Authorization"] = sign(KEY, "POST", path, query, headers, data)
+    headers["Gladly-Correlation-Id"] = "added-after-signing"  # a replayer's fresh key: the signature does not cover it
+    unsigned = requests.post(f"{api.stack.gateway_url}{url}", data=data, headers=headers, timeout=20)
+    assert unsigned.status_code == 400 and "Gladly-Correlation-Id" in unsigned.text, unsigned.text
+    assert vendor_calls(api, "bigcommerce", "/payment_actions/refunds") == 0
+
+
+def test_errors_on_the_adaptor_paths_keep_the_protocols_shape(api: Api) -> None:
+    for method, url in (("POST", "/gladly/v1/apps//actions/refund"), ("GET", "/gladly/v1/apps/x/nothing-here")):
+        answer = requests.request(method, f"{api.stack.gateway_url}{url}", timeout=10)
+        assert answer.status_code in (404, 405) and set(answer.json()) == {"errors"}, (url, answer.text)

@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     log_json: bool | None = None
     metrics_port: int = 0
     rate_limit_per_minute: int = Field(600, ge=0)
+    # Requests per minute to one served lookup adaptor (/gladly/v1/apps/{id}/...), counted before
+    # anything is verified, so a flood of badly signed requests costs no signature checks.
+    adaptor_rate_limit_per_minute: int = Field(600, ge=0)
     replicas_max: int = Field(1, ge=1)
     tokens: str = Field(validation_alias=AliasChoices("LINKMESH_TOKENS"))
     oidc_issuer: str = ""

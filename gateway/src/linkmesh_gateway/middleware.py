@@ -67,7 +67,10 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
             raise
         code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(err.status, "http_error")
         headers = {"Allow": err.headers["Allow"]} if "Allow" in err.headers else None  # 405 says what is allowed
-        response = error_response(request, err.status, code, err.reason, headers=headers)
+        if request.path.startswith("/gladly/"):  # a lookup adaptor's caller reads the protocol's error shape
+            response = web.json_response({"errors": [{"message": err.reason}]}, status=err.status, headers=headers)
+        else:
+            response = error_response(request, err.status, code, err.reason, headers=headers)
     except Exception:
         log.exception("request_failed")
         response = error_response(request, 500, "internal", f"internal error (request id {request_id})")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 from typing import Any
 
@@ -14,6 +15,7 @@ from linkmesh.lookup.v1 import lookup_pb2
 from linkmesh.profile.v1 import profile_pb2
 
 from linkmesh_core.errors import ServiceError
+from linkmesh_gateway.auth import LIMITER
 from linkmesh_gateway.config import ROLES
 from linkmesh_gateway.errors import ApiError, from_action_error, invalid
 from linkmesh_gateway.middleware import allow
@@ -36,6 +38,11 @@ async def gladly_lookup(request: web.Request) -> web.Response:
     """An app served as a Gladly Lookup Adaptor (its lookups, and its actions' forms and
     runs): relayed to the profile service as received (it verifies the signature over these
     exact bytes); no bearer token, the signature is the caller's proof."""
+    settings = request.app[SETTINGS]
+    wait = request.app[LIMITER].take(f"adaptor:{request.match_info['app_id']}", settings.adaptor_rate_limit_per_minute)
+    if wait > 0:
+        return web.json_response({"errors": [{"message": f"too many requests to this adaptor; retry in {math.ceil(wait)} s"}]},
+                                 status=429, headers={"Retry-After": str(math.ceil(wait))})
     body = await request.read()
     try:
         answer = await request.app[PROFILE].ServeAdaptor(profile_pb2.ServeAdaptorRequest(

@@ -30,12 +30,13 @@ from linkmesh.profile.v1 import profile_pb2
 
 from linkmesh_core.contact_points import InvalidContactPoint, normalize_email, normalize_phone
 from linkmesh_core.errors import ServiceError
-from linkmesh_core.gladly_signing import SignatureError, verify
+from linkmesh_core.gladly_signing import SignatureError, parse_authorization, verify
 from linkmesh_core.actor import Actor, bind_actor
 from linkmesh_profile.apps import AppService
 from linkmesh_profile.audit import AuditLog
 from linkmesh_profile.lookups import Lookups
 from linkmesh_profile.order_actions import ActionRunner
+from linkmesh_profile.replay_guard import ReplayGuard
 from linkmesh_profile.served_actions import ServedActions, answer, json_object, refusal
 
 log = structlog.get_logger("linkmesh.served_adaptor")
@@ -130,6 +131,7 @@ def detailed(c: lookup_pb2.Customer) -> dict[str, Any]:
 
 class ServedAdaptor:
     def __init__(self, apps: AppService, lookups: Lookups, runner: ActionRunner, region: str, audit: AuditLog) -> None:
+        self.replays = ReplayGuard(apps.store)
         self.apps = apps
         self.lookups = lookups
         self.region = region
@@ -139,7 +141,9 @@ class ServedAdaptor:
         app = await self.apps.store.get_app(request.app_id)
         serving = (app or {}).get("serving") or {}
         if app is None or not serving.get("enabled"):
-            return refusal(404, "no lookup adaptor is served at this URL")
+            # The same answer as a bad signature: a caller cannot tell which app ids exist.
+            log.info("adaptor_signature_refused", app_id=request.app_id, reason="no lookup adaptor is served for this app")
+            return refusal(401, "the request signature does not verify")
         secrets = self.apps.serving_secrets(app)
         headers = {k.lower(): v for k, v in request.headers.items()}
         if serving.get("username"):
@@ -151,6 +155,9 @@ class ServedAdaptor:
         except SignatureError as exc:
             log.info("adaptor_signature_refused", app_id=request.app_id, reason=str(exc))
             return refusal(401, public_signature_problem(exc))
+        problem = await self._replay_or_unsigned_action(request, headers)
+        if problem is not None:
+            return problem
         who = f"{serving['username']} (Basic) on" if serving.get("username") else "a signed caller of"
         bind_actor(Actor(kind="adaptor", id=f"serving:{request.app_id}", name=f"{who} the served adaptor of {app['name']}"))
         route = ROUTE.fullmatch(request.path)
@@ -178,6 +185,20 @@ class ServedAdaptor:
             if err.code == grpc.StatusCode.NOT_FOUND:
                 return answer(200, {"results": []})
             return refusal(STATUS_OF.get(err.code, 503), err.public().message)
+
+    async def _replay_or_unsigned_action(self, request: profile_pb2.ServeAdaptorRequest,
+                                         headers: dict[str, str]) -> profile_pb2.ServeAdaptorResponse | None:
+        """A signed request seen before is a replay; an action POST must carry a signed
+        Gladly-Correlation-Id (its idempotency key: unsigned, a replayer could pick a new one)."""
+        auth = parse_authorization(headers.get("gladly-authorization"))
+        route = ROUTE.fullmatch(request.path)
+        if request.method.upper() == "POST" and route is not None and route.group("action") is not None:
+            if not headers.get("gladly-correlation-id", "").strip() or "gladly-correlation-id" not in auth.signed_headers:
+                return refusal(400, "an action needs a Gladly-Correlation-Id header, and the signature must cover it")
+        if not await self.replays.first_time(request.app_id, auth.signature):
+            log.info("adaptor_replay_refused", app_id=request.app_id)
+            return refusal(401, "this signed request was received before: a replay is refused (sign each request anew)")
+        return None
 
     async def _basic(self, app: dict[str, Any], query: dict[str, Any]) -> profile_pb2.ServeAdaptorResponse:
         allowed = {a["attribute"] for a in app.get("search_query_attributes", [])}
