@@ -362,6 +362,10 @@ def test_the_debugger_dry_run_explains_and_changes_nothing(api: Api, app: dict[s
     assert all(s["dry_run"] for s in body["steps"]) and data.ACCESS_TOKEN not in dry.text
     assert api.get("/api/v1/customers", params={"email": ext["email"]}).json()["customers"] == [], "no profile was created"
     assert len(lookups(api, app["id"])) == before, "a dry run is not recorded as a lookup"
+    audit = api.get("/api/v1/audit", role="admin", params={"action": "debugger.lookup", "app_id": app["id"]}).json()["entries"]
+    assert audit and audit[0]["details"]["email"] == ext["email"] and audit[0]["actor"]["role"] == "developer", \
+        "who looked up which email is recorded"
+    assert ext.get("first_name", "@@") not in str(audit[0]), "never the answer"
     basic = api.post("/api/v1/debugger/lookup", {"app_id": app["id"], "email": ext["email"], "workflow": "basic"}, role="admin").json()
     assert basic["would_link"] is False and [s["kind"] for s in basic["steps"]] == ["search"]
     bad = api.post("/api/v1/debugger/lookup", {"app_id": app["id"], "workflow": "guess"}, role="admin")

@@ -184,6 +184,8 @@ class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):
             state=circuit.state, consecutive_failures=circuit.consecutive_failures, last_error=circuit.last_error,
             retry_in_s=circuit.retry_in_s), next_page_token=next_token)
 
+    # A dry run reads a person's vendor profile: who looked up which email or phone is recorded (never the answer).
+    @audited("debugger.lookup", lambda q, r: {"app_id": q.app_id, "details": {"email": q.email, "phone": q.phone, "workflow": q.workflow}})
     async def DebugLookup(self, request: profile_pb2.DebugLookupRequest, context: grpc.aio.ServicerContext) -> profile_pb2.DebugLookupResponse:
         return await self.debugger.run(request)
 
