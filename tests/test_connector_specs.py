@@ -64,8 +64,11 @@ def test_the_deployment_files_are_those_the_declarations_give() -> None:
     assert not late, f"stale: {[str(p.relative_to(ROOT)) for p in late]}; run make deploy-files"
 
 
+COMPOSE_FILES = ("docker-compose.yml", "docker-compose.mtls.yml", "docker-compose.sandboxes.yml")
+
+
 def copy_deploy_files(tmp: Path) -> Path:
-    for name in ("docker-compose.yml", "docker-compose.mtls.yml"):
+    for name in COMPOSE_FILES:
         shutil.copy(ROOT / name, tmp / name)
     shutil.copytree(ROOT / "deploy" / "kubernetes", tmp / "deploy" / "kubernetes")
     return tmp
@@ -115,7 +118,7 @@ def test_a_new_connector_reaches_compose_and_kubernetes_and_a_removed_one_leaves
 
     deployfiles.write(root, SPECS)  # and gone again
     assert not (root / "deploy/kubernetes/base/connector-acme-shop.yaml").exists()
-    for name in ("docker-compose.yml", "docker-compose.mtls.yml"):
+    for name in COMPOSE_FILES:
         assert (root / name).read_text() == (ROOT / name).read_text()
     assert not any("acme" in str(o) for o in kustomize(root, "production"))
 

@@ -50,7 +50,18 @@ def interpolate(text: str, env: dict[str, str]) -> str:
     return re.sub(r"\$\{(\w+)(?:(:?[-?])([^}]*))?\}", one, text).replace("$$", "$")
 
 
-COMPOSE: dict[str, Any] = yaml.safe_load(interpolate((ROOT / "docker-compose.yml").read_text(), REQUIRED))
+def merged(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``docker compose -f base -f override``: mappings merged key by key, the override winning."""
+    out = dict(base)
+    for key, value in override.items():
+        out[key] = merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+PRODUCTION: dict[str, Any] = yaml.safe_load(interpolate((ROOT / "docker-compose.yml").read_text(), REQUIRED))
+SANDBOXES: dict[str, Any] = yaml.safe_load(interpolate((ROOT / "docker-compose.sandboxes.yml").read_text(), REQUIRED))
+# The development setup (base and sandboxes): what most checks below read.
+COMPOSE: dict[str, Any] = merged(PRODUCTION, SANDBOXES)
 BUILT = {name: s for name, s in COMPOSE["services"].items() if "build" in s}
 
 
@@ -385,3 +396,22 @@ def test_the_profile_image_is_healthy_only_while_mongodb_answers(started: Any, i
         wait_until(lambda: healthy(env), 60, "the profile service did not come back to SERVING with MongoDB", log)
     finally:
         mongo.stop()
+
+
+def test_only_the_sandbox_setup_lets_connectors_reach_private_addresses() -> None:
+    connectors = [n for n in PRODUCTION["services"] if n.startswith("connector-")]
+    assert connectors
+    for name in connectors:
+        assert PRODUCTION["services"][name]["environment"]["LINKMESH_ALLOW_PRIVATE_VENDOR_HOSTS"] == "false", name
+    assert not any(n.startswith("sandbox-") for n in PRODUCTION["services"]), "the sandboxes are the development setup's"
+    allowed = {n for n, s in SANDBOXES["services"].items() if (s.get("environment") or {}).get("LINKMESH_ALLOW_PRIVATE_VENDOR_HOSTS") == "true"}
+    assert allowed == {n for n in connectors if f"sandbox-{n.removeprefix('connector-')}" in SANDBOXES["services"]}
+
+
+def test_every_write_waits_for_the_journal_and_a_majority() -> None:
+    for name, service in PRODUCTION["services"].items():
+        uri = (service.get("environment") or {}).get("MONGODB_URI")
+        if uri:
+            assert "w=majority" in uri and "journal=true" in uri, name
+    config = yaml.safe_load((ROOT / "deploy/kubernetes/base/config.yaml").read_text())
+    assert "w=majority" in config["data"]["MONGODB_URI"] and "journal=true" in config["data"]["MONGODB_URI"]

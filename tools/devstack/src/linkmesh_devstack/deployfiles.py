@@ -39,25 +39,36 @@ def _indent(lines: Iterable[str], prefix: str) -> list[str]:
 # docker-compose.yml
 
 def compose_services(specs: list[ConnectorSpec]) -> list[str]:
+    """The connectors, for real vendors only: private and loopback vendor addresses are refused
+    (docker-compose.sandboxes.yml, the development setup, allows them for its sandboxes)."""
     out: list[str] = []
     for spec in specs:
-        if spec.sandbox:
-            out += [
-                f"{spec.sandbox_name}:", "  <<: *service", "  build:", "    context: .", "    dockerfile: deploy/docker/Dockerfile",
-                "    args:", "      SERVICE_DIR: sandboxes", "      COMMAND: linkmesh-sandbox", "      PORT_ENV: SANDBOX_PORT",
-                f'      PORT: "{spec.sandbox_port}"', "      HEALTH_PATH: /__sandbox/knobs",
-                f'  command: ["linkmesh-sandbox", "{spec.type}"]', "  environment:", "    SANDBOX_HOST: 0.0.0.0",
-                f'    SANDBOX_PORT: "{spec.sandbox_port}"', "",
-            ]
         out += [
             f"{spec.name}:", "  <<: *service", "  build:", "    context: .", "    dockerfile: deploy/docker/Dockerfile", "    args:",
             f"      SERVICE_DIR: services/{spec.name}", f"      COMMAND: {spec.command}", "      PORT_ENV: CONNECTOR_PORT",
             f'      PORT: "{spec.port}"', "  environment:", f'    CONNECTOR_PORT: "{spec.port}"',
-            "    # The sandboxes live on this private network; the images default to false (real vendors only).",
-            "    LINKMESH_ALLOW_PRIVATE_VENDOR_HOSTS: ${LINKMESH_ALLOW_PRIVATE_VENDOR_HOSTS:-true}",
+            '    LINKMESH_ALLOW_PRIVATE_VENDOR_HOSTS: "false"',
             "    CONNECTOR_LOG_LEVEL: ${LOG_LEVEL:-INFO}", '    CONNECTOR_METRICS_PORT: "9464"',
             "    # Vendor budgets shared by every replica (`docker compose up --scale connector-...=2`).",
-            "    MONGODB_URI: mongodb://mongo:27017", "    CONNECTOR_REPLICAS_MAX: ${CONNECTOR_REPLICAS_MAX:-2}", "",
+            "    MONGODB_URI: mongodb://mongo:27017/?w=majority&journal=true", "    CONNECTOR_REPLICAS_MAX: ${CONNECTOR_REPLICAS_MAX:-2}", "",
+        ]
+    return out[:-1]
+
+
+def compose_sandboxes(specs: list[ConnectorSpec]) -> list[str]:
+    """docker-compose.sandboxes.yml: each vendor's sandbox, and its connector allowed to reach
+    the private network the sandbox lives on (only this development setup allows it)."""
+    out: list[str] = []
+    for spec in specs:
+        if not spec.sandbox:
+            continue
+        out += [
+            f"{spec.sandbox_name}:", "  <<: *service", "  build:", "    context: .", "    dockerfile: deploy/docker/Dockerfile",
+            "    args:", "      SERVICE_DIR: sandboxes", "      COMMAND: linkmesh-sandbox", "      PORT_ENV: SANDBOX_PORT",
+            f'      PORT: "{spec.sandbox_port}"', "      HEALTH_PATH: /__sandbox/knobs",
+            f'  command: ["linkmesh-sandbox", "{spec.type}"]', "  environment:", "    SANDBOX_HOST: 0.0.0.0",
+            f'    SANDBOX_PORT: "{spec.sandbox_port}"', "",
+            f"{spec.name}:", "  environment:", '    LINKMESH_ALLOW_PRIVATE_VENDOR_HOSTS: "true"', "",
         ]
     return out[:-1]
 
@@ -200,8 +211,8 @@ def mutual_tls_patches(specs: list[ConnectorSpec]) -> list[str]:
 def regions(specs: list[ConnectorSpec]) -> dict[str, dict[str, list[str]]]:
     """The generated parts of hand-written files: {path: {region: lines}}."""
     return {
+        "docker-compose.sandboxes.yml": {"sandbox-urls": compose_sandbox_urls(specs), "sandboxes": compose_sandboxes(specs)},
         "docker-compose.yml": {
-            "sandbox-urls": compose_sandbox_urls(specs),
             "connectors": compose_services(specs),
             "connector-addresses": [f"LINKMESH_CONNECTORS: {connectors_setting(specs)}"],
             "connector-dependencies": compose_depends_on(specs),
