@@ -74,6 +74,7 @@ bench: $(STAMP) $(BROWSER_STAMP)
 	$(BIN)/python bench/console_paint.py
 	$(BIN)/python bench/cpu_profile.py
 	$(BIN)/python bench/replicas.py
+	$(BIN)/python bench/durability.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
