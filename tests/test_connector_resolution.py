@@ -11,9 +11,11 @@ from linkmesh.lookup.v1 import lookup_pb2
 
 from linkmesh_core.timestamps import from_datetime
 from linkmesh_sandboxes.magento.app import SHOP
+from linkmesh_sandboxes.shopify.app import SHOP as SHOPIFY_SHOP
 from tests.inprocess import (bigcommerce_app, bigcommerce_connector, bigcommerce_sandbox, lookup_adaptor_app, lookup_adaptor_connector,
                              lookup_adaptor_sandbox, magento_app, magento_connector, magento_sandbox, returnlogic_app,
                              returnlogic_connector, returnlogic_sandbox)
+from tests.test_shopify_connector import shopify_app, shopify_connector, shopify_sandbox
 
 R = lookup_pb2.ResolveActionResponse.Resolution
 
@@ -77,3 +79,29 @@ async def test_a_lookup_adaptor_cannot_be_asked() -> None:
         with pytest.raises(grpc.aio.AioRpcError) as info:
             await stub.ResolveAction(resolve(lookup_adaptor_app(sandbox.url), "Pause subscription", "m-1"))
         assert info.value.code() == grpc.StatusCode.UNIMPLEMENTED
+
+
+async def test_shopify_reads_its_refunds_cancellation_and_discount_by_code() -> None:
+    async with shopify_sandbox() as sandbox, shopify_connector() as stub:
+        app, sent = shopify_app(sandbox.url), datetime.now(timezone.utc)
+        jacket = str(sandbox.app[SHOPIFY_SHOP].orders[5102].lines[0].id)
+        ask = resolve(app, "refund", "7001", "5102", sent, lines=f"{jacket}:1")
+        assert (await stub.ResolveAction(ask)).resolution == R.NOT_APPLIED
+        await stub.RunAction(run(app, "refund", "7001", "5102", lines=f"{jacket}:1"))
+        found = await stub.ResolveAction(ask)
+        assert found.resolution == R.APPLIED and found.message.startswith("Refunded") and found.result["refund_id"], found
+        discount = resolve(app, "create_discount_code", "7001", "", sent, type="percentage", amount="10")
+        assert (await stub.ResolveAction(discount)).resolution == R.NOT_APPLIED
+        await stub.RunAction(run(app, "create_discount_code", "7001", "", type="percentage", amount="10"))
+        assert (await stub.ResolveAction(discount)).resolution == R.APPLIED
+        cancel = resolve(app, "cancel", "7001", "5101", sent, reason="CUSTOMER")
+        assert (await stub.ResolveAction(cancel)).resolution == R.UNDETERMINED, "a background job: not cancelled yet is never 'not applied'"
+
+
+async def test_shopify_lines_link_their_product_and_returns_show_their_items() -> None:
+    async with shopify_sandbox() as sandbox, shopify_connector() as stub:
+        fetched = await stub.Fetch(lookup_pb2.FetchRequest(app=shopify_app(sandbox.url), external_id="7001"))
+        lines = [line for o in fetched.customer.orders for line in o.lines]
+        assert lines and all(line.product_url.startswith("https://") and "/products/" in line.product_url for line in lines)
+        returned = next(r for r in fetched.customer.returns if r.code == "#1001-R1")
+        assert [(i.name, i.quantity, i.reason) for i in returned.items] == [("Trail Runner Shoe", 1, "size too small")], returned

@@ -183,20 +183,20 @@ async def test_a_discount_code_is_created_once_and_a_taken_code_is_refused() -> 
 
 
 async def test_the_cost_bucket_is_read_from_every_answer_waited_for_within_the_deadline_and_refused_beyond_it() -> None:
-    # A small plan: 100 points refilled in 2 s (50 a second); a fetch asks about 640 points: too costly for it...
+    # A small plan: 100 points refilled in 2 s (50 a second); a fetch asks about 822 points: too costly for it...
     async with shopify_sandbox(bucket=100, refill_ms=2000) as sandbox, shopify_connector() as stub:
         app = shopify_app(sandbox.url)
         err = await rpc_error(stub.Fetch(lookup_pb2.FetchRequest(app=app, external_id="7001"), timeout=5))
         assert err.code == grpc.StatusCode.INTERNAL and "too costly" in err.message
-    # ...and with 700 points refilled at 350 a second, two fetches in a row wait for the bucket instead of being throttled.
-    async with shopify_sandbox(bucket=700, refill_ms=2000) as sandbox, shopify_connector() as stub:
+    # ...and with 1000 points refilled at 500 a second, two fetches in a row wait for the bucket instead of being throttled.
+    async with shopify_sandbox(bucket=1000, refill_ms=2000) as sandbox, shopify_connector() as stub:
         app = shopify_app(sandbox.url)
         await stub.Fetch(lookup_pb2.FetchRequest(app=app, external_id="7001"), timeout=5)
         sandbox.app[BUCKET]["available"] = 0.0  # another app on the shop spent it
         sandbox.app[BUCKET]["at"] = time.monotonic()
         started = time.monotonic()
         await stub.Fetch(lookup_pb2.FetchRequest(app=app, external_id="7001"), timeout=5)
-        assert time.monotonic() - started >= 1.0, "throttled once, then waited for the refill (640 points at 350/s)"
+        assert time.monotonic() - started >= 1.0, "throttled once, then waited for the refill (822 points at 500/s)"
         sandbox.app[BUCKET]["available"] = 0.0
         sandbox.app[BUCKET]["at"] = time.monotonic()
         short = await rpc_error(stub.Fetch(lookup_pb2.FetchRequest(app=app, external_id="7001"), timeout=0.8))

@@ -50,6 +50,11 @@ def schema_path() -> Path:
     return Path(str(resources.files("linkmesh_sandboxes.shopify").joinpath(SCHEMA_FILE)))
 
 
+def handle(title: str) -> str:
+    """A product's handle as Shopify makes one from its title ("Trail Runner Shoe" → "trail-runner-shoe")."""
+    return "-".join("".join(c if c.isalnum() else " " for c in title.lower()).split())
+
+
 def gid(kind: str, number: int | str) -> str:
     return f"gid://shopify/{kind}/{number}"
 
@@ -109,6 +114,8 @@ class Views:
             "id": gid("LineItem", line.id), "name": line.name, "title": line.name, "sku": line.sku, "variantTitle": None,
             "quantity": line.quantity, "currentQuantity": line.quantity - line.refunded, "refundableQuantity": line.quantity - line.refunded,
             "originalUnitPriceSet": money(line.price), "discountedUnitPriceSet": money(line.price),
+            "product": {"id": gid("Product", line.id), "title": line.name, "handle": handle(line.name),
+                        "onlineStoreUrl": f"https://{self.shop.domain}/products/{handle(line.name)}"},
         }
 
     def order(self, o: Order) -> dict[str, Any]:
@@ -316,8 +323,9 @@ def discount_code_basic_create(app: web.Application, info: Any, basicCodeDiscoun
     record = {"__typename": "DiscountCodeBasic", "title": d.get("title") or code, "status": "ACTIVE", "startsAt": d["startsAt"],
               "endsAt": d.get("endsAt"), "usageLimit": d.get("usageLimit"), "summary": summary, "asyncUsageCount": 0,
               "codes": lambda info, **args: graphql_kit.connection([{"id": gid("DiscountRedeemCode", number), "code": code}], args.get("first"))}
-    shop.discounts[code.lower()] = record
-    return {"codeDiscountNode": {"id": gid("DiscountCodeNode", number), "codeDiscount": record}, "userErrors": []}
+    node = {"id": gid("DiscountCodeNode", number), "codeDiscount": record}
+    shop.discounts[code.lower()] = node
+    return {"codeDiscountNode": node, "userErrors": []}
 
 
 # The endpoint
@@ -385,6 +393,7 @@ async def graphql_endpoint(request: web.Request) -> web.Response:
         "refundCreate": lambda info, **args: refund_create(app, info, **args),
         "orderCancel": lambda info, **args: order_cancel(app, info, **args),
         "discountCodeBasicCreate": lambda info, **args: discount_code_basic_create(app, info, **args),
+        "codeDiscountNodeByCode": lambda info, code: shop.discounts.get(code.strip().lower()),
     }
     result = graphql_kit.run(schema, parsed, root)
     _, actual = cost.costs(schema, parsed.document, parsed.operation, parsed.values, result.data)

@@ -5,7 +5,6 @@ are Shopify refusing in its own words: FAILED_PRECONDITION with them."""
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
@@ -16,6 +15,7 @@ from linkmesh.lookup.v1 import lookup_pb2
 from linkmesh_core.actions import form_field, parse_lines
 from linkmesh_core.errors import ServiceError, failed_precondition, invalid_argument, not_found
 from linkmesh_core.money import parse_amount
+from linkmesh_core.resolution import code_for_key
 from linkmesh_core.vendor_http import Deadline
 from linkmesh_shopify import queries as q
 from linkmesh_shopify.client import Shop, ShopifyClient
@@ -119,7 +119,8 @@ async def cancel(client: ShopifyClient, shop: Shop, order: dict[str, Any], param
         result={"status": "accepted", "job_id": number_of(job.get("id")), "refund": str(variables["refund"]).lower()})
 
 
-async def create_discount_code(client: ShopifyClient, shop: Shop, params: dict[str, str], deadline: Deadline) -> lookup_pb2.RunActionResponse:
+async def create_discount_code(client: ShopifyClient, shop: Shop, params: dict[str, str], key: str,
+                               deadline: Deadline) -> lookup_pb2.RunActionResponse:
     kind = params["type"]
     try:
         amount = parse_amount(params.get("amount", ""))
@@ -130,7 +131,7 @@ async def create_discount_code(client: ShopifyClient, shop: Shop, params: dict[s
                                                                else "must be more than 0"})
     value: dict[str, Any] = {"percentage": float(amount / Decimal(100))} if kind == "percentage" else \
         {"discountAmount": {"amount": str(amount), "appliesOnEachItem": False}}
-    code = params.get("code", "").strip() or f"LM-{secrets.token_hex(4).upper()}"
+    code = params.get("code", "").strip() or code_for_key(key)  # found again by its key after a lost answer
     discount = {"title": f"linkmesh {code}", "code": code, "startsAt": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "usageLimit": int(params.get("max_uses") or 1), "appliesOncePerCustomer": True,
                 "customerSelection": {"all": True}, "customerGets": {"value": value, "items": {"all": True}}}
@@ -150,7 +151,7 @@ async def create_discount_code(client: ShopifyClient, shop: Shop, params: dict[s
 async def run(client: ShopifyClient, shop: Shop, request: lookup_pb2.RunActionRequest, deadline: Deadline) -> lookup_pb2.RunActionResponse:
     params = dict(request.params)
     if request.action == "create_discount_code":
-        return await create_discount_code(client, shop, params, deadline)
+        return await create_discount_code(client, shop, params, request.idempotency_key, deadline)
     order = await owned_order(client, shop, request.external_customer_id.strip(), request.order_id, deadline)
     if request.action == "refund":
         return await refund(client, shop, order, params, deadline)

@@ -67,6 +67,7 @@ def order(o: dict[str, Any], store: str) -> lookup_pb2.Order:
                                   quantity=int(line.get("quantity") or 0))
         if (price := money(line.get("originalUnitPriceSet"))) is not None:
             ol.unit_price.CopyFrom(price)
+        ol.product_url = str((line.get("product") or {}).get("onlineStoreUrl") or "")  # null while not published
         out.lines.append(ol)
     if (items.get("pageInfo") or {}).get("hasNextPage"):
         out.partial.append(paging.LINES)
@@ -84,8 +85,14 @@ def returns(o: dict[str, Any], store: str) -> list[lookup_pb2.Return]:
     oid = number_of(o["id"])
     out = []
     for r in (o.get("returns") or {}).get("nodes") or []:
-        out.append(lookup_pb2.Return(id=number_of(r["id"]), code=str(r.get("name") or ""), status=str(r.get("status") or "").lower(),
-                                     order_id=str(o.get("name") or oid), admin_url=f"{ADMIN.format(store=store)}/orders/{oid}"))
+        ret = lookup_pb2.Return(id=number_of(r["id"]), code=str(r.get("name") or ""), status=str(r.get("status") or "").lower(),
+                                order_id=str(o.get("name") or oid), admin_url=f"{ADMIN.format(store=store)}/orders/{oid}")
+        for item in (r.get("returnLineItems") or {}).get("nodes") or []:
+            line = (item.get("fulfillmentLineItem") or {}).get("lineItem") or {}
+            ret.items.append(lookup_pb2.ReturnItem(name=str(line.get("name") or ""), sku=str(line.get("sku") or ""),
+                                                   quantity=int(item.get("quantity") or 0),
+                                                   reason=str(item.get("returnReason") or "").replace("_", " ").lower()))
+        out.append(ret)
     return out
 
 

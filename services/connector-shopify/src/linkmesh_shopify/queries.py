@@ -31,7 +31,7 @@ query FetchCustomer($id: ID!) {
 }"""
 FETCH_CUSTOMER_COST = 3
 
-# The 10 most recent orders, each with what an agent needs; about 610 points asked, what
+# The 10 most recent orders, each with what an agent needs; about 822 points asked, what
 # the customer really has charged (Shopify refunds the rest).
 RECENT_ORDERS = f"""
 query RecentOrders($query: String!, $first: Int!) {{
@@ -43,15 +43,22 @@ query RecentOrders($query: String!, $first: Int!) {{
       totalDiscountsSet {{ {MONEY} }}
       lineItems(first: 10) {{
         pageInfo {{ hasNextPage }}
-        nodes {{ id name sku quantity refundableQuantity originalUnitPriceSet {{ {MONEY} }} }}
+        nodes {{ id name sku quantity refundableQuantity originalUnitPriceSet {{ {MONEY} }} product {{ onlineStoreUrl }} }}
       }}
       fulfillments(first: 3) {{ id name status createdAt trackingInfo(first: 3) {{ number url company }} }}
-      returns(first: 3) {{ nodes {{ id name status totalQuantity }} }}
+      returns(first: 2) {{
+        nodes {{
+          id name status totalQuantity
+          returnLineItems(first: 3) {{
+            nodes {{ quantity returnReason ... on ReturnLineItem {{ fulfillmentLineItem {{ lineItem {{ name sku }} }} }} }}
+          }}
+        }}
+      }}
       refunds(first: 3) {{ id createdAt totalRefundedSet {{ {MONEY} }} }}
     }}
   }}
 }}"""
-RECENT_ORDERS_COST = 640
+RECENT_ORDERS_COST = 822
 
 ORDER_FOR_ACTION = f"""
 query OrderForAction($id: ID!) {{
@@ -101,6 +108,26 @@ mutation DiscountCodeCreate($discount: DiscountCodeBasicInput!) {
   }
 }"""
 MUTATION_COST = 10
+
+# Reading back what an action did (ResolveAction): the order's refunds with their lines and
+# whether it is cancelled; a discount by its code.
+ORDER_REFUNDS = f"""
+query OrderRefunds($id: ID!) {{
+  order(id: $id) {{
+    id name cancelledAt customer {{ id }}
+    refunds(first: 10) {{
+      id createdAt totalRefundedSet {{ {MONEY} }}
+      refundLineItems(first: 10) {{ nodes {{ quantity lineItem {{ id }} }} }}
+    }}
+  }}
+}}"""
+ORDER_REFUNDS_COST = 252
+
+DISCOUNT_BY_CODE = """
+query DiscountByCode($code: String!) {
+  codeDiscountNodeByCode(code: $code) { id }
+}"""
+DISCOUNT_BY_CODE_COST = 1
 
 SHOP_INFO = "query ShopInfo { shop { name myshopifyDomain currencyCode } }"
 SHOP_INFO_COST = 1
