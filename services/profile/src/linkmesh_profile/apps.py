@@ -272,3 +272,18 @@ class AppService:
     async def list(self) -> list[dict[str, Any]]:
         return await self.store.list_apps()
 
+
+def result_attributes(app: dict[str, Any], candidate: lookup_pb2.CustomerSummary) -> list[profile_pb2.AttributeValue]:
+    """The app's configured result attributes, labelled; unknown ones come back empty."""
+    values = {
+        "name": candidate.name,
+        "email": ", ".join(candidate.emails),
+        "phone": ", ".join(p.number for p in candidate.phones),
+        "externalCustomerId": candidate.external_id,
+    }
+    out = []
+    for item in app.get("search_result_attributes", []):
+        attribute = item["attribute"]
+        value = values[attribute] if attribute in FILLED_RESULT_ATTRIBUTES else candidate.extra.get(attribute, "")
+        out.append(profile_pb2.AttributeValue(attribute=attribute, label=item["label"], value=value))
+    return out

@@ -13,42 +13,23 @@ from linkmesh.lookup.v1 import lookup_pb2
 from linkmesh.profile.v1 import profile_pb2
 from pymongo.errors import DuplicateKeyError
 
-from linkmesh_core.errors import ServiceError, failed_precondition, invalid_argument, not_found
+from linkmesh_core.errors import ServiceError, failed_precondition, invalid_argument
 from linkmesh_core.fanout import fan_out
 from linkmesh_core.request_context import time_left
 from linkmesh_core.singleflight import SingleFlight
-from linkmesh_profile.apps import FILLED_RESULT_ATTRIBUTES, AppService
+from linkmesh_profile.apps import AppService, result_attributes
 from linkmesh_profile.connectors import field_names
 from linkmesh_profile.contact import normalized_query
 from linkmesh_profile.customers import MAX_CONTACT_POINTS, require_customer
 from linkmesh_profile import checkpoints
-from linkmesh_profile.directory import ORDER_SEPARATOR, order_keys
+from linkmesh_profile.directory import order_keys
 from linkmesh_profile.lookups import Fetched, Lookups
-from linkmesh_profile.merge import contact_points, profile_update, unlink_cleanup
+from linkmesh_profile.merge import contact_points, profile_update
 from linkmesh_profile.refresh_leases import RefreshLeases, release, seen
 from linkmesh_profile.store import Store, link_key, now
+from linkmesh_profile.unlinking import LINKS_VERSION, unlink
 
 LEASE_MARGIN_S = 2.0  # a refresh lease outlives its holder's deadline by this much
-# Every write that changes a customer's links or what they pulled onto the profile counts here;
-# an unlink writes only on the count it read.
-LINKS_VERSION = "links_version"
-UNLINK_ATTEMPTS = 5
-
-
-def result_attributes(app: dict[str, Any], candidate: lookup_pb2.CustomerSummary) -> list[profile_pb2.AttributeValue]:
-    """The app's configured result attributes, labelled; unknown ones come back empty."""
-    values = {
-        "name": candidate.name,
-        "email": ", ".join(candidate.emails),
-        "phone": ", ".join(p.number for p in candidate.phones),
-        "externalCustomerId": candidate.external_id,
-    }
-    out = []
-    for item in app.get("search_result_attributes", []):
-        attribute = item["attribute"]
-        value = values[attribute] if attribute in FILLED_RESULT_ATTRIBUTES else candidate.extra.get(attribute, "")
-        out.append(profile_pb2.AttributeValue(attribute=attribute, label=item["label"], value=value))
-    return out
 
 
 class LinkedMeanwhile(Exception):
@@ -403,40 +384,12 @@ class Linker:
         await self._write_with_contact_points(customer, data, update, {f"links.{app_id}.external_customer_id": external_id})
         return True
 
-    # unlink
+    # unlink (unlinking.py)
 
     async def unlink_all(self, customer_id: str) -> dict[str, Any]:
         """Unlinks every system (Gladly's rule) and removes what they put on the profile."""
-        return await self._unlink(customer_id, None)
+        return await unlink(self.store, customer_id, None)
 
     async def unlink_app(self, customer_id: str, app_id: str) -> dict[str, Any]:
         """Unlinks one system, which never auto-links this customer again."""
-        return await self._unlink(customer_id, app_id)
-
-    async def _unlink(self, customer_id: str, only: str | None) -> dict[str, Any]:
-        """One write decided from one read, on condition that no link write came between them
-        (the links version it read); when one did, it reads and decides again."""
-        for _ in range(UNLINK_ATTEMPTS):
-            customer = await require_customer(self.store, customer_id)
-            links = customer.get("links") or {}
-            if only is not None and only not in links:
-                raise failed_precondition(f"the customer is not linked to app {only}")
-            app_ids = [only] if only is not None else list(links)
-            set_, unset = unlink_cleanup(customer, set(app_ids))
-            if only is None:
-                update: dict[str, Any] = {"$set": {**set_, "links": {}, "link_keys": [], "order_keys": [], "updated_at": now()}}
-            else:
-                unset[f"links.{only}"] = ""
-                update = {"$set": {**set_, "updated_at": now()}, "$pull": {
-                    "link_keys": {"$in": [k for k in customer.get("link_keys") or [] if k.startswith(f"{only}:")]},
-                    "order_keys": {"$in": [k for k in customer.get("order_keys") or [] if k.endswith(f"{ORDER_SEPARATOR}{only}")]}}}
-            if unset:
-                update["$unset"] = unset
-            if app_ids:
-                update["$addToSet"] = {"unlinked_apps": {"$each": app_ids}}
-            update["$inc"] = {LINKS_VERSION: 1}
-            await checkpoints.reached("unlink.before_write")
-            updated = await self.store.update_customer(customer_id, update, {LINKS_VERSION: customer.get(LINKS_VERSION)})
-            if updated is not None:
-                return updated
-        raise ServiceError(grpc.StatusCode.ABORTED, "the customer's links kept changing while unlinking; try again")
+        return await unlink(self.store, customer_id, app_id)
