@@ -4,83 +4,19 @@ undoes the other's work. Over the real database, a real BigCommerce connector an
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import AsyncIterator
 
 import pytest
-from cryptography.fernet import Fernet
-from linkmesh.profile.v1 import profile_pb2
 
 from linkmesh_devstack.mongo import MongoServer
 from linkmesh_profile import checkpoints
-from linkmesh_profile.apps import AppService
-from linkmesh_profile.autolink import AutoLinker
-from linkmesh_profile.connectors import ConnectorRegistry
-from linkmesh_profile.linking import Linker
-from linkmesh_profile.lookups import Lookups
-from linkmesh_profile.secret_box import SecretBox
-from linkmesh_profile.store import Store, now
-from linkmesh_profile.traces import TraceStore
-from linkmesh_sandboxes.bigcommerce import data
-from tests.inprocess import bigcommerce_sandbox, bigcommerce_target
-
-JANE = "jane.smith@example.com"  # BigCommerce customer 101 in the sandbox
-
-
-@dataclass
-class Kit:
-    store: Store
-    linker: Linker
-    autolinker: AutoLinker
-    app: dict[str, Any]
-
-    async def customer(self) -> dict[str, Any]:
-        stamp = now()
-        return await self.store.insert_customer({"name": "", "emails": [JANE], "phones": [], "links": {}, "link_keys": [],
-                                                 "created_at": stamp, "updated_at": stamp})
-
-    async def read(self, customer: dict[str, Any]) -> dict[str, Any]:
-        doc = await self.store.customers.find_one({"_id": customer["_id"]})
-        assert doc is not None
-        return doc
+from tests.profile_kit import Kit, once_at, profile_kit
 
 
 @pytest.fixture()
 async def kit(mongo: MongoServer) -> AsyncIterator[Kit]:
-    db = f"links_{uuid.uuid4().hex[:8]}"
-    store = Store(mongo.uri, db)
-    await store.ensure_indexes()
-    async with bigcommerce_sandbox() as sandbox, bigcommerce_target() as target:
-        connectors = ConnectorRegistry({"bigcommerce": target}, 8.0)
-        apps = AppService(store, connectors, SecretBox(Fernet.generate_key().decode()))
-        app = await apps.create(profile_pb2.AppInput(
-            type="bigcommerce", name="Hold store", settings={"store_hash": data.STORE_HASH, "api_base_url": sandbox.url},
-            secrets={"access_token": data.ACCESS_TOKEN}, auto_link_fields=["email"], overwrite_existing_values=True,
-            search_query_attributes=[profile_pb2.Attribute(attribute="email", label="Email")]))
-        lookups = Lookups(apps, TraceStore(store, 3600, 100))
-        linker = Linker(store, apps, lookups, "US", 0.0)
-        try:
-            yield Kit(store, linker, AutoLinker(store, linker, lookups, "US"), app)
-        finally:
-            checkpoints.install(None)
-            await connectors.close()
-            await store.client.drop_database(db)
-            await store.close()
-
-
-def once_at(point: str, meanwhile: Callable[[], Awaitable[Any]]) -> list[str]:
-    """Holds the first use case that reaches ``point`` while ``meanwhile`` runs to its end."""
-    seen: list[str] = []
-
-    async def hook(reached: str) -> None:
-        if reached == point and not seen:
-            seen.append(reached)
-            await meanwhile()
-
-    checkpoints.install(hook)
-    return seen
+    async with profile_kit(mongo) as made:
+        yield made
 
 
 async def test_an_auto_link_that_read_before_an_unlink_does_not_link_again(kit: Kit) -> None:

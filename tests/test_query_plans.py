@@ -120,5 +120,5 @@ def test_no_query_bypasses_the_list_of_shapes() -> None:
 def test_each_shape_builds(name: str) -> None:
     query = queries.SHAPES[name]()
     assert query.collection in (queries.CUSTOMERS, queries.APPS, queries.ACTIONS, queries.TRACES, queries.QUEUE, queries.META,
-                                queries.API_KEYS, queries.AUDIT)
+                                queries.API_KEYS, queries.AUDIT, queries.ALIASES)
     assert "$or" not in query.filter and "$where" not in query.filter

@@ -18,13 +18,14 @@ from linkmesh_core.logging import configure_logging
 from linkmesh_core.settings import invalid_configuration, load_settings
 from linkmesh_profile.api_keys import ApiKeys
 from linkmesh_profile.apps import AppService
-from linkmesh_profile.audit import AuditLog
+from linkmesh_profile.audit import AuditLog, audited_fold
 from linkmesh_profile.autolink import AutoLinker
 from linkmesh_profile.autolink_queue import AutoLinkQueue, run_deferred
 from linkmesh_profile.config import Settings
 from linkmesh_profile.connectors import ConnectorRegistry
 from linkmesh_profile.contacts import Contacts
 from linkmesh_profile.debugger import Debugger
+from linkmesh_profile.folding import Folder
 from linkmesh_profile.linking import Linker
 from linkmesh_profile.lookups import Lookups
 from linkmesh_profile.action_resolution import ActionResolver
@@ -92,17 +93,17 @@ def main() -> None:
             linker = Linker(store, apps, lookups, region, settings.freshness_s)
             queue = AutoLinkQueue(store)
             await queue.ensure_indexes()
-            autolinker = AutoLinker(store, linker, lookups, region, defer=queue.defer)
+            audit = AuditLog(store)
+            await audit.ensure_indexes()
+            autolinker = AutoLinker(store, linker, lookups, region, defer=queue.defer, folder=Folder(store, audited_fold(audit)))
             deferring = asyncio.create_task(queue.run_forever(lambda entry: run_deferred(store, autolinker, entry)))
             actions = ActionRunner(store, apps, linker, traces, settings.action_timeout_s, settings.resolve_delays)
             await actions.ensure_indexes()
             sweeping = asyncio.create_task(actions.expire_leases_forever())
-            audit = AuditLog(store)
-            await audit.ensure_indexes()
             resolver = ActionResolver(actions, audit, settings.resolve_delays, check_timeout_s=settings.lookup_timeout_s)
             resolving = asyncio.create_task(resolver.resolve_forever(settings.action_resolve_every_s))
             servicer = ProfileServicer(
-                store, apps, linker, autolinker, Contacts(store, linker, autolinker, region),
+                store, apps, linker, autolinker, Contacts(store, linker, autolinker, region, settings.provisional_s),
                 Debugger(store, apps, lookups, autolinker, region), traces, actions, region, audit, ApiKeys(store, settings.secret_keys),
             )
             profile_pb2_grpc.add_ProfileServiceServicer_to_server(servicer, server)

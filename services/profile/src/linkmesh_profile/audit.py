@@ -91,6 +91,15 @@ def entry_to_proto(doc: dict[str, Any]) -> profile_pb2.AuditEntry:
     return out
 
 
+def audited_fold(audit: AuditLog) -> Callable[[str, str, str], Awaitable[None]]:
+    """Records a fold (``linkmesh_profile.folding``) on the customer that remains."""
+
+    async def record(customer_id: str, folded: str, evidence: str) -> None:
+        await audit.record("customer.fold", customer_id=customer_id, details={"folded": folded, "evidence": evidence})
+
+    return record
+
+
 Target = Callable[[Any, Any], "dict[str, Any] | None"]
 
 

@@ -25,6 +25,7 @@ from pymongo.errors import DuplicateKeyError
 from linkmesh_core.contact_points import email_key, phone_key
 from linkmesh_core.errors import ServiceError
 from linkmesh_core.singleflight import SingleFlight
+from linkmesh_profile.folding import Folder
 from linkmesh_profile.linking import LinkedMeanwhile, Linker
 from linkmesh_profile.lookups import Fetched, Lookups
 from linkmesh_profile.merge import contact_points
@@ -32,6 +33,7 @@ from linkmesh_profile.store import Store
 
 LINKED, NOT_LINKED, SKIPPED, PENDING = "linked", "not_linked", "skipped", "pending"
 DEFAULT_DEFER_S = 5.0
+MAX_FOLDS = 3
 # (customer_id, app_id, delay_s, reason): queues an auto-link a rate limit refused.
 Defer = Callable[[str, str, float, str], Awaitable[None]]
 
@@ -51,6 +53,8 @@ class Decision:
     candidate: lookup_pb2.CustomerSummary | None = None
     #: The gRPC code name when a call failed (not a "no unique match").
     code: str = ""
+    #: The customer this profile was folded into while linking (``linkmesh_profile.folding``).
+    folded_into: str = ""
 
     @property
     def would_link(self) -> bool:
@@ -109,6 +113,16 @@ class AutoLinkResult:
     pending: list[str]
     #: (app, decision) of every app tried that did not link.
     not_linked: list[tuple[dict[str, Any], Decision]] = field(default_factory=list)
+    #: The customer the profile was folded into meanwhile; the contact goes on with that one.
+    folded_into: str = ""
+
+
+class FoldedInto(Exception):
+    """The profile being linked was folded into another (``linkmesh_profile.folding``)."""
+
+    def __init__(self, customer_id: str) -> None:
+        super().__init__(customer_id)
+        self.customer_id = customer_id
 
 
 def pending(err: ServiceError, what: str, external_id: str = "", steps: list[dict[str, Any]] | None = None) -> Decision:
@@ -118,8 +132,10 @@ def pending(err: ServiceError, what: str, external_id: str = "", steps: list[dic
 
 
 class AutoLinker:
-    def __init__(self, store: Store, linker: Linker, lookups: Lookups, region: str, defer: Defer | None = None) -> None:
+    def __init__(self, store: Store, linker: Linker, lookups: Lookups, region: str, defer: Defer | None = None,
+                 folder: Folder | None = None) -> None:
         self.store = store
+        self.folder = folder or Folder(store)
         self.linker = linker
         self.lookups = lookups
         self.region = region
@@ -133,7 +149,8 @@ class AutoLinker:
         decisions = await asyncio.gather(*(self.auto_link_app(customer, app) for app in apps))
         return AutoLinkResult([str(app["_id"]) for app, d in zip(apps, decisions) if d.would_link],
                               [str(app["_id"]) for app, d in zip(apps, decisions) if d.outcome == PENDING],
-                              [(app, d) for app, d in zip(apps, decisions) if d.outcome == NOT_LINKED])
+                              [(app, d) for app, d in zip(apps, decisions) if d.outcome == NOT_LINKED],
+                              next((d.folded_into for d in decisions if d.folded_into), ""))
 
     async def auto_link_app(self, customer: dict[str, Any], app: dict[str, Any]) -> Decision:
         """Concurrent contacts of one customer share one attempt per app; only the
@@ -156,6 +173,10 @@ class AutoLinker:
                     decision = Decision(NOT_LINKED, conflict, decision.external_id)
             except LinkedMeanwhile:
                 decision = Decision(SKIPPED, "linked by a concurrent contact", decision.external_id)
+            except FoldedInto as folded:
+                decision = Decision(SKIPPED, f"this profile was folded into customer {folded.customer_id}, which holds the rest of "
+                                             f"{app['name']} customer {decision.external_id}'s contact points", decision.external_id,
+                                    folded_into=folded.customer_id)
             except ServiceError as err:
                 if deferrable(err):
                     decision = pending(err, "DETAILED lookup", decision.external_id)
@@ -204,7 +225,27 @@ class AutoLinker:
 
     async def _link(self, customer: dict[str, Any], app: dict[str, Any], candidate: lookup_pb2.CustomerSummary,
                     fetched: Fetched) -> str | None:
-        """Makes the first link in one write, or answers the conflict that forbids it.
+        """Makes the first link, or answers the conflict that forbids it. A conflict with a
+        provisional profile (a burst of contacts for one new person made two) folds it
+        (``linkmesh_profile.folding``) and the link is tried again on the survivor; when this
+        profile is the one folded away, raises ``FoldedInto``."""
+        conflict: tuple[str, list[dict[str, Any]]] | None = None
+        for _ in range(MAX_FOLDS):
+            conflict = await self._link_once(customer, app, candidate, fetched)
+            if conflict is None:
+                return None
+            survivor = await self.folder.fold(customer, conflict[1], f"{app['name']} customer {candidate.external_id} matched both")
+            if survivor is None:
+                return conflict[0]
+            if survivor["_id"] != customer["_id"]:
+                raise FoldedInto(str(survivor["_id"]))
+            customer = survivor
+        return conflict[0] if conflict else None
+
+    async def _link_once(self, customer: dict[str, Any], app: dict[str, Any], candidate: lookup_pb2.CustomerSummary,
+                         fetched: Fetched) -> tuple[str, list[dict[str, Any]]] | None:
+        """Makes the first link in one write, or answers the conflict that forbids it with the
+        customers it names.
 
         The unique indexes are the conflict check: the write adds the link key and the
         app's emails and phones the profile lacks, and a duplicate key says another customer
@@ -217,26 +258,33 @@ class AutoLinker:
         covered = set(customer.get("emails", [])) | set(customer.get("phones", [])) | set(emails) | set(phones)
         shown = {email_key(e) for e in candidate.emails if e.strip()} | {p for p in (phone_key(ph.number, self.region) for ph in candidate.phones) if p}
         if shown - covered:
-            conflict = await self.conflict(customer, app, candidate)
+            conflict = await self.conflict_with(customer, app, candidate)
             if conflict is not None:
                 return conflict
         try:
             await self.linker.store_link(customer, app, candidate.external_id, fetched, first=True, unique_check=True)
             return None
         except DuplicateKeyError:
-            conflict = await self.conflict(customer, app, candidate)
+            conflict = await self.conflict_with(customer, app, candidate)
             if conflict is not None:
                 return conflict
         await self.linker.store_link(customer, app, candidate.external_id, fetched, first=True)
         return None
 
     async def conflict(self, customer: dict[str, Any], app: dict[str, Any], candidate: lookup_pb2.CustomerSummary) -> str | None:
+        found = await self.conflict_with(customer, app, candidate)
+        return found[0] if found else None
+
+    async def conflict_with(self, customer: dict[str, Any], app: dict[str, Any],
+                            candidate: lookup_pb2.CustomerSummary) -> tuple[str, list[dict[str, Any]]] | None:
+        """Why ``candidate`` may not be linked to ``customer``, with the customers in the way."""
         other = await self.store.customer_with_link(str(app["_id"]), candidate.external_id)
         if other is not None and other["_id"] != customer.get("_id"):
-            return f"external profile {candidate.external_id} is already linked to customer {other['_id']}"
+            return f"external profile {candidate.external_id} is already linked to customer {other['_id']}", [other]
         emails = [email_key(e) for e in candidate.emails if e.strip()]
         phones = [p for p in (phone_key(ph.number, self.region) for ph in candidate.phones) if p]
-        for owner in await self.store.owners_of(emails, phones, customer.get("_id")):
+        owners = await self.store.owners_of(emails, phones, customer.get("_id"))
+        for owner in owners:
             shared = sorted((set(emails) & set(owner.get("emails", []))) | (set(phones) & set(owner.get("phones", []))))
-            return f"conflict: {', '.join(shared)} of external profile {candidate.external_id} belongs to customer {owner['_id']}"
+            return f"conflict: {', '.join(shared)} of external profile {candidate.external_id} belongs to customer {owner['_id']}", owners
         return None

@@ -60,7 +60,10 @@ class Settings(ServerSettings):
     ``PROFILE_ACTION_RESOLVE_DELAYS_S`` (``2,5,15,60,300,1800``): after an action's outcome
     became unknown, the vendor's record is read after each of these delays in turn (one check
     per delay) until it shows whether the action took effect, then the outcome stays unknown;
-    ``PROFILE_ACTION_RESOLVE_EVERY_S`` (1): how often a replica looks for checks that are due."""
+    ``PROFILE_ACTION_RESOLVE_EVERY_S`` (1): how often a replica looks for checks that are due;
+    ``PROFILE_PROVISIONAL_S`` (120): a profile a contact made stays provisional this long while it
+    holds only what contacts brought, and a burst of contacts for one person folds such a
+    profile into the other it made (``linkmesh_profile.folding``); 0 turns folding off."""
 
     model_config = SettingsConfigDict(env_prefix="PROFILE_")
     port: int = 50051
@@ -86,6 +89,7 @@ class Settings(ServerSettings):
     trace_max_per_app: int = 1000
     action_resolve_delays_s: str = "2,5,15,60,300,1800"
     action_resolve_every_s: float = Field(default=1.0, gt=0)
+    provisional_s: float = Field(default=120.0, ge=0)
 
     @field_validator("connectors")
     @classmethod

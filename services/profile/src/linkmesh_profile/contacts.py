@@ -12,6 +12,7 @@ from linkmesh_profile.autolink import AutoLinker
 from linkmesh_profile.contact import normalized_query
 from linkmesh_profile.customers import MAX_CONTACT_POINTS, MAX_NAME, require_customer
 from linkmesh_profile.directory import contact_stamp
+from linkmesh_profile.folding import DEFAULT_PROVISIONAL_S, PROVISIONAL_UNTIL, provisional_until
 from linkmesh_profile.linking import Linker
 from linkmesh_profile.store import Store, now
 
@@ -19,11 +20,13 @@ CHANNELS = ("email", "sms", "chat", "voice", "self_service")
 
 
 class Contacts:
-    def __init__(self, store: Store, linker: Linker, autolinker: AutoLinker, region: str) -> None:
+    def __init__(self, store: Store, linker: Linker, autolinker: AutoLinker, region: str,
+                 provisional_s: float = DEFAULT_PROVISIONAL_S) -> None:
         self.store = store
         self.linker = linker
         self.autolinker = autolinker
         self.region = region
+        self.provisional_s = provisional_s
 
     async def record(self, request: profile_pb2.RecordContactRequest) -> profile_pb2.ContactResult:
         errors = {}
@@ -37,8 +40,11 @@ class Contacts:
             raise invalid_argument("the contact is invalid", errors)
         email, phone = normalized_query(request.email, request.phone, self.region)
         customer, created = await self.find_or_create(email, phone, request.name.strip())
-        customer_id = str(customer["_id"])
         auto = await self.autolinker.auto_link(customer)
+        if auto.folded_into:  # a burst made this profile twice: go on with the one it was folded into
+            customer, created = await require_customer(self.store, auto.folded_into), False
+            auto = await self.autolinker.auto_link(customer)
+        customer_id = str(customer["_id"])
         if auto.linked and set(customer.get("links") or {}) - set(auto.linked):
             # The links just made are fresh; the older ones refresh on the profile as it now is.
             customer = await require_customer(self.store, customer_id)
@@ -55,34 +61,43 @@ class Contacts:
         the unique indexes refuse the second insert, which then finds the first.
         """
         for _ in range(5):
-            found = await self._find(email, phone)
-            if found is not None:
-                return await self._add_missing(found, email, phone, name), False
+            matches = await self.store.find_customers(email, phone)
+            if matches:
+                found = self._pick(matches, email)
+                others = [m for m in matches if m["_id"] != found["_id"]]
+                return await self._add_missing(found, others, email, phone, name), False
             stamp = now()
             doc = {"name": name, "emails": [email] if email else [], "phones": [phone] if phone else [], "links": {}, "link_keys": [],
-                   "unlinked_apps": [], "created_at": stamp, "updated_at": stamp, "last_contact_at": stamp}
+                   "unlinked_apps": [], "created_at": stamp, "updated_at": stamp, "last_contact_at": stamp,
+                   PROVISIONAL_UNTIL: provisional_until(stamp, self.provisional_s)}
             try:
                 return await self.store.insert_customer(doc), True
             except DuplicateKeyError:
                 continue  # someone created it meanwhile: find it
         raise RuntimeError("could not find or create the customer after repeated conflicts")
 
-    async def _find(self, email: str | None, phone: str | None) -> dict[str, Any] | None:
-        matches = await self.store.find_customers(email, phone)
-        if not matches:
-            return None
+    @staticmethod
+    def _pick(matches: list[dict[str, Any]], email: str | None) -> dict[str, Any]:
         by_email = [m for m in matches if email and email in m.get("emails", [])]
         return (by_email or matches)[0]
 
-    async def _add_missing(self, customer: dict[str, Any], email: str | None, phone: str | None, name: str) -> dict[str, Any]:
-        """Adds the contact's email or phone to the customer when no other customer owns it."""
+    async def _add_missing(self, customer: dict[str, Any], owners: list[dict[str, Any]], email: str | None, phone: str | None,
+                           name: str) -> dict[str, Any]:
+        """Adds the contact's email or phone to the customer when no other customer owns it. One
+        contact that brings the email of one profile and the phone of another says they are one
+        person: a provisional one of them is folded into the other (``linkmesh_profile.folding``)."""
+        if owners:
+            survivor = await self.autolinker.folder.fold(customer, owners, "one contact brought the email of one and the phone of the other")
+            if survivor is not None:
+                customer, owners = survivor, []
+        owned = {point for o in owners for point in (*o.get("emails", []), *o.get("phones", []))}
         add: dict[str, Any] = {}
         # A contact adds its email or phone only while the profile holds fewer than the API allows
         # (contacts sharing a phone each brought a new email: 43 of them made every search huge).
         emails, phones = customer.get("emails", []), customer.get("phones", [])
-        if email and email not in emails and len(emails) < MAX_CONTACT_POINTS and not await self.store.find_customers(email, None):
+        if email and email not in emails and len(emails) < MAX_CONTACT_POINTS and email not in owned:
             add["emails"] = email
-        if phone and phone not in phones and len(phones) < MAX_CONTACT_POINTS and not await self.store.find_customers(None, phone):
+        if phone and phone not in phones and len(phones) < MAX_CONTACT_POINTS and phone not in owned:
             add["phones"] = phone
         update: dict[str, Any] = {}
         if add:

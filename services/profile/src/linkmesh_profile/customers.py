@@ -112,14 +112,14 @@ async def update_customer(store: Store, customer_id: str, data: profile_pb2.Cust
     if current is None:
         raise not_found(f"no customer {customer_id}")
     update: dict[str, Any] = {"$set": {**changes, "updated_at": now()}}
-    # What an agent sets is the agent's: no app owns it any more.
+    # What an agent sets is the agent's: no app owns it any more. An edited profile is no longer
+    # provisional (linkmesh_profile.folding): it is never folded into another.
     owned = [f"field_sources.{f}" for f in ("name", "address") if f in changes]
-    if owned:
-        update["$unset"] = {f: "" for f in owned}
+    update["$unset"] = {"provisional_until": "", **{f: "" for f in owned}}
     if "custom_attributes" in changes:
         update["$set"]["attribute_sources"] = {}
     try:
-        updated = await store.update_customer(customer_id, update)
+        updated = await store.update_customer(str(current["_id"]), update)
     except DuplicateKeyError:
         raise await explain_duplicate(store, changes, current["_id"]) from None
     if updated is None:

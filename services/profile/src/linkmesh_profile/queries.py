@@ -31,7 +31,7 @@ from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING
 
 CUSTOMERS, APPS, ACTIONS, TRACES, QUEUE, META = "customers", "apps", "actions", "lookup_traces", "autolink_queue", "meta"
-API_KEYS, AUDIT = "api_keys", "audit"
+API_KEYS, AUDIT, ALIASES = "api_keys", "audit", "customer_aliases"
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _EXAMPLE_ID = ObjectId("6b0000000000000000000001")
 _EXAMPLE_TIME = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
@@ -80,6 +80,24 @@ def shape(*example: Any) -> Callable[[Callable[..., Query]], Callable[..., Query
 def customer_by_id(oid: ObjectId, where: dict[str, Any] | None = None) -> Query:
     """One customer; ``where`` adds conditions a conditional update needs."""
     return Query(CUSTOMERS, {"_id": oid, **(where or {})}, hint="_id_" if where else None)
+
+
+@shape(_EXAMPLE_ID, _EXAMPLE_TIME)
+def provisional_customer(oid: ObjectId, at: datetime) -> Query:
+    """A customer still provisional at ``at`` (linkmesh_profile.folding): nothing but contacts."""
+    return customer_by_id(oid, {"provisional_until": {"$gt": at}, "link_keys.0": {"$exists": False},
+                                "unlinked_apps.0": {"$exists": False}})
+
+
+@shape(_EXAMPLE_ID)
+def customer_alias(oid: ObjectId, where: dict[str, Any] | None = None) -> Query:
+    """The alias a folded customer's id left: ``into`` names the customer it was folded into."""
+    return Query(ALIASES, {"_id": oid, **(where or {})})
+
+
+@shape(_EXAMPLE_ID)
+def customer_without_name(oid: ObjectId) -> Query:
+    return customer_by_id(oid, {"name": {"$in": ["", None]}})
 
 
 @shape("a@example.com")

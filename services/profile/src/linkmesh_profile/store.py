@@ -29,6 +29,7 @@ from prometheus_client import Counter
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument, monitoring
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from linkmesh_core.singleflight import SingleFlight
 from linkmesh_profile import queries as q
@@ -36,6 +37,7 @@ from linkmesh_profile.directory import ORDER_SEPARATOR, name_keys, order_keys, r
 
 NON_EMPTY = {"$exists": True}
 LOOKUP_INDEXES = {"emails": "by_email", "phones": "by_phone", "link_keys": "by_link"}
+MAX_ALIAS_HOPS = 5
 
 
 T = TypeVar("T")
@@ -191,8 +193,51 @@ class Store:
         return doc
 
     async def get_customer(self, customer_id: str) -> dict[str, Any] | None:
+        """The customer, or the one its id was folded into (``linkmesh_profile.folding``)."""
         oid = object_id(customer_id)
-        return await q.customer_by_id(oid).find_one(self.db) if oid else None
+        for _ in range(MAX_ALIAS_HOPS):
+            if oid is None:
+                return None
+            doc = await q.customer_by_id(oid).find_one(self.db)
+            if doc is not None:
+                return doc
+            oid = await self._alias_target(oid)
+        return None
+
+    async def _alias_target(self, oid: ObjectId) -> ObjectId | None:
+        alias = await q.customer_alias(oid).find_one(self.db)
+        return alias["into"] if alias else None
+
+    async def fold_away(self, young: ObjectId, into: ObjectId, at: datetime) -> dict[str, Any] | None:
+        """Deletes ``young`` if it is still provisional at ``at`` and answers it; its alias to
+        ``into`` is written first, so a read by its id in between finds one or the other."""
+        mine = ObjectId()  # this attempt's alias, to take back only that one
+        try:
+            await self.db[q.ALIASES].insert_one({"_id": young, "into": into, "at": at, "attempt": mine})
+        except DuplicateKeyError:
+            return None  # folded already
+        gone = await self.customers.find_one_and_delete(q.provisional_customer(young, at).filter)
+        if gone is None:
+            await self.db[q.ALIASES].delete_one(q.customer_alias(young, {"attempt": mine}).filter)
+        return gone
+
+    async def add_contact_point(self, oid: ObjectId, field: str, value: str, cap: int) -> None:
+        """Adds one email or phone to the customer (or where its id was folded) while it holds
+        fewer than ``cap``; one another customer owns meanwhile stays theirs."""
+        for _ in range(MAX_ALIAS_HOPS):
+            try:
+                added = await self.customers.update_one(q.customer_by_id(oid, {f"{field}.{cap - 1}": {"$exists": False}}).filter,
+                                                        {"$addToSet": {field: value}, "$set": {"updated_at": now()}})
+            except DuplicateKeyError:
+                return
+            target = None if added.matched_count else await self._alias_target(oid)
+            if target is None:
+                return
+            oid = target
+
+    async def fill_name(self, oid: ObjectId, name: str) -> None:
+        """Sets the name of a customer that has none."""
+        await self.customers.update_one(q.customer_without_name(oid).filter, with_search_keys({"$set": {"name": name}}))
 
     async def update_customer(self, customer_id: str, update: dict[str, Any], extra_filter: dict[str, Any] | None = None) -> dict[str, Any] | None:
         oid = object_id(customer_id)
