@@ -20,7 +20,7 @@ NODE_STAMP := $(NODE_DIR)/node_modules/.installed
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: all install run reset test proto deploy-files bench clean
+.PHONY: all install run reset test proto deploy-files compose-env bench clean
 
 all: test
 
@@ -64,6 +64,12 @@ proto: $(STAMP)
 # The connectors' parts of docker-compose*.yml and deploy/kubernetes, from each connector's declaration.
 deploy-files: $(STAMP)
 	$(BIN)/python -m linkmesh_devstack.deployfiles
+
+# docker compose's .env: the key that encrypts vendor secrets, API tokens, MongoDB's passwords (new, random; never overwritten).
+compose-env: $(STAMP)
+	@test ! -e .env || { echo ".env exists: it holds the passwords the database was set up with; delete it to start over"; exit 1; }
+	umask 077 && $(BIN)/python -m linkmesh_devstack.database_users compose-env > .env
+	@echo "wrote .env"
 
 bench: $(STAMP) $(BROWSER_STAMP)
 	$(BIN)/python bench/fanout_search.py

@@ -24,6 +24,8 @@ import pytest
 import yaml
 from tests import imageenv
 
+from linkmesh_core.connector_spec import discover
+from linkmesh_devstack import database_users as dbu
 from linkmesh_devstack.mongo import MongoServer, start_mongo
 from linkmesh_devstack.ports import free_port
 
@@ -31,7 +33,9 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = ROOT / "deploy" / "docker" / "Dockerfile"
 BIN = Path(sys.executable).parent
 # What an operator must pass (compose refuses to start without them: ${VAR:?message}).
-REQUIRED = {"LINKMESH_SECRET_KEYS": "ZmFrZS1rZXktZm9yLXRlc3RzLW9ubHktMzItYnl0ZXM=", "LINKMESH_TOKENS": "admin:admin-token-for-tests,agent:agent-token-for-tests"}
+REQUIRED = {"LINKMESH_SECRET_KEYS": "ZmFrZS1rZXktZm9yLXRlc3RzLW9ubHktMzItYnl0ZXM=", "LINKMESH_TOKENS": "admin:admin-token-for-tests,agent:agent-token-for-tests",
+            "MONGO_ROOT_PASSWORD": "root-password-for-tests",
+            **{dbu.password_variable(u): f"{u}-password-for-tests" for u in dbu.users(list(discover().values()))}}
 
 
 def interpolate(text: str, env: dict[str, str]) -> str:
@@ -142,8 +146,9 @@ def test_compose_follows_the_compose_specification() -> None:
     broken["services"]["gateway"]["healthcheck"] = {"test": ["CMD", "true"], "interval": "every so often"}
     with pytest.raises(ValueError):
         compose_spec.PyCompose.from_json(json.dumps(broken))
-    with pytest.raises(ValueError, match="LINKMESH_SECRET_KEYS"):
-        interpolate((ROOT / "docker-compose.yml").read_text(), {})
+    for name in REQUIRED:  # compose refuses to start without each one, naming it
+        with pytest.raises(ValueError, match=name):
+            interpolate((ROOT / "docker-compose.yml").read_text(), {k: v for k, v in REQUIRED.items() if k != name})
 
 
 def test_the_dockerfile_passes_hadolint() -> None:
@@ -215,7 +220,7 @@ def test_compose_wires_every_service_to_the_port_the_other_listens_on() -> None:
     services = COMPOSE["services"]
     assert services["mongo"]["image"].startswith("mongo:")
     profile = services["profile"]["environment"]
-    assert profile["MONGODB_URI"].startswith("mongodb://mongo:")
+    assert "@mongo:27017/" in profile["MONGODB_URI"]
     targets = dict(entry.split("=") for entry in profile["LINKMESH_CONNECTORS"].split(","))
     for kind, target in targets.items():
         host, _, port = target.partition(":")
@@ -240,9 +245,12 @@ def test_compose_environment_names_exist_in_the_settings() -> None:
     from linkmesh_core.tls import ENV_NAMES
 
     known = names(ConnectorSettings) | names(GatewaySettings) | names(ProfileSettings) | {"SANDBOX_HOST", "SANDBOX_PORT", *ENV_NAMES}
-    for service in COMPOSE["services"].values():
+    # MongoDB's image reads its MONGO_INITDB_*; linkmesh-users.js, every user's password.
+    mongo_reads = {"MONGO_INITDB_ROOT_USERNAME", "MONGO_INITDB_ROOT_PASSWORD", "MONGO_INITDB_DATABASE",
+                   *(dbu.password_variable(u) for u in dbu.users(list(discover().values())))}
+    for name, service in COMPOSE["services"].items():
         for key in (service.get("environment") or {}):
-            assert key in known, f"docker-compose.yml sets {key}, which no service reads"
+            assert key in (mongo_reads if name == "mongo" else known), f"docker-compose.yml sets {key} on {name}, which it does not read"
 
 
 def mutual_tls_env(name: str, cert_dir: Path) -> dict[str, str]:
@@ -414,4 +422,4 @@ def test_every_write_waits_for_the_journal_and_a_majority() -> None:
         if uri:
             assert "w=majority" in uri and "journal=true" in uri, name
     config = yaml.safe_load((ROOT / "deploy/kubernetes/base/config.yaml").read_text())
-    assert "w=majority" in config["data"]["MONGODB_URI"] and "journal=true" in config["data"]["MONGODB_URI"]
+    assert "w=majority" in config["data"]["MONGODB_OPTIONS"] and "journal=true" in config["data"]["MONGODB_OPTIONS"]

@@ -171,7 +171,8 @@ def test_connector_replicas_share_vendor_budgets_and_know_their_share(overlay: s
     config = find(objects, "ConfigMap", "linkmesh-config")["data"]
     for name in (n for n in SERVICES if n.startswith("connector-")):
         env = {e["name"]: e for e in container(objects, name)["env"]}
-        assert env["MONGODB_URI"]["valueFrom"]["configMapKeyRef"]["key"] == "MONGODB_URI" and "MONGODB_URI" in config
+        assert env["MONGODB_HOSTS"]["valueFrom"]["configMapKeyRef"]["key"] == "MONGODB_HOSTS" and "MONGODB_HOSTS" in config
+        assert "$(MONGODB_HOSTS)" in env["MONGODB_URI"]["value"]
         hpa = find(objects, "HorizontalPodAutoscaler", name)["spec"]
         assert int(env["CONNECTOR_REPLICAS_MAX"]["value"]) >= hpa["maxReplicas"], name
 
@@ -189,11 +190,12 @@ def test_mongodb_is_a_replica_set_the_services_name(overlay: str) -> None:
     mongo = find(objects, "StatefulSet", "mongo")
     members = mongo["spec"]["replicas"]
     assert find(objects, "Service", "mongo")["spec"]["clusterIP"] == "None" and mongo["spec"]["serviceName"] == "mongo"
-    assert "--replSet" in mongo["spec"]["template"]["spec"]["containers"][0]["args"]
-    job = find(objects, "Job", "mongo-init-replica-set")["spec"]["template"]["spec"]["containers"][0]
-    assert {e["name"]: e["value"] for e in job["env"]}["MONGO_MEMBERS"] == str(members)
-    uri = find(objects, "ConfigMap", "linkmesh-config")["data"]["MONGODB_URI"]
-    assert "replicaSet=rs0" in uri and uri.count("mongo-") == members
+    server = mongo["spec"]["template"]["spec"]["containers"][0]
+    assert server["command"] == ["bash", "/scripts/start.sh"] and "--replSet rs0" in (ROOT / "deploy/kubernetes/base/mongo/start.sh").read_text()
+    assert {e["name"]: e.get("value") for e in server["env"]}["MONGO_MEMBERS"] == str(members), "init.js initiates the set with them"
+    config = find(objects, "ConfigMap", "linkmesh-config")["data"]
+    assert "replicaSet=rs0" in config["MONGODB_OPTIONS"] and config["MONGODB_HOSTS"].count("mongo-") == members
+    assert not [o for o in objects if o["kind"] == "Job"], "the first member sets the replica set up itself"
     assert members == (3 if overlay == "production" else 1)
 
 
@@ -209,7 +211,7 @@ def test_secrets_and_config_the_pods_read_exist_and_name_every_connector(overlay
                 assert ref["configMapKeyRef"]["key"] in config
             if "secretKeyRef" in ref:
                 if overlay == "production":  # created by the operator (README, "Deploy on Kubernetes"), never committed
-                    assert ref["secretKeyRef"]["name"] == "linkmesh-secrets" and not secrets
+                    assert ref["secretKeyRef"]["name"] in ("linkmesh-secrets", "linkmesh-database") and not secrets
                 else:
                     assert ref["secretKeyRef"]["key"] in secrets[ref["secretKeyRef"]["name"]]["data"]
     targets = parse_connectors(config["LINKMESH_CONNECTORS"])

@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from linkmesh_core.connector_spec import ConnectorSpec, discover
+from linkmesh_devstack import database_users as dbu
 
 ROOT = Path(__file__).resolve().parents[4]
 BEGIN = "# >>> generated: {name} (make deploy-files, from each connector's declaration)"
@@ -49,8 +50,9 @@ def compose_services(specs: list[ConnectorSpec]) -> list[str]:
             f'      PORT: "{spec.port}"', "  environment:", f'    CONNECTOR_PORT: "{spec.port}"',
             '    LINKMESH_ALLOW_PRIVATE_VENDOR_HOSTS: "false"',
             "    CONNECTOR_LOG_LEVEL: ${LOG_LEVEL:-INFO}", '    CONNECTOR_METRICS_PORT: "9464"',
-            "    # Vendor budgets shared by every replica (`docker compose up --scale connector-...=2`).",
-            "    MONGODB_URI: mongodb://mongo:27017/?w=majority&journal=true", "    CONNECTOR_REPLICAS_MAX: ${CONNECTOR_REPLICAS_MAX:-2}", "",
+            "    # Vendor budgets shared by every replica (`docker compose up --scale connector-...=2`), as its own",
+            "    # database user, which may touch nothing else (linkmesh_devstack.database_users).",
+            f"    MONGODB_URI: {dbu.compose_uri(spec.name)}", "    CONNECTOR_REPLICAS_MAX: ${CONNECTOR_REPLICAS_MAX:-2}", "",
         ]
     return out[:-1]
 
@@ -139,8 +141,14 @@ spec:
               valueFrom: {{configMapKeyRef: {{name: linkmesh-config, key: LINKMESH_ALLOW_PRIVATE_VENDOR_HOSTS}}}}
             # Vendor budgets are shared by every replica through MongoDB; should it be unreachable, each
             # replica keeps to 1/CONNECTOR_REPLICAS_MAX of them (at least the autoscaler's maxReplicas).
-            - name: MONGODB_URI
-              valueFrom: {{configMapKeyRef: {{name: linkmesh-config, key: MONGODB_URI}}}}
+            # As its own database user, which may touch the budgets and nothing else.
+            - name: MONGODB_PASSWORD
+              valueFrom: {{secretKeyRef: {{name: linkmesh-database, key: {n}}}}}
+            - name: MONGODB_HOSTS
+              valueFrom: {{configMapKeyRef: {{name: linkmesh-config, key: MONGODB_HOSTS}}}}
+            - name: MONGODB_OPTIONS
+              valueFrom: {{configMapKeyRef: {{name: linkmesh-config, key: MONGODB_OPTIONS}}}}
+            - {{name: MONGODB_URI, value: "mongodb://{n}:$(MONGODB_PASSWORD)@$(MONGODB_HOSTS)/{dbu.DATABASE}?authSource={dbu.DATABASE}&$(MONGODB_OPTIONS)"}}
             - {{name: CONNECTOR_REPLICAS_MAX, value: "10"}}
           readinessProbe:
             grpc: {{port: {port}}}
@@ -213,17 +221,22 @@ def regions(specs: list[ConnectorSpec]) -> dict[str, dict[str, list[str]]]:
     return {
         "docker-compose.sandboxes.yml": {"sandbox-urls": compose_sandbox_urls(specs), "sandboxes": compose_sandboxes(specs)},
         "docker-compose.yml": {
+            "database-passwords": dbu.compose_mongo_env(specs),
             "connectors": compose_services(specs),
             "connector-addresses": [f"LINKMESH_CONNECTORS: {connectors_setting(specs)}"],
             "connector-dependencies": compose_depends_on(specs),
         },
         "docker-compose.mtls.yml": {"connectors": compose_mtls_services(specs), "connector-secrets": compose_mtls_secrets(specs)},
         f"{K8S_BASE}/kustomization.yaml": {"connectors": [f"- {s.name}.yaml" for s in specs]},
+        f"{K8S_BASE}/mongo.yaml": {"database-passwords": dbu.kubernetes_password_env(specs)},
+        f"{K8S_BASE}/mongo/linkmesh-users.js": {"database-users": dbu.script_lines(specs)},
         f"{K8S_BASE}/network-policies.yaml": {name: [f"- {{protocol: TCP, port: {s.port}}}" for s in specs]
                                               for name in ("connector-ports-out", "connector-ports-in")},
         f"{K8S_BASE}/config.yaml": {"connector-addresses": [f"LINKMESH_CONNECTORS: {connectors_setting(specs, 'dns:///')}"]},
         "deploy/kubernetes/components/mutual-tls/kustomization.yaml": {"connectors": mutual_tls_patches(specs)},
-        "deploy/kubernetes/overlays/dev/kustomization.yaml": {"connector-images": [f"- {{name: linkmesh-{s.name}, newTag: dev}}" for s in specs]},
+        "deploy/kubernetes/overlays/dev/kustomization.yaml": {
+            "connector-images": [f"- {{name: linkmesh-{s.name}, newTag: dev}}" for s in specs],
+            "database-passwords": [f"- {u}=dev-only-{u}-password" for u in dbu.users(specs)]},
         "deploy/kubernetes/overlays/production/kustomization.yaml": {"connector-images": [
             f"- {{name: linkmesh-{s.name}, newName: registry.example.com/linkmesh/{s.name}, newTag: \"1.0.0\"}}" for s in specs]},
     }
@@ -231,8 +244,9 @@ def regions(specs: list[ConnectorSpec]) -> dict[str, dict[str, list[str]]]:
 
 def fill(text: str, path: str, parts: dict[str, list[str]]) -> str:
     """``text`` with each region's lines replaced, indented as its begin marker is."""
+    comment = "//" if path.endswith(".js") else "#"
     for name, lines in parts.items():
-        begin, end = BEGIN.format(name=name), END.format(name=name)
+        begin, end = (marker.format(name=name).replace("#", comment, 1) for marker in (BEGIN, END))
         pattern = re.compile(rf"^([ \t]*){re.escape(begin)}\n(.*?)^[ \t]*{re.escape(end)}$", re.M | re.S)
         matches = list(pattern.finditer(text))
         if len(matches) != 1:
