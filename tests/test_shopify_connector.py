@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import aiohttp
 import grpc
 import pytest
 from graphql import parse, validate
@@ -151,6 +152,31 @@ async def test_refund_uses_the_suggested_amount_and_a_refusal_comes_back_in_shop
         other = await rpc_error(stub.RunAction(lookup_pb2.RunActionRequest(app=app, action="refund", external_customer_id="7002", order_id="5101"),
                                                timeout=5))
         assert other.code == grpc.StatusCode.NOT_FOUND, "an order of another customer"
+
+
+async def test_an_order_paid_in_another_currency_is_refunded_in_that_currency() -> None:
+    """#1007 was paid in EUR on this USD shop. Shopify requires RefundInput.currency (the
+    presentment currency) for it, with the transactions' amounts in it, and refuses otherwise."""
+    async with shopify_sandbox() as sandbox, shopify_connector() as stub:
+        app = shopify_app(sandbox.url)
+        [paid] = (await stub.Fetch(lookup_pb2.FetchRequest(app=app, external_id="7005"), timeout=5)).customer.orders
+        assert (paid.total.amount, paid.total.currency, paid.lines[0].unit_price.currency) == ("201.00", "EUR", "EUR"), "as the customer paid"
+        done = await stub.RunAction(lookup_pb2.RunActionRequest(app=app, action="refund", external_customer_id="7005", order_id="5107",
+                                                                params={"lines": "51072:1"}), timeout=5)
+        assert done.message == "Refunded 13.50 EUR (14.65 USD in the shop's currency) on order #1007"
+        assert {k: done.result[k] for k in ("amount", "currency", "shop_amount", "shop_currency")} == \
+            {"amount": "13.50", "currency": "EUR", "shop_amount": "14.65", "shop_currency": "USD"}
+        assert sandbox.app[SHOP].orders[5107].refunds[-1]["amount"] == "13.50"
+        async with aiohttp.ClientSession() as http:  # as Shopify answers a refund of it without the currency
+            body = {"query": queries.REFUND_CREATE, "variables": {"input": {
+                "orderId": "gid://shopify/Order/5107", "refundLineItems": [{"lineItemId": "gid://shopify/LineItem/51071", "quantity": 1}]}}}
+            async with http.post(f"{sandbox.url}/admin/api/2025-01/graphql.json", json=body,
+                                 headers={"X-Shopify-Access-Token": data.ACCESS_TOKEN}) as answer:
+                refused = (await answer.json())["data"]["refundCreate"]
+        assert refused["refund"] is None and refused["userErrors"][0]["field"] == ["currency"]
+        usd = await stub.RunAction(lookup_pb2.RunActionRequest(app=app, action="refund", external_customer_id="7001", order_id="5101",
+                                                               params={"lines": "51012:1"}), timeout=5)
+        assert usd.message == "Refunded 14.50 USD on order #1001" and "shop_amount" not in usd.result, "one currency: said once"
 
 
 async def test_cancel_is_accepted_then_done_in_the_background_and_a_second_cancel_is_refused() -> None:

@@ -8,6 +8,8 @@ in the other sandboxes.
 - Priya Patel (priya.patel@example.com, +12125550199): #1004, paid.
 - #1005: a guest order by mo.gento@example.com, who has no Shopify customer record.
 - no.orders.shopify@example.com: a customer with no orders.
+- Élise Martin (elise.martin@example.com): #1007, paid in EUR on this USD shop; a refund must
+  name EUR (``RefundInput.currency``) and its amounts are in EUR.
 
 Order numbers #1001-#1005 are the ones ReturnLogic knows (ReturnLogic reads the shop's orders).
 """
@@ -58,6 +60,9 @@ class Order:
     cancelled_at: datetime | None = None
     cancel_reason: str | None = None
     paid: bool = True
+    #: The currency the customer paid in; amounts above are in it. ``shop_rate``: shop currency per unit of it.
+    presentment: str = CURRENCY
+    shop_rate: Decimal = Decimal("1")
 
     @property
     def name(self) -> str:
@@ -114,6 +119,7 @@ def build_shop(generated: int = 12) -> Shop:
         Customer(7003, "Priya", "Patel", "priya.patel@example.com", "+12125550199", BASE - timedelta(days=300),
                  _address("5 Hudson Yards", "New York", "NY", "10001", "+12125550199"), ["wholesale"]),
         Customer(7004, "Nia", "Noorders", "no.orders.shopify@example.com", None, BASE - timedelta(days=30)),
+        Customer(7005, "Élise", "Martin", "elise.martin@example.com", None, BASE - timedelta(days=60)),
     ]
     for c in people:
         shop.customers[c.id] = c
@@ -144,6 +150,10 @@ def build_shop(generated: int = 12) -> Shop:
     order(5104, 1004, "priya.patel@example.com", 7003, 5, [(bottle, 2)], discount=Decimal("6.40"))
     order(5105, 1005, "mo.gento@example.com", None, 15, [(lantern, 1)])
     order(5106, 1006, "jane.smith@example.com", None, 2, [(sock, 2)])
+    # Paid in euros on this US-dollar shop (Shopify Markets): refunded only in EUR, named in RefundInput.currency.
+    order(5107, 1007, "elise.martin@example.com", 7005, 8, [(("Waterproof Shell Jacket", "SHELL-JKT-L", Decimal("165.00")), 1),
+                                                            (("Merino Hiking Sock", "MER-SOCK-M", Decimal("13.50")), 2)],
+          shipping=Decimal("9.00"), presentment="EUR", shop_rate=Decimal("1.0850"))
     number, oid = 2000, 6000
     for n in range(1, generated + 1):  # volume: the generated customers of the other sandboxes
         cid = 7100 + n

@@ -19,7 +19,7 @@ from linkmesh_core.resolution import code_for_key
 from linkmesh_core.vendor_http import Deadline
 from linkmesh_shopify import queries as q
 from linkmesh_shopify.client import Shop, ShopifyClient
-from linkmesh_shopify.mapping import gid, money, number_of
+from linkmesh_shopify.mapping import gid, number_of, refunded
 
 REASONS = ("CUSTOMER", "DECLINED", "FRAUD", "INVENTORY", "STAFF", "OTHER")
 DISCOUNT_TYPES = ("percentage", "fixed_amount")
@@ -88,20 +88,24 @@ async def refund(client: ShopifyClient, shop: Shop, order: dict[str, Any], param
     lines = [{"lineItemId": gid("LineItem", line), "quantity": qty} for line, qty in wanted]
     suggested = (await client.query(shop, "SuggestedRefund", q.SUGGESTED_REFUND, {"id": order["id"], "lines": lines, "full": False},
                                     deadline, estimate=q.SUGGESTED_REFUND_COST)).get("order", {}).get("suggestedRefund") or {}
+    # An order paid in another currency than the shop's is refunded in that currency, named in
+    # the input (Shopify requires it then), with the transactions' amounts in it.
+    presentment = order.get("presentmentCurrencyCode") or order.get("currencyCode")
+    side = "presentmentMoney" if presentment and presentment != order.get("currencyCode") else "shopMoney"
     transactions = [{"orderId": order["id"], "parentId": (t.get("parentTransaction") or {}).get("id"), "gateway": t["gateway"], "kind": "REFUND",
-                     "amount": (t.get("amountSet") or {}).get("shopMoney", {}).get("amount")}
+                     "amount": ((t.get("amountSet") or {}).get(side) or {}).get("amount")}
                     for t in suggested.get("suggestedTransactions") or [] if t.get("gateway")]
-    amount = money(suggested.get("amountSet"))
     refund_input = {"orderId": order["id"], "note": params.get("reason", "").strip() or None, "notify": False,
                     "refundLineItems": [{**line, "restockType": "NO_RESTOCK"} for line in lines], "transactions": transactions}
+    if side == "presentmentMoney":
+        refund_input["currency"] = presentment
     answer = (await client.query(shop, "RefundCreate", q.REFUND_CREATE, {"input": refund_input}, deadline, estimate=q.MUTATION_COST,
                                  write=True)).get("refundCreate") or {}
     if answer.get("userErrors"):
         raise _refusal("the refund", answer["userErrors"])
     done = answer.get("refund") or {}
-    paid = money(done.get("totalRefundedSet")) or amount or lookup_pb2.Money(amount="0.00")
-    return lookup_pb2.RunActionResponse(message=f"Refunded {paid.amount} {paid.currency} on order {name}".strip(),
-                                        result={"refund_id": number_of(done.get("id")), "amount": paid.amount, "currency": paid.currency})
+    said, result = refunded(done.get("totalRefundedSet") or suggested.get("amountSet"))
+    return lookup_pb2.RunActionResponse(message=f"Refunded {said} on order {name}", result={"refund_id": number_of(done.get("id")), **result})
 
 
 async def cancel(client: ShopifyClient, shop: Shop, order: dict[str, Any], params: dict[str, str], deadline: Deadline) -> lookup_pb2.RunActionResponse:

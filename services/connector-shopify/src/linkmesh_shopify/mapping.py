@@ -26,15 +26,32 @@ def gid(kind: str, number: str) -> str:
     return f"gid://shopify/{kind}/{number}"
 
 
-def money(bag: Any) -> lookup_pb2.Money | None:
-    shop_money = (bag or {}).get("shopMoney") or {}
-    if shop_money.get("amount") is None:
+SHOWN = "presentmentMoney"  # orders are shown in the currency the customer paid in
+
+
+def money(bag: Any, side: str = "shopMoney") -> lookup_pb2.Money | None:
+    """One side of a MoneyBag: ``shopMoney`` (the shop's currency) or ``presentmentMoney`` (the
+    currency the customer paid in)."""
+    value = (bag or {}).get(side) or {}
+    if value.get("amount") is None:
         return None
     try:
-        amount = Decimal(str(shop_money["amount"]))
+        amount = Decimal(str(value["amount"]))
     except InvalidOperation:
         return None
-    return lookup_pb2.Money(amount=f"{amount:.2f}", currency=str(shop_money.get("currencyCode") or ""))
+    return lookup_pb2.Money(amount=f"{amount:.2f}", currency=str(value.get("currencyCode") or ""))
+
+
+def refunded(bag: Any) -> tuple[str, dict[str, str]]:
+    """What a refund's ``totalRefundedSet`` says to an agent: the amount in the currency the
+    customer paid in, and the shop's when it differs; with the action's result fields."""
+    paid = money(bag, "presentmentMoney") or money(bag) or lookup_pb2.Money(amount="0.00")
+    said, result = f"{paid.amount} {paid.currency}".strip(), {"amount": paid.amount, "currency": paid.currency}
+    shop = money(bag)
+    if shop is not None and shop.currency != paid.currency:
+        said += f" ({shop.amount} {shop.currency} in the shop's currency)"
+        result.update(shop_amount=shop.amount, shop_currency=shop.currency)
+    return said, result
 
 
 def phones(c: dict[str, Any], region: str) -> list[lookup_pb2.Phone]:
@@ -54,9 +71,9 @@ def order(o: dict[str, Any], store: str) -> lookup_pb2.Order:
     status = "cancelled" if o.get("cancelledAt") else STATUS.get(str(o.get("displayFinancialStatus") or ""), str(o.get("displayFinancialStatus") or "").lower())
     out = lookup_pb2.Order(id=oid, number=str(o.get("name") or oid), admin_url=f"{ADMIN.format(store=store)}/orders/{oid}", status=status,
                            fulfilled=o.get("displayFulfillmentStatus") == "FULFILLED")
-    if (total := money(o.get("totalPriceSet"))) is not None:
+    if (total := money(o.get("totalPriceSet"), SHOWN)) is not None:
         out.total.CopyFrom(total)
-    discount = money(o.get("totalDiscountsSet"))
+    discount = money(o.get("totalDiscountsSet"), SHOWN)
     if discount is not None and Decimal(discount.amount):
         out.discount.CopyFrom(discount)
     if (created := from_iso(o.get("processedAt") or o.get("createdAt"))) is not None:
@@ -65,7 +82,7 @@ def order(o: dict[str, Any], store: str) -> lookup_pb2.Order:
     for line in items.get("nodes") or []:
         ol = lookup_pb2.OrderLine(id=number_of(line["id"]), name=str(line.get("name") or ""), sku=str(line.get("sku") or ""),
                                   quantity=int(line.get("quantity") or 0))
-        if (price := money(line.get("originalUnitPriceSet"))) is not None:
+        if (price := money(line.get("originalUnitPriceSet"), SHOWN)) is not None:
             ol.unit_price.CopyFrom(price)
         ol.product_url = str((line.get("product") or {}).get("onlineStoreUrl") or "")  # null while not published
         out.lines.append(ol)

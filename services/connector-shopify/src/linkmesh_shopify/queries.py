@@ -19,7 +19,11 @@ query OrdersByNumber($query: String!) {{
 }}"""
 ORDERS_BY_NUMBER_COST = 12
 
-MONEY = "shopMoney { amount currencyCode }"
+# What an agent is shown: the amount in the currency the customer paid in (the presentment currency;
+# the shop's own for most orders).
+MONEY = "presentmentMoney { amount currencyCode }"
+# Both sides of a MoneyBag: an order paid in another currency than the shop's is refunded in it.
+BOTH_MONEYS = "shopMoney { amount currencyCode } presentmentMoney { amount currencyCode }"
 
 FETCH_CUSTOMER = """
 query FetchCustomer($id: ID!) {
@@ -63,7 +67,7 @@ RECENT_ORDERS_COST = 822
 ORDER_FOR_ACTION = f"""
 query OrderForAction($id: ID!) {{
   order(id: $id) {{
-    id name cancelledAt displayFinancialStatus displayFulfillmentStatus
+    id name cancelledAt displayFinancialStatus displayFulfillmentStatus currencyCode presentmentCurrencyCode
     customer {{ id }}
     totalPriceSet {{ {MONEY} }}
     lineItems(first: 50) {{ nodes {{ id name refundableQuantity }} }}
@@ -76,8 +80,8 @@ query SuggestedRefund($id: ID!, $lines: [RefundLineItemInput!], $full: Boolean) 
   order(id: $id) {{
     id
     suggestedRefund(refundLineItems: $lines, suggestFullRefund: $full) {{
-      amountSet {{ {MONEY} }}
-      suggestedTransactions {{ amountSet {{ {MONEY} }} gateway kind parentTransaction {{ id }} }}
+      amountSet {{ {BOTH_MONEYS} }}
+      suggestedTransactions {{ amountSet {{ {BOTH_MONEYS} }} gateway kind parentTransaction {{ id }} }}
       refundLineItems {{ lineItem {{ id }} quantity }}
     }}
   }}
@@ -87,7 +91,7 @@ SUGGESTED_REFUND_COST = 10
 REFUND_CREATE = f"""
 mutation RefundCreate($input: RefundInput!) {{
   refundCreate(input: $input) {{
-    refund {{ id totalRefundedSet {{ {MONEY} }} }}
+    refund {{ id totalRefundedSet {{ {BOTH_MONEYS} }} }}
     userErrors {{ field message }}
   }}
 }}"""
@@ -116,7 +120,7 @@ query OrderRefunds($id: ID!) {{
   order(id: $id) {{
     id name cancelledAt customer {{ id }}
     refunds(first: 10) {{
-      id createdAt totalRefundedSet {{ {MONEY} }}
+      id createdAt totalRefundedSet {{ {BOTH_MONEYS} }}
       refundLineItems(first: 10) {{ nodes {{ quantity lineItem {{ id }} }} }}
     }}
   }}

@@ -17,7 +17,7 @@ from linkmesh_core.timestamps import from_iso
 from linkmesh_core.vendor_http import Deadline
 from linkmesh_shopify import queries as q
 from linkmesh_shopify.client import Shop, ShopifyClient
-from linkmesh_shopify.mapping import gid, money, number_of
+from linkmesh_shopify.mapping import gid, number_of, refunded
 
 
 def refund_lines(refund: dict[str, Any]) -> dict[str, int]:
@@ -54,7 +54,6 @@ async def resolve(client: ShopifyClient, shop: Shop, request: lookup_pb2.Resolve
         count, match = matching_record(order.get("refunds") or [], lambda r: when(from_iso(r.get("createdAt"))), refund_lines, request)
         if match is None:
             return no_match(count, f"refunds of these lines on order {name}")
-        paid = money(match.get("totalRefundedSet")) or lookup_pb2.Money(amount="0.00")
-        return applied(f"Refunded {paid.amount} {paid.currency} on order {name}".strip(),
-                       {"refund_id": number_of(match.get("id")), "amount": paid.amount, "currency": paid.currency})
+        said, result = refunded(match.get("totalRefundedSet"))
+        return applied(f"Refunded {said} on order {name}", {"refund_id": number_of(match.get("id")), **result})
     raise ServiceError(grpc.StatusCode.UNIMPLEMENTED, f"Shopify has no action {request.action!r}")
