@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # A connector is its folder plus its line here: everything else discovers it from the
-# linkmesh.connectors entry point in its pyproject.toml (README, "Adding a connector").
+# linkmesh.connectors entry point in its pyproject.toml (docs/adding-a-connector.md).
 CONNECTORS += services/connector-bigcommerce
 CONNECTORS += services/connector-magento
 CONNECTORS += services/connector-returnlogic
@@ -48,8 +48,9 @@ $(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
 
 install: $(STAMP) $(NODE_STAMP)
 
+# make run RUN_ARGS="--free-ports --data-dir /tmp/linkmesh": any free ports, data kept elsewhere.
 run: $(STAMP)
-	$(BIN)/python -m linkmesh_devstack run
+	$(BIN)/python -m linkmesh_devstack run $(RUN_ARGS)
 
 # Forget what make run kept (linkmesh's data and the sandboxes' vendor data, together).
 reset: $(STAMP)

@@ -210,7 +210,7 @@ def test_secrets_and_config_the_pods_read_exist_and_name_every_connector(overlay
             if "configMapKeyRef" in ref:
                 assert ref["configMapKeyRef"]["key"] in config
             if "secretKeyRef" in ref:
-                if overlay == "production":  # created by the operator (README, "Deploy on Kubernetes"), never committed
+                if overlay == "production":  # created by the operator (docs/operations.md, "Deploy on Kubernetes"), never committed
                     assert ref["secretKeyRef"]["name"] in ("linkmesh-secrets", "linkmesh-database") and not secrets
                 else:
                     assert ref["secretKeyRef"]["key"] in secrets[ref["secretKeyRef"]["name"]]["data"]

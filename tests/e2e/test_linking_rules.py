@@ -1,4 +1,4 @@
-"""The linking rules of ../shared/DESIGN.md, end to end: contacts and auto-link,
+"""The linking rules of docs/linking.md, end to end: contacts and auto-link,
 refresh with and without overwrite, unlink for good, app admin, lookup debugger.
 
 Each test makes its own external customers through the vendor's real API on

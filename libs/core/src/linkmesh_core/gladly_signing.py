@@ -1,6 +1,6 @@
 """Gladly's Lookup Adaptor request signing (HMAC-SHA256), both ways.
 
-The facts are in ``../shared/protocols/gladly-lookup-adaptor.md``; the golden vector
+The facts are in ``docs/lookup-adaptor-protocol.md``; the golden vector
 there is checked by ``tests/test_gladly_signing.py``:
 
     canonical = METHOD \\n path \\n query \\n

@@ -1,7 +1,7 @@
 """An aiohttp server imitating the BigCommerce REST endpoints linkmesh calls.
 
 Paths, query syntax, the ``X-Auth-Token`` check, status codes, rate-limit headers
-and response shapes follow ``../shared/vendor-specs/bigcommerce``:
+and response shapes follow BigCommerce's published specifications (``vendor-specs/README.md``):
 
 - ``GET /stores/{hash}/v3/customers`` (``email:in``, ``phone:in``, ``id:in``, ``include=addresses``, page, limit),
   ``POST`` and ``PUT /v3/customers`` (batches of up to 10)

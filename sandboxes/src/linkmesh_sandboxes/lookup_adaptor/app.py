@@ -1,5 +1,5 @@
 """An aiohttp server that is a custom Lookup Adaptor, written from
-``../shared/protocols/gladly-lookup-adaptor.md``:
+``docs/lookup-adaptor-protocol.md``:
 
 - ``POST /lookup``: ``{"lookupLevel": "BASIC" | "DETAILED", "uniqueMatchRequired", "query"}``.
   BASIC matches on ``emails``/``email``, ``phones``/``phone`` (digits compared, any spelling),

@@ -3,7 +3,7 @@ loyalty service of the demo outdoor shop, behind a Gladly Lookup Adaptor.
 
 Its members also exist in the other sandboxes (Jane Smith, John Doe, Priya Patel), so a
 profile links to it as it links to the commerce systems. What it answers is written the way
-adaptors in the wild answer (``../shared/protocols/gladly-lookup-adaptor.md``): totals as
+adaptors in the wild answer (``docs/lookup-adaptor-protocol.md``): totals as
 formatted strings ("$100.00", "42.50"), numbers as strings or numbers, dates as ISO-8601 or as
 "10/05/2026", transactions that are not orders (a SUBSCRIPTION), and fields a display may not
 parse (an ``orderTotal`` of "n/a"), which must never fail a lookup.

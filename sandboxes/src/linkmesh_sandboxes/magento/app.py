@@ -1,5 +1,5 @@
 """An aiohttp server imitating the Magento 2 admin REST endpoints linkmesh calls,
-as ``../shared/vendor-specs/magento/admin-schema-2.4.9.yaml`` defines them.
+as ``vendor-specs/magento/admin-schema-2.4.9.yaml`` defines them.
 
 Paths are ``/rest/{store_code}/V1/...`` (or ``/rest/V1/...`` for the default
 store); ``Authorization: Bearer <token>``; searches under the store's Web API input

@@ -1,5 +1,5 @@
 """An aiohttp server imitating ReturnLogic's V1 REST API (facts in
-``../shared/vendor-specs/README.md``; no machine-readable spec is public):
+the vendor's API page (``vendor-specs/README.md``); no machine-readable spec is public):
 
 - ``GET /v1/rmas?email=`` (case-insensitive exact match), ``skip``, ``limit`` (1-250)
 - ``GET /v1/orders?email=|orderNumber=``, ``skip``, ``limit`` (1-250)

@@ -1,4 +1,4 @@
-"""Shopify Admin GraphQL API 2025-01 sandbox (``../shared/vendor-specs/shopify``).
+"""Shopify Admin GraphQL API 2025-01 sandbox (the schema shipped beside it, ``vendor-specs/README.md``).
 
 ``POST /admin/api/2025-01/graphql.json`` with ``X-Shopify-Access-Token``, body
 ``{"query", "variables", "operationName"}``. Every request is parsed and validated against

@@ -1,4 +1,4 @@
-"""BigCommerce REST calls, as ``../shared/vendor-specs/bigcommerce`` defines them.
+"""BigCommerce REST calls, as BigCommerce's published specifications define them (``vendor-specs/README.md``).
 
 Base URL ``{api_base_url}/stores/{store_hash}``; ``X-Auth-Token``; V2 wants
 ``Accept: application/json``. Rate limits are per store: the policy reads

@@ -1,5 +1,5 @@
 """Calls to a custom lookup adaptor, as Gladly's Lookup Adaptor protocol makes them
-(``../shared/protocols/gladly-lookup-adaptor.md``).
+(``docs/lookup-adaptor-protocol.md``).
 
 - Lookups are ``POST {url}`` with a compact JSON body; action forms are ``GET`` of the
   record's ``formUrl`` and their values ``POST`` to the form's ``actionUrl``, both relative to

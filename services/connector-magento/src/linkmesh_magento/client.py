@@ -1,4 +1,4 @@
-"""Magento 2 admin REST calls, as ``../shared/vendor-specs/magento/admin-schema-2.4.9.yaml``
+"""Magento 2 admin REST calls, as ``vendor-specs/magento/admin-schema-2.4.9.yaml``
 defines them: ``{api_base_url}/rest/{store_code}/V1/...`` with ``Authorization: Bearer``.
 
 Searches use Magento's ``searchCriteria`` syntax: filters in one group are
