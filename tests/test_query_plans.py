@@ -1,7 +1,9 @@
-"""Every query the profile service runs is served by an index, on the server the tests
-run (the embedded server here, a real MongoDB in CI with MONGODB_URI or Docker): each
-shape in ``linkmesh_profile.queries`` is explained on a seeded database, and no plan may
-scan a collection. A second test makes sure no query bypasses that list."""
+"""Every query the profile service runs is served by an index: on a real MongoDB (MONGODB_URI,
+Docker, a ``mongod`` on PATH) each shape in ``linkmesh_profile.queries`` is explained on a seeded
+database and no plan may scan a collection. The embedded server's explain does not describe
+what it executes (it explains a scan for an ``_id`` lookup it runs from the index, and an index
+for a hinted query it runs as a scan), so there ``tests/test_store_at_scale.py`` times each shape
+instead. A second test makes sure no query bypasses that list."""
 
 from __future__ import annotations
 
@@ -42,7 +44,8 @@ def stages(plan: Any) -> list[str]:
     return found
 
 
-async def seed(store: Store) -> None:
+async def seed(store: Store, n: int = 500) -> None:
+    """``n`` customers and traces, and 3/5 of ``n`` actions, audit entries and queue entries."""
     await store.ensure_indexes()
     await TraceStore(store, 3600, 100).ensure_indexes()
     await ActionRunner(store, None, None, None).ensure_indexes()  # type: ignore[arg-type]
@@ -55,25 +58,28 @@ async def seed(store: Store) -> None:
         {"name": f"c{i}", "emails": [f"c{i}@example.com"] if i % 3 else [], "phones": [f"+1415555{i:04d}"] if i % 2 else [],
          "link_keys": [f"{apps[i % 20]['_id']}:{i}"] if i % 4 == 0 else [], "links": {},
          "name_keys": ["c", f"c{i}"[:2], f"c{i}"], "order_keys": [f"{1000 + i}\x1f{apps[i % 20]['_id']}"] if i % 4 == 0 else [],
-         "recent_key": f"2026-11-23T12:{i % 60:02d}:00.000000|{i}"} for i in range(500)])
+         "recent_key": f"2026-11-23T12:{i % 60:02d}:00.000000|{i}"} for i in range(n)])
     stamp = now()
     await store.db[queries.ACTIONS].insert_many([
         {"customer_id": str(ObjectId()), "idempotency_key": f"k{i}", "state": "running" if i % 5 == 0 else "succeeded",
-         "lease_until": stamp + timedelta(seconds=i - 100)} for i in range(300)])
+         "lease_until": stamp + timedelta(seconds=i - 100)} for i in range(n * 3 // 5)])
     await store.db[queries.TRACES].insert_many([
         {"app_id": str(apps[i % 20]["_id"]), "customer_id": str(ObjectId()), "kind": "search", "at": stamp - timedelta(seconds=i)}
-        for i in range(500)])
+        for i in range(n)])
     await store.db[queries.AUDIT].insert_many([
         {"at": stamp, "actor": {"kind": "user", "id": f"u{i % 7}"}, "action": "customer.link", "customer_id": str(ObjectId()),
-         "app_id": str(apps[i % 20]["_id"]), "outcome": "OK"} for i in range(300)])
+         "app_id": str(apps[i % 20]["_id"]), "outcome": "OK"} for i in range(n * 3 // 5)])
     await store.db[queries.API_KEYS].insert_many([{"name": f"k{i}", "revoked_at": None if i % 2 else stamp} for i in range(20)])
     await store.db[queries.QUEUE].insert_many([
         {"customer_id": str(ObjectId()), "app_id": str(apps[i % 20]["_id"]), "not_before": stamp + timedelta(seconds=i - 50),
-         "lease_until": queries.EPOCH} for i in range(300)])
+         "lease_until": queries.EPOCH} for i in range(n * 3 // 5)])
 
 
 async def test_every_query_shape_is_served_by_an_index(mongo: MongoServer) -> None:
     store = Store(mongo.uri, f"plans_{uuid.uuid4().hex[:8]}")
+    if "secantusVersion" in await store.client.admin.command("buildInfo"):
+        await store.close()
+        pytest.skip("the embedded server's explain does not describe what it executes: tests/test_store_at_scale.py times each shape")
     try:
         await seed(store)
         scans = {}

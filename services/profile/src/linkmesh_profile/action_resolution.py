@@ -27,12 +27,13 @@ from typing import Any
 import grpc
 import structlog
 from linkmesh.lookup.v1 import lookup_pb2
-from pymongo import ReturnDocument
+
 
 from linkmesh_core.actor import Actor, bind_actor
 from linkmesh_core.errors import ServiceError
 from linkmesh_core.timestamps import from_datetime
 from linkmesh_profile import queries as q
+from linkmesh_profile import writes
 from linkmesh_profile.audit import AuditLog
 from linkmesh_profile.store import now
 
@@ -96,9 +97,8 @@ class ActionResolver:
     async def _take(self) -> dict[str, Any] | None:
         at = now()
         due = q.due_resolutions(at)
-        return await self.collection.find_one_and_update(
-            due.filter, {"$set": {"resolution.next_check_at": at + timedelta(seconds=CHECK_LEASE_S + self.check_timeout_s)}},
-            sort=list(due.sort), hint=due.hint, return_document=ReturnDocument.AFTER)
+        return await writes.claim_one(self.collection.database, due,
+                                      {"$set": {"resolution.next_check_at": at + timedelta(seconds=CHECK_LEASE_S + self.check_timeout_s)}})
 
     async def _check(self, record: dict[str, Any]) -> None:
         started = time.perf_counter()
@@ -127,7 +127,7 @@ class ActionResolver:
 
     async def _applied(self, record: dict[str, Any], app: dict[str, Any], answer: lookup_pb2.ResolveActionResponse, latency_ms: float) -> None:
         at = now()
-        done = await self.collection.find_one_and_update(q.action_by_id(record["_id"], "unknown").filter, {"$set": {
+        done = await writes.update_by_id(self.collection.database, q.action_by_id(record["_id"], "unknown"), {"$set": {
             "state": "succeeded", "message": answer.message, "result": dict(answer.result), "finished_at": at,
             "resolution.status": "succeeded", "resolution.resolved_at": at, "resolution.message": answer.message,
             "resolution.vendor_record": dict(answer.result), "resolution.attempts": record["resolution"]["attempts"] + 1}})
@@ -142,7 +142,7 @@ class ActionResolver:
 
     async def _not_applied(self, record: dict[str, Any], message: str, latency_ms: float) -> None:
         at = now()
-        done = await self.collection.find_one_and_update(q.action_by_id(record["_id"], "unknown").filter, {"$set": {
+        done = await writes.update_by_id(self.collection.database, q.action_by_id(record["_id"], "unknown"), {"$set": {
             "state": "not_applied", "finished_at": at, "released_key": record["idempotency_key"],
             "idempotency_key": f"released:{record['_id']}",  # the key may be used again
             "resolution.status": "not_applied", "resolution.resolved_at": at, "resolution.message": message,

@@ -262,13 +262,13 @@ class AutoLinker:
             if conflict is not None:
                 return conflict
         try:
-            await self.linker.store_link(customer, app, candidate.external_id, fetched, first=True, unique_check=True)
+            await self.linker.store_link(customer, app, candidate.external_id, fetched, first=True, unique_check=True, read_back=False)
             return None
         except DuplicateKeyError:
             conflict = await self.conflict_with(customer, app, candidate)
             if conflict is not None:
                 return conflict
-        await self.linker.store_link(customer, app, candidate.external_id, fetched, first=True)
+        await self.linker.store_link(customer, app, candidate.external_id, fetched, first=True, read_back=False)
         return None
 
     async def conflict(self, customer: dict[str, Any], app: dict[str, Any], candidate: lookup_pb2.CustomerSummary) -> str | None:

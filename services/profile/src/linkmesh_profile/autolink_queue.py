@@ -19,10 +19,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING
 from pymongo.errors import PyMongoError
 
 from linkmesh_profile import queries as q
+from linkmesh_profile import writes
 from linkmesh_profile.store import Store, now
 
 log = structlog.get_logger("linkmesh.autolink_queue")
@@ -57,10 +58,8 @@ class AutoLinkQueue:
         """One due entry, leased to this process (atomically: no other replica gets it)."""
         stamp = self.clock()
         due = q.queue_due(stamp)
-        return await self.collection.find_one_and_update(
-            due.filter, {"$set": {"lease_until": stamp + timedelta(seconds=self.lease_s)}, "$inc": {"attempts": 1}},
-            sort=list(due.sort), return_document=ReturnDocument.AFTER,
-        )
+        return await writes.claim_one(self.collection.database, due,
+                                      {"$set": {"lease_until": stamp + timedelta(seconds=self.lease_s)}, "$inc": {"attempts": 1}})
 
     async def done(self, entry: dict[str, Any]) -> None:
         """Removes the entry unless it was deferred again meanwhile (a new not_before, its lease cleared)."""
@@ -69,8 +68,9 @@ class AutoLinkQueue:
     async def pending(self) -> int:
         return await self.collection.estimated_document_count()
 
-    async def next_due_in(self) -> float | None:
-        first = await q.queue_next().find_one(self.store.db)
+    async def next_due_in(self, within_s: float = 5.0) -> float | None:
+        """Seconds until the next entry comes due, if one does within ``within_s``."""
+        first = await q.queue_next(self.clock(), within_s).find_one(self.store.db)
         if first is None:
             return None
         return max((first["not_before"] - self.clock()).total_seconds(), 0.0)
@@ -97,7 +97,7 @@ class AutoLinkQueue:
         while True:
             try:
                 await self.run_due(handle)
-                wait = await self.next_due_in()
+                wait = await self.next_due_in(idle_s)
             except PyMongoError:  # the database is away: try again later
                 wait = idle_s
             self._wake.clear()

@@ -159,7 +159,17 @@ class Directory:
         after = _untoken(page_token, "name") if page_token else None
         if after is not None and not ObjectId.is_valid(after):
             raise invalid_argument("the page token is not one this list gave", {"page_token": "use next_page_token of the previous page"})
-        docs = await q.customers_named(words(text), ObjectId(after) if after else None).find(self.store.db, limit=limit + 1).to_list(length=limit + 1)
+        terms = words(text)
+        if not terms:
+            return [], ""
+        key = max(terms, key=len)  # the longest word is the most selective
+        others = [w for w in terms if w != key]
+        docs: list[dict[str, Any]] = []
+        async for doc in q.customers_named(key, ObjectId(after) if after else None).find(self.store.db):
+            if all(w in doc["name_keys"] for w in others):
+                docs.append(doc)
+                if len(docs) > limit:
+                    break
         more = len(docs) > limit
         docs = docs[:limit]
         return docs, _token("name", str(docs[-1]["_id"])) if more else ""

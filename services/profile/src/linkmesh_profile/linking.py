@@ -185,12 +185,13 @@ class Linker:
         return await self.store_link(customer, app, external_id, await self.lookups.fetch(app, customer_id, external_id, customer=customer))
 
     async def store_link(self, customer: dict[str, Any], app: dict[str, Any], external_id: str, fetched: Fetched,
-                         *, first: bool = False, unique_check: bool = False) -> dict[str, Any]:
+                         *, first: bool = False, unique_check: bool = False, read_back: bool = True) -> dict[str, Any]:
         """Stores the link with its DETAILED data and merges the data into the profile, in one write.
         ``first`` (auto-link): only if the customer is linked to nothing of this app yet, so of
         concurrent attempts exactly one makes the link; the others get ``LinkedMeanwhile``.
         ``unique_check``: the app's emails and phones are written without looking up their
-        owners first, and a ``DuplicateKeyError`` (of a link key, email or phone) is raised."""
+        owners first, and a ``DuplicateKeyError`` (of a link key, email or phone) is raised.
+        Without ``read_back`` the profile is not read again (``{}``)."""
         app_id = str(app["_id"])
         data = fetched.customer
         stamp = now()
@@ -213,7 +214,8 @@ class Linker:
             condition["unlinked_apps"] = {"$ne": app_id}
         await checkpoints.reached("link.before_write")
         try:
-            updated = await self._write_with_contact_points(customer, data, update, condition, look_up_owners=not unique_check)
+            updated = await self._write_with_contact_points(customer, data, update, condition, look_up_owners=not unique_check,
+                                                            read_back=read_back)
         except DuplicateKeyError:
             if unique_check:
                 raise
@@ -225,7 +227,8 @@ class Linker:
         return updated
 
     async def _write_with_contact_points(self, customer: dict[str, Any], data: lookup_pb2.Customer, update: dict[str, Any],
-                                         condition: dict[str, Any], *, look_up_owners: bool = True) -> dict[str, Any] | None:
+                                         condition: dict[str, Any], *, look_up_owners: bool = True,
+                                         read_back: bool = True) -> dict[str, Any] | None:
         """Adds the app's emails and phones that no other customer owns, along with ``update``.
         Without ``look_up_owners`` a duplicate email or phone is the caller's to handle."""
         emails, phones = contact_points(data, self.region)
@@ -242,12 +245,12 @@ class Linker:
         if emails or phones:
             with_points = {**update, "$addToSet": {**update.get("$addToSet", {}), "emails": {"$each": emails}, "phones": {"$each": phones}}}
             try:
-                return await self.store.update_customer(str(customer["_id"]), with_points, condition)
+                return await self.store.update_customer(str(customer["_id"]), with_points, condition, read_back=read_back)
             except DuplicateKeyError as err:
                 if not look_up_owners or not set((err.details or {}).get("keyPattern", {})) & {"emails", "phones"}:
                     raise
                 # Another customer took one of them meanwhile: write without them.
-        return await self.store.update_customer(str(customer["_id"]), update, condition)
+        return await self.store.update_customer(str(customer["_id"]), update, condition, read_back=read_back)
 
     # refresh
 
@@ -367,7 +370,7 @@ class Linker:
             fetched = await self.lookups.fetch(app, customer_id, external_id, kind="refresh", customer=customer)
         except ServiceError as err:
             stale = {"code": err.code.name, "message": err.message, "since": (link.get("stale") or {}).get("since") or now(), "at": now()}
-            await self.store.update_customer(customer_id, {"$set": {f"links.{app_id}.stale": stale}, "$unset": release(app_id)},
+            await self.store.change_customer(customer_id, {"$set": {f"links.{app_id}.stale": stale}, "$unset": release(app_id)},
                                              {f"links.{app_id}.external_customer_id": external_id})
             raise
         data = fetched.customer
@@ -381,7 +384,7 @@ class Linker:
         update["$inc"] = {LINKS_VERSION: 1}  # what an unlink read of the app's pulled data is no longer all of it
         await checkpoints.reached("refresh.before_write")
         # Only if still linked to the same external customer (an unlink may have won the race).
-        await self._write_with_contact_points(customer, data, update, {f"links.{app_id}.external_customer_id": external_id})
+        await self._write_with_contact_points(customer, data, update, {f"links.{app_id}.external_customer_id": external_id}, read_back=False)
         return True
 
     # unlink (unlinking.py)

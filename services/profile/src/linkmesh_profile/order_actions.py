@@ -50,6 +50,7 @@ from linkmesh_core.actor import UNKNOWN, current_actor
 from linkmesh_core.errors import NOT_SENT, OUTCOME_UNKNOWN, ServiceError, failed_precondition, invalid_argument
 from linkmesh_core.request_context import time_left
 from linkmesh_profile import queries as q
+from linkmesh_profile import writes
 from linkmesh_profile.action_resolution import DEFAULT_DELAYS_S, checking, pending_message
 from linkmesh_profile.apps import AppService
 from linkmesh_profile.customers import require_customer
@@ -294,8 +295,8 @@ class ActionRunner:
     async def _lost(self, record_id: Any, reason: str = LOST) -> bool:
         """A running record whose process can no longer finish it becomes unknown; answers whether it changed it."""
         at = now()
-        record = await self.collection.find_one_and_update(
-            q.action_by_id(record_id, "running").filter,
+        record = await writes.update_by_id(
+            self.collection.database, q.action_by_id(record_id, "running"),
             {"$set": {"state": "unknown", "finished_at": at, "resolution": checking(self.resolve_delays_s, at),
                       "error": {"code": "UNKNOWN", "message": f"{reason}; its outcome is unknown", "fields": {}}}})
         if record is None:

@@ -66,7 +66,7 @@ class RefreshLeases:
         """Lets leases go without writing the apps' data (the data was written meanwhile, or
         the refresh stopped before it could write)."""
         if app_ids:
-            await self.store.update_customer(customer_id, {"$unset": {k: v for a in app_ids for k, v in release(a).items()}})
+            await self.store.change_customer(customer_id, {"$unset": {k: v for a in app_ids for k, v in release(a).items()}})
 
     async def follow(self, customer_id: str, app_id: str, before: tuple[Any, Any, Any], time_left: float) -> dict[str, Any] | None:
         """Waits while another replica holds the app's lease: the customer once the app's

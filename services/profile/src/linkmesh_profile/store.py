@@ -26,13 +26,14 @@ from typing import Any, TypeVar
 from bson import ObjectId
 from bson.errors import InvalidId
 from prometheus_client import Counter
-from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument, monitoring
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, monitoring
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from linkmesh_core.singleflight import SingleFlight
 from linkmesh_profile import queries as q
+from linkmesh_profile import writes
 from linkmesh_profile.directory import ORDER_SEPARATOR, name_keys, order_keys, recent_key, with_search_keys
 
 NON_EMPTY = {"$exists": True}
@@ -216,7 +217,7 @@ class Store:
             await self.db[q.ALIASES].insert_one({"_id": young, "into": into, "at": at, "attempt": mine})
         except DuplicateKeyError:
             return None  # folded already
-        gone = await self.customers.find_one_and_delete(q.provisional_customer(young, at).filter)
+        gone = await writes.delete_by_id(self.db, q.provisional_customer(young, at))
         if gone is None:
             await self.db[q.ALIASES].delete_one(q.customer_alias(young, {"attempt": mine}).filter)
         return gone
@@ -239,12 +240,21 @@ class Store:
         """Sets the name of a customer that has none."""
         await self.customers.update_one(q.customer_without_name(oid).filter, with_search_keys({"$set": {"name": name}}))
 
-    async def update_customer(self, customer_id: str, update: dict[str, Any], extra_filter: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    async def update_customer(self, customer_id: str, update: dict[str, Any], extra_filter: dict[str, Any] | None = None, *,
+                              read_back: bool = True) -> dict[str, Any] | None:
+        """The customer after the write, or None when nothing matched; without ``read_back`` (a
+        caller that needs no document: one database call less) ``{}`` when it matched."""
         oid = object_id(customer_id)
         if oid is None:
             return None
         query = q.customer_by_id(oid, extra_filter)
-        return await self.customers.find_one_and_update(query.filter, with_search_keys(update), return_document=ReturnDocument.AFTER)
+        if read_back:
+            return await writes.update_by_id(self.db, query, with_search_keys(update))
+        return {} if await writes.update_only(self.db, query, with_search_keys(update)) else None
+
+    async def change_customer(self, customer_id: str, update: dict[str, Any], extra_filter: dict[str, Any] | None = None) -> bool:
+        """``update_customer`` for a caller that needs no document back: whether it matched."""
+        return await self.update_customer(customer_id, update, extra_filter, read_back=False) is not None
 
     async def find_customers(self, email: str | None, phone: str | None) -> list[dict[str, Any]]:
         """Customers who own the email or the phone: one indexed query per field."""
