@@ -56,7 +56,10 @@ run: $(STAMP)
 reset: $(STAMP)
 	$(BIN)/python -m linkmesh_devstack reset
 
+# Lint (ruff.toml) and types (mypy.ini) first: a finding of either fails the run.
 test: $(STAMP) $(NODE_STAMP) $(BROWSER_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 proto: $(STAMP)

@@ -71,7 +71,7 @@ async def measure(stack: Stack, rounds: int) -> None:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]  # noqa: SLF001
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if not chromium:
         raise SystemExit("no Chromium: make test installs Debian's chromium (as root)")
@@ -84,7 +84,7 @@ async def measure(stack: Stack, rounds: int) -> None:
             profile.append(await profile_shown(browser, stack))
         await browser.close()
     await runner.cleanup()
-    size = sum(len(urllib.request.urlopen(f"{stack.gateway_url}{path}", timeout=5).read())
+    size = sum(len(urllib.request.urlopen(f"{stack.gateway_url}{path}", timeout=5).read())  # noqa: ASYNC210 - after the timing
                for path in ("/", "/console/console.css", "/console/console.js"))
     b, c, pr = statistics.median(base), statistics.median(console), statistics.median(profile)
     print(f"console first paint, {rounds} cold loads each (headless Chromium, no cache)")

@@ -28,10 +28,10 @@ from pathlib import Path
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).parent))
-from benchlib import NO_VENDOR_LIMITS, closed_loop  # noqa: E402
-from mesh_load import RETURNING, Client  # noqa: E402
+from benchlib import NO_VENDOR_LIMITS, closed_loop
+from mesh_load import RETURNING, Client
 
-from linkmesh_devstack.stack import Stack  # noqa: E402
+from linkmesh_devstack.stack import Stack
 
 PLUMBING = ("runpy", "asyncio/runners", "run_forever", "run_until_complete", "__main__", "run_service", "_bootstrap", "event_loop.py",
             "uvloop/__init__", "run_connector")
@@ -70,7 +70,7 @@ async def load(stack: Stack, args: argparse.Namespace, out: Path) -> None:
         for _ in range(20):
             await client.contact(f"warm-{uuid.uuid4().hex[:10]}@example.net")
         pid = stack.services[args.service].process.pid  # type: ignore[union-attr]
-        spy = subprocess.Popen([args.py_spy, "record", "--gil", "--rate", "250", "--format", "raw", "--output", str(out),
+        spy = subprocess.Popen([args.py_spy,  # noqa: ASYNC220 - the profiler, started once before the load "record", "--gil", "--rate", "250", "--format", "raw", "--output", str(out),
                                 "--duration", str(int(args.seconds) + 2), "--pid", str(pid)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         await asyncio.sleep(1.0)

@@ -31,7 +31,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -114,15 +114,16 @@ def latencies(stack: Stack, rounds: int) -> dict[str, float]:
         kinds["contact, an email no system knows"].append(timed(lambda: contact(stack, f"bench-{uuid.uuid4().hex[:12]}@example.net")))
         email = vendor_customer(stack)
         answer: dict[str, Any] = {}
-        kinds["contact that auto-links"].append(timed(lambda: answer.update(contact(stack, email))))
-        kinds["contact of a linked customer (fresh data)"].append(timed(lambda: contact(stack, email)))
+        kinds["contact that auto-links"].append(timed(lambda answer=answer, email=email: answer.update(contact(stack, email))))
+        kinds["contact of a linked customer (fresh data)"].append(timed(lambda email=email: contact(stack, email)))
         linked.append((email, answer["customer_id"]))
     time.sleep(FRESHNESS_S + 0.2)  # every linked customer's data is due for a refresh
     for email, _ in linked:
-        kinds["contact of a linked customer (refreshes)"].append(timed(lambda: contact(stack, email)))
+        kinds["contact of a linked customer (refreshes)"].append(timed(lambda email=email: contact(stack, email)))
     time.sleep(FRESHNESS_S + 0.2)
     for _, customer_id in linked:
-        kinds["profile open (refreshes)"].append(timed(lambda: stack.api("GET", f"/api/v1/customers/{customer_id}", role="agent")))
+        kinds["profile open (refreshes)"].append(
+            timed(lambda customer_id=customer_id: stack.api("GET", f"/api/v1/customers/{customer_id}", role="agent")))
     return {kind: statistics.median(times) for kind, times in kinds.items()}
 
 
@@ -131,7 +132,7 @@ def seed(uri: str, count: int) -> float:
     client: MongoClient[dict[str, Any]] = MongoClient(uri, retryWrites=False)
     started = time.perf_counter()
     try:
-        stamp = datetime.now(timezone.utc)
+        stamp = datetime.now(UTC)
         batch = []
         for i in range(count):
             batch.append({"name": f"Seeded {i}", "emails": [f"seed-{i}@example.org"], "phones": [f"+1646{i:07d}"], "links": {},
@@ -144,6 +145,18 @@ def seed(uri: str, count: int) -> float:
     finally:
         client.close()
     return time.perf_counter() - started
+
+
+def at_scale(stack: Stack, customers: int, rounds: int) -> None:
+    """Each kind of request on an empty database, then with ``customers`` more: the ratios."""
+    empty = latencies(stack, rounds)
+    assert stack.mongo is not None
+    seconds = seed(stack.mongo.uri, customers)
+    full = latencies(stack, rounds)
+    print(f"\nseeded {customers:,} customers in {seconds:.1f}s; median of {rounds} rounds (BigCommerce alone)")
+    for kind, base in empty.items():
+        print(f"{kind:<44} empty {base * 1000:7.1f} ms, {customers:,} customers {full[kind] * 1000:7.1f} ms: "
+              f"{full[kind] / base:5.2f}x (goal <= 1.2)")
 
 
 def main() -> None:
@@ -198,14 +211,7 @@ def main() -> None:
             for app in apps:
                 if app["type"] != "bigcommerce":
                     stack.api("POST", f"/api/v1/apps/{app['id']}/deactivate")
-            empty = latencies(stack, args.rounds)
-            assert stack.mongo is not None
-            seconds = seed(stack.mongo.uri, args.customers)
-            full = latencies(stack, args.rounds)
-            print(f"\nseeded {args.customers:,} customers in {seconds:.1f}s; median of {args.rounds} rounds (BigCommerce alone)")
-            for kind, base in empty.items():
-                print(f"{kind:<44} empty {base * 1000:7.1f} ms, {args.customers:,} customers {full[kind] * 1000:7.1f} ms: "
-                      f"{full[kind] / base:5.2f}x (goal <= 1.2)")
+            at_scale(stack, args.customers, args.rounds)
         finally:
             stack.stop()
 

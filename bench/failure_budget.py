@@ -105,6 +105,29 @@ def row(name: str, ok_calls: int, failed_calls: int, goal: str) -> None:
     print(f"{name:<34} {ok_calls:>10} {failed_calls:>12} {ratio:>7.2f}x   {goal}")
 
 
+def circuit_open_searches(b: Bench, stack: Stack) -> tuple[list[float], list[float]]:
+    """Searches while the vendor is down: until the circuit opens, then with it open."""
+    app, customer = b.app(), b.customer()
+    search = {"app_id": app["id"], "email": "jane.smith@example.com"}
+    path = f"/api/v1/customers/{customer['id']}/external-search"
+    b.sandbox("POST", "/__sandbox/knobs", {"down": True, "latency_ms": 200})
+    times = []
+    for _ in range(3):  # the profile service's breaker threshold
+        started = time.perf_counter()
+        stack.api("POST", path, role="agent", body=search)
+        times.append(time.perf_counter() - started)
+    b.sandbox("DELETE", "/__sandbox/requests")
+    open_times = []
+    for _ in range(10):
+        started = time.perf_counter()
+        stack.api("POST", path, role="agent", body=search)
+        open_times.append(time.perf_counter() - started)
+    open_calls = b.vendor_calls()
+    b.sandbox("POST", "/__sandbox/reset")
+    print(f"{'search, circuit open (x10)':<34} {'':>10} {open_calls:>12} {'':>8}   0 vendor calls")
+    return times, open_times
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         stack = Stack(base_dir=Path(tmp), extra_env={"SANDBOX_RATE_LIMIT_QUOTA": "100000",
@@ -148,24 +171,7 @@ def main() -> None:
             row("refund (write)", ok, failed, "1: sent once")
             resolved_s, polls = lost_refund_resolution(b, act)
 
-            app, customer = b.app(), b.customer()
-            search = {"app_id": app["id"], "email": "jane.smith@example.com"}
-            path = f"/api/v1/customers/{customer['id']}/external-search"
-            b.sandbox("POST", "/__sandbox/knobs", {"down": True, "latency_ms": 200})
-            times = []
-            for _ in range(3):  # the profile service's breaker threshold
-                started = time.perf_counter()
-                stack.api("POST", path, role="agent", body=search)
-                times.append(time.perf_counter() - started)
-            b.sandbox("DELETE", "/__sandbox/requests")
-            open_times = []
-            for _ in range(10):
-                started = time.perf_counter()
-                stack.api("POST", path, role="agent", body=search)
-                open_times.append(time.perf_counter() - started)
-            open_calls = b.vendor_calls()
-            b.sandbox("POST", "/__sandbox/reset")
-            print(f"{'search, circuit open (x10)':<34} {'':>10} {open_calls:>12} {'':>8}   0 vendor calls")
+            times, open_times = circuit_open_searches(b, stack)
             print(f"\nfailed search while the vendor is down: median {statistics.median(times) * 1000:.0f} ms; "
                   f"once the circuit is open: median {statistics.median(open_times) * 1000:.1f} ms "
                   f"({statistics.median(open_times) / statistics.median(times):.3f}x); "

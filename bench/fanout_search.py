@@ -33,10 +33,10 @@ from pathlib import Path
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).parent))
-from benchlib import NO_VENDOR_LIMITS, Load, closed_loop, cpu_seconds, ms  # noqa: E402
+from benchlib import NO_VENDOR_LIMITS, Load, closed_loop, cpu_seconds, ms
 
-from linkmesh_devstack.stack import Stack  # noqa: E402
-from linkmesh_sandboxes.bigcommerce import data  # noqa: E402
+from linkmesh_devstack.stack import Stack
+from linkmesh_sandboxes.bigcommerce import data
 
 QUERY = "jane.smith@example.com"
 
@@ -70,7 +70,7 @@ class Calls:
                 raise RuntimeError(f"search failed: {resp.status} {body}")
 
 
-async def measure(call, concurrency: int, rounds: int) -> Load:  # noqa: ANN001
+async def measure(call, concurrency: int, rounds: int) -> Load:
     await closed_loop(lambda i: call(), concurrency, total=max(concurrency, 10))  # warm-up
     return await closed_loop(lambda i: call(), concurrency, total=rounds)
 

@@ -31,9 +31,9 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 sys.path.insert(0, str(Path(__file__).parent))
-from benchlib import NO_VENDOR_LIMITS, Load, closed_loop, cpu_seconds, ms  # noqa: E402
+from benchlib import NO_VENDOR_LIMITS, Load, closed_loop, cpu_seconds, ms
 
-from linkmesh_devstack.stack import Stack  # noqa: E402
+from linkmesh_devstack.stack import Stack
 
 RETURNING = ("jane.smith@example.com", "john.doe@example.com", "priya.patel@example.com")
 PROCESSES = ("profile", "gateway", "connector-bigcommerce", "connector-magento")

@@ -124,7 +124,7 @@ async def profile_throughput(stack: Stack, seconds: float, concurrency: int) -> 
         channel = open_channel(target)
         stub = profile_pb2_grpc.ProfileServiceStub(channel)
 
-        async def one(_: int) -> None:
+        async def one(_: int, stub: profile_pb2_grpc.ProfileServiceStub = stub) -> None:
             await stub.GetCustomer(profile_pb2.GetCustomerRequest(id=customer_id), timeout=30)
 
         try:

@@ -31,7 +31,7 @@ async def launch(playwright: Any) -> Any:
     path = chromium_path()
     try:
         return await playwright.chromium.launch(executable_path=path, args=ARGS)
-    except Exception as exc:  # noqa: BLE001 - playwright's launch errors name the cause
+    except Exception as exc:
         pytest.fail(f"Chromium at {path} did not start: {exc}")
 
 

@@ -13,7 +13,6 @@ import requests
 from pymongo import MongoClient
 
 from linkmesh_core.budget import COLLECTION as BUDGETS
-
 from linkmesh_devstack.mongo import MongoServer, start_mongo
 from linkmesh_devstack.ports import free_port
 from linkmesh_devstack.stack import Stack

@@ -13,27 +13,27 @@ from linkmesh.lookup.v1 import lookup_pb2, lookup_pb2_grpc
 
 from linkmesh_bigcommerce.client import BigCommerceClient, BigCommerceErrors, BigCommerceRateLimit
 from linkmesh_bigcommerce.servicer import BigCommerceLookup
+from linkmesh_core.budget import LocalBudget
 from linkmesh_core.channels import open_channel
 from linkmesh_core.request_context import RequestContextInterceptor
-from linkmesh_core.budget import LocalBudget
 from linkmesh_core.vendor_http import RetryAfter, VendorHTTP
 from linkmesh_devstack.ports import free_port
-from linkmesh_sandboxes.bigcommerce import data
-from linkmesh_sandboxes.bigcommerce.app import create_app
-from linkmesh_magento.client import MagentoClient, MagentoErrors
-from linkmesh_magento.servicer import MagentoLookup
-from linkmesh_returnlogic.client import ReturnLogicClient, ReturnLogicErrors, ReturnLogicRateLimit, ReturnLogicUnavailable
-from linkmesh_returnlogic.client import WINDOWS as RETURNLOGIC_WINDOWS
-from linkmesh_returnlogic.servicer import ReturnLogicLookup
-from linkmesh_sandboxes.knobs import STATE, Knobs
-from linkmesh_sandboxes.returnlogic import data as returnlogic_data
-from linkmesh_sandboxes.returnlogic.app import create_app as create_returnlogic_app
-from linkmesh_sandboxes.magento import data as magento_data
-from linkmesh_sandboxes.magento.app import create_app as create_magento_app
 from linkmesh_lookup_adaptor.client import AdaptorClient, AdaptorErrors
 from linkmesh_lookup_adaptor.servicer import LookupAdaptorLookup
+from linkmesh_magento.client import MagentoClient, MagentoErrors
+from linkmesh_magento.servicer import MagentoLookup
+from linkmesh_returnlogic.client import WINDOWS as RETURNLOGIC_WINDOWS
+from linkmesh_returnlogic.client import ReturnLogicClient, ReturnLogicErrors, ReturnLogicRateLimit, ReturnLogicUnavailable
+from linkmesh_returnlogic.servicer import ReturnLogicLookup
+from linkmesh_sandboxes.bigcommerce import data
+from linkmesh_sandboxes.bigcommerce.app import create_app
+from linkmesh_sandboxes.knobs import STATE, Knobs
 from linkmesh_sandboxes.lookup_adaptor import data as adaptor_data
 from linkmesh_sandboxes.lookup_adaptor.app import create_app as create_adaptor_app
+from linkmesh_sandboxes.magento import data as magento_data
+from linkmesh_sandboxes.magento.app import create_app as create_magento_app
+from linkmesh_sandboxes.returnlogic import data as returnlogic_data
+from linkmesh_sandboxes.returnlogic.app import create_app as create_returnlogic_app
 
 
 @dataclass

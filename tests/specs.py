@@ -7,7 +7,7 @@ from __future__ import annotations
 import gzip
 import os
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ def read_spec(path: Path) -> bytes:
     return gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
 
 
-@lru_cache(maxsize=None)
+@cache
 def vendor_spec(relative: str) -> dict[str, Any]:
     return yaml.safe_load(read_spec(spec_path(relative)))
 

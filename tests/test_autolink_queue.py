@@ -4,7 +4,7 @@ worker at a time under a lease, taken again when a lease expires, kept when defe
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from linkmesh_devstack.mongo import MongoServer
 from linkmesh_profile.autolink_queue import AutoLinkQueue
@@ -13,7 +13,7 @@ from linkmesh_profile.store import Store
 
 class Clock:
     def __init__(self) -> None:
-        self.now = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+        self.now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
     def __call__(self) -> datetime:
         return self.now

@@ -3,7 +3,7 @@ conservatively (made after the dispatch, same order and lines), never by sending
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import grpc
 import pytest
@@ -12,9 +12,20 @@ from linkmesh.lookup.v1 import lookup_pb2
 from linkmesh_core.timestamps import from_datetime
 from linkmesh_sandboxes.magento.app import SHOP
 from linkmesh_sandboxes.shopify.app import SHOP as SHOPIFY_SHOP
-from tests.inprocess import (bigcommerce_app, bigcommerce_connector, bigcommerce_sandbox, lookup_adaptor_app, lookup_adaptor_connector,
-                             lookup_adaptor_sandbox, magento_app, magento_connector, magento_sandbox, returnlogic_app,
-                             returnlogic_connector, returnlogic_sandbox)
+from tests.inprocess import (
+    bigcommerce_app,
+    bigcommerce_connector,
+    bigcommerce_sandbox,
+    lookup_adaptor_app,
+    lookup_adaptor_connector,
+    lookup_adaptor_sandbox,
+    magento_app,
+    magento_connector,
+    magento_sandbox,
+    returnlogic_app,
+    returnlogic_connector,
+    returnlogic_sandbox,
+)
 from tests.test_shopify_connector import shopify_app, shopify_connector, shopify_sandbox
 
 R = lookup_pb2.ResolveActionResponse.Resolution
@@ -23,7 +34,7 @@ R = lookup_pb2.ResolveActionResponse.Resolution
 def resolve(app: lookup_pb2.AppContext, action: str, customer: str, order: str = "", at: datetime | None = None,
             **params: str) -> lookup_pb2.ResolveActionRequest:
     return lookup_pb2.ResolveActionRequest(app=app, action=action, external_customer_id=customer, order_id=order, params=params,
-                                           idempotency_key="6b01:key-1", dispatched_at=from_datetime(at or datetime.now(timezone.utc)))
+                                           idempotency_key="6b01:key-1", dispatched_at=from_datetime(at or datetime.now(UTC)))
 
 
 def run(app: lookup_pb2.AppContext, action: str, customer: str, order: str = "", **params: str) -> lookup_pb2.RunActionRequest:
@@ -33,7 +44,7 @@ def run(app: lookup_pb2.AppContext, action: str, customer: str, order: str = "",
 
 async def test_bigcommerce_reads_refunds_status_and_coupons() -> None:
     async with bigcommerce_sandbox() as sandbox, bigcommerce_connector() as stub:
-        app, sent = bigcommerce_app(sandbox.url), datetime.now(timezone.utc)
+        app, sent = bigcommerce_app(sandbox.url), datetime.now(UTC)
         assert (await stub.ResolveAction(resolve(app, "refund", "101", "5001", sent, lines="500102:1"))).resolution == R.NOT_APPLIED
         await stub.RunAction(run(app, "refund", "101", "5001", lines="500102:1"))
         found = await stub.ResolveAction(resolve(app, "refund", "101", "5001", sent, lines="500102:1"))
@@ -54,7 +65,7 @@ async def test_bigcommerce_reads_refunds_status_and_coupons() -> None:
 
 async def test_magento_reads_credit_memos_and_state() -> None:
     async with magento_sandbox() as sandbox, magento_connector() as stub:
-        app, sent = magento_app(sandbox.url), datetime.now(timezone.utc)
+        app, sent = magento_app(sandbox.url), datetime.now(UTC)
         shop = sandbox.app[SHOP]
         placed = next(o for o in shop.orders.values() if o["state"] != "canceled" and any(i["qty_invoiced"] for i in o["items"]))
         customer, order = str(placed["customer_id"]), str(placed["entity_id"])
@@ -83,7 +94,7 @@ async def test_a_lookup_adaptor_cannot_be_asked() -> None:
 
 async def test_shopify_reads_its_refunds_cancellation_and_discount_by_code() -> None:
     async with shopify_sandbox() as sandbox, shopify_connector() as stub:
-        app, sent = shopify_app(sandbox.url), datetime.now(timezone.utc)
+        app, sent = shopify_app(sandbox.url), datetime.now(UTC)
         jacket = str(sandbox.app[SHOPIFY_SHOP].orders[5102].lines[0].id)
         ask = resolve(app, "refund", "7001", "5102", sent, lines=f"{jacket}:1")
         assert (await stub.ResolveAction(ask)).resolution == R.NOT_APPLIED

@@ -22,12 +22,12 @@ from typing import Any
 import compose_spec
 import pytest
 import yaml
-from tests import imageenv
 
 from linkmesh_core.connector_spec import discover
 from linkmesh_devstack import database_users as dbu
 from linkmesh_devstack.mongo import MongoServer, start_mongo
 from linkmesh_devstack.ports import free_port
+from tests import imageenv
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = ROOT / "deploy" / "docker" / "Dockerfile"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 
 from bson import ObjectId
-
 from linkmesh.profile.v1 import profile_pb2
+
 from linkmesh_devstack.mongo import MongoServer
 from linkmesh_profile.directory import Directory, name_keys, order_keys
 from linkmesh_profile.store import Store, now
@@ -31,9 +31,9 @@ async def test_customers_stored_before_the_directory_are_found_after_start_up(mo
                                           "created_at": now()})
         await store.ensure_indexes()
         directory = Directory(store, "US")
-        by_name = await directory.list(profile_pb2.ListCustomersRequest(query="ada love"))
-        by_order = await directory.list(profile_pb2.ListCustomersRequest(query="#4242"))
-        recent = await directory.list(profile_pb2.ListCustomersRequest())
+        by_name = await directory.page(profile_pb2.ListCustomersRequest(query="ada love"))
+        by_order = await directory.page(profile_pb2.ListCustomersRequest(query="#4242"))
+        recent = await directory.page(profile_pb2.ListCustomersRequest())
         assert [c.id for c in by_name.customers] == [str(old)]
         assert [(c.id, c.matched, list(c.linked_apps)) for c in by_order.customers] == [(str(old), "order", ["Old store"])]
         assert [c.id for c in recent.customers] == [str(old)]

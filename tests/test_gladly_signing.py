@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -15,7 +15,7 @@ BODY = (b'{"lookupLevel":"DETAILED","query":{"emails":["martha.williams@gmail.co
 HEADERS = {"Accept": "application/json", "Content-Type": "application/json", "Gladly-Correlation-Id": "vXmSEPjVSWCaCMzvjufxZg",
            "Gladly-Time": "20190213T214016Z", "X-B3-TraceId": "bd799210f8d549609a08ccef8ee7f166"}
 GOLDEN = "4c633fca4914f51df04c9ec40f4545d66d653e771c6634e33eed52a242bc278c"
-AT = datetime(2019, 2, 13, 21, 42, 0, tzinfo=timezone.utc)
+AT = datetime(2019, 2, 13, 21, 42, 0, tzinfo=UTC)
 
 
 def test_the_golden_vector() -> None:

@@ -99,7 +99,7 @@ async def test_traces_are_queued_and_written_together(mongo: MongoServer) -> Non
         assert commands.names == ["insert"], "one write for all of them, within the flush interval"
         commands.names.clear()
         await record(3)
-        listed = [t["request"]["i"] for t in await traces.list("app")]
+        listed = [t["request"]["i"] for t in await traces.recent("app")]
         assert listed[0] == 3 and sorted(listed) == [0, 1, 2, 3], "the debugger sees a trace at once"
         assert commands.names == ["insert", "find"]
     finally:

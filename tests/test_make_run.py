@@ -14,10 +14,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-from linkmesh_core.connector_spec import discover
-
 import pytest
 
+from linkmesh_core.connector_spec import discover
 from linkmesh_devstack.ports import port_open
 
 pytestmark = pytest.mark.e2e

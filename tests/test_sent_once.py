@@ -7,11 +7,11 @@ import grpc
 import pytest
 from linkmesh.lookup.v1 import lookup_pb2
 
+from linkmesh_bigcommerce.client import BigCommerceErrors
 from linkmesh_core.channels import retryable_methods
 from linkmesh_core.errors import NOT_SENT, OUTCOME_UNKNOWN, ServiceError
 from linkmesh_core.vendor_http import Deadline, VendorHTTP
 from linkmesh_devstack.ports import free_port
-from linkmesh_bigcommerce.client import BigCommerceErrors
 from linkmesh_sandboxes.bigcommerce import data
 from linkmesh_sandboxes.knobs import Failure
 from tests.inprocess import bigcommerce_app, bigcommerce_connector, bigcommerce_sandbox

@@ -4,7 +4,6 @@ validates every query against Shopify's 2025-01 schema, charges its cost and thr
 from __future__ import annotations
 
 import asyncio
-import gzip
 import hashlib
 import json
 import time
@@ -21,8 +20,7 @@ from linkmesh.lookup.v1 import lookup_pb2, lookup_pb2_grpc
 from linkmesh_core.errors import ServiceError
 from linkmesh_core.vendor_http import RetryAfter, VendorHTTP
 from linkmesh_sandboxes import graphql_kit
-from linkmesh_sandboxes.shopify import cost
-from linkmesh_sandboxes.shopify import data
+from linkmesh_sandboxes.shopify import cost, data
 from linkmesh_sandboxes.shopify.app import BUCKET, SHOP, create_app, schema_path
 from linkmesh_shopify import queries
 from linkmesh_shopify.client import ShopifyClient, ShopifyErrors

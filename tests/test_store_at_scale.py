@@ -91,7 +91,7 @@ async def test_every_write_and_query_costs_the_same_at_twenty_thousand_customers
             if name in WHOLE_COLLECTION:
                 continue
             query = example()
-            times = [await fastest(lambda store=store: query.find(store.db, limit=20).to_list(length=20)) for store in stores.values()]
+            times = [await fastest(lambda store=store, query=query: query.find(store.db, limit=20).to_list(length=20)) for store in stores.values()]
             ratios[f"query: {name}"] = times[1] / times[0]
     finally:
         for store in stores.values():

@@ -29,10 +29,10 @@ async def test_traces_are_pruned_by_age_and_by_count_per_app(mongo: MongoServer)
         await traces.collection.insert_one({"app_id": str(b), "customer_id": "c", "kind": "old", "at": now() - timedelta(hours=2)})
         removed = await traces.prune()
         assert removed == 4
-        kept_a = await traces.list(str(a), limit=100)
+        kept_a = await traces.recent(str(a), limit=100)
         assert [t["request"]["i"] for t in kept_a] == [7, 6, 5, 4, 3], "the newest five of app a"
         assert all(t["request"]["app"]["secrets"] == "[redacted]" for t in kept_a)
-        assert [t["kind"] for t in await traces.list(str(b))] == ["fetch"], "the trace past retention is gone"
+        assert [t["kind"] for t in await traces.recent(str(b))] == ["fetch"], "the trace past retention is gone"
         indexes = await traces.collection.index_information()
         assert indexes["ttl"]["expireAfterSeconds"] == 3600
     finally:

@@ -65,7 +65,7 @@ def run_in_thread(fn: Any) -> tuple[threading.Thread, dict[str, Any]]:
     def target() -> None:
         try:
             out["response"] = fn()
-        except Exception as exc:  # noqa: BLE001 - reported by the test
+        except Exception as exc:
             out["error"] = exc
 
     thread = threading.Thread(target=target)

@@ -434,6 +434,7 @@ async def test_an_admin_adds_and_edits_an_app_from_its_settings_form_and_reads_i
 
 async def test_starting_a_return_shows_returnlogics_link_opening_in_a_new_tab(api: Api, sandbox_reset: None) -> None:
     from playwright.async_api import async_playwright
+
     from linkmesh_sandboxes.returnlogic.data import API_KEY
 
     made = api.post("/api/v1/apps", {

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -93,7 +93,7 @@ def test_keys_are_checked_when_made_and_expire(api: Api) -> None:
     past = api.post("/api/v1/api-keys", {"name": "old", "role": "agent", "expires_at": "2020-01-01T00:00:00Z"}, role="admin")
     assert past.status_code == 422 and "expires_at" in past.json()["error"]["fields"]
     assert api.post("/api/v1/api-keys", {"name": "mine", "role": "agent"}).status_code == 403, "admins only"
-    soon = (datetime.now(timezone.utc) + timedelta(seconds=2)).isoformat().replace("+00:00", "Z")
+    soon = (datetime.now(UTC) + timedelta(seconds=2)).isoformat().replace("+00:00", "Z")
     short = create_key(api, expires_at=soon)
     assert call(api.stack.gateway_url, "GET", "/api/v1/me", short["secret"]).status_code == 200
     time.sleep(2.5)

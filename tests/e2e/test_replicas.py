@@ -73,7 +73,7 @@ def profile_stub(port: int) -> tuple[grpc.aio.Channel, profile_pb2_grpc.ProfileS
 
 async def test_a_burst_of_opens_on_both_profile_replicas_makes_one_opens_vendor_calls(replicas: Stack) -> None:
     ports = replicas.replica_ports["profile"]
-    channels, stubs_ = zip(*(profile_stub(p) for p in ports))
+    channels, stubs_ = zip(*(profile_stub(p) for p in ports), strict=True)
     try:
         jane = await stubs_[0].CreateCustomer(profile_pb2.CreateCustomerRequest(customer=profile_pb2.CustomerInput(
             name="Jane Smith", emails=["jane.smith@example.com"])), timeout=30)
@@ -122,7 +122,7 @@ async def test_thirty_searches_over_two_returnlogic_replicas_keep_to_the_keys_tw
     log = vendor_requests(replicas, "returnlogic")
     assert len(log) >= 30
     arrivals = sorted(r["at"] for r in log)
-    closest = min(later - earlier for earlier, later in zip(arrivals, arrivals[2:]))
+    closest = min(later - earlier for earlier, later in zip(arrivals, arrivals[2:], strict=False))
     assert closest >= 1.0, f"three requests arrived within {closest:.3f}s"
     assert [r["status"] for r in log] == [200] * len(log), "no 429, no other failure"
 

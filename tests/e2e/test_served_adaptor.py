@@ -6,7 +6,7 @@ links the same customer with the same orders as the BigCommerce app itself (the 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -77,7 +77,7 @@ def test_the_endpoint_answers_only_what_is_signed_with_the_apps_key(api: Api, se
     assert unsigned.status_code == 401 and unsigned.json() == {"errors": [{"message": "Gladly-Authorization is missing"}]}
     wrong = post(api, served, basic, key="another-signing-key-000")
     assert wrong.status_code == 401 and wrong.json()["errors"][0]["message"] == "the request signature does not verify"
-    stale = post(api, served, basic, at=datetime.now(timezone.utc) - timedelta(minutes=6))
+    stale = post(api, served, basic, at=datetime.now(UTC) - timedelta(minutes=6))
     assert stale.status_code == 401 and "5 minutes" in stale.json()["errors"][0]["message"], "a replay is refused"
     tampered = compact_json(basic).replace(b"jane.smith", b"john.doe00")
     path = f"/gladly/v1/apps/{served['id']}/lookup"
@@ -156,7 +156,7 @@ def test_served_results_offer_the_apps_actions_whose_forms_run_once_per_correlat
     done = send(api, "POST", refund_url, {"lines": "500102:1", "reason": "damaged"}, correlation="served-1")
     assert done.status_code == 200, done.text
     assert "refund" in done.json()["message"].lower()
-    later = datetime.now(timezone.utc) + timedelta(seconds=2)  # a retry is signed anew: the same signature again is a replay
+    later = datetime.now(UTC) + timedelta(seconds=2)  # a retry is signed anew: the same signature again is a replay
     again = send(api, "POST", refund_url, {"lines": "500102:1", "reason": "damaged"}, correlation="served-1", at=later)
     assert again.status_code == 200 and again.json() == done.json(), "the same correlation id answers the first outcome again"
     assert vendor_calls(api, "bigcommerce", refunds) == 1, "run once"

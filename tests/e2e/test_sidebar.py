@@ -104,6 +104,7 @@ async def test_chatwoot_frames_the_sidebar_and_it_follows_the_open_conversation(
 
 async def test_a_page_on_an_origin_not_listed_cannot_frame_the_console(api: Api) -> None:
     from playwright.async_api import async_playwright
+
     from linkmesh_devstack.ports import free_port
 
     port = free_port()

@@ -13,8 +13,8 @@ from linkmesh_core.channels import open_channel
 from linkmesh_gateway.auth import LIMITER, RateLimiter
 from linkmesh_gateway.config import Settings
 from linkmesh_gateway.middleware import authenticate, request_context
-from linkmesh_gateway.routes import setup_routes
 from linkmesh_gateway.oidc import OidcVerifier, ProviderUnavailable
+from linkmesh_gateway.routes import setup_routes
 from linkmesh_gateway.state import OIDC, PROFILE, PROFILE_HEALTH, SETTINGS, TOKENS
 
 log = structlog.get_logger("linkmesh.gateway")
@@ -26,7 +26,7 @@ async def identity_provider(app: web.Application) -> AsyncIterator[None]:
     verifier = app[OIDC]
     try:
         await verifier.load_discovery()
-        await verifier._key_for(None, "RS256")  # noqa: SLF001 - warms the key cache
+        await verifier._key_for(None, "RS256")
     except ProviderUnavailable as exc:
         log.warning("oidc_provider_unavailable", issuer=verifier.config.issuer, error=str(exc))
     yield

@@ -30,8 +30,8 @@ from linkmesh.profile.v1 import profile_pb2
 
 from linkmesh_core.actor import Actor
 from linkmesh_gateway.errors import ApiError, invalid
-from linkmesh_gateway.payloads import valid_text
 from linkmesh_gateway.oidc import NoRole, ProviderUnavailable, TokenRefused, looks_like_jwt
+from linkmesh_gateway.payloads import valid_text
 from linkmesh_gateway.state import OIDC, PROFILE, TOKENS
 
 KEY_PREFIX = "lmk_"

@@ -137,7 +137,7 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _oidc_complete(self) -> "Settings":
+    def _oidc_complete(self) -> Settings:
         if self.oidc_issuer and not self.oidc_audience:
             raise ValueError("GATEWAY_OIDC_AUDIENCE is required with GATEWAY_OIDC_ISSUER: the aud of the provider's tokens for linkmesh")
         return self

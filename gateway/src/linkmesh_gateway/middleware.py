@@ -10,11 +10,11 @@ import grpc
 import structlog
 from aiohttp import web
 
+from linkmesh_core.actor import bind_actor
 from linkmesh_core.errors import ServiceError
 from linkmesh_core.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from linkmesh_core.outcome import open_ledger
 from linkmesh_core.request_context import REQUEST_ID_KEY, new_request_id
-from linkmesh_core.actor import bind_actor
 from linkmesh_gateway.auth import LIMITER, caller_of
 from linkmesh_gateway.errors import ApiError, error_response, from_service_error
 from linkmesh_gateway.oidc import OidcVerifier

@@ -174,7 +174,7 @@ class OidcVerifier:
             url = self.config.issuer.rstrip("/") + "/.well-known/openid-configuration"
             try:
                 document = await self._get_json(url)
-            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+            except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
                 raise ProviderUnavailable(f"{url}: {type(exc).__name__} {exc}".strip()) from None
             if document.get("issuer") != self.config.issuer:
                 # OpenID Connect Discovery 4.3: the document must name the issuer it was fetched for.
@@ -190,7 +190,7 @@ class OidcVerifier:
         document = await self.load_discovery()
         try:
             jwks = await self._get_json(document["jwks_uri"])
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+        except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
             raise ProviderUnavailable(f"{document['jwks_uri']}: {type(exc).__name__} {exc}".strip()) from None
         keys: dict[str, Key] = {}
         for index, data in enumerate(jwks.get("keys") or []):

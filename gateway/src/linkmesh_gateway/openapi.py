@@ -6,7 +6,6 @@ Kept true by a test that validates real responses against it.
 from __future__ import annotations
 
 import functools
-
 from functools import lru_cache
 from typing import Any
 

@@ -85,7 +85,7 @@ class Reader:
         self.body = body
         self.errors: dict[str, str] = {k: "unknown field" for k in body if k not in allowed}
 
-    def str(self, key: str, *, required: bool = False, max_length: int | None = None) -> str:
+    def text(self, key: str, *, required: bool = False, max_length: int | None = None) -> str:
         value = self.body.get(key)
         if value is None:
             if required:
@@ -168,7 +168,7 @@ def customer_input(body: dict[str, Any]) -> tuple[profile_pb2.CustomerInput, lis
     """The customer fields in ``body`` and which of them were given."""
     r = Reader(body, CUSTOMER_FIELDS)
     data = profile_pb2.CustomerInput(
-        name=r.str("name"), emails=r.str_list("emails"), phones=r.str_list("phones"), custom_attributes=r.str_map("custom_attributes")
+        name=r.text("name"), emails=r.str_list("emails"), phones=r.str_list("phones"), custom_attributes=r.str_map("custom_attributes")
     )
     address = r.address("address")
     if address is not None:
@@ -180,7 +180,7 @@ def customer_input(body: dict[str, Any]) -> tuple[profile_pb2.CustomerInput, lis
 def app_input(body: dict[str, Any], *, create: bool) -> tuple[profile_pb2.AppInput, list[str]]:
     r = Reader(body, APP_FIELDS)
     data = profile_pb2.AppInput(
-        type=r.str("type"), name=r.str("name"), settings=r.str_map("settings"),
+        type=r.text("type"), name=r.text("name"), settings=r.str_map("settings"),
         secrets=r.str_map("secrets"), search_query_attributes=r.attributes("search_query_attributes"),
         search_result_attributes=r.attributes("search_result_attributes"), auto_link_fields=r.str_list("auto_link_fields"),
         overwrite_existing_values=bool(r.bool("overwrite_existing_values")), actions_enabled=bool(r.bool("actions_enabled")),
@@ -195,7 +195,7 @@ def app_input(body: dict[str, Any], *, create: bool) -> tuple[profile_pb2.AppInp
         else:
             s = Reader(raw, SERVING_FIELDS)
             data.serving.CopyFrom(profile_pb2.AdaptorServingInput(
-                enabled=bool(s.bool("enabled")), signing_key=s.str("signing_key"), username=s.str("username"), password=s.str("password")))
+                enabled=bool(s.bool("enabled")), signing_key=s.text("signing_key"), username=s.text("username"), password=s.text("password")))
             r.errors.update({f"serving.{k}": v for k, v in s.errors.items()})
     if not create and "type" in body:
         r.errors["type"] = "cannot be changed; create a new app"

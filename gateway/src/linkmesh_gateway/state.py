@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from aiohttp import web
-from linkmesh.profile.v1 import profile_pb2_grpc
 from grpc_health.v1 import health_pb2_grpc
+from linkmesh.profile.v1 import profile_pb2_grpc
 
 from linkmesh_gateway.config import Settings
 from linkmesh_gateway.oidc import OidcVerifier

@@ -173,8 +173,8 @@ async def list_lookups(request: web.Request) -> web.Response:
 @allow("admin", "developer")
 async def debug_lookup(request: web.Request) -> web.Response:
     r = Reader(await json_object(request), ("app_id", "email", "phone", "workflow"))
-    query = profile_pb2.DebugLookupRequest(app_id=r.str("app_id", required=True), email=r.str("email"), phone=r.str("phone"),
-                                           workflow=r.str("workflow", required=True))
+    query = profile_pb2.DebugLookupRequest(app_id=r.text("app_id", required=True), email=r.text("email"), phone=r.text("phone"),
+                                           workflow=r.text("workflow", required=True))
     r.done()
     answer = await request.app[PROFILE].DebugLookup(query, timeout=_timeout(request))
     return web.json_response({"steps": [trace_json(t) for t in answer.steps], "would_link": answer.would_link,
@@ -184,8 +184,8 @@ async def debug_lookup(request: web.Request) -> web.Response:
 @allow("agent")
 async def record_contact(request: web.Request) -> web.Response:
     r = Reader(await json_object(request), ("channel", "email", "phone", "name"))
-    contact = profile_pb2.RecordContactRequest(channel=r.str("channel", required=True), email=r.str("email"), phone=r.str("phone"),
-                                               name=r.str("name", max_length=200))
+    contact = profile_pb2.RecordContactRequest(channel=r.text("channel", required=True), email=r.text("email"), phone=r.text("phone"),
+                                               name=r.text("name", max_length=200))
     r.done()
     return web.json_response(to_json(await request.app[PROFILE].RecordContact(contact, timeout=_timeout(request))))
 
@@ -193,7 +193,7 @@ async def record_contact(request: web.Request) -> web.Response:
 @allow("agent")
 async def self_service_identify(request: web.Request) -> web.Response:
     r = Reader(await json_object(request), ("email",))
-    contact = profile_pb2.RecordContactRequest(channel="self_service", email=r.str("email", required=True))
+    contact = profile_pb2.RecordContactRequest(channel="self_service", email=r.text("email", required=True))
     r.done()
     return web.json_response(to_json(await request.app[PROFILE].RecordContact(contact, timeout=_timeout(request))))
 
@@ -227,9 +227,9 @@ async def find_customers(request: web.Request) -> web.Response:
 @allow("agent")
 async def customer_directory(request: web.Request) -> web.Response:
     r = Reader(dict(request.query), ("query", "limit", "page_token"))
-    query = r.str("query", max_length=200)
-    raw_limit = r.str("limit") or "25"
-    page_token = r.str("page_token")
+    query = r.text("query", max_length=200)
+    raw_limit = r.text("limit") or "25"
+    page_token = r.text("page_token")
     r.done()
     if not (raw_limit.isascii() and raw_limit.isdigit()) or not 1 <= int(raw_limit) <= 100:
         raise invalid({"limit": "must be a whole number from 1 to 100"})
@@ -294,8 +294,8 @@ async def external_search(request: web.Request) -> web.Response:
     """
     customer_id = request.match_info["customer_id"]
     r = Reader(await json_object(request), ("app_id", "email", "phone", "order_number"))
-    app_id = r.str("app_id", required=True).strip()
-    email, phone, order_number = r.str("email"), r.str("phone"), r.str("order_number")
+    app_id = r.text("app_id", required=True).strip()
+    email, phone, order_number = r.text("email"), r.text("phone"), r.text("order_number")
     r.done()
     profile = request.app[PROFILE]
     settings = request.app[SETTINGS]
@@ -353,8 +353,8 @@ def _failure(app_id: str, app_name: str, app_type: str, err: ServiceError) -> di
 @allow("agent")
 async def link_customer(request: web.Request) -> web.Response:
     r = Reader(await json_object(request), ("app_id", "external_customer_id"))
-    app_id = r.str("app_id", required=True)
-    external_id = r.str("external_customer_id", required=True)
+    app_id = r.text("app_id", required=True)
+    external_id = r.text("external_customer_id", required=True)
     r.done()
     customer = await request.app[PROFILE].LinkCustomer(
         profile_pb2.LinkCustomerRequest(customer_id=request.match_info["customer_id"], app_id=app_id, external_customer_id=external_id),
@@ -372,8 +372,8 @@ async def run_action(request: web.Request) -> web.Response:
                                           "never runs twice"})
     body = await json_object(request)
     r = Reader(body, ("app_id", "action", "order_id", "params", "form_url"))
-    form_url = r.str("form_url")
-    app_id, action, order_id = r.str("app_id", required=True), r.str("action", required=not form_url), r.str("order_id")
+    form_url = r.text("form_url")
+    app_id, action, order_id = r.text("app_id", required=True), r.text("action", required=not form_url), r.text("order_id")
     raw_params = body.get("params") or {}
     params: dict[str, str] = {}
     if not isinstance(raw_params, dict):
@@ -402,7 +402,7 @@ async def run_action(request: web.Request) -> web.Response:
 async def action_form(request: web.Request) -> web.Response:
     """The form of an action a linked record offers (``?app_id=&form_url=``)."""
     r = Reader(dict(request.query), ("app_id", "form_url"))
-    app_id, form_url = r.str("app_id", required=True), r.str("form_url", required=True)
+    app_id, form_url = r.text("app_id", required=True), r.text("form_url", required=True)
     r.done()
     answer = await request.app[PROFILE].GetActionForm(profile_pb2.GetActionFormRequest(
         customer_id=request.match_info["customer_id"], app_id=app_id, form_url=form_url), timeout=_timeout(request))
@@ -439,11 +439,11 @@ async def whoami(request: web.Request) -> web.Response:
 @allow("admin")
 async def create_api_key(request: web.Request) -> web.Response:
     r = Reader(await json_object(request), ("name", "role", "expires_at", "acts_for_others", "rate_limit_per_minute"))
-    key = profile_pb2.CreateApiKeyRequest(name=r.str("name", required=True, max_length=100), role=r.str("role", required=True),
+    key = profile_pb2.CreateApiKeyRequest(name=r.text("name", required=True, max_length=100), role=r.text("role", required=True),
                                           acts_for_others=bool(r.bool("acts_for_others")))
     if key.role and key.role not in ROLES:
         r.errors["role"] = f"must be one of: {', '.join(ROLES)}"
-    expires = r.str("expires_at")
+    expires = r.text("expires_at")
     if expires:
         try:
             key.expires_at.FromJsonString(expires)
@@ -479,8 +479,8 @@ async def revoke_api_key(request: web.Request) -> web.Response:
 async def list_audit(request: web.Request) -> web.Response:
     names = ("actor_id", "action", "customer_id", "app_id", "outcome", "limit", "page_token")
     r = Reader(dict(request.query), names)
-    filters = {n: r.str(n, max_length=300) for n in names if n != "limit"}
-    raw_limit = r.str("limit") or "50"
+    filters = {n: r.text(n, max_length=300) for n in names if n != "limit"}
+    raw_limit = r.text("limit") or "50"
     if not (raw_limit.isascii() and raw_limit.isdigit()) or not 1 <= int(raw_limit) <= 500:
         r.errors["limit"] = "must be a whole number from 1 to 500"
     r.done()

@@ -83,10 +83,10 @@ def read_request(schema: GraphQLSchema, body: Any) -> Request:
     try:
         document = parse(body["query"])
     except GraphQLError as err:
-        raise Rejected([err.formatted]) from None
+        raise Rejected([dict(err.formatted)]) from None
     problems = validate(schema, document)
     if problems:
-        raise Rejected([p.formatted for p in problems])
+        raise Rejected([dict(p.formatted) for p in problems])
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     name = body.get("operationName")
     chosen = [o for o in operations if name is None or (o.name and o.name.value == name)]
@@ -95,8 +95,8 @@ def read_request(schema: GraphQLSchema, body: Any) -> Request:
                          else f"Unknown operation named \"{name}\""}])
     coerced = get_variable_values(schema, chosen[0].variable_definitions or [], dict(variables))
     if isinstance(coerced, list):
-        raise Rejected([e.formatted for e in coerced])
-    values = getattr(coerced, "coerced", coerced)  # graphql-core 3.3 wraps them in VariableValues
+        raise Rejected([dict(e.formatted) for e in coerced])
+    values: Any = getattr(coerced, "coerced", coerced)  # graphql-core 3.3 wraps them in VariableValues
     return Request(document, chosen[0], dict(variables), dict(values))
 
 

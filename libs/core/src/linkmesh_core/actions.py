@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from decimal import Decimal
+
 from linkmesh.lookup.v1 import lookup_pb2
 
 from linkmesh_core.money import parse_amount

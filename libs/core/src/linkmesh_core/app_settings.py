@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from typing import TypeVar
+
 from linkmesh.lookup.v1 import lookup_pb2
 
 from linkmesh_core.destinations import url_problem

@@ -40,9 +40,9 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from datetime import datetime, timedelta, timezone
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import pymongo
@@ -280,7 +280,7 @@ class SharedBudget:
         try:
             await self._collection.update_one(
                 {"_id": f"{self.vendor}|{key}"},
-                {"$setOnInsert": {"slots": []}, "$max": {"expires_at": datetime.now(timezone.utc) + timedelta(seconds=KEEP_S)}},
+                {"$setOnInsert": {"slots": []}, "$max": {"expires_at": datetime.now(UTC) + timedelta(seconds=KEEP_S)}},
                 upsert=True)
         except DuplicateKeyError:
             pass  # another replica created it first

@@ -92,6 +92,11 @@ class LookupServicer(lookup_pb2_grpc.LookupServiceServicer):
         """A connector that cannot read back what its actions did: the outcome stays unknown."""
         raise ServiceError(grpc.StatusCode.UNIMPLEMENTED, f"{self.vendor_name} cannot be asked whether an action took effect")
 
+    async def GetActionForm(self, request: lookup_pb2.GetActionFormRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.ActionForm:
+        """A connector whose actions are declared in Describe (fields and all) serves no forms: only
+        a custom lookup adaptor's actions come as forms fetched from the adaptor."""
+        raise ServiceError(grpc.StatusCode.UNIMPLEMENTED, f"{self.vendor_name} declares its actions' forms in Describe; it serves none")
+
     async def proven(self, errors: dict[str, str], probe: Callable[[], Awaitable[Any]] | None,
                      refusals: Mapping[grpc.StatusCode, tuple[str, str]], *, base_url_field: str = "api_base_url") -> lookup_pb2.ValidateAppResponse:
         """Runs ``probe`` (a real call with the app's credentials) unless the settings

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import collections
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Final, Literal
 
 import grpc
 from google.protobuf import any_pb2, duration_pb2
@@ -41,8 +41,8 @@ from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 DOMAIN = "linkmesh"
-NOT_SENT = "NOT_SENT"
-OUTCOME_UNKNOWN = "OUTCOME_UNKNOWN"
+NOT_SENT: Final = "NOT_SENT"
+OUTCOME_UNKNOWN: Final = "OUTCOME_UNKNOWN"
 Outcome = Literal["NOT_SENT", "OUTCOME_UNKNOWN"]
 # Trailing metadata that tells a gRPC client never to retry this answer by
 # service config (gRFC A6 server pushback): an answer from the application is
@@ -138,7 +138,7 @@ class ServiceError(Exception):
         return _Status(converted.code, converted.details, (*converted.trailing_metadata, NO_RETRY))
 
     @classmethod
-    def from_rpc_error(cls, err: grpc.aio.AioRpcError | grpc.RpcError, peer: str = "the service") -> "ServiceError":
+    def from_rpc_error(cls, err: grpc.aio.AioRpcError | grpc.RpcError, peer: str = "the service") -> ServiceError:
         """The error a linkmesh server answered; an error gRPC made up itself
         (``peer`` could not be reached) gets a message that names no address."""
         code = err.code() if callable(getattr(err, "code", None)) else grpc.StatusCode.UNKNOWN
@@ -150,7 +150,7 @@ class ServiceError(Exception):
         app_id = ""
         ours = False
         try:
-            status = rpc_status.from_call(err)  # type: ignore[arg-type]
+            status = rpc_status.from_call(err)
         except Exception:  # malformed or foreign details: keep code and message
             status = None
         if status is not None:
@@ -170,7 +170,7 @@ class ServiceError(Exception):
                         continue
                     ours = True
                     if error_info.reason in (NOT_SENT, OUTCOME_UNKNOWN):
-                        outcome = error_info.reason  # type: ignore[assignment]
+                        outcome = error_info.reason
                     app_id = error_info.metadata.get("app_id", "")
                 elif detail.Is(error_details_pb2.DebugInfo.DESCRIPTOR):
                     debug_info = error_details_pb2.DebugInfo()
@@ -182,7 +182,7 @@ class ServiceError(Exception):
             return cls(code, f"{peer} {what} ({code.name})", foreign=True)
         return cls(code, message or "", fields, retry_after, outcome, debug, app_id)
 
-    def public(self) -> "ServiceError":
+    def public(self) -> ServiceError:
         """The same error without the vendor's raw answer (for people and other services)."""
         return ServiceError(self.code, self.message, dict(self.fields), self.retry_after, self.outcome, app_id=self.app_id,
                             foreign=self.foreign)

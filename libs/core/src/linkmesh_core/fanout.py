@@ -36,7 +36,7 @@ async def fan_out(calls: Mapping[K, Callable[[], Awaitable[T]]], timeout: float,
             return key, await asyncio.wait_for(call(), timeout)
         except ServiceError as err:
             return key, err
-        except (asyncio.TimeoutError, TimeoutError):
+        except TimeoutError:
             return key, ServiceError(grpc.StatusCode.DEADLINE_EXCEEDED, f"no answer within {timeout:g}s")
         except grpc.aio.AioRpcError as err:
             return key, ServiceError.from_rpc_error(err, peer)

@@ -25,7 +25,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
@@ -48,12 +48,12 @@ def compact_json(body: Any) -> bytes:
 
 
 def gladly_time(at: datetime | None = None) -> str:
-    return (at or datetime.now(timezone.utc)).astimezone(timezone.utc).strftime(TIME_FORMAT)
+    return (at or datetime.now(UTC)).astimezone(UTC).strftime(TIME_FORMAT)
 
 
 def parse_time(value: str) -> datetime:
     try:
-        return datetime.strptime(value.strip(), TIME_FORMAT).replace(tzinfo=timezone.utc)
+        return datetime.strptime(value.strip(), TIME_FORMAT).replace(tzinfo=UTC)
     except ValueError:
         raise SignatureError("Gladly-Time must be UTC as YYYYMMDDTHHMMSSZ") from None
 
@@ -120,7 +120,7 @@ def verify(keys: list[str], method: str, path: str, query: str, headers: Mapping
     if not time:
         raise SignatureError("Gladly-Time is missing")
     at = parse_time(time)
-    if abs((now or datetime.now(timezone.utc)) - at) > max_skew:
+    if abs((now or datetime.now(UTC)) - at) > max_skew:
         raise SignatureError("Gladly-Time is more than 5 minutes from now")
     missing = [name for name in auth.signed_headers if name not in lower]
     if missing:

@@ -72,7 +72,7 @@ async def _watch_health(probe: Callable[[], Awaitable[str | None]], interval_s: 
         await asyncio.sleep(interval_s)
         try:
             problem = await probe()
-        except Exception as exc:  # noqa: BLE001 - a probe that fails says the service cannot work
+        except Exception as exc:
             problem = f"{type(exc).__name__}"
         if (problem is None) != serving:
             serving = problem is None

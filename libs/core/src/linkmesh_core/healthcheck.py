@@ -41,7 +41,7 @@ def check_grpc(port: str, service: str = "") -> str | None:
         try:
             answer = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=service), timeout=TIMEOUT_S)
         except grpc.RpcError as err:
-            return f"{target}: {err.code().name}"  # type: ignore[attr-defined]
+            return f"{target}: {err.code().name}"
     if answer.status != health_pb2.HealthCheckResponse.SERVING:
         return f"{target}: {health_pb2.HealthCheckResponse.ServingStatus.Name(answer.status)}"
     return None
@@ -50,7 +50,7 @@ def check_grpc(port: str, service: str = "") -> str | None:
 def check_http(port: str, path: str) -> str | None:
     url = f"http://127.0.0.1:{port}{path}"
     try:
-        with urllib.request.urlopen(url, timeout=TIMEOUT_S) as answer:  # noqa: S310 - a fixed local URL
+        with urllib.request.urlopen(url, timeout=TIMEOUT_S) as answer:
             return None if answer.status == 200 else f"{url}: HTTP {answer.status}"
     except (urllib.error.URLError, OSError) as err:
         return f"{url}: {err}"

@@ -18,7 +18,7 @@ import os
 import re
 import sys
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -94,7 +94,7 @@ class _LineHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             self._out.write_line(self.format(record))
-        except Exception:  # noqa: BLE001 - logging must never raise into the caller
+        except Exception:
             self.handleError(record)
 
 
@@ -120,7 +120,7 @@ def _native_reader(read_fd: int, out: _Out, service: str) -> None:
                 pass
             match = _NATIVE.match(line)
             event: dict[str, Any] = {"event": "native_output", "service": service,
-                                     "timestamp": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")}
+                                     "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z")}
             if match:
                 event.update(level=_NATIVE_LEVEL[match["sev"]], logger="grpc.core", source=match["source"], message=match["text"])
             else:
@@ -226,7 +226,7 @@ def configure_logging(service: str, level: str = "INFO", json_logs: bool | None 
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if json_logs:
         sys.excepthook = _uncaught(structlog.get_logger("linkmesh.uncaught"))
-        threading.excepthook = lambda a: _uncaught(structlog.get_logger("linkmesh.uncaught"))(a.exc_type, a.exc_value, a.exc_traceback)  # type: ignore[arg-type]
+        threading.excepthook = lambda a: _uncaught(structlog.get_logger("linkmesh.uncaught"))(a.exc_type, a.exc_value, a.exc_traceback)
 
 
 def startup_logger(service: str) -> Any:

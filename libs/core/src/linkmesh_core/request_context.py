@@ -90,7 +90,7 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):
         if handler is None or handler.unary_unary is None:
             return handler
         metadata = dict(handler_call_details.invocation_metadata or ())
-        method: str = handler_call_details.method  # type: ignore[assignment]
+        method: str = handler_call_details.method
         inner = handler.unary_unary
 
         async def behaviour(request: Any, context: grpc.aio.ServicerContext) -> Any:
@@ -149,7 +149,7 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):
 class RequestIdClientInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
     """Passes the request id and the verified actor bound here on to the next hop."""
 
-    async def intercept_unary_unary(self, continuation, client_call_details, request):  # type: ignore[override]
+    async def intercept_unary_unary(self, continuation, client_call_details, request):
         ledger = current_ledger()  # the request being served, whose canonical line counts this call
         if ledger is not None:
             ledger.downstream_calls += 1

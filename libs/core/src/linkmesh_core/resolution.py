@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from linkmesh.lookup.v1 import lookup_pb2
@@ -46,11 +46,11 @@ def since(request: lookup_pb2.ResolveActionRequest) -> datetime:
     """The earliest time a record of this action can carry."""
     if not request.HasField("dispatched_at"):
         raise invalid_argument("dispatched_at is required", {"dispatched_at": "when the action was sent"})
-    return request.dispatched_at.ToDatetime(tzinfo=timezone.utc) - CLOCK_SKEW
+    return request.dispatched_at.ToDatetime(tzinfo=UTC) - CLOCK_SKEW
 
 
 def when(ts: Timestamp | None) -> datetime | None:
-    return ts.ToDatetime(tzinfo=timezone.utc) if ts is not None else None
+    return ts.ToDatetime(tzinfo=UTC) if ts is not None else None
 
 
 def wanted_lines(params: Mapping[str, str]) -> dict[str, int]:

@@ -8,6 +8,7 @@ not cancel the shared work for the others.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, TypeVar
 
@@ -32,7 +33,7 @@ class SingleFlight(Generic[T]):
         if task is None:
             task = asyncio.ensure_future(work())
             self._inflight[key] = task
-            task.add_done_callback(lambda t, k=key: self._forget(k, t))
+            task.add_done_callback(functools.partial(self._forget, key))
         return task, leader
 
     async def run(self, key: Hashable, work: Callable[[], Awaitable[T]]) -> tuple[T, bool]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -39,6 +39,6 @@ def from_utc_sql(value: object) -> Timestamp | None:
     if not isinstance(value, str) or not value:
         return None
     try:
-        return from_datetime(datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc))
+        return from_datetime(datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC))
     except ValueError:
         return None

@@ -121,7 +121,7 @@ class PeerCheckInterceptor(grpc.aio.ServerInterceptor):
     async def intercept_service(self, continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
                                 details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler:
         handler = await continuation(details)
-        method: str = details.method  # type: ignore[assignment]
+        method: str = details.method
         if handler is None or not self.allowed or method.startswith(OPEN_SERVICES):
             return handler
         allowed = self.allowed

@@ -43,11 +43,11 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from datetime import datetime, timezone
-from decimal import Decimal
-from email.utils import parsedate_to_datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
@@ -56,6 +56,7 @@ import grpc
 import structlog
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, stop_before_delay, wait_exponential_jitter
 
+from linkmesh_core.budget import Budget, LocalBudget
 from linkmesh_core.destinations import GuardedResolver, address_allowed, forbidden_cause, literal_address, url_problem
 from linkmesh_core.errors import (
     NOT_SENT,
@@ -73,7 +74,6 @@ from linkmesh_core.errors import (
 from linkmesh_core.metrics import VENDOR_LATENCY, VENDOR_REQUESTS
 from linkmesh_core.money import json_number
 from linkmesh_core.outcome import note_request, note_wait
-from linkmesh_core.budget import Budget, LocalBudget
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_REDIRECTS = 3
@@ -126,7 +126,7 @@ class RetryAfter:
         except ValueError:
             pass
         try:
-            return max((parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds(), 0.05)
+            return max((parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds(), 0.05)
         except (TypeError, ValueError):
             return 1.0
 
@@ -138,11 +138,11 @@ class Deadline:
     at: float
 
     @classmethod
-    def after(cls, seconds: float) -> "Deadline":
+    def after(cls, seconds: float) -> Deadline:
         return cls(time.monotonic() + seconds)
 
     @classmethod
-    def from_grpc(cls, context: grpc.aio.ServicerContext | None, default: float, margin: float = 0.05) -> "Deadline":
+    def from_grpc(cls, context: grpc.aio.ServicerContext | None, default: float, margin: float = 0.05) -> Deadline:
         """The RPC's own deadline less a margin to answer in, capped at ``default`` seconds."""
         remaining = context.time_remaining() if context is not None else None
         if remaining is None:
@@ -319,7 +319,7 @@ class VendorHTTP:
                 ) as resp:
                     raw = await resp.read()
                     status, resp_headers = resp.status, resp.headers
-        except asyncio.TimeoutError:
+        except TimeoutError:
             await self._budget.completed(grant)
             VENDOR_REQUESTS.labels(self.vendor, "0").inc()
             if deadline.remaining() <= 0.01:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -222,11 +222,11 @@ async def create_customers(request: web.Request) -> web.Response:
     for item in body:
         cid = max(store.customers) + 1
         customer = new_customer(cid, item["first_name"], item["last_name"], item["email"], item.get("phone", ""),
-                             datetime.now(timezone.utc), None)
+                             datetime.now(UTC), None)
         customer.update({k: item[k] for k in ("company", "notes", "customer_group_id") if k in item})
         customer["addresses"] = [_address_from(cid, a, n) for n, a in enumerate(item.get("addresses") or [], start=1)]
         customer["address_count"] = len(customer["addresses"])
-        customer["date_modified"] = iso(datetime.now(timezone.utc))
+        customer["date_modified"] = iso(datetime.now(UTC))
         store.customers[cid] = customer
         created.append(customer)
     return web.json_response({"data": created, "meta": {}})
@@ -376,7 +376,7 @@ async def update_order(request: web.Request) -> web.Response:
     if not isinstance(status_id, int) or status_id not in STATUS_NAMES:
         return error_response(request, 400, "The field 'status_id' is invalid.")
     order["status_id"], order["status"] = status_id, STATUS_NAMES[status_id]
-    order["date_modified"] = rfc2822(datetime.now(timezone.utc))
+    order["date_modified"] = rfc2822(datetime.now(UTC))
     return web.json_response(order)
 
 
@@ -457,7 +457,7 @@ async def create_refund(request: web.Request) -> web.Response:
     order["status"] = STATUS_NAMES[order["status_id"]]
     refund_id = 1 + sum(len(r) for r in records.refunds_of(store).values())
     refund = {
-        "id": refund_id, "order_id": order["id"], "user_id": 0, "created": datetime.now(timezone.utc).isoformat(),
+        "id": refund_id, "order_id": order["id"], "user_id": 0, "created": datetime.now(UTC).isoformat(),
         "reason": str(items[0].get("reason") or ""), "total_amount": paid_back, "total_tax": 0, "uses_merchant_override_values": False,
         "items": [{"item_type": "PRODUCT", "item_id": i["item_id"], "reason": str(i.get("reason") or ""), "quantity": i["quantity"],
                    "adjustments": [], "requested_amount": round(float(products[i["item_id"]]["price_inc_tax"]) * i["quantity"], 2)} for i in items],
@@ -505,7 +505,7 @@ async def create_coupon(request: web.Request) -> web.Response:
         "min_purchase": f"{float(body.get('min_purchase') or 0):.4f}", "expires": body.get("expires", ""), "enabled": bool(body.get("enabled", True)),
         "code": body["code"], "applies_to": body["applies_to"], "num_uses": 0, "max_uses": int(body.get("max_uses") or 0),
         "max_uses_per_customer": int(body.get("max_uses_per_customer") or 0), "restricted_to": body.get("restricted_to") or {},
-        "shipping_methods": body.get("shipping_methods") or [], "date_created": rfc2822(datetime.now(timezone.utc)),
+        "shipping_methods": body.get("shipping_methods") or [], "date_created": rfc2822(datetime.now(UTC)),
     }
     store.coupons[coupon_id] = coupon
     return web.json_response(coupon, status=201)

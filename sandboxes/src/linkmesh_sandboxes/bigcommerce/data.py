@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
 
 STORE_HASH = "demo1"
 ACCESS_TOKEN = "demo-bigcommerce-token"
-BASE = datetime(2026, 1, 5, 9, 30, tzinfo=timezone.utc)
+BASE = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
 
 STATUSES = {
     0: "Incomplete", 1: "Pending", 2: "Shipped", 3: "Partially Shipped", 4: "Refunded", 5: "Cancelled",
@@ -28,7 +28,7 @@ STATUSES = {
     11: "Awaiting Fulfillment", 12: "Manual Verification Required", 13: "Disputed", 14: "Partially Refunded",
 }
 
-PRODUCTS = [
+PRODUCTS: list[dict[str, Any]] = [
     {"id": 111, "name": "Trail Runner Shoe", "sku": "TR-SHOE-42", "price": "89.9500", "url": "/trail-runner-shoe/"},
     {"id": 112, "name": "Merino Hiking Sock", "sku": "MER-SOCK-M", "price": "14.5000", "url": "/merino-hiking-sock/"},
     {"id": 113, "name": "Waterproof Shell Jacket", "sku": "SHELL-JKT-L", "price": "179.0000", "url": "/waterproof-shell-jacket/"},

@@ -87,12 +87,12 @@ async def lookup(request: web.Request) -> web.Response:
     if level != "BASIC":
         return error_response(request, 500, f"unknown lookupLevel {level}")
     emails = {e.lower() for e in _values(query, "emails", "email")}
-    phones = {_digits(p) for p in _values(query, "phones", "phone")}
-    ids = set(_values(query, "externalCustomerId"))
+    asked_phones = {_digits(p) for p in _values(query, "phones", "phone")}
+    asked_ids = set(_values(query, "externalCustomerId"))
     matches = [m for m in club.members
                if {e["original"].lower() for e in m.get("emails", [])} & emails
-               or {_digits(p["original"]) for p in m.get("phones", [])} & phones
-               or m["externalCustomerId"] in ids]
+               or {_digits(p["original"]) for p in m.get("phones", [])} & asked_phones
+               or m["externalCustomerId"] in asked_ids]
     return web.json_response({"results": [_summary(m) for m in matches]})
 
 

@@ -71,5 +71,5 @@ class Club:
     # Lookup bodies received, newest last (GET /__sandbox/lookups): what a caller asked.
     lookups: list[dict[str, Any]] = field(default_factory=list)
 
-    def copy(self) -> "Club":
+    def copy(self) -> Club:
         return Club(copy.deepcopy(self.members))

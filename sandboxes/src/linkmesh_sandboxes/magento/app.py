@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -129,7 +129,7 @@ async def create_customer(request: web.Request) -> web.Response:
         region = a.get("region") or {"region_code": "", "region": "", "region_id": 0}
         addresses.append({**a, "id": cid * 10 + n, "customer_id": cid, "region": region, "region_id": region.get("region_id", 0),
                           "default_billing": n == 1, "default_shipping": n == 1})
-    created = new_customer(cid, customer["firstname"], customer["lastname"], customer["email"], datetime.now(timezone.utc), addresses)
+    created = new_customer(cid, customer["firstname"], customer["lastname"], customer["email"], datetime.now(UTC), addresses)
     shop.customers[cid] = created
     return web.json_response(created)
 
@@ -214,7 +214,7 @@ async def refund_order(request: web.Request) -> web.Response:
         order["state"], order["status"] = "closed", "closed"
     memo_id = shop.next_id("shipment") + 10_000
     shop.creditmemos[memo_id] = {"entity_id": memo_id, "order_id": order["entity_id"], "grand_total": round(amount, 2),
-                                 "created_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
+                                 "created_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
                                  "items": [{"order_item_id": e["order_item_id"], "qty": e["qty"]} for e in requested]}
     return web.json_response(memo_id)
 

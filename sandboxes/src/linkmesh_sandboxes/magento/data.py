@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 ACCESS_TOKEN = "demo-magento-token"
 STORE_CODES = ("default", "all")
-BASE = datetime(2026, 2, 1, 8, 0, tzinfo=timezone.utc)
+BASE = datetime(2026, 2, 1, 8, 0, tzinfo=UTC)
 
-PRODUCTS = [
+PRODUCTS: list[dict[str, Any]] = [
     {"id": 2001, "sku": "MH-TENT-2P", "name": "Ridge Tent 2P", "price": 249.0, "url_key": "ridge-tent-2p"},
     {"id": 2002, "sku": "MH-LAMP", "name": "Camp Lantern", "price": 39.5, "url_key": "camp-lantern"},
     {"id": 2003, "sku": "MH-JACKET", "name": "Down Jacket", "price": 189.0, "url_key": "down-jacket"},

@@ -59,7 +59,7 @@ class InputLimits:
     default_page_size: int = 20
     max_page_size: int = 300
 
-    def check(self, criteria: "Criteria") -> None:
+    def check(self, criteria: Criteria) -> None:
         """Applies the limits to parsed criteria: the default page size, the maximum."""
         if not self.enabled:
             return

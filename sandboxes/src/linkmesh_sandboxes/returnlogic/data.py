@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 API_KEY = "demo-returnlogic-key"
-BASE = datetime(2026, 3, 1, 15, 0, tzinfo=timezone.utc)
+BASE = datetime(2026, 3, 1, 15, 0, tzinfo=UTC)
 
 
 def iso(dt: datetime) -> str:

@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 SHOP = "summit-outfitters.myshopify.com"
 ACCESS_TOKEN = "shpat_demo_summit_outfitters_0001"
 CURRENCY = "USD"
-BASE = datetime(2026, 3, 1, 15, 0, tzinfo=timezone.utc)
+BASE = datetime(2026, 3, 1, 15, 0, tzinfo=UTC)
 GATEWAY = "shopify_payments"
 
 

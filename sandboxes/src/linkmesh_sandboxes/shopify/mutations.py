@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -87,7 +88,7 @@ def order_cancel(shop: Shop, delay_s: float, info: Any, orderId: str, refund: bo
     def apply() -> None:  # Shopify cancels in a background job
         if o.cancelled_at:
             return
-        o.cancelled_at, o.cancel_reason = data.datetime.now(data.timezone.utc), reason
+        o.cancelled_at, o.cancel_reason = datetime.now(UTC), reason
         remaining = o.total - o.refunded
         if refund and remaining > 0:
             lines = [(l.id, l.quantity - l.refunded) for l in o.lines if l.quantity > l.refunded]

@@ -28,7 +28,7 @@ def gid_number(value: Any, kind: str) -> int | None:
     return int(text[len(prefix):]) if text.startswith(prefix) and text[len(prefix):].isdigit() else None
 
 
-def money(amount: Decimal | str, order: Order | None = None) -> dict[str, Any]:
+def money(amount: Decimal | str | int, order: Order | None = None) -> dict[str, Any]:
     """A MoneyBag: ``amount`` in the order's presentment currency (what the customer paid in), and
     in the shop's currency at the order's rate; without an order, the shop's currency alone."""
     cent = Decimal("0.01")
@@ -67,7 +67,10 @@ class Views:
     def orders(self, args: dict[str, Any], orders: list[Order]) -> dict[str, Any]:
         found = [o for o in orders if search.matches(args.get("query"), o, order_matches)]
         key = args.get("sortKey") or "ID"
-        found.sort(key=lambda o: {"PROCESSED_AT": o.created, "CREATED_AT": o.created, "ORDER_NUMBER": o.number}.get(key, o.id))
+        if key in ("PROCESSED_AT", "CREATED_AT"):
+            found.sort(key=lambda o: o.created)
+        else:
+            found.sort(key=lambda o: o.number if key == "ORDER_NUMBER" else o.id)
         if args.get("reverse"):
             found.reverse()
         return graphql_kit.connection([self.order(o) for o in found], args.get("first"), args.get("last"), args.get("after"), args.get("before"))

@@ -23,7 +23,6 @@ from typing import Any
 import grpc
 
 from linkmesh_core.errors import ServiceError
-
 from linkmesh_core.paging import Listing, Page, read_all
 from linkmesh_core.vendor_http import Deadline, VendorHTTP
 

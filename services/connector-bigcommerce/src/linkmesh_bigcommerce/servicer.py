@@ -164,7 +164,7 @@ class BigCommerceLookup(LookupServicer):
         control_panel = str(info.get("control_panel_base_url") or "").rstrip("/")
         storefront = str(info.get("secure_url") or "")
         mapped = []
-        for o, (products, shipments) in zip(orders, details):
+        for o, (products, shipments) in zip(orders, details, strict=True):
             partial = [part for part, listed in ((paging.SHIPMENTS, shipments), (paging.LINES, products)) if not listed.complete]
             if not all_products and any(p.get("product_id") and int(p["product_id"]) not in paths for p in products.items):
                 partial.append(paging.PRODUCT_LINKS)

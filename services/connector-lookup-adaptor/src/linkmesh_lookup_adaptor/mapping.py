@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -82,18 +82,18 @@ def timestamp(value: Any) -> Timestamp | None:
     if isinstance(value, (int, float, Decimal)) or (isinstance(value, str) and value.strip().isdigit() and len(value.strip()) >= 10):
         number = float(value)
         try:
-            return from_datetime(datetime.fromtimestamp(number / 1000 if number > 1e11 else number, tz=timezone.utc))
+            return from_datetime(datetime.fromtimestamp(number / 1000 if number > 1e11 else number, tz=UTC))
         except (OverflowError, OSError, ValueError):
             return None
     raw = text(value)
     parsed = from_iso(raw)
     if parsed is not None:
         if "T" not in raw and len(raw) == 10:  # a bare date is that day, UTC
-            return from_datetime(datetime.fromisoformat(raw).replace(tzinfo=timezone.utc))
+            return from_datetime(datetime.fromisoformat(raw).replace(tzinfo=UTC))
         return parsed
     for fmt in DATE_FORMATS:
         try:
-            return from_datetime(datetime.strptime(raw, fmt).replace(tzinfo=timezone.utc))
+            return from_datetime(datetime.strptime(raw, fmt).replace(tzinfo=UTC))
         except ValueError:
             continue
     return from_rfc2822(raw)
@@ -244,8 +244,8 @@ def customer(result: dict[str, Any], region: str, max_orders: int = 10) -> looku
         else:
             out.transactions.append(transaction(t))
     # Most recent first; an order whose date did not parse goes last, in the adaptor's order.
-    orders.sort(key=lambda o: o.created_at.ToDatetime(tzinfo=timezone.utc) if o.HasField("created_at")
-                else datetime.min.replace(tzinfo=timezone.utc), reverse=True)
+    orders.sort(key=lambda o: o.created_at.ToDatetime(tzinfo=UTC) if o.HasField("created_at")
+                else datetime.min.replace(tzinfo=UTC), reverse=True)
     out.orders.extend(orders[:max_orders])
     if len(orders) > max_orders:
         out.partial.append("orders")
@@ -262,7 +262,8 @@ def form(answer: dict[str, Any]) -> lookup_pb2.ActionForm:
     for section in values(answer.get("sections")):
         if not isinstance(section, dict):
             continue
-        spec = section.get("input") if isinstance(section.get("input"), dict) else {}
+        given = section.get("input")
+        spec: dict[str, Any] = given if isinstance(given, dict) else {}
         attr = text(section.get("attr"))
         if text(section.get("type")).lower() != "input" or not attr:
             if text(section.get("label")) or text(section.get("hint")) or text(section.get("text")):

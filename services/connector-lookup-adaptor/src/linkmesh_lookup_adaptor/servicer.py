@@ -157,9 +157,9 @@ class LookupAdaptorLookup(LookupServicer):
         spec = lookup_pb2.ActionSpec(name=request.action, label=form.title, fields=[f for f in form.fields if f.type != "note"])
         errors = validate_params(spec, request.params)
         if errors:
-            err = invalid_argument("the values do not fit the form", errors)
-            err.outcome = NOT_SENT
-            raise err
+            refused = invalid_argument("the values do not fit the form", errors)
+            refused.outcome = NOT_SENT
+            raise refused
         done = await self.client.submit(adaptor, form.action_url, mapping.form_values(form, dict(request.params)), deadline)
         message = mapping.text(done.get("message")) or f"{form.title}: done"
         detail = mapping.text(done.get("detail"))

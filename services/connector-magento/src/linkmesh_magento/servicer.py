@@ -10,8 +10,8 @@ from urllib.parse import urlparse
 import grpc
 from linkmesh.lookup.v1 import lookup_pb2
 
-from linkmesh_core.actions import check_action
 from linkmesh_core import paging
+from linkmesh_core.actions import check_action
 from linkmesh_core.app_settings import check_region, check_secret, check_url, region_of, require
 from linkmesh_core.connector import LookupServicer
 from linkmesh_core.contact_points import email_key

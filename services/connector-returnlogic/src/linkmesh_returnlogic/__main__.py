@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from linkmesh_core.connector import run_connector
 from linkmesh_core.vendor_http import VendorHTTP
-from linkmesh_returnlogic.client import ReturnLogicClient, ReturnLogicErrors, ReturnLogicRateLimit, ReturnLogicUnavailable, WINDOWS
+from linkmesh_returnlogic.client import WINDOWS, ReturnLogicClient, ReturnLogicErrors, ReturnLogicRateLimit, ReturnLogicUnavailable
 from linkmesh_returnlogic.servicer import ReturnLogicLookup
 
 

@@ -3,7 +3,6 @@ search and auto-link are by email only."""
 
 from __future__ import annotations
 
-
 import grpc
 from linkmesh.lookup.v1 import lookup_pb2
 
@@ -32,7 +31,7 @@ SETTINGS = [
 
 
 def account_from(app: lookup_pb2.AppContext) -> tuple[Account | None, dict[str, str]]:
-    errors = {}
+    errors: dict[str, str] = {}
     base = check_url(app, "api_base_url", errors, default=DEFAULT_API_BASE_URL)
     check_url(app, "app_base_url", errors)
     key = check_secret(app, "api_key", errors)

@@ -5,7 +5,7 @@ are Shopify refusing in its own words: FAILED_PRECONDITION with them."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -136,7 +136,7 @@ async def create_discount_code(client: ShopifyClient, shop: Shop, params: dict[s
     value: dict[str, Any] = {"percentage": float(amount / Decimal(100))} if kind == "percentage" else \
         {"discountAmount": {"amount": str(amount), "appliesOnEachItem": False}}
     code = params.get("code", "").strip() or code_for_key(key)  # found again by its key after a lost answer
-    discount = {"title": f"linkmesh {code}", "code": code, "startsAt": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    discount = {"title": f"linkmesh {code}", "code": code, "startsAt": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "usageLimit": int(params.get("max_uses") or 1), "appliesOncePerCustomer": True,
                 "customerSelection": {"all": True}, "customerGets": {"value": value, "items": {"all": True}}}
     answer = (await client.query(shop, "DiscountCodeCreate", q.DISCOUNT_CODE_CREATE, {"discount": discount}, deadline, estimate=q.MUTATION_COST,

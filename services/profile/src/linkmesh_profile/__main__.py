@@ -16,6 +16,7 @@ from linkmesh_core.errors import ServiceError, unavailable
 from linkmesh_core.grpc_server import StartupError, run_service, serve
 from linkmesh_core.logging import configure_logging
 from linkmesh_core.settings import invalid_configuration, load_settings
+from linkmesh_profile.action_resolution import ActionResolver
 from linkmesh_profile.api_keys import ApiKeys
 from linkmesh_profile.apps import AppService
 from linkmesh_profile.audit import AuditLog, audited_fold
@@ -28,7 +29,6 @@ from linkmesh_profile.debugger import Debugger
 from linkmesh_profile.folding import Folder
 from linkmesh_profile.linking import Linker
 from linkmesh_profile.lookups import Lookups
-from linkmesh_profile.action_resolution import ActionResolver
 from linkmesh_profile.order_actions import ActionRunner
 from linkmesh_profile.secret_box import SecretBox, SecretKeyError
 from linkmesh_profile.servicer import ProfileServicer
@@ -63,7 +63,7 @@ def main() -> None:
         """The health probe: NOT_SERVING while MongoDB does not answer a ping."""
         try:
             await asyncio.wait_for(stores[0].ping(), timeout=settings.health_timeout_s)
-        except (PyMongoError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, PyMongoError) as exc:
             return f"MongoDB does not answer ({type(exc).__name__})"
         return None
 

@@ -28,7 +28,6 @@ import grpc
 import structlog
 from linkmesh.lookup.v1 import lookup_pb2
 
-
 from linkmesh_core.actor import Actor, bind_actor
 from linkmesh_core.errors import ServiceError
 from linkmesh_core.timestamps import from_datetime

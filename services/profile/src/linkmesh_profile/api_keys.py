@@ -18,7 +18,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bson import ObjectId
@@ -53,7 +53,7 @@ class ApiKeys:
             errors["name"] = "give 1 to 100 printable characters"
         if request.role not in ROLES:
             errors["role"] = f"must be one of: {', '.join(ROLES)}"
-        expires = request.expires_at.ToDatetime(tzinfo=timezone.utc) if request.HasField("expires_at") else None
+        expires = request.expires_at.ToDatetime(tzinfo=UTC) if request.HasField("expires_at") else None
         if expires is not None and expires <= now():
             errors["expires_at"] = "must be in the future"
         if not 0 <= request.rate_limit_per_minute <= MAX_RATE:
@@ -70,7 +70,7 @@ class ApiKeys:
         return doc, full
 
     async def list(self, include_revoked: bool) -> list[dict[str, Any]]:
-        return await q.api_keys(include_revoked).find(self.db).to_list(length=1000)  # type: ignore[no-any-return]
+        return await q.api_keys(include_revoked).find(self.db).to_list(length=1000)
 
     async def revoke(self, key_id: str, actor: Actor) -> dict[str, Any]:
         """Revokes the key (a key revoked already is answered as it is)."""
@@ -107,7 +107,7 @@ class ApiKeys:
 
 
 def as_utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def actor_doc(actor: Actor) -> dict[str, str]:

@@ -147,9 +147,9 @@ class AutoLinker:
         ``customer`` is the profile as the caller just read it (not read again per app)."""
         apps = await self.store.list_apps(active_only=True)
         decisions = await asyncio.gather(*(self.auto_link_app(customer, app) for app in apps))
-        return AutoLinkResult([str(app["_id"]) for app, d in zip(apps, decisions) if d.would_link],
-                              [str(app["_id"]) for app, d in zip(apps, decisions) if d.outcome == PENDING],
-                              [(app, d) for app, d in zip(apps, decisions) if d.outcome == NOT_LINKED],
+        return AutoLinkResult([str(app["_id"]) for app, d in zip(apps, decisions, strict=True) if d.would_link],
+                              [str(app["_id"]) for app, d in zip(apps, decisions, strict=True) if d.outcome == PENDING],
+                              [(app, d) for app, d in zip(apps, decisions, strict=True) if d.outcome == NOT_LINKED],
                               next((d.folded_into for d in decisions if d.folded_into), ""))
 
     async def auto_link_app(self, customer: dict[str, Any], app: dict[str, Any]) -> Decision:

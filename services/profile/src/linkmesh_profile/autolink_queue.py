@@ -103,7 +103,7 @@ class AutoLinkQueue:
             self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=min(idle_s, wait if wait is not None else idle_s) + 0.05)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
 

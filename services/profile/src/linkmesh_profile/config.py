@@ -112,7 +112,7 @@ class Settings(ServerSettings):
         return value.upper()
 
     @model_validator(mode="after")
-    def _grace_outlasts_actions(self) -> "Settings":
+    def _grace_outlasts_actions(self) -> Settings:
         if self.shutdown_grace_s <= self.action_timeout_s:
             raise ValueError(
                 f"PROFILE_SHUTDOWN_GRACE_S ({self.shutdown_grace_s:g}) must be longer than PROFILE_ACTION_TIMEOUT_S "

@@ -24,7 +24,7 @@ FIELD_NAMES = {
 
 
 def field_names(fields: list[int]) -> set[str]:
-    return {FIELD_NAMES[f] for f in fields if f in FIELD_NAMES}
+    return {FIELD_NAMES[lookup_pb2.LookupField.ValueType(f)] for f in fields if f in FIELD_NAMES}
 
 
 @dataclass
@@ -99,7 +99,7 @@ class ConnectorRegistry:
                 return err
 
         answers = await asyncio.gather(*(one(t) for t in self.types))
-        return dict(zip(self.types, answers))
+        return dict(zip(self.types, answers, strict=True))
 
     async def close(self) -> None:
         await asyncio.gather(*(c.channel.close() for c in self._connectors.values()))

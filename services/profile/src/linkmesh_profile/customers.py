@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from linkmesh.profile.v1 import profile_pb2
 from bson import ObjectId
+from linkmesh.profile.v1 import profile_pb2
 from pymongo.errors import DuplicateKeyError
 
 from linkmesh_core.contact_points import InvalidContactPoint, normalize_email, normalize_phone

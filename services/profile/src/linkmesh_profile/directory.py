@@ -22,8 +22,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bson import ObjectId
-
 from linkmesh.profile.v1 import profile_pb2
+
 from linkmesh_core.contact_points import InvalidContactPoint, normalize_email, normalize_phone
 from linkmesh_core.errors import invalid_argument
 from linkmesh_profile import queries as q
@@ -111,7 +111,7 @@ class Directory:
         self.store = store
         self.region = region
 
-    async def list(self, request: profile_pb2.ListCustomersRequest) -> profile_pb2.ListCustomersResponse:
+    async def page(self, request: profile_pb2.ListCustomersRequest) -> profile_pb2.ListCustomersResponse:
         limit = request.limit or DEFAULT_LIMIT
         if not 1 <= limit <= MAX_LIMIT:
             raise invalid_argument(f"limit must be 1 to {MAX_LIMIT}", {"limit": f"must be a whole number from 1 to {MAX_LIMIT}"})

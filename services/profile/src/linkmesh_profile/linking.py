@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -17,11 +18,11 @@ from linkmesh_core.errors import ServiceError, failed_precondition, invalid_argu
 from linkmesh_core.fanout import fan_out
 from linkmesh_core.request_context import time_left
 from linkmesh_core.singleflight import SingleFlight
+from linkmesh_profile import checkpoints
 from linkmesh_profile.apps import AppService, result_attributes
 from linkmesh_profile.connectors import field_names
 from linkmesh_profile.contact import normalized_query
 from linkmesh_profile.customers import MAX_CONTACT_POINTS, require_customer
-from linkmesh_profile import checkpoints
 from linkmesh_profile.directory import order_keys
 from linkmesh_profile.lookups import Fetched, Lookups
 from linkmesh_profile.merge import contact_points, profile_update
@@ -50,7 +51,7 @@ class Linker:
         self.lookups = lookups
         self.region = region
         self.freshness_s = freshness_s
-        self._refreshes: SingleFlight[None] = SingleFlight()
+        self._refreshes: SingleFlight[bool] = SingleFlight()
         self.leases = RefreshLeases(store)
 
     # search
@@ -269,12 +270,12 @@ class Linker:
         together = [a_id for a_id in targets if self._due(links[a_id]) and (customer_id, a_id, False) not in self._refreshes]
         leased = asyncio.ensure_future(self.leases.take(customer_id, together, self._lease_s())) if together else None
         flights = [self._refreshes.start((customer_id, app_id, False),
-                                         lambda app=app, app_id=app_id: self._refresh_app(
-                                             customer_id, app, False, customer, leased if app_id in together else None))[0]
+                                         functools.partial(self._refresh_app, customer_id, app, False, customer,
+                                                           leased if app_id in together else None))[0]
                    for app_id, app in targets.items()]
         outcome = RefreshOutcome()
         results = await asyncio.gather(*(asyncio.shield(f) for f in flights), return_exceptions=True)
-        for app_id, result in zip(targets, results):
+        for app_id, result in zip(targets, results, strict=True):
             if isinstance(result, ServiceError):
                 outcome.stale.append(profile_pb2.StaleApp(app_id=app_id, code=result.code.name, message=result.message))
                 outcome.changed = True

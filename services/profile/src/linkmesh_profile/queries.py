@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bson import ObjectId
@@ -35,9 +35,9 @@ from pymongo import ASCENDING, DESCENDING
 
 CUSTOMERS, APPS, ACTIONS, TRACES, QUEUE, META = "customers", "apps", "actions", "lookup_traces", "autolink_queue", "meta"
 API_KEYS, AUDIT, ALIASES = "api_keys", "audit", "customer_aliases"
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EXAMPLE_ID = ObjectId("6b0000000000000000000001")
-_EXAMPLE_TIME = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+_EXAMPLE_TIME = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
 @dataclass(frozen=True)

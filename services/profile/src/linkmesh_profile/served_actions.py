@@ -145,7 +145,7 @@ class ServedActions:
         own = [{"name": s.label or s.name, "formUrl": action_url(base, s.name, customer.external_id)} for s in specs if not s.order_required]
         if own:
             result["actions"] = own
-        for order, transaction in zip(customer.orders, result.get("transactions") or []):
+        for order, transaction in zip(customer.orders, result.get("transactions") or [], strict=False):
             offered = [{"name": s.label or s.name, "formUrl": action_url(base, s.name, customer.external_id, order.id)}
                        for s in specs if s.order_required]
             if offered:

@@ -28,10 +28,10 @@ import structlog
 from linkmesh.lookup.v1 import lookup_pb2
 from linkmesh.profile.v1 import profile_pb2
 
+from linkmesh_core.actor import Actor, bind_actor
 from linkmesh_core.contact_points import InvalidContactPoint, normalize_email, normalize_phone
 from linkmesh_core.errors import ServiceError
 from linkmesh_core.gladly_signing import SignatureError, parse_authorization, verify
-from linkmesh_core.actor import Actor, bind_actor
 from linkmesh_profile.apps import AppService
 from linkmesh_profile.audit import AuditLog
 from linkmesh_profile.lookups import Lookups

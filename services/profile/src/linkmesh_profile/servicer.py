@@ -13,7 +13,6 @@ from linkmesh_profile import customers
 from linkmesh_profile.api_keys import ApiKeys, key_to_proto
 from linkmesh_profile.apps import AppService
 from linkmesh_profile.audit import AuditLog, actor, audited
-from linkmesh_profile.served_adaptor import ServedAdaptor
 from linkmesh_profile.autolink import AutoLinker
 from linkmesh_profile.contact import normalized_query
 from linkmesh_profile.contacts import Contacts
@@ -22,6 +21,7 @@ from linkmesh_profile.directory import Directory
 from linkmesh_profile.documents import app_to_proto, customer_to_proto
 from linkmesh_profile.linking import Linker
 from linkmesh_profile.order_actions import ActionRunner
+from linkmesh_profile.served_adaptor import ServedAdaptor
 from linkmesh_profile.store import Store
 from linkmesh_profile.traces import TraceStore, trace_to_proto
 
@@ -89,15 +89,15 @@ class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):
         return profile_pb2.FindCustomersResponse(customers=[await self._customer(d) for d in docs])
 
     async def ListCustomers(self, request: profile_pb2.ListCustomersRequest, context: grpc.aio.ServicerContext) -> profile_pb2.ListCustomersResponse:
-        return await self.directory.list(request)
+        return await self.directory.page(request)
 
     async def ListConnectors(self, request: profile_pb2.ListConnectorsRequest, context: grpc.aio.ServicerContext) -> profile_pb2.ListConnectorsResponse:
         out = []
         for connector_type, answer in (await self.apps.connectors.describe_all()).items():
             info = profile_pb2.ConnectorInfo(type=connector_type)
             if isinstance(answer, Exception):
-                info.error_code = answer.code.name  # type: ignore[attr-defined]
-                info.error_message = answer.message  # type: ignore[attr-defined]
+                info.error_code = answer.code.name
+                info.error_message = answer.message
             else:
                 info.describe.CopyFrom(answer)
             out.append(info)

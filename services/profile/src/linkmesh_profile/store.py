@@ -19,8 +19,8 @@ serves only queries that carry its filter expression).
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from bson import ObjectId
@@ -63,7 +63,7 @@ class CommandCounter(monitoring.CommandListener):
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def object_id(value: str) -> ObjectId | None:

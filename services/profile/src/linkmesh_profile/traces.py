@@ -25,19 +25,17 @@ import base64
 from datetime import datetime, timedelta
 from typing import Any
 
+import structlog
 from bson import ObjectId
 from bson.errors import InvalidId
-
-import structlog
 from google.protobuf.json_format import ParseDict
 from google.protobuf.struct_pb2 import Struct
 from linkmesh.profile.v1 import profile_pb2
-
-from linkmesh_core.errors import invalid_argument
 from prometheus_client import Counter
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import PyMongoError
 
+from linkmesh_core.errors import invalid_argument
 from linkmesh_core.logging import redact
 from linkmesh_profile import queries as q
 from linkmesh_profile.documents import ts
@@ -122,7 +120,7 @@ class TraceStore:
         if self._writes:
             await asyncio.gather(*list(self._writes), return_exceptions=True)
 
-    async def list(self, app_id: str, customer_id: str = "", limit: int = 50) -> list[dict[str, Any]]:
+    async def recent(self, app_id: str, customer_id: str = "", limit: int = 50) -> list[dict[str, Any]]:
         await self.settle()
         return await q.traces_of(app_id, customer_id).find(self.db, limit=max(1, min(limit, 500))).to_list(length=None)
 

@@ -23,7 +23,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 
-
 def service_names() -> tuple[str, ...]:
     from linkmesh_core.connector_spec import discover
 

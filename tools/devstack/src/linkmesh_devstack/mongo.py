@@ -88,7 +88,7 @@ def start_mongo(data_dir: Path, *, port: int | None = None, log_dir: Path | None
     log_dir = log_dir or data_dir.parent
     log_dir.mkdir(parents=True, exist_ok=True)
     if docker_answers():
-        from testcontainers.community.mongodb import MongoDbContainer  # type: ignore[import-not-found]
+        from testcontainers.community.mongodb import MongoDbContainer
 
         container = MongoDbContainer(MONGO_IMAGE).with_volume_mapping(str(data_dir.resolve()), "/data/db", "rw")
         container.start()

@@ -7,7 +7,6 @@ type stubs (``*.pyi``) under libs/core/src/linkmesh/. The staleness test calls
 
 from __future__ import annotations
 
-import shutil
 import sys
 from importlib import resources
 from pathlib import Path
