@@ -1,4 +1,4 @@
-"""Benchmark: database calls per request, and contact latency with 100,000 customers.
+"""Benchmark: database calls per request, and the latency of each kind of request at 10,000 and 100,000 customers.
 
 Starts the whole stack (real processes; the embedded database unless MONGODB_URI is
 set) with the three demo apps and vendors answering at once, then prints, from one run:
@@ -14,11 +14,12 @@ set) with the three demo apps and vendors answering at once, then prints, from o
   left out by a long ``PROFILE_APP_CACHE_S`` and printed on its own line.
 - the latency of each kind of request users meet (a contact of an email no system knows, a
   contact that auto-links, contacts of a linked customer with fresh data and with data to
-  refresh, a profile open that refreshes) with 100,000 customers in the database divided by the
-  same with an empty one. Every query and write must execute from an index for these to stay
+  refresh, a profile open that refreshes, a search of one app and of every app, the customer
+  directory's recent list and a name search) with 10,000 and then 100,000 customers in the
+  database divided by the same with an empty one. Every query and write must execute from an index for these to stay
   near 1.
 
-    .venv/bin/python bench/db_calls.py [--customers 100000] [--rounds 15]
+    .venv/bin/python bench/db_calls.py [--levels 10000,100000] [--rounds 15]
 """
 
 from __future__ import annotations
@@ -31,14 +32,16 @@ import tempfile
 import time
 import urllib.request
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bson import ObjectId
 from pymongo import MongoClient
 
 from linkmesh_devstack.ports import free_port
 from linkmesh_devstack.stack import Stack
+from linkmesh_profile.directory import name_keys, recent_key
 from linkmesh_sandboxes.bigcommerce import data as bc_data
 
 FRESHNESS_S = 10.0
@@ -104,14 +107,24 @@ def timed(call: Any) -> float:
     return time.perf_counter() - started
 
 
-def latencies(stack: Stack, rounds: int) -> dict[str, float]:
+def latencies(stack: Stack, rounds: int, bigcommerce_id: str) -> dict[str, float]:
     """Median seconds of each kind of request users meet, one fresh customer per round."""
     kinds: dict[str, list[float]] = {"contact, an email no system knows": [], "contact that auto-links": [],
                                      "contact of a linked customer (fresh data)": [], "contact of a linked customer (refreshes)": [],
                                      "profile open (refreshes)": []}
+    kinds.update({"search of one app": [], "search of every app": [], "customer directory: recent": [],
+                  "customer directory: by name": []})
     linked: list[tuple[str, str]] = []
     for _ in range(rounds):
-        kinds["contact, an email no system knows"].append(timed(lambda: contact(stack, f"bench-{uuid.uuid4().hex[:12]}@example.net")))
+        unknown: dict[str, Any] = {}
+        kinds["contact, an email no system knows"].append(
+            timed(lambda unknown=unknown: unknown.update(contact(stack, f"bench-{uuid.uuid4().hex[:12]}@example.net"))))
+        search_path = f"/api/v1/customers/{unknown['customer_id']}/external-search"
+        for kind, target in (("search of one app", bigcommerce_id), ("search of every app", "all")):
+            kinds[kind].append(timed(lambda target=target, path=search_path: stack.api("POST", path, role="agent",
+                                                                     body={"app_id": target, "email": "jane.smith@example.com"})))
+        kinds["customer directory: recent"].append(timed(lambda: stack.api("GET", "/api/v1/customer-directory", role="agent")))
+        kinds["customer directory: by name"].append(timed(lambda: stack.api("GET", "/api/v1/customer-directory?query=jane%20smi", role="agent")))
         email = vendor_customer(stack)
         answer: dict[str, Any] = {}
         kinds["contact that auto-links"].append(timed(lambda answer=answer, email=email: answer.update(contact(stack, email))))
@@ -127,16 +140,19 @@ def latencies(stack: Stack, rounds: int) -> dict[str, float]:
     return {kind: statistics.median(times) for kind, times in kinds.items()}
 
 
-def seed(uri: str, count: int) -> float:
-    """``count`` customers in the profile service's own document shape, in batches."""
+def seed(uri: str, count: int, start: int = 0) -> float:
+    """``count`` customers in the profile service's own document shape (directory keys
+    included, as the store writes them), numbered from ``start``, in batches."""
     client: MongoClient[dict[str, Any]] = MongoClient(uri, retryWrites=False)
     started = time.perf_counter()
     try:
         stamp = datetime.now(UTC)
         batch = []
-        for i in range(count):
-            batch.append({"name": f"Seeded {i}", "emails": [f"seed-{i}@example.org"], "phones": [f"+1646{i:07d}"], "links": {},
-                          "link_keys": [], "unlinked_apps": [], "created_at": stamp, "updated_at": stamp})
+        for i in range(start, start + count):
+            oid, contacted = ObjectId(), stamp - timedelta(minutes=i + 1)  # one contact a minute, back in time
+            batch.append({"_id": oid, "name": f"Seeded {i}", "name_keys": name_keys(f"Seeded {i}"), "recent_key": recent_key(contacted, oid),
+                          "emails": [f"seed-{i}@example.org"], "phones": [f"+1646{i:07d}"], "links": {}, "link_keys": [],
+                          "unlinked_apps": [], "created_at": contacted, "updated_at": contacted, "last_contact_at": contacted})
             if len(batch) == 10_000:
                 client["linkmesh"]["customers"].insert_many(batch, ordered=False)
                 batch = []
@@ -147,21 +163,24 @@ def seed(uri: str, count: int) -> float:
     return time.perf_counter() - started
 
 
-def at_scale(stack: Stack, customers: int, rounds: int) -> None:
-    """Each kind of request on an empty database, then with ``customers`` more: the ratios."""
-    empty = latencies(stack, rounds)
+def at_scale(stack: Stack, levels: list[int], rounds: int, bigcommerce_id: str) -> None:
+    """Each kind of request on an empty database, then with each level of customers: the ratios."""
+    empty = latencies(stack, rounds, bigcommerce_id)
     assert stack.mongo is not None
-    seconds = seed(stack.mongo.uri, customers)
-    full = latencies(stack, rounds)
-    print(f"\nseeded {customers:,} customers in {seconds:.1f}s; median of {rounds} rounds (BigCommerce alone)")
-    for kind, base in empty.items():
-        print(f"{kind:<44} empty {base * 1000:7.1f} ms, {customers:,} customers {full[kind] * 1000:7.1f} ms: "
-              f"{full[kind] / base:5.2f}x (goal <= 1.2)")
+    seeded = 0
+    for level in levels:
+        seconds = seed(stack.mongo.uri, level - seeded, start=seeded)
+        seeded = level
+        full = latencies(stack, rounds, bigcommerce_id)
+        print(f"\nseeded up to {level:,} customers ({seconds:.1f}s); median of {rounds} rounds (BigCommerce alone)")
+        for kind, base in empty.items():
+            print(f"{kind:<44} empty {base * 1000:7.1f} ms, {level:,} customers {full[kind] * 1000:7.1f} ms: "
+                  f"{full[kind] / base:5.2f}x (goal <= 1.2)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--levels", default="10000,100000", help="customers in the database at each measurement, comma-separated")
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
     metrics_port = free_port()
@@ -211,7 +230,7 @@ def main() -> None:
             for app in apps:
                 if app["type"] != "bigcommerce":
                     stack.api("POST", f"/api/v1/apps/{app['id']}/deactivate")
-            at_scale(stack, args.customers, args.rounds)
+            at_scale(stack, [int(n) for n in args.levels.split(",")], args.rounds, bigcommerce["id"])
         finally:
             stack.stop()
 

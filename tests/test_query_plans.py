@@ -54,11 +54,13 @@ async def seed(store: Store, n: int = 500) -> None:
     apps = [{"_id": ObjectId(), "type": "bigcommerce", "name": f"app {i}", "active": i % 2 == 0} for i in range(20)]
     await store.apps.insert_many(apps)
     await store.app_cache.count_change()
+    recent = now()
     await store.customers.insert_many([
         {"name": f"c{i}", "emails": [f"c{i}@example.com"] if i % 3 else [], "phones": [f"+1415555{i:04d}"] if i % 2 else [],
          "link_keys": [f"{apps[i % 20]['_id']}:{i}"] if i % 4 == 0 else [], "links": {},
          "name_keys": ["c", f"c{i}"[:2], f"c{i}"], "order_keys": [f"{1000 + i}\x1f{apps[i % 20]['_id']}"] if i % 4 == 0 else [],
-         "recent_key": f"2026-11-23T12:{i % 60:02d}:00.000000|{i}"} for i in range(n)])
+         # contacted one a minute, the latest just now, as customers are over time
+         "recent_key": f"{(recent - timedelta(minutes=i)).strftime('%Y-%m-%dT%H:%M:%S.%f')}|{i}"} for i in range(n)])
     stamp = now()
     await store.db[queries.ACTIONS].insert_many([
         {"customer_id": str(ObjectId()), "idempotency_key": f"k{i}", "state": "running" if i % 5 == 0 else "succeeded",

@@ -14,11 +14,13 @@ from datetime import timedelta
 from typing import Any
 
 from bson import ObjectId
+from linkmesh.profile.v1 import profile_pb2
 
 from linkmesh_devstack.mongo import MongoServer
 from linkmesh_profile import queries as q
 from linkmesh_profile import writes
 from linkmesh_profile.autolink_queue import AutoLinkQueue
+from linkmesh_profile.directory import Directory
 from linkmesh_profile.store import Store, now
 from tests.test_query_plans import seed
 
@@ -87,6 +89,10 @@ async def test_every_write_and_query_costs_the_same_at_twenty_thousand_customers
     try:
         small, large = writes_of(stores[SMALL]), writes_of(stores[LARGE])
         ratios = {f"write: {name}": await fastest(large[name]) / await fastest(small[name]) for name in small}
+        for name, request in (("recent customers", profile_pb2.ListCustomersRequest()),
+                              ("customers by name", profile_pb2.ListCustomersRequest(query="c0 c"))):
+            times = [await fastest(lambda store=store, request=request: Directory(store, "US").page(request)) for store in stores.values()]
+            ratios[f"directory: {name}"] = times[1] / times[0]
         for name, example in sorted(q.SHAPES.items()):
             if name in WHOLE_COLLECTION:
                 continue

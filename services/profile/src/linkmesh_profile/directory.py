@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import re
 import unicodedata
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bson import ObjectId
@@ -67,8 +67,12 @@ def order_keys(app_id: str, data: dict[str, Any] | None) -> list[str]:
     return sorted(f"{n}{ORDER_SEPARATOR}{app_id}" for n in map(order_number, numbers) if n)
 
 
+RECENT_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
+RECENT_WINDOWS = (timedelta(minutes=10), timedelta(hours=6), timedelta(days=7), timedelta(days=90), None)
+
+
 def recent_key(at: datetime, oid: ObjectId) -> str:
-    return f"{at.strftime('%Y-%m-%dT%H:%M:%S.%f')}|{oid}"
+    return f"{at.strftime(RECENT_FORMAT)}|{oid}"
 
 
 def contact_stamp(customer: dict[str, Any], at: datetime) -> dict[str, Any]:
@@ -150,10 +154,21 @@ class Directory:
 
     async def _recent(self, limit: int, page_token: str) -> profile_pb2.ListCustomersResponse:
         before = _untoken(page_token, "recent") if page_token else None
-        docs = await q.recent_customers(before).find(self.store.db, limit=limit + 1).to_list(length=limit + 1)
+        docs = await self._recent_window(before, limit + 1)
         more = len(docs) > limit
         docs = docs[:limit]
         return await self._answer([(d, "recent") for d in docs], _token("recent", docs[-1]["recent_key"]) if more else "")
+
+    async def _recent_window(self, before: str | None, wanted: int) -> list[dict[str, Any]]:
+        """The ``wanted`` most recent below ``before``, read from the narrowest window back in time
+        that holds them (10 minutes, then 6 hours, a week, 90 days, everything)."""
+        top = datetime.strptime(before.partition("|")[0], RECENT_FORMAT).replace(tzinfo=UTC) if before else datetime.now(UTC)
+        for window in RECENT_WINDOWS:
+            since = (top - window).strftime(RECENT_FORMAT) if window is not None else None
+            docs = await q.recent_customers(before, since).find(self.store.db, limit=wanted).to_list(length=wanted)
+            if len(docs) >= wanted or window is None:
+                return docs
+        return []
 
     async def _by_name(self, text: str, limit: int, page_token: str) -> tuple[list[dict[str, Any]], str]:
         after = _untoken(page_token, "name") if page_token else None

@@ -153,11 +153,13 @@ def every_customer() -> Query:
                  projection={"name": 1, "links": 1, "created_at": 1, "last_contact_at": 1, "recent_key": 1})
 
 
-@shape("2026-11-23T12:00:00.000000|6b0000000000000000000001")
-def recent_customers(before: str | None = None) -> Query:
-    """Most recently contacted first; a page starts below the last key of the one before."""
-    return Query(CUSTOMERS, {"recent_key": {"$lt": before or "\uffff"}}, sort=(("recent_key", DESCENDING),),
-                 projection=LISTING)
+@shape("2026-11-23T12:00:00.000000|6b0000000000000000000001", "2026-11-23T11:50:00")
+def recent_customers(before: str | None = None, since: str | None = None) -> Query:
+    """Most recently contacted first; a page starts below the last key of the one before and
+    reaches back to ``since`` (a window: the embedded server answers a sorted range in time
+    proportional to what it holds, so the directory widens the window until a page is full)."""
+    window: dict[str, str] = {"$lt": before or "\uffff", **({"$gte": since} if since else {})}
+    return Query(CUSTOMERS, {"recent_key": window}, sort=(("recent_key", DESCENDING),), projection=LISTING)
 
 
 @shape("smi", _EXAMPLE_ID)
