@@ -45,10 +45,8 @@ import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
-from email.utils import parsedate_to_datetime
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
@@ -74,6 +72,9 @@ from linkmesh_core.errors import (
 from linkmesh_core.metrics import VENDOR_LATENCY, VENDOR_REQUESTS
 from linkmesh_core.money import json_number
 from linkmesh_core.outcome import note_request, note_wait
+from linkmesh_core.vendor_policies import ErrorReader, NoRateLimit, RateLimitPolicy, Refusals, RetryAfter, UnavailablePolicy
+
+__all__ = ["Deadline", "ErrorReader", "NoRateLimit", "RateLimitPolicy", "Refusals", "RetryAfter", "UnavailablePolicy", "VendorHTTP"]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_REDIRECTS = 3
@@ -82,53 +83,6 @@ MAX_DEBUG = 4000
 BASE_URL_FIELD = "api_base_url"
 
 log = structlog.get_logger("linkmesh.vendor_http")
-
-
-class RateLimitPolicy(Protocol):
-    def block_seconds(self, status: int, headers: Mapping[str, str]) -> float:
-        """Seconds the bucket must wait before its next request (0: none)."""
-
-
-class UnavailablePolicy(Protocol):
-    def unavailable(self, status: int, headers: Mapping[str, str]) -> float | None:
-        """For a 5xx: None to retry it here, or the delay after which the caller
-        may retry (a maintenance window), answered at once as UNAVAILABLE."""
-
-
-class ErrorReader(Protocol):
-    def message(self, status: int, body: Any) -> str:
-        """A human message from the vendor's error body."""
-
-
-class Refusals(Protocol):
-    """An ErrorReader that also maps some 4xx answers itself (its protocol gives them a
-    meaning: field errors, a refusal that closes a form)."""
-
-    def refusal(self, status: int, body: Any) -> ServiceError | None:
-        """The error for this 4xx answer, or None for the usual mapping."""
-
-
-class NoRateLimit:
-    def block_seconds(self, status: int, headers: Mapping[str, str]) -> float:
-        return 0.0
-
-
-class RetryAfter:
-    """For a vendor that publishes no limits but may answer 429 (a Magento behind Fastly or
-    a WAF): the bucket waits as ``Retry-After`` says (seconds or an HTTP date), else one second."""
-
-    def block_seconds(self, status: int, headers: Mapping[str, str]) -> float:
-        if status != 429:
-            return 0.0
-        value = (headers.get("Retry-After") or "").strip()
-        try:
-            return max(float(value), 0.05)
-        except ValueError:
-            pass
-        try:
-            return max((parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds(), 0.05)
-        except (TypeError, ValueError):
-            return 1.0
 
 
 @dataclass
