@@ -56,9 +56,10 @@ run: $(STAMP)
 reset: $(STAMP)
 	$(BIN)/python -m linkmesh_devstack reset
 
-# Lint (ruff.toml) and types (mypy.ini) first: a finding of either fails the run.
+# Lint and format (ruff.toml) and types (mypy.ini) first: a finding of any fails the run.
 test: $(STAMP) $(NODE_STAMP) $(BROWSER_STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
@@ -76,6 +77,8 @@ compose-env: $(STAMP)
 	@echo "wrote .env"
 
 bench: $(STAMP) $(BROWSER_STAMP)
+	$(BIN)/python bench/architecture.py
+	$(BIN)/python bench/typed_domain.py
 	$(BIN)/python bench/fanout_search.py
 	$(BIN)/python bench/mesh_load.py
 	$(BIN)/python bench/profile_open.py

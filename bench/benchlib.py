@@ -11,8 +11,11 @@ from dataclasses import dataclass
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 # The sandboxes' rate limits lifted, so a benchmark measures the mesh, not a vendor's budget.
-NO_VENDOR_LIMITS = {"SANDBOX_RATE_LIMIT_QUOTA": "100000000", "SANDBOX_RATE_LIMIT_PER_SECOND": "100000",
-                    "SANDBOX_RATE_LIMIT_PER_MINUTE": "100000000"}
+NO_VENDOR_LIMITS = {
+    "SANDBOX_RATE_LIMIT_QUOTA": "100000000",
+    "SANDBOX_RATE_LIMIT_PER_SECOND": "100000",
+    "SANDBOX_RATE_LIMIT_PER_MINUTE": "100000000",
+}
 
 
 def cpu_seconds(pid: int) -> float:
@@ -49,8 +52,9 @@ class Load:
         return percentile(self.latencies, 99)
 
 
-async def closed_loop(call: Callable[[int], Awaitable[object]], concurrency: int, *, seconds: float | None = None,
-                      total: int | None = None) -> Load:
+async def closed_loop(
+    call: Callable[[int], Awaitable[object]], concurrency: int, *, seconds: float | None = None, total: int | None = None
+) -> Load:
     """``concurrency`` workers call ``call(i)`` back to back, for ``seconds`` or ``total`` calls."""
     latencies: list[float] = []
     counter = iter(range(10**12))

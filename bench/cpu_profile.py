@@ -33,8 +33,18 @@ from mesh_load import RETURNING, Client
 
 from linkmesh_devstack.stack import Stack
 
-PLUMBING = ("runpy", "asyncio/runners", "run_forever", "run_until_complete", "__main__", "run_service", "_bootstrap", "event_loop.py",
-            "uvloop/__init__", "run_connector")
+PLUMBING = (
+    "runpy",
+    "asyncio/runners",
+    "run_forever",
+    "run_until_complete",
+    "__main__",
+    "run_service",
+    "_bootstrap",
+    "event_loop.py",
+    "uvloop/__init__",
+    "run_connector",
+)
 
 
 def report(raw: Path, top: int) -> None:
@@ -70,14 +80,34 @@ async def load(stack: Stack, args: argparse.Namespace, out: Path) -> None:
         for _ in range(20):
             await client.contact(f"warm-{uuid.uuid4().hex[:10]}@example.net")
         pid = stack.services[args.service].process.pid  # type: ignore[union-attr]
-        spy = subprocess.Popen([args.py_spy,  # noqa: ASYNC220 - the profiler, started once before the load "record", "--gil", "--rate", "250", "--format", "raw", "--output", str(out),
-                                "--duration", str(int(args.seconds) + 2), "--pid", str(pid)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # The profiler, started once before the load.
+        spy = subprocess.Popen(  # noqa: ASYNC220
+            [
+                args.py_spy,
+                "record",
+                "--gil",
+                "--rate",
+                "250",
+                "--format",
+                "raw",
+                "--output",
+                str(out),
+                "--duration",
+                str(int(args.seconds) + 2),
+                "--pid",
+                str(pid),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         await asyncio.sleep(1.0)
         if spy.poll() is not None:
             raise SystemExit(f"py-spy could not sample the {args.service} process: {spy.stderr.read().decode().strip()}")  # type: ignore[union-attr]
-        done = await closed_loop(lambda i: client.contact(RETURNING[i % 3] if i % 2 else f"cpu-{uuid.uuid4().hex[:10]}@example.net"),
-                                 args.concurrency, seconds=args.seconds)
+        done = await closed_loop(
+            lambda i: client.contact(RETURNING[i % 3] if i % 2 else f"cpu-{uuid.uuid4().hex[:10]}@example.net"),
+            args.concurrency,
+            seconds=args.seconds,
+        )
         await asyncio.to_thread(spy.wait)
         print(f"{done.done} contacts in {done.seconds:.1f}s while sampling {args.service}")
 

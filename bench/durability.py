@@ -32,8 +32,18 @@ BURST_S = 3.0
 
 
 def server(data: Path, port: int, sync: bool) -> subprocess.Popen[bytes]:
-    cmd = [str(Path(sys.executable).parent / "secantusd-py"), "--host", "127.0.0.1", "--port", str(port), "--storage-path", str(data),
-           "--log-level", "WARNING", *(["--sync-on-commit"] if sync else [])]
+    cmd = [
+        str(Path(sys.executable).parent / "secantusd-py"),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--storage-path",
+        str(data),
+        "--log-level",
+        "WARNING",
+        *(["--sync-on-commit"] if sync else []),
+    ]
     process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     wait_for(uri(port), process=process)
     return process
@@ -96,8 +106,7 @@ def main() -> None:
         acknowledged, lost, rate = run(sync)
         results[sync] = rate
         print(f"{'--sync-on-commit' if sync else 'default':<28} {acknowledged:>12} {lost:>6} {rate:>10.0f}")
-    print(f"\n--sync-on-commit costs {results[True] / results[False]:.2f}x the default's insert rate; "
-          "goal: 0 acknowledged writes lost")
+    print(f"\n--sync-on-commit costs {results[True] / results[False]:.2f}x the default's insert rate; goal: 0 acknowledged writes lost")
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,23 +42,31 @@ class Bench:
         self.stack = stack
 
     def sandbox(self, method: str, path: str, body: Any = None) -> Any:
-        request = urllib.request.Request(f"{self.stack.sandbox_url('bigcommerce')}{path}", method=method,
-                                         data=json.dumps(body).encode() if body is not None else None,
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            f"{self.stack.sandbox_url('bigcommerce')}{path}",
+            method=method,
+            data=json.dumps(body).encode() if body is not None else None,
+            headers={"Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(request, timeout=10) as resp:
             return json.loads(resp.read() or b"null")
 
     def vendor_calls(self, fragment: str = "", method: str = "") -> int:
-        return sum(1 for r in self.sandbox("GET", "/__sandbox/requests")
-                   if fragment in r["path"] and (not method or r["method"] == method))
+        return sum(1 for r in self.sandbox("GET", "/__sandbox/requests") if fragment in r["path"] and (not method or r["method"] == method))
 
     def app(self) -> dict[str, Any]:
-        status, app = self.stack.api("POST", "/api/v1/apps", body={
-            "type": "bigcommerce", "name": f"budget-{uuid.uuid4().hex[:6]}",
-            "settings": {"store_hash": data.STORE_HASH, "api_base_url": self.stack.sandbox_url("bigcommerce")},
-            "secrets": {"access_token": data.ACCESS_TOKEN}, "actions_enabled": True,
-            "search_query_attributes": [{"attribute": "email", "label": "Email"}],
-        })
+        status, app = self.stack.api(
+            "POST",
+            "/api/v1/apps",
+            body={
+                "type": "bigcommerce",
+                "name": f"budget-{uuid.uuid4().hex[:6]}",
+                "settings": {"store_hash": data.STORE_HASH, "api_base_url": self.stack.sandbox_url("bigcommerce")},
+                "secrets": {"access_token": data.ACCESS_TOKEN},
+                "actions_enabled": True,
+                "search_query_attributes": [{"attribute": "email", "label": "Email"}],
+            },
+        )
         assert status == 201, app
         return app
 
@@ -128,10 +137,37 @@ def circuit_open_searches(b: Bench, stack: Stack) -> tuple[list[float], list[flo
     return times, open_times
 
 
+def refunds(b: Bench, stack: Stack, app: dict[str, Any], customer: dict[str, Any]) -> tuple[int, int, float, Callable[..., Any]]:
+    """Vendor POSTs of a refund whose vendor answers 500 and of one it answers; the refunding call, for later."""
+    refund = {"app_id": app["id"], "action": "refund", "order_id": "5001", "params": {"lines": "500102:1"}}
+
+    def act(key: str, lines: str = "500102:1") -> Any:
+        body = {**refund, "params": {"lines": lines}}
+        request = urllib.request.Request(
+            f"{stack.gateway_url}/api/v1/customers/{customer['id']}/actions",
+            method="POST",
+            data=json.dumps(body).encode(),
+            headers={"Authorization": f"Bearer {stack.token('agent')}", "Content-Type": "application/json", "Idempotency-Key": key},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as resp:
+                return resp.status, None
+        except urllib.error.HTTPError as err:
+            return err.code, None
+
+    _, failed, _ = b.measure(
+        lambda: act("budget-1"), "/payment_actions/refunds", "POST", fail={"status": 500, "path": "/payment_actions/refunds"}
+    )
+    _, ok, answered_s = b.measure(lambda: act("budget-2"), "/payment_actions/refunds", "POST")
+    return failed, ok, answered_s, act
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        stack = Stack(base_dir=Path(tmp), extra_env={"SANDBOX_RATE_LIMIT_QUOTA": "100000",
-                                                     "PROFILE_ACTION_RESOLVE_DELAYS_S": f"{FIRST_CHECK_S:g},5,15"})
+        stack = Stack(
+            base_dir=Path(tmp),
+            extra_env={"SANDBOX_RATE_LIMIT_QUOTA": "100000", "PROFILE_ACTION_RESOLVE_DELAYS_S": f"{FIRST_CHECK_S:g},5,15"},
+        )
         stack.start()
         try:
             b = Bench(stack)
@@ -146,39 +182,29 @@ def main() -> None:
 
             app, customer = b.app(), b.customer()
             link = {"app_id": app["id"], "external_customer_id": "101"}
-            _, failed, _ = b.measure(lambda: stack.api("POST", f"/api/v1/customers/{customer['id']}/links", role="agent", body=link),
-                                     fail={"status": 500})
+            _, failed, _ = b.measure(
+                lambda: stack.api("POST", f"/api/v1/customers/{customer['id']}/links", role="agent", body=link), fail={"status": 500}
+            )
             status, ok, _ = b.measure(lambda: stack.api("POST", f"/api/v1/customers/{customer['id']}/links", role="agent", body=link))
             assert status == 201
             row("manual link (DETAILED read)", ok, failed, "<= 3 x the answered calls")
 
-            refund = {"app_id": app["id"], "action": "refund", "order_id": "5001", "params": {"lines": "500102:1"}}
-
-            def act(key: str, lines: str = "500102:1") -> Any:
-                body = {**refund, "params": {"lines": lines}}
-                request = urllib.request.Request(
-                    f"{stack.gateway_url}/api/v1/customers/{customer['id']}/actions", method="POST", data=json.dumps(body).encode(),
-                    headers={"Authorization": f"Bearer {stack.token('agent')}", "Content-Type": "application/json", "Idempotency-Key": key})
-                try:
-                    with urllib.request.urlopen(request, timeout=30) as resp:
-                        return resp.status, None
-                except urllib.error.HTTPError as err:
-                    return err.code, None
-
-            _, failed, _ = b.measure(lambda: act("budget-1"), "/payment_actions/refunds", "POST",
-                                     fail={"status": 500, "path": "/payment_actions/refunds"})
-            _, ok, answered_s = b.measure(lambda: act("budget-2"), "/payment_actions/refunds", "POST")
+            failed, ok, answered_s, act = refunds(b, stack, app, customer)
             row("refund (write)", ok, failed, "1: sent once")
             resolved_s, polls = lost_refund_resolution(b, act)
 
             times, open_times = circuit_open_searches(b, stack)
-            print(f"\nfailed search while the vendor is down: median {statistics.median(times) * 1000:.0f} ms; "
-                  f"once the circuit is open: median {statistics.median(open_times) * 1000:.1f} ms "
-                  f"({statistics.median(open_times) / statistics.median(times):.3f}x); "
-                  f"one failed search with a 500 vendor: {search_s * 1000:.0f} ms")
-            print(f"lost refund answer → outcome resolved from BigCommerce's refunds: {resolved_s:.1f} s "
-                  f"({resolved_s / FIRST_CHECK_S:.2f}x the first check's delay of {FIRST_CHECK_S:g} s; an answered refund took "
-                  f"{answered_s * 1000:.0f} ms; {polls} retries with the same key, 1 refund POST)")
+            print(
+                f"\nfailed search while the vendor is down: median {statistics.median(times) * 1000:.0f} ms; "
+                f"once the circuit is open: median {statistics.median(open_times) * 1000:.1f} ms "
+                f"({statistics.median(open_times) / statistics.median(times):.3f}x); "
+                f"one failed search with a 500 vendor: {search_s * 1000:.0f} ms"
+            )
+            print(
+                f"lost refund answer → outcome resolved from BigCommerce's refunds: {resolved_s:.1f} s "
+                f"({resolved_s / FIRST_CHECK_S:.2f}x the first check's delay of {FIRST_CHECK_S:g} s; an answered refund took "
+                f"{answered_s * 1000:.0f} ms; {polls} retries with the same key, 1 refund POST)"
+            )
         finally:
             stack.stop()
 

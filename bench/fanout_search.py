@@ -29,6 +29,7 @@ import sys
 import tempfile
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -42,8 +43,12 @@ QUERY = "jane.smith@example.com"
 
 
 def set_latency(stack: Stack, vendor: str, latency_ms: float) -> None:
-    request = urllib.request.Request(f"{stack.sandbox_url(vendor)}/__sandbox/knobs", method="POST",
-                                     data=json.dumps({"latency_ms": latency_ms}).encode(), headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{stack.sandbox_url(vendor)}/__sandbox/knobs",
+        method="POST",
+        data=json.dumps({"latency_ms": latency_ms}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
     urllib.request.urlopen(request, timeout=5).read()
 
 
@@ -59,7 +64,9 @@ class Calls:
     async def direct(self) -> None:
         """The connector's own vendor request, straight to the sandbox."""
         params = {"email:in": QUERY, "include": "addresses", "limit": "50"}
-        async with self.session.get(self.vendor, params=params, headers={"X-Auth-Token": data.ACCESS_TOKEN, "Accept": "application/json"}) as resp:
+        async with self.session.get(
+            self.vendor, params=params, headers={"X-Auth-Token": data.ACCESS_TOKEN, "Accept": "application/json"}
+        ) as resp:
             body = await resp.json()
             assert resp.status == 200 and body["data"], body
 
@@ -79,21 +86,31 @@ def row(name: str, load: Load) -> None:
     print(f"  {name:<34} p50 {ms(load.p50)}   p99 {ms(load.p99)}   {load.per_second:7.1f}/s")
 
 
-async def run(args: argparse.Namespace, stack: Stack) -> None:
-    apps = stack.ensure_demo_apps()
+def prepare_apps(stack: Stack, apps: list[dict[str, Any]], extra: int) -> None:
+    """BigCommerce and Magento active, and ``extra`` more BigCommerce apps."""
     for app in apps:
         # ReturnLogic's 2 requests a second would be measured, not the mesh (and Shopify's cost
         # bucket); the demo lookup adaptor and Shopify stay out so the figures compare with earlier runs.
         if app["type"] in ("returnlogic", "lookup_adaptor", "shopify"):
             stack.api("POST", f"/api/v1/apps/{app['id']}/deactivate")
-    for i in range(args.extra_apps):
-        status, app = stack.api("POST", "/api/v1/apps", body={
-            "type": "bigcommerce", "name": f"bench-{i}",
-            "settings": {"store_hash": f"bench{i}", "api_base_url": stack.sandbox_url("bigcommerce")},
-            "secrets": {"access_token": f"bench-token-{i}"},
-            "search_query_attributes": [{"attribute": "email", "label": "Email"}],
-        })
+    for i in range(extra):
+        status, app = stack.api(
+            "POST",
+            "/api/v1/apps",
+            body={
+                "type": "bigcommerce",
+                "name": f"bench-{i}",
+                "settings": {"store_hash": f"bench{i}", "api_base_url": stack.sandbox_url("bigcommerce")},
+                "secrets": {"access_token": f"bench-token-{i}"},
+                "search_query_attributes": [{"attribute": "email", "label": "Email"}],
+            },
+        )
         assert status == 201, app
+
+
+async def run(args: argparse.Namespace, stack: Stack) -> None:
+    apps = stack.ensure_demo_apps()
+    prepare_apps(stack, apps, args.extra_apps)
     searched = args.extra_apps + 2
     status, customer = stack.api("POST", "/api/v1/customers", role="agent", body={"emails": ["bench-searcher@example.com"]})
     assert status == 201, customer
@@ -108,13 +125,17 @@ async def run(args: argparse.Namespace, stack: Stack) -> None:
             print(f" concurrency {concurrency}")
             row("direct vendor call", direct)
             row("one-app search through the mesh", mesh)
-            print(f"  {'mesh overhead':<34} p50 {ms(mesh.p50 - direct.p50)}   p99 {ms(mesh.p99 - direct.p99)}"
-                  + ("   (goal p50 <= 4 ms)" if concurrency == 1 else ""))
+            print(
+                f"  {'mesh overhead':<34} p50 {ms(mesh.p50 - direct.p50)}   p99 {ms(mesh.p99 - direct.p99)}"
+                + ("   (goal p50 <= 4 ms)" if concurrency == 1 else "")
+            )
 
         set_latency(stack, "bigcommerce", args.latency_ms)
         set_latency(stack, "magento", args.latency_ms / 2)
-        print(f"\n2. search all {searched} apps (BigCommerce at {args.latency_ms:.0f} ms, Magento at {args.latency_ms / 2:.0f} ms), "
-              f"{args.rounds} searches per row")
+        print(
+            f"\n2. search all {searched} apps (BigCommerce at {args.latency_ms:.0f} ms, Magento at {args.latency_ms / 2:.0f} ms), "
+            f"{args.rounds} searches per row"
+        )
         for concurrency, goal in ((1, "1.10"), (50, "1.5")):
             direct = await measure(calls.direct, concurrency, args.rounds)
             pids = {name: s.process.pid for name, s in stack.services.items() if s.process is not None}
@@ -126,11 +147,15 @@ async def run(args: argparse.Namespace, stack: Stack) -> None:
             print(f" concurrency {concurrency}")
             row("direct call to the slowest vendor", direct)
             row(f"search all {searched} apps", fan)
-            print(f"  {'search all ÷ slowest vendor':<34} p50 {fan.p50 / direct.p50:6.2f}x   p99 {fan.p99 / direct.p99:6.2f}x"
-                  f"   (goal p50 <= {goal})")
+            print(
+                f"  {'search all ÷ slowest vendor':<34} p50 {fan.p50 / direct.p50:6.2f}x   p99 {fan.p99 / direct.p99:6.2f}x"
+                f"   (goal p50 <= {goal})"
+            )
             busy = ", ".join(f"{name} {share * 100:.0f}%" for name, share in sorted(used.items(), key=lambda x: -x[1]) if share >= 0.01)
-            print(f"  CPU in use (share of one core; {os.cpu_count()} cores): {busy}; "
-                  f"{sum(used.values()) * 1000 / fan.per_second:.1f} CPU ms per search of all")
+            print(
+                f"  CPU in use (share of one core; {os.cpu_count()} cores): {busy}; "
+                f"{sum(used.values()) * 1000 / fan.per_second:.1f} CPU ms per search of all"
+            )
 
 
 def main() -> None:
@@ -141,9 +166,13 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=80.0)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        stack = Stack(base_dir=Path(tmp), extra_env={
-            "SANDBOX_BIGCOMMERCE_STORES": ",".join(f"bench{i}:bench-token-{i}" for i in range(args.extra_apps)),
-            **NO_VENDOR_LIMITS})
+        stack = Stack(
+            base_dir=Path(tmp),
+            extra_env={
+                "SANDBOX_BIGCOMMERCE_STORES": ",".join(f"bench{i}:bench-token-{i}" for i in range(args.extra_apps)),
+                **NO_VENDOR_LIMITS,
+            },
+        )
         stack.start()
         try:
             asyncio.run(run(args, stack))

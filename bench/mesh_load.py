@@ -46,8 +46,9 @@ class Client:
         self.headers = {"Authorization": f"Bearer {stack.token('agent')}"}
 
     async def contact(self, email: str) -> dict:
-        async with self.session.post(f"{self.stack.gateway_url}/api/v1/contacts", json={"channel": "email", "email": email},
-                                     headers=self.headers) as resp:
+        async with self.session.post(
+            f"{self.stack.gateway_url}/api/v1/contacts", json={"channel": "email", "email": email}, headers=self.headers
+        ) as resp:
             body = await resp.json()
             if resp.status != 200 or body.get("stale"):
                 raise RuntimeError(f"contact failed: {resp.status} {body}")
@@ -91,22 +92,27 @@ async def run(args: argparse.Namespace, stack: Stack) -> None:
         for name in PROCESSES:
             print(f"{name:<24} {new[name] * 1000:9.2f} ms {returning[name] * 1000:27.2f} ms")
         print(f"{'whole mesh':<24} {sum(new.values()) * 1000:9.2f} ms {sum(returning.values()) * 1000:27.2f} ms")
-        print(f"profile service CPU per contact: {new['profile'] * 1000:.2f} ms new, {returning['profile'] * 1000:.2f} ms returning "
-              f"(goal <= 5)")
+        print(
+            f"profile service CPU per contact: {new['profile'] * 1000:.2f} ms new, {returning['profile'] * 1000:.2f} ms returning "
+            f"(goal <= 5)"
+        )
 
         async with grpc.aio.insecure_channel(f"127.0.0.1:{stack.profile_port}") as channel:
             health = health_pb2_grpc.HealthStub(channel)
             await health.Check(health_pb2.HealthCheckRequest())
             grpc_floor = await closed_loop(lambda i: health.Check(health_pb2.HealthCheckRequest()), args.concurrency, seconds=args.seconds)
         http_floor = await closed_loop(lambda i: client.healthz(), args.concurrency, seconds=args.seconds)
-        contacts = await closed_loop(lambda i: client.contact(f"load-{uuid.uuid4().hex[:12]}@example.net"), args.concurrency,
-                                     seconds=args.seconds)
+        contacts = await closed_loop(
+            lambda i: client.contact(f"load-{uuid.uuid4().hex[:12]}@example.net"), args.concurrency, seconds=args.seconds
+        )
     print(f"\nsaturation, {args.concurrency} clients back to back for {args.seconds:.0f}s each")
     show("gRPC floor (profile health check)", grpc_floor)
     show("HTTP floor (gateway /healthz)", http_floor)
     show("contacts, new email, 2 systems", contacts)
-    print(f"contacts/s ÷ gRPC floor calls/s: {contacts.per_second / grpc_floor.per_second:.3f}   "
-          f"(one contact costs {grpc_floor.per_second / contacts.per_second:.1f} health checks)")
+    print(
+        f"contacts/s ÷ gRPC floor calls/s: {contacts.per_second / grpc_floor.per_second:.3f}   "
+        f"(one contact costs {grpc_floor.per_second / contacts.per_second:.1f} health checks)"
+    )
 
 
 def show(name: str, load: Load) -> None:

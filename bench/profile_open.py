@@ -28,8 +28,12 @@ FRESHNESS_S = 1.0
 
 
 def knobs(stack: Stack, vendor: str, body: dict) -> None:
-    request = urllib.request.Request(f"{stack.sandbox_url(vendor)}/__sandbox/knobs", method="POST",
-                                     data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{stack.sandbox_url(vendor)}/__sandbox/knobs",
+        method="POST",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
     urllib.request.urlopen(request, timeout=5).read()
 
 
@@ -56,14 +60,23 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=50.0)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        stack = Stack(base_dir=Path(tmp), extra_env={"PROFILE_FRESHNESS_S": str(FRESHNESS_S), "SANDBOX_RATE_LIMIT_QUOTA": "100000",
-                                                      "SANDBOX_RATE_LIMIT_PER_SECOND": "1000", "SANDBOX_RATE_LIMIT_PER_MINUTE": "100000"})
+        stack = Stack(
+            base_dir=Path(tmp),
+            extra_env={
+                "PROFILE_FRESHNESS_S": str(FRESHNESS_S),
+                "SANDBOX_RATE_LIMIT_QUOTA": "100000",
+                "SANDBOX_RATE_LIMIT_PER_SECOND": "1000",
+                "SANDBOX_RATE_LIMIT_PER_MINUTE": "100000",
+            },
+        )
         stack.start()
         try:
             for app in stack.ensure_demo_apps():
                 if app["type"] in ("lookup_adaptor", "shopify"):  # the three commerce systems, as in earlier runs
                     stack.api("POST", f"/api/v1/apps/{app['id']}/deactivate")
-            status, contact = stack.api("POST", "/api/v1/contacts", role="agent", body={"channel": "chat", "email": "jane.smith@example.com"})
+            status, contact = stack.api(
+                "POST", "/api/v1/contacts", role="agent", body={"channel": "chat", "email": "jane.smith@example.com"}
+            )
             assert status == 200 and len(contact["linked"]) == 3, contact
             customer_id = contact["customer_id"]
             for vendor in stack.vendors:
@@ -89,8 +102,10 @@ def main() -> None:
     print(f"baseline  stale open      median {base * 1000:7.1f} ms")
     print(f"fresh     open in window  median {quick * 1000:7.1f} ms")
     print(f"ratio fresh / baseline    {quick / base:5.2f}")
-    print(f"vendor calls: one stale open {one_open_calls}, twenty concurrent stale opens {shared_calls} "
-          f"(ratio {shared_calls / max(one_open_calls, 1):.2f}; 20.00 would mean no sharing)")
+    print(
+        f"vendor calls: one stale open {one_open_calls}, twenty concurrent stale opens {shared_calls} "
+        f"(ratio {shared_calls / max(one_open_calls, 1):.2f}; 20.00 would mean no sharing)"
+    )
 
 
 if __name__ == "__main__":

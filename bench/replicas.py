@@ -29,12 +29,13 @@ from typing import Any
 
 import grpc
 from benchlib import NO_VENDOR_LIMITS, closed_loop, cpu_seconds, ms
-from linkmesh.profile.v1 import profile_pb2, profile_pb2_grpc
+from linkmesh.profile.v1 import customers_pb2_grpc, profile_pb2
 from pymongo import monitoring
 
-from linkmesh_core.budget import LocalBudget, SharedBudget
+from linkmesh_core.budget import LocalBudget
 from linkmesh_core.channels import open_channel
 from linkmesh_core.logging import configure_logging
+from linkmesh_core.shared_budget import SharedBudget
 from linkmesh_core.vendor_http import Deadline, VendorHTTP
 from linkmesh_devstack.stack import Stack
 from linkmesh_returnlogic.client import WINDOWS, ReturnLogicErrors, ReturnLogicRateLimit
@@ -56,34 +57,10 @@ class Commands(monitoring.CommandListener):
         pass
 
 
-async def vendor_calls(stack: Stack, calls: int) -> None:
-    url = f"{stack.sandbox_url('returnlogic')}/v1/rmas"
-    headers = {"Authorization": f"Bearer {API_KEY}"}
-    assert stack.mongo is not None
-    listener = Commands()
-    monitoring.register(listener)  # counts the budget's own client, created after this
-    budgets: dict[str, Any] = {
-        "in-process budget (baseline)": LocalBudget("ReturnLogic", [(10**6, 1.0)]),
-        "shared budget (MongoDB)": SharedBudget("ReturnLogic", [(10**6, 1.0), (10**7, 60.0)], stack.mongo.uri, database="bench"),
-    }
-    results: dict[str, tuple[float, float]] = {}
-    for name, budget in budgets.items():
-        http = VendorHTTP("ReturnLogic", rate_limit=ReturnLogicRateLimit(), errors=ReturnLogicErrors(), budget=budget,
-                          allow_private_hosts=True)
-        await http.start()
-        try:
-            for _ in range(20):  # warm: connections, the budget's document and index
-                await http.request("GET", url, bucket="bench", deadline=Deadline.after(10), headers=headers, params={"email": "x@example.com"})
-            before = listener.count
-            started = time.perf_counter()
-            for _ in range(calls):
-                await http.request("GET", url, bucket="bench", deadline=Deadline.after(10), headers=headers, params={"email": "x@example.com"})
-            elapsed = time.perf_counter() - started
-            results[name] = (elapsed / calls, (listener.count - before) / calls)
-        finally:
-            await http.close()
+async def shared_turn_parts(uri: str, calls: int) -> tuple[float, float, float]:
+    """Seconds of each database operation of a shared turn (take it, move it to the answer), and of a plain write for scale."""
     # Each database operation of a shared turn, on its own.
-    shared = SharedBudget("ReturnLogic", [(10**6, 1.0), (10**7, 60.0)], stack.mongo.uri, database="bench")
+    shared = SharedBudget("ReturnLogic", [(10**6, 1.0), (10**7, 60.0)], uri, database="bench")
     await shared.start()
     try:
         reserve = completed = 0.0
@@ -103,18 +80,56 @@ async def vendor_calls(stack: Stack, calls: int) -> None:
         plain_s = (time.perf_counter() - t0) / calls
     finally:
         await shared.close()
+    return reserve, completed, plain_s
+
+
+async def vendor_calls(stack: Stack, calls: int) -> None:
+    url = f"{stack.sandbox_url('returnlogic')}/v1/rmas"
+    headers = {"Authorization": f"Bearer {API_KEY}"}
+    assert stack.mongo is not None
+    listener = Commands()
+    monitoring.register(listener)  # counts the budget's own client, created after this
+    budgets: dict[str, Any] = {
+        "in-process budget (baseline)": LocalBudget("ReturnLogic", [(10**6, 1.0)]),
+        "shared budget (MongoDB)": SharedBudget("ReturnLogic", [(10**6, 1.0), (10**7, 60.0)], stack.mongo.uri, database="bench"),
+    }
+    results: dict[str, tuple[float, float]] = {}
+    for name, budget in budgets.items():
+        http = VendorHTTP(
+            "ReturnLogic", rate_limit=ReturnLogicRateLimit(), errors=ReturnLogicErrors(), budget=budget, allow_private_hosts=True
+        )
+        await http.start()
+        try:
+            for _ in range(20):  # warm: connections, the budget's document and index
+                await http.request(
+                    "GET", url, bucket="bench", deadline=Deadline.after(10), headers=headers, params={"email": "x@example.com"}
+                )
+            before = listener.count
+            started = time.perf_counter()
+            for _ in range(calls):
+                await http.request(
+                    "GET", url, bucket="bench", deadline=Deadline.after(10), headers=headers, params={"email": "x@example.com"}
+                )
+            elapsed = time.perf_counter() - started
+            results[name] = (elapsed / calls, (listener.count - before) / calls)
+        finally:
+            await http.close()
+    reserve, completed, plain_s = await shared_turn_parts(stack.mongo.uri, calls)
     base = results["in-process budget (baseline)"][0]
     print(f"\n1. Vendor budget cost per vendor call ({calls} sequential ReturnLogic calls each, windows {WINDOWS} in production)")
     for name, (per_call, commands) in results.items():
         print(f"   {name:30s} {ms(per_call)} per call   {per_call / base:5.2f}x   {commands:.2f} database commands per call")
-    print(f"   added by sharing: {ms(results['shared budget (MongoDB)'][0] - base)} per vendor call on the embedded server "
-          f"(take the turn {ms(reserve / calls)}, move it to the answer {ms(completed / calls)})")
+    print(
+        f"   added by sharing: {ms(results['shared budget (MongoDB)'][0] - base)} per vendor call on the embedded server "
+        f"(take the turn {ms(reserve / calls)}, move it to the answer {ms(completed / calls)})"
+    )
     print(f"   one plain findOneAndUpdate ($inc) on the same server: {ms(plain_s)}; the turn costs {reserve / calls / plain_s:.1f}x that")
 
 
 async def profile_throughput(stack: Stack, seconds: float, concurrency: int) -> None:
-    status, contact = await asyncio.to_thread(stack.api, "POST", "/api/v1/contacts", "agent",
-                                              {"channel": "chat", "email": "jane.smith@example.com"})
+    status, contact = await asyncio.to_thread(
+        stack.api, "POST", "/api/v1/contacts", "agent", {"channel": "chat", "email": "jane.smith@example.com"}
+    )
     assert status == 200, contact
     customer_id = contact["customer_id"]
     ports = stack.replica_ports["profile"]
@@ -122,9 +137,9 @@ async def profile_throughput(stack: Stack, seconds: float, concurrency: int) -> 
     rows = []
     for label, target in (("1 replica (baseline)", f"127.0.0.1:{ports[0]}"), (f"{len(ports)} replicas, round-robin", Stack.target(ports))):
         channel = open_channel(target)
-        stub = profile_pb2_grpc.ProfileServiceStub(channel)
+        stub = customers_pb2_grpc.CustomerServiceStub(channel)
 
-        async def one(_: int, stub: profile_pb2_grpc.ProfileServiceStub = stub) -> None:
+        async def one(_: int, stub: customers_pb2_grpc.CustomerServiceStub = stub) -> None:
             await stub.GetCustomer(profile_pb2.GetCustomerRequest(id=customer_id), timeout=30)
 
         try:
@@ -138,11 +153,15 @@ async def profile_throughput(stack: Stack, seconds: float, concurrency: int) -> 
             await channel.close()
         rows.append((label, load, cpu / max(load.done, 1)))
     base = rows[0][1].per_second
-    print(f"\n2. Profile opens (fresh, no vendor call), {concurrency} concurrent callers, {seconds:g} s each; "
-          f"{os.cpu_count()} CPUs, one embedded MongoDB")
+    print(
+        f"\n2. Profile opens (fresh, no vendor call), {concurrency} concurrent callers, {seconds:g} s each; "
+        f"{os.cpu_count()} CPUs, one embedded MongoDB"
+    )
     for label, load, cpu in rows:
-        print(f"   {label:30s} {load.per_second:7.1f}/s  {load.per_second / base:5.2f}x   p50 {ms(load.p50)}   "
-              f"p99 {ms(load.p99)}   profile CPU {ms(cpu)} per open")
+        print(
+            f"   {label:30s} {load.per_second:7.1f}/s  {load.per_second / base:5.2f}x   p50 {ms(load.p50)}   "
+            f"p99 {ms(load.p99)}   profile CPU {ms(cpu)} per open"
+        )
 
 
 async def run(stack: Stack, args: argparse.Namespace) -> None:

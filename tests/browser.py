@@ -13,8 +13,14 @@ import pytest
 CANDIDATES = ("chromium", "chromium-browser")
 # As the machine's probe runs it: no sandbox (root in a container), no GPU, and none of the
 # background connections a closed network refuses at every start.
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def chromium_path() -> str:
@@ -22,8 +28,7 @@ def chromium_path() -> str:
         found = shutil.which(name) or shutil.which(name, path="/usr/bin")
         if found:
             return found
-    pytest.fail("no Chromium on this machine: `make test` installs Debian's chromium when run as root "
-                "(or: apt-get install chromium)")
+    pytest.fail("no Chromium on this machine: `make test` installs Debian's chromium when run as root (or: apt-get install chromium)")
 
 
 async def launch(playwright: Any) -> Any:

@@ -44,8 +44,16 @@ class Api:
         self.session = requests.Session()
         self.doc = self.session.get(f"{stack.gateway_url}/api/v1/openapi.json", timeout=10).json()
 
-    def call(self, method: str, path: str, role: str | None = "agent", body: Any = None, token: str | None = None,
-             headers: dict[str, str] | None = None, params: dict[str, str] | None = None) -> requests.Response:
+    def call(
+        self,
+        method: str,
+        path: str,
+        role: str | None = "agent",
+        body: Any = None,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
+    ) -> requests.Response:
         h = dict(headers or {})
         if token is not None:
             h["Authorization"] = f"Bearer {token}"
@@ -78,12 +86,20 @@ class Api:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     # A helpdesk page on another origin frames the sidebar in the console's tests (tests/e2e/test_sidebar.py).
     helpdesk_port = free_port()
-    s = Stack(base_dir=tmp_path_factory.mktemp("stack"), extra_env={
-        "GATEWAY_FRAME_ANCESTORS": f"http://localhost:{helpdesk_port}",
-        "GATEWAY_SEARCH_TIMEOUT_S": "2", "PROFILE_FRESHNESS_S": "1", "PROFILE_ACTION_TIMEOUT_S": "3", "PROFILE_BREAKER_COOLDOWN_S": "2",
-        "PROFILE_ACTION_RESOLVE_DELAYS_S": "2,2,2", "PROFILE_ACTION_RESOLVE_EVERY_S": "0.3",
-        "GATEWAY_METRICS_PORT": str(free_port()), "PROFILE_METRICS_PORT": str(free_port()),
-    })
+    s = Stack(
+        base_dir=tmp_path_factory.mktemp("stack"),
+        extra_env={
+            "GATEWAY_FRAME_ANCESTORS": f"http://localhost:{helpdesk_port}",
+            "GATEWAY_SEARCH_TIMEOUT_S": "2",
+            "PROFILE_FRESHNESS_S": "1",
+            "PROFILE_ACTION_TIMEOUT_S": "3",
+            "PROFILE_BREAKER_COOLDOWN_S": "2",
+            "PROFILE_ACTION_RESOLVE_DELAYS_S": "2,2,2",
+            "PROFILE_ACTION_RESOLVE_EVERY_S": "0.3",
+            "GATEWAY_METRICS_PORT": str(free_port()),
+            "PROFILE_METRICS_PORT": str(free_port()),
+        },
+    )
     s.helpdesk_port = helpdesk_port  # type: ignore[attr-defined]
     s.start()
     yield s
@@ -113,8 +129,9 @@ def own_app(api: Api) -> Iterator[Callable[[str], dict[str, Any]]]:
 
     def make(vendor: str) -> dict[str, Any]:
         payload = next(p for p in api.stack.demo_apps() if p["type"] == vendor)
-        response = api.post("/api/v1/apps", {**payload, "name": f"{payload['name']} {uuid.uuid4().hex[:6]}", "auto_link_fields": []},
-                            role="admin")
+        response = api.post(
+            "/api/v1/apps", {**payload, "name": f"{payload['name']} {uuid.uuid4().hex[:6]}", "auto_link_fields": []}, role="admin"
+        )
         assert response.status_code == 201, response.text
         made.append(response.json())
         return made[-1]
@@ -129,6 +146,7 @@ def sandbox_reset(api: Api) -> Iterator[None]:
     """Every sandbox back to its demo data and default knobs, before and after, and the vendor
     budgets the connectors share forgotten with them (a hold a sandbox's rate limit asked for
     ends with the window the reset cleared)."""
+
     def reset() -> None:
         for vendor in api.stack.vendors:
             api.sandbox(vendor, "POST", "/__sandbox/reset")

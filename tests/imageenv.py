@@ -78,7 +78,23 @@ def build(target: Path, service_dir: str) -> Path:
     sources = target / "src"
     for folder in ("libs/core", service_dir):  # copied: a build writes into its source folder
         shutil.copytree(ROOT / folder, sources / folder, ignore=shutil.ignore_patterns("*.egg-info", "build", "__pycache__"))
-    subprocess.run([str(target / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--no-index",
-                    "--disable-pip-version-check", str(sources / "libs/core"), str(sources / service_dir)],
-                   check=True, capture_output=True, text=True, timeout=300)
+    subprocess.run(
+        [
+            str(target / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "--disable-pip-version-check",
+            str(sources / "libs/core"),
+            str(sources / service_dir),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     return target / "bin"

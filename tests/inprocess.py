@@ -82,7 +82,9 @@ async def running(app: web.Application) -> AsyncIterator[RunningSandbox]:
 
 
 def bigcommerce_app(url: str, token: str = data.ACCESS_TOKEN, store_hash: str = data.STORE_HASH) -> lookup_pb2.AppContext:
-    return lookup_pb2.AppContext(app_id="test-app", settings={"store_hash": store_hash, "api_base_url": url}, secrets={"access_token": token})
+    return lookup_pb2.AppContext(
+        app_id="test-app", settings={"store_hash": store_hash, "api_base_url": url}, secrets={"access_token": token}
+    )
 
 
 def magento_app(url: str, token: str = magento_data.ACCESS_TOKEN, **settings: str) -> lookup_pb2.AppContext:
@@ -91,8 +93,9 @@ def magento_app(url: str, token: str = magento_data.ACCESS_TOKEN, **settings: st
 
 @asynccontextmanager
 async def bigcommerce_connector(max_attempts: int = 3) -> AsyncIterator[lookup_pb2_grpc.LookupServiceStub]:
-    http = VendorHTTP("BigCommerce", rate_limit=BigCommerceRateLimit(), errors=BigCommerceErrors(), max_attempts=max_attempts,
-                      allow_private_hosts=True)
+    http = VendorHTTP(
+        "BigCommerce", rate_limit=BigCommerceRateLimit(), errors=BigCommerceErrors(), max_attempts=max_attempts, allow_private_hosts=True
+    )
     async with serving(http, BigCommerceLookup(BigCommerceClient(http), 10.0)) as stub:
         yield stub
 
@@ -100,8 +103,9 @@ async def bigcommerce_connector(max_attempts: int = 3) -> AsyncIterator[lookup_p
 @asynccontextmanager
 async def bigcommerce_target(max_attempts: int = 3) -> AsyncIterator[str]:
     """A BigCommerce connector on a loopback port: its gRPC target."""
-    http = VendorHTTP("BigCommerce", rate_limit=BigCommerceRateLimit(), errors=BigCommerceErrors(), max_attempts=max_attempts,
-                      allow_private_hosts=True)
+    http = VendorHTTP(
+        "BigCommerce", rate_limit=BigCommerceRateLimit(), errors=BigCommerceErrors(), max_attempts=max_attempts, allow_private_hosts=True
+    )
     await http.start()
     server = grpc.aio.server(interceptors=[RequestContextInterceptor()])
     lookup_pb2_grpc.add_LookupServiceServicer_to_server(BigCommerceLookup(BigCommerceClient(http), 10.0), server)
@@ -122,14 +126,21 @@ async def magento_connector(max_attempts: int = 3) -> AsyncIterator[lookup_pb2_g
 
 
 def returnlogic_app(url: str, key: str = returnlogic_data.API_KEY) -> lookup_pb2.AppContext:
-    return lookup_pb2.AppContext(app_id="test-app", settings={"api_base_url": f"{url}/v1", "app_base_url": "https://app.example"},
-                                 secrets={"api_key": key})
+    return lookup_pb2.AppContext(
+        app_id="test-app", settings={"api_base_url": f"{url}/v1", "app_base_url": "https://app.example"}, secrets={"api_key": key}
+    )
 
 
 @asynccontextmanager
 async def returnlogic_connector() -> AsyncIterator[lookup_pb2_grpc.LookupServiceStub]:
-    http = VendorHTTP("ReturnLogic", rate_limit=ReturnLogicRateLimit(), errors=ReturnLogicErrors(), budget=LocalBudget("ReturnLogic", RETURNLOGIC_WINDOWS),
-                      unavailable_policy=ReturnLogicUnavailable(), allow_private_hosts=True)
+    http = VendorHTTP(
+        "ReturnLogic",
+        rate_limit=ReturnLogicRateLimit(),
+        errors=ReturnLogicErrors(),
+        budget=LocalBudget("ReturnLogic", RETURNLOGIC_WINDOWS),
+        unavailable_policy=ReturnLogicUnavailable(),
+        allow_private_hosts=True,
+    )
     async with serving(http, ReturnLogicLookup(ReturnLogicClient(http), 10.0)) as stub:
         yield stub
 
@@ -140,15 +151,21 @@ async def lookup_adaptor_sandbox(**kwargs: str) -> AsyncIterator[RunningSandbox]
         yield sandbox
 
 
-def lookup_adaptor_app(url: str, key: str = adaptor_data.SIGNING_KEY, username: str = adaptor_data.USERNAME,
-                       password: str = adaptor_data.PASSWORD) -> lookup_pb2.AppContext:
-    return lookup_pb2.AppContext(app_id="test-app", settings={"url": f"{url}/lookup", **({"username": username} if username else {})},
-                                 secrets={"signing_key": key, **({"password": password} if password else {})})
+def lookup_adaptor_app(
+    url: str, key: str = adaptor_data.SIGNING_KEY, username: str = adaptor_data.USERNAME, password: str = adaptor_data.PASSWORD
+) -> lookup_pb2.AppContext:
+    return lookup_pb2.AppContext(
+        app_id="test-app",
+        settings={"url": f"{url}/lookup", **({"username": username} if username else {})},
+        secrets={"signing_key": key, **({"password": password} if password else {})},
+    )
 
 
 @asynccontextmanager
 async def lookup_adaptor_connector(max_attempts: int = 3) -> AsyncIterator[lookup_pb2_grpc.LookupServiceStub]:
-    http = VendorHTTP("the lookup adaptor", rate_limit=RetryAfter(), errors=AdaptorErrors(), max_attempts=max_attempts, allow_private_hosts=True)
+    http = VendorHTTP(
+        "the lookup adaptor", rate_limit=RetryAfter(), errors=AdaptorErrors(), max_attempts=max_attempts, allow_private_hosts=True
+    )
     async with serving(http, LookupAdaptorLookup(AdaptorClient(http), 10.0)) as stub:
         yield stub
 

@@ -77,19 +77,32 @@ class OidcProvider:
 
     def config(self) -> dict[str, Any]:
         return {
-            "issuer": self.issuer, "port": self.port, "jwks": {"keys": [k.jwk() for k in self.keys]},
-            "cookie_key": secrets.token_urlsafe(32), "audience": AUDIENCE, "access_token_ttl": self.access_token_ttl,
+            "issuer": self.issuer,
+            "port": self.port,
+            "jwks": {"keys": [k.jwk() for k in self.keys]},
+            "cookie_key": secrets.token_urlsafe(32),
+            "audience": AUDIENCE,
+            "access_token_ttl": self.access_token_ttl,
             "accounts": ACCOUNTS,
-            "clients": [{"client_id": "linkmesh-console", "token_endpoint_auth_method": "none", "redirect_uris": self.redirect_uris,
-                         "post_logout_redirect_uris": self.redirect_uris, "grant_types": ["authorization_code"], "response_types": ["code"]}],
+            "clients": [
+                {
+                    "client_id": "linkmesh-console",
+                    "token_endpoint_auth_method": "none",
+                    "redirect_uris": self.redirect_uris,
+                    "post_logout_redirect_uris": self.redirect_uris,
+                    "grant_types": ["authorization_code"],
+                    "response_types": ["code"],
+                }
+            ],
         }
 
     def start(self) -> None:
         path = self.workdir / "oidc-provider.json"
         path.write_text(json.dumps(self.config()))
         with self.log_path.open("ab") as out:
-            self.process = subprocess.Popen([self.node, str(SCRIPT), str(path)], cwd=NODE_DIR, stdout=out, stderr=subprocess.STDOUT,
-                                            start_new_session=True)
+            self.process = subprocess.Popen(
+                [self.node, str(SCRIPT), str(path)], cwd=NODE_DIR, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -123,9 +136,17 @@ class OidcProvider:
         verifier, challenge = pkce_pair()
         state = secrets.token_urlsafe(12)
         session = requests.Session()
-        url = f"{self.issuer}/auth?" + urlencode({
-            "client_id": "linkmesh-console", "response_type": "code", "redirect_uri": redirect_uri, "scope": "openid profile email",
-            "state": state, "code_challenge": challenge, "code_challenge_method": "S256"})
+        url = f"{self.issuer}/auth?" + urlencode(
+            {
+                "client_id": "linkmesh-console",
+                "response_type": "code",
+                "redirect_uri": redirect_uri,
+                "scope": "openid profile email",
+                "state": state,
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+            }
+        )
         for _ in range(10):
             answer = session.get(url, allow_redirects=False, timeout=10)
             if answer.status_code == 200:  # a login or consent page: fill it in as the person would
@@ -140,9 +161,17 @@ class OidcProvider:
                 break
         query = parse_qs(urlsplit(url).query)
         assert query.get("state") == [state] and "code" in query, url
-        tokens = requests.post(f"{self.issuer}/token", timeout=10, data={
-            "grant_type": "authorization_code", "code": query["code"][0], "redirect_uri": redirect_uri,
-            "client_id": "linkmesh-console", "code_verifier": verifier})
+        tokens = requests.post(
+            f"{self.issuer}/token",
+            timeout=10,
+            data={
+                "grant_type": "authorization_code",
+                "code": query["code"][0],
+                "redirect_uri": redirect_uri,
+                "client_id": "linkmesh-console",
+                "code_verifier": verifier,
+            },
+        )
         assert tokens.status_code == 200, tokens.text
         return tokens.json()  # type: ignore[no-any-return]
 

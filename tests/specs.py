@@ -30,8 +30,10 @@ def spec_path(relative: str) -> Path:
         for candidate in (folder / relative, folder / f"{relative}.gz"):
             if candidate.exists():
                 return candidate
-    pytest.skip(f"{relative} is not in the repository (its publisher gives no licence to copy it): set {FOLDER_VARIABLE} "
-                f"to a folder holding it; vendor-specs/README.md says how to get it")
+    pytest.skip(
+        f"{relative} is not in the repository (its publisher gives no licence to copy it): set {FOLDER_VARIABLE} "
+        f"to a folder holding it; vendor-specs/README.md says how to get it"
+    )
 
 
 def read_spec(path: Path) -> bytes:

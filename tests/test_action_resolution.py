@@ -19,8 +19,9 @@ from linkmesh.lookup.v1 import lookup_pb2
 from linkmesh_core.errors import ServiceError
 from linkmesh_core.resolution import applied, not_applied, undetermined
 from linkmesh_devstack.mongo import MongoServer
-from linkmesh_profile.action_resolution import ActionResolver, checking, pending_message
-from linkmesh_profile.store import Store, now
+from linkmesh_profile.actions.resolution import ActionResolver, checking, pending_message
+from linkmesh_profile.db.store import Store, now
+from linkmesh_profile.model.app import App
 
 DELAYS = (0.1, 0.1, 0.1)
 
@@ -32,8 +33,7 @@ class Vendor:
     answers: list[Any]
     asked: list[lookup_pb2.ResolveActionRequest] = field(default_factory=list)
 
-    async def call_app(self, app: dict[str, Any], method: str, request: Any, timeout: float | None = None) -> Any:
-        assert method == "ResolveAction"
+    async def resolve_action(self, app: App, request: lookup_pb2.ResolveActionRequest, timeout: float | None = None) -> Any:
         self.asked.append(request)
         await asyncio.sleep(0.05)  # a real call takes a while: another replica may look meanwhile
         answer = self.answers[min(len(self.asked), len(self.answers)) - 1]
@@ -46,11 +46,11 @@ class Apps:
     def __init__(self, vendor: Vendor) -> None:
         self.connectors = vendor
 
-    async def require(self, app_id: str) -> dict[str, Any]:
-        return {"_id": app_id, "name": "Test shop", "type": "bigcommerce"}
+    async def require(self, app_id: str) -> App:
+        return App(id=app_id, type="bigcommerce", name="Test shop")
 
-    def context(self, app: dict[str, Any]) -> lookup_pb2.AppContext:
-        return lookup_pb2.AppContext(app_id=str(app["_id"]))
+    def context(self, app: App) -> lookup_pb2.AppContext:
+        return lookup_pb2.AppContext(app_id=app.id)
 
 
 class Recorder:
@@ -61,7 +61,7 @@ class Recorder:
     async def record(self, **trace: Any) -> None:
         self.traces.append(trace)
 
-    async def refresh_app(self, customer_id: str, app: dict[str, Any], *, force: bool = False) -> bool:
+    async def refresh_app(self, customer_id: str, app: App, *, force: bool = False) -> bool:
         self.refreshed.append(customer_id)
         return True
 
@@ -70,7 +70,7 @@ class Runner:
     def __init__(self, store: Store, vendor: Vendor) -> None:
         self.collection = store.db["actions"]
         self.apps = Apps(vendor)
-        self.traces = self.linker = Recorder()
+        self.traces = self.refresher = Recorder()
 
 
 @pytest.fixture()
@@ -88,11 +88,21 @@ async def store(mongo: MongoServer) -> AsyncIterator[Store]:
 
 async def unknown_action(store: Store, key: str = "k1") -> Any:
     at = now() - timedelta(seconds=1)
-    doc = {"customer_id": "6b0000000000000000000001", "idempotency_key": key, "app_id": "6b0000000000000000000002",
-           "app_type": "bigcommerce", "action": "refund", "order_id": "5001", "params": {"lines": "500102:1"}, "state": "unknown",
-           "external_customer_id": "101", "started_at": at, "finished_at": at,
-           "error": {"code": "UNAVAILABLE", "message": "BigCommerce is unavailable: HTTP 502", "fields": {}},
-           "resolution": {**checking(DELAYS, at), "next_check_at": at}}
+    doc = {
+        "customer_id": "6b0000000000000000000001",
+        "idempotency_key": key,
+        "app_id": "6b0000000000000000000002",
+        "app_type": "bigcommerce",
+        "action": "refund",
+        "order_id": "5001",
+        "params": {"lines": "500102:1"},
+        "state": "unknown",
+        "external_customer_id": "101",
+        "started_at": at,
+        "finished_at": at,
+        "error": {"code": "UNAVAILABLE", "message": "BigCommerce is unavailable: HTTP 502", "fields": {}},
+        "resolution": {**checking(DELAYS, at), "next_check_at": at},
+    }
     await store.db["actions"].insert_one(doc)
     return doc["_id"]
 
@@ -160,4 +170,4 @@ async def test_not_applied_releases_the_key(store: Store) -> None:
     doc = await store.db["actions"].find_one({"_id": oid})
     assert doc["state"] == "not_applied" and doc["released_key"] == "k1" and doc["idempotency_key"] != "k1"
     await store.db["actions"].insert_one({"customer_id": doc["customer_id"], "idempotency_key": "k1", "state": "running"})
-    assert runner.linker.refreshed == []
+    assert runner.refresher.refreshed == []

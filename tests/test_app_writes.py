@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from linkmesh_devstack.mongo import MongoServer
-from linkmesh_profile import queries as q
-from linkmesh_profile.store import AsyncClientSession, Store
+from linkmesh_profile.db import queries as q
+from linkmesh_profile.db.store import AsyncClientSession, Store
 
 
 class Stopped(Exception):
@@ -24,7 +24,7 @@ async def test_an_app_write_and_the_replicas_reload_counter_commit_together(mong
             pytest.skip("this MongoDB is a standalone server: no multi-document transactions")
         other = Store(mongo.uri, store.db.name, app_check_s=0)  # another replica
         first = await store.insert_app({"name": "Shop", "type": "bigcommerce"})
-        assert (await other.get_app(str(first["_id"])))["name"] == "Shop"
+        assert (await other.get_app(first.id)).name == "Shop"  # type: ignore[union-attr]
         version = (await q.apps_version().find_one(store.db))["version"]
 
         counted = store.app_cache.count_change
@@ -35,7 +35,7 @@ async def test_an_app_write_and_the_replicas_reload_counter_commit_together(mong
 
         store.app_cache.count_change = count_then_stop  # type: ignore[method-assign]
         with pytest.raises(Stopped):
-            await store.replace_app({**first, "name": "Renamed"})
+            await store.replace_app({**first.to_doc(), "name": "Renamed"})
         with pytest.raises(Stopped):
             await store.insert_app({"name": "Half-made", "type": "magento"})
         store.app_cache.count_change = counted  # type: ignore[method-assign]
@@ -43,10 +43,10 @@ async def test_an_app_write_and_the_replicas_reload_counter_commit_together(mong
         apps: list[dict[str, Any]] = await q.all_apps().find(store.db).to_list(length=None)
         assert [a["name"] for a in apps] == ["Shop"], "neither write is kept without its counter"
         assert (await q.apps_version().find_one(store.db))["version"] == version
-        await store.replace_app({**first, "name": "Renamed"})
-        assert (await other.get_app(str(first["_id"])))["name"] == "Renamed", "the other replica reloads"
-        assert await store.delete_app(str(first["_id"]))
-        assert await other.get_app(str(first["_id"])) is None
+        await store.replace_app({**first.to_doc(), "name": "Renamed"})
+        assert (await other.get_app(first.id)).name == "Renamed", "the other replica reloads"  # type: ignore[union-attr]
+        assert await store.delete_app(first.id)
+        assert await other.get_app(first.id) is None
         await other.close()
     finally:
         await store.client.drop_database(store.db.name)

@@ -7,8 +7,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from linkmesh_devstack.mongo import MongoServer
-from linkmesh_profile.autolink_queue import AutoLinkQueue
-from linkmesh_profile.store import Store
+from linkmesh_profile.db.store import Store
+from linkmesh_profile.linking.autolink_queue import AutoLinkQueue
 
 
 class Clock:
@@ -25,7 +25,7 @@ async def test_claims_leases_and_re_deferrals(mongo: MongoServer) -> None:
     queue = AutoLinkQueue(store, lease_s=30, clock=clock)
     other_replica = AutoLinkQueue(store, lease_s=30, clock=clock)
     try:
-        await queue.ensure_indexes()
+        await store.ensure_indexes()
         await queue.defer("c1", "a1", 10, "rate limited")
         await queue.defer("c1", "a1", 12, "rate limited again")  # a burst queues the pair once
         assert await queue.pending() == 1

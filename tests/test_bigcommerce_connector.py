@@ -107,8 +107,9 @@ async def test_fetch_returns_the_detailed_profile() -> None:
     assert first.discount.amount == "5.00" and first.total.amount == "128.45"
     assert not c.orders[0].fulfilled and list(c.orders[0].shipments) == []
     shipment_calls = sorted(r["path"] for r in sandbox.requests if r["path"].endswith("/shipments"))
-    assert shipment_calls == [f"/stores/{data.STORE_HASH}/v2/orders/{o}/shipments" for o in (5001, 5002)], \
+    assert shipment_calls == [f"/stores/{data.STORE_HASH}/v2/orders/{o}/shipments" for o in (5001, 5002)], (
         "no call for the shipments of an order with nothing shipped"
+    )
 
 
 async def test_fetch_caps_orders_and_handles_a_customer_without_orders() -> None:
@@ -126,7 +127,9 @@ async def test_fetch_caps_orders_and_handles_a_customer_without_orders() -> None
 
 async def test_refused_credentials_are_unauthenticated_without_the_token_in_the_message() -> None:
     async with bigcommerce_sandbox() as sandbox, bigcommerce_connector() as stub:
-        err = await rpc_error(stub.Search(lookup_pb2.SearchRequest(app=bigcommerce_app(sandbox.url, token="secret-xyz-123"), emails=["a@b.co"]), timeout=5))
+        err = await rpc_error(
+            stub.Search(lookup_pb2.SearchRequest(app=bigcommerce_app(sandbox.url, token="secret-xyz-123"), emails=["a@b.co"]), timeout=5)
+        )
     assert err.code == grpc.StatusCode.UNAUTHENTICATED
     assert "secret-xyz-123" not in err.message and "invalid" in err.message
 
@@ -138,7 +141,9 @@ async def test_5xx_is_retried_then_answered_unavailable() -> None:
         assert [c.external_id for c in ok.candidates] == ["101"], "two failures then success within three attempts"
         sandbox.knobs.fail = Failure(status=503, count=-1)
         before = len(sandbox.requests)
-        err = await rpc_error(stub.Search(lookup_pb2.SearchRequest(app=bigcommerce_app(sandbox.url), emails=["jane.smith@example.com"]), timeout=10))
+        err = await rpc_error(
+            stub.Search(lookup_pb2.SearchRequest(app=bigcommerce_app(sandbox.url), emails=["jane.smith@example.com"]), timeout=10)
+        )
         assert err.code == grpc.StatusCode.UNAVAILABLE
         assert len(sandbox.requests) - before == 3, "bounded retry: exactly three attempts"
 
@@ -147,7 +152,9 @@ async def test_network_errors_are_unavailable() -> None:
     async with bigcommerce_connector() as stub:
         from linkmesh_devstack.ports import free_port
 
-        err = await rpc_error(stub.Search(lookup_pb2.SearchRequest(app=bigcommerce_app(f"http://127.0.0.1:{free_port()}"), emails=["a@b.co"]), timeout=10))
+        err = await rpc_error(
+            stub.Search(lookup_pb2.SearchRequest(app=bigcommerce_app(f"http://127.0.0.1:{free_port()}"), emails=["a@b.co"]), timeout=10)
+        )
     assert err.code == grpc.StatusCode.UNAVAILABLE
 
 
@@ -187,6 +194,8 @@ async def test_a_429_from_the_vendor_is_resource_exhausted_when_the_wait_exceeds
     async with bigcommerce_sandbox(rate_limit_quota=100, rate_limit_window_ms=20_000) as sandbox, bigcommerce_connector() as stub:
         # Another app on the same store used up the quota: the connector learns it from the 429 itself.
         sandbox.knobs.rate_limit_quota = 0
-        err = await rpc_error(stub.Search(lookup_pb2.SearchRequest(app=bigcommerce_app(sandbox.url), emails=["jane.smith@example.com"]), timeout=2))
+        err = await rpc_error(
+            stub.Search(lookup_pb2.SearchRequest(app=bigcommerce_app(sandbox.url), emails=["jane.smith@example.com"]), timeout=2)
+        )
         assert err.code == grpc.StatusCode.RESOURCE_EXHAUSTED and err.retry_after and err.retry_after > 2
         assert "rate limit" in err.message

@@ -25,12 +25,20 @@ def big_order(sandbox: Any, lines: int = LINES) -> dict[str, Any]:
     """An order of Jane's with ``lines`` distinct products, each shipped in its own parcel."""
     store = sandbox.app[STORES][data.STORE_HASH]
     for n in range(lines):
-        store.products[1000 + n] = {"id": 1000 + n, "name": f"Trail Mix {n}", "sku": f"MIX-{n:03d}", "price": "2.0000",
-                                    "url": f"/trail-mix-{n}/"}
-    shipments = [{"tracking_number": f"1ZBIG{n:05d}", "method": "UPS Ground", "provider": "ups", "carrier": "ups",
-                  "lines": [(1000 + n, 1)]} for n in range(lines)]
-    data.add_order(store, ORDER_ID, store.customers[101], data.BASE + timedelta(days=90), [(1000 + n, 1) for n in range(lines)], 2,
-                   shipments=shipments)
+        store.products[1000 + n] = {
+            "id": 1000 + n,
+            "name": f"Trail Mix {n}",
+            "sku": f"MIX-{n:03d}",
+            "price": "2.0000",
+            "url": f"/trail-mix-{n}/",
+        }
+    shipments = [
+        {"tracking_number": f"1ZBIG{n:05d}", "method": "UPS Ground", "provider": "ups", "carrier": "ups", "lines": [(1000 + n, 1)]}
+        for n in range(lines)
+    ]
+    data.add_order(
+        store, ORDER_ID, store.customers[101], data.BASE + timedelta(days=90), [(1000 + n, 1) for n in range(lines)], 2, shipments=shipments
+    )
     return store.orders[ORDER_ID]
 
 
@@ -65,11 +73,14 @@ async def test_a_list_of_exactly_one_full_page_ends_on_the_empty_page_after_it()
     assert [q["page"] for q in products] == [["1"], ["2"]]  # page 2 answers 204 No Content
 
 
-@pytest.mark.parametrize(("failure", "partial"), [
-    (Failure(status=503, path=f"/v2/orders/{ORDER_ID}/shipments", skip=1, message="maintenance"), ["shipments"]),
-    # A page that hangs spends the deadline: the product links asked for after it are not all read either.
-    (Failure(status=0, path=f"/v2/orders/{ORDER_ID}/shipments", skip=1, hang_s=5.0), ["shipments", "product_links"]),
-])
+@pytest.mark.parametrize(
+    ("failure", "partial"),
+    [
+        (Failure(status=503, path=f"/v2/orders/{ORDER_ID}/shipments", skip=1, message="maintenance"), ["shipments"]),
+        # A page that hangs spends the deadline: the product links asked for after it are not all read either.
+        (Failure(status=0, path=f"/v2/orders/{ORDER_ID}/shipments", skip=1, hang_s=5.0), ["shipments", "product_links"]),
+    ],
+)
 async def test_shipments_that_cannot_be_read_in_time_are_marked_on_the_order_not_dropped(failure: Failure, partial: list[str]) -> None:
     async with bigcommerce_sandbox() as sandbox, bigcommerce_connector(max_attempts=1) as stub:
         big_order(sandbox)
@@ -85,16 +96,31 @@ async def test_a_refund_reads_every_line_of_the_order_or_refunds_nothing() -> No
         big_order(sandbox)
         app = bigcommerce_app(sandbox.url)
         last_line = f"{ORDER_ID * 100 + LINES}"  # on page 2 of the order's products
-        request = lookup_pb2.RunActionRequest(app=app, action="refund", external_customer_id="101", order_id=str(ORDER_ID),
-                                              params={"lines": f"{last_line}:1"}, idempotency_key="k-big-1")
+        request = lookup_pb2.RunActionRequest(
+            app=app,
+            action="refund",
+            external_customer_id="101",
+            order_id=str(ORDER_ID),
+            params={"lines": f"{last_line}:1"},
+            idempotency_key="k-big-1",
+        )
         sandbox.knobs.fail = Failure(status=503, path=f"/v2/orders/{ORDER_ID}/products", skip=1, message="maintenance")
         with pytest.raises(grpc.aio.AioRpcError) as info:
             await stub.RunAction(request, timeout=5)
         assert info.value.code() == grpc.StatusCode.UNAVAILABLE
         assert not [r for r in sandbox.requests if "payment_actions" in r["path"]]
         sandbox.knobs.fail = None
-        done = await stub.RunAction(lookup_pb2.RunActionRequest(app=app, action="refund", external_customer_id="101", order_id=str(ORDER_ID),
-                                                                params={"lines": f"{last_line}:1"}, idempotency_key="k-big-2"), timeout=5)
+        done = await stub.RunAction(
+            lookup_pb2.RunActionRequest(
+                app=app,
+                action="refund",
+                external_customer_id="101",
+                order_id=str(ORDER_ID),
+                params={"lines": f"{last_line}:1"},
+                idempotency_key="k-big-2",
+            ),
+            timeout=5,
+        )
     assert "2.00" in done.message
 
 
@@ -103,7 +129,8 @@ async def test_a_customer_search_is_read_to_its_last_page() -> None:
         store = sandbox.app[STORES][data.STORE_HASH]
         for n in range(60):  # more customers sharing one phone than the 50 a page holds by default
             cid = 7000 + n
-            store.customers[cid] = data.new_customer(cid, f"Shared{n}", "Line", f"shared{n}@example.com", "+1 212-555-0144",
-                                                     data.BASE, None)
+            store.customers[cid] = data.new_customer(
+                cid, f"Shared{n}", "Line", f"shared{n}@example.com", "+1 212-555-0144", data.BASE, None
+            )
         answer = await stub.Search(lookup_pb2.SearchRequest(app=bigcommerce_app(sandbox.url), phones=["+12125550144"]), timeout=10)
     assert len(answer.candidates) == 60

@@ -119,8 +119,15 @@ async def test_knobs_inject_failures_latency_and_log_requests() -> None:
 async def test_customers_can_be_created_and_updated_as_bigcommerce_does() -> None:
     async with bigcommerce_sandbox() as sandbox, aiohttp.ClientSession() as http:
         url = f"{sandbox.url}/stores/{data.STORE_HASH}/v3/customers"
-        new = [{"email": "new.person@example.com", "first_name": "New", "last_name": "Person", "phone": "555-0000",
-                "addresses": [{"address1": "1 Way", "city": "Reno", "country_code": "US", "first_name": "New", "last_name": "Person"}]}]
+        new = [
+            {
+                "email": "new.person@example.com",
+                "first_name": "New",
+                "last_name": "Person",
+                "phone": "555-0000",
+                "addresses": [{"address1": "1 Way", "city": "Reno", "country_code": "US", "first_name": "New", "last_name": "Person"}],
+            }
+        ]
         async with http.post(url, json=new, headers=AUTH) as resp:
             assert resp.status == 200, await resp.text()
             created = (await resp.json())["data"][0]
@@ -154,11 +161,19 @@ async def test_action_endpoints_match_the_spec_and_never_refund_more_than_was_pa
             assert resp.status == 201
             refund = await resp.json()
         validate_vendor_response("bigcommerce/orders.v3.yml", "/orders/{order_id}/payment_actions/refunds", "post", 201, refund)
-        async with http.post(f"{v3}/refund_quotes", json={"items": [{"item_type": "PRODUCT", "item_id": 500102, "quantity": 2}]}, headers=AUTH) as resp:
+        async with http.post(
+            f"{v3}/refund_quotes", json={"items": [{"item_type": "PRODUCT", "item_id": 500102, "quantity": 2}]}, headers=AUTH
+        ) as resp:
             assert resp.status == 422, "only one of three is left to refund"
         async with http.put(f"{sandbox.url}/stores/{data.STORE_HASH}/v2/orders/5003", json={"status_id": 5}, headers=AUTH) as resp:
             assert resp.status == 200 and (await resp.json())["status"] == "Cancelled"
-        coupon = {"name": "t", "code": "SAVE10", "type": "percentage_discount", "amount": "10", "applies_to": {"entity": "categories", "ids": [0]}}
+        coupon = {
+            "name": "t",
+            "code": "SAVE10",
+            "type": "percentage_discount",
+            "amount": "10",
+            "applies_to": {"entity": "categories", "ids": [0]},
+        }
         async with http.post(f"{sandbox.url}/stores/{data.STORE_HASH}/v2/coupons", json=coupon, headers=AUTH) as resp:
             assert resp.status == 201
             created = await resp.json()

@@ -31,15 +31,24 @@ from tests.test_shopify_connector import shopify_app, shopify_connector, shopify
 R = lookup_pb2.ResolveActionResponse.Resolution
 
 
-def resolve(app: lookup_pb2.AppContext, action: str, customer: str, order: str = "", at: datetime | None = None,
-            **params: str) -> lookup_pb2.ResolveActionRequest:
-    return lookup_pb2.ResolveActionRequest(app=app, action=action, external_customer_id=customer, order_id=order, params=params,
-                                           idempotency_key="6b01:key-1", dispatched_at=from_datetime(at or datetime.now(UTC)))
+def resolve(
+    app: lookup_pb2.AppContext, action: str, customer: str, order: str = "", at: datetime | None = None, **params: str
+) -> lookup_pb2.ResolveActionRequest:
+    return lookup_pb2.ResolveActionRequest(
+        app=app,
+        action=action,
+        external_customer_id=customer,
+        order_id=order,
+        params=params,
+        idempotency_key="6b01:key-1",
+        dispatched_at=from_datetime(at or datetime.now(UTC)),
+    )
 
 
 def run(app: lookup_pb2.AppContext, action: str, customer: str, order: str = "", **params: str) -> lookup_pb2.RunActionRequest:
-    return lookup_pb2.RunActionRequest(app=app, action=action, external_customer_id=customer, order_id=order, params=params,
-                                       idempotency_key="6b01:key-1")
+    return lookup_pb2.RunActionRequest(
+        app=app, action=action, external_customer_id=customer, order_id=order, params=params, idempotency_key="6b01:key-1"
+    )
 
 
 async def test_bigcommerce_reads_refunds_status_and_coupons() -> None:

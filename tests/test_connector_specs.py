@@ -47,14 +47,24 @@ def test_every_declared_sandbox_gives_a_demo_app_with_its_secrets() -> None:
         assert app["type"] == spec.type and app["secrets"] and all(len(v) >= 8 for v in app["secrets"].values())
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"type": "Shop-ify"}, "lower-case"),
-    ({"port": 80}, "1024-65535"),
-    ({"sandbox": "no_colon"}, "module:object"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"type": "Shop-ify"}, "lower-case"),
+        ({"port": 80}, "1024-65535"),
+        ({"sandbox": "no_colon"}, "module:object"),
+    ],
+)
 def test_a_bad_declaration_is_refused_naming_what_is_wrong(kwargs: dict[str, object], message: str) -> None:
-    base: dict[str, object] = {"type": "acme", "display_name": "Acme", "module": "linkmesh_acme", "command": "linkmesh-connector-acme",
-                               "port": 50099, "sandbox": "", "sandbox_port": 0}
+    base: dict[str, object] = {
+        "type": "acme",
+        "display_name": "Acme",
+        "module": "linkmesh_acme",
+        "command": "linkmesh-connector-acme",
+        "port": 50099,
+        "sandbox": "",
+        "sandbox_port": 0,
+    }
     with pytest.raises(ValueError, match=message):
         ConnectorSpec(**{**base, **kwargs})  # type: ignore[arg-type]
 
@@ -75,8 +85,9 @@ def copy_deploy_files(tmp: Path) -> Path:
 
 
 def kustomize(root: Path, overlay: str) -> list[dict[str, object]]:
-    out = subprocess.run([str(KUBECTL), "kustomize", str(root / "deploy" / "kubernetes" / "overlays" / overlay)],
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [str(KUBECTL), "kustomize", str(root / "deploy" / "kubernetes" / "overlays" / overlay)], capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr
     return [d for d in yaml.safe_load_all(out.stdout) if d]
 
@@ -101,8 +112,12 @@ def test_a_new_connector_reaches_compose_and_kubernetes_and_a_removed_one_leaves
     for overlay in ("dev", "production"):
         objects = kustomize(root, overlay)
         names = {(o["kind"], o["metadata"]["name"]) for o in objects}  # type: ignore[index]
-        assert {("Deployment", "connector-acme-shop"), ("Service", "connector-acme-shop"), ("HorizontalPodAutoscaler", "connector-acme-shop"),
-                ("PodDisruptionBudget", "connector-acme-shop")} <= names
+        assert {
+            ("Deployment", "connector-acme-shop"),
+            ("Service", "connector-acme-shop"),
+            ("HorizontalPodAutoscaler", "connector-acme-shop"),
+            ("PodDisruptionBudget", "connector-acme-shop"),
+        } <= names
         deployment = next(o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"] == "connector-acme-shop")  # type: ignore[index]
         container = deployment["spec"]["template"]["spec"]["containers"][0]  # type: ignore[index]
         config = next(o for o in objects if o["kind"] == "ConfigMap" and o["metadata"]["name"].startswith("linkmesh-config"))  # type: ignore[index]
@@ -128,7 +143,9 @@ def test_a_hand_edit_inside_a_generated_part_is_reported(tmp_path: Path) -> None
     config = root / "deploy/kubernetes/base/config.yaml"
     config.write_text(config.read_text().replace("magento=dns:///connector-magento:50062,", ""))
     assert deployfiles.stale(root, SPECS) == [config]
-    out = subprocess.run([sys.executable, "-m", "linkmesh_devstack.deployfiles", "--check", "--root", str(root)], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "linkmesh_devstack.deployfiles", "--check", "--root", str(root)], capture_output=True, text=True
+    )
     assert out.returncode == 1 and "stale: deploy/kubernetes/base/config.yaml" in out.stdout
     marker = root / "deploy/kubernetes/overlays/dev/kustomization.yaml"
     marker.write_text(marker.read_text().replace("# <<< generated: connector-images", ""))

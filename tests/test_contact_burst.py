@@ -1,10 +1,10 @@
-"""A burst of contacts for one new person makes one customer (linkmesh_profile.folding).
+"""A burst of contacts for one new person makes one customer (linkmesh_profile.customers.folding).
 
 Sent one after another, an email contact, then a phone-only contact make one customer: the
 first auto-link brings the vendor's phone onto the profile and the phone finds it. Sent at once,
 the phone-only contact made a second profile while the first auto-link was at the vendor, each
 then held a contact point of the other's vendor record, and every auto-link after answered a
-conflict for good. Interleavings are held at ``linkmesh_profile.checkpoints``; over the real
+conflict for good. Interleavings are held at ``linkmesh_profile.linking.checkpoints``; over the real
 database, a real BigCommerce connector and its sandbox (Jane: email and phone)."""
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import pytest
 from linkmesh.profile.v1 import profile_pb2
 
 from linkmesh_devstack.mongo import MongoServer
-from linkmesh_profile import queries as q
-from linkmesh_profile.customers import update_customer
-from linkmesh_profile.store import now
+from linkmesh_profile.customers.profiles import update_customer
+from linkmesh_profile.db import queries as q
+from linkmesh_profile.db.store import now
 from tests.profile_kit import JANE, JANE_PHONE, Kit, once_at, profile_kit
 
 
@@ -50,7 +50,7 @@ async def test_a_phone_only_profile_made_while_the_email_auto_link_was_at_the_ve
     held = once_at("link.before_write", phone_contact_meanwhile)
     result = await kit.autolinker.auto_link(first)
     assert held and made
-    app_id = str(kit.app["_id"])
+    app_id = kit.app.id
     assert result.linked == [app_id], [d.reason for _, d in result.not_linked]
     [one] = await holders(kit)
     assert one["_id"] == first["_id"] and JANE_PHONE in one["phones"] and one["links"][app_id]["external_customer_id"] == "101"
@@ -64,7 +64,7 @@ async def test_the_younger_profile_folds_itself_into_the_older_and_the_contact_g
     younger, _ = await kit.contacts.find_or_create(None, JANE_PHONE, "")
     result = await kit.contacts.record(contact(phone=JANE_PHONE))
     assert result.customer_id == str(older["_id"]) and not result.created
-    assert result.linked == [str(kit.app["_id"])]
+    assert result.linked == [kit.app.id]
     [one] = await holders(kit)
     assert one["_id"] == older["_id"] and set(one["phones"]) == {JANE_PHONE}
     assert kit.folds[0][:2] == (str(older["_id"]), str(younger["_id"]))
@@ -117,7 +117,7 @@ def test_every_replica_picks_the_same_survivor_whatever_copy_it_holds() -> None:
     copy, two folds went both ways and both profiles were lost (found by the burst test)."""
     from bson import ObjectId
 
-    from linkmesh_profile.folding import survivor_of
+    from linkmesh_profile.customers.folding import survivor_of
 
     stamp = now().replace(microsecond=167_800)
     until = stamp + timedelta(seconds=120)

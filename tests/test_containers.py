@@ -33,14 +33,18 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = ROOT / "deploy" / "docker" / "Dockerfile"
 BIN = Path(sys.executable).parent
 # What an operator must pass (compose refuses to start without them: ${VAR:?message}).
-REQUIRED = {"LINKMESH_SECRET_KEYS": "ZmFrZS1rZXktZm9yLXRlc3RzLW9ubHktMzItYnl0ZXM=", "LINKMESH_TOKENS": "admin:admin-token-for-tests,agent:agent-token-for-tests",
-            "MONGO_ROOT_PASSWORD": "root-password-for-tests",
-            **{dbu.password_variable(u): f"{u}-password-for-tests" for u in dbu.users(list(discover().values()))}}
+REQUIRED = {
+    "LINKMESH_SECRET_KEYS": "ZmFrZS1rZXktZm9yLXRlc3RzLW9ubHktMzItYnl0ZXM=",
+    "LINKMESH_TOKENS": "admin:admin-token-for-tests,agent:agent-token-for-tests",
+    "MONGO_ROOT_PASSWORD": "root-password-for-tests",
+    **{dbu.password_variable(u): f"{u}-password-for-tests" for u in dbu.users(list(discover().values()))},
+}
 
 
 def interpolate(text: str, env: dict[str, str]) -> str:
     """Compose's variable interpolation: ``${VAR}``, ``${VAR:-default}``, ``${VAR-default}``,
     ``${VAR:?error}``, ``${VAR?error}``, ``$$``."""
+
     def one(m: re.Match[str]) -> str:
         name, op, arg = m.group(1), m.group(2) or "", m.group(3) or ""
         value = env.get(name)
@@ -51,6 +55,7 @@ def interpolate(text: str, env: dict[str, str]) -> str:
                 raise ValueError(f"{name}: {arg}")
             return value
         return value or ""
+
     return re.sub(r"\$\{(\w+)(?:(:?[-?])([^}]*))?\}", one, text).replace("$$", "$")
 
 
@@ -125,8 +130,11 @@ def build(args: dict[str, str], path: Path = DOCKERFILE) -> Image:
     final = stages[-1]
     health = next(r for kw, r in final.instructions if kw == "HEALTHCHECK")
     return Image(
-        stages=stages, env=env, expose=[r for kw, r in final.instructions if kw == "EXPOSE"],
-        user=next(r for kw, r in final.instructions if kw == "USER"), healthcheck=json.loads(health.split(" CMD ", 1)[1]),
+        stages=stages,
+        env=env,
+        expose=[r for kw, r in final.instructions if kw == "EXPOSE"],
+        user=next(r for kw, r in final.instructions if kw == "USER"),
+        healthcheck=json.loads(health.split(" CMD ", 1)[1]),
         cmd=json.loads(next(r for kw, r in final.instructions if kw == "CMD")),
     )
 
@@ -170,8 +178,9 @@ def test_the_image_recipe_pins_its_base_caches_dependencies_and_runs_unprivilege
             assert all(p.endswith(("pyproject.toml", "constraints.txt", "requirements_of.py")) for p in step.split()[1:-1]), step
     assert re.fullmatch(r"\d+(:\d+)?", image.user) and not image.user.startswith("0"), f"USER must be a numeric non-root id: {image.user}"
     assert not [rest for kw, rest in final.instructions if kw == "RUN"], "the final stage installs nothing: no build tools end up in it"
-    assert [kw for kw, rest in final.instructions if kw == "COPY"] == ["COPY"] and "--from=build /venv /venv" in \
-        next(rest for kw, rest in final.instructions if kw == "COPY")
+    assert [kw for kw, rest in final.instructions if kw == "COPY"] == ["COPY"] and "--from=build /venv /venv" in next(
+        rest for kw, rest in final.instructions if kw == "COPY"
+    )
 
 
 def test_the_dependency_layer_lists_each_service_s_third_party_requirements() -> None:
@@ -246,10 +255,14 @@ def test_compose_environment_names_exist_in_the_settings() -> None:
 
     known = names(ConnectorSettings) | names(GatewaySettings) | names(ProfileSettings) | {"SANDBOX_HOST", "SANDBOX_PORT", *ENV_NAMES}
     # MongoDB's image reads its MONGO_INITDB_*; linkmesh-users.js, every user's password.
-    mongo_reads = {"MONGO_INITDB_ROOT_USERNAME", "MONGO_INITDB_ROOT_PASSWORD", "MONGO_INITDB_DATABASE",
-                   *(dbu.password_variable(u) for u in dbu.users(list(discover().values())))}
+    mongo_reads = {
+        "MONGO_INITDB_ROOT_USERNAME",
+        "MONGO_INITDB_ROOT_PASSWORD",
+        "MONGO_INITDB_DATABASE",
+        *(dbu.password_variable(u) for u in dbu.users(list(discover().values()))),
+    }
     for name, service in COMPOSE["services"].items():
-        for key in (service.get("environment") or {}):
+        for key in service.get("environment") or {}:
             assert key in (mongo_reads if name == "mongo" else known), f"docker-compose.yml sets {key} on {name}, which it does not read"
 
 
@@ -260,10 +273,13 @@ def mutual_tls_env(name: str, cert_dir: Path) -> dict[str, str]:
 
     override = yaml.safe_load((ROOT / "docker-compose.mtls.yml").read_text())
     env = override["services"][name]["environment"]
-    mounted = {f"/run/secrets/{secret['target']}": cert_dir / Path(override["secrets"][secret["source"]]["file"]).name
-               for secret in override["services"][name]["secrets"]}
-    return {k: str(mounted[env[k]]) for k in (ENV_CERT, ENV_KEY, ENV_CA)} | \
-        {"LINKMESH_TLS_ALLOWED_CLIENTS": env.get("LINKMESH_TLS_ALLOWED_CLIENTS", "")}
+    mounted = {
+        f"/run/secrets/{secret['target']}": cert_dir / Path(override["secrets"][secret["source"]]["file"]).name
+        for secret in override["services"][name]["secrets"]
+    }
+    return {k: str(mounted[env[k]]) for k in (ENV_CERT, ENV_KEY, ENV_CA)} | {
+        "LINKMESH_TLS_ALLOWED_CLIENTS": env.get("LINKMESH_TLS_ALLOWED_CLIENTS", "")
+    }
 
 
 def test_the_mutual_tls_override_gives_every_mesh_service_its_own_certificate(tmp_path: Path) -> None:
@@ -295,6 +311,7 @@ def test_the_mutual_tls_override_gives_every_mesh_service_its_own_certificate(tm
 
 # Each image's own health check, run against its service started as the container would start it.
 
+
 @pytest.fixture(scope="session")
 def image_bin(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The ``bin`` folder of an environment holding what the image of ``name`` holds and
@@ -306,6 +323,7 @@ def image_bin(tmp_path_factory: pytest.TempPathFactory) -> Any:
         if service_dir not in made:
             made[service_dir] = imageenv.build(tmp_path_factory.mktemp("image"), service_dir)
         return made[service_dir]
+
     return of
 
 
@@ -332,7 +350,9 @@ def container_env(name: str, port: str, bin_dir: Path, mongo_uri: str = "") -> t
 def healthy(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """The image's HEALTHCHECK: ``python`` is the image environment's, first on the PATH."""
     python = shutil.which("python", path=env["PATH"])
-    return subprocess.run([python or sys.executable, "-m", "linkmesh_core.healthcheck"], env=env, capture_output=True, text=True, timeout=30)
+    return subprocess.run(
+        [python or sys.executable, "-m", "linkmesh_core.healthcheck"], env=env, capture_output=True, text=True, timeout=30
+    )
 
 
 @pytest.fixture()
@@ -412,7 +432,9 @@ def test_only_the_sandbox_setup_lets_connectors_reach_private_addresses() -> Non
     for name in connectors:
         assert PRODUCTION["services"][name]["environment"]["LINKMESH_ALLOW_PRIVATE_VENDOR_HOSTS"] == "false", name
     assert not any(n.startswith("sandbox-") for n in PRODUCTION["services"]), "the sandboxes are the development setup's"
-    allowed = {n for n, s in SANDBOXES["services"].items() if (s.get("environment") or {}).get("LINKMESH_ALLOW_PRIVATE_VENDOR_HOSTS") == "true"}
+    allowed = {
+        n for n, s in SANDBOXES["services"].items() if (s.get("environment") or {}).get("LINKMESH_ALLOW_PRIVATE_VENDOR_HOSTS") == "true"
+    }
     assert allowed == {n for n in connectors if f"sandbox-{n.removeprefix('connector-')}" in SANDBOXES["services"]}
 
 

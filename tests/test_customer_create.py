@@ -10,8 +10,8 @@ from linkmesh.profile.v1 import profile_pb2
 
 from linkmesh_core.errors import ServiceError
 from linkmesh_devstack.mongo import MongoServer
-from linkmesh_profile.customers import create_customer
-from linkmesh_profile.store import Store
+from linkmesh_profile.customers.profiles import create_customer
+from linkmesh_profile.db.store import Store
 
 
 class RetryingStore(Store):

@@ -32,7 +32,7 @@ USERS_JS = MONGO_DIR / "linkmesh-users.js"
 def generated(path: Path, name: str) -> str:
     begin, end = (m.format(name=name).replace("#", "//", 1) for m in (BEGIN, END))
     text = path.read_text()
-    return text[text.index(begin) + len(begin):text.index(end)]
+    return text[text.index(begin) + len(begin) : text.index(end)]
 
 
 def script_constant(name: str) -> Any:
@@ -50,8 +50,12 @@ def test_each_kind_of_service_is_granted_only_the_collections_it_uses() -> None:
     profile = roles[dbu.PROFILE_ROLE]
     assert {"customers", "apps", "actions", "audit"} <= set(profile) and "vendor_budgets" not in profile
     assert not {"update", "remove", "dropIndex"} & set(profile["audit"]), "the audit log is append-only"
-    assert all(a in ("find", "insert", "update", "remove", "createCollection", "createIndex", "dropIndex", "listIndexes")
-               for grants in profile.values() for a in grants), "no database-wide or administrative action"
+    assert all(
+        a in ("find", "insert", "update", "remove", "createCollection", "createIndex", "dropIndex", "listIndexes")
+        or (a, collection) == ("collMod", "lookup_traces")  # the traces' TTL follows the retention setting
+        for collection, grants in profile.items()
+        for a in grants
+    ), "no database-wide or administrative action"
     assert script_constant("USERS") == {"profile": dbu.PROFILE_ROLE, **{s.name: dbu.CONNECTOR_ROLE for s in SPECS}}
 
 
@@ -66,8 +70,9 @@ def uri_parts(uri: str) -> tuple[str, str, str, dict[str, list[str]]]:
 
 
 def test_compose_connects_each_service_as_its_own_user() -> None:
-    with_uri = {name: s["environment"]["MONGODB_URI"] for name, s in PRODUCTION["services"].items()
-                if "MONGODB_URI" in (s.get("environment") or {})}
+    with_uri = {
+        name: s["environment"]["MONGODB_URI"] for name, s in PRODUCTION["services"].items() if "MONGODB_URI" in (s.get("environment") or {})
+    }
     assert set(with_uri) == set(USERS), "the profile service and every connector, never the gateway"
     for name, uri in with_uri.items():
         user, password, path, query = uri_parts(uri)
@@ -114,7 +119,9 @@ def test_the_replica_set_runs_with_access_control_and_creates_the_users(overlay:
     for user in USERS:
         assert unhashed(env[dbu.password_variable(user)]["valueFrom"]["secretKeyRef"]) == {"name": "linkmesh-database", "key": user}
     keyfile = next(v for v in pod["volumes"] if v["name"] == "keyfile")["secret"]
-    assert unhashed({"name": keyfile["secretName"]})["name"] == "linkmesh-database" and keyfile["items"] == [{"key": "mongo-keyfile", "path": "keyfile"}]
+    assert unhashed({"name": keyfile["secretName"]})["name"] == "linkmesh-database" and keyfile["items"] == [
+        {"key": "mongo-keyfile", "path": "keyfile"}
+    ]
     scripts = next(v for v in pod["volumes"] if v["name"] == "scripts")["configMap"]["name"]
     data = find(objects, "ConfigMap", scripts)["data"]
     assert data == {f.name: f.read_text() for f in (MONGO_DIR / "start.sh", MONGO_DIR / "init.js", USERS_JS)}
@@ -164,8 +171,12 @@ try {
 def run_script(script: Path, env: dict[str, str], existing: tuple[str, ...] = (), status_error: str = "") -> dict[str, Any]:
     node = shutil.which("node")
     assert node, "make test needs Node.js"
-    out = subprocess.run([node, "-e", HARNESS, "--", str(script), json.dumps(list(existing)), status_error, json.dumps(env), str(MONGO_DIR)],
-                         capture_output=True, text=True, timeout=30)
+    out = subprocess.run(
+        [node, "-e", HARNESS, "--", str(script), json.dumps(list(existing)), status_error, json.dumps(env), str(MONGO_DIR)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
 

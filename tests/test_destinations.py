@@ -90,11 +90,25 @@ async def test_private_destinations_are_refused_on_the_address_connected_to() ->
         assert len(seen) == 1, "a deployment that allows private hosts (make run, the tests) reaches them"
 
 
-@pytest.mark.parametrize("address, allowed", [
-    ("127.0.0.1", False), ("10.1.2.3", False), ("172.16.0.1", False), ("192.168.1.1", False), ("169.254.169.254", False),
-    ("100.64.0.1", False), ("::1", False), ("fe80::1", False), ("fd00::1", False), ("::ffff:127.0.0.1", False), ("0.0.0.0", False),
-    ("8.8.8.8", True), ("2606:4700:4700::1111", True), ("::ffff:8.8.8.8", True),
-])
+@pytest.mark.parametrize(
+    "address, allowed",
+    [
+        ("127.0.0.1", False),
+        ("10.1.2.3", False),
+        ("172.16.0.1", False),
+        ("192.168.1.1", False),
+        ("169.254.169.254", False),
+        ("100.64.0.1", False),
+        ("::1", False),
+        ("fe80::1", False),
+        ("fd00::1", False),
+        ("::ffff:127.0.0.1", False),
+        ("0.0.0.0", False),
+        ("8.8.8.8", True),
+        ("2606:4700:4700::1111", True),
+        ("::ffff:8.8.8.8", True),
+    ],
+)
 def test_which_addresses_credentials_may_go_to(address: str, allowed: bool) -> None:
     assert address_allowed(address) is allowed
 

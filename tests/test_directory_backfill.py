@@ -8,14 +8,18 @@ from bson import ObjectId
 from linkmesh.profile.v1 import profile_pb2
 
 from linkmesh_devstack.mongo import MongoServer
-from linkmesh_profile.directory import Directory, name_keys, order_keys
-from linkmesh_profile.store import Store, now
+from linkmesh_profile.customers.directory import Directory
+from linkmesh_profile.db.search_keys import name_keys, order_keys
+from linkmesh_profile.db.store import Store, now
 
 
 def test_keys() -> None:
     assert name_keys("Zoë  O'Brien") == sorted({"z", "zo", "zoe", "o", "b", "br", "bri", "brie", "brien"})
     assert order_keys("app", {"orders": [{"number": "#1001", "id": "77"}], "returns": [{"order_id": "R-9"}]}) == [
-        "1001\x1fapp", "77\x1fapp", "r-9\x1fapp"]
+        "1001\x1fapp",
+        "77\x1fapp",
+        "r-9\x1fapp",
+    ]
 
 
 async def test_customers_stored_before_the_directory_are_found_after_start_up(mongo: MongoServer) -> None:
@@ -26,9 +30,17 @@ async def test_customers_stored_before_the_directory_are_found_after_start_up(mo
         await store.app_cache.count_change()
         old = ObjectId()
         # As written by an earlier version: no name_keys, order_keys or recent_key.
-        await store.customers.insert_one({"_id": old, "name": "Ada Lovelace", "emails": [], "phones": [], "link_keys": [f"{app_id}:5"],
-                                          "links": {str(app_id): {"external_customer_id": "5", "data": {"orders": [{"number": "4242"}]}}},
-                                          "created_at": now()})
+        await store.customers.insert_one(
+            {
+                "_id": old,
+                "name": "Ada Lovelace",
+                "emails": [],
+                "phones": [],
+                "link_keys": [f"{app_id}:5"],
+                "links": {str(app_id): {"external_customer_id": "5", "data": {"orders": [{"number": "4242"}]}}},
+                "created_at": now(),
+            }
+        )
         await store.ensure_indexes()
         directory = Directory(store, "US")
         by_name = await directory.page(profile_pb2.ListCustomersRequest(query="ada love"))

@@ -22,8 +22,10 @@ def test_never_framed_unless_an_admin_lists_origins() -> None:
     assert "script-src" not in policy and "'unsafe-inline'" not in policy and "'unsafe-eval'" not in policy
 
 
-@pytest.mark.parametrize("bad", ["*", "https://*.example.com", "http://support.example.com", "https://example.com/app",
-                                 "support.example.com", "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "bad",
+    ["*", "https://*.example.com", "http://support.example.com", "https://example.com/app", "support.example.com", "javascript:alert(1)"],
+)
 def test_anything_but_an_origin_is_refused_naming_the_setting(bad: str) -> None:
     with pytest.raises(ValidationError, match="GATEWAY_FRAME_ANCESTORS"):
         settings(frame_ancestors=bad)

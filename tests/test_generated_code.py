@@ -13,9 +13,7 @@ def test_committed_generated_code_is_fresh(tmp_path: Path) -> None:
     committed_root = protogen.OUT_ROOT / protogen.GENERATED_PACKAGE
     fresh_files = {p.relative_to(tmp_path / protogen.GENERATED_PACKAGE): p.read_bytes() for p in fresh}
     committed = {
-        p.relative_to(committed_root): p.read_bytes()
-        for p in committed_root.rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts
+        p.relative_to(committed_root): p.read_bytes() for p in committed_root.rglob("*") if p.is_file() and "__pycache__" not in p.parts
     }
     stale = sorted(str(k) for k in fresh_files if committed.get(k) != fresh_files[k])
     extra = sorted(str(k) for k in committed if k not in fresh_files)

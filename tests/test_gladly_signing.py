@@ -9,11 +9,18 @@ import pytest
 from linkmesh_core.gladly_signing import SignatureError, sign, signed_headers, verify
 
 KEY = "test-apikey-1"
-BODY = (b'{"lookupLevel":"DETAILED","query":{"emails":["martha.williams@gmail.com"],"externalCustomerId":"abc",'
-        b'"favoriteDate":"2018-08-19T07:00:00.000Z","favoriteFood":"Apple Pie","id":"o2sg-TMTSD2rTwMuxzewbA",'
-        b'"name":"Martha Williams","phones":["+15013299800"]},"uniqueMatchRequired":true}')
-HEADERS = {"Accept": "application/json", "Content-Type": "application/json", "Gladly-Correlation-Id": "vXmSEPjVSWCaCMzvjufxZg",
-           "Gladly-Time": "20190213T214016Z", "X-B3-TraceId": "bd799210f8d549609a08ccef8ee7f166"}
+BODY = (
+    b'{"lookupLevel":"DETAILED","query":{"emails":["martha.williams@gmail.com"],"externalCustomerId":"abc",'
+    b'"favoriteDate":"2018-08-19T07:00:00.000Z","favoriteFood":"Apple Pie","id":"o2sg-TMTSD2rTwMuxzewbA",'
+    b'"name":"Martha Williams","phones":["+15013299800"]},"uniqueMatchRequired":true}'
+)
+HEADERS = {
+    "Accept": "application/json",
+    "Content-Type": "application/json",
+    "Gladly-Correlation-Id": "vXmSEPjVSWCaCMzvjufxZg",
+    "Gladly-Time": "20190213T214016Z",
+    "X-B3-TraceId": "bd799210f8d549609a08ccef8ee7f166",
+}
 GOLDEN = "4c633fca4914f51df04c9ec40f4545d66d653e771c6634e33eed52a242bc278c"
 AT = datetime(2019, 2, 13, 21, 42, 0, tzinfo=UTC)
 
@@ -21,18 +28,29 @@ AT = datetime(2019, 2, 13, 21, 42, 0, tzinfo=UTC)
 def test_the_golden_vector() -> None:
     assert sign(KEY, "POST", "/api/v2/customer/lookup", "", HEADERS, BODY) == (
         "SigningAlgorithm=hmac-sha256, SignedHeaders=accept;content-type;gladly-correlation-id;gladly-time;x-b3-traceid, "
-        f"Signature={GOLDEN}")
-    verify([KEY], "POST", "/api/v2/customer/lookup", "", {**HEADERS, "Gladly-Authorization": sign(
-        KEY, "POST", "/api/v2/customer/lookup", "", HEADERS, BODY)}, BODY, now=AT)
+        f"Signature={GOLDEN}"
+    )
+    verify(
+        [KEY],
+        "POST",
+        "/api/v2/customer/lookup",
+        "",
+        {**HEADERS, "Gladly-Authorization": sign(KEY, "POST", "/api/v2/customer/lookup", "", HEADERS, BODY)},
+        BODY,
+        now=AT,
+    )
 
 
-@pytest.mark.parametrize("change, reason", [
-    (lambda h, b: (h, b.replace(b"abc", b"abd")), "does not match"),
-    (lambda h, b: ({**h, "Gladly-Correlation-Id": "other"}, b), "does not match"),
-    (lambda h, b: ({k: v for k, v in h.items() if k != "X-B3-TraceId"}, b), "signed header is missing"),
-    (lambda h, b: ({k: v for k, v in h.items() if k != "Gladly-Authorization"}, b), "missing"),
-    (lambda h, b: ({**h, "Gladly-Authorization": "Bearer x"}, b), "is not SigningAlgorithm"),
-])
+@pytest.mark.parametrize(
+    "change, reason",
+    [
+        (lambda h, b: (h, b.replace(b"abc", b"abd")), "does not match"),
+        (lambda h, b: ({**h, "Gladly-Correlation-Id": "other"}, b), "does not match"),
+        (lambda h, b: ({k: v for k, v in h.items() if k != "X-B3-TraceId"}, b), "signed header is missing"),
+        (lambda h, b: ({k: v for k, v in h.items() if k != "Gladly-Authorization"}, b), "missing"),
+        (lambda h, b: ({**h, "Gladly-Authorization": "Bearer x"}, b), "is not SigningAlgorithm"),
+    ],
+)
 def test_a_changed_request_is_refused_with_the_rule_it_broke(change, reason) -> None:  # type: ignore[no-untyped-def]
     headers = {**HEADERS, "Gladly-Authorization": sign(KEY, "POST", "/api/v2/customer/lookup", "", HEADERS, BODY)}
     h, b = change(headers, BODY)

@@ -27,8 +27,9 @@ KUBERNETES_VERSION = "1.30.0"  # the oldest release the manifests promise to run
 
 
 def render(overlay: str) -> list[dict[str, Any]]:
-    out = subprocess.run([str(KUBECTL), "kustomize", str(ROOT / "deploy" / "kubernetes" / "overlays" / overlay)],
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [str(KUBECTL), "kustomize", str(ROOT / "deploy" / "kubernetes" / "overlays" / overlay)], capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr
     return [d for d in yaml.safe_load_all(out.stdout) if d]
 
@@ -72,7 +73,9 @@ def test_every_service_has_its_deployment_service_budget_and_autoscaler_on_the_c
     port_env = build({k: str(v) for k, v in BUILT[name]["build"]["args"].items()}).env["LINKMESH_PORT_ENV"]
     assert env[port_env] == str(port), "the container listens where its Service and probes point"
     if name in GRPC and overlay == "production":  # mutual TLS: probed by the image's health check, which presents a certificate
-        assert c["readinessProbe"]["exec"]["command"] == c["livenessProbe"]["exec"]["command"] == ["python", "-m", "linkmesh_core.healthcheck"]
+        assert (
+            c["readinessProbe"]["exec"]["command"] == c["livenessProbe"]["exec"]["command"] == ["python", "-m", "linkmesh_core.healthcheck"]
+        )
     elif name in GRPC:
         assert c["readinessProbe"]["grpc"]["port"] == port and c["livenessProbe"]["grpc"]["port"] == port
     else:
@@ -87,7 +90,9 @@ def test_every_service_has_its_deployment_service_budget_and_autoscaler_on_the_c
     assert service["spec"]["selector"].items() <= labels.items()
     assert find(objects, "PodDisruptionBudget", name)["spec"]["selector"]["matchLabels"].items() <= labels.items()
     hpa = find(objects, "HorizontalPodAutoscaler", name)["spec"]
-    assert hpa["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": name} and hpa["maxReplicas"] > hpa["minReplicas"]
+    assert (
+        hpa["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": name} and hpa["maxReplicas"] > hpa["minReplicas"]
+    )
     if overlay == "production":
         assert hpa["minReplicas"] >= 2 and find(objects, "PodDisruptionBudget", name)["spec"]["minAvailable"] >= 1
 
@@ -95,8 +100,11 @@ def test_every_service_has_its_deployment_service_budget_and_autoscaler_on_the_c
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_every_pod_runs_unprivileged_on_a_read_only_root_filesystem(overlay: str) -> None:
     for obj in RENDERED[overlay]:
-        spec = {"Deployment": lambda o: o["spec"]["template"]["spec"], "StatefulSet": lambda o: o["spec"]["template"]["spec"],
-                "Job": lambda o: o["spec"]["template"]["spec"]}.get(obj["kind"])
+        spec = {
+            "Deployment": lambda o: o["spec"]["template"]["spec"],
+            "StatefulSet": lambda o: o["spec"]["template"]["spec"],
+            "Job": lambda o: o["spec"]["template"]["spec"],
+        }.get(obj["kind"])
         if spec is None:
             continue
         pod = spec(obj)
@@ -104,7 +112,11 @@ def test_every_pod_runs_unprivileged_on_a_read_only_root_filesystem(overlay: str
         assert pod["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault"
         for c in pod["containers"]:
             ctx = c["securityContext"]
-            assert ctx["readOnlyRootFilesystem"] is True and ctx["allowPrivilegeEscalation"] is False and ctx["capabilities"]["drop"] == ["ALL"]
+            assert (
+                ctx["readOnlyRootFilesystem"] is True
+                and ctx["allowPrivilegeEscalation"] is False
+                and ctx["capabilities"]["drop"] == ["ALL"]
+            )
             assert c["resources"]["limits"], f"{obj['metadata']['name']}: no limits"
 
 
@@ -112,6 +124,7 @@ def reaches(objects: list[dict[str, Any]], source: dict[str, str] | None, target
     """Whether the NetworkPolicies let a pod labelled ``source`` (same namespace; None: a client
     outside it) open ``port`` on a pod labelled ``target``: the target's ingress and the
     source's egress must both allow it."""
+
     def selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
         ok = selector.get("matchLabels", {}).items() <= labels.items()
         for expr in selector.get("matchExpressions", []):
@@ -124,16 +137,21 @@ def reaches(objects: list[dict[str, Any]], source: dict[str, str] | None, target
             peers = rule.get(peer_key)
             if ports and port not in ports:
                 continue
-            if peers is None or (peer is not None and any(
-                    "podSelector" in p and "namespaceSelector" not in p and selects(p["podSelector"], peer) for p in peers)):
+            if peers is None or (
+                peer is not None
+                and any("podSelector" in p and "namespaceSelector" not in p and selects(p["podSelector"], peer) for p in peers)
+            ):
                 return True
         return False
 
     policies = [o for o in objects if o["kind"] == "NetworkPolicy"]
     ingress = [p for p in policies if "Ingress" in p["spec"]["policyTypes"] and selects(p["spec"]["podSelector"], target)]
-    egress = [p for p in policies if source is not None and "Egress" in p["spec"]["policyTypes"] and selects(p["spec"]["podSelector"], source)]
-    return (not ingress or any(allowed(p["spec"].get("ingress", []), "from", source) for p in ingress)) and \
-        (not egress or any(allowed(p["spec"].get("egress", []), "to", target) for p in egress))
+    egress = [
+        p for p in policies if source is not None and "Egress" in p["spec"]["policyTypes"] and selects(p["spec"]["podSelector"], source)
+    ]
+    return (not ingress or any(allowed(p["spec"].get("ingress", []), "from", source) for p in ingress)) and (
+        not egress or any(allowed(p["spec"].get("egress", []), "to", target) for p in egress)
+    )
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -191,7 +209,10 @@ def test_mongodb_is_a_replica_set_the_services_name(overlay: str) -> None:
     members = mongo["spec"]["replicas"]
     assert find(objects, "Service", "mongo")["spec"]["clusterIP"] == "None" and mongo["spec"]["serviceName"] == "mongo"
     server = mongo["spec"]["template"]["spec"]["containers"][0]
-    assert server["command"] == ["bash", "/scripts/start.sh"] and "--replSet rs0" in (ROOT / "deploy/kubernetes/base/mongo/start.sh").read_text()
+    assert (
+        server["command"] == ["bash", "/scripts/start.sh"]
+        and "--replSet rs0" in (ROOT / "deploy/kubernetes/base/mongo/start.sh").read_text()
+    )
     assert {e["name"]: e.get("value") for e in server["env"]}["MONGO_MEMBERS"] == str(members), "init.js initiates the set with them"
     config = find(objects, "ConfigMap", "linkmesh-config")["data"]
     assert "replicaSet=rs0" in config["MONGODB_OPTIONS"] and config["MONGODB_HOSTS"].count("mongo-") == members
@@ -215,7 +236,9 @@ def test_secrets_and_config_the_pods_read_exist_and_name_every_connector(overlay
                 else:
                     assert ref["secretKeyRef"]["key"] in secrets[ref["secretKeyRef"]["name"]]["data"]
     targets = parse_connectors(config["LINKMESH_CONNECTORS"])
-    assert sorted(k.replace("_", "-") for k in targets) == sorted(n.removeprefix("connector-") for n in SERVICES if n.startswith("connector-"))
+    assert sorted(k.replace("_", "-") for k in targets) == sorted(
+        n.removeprefix("connector-") for n in SERVICES if n.startswith("connector-")
+    )
     for kind, target in targets.items():
         host = f"connector-{kind.replace('_', '-')}"  # a connector type's service: DNS names have no underscore
         assert target == f"dns:///{host}:{compose_port(host)}", "dns resolver: every replica's address"
@@ -243,8 +266,9 @@ def test_production_runs_grpc_over_mutual_tls_with_each_services_own_certificate
     volume = next(v for v in pod["volumes"] if v["name"] == "tls")
     assert volume["secret"]["secretName"] == f"linkmesh-tls-{name}" and mount["readOnly"] is True
     assert volume["secret"]["defaultMode"] & 0o004 == 0, "keys not readable by every user"
-    assert {env["LINKMESH_TLS_CERT"], env["LINKMESH_TLS_KEY"], env["LINKMESH_TLS_CA"]} == \
-        {f"{mount['mountPath']}/{f}" for f in ("tls.crt", "tls.key", "ca.crt")}
+    assert {env["LINKMESH_TLS_CERT"], env["LINKMESH_TLS_KEY"], env["LINKMESH_TLS_CA"]} == {
+        f"{mount['mountPath']}/{f}" for f in ("tls.crt", "tls.key", "ca.crt")
+    }
     expected = {"profile": "gateway"}.get(name, "profile" if name.startswith("connector-") else None)
     assert env.get("LINKMESH_TLS_ALLOWED_CLIENTS") == expected
     assert not [o for o in RENDERED["production"] if o["kind"] == "Secret"], "certificates are never committed"

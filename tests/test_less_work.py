@@ -13,8 +13,8 @@ from bson import ObjectId
 from pymongo import monitoring
 
 from linkmesh_devstack.mongo import MongoServer
-from linkmesh_profile.store import Store
-from linkmesh_profile.traces import TraceStore, summary
+from linkmesh_profile.connectors.traces import TraceStore, summary
+from linkmesh_profile.db.store import Store
 
 
 class Commands(monitoring.CommandListener):
@@ -56,18 +56,18 @@ def app_doc(name: str) -> dict[str, Any]:
 async def test_apps_are_read_from_memory_and_follow_another_replicas_change(replicas: tuple[Store, Store, Commands]) -> None:
     a, b, commands = replicas
     doc = await a.insert_app(app_doc("before"))
-    app_id = str(doc["_id"])
-    assert (await b.get_app(app_id))["name"] == "before"
+    app_id = doc.id
+    assert (await b.get_app(app_id)).name == "before"
     commands.names.clear()
     for _ in range(50):
-        assert (await b.get_app(app_id))["name"] == "before"
-        assert [x["name"] for x in await b.list_apps(active_only=True)] == ["before"]
+        assert (await b.get_app(app_id)).name == "before"
+        assert [x.name for x in await b.list_apps(active_only=True)] == ["before"]
     assert commands.names == [], "within the check interval no request reads an app from the database"
 
-    await a.replace_app({**doc, "name": "after", "active": False})
-    assert (await a.get_app(app_id))["name"] == "after", "the replica that wrote sees its change at once"
+    await a.replace_app({**doc.to_doc(), "name": "after", "active": False})
+    assert (await a.get_app(app_id)).name == "after", "the replica that wrote sees its change at once"
     await asyncio.sleep(0.35)
-    assert (await b.get_app(app_id))["name"] == "after", "another replica sees it within the check interval"
+    assert (await b.get_app(app_id)).name == "after", "another replica sees it within the check interval"
     assert await b.list_apps(active_only=True) == []
     assert commands.names == ["find", "find"], "one look at the counter, one reload"
 
@@ -89,9 +89,11 @@ async def test_traces_are_queued_and_written_together(mongo: MongoServer) -> Non
     store = Store(mongo.uri, db, listeners=(commands,))
     traces = TraceStore(store, retention_s=3600, max_per_app=100, flush_s=0.2)
     try:
+
         async def record(i: int) -> None:
-            await traces.record(app_id="app", customer_id="c", kind="search", request={"i": i}, response=None, code="OK", message="",
-                                latency_ms=1.0)
+            await traces.record(
+                app_id="app", customer_id="c", kind="search", request={"i": i}, response=None, code="OK", message="", latency_ms=1.0
+            )
 
         await asyncio.gather(*(record(i) for i in range(3)))  # three requests at one moment
         assert commands.names == [], "recording never waits for the database"
@@ -112,8 +114,9 @@ async def test_the_trace_queue_is_bounded_while_the_database_is_away(mongo: Mong
     traces = TraceStore(store, retention_s=3600, max_per_app=100, flush_s=60, max_queued=5)
     try:
         for i in range(8):
-            await traces.record(app_id="app", customer_id="c", kind="search", request={"i": i}, response=None, code="OK", message="",
-                                latency_ms=1.0)
+            await traces.record(
+                app_id="app", customer_id="c", kind="search", request={"i": i}, response=None, code="OK", message="", latency_ms=1.0
+            )
         assert [d["request"]["i"] for d in traces._queued] == [3, 4, 5, 6, 7], "the oldest go first"
         await traces.settle()  # the write fails: logged and dropped, nothing raised
         assert traces._queued == []
@@ -122,11 +125,26 @@ async def test_the_trace_queue_is_bounded_while_the_database_is_away(mongo: Mong
 
 
 def test_a_detailed_answer_is_kept_in_a_trace_as_a_summary() -> None:
-    customer = {"external_id": "7", "name": "Jane", "emails": ["j@example.com"],
-                "orders": [{"id": "100", "number": "#100", "status": "shipped", "lines": [{"name": "Mug", "sku": "M1"}] * 50,
-                            "total": {"amount": "9.00", "currency": "USD"}}],
-                "returns": [{"id": "r1", "code": "RMA1", "status": "open", "items": [{"name": "Mug"}]}]}
+    customer = {
+        "external_id": "7",
+        "name": "Jane",
+        "emails": ["j@example.com"],
+        "orders": [
+            {
+                "id": "100",
+                "number": "#100",
+                "status": "shipped",
+                "lines": [{"name": "Mug", "sku": "M1"}] * 50,
+                "total": {"amount": "9.00", "currency": "USD"},
+            }
+        ],
+        "returns": [{"id": "r1", "code": "RMA1", "status": "open", "items": [{"name": "Mug"}]}],
+    }
     kept = summary(customer)
-    assert kept == {"external_id": "7", "name": "Jane", "emails": ["j@example.com"],
-                    "orders": [{"id": "100", "number": "#100", "status": "shipped"}],
-                    "returns": [{"id": "r1", "code": "RMA1", "status": "open"}]}
+    assert kept == {
+        "external_id": "7",
+        "name": "Jane",
+        "emails": ["j@example.com"],
+        "orders": [{"id": "100", "number": "#100", "status": "shipped"}],
+        "returns": [{"id": "r1", "code": "RMA1", "status": "open"}],
+    }

@@ -18,7 +18,7 @@ import requests
 
 from linkmesh_devstack.stack import Stack
 
-PROBE = r'''
+PROBE = r"""
 import logging, sys, threading, time, warnings
 from linkmesh_core.logging import configure_logging
 configure_logging("probe")
@@ -45,7 +45,7 @@ except RuntimeError:
 threading.Thread(target=lambda: 1 / 0).start()
 time.sleep(0.2)
 refund("tok-in-a-local")
-'''
+"""
 
 
 def lines_of(text: str) -> list[dict[str, Any]]:
@@ -88,11 +88,21 @@ def test_every_line_a_service_writes_is_json_libraries_and_native_code_included(
 
 def test_a_terminal_gets_the_console_renderer_and_the_setting_overrides_it() -> None:
     code = "from linkmesh_core.logging import configure_logging\nimport structlog\nconfigure_logging('probe')\nstructlog.get_logger().info('hello', n=1)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30,
-                            env={**__import__("os").environ, "LINKMESH_LOG_FORMAT": "console"})
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**__import__("os").environ, "LINKMESH_LOG_FORMAT": "console"},
+    )
     assert "hello" in result.stderr and not result.stderr.lstrip().startswith("{")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30,
-                            env={**__import__("os").environ, "LINKMESH_LOG_FORMAT": "json"})
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**__import__("os").environ, "LINKMESH_LOG_FORMAT": "json"},
+    )
     assert lines_of(result.stderr)[0]["n"] == 1
 
 
@@ -107,22 +117,30 @@ def log_size(stack: Stack, service: str) -> int:
 
 @pytest.mark.e2e
 @pytest.mark.usefixtures("sandbox_reset")
-def test_canonical_lines_say_the_app_the_vendor_calls_and_the_rate_limit_waits(stack: Stack, own_app: Callable[[str], dict[str, Any]]) -> None:
+def test_canonical_lines_say_the_app_the_vendor_calls_and_the_rate_limit_waits(
+    stack: Stack, own_app: Callable[[str], dict[str, Any]]
+) -> None:
     returnlogic = own_app("returnlogic")["id"]
     headers = {"Authorization": f"Bearer {stack.token('agent')}"}
     customer = requests.post(f"{stack.gateway_url}/api/v1/customers", json={"name": "Canon"}, headers=headers, timeout=20).json()
     marks = {name: log_size(stack, name) for name in ("gateway", "profile", "connector-returnlogic")}
     # ReturnLogic allows 2 requests a second: the third search back to back waits for its turn.
     for _ in range(3):
-        answer = requests.post(f"{stack.gateway_url}/api/v1/customers/{customer['id']}/external-search",
-                               json={"app_id": returnlogic, "email": "jane.smith@example.com"}, headers=headers, timeout=30)
+        answer = requests.post(
+            f"{stack.gateway_url}/api/v1/customers/{customer['id']}/external-search",
+            json={"app_id": returnlogic, "email": "jane.smith@example.com"},
+            headers=headers,
+            timeout=30,
+        )
         assert answer.status_code == 200, answer.text
     time.sleep(0.5)
     gateway = [e for e in canonical(stack, "gateway", "http_request", marks["gateway"]) if e["path"].endswith("/external-search")]
     assert len(gateway) == 3 and all(e["app_id"] == returnlogic and e["downstream_calls"] == 1 for e in gateway), gateway
     profile = [e for e in canonical(stack, "profile", "rpc", marks["profile"]) if e["rpc"].endswith("/SearchExternal")]
     assert profile and all(e["app_id"] == returnlogic and e["downstream_calls"] >= 1 for e in profile), profile
-    connector = [e for e in canonical(stack, "connector-returnlogic", "rpc", marks["connector-returnlogic"]) if e["rpc"].endswith("/Search")]
+    connector = [
+        e for e in canonical(stack, "connector-returnlogic", "rpc", marks["connector-returnlogic"]) if e["rpc"].endswith("/Search")
+    ]
     assert len(connector) == 3 and all(e["app_id"] == returnlogic and e["vendor_calls"] >= 1 for e in connector), connector
     waited = [e for e in connector if e.get("rate_limit_waits")]
     assert waited and all(e["rate_limit_wait_ms"] > 0 for e in waited), connector

@@ -25,8 +25,10 @@ async def rpc_error(call) -> ServiceError:  # type: ignore[no-untyped-def]
 
 def test_error_placeholders_are_filled_positionally_and_by_name() -> None:
     assert fill("Invalid attribute name: %1", ["telephone"]) == "Invalid attribute name: telephone"
-    assert fill("No such entity with %fieldName = %fieldValue", {"fieldName": "customerId", "fieldValue": 7}) == \
-        "No such entity with customerId = 7"
+    assert (
+        fill("No such entity with %fieldName = %fieldValue", {"fieldName": "customerId", "fieldValue": 7})
+        == "No such entity with customerId = 7"
+    )
     assert fill("%fieldName is wrong", [{"fieldName": "email"}]) == "email is wrong"
     assert fill("%1 and %2", ["a"]) == "a and %2"
 
@@ -49,8 +51,18 @@ async def test_validate_app_proves_the_token_and_names_bad_fields() -> None:
         assert [(e.field, e.message) for e in wrong.errors] == [("access_token", "Magento refused this token")]
         store = await stub.ValidateApp(lookup_pb2.ValidateAppRequest(app=magento_app(sandbox.url, store_code="nowhere")))
         assert [e.field for e in store.errors] == ["store_code"]
-        bad = await stub.ValidateApp(lookup_pb2.ValidateAppRequest(app=lookup_pb2.AppContext(
-            settings={"api_base_url": f"{sandbox.url}/rest/default", "store_code": "Bad Code", "max_orders": "0", "admin_base_url": "x"})))
+        bad = await stub.ValidateApp(
+            lookup_pb2.ValidateAppRequest(
+                app=lookup_pb2.AppContext(
+                    settings={
+                        "api_base_url": f"{sandbox.url}/rest/default",
+                        "store_code": "Bad Code",
+                        "max_orders": "0",
+                        "admin_base_url": "x",
+                    }
+                )
+            )
+        )
         assert {e.field for e in bad.errors} == {"api_base_url", "store_code", "max_orders", "admin_base_url", "access_token"}
 
 
@@ -61,7 +73,10 @@ async def test_search_by_email_and_by_order_number() -> None:
         assert [(c.external_id, c.name) for c in by_email.candidates] == [("1", "Jane Smith")]
         assert by_email.candidates[0].phones[0].number == "+14155550101"
         query = sandbox.requests[-1]["query"]
-        assert "filter_groups%5D%5B0%5D%5Bfilters%5D%5B0%5D%5Bfield%5D=email" in query or "[filter_groups][0][filters][0][field]=email" in query
+        assert (
+            "filter_groups%5D%5B0%5D%5Bfilters%5D%5B0%5D%5Bfield%5D=email" in query
+            or "[filter_groups][0][filters][0][field]=email" in query
+        )
         by_order = await stub.Search(lookup_pb2.SearchRequest(app=app, order_number="000000104"), timeout=5)
         assert [c.external_id for c in by_order.candidates] == ["4"]
         # 000000346 was placed as a guest (no customer_id): its buyer's account is found by the order's email.
@@ -79,18 +94,26 @@ async def test_fetch_fills_every_field_the_profile_shows() -> None:
     c = answer.customer
     assert (c.external_id, c.name, list(c.emails)) == ("1", "Jane Smith", ["jane.smith@example.com"])
     assert c.admin_url == f"{sandbox.url}/admin/customer/index/edit/id/1"
-    assert (c.address.line1, c.address.city, c.address.region, c.address.country_code) == ("12 Market St", "San Francisco", "California", "US")
+    assert (c.address.line1, c.address.city, c.address.region, c.address.country_code) == (
+        "12 Market St",
+        "San Francisco",
+        "California",
+        "US",
+    )
     assert c.customer_since.seconds > 0
     assert [o.number for o in c.orders] == ["000000102", "000000101"], "most recent first"
     recent, shipped = c.orders
     assert recent.status == "processing" and not recent.fulfilled and list(recent.shipments) == []
-    assert [(l.name, l.sku, l.unit_price.amount, l.quantity) for l in recent.lines] == [("Down Jacket", "MH-JACKET", "189.00", 1)], \
+    assert [(l.name, l.sku, l.unit_price.amount, l.quantity) for l in recent.lines] == [("Down Jacket", "MH-JACKET", "189.00", 1)], (
         "the configurable's child line is folded into its parent"
+    )
     assert shipped.admin_url == f"{sandbox.url}/admin/sales/order/view/order_id/101"
     assert (shipped.total.amount, shipped.total.currency, shipped.discount.amount) == ("323.00", "USD", "10.00")
     assert shipped.fulfilled and shipped.status == "complete"
     assert [(s.carrier, s.tracking_number, s.method) for s in shipped.shipments] == [
-        ("United Parcel Service", "1Z999AA1M0000001", "UPS - Ground"), ("United States Postal Service", "9400100000000000000001", "UPS - Ground")]
+        ("United Parcel Service", "1Z999AA1M0000001", "UPS - Ground"),
+        ("United States Postal Service", "9400100000000000000001", "UPS - Ground"),
+    ]
     assert shipped.shipments[0].tracking_url == "https://www.ups.com/track?tracknum=1Z999AA1M0000001"
     assert shipped.lines[0].product_url == f"{sandbox.url}/ridge-tent-2p.html"
 
@@ -110,7 +133,9 @@ async def test_fetch_honours_the_order_count_and_a_customer_without_orders() -> 
 
 async def test_vendor_errors_are_mapped_with_the_message_filled_in() -> None:
     async with magento_sandbox() as sandbox, magento_connector() as stub:
-        unauth = await rpc_error(stub.Search(lookup_pb2.SearchRequest(app=magento_app(sandbox.url, token="nope"), emails=["a@b.co"]), timeout=5))
+        unauth = await rpc_error(
+            stub.Search(lookup_pb2.SearchRequest(app=magento_app(sandbox.url, token="nope"), emails=["a@b.co"]), timeout=5)
+        )
         assert unauth.code == grpc.StatusCode.UNAUTHENTICATED
         assert "Magento_Customer::customer" in unauth.message and "%resources" not in unauth.message
         sandbox.knobs.fail = Failure(status=503, count=-1)
@@ -122,5 +147,7 @@ async def test_vendor_errors_are_mapped_with_the_message_filled_in() -> None:
         slow = await rpc_error(stub.Search(lookup_pb2.SearchRequest(app=magento_app(sandbox.url), emails=["a@b.co"]), timeout=0.5))
         assert slow.code == grpc.StatusCode.DEADLINE_EXCEEDED and time.monotonic() - started < 2
     async with magento_connector() as stub:
-        gone = await rpc_error(stub.Search(lookup_pb2.SearchRequest(app=magento_app(f"http://127.0.0.1:{free_port()}"), emails=["a@b.co"]), timeout=5))
+        gone = await rpc_error(
+            stub.Search(lookup_pb2.SearchRequest(app=magento_app(f"http://127.0.0.1:{free_port()}"), emails=["a@b.co"]), timeout=5)
+        )
         assert gone.code == grpc.StatusCode.UNAVAILABLE

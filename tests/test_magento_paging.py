@@ -27,8 +27,9 @@ def split_order(sandbox: Any, skus: list[str] | None = None, shipments: int = SP
     shop = sandbox.app[SHOP]
     tracks = [[(f"1ZSPLIT{n:04d}", "United Parcel Service", "ups")] for n in range(shipments)]
     lines = [(sku, 1) for sku in skus or ["MH-LAMP"]]
-    return data.add_order(shop, shop.customers[1], data.BASE + timedelta(days=40), lines, state="complete", status="complete",
-                          shipped=True, tracks=tracks)
+    return data.add_order(
+        shop, shop.customers[1], data.BASE + timedelta(days=40), lines, state="complete", status="complete", shipped=True, tracks=tracks
+    )
 
 
 def queries(sandbox: Any, path: str) -> list[dict[str, list[str]]]:
@@ -92,13 +93,18 @@ async def test_every_product_link_of_a_large_order_is_resolved() -> None:
         order = split_order(sandbox, skus=skus, shipments=1)
         answer = await stub.Fetch(lookup_pb2.FetchRequest(app=magento_app(sandbox.url), external_id="1"), timeout=10)
     shown = next(o for o in answer.customer.orders if o.id == str(order["entity_id"]))
-    assert {line.sku: line.product_url for line in shown.lines} == {f"MH-SOCK-{n:02d}": f"{sandbox.url}/wool-sock-{n}.html" for n in range(25)}
+    assert {line.sku: line.product_url for line in shown.lines} == {
+        f"MH-SOCK-{n:02d}": f"{sandbox.url}/wool-sock-{n}.html" for n in range(25)
+    }
 
 
-@pytest.mark.parametrize("failure", [
-    Failure(status=503, path="/V1/shipments", skip=1, message="maintenance"),
-    Failure(status=0, path="/V1/shipments", skip=1, hang_s=5.0),
-])
+@pytest.mark.parametrize(
+    "failure",
+    [
+        Failure(status=503, path="/V1/shipments", skip=1, message="maintenance"),
+        Failure(status=0, path="/V1/shipments", skip=1, hang_s=5.0),
+    ],
+)
 async def test_shipments_that_cannot_be_read_in_time_are_marked_on_the_order_not_dropped(failure: Failure) -> None:
     async with magento_sandbox(max_page_size=10) as sandbox, magento_connector(max_attempts=1) as stub:
         split = split_order(sandbox)
@@ -108,8 +114,9 @@ async def test_shipments_that_cannot_be_read_in_time_are_marked_on_the_order_not
         answer = await stub.Fetch(lookup_pb2.FetchRequest(app=app, external_id="1"), timeout=2.5)
     by_id = {o.id: o for o in answer.customer.orders}
     # Jane's older orders come before the split order by id: their shipments were read whole.
-    assert [(o.id, list(o.partial)) for o in answer.customer.orders if o.id != str(split["entity_id"])] == \
-        [(o.id, []) for o in answer.customer.orders if o.id != str(split["entity_id"])]
+    assert [(o.id, list(o.partial)) for o in answer.customer.orders if o.id != str(split["entity_id"])] == [
+        (o.id, []) for o in answer.customer.orders if o.id != str(split["entity_id"])
+    ]
     shown = by_id[str(split["entity_id"])]
     assert list(shown.partial) == ["shipments"] and 0 < len(shown.shipments) < SPLIT
 

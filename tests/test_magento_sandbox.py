@@ -55,24 +55,45 @@ async def test_responses_match_the_published_spec(spec_path: str, path: str, par
 
 
 async def test_filters_in_a_group_are_ored_and_groups_anded_in_either_spelling() -> None:
-    status, body = await get("/rest/default/V1/customers/search",
-                             crit([("email", "jane.smith@example.com", "eq"), ("email", "MO.GENTO@example.com", "eq")], camel=True))
+    status, body = await get(
+        "/rest/default/V1/customers/search",
+        crit([("email", "jane.smith@example.com", "eq"), ("email", "MO.GENTO@example.com", "eq")], camel=True),
+    )
     assert status == 200 and sorted(c["id"] for c in body["items"]) == [1, 4]
-    status, body = await get("/rest/V1/customers/search",
-                             crit([("email", "jane.smith@example.com", "eq"), ("email", "mo.gento@example.com", "eq")], [("lastname", "Gento", "eq")]))
+    status, body = await get(
+        "/rest/V1/customers/search",
+        crit([("email", "jane.smith@example.com", "eq"), ("email", "mo.gento@example.com", "eq")], [("lastname", "Gento", "eq")]),
+    )
     assert [c["id"] for c in body["items"]] == [4] and body["total_count"] == 1
-    status, body = await get("/rest/default/V1/customers/search", crit([("email", "%@example.com", "like")], page_size="2", current_page="2"))
+    status, body = await get(
+        "/rest/default/V1/customers/search", crit([("email", "%@example.com", "like")], page_size="2", current_page="2")
+    )
     assert len(body["items"]) == 2 and body["total_count"] > 4 and body["search_criteria"]["current_page"] == 2
 
 
-@pytest.mark.parametrize(("params", "message", "parameters"), [
-    ({}, '"%fieldName" is required. Enter and try again.', {"fieldName": "searchCriteria"}),
-    (crit([("email", "x", "almost")]), 'Invalid value of "%value" provided for the %fieldName field.', {"value": "almost", "fieldName": "condition_type"}),
-    ({"searchCriteria[filter_groups][0][filters][0][value]": "x"}, '"%fieldName" is required. Enter and try again.', {"fieldName": "field"}),
-    ({"searchCriteria[filter_groups][x][filters][0][field]": "email"}, 'The "%1" parameter is malformed.', ["searchCriteria[filter_groups][x]"]),
-    (crit([("telephone", "1", "eq")]), "Invalid attribute name: %1", ["telephone"]),
-    (crit([("email", "x", "eq")], page_size="ten"), None, None),
-])
+@pytest.mark.parametrize(
+    ("params", "message", "parameters"),
+    [
+        ({}, '"%fieldName" is required. Enter and try again.', {"fieldName": "searchCriteria"}),
+        (
+            crit([("email", "x", "almost")]),
+            'Invalid value of "%value" provided for the %fieldName field.',
+            {"value": "almost", "fieldName": "condition_type"},
+        ),
+        (
+            {"searchCriteria[filter_groups][0][filters][0][value]": "x"},
+            '"%fieldName" is required. Enter and try again.',
+            {"fieldName": "field"},
+        ),
+        (
+            {"searchCriteria[filter_groups][x][filters][0][field]": "email"},
+            'The "%1" parameter is malformed.',
+            ["searchCriteria[filter_groups][x]"],
+        ),
+        (crit([("telephone", "1", "eq")]), "Invalid attribute name: %1", ["telephone"]),
+        (crit([("email", "x", "eq")], page_size="ten"), None, None),
+    ],
+)
 async def test_malformed_criteria_are_refused_as_magento_does(params: dict[str, str], message: str | None, parameters: Any) -> None:
     status, body = await get("/rest/default/V1/customers/search", params)
     assert status == 400 and body["message"]
@@ -82,8 +103,10 @@ async def test_malformed_criteria_are_refused_as_magento_does(params: dict[str, 
 
 async def test_auth_store_and_missing_entities_answer_magento_errors() -> None:
     status, body = await get("/rest/default/V1/customers/1", headers={"Authorization": "Bearer nope"})
-    assert status == 401 and body == {"message": "The consumer isn't authorized to access %resources.",
-                                      "parameters": {"resources": "Magento_Customer::customer"}}
+    assert status == 401 and body == {
+        "message": "The consumer isn't authorized to access %resources.",
+        "parameters": {"resources": "Magento_Customer::customer"},
+    }
     status, body = await get("/rest/nowhere/V1/customers/1")
     assert status == 404
     status, body = await get("/rest/default/V1/customers/999")
@@ -118,10 +141,14 @@ async def test_action_endpoints_follow_magento_state_rules() -> None:
             assert resp.status == 400 and "creditmemo" in (await resp.json())["message"], "not invoiced"
         async with http.get(f"{base}/orders/101", headers=AUTH) as resp:
             lamp = next(i for i in (await resp.json())["items"] if i["sku"] == "MH-LAMP")
-        async with http.post(f"{base}/order/101/refund", json={"items": [{"order_item_id": lamp["item_id"], "qty": 3}]}, headers=AUTH) as resp:
+        async with http.post(
+            f"{base}/order/101/refund", json={"items": [{"order_item_id": lamp["item_id"], "qty": 3}]}, headers=AUTH
+        ) as resp:
             body = await resp.json()
             assert resp.status == 400 and body["parameters"] == ["MH-LAMP"], "more than was invoiced"
-        async with http.post(f"{base}/order/101/refund", json={"items": [{"order_item_id": lamp["item_id"], "qty": 1}]}, headers=AUTH) as resp:
+        async with http.post(
+            f"{base}/order/101/refund", json={"items": [{"order_item_id": lamp["item_id"], "qty": 1}]}, headers=AUTH
+        ) as resp:
             memo = await resp.json()
             assert resp.status == 200 and isinstance(memo, int)
         validate_vendor_response(SPEC, "/V1/order/{orderId}/refund", "post", 200, memo)

@@ -40,7 +40,11 @@ class Output:
 def start(data_dir: Path) -> tuple[subprocess.Popen[str], str, list[int], Output]:
     process = subprocess.Popen(
         [sys.executable, "-m", "linkmesh_devstack", "run", "--data-dir", str(data_dir), "--free-ports"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV, start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=ENV,
+        start_new_session=True,
         # Started as a background job is (SIGINT ignored): Ctrl-C must stop it all the same.
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
@@ -51,7 +55,7 @@ def start(data_dir: Path) -> tuple[subprocess.Popen[str], str, list[int], Output
         if "\nPress Ctrl-C" in text:
             gateway = re.search(r"gateway\s+(http://127\.0\.0\.1:\d+)", text)
             assert gateway, text
-            banner = text[text.index("linkmesh is running"):]
+            banner = text[text.index("linkmesh is running") :]
             ports = [int(p) for p in re.findall(r"127\.0\.0\.1:(\d+)", banner)]
             return process, gateway.group(1), ports, output
         time.sleep(0.1)
@@ -80,16 +84,23 @@ def bigcommerce_order(output: Output, method: str = "GET", body: object = None) 
     from linkmesh_sandboxes.bigcommerce.data import ACCESS_TOKEN, STORE_HASH
 
     url = re.findall(r"sandbox\s+bigcommerce at (http://127\.0\.0\.1:\d+)", "".join(output.lines))[-1]
-    request = urllib.request.Request(f"{url}/stores/{STORE_HASH}/v2/orders/5003", method=method,
-                                     data=json.dumps(body).encode() if body is not None else None,
-                                     headers={"X-Auth-Token": ACCESS_TOKEN, "Content-Type": "application/json", "Accept": "application/json"})
+    request = urllib.request.Request(
+        f"{url}/stores/{STORE_HASH}/v2/orders/5003",
+        method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"X-Auth-Token": ACCESS_TOKEN, "Content-Type": "application/json", "Accept": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=20) as resp:
         return json.loads(resp.read())  # type: ignore[no-any-return]
 
 
 def call(url: str, method: str = "GET", body: object = None, token: str = "agent-demo-token") -> object:
-    request = urllib.request.Request(url, method=method, data=json.dumps(body).encode() if body is not None else None,
-                                     headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url,
+        method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=20) as resp:
         return json.loads(resp.read())
 
@@ -114,11 +125,18 @@ def test_run_starts_everything_stops_on_ctrl_c_and_keeps_data(tmp_path: Path) ->
         apps = call(f"{gateway}/api/v1/apps", token="admin-demo-token")["apps"]  # type: ignore[index]
         assert [a["name"] for a in apps] == DEMO_APPS
         customer = call(f"{gateway}/api/v1/customers", "POST", {"name": "Kept", "emails": ["kept@example.com"]})
-        search = call(f"{gateway}/api/v1/customers/{customer['id']}/external-search", "POST",  # type: ignore[index]
-                      {"app_id": "all", "email": "jane.smith@example.com"})
+        search = call(
+            f"{gateway}/api/v1/customers/{customer['id']}/external-search",
+            "POST",  # type: ignore[index]
+            {"app_id": "all", "email": "jane.smith@example.com"},
+        )
         assert sorted((r["app_type"], r["external_customer_id"]) for r in search["results"]) == [
-            ("bigcommerce", "101"), ("lookup_adaptor", "club-1001"), ("magento", "1"), ("returnlogic", "jane.smith@example.com"),
-            ("shopify", "7001")]  # type: ignore[index]
+            ("bigcommerce", "101"),
+            ("lookup_adaptor", "club-1001"),
+            ("magento", "1"),
+            ("returnlogic", "jane.smith@example.com"),
+            ("shopify", "7001"),
+        ]  # type: ignore[index]
         # A vendor's state changes (an order cancelled in BigCommerce) ...
         assert bigcommerce_order(output, "PUT", {"status_id": 5})["status"] == "Cancelled"
         time.sleep(1.5)
@@ -137,18 +155,23 @@ def test_run_starts_everything_stops_on_ctrl_c_and_keeps_data(tmp_path: Path) ->
         found = call(f"{gateway}/api/v1/customers?email=kept@example.com")["customers"]  # type: ignore[index]
         assert [c["id"] for c in found] == [customer["id"]], "data survives a restart"  # type: ignore[index]
         # The secret was encrypted with the key kept in the data folder, so the app still works.
-        search = call(f"{gateway}/api/v1/customers/{customer['id']}/external-search", "POST",  # type: ignore[index]
-                      {"app_id": "all", "email": "jane.smith@example.com"})
+        search = call(
+            f"{gateway}/api/v1/customers/{customer['id']}/external-search",
+            "POST",  # type: ignore[index]
+            {"app_id": "all", "email": "jane.smith@example.com"},
+        )
         assert search["failures"] == []  # type: ignore[index]
         # ... and is still so after a restart, in step with what linkmesh remembers.
         assert bigcommerce_order(output)["status"] == "Cancelled"
-        refused = subprocess.run([sys.executable, "-m", "linkmesh_devstack", "reset", "--data-dir", str(tmp_path)],
-                                 capture_output=True, text=True, timeout=60)
+        refused = subprocess.run(
+            [sys.executable, "-m", "linkmesh_devstack", "reset", "--data-dir", str(tmp_path)], capture_output=True, text=True, timeout=60
+        )
         assert refused.returncode == 1 and "stop it" in refused.stderr, "no reset under a running make run"
     finally:
         stop(process)
     # make reset forgets both together: linkmesh's data and the sandboxes'.
-    done = subprocess.run([sys.executable, "-m", "linkmesh_devstack", "reset", "--data-dir", str(tmp_path)],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "linkmesh_devstack", "reset", "--data-dir", str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     assert not (tmp_path / "mongodb").exists() and not (tmp_path / "sandboxes").exists() and not (tmp_path / "secret.key").exists()

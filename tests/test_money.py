@@ -10,18 +10,22 @@ from linkmesh.lookup.v1 import lookup_pb2
 
 from linkmesh_core.actions import check_value, form_field
 from linkmesh_core.money import decimal_string, parse_amount, to_decimal
-from linkmesh_core.vendor_http import _dumps, _parse
+from linkmesh_core.vendor_bodies import dumps_body, parse_body
 from linkmesh_magento.actions import refund_estimate
 
 AMOUNT = form_field("amount", "Amount", "decimal")
 
 
-@pytest.mark.parametrize("raw", ["Infinity", "-Infinity", "NaN", "sNaN", "1e400", "1E2", "-1", "1.2.3", "0x10", "12,50", "1.23456", "1" * 13])
+@pytest.mark.parametrize(
+    "raw", ["Infinity", "-Infinity", "NaN", "sNaN", "1e400", "1E2", "-1", "1.2.3", "0x10", "12,50", "1.23456", "1" * 13]
+)
 def test_amounts_that_are_not_plain_decimals_are_refused(raw: str) -> None:
     assert check_value(AMOUNT, raw) is not None, raw
 
 
-@pytest.mark.parametrize("raw, value", [("12", "12"), ("12.5", "12.5"), ("12.50", "12.50"), ("0.0001", "0.0001"), ("999999999999.99", "999999999999.99")])
+@pytest.mark.parametrize(
+    "raw, value", [("12", "12"), ("12.5", "12.5"), ("12.50", "12.50"), ("0.0001", "0.0001"), ("999999999999.99", "999999999999.99")]
+)
 def test_plain_amounts_are_accepted(raw: str, value: str) -> None:
     assert parse_amount(raw) == Decimal(value)
     wide = lookup_pb2.FormField(name="amount", label="Amount", type="decimal", min_value="0.0001", max_value="999999999999.99")
@@ -34,12 +38,12 @@ def test_amounts_outside_the_default_bounds_or_in_other_digits_are_refused(raw: 
 
 
 def test_vendor_json_numbers_are_read_as_decimals_and_written_back_exactly() -> None:
-    body, is_json = _parse(b'{"price": 0.1, "other": 0.2, "qty": 3}')
+    body, is_json = parse_body(b'{"price": 0.1, "other": 0.2, "qty": 3}')
     assert is_json and isinstance(body["price"], Decimal) and body["qty"] == 3
     assert decimal_string(body["price"] + body["other"]) == "0.30"
-    assert _dumps({"amount": Decimal("14.50"), "sum": Decimal("0.1") + Decimal("0.2")}) == '{"amount": 14.5, "sum": 0.3}'
+    assert dumps_body({"amount": Decimal("14.50"), "sum": Decimal("0.1") + Decimal("0.2")}) == '{"amount": 14.5, "sum": 0.3}'
     with pytest.raises(ValueError):
-        _dumps({"amount": Decimal("0.12345678901234567890")})  # no JSON number carries it exactly through this encoder
+        dumps_body({"amount": Decimal("0.12345678901234567890")})  # no JSON number carries it exactly through this encoder
 
 
 def test_to_decimal_refuses_floats_and_non_finite_amounts() -> None:

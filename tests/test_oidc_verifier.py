@@ -17,17 +17,28 @@ from linkmesh_gateway.oidc import OidcConfig, OidcVerifier, TokenRefused
 from tests.oidc_provider import AUDIENCE, SigningKey
 
 
-@pytest.mark.parametrize(("env", "named", "why"), [
-    ({"GATEWAY_OIDC_ISSUER": "https://id.example.com"}, "GATEWAY_OIDC_AUDIENCE", "required with GATEWAY_OIDC_ISSUER"),
-    ({"GATEWAY_OIDC_ISSUER": "http://id.example.com", "GATEWAY_OIDC_AUDIENCE": "a"}, "GATEWAY_OIDC_ISSUER", "https"),
-    ({"GATEWAY_OIDC_ISSUER": "https://id.example.com", "GATEWAY_OIDC_AUDIENCE": "a", "GATEWAY_OIDC_ALGORITHMS": "RS256,HS256"},
-     "GATEWAY_OIDC_ALGORITHMS", "HS256 not allowed"),
-    ({"GATEWAY_OIDC_ALGORITHMS": "none"}, "GATEWAY_OIDC_ALGORITHMS", "none not allowed"),
-    ({"GATEWAY_OIDC_ROLE_MAP": "support:superuser"}, "GATEWAY_OIDC_ROLE_MAP", "role one of admin, agent, developer"),
-    ({"GATEWAY_OIDC_AUTH_PARAMS": "audience=x&redirect_uri=https://evil"}, "GATEWAY_OIDC_AUTH_PARAMS", "redirect_uri is set by the console"),
-])
-def test_bad_identity_provider_settings_are_refused_naming_the_variable(monkeypatch: pytest.MonkeyPatch, env: dict[str, str],
-                                                                        named: str, why: str) -> None:
+@pytest.mark.parametrize(
+    ("env", "named", "why"),
+    [
+        ({"GATEWAY_OIDC_ISSUER": "https://id.example.com"}, "GATEWAY_OIDC_AUDIENCE", "required with GATEWAY_OIDC_ISSUER"),
+        ({"GATEWAY_OIDC_ISSUER": "http://id.example.com", "GATEWAY_OIDC_AUDIENCE": "a"}, "GATEWAY_OIDC_ISSUER", "https"),
+        (
+            {"GATEWAY_OIDC_ISSUER": "https://id.example.com", "GATEWAY_OIDC_AUDIENCE": "a", "GATEWAY_OIDC_ALGORITHMS": "RS256,HS256"},
+            "GATEWAY_OIDC_ALGORITHMS",
+            "HS256 not allowed",
+        ),
+        ({"GATEWAY_OIDC_ALGORITHMS": "none"}, "GATEWAY_OIDC_ALGORITHMS", "none not allowed"),
+        ({"GATEWAY_OIDC_ROLE_MAP": "support:superuser"}, "GATEWAY_OIDC_ROLE_MAP", "role one of admin, agent, developer"),
+        (
+            {"GATEWAY_OIDC_AUTH_PARAMS": "audience=x&redirect_uri=https://evil"},
+            "GATEWAY_OIDC_AUTH_PARAMS",
+            "redirect_uri is set by the console",
+        ),
+    ],
+)
+def test_bad_identity_provider_settings_are_refused_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], named: str, why: str
+) -> None:
     monkeypatch.setenv("LINKMESH_TOKENS", "admin:admin-token-123")
     for name, value in env.items():
         monkeypatch.setenv(name, value)

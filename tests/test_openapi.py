@@ -24,9 +24,11 @@ def test_the_document_is_valid_openapi() -> None:
 def test_every_api_route_is_documented_with_an_operation_id_and_a_tag() -> None:
     app = web.Application()
     setup_routes(app)
-    routes = {(r.resource.canonical, r.method.lower()) for r in app.router.routes()
-              if r.resource is not None and r.resource.canonical.startswith(("/api/", "/gladly/", "/healthz", "/readyz"))
-              and r.method != "HEAD"}
+    routes = {
+        (r.resource.canonical, r.method.lower())
+        for r in app.router.routes()
+        if r.resource is not None and r.resource.canonical.startswith(("/api/", "/gladly/", "/healthz", "/readyz")) and r.method != "HEAD"
+    }
     documented = {(path, method) for path, method, _ in operations()}
     assert routes == documented
     ids = [op["operationId"] for _, _, op in operations()]

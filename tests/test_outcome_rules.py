@@ -8,14 +8,20 @@ import grpc
 import pytest
 
 from linkmesh_core.errors import MAX_DEBUG, NOT_SENT, OUTCOME_UNKNOWN, ServiceError, clip, invalid_argument, rate_limited
-from linkmesh_profile.order_actions import settled_state
+from linkmesh_profile.actions.outcomes import settled_state
 from linkmesh_sandboxes.knobs import Failure
 from tests.e2e.test_unknown_outcomes import LEGACY_PAGE
 from tests.inprocess import bigcommerce_connector, bigcommerce_sandbox
 from tests.test_sent_once import calls, refund_request
 
-TRANSPORT_CODES = [grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.CANCELLED,
-                   grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN]
+TRANSPORT_CODES = [
+    grpc.StatusCode.UNAVAILABLE,
+    grpc.StatusCode.RESOURCE_EXHAUSTED,
+    grpc.StatusCode.CANCELLED,
+    grpc.StatusCode.DEADLINE_EXCEEDED,
+    grpc.StatusCode.INTERNAL,
+    grpc.StatusCode.UNKNOWN,
+]
 
 
 class _FakeRpcError(grpc.aio.AioRpcError):
@@ -52,8 +58,15 @@ def test_texts_are_cut_by_their_bytes_never_inside_a_character() -> None:
 
 
 def test_an_error_about_huge_values_stays_well_under_the_metadata_limit() -> None:
-    err = ServiceError(grpc.StatusCode.INVALID_ARGUMENT, "é" * 5000, {f"field-{'ж' * 300}-{i}": "ж" * 900 for i in range(50)},
-                       retry_after=1.5, outcome=OUTCOME_UNKNOWN, debug="\ufffd" * 4000, app_id="x" * 900)
+    err = ServiceError(
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "é" * 5000,
+        {f"field-{'ж' * 300}-{i}": "ж" * 900 for i in range(50)},
+        retry_after=1.5,
+        outcome=OUTCOME_UNKNOWN,
+        debug="\ufffd" * 4000,
+        app_id="x" * 900,
+    )
     status = err.to_status()
     # grpc-message travels percent-encoded: up to 3 bytes for every byte of the message.
     size = len(status.details.encode()) * 3 + sum(len(k) + len(v) for k, v in status.trailing_metadata)
@@ -62,8 +75,9 @@ def test_an_error_about_huge_values_stays_well_under_the_metadata_limit() -> Non
 
 async def test_a_large_non_utf8_5xx_after_the_vendor_acted_arrives_whole_and_unknown() -> None:
     async with bigcommerce_sandbox() as sandbox, bigcommerce_connector() as stub:
-        sandbox.knobs.fail = Failure(status=502, path="/payment_actions/refunds", method="POST", after=True,
-                                     raw_body=LEGACY_PAGE, raw_body_charset="cp1251")
+        sandbox.knobs.fail = Failure(
+            status=502, path="/payment_actions/refunds", method="POST", after=True, raw_body=LEGACY_PAGE, raw_body_charset="cp1251"
+        )
         with pytest.raises(grpc.aio.AioRpcError) as info:
             await stub.RunAction(refund_request(sandbox.url), timeout=10)
         err = ServiceError.from_rpc_error(info.value)

@@ -17,7 +17,7 @@ def pages_of(items: list[int], size: int, fail_on: dict[int, grpc.StatusCode] | 
         asked.append(n)
         if fail_on and n in fail_on:
             raise ServiceError(fail_on[n], "vendor said no")
-        return Page(items[(n - 1) * size: n * size], more=n * size < len(items))
+        return Page(items[(n - 1) * size : n * size], more=n * size < len(items))
 
     return read, asked
 

@@ -27,8 +27,13 @@ def test_the_readme_walkthrough_does_what_it_says_against_make_run(tmp_path: Pat
     assert "http://localhost:8080" in script
     process, gateway, _, _ = start(tmp_path / "var")
     try:
-        run = subprocess.run(["bash", "-euo", "pipefail", "-c", script.replace("http://localhost:8080", gateway)],
-                             capture_output=True, text=True, timeout=180, cwd=tmp_path)
+        run = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", script.replace("http://localhost:8080", gateway)],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            cwd=tmp_path,
+        )
     finally:
         stop(process)
     assert run.returncode == 0, run.stdout + run.stderr

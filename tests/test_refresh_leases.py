@@ -13,8 +13,8 @@ import pytest
 
 from linkmesh_core.errors import ServiceError
 from linkmesh_devstack.mongo import MongoServer
-from linkmesh_profile.refresh_leases import RefreshLeases, release, seen
-from linkmesh_profile.store import Store, now
+from linkmesh_profile.db.refresh_leases import RefreshLeases, release, seen
+from linkmesh_profile.db.store import Store, now
 
 A, B = "6b0000000000000000000002", "6b0000000000000000000004"
 
@@ -33,8 +33,9 @@ async def store(mongo: MongoServer) -> AsyncIterator[Store]:
 async def customer(store: Store) -> str:
     stamp = now()
     links = {app: {"external_customer_id": "1", "refreshed_at": stamp, "stale": None} for app in (A, B)}
-    doc = await store.insert_customer({"name": "Lease Test", "emails": [], "phones": [], "links": links, "link_keys": [],
-                                       "created_at": stamp, "updated_at": stamp})
+    doc = await store.insert_customer(
+        {"name": "Lease Test", "emails": [], "phones": [], "links": links, "link_keys": [], "created_at": stamp, "updated_at": stamp}
+    )
     return str(doc["_id"])
 
 

@@ -32,6 +32,7 @@ async def rpc_error(call) -> ServiceError:  # type: ignore[no-untyped-def]
 
 # sandbox
 
+
 async def test_sandbox_enforces_the_key_and_both_rate_windows_with_the_real_headers() -> None:
     async with returnlogic_sandbox(per_second=2, per_minute=3) as sandbox, aiohttp.ClientSession() as http:
         url = f"{sandbox.url}/v1/rmas"
@@ -75,6 +76,7 @@ async def test_sandbox_pages_and_rejects_bad_limits_and_answers_503_in_maintenan
 
 # limiter
 
+
 async def test_sliding_windows_space_calls_and_refuse_waits_past_the_deadline() -> None:
     limiter = SlidingWindowLimiter("Vendor", [(2, 0.3), (3, 1.0)], margin=0.0)
     started = time.monotonic()
@@ -114,10 +116,13 @@ async def test_a_burst_learns_at_once_which_callers_the_limit_cannot_serve_in_ti
 
 # connector
 
+
 async def test_describe_and_validate() -> None:
     async with returnlogic_sandbox() as sandbox, returnlogic_connector() as stub:
         d = await stub.Describe(lookup_pb2.DescribeRequest())
-        assert list(d.capabilities.search_fields) == [F.LOOKUP_FIELD_EMAIL, F.LOOKUP_FIELD_ORDER_NUMBER] and list(d.capabilities.auto_link_fields) == [F.LOOKUP_FIELD_EMAIL]
+        assert list(d.capabilities.search_fields) == [F.LOOKUP_FIELD_EMAIL, F.LOOKUP_FIELD_ORDER_NUMBER] and list(
+            d.capabilities.auto_link_fields
+        ) == [F.LOOKUP_FIELD_EMAIL]
         assert {s.name: s.default_value for s in d.settings}["api_base_url"] == "https://api.returnlogic.com/v1"
         ok = await stub.ValidateApp(lookup_pb2.ValidateAppRequest(app=returnlogic_app(sandbox.url)))
         assert ok.ok
@@ -133,7 +138,9 @@ async def test_search_links_by_email_and_shows_rma_codes() -> None:
         assert (c.external_id, c.name, list(c.emails)) == ("jane.smith@example.com", "Jane Smith", ["jane.smith@example.com"])
         assert c.extra["rma_codes"] == "RL-20002, RL-20001"
         priya = await stub.Search(lookup_pb2.SearchRequest(app=app, emails=["priya.patel@example.com"]), timeout=10)
-        assert [(c.external_id, c.extra["rma_codes"]) for c in priya.candidates] == [("priya.patel@example.com", "")], "orders but no returns"
+        assert [(c.external_id, c.extra["rma_codes"]) for c in priya.candidates] == [("priya.patel@example.com", "")], (
+            "orders but no returns"
+        )
         nobody = await stub.Search(lookup_pb2.SearchRequest(app=app, emails=["nobody@example.com"]), timeout=10)
         assert list(nobody.candidates) == []
         err = await rpc_error(stub.Search(lookup_pb2.SearchRequest(app=app, phones=["+14155550101"]), timeout=10))
@@ -155,7 +162,9 @@ async def test_search_by_order_number_finds_the_buyer_by_the_orders_email() -> N
 
 async def test_fetch_maps_rmas_to_returns_with_the_rma_link() -> None:
     async with returnlogic_sandbox() as sandbox, returnlogic_connector() as stub:
-        answer = await stub.Fetch(lookup_pb2.FetchRequest(app=returnlogic_app(sandbox.url), external_id="jane.smith@example.com"), timeout=10)
+        answer = await stub.Fetch(
+            lookup_pb2.FetchRequest(app=returnlogic_app(sandbox.url), external_id="jane.smith@example.com"), timeout=10
+        )
         c = answer.customer
         assert c.name == "Jane Smith" and list(c.orders) == []
         [link] = c.custom_attributes
@@ -164,7 +173,9 @@ async def test_fetch_maps_rmas_to_returns_with_the_rma_link() -> None:
         newest, refunded = c.returns
         assert (newest.code, newest.status, newest.order_id) == ("RL-20002", "APPROVED", "1002")
         assert (newest.exchange_total.amount, newest.refund_total.amount) == ("179.00", "0.00")
-        assert newest.return_shipment.tracking_url == "https://www.ups.com/track?tracknum=1Z999AA10199887766", "the carrier's page when no link is given"
+        assert newest.return_shipment.tracking_url == "https://www.ups.com/track?tracknum=1Z999AA10199887766", (
+            "the carrier's page when no link is given"
+        )
         assert refunded.refund_total.amount == "89.95" and refunded.created_at.seconds > 0
         assert [(i.name, i.sku, i.quantity, i.reason) for i in refunded.items] == [("Trail Runner Shoe", "TR-SHOE-42", 1, "Too small")]
         assert refunded.return_shipment.tracking_number == "9400111899223344556677"
@@ -172,9 +183,12 @@ async def test_fetch_maps_rmas_to_returns_with_the_rma_link() -> None:
         assert not refunded.HasField("store_credit")
         mo = await stub.Fetch(lookup_pb2.FetchRequest(app=returnlogic_app(sandbox.url), external_id="mo.gento@example.com"), timeout=10)
         [gift] = mo.customer.returns
-        assert (gift.store_credit.amount, gift.store_credit.currency, gift.refund_total.amount) == ("39.50", "USD", "0.00"), \
+        assert (gift.store_credit.amount, gift.store_credit.currency, gift.refund_total.amount) == ("39.50", "USD", "0.00"), (
             "a gift-card refund is store credit (totals.giftCard.total)"
-        missing = await rpc_error(stub.Fetch(lookup_pb2.FetchRequest(app=returnlogic_app(sandbox.url), external_id="nobody@example.com"), timeout=10))
+        )
+        missing = await rpc_error(
+            stub.Fetch(lookup_pb2.FetchRequest(app=returnlogic_app(sandbox.url), external_id="nobody@example.com"), timeout=10)
+        )
         assert missing.code == grpc.StatusCode.NOT_FOUND
 
 
@@ -182,8 +196,9 @@ async def test_the_connector_keeps_under_the_per_key_limit_on_its_own() -> None:
     async with returnlogic_sandbox() as sandbox, returnlogic_connector() as stub:
         app = returnlogic_app(sandbox.url)
         started = time.monotonic()
-        answers = await asyncio.gather(*(
-            stub.Search(lookup_pb2.SearchRequest(app=app, emails=["jane.smith@example.com"]), timeout=10) for _ in range(6)))
+        answers = await asyncio.gather(
+            *(stub.Search(lookup_pb2.SearchRequest(app=app, emails=["jane.smith@example.com"]), timeout=10) for _ in range(6))
+        )
         elapsed = time.monotonic() - started
     assert all(a.candidates for a in answers)
     assert len(sandbox.requests) == 6 and elapsed >= 2.0, "six calls at two a second take over two seconds"
@@ -216,14 +231,18 @@ def add_rmas(sandbox: Any, email: str, count: int) -> None:
     """``count`` more RMAs on the customer's first order, codes RL-30000 on, a minute apart."""
     account = sandbox.app[ACCOUNT]
     order = next(o for o in account.orders if o["customerEmail"] == email)
-    account.rmas += [data.rma(f"RL-3{i:04d}", order, data.BASE + timedelta(minutes=i), "APPROVED", [("Bottle", "B", 1, "Dented")],
-                              32.0, 0.0, None) for i in range(count)]
+    account.rmas += [
+        data.rma(f"RL-3{i:04d}", order, data.BASE + timedelta(minutes=i), "APPROVED", [("Bottle", "B", 1, "Dented")], 32.0, 0.0, None)
+        for i in range(count)
+    ]
 
 
 async def test_every_rma_is_read_page_after_page() -> None:
     async with returnlogic_sandbox(per_second=100, per_minute=1000) as sandbox, returnlogic_connector() as stub:
         add_rmas(sandbox, "priya.patel@example.com", 260)
-        answer = await stub.Fetch(lookup_pb2.FetchRequest(app=returnlogic_app(sandbox.url), external_id="priya.patel@example.com"), timeout=10)
+        answer = await stub.Fetch(
+            lookup_pb2.FetchRequest(app=returnlogic_app(sandbox.url), external_id="priya.patel@example.com"), timeout=10
+        )
         codes = [r.code for r in answer.customer.returns]
         assert len(codes) == 260 and codes[0] == "RL-30259" and codes[-1] == "RL-30000", "all of them, newest first"
         pages = [r["query"] for r in sandbox.requests if r["path"] == "/v1/rmas"]
@@ -262,8 +281,17 @@ def test_the_mapping_reads_the_documented_shapes_and_tolerates_the_older_ones() 
     assert mapping.items_of([{"a": 1}]) == mapping.items_of({"data": [{"a": 1}]}) == [{"a": 1}]
     nested = mapping.return_of({"rlRmaId": "R1", "totals": {"refund": {"total": "12.50"}, "exchange": {"total": "3"}}}, "https://x")
     flat = mapping.return_of({"rlRmaId": "R1", "totals": {"refundTotal": "12.50", "exchangeTotal": 3}}, "https://x")
-    assert (nested.refund_total.amount, nested.exchange_total.amount) == (flat.refund_total.amount, flat.exchange_total.amount) == ("12.50", "3.00")
+    assert (
+        (nested.refund_total.amount, nested.exchange_total.amount)
+        == (flat.refund_total.amount, flat.exchange_total.amount)
+        == ("12.50", "3.00")
+    )
     undated = {"rlRmaId": "OLD"}
-    ordered = mapping.newest_first([undated, {"rlRmaId": "A", "timeline": {"createDate": "2026-01-01T00:00:00Z"}},
-                                    {"rlRmaId": "B", "timeline": {"createDate": "2026-02-01T00:00:00Z"}}])
+    ordered = mapping.newest_first(
+        [
+            undated,
+            {"rlRmaId": "A", "timeline": {"createDate": "2026-01-01T00:00:00Z"}},
+            {"rlRmaId": "B", "timeline": {"createDate": "2026-02-01T00:00:00Z"}},
+        ]
+    )
     assert [r["rlRmaId"] for r in ordered] == ["B", "A", "OLD"]

@@ -26,8 +26,9 @@ async def rpc_error(call) -> ServiceError:  # type: ignore[no-untyped-def]
 
 
 def refund_request(url: str) -> lookup_pb2.RunActionRequest:
-    return lookup_pb2.RunActionRequest(app=bigcommerce_app(url), action="refund", external_customer_id="101", order_id="5001",
-                                       params=REFUND, idempotency_key="c:k1")
+    return lookup_pb2.RunActionRequest(
+        app=bigcommerce_app(url), action="refund", external_customer_id="101", order_id="5001", params=REFUND, idempotency_key="c:k1"
+    )
 
 
 def calls(sandbox, fragment: str, method: str = "POST") -> int:  # type: ignore[no-untyped-def]
@@ -57,8 +58,9 @@ async def test_a_refund_whose_connector_call_fails_is_not_retried_by_the_channel
 async def test_a_read_retried_by_the_vendor_client_is_not_retried_again_by_the_channel() -> None:
     async with bigcommerce_sandbox() as sandbox, bigcommerce_connector(max_attempts=3) as stub:
         sandbox.knobs.fail = Failure(status=500, path="/v3/customers")
-        err = await rpc_error(stub.Search(lookup_pb2.SearchRequest(app=bigcommerce_app(sandbox.url), emails=["jane.smith@example.com"]),
-                                          timeout=10))
+        err = await rpc_error(
+            stub.Search(lookup_pb2.SearchRequest(app=bigcommerce_app(sandbox.url), emails=["jane.smith@example.com"]), timeout=10)
+        )
         assert err.code == grpc.StatusCode.UNAVAILABLE
         assert calls(sandbox, "/v3/customers", "GET") == 3, "three attempts at one layer, not three times three"
 
@@ -78,10 +80,17 @@ async def test_a_write_that_timed_out_after_the_vendor_acted_is_unknown_and_sent
         try:
             sandbox.knobs.fail = Failure(status=0, path="/v2/coupons", after=True, hang_s=2.0)
             url = f"{sandbox.url}/stores/{data.STORE_HASH}/v2/coupons"
-            coupon = {"name": "x", "code": "ONCE-1", "type": "free_shipping", "amount": "0", "applies_to": {"entity": "categories", "ids": [0]}}
+            coupon = {
+                "name": "x",
+                "code": "ONCE-1",
+                "type": "free_shipping",
+                "amount": "0",
+                "applies_to": {"entity": "categories", "ids": [0]},
+            }
             with pytest.raises(ServiceError) as info:
-                await http.request("POST", url, bucket="b", deadline=Deadline.after(1.0), headers={"X-Auth-Token": data.ACCESS_TOKEN},
-                                   json_body=coupon)
+                await http.request(
+                    "POST", url, bucket="b", deadline=Deadline.after(1.0), headers={"X-Auth-Token": data.ACCESS_TOKEN}, json_body=coupon
+                )
             assert info.value.code in (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.UNAVAILABLE)
             assert info.value.outcome == OUTCOME_UNKNOWN
             assert calls(sandbox, "/v2/coupons") == 1
@@ -102,10 +111,13 @@ async def test_a_write_that_could_not_connect_was_not_sent() -> None:
 
 def test_only_reads_are_retried_by_channel_service_config() -> None:
     methods = set(retryable_methods())
-    lookup, profile = "linkmesh.lookup.v1.LookupService", "linkmesh.profile.v1.ProfileService"
+    lookup, customers, admin = "linkmesh.lookup.v1.LookupService", "linkmesh.profile.v1.CustomerService", "linkmesh.profile.v1.AdminService"
     assert {(lookup, m) for m in ("Search", "Fetch", "Describe", "ValidateApp")} <= methods
-    assert (profile, "GetCustomer") in methods and (profile, "SearchExternal") in methods
-    for write in ("RunAction",):
-        assert (lookup, write) not in methods and (profile, write) not in methods
-    for write in ("CreateCustomer", "UpdateCustomer", "CreateApp", "UpdateApp", "DeleteApp", "LinkCustomer", "UnlinkCustomer", "RecordContact"):
-        assert (profile, write) not in methods, write
+    assert (customers, "GetCustomer") in methods and (customers, "SearchExternal") in methods
+    assert ("linkmesh.profile.v1.AuthService", "AuthenticateApiKey") in methods and (admin, "ListApps") in methods
+    assert (lookup, "RunAction") not in methods and (customers, "RunAction") not in methods
+    for write in ("CreateCustomer", "UpdateCustomer", "LinkCustomer", "UnlinkCustomer", "RecordContact"):
+        assert (customers, write) not in methods, write
+    for write in ("CreateApp", "UpdateApp", "DeleteApp", "CreateApiKey", "RevokeApiKey"):
+        assert (admin, write) not in methods, write
+    assert not any(service == "linkmesh.profile.v1.AdaptorService" for service, _ in methods)  # a served action may be a write

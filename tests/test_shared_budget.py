@@ -16,8 +16,9 @@ import grpc
 import pytest
 from pymongo import MongoClient, monitoring
 
-from linkmesh_core.budget import COLLECTION, Budget, LocalBudget, SharedBudget, share_of, vendor_budget
+from linkmesh_core.budget import COLLECTION, Budget, LocalBudget, share_of
 from linkmesh_core.errors import ServiceError
+from linkmesh_core.shared_budget import SharedBudget, vendor_budget
 from linkmesh_devstack.mongo import MongoServer
 
 WINDOWS = [(2, 1.0), (120, 60.0)]

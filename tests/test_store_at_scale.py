@@ -3,7 +3,7 @@ only planned: the same call on a database of 20,000 customers (and actions, trac
 entries) against one of 200. A collection scan costs a hundred times more at that size; an
 index walk about the same. The explain test could not see it: the embedded server explained an
 index for ``findAndModify`` and then scanned (an auto-linking contact took 67 to 108 times longer
-at 100k customers), which is why writes now go through ``linkmesh_profile.writes``."""
+at 100k customers), which is why writes now go through ``linkmesh_profile.db.writes``."""
 
 from __future__ import annotations
 
@@ -17,11 +17,11 @@ from bson import ObjectId
 from linkmesh.profile.v1 import profile_pb2
 
 from linkmesh_devstack.mongo import MongoServer
-from linkmesh_profile import queries as q
-from linkmesh_profile import writes
-from linkmesh_profile.autolink_queue import AutoLinkQueue
-from linkmesh_profile.directory import Directory
-from linkmesh_profile.store import Store, now
+from linkmesh_profile.customers.directory import Directory
+from linkmesh_profile.db import queries as q
+from linkmesh_profile.db import writes
+from linkmesh_profile.db.store import Store, now
+from linkmesh_profile.linking.autolink_queue import AutoLinkQueue
 from tests.test_query_plans import seed
 
 SMALL, LARGE = 200, 20_000
@@ -44,7 +44,6 @@ async def fastest(call: Callable[[], Awaitable[Any]], runs: int = 7) -> float:
 async def seeded(mongo: MongoServer, n: int) -> Store:
     store = Store(mongo.uri, f"scale_{n}_{uuid.uuid4().hex[:6]}", timeout_s=120)  # seeding takes a while
     await seed(store, n)
-    await AutoLinkQueue(store).ensure_indexes()
     return store
 
 
@@ -54,8 +53,18 @@ def writes_of(store: Store) -> dict[str, Callable[[], Awaitable[Any]]]:
 
     async def customer() -> ObjectId:
         if "oid" not in state:
-            doc = await store.insert_customer({"name": "", "emails": [f"s{uuid.uuid4().hex}@example.com"], "phones": [], "links": {},
-                                               "link_keys": [], "unlinked_apps": [], "created_at": now(), "updated_at": now()})
+            doc = await store.insert_customer(
+                {
+                    "name": "",
+                    "emails": [f"s{uuid.uuid4().hex}@example.com"],
+                    "phones": [],
+                    "links": {},
+                    "link_keys": [],
+                    "unlinked_apps": [],
+                    "created_at": now(),
+                    "updated_at": now(),
+                }
+            )
             state["oid"] = doc["_id"]
         return state["oid"]
 
@@ -67,8 +76,18 @@ def writes_of(store: Store) -> dict[str, Callable[[], Awaitable[Any]]]:
 
     async def fold_away() -> Any:
         stamp = now()
-        young = await store.insert_customer({"name": "", "emails": [], "phones": [], "links": {}, "link_keys": [], "unlinked_apps": [],
-                                             "created_at": stamp, "provisional_until": stamp + timedelta(seconds=60)})
+        young = await store.insert_customer(
+            {
+                "name": "",
+                "emails": [],
+                "phones": [],
+                "links": {},
+                "link_keys": [],
+                "unlinked_apps": [],
+                "created_at": stamp,
+                "provisional_until": stamp + timedelta(seconds=60),
+            }
+        )
         return await store.fold_away(young["_id"], await customer(), stamp)
 
     async def action_outcome() -> Any:
@@ -78,10 +97,15 @@ def writes_of(store: Store) -> dict[str, Callable[[], Awaitable[Any]]]:
     async def queue_claim() -> Any:
         return await AutoLinkQueue(store).claim()
 
-    return {"customer update on a condition": conditional_update, "contact point added": contact_point,
-            "name filled": lambda: store.fill_name(state.get("oid") or ObjectId(), "Name"),
-            "app link dropped": lambda: store.drop_app_link(state.get("oid") or ObjectId(), "app", {}, {}),
-            "provisional profile folded away": fold_away, "action outcome recorded": action_outcome, "queue entry claimed": queue_claim}
+    return {
+        "customer update on a condition": conditional_update,
+        "contact point added": contact_point,
+        "name filled": lambda: store.fill_name(state.get("oid") or ObjectId(), "Name"),
+        "app link dropped": lambda: store.drop_app_link(state.get("oid") or ObjectId(), "app", {}, {}),
+        "provisional profile folded away": fold_away,
+        "action outcome recorded": action_outcome,
+        "queue entry claimed": queue_claim,
+    }
 
 
 async def test_every_write_and_query_costs_the_same_at_twenty_thousand_customers(mongo: MongoServer) -> None:
@@ -89,15 +113,20 @@ async def test_every_write_and_query_costs_the_same_at_twenty_thousand_customers
     try:
         small, large = writes_of(stores[SMALL]), writes_of(stores[LARGE])
         ratios = {f"write: {name}": await fastest(large[name]) / await fastest(small[name]) for name in small}
-        for name, request in (("recent customers", profile_pb2.ListCustomersRequest()),
-                              ("customers by name", profile_pb2.ListCustomersRequest(query="c0 c"))):
+        for name, request in (
+            ("recent customers", profile_pb2.ListCustomersRequest()),
+            ("customers by name", profile_pb2.ListCustomersRequest(query="c0 c")),
+        ):
             times = [await fastest(lambda store=store, request=request: Directory(store, "US").page(request)) for store in stores.values()]
             ratios[f"directory: {name}"] = times[1] / times[0]
         for name, example in sorted(q.SHAPES.items()):
             if name in WHOLE_COLLECTION:
                 continue
             query = example()
-            times = [await fastest(lambda store=store, query=query: query.find(store.db, limit=20).to_list(length=20)) for store in stores.values()]
+            times = [
+                await fastest(lambda store=store, query=query: query.find(store.db, limit=20).to_list(length=20))
+                for store in stores.values()
+            ]
             ratios[f"query: {name}"] = times[1] / times[0]
     finally:
         for store in stores.values():

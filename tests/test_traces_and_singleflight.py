@@ -10,8 +10,8 @@ from bson import ObjectId
 
 from linkmesh_core.singleflight import SingleFlight
 from linkmesh_devstack.mongo import MongoServer
-from linkmesh_profile.store import Store, now
-from linkmesh_profile.traces import TraceStore
+from linkmesh_profile.connectors.traces import TraceStore
+from linkmesh_profile.db.store import Store, now
 
 
 async def test_traces_are_pruned_by_age_and_by_count_per_app(mongo: MongoServer) -> None:
@@ -21,11 +21,21 @@ async def test_traces_are_pruned_by_age_and_by_count_per_app(mongo: MongoServer)
         traces = TraceStore(store, retention_s=3600, max_per_app=5)
         a, b = ObjectId(), ObjectId()  # the apps whose traces are kept by count
         await store.apps.insert_many([{"_id": a, "name": "a"}, {"_id": b, "name": "b"}])
-        await traces.ensure_indexes()
+        await store.ensure_indexes(trace_retention_s=3600)
         for i in range(8):
-            await traces.record(app_id=str(a), customer_id="c", kind="search", request={"app": {"secrets": {"access_token": "s3cr3t"}}, "i": i},
-                                response={"ok": True}, code="OK", message="", latency_ms=1.0)
-        await traces.record(app_id=str(b), customer_id="c", kind="fetch", request={}, response=None, code="UNAVAILABLE", message="down", latency_ms=2.0)
+            await traces.record(
+                app_id=str(a),
+                customer_id="c",
+                kind="search",
+                request={"app": {"secrets": {"access_token": "s3cr3t"}}, "i": i},
+                response={"ok": True},
+                code="OK",
+                message="",
+                latency_ms=1.0,
+            )
+        await traces.record(
+            app_id=str(b), customer_id="c", kind="fetch", request={}, response=None, code="UNAVAILABLE", message="down", latency_ms=2.0
+        )
         await traces.collection.insert_one({"app_id": str(b), "customer_id": "c", "kind": "old", "at": now() - timedelta(hours=2)})
         removed = await traces.prune()
         assert removed == 4

@@ -29,8 +29,12 @@ def traces(api: Api, app: dict[str, Any], customer: dict[str, Any]) -> list[dict
 def test_a_refund_whose_answer_was_lost_runs_once_and_is_reported_unknown(api: Api, apps: dict[str, Any]) -> None:
     bc = apps["bigcommerce"]
     customer = linked_customer(api, {"bc": (bc, "101")})
-    api.sandbox("bigcommerce", "POST", "/__sandbox/knobs",
-                {"fail": {"status": 502, "path": "/payment_actions/refunds", "method": "POST", "after": True}})
+    api.sandbox(
+        "bigcommerce",
+        "POST",
+        "/__sandbox/knobs",
+        {"fail": {"status": 502, "path": "/payment_actions/refunds", "method": "POST", "after": True}},
+    )
     first = act(api, customer, refund_body(bc), key="lost-1")
     assert first.status_code == 502 and first.json()["error"]["code"] == "outcome_unknown", first.text
     assert "outcome is unknown" in first.json()["error"]["message"]
@@ -40,8 +44,11 @@ def test_a_refund_whose_answer_was_lost_runs_once_and_is_reported_unknown(api: A
     assert "outcome is unknown" in again.json()["error"]["message"]
     assert vendor_calls(api, "bigcommerce", "/payment_actions/refunds") == 1, "a retry with the key never runs it again"
     # The vendor did act once (its own API says so), and the debugger says the outcome was unknown.
-    order = api.session.get(f"{api.stack.sandbox_url('bigcommerce')}/stores/{bc_data.STORE_HASH}/v2/orders/5001",
-                            headers={"X-Auth-Token": bc_data.ACCESS_TOKEN, "Accept": "application/json"}, timeout=10).json()
+    order = api.session.get(
+        f"{api.stack.sandbox_url('bigcommerce')}/stores/{bc_data.STORE_HASH}/v2/orders/5001",
+        headers={"X-Auth-Token": bc_data.ACCESS_TOKEN, "Accept": "application/json"},
+        timeout=10,
+    ).json()
     assert float(order["refunded_amount"]) == 14.5
     action_traces = [t for t in traces(api, bc, customer) if t["kind"] == "action"]
     assert action_traces[0]["code"] == "UNAVAILABLE" and "unknown" in action_traces[0]["response"]["outcome"]

@@ -20,15 +20,28 @@ pytestmark = pytest.mark.e2e
 
 def make_app(api: Api, kind: str, **over: Any) -> dict[str, Any]:
     base = {
-        "bigcommerce": {"settings": {"store_hash": bc.STORE_HASH, "api_base_url": api.stack.sandbox_url("bigcommerce")},
-                        "secrets": {"access_token": bc.ACCESS_TOKEN}},
-        "magento": {"settings": {"api_base_url": api.stack.sandbox_url("magento"), "coupon_rule_id": "1"},
-                    "secrets": {"access_token": mg.ACCESS_TOKEN}},
-        "returnlogic": {"settings": {"api_base_url": f"{api.stack.sandbox_url('returnlogic')}/v1", "app_base_url": "https://rl.example"},
-                        "secrets": {"api_key": rl.API_KEY}},
+        "bigcommerce": {
+            "settings": {"store_hash": bc.STORE_HASH, "api_base_url": api.stack.sandbox_url("bigcommerce")},
+            "secrets": {"access_token": bc.ACCESS_TOKEN},
+        },
+        "magento": {
+            "settings": {"api_base_url": api.stack.sandbox_url("magento"), "coupon_rule_id": "1"},
+            "secrets": {"access_token": mg.ACCESS_TOKEN},
+        },
+        "returnlogic": {
+            "settings": {"api_base_url": f"{api.stack.sandbox_url('returnlogic')}/v1", "app_base_url": "https://rl.example"},
+            "secrets": {"api_key": rl.API_KEY},
+        },
     }[kind]
-    payload = {"type": kind, "name": f"{kind} actions {uuid.uuid4().hex[:6]}", "search_query_attributes": [{"attribute": "email", "label": "Email"}],
-               "auto_link_fields": [], "actions_enabled": True, **base, **over}
+    payload = {
+        "type": kind,
+        "name": f"{kind} actions {uuid.uuid4().hex[:6]}",
+        "search_query_attributes": [{"attribute": "email", "label": "Email"}],
+        "auto_link_fields": [],
+        "actions_enabled": True,
+        **base,
+        **over,
+    }
     response = api.post("/api/v1/apps", payload, role="admin")
     assert response.status_code == 201, response.text
     return response.json()
@@ -50,7 +63,12 @@ def linked_customer(api: Api, links: dict[str, tuple[dict[str, Any], str]]) -> d
         if response.status_code == 409:  # linked to another test's profile: unlink that one first
             other = response.json()["error"]["message"].rsplit(" ", 1)[-1]
             api.delete(f"/api/v1/customers/{other}/links")
-            assert api.post(f"/api/v1/customers/{customer['id']}/links", {"app_id": app["id"], "external_customer_id": external_id}).status_code == 201
+            assert (
+                api.post(
+                    f"/api/v1/customers/{customer['id']}/links", {"app_id": app["id"], "external_customer_id": external_id}
+                ).status_code
+                == 201
+            )
     return customer
 
 
@@ -93,13 +111,20 @@ def test_actions_are_refused_before_anything_runs(api: Api, apps: dict[str, Any]
         assert refused.status_code == 409 and "actions are turned off" in refused.json()["error"]["message"]
     finally:
         api.delete(f"/api/v1/apps/{off['id']}", role="admin")
-    assert api.post(f"/api/v1/customers/{customer['id']}/actions", body, role="developer", headers={"Idempotency-Key": "x"}).status_code == 403
+    assert (
+        api.post(f"/api/v1/customers/{customer['id']}/actions", body, role="developer", headers={"Idempotency-Key": "x"}).status_code == 403
+    )
     assert vendor_calls(api, "bigcommerce", "payment_actions") == 0
 
 
 def test_bigcommerce_refund_is_idempotent_and_never_exceeds_what_was_paid(api: Api, apps: dict[str, Any]) -> None:
     customer = linked_customer(api, {"bc": (apps["bigcommerce"], "101")})
-    body = {"app_id": apps["bigcommerce"]["id"], "action": "refund", "order_id": "5001", "params": {"lines": "500102:1", "reason": "damaged"}}
+    body = {
+        "app_id": apps["bigcommerce"]["id"],
+        "action": "refund",
+        "order_id": "5001",
+        "params": {"lines": "500102:1", "reason": "damaged"},
+    }
     first = act(api, customer, body, key="refund-1")
     assert first.status_code == 200, first.text
     assert first.json()["message"] == "Refunded 14.50 USD on order 5001" and first.headers["Idempotent-Replayed"] == "false"
@@ -111,10 +136,18 @@ def test_bigcommerce_refund_is_idempotent_and_never_exceeds_what_was_paid(api: A
     assert other.status_code == 422 and "idempotency_key" in other.json()["error"]["fields"]
     too_much = act(api, customer, {**body, "params": {"lines": "500102:3"}}, key="refund-2")
     assert too_much.status_code == 409 and "BigCommerce refused the refund" in too_much.json()["error"]["message"]
-    assert act(api, customer, {**body, "params": {"lines": "500102:3"}}, key="refund-2").json() == too_much.json(), "a refusal is answered again"
+    assert act(api, customer, {**body, "params": {"lines": "500102:3"}}, key="refund-2").json() == too_much.json(), (
+        "a refusal is answered again"
+    )
     rest = act(api, customer, {**body, "params": {}}, key="refund-3")
     assert rest.status_code == 200 and rest.json()["message"] == "Refunded 113.95 USD on order 5001"
-    order = next(o for l in rest.json()["customer"]["links"] if l["app_id"] == apps["bigcommerce"]["id"] for o in l["data"]["orders"] if o["id"] == "5001")
+    order = next(
+        o
+        for l in rest.json()["customer"]["links"]
+        if l["app_id"] == apps["bigcommerce"]["id"]
+        for o in l["data"]["orders"]
+        if o["id"] == "5001"
+    )
     assert order["status"] == "Refunded", "the profile was refreshed from the app after the action"
     nothing = act(api, customer, {**body, "params": {}}, key="refund-4")
     assert nothing.status_code == 409 and "already refunded" in nothing.json()["error"]["message"]
@@ -128,6 +161,7 @@ async def test_concurrent_retries_with_one_key_run_once(api: Api, apps: dict[str
     body = {"app_id": apps["bigcommerce"]["id"], "action": "refund", "order_id": "5002", "params": {"lines": "500202:1"}}
     headers = {"Authorization": f"Bearer {api.stack.token('agent')}", "Idempotency-Key": "burst-1"}
     async with aiohttp.ClientSession(headers=headers) as http:
+
         async def one() -> int:
             async with http.post(f"{api.stack.gateway_url}/api/v1/customers/{customer['id']}/actions", json=body) as resp:
                 return resp.status
@@ -145,14 +179,20 @@ def test_bigcommerce_cancel_and_discount_code(api: Api, apps: dict[str, Any]) ->
     again = act(api, customer, cancel, key="c-2")
     assert again.status_code == 409 and again.json()["error"]["message"] == "order 5003 is already cancelled"
     code = f"SORRY{uuid.uuid4().hex[:6].upper()}"
-    discount = {"app_id": apps["bigcommerce"]["id"], "action": "create_discount_code", "params": {"type": "percentage_discount", "amount": 15, "code": code}}
+    discount = {
+        "app_id": apps["bigcommerce"]["id"],
+        "action": "create_discount_code",
+        "params": {"type": "percentage_discount", "amount": 15, "code": code},
+    }
     made = act(api, customer, discount, key="d-1")
     assert made.status_code == 200 and made.json()["result"]["code"] == code
     taken = act(api, customer, discount, key="d-2")
     assert taken.status_code == 409 and "already exists" in taken.json()["error"]["message"]
     no_amount = act(api, customer, {**discount, "params": {"type": "per_total_discount"}}, key="d-3")
     assert no_amount.status_code == 422 and "params.amount" in no_amount.json()["error"]["fields"]
-    traces = api.get(f"/api/v1/apps/{apps['bigcommerce']['id']}/lookups", role="developer", params={"customer_id": customer["id"]}).json()["lookups"]
+    traces = api.get(f"/api/v1/apps/{apps['bigcommerce']['id']}/lookups", role="developer", params={"customer_id": customer["id"]}).json()[
+        "lookups"
+    ]
     actions = [t for t in traces if t["kind"] == "action"]
     assert {t["request"]["idempotency_key"] for t in actions} >= {"c-1", "c-2", "d-1", "d-2"}
     assert all(t["request"]["actor"] == "the agent bootstrap token (bootstrap bootstrap:agent)" for t in actions), "the verified author"

@@ -28,6 +28,7 @@ def test_a_burst_the_rate_limit_refuses_is_queued_and_completed_after_a_restart(
         async def burst() -> list[dict[str, Any]]:
             headers = {"Authorization": f"Bearer {api.stack.token('agent')}"}
             async with aiohttp.ClientSession(headers=headers) as http:
+
                 async def one(email: str) -> dict[str, Any]:
                     async with http.post(f"{api.stack.gateway_url}/api/v1/contacts", json={"channel": "email", "email": email}) as resp:
                         assert resp.status == 200, await resp.text()
@@ -62,6 +63,10 @@ def test_a_burst_the_rate_limit_refuses_is_queued_and_completed_after_a_restart(
         reasons = [t["reason"] for a in pending for t in decisions(a["customer_id"]) if t["decision"] == "pending"]
         assert reasons and "queued" in reasons[0], "the debugger shows why it waited"
     finally:
-        api.sandbox("bigcommerce", "POST", "/__sandbox/knobs",
-                    {"rate_limit_quota": before["rate_limit_quota"], "rate_limit_window_ms": before["rate_limit_window_ms"]})
+        api.sandbox(
+            "bigcommerce",
+            "POST",
+            "/__sandbox/knobs",
+            {"rate_limit_quota": before["rate_limit_quota"], "rate_limit_window_ms": before["rate_limit_window_ms"]},
+        )
         api.delete(f"/api/v1/apps/{app['id']}", role="admin")

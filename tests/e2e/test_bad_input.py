@@ -13,7 +13,9 @@ from tests.conftest import Api
 pytestmark = pytest.mark.e2e
 
 
-def raw(api: Api, method: str, path: str, data: bytes | None, role: str = "agent", headers: dict[str, str] | None = None) -> requests.Response:
+def raw(
+    api: Api, method: str, path: str, data: bytes | None, role: str = "agent", headers: dict[str, str] | None = None
+) -> requests.Response:
     h = {"Authorization": f"Bearer {api.stack.token(role)}", "Content-Type": "application/json", **(headers or {})}
     return requests.request(method, f"{api.stack.gateway_url}{path}", data=data, headers=h, timeout=30)
 
@@ -28,10 +30,13 @@ def test_a_nul_in_an_attribute_key_names_the_field(api: Api) -> None:
     assert "custom_attributes" in fields(response)
 
 
-@pytest.mark.parametrize("body, field", [
-    ('{"name": "\\ud800"}', "name"),
-    ('{"emails": ["x\\ud800@example.com"]}', "emails[0]"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ('{"name": "\\ud800"}', "name"),
+        ('{"emails": ["x\\ud800@example.com"]}', "emails[0]"),
+    ],
+)
 def test_lone_surrogates_name_the_field(api: Api, body: str, field: str) -> None:
     assert field in fields(raw(api, "POST", "/api/v1/customers", body.encode()))
 
@@ -42,8 +47,13 @@ def test_a_lone_surrogate_in_an_app_name_names_the_field(api: Api) -> None:
 
 
 def test_an_idempotency_key_that_is_not_text_is_refused(api: Api) -> None:
-    response = raw(api, "POST", "/api/v1/customers/000000000000000000000000/actions", b'{"app_id": "x", "action": "refund"}',
-                   headers={"Idempotency-Key": "k\xff\xfe".encode("latin-1").decode("latin-1")})
+    response = raw(
+        api,
+        "POST",
+        "/api/v1/customers/000000000000000000000000/actions",
+        b'{"app_id": "x", "action": "refund"}',
+        headers={"Idempotency-Key": "k\xff\xfe".encode("latin-1").decode("latin-1")},
+    )
     assert "Idempotency-Key" in fields(response)
 
 

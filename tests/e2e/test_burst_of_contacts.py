@@ -1,6 +1,6 @@
 """A burst of contacts for one new person on several channels (email only, the email in upper
 case, email with phone, phone only) makes one linked customer, as the same contacts sent one
-after another do (linkmesh_profile.folding). Through the gateway, with BigCommerce customers
+after another do (linkmesh_profile.customers.folding). Through the gateway, with BigCommerce customers
 made on the sandbox through its own API."""
 
 from __future__ import annotations
@@ -36,8 +36,15 @@ def test_a_burst_of_contacts_for_one_new_person_makes_one_linked_customer(api: A
     phone = unique_phone()
     ext = vendor_customer(api, phone=phone)
     email = ext["email"]
-    answers = burst(api, [{"channel": "email", "email": email}, {"channel": "chat", "email": email.upper()},
-                          {"channel": "sms", "email": email, "phone": phone}, {"channel": "voice", "phone": phone}])
+    answers = burst(
+        api,
+        [
+            {"channel": "email", "email": email},
+            {"channel": "chat", "email": email.upper()},
+            {"channel": "sms", "email": email, "phone": phone},
+            {"channel": "voice", "phone": phone},
+        ],
+    )
     read = [api.get(f"/api/v1/customers/{a['customer_id']}", params={"refresh": "none"}) for a in answers]
     assert [r.status_code for r in read] == [200] * 4, [r.text for r in read]
     profiles = [r.json() for r in read]

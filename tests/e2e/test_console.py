@@ -15,21 +15,22 @@ from tests.conftest import Api
 from tests.e2e.test_lookup_adaptor_e2e import adaptor_app
 
 pytestmark = pytest.mark.e2e
-CONSOLE = Path(__file__).resolve().parents[2] / "gateway" / "src" / "linkmesh_gateway" / "static" / "console.js"
+STATIC = Path(__file__).resolve().parents[2] / "gateway" / "src" / "linkmesh_gateway" / "static"
 
 
 def test_the_console_is_served_without_a_token_and_with_a_strict_policy(api: Api) -> None:
     page = requests.get(f"{api.stack.gateway_url}/", timeout=10)
     assert page.status_code == 200 and "text/html" in page.headers["Content-Type"]
     assert "default-src 'self'" in page.headers["Content-Security-Policy"]
-    script = requests.get(f"{api.stack.gateway_url}/console/console.js", timeout=10)
-    assert script.status_code == 200 and "javascript" in script.headers["Content-Type"]
+    for module in sorted(STATIC.glob("*.js")):  # the console's ES modules, one per screen
+        script = requests.get(f"{api.stack.gateway_url}/console/{module.name}", timeout=10)
+        assert script.status_code == 200 and "javascript" in script.headers["Content-Type"], module.name
     assert requests.get(f"{api.stack.gateway_url}/console/console.css", timeout=10).status_code == 200
 
 
 def test_every_api_call_of_the_console_is_in_the_openapi_document(api: Api) -> None:
     doc = api.get("/api/v1/openapi.json", role=None).json()
-    source = CONSOLE.read_text()
+    source = "\n".join(m.read_text() for m in sorted(STATIC.glob("*.js")))
     calls = re.findall(r'api\("(GET|POST|PATCH|DELETE)", `?"?(/api/v1/[^`"?]*)', source)
     assert len(calls) >= 12, calls
     templates = {re.sub(r"\{[^}]+\}", "X", p): p for p in doc["paths"]}
@@ -41,10 +42,9 @@ def test_every_api_call_of_the_console_is_in_the_openapi_document(api: Api) -> N
     assert "innerHTML" not in source, "the console sets text, never HTML"
 
 
-
-
-async def signed_in(p: Any, api: Api, role: str = "agent", path: str = "/", width: int = 1440,
-                    height: int = 1000) -> tuple[Any, Any, list[str]]:
+async def signed_in(
+    p: Any, api: Api, role: str = "agent", path: str = "/", width: int = 1440, height: int = 1000
+) -> tuple[Any, Any, list[str]]:
     """A headless Chromium on the console, signed in with a role's token; the page's script errors."""
     browser = await launch(p)
     page = await browser.new_page(viewport={"width": width, "height": height})
@@ -131,12 +131,19 @@ WIDEST = """[...document.querySelectorAll('body *')].filter((e) => e.getBounding
 
 def store_app(api: Api, name: str, **over: Any) -> dict[str, Any]:
     """A BigCommerce app on the sandbox with actions on."""
-    app = api.post("/api/v1/apps", {
-        "type": "bigcommerce", "name": name, "actions_enabled": True,
-        "settings": {"store_hash": "demo1", "api_base_url": api.stack.sandbox_url("bigcommerce")},
-        "secrets": {"access_token": "demo-bigcommerce-token"},
-        "search_query_attributes": [{"attribute": "email", "label": "Email"}], **over,
-    }, role="admin")
+    app = api.post(
+        "/api/v1/apps",
+        {
+            "type": "bigcommerce",
+            "name": name,
+            "actions_enabled": True,
+            "settings": {"store_hash": "demo1", "api_base_url": api.stack.sandbox_url("bigcommerce")},
+            "secrets": {"access_token": "demo-bigcommerce-token"},
+            "search_query_attributes": [{"attribute": "email", "label": "Email"}],
+            **over,
+        },
+        role="admin",
+    )
     assert app.status_code == 201, app.text
     return app.json()  # type: ignore[no-any-return]
 
@@ -174,16 +181,15 @@ async def test_the_console_shows_nothing_before_sign_in_and_then_only_what_the_r
             await browser.close()
 
 
-
-
 async def test_an_agent_finds_a_customer_links_a_system_and_refunds_one_line_after_a_preview(api: Api, sandbox_reset: None) -> None:
     """Recent customers and search by name; a search result linked stays listed, marked, and
     the agent is told it worked; a refund shows its lines and amount and asks once; the order
     picker defaults to an order the action applies to; dates without seconds, no zero discounts."""
     from playwright.async_api import async_playwright
 
-    app = store_app(api, "Console store", search_query_attributes=[{"attribute": "email", "label": "Email"},
-                                                                   {"attribute": "phone", "label": "Phone"}])
+    app = store_app(
+        api, "Console store", search_query_attributes=[{"attribute": "email", "label": "Email"}, {"attribute": "phone", "label": "Phone"}]
+    )
     tag = uuid.uuid4().hex[:6]
     made = api.post("/api/v1/customers", {"name": f"Priya Patel{tag}", "phones": ["(212) 555-0177"]})
     assert made.status_code in (201, 409), made.text
@@ -249,7 +255,10 @@ async def test_a_refused_action_is_shown_at_its_field_and_the_corrected_one_runs
         async with async_playwright() as p:
             browser, page, errors = await signed_in(p, api)
             keys: list[str] = []
-            page.on("request", lambda r: keys.append(r.headers.get("idempotency-key", "")) if r.method == "POST" and r.url.endswith("/actions") else None)
+            page.on(
+                "request",
+                lambda r: keys.append(r.headers.get("idempotency-key", "")) if r.method == "POST" and r.url.endswith("/actions") else None,
+            )
             await record_contact(page, "jane.smith@example.com")
             card = page.locator("#profile .app", has=page.locator("h3:has-text('Correctable store')"))
             cancel = card.locator("[data-action=cancel] select")
@@ -437,11 +446,19 @@ async def test_starting_a_return_shows_returnlogics_link_opening_in_a_new_tab(ap
 
     from linkmesh_sandboxes.returnlogic.data import API_KEY
 
-    made = api.post("/api/v1/apps", {
-        "type": "returnlogic", "name": "Returns desk", "actions_enabled": True, "auto_link_fields": ["email"],
-        "settings": {"api_base_url": f"{api.stack.sandbox_url('returnlogic')}/v1", "app_base_url": "https://rl.example"},
-        "secrets": {"api_key": API_KEY}, "search_query_attributes": [{"attribute": "email", "label": "Email"}],
-    }, role="admin")
+    made = api.post(
+        "/api/v1/apps",
+        {
+            "type": "returnlogic",
+            "name": "Returns desk",
+            "actions_enabled": True,
+            "auto_link_fields": ["email"],
+            "settings": {"api_base_url": f"{api.stack.sandbox_url('returnlogic')}/v1", "app_base_url": "https://rl.example"},
+            "secrets": {"api_key": API_KEY},
+            "search_query_attributes": [{"attribute": "email", "label": "Email"}],
+        },
+        role="admin",
+    )
     assert made.status_code == 201, made.text
     app = made.json()
     try:
@@ -458,7 +475,10 @@ async def test_starting_a_return_shows_returnlogics_link_opening_in_a_new_tab(ap
             assert "Start a return for order 1002 at Returns desk?" in said, said
             opened = start.locator(".result.ok a:has-text('Open')")
             await opened.wait_for()
-            assert await opened.get_attribute("href") == "https://rl.example/originate/rmas/new?orderNumber=1002&email=jane.smith%40example.com"
+            assert (
+                await opened.get_attribute("href")
+                == "https://rl.example/originate/rmas/new?orderNumber=1002&email=jane.smith%40example.com"
+            )
             assert await opened.get_attribute("target") == "_blank" and "noopener" in (await opened.get_attribute("rel") or "")
             assert errors == []
             await browser.close()
@@ -550,13 +570,20 @@ async def test_a_refund_whose_answer_was_lost_shows_it_being_checked_then_the_ve
     from playwright.async_api import async_playwright
 
     app = store_app(api, "Lossy store", auto_link_fields=["email"])
-    api.sandbox("bigcommerce", "POST", "/__sandbox/knobs",
-                {"fail": {"status": 504, "path": "/payment_actions/refunds", "method": "POST", "after": True}})
+    api.sandbox(
+        "bigcommerce",
+        "POST",
+        "/__sandbox/knobs",
+        {"fail": {"status": 504, "path": "/payment_actions/refunds", "method": "POST", "after": True}},
+    )
     try:
         async with async_playwright() as p:
             browser, page, errors = await signed_in(p, api)
             keys: list[str] = []
-            page.on("request", lambda r: keys.append(r.headers.get("idempotency-key", "")) if r.method == "POST" and r.url.endswith("/actions") else None)
+            page.on(
+                "request",
+                lambda r: keys.append(r.headers.get("idempotency-key", "")) if r.method == "POST" and r.url.endswith("/actions") else None,
+            )
             await record_contact(page, "jane.smith@example.com")
             card = page.locator("#profile .app", has=page.locator("h3:has-text('Lossy store')"))
             refund = card.locator("[data-action=refund]")
@@ -576,8 +603,11 @@ async def test_a_refund_whose_answer_was_lost_shows_it_being_checked_then_the_ve
     finally:
         api.sandbox("bigcommerce", "POST", "/__sandbox/knobs", {"fail": None})
         api.delete(f"/api/v1/apps/{app['id']}", role="admin")
-    refunds = [r for r in api.sandbox("bigcommerce", "GET", "/__sandbox/requests")
-               if r["path"].endswith("/payment_actions/refunds") and r["method"] == "POST"]
+    refunds = [
+        r
+        for r in api.sandbox("bigcommerce", "GET", "/__sandbox/requests")
+        if r["path"].endswith("/payment_actions/refunds") and r["method"] == "POST"
+    ]
     assert len(refunds) == 1
 
 

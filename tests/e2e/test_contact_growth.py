@@ -16,8 +16,7 @@ pytestmark = pytest.mark.e2e
 def test_contacts_sharing_a_phone_add_at_most_twenty_emails_and_searches_stay_small(api: Api, sandbox_reset: None) -> None:
     tag = uuid.uuid4().hex[:6]
     phone = f"+1415555{int(tag[:4], 16) % 10000:04d}"
-    answers = [api.post("/api/v1/contacts", {"channel": "sms", "phone": phone, "email": f"growth{i}.{tag}@example.com"})
-               for i in range(26)]
+    answers = [api.post("/api/v1/contacts", {"channel": "sms", "phone": phone, "email": f"growth{i}.{tag}@example.com"}) for i in range(26)]
     assert all(a.status_code == 200 for a in answers), [a.text for a in answers if a.status_code != 200][:1]
     ids = {a.json()["customer_id"] for a in answers}
     assert len(ids) == 1, "one person: one customer"

@@ -37,7 +37,8 @@ def test_recent_customers_come_newest_first_page_by_page(api: Api) -> None:
     bad = api.get("/api/v1/customer-directory", params={"page_token": "not-a-token"})
     assert bad.status_code == 422 and "page_token" in bad.json()["error"]["fields"]
     assert api.get("/api/v1/customer-directory", params={"limit": "0"}).json()["error"]["fields"] == {
-        "limit": "must be a whole number from 1 to 100"}
+        "limit": "must be a whole number from 1 to 100"
+    }
     assert "query" in api.get("/api/v1/customer-directory", params={"query": "!!"}).json()["error"]["fields"]
 
 

@@ -10,7 +10,7 @@ import uuid
 
 import grpc
 import pytest
-from linkmesh.profile.v1 import profile_pb2, profile_pb2_grpc
+from linkmesh.profile.v1 import customers_pb2_grpc, profile_pb2
 
 from tests.conftest import Api
 
@@ -26,7 +26,7 @@ def test_a_database_that_does_not_answer_is_503_within_the_deadline(api: Api) ->
     os.kill(mongo.process.pid, signal.SIGSTOP)  # alive, holding its connections, answering nothing
     try:
         with grpc.insecure_channel(f"127.0.0.1:{api.stack.profile_port}") as channel:
-            stub = profile_pb2_grpc.ProfileServiceStub(channel)
+            stub = customers_pb2_grpc.CustomerServiceStub(channel)
             with pytest.raises(grpc.RpcError) as info:
                 stub.CreateCustomer(profile_pb2.CreateCustomerRequest(customer=profile_pb2.CustomerInput(emails=[email])), timeout=8)
             assert info.value.code() == grpc.StatusCode.UNAVAILABLE, "answered before the caller's deadline, as unavailable"

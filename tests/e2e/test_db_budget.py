@@ -95,6 +95,7 @@ def test_a_search_of_every_app_reads_the_customer_once(api: Api, app: dict[str, 
 def test_a_profile_open_refreshing_two_apps_takes_their_refresh_leases_in_one_write(api: Api, app: dict[str, Any]) -> None:
     second = make_app(api)
     try:
+
         def stale_profile() -> str:
             linked = contact(api, vendor_customer(api)["email"])
             assert sorted(linked["linked"]) == sorted([app["id"], second["id"]]), linked
@@ -111,7 +112,7 @@ def test_a_profile_open_refreshing_two_apps_takes_their_refresh_leases_in_one_wr
         # read the customer, the app cache's check (once a second, and the case waits longer),
         # take both apps' refresh leases in one write and read the profile as it is under them
         # (an update and a read: findAndModify is a collection scan on the embedded server,
-        # linkmesh_profile.writes), each app's data with its lease let go, read the profile as refreshed
+        # linkmesh_profile.db.writes), each app's data with its lease let go, read the profile as refreshed
         assert total <= 7, by_name
     finally:
         api.delete(f"/api/v1/apps/{second['id']}", role="admin")

@@ -42,7 +42,9 @@ def second_gateway(api: Api) -> Any:
     """Another gateway replica in front of the same profile service."""
     first = api.stack.services["gateway"]
     port = free_port()
-    replica = ServiceProcess("gateway-replica", first.cmd, {**first.env, "GATEWAY_PORT": str(port), "GATEWAY_METRICS_PORT": "0"}, port, "http")
+    replica = ServiceProcess(
+        "gateway-replica", first.cmd, {**first.env, "GATEWAY_PORT": str(port), "GATEWAY_METRICS_PORT": "0"}, port, "http"
+    )
     replica.start()
     try:
         replica.wait_ready()
@@ -57,7 +59,7 @@ def test_an_api_key_is_shown_once_stored_as_a_hash_and_revoked_at_once_everywher
     assert secret.startswith(f"lmk_{created['id']}_") and created["role"] == "agent"
     assert created["created_by"]["id"] == "bootstrap:admin" and secret.startswith(created["prefix"]) and len(created["prefix"]) < 40
     listed = next(k for k in api.get("/api/v1/api-keys", role="admin").json()["api_keys"] if k["id"] == created["id"])
-    assert "secret" not in listed and secret[len(created["prefix"]):] not in str(listed), "never shown again"
+    assert "secret" not in listed and secret[len(created["prefix"]) :] not in str(listed), "never shown again"
 
     for url in (api.stack.gateway_url, second_gateway):
         me = call(url, "GET", "/api/v1/me", secret)
@@ -79,7 +81,9 @@ def test_an_api_key_is_shown_once_stored_as_a_hash_and_revoked_at_once_everywher
         assert refused.status_code == 401, "revoked at once on every replica"
         assert 'error="invalid_token"' in refused.headers["WWW-Authenticate"] and "revoked" in refused.headers["WWW-Authenticate"]
     assert created["id"] not in {k["id"] for k in api.get("/api/v1/api-keys", role="admin").json()["api_keys"]}
-    assert created["id"] in {k["id"] for k in api.get("/api/v1/api-keys", role="admin", params={"include_revoked": "true"}).json()["api_keys"]}
+    assert created["id"] in {
+        k["id"] for k in api.get("/api/v1/api-keys", role="admin", params={"include_revoked": "true"}).json()["api_keys"]
+    }
     forged = secret[:-4] + ("AAAA" if not secret.endswith("AAAA") else "BBBB")
     assert "not valid" in call(api.stack.gateway_url, "GET", "/api/v1/me", forged).json()["error"]["message"]
     kinds = {e["action"] for e in audit(api, actor_id="bootstrap:admin", limit="200")}
@@ -87,8 +91,9 @@ def test_an_api_key_is_shown_once_stored_as_a_hash_and_revoked_at_once_everywher
 
 
 def test_keys_are_checked_when_made_and_expire(api: Api) -> None:
-    bad = api.post("/api/v1/api-keys", {"name": "", "role": "root", "expires_at": "2020-01-01T00:00:00Z", "rate_limit_per_minute": -1},
-                   role="admin")
+    bad = api.post(
+        "/api/v1/api-keys", {"name": "", "role": "root", "expires_at": "2020-01-01T00:00:00Z", "rate_limit_per_minute": -1}, role="admin"
+    )
     assert bad.status_code == 422 and set(bad.json()["error"]["fields"]) >= {"name", "role", "rate_limit_per_minute"}
     past = api.post("/api/v1/api-keys", {"name": "old", "role": "agent", "expires_at": "2020-01-01T00:00:00Z"}, role="admin")
     assert past.status_code == 422 and "expires_at" in past.json()["error"]["fields"]
@@ -114,7 +119,9 @@ def test_x_actor_only_from_a_key_trusted_to_act_for_others(api: Api) -> None:
     refused = api.post("/api/v1/customers", {"name": "Spoofed"}, headers={"X-Actor": "ceo@example.com"})
     assert refused.status_code == 403 and "X-Actor" in refused.json()["error"]["message"]
     helpdesk = create_key(api, acts_for_others=True)
-    made = call(api.stack.gateway_url, "POST", "/api/v1/customers", helpdesk["secret"], {"name": "Helped"}, **{"X-Actor": "alice@example.com"})
+    made = call(
+        api.stack.gateway_url, "POST", "/api/v1/customers", helpdesk["secret"], {"name": "Helped"}, **{"X-Actor": "alice@example.com"}
+    )
     assert made.status_code == 201, made.text
     entry = audit(api, customer_id=made.json()["id"])[0]
     assert entry["actor"]["id"] == helpdesk["id"] and entry["actor"]["on_behalf_of"] == "alice@example.com"
@@ -130,15 +137,23 @@ def test_every_write_is_in_the_audit_log_with_its_author_and_never_a_secret(api:
     api.patch(f"/api/v1/customers/{customer['id']}", {"name": "Audit Trail Jr"})
     linked = api.post(f"/api/v1/customers/{customer['id']}/links", {"app_id": app_id, "external_customer_id": "103"})
     assert linked.status_code in (201, 409), linked.text
-    refund = api.post(f"/api/v1/customers/{customer['id']}/actions", {"app_id": app_id, "action": "refund", "order_id": "nope"},
-                      headers={"Idempotency-Key": uuid.uuid4().hex})
+    refund = api.post(
+        f"/api/v1/customers/{customer['id']}/actions",
+        {"app_id": app_id, "action": "refund", "order_id": "nope"},
+        headers={"Idempotency-Key": uuid.uuid4().hex},
+    )
     assert refund.status_code >= 400
     api.delete(f"/api/v1/customers/{customer['id']}/links")
     api.delete(f"/api/v1/apps/{app_id}", role="admin")
 
     by_app = audit(api, app_id=app_id)
     assert [e["action"] for e in reversed(by_app) if e["action"].startswith("app.")] == [
-        "app.create", "app.update", "app.deactivate", "app.activate", "app.delete"]
+        "app.create",
+        "app.update",
+        "app.deactivate",
+        "app.activate",
+        "app.delete",
+    ]
     assert all(e["actor"]["id"] == "bootstrap:admin" for e in by_app if e["action"].startswith("app."))
     created = next(e for e in by_app if e["action"] == "app.create")
     assert created["details"]["type"] == "bigcommerce" and "demo-bigcommerce-token" not in str(by_app), "never a secret"
@@ -147,8 +162,11 @@ def test_every_write_is_in_the_audit_log_with_its_author_and_never_a_secret(api:
     assert actions[:2] == ["customer.create", "customer.update"] and "customer.link" in actions and actions[-1] == "customer.unlink"
     run = next(e for e in by_customer if e["action"] == "action.run")
     assert run["outcome"] != "OK" and run["message"] and run["details"]["action"] == "refund" and run["order_id"] == "nope"
-    assert all(e["actor"] == {"kind": "bootstrap", "id": "bootstrap:agent", "name": "the agent bootstrap token", "role": "agent",
-                              "on_behalf_of": ""} for e in by_customer)
+    assert all(
+        e["actor"]
+        == {"kind": "bootstrap", "id": "bootstrap:agent", "name": "the agent bootstrap token", "role": "agent", "on_behalf_of": ""}
+        for e in by_customer
+    )
 
     page = api.get("/api/v1/audit", role="admin", params={"customer_id": customer["id"], "limit": "2"}).json()
     rest = api.get("/api/v1/audit", role="admin", params={"customer_id": customer["id"], "page_token": page["next_page_token"]}).json()

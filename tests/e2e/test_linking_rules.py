@@ -23,8 +23,14 @@ FRESHNESS_S = 1.0  # PROFILE_FRESHNESS_S of the test stack
 
 
 def vendor(api: Api, method: str, path: str, body: Any = None, params: dict[str, str] | None = None) -> Any:
-    response = requests.request(method, f"{api.stack.sandbox_url('bigcommerce')}/stores/{data.STORE_HASH}{path}", json=body, params=params,
-                                headers={"X-Auth-Token": data.ACCESS_TOKEN, "Accept": "application/json"}, timeout=10)
+    response = requests.request(
+        method,
+        f"{api.stack.sandbox_url('bigcommerce')}/stores/{data.STORE_HASH}{path}",
+        json=body,
+        params=params,
+        headers={"X-Auth-Token": data.ACCESS_TOKEN, "Accept": "application/json"},
+        timeout=10,
+    )
     assert response.status_code < 300, response.text
     return response.json() if response.content else None
 
@@ -45,7 +51,8 @@ def vendor_requests(api: Api) -> list[dict[str, Any]]:
 
 def make_app(api: Api, **over: Any) -> dict[str, Any]:
     payload = {
-        "type": "bigcommerce", "name": f"Rules {uuid.uuid4().hex[:6]}",
+        "type": "bigcommerce",
+        "name": f"Rules {uuid.uuid4().hex[:6]}",
         "settings": {"store_hash": data.STORE_HASH, "api_base_url": api.stack.sandbox_url("bigcommerce")},
         "secrets": {"access_token": data.ACCESS_TOKEN},
         "search_query_attributes": [{"attribute": "email", "label": "Email"}, {"attribute": "phone", "label": "Phone"}],
@@ -86,6 +93,7 @@ def decisions(api: Api, app_id: str, customer_id: str) -> list[dict[str, Any]]:
 
 
 # contacts and auto-link
+
 
 def test_a_contact_by_email_creates_the_customer_auto_links_and_pulls_detailed_data(api: Api, app: dict[str, Any]) -> None:
     ext = vendor_customer(api, company="Globex")
@@ -149,8 +157,9 @@ def test_only_enabled_auto_link_fields_are_searched_and_matched(api: Api) -> Non
         api.sandbox("bigcommerce", "DELETE", "/__sandbox/requests")
         result = contact(api, channel="sms", phone=phone)
         assert result["linked"] == []
-        assert not [r for r in vendor_requests(api) if "phone%3Ain" in r["query"] or "phone:in" in r["query"]], \
+        assert not [r for r in vendor_requests(api) if "phone%3Ain" in r["query"] or "phone:in" in r["query"]], (
             "an app that auto-links by email only never searches by phone"
+        )
         assert "no email" in decisions(api, email_only["id"], result["customer_id"])[0]["reason"]
         assert "auto-linking is off" in decisions(api, off["id"], result["customer_id"])[0]["reason"]
     finally:
@@ -174,6 +183,7 @@ async def test_a_burst_of_contacts_makes_one_customer_and_one_link(api: Api, app
     ext = vendor_customer(api)
     headers = {"Authorization": f"Bearer {api.stack.token('agent')}"}
     async with aiohttp.ClientSession(headers=headers) as http:
+
         async def one() -> dict[str, Any]:
             async with http.post(f"{api.stack.gateway_url}/api/v1/contacts", json={"channel": "chat", "email": ext["email"]}) as resp:
                 assert resp.status == 200, await resp.text()
@@ -189,10 +199,16 @@ async def test_a_burst_of_contacts_makes_one_customer_and_one_link(api: Api, app
 
 # refresh
 
+
 def test_refresh_fills_blanks_only_without_overwrite(api: Api, app: dict[str, Any]) -> None:
-    ext = vendor_customer(api, company="Initech", addresses=[{"address1": "9 Vendor Rd", "city": "Austin", "country_code": "US",
-                                                               "first_name": "Ext", "last_name": "X"}])
-    customer = api.post("/api/v1/customers", {"name": "Agent Typed", "emails": [ext["email"]], "custom_attributes": {"company": "Agent Co"}}).json()
+    ext = vendor_customer(
+        api,
+        company="Initech",
+        addresses=[{"address1": "9 Vendor Rd", "city": "Austin", "country_code": "US", "first_name": "Ext", "last_name": "X"}],
+    )
+    customer = api.post(
+        "/api/v1/customers", {"name": "Agent Typed", "emails": [ext["email"]], "custom_attributes": {"company": "Agent Co"}}
+    ).json()
     assert customer["name"] == "Agent Typed" and customer["custom_attributes"]["company"] == "Agent Co"
     assert customer["address"]["line1"] == "9 Vendor Rd", "a blank is filled"
     vendor(api, "PUT", "/v3/customers", [{"id": ext["id"], "first_name": "Vendor", "phone": unique_phone()}])
@@ -209,8 +225,14 @@ def test_refresh_overwrites_with_overwrite_on_and_only_adds_contact_points(api: 
         other_phone = unique_phone()
         api.post("/api/v1/customers", {"name": "Someone Else", "phones": [other_phone]})
         ext = vendor_customer(api, company="Hooli")
-        customer = api.post("/api/v1/customers", {"name": "Agent Typed", "emails": [ext["email"], f"second-{ext['email']}"],
-                                                  "custom_attributes": {"company": "Agent Co", "note": "agent"}}).json()
+        customer = api.post(
+            "/api/v1/customers",
+            {
+                "name": "Agent Typed",
+                "emails": [ext["email"], f"second-{ext['email']}"],
+                "custom_attributes": {"company": "Agent Co", "note": "agent"},
+            },
+        ).json()
         assert customer["name"] == f"Ext {ext['last_name']}" and customer["custom_attributes"] == {"company": "Hooli", "note": "agent"}
         vendor(api, "PUT", "/v3/customers", [{"id": ext["id"], "first_name": "Changed", "company": "Hooli XYZ", "phone": other_phone}])
         time.sleep(FRESHNESS_S + 0.1)
@@ -251,9 +273,11 @@ def test_refresh_is_shared_and_served_fresh_within_the_window(api: Api, app: dic
     time.sleep(FRESHNESS_S + 0.1)
     api.sandbox("bigcommerce", "POST", "/__sandbox/knobs", {"latency_ms": 300})
     try:
+
         async def burst() -> list[int]:
             headers = {"Authorization": f"Bearer {api.stack.token('agent')}"}
             async with aiohttp.ClientSession(headers=headers) as http:
+
                 async def one() -> int:
                     async with http.get(f"{api.stack.gateway_url}/api/v1/customers/{customer['id']}") as resp:
                         return resp.status
@@ -268,9 +292,13 @@ def test_refresh_is_shared_and_served_fresh_within_the_window(api: Api, app: dic
 
 # unlink
 
+
 def test_unlink_removes_pulled_data_keeps_agent_values_and_never_auto_links_again(api: Api, app: dict[str, Any]) -> None:
-    ext = vendor_customer(api, company="Vandelay", addresses=[{"address1": "1 Import St", "city": "NYC", "country_code": "US",
-                                                                "first_name": "A", "last_name": "B"}])
+    ext = vendor_customer(
+        api,
+        company="Vandelay",
+        addresses=[{"address1": "1 Import St", "city": "NYC", "country_code": "US", "first_name": "A", "last_name": "B"}],
+    )
     customer = api.post("/api/v1/customers", {"emails": [ext["email"]], "custom_attributes": {"tier": "gold"}}).json()
     assert customer["custom_attributes"] == {"tier": "gold", "company": "Vandelay"} and customer["address"]["line1"] == "1 Import St"
     unlinked = api.delete(f"/api/v1/customers/{customer['id']}/links").json()
@@ -286,8 +314,11 @@ def test_unlink_removes_pulled_data_keeps_agent_values_and_never_auto_links_agai
 
 def test_deleting_an_app_removes_the_data_pulled_from_it_as_unlink_does(api: Api) -> None:
     doomed = make_app(api)
-    ext = vendor_customer(api, company="Kramerica", addresses=[{"address1": "2 Pipe Rd", "city": "NYC", "country_code": "US",
-                                                                 "first_name": "A", "last_name": "B"}])
+    ext = vendor_customer(
+        api,
+        company="Kramerica",
+        addresses=[{"address1": "2 Pipe Rd", "city": "NYC", "country_code": "US", "first_name": "A", "last_name": "B"}],
+    )
     customer = api.post("/api/v1/customers", {"emails": [ext["email"]], "custom_attributes": {"tier": "gold"}}).json()
     assert customer["custom_attributes"]["company"] == "Kramerica" and customer["sources"], "auto-linked, data pulled"
     assert api.delete(f"/api/v1/apps/{doomed['id']}", role="admin").status_code == 204
@@ -298,15 +329,21 @@ def test_deleting_an_app_removes_the_data_pulled_from_it_as_unlink_does(api: Api
 
 # app admin
 
+
 def test_app_admin_validates_everything_at_once(api: Api) -> None:
-    response = api.post("/api/v1/apps", {
-        "type": "bigcommerce", "name": "x",
-        "settings": {"store_hash": data.STORE_HASH, "api_base_url": api.stack.sandbox_url("bigcommerce")},
-        "secrets": {"access_token": data.ACCESS_TOKEN},
-        "search_query_attributes": [{"attribute": "email", "label": "Email"}, {"attribute": "email", "label": "Again"}],
-        "search_result_attributes": [{"attribute": "name", "label": ""}],
-        "auto_link_fields": ["email", "email"],
-    }, role="admin")
+    response = api.post(
+        "/api/v1/apps",
+        {
+            "type": "bigcommerce",
+            "name": "x",
+            "settings": {"store_hash": data.STORE_HASH, "api_base_url": api.stack.sandbox_url("bigcommerce")},
+            "secrets": {"access_token": data.ACCESS_TOKEN},
+            "search_query_attributes": [{"attribute": "email", "label": "Email"}, {"attribute": "email", "label": "Again"}],
+            "search_result_attributes": [{"attribute": "name", "label": ""}],
+            "auto_link_fields": ["email", "email"],
+        },
+        role="admin",
+    )
     assert response.status_code == 422
     fields = response.json()["error"]["fields"]
     assert {"search_query_attributes[1].attribute", "search_result_attributes[0].label", "auto_link_fields"} <= set(fields)
@@ -336,6 +373,7 @@ def test_an_inactive_app_takes_part_in_nothing_and_keeps_its_links(api: Api, app
 
 # lookup debugger
 
+
 def test_every_lookup_leaves_a_redacted_trace(api: Api, app: dict[str, Any]) -> None:
     ext = vendor_customer(api)
     customer = api.post("/api/v1/customers", {"emails": [ext["email"]]}).json()
@@ -363,8 +401,9 @@ def test_the_debugger_dry_run_explains_and_changes_nothing(api: Api, app: dict[s
     assert api.get("/api/v1/customers", params={"email": ext["email"]}).json()["customers"] == [], "no profile was created"
     assert len(lookups(api, app["id"])) == before, "a dry run is not recorded as a lookup"
     audit = api.get("/api/v1/audit", role="admin", params={"action": "debugger.lookup", "app_id": app["id"]}).json()["entries"]
-    assert audit and audit[0]["details"]["email"] == ext["email"] and audit[0]["actor"]["role"] == "developer", \
+    assert audit and audit[0]["details"]["email"] == ext["email"] and audit[0]["actor"]["role"] == "developer", (
         "who looked up which email is recorded"
+    )
     assert ext.get("first_name", "@@") not in str(audit[0]), "never the answer"
     basic = api.post("/api/v1/debugger/lookup", {"app_id": app["id"], "email": ext["email"], "workflow": "basic"}, role="admin").json()
     assert basic["would_link"] is False and [s["kind"] for s in basic["steps"]] == ["search"]

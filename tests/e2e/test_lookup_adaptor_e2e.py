@@ -17,11 +17,14 @@ pytestmark = pytest.mark.e2e
 
 def adaptor_app(api: Api, **over: Any) -> dict[str, Any]:
     payload = {
-        "type": "lookup_adaptor", "name": f"Club {uuid.uuid4().hex[:6]}",
+        "type": "lookup_adaptor",
+        "name": f"Club {uuid.uuid4().hex[:6]}",
         "settings": {"url": f"{api.stack.sandbox_url('lookup_adaptor')}/lookup", "username": data.USERNAME},
         "secrets": {"signing_key": data.SIGNING_KEY, "password": data.PASSWORD},
         "search_query_attributes": [{"attribute": "email", "label": "Email"}, {"attribute": "phone", "label": "Phone"}],
-        "auto_link_fields": ["email", "phone"], "actions_enabled": True, **over,
+        "auto_link_fields": ["email", "phone"],
+        "actions_enabled": True,
+        **over,
     }
     return api.post("/api/v1/apps", payload, role="admin")  # type: ignore[return-value]
 
@@ -57,8 +60,10 @@ def test_a_custom_adaptor_links_shows_its_records_and_runs_an_action_through_its
     link = link_of(customer, app["id"])
     assert link["external_customer_id"] == "club-1001"
     club = link["data"]
-    assert [(o["number"], o["total"]["amount"], o["total"]["currency"]) for o in club["orders"]] == [("CB-5002", "49.00", "USD"),
-                                                                                                  ("CB-5001", "64.00", "USD")]
+    assert [(o["number"], o["total"]["amount"], o["total"]["currency"]) for o in club["orders"]] == [
+        ("CB-5002", "49.00", "USD"),
+        ("CB-5001", "64.00", "USD"),
+    ]
     assert [t["type"] for t in club["transactions"]] == ["SUBSCRIPTION"]
     [points_action] = club["actions"]
     [cancel_action] = club["orders"][0]["actions"]
@@ -89,8 +94,9 @@ def test_a_custom_adaptor_links_shows_its_records_and_runs_an_action_through_its
     assert orders[0]["status"] == "Cancelled" and orders[0]["actions"] == []
 
     stranger = run(api, customer["id"], {"app_id": app["id"], "form_url": "/actions/add-points?customer=club-1002"})
-    assert stranger.status_code in (400, 422) and "form_url" in stranger.json()["error"]["fields"], \
+    assert stranger.status_code in (400, 422) and "form_url" in stranger.json()["error"]["fields"], (
         "only the actions the linked record offers are run"
+    )
     answers = api.sandbox("lookup_adaptor", "GET", "/__sandbox/requests")
     assert answers and all(r["status"] in (200, 400, 406) for r in answers), "every request was signed as the adaptor expects"
 

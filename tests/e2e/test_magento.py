@@ -18,15 +18,20 @@ pytestmark = pytest.mark.e2e
 
 def magento_payload(api: Api, **over: Any) -> dict[str, Any]:
     return {
-        "type": "magento", "name": f"Magento {uuid.uuid4().hex[:6]}",
-        "settings": {"api_base_url": api.stack.sandbox_url("magento")}, "secrets": {"access_token": mg_data.ACCESS_TOKEN},
-        "search_query_attributes": [{"attribute": "email", "label": "Email"}], "auto_link_fields": ["email"], **over,
+        "type": "magento",
+        "name": f"Magento {uuid.uuid4().hex[:6]}",
+        "settings": {"api_base_url": api.stack.sandbox_url("magento")},
+        "secrets": {"access_token": mg_data.ACCESS_TOKEN},
+        "search_query_attributes": [{"attribute": "email", "label": "Email"}],
+        "auto_link_fields": ["email"],
+        **over,
     }
 
 
 def bigcommerce_payload(api: Api) -> dict[str, Any]:
     return {
-        "type": "bigcommerce", "name": f"BigCommerce {uuid.uuid4().hex[:6]}",
+        "type": "bigcommerce",
+        "name": f"BigCommerce {uuid.uuid4().hex[:6]}",
         "settings": {"store_hash": bc_data.STORE_HASH, "api_base_url": api.stack.sandbox_url("bigcommerce")},
         "secrets": {"access_token": bc_data.ACCESS_TOKEN},
         "search_query_attributes": [{"attribute": "email", "label": "Email"}, {"attribute": "phone", "label": "Phone"}],
@@ -49,13 +54,19 @@ def apps(api: Api) -> Any:
 def in_both(api: Api, phone: str = "") -> tuple[str, dict[str, Any], dict[str, Any]]:
     """The same new person in both stores, through each vendor's own API."""
     email = f"both-{uuid.uuid4().hex[:8]}@example.com"
-    mg = requests.post(f"{api.stack.sandbox_url('magento')}/rest/default/V1/customers", timeout=10,
-                       headers={"Authorization": f"Bearer {mg_data.ACCESS_TOKEN}"},
-                       json={"customer": {"email": email, "firstname": "Both", "lastname": "Places"}})
+    mg = requests.post(
+        f"{api.stack.sandbox_url('magento')}/rest/default/V1/customers",
+        timeout=10,
+        headers={"Authorization": f"Bearer {mg_data.ACCESS_TOKEN}"},
+        json={"customer": {"email": email, "firstname": "Both", "lastname": "Places"}},
+    )
     assert mg.status_code == 200, mg.text
-    bc = requests.post(f"{api.stack.sandbox_url('bigcommerce')}/stores/{bc_data.STORE_HASH}/v3/customers", timeout=10,
-                       headers={"X-Auth-Token": bc_data.ACCESS_TOKEN},
-                       json=[{"email": email, "first_name": "Both", "last_name": "Places", "phone": phone}])
+    bc = requests.post(
+        f"{api.stack.sandbox_url('bigcommerce')}/stores/{bc_data.STORE_HASH}/v3/customers",
+        timeout=10,
+        headers={"X-Auth-Token": bc_data.ACCESS_TOKEN},
+        json=[{"email": email, "first_name": "Both", "last_name": "Places", "phone": phone}],
+    )
     assert bc.status_code == 200, bc.text
     return email, mg.json(), bc.json()["data"][0]
 
@@ -81,7 +92,9 @@ def test_a_phone_only_contact_never_calls_magento_search(api: Api, apps: dict[st
     result = api.post("/api/v1/contacts", {"channel": "sms", "phone": phone}).json()
     assert result["linked"] == [apps["bigcommerce"]["id"]]
     assert magento_searches(api) == []
-    traces = api.get(f"/api/v1/apps/{apps['magento']['id']}/lookups", role="developer", params={"customer_id": result["customer_id"]}).json()
+    traces = api.get(
+        f"/api/v1/apps/{apps['magento']['id']}/lookups", role="developer", params={"customer_id": result["customer_id"]}
+    ).json()
     assert [t["decision"] for t in traces["lookups"]] == ["skipped"] and "no email" in traces["lookups"][0]["reason"]
     search = api.post(f"/api/v1/customers/{result['customer_id']}/external-search", {"app_id": "all", "phone": phone}).json()
     assert [s["app_id"] for s in search["skipped"]] == [apps["magento"]["id"]] and "email" in search["skipped"][0]["reason"]
@@ -91,7 +104,9 @@ def test_a_phone_only_contact_never_calls_magento_search(api: Api, apps: dict[st
 def test_order_number_search_finds_the_magento_customer_by_increment_id(api: Api, apps: dict[str, Any]) -> None:
     customer = api.post("/api/v1/customers", {"name": "Order Seeker"}).json()
     search = api.post(f"/api/v1/customers/{customer['id']}/external-search", {"app_id": "all", "order_number": "000000104"}).json()
-    assert [(r["app_type"], r["external_customer_id"]) for r in search["results"] if r["app_id"] == apps["magento"]["id"]] == [("magento", "4")]
+    assert [(r["app_type"], r["external_customer_id"]) for r in search["results"] if r["app_id"] == apps["magento"]["id"]] == [
+        ("magento", "4")
+    ]
     # BigCommerce searches order numbers too (its order id), and holds no order 000000104.
     assert apps["bigcommerce"]["id"] not in [s["app_id"] for s in search["skipped"]]
     assert not [r for r in search["results"] if r["app_id"] == apps["bigcommerce"]["id"]]
@@ -99,8 +114,11 @@ def test_order_number_search_finds_the_magento_customer_by_increment_id(api: Api
 
 
 def test_the_app_admin_refuses_phone_matching_for_magento(api: Api) -> None:
-    response = api.post("/api/v1/apps", magento_payload(
-        api, search_query_attributes=[{"attribute": "phone", "label": "Phone"}], auto_link_fields=["email", "phone"]), role="admin")
+    response = api.post(
+        "/api/v1/apps",
+        magento_payload(api, search_query_attributes=[{"attribute": "phone", "label": "Phone"}], auto_link_fields=["email", "phone"]),
+        role="admin",
+    )
     assert response.status_code == 422
     fields = response.json()["error"]["fields"]
     assert fields["search_query_attributes[0].attribute"] == "Magento 2 cannot search by phone"

@@ -23,12 +23,17 @@ pytestmark = pytest.mark.e2e
 
 def bc_app_payload(api: Api, **over: Any) -> dict[str, Any]:
     payload = {
-        "type": "bigcommerce", "name": f"BigCommerce {uuid.uuid4().hex[:6]}",
+        "type": "bigcommerce",
+        "name": f"BigCommerce {uuid.uuid4().hex[:6]}",
         "settings": {"store_hash": data.STORE_HASH, "api_base_url": api.stack.sandbox_url("bigcommerce")},
         "secrets": {"access_token": data.ACCESS_TOKEN},
         "search_query_attributes": [{"attribute": "email", "label": "Email"}, {"attribute": "phone", "label": "Phone"}],
-        "search_result_attributes": [{"attribute": "name", "label": "Name"}, {"attribute": "email", "label": "Email"},
-                                     {"attribute": "externalCustomerId", "label": "BigCommerce ID"}, {"attribute": "loyalty_tier", "label": "Tier"}],
+        "search_result_attributes": [
+            {"attribute": "name", "label": "Name"},
+            {"attribute": "email", "label": "Email"},
+            {"attribute": "externalCustomerId", "label": "BigCommerce ID"},
+            {"attribute": "loyalty_tier", "label": "Tier"},
+        ],
         "auto_link_fields": ["email"],
     }
     payload.update(over)
@@ -55,6 +60,7 @@ def unique_email() -> str:
 
 
 # auth and basics
+
 
 def test_health_readiness_and_openapi(api: Api) -> None:
     assert api.get("/healthz", role=None).json() == {"status": "ok"}
@@ -92,15 +98,30 @@ def test_connectors_describe_themselves(api: Api) -> None:
 
 # apps
 
+
 def test_app_with_bad_fields_is_422_naming_every_one(api: Api) -> None:
-    response = api.post("/api/v1/apps", {
-        "type": "bigcommerce", "name": "", "settings": {"store_hash": "store-abc12", "color": "red"},
-        "search_query_attributes": [{"attribute": "fax", "label": ""}], "auto_link_fields": ["sms"],
-    }, role="admin")
+    response = api.post(
+        "/api/v1/apps",
+        {
+            "type": "bigcommerce",
+            "name": "",
+            "settings": {"store_hash": "store-abc12", "color": "red"},
+            "search_query_attributes": [{"attribute": "fax", "label": ""}],
+            "auto_link_fields": ["sms"],
+        },
+        role="admin",
+    )
     assert response.status_code == 422
     fields = response.json()["error"]["fields"]
-    for field in ("name", "settings.color", "secrets.access_token", "search_query_attributes[0].attribute",
-                  "search_query_attributes[0].label", "auto_link_fields[0]", "settings.store_hash"):
+    for field in (
+        "name",
+        "settings.color",
+        "secrets.access_token",
+        "search_query_attributes[0].attribute",
+        "search_query_attributes[0].label",
+        "auto_link_fields[0]",
+        "settings.store_hash",
+    ):
         assert field in fields, (field, fields)
     wrong_types = api.post("/api/v1/apps", {"type": 3, "name": ["x"], "active": "yes"}, role="admin")
     assert wrong_types.status_code == 422
@@ -158,11 +179,17 @@ def test_moving_an_app_to_another_host_needs_its_secret_again(api: Api, bc_app: 
     assert set(refused.json()["error"]["fields"]) == {"settings.api_base_url", "secrets.access_token"}
     assert api.get(f"/api/v1/apps/{bc_app['id']}", role="admin").json()["settings"]["api_base_url"] == api.stack.sandbox_url("bigcommerce")
     # The same URL again is no move; other settings change freely.
-    same = api.patch(f"/api/v1/apps/{bc_app['id']}", {"settings": {"api_base_url": api.stack.sandbox_url("bigcommerce"), "default_region": "GB"}},
-                     role="admin")
+    same = api.patch(
+        f"/api/v1/apps/{bc_app['id']}",
+        {"settings": {"api_base_url": api.stack.sandbox_url("bigcommerce"), "default_region": "GB"}},
+        role="admin",
+    )
     assert same.status_code == 200, same.text
-    back = api.patch(f"/api/v1/apps/{bc_app['id']}", {"settings": {"api_base_url": api.stack.sandbox_url("bigcommerce") + "/"},
-                                                      "secrets": {"access_token": data.ACCESS_TOKEN}}, role="admin")
+    back = api.patch(
+        f"/api/v1/apps/{bc_app['id']}",
+        {"settings": {"api_base_url": api.stack.sandbox_url("bigcommerce") + "/"}, "secrets": {"access_token": data.ACCESS_TOKEN}},
+        role="admin",
+    )
     assert back.status_code == 200, back.text
 
 
@@ -179,10 +206,16 @@ def test_a_vendor_error_page_reaches_the_debugger_not_the_agent(api: Api, bc_app
 
 # customers
 
+
 def test_customer_create_validate_find_update(api: Api) -> None:
     email = unique_email()
-    customer = new_customer(api, emails=[f"  {email.upper()} "], phones=["(646) 555-7788"], address={"line1": "1 Main St", "country_code": "us"},
-                            custom_attributes={"vip": "yes"})
+    customer = new_customer(
+        api,
+        emails=[f"  {email.upper()} "],
+        phones=["(646) 555-7788"],
+        address={"line1": "1 Main St", "country_code": "us"},
+        custom_attributes={"vip": "yes"},
+    )
     assert customer["emails"] == [email] and customer["phones"] == ["+16465557788"]
     assert customer["address"]["country_code"] == "US" and customer["links"] == []
     found = api.get("/api/v1/customers", params={"email": email.upper()}).json()["customers"]
@@ -221,6 +254,7 @@ async def test_concurrent_creates_with_one_email_make_one_customer(api: Api) -> 
     email = unique_email()
     headers = {"Authorization": f"Bearer {api.stack.token('agent')}"}
     async with aiohttp.ClientSession(headers=headers) as http:
+
         async def create() -> int:
             async with http.post(f"{api.stack.gateway_url}/api/v1/customers", json={"emails": [email]}) as resp:
                 return resp.status
@@ -232,6 +266,7 @@ async def test_concurrent_creates_with_one_email_make_one_customer(api: Api) -> 
 
 # search, link, unlink
 
+
 def test_search_all_link_and_unlink(api: Api, bc_app: dict[str, Any], sandbox_reset: None) -> None:
     customer = new_customer(api, emails=[unique_email()])
     cid = customer["id"]
@@ -241,7 +276,11 @@ def test_search_all_link_and_unlink(api: Api, bc_app: dict[str, Any], sandbox_re
     assert sorted(r["external_customer_id"] for r in mine) == ["102", "103"]
     attributes = mine[0]["attributes"]
     assert [(a["attribute"], a["label"]) for a in attributes] == [
-        ("name", "Name"), ("email", "Email"), ("externalCustomerId", "BigCommerce ID"), ("loyalty_tier", "Tier")]
+        ("name", "Name"),
+        ("email", "Email"),
+        ("externalCustomerId", "BigCommerce ID"),
+        ("loyalty_tier", "Tier"),
+    ]
     assert attributes[3]["value"] == "", "an unknown attribute comes back empty"
     assert search.json()["failures"] == []
 
@@ -280,7 +319,12 @@ def test_link_fails_cleanly_when_the_detailed_lookup_fails(api: Api, bc_app: dic
 
 
 def test_search_one_app_and_bad_queries(api: Api, bc_app: dict[str, Any], sandbox_reset: None) -> None:
-    customer = new_customer(api, emails=["jane.smith@example.com"] if not api.get("/api/v1/customers", params={"email": "jane.smith@example.com"}).json()["customers"] else [unique_email()])
+    customer = new_customer(
+        api,
+        emails=["jane.smith@example.com"]
+        if not api.get("/api/v1/customers", params={"email": "jane.smith@example.com"}).json()["customers"]
+        else [unique_email()],
+    )
     one = api.post(f"/api/v1/customers/{customer['id']}/external-search", {"app_id": bc_app["id"], "email": "JANE.SMITH@example.com"})
     assert one.status_code == 200
     assert [r["external_customer_id"] for r in one.json()["results"]] == ["101"]
@@ -355,13 +399,22 @@ def test_a_hanging_vendor_fails_its_app_within_the_deadline_and_spares_the_other
 ) -> None:
     # A second store on its own sandbox process keeps answering while the first hangs.
     port = free_port()
-    other = ServiceProcess("sandbox-2", [sys.executable, "-m", "linkmesh_sandboxes", "bigcommerce", "--port", str(port)], {}, port,
-                           "sandbox", tmp_path / "sandbox-2.log")
+    other = ServiceProcess(
+        "sandbox-2",
+        [sys.executable, "-m", "linkmesh_sandboxes", "bigcommerce", "--port", str(port)],
+        {},
+        port,
+        "sandbox",
+        tmp_path / "sandbox-2.log",
+    )
     other.start()
     try:
         other.wait_ready()
-        healthy = api.post("/api/v1/apps", bc_app_payload(api, settings={"store_hash": data.STORE_HASH, "api_base_url": f"http://127.0.0.1:{port}"}),
-                           role="admin")
+        healthy = api.post(
+            "/api/v1/apps",
+            bc_app_payload(api, settings={"store_hash": data.STORE_HASH, "api_base_url": f"http://127.0.0.1:{port}"}),
+            role="admin",
+        )
         assert healthy.status_code == 201, healthy.text
         healthy_id = healthy.json()["id"]
         customer = new_customer(api, emails=[unique_email()])

@@ -14,7 +14,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from linkmesh.lookup.v1 import lookup_pb2, lookup_pb2_grpc
-from linkmesh.profile.v1 import profile_pb2, profile_pb2_grpc
+from linkmesh.profile.v1 import admin_pb2_grpc, profile_pb2
 
 from linkmesh_core.tls import tls_from
 from linkmesh_devstack import certs
@@ -39,8 +39,13 @@ def channel_as(stack: Stack, name: str | None, port: int, ca_dir: Path | None = 
     if name is None:
         return grpc.insecure_channel(f"127.0.0.1:{port}")
     tls_dir = ca_dir or stack.base_dir / "tls"
-    tls = tls_from({"LINKMESH_TLS_CERT": str(tls_dir / f"{name}.crt"), "LINKMESH_TLS_KEY": str(tls_dir / f"{name}.key"),
-                    "LINKMESH_TLS_CA": str(stack.base_dir / "tls" / "ca.crt")})
+    tls = tls_from(
+        {
+            "LINKMESH_TLS_CERT": str(tls_dir / f"{name}.crt"),
+            "LINKMESH_TLS_KEY": str(tls_dir / f"{name}.key"),
+            "LINKMESH_TLS_CA": str(stack.base_dir / "tls" / "ca.crt"),
+        }
+    )
     assert tls is not None
     return grpc.secure_channel(f"127.0.0.1:{port}", tls.channel_credentials())
 
@@ -65,7 +70,7 @@ def test_each_server_answers_only_the_clients_it_trusts(tls_stack: Stack, tmp_pa
     profile_port = tls_stack.profile_port
     connector_port = tls_stack.connector_ports["bigcommerce"]
     with channel_as(tls_stack, "gateway", profile_port) as channel:
-        answer = profile_pb2_grpc.ProfileServiceStub(channel).ListConnectors(profile_pb2.ListConnectorsRequest(), timeout=10)
+        answer = admin_pb2_grpc.AdminServiceStub(channel).ListConnectors(profile_pb2.ListConnectorsRequest(), timeout=10)
         assert {c.type for c in answer.connectors} >= {"bigcommerce", "magento"}
     with channel_as(tls_stack, "profile", connector_port) as channel:
         assert lookup_pb2_grpc.LookupServiceStub(channel).Describe(lookup_pb2.DescribeRequest(), timeout=10).vendor == "bigcommerce"
@@ -80,20 +85,24 @@ def test_each_server_answers_only_the_clients_it_trusts(tls_stack: Stack, tmp_pa
 
     with channel_as(tls_stack, None, profile_port) as channel:  # no TLS at all
         with pytest.raises(grpc.RpcError) as plain:
-            profile_pb2_grpc.ProfileServiceStub(channel).ListConnectors(profile_pb2.ListConnectorsRequest(), timeout=5)
+            admin_pb2_grpc.AdminServiceStub(channel).ListConnectors(profile_pb2.ListConnectorsRequest(), timeout=5)
         assert plain.value.code() == grpc.StatusCode.UNAVAILABLE
 
     certs.write(tmp_path / "other", names=("gateway",))  # another CA's "gateway": the handshake refuses it
     with channel_as(tls_stack, "gateway", profile_port, ca_dir=tmp_path / "other") as channel:
         with pytest.raises(grpc.RpcError) as foreign:
-            profile_pb2_grpc.ProfileServiceStub(channel).ListConnectors(profile_pb2.ListConnectorsRequest(), timeout=5)
+            admin_pb2_grpc.AdminServiceStub(channel).ListConnectors(profile_pb2.ListConnectorsRequest(), timeout=5)
         assert foreign.value.code() == grpc.StatusCode.UNAVAILABLE
 
 
 def test_the_image_health_check_uses_the_services_own_certificate(tls_stack: Stack) -> None:
     connector = tls_stack.services["connector-bigcommerce"]
-    env = {**os.environ, **{k: v for k, v in connector.env.items() if k.startswith("LINKMESH_TLS_")},
-           "LINKMESH_PORT_ENV": "CONNECTOR_PORT", "CONNECTOR_PORT": str(connector.port)}
+    env = {
+        **os.environ,
+        **{k: v for k, v in connector.env.items() if k.startswith("LINKMESH_TLS_")},
+        "LINKMESH_PORT_ENV": "CONNECTOR_PORT",
+        "CONNECTOR_PORT": str(connector.port),
+    }
     check = subprocess.run([sys.executable, "-m", "linkmesh_core.healthcheck"], env=env, capture_output=True, text=True, timeout=30)
     assert check.returncode == 0, check.stdout + check.stderr
     plain = {k: v for k, v in env.items() if not k.startswith("LINKMESH_TLS_")}

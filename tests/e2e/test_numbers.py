@@ -28,8 +28,12 @@ DISCOUNTS = [
 def test_a_refund_quantity_that_is_not_ascii_digits_in_bounds_is_refused(api: Api, apps: dict[str, Any], lines: str) -> None:
     bc = apps["bigcommerce"]
     customer = linked_customer(api, {"bc": (bc, "101")})
-    answer = act(api, customer, {"app_id": bc["id"], "action": "refund", "order_id": "5001", "params": {"lines": lines}},
-                 key=f"numbers-{lines.encode().hex()}")
+    answer = act(
+        api,
+        customer,
+        {"app_id": bc["id"], "action": "refund", "order_id": "5001", "params": {"lines": lines}},
+        key=f"numbers-{lines.encode().hex()}",
+    )
     assert answer.status_code == 422, answer.text
     assert "params.lines" in answer.json()["error"]["fields"]
     assert vendor_calls(api, "bigcommerce", "/payment_actions/") == 0
@@ -39,8 +43,12 @@ def test_a_refund_quantity_that_is_not_ascii_digits_in_bounds_is_refused(api: Ap
 def test_a_discount_amount_or_count_out_of_bounds_is_refused(api: Api, apps: dict[str, Any], params: dict[str, str], field: str) -> None:
     bc = apps["bigcommerce"]
     customer = linked_customer(api, {"bc": (bc, "101")})
-    answer = act(api, customer, {"app_id": bc["id"], "action": "create_discount_code", "params": params},
-                 key=f"discount-{repr(params).encode().hex()[:60]}")
+    answer = act(
+        api,
+        customer,
+        {"app_id": bc["id"], "action": "create_discount_code", "params": params},
+        key=f"discount-{repr(params).encode().hex()[:60]}",
+    )
     assert answer.status_code == 422, answer.text
     assert field in answer.json()["error"]["fields"], answer.text
     assert vendor_calls(api, "bigcommerce", "/v2/coupons") == 0

@@ -57,10 +57,18 @@ def sso_gateway(stack: Any, provider: OidcProvider, tmp_path_factory: pytest.Tem
     """A gateway replica that accepts the provider's tokens, in front of the test stack."""
     first = stack.services["gateway"]
     port = provider.gateway_port  # type: ignore[attr-defined]
-    env = {**first.env, "GATEWAY_PORT": str(port), "GATEWAY_METRICS_PORT": "0", "GATEWAY_LOG_JSON": "true",
-           "GATEWAY_OIDC_ISSUER": provider.issuer, "GATEWAY_OIDC_AUDIENCE": AUDIENCE, "GATEWAY_OIDC_ROLES_CLAIM": "groups",
-           "GATEWAY_OIDC_ROLE_MAP": ROLE_MAP, "GATEWAY_OIDC_CLIENT_ID": "linkmesh-console",
-           "GATEWAY_OIDC_JWKS_REFRESH_MIN_S": str(REFRESH_MIN_S)}
+    env = {
+        **first.env,
+        "GATEWAY_PORT": str(port),
+        "GATEWAY_METRICS_PORT": "0",
+        "GATEWAY_LOG_JSON": "true",
+        "GATEWAY_OIDC_ISSUER": provider.issuer,
+        "GATEWAY_OIDC_AUDIENCE": AUDIENCE,
+        "GATEWAY_OIDC_ROLES_CLAIM": "groups",
+        "GATEWAY_OIDC_ROLE_MAP": ROLE_MAP,
+        "GATEWAY_OIDC_CLIENT_ID": "linkmesh-console",
+        "GATEWAY_OIDC_JWKS_REFRESH_MIN_S": str(REFRESH_MIN_S),
+    }
     process = ServiceProcess("gateway-sso", first.cmd, env, port, "http", log_path=tmp_path_factory.mktemp("sso") / "gateway.log")
     process.start()
     try:
@@ -110,8 +118,9 @@ def test_the_console_learns_how_to_sign_in_and_may_talk_to_the_provider(sso_gate
     assert f"frame-ancestors http://localhost:{api.stack.helpdesk_port}" in policy, "framed only by the listed helpdesk"
 
     plain = requests.get(f"{api.stack.gateway_url}/api/v1/auth/config", timeout=10).json()
-    assert plain == {"oidc": None, "api_keys": True, "frame_ancestors": [f"http://localhost:{api.stack.helpdesk_port}"]}, \
+    assert plain == {"oidc": None, "api_keys": True, "frame_ancestors": [f"http://localhost:{api.stack.helpdesk_port}"]}, (
         "no provider configured: sign in with an API key"
+    )
     refused = requests.get(f"{api.stack.gateway_url}/api/v1/me", headers={"Authorization": f"Bearer {provider.mint()}"}, timeout=10)
     assert refused.status_code == 401 and "no identity provider configured" in refused.headers["WWW-Authenticate"]
 
@@ -128,7 +137,9 @@ def hand_signed(header: dict[str, Any], claims: dict[str, Any], secret: bytes | 
 
 def test_tokens_the_gateway_refuses_say_why(sso_gateway: Gateway, provider: OidcProvider) -> None:
     now = int(time.time())
-    public_pem = provider.keys[0].private.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    public_pem = (
+        provider.keys[0].private.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
     claims = {"iss": provider.issuer, "aud": AUDIENCE, "sub": "ada", "iat": now, "exp": now + 300, "groups": ["linkmesh-admins"]}
     cases = {
         "expired": (provider.mint(exp=now - 120, iat=now - 500), "expired at"),
@@ -138,7 +149,10 @@ def test_tokens_the_gateway_refuses_say_why(sso_gateway: Gateway, provider: Oidc
         "no expiry": (provider.mint(exp=None), "no 'exp' claim"),
         "a key the provider never published": (provider.mint(key=SigningKey("key-1")), "signature does not verify"),
         "an unknown kid": (provider.mint(key=SigningKey("stranger")), "does not publish (kid 'stranger')"),
-        "HS256 keyed with the public key": (hand_signed({"alg": "HS256", "kid": "key-1", "typ": "at+jwt"}, claims, public_pem), "accepts RS256"),
+        "HS256 keyed with the public key": (
+            hand_signed({"alg": "HS256", "kid": "key-1", "typ": "at+jwt"}, claims, public_pem),
+            "accepts RS256",
+        ),
         "alg none": (hand_signed({"alg": "none", "typ": "at+jwt"}, claims, None), "signed with 'none'"),
         "an ID token": (provider.mint(headers={"typ": "id_token+jwt"}), "not an access token"),
         "a mangled JWT": ("eyJhbGciOiJSUzI1NiJ9.e30.c2ln!", "not a valid JWT"),
@@ -178,7 +192,9 @@ def test_keys_rotate_and_an_unknown_kid_refreshes_once(sso_gateway: Gateway, pro
     assert sso_gateway.call("GET", "/api/v1/me", provider.mint(key=old)).status_code == 401, "a withdrawn key no longer signs"
 
 
-def test_a_provider_that_does_not_answer_is_a_503_not_a_401(sso_gateway: Gateway, provider: OidcProvider, tmp_path: Path, stack: Any) -> None:
+def test_a_provider_that_does_not_answer_is_a_503_not_a_401(
+    sso_gateway: Gateway, provider: OidcProvider, tmp_path: Path, stack: Any
+) -> None:
     """With no key yet (the provider down since start-up), the gateway cannot tell a good token
     from a bad one: it says so with 503, and checks tokens once the provider answers."""
     first = stack.services["gateway"]
@@ -195,8 +211,6 @@ def test_a_provider_that_does_not_answer_is_a_503_not_a_401(sso_gateway: Gateway
         assert "did not answer" in config["oidc"]["error"], "the console can say why it cannot offer sign-in"
     finally:
         process.stop()
-
-
 
 
 async def test_the_console_signs_in_with_the_provider_shows_who_and_signs_out(sso_gateway: Gateway, provider: OidcProvider) -> None:

@@ -17,7 +17,7 @@ import grpc
 import pytest
 import requests
 from linkmesh.lookup.v1 import lookup_pb2, lookup_pb2_grpc
-from linkmesh.profile.v1 import profile_pb2, profile_pb2_grpc
+from linkmesh.profile.v1 import customers_pb2_grpc, profile_pb2
 
 from linkmesh_core.channels import open_channel
 from linkmesh_devstack.stack import Stack
@@ -30,9 +30,12 @@ DEMO_APPS: dict[str, dict[str, Any]] = {}
 
 @pytest.fixture(scope="module")
 def replicas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    stack = Stack(base_dir=tmp_path_factory.mktemp("replicas"), replicas={"profile": 2, "bigcommerce": 2, "returnlogic": 2},
-                  # a connector call may wait its turn for up to 20 s (30 searches at 2/s take 15 s)
-                  extra_env={"PROFILE_FRESHNESS_S": str(FRESHNESS_S), "PROFILE_BREAKER_THRESHOLD": "50", "CONNECTOR_VENDOR_TIMEOUT_S": "20"})
+    stack = Stack(
+        base_dir=tmp_path_factory.mktemp("replicas"),
+        replicas={"profile": 2, "bigcommerce": 2, "returnlogic": 2},
+        # a connector call may wait its turn for up to 20 s (30 searches at 2/s take 15 s)
+        extra_env={"PROFILE_FRESHNESS_S": str(FRESHNESS_S), "PROFILE_BREAKER_THRESHOLD": "50", "CONNECTOR_VENDOR_TIMEOUT_S": "20"},
+    )
     stack.start()
     try:
         DEMO_APPS.update({a["type"]: a for a in stack.ensure_demo_apps()})
@@ -62,21 +65,22 @@ def clear_requests(stack: Stack) -> None:
 def counts(stack: Stack) -> dict[str, int]:
     """Requests per vendor, but BigCommerce's store details, which each connector replica
     reads once and keeps for minutes (the first open on a replica reads them)."""
-    return {vendor: len([r for r in vendor_requests(stack, vendor) if not r["path"].endswith("/v2/store")])
-            for vendor in stack.vendors}
+    return {vendor: len([r for r in vendor_requests(stack, vendor) if not r["path"].endswith("/v2/store")]) for vendor in stack.vendors}
 
 
-def profile_stub(port: int) -> tuple[grpc.aio.Channel, profile_pb2_grpc.ProfileServiceStub]:
+def profile_stub(port: int) -> tuple[grpc.aio.Channel, customers_pb2_grpc.CustomerServiceStub]:
     channel = open_channel(f"127.0.0.1:{port}")
-    return channel, profile_pb2_grpc.ProfileServiceStub(channel)
+    return channel, customers_pb2_grpc.CustomerServiceStub(channel)
 
 
 async def test_a_burst_of_opens_on_both_profile_replicas_makes_one_opens_vendor_calls(replicas: Stack) -> None:
     ports = replicas.replica_ports["profile"]
     channels, stubs_ = zip(*(profile_stub(p) for p in ports), strict=True)
     try:
-        jane = await stubs_[0].CreateCustomer(profile_pb2.CreateCustomerRequest(customer=profile_pb2.CustomerInput(
-            name="Jane Smith", emails=["jane.smith@example.com"])), timeout=30)
+        jane = await stubs_[0].CreateCustomer(
+            profile_pb2.CreateCustomerRequest(customer=profile_pb2.CustomerInput(name="Jane Smith", emails=["jane.smith@example.com"])),
+            timeout=30,
+        )
         linked = {link.app_id for link in jane.links}
         assert len(linked) == len(replicas.vendors), "auto-linked to every demo app"
         # One open of the stale profile, alone: what it costs each vendor.
@@ -88,8 +92,9 @@ async def test_a_burst_of_opens_on_both_profile_replicas_makes_one_opens_vendor_
         # Twenty opens at once, ten on each replica, of the same stale profile.
         await asyncio.sleep(FRESHNESS_S + 0.2)
         clear_requests(replicas)
-        answers = await asyncio.gather(*(stubs_[i % 2].GetCustomer(profile_pb2.GetCustomerRequest(id=jane.id), timeout=30)
-                                         for i in range(20)))
+        answers = await asyncio.gather(
+            *(stubs_[i % 2].GetCustomer(profile_pb2.GetCustomerRequest(id=jane.id), timeout=30) for i in range(20))
+        )
         assert counts(replicas) == one_open, "the replicas shared one refresh per app"
         assert all(len(a.links) == len(replicas.vendors) and not any(link.HasField("stale") for link in a.links) for a in answers)
         assert len({a.links[0].refreshed_at.ToDatetime() for a in answers}) == 1, "every open shows the one refresh"
@@ -99,8 +104,11 @@ async def test_a_burst_of_opens_on_both_profile_replicas_makes_one_opens_vendor_
 
 
 def returnlogic_app() -> lookup_pb2.AppContext:
-    return lookup_pb2.AppContext(app_id="replica-test", settings={"api_base_url": "", "app_base_url": "https://app.example"},
-                                 secrets={"api_key": returnlogic_data.API_KEY})
+    return lookup_pb2.AppContext(
+        app_id="replica-test",
+        settings={"api_base_url": "", "app_base_url": "https://app.example"},
+        secrets={"api_key": returnlogic_data.API_KEY},
+    )
 
 
 async def test_thirty_searches_over_two_returnlogic_replicas_keep_to_the_keys_two_per_second(replicas: Stack) -> None:
@@ -112,8 +120,12 @@ async def test_thirty_searches_over_two_returnlogic_replicas_keep_to_the_keys_tw
     clear_requests(replicas)
     await asyncio.sleep(1.2)  # the earlier tests' requests are out of the window
     try:
-        searches = [lookup_pb2_grpc.LookupServiceStub(channels[i % 2]).Search(
-            lookup_pb2.SearchRequest(app=app, emails=["jane.smith@example.com"]), timeout=40) for i in range(30)]
+        searches = [
+            lookup_pb2_grpc.LookupServiceStub(channels[i % 2]).Search(
+                lookup_pb2.SearchRequest(app=app, emails=["jane.smith@example.com"]), timeout=40
+            )
+            for i in range(30)
+        ]
         answers = await asyncio.gather(*searches)
     finally:
         for channel in channels:
@@ -133,8 +145,12 @@ async def test_killing_a_connector_replica_mid_burst_loses_no_search(replicas: S
     victim = replicas.services[Stack.replica_name("connector-bigcommerce", 1)]
     channel, stub = profile_stub(replicas.replica_ports["profile"][0])
     try:
-        searches = [asyncio.ensure_future(stub.SearchExternal(profile_pb2.SearchExternalRequest(
-            app_id=app_id, email="jane.smith@example.com"), timeout=20)) for _ in range(20)]
+        searches = [
+            asyncio.ensure_future(
+                stub.SearchExternal(profile_pb2.SearchExternalRequest(app_id=app_id, email="jane.smith@example.com"), timeout=20)
+            )
+            for _ in range(20)
+        ]
         await asyncio.sleep(0.15)  # in flight on both replicas
         assert victim.process is not None
         victim.process.send_signal(signal.SIGKILL)

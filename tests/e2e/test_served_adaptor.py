@@ -36,21 +36,47 @@ def served_with_actions(api: Api, sandbox_reset: None) -> Any:
     api.delete(f"/api/v1/apps/{app['id']}", role="admin")
 
 
-def post(api: Api, app: dict[str, Any], body: Any, *, key: str = KEY, at: datetime | None = None,
-         auth: str | None = basic_header(USER, PASSWORD), raw: bytes | None = None) -> requests.Response:
+def post(
+    api: Api,
+    app: dict[str, Any],
+    body: Any,
+    *,
+    key: str = KEY,
+    at: datetime | None = None,
+    auth: str | None = basic_header(USER, PASSWORD),
+    raw: bytes | None = None,
+) -> requests.Response:
     return send(api, "POST", f"/gladly/v1/apps/{app['id']}/lookup", body, key=key, at=at, auth=auth, raw=raw)
 
 
-def send(api: Api, method: str, url: str, body: Any = None, *, key: str = KEY, at: datetime | None = None,
-         auth: str | None = basic_header(USER, PASSWORD), raw: bytes | None = None,
-         correlation: str | None = None) -> requests.Response:
+def send(
+    api: Api,
+    method: str,
+    url: str,
+    body: Any = None,
+    *,
+    key: str = KEY,
+    at: datetime | None = None,
+    auth: str | None = basic_header(USER, PASSWORD),
+    raw: bytes | None = None,
+    correlation: str | None = None,
+) -> requests.Response:
     """A request signed as the protocol's callers sign it (``url`` is a path with its query), with a
     correlation id of its own unless given (an action's retry sends its first one again)."""
     correlation = uuid.uuid4().hex if correlation is None else correlation
     path, _, query = url.partition("?")
     data = raw if raw is not None else (compact_json(body) if body is not None else b"")
-    headers = signed_headers(key, method, path, query, data, correlation_id=correlation, trace_id="746573742d636f7272656c6174696f6e",
-                             extra={"Authorization": auth} if auth else None, at=at)
+    headers = signed_headers(
+        key,
+        method,
+        path,
+        query,
+        data,
+        correlation_id=correlation,
+        trace_id="746573742d636f7272656c6174696f6e",
+        extra={"Authorization": auth} if auth else None,
+        at=at,
+    )
     return requests.request(method, f"{api.stack.gateway_url}{url}", data=data or None, headers=headers, timeout=20)
 
 
@@ -72,8 +98,12 @@ def test_the_endpoint_answers_only_what_is_signed_with_the_apps_key(api: Api, se
     as_string = post(api, served, {"lookupLevel": "BASIC", "query": {"email": "jane.smith@example.com"}})
     assert [r["externalCustomerId"] for r in as_string.json()["results"]] == ["101"], "a string value as well as an array"
 
-    unsigned = requests.post(f"{api.stack.gateway_url}/gladly/v1/apps/{served['id']}/lookup", json=basic,
-                             headers={"Authorization": basic_header(USER, PASSWORD)}, timeout=10)
+    unsigned = requests.post(
+        f"{api.stack.gateway_url}/gladly/v1/apps/{served['id']}/lookup",
+        json=basic,
+        headers={"Authorization": basic_header(USER, PASSWORD)},
+        timeout=10,
+    )
     assert unsigned.status_code == 401 and unsigned.json() == {"errors": [{"message": "Gladly-Authorization is missing"}]}
     wrong = post(api, served, basic, key="another-signing-key-000")
     assert wrong.status_code == 401 and wrong.json()["errors"][0]["message"] == "the request signature does not verify"
@@ -81,8 +111,9 @@ def test_the_endpoint_answers_only_what_is_signed_with_the_apps_key(api: Api, se
     assert stale.status_code == 401 and "5 minutes" in stale.json()["errors"][0]["message"], "a replay is refused"
     tampered = compact_json(basic).replace(b"jane.smith", b"john.doe00")
     path = f"/gladly/v1/apps/{served['id']}/lookup"
-    headers = signed_headers(KEY, "POST", path, "", compact_json(basic), correlation_id="c", trace_id="00",
-                             extra={"Authorization": basic_header(USER, PASSWORD)})
+    headers = signed_headers(
+        KEY, "POST", path, "", compact_json(basic), correlation_id="c", trace_id="00", extra={"Authorization": basic_header(USER, PASSWORD)}
+    )
     swapped = requests.post(f"{api.stack.gateway_url}{path}", data=tampered, headers=headers, timeout=10)
     assert swapped.status_code == 401, "the signature covers the body's bytes"
     no_basic = post(api, served, basic, auth=None)
@@ -97,18 +128,26 @@ def test_the_endpoint_answers_only_what_is_signed_with_the_apps_key(api: Api, se
 
     api.patch(f"/api/v1/apps/{served['id']}", {"serving": {"enabled": False}}, role="admin")
     hidden = post(api, served, basic)
-    assert hidden.status_code == 401 and hidden.json() == {"errors": [{"message": "the request signature does not verify"}]}, \
+    assert hidden.status_code == 401 and hidden.json() == {"errors": [{"message": "the request signature does not verify"}]}, (
         "an app not served answers as a bad signature does: nothing tells which app ids exist"
+    )
     kinds = {t["kind"] for t in api.get(f"/api/v1/apps/{served['id']}/lookups", role="developer").json()["lookups"]}
     assert {"adaptor_basic", "adaptor_detailed"} <= kinds, "every served lookup is a trace in the lookup debugger"
 
 
 def test_a_lookup_adaptor_app_on_linkmeshs_own_endpoint_shows_what_the_app_itself_shows(api: Api, served: dict[str, Any]) -> None:
-    response = api.post("/api/v1/apps", {
-        "type": "lookup_adaptor", "name": f"Round trip {uuid.uuid4().hex[:6]}",
-        "settings": {"url": served["serving"]["url"], "username": USER}, "secrets": {"signing_key": KEY, "password": PASSWORD},
-        "search_query_attributes": [{"attribute": "email", "label": "Email"}], "auto_link_fields": ["email"],
-    }, role="admin")
+    response = api.post(
+        "/api/v1/apps",
+        {
+            "type": "lookup_adaptor",
+            "name": f"Round trip {uuid.uuid4().hex[:6]}",
+            "settings": {"url": served["serving"]["url"], "username": USER},
+            "secrets": {"signing_key": KEY, "password": PASSWORD},
+            "search_query_attributes": [{"attribute": "email", "label": "Email"}],
+            "auto_link_fields": ["email"],
+        },
+        role="admin",
+    )
     assert response.status_code == 201, response.text
     mirror = response.json()
     try:
@@ -120,9 +159,18 @@ def test_a_lookup_adaptor_app_on_linkmeshs_own_endpoint_shows_what_the_app_itsel
         assert through["external_customer_id"] == direct["external_customer_id"] == "101", "the same customer"
 
         def orders(link: dict[str, Any]) -> list[tuple[Any, ...]]:
-            return [(o["number"], o["status"], o["total"]["amount"], o["total"]["currency"], o["created_at"],
-                     [(line["name"], line["quantity"]) for line in o["lines"]], [s["tracking_number"] for s in o["shipments"]])
-                    for o in link["data"]["orders"]]
+            return [
+                (
+                    o["number"],
+                    o["status"],
+                    o["total"]["amount"],
+                    o["total"]["currency"],
+                    o["created_at"],
+                    [(line["name"], line["quantity"]) for line in o["lines"]],
+                    [s["tracking_number"] for s in o["shipments"]],
+                )
+                for o in link["data"]["orders"]
+            ]
 
         assert orders(through) == orders(direct) and orders(direct), "the same orders, lines and shipments"
         assert through["data"]["emails"] == direct["data"]["emails"] and through["data"]["name"] == direct["data"]["name"]
@@ -130,7 +178,9 @@ def test_a_lookup_adaptor_app_on_linkmeshs_own_endpoint_shows_what_the_app_itsel
         api.delete(f"/api/v1/apps/{mirror['id']}", role="admin")
 
 
-def test_served_results_offer_the_apps_actions_whose_forms_run_once_per_correlation_id(api: Api, served_with_actions: dict[str, Any]) -> None:
+def test_served_results_offer_the_apps_actions_whose_forms_run_once_per_correlation_id(
+    api: Api, served_with_actions: dict[str, Any]
+) -> None:
     app = served_with_actions
     result = post(api, app, {"lookupLevel": "DETAILED", "query": {"externalCustomerId": "101"}}).json()["results"][0]
     base = f"/gladly/v1/apps/{app['id']}/actions"
@@ -189,23 +239,34 @@ def test_an_action_through_the_round_trip_runs_once_on_the_system_behind(api: Ap
     linkmesh's adaptor connector reads the served form, posts it, and the served side runs it
     through its own action runner on BigCommerce, once; both links show the refund."""
     served = served_with_actions
-    mirror = api.post("/api/v1/apps", {
-        "type": "lookup_adaptor", "name": f"Round trip {uuid.uuid4().hex[:6]}", "actions_enabled": True,
-        "settings": {"url": served["serving"]["url"], "username": USER}, "secrets": {"signing_key": KEY, "password": PASSWORD},
-        "search_query_attributes": [{"attribute": "email", "label": "Email"}], "auto_link_fields": ["email"],
-    }, role="admin").json()
+    mirror = api.post(
+        "/api/v1/apps",
+        {
+            "type": "lookup_adaptor",
+            "name": f"Round trip {uuid.uuid4().hex[:6]}",
+            "actions_enabled": True,
+            "settings": {"url": served["serving"]["url"], "username": USER},
+            "secrets": {"signing_key": KEY, "password": PASSWORD},
+            "search_query_attributes": [{"attribute": "email", "label": "Email"}],
+            "auto_link_fields": ["email"],
+        },
+        role="admin",
+    ).json()
     try:
         contact = api.post("/api/v1/contacts", {"channel": "chat", "email": "jane.smith@example.com"}).json()
         profile = api.get(f"/api/v1/customers/{contact['customer_id']}").json()
         through = next(link for link in profile["links"] if link["app_id"] == mirror["id"])
         order = next(o for o in through["data"]["orders"] if o["number"] == "5001")
         refund = next(a for a in order["actions"] if a["name"] == "Refund order")
-        form = api.get(f"/api/v1/customers/{contact['customer_id']}/action-form",
-                       params={"app_id": mirror["id"], "form_url": refund["form_url"]}).json()
+        form = api.get(
+            f"/api/v1/customers/{contact['customer_id']}/action-form", params={"app_id": mirror["id"], "form_url": refund["form_url"]}
+        ).json()
         assert [f["name"] for f in form["fields"]] == ["lines", "reason"], form
-        run = api.post(f"/api/v1/customers/{contact['customer_id']}/actions",
-                       {"app_id": mirror["id"], "form_url": refund["form_url"], "params": {"lines": "500102:1"}},
-                       headers={"Idempotency-Key": f"round-trip-{uuid.uuid4().hex[:8]}"})
+        run = api.post(
+            f"/api/v1/customers/{contact['customer_id']}/actions",
+            {"app_id": mirror["id"], "form_url": refund["form_url"], "params": {"lines": "500102:1"}},
+            headers={"Idempotency-Key": f"round-trip-{uuid.uuid4().hex[:8]}"},
+        )
         assert run.status_code == 200, run.text
         assert vendor_calls(api, "bigcommerce", "/payment_actions/refunds") == 1
         after = {link["app_id"]: link for link in run.json()["customer"]["links"]}
@@ -220,8 +281,9 @@ def test_a_signed_request_sent_again_is_refused_as_a_replay(api: Api, served: di
     basic = {"lookupLevel": "BASIC", "query": {"emails": ["jane.smith@example.com"]}}
     data = compact_json(basic)
     path = f"/gladly/v1/apps/{served['id']}/lookup"
-    headers = signed_headers(KEY, "POST", path, "", data, correlation_id="replay-1", trace_id="0" * 32,
-                             extra={"Authorization": basic_header(USER, PASSWORD)})
+    headers = signed_headers(
+        KEY, "POST", path, "", data, correlation_id="replay-1", trace_id="0" * 32, extra={"Authorization": basic_header(USER, PASSWORD)}
+    )
     first = requests.post(f"{api.stack.gateway_url}{path}", data=data, headers=headers, timeout=20)
     assert first.status_code == 200, first.text
     replayed = requests.post(f"{api.stack.gateway_url}{path}", data=data, headers=headers, timeout=20)
@@ -240,8 +302,12 @@ def test_an_action_post_needs_a_signed_correlation_id(api: Api, served_with_acti
     url = f"/gladly/v1/apps/{served_with_actions['id']}/actions/refund?customer=101&order=5001"
     data = compact_json({"lines": "500102:1"})
     path, _, query = url.partition("?")
-    headers = {"Accept": "application/json", "Content-Type": "application/json", "Gladly-Time": gladly_time(),
-               "Authorization": basic_header(USER, PASSWORD)}
+    headers = {
+        "Accept": "application/json",
+        "Content-Type": "application/json",
+        "Gladly-Time": gladly_time(),
+        "Authorization": basic_header(USER, PASSWORD),
+    }
     headers["Gladly-Authorization"] = sign(KEY, "POST", path, query, headers, data)
     headers["Gladly-Correlation-Id"] = "added-after-signing"  # a replayer's fresh key: the signature does not cover it
     unsigned = requests.post(f"{api.stack.gateway_url}{url}", data=data, headers=headers, timeout=20)

@@ -20,7 +20,9 @@ def demo_apps(api: Api, sandbox_reset: None) -> dict[str, dict[str, Any]]:
     """One app per connector, each a demo app as `make run` makes it."""
     made = {}
     for payload in api.stack.demo_apps():
-        response = api.post("/api/v1/apps", {**payload, "name": f"{payload['name']} {uuid.uuid4().hex[:6]}", "auto_link_fields": []}, role="admin")
+        response = api.post(
+            "/api/v1/apps", {**payload, "name": f"{payload['name']} {uuid.uuid4().hex[:6]}", "auto_link_fields": []}, role="admin"
+        )
         assert response.status_code == 201, response.text
         made[payload["type"]] = response.json()
     yield made
@@ -45,7 +47,9 @@ def test_the_shopify_connector_is_discovered_started_and_described(api: Api) -> 
     assert {s["name"] for s in shopify["settings"] if s["secret"]} == {"access_token"}
 
 
-def test_an_order_number_finds_its_customer_in_every_system_that_holds_it_in_one_fan_out(api: Api, demo_apps: dict[str, dict[str, Any]]) -> None:
+def test_an_order_number_finds_its_customer_in_every_system_that_holds_it_in_one_fan_out(
+    api: Api, demo_apps: dict[str, dict[str, Any]]
+) -> None:
     customer = api.post("/api/v1/customers", {"name": "Order Seeker"}).json()
 
     def search(number: str) -> dict[str, Any]:
@@ -89,9 +93,11 @@ def test_link_shopify_refund_a_line_once_and_cancel_as_an_accepted_job(api: Api,
     refunds = [r for r in api.sandbox("shopify", "GET", "/__sandbox/requests") if r["path"].endswith("/graphql.json")]
     assert refunds, "the connector spoke GraphQL to the sandbox"
 
-    cancel = api.post(f"/api/v1/customers/{customer['id']}/actions",
-                      {"app_id": shopify["id"], "action": "cancel", "order_id": "5102", "params": {"reason": "CUSTOMER"}},
-                      headers={"Idempotency-Key": f"shopify-cancel-{uuid.uuid4().hex}"})
+    cancel = api.post(
+        f"/api/v1/customers/{customer['id']}/actions",
+        {"app_id": shopify["id"], "action": "cancel", "order_id": "5102", "params": {"reason": "CUSTOMER"}},
+        headers={"Idempotency-Key": f"shopify-cancel-{uuid.uuid4().hex}"},
+    )
     assert cancel.status_code == 200, cancel.text
     assert cancel.json()["result"]["status"] == "accepted"
     deadline = time.monotonic() + 5

@@ -35,15 +35,24 @@ window.addEventListener("message", (e) => {
 
 def chatwoot_context(conversation: int, name: str, email: str, phone: str = "", channel: str = "Channel::Email") -> dict[str, Any]:
     contact = {"id": conversation * 10, "name": name, "email": email, "phone_number": phone, "custom_attributes": {}}
-    return {"conversation": {"id": conversation, "inbox_id": 1, "status": "open",
-                             "meta": {"sender": contact, "channel": channel, "assignee": {"id": 1, "name": "Sam"}}, "messages": []},
-            "contact": contact, "currentAgent": {"id": 1, "name": "Sam", "email": "sam@example.com"}}
+    return {
+        "conversation": {
+            "id": conversation,
+            "inbox_id": 1,
+            "status": "open",
+            "meta": {"sender": contact, "channel": channel, "assignee": {"id": 1, "name": "Sam"}},
+            "messages": [],
+        },
+        "contact": contact,
+        "currentAgent": {"id": 1, "name": "Sam", "email": "sam@example.com"},
+    }
 
 
 async def serve_helpdesk(api: Api, port: int, context: dict[str, Any]) -> web.AppRunner:
     async def page(request: web.Request) -> web.Response:
-        return web.Response(text=HELPDESK % {"src": f"{api.stack.gateway_url}/sidebar", "context": json.dumps(context)},
-                            content_type="text/html")
+        return web.Response(
+            text=HELPDESK % {"src": f"{api.stack.gateway_url}/sidebar", "context": json.dumps(context)}, content_type="text/html"
+        )
 
     app = web.Application()
     app.router.add_get("/", page)
@@ -88,7 +97,9 @@ async def test_chatwoot_frames_the_sidebar_and_it_follows_the_open_conversation(
             await check_accessibility(inner, "the sidebar in a helpdesk")
             await screenshot(page, "sidebar-in-helpdesk")
             # The agent opens another conversation: the sidebar follows it.
-            await page.evaluate(f"window.context = {json.dumps(chatwoot_context(8, 'Priya Patel', 'priya.patel@example.com'))}; window.send()")
+            await page.evaluate(
+                f"window.context = {json.dumps(chatwoot_context(8, 'Priya Patel', 'priya.patel@example.com'))}; window.send()"
+            )
             await frame.locator("#profile .customer:has-text('priya.patel@example.com')").wait_for()
             # The same conversation again changes nothing (no second contact).
             contacts = []

@@ -26,9 +26,21 @@ def test_a_refund_answered_by_a_large_non_utf8_page_after_the_vendor_acted_is_se
     assert len(LEGACY_PAGE.encode("cp1251")) > 6000
     bc = apps["bigcommerce"]
     customer = linked_customer(api, {"bc": (bc, "101")})
-    api.sandbox("bigcommerce", "POST", "/__sandbox/knobs", {"fail": {
-        "status": 502, "path": "/payment_actions/refunds", "method": "POST", "after": True,
-        "raw_body": LEGACY_PAGE, "raw_body_charset": "cp1251"}})
+    api.sandbox(
+        "bigcommerce",
+        "POST",
+        "/__sandbox/knobs",
+        {
+            "fail": {
+                "status": 502,
+                "path": "/payment_actions/refunds",
+                "method": "POST",
+                "after": True,
+                "raw_body": LEGACY_PAGE,
+                "raw_body_charset": "cp1251",
+            }
+        },
+    )
     answers = [act(api, customer, refund_body(bc), key="legacy-page-1") for _ in range(3)]
     assert vendor_calls(api, "bigcommerce", "/payment_actions/refunds") == 1, "one refund for one key, whatever the retries"
     first = answers[0]
@@ -41,13 +53,24 @@ def test_a_refund_answered_by_a_large_non_utf8_page_after_the_vendor_acted_is_se
 def test_an_unknown_outcome_has_its_own_code_and_status(api: Api, apps: dict[str, Any]) -> None:
     bc = apps["bigcommerce"]
     customer = linked_customer(api, {"bc": (bc, "101")})
-    api.sandbox("bigcommerce", "POST", "/__sandbox/knobs",
-                {"fail": {"status": 503, "path": "/payment_actions/refunds", "method": "POST", "after": True}})
+    api.sandbox(
+        "bigcommerce",
+        "POST",
+        "/__sandbox/knobs",
+        {"fail": {"status": 503, "path": "/payment_actions/refunds", "method": "POST", "after": True}},
+    )
     first = act(api, customer, refund_body(bc), key="own-code-1")
     assert first.status_code == 502 and first.json()["error"]["code"] == "outcome_unknown", first.text
-    problem = api.session.post(f"{api.stack.gateway_url}/api/v1/customers/{customer['id']}/actions", json=refund_body(bc), timeout=30,
-                               headers={"Idempotency-Key": "own-code-1", "Accept": "application/problem+json",
-                                        "Authorization": f"Bearer {api.stack.token('agent')}"})
+    problem = api.session.post(
+        f"{api.stack.gateway_url}/api/v1/customers/{customer['id']}/actions",
+        json=refund_body(bc),
+        timeout=30,
+        headers={
+            "Idempotency-Key": "own-code-1",
+            "Accept": "application/problem+json",
+            "Authorization": f"Bearer {api.stack.token('agent')}",
+        },
+    )
     assert problem.status_code == 502, problem.text
     assert problem.headers["Content-Type"].startswith("application/problem+json")
     assert problem.json()["type"] == "urn:linkmesh:problem:outcome_unknown", problem.text
@@ -73,8 +96,12 @@ def audit_of(api: Api, customer: dict[str, Any], action: str) -> list[dict[str, 
 def test_a_lost_refund_the_vendor_made_is_resolved_from_its_refunds(api: Api, apps: dict[str, Any]) -> None:
     bc = apps["bigcommerce"]
     customer = linked_customer(api, {"bc": (bc, "101")})
-    api.sandbox("bigcommerce", "POST", "/__sandbox/knobs",
-                {"fail": {"status": 504, "path": "/payment_actions/refunds", "method": "POST", "after": True}})
+    api.sandbox(
+        "bigcommerce",
+        "POST",
+        "/__sandbox/knobs",
+        {"fail": {"status": 504, "path": "/payment_actions/refunds", "method": "POST", "after": True}},
+    )
     first = act(api, customer, refund_body(bc), key="resolve-applied")
     assert first.status_code == 502 and first.json()["error"]["code"] == "outcome_unknown", first.text
     checking = act(api, customer, refund_body(bc), key="resolve-applied")
@@ -93,8 +120,12 @@ def test_a_lost_refund_the_vendor_never_made_releases_its_key(api: Api, apps: di
     bc = apps["bigcommerce"]
     customer = linked_customer(api, {"bc": (bc, "101")})
     # The vendor's gateway answers 502 without passing the refund on: nothing was refunded.
-    api.sandbox("bigcommerce", "POST", "/__sandbox/knobs",
-                {"fail": {"status": 502, "path": "/payment_actions/refunds", "method": "POST", "count": 1}})
+    api.sandbox(
+        "bigcommerce",
+        "POST",
+        "/__sandbox/knobs",
+        {"fail": {"status": 502, "path": "/payment_actions/refunds", "method": "POST", "count": 1}},
+    )
     first = act(api, customer, refund_body(bc), key="resolve-not-applied")
     assert first.status_code == 502 and first.json()["error"]["code"] == "outcome_unknown", first.text
     again = poll(api, customer, refund_body(bc), "resolve-not-applied")

@@ -30,8 +30,9 @@ def main() -> None:
     except SystemExit as exc:
         invalid_configuration("gateway", str(exc.code))
     try:
-        web.run_app(init_app(settings), host=settings.host, port=settings.port, print=None, access_log=None, shutdown_timeout=5.0,
-                    loop=loop)
+        web.run_app(
+            init_app(settings), host=settings.host, port=settings.port, print=None, access_log=None, shutdown_timeout=5.0, loop=loop
+        )
     except OSError as exc:  # the listening socket: a busy port, an address not on this host
         fail("gateway", f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}")
 

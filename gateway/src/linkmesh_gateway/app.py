@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import structlog
 from aiohttp import web
 from grpc_health.v1 import health_pb2_grpc
-from linkmesh.profile.v1 import profile_pb2_grpc
+from linkmesh.profile.v1 import adaptor_pb2_grpc, admin_pb2_grpc, auth_pb2_grpc, customers_pb2_grpc
 
 from linkmesh_core.channels import open_channel
 from linkmesh_gateway.auth import LIMITER, RateLimiter
@@ -15,7 +15,7 @@ from linkmesh_gateway.config import Settings
 from linkmesh_gateway.middleware import authenticate, request_context
 from linkmesh_gateway.oidc import OidcVerifier, ProviderUnavailable
 from linkmesh_gateway.routes import setup_routes
-from linkmesh_gateway.state import OIDC, PROFILE, PROFILE_HEALTH, SETTINGS, TOKENS
+from linkmesh_gateway.state import ADAPTOR, ADMIN, AUTH, CUSTOMERS, OIDC, PROFILE_HEALTH, SETTINGS, TOKENS
 
 log = structlog.get_logger("linkmesh.gateway")
 
@@ -36,7 +36,10 @@ async def identity_provider(app: web.Application) -> AsyncIterator[None]:
 async def profile_client(app: web.Application) -> AsyncIterator[None]:
     """One channel to the profile service, opened at start-up, closed on shutdown."""
     channel = open_channel(app[SETTINGS].profile_addr)
-    app[PROFILE] = profile_pb2_grpc.ProfileServiceStub(channel)
+    app[CUSTOMERS] = customers_pb2_grpc.CustomerServiceStub(channel)
+    app[ADMIN] = admin_pb2_grpc.AdminServiceStub(channel)
+    app[AUTH] = auth_pb2_grpc.AuthServiceStub(channel)
+    app[ADAPTOR] = adaptor_pb2_grpc.AdaptorServiceStub(channel)
     app[PROFILE_HEALTH] = health_pb2_grpc.HealthStub(channel)
     yield
     await channel.close()

@@ -32,7 +32,7 @@ from linkmesh_core.actor import Actor
 from linkmesh_gateway.errors import ApiError, invalid
 from linkmesh_gateway.oidc import NoRole, ProviderUnavailable, TokenRefused, looks_like_jwt
 from linkmesh_gateway.payloads import valid_text
-from linkmesh_gateway.state import OIDC, PROFILE, TOKENS
+from linkmesh_gateway.state import AUTH, OIDC, TOKENS
 
 KEY_PREFIX = "lmk_"
 AUTH_TIMEOUT_S = 3.0
@@ -41,7 +41,9 @@ AUTH_TIMEOUT_S = 3.0
 def unauthorized(message: str, error: str = "invalid_token") -> ApiError:
     # RFC 6750: the error code and a description a client can show.
     description = message.replace('"', "'")
-    return ApiError(401, "unauthorized", message, headers={"WWW-Authenticate": f'Bearer error="{error}", error_description="{description}"'})
+    return ApiError(
+        401, "unauthorized", message, headers={"WWW-Authenticate": f'Bearer error="{error}", error_description="{description}"'}
+    )
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ class Caller:
 
 async def api_key_caller(request: web.Request, token: str) -> Caller:
     try:
-        key = await request.app[PROFILE].AuthenticateApiKey(profile_pb2.AuthenticateApiKeyRequest(secret=token), timeout=AUTH_TIMEOUT_S)
+        key = await request.app[AUTH].AuthenticateApiKey(profile_pb2.AuthenticateApiKeyRequest(secret=token), timeout=AUTH_TIMEOUT_S)
     except grpc.aio.AioRpcError as err:
         if err.code() == grpc.StatusCode.UNAUTHENTICATED:
             raise unauthorized(err.details() or "the API key is not valid") from None
@@ -70,11 +72,16 @@ async def user_caller(request: web.Request, token: str) -> Caller:
     except TokenRefused as exc:
         raise unauthorized(exc.reason) from None
     except NoRole as exc:
-        raise ApiError(403, "forbidden", str(exc), headers={"WWW-Authenticate": 'Bearer error="insufficient_scope", '
-                                                                             'error_description="no linkmesh role"'}) from None
+        raise ApiError(
+            403,
+            "forbidden",
+            str(exc),
+            headers={"WWW-Authenticate": 'Bearer error="insufficient_scope", error_description="no linkmesh role"'},
+        ) from None
     except ProviderUnavailable as exc:
-        raise ApiError(503, "unavailable", f"the identity provider did not answer, so the token cannot be checked: {exc}",
-                       headers={"Retry-After": "5"}) from None
+        raise ApiError(
+            503, "unavailable", f"the identity provider did not answer, so the token cannot be checked: {exc}", headers={"Retry-After": "5"}
+        ) from None
 
 
 def bootstrap_caller(request: web.Request, token: str) -> Caller | None:
@@ -106,8 +113,12 @@ async def caller_of(request: web.Request) -> Caller:
     if said is not None:
         said = said.strip()
         if not caller.acts_for_others:
-            raise ApiError(403, "forbidden", "X-Actor is accepted only from an API key an admin trusted to act for others; "
-                                             "the author of a write is the caller's own credential")
+            raise ApiError(
+                403,
+                "forbidden",
+                "X-Actor is accepted only from an API key an admin trusted to act for others; "
+                "the author of a write is the caller's own credential",
+            )
         if not said or len(said) > 200 or not said.isprintable() or not valid_text(said):
             raise invalid({"X-Actor": "must name the person: 1 to 200 printable characters"})
         caller = Caller(Actor(**{**caller.actor.__dict__, "on_behalf_of": said}), caller.rate_limit_per_minute, caller.acts_for_others)

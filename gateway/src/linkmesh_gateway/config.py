@@ -20,10 +20,20 @@ def parse_origins(raw: str) -> list[str]:
     for item in raw.replace(",", " ").split():
         parsed = urlsplit(item)
         loopback = parsed.hostname in ("localhost", "127.0.0.1", "::1")
-        if parsed.scheme not in ("https", "http") or (parsed.scheme == "http" and not loopback) or not parsed.hostname \
-                or "*" in item or parsed.path not in ("", "/") or parsed.query or parsed.fragment or parsed.username:
-            raise ValueError(f"GATEWAY_FRAME_ANCESTORS: {item!r} is not an origin like https://support.example.com "
-                             "(https, no path or wildcard; http only for localhost)")
+        if (
+            parsed.scheme not in ("https", "http")
+            or (parsed.scheme == "http" and not loopback)
+            or not parsed.hostname
+            or "*" in item
+            or parsed.path not in ("", "/")
+            or parsed.query
+            or parsed.fragment
+            or parsed.username
+        ):
+            raise ValueError(
+                f"GATEWAY_FRAME_ANCESTORS: {item!r} is not an origin like https://support.example.com "
+                "(https, no path or wildcard; http only for localhost)"
+            )
         out.append(f"{parsed.scheme}://{parsed.netloc}".lower())
     return out
 
@@ -147,10 +157,16 @@ class Settings(BaseSettings):
         if not self.oidc_issuer:
             return None
         return OidcConfig(
-            issuer=self.oidc_issuer, audience=self.oidc_audience, roles_claim=self.oidc_roles_claim,
-            role_map=parse_role_map(self.oidc_role_map), algorithms=parse_algorithms(self.oidc_algorithms),
-            leeway_s=self.oidc_leeway_s, jwks_refresh_min_s=self.oidc_jwks_refresh_min_s, jwks_max_age_s=self.oidc_jwks_max_age_s,
-            client_id=self.oidc_client_id, scope=self.oidc_scope,
+            issuer=self.oidc_issuer,
+            audience=self.oidc_audience,
+            roles_claim=self.oidc_roles_claim,
+            role_map=parse_role_map(self.oidc_role_map),
+            algorithms=parse_algorithms(self.oidc_algorithms),
+            leeway_s=self.oidc_leeway_s,
+            jwks_refresh_min_s=self.oidc_jwks_refresh_min_s,
+            jwks_max_age_s=self.oidc_jwks_max_age_s,
+            client_id=self.oidc_client_id,
+            scope=self.oidc_scope,
             auth_params={k: v[-1] for k, v in parse_qs(self.oidc_auth_params, keep_blank_values=True).items()},
         )
 

@@ -50,24 +50,40 @@ def wants_problem(request: web.Request | None) -> bool:
 
 def problem_body(status: int, code: str, message: str, fields: dict[str, str] | None, instance: str) -> dict[str, object]:
     """RFC 9457 problem details; ``code`` and ``fields`` (each bad field and why) are extension members."""
-    return {"type": PROBLEM_TYPE + code, "title": code.replace("_", " ").capitalize(), "status": status, "detail": message,
-            "instance": instance, "code": code, "fields": dict(fields or {})}
+    return {
+        "type": PROBLEM_TYPE + code,
+        "title": code.replace("_", " ").capitalize(),
+        "status": status,
+        "detail": message,
+        "instance": instance,
+        "code": code,
+        "fields": dict(fields or {}),
+    }
 
 
-def error_response(request: web.Request | None, status: int, code: str, message: str, fields: dict[str, str] | None = None,
-                   headers: dict[str, str] | None = None) -> web.Response:
+def error_response(
+    request: web.Request | None,
+    status: int,
+    code: str,
+    message: str,
+    fields: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
     """The error answer in the shape the caller asked for: the API's envelope, or problem details."""
     if wants_problem(request):
         assert request is not None
-        return web.json_response(problem_body(status, code, message, fields, request.path), status=status, headers=headers,
-                                 content_type=PROBLEM_JSON)
+        return web.json_response(
+            problem_body(status, code, message, fields, request.path), status=status, headers=headers, content_type=PROBLEM_JSON
+        )
     return web.json_response(error_body(code, message, fields), status=status, headers=headers)
 
 
 class ApiError(Exception):
     """An HTTP error the middleware renders with the API's JSON error body."""
 
-    def __init__(self, status: int, code: str, message: str, fields: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, fields: dict[str, str] | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
@@ -94,8 +110,10 @@ def outcome_unknown(err: ServiceError) -> ApiError:
     message says what happened) or the profile service behind this gateway (gRPC made the
     error up: the action may have run there)."""
     if err.foreign:
-        message = (f"{err.message}: the action may have run. Send it again with the same Idempotency-Key to learn its "
-                   "outcome; a new key could run it twice")
+        message = (
+            f"{err.message}: the action may have run. Send it again with the same Idempotency-Key to learn its "
+            "outcome; a new key could run it twice"
+        )
     else:
         message = err.message
     headers = {"Retry-After": str(max(math.ceil(err.retry_after), 1))} if err.retry_after is not None else None

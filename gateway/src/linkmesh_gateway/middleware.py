@@ -76,8 +76,9 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         response = error_response(request, 500, "internal", f"internal error (request id {request_id})")
     response.headers[REQUEST_ID_KEY] = request_id
     settings = request.app.get(SETTINGS)
-    response.headers.setdefault("Content-Security-Policy",
-                                content_security_policy(request.app.get(OIDC), settings.frame_origins if settings else None))
+    response.headers.setdefault(
+        "Content-Security-Policy", content_security_policy(request.app.get(OIDC), settings.frame_origins if settings else None)
+    )
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     elapsed = time.perf_counter() - started
     log.info("http_request", status=response.status, role=request.get("role"), duration_ms=round(elapsed * 1000, 2), **ledger.summary())
@@ -97,8 +98,12 @@ def refuse_unknown_query(request: web.Request) -> None:
     unknown = sorted(set(request.query) - known)
     if unknown:
         allowed = ", ".join(sorted(known)) or "none"
-        raise ApiError(400, "invalid_argument", f"unknown query parameter {', '.join(unknown)} (this route takes: {allowed})",
-                       {name: "is not a parameter of this route" for name in unknown})
+        raise ApiError(
+            400,
+            "invalid_argument",
+            f"unknown query parameter {', '.join(unknown)} (this route takes: {allowed})",
+            {name: "is not a parameter of this route" for name in unknown},
+        )
 
 
 @web.middleware
@@ -115,8 +120,12 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
     request["role"] = role
     wait = request.app[LIMITER].take(caller.actor.id, caller.rate_limit_per_minute)
     if wait > 0:
-        raise ApiError(429, "rate_limited", f"too many requests from {caller.actor.name}; try again in {math.ceil(wait)} s",
-                       headers={"Retry-After": str(math.ceil(wait))})
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"too many requests from {caller.actor.name}; try again in {math.ceil(wait)} s",
+            headers={"Retry-After": str(math.ceil(wait))},
+        )
     if request.match_info.http_exception is not None:  # no such route or method: 404 / 405, whoever asks
         return await handler(request)
     refuse_unknown_query(request)

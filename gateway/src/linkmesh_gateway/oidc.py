@@ -251,7 +251,12 @@ class OidcVerifier:
             raise TokenRefused(f"the key {kid!r} ({key.kty}{', ' + key.alg if key.alg else ''}) is not for {alg}")
         try:
             claims = jwt.decode(
-                token, key=key.jwk.key, algorithms=[alg], audience=config.audience, issuer=config.issuer, leeway=config.leeway_s,
+                token,
+                key=key.jwk.key,
+                algorithms=[alg],
+                audience=config.audience,
+                issuer=config.issuer,
+                leeway=config.leeway_s,
                 options={"require": ["exp", "iss", "aud", "sub"]},
             )
         except ExpiredSignatureError:
@@ -279,8 +284,10 @@ class OidcVerifier:
         for role in ROLE_ORDER:
             if role in roles:
                 return role
-        raise NoRole(f"your account has no linkmesh role: the token's {self.config.roles_claim!r} claim names none of "
-                     f"{', '.join(sorted(self.config.role_map) or ROLE_ORDER)}; ask an admin to add you to one")
+        raise NoRole(
+            f"your account has no linkmesh role: the token's {self.config.roles_claim!r} claim names none of "
+            f"{', '.join(sorted(self.config.role_map) or ROLE_ORDER)}; ask an admin to add you to one"
+        )
 
     @staticmethod
     def _claim_of(token: str, name: str) -> Any:
@@ -299,8 +306,12 @@ class OidcVerifier:
     async def public_config(self) -> dict[str, Any]:
         """What the console needs to sign in (authorization code with PKCE; a public client)."""
         config = self.config
-        out: dict[str, Any] = {"issuer": config.issuer, "client_id": config.client_id, "scope": config.scope,
-                               "extra_params": dict(config.auth_params)}
+        out: dict[str, Any] = {
+            "issuer": config.issuer,
+            "client_id": config.client_id,
+            "scope": config.scope,
+            "extra_params": dict(config.auth_params),
+        }
         try:
             document = await self.load_discovery()
         except ProviderUnavailable as exc:

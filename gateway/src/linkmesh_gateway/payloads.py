@@ -13,8 +13,17 @@ from linkmesh_gateway.errors import ApiError, invalid
 ADDRESS_FIELDS = ("line1", "line2", "city", "region", "postal_code", "country_code", "company")
 CUSTOMER_FIELDS = ("name", "emails", "phones", "address", "custom_attributes")
 APP_FIELDS = (
-    "type", "name", "settings", "secrets", "search_query_attributes", "search_result_attributes", "auto_link_fields",
-    "overwrite_existing_values", "actions_enabled", "active", "serving",
+    "type",
+    "name",
+    "settings",
+    "secrets",
+    "search_query_attributes",
+    "search_result_attributes",
+    "auto_link_fields",
+    "overwrite_existing_values",
+    "actions_enabled",
+    "active",
+    "serving",
 )
 SERVING_FIELDS = ("enabled", "signing_key", "username", "password")
 
@@ -180,10 +189,15 @@ def customer_input(body: dict[str, Any]) -> tuple[profile_pb2.CustomerInput, lis
 def app_input(body: dict[str, Any], *, create: bool) -> tuple[profile_pb2.AppInput, list[str]]:
     r = Reader(body, APP_FIELDS)
     data = profile_pb2.AppInput(
-        type=r.text("type"), name=r.text("name"), settings=r.str_map("settings"),
-        secrets=r.str_map("secrets"), search_query_attributes=r.attributes("search_query_attributes"),
-        search_result_attributes=r.attributes("search_result_attributes"), auto_link_fields=r.str_list("auto_link_fields"),
-        overwrite_existing_values=bool(r.bool("overwrite_existing_values")), actions_enabled=bool(r.bool("actions_enabled")),
+        type=r.text("type"),
+        name=r.text("name"),
+        settings=r.str_map("settings"),
+        secrets=r.str_map("secrets"),
+        search_query_attributes=r.attributes("search_query_attributes"),
+        search_result_attributes=r.attributes("search_result_attributes"),
+        auto_link_fields=r.str_list("auto_link_fields"),
+        overwrite_existing_values=bool(r.bool("overwrite_existing_values")),
+        actions_enabled=bool(r.bool("actions_enabled")),
     )
     active = r.bool("active")
     if active is not None:
@@ -194,8 +208,14 @@ def app_input(body: dict[str, Any], *, create: bool) -> tuple[profile_pb2.AppInp
             r.errors["serving"] = "must be an object"
         else:
             s = Reader(raw, SERVING_FIELDS)
-            data.serving.CopyFrom(profile_pb2.AdaptorServingInput(
-                enabled=bool(s.bool("enabled")), signing_key=s.text("signing_key"), username=s.text("username"), password=s.text("password")))
+            data.serving.CopyFrom(
+                profile_pb2.AdaptorServingInput(
+                    enabled=bool(s.bool("enabled")),
+                    signing_key=s.text("signing_key"),
+                    username=s.text("username"),
+                    password=s.text("password"),
+                )
+            )
             r.errors.update({f"serving.{k}": v for k, v in s.errors.items()})
     if not create and "type" in body:
         r.errors["type"] = "cannot be changed; create a new app"

@@ -58,10 +58,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Run a linkmesh vendor sandbox")
     parser.add_argument("vendor", choices=known)
     parser.add_argument("--host", default=os.environ.get("SANDBOX_HOST", "127.0.0.1"))
-    parser.add_argument("--state-file", default=os.environ.get("SANDBOX_STATE_FILE", ""),
-                        help="keep the vendor data in this file across restarts (default: SANDBOX_STATE_FILE, else demo data on every start)")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("SANDBOX_PORT", "0")) or None,
-                        help="default: SANDBOX_PORT, else the port its connector declares")
+    parser.add_argument(
+        "--state-file",
+        default=os.environ.get("SANDBOX_STATE_FILE", ""),
+        help="keep the vendor data in this file across restarts (default: SANDBOX_STATE_FILE, else demo data on every start)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("SANDBOX_PORT", "0")) or None,
+        help="default: SANDBOX_PORT, else the port its connector declares",
+    )
     args = parser.parse_args()
     spec = discover().get(args.vendor)
     port = args.port or (spec.sandbox_port if spec is not None else None)

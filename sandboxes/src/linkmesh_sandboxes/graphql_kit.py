@@ -91,8 +91,15 @@ def read_request(schema: GraphQLSchema, body: Any) -> Request:
     name = body.get("operationName")
     chosen = [o for o in operations if name is None or (o.name and o.name.value == name)]
     if len(chosen) != 1:
-        raise Rejected([{"message": "An operation name is required when the document holds several operations" if name is None
-                         else f"Unknown operation named \"{name}\""}])
+        raise Rejected(
+            [
+                {
+                    "message": "An operation name is required when the document holds several operations"
+                    if name is None
+                    else f'Unknown operation named "{name}"'
+                }
+            ]
+        )
     coerced = get_variable_values(schema, chosen[0].variable_definitions or [], dict(variables))
     if isinstance(coerced, list):
         raise Rejected([dict(e.formatted) for e in coerced])
@@ -109,8 +116,9 @@ def run(schema: GraphQLSchema, request: Request, root: Mapping[str, Any]) -> Exe
     return result
 
 
-def connection(items: list[Any], first: int | None = None, last: int | None = None, after: str | None = None,
-               before: str | None = None) -> dict[str, Any]:
+def connection(
+    items: list[Any], first: int | None = None, last: int | None = None, after: str | None = None, before: str | None = None
+) -> dict[str, Any]:
     """A Relay connection of ``items`` (cursors are positions)."""
     start = int(after) + 1 if after and after.isdigit() else 0
     end = int(before) if before and before.isdigit() else len(items)

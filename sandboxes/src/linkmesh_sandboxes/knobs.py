@@ -108,8 +108,9 @@ def knobs_middleware(error_body: ErrorBody) -> Callable[..., Awaitable[web.Strea
         entry["status"] = response.status
         return response
 
-    async def answer(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
-                     state: SandboxState) -> web.StreamResponse:
+    async def answer(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]], state: SandboxState
+    ) -> web.StreamResponse:
         knobs = state.knobs
         if knobs.latency_ms:
             await asyncio.sleep(knobs.latency_ms / 1000)
@@ -127,8 +128,12 @@ def knobs_middleware(error_body: ErrorBody) -> Callable[..., Awaitable[web.Strea
             if fail.status == 0:
                 await asyncio.sleep(fail.hang_s)
             if fail.raw_body:
-                return web.Response(status=fail.status, body=fail.raw_body.encode(fail.raw_body_charset, "replace"),
-                                    content_type="text/html", charset=fail.raw_body_charset)
+                return web.Response(
+                    status=fail.status,
+                    body=fail.raw_body.encode(fail.raw_body_charset, "replace"),
+                    content_type="text/html",
+                    charset=fail.raw_body_charset,
+                )
             return error_body(request, fail.status, fail.message)
         return await handler(request)
 

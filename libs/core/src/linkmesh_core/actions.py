@@ -21,11 +21,21 @@ MAX_STRING = 500
 DEFAULT_BOUNDS = {"integer": ("1", "10000"), "decimal": ("0.01", "1000000"), "lines": ("1", "10000")}
 
 
-def form_field(name: str, label: str, type: str = "string", *, required: bool = False, hint: str = "",
-               options: tuple[str, ...] = (), min_value: str = "", max_value: str = "") -> lookup_pb2.FormField:
+def form_field(
+    name: str,
+    label: str,
+    type: str = "string",
+    *,
+    required: bool = False,
+    hint: str = "",
+    options: tuple[str, ...] = (),
+    min_value: str = "",
+    max_value: str = "",
+) -> lookup_pb2.FormField:
     assert type in TYPES, type
-    return lookup_pb2.FormField(name=name, label=label, type=type, required=required, hint=hint, options=list(options),
-                                min_value=min_value, max_value=max_value)
+    return lookup_pb2.FormField(
+        name=name, label=label, type=type, required=required, hint=hint, options=list(options), min_value=min_value, max_value=max_value
+    )
 
 
 def bounds(f: lookup_pb2.FormField) -> tuple[Decimal, Decimal]:

@@ -13,46 +13,20 @@ base URL) and has two parts:
   ``Retry-After``). For BigCommerce this is the budget: the store counts the
   requests of every app on it, so its own count is the only true one.
 
-``LocalBudget`` keeps both in the process. ``SharedBudget`` keeps them in
-MongoDB, the database the system already runs (a replica set in production):
-one document per bucket in ``vendor_budgets``, changed by one atomic
-``findOneAndUpdate`` with an update pipeline that drops the times out of every
-window, computes the first time every window and the block allow, and appends
-it, all on the server's clock (``$$NOW``), so replicas on different machines
-agree without trusting each other's clocks. The answer says how long to wait;
-every window is widened by a margin (0.1 s) for the time a request takes to
-arrive; a request answered later than that has its slot moved to the time the
-answer came back (the vendor counted it when it arrived, somewhere before), and
-a TTL index removes buckets nobody used for a while. Cost: one database round
-trip per vendor request (the turn), a second for a request slower than the
-margin, and one more when the vendor says to hold off.
-
-When MongoDB cannot be reached the budget fails safe, never open: the replica
-keeps to its share of each window, the quota divided by the most replicas that
-may run (``CONNECTOR_REPLICAS_MAX``, the HorizontalPodAutoscaler's maximum), and
-tries the shared budget again after ``retry_shared_s``. A share below one request
-per window becomes one request per proportionally longer window (2/s over three
-replicas: one request per 1.5 s each).
+``LocalBudget`` keeps both in the process; ``shared_budget.SharedBudget`` keeps them in MongoDB for
+every replica.
 """
 
 from __future__ import annotations
 
-import asyncio
-import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
-import pymongo
 import structlog
-from prometheus_client import Counter, Gauge
-from pymongo import AsyncMongoClient, ReturnDocument
-from pymongo.errors import DuplicateKeyError, OperationFailure, PyMongoError
 
 from linkmesh_core.errors import rate_limited
-from linkmesh_core.outcome import note_wait
 from linkmesh_core.rate_limit import SlidingWindowLimiter
 
 log = structlog.get_logger("linkmesh.budget")
@@ -60,11 +34,6 @@ log = structlog.get_logger("linkmesh.budget")
 COLLECTION = "vendor_budgets"
 MARGIN_S = 0.1  # the vendor counts arrivals, which lag our departures
 KEEP_S = 60.0  # a bucket's document outlives its longest window by this much
-
-BUDGET_SHARED = Gauge("linkmesh_vendor_budget_shared", "1 while vendor budgets are kept in the shared store, 0 while this "
-                      "replica keeps to its share alone", ["vendor"])
-BUDGET_STORE_ERRORS = Counter("linkmesh_vendor_budget_store_errors_total", "Shared budget operations that failed "
-                              "(the replica fell back to its share)", ["vendor"])
 
 Windows = Sequence[tuple[int, float]]
 
@@ -149,208 +118,3 @@ class LocalBudget:
 
     async def block(self, key: str, seconds: float) -> None:
         self._blocked[key] = max(self._blocked.get(key, 0.0), time.monotonic() + seconds)
-
-
-def _reserve_pipeline(windows: list[tuple[int, int]], time_left_ms: int, nonce: float) -> list[dict[str, Any]]:
-    """One atomic update: forget times out of every window, find the first time the windows
-    and the block allow, and take it if it comes within ``time_left_ms``. Times are the
-    server's milliseconds; ``nonce`` (< 1 ms) keeps two slots of one millisecond apart."""
-    horizon = max((seconds for _, seconds in windows), default=0)
-    turns: list[Any] = ["$_now", {"$ifNull": ["$blocked_until", 0]}]
-    for limit, seconds in windows:
-        turns.append({"$let": {
-            "vars": {"recent": {"$filter": {"input": "$slots", "as": "s", "cond": {"$gt": ["$$s", {"$subtract": ["$_now", seconds]}]}}}},
-            "in": {"$cond": [{"$gte": [{"$size": "$$recent"}, limit]},
-                             {"$add": [{"$arrayElemAt": ["$$recent", -limit]}, seconds]}, 0]},
-        }})
-    at = {"$add": ["$_at", nonce]}
-    return [
-        {"$set": {"_now": {"$toLong": "$$NOW"}}},
-        {"$set": {"slots": {"$filter": {"input": {"$ifNull": ["$slots", []]}, "as": "s",
-                                        "cond": {"$gt": ["$$s", {"$subtract": ["$_now", horizon]}]}}}}},
-        {"$set": {"_at": {"$max": turns}}},
-        {"$set": {"_ok": {"$lt": [{"$subtract": ["$_at", "$_now"]}, time_left_ms]}}},
-        {"$set": {
-            "slots": {"$cond": ["$_ok", {"$sortArray": {"input": {"$concatArrays": ["$slots", [at]]}, "sortBy": 1}}, "$slots"]},
-            "grant": {"at": at, "now": "$_now", "ok": "$_ok"},
-            "expires_at": {"$max": [{"$ifNull": ["$expires_at", "$$NOW"]}, {"$add": ["$$NOW", horizon + int(KEEP_S * 1000)]}]},
-        }},
-        {"$unset": ["_now", "_at", "_ok"]},
-    ]
-
-
-class SharedBudget:
-    """The budget in MongoDB, shared by every replica; this replica's share when MongoDB fails."""
-
-    def __init__(self, vendor: str, windows: Windows, uri: str, *, database: str = "linkmesh", replicas: int = 1,
-                 retry_shared_s: float = 5.0, op_timeout_s: float = 0.5, margin: float = MARGIN_S) -> None:
-        self.vendor = vendor
-        self.windows = [(limit, int((seconds + margin) * 1000)) for limit, seconds in windows]
-        self.fallback = LocalBudget(vendor, share_of(windows, replicas), margin=margin)
-        self.margin = margin
-        self.replicas = replicas
-        self._uri = uri
-        self._database = database
-        self._retry_shared_s = retry_shared_s
-        self._op_timeout_s = op_timeout_s
-        self._client: AsyncMongoClient[dict[str, Any]] | None = None
-        self._down_until = 0.0
-        self._indexed = False
-        self._created: set[str] = set()
-
-    async def start(self) -> None:
-        if self._client is None:
-            timeout_ms = int(self._op_timeout_s * 1000)
-            self._client = AsyncMongoClient(self._uri, serverSelectionTimeoutMS=timeout_ms, connectTimeoutMS=timeout_ms,
-                                            appname=f"linkmesh-budget-{self.vendor}")
-            BUDGET_SHARED.labels(self.vendor).set(1)
-
-    async def close(self) -> None:
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
-
-    @property
-    def _collection(self) -> Any:
-        assert self._client is not None, "SharedBudget.start() was not called"
-        return self._client[self._database][COLLECTION]
-
-    def _shared(self) -> bool:
-        return time.monotonic() >= self._down_until
-
-    def _failed(self, exc: PyMongoError) -> None:
-        BUDGET_STORE_ERRORS.labels(self.vendor).inc()
-        if self._shared():
-            log.warning("vendor_budget_fallback", vendor=self.vendor, error=type(exc).__name__, replicas=self.replicas,
-                        retry_in_s=self._retry_shared_s)
-            BUDGET_SHARED.labels(self.vendor).set(0)
-        self._down_until = time.monotonic() + self._retry_shared_s
-
-    def _recovered(self) -> None:
-        if self._down_until:
-            self._down_until = 0.0
-            log.info("vendor_budget_shared_again", vendor=self.vendor)
-            BUDGET_SHARED.labels(self.vendor).set(1)
-
-    async def _ensure_index(self) -> None:
-        if not self._indexed:
-            await self._collection.create_index("expires_at", expireAfterSeconds=0, name="expire")
-            self._indexed = True
-
-    def _timeout(self, time_left: float) -> Any:
-        return pymongo.timeout(max(min(self._op_timeout_s, time_left), 0.01))
-
-    async def reserve(self, key: str, time_left: float) -> Grant:
-        if self._shared() and not self.windows:
-            return await self._blocked_only(key, time_left)
-        if self._shared():
-            try:
-                with self._timeout(time_left):
-                    await self._ensure_index()
-                    doc = None
-                    for _ in range(3):
-                        # The bucket's document is created apart from the turn (an idempotent upsert),
-                        # so the turn itself is an update that either matched and took a slot, or
-                        # did not match and took nothing: safe to ask again. (One atomic upsert of
-                        # the turn would race with another replica's first turn; SecantusDB then
-                        # applied it and answered nothing.)
-                        if key not in self._created:
-                            await self._create(key)
-                        doc = await self._collection.find_one_and_update(
-                            {"_id": f"{self.vendor}|{key}"},
-                            _reserve_pipeline(self.windows, int(time_left * 1000), random.random() * 0.999),
-                            return_document=ReturnDocument.AFTER, projection={"grant": 1})
-                        if doc is not None:
-                            break
-                        self._created.discard(key)  # expired meanwhile
-                    if doc is None:
-                        raise OperationFailure("the budget document could not be written")
-            except PyMongoError as exc:
-                self._failed(exc)
-            else:
-                self._recovered()
-                grant = doc["grant"]
-                wait = max((int(grant["at"]) - grant["now"]) / 1000, 0.0)  # the slot less its nonce
-                if not grant["ok"]:
-                    raise refused(self.vendor, wait)
-                return Grant(key, wait, float(grant["at"]), shared=True)
-        return await self.fallback.reserve(key, time_left)
-
-    async def _create(self, key: str) -> None:
-        try:
-            await self._collection.update_one(
-                {"_id": f"{self.vendor}|{key}"},
-                {"$setOnInsert": {"slots": []}, "$max": {"expires_at": datetime.now(UTC) + timedelta(seconds=KEEP_S)}},
-                upsert=True)
-        except DuplicateKeyError:
-            pass  # another replica created it first
-        self._created.add(key)
-
-    async def _blocked_only(self, key: str, time_left: float) -> Grant:
-        """A budget without windows (the vendor counts for us) only reads the block: one
-        read, no write, per request."""
-        try:
-            with self._timeout(time_left):
-                docs = await (await self._collection.aggregate([
-                    {"$match": {"_id": f"{self.vendor}|{key}"}},
-                    {"$project": {"_id": 0, "wait": {"$subtract": [{"$ifNull": ["$blocked_until", 0]}, {"$toLong": "$$NOW"}]}}},
-                ])).to_list(length=1)
-        except PyMongoError as exc:
-            self._failed(exc)
-            return await self.fallback.reserve(key, time_left)
-        self._recovered()
-        wait = max((docs[0]["wait"] if docs else 0) / 1000, 0.0)
-        if wait >= time_left:
-            raise refused(self.vendor, wait)
-        return Grant(key, wait, shared=True)
-
-    async def completed(self, grant: Grant) -> None:
-        if not grant.shared:
-            await self.fallback.completed(grant)
-            return
-        if not self.windows or not self._shared():
-            return
-        if time.monotonic() - grant.departs <= self.margin:
-            return  # answered within the margin every window is widened by: the turn's time already covers the arrival
-        fraction = grant.slot % 1 if grant.slot is not None else 0.0
-        try:
-            with self._timeout(self._op_timeout_s):
-                await self._collection.update_one({"_id": f"{self.vendor}|{grant.key}"}, [{"$set": {"slots": {"$sortArray": {
-                    "input": {"$map": {"input": "$slots", "as": "s", "in": {
-                        "$cond": [{"$eq": ["$$s", grant.slot]}, {"$add": [{"$toLong": "$$NOW"}, fraction]}, "$$s"]}}},
-                    "sortBy": 1}}}}])
-        except PyMongoError as exc:
-            self._failed(exc)
-
-    async def block(self, key: str, seconds: float) -> None:
-        await self.fallback.block(key, seconds)
-        if not self._shared():
-            return
-        ms = int(seconds * 1000)
-        try:
-            with self._timeout(self._op_timeout_s):
-                if key not in self._created:
-                    await self._create(key)
-                await self._collection.update_one({"_id": f"{self.vendor}|{key}"}, [{"$set": {
-                    "blocked_until": {"$max": [{"$ifNull": ["$blocked_until", 0]}, {"$add": [{"$toLong": "$$NOW"}, ms]}]},
-                    "expires_at": {"$max": [{"$ifNull": ["$expires_at", "$$NOW"]}, {"$add": ["$$NOW", ms + int(KEEP_S * 1000)]}]},
-                }}])
-        except PyMongoError as exc:
-            self._failed(exc)
-
-
-def vendor_budget(vendor: str, windows: Windows, *, mongodb_uri: str = "", database: str = "linkmesh", replicas: int = 1) -> Budget:
-    """The budget a connector keeps: shared through MongoDB when it has a URI, else its own."""
-    if mongodb_uri:
-        return SharedBudget(vendor, windows, mongodb_uri, database=database, replicas=replicas)
-    if replicas > 1:
-        log.warning("vendor_budget_not_shared", vendor=vendor, replicas=replicas,
-                    hint="set CONNECTOR_MONGODB_URI so replicas share the vendor's limits; each keeps to its share meanwhile")
-        return LocalBudget(vendor, share_of(windows, replicas))
-    return LocalBudget(vendor, windows)
-
-
-async def sleep_for(grant: Grant) -> None:
-    if grant.wait > 0:
-        note_wait(grant.wait)
-        await asyncio.sleep(grant.wait)

@@ -22,14 +22,17 @@ import grpc
 from google.protobuf import descriptor_pb2
 from google.protobuf.descriptor import ServiceDescriptor
 from linkmesh.lookup.v1 import lookup_pb2
-from linkmesh.profile.v1 import profile_pb2
+from linkmesh.profile.v1 import adaptor_pb2, admin_pb2, auth_pb2, customers_pb2
 
 from linkmesh_core.request_context import RequestIdClientInterceptor
 from linkmesh_core.tls import tls_from_env
 
 SERVICES: tuple[ServiceDescriptor, ...] = (
     lookup_pb2.DESCRIPTOR.services_by_name["LookupService"],
-    profile_pb2.DESCRIPTOR.services_by_name["ProfileService"],
+    customers_pb2.DESCRIPTOR.services_by_name["CustomerService"],
+    admin_pb2.DESCRIPTOR.services_by_name["AdminService"],
+    auth_pb2.DESCRIPTOR.services_by_name["AuthService"],
+    adaptor_pb2.DESCRIPTOR.services_by_name["AdaptorService"],
 )
 SAFE_LEVELS = (descriptor_pb2.MethodOptions.NO_SIDE_EFFECTS, descriptor_pb2.MethodOptions.IDEMPOTENT)
 
@@ -78,16 +81,16 @@ def open_channel(target: str) -> grpc.aio.Channel:
     ``LINKMESH_TLS_*`` are set (``linkmesh_core.tls``), plain text otherwise."""
     tls = tls_from_env()
     options = [
-            ("grpc.service_config", service_config(target)),
-            ("grpc.enable_retries", 1),
-            ("grpc.max_receive_message_length", 16 * 1024 * 1024),
-            ("grpc.keepalive_time_ms", 30_000),
-            # A restarted peer is reachable again within a second, not after
-            # gRPC's default back-off of up to two minutes.
-            ("grpc.initial_reconnect_backoff_ms", 100),
-            ("grpc.min_reconnect_backoff_ms", 100),
-            ("grpc.max_reconnect_backoff_ms", 1000),
-        ]
+        ("grpc.service_config", service_config(target)),
+        ("grpc.enable_retries", 1),
+        ("grpc.max_receive_message_length", 16 * 1024 * 1024),
+        ("grpc.keepalive_time_ms", 30_000),
+        # A restarted peer is reachable again within a second, not after
+        # gRPC's default back-off of up to two minutes.
+        ("grpc.initial_reconnect_backoff_ms", 100),
+        ("grpc.min_reconnect_backoff_ms", 100),
+        ("grpc.max_reconnect_backoff_ms", 1000),
+    ]
     interceptors = [RequestIdClientInterceptor()]
     if tls is not None:
         return grpc.aio.secure_channel(target, tls.channel_credentials(), options=options, interceptors=interceptors)

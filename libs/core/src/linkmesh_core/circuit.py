@@ -28,8 +28,7 @@ from linkmesh_core.errors import NOT_SENT, ServiceError, unavailable
 TRIPPING = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
 CIRCUIT_OPEN = Gauge("linkmesh_circuit_open", "1 while calls to an app are refused after repeated failures", ["app_id"])
 CIRCUIT_TRIPS = Counter("linkmesh_circuit_trips_total", "Times an app's circuit opened", ["app_id"])
-CIRCUIT_SHORT = Counter("linkmesh_circuit_short_circuited_total", "Calls answered at once because the app's circuit was open",
-                        ["app_id"])
+CIRCUIT_SHORT = Counter("linkmesh_circuit_short_circuited_total", "Calls answered at once because the app's circuit was open", ["app_id"])
 
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
 
@@ -43,8 +42,9 @@ class Snapshot:
 
 
 class CircuitBreaker:
-    def __init__(self, key: str, name: str, *, threshold: int = 3, cooldown_s: float = 10.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, key: str, name: str, *, threshold: int = 3, cooldown_s: float = 10.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.key = key
         self.name = name
         self.threshold = threshold
@@ -72,8 +72,11 @@ class CircuitBreaker:
         assert self._opened_at is not None
         wait = max(self._opened_at + self.cooldown_s - self._clock(), 0.0)
         CIRCUIT_SHORT.labels(self.key).inc()
-        raise unavailable(f"{self.name} failed {self._failures} times in a row ({self._last_error}); it is not called again "
-                          f"for {wait:.0f}s", retry_after=round(wait, 3) or 0.5, outcome=NOT_SENT)
+        raise unavailable(
+            f"{self.name} failed {self._failures} times in a row ({self._last_error}); it is not called again for {wait:.0f}s",
+            retry_after=round(wait, 3) or 0.5,
+            outcome=NOT_SENT,
+        )
 
     def release(self) -> None:
         """A call it let through ended without an outcome (cancelled): the next one may probe."""
@@ -112,8 +115,9 @@ class CircuitBreakers:
     def get(self, key: str, name: str) -> CircuitBreaker:
         breaker = self._breakers.get(key)
         if breaker is None:
-            breaker = self._breakers[key] = CircuitBreaker(key, name, threshold=self.threshold, cooldown_s=self.cooldown_s,
-                                                           clock=self._clock)
+            breaker = self._breakers[key] = CircuitBreaker(
+                key, name, threshold=self.threshold, cooldown_s=self.cooldown_s, clock=self._clock
+            )
         breaker.name = name
         return breaker
 

@@ -11,11 +11,12 @@ from linkmesh.lookup.v1 import lookup_pb2, lookup_pb2_grpc
 from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
-from linkmesh_core.budget import Budget, Windows, vendor_budget
+from linkmesh_core.budget import Budget, Windows
 from linkmesh_core.errors import ServiceError
 from linkmesh_core.grpc_server import run_service, serve
 from linkmesh_core.logging import configure_logging
 from linkmesh_core.settings import ServerSettings, load_settings
+from linkmesh_core.shared_budget import vendor_budget
 from linkmesh_core.vendor_http import Deadline, VendorHTTP
 
 LOOKUP_SERVICE = lookup_pb2.DESCRIPTOR.services_by_name["LookupService"].full_name
@@ -39,7 +40,8 @@ class ConnectorSettings(ServerSettings):
     vendor_timeout_s: float = 10.0
     vendor_attempts: int = 3
     allow_private_vendor_hosts: bool = Field(
-        default=False, validation_alias=AliasChoices("LINKMESH_ALLOW_PRIVATE_VENDOR_HOSTS", "CONNECTOR_ALLOW_PRIVATE_VENDOR_HOSTS"))
+        default=False, validation_alias=AliasChoices("LINKMESH_ALLOW_PRIVATE_VENDOR_HOSTS", "CONNECTOR_ALLOW_PRIVATE_VENDOR_HOSTS")
+    )
     mongodb_uri: str = Field(default="", validation_alias=AliasChoices("CONNECTOR_MONGODB_URI", "MONGODB_URI"))
     mongodb_db: str = "linkmesh"
     replicas_max: int = Field(default=1, ge=1)
@@ -50,8 +52,11 @@ class ConnectorSettings(ServerSettings):
         return vendor_budget(vendor, windows, mongodb_uri=self.mongodb_uri, database=self.mongodb_db, replicas=self.replicas_max)
 
 
-def run_connector(name: str, make_http: Callable[[ConnectorSettings], VendorHTTP],
-                  make_servicer: Callable[[VendorHTTP, ConnectorSettings], lookup_pb2_grpc.LookupServiceServicer]) -> None:
+def run_connector(
+    name: str,
+    make_http: Callable[[ConnectorSettings], VendorHTTP],
+    make_servicer: Callable[[VendorHTTP, ConnectorSettings], lookup_pb2_grpc.LookupServiceServicer],
+) -> None:
     """Runs a connector until SIGTERM: one vendor HTTP client, one Lookup servicer."""
     settings = load_settings(ConnectorSettings, name)
     configure_logging(name, settings.log_level, settings.log_json)
@@ -66,8 +71,17 @@ def run_connector(name: str, make_http: Callable[[ConnectorSettings], VendorHTTP
         finally:
             await http.close()
 
-    run_service(name, serve(name=name, host=settings.host, port=settings.port, register=register, grace=settings.shutdown_grace_s,
-                            metrics_port=settings.metrics_port))
+    run_service(
+        name,
+        serve(
+            name=name,
+            host=settings.host,
+            port=settings.port,
+            register=register,
+            grace=settings.shutdown_grace_s,
+            metrics_port=settings.metrics_port,
+        ),
+    )
 
 
 Unreachable = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
@@ -87,8 +101,9 @@ class LookupServicer(lookup_pb2_grpc.LookupServiceServicer):
         """The caller's deadline less a margin, capped at the configured vendor timeout."""
         return Deadline.from_grpc(context, self.default_timeout)
 
-    async def ResolveAction(self, request: lookup_pb2.ResolveActionRequest,
-                            context: grpc.aio.ServicerContext) -> lookup_pb2.ResolveActionResponse:
+    async def ResolveAction(
+        self, request: lookup_pb2.ResolveActionRequest, context: grpc.aio.ServicerContext
+    ) -> lookup_pb2.ResolveActionResponse:
         """A connector that cannot read back what its actions did: the outcome stays unknown."""
         raise ServiceError(grpc.StatusCode.UNIMPLEMENTED, f"{self.vendor_name} cannot be asked whether an action took effect")
 
@@ -97,8 +112,14 @@ class LookupServicer(lookup_pb2_grpc.LookupServiceServicer):
         a custom lookup adaptor's actions come as forms fetched from the adaptor."""
         raise ServiceError(grpc.StatusCode.UNIMPLEMENTED, f"{self.vendor_name} declares its actions' forms in Describe; it serves none")
 
-    async def proven(self, errors: dict[str, str], probe: Callable[[], Awaitable[Any]] | None,
-                     refusals: Mapping[grpc.StatusCode, tuple[str, str]], *, base_url_field: str = "api_base_url") -> lookup_pb2.ValidateAppResponse:
+    async def proven(
+        self,
+        errors: dict[str, str],
+        probe: Callable[[], Awaitable[Any]] | None,
+        refusals: Mapping[grpc.StatusCode, tuple[str, str]],
+        *,
+        base_url_field: str = "api_base_url",
+    ) -> lookup_pb2.ValidateAppResponse:
         """Runs ``probe`` (a real call with the app's credentials) unless the settings
         already failed; maps the vendor's refusals onto the fields they concern."""
         if probe is not None and not errors:
@@ -115,4 +136,5 @@ class LookupServicer(lookup_pb2_grpc.LookupServiceServicer):
                 else:
                     raise
         return lookup_pb2.ValidateAppResponse(
-            ok=not errors, errors=[lookup_pb2.FieldError(field=f, message=m) for f, m in sorted(errors.items())])
+            ok=not errors, errors=[lookup_pb2.FieldError(field=f, message=m) for f, m in sorted(errors.items())]
+        )

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import collections
 from dataclasses import dataclass, field
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import grpc
 from google.protobuf import any_pb2, duration_pb2
@@ -98,6 +98,8 @@ class ServiceError(Exception):
     app_id: str = ""
     # Made up by gRPC (no linkmesh ErrorInfo): the peer may or may not have acted.
     foreign: bool = False
+    # The lookup trace the profile service kept of this failure (its debugger shows it); never sent.
+    trace: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         super().__init__(self.message)
@@ -107,8 +109,9 @@ class ServiceError(Exception):
 
     def to_status(self, *, with_debug: bool = True) -> grpc.Status:
         details = []
-        info = error_details_pb2.ErrorInfo(reason=self.outcome or "", domain=DOMAIN,
-                                           metadata={"app_id": clip(self.app_id, MAX_FIELD)} if self.app_id else None)
+        info = error_details_pb2.ErrorInfo(
+            reason=self.outcome or "", domain=DOMAIN, metadata={"app_id": clip(self.app_id, MAX_FIELD)} if self.app_id else None
+        )
         packed = any_pb2.Any()
         packed.Pack(info)
         details.append(packed)
@@ -118,18 +121,14 @@ class ServiceError(Exception):
             details.append(packed)
         if self.fields:
             bad = error_details_pb2.BadRequest(
-                field_violations=[
-                    error_details_pb2.BadRequest.FieldViolation(field=f, description=d) for f, d in clip_fields(self.fields)
-                ]
+                field_violations=[error_details_pb2.BadRequest.FieldViolation(field=f, description=d) for f, d in clip_fields(self.fields)]
             )
             packed = any_pb2.Any()
             packed.Pack(bad)
             details.append(packed)
         if self.retry_after is not None:
             seconds = max(self.retry_after, 0.0)
-            info = error_details_pb2.RetryInfo(
-                retry_delay=duration_pb2.Duration(seconds=int(seconds), nanos=int((seconds % 1) * 1e9))
-            )
+            info = error_details_pb2.RetryInfo(retry_delay=duration_pb2.Duration(seconds=int(seconds), nanos=int((seconds % 1) * 1e9)))
             packed = any_pb2.Any()
             packed.Pack(info)
             details.append(packed)
@@ -184,8 +183,9 @@ class ServiceError(Exception):
 
     def public(self) -> ServiceError:
         """The same error without the vendor's raw answer (for people and other services)."""
-        return ServiceError(self.code, self.message, dict(self.fields), self.retry_after, self.outcome, app_id=self.app_id,
-                            foreign=self.foreign)
+        return ServiceError(
+            self.code, self.message, dict(self.fields), self.retry_after, self.outcome, app_id=self.app_id, foreign=self.foreign
+        )
 
 
 class _Status(collections.namedtuple("_Status", ("code", "details", "trailing_metadata")), grpc.Status):

@@ -110,8 +110,16 @@ def parse_authorization(value: str | None) -> Authorization:
     return Authorization(algorithm, signed, sig.lower())
 
 
-def verify(keys: list[str], method: str, path: str, query: str, headers: Mapping[str, str], body: bytes,
-           now: datetime | None = None, max_skew: timedelta = MAX_SKEW) -> None:
+def verify(
+    keys: list[str],
+    method: str,
+    path: str,
+    query: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    now: datetime | None = None,
+    max_skew: timedelta = MAX_SKEW,
+) -> None:
     """Raises ``SignatureError`` unless one of ``keys`` signed this request within ``max_skew``
     of ``now``. ``headers`` as received (any case)."""
     lower = {k.lower(): v for k, v in headers.items()}
@@ -136,8 +144,18 @@ def verify(keys: list[str], method: str, path: str, query: str, headers: Mapping
         raise SignatureError("the signature does not match")
 
 
-def signed_headers(key: str, method: str, path: str, query: str, body: bytes, *, correlation_id: str, trace_id: str,
-                   extra: Mapping[str, str] | None = None, at: datetime | None = None) -> dict[str, str]:
+def signed_headers(
+    key: str,
+    method: str,
+    path: str,
+    query: str,
+    body: bytes,
+    *,
+    correlation_id: str,
+    trace_id: str,
+    extra: Mapping[str, str] | None = None,
+    at: datetime | None = None,
+) -> dict[str, str]:
     """Every header a request to an adaptor carries, ``Gladly-Authorization`` included."""
     headers = {
         "Accept": "application/json",

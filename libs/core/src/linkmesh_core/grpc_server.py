@@ -22,7 +22,7 @@ from grpc_reflection.v1alpha import reflection
 from linkmesh_core import event_loop
 from linkmesh_core.metrics import serve_metrics
 from linkmesh_core.request_context import ErrorMapper, RequestContextInterceptor
-from linkmesh_core.tls import PeerCheckInterceptor, TlsConfigError, tls_from_env
+from linkmesh_core.tls import PeerCheckInterceptor, Tls, TlsConfigError, tls_from_env
 
 log = structlog.get_logger("linkmesh.server")
 
@@ -65,8 +65,9 @@ def port_problem(host: str, port: int) -> str | None:
     return None
 
 
-async def _watch_health(probe: Callable[[], Awaitable[str | None]], interval_s: float, servicer: health.aio.HealthServicer,
-                        services: list[str], name: str) -> None:
+async def _watch_health(
+    probe: Callable[[], Awaitable[str | None]], interval_s: float, servicer: health.aio.HealthServicer, services: list[str], name: str
+) -> None:
     serving = True
     while True:
         await asyncio.sleep(interval_s)
@@ -92,6 +93,60 @@ def fail(name: str, message: str) -> NoReturn:
     startup_logger(name).error("cannot_start", error=f"{name}: cannot start: {message}")
     raise SystemExit(1)
 
+
+def _server(name: str, error_mappers: list[ErrorMapper] | None, expose_debug: bool) -> tuple[Tls | None, grpc.aio.Server]:
+    """The server with its interceptors: request context and errors, then the peer check under mutual TLS."""
+    try:
+        tls = tls_from_env()
+    except TlsConfigError as exc:
+        raise StartupError(str(exc)) from None
+    interceptors: list[grpc.aio.ServerInterceptor] = [RequestContextInterceptor(error_mappers, service=name, expose_debug=expose_debug)]
+    if tls is not None:
+        interceptors.append(PeerCheckInterceptor(tls.allowed_clients))  # inside: a refused client is logged like any call
+    server = grpc.aio.server(
+        interceptors=interceptors,
+        options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 16 * 1024 * 1024)],
+    )
+    return tls, server
+
+
+async def _serve_metrics(server: grpc.aio.Server, host: str, metrics_port: int) -> None:
+    try:
+        serve_metrics(metrics_port, host)
+    except OSError as exc:
+        await server.stop(0)
+        raise StartupError(f"cannot serve metrics on {host}:{metrics_port}: {exc.strerror or exc}") from None
+
+
+def _watch(
+    probe: Callable[[], Awaitable[str | None]] | None, every_s: float, servicer: health.aio.HealthServicer, names: list[str], server: str
+) -> asyncio.Task[None] | None:
+    return asyncio.create_task(_watch_health(probe, every_s, servicer, names, server)) if probe is not None else None
+
+
+def _stop_on_signals(stop: asyncio.Event) -> asyncio.Event:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # not the main thread (tests)
+            pass
+    return stop
+
+
+def _listen(server: grpc.aio.Server, host: str, port: int, tls: Tls | None) -> int:
+    """Binds the port (mutual TLS when configured); answers the port bound, or a StartupError saying why not."""
+    problem = port_problem(host, port)
+    if problem is not None:
+        raise StartupError(f"cannot listen on {host}:{port}: {problem}")
+    try:
+        address = f"{host}:{port}"
+        bound = server.add_secure_port(address, tls.server_credentials()) if tls else server.add_insecure_port(address)
+    except RuntimeError:
+        bound = 0
+    if bound == 0:
+        raise StartupError(f"cannot listen on {host}:{port}: the port is in use or the address is not available")
+    return bound
 
 
 async def serve(
@@ -121,52 +176,27 @@ async def serve(
     the full names of the services it added; leaving it closes the resources
     after the server has stopped.
     """
-    try:
-        tls = tls_from_env()
-    except TlsConfigError as exc:
-        raise StartupError(str(exc)) from None
-    interceptors: list[grpc.aio.ServerInterceptor] = [RequestContextInterceptor(error_mappers, service=name, expose_debug=expose_debug)]
-    if tls is not None:
-        interceptors.append(PeerCheckInterceptor(tls.allowed_clients))  # inside: a refused client is logged like any call
-    server = grpc.aio.server(
-        interceptors=interceptors,
-        options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 16 * 1024 * 1024)],
-    )
+    tls, server = _server(name, error_mappers, expose_debug)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):  # not the main thread (tests)
-            pass
+    stop = _stop_on_signals(stop or asyncio.Event())
 
     async with register(server) as service_names:
         names = list(service_names)
         reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
-        problem = port_problem(host, port)
-        if problem is not None:
-            raise StartupError(f"cannot listen on {host}:{port}: {problem}")
-        try:
-            address = f"{host}:{port}"
-            bound = server.add_secure_port(address, tls.server_credentials()) if tls else server.add_insecure_port(address)
-        except RuntimeError:
-            bound = 0
-        if bound == 0:
-            raise StartupError(f"cannot listen on {host}:{port}: the port is in use or the address is not available")
+        bound = _listen(server, host, port, tls)
         await server.start()
-        try:
-            serve_metrics(metrics_port, host)
-        except OSError as exc:
-            await server.stop(0)
-            raise StartupError(f"cannot serve metrics on {host}:{metrics_port}: {exc.strerror or exc}") from None
+        await _serve_metrics(server, host, metrics_port)
         for service in ["", *names]:
             await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
-        log.info("server_started", server=name, address=f"{host}:{bound}", mutual_tls=tls is not None,
-                 allowed_clients=sorted(tls.allowed_clients) if tls else None)
-        watching = asyncio.create_task(_watch_health(health_probe, health_interval_s, health_servicer, ["", *names], name)) \
-            if health_probe is not None else None
+        log.info(
+            "server_started",
+            server=name,
+            address=f"{host}:{bound}",
+            mutual_tls=tls is not None,
+            allowed_clients=sorted(tls.allowed_clients) if tls else None,
+        )
+        watching = _watch(health_probe, health_interval_s, health_servicer, ["", *names], name)
         if ready is not None:
             ready.set()
         await stop.wait()
@@ -176,5 +206,3 @@ async def serve(
         await health_servicer.enter_graceful_shutdown()
         await server.stop(grace)
     log.info("server_stopped", server=name)
-
-

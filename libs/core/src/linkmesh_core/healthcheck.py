@@ -35,8 +35,11 @@ def check_grpc(port: str, service: str = "") -> str | None:
         return str(exc)
     # With mutual TLS, the check presents the service's own certificate (the health service
     # answers any client the CA signed) and expects the server to be that same service.
-    channel = grpc.secure_channel(target, tls.channel_credentials(), options=[("grpc.ssl_target_name_override", tls.names[0])]) \
-        if tls is not None else grpc.insecure_channel(target)
+    channel = (
+        grpc.secure_channel(target, tls.channel_credentials(), options=[("grpc.ssl_target_name_override", tls.names[0])])
+        if tls is not None
+        else grpc.insecure_channel(target)
+    )
     with channel:
         try:
             answer = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=service), timeout=TIMEOUT_S)

@@ -119,8 +119,11 @@ def _native_reader(read_fd: int, out: _Out, service: str) -> None:
             except ValueError:
                 pass
             match = _NATIVE.match(line)
-            event: dict[str, Any] = {"event": "native_output", "service": service,
-                                     "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z")}
+            event: dict[str, Any] = {
+                "event": "native_output",
+                "service": service,
+                "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+            }
             if match:
                 event.update(level=_NATIVE_LEVEL[match["sev"]], logger="grpc.core", source=match["source"], message=match["text"])
             else:
@@ -163,6 +166,7 @@ def _uncaught(out_logger: Any) -> Any:
             sys.__excepthook__(kind, value, tb)
             return
         out_logger.critical("uncaught_exception", exc_info=(kind, value, tb))
+
     return hook
 
 
@@ -211,10 +215,12 @@ def configure_logging(service: str, level: str = "INFO", json_logs: bool | None 
         cache_logger_on_first_use=True,
     )
     handler = _LineHandler(out)
-    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[structlog.stdlib.add_logger_name, structlog.stdlib.ExtraAdder(), *shared],
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *tail],
-    ))
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[structlog.stdlib.add_logger_name, structlog.stdlib.ExtraAdder(), *shared],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *tail],
+        )
+    )
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

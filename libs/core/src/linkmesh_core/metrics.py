@@ -13,7 +13,9 @@ RPC_REQUESTS = Counter("linkmesh_rpc_requests_total", "gRPC requests served, by 
 RPC_LATENCY = Histogram("linkmesh_rpc_duration_seconds", "Time to serve a gRPC request", ["service", "rpc"], buckets=LATENCY_BUCKETS)
 HTTP_REQUESTS = Counter("linkmesh_http_requests_total", "HTTP requests served by the gateway", ["route", "method", "status"])
 HTTP_LATENCY = Histogram("linkmesh_http_duration_seconds", "Time to serve an HTTP request", ["route", "method"], buckets=LATENCY_BUCKETS)
-VENDOR_REQUESTS = Counter("linkmesh_vendor_requests_total", "Requests sent to a vendor API, by HTTP status (0: no answer)", ["vendor", "status"])
+VENDOR_REQUESTS = Counter(
+    "linkmesh_vendor_requests_total", "Requests sent to a vendor API, by HTTP status (0: no answer)", ["vendor", "status"]
+)
 VENDOR_LATENCY = Histogram("linkmesh_vendor_duration_seconds", "Time a vendor API took to answer", ["vendor"], buckets=LATENCY_BUCKETS)
 
 

@@ -59,9 +59,16 @@ class Listing(Generic[T]):
     stopped: str = ""
 
 
-async def read_all(read_page: Callable[[int, Deadline], Awaitable[Page[T]]], deadline: Deadline, *, want: int | None = None,
-                   key: Callable[[T], Hashable] | None = None, max_pages: int = MAX_PAGES, what: str = "list",
-                   strict: bool = False) -> Listing[T]:
+async def read_all(
+    read_page: Callable[[int, Deadline], Awaitable[Page[T]]],
+    deadline: Deadline,
+    *,
+    want: int | None = None,
+    key: Callable[[T], Hashable] | None = None,
+    max_pages: int = MAX_PAGES,
+    what: str = "list",
+    strict: bool = False,
+) -> Listing[T]:
     """Pages 1, 2, ... until the vendor says no more follow or ``want`` items are read.
 
     ``key`` drops an item seen on an earlier page (a list that shifted between two

@@ -22,7 +22,7 @@ import structlog
 from linkmesh_core.actor import ACTOR_METADATA, Actor, bind_actor, current_actor
 from linkmesh_core.errors import ServiceError
 from linkmesh_core.metrics import RPC_LATENCY, RPC_REQUESTS
-from linkmesh_core.outcome import current_ledger, open_ledger, settle
+from linkmesh_core.outcome import VendorLedger, current_ledger, open_ledger, settle
 from linkmesh_core.tls import peer_names
 
 REQUEST_ID_KEY = "x-request-id"
@@ -63,6 +63,22 @@ def new_request_id() -> str:
 ErrorMapper = Callable[[Exception], "ServiceError | None"]
 
 
+def _bind_call(metadata: dict[str, Any], method: str, context: grpc.aio.ServicerContext) -> str:
+    """Binds the call's request id, actor and deadline for everything it runs; answers the request id."""
+    request_id = str(metadata.get(REQUEST_ID_KEY) or new_request_id())
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(request_id=request_id, rpc=method)
+    actor = Actor.decode(str(metadata.get(ACTOR_METADATA) or ""))
+    if actor is None and (names := peer_names(context)):  # a verified service acting for itself
+        actor = Actor(kind="service", id=f"service:{names[0]}", name=names[0])
+    bind_actor(actor)
+    if actor is not None:
+        structlog.contextvars.bind_contextvars(actor=actor.id)
+    remaining = context.time_remaining()
+    _rpc_deadline.set(time.monotonic() + remaining if remaining is not None else None)
+    return request_id
+
+
 class RequestContextInterceptor(grpc.aio.ServerInterceptor):
     """``error_mappers`` turn a service's infrastructure exceptions (a database
     that is down, say) into a ServiceError with a meaningful code. ``expose_debug``:
@@ -81,6 +97,19 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):
                 return mapped
         return None
 
+    def _record(self, method: str, code: Any, message: str, elapsed: float, ledger: VendorLedger) -> None:
+        """The call's canonical log line and its metrics."""
+        code_name = code.name if isinstance(code, grpc.StatusCode) else str(code)
+        (log.debug if method.startswith(QUIET_PREFIXES) else log.info)(
+            "rpc",
+            code=code_name,
+            error=message or None,
+            duration_ms=round(elapsed * 1000, 2),
+            **ledger.summary(),
+        )
+        RPC_REQUESTS.labels(self._service, method, code_name).inc()
+        RPC_LATENCY.labels(self._service, method).observe(elapsed)
+
     async def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
@@ -94,17 +123,7 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):
         inner = handler.unary_unary
 
         async def behaviour(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            request_id = str(metadata.get(REQUEST_ID_KEY) or new_request_id())
-            structlog.contextvars.clear_contextvars()
-            structlog.contextvars.bind_contextvars(request_id=request_id, rpc=method)
-            actor = Actor.decode(str(metadata.get(ACTOR_METADATA) or ""))
-            if actor is None and (names := peer_names(context)):  # a verified service acting for itself
-                actor = Actor(kind="service", id=f"service:{names[0]}", name=names[0])
-            bind_actor(actor)
-            if actor is not None:
-                structlog.contextvars.bind_contextvars(actor=actor.id)
-            remaining = context.time_remaining()
-            _rpc_deadline.set(time.monotonic() + remaining if remaining is not None else None)
+            request_id = _bind_call(metadata, method, context)
             started = time.perf_counter()
             code = grpc.StatusCode.OK
             message = ""
@@ -131,13 +150,7 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):
             finally:
                 if code is grpc.StatusCode.OK and context.code() not in (None, grpc.StatusCode.OK):
                     code = context.code()
-                elapsed = time.perf_counter() - started
-                code_name = code.name if isinstance(code, grpc.StatusCode) else str(code)
-                (log.debug if method.startswith(QUIET_PREFIXES) else log.info)(
-                    "rpc", code=code_name, error=message or None, duration_ms=round(elapsed * 1000, 2), **ledger.summary(),
-                )
-                RPC_REQUESTS.labels(self._service, method, code_name).inc()
-                RPC_LATENCY.labels(self._service, method).observe(elapsed)
+                self._record(method, code, message, time.perf_counter() - started, ledger)
 
         return grpc.unary_unary_rpc_method_handler(
             behaviour,

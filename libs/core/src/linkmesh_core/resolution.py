@@ -67,9 +67,12 @@ def one_match(candidates: Iterable[object]) -> tuple[int, object | None]:
     return len(found), (found[0] if len(found) == 1 else None)
 
 
-def matching_record(records: Iterable[dict[str, object]], created: Callable[[dict[str, object]], datetime | None],
-                    lines_of: Callable[[dict[str, object]], dict[str, int]],
-                    request: lookup_pb2.ResolveActionRequest) -> tuple[int, dict[str, object] | None]:
+def matching_record(
+    records: Iterable[dict[str, object]],
+    created: Callable[[dict[str, object]], datetime | None],
+    lines_of: Callable[[dict[str, object]], dict[str, int]],
+    request: lookup_pb2.ResolveActionRequest,
+) -> tuple[int, dict[str, object] | None]:
     """(how many records match, the only one or None): made after the dispatch, with the lines
     the request asked for (any lines when it asked for every line left)."""
     after, wanted = since(request), wanted_lines(request.params)

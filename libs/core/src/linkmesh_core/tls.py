@@ -118,8 +118,9 @@ class PeerCheckInterceptor(grpc.aio.ServerInterceptor):
     def __init__(self, allowed: frozenset[str]) -> None:
         self.allowed = allowed
 
-    async def intercept_service(self, continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-                                details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler:
+    async def intercept_service(
+        self, continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]], details: grpc.HandlerCallDetails
+    ) -> grpc.RpcMethodHandler:
         handler = await continuation(details)
         method: str = details.method
         if handler is None or not self.allowed or method.startswith(OPEN_SERVICES):
@@ -130,9 +131,10 @@ class PeerCheckInterceptor(grpc.aio.ServerInterceptor):
             names = peer_names(context)
             if any(n in allowed for n in names):
                 return False
-            await context.abort(grpc.StatusCode.PERMISSION_DENIED,
-                                f"this service answers {', '.join(sorted(allowed))}; the client's certificate names "
-                                f"{', '.join(names) or 'nothing'}")
+            await context.abort(
+                grpc.StatusCode.PERMISSION_DENIED,
+                f"this service answers {', '.join(sorted(allowed))}; the client's certificate names {', '.join(names) or 'nothing'}",
+            )
             return True
 
         if handler.unary_unary is not None:
@@ -143,17 +145,21 @@ class PeerCheckInterceptor(grpc.aio.ServerInterceptor):
                 return await inner_uu(request, context)
 
             return grpc.unary_unary_rpc_method_handler(unary_unary, handler.request_deserializer, handler.response_serializer)
+
         def streaming(inner: Callable[..., Any]) -> Callable[..., Any]:
             async def guarded(request: Any, context: grpc.aio.ServicerContext) -> Any:
                 await refuse(context)
                 async for answer in inner(request, context):
                     yield answer
+
             return guarded
 
         if handler.stream_stream is not None:  # server reflection
-            return grpc.stream_stream_rpc_method_handler(streaming(handler.stream_stream), handler.request_deserializer,
-                                                         handler.response_serializer)
+            return grpc.stream_stream_rpc_method_handler(
+                streaming(handler.stream_stream), handler.request_deserializer, handler.response_serializer
+            )
         if handler.unary_stream is not None:
-            return grpc.unary_stream_rpc_method_handler(streaming(handler.unary_stream), handler.request_deserializer,
-                                                        handler.response_serializer)
+            return grpc.unary_stream_rpc_method_handler(
+                streaming(handler.unary_stream), handler.request_deserializer, handler.response_serializer
+            )
         return handler

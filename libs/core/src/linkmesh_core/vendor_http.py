@@ -41,11 +41,9 @@ Secrets travel only in headers and are never logged or put into messages.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -54,7 +52,7 @@ import grpc
 import structlog
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, stop_before_delay, wait_exponential_jitter
 
-from linkmesh_core.budget import Budget, LocalBudget
+from linkmesh_core.budget import Budget, Grant, LocalBudget
 from linkmesh_core.destinations import GuardedResolver, address_allowed, forbidden_cause, literal_address, url_problem
 from linkmesh_core.errors import (
     NOT_SENT,
@@ -70,16 +68,14 @@ from linkmesh_core.errors import (
     unavailable,
 )
 from linkmesh_core.metrics import VENDOR_LATENCY, VENDOR_REQUESTS
-from linkmesh_core.money import json_number
 from linkmesh_core.outcome import note_request, note_wait
+from linkmesh_core.vendor_bodies import cut_message, debug_text, dumps_body, parse_body
 from linkmesh_core.vendor_policies import ErrorReader, NoRateLimit, RateLimitPolicy, Refusals, RetryAfter, UnavailablePolicy
 
 __all__ = ["Deadline", "ErrorReader", "NoRateLimit", "RateLimitPolicy", "Refusals", "RetryAfter", "UnavailablePolicy", "VendorHTTP"]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_REDIRECTS = 3
-MAX_MESSAGE = 300
-MAX_DEBUG = 4000
 BASE_URL_FIELD = "api_base_url"
 
 log = structlog.get_logger("linkmesh.vendor_http")
@@ -116,6 +112,14 @@ class _Transient(Exception):
         self.message = message
         self.not_sent = not_sent
         self.debug = debug
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status: int
+    headers: Mapping[str, str]
+    raw: bytes
+    url: str
 
 
 class _Bucket:
@@ -157,7 +161,7 @@ class VendorHTTP:
                 connector=aiohttp.TCPConnector(limit=100, ttl_dns_cache=300, resolver=resolver),
                 headers={"User-Agent": f"linkmesh-connector-{self.vendor}"},
                 raise_for_status=False,
-                json_serialize=_dumps,
+                json_serialize=dumps_body,
             )
 
     async def close(self) -> None:
@@ -238,7 +242,6 @@ class VendorHTTP:
             err.outcome = NOT_SENT
             raise err
 
-
     async def _attempt(
         self,
         b: _Bucket,
@@ -253,35 +256,87 @@ class VendorHTTP:
         redirects: int = 0,
         data: bytes | None = None,
     ) -> Any:
-        assert self._session is not None
+        """One request: its turn in the vendor's budget, the send, and what the answer means."""
+        grant = await self._turn(bucket_key, deadline, safe)
+        started = time.perf_counter()
+        try:
+            answer = await self._send(b, method, url, deadline, headers, params, json_body, data, safe)
+        finally:
+            await self._budget.completed(grant)
+        VENDOR_REQUESTS.labels(self.vendor, str(answer.status)).inc()
+        VENDOR_LATENCY.labels(self.vendor).observe(time.perf_counter() - started)
+        log.debug(
+            "vendor_call",
+            vendor=self.vendor,
+            method=method,
+            url=url.split("?")[0],
+            status=answer.status,
+            duration_ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+        # An answer the vendor's side failed to give (5xx) is classified by its status alone:
+        # rate-limit headers that come with it (a gateway in front of a ReturnLogic in
+        # maintenance sends "remaining 0") neither pause the next call nor make it a rate limit.
+        block = self._policy.block_seconds(answer.status, answer.headers) if answer.status < 500 else 0.0
+        if block > 0:
+            await self._budget.block(bucket_key, block)
+        body, is_json = parse_body(answer.raw)
+        if 200 <= answer.status < 300:
+            return body
+        if 300 <= answer.status < 400:
+            target = urljoin(answer.url, answer.headers.get("Location", ""))
+            if safe and _origin(target) == _origin(url) and redirects < MAX_REDIRECTS:
+                return await self._attempt(b, bucket_key, method, target, deadline, headers, None, json_body, safe, redirects + 1, data)
+            raise self._redirected(url, target, safe)
+        raise self._refusal(answer, body if is_json else None, block, deadline, safe)
+
+    async def _turn(self, bucket_key: str, deadline: Deadline, safe: bool) -> Grant:
+        """This request's slot in the vendor's budget, waited for within the deadline."""
         grant = await self._budget.reserve(bucket_key, deadline.remaining())
         if grant.wait > 0:
             log.info("vendor_rate_limit_wait", vendor=self.vendor, wait_s=round(grant.wait, 3))
             note_wait(grant.wait)
             await asyncio.sleep(grant.wait)
-        remaining = deadline.remaining()
-        if remaining <= 0:
+        if deadline.remaining() <= 0:
             raise deadline_exceeded(f"{self.vendor} did not answer before the deadline", outcome=None if safe else NOT_SENT)
-        timeout = aiohttp.ClientTimeout(total=min(remaining, self._attempt_timeout))
-        started = time.perf_counter()
+        return grant
+
+    async def _send(
+        self,
+        b: _Bucket,
+        method: str,
+        url: str,
+        deadline: Deadline,
+        headers: Mapping[str, str] | None,
+        params: Mapping[str, str] | None,
+        json_body: Any,
+        data: bytes | None,
+        safe: bool,
+    ) -> _Answer:
+        """The request on the wire; a failure to get an answer says whether it may have reached the vendor."""
+        assert self._session is not None
+        timeout = aiohttp.ClientTimeout(total=min(deadline.remaining(), self._attempt_timeout))
         try:
             async with b.semaphore:
                 note_request(write=not safe)
                 async with self._session.request(
-                    method, url, headers=headers, params=params, timeout=timeout, allow_redirects=False,
-                    **({"data": data} if data is not None else {"json": json_body})
+                    method,
+                    url,
+                    headers=headers,
+                    params=params,
+                    timeout=timeout,
+                    allow_redirects=False,
+                    **({"data": data} if data is not None else {"json": json_body}),
                 ) as resp:
-                    raw = await resp.read()
-                    status, resp_headers = resp.status, resp.headers
+                    return _Answer(resp.status, resp.headers, await resp.read(), str(resp.url))
         except TimeoutError:
-            await self._budget.completed(grant)
             VENDOR_REQUESTS.labels(self.vendor, "0").inc()
             if deadline.remaining() <= 0.01:
-                raise deadline_exceeded(f"{self.vendor} did not answer before the deadline", outcome=None if safe else OUTCOME_UNKNOWN) from None
+                raise deadline_exceeded(
+                    f"{self.vendor} did not answer before the deadline", outcome=None if safe else OUTCOME_UNKNOWN
+                ) from None
             raise _Transient("timed out") from None
         except aiohttp.ClientConnectorError as exc:
             # No connection was made: nothing reached the vendor.
-            await self._budget.completed(grant)
             VENDOR_REQUESTS.labels(self.vendor, "0").inc()
             forbidden = forbidden_cause(exc)
             if forbidden is not None:
@@ -291,58 +346,41 @@ class VendorHTTP:
                 raise err from None
             raise _Transient(f"connection failed ({type(exc).__name__})", not_sent=True) from None
         except aiohttp.ClientError as exc:
-            await self._budget.completed(grant)
             VENDOR_REQUESTS.labels(self.vendor, "0").inc()
             raise _Transient(f"connection failed ({type(exc).__name__})") from None
-        await self._budget.completed(grant)
-        VENDOR_REQUESTS.labels(self.vendor, str(status)).inc()
-        VENDOR_LATENCY.labels(self.vendor).observe(time.perf_counter() - started)
-        log.debug(
-            "vendor_call",
-            vendor=self.vendor,
-            method=method,
-            url=url.split("?")[0],
-            status=status,
-            duration_ms=round((time.perf_counter() - started) * 1000, 2),
-        )
-        # An answer the vendor's side failed to give (5xx) is classified by its status alone:
-        # rate-limit headers that come with it (a gateway in front of a ReturnLogic in
-        # maintenance sends "remaining 0") neither pause the next call nor make it a rate limit.
-        block = self._policy.block_seconds(status, resp_headers) if status < 500 else 0.0
-        if block > 0:
-            await self._budget.block(bucket_key, block)
-        body, is_json = _parse(raw)
-        if 200 <= status < 300:
-            return body
-        if 300 <= status < 400:
-            target = urljoin(str(resp.url), resp_headers.get("Location", ""))
-            if safe and _origin(target) == _origin(url) and redirects < MAX_REDIRECTS:
-                return await self._attempt(b, bucket_key, method, target, deadline, headers, None, json_body, safe, redirects + 1, data)
-            where = _origin(target) if _origin(target) != _origin(url) else "another address"
-            problem = f"answered with a redirect to {where}; credentials are not sent there: set the URL the vendor answers at"
-            err = invalid_argument(f"{self.vendor} {problem}", {BASE_URL_FIELD: problem})
-            err.outcome = None if safe else OUTCOME_UNKNOWN
-            raise err
-        debug = _debug_text(status, raw)
+
+    def _redirected(self, url: str, target: str, safe: bool) -> ServiceError:
+        where = _origin(target) if _origin(target) != _origin(url) else "another address"
+        problem = f"answered with a redirect to {where}; credentials are not sent there: set the URL the vendor answers at"
+        err = invalid_argument(f"{self.vendor} {problem}", {BASE_URL_FIELD: problem})
+        err.outcome = None if safe else OUTCOME_UNKNOWN
+        return err
+
+    def _refusal(self, answer: _Answer, body: Any, block: float, deadline: Deadline, safe: bool) -> Exception:
+        """What a 4xx or 5xx means: a rate limit, the vendor's own refusal, its outage, or the request's fault."""
+        status = answer.status
+        debug = debug_text(status, answer.raw)
         if status == 429:
             wait = max(block, 0.0)
             if wait >= deadline.remaining():
-                raise rate_limited(f"{self.vendor} rate limit reached; retry in {wait:.1f}s", retry_after=round(wait, 3))
-            raise _Transient("rate limited", not_sent=True)
+                return rate_limited(f"{self.vendor} rate limit reached; retry in {wait:.1f}s", retry_after=round(wait, 3))
+            return _Transient("rate limited", not_sent=True)
         refusal = getattr(self._errors, "refusal", None)
-        custom = refusal(status, body if is_json else None) if refusal is not None and status < 500 else None
+        custom = refusal(status, body) if refusal is not None and status < 500 else None
         if custom is not None:
             custom.debug = debug
-            raise custom
-        message = _cut(self._errors.message(status, body if is_json else None)) or f"HTTP {status}"
+            return custom
+        message = cut_message(self._errors.message(status, body)) or f"HTTP {status}"
         if status >= 500 and self._unavailable is not None:
-            retry_after = self._unavailable.unavailable(status, resp_headers)
+            retry_after = self._unavailable.unavailable(status, answer.headers)
             if retry_after is not None:
-                err = unavailable(f"{self.vendor} is unavailable: {message}", retry_after=retry_after, outcome=None if safe else OUTCOME_UNKNOWN)
+                err = unavailable(
+                    f"{self.vendor} is unavailable: {message}", retry_after=retry_after, outcome=None if safe else OUTCOME_UNKNOWN
+                )
                 err.debug = debug
-                raise err
+                return err
         if status >= 500:
-            raise _Transient(f"HTTP {status}: {message}" if message != f"HTTP {status}" else message, debug=debug)
+            return _Transient(f"HTTP {status}: {message}" if message != f"HTTP {status}" else message, debug=debug)
         if status in (401, 403):
             err = unauthenticated(f"{self.vendor} refused the credentials: {message}")
         elif status == 404:
@@ -352,39 +390,9 @@ class VendorHTTP:
         else:
             err = invalid_argument(f"{self.vendor} rejected the request: {message}")
         err.debug = debug
-        raise err
+        return err
 
 
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}".lower()
-
-
-def _cut(message: str) -> str:
-    message = " ".join((message or "").split())
-    return message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 1] + "…"
-
-
-def _debug_text(status: int, raw: bytes) -> str:
-    return f"HTTP {status}: {raw[:MAX_DEBUG].decode('utf-8', 'replace')}"
-
-
-def _dumps(body: Any) -> str:
-    """Request bodies: Decimal amounts become exact JSON numbers (never rounded through a float)."""
-    def encode(value: Any) -> Any:
-        if isinstance(value, Decimal):
-            return json_number(value)
-        raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-    return json.dumps(body, default=encode)
-
-
-def _parse(raw: bytes) -> tuple[Any, bool]:
-    """(the body, whether it was JSON); a body that is not JSON comes back as text.
-    Numbers with a fraction become Decimal: a vendor's money never passes through a float."""
-    if not raw or not raw.strip():
-        return None, True
-    try:
-        return json.loads(raw, parse_float=Decimal), True
-    except ValueError:
-        return raw.decode("utf-8", "replace")[:500], False

@@ -26,8 +26,7 @@ def list_refunds(store: Store, order_id: int) -> web.Response:
 
 
 def list_coupons(store: Store, query: Any) -> web.Response:
-    found = [c for c in store.coupons.values()
-             if "code" not in query or c["code"].lower() == str(query["code"]).lower()]
+    found = [c for c in store.coupons.values() if "code" not in query or c["code"].lower() == str(query["code"]).lower()]
     if "id" in query:
         found = [c for c in found if str(c["id"]) == str(query["id"])]
     if not found:

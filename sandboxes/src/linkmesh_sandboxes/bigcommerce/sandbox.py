@@ -24,18 +24,22 @@ def create_app() -> web.Application:
         if not sep or not store_hash or not token:
             raise SystemExit(f"SANDBOX_BIGCOMMERCE_STORES: {part!r} is not hash:token")
         extra.append((store_hash, token))
-    return create([(STORE_HASH, ACCESS_TOKEN), *extra],
-                  rate_limit_quota=int(os.environ.get("SANDBOX_RATE_LIMIT_QUOTA", "150")),
-                  rate_limit_window_ms=int(os.environ.get("SANDBOX_RATE_LIMIT_WINDOW_MS", "30000")))
+    return create(
+        [(STORE_HASH, ACCESS_TOKEN), *extra],
+        rate_limit_quota=int(os.environ.get("SANDBOX_RATE_LIMIT_QUOTA", "150")),
+        rate_limit_window_ms=int(os.environ.get("SANDBOX_RATE_LIMIT_WINDOW_MS", "30000")),
+    )
 
 
 def demo_app(base_url: str) -> dict[str, Any]:
     return {
-        "type": "bigcommerce", "name": "BigCommerce (sandbox)",
+        "type": "bigcommerce",
+        "name": "BigCommerce (sandbox)",
         "settings": {"store_hash": STORE_HASH, "api_base_url": base_url},
         "secrets": {"access_token": ACCESS_TOKEN},
         "search_query_attributes": [{"attribute": "email", "label": "Email"}, {"attribute": "phone", "label": "Phone"}],
-        "auto_link_fields": ["email", "phone"], "actions_enabled": True,
+        "auto_link_fields": ["email", "phone"],
+        "actions_enabled": True,
     }
 
 

@@ -89,27 +89,52 @@ async def lookup(request: web.Request) -> web.Response:
     emails = {e.lower() for e in _values(query, "emails", "email")}
     asked_phones = {_digits(p) for p in _values(query, "phones", "phone")}
     asked_ids = set(_values(query, "externalCustomerId"))
-    matches = [m for m in club.members
-               if {e["original"].lower() for e in m.get("emails", [])} & emails
-               or {_digits(p["original"]) for p in m.get("phones", [])} & asked_phones
-               or m["externalCustomerId"] in asked_ids]
+    matches = [
+        m
+        for m in club.members
+        if {e["original"].lower() for e in m.get("emails", [])} & emails
+        or {_digits(p["original"]) for p in m.get("phones", [])} & asked_phones
+        or m["externalCustomerId"] in asked_ids
+    ]
     return web.json_response({"results": [_summary(m) for m in matches]})
 
 
 FORMS: dict[str, dict[str, Any]] = {
     "add-points": {
-        "title": "Add loyalty points", "submitButton": "Add points", "closeButton": "Cancel",
+        "title": "Add loyalty points",
+        "submitButton": "Add points",
+        "closeButton": "Cancel",
         "sections": [
-            {"type": "input", "label": "Points", "attr": "points", "hint": "1 to 1000", "defaultValue": "100",
-             "input": {"type": "text", "placeholder": "100"}},
-            {"type": "input", "label": "Reason", "attr": "reason",
-             "input": {"type": "select", "options": [{"text": "Goodwill", "value": "goodwill"}, {"text": "Late delivery", "value": "late"}]}},
-            {"type": "input", "label": "Tell the customer", "attr": "notify", "defaultValue": "true",
-             "input": {"type": "checkbox", "optional": True}},
+            {
+                "type": "input",
+                "label": "Points",
+                "attr": "points",
+                "hint": "1 to 1000",
+                "defaultValue": "100",
+                "input": {"type": "text", "placeholder": "100"},
+            },
+            {
+                "type": "input",
+                "label": "Reason",
+                "attr": "reason",
+                "input": {
+                    "type": "select",
+                    "options": [{"text": "Goodwill", "value": "goodwill"}, {"text": "Late delivery", "value": "late"}],
+                },
+            },
+            {
+                "type": "input",
+                "label": "Tell the customer",
+                "attr": "notify",
+                "defaultValue": "true",
+                "input": {"type": "checkbox", "optional": True},
+            },
         ],
     },
     "cancel-box": {
-        "title": "Cancel this box", "submitButton": "Cancel box", "closeButton": "Keep it",
+        "title": "Cancel this box",
+        "submitButton": "Cancel box",
+        "closeButton": "Keep it",
         "sections": [{"type": "input", "label": "Note", "attr": "note", "input": {"type": "text", "optional": True}}],
     },
 }
@@ -140,8 +165,9 @@ async def run(request: web.Request) -> web.Response:
         except ValueError:
             points = 0
         if not 1 <= points <= 1000:
-            return web.json_response({"errors": [{"attr": "points", "detail": "Give a whole number from 1 to 1000", "code": "range"}]},
-                                     status=400)
+            return web.json_response(
+                {"errors": [{"attr": "points", "detail": "Give a whole number from 1 to 1000", "code": "range"}]}, status=400
+            )
         attrs = member.setdefault("customAttributes", {})
         attrs["points"] = str(int(str(attrs.get("points", 0))) + points)
         club.runs.append((name, values))
@@ -152,8 +178,9 @@ async def run(request: web.Request) -> web.Response:
             for t in member.get("transactions", []):
                 if t.get("orderNumber") == number:
                     if t["orderStatus"] != "Processing":
-                        return web.json_response({"errors": [{"message": f"Box {number} has shipped; it can no longer be cancelled"}]},
-                                                 status=406)
+                        return web.json_response(
+                            {"errors": [{"message": f"Box {number} has shipped; it can no longer be cancelled"}]}, status=406
+                        )
                     t["orderStatus"], t["actions"] = "Cancelled", []
                     club.runs.append((name, values))
                     return web.json_response({"message": f"Box {number} cancelled"})

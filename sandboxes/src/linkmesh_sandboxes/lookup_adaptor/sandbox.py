@@ -18,11 +18,13 @@ def create_app() -> web.Application:
 
 def demo_app(base_url: str) -> dict[str, Any]:
     return {
-        "type": "lookup_adaptor", "name": "Trailhead Club (custom lookup adaptor)",
+        "type": "lookup_adaptor",
+        "name": "Trailhead Club (custom lookup adaptor)",
         "settings": {"url": f"{base_url}/lookup", "username": USERNAME},
         "secrets": {"signing_key": SIGNING_KEY, "password": PASSWORD},
         "search_query_attributes": [{"attribute": "email", "label": "Email"}, {"attribute": "phone", "label": "Phone"}],
-        "auto_link_fields": ["email", "phone"], "actions_enabled": True,
+        "auto_link_fields": ["email", "phone"],
+        "actions_enabled": True,
     }
 
 

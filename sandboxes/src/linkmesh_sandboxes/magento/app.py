@@ -35,8 +35,13 @@ SHOP = web.AppKey("magento_shop", Shop)
 LIMITS = web.AppKey("magento_input_limits", sc.InputLimits)
 TOKEN = web.AppKey("magento_token", str)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-ACL = {"customers": "Magento_Customer::customer", "orders": "Magento_Sales::actions_view", "shipments": "Magento_Sales::shipment",
-       "products": "Magento_Catalog::products", "store": "Magento_Backend::store"}
+ACL = {
+    "customers": "Magento_Customer::customer",
+    "orders": "Magento_Sales::actions_view",
+    "shipments": "Magento_Sales::shipment",
+    "products": "Magento_Catalog::products",
+    "store": "Magento_Backend::store",
+}
 
 
 def error_response(request: web.Request, status: int, message: str) -> web.Response:
@@ -84,8 +89,27 @@ def _scalar_fields(items: list[dict[str, Any]], extra: set[str] | None = None) -
     return out
 
 
-CUSTOMER_FIELDS = {"id", "entity_id", "email", "firstname", "lastname", "created_at", "updated_at", "group_id", "store_id", "website_id",
-                   "dob", "gender", "taxvat", "middlename", "prefix", "suffix", "created_in", "default_billing", "default_shipping"}
+CUSTOMER_FIELDS = {
+    "id",
+    "entity_id",
+    "email",
+    "firstname",
+    "lastname",
+    "created_at",
+    "updated_at",
+    "group_id",
+    "store_id",
+    "website_id",
+    "dob",
+    "gender",
+    "taxvat",
+    "middlename",
+    "prefix",
+    "suffix",
+    "created_in",
+    "default_billing",
+    "default_shipping",
+}
 
 
 async def customers_search(request: web.Request) -> web.Response:
@@ -95,8 +119,11 @@ async def customers_search(request: web.Request) -> web.Response:
 def _id(request: web.Request, name: str, field_name: str) -> int:
     raw = request.match_info[name]
     if not raw.isdigit():
-        raise sc.MagentoError(400, 'The "%value" value\'s type is invalid. The "%type" type was expected. Verify and try again.',
-                              {"value": raw, "type": "int"})
+        raise sc.MagentoError(
+            400,
+            'The "%value" value\'s type is invalid. The "%type" type was expected. Verify and try again.',
+            {"value": raw, "type": "int"},
+        )
     return int(raw)
 
 
@@ -127,8 +154,17 @@ async def create_customer(request: web.Request) -> web.Response:
     addresses = []
     for n, a in enumerate(customer.get("addresses") or [], start=1):
         region = a.get("region") or {"region_code": "", "region": "", "region_id": 0}
-        addresses.append({**a, "id": cid * 10 + n, "customer_id": cid, "region": region, "region_id": region.get("region_id", 0),
-                          "default_billing": n == 1, "default_shipping": n == 1})
+        addresses.append(
+            {
+                **a,
+                "id": cid * 10 + n,
+                "customer_id": cid,
+                "region": region,
+                "region_id": region.get("region_id", 0),
+                "default_billing": n == 1,
+                "default_shipping": n == 1,
+            }
+        )
     created = new_customer(cid, customer["firstname"], customer["lastname"], customer["email"], datetime.now(UTC), addresses)
     shop.customers[cid] = created
     return web.json_response(created)
@@ -194,13 +230,16 @@ async def refund_order(request: web.Request) -> web.Response:
     if order["state"] in ("canceled", "closed") or not order.get("total_invoiced"):
         raise sc.MagentoError(400, "We can't create creditmemo for the order.")
     by_id = {i["item_id"]: i for i in order["items"]}
-    requested = body.get("items") or [{"order_item_id": i["item_id"], "qty": i["qty_invoiced"] - i["qty_refunded"]}
-                                      for i in order["items"] if not i.get("parent_item_id") and i["qty_invoiced"] > i["qty_refunded"]]
+    requested = body.get("items") or [
+        {"order_item_id": i["item_id"], "qty": i["qty_invoiced"] - i["qty_refunded"]}
+        for i in order["items"]
+        if not i.get("parent_item_id") and i["qty_invoiced"] > i["qty_refunded"]
+    ]
     amount = 0.0
     for entry in requested:
         item = by_id.get(entry.get("order_item_id")) if isinstance(entry, dict) else None
         if item is None or item.get("parent_item_id"):
-            raise sc.MagentoError(400, 'The creditmemo contains product item that is not part of the original order.')
+            raise sc.MagentoError(400, "The creditmemo contains product item that is not part of the original order.")
         qty = entry.get("qty")
         if not isinstance(qty, (int, float)) or qty <= 0 or qty > item["qty_invoiced"] - item["qty_refunded"]:
             raise sc.MagentoError(400, 'We found an invalid quantity to refund item "%1".', [item["sku"]])
@@ -213,9 +252,13 @@ async def refund_order(request: web.Request) -> web.Response:
     if all(i["qty_refunded"] >= i["qty_invoiced"] for i in order["items"] if not i.get("parent_item_id")):
         order["state"], order["status"] = "closed", "closed"
     memo_id = shop.next_id("shipment") + 10_000
-    shop.creditmemos[memo_id] = {"entity_id": memo_id, "order_id": order["entity_id"], "grand_total": round(amount, 2),
-                                 "created_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
-                                 "items": [{"order_item_id": e["order_item_id"], "qty": e["qty"]} for e in requested]}
+    shop.creditmemos[memo_id] = {
+        "entity_id": memo_id,
+        "order_id": order["entity_id"],
+        "grand_total": round(amount, 2),
+        "created_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+        "items": [{"order_item_id": e["order_item_id"], "qty": e["qty"]} for e in requested],
+    }
     return web.json_response(memo_id)
 
 
@@ -229,7 +272,7 @@ async def get_creditmemo(request: web.Request) -> web.Response:
     """``GET /V1/creditmemo/{id}``: a credit memo with its totals."""
     memo = request.app[SHOP].creditmemos.get(int(request.match_info["memo_id"])) if request.match_info["memo_id"].isdigit() else None
     if memo is None:
-        raise sc.MagentoError(404, 'The entity that was requested doesn\'t exist. Verify the entity and try again.')
+        raise sc.MagentoError(404, "The entity that was requested doesn't exist. Verify the entity and try again.")
     return web.json_response(memo)
 
 
@@ -244,23 +287,40 @@ async def generate_coupons(request: web.Request) -> web.Response:
             raise sc.required(field)
     rule = shop.rules.get(spec["rule_id"]) if isinstance(spec["rule_id"], int) else None
     if rule is None:
-        raise sc.MagentoError(404, "The rule with the \"%1\" ID wasn't found. Verify the ID and try again.", [spec["rule_id"]])
+        raise sc.MagentoError(404, 'The rule with the "%1" ID wasn\'t found. Verify the ID and try again.', [spec["rule_id"]])
     if not rule["use_auto_generation"]:
         raise sc.MagentoError(400, "Specified rule does not allow automatic coupon generation")
     if spec["format"] not in ("alphanum", "alpha", "num") or not isinstance(spec["quantity"], int) or not 1 <= spec["quantity"] <= 100:
         raise sc.invalid_value(str(spec.get("format")), "format")
     alphabet = {"alphanum": "ABCDEFGHJKLMNPQRSTUVWXYZ23456789", "alpha": "ABCDEFGHJKLMNPQRSTUVWXYZ", "num": "0123456789"}[spec["format"]]
-    codes = [str(spec.get("prefix") or "") + "".join(secrets.choice(alphabet) for _ in range(int(spec["length"]))) + str(spec.get("suffix") or "")
-             for _ in range(spec["quantity"])]
+    codes = [
+        str(spec.get("prefix") or "")
+        + "".join(secrets.choice(alphabet) for _ in range(int(spec["length"])))
+        + str(spec.get("suffix") or "")
+        for _ in range(spec["quantity"])
+    ]
     shop.coupons.extend(codes)
     return web.json_response(codes)
 
 
 def _product(p: dict[str, Any]) -> dict[str, Any]:
     return {
-        "id": p["id"], "sku": p["sku"], "name": p["name"], "attribute_set_id": 4, "price": p["price"], "status": 1, "visibility": 4,
-        "type_id": "simple", "created_at": "2025-10-01 00:00:00", "updated_at": "2025-10-01 00:00:00", "weight": 1,
-        "extension_attributes": {"website_ids": [1]}, "product_links": [], "options": [], "media_gallery_entries": [], "tier_prices": [],
+        "id": p["id"],
+        "sku": p["sku"],
+        "name": p["name"],
+        "attribute_set_id": 4,
+        "price": p["price"],
+        "status": 1,
+        "visibility": 4,
+        "type_id": "simple",
+        "created_at": "2025-10-01 00:00:00",
+        "updated_at": "2025-10-01 00:00:00",
+        "weight": 1,
+        "extension_attributes": {"website_ids": [1]},
+        "product_links": [],
+        "options": [],
+        "media_gallery_entries": [],
+        "tier_prices": [],
         "custom_attributes": [{"attribute_code": "url_key", "value": p["url_key"]}, {"attribute_code": "description", "value": p["name"]}],
     }
 
@@ -279,10 +339,22 @@ async def products_search(request: web.Request) -> web.Response:
 async def store_configs(request: web.Request) -> web.Response:
     base = f"{request.scheme}://{request.host}/"
     config = {
-        "id": 1, "code": "default", "website_id": 1, "locale": "en_US", "base_currency_code": "USD", "default_display_currency_code": "USD",
-        "timezone": "America/Chicago", "weight_unit": "lbs", "base_url": base, "base_link_url": base, "base_static_url": f"{base}static/",
-        "base_media_url": f"{base}media/", "secure_base_url": base, "secure_base_link_url": base,
-        "secure_base_static_url": f"{base}static/", "secure_base_media_url": f"{base}media/",
+        "id": 1,
+        "code": "default",
+        "website_id": 1,
+        "locale": "en_US",
+        "base_currency_code": "USD",
+        "default_display_currency_code": "USD",
+        "timezone": "America/Chicago",
+        "weight_unit": "lbs",
+        "base_url": base,
+        "base_link_url": base,
+        "base_static_url": f"{base}static/",
+        "base_media_url": f"{base}media/",
+        "secure_base_url": base,
+        "secure_base_link_url": base,
+        "secure_base_static_url": f"{base}static/",
+        "secure_base_media_url": f"{base}media/",
     }
     return web.json_response([config])
 

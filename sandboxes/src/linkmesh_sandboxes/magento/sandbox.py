@@ -18,11 +18,13 @@ def create_app() -> web.Application:
 
 def demo_app(base_url: str) -> dict[str, Any]:
     return {
-        "type": "magento", "name": "Magento (sandbox)",
+        "type": "magento",
+        "name": "Magento (sandbox)",
         "settings": {"api_base_url": base_url, "store_code": "default", "coupon_rule_id": "1"},
         "secrets": {"access_token": ACCESS_TOKEN},
         "search_query_attributes": [{"attribute": "email", "label": "Email"}],
-        "auto_link_fields": ["email"], "actions_enabled": True,
+        "auto_link_fields": ["email"],
+        "actions_enabled": True,
     }
 
 

@@ -26,8 +26,13 @@ from typing import Any
 from multidict import MultiMapping
 
 CONDITIONS = {"eq", "neq", "like", "nlike", "in", "nin", "null", "notnull", "gt", "lt", "gteq", "lteq", "from", "to", "finset", "moreq"}
-ALIASES = {"filterGroups": "filter_groups", "conditionType": "condition_type", "sortOrders": "sort_orders",
-           "pageSize": "page_size", "currentPage": "current_page"}
+ALIASES = {
+    "filterGroups": "filter_groups",
+    "conditionType": "condition_type",
+    "sortOrders": "sort_orders",
+    "pageSize": "page_size",
+    "currentPage": "current_page",
+}
 KEY = re.compile(r"^searchCriteria((?:\[[^\[\]]*\])+)$")
 
 
@@ -85,10 +90,12 @@ class Criteria:
 
     def echo(self) -> dict[str, Any]:
         """The ``search_criteria`` Magento echoes in a search result."""
-        out: dict[str, Any] = {"filter_groups": [
-            {"filters": [{"field": f.field, "value": f.value, "condition_type": f.condition_type} for f in group]}
-            for group in self.filter_groups
-        ]}
+        out: dict[str, Any] = {
+            "filter_groups": [
+                {"filters": [{"field": f.field, "value": f.value, "condition_type": f.condition_type} for f in group]}
+                for group in self.filter_groups
+            ]
+        }
         if self.sort_orders:
             out["sort_orders"] = [{"field": f, "direction": d} for f, d in self.sort_orders]
         if self.page_size is not None:
@@ -126,8 +133,11 @@ def _index(key: str, name: str) -> int:
 
 def _int(value: Any, name: str) -> int:
     if not isinstance(value, str) or not re.fullmatch(r"\d+", value):
-        raise MagentoError(400, 'The "%value" value\'s type is invalid. The "%type" type was expected. Verify and try again.',
-                           {"value": str(value), "type": "int"})
+        raise MagentoError(
+            400,
+            'The "%value" value\'s type is invalid. The "%type" type was expected. Verify and try again.',
+            {"value": str(value), "type": "int"},
+        )
     return int(value)
 
 
@@ -139,9 +149,15 @@ def parse(query: MultiMapping[str], *, require: bool = True) -> Criteria:
         return Criteria()
     unknown = set(tree) - {"filter_groups", "sort_orders", "page_size", "current_page"}
     if unknown:
-        raise MagentoError(400, 'Property "%fieldName" does not have accessor method "%accessMethod" in class "%className".',
-                           {"fieldName": sorted(unknown)[0], "accessMethod": "get" + sorted(unknown)[0].title().replace("_", ""),
-                            "className": "Magento\\Framework\\Api\\SearchCriteriaInterface"})
+        raise MagentoError(
+            400,
+            'Property "%fieldName" does not have accessor method "%accessMethod" in class "%className".',
+            {
+                "fieldName": sorted(unknown)[0],
+                "accessMethod": "get" + sorted(unknown)[0].title().replace("_", ""),
+                "className": "Magento\\Framework\\Api\\SearchCriteriaInterface",
+            },
+        )
     criteria = Criteria()
     groups = tree.get("filter_groups", {})
     if not isinstance(groups, dict):
@@ -243,5 +259,5 @@ def apply(items: list[dict[str, Any]], criteria: Criteria, searchable: set[str],
     if criteria.page_size:
         last_page = max((total + criteria.page_size - 1) // criteria.page_size, 1)
         start = (min(criteria.current_page, last_page) - 1) * criteria.page_size
-        matched = matched[start:start + criteria.page_size]
+        matched = matched[start : start + criteria.page_size]
     return matched, total

@@ -40,8 +40,14 @@ def error_response(request: web.Request, status: int, message: str) -> web.Respo
     response = web.json_response({"statusCode": status, "error": NAMES.get(status, "Error"), "message": message}, status=status)
     if status == 503:  # maintenance, answered by the gateway in front of the API with its rate-limit headers
         limits = request.app[LIMITS]
-        response.headers.update({"X-RateLimit-Limit-Second": str(limits["second"]), "X-RateLimit-Limit-Minute": str(limits["minute"]),
-                                 "X-RateLimit-Remaining-Second": "0", "X-RateLimit-Remaining-Minute": str(limits["minute"])})
+        response.headers.update(
+            {
+                "X-RateLimit-Limit-Second": str(limits["second"]),
+                "X-RateLimit-Limit-Minute": str(limits["minute"]),
+                "X-RateLimit-Remaining-Second": "0",
+                "X-RateLimit-Remaining-Minute": str(limits["minute"]),
+            }
+        )
     return response
 
 
@@ -63,7 +69,8 @@ async def key_middleware(request: web.Request, handler: Handler) -> web.StreamRe
         sent.append(now)
         in_second += 1
     headers = {
-        "X-RateLimit-Limit-Second": str(per_second), "X-RateLimit-Limit-Minute": str(per_minute),
+        "X-RateLimit-Limit-Second": str(per_second),
+        "X-RateLimit-Limit-Minute": str(per_minute),
         "X-RateLimit-Remaining-Second": str(max(per_second - in_second, 0)),
         "X-RateLimit-Remaining-Minute": str(max(per_minute - len(sent), 0)),
     }
@@ -83,7 +90,7 @@ def _page(request: web.Request, items: list[dict[str, Any]]) -> web.Response:
         return error_response(request, 400, "skip and limit must be integers")
     if skip < 0 or not 1 <= limit <= 250:
         return error_response(request, 400, "limit must be between 1 and 250 and skip at least 0")
-    return web.json_response(items[skip: skip + limit])
+    return web.json_response(items[skip : skip + limit])
 
 
 async def list_rmas(request: web.Request) -> web.Response:
@@ -96,8 +103,11 @@ async def list_rmas(request: web.Request) -> web.Response:
 async def list_orders(request: web.Request) -> web.Response:
     email = request.query.get("email", "").strip().lower()
     number = request.query.get("orderNumber", "").strip().lstrip("#")
-    orders = [o for o in request.app[ACCOUNT].orders
-              if (not email or o["customerEmail"].lower() == email) and (not number or o["orderNumber"] == number)]
+    orders = [
+        o
+        for o in request.app[ACCOUNT].orders
+        if (not email or o["customerEmail"].lower() == email) and (not number or o["orderNumber"] == number)
+    ]
     orders.sort(key=lambda o: o["createDate"], reverse=True)
     return _page(request, orders)
 

@@ -75,6 +75,54 @@ def refund_points(app: web.Application, points: int) -> None:
     bucket["available"] = min(float(app[STATE].knobs.rate_limit_quota), bucket.get("available", 0) + points)
 
 
+def _too_costly(requested: int, status: dict[str, Any]) -> dict[str, Any]:
+    """MAX_COST_EXCEEDED: one query costs more than the bucket can ever hold (never run)."""
+    limit = int(status["maximumAvailable"])
+    return {
+        "errors": [
+            {
+                "message": f"Query cost is {requested}, which exceeds the single query max cost limit ({limit}).",
+                "extensions": {"code": "MAX_COST_EXCEEDED", "cost": requested, "maxCost": limit},
+            }
+        ],
+        "extensions": {"cost": {"requestedQueryCost": requested, "actualQueryCost": None, "throttleStatus": status}},
+    }
+
+
+def _root(app: web.Application) -> dict[str, Any]:
+    """The schema's root fields this sandbox answers, over the shop's data."""
+    shop = app[SHOP]
+    views = Views(shop)
+    return {
+        "shop": {
+            "id": gid("Shop", 1),
+            "name": shop.name,
+            "myshopifyDomain": shop.domain,
+            "currencyCode": CURRENCY,
+            "url": f"https://{shop.domain.replace('.myshopify.com', '')}.example",
+            "email": "orders@summit-outfitters.example",
+        },
+        "customer": lambda info, id: views.customer(shop.customers.get(gid_number(id, "Customer") or -1)),
+        "customers": lambda info, **args: graphql_kit.connection(
+            [
+                views.customer(c)
+                for c in sorted(shop.customers.values(), key=lambda c: c.id)
+                if search.matches(args.get("query"), c, customer_matches)
+            ],
+            args.get("first"),
+            args.get("last"),
+            args.get("after"),
+            args.get("before"),
+        ),
+        "order": lambda info, id: views.order(shop.orders[n]) if (n := gid_number(id, "Order")) in shop.orders else None,
+        "orders": lambda info, **args: views.orders(args, list(shop.orders.values())),
+        "refundCreate": lambda info, **args: mutations.refund_create(shop, info, **args),
+        "orderCancel": lambda info, **args: mutations.order_cancel(shop, app[CANCEL_DELAY], info, **args),
+        "discountCodeBasicCreate": lambda info, **args: mutations.discount_code_basic_create(shop, info, **args),
+        "codeDiscountNodeByCode": lambda info, code: shop.discounts.get(code.strip().lower()),
+    }
+
+
 async def graphql_endpoint(request: web.Request) -> web.Response:
     app = request.app
     if request.match_info["version"] != API_VERSION:
@@ -96,30 +144,21 @@ async def graphql_endpoint(request: web.Request) -> web.Response:
         return web.json_response({"errors": [{"message": str(exc), "extensions": {"code": "BAD_REQUEST"}}]})
     ok, status = take(app, requested)
     if requested > status["maximumAvailable"]:
-        return web.json_response({"errors": [{"message": f"Query cost is {requested}, which exceeds the single query max cost limit "
-                                                         f"({int(status['maximumAvailable'])}).", "extensions": {"code": "MAX_COST_EXCEEDED", "cost": requested,
-                                                                                                          "maxCost": int(status["maximumAvailable"])}}],
-                                  "extensions": {"cost": {"requestedQueryCost": requested, "actualQueryCost": None, "throttleStatus": status}}})
+        return web.json_response(_too_costly(requested, status))
     extensions: dict[str, Any] = {"cost": {"requestedQueryCost": requested, "actualQueryCost": None, "throttleStatus": status}}
     if not ok:
-        return web.json_response({"errors": [{"message": "Throttled", "extensions": {
-            "code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"}}], "extensions": extensions})
-    shop = app[SHOP]
-    views = Views(shop)
-    root: dict[str, Any] = {
-        "shop": {"id": gid("Shop", 1), "name": shop.name, "myshopifyDomain": shop.domain, "currencyCode": CURRENCY,
-                 "url": f"https://{shop.domain.replace('.myshopify.com', '')}.example", "email": "orders@summit-outfitters.example"},
-        "customer": lambda info, id: views.customer(shop.customers.get(gid_number(id, "Customer") or -1)),
-        "customers": lambda info, **args: graphql_kit.connection(
-            [views.customer(c) for c in sorted(shop.customers.values(), key=lambda c: c.id) if search.matches(args.get("query"), c, customer_matches)],
-            args.get("first"), args.get("last"), args.get("after"), args.get("before")),
-        "order": lambda info, id: views.order(shop.orders[n]) if (n := gid_number(id, "Order")) in shop.orders else None,
-        "orders": lambda info, **args: views.orders(args, list(shop.orders.values())),
-        "refundCreate": lambda info, **args: mutations.refund_create(shop, info, **args),
-        "orderCancel": lambda info, **args: mutations.order_cancel(shop, app[CANCEL_DELAY], info, **args),
-        "discountCodeBasicCreate": lambda info, **args: mutations.discount_code_basic_create(shop, info, **args),
-        "codeDiscountNodeByCode": lambda info, code: shop.discounts.get(code.strip().lower()),
-    }
+        return web.json_response(
+            {
+                "errors": [
+                    {
+                        "message": "Throttled",
+                        "extensions": {"code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"},
+                    }
+                ],
+                "extensions": extensions,
+            }
+        )
+    root = _root(app)
     result = graphql_kit.run(schema, parsed, root)
     _, actual = cost.costs(schema, parsed.document, parsed.operation, parsed.values, result.data)
     refund_points(app, requested - actual)
@@ -136,8 +175,9 @@ def _seed(app: web.Application) -> None:
     app[BUCKET] = {}
 
 
-def create_app(access_token: str = data.ACCESS_TOKEN, *, bucket: int = DEFAULT_BUCKET, refill_ms: int = DEFAULT_REFILL_MS,
-               cancel_delay_s: float = 0.2) -> web.Application:
+def create_app(
+    access_token: str = data.ACCESS_TOKEN, *, bucket: int = DEFAULT_BUCKET, refill_ms: int = DEFAULT_REFILL_MS, cancel_delay_s: float = 0.2
+) -> web.Application:
     """``bucket`` points, refilled completely in ``refill_ms`` (the knobs ``rate_limit_quota`` and
     ``rate_limit_window_ms``); a cancellation is carried out ``cancel_delay_s`` after it is asked."""
     app = web.Application(middlewares=[knobs_middleware(error_response)])

@@ -51,7 +51,7 @@ class Coster:
 
     def fields(self, selection: SelectionSetNode | None, data: Any) -> list[FieldNode]:
         out: list[FieldNode] = []
-        for s in (selection.selections if selection else ()):
+        for s in selection.selections if selection else ():
             if isinstance(s, FieldNode):
                 out.append(s)
             elif isinstance(s, InlineFragmentNode):
@@ -110,8 +110,9 @@ class Coster:
         return per
 
 
-def costs(schema: GraphQLSchema, document: Any, operation: OperationDefinitionNode, variables: dict[str, Any],
-          data: Any = None) -> tuple[int, int]:
+def costs(
+    schema: GraphQLSchema, document: Any, operation: OperationDefinitionNode, variables: dict[str, Any], data: Any = None
+) -> tuple[int, int]:
     """(requested, actual) cost of ``operation``; ``data`` is what it answered."""
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     coster = Coster(schema, fragments, variables)

@@ -58,20 +58,36 @@ def refund_create(shop: Shop, info: Any, input: dict[str, Any]) -> dict[str, Any
             return refused(["transactions", str(n)], "Transaction is invalid")
         amount += Decimal(str(t["amount"]))
     if amount > o.total - o.refunded:
-        return refused(["transactions", "0", "amount"],
-                       f"Refund amount {amount} {o.presentment} is greater than net payment received {o.total - o.refunded} {o.presentment}")
+        return refused(
+            ["transactions", "0", "amount"],
+            f"Refund amount {amount} {o.presentment} is greater than net payment received {o.total - o.refunded} {o.presentment}",
+        )
     if not taken and amount <= 0:
         return refused(None, "Refund must refund line items or an amount")
     for line, qty in taken:
         line.refunded += qty
-    record = {"id": shop.new_id(), "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "amount": str(amount), "note": input.get("note"),
-              "lines": [(l.id, q) for l, q in taken]}
+    record = {
+        "id": shop.new_id(),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "amount": str(amount),
+        "note": input.get("note"),
+        "lines": [(l.id, q) for l, q in taken],
+    }
     o.refunds.append(record)
     return {"refund": views.refund(o, record, lines), "order": views.order(o), "userErrors": []}
 
 
-def order_cancel(shop: Shop, delay_s: float, info: Any, orderId: str, refund: bool, restock: bool, reason: str,
-                 notifyCustomer: bool | None = None, staffNote: str | None = None) -> dict[str, Any]:
+def order_cancel(
+    shop: Shop,
+    delay_s: float,
+    info: Any,
+    orderId: str,
+    refund: bool,
+    restock: bool,
+    reason: str,
+    notifyCustomer: bool | None = None,
+    staffNote: str | None = None,
+) -> dict[str, Any]:
     o = shop.orders.get(gid_number(orderId, "Order") or -1)
     errors = []
     if o is None:
@@ -94,8 +110,9 @@ def order_cancel(shop: Shop, delay_s: float, info: Any, orderId: str, refund: bo
             lines = [(l.id, l.quantity - l.refunded) for l in o.lines if l.quantity > l.refunded]
             for l in o.lines:
                 l.refunded = l.quantity
-            o.refunds.append({"id": shop.new_id(), "created": iso(o.cancelled_at), "amount": str(remaining), "note": "Order canceled",
-                              "lines": lines})
+            o.refunds.append(
+                {"id": shop.new_id(), "created": iso(o.cancelled_at), "amount": str(remaining), "note": "Order canceled", "lines": lines}
+            )
 
     asyncio.get_running_loop().call_later(delay_s, apply)
     return {"job": {"id": gid("Job", job), "done": False, "query": None}, "orderCancelUserErrors": [], "userErrors": []}
@@ -111,21 +128,32 @@ def discount_code_basic_create(shop: Shop, info: Any, basicCodeDiscount: dict[st
         errors.append(user_error(["basicCodeDiscount", "code"], "Code must be unique. Please try a different code.", "TAKEN"))
     if not d.get("startsAt"):
         errors.append(user_error(["basicCodeDiscount", "startsAt"], "Starts at can't be blank", "BLANK"))
-    value = ((d.get("customerGets") or {}).get("value") or {})
+    value = (d.get("customerGets") or {}).get("value") or {}
     percentage = value.get("percentage")
     amount = (value.get("discountAmount") or {}).get("amount")
     if percentage is None and amount is None:
         errors.append(user_error(["basicCodeDiscount", "customerGets", "value"], "Value can't be blank", "BLANK"))
     elif percentage is not None and not 0 < percentage <= 1:
-        errors.append(user_error(["basicCodeDiscount", "customerGets", "value", "percentage"], "Value must be between 0.0 and 1.0",
-                                 "VALUE_OUTSIDE_RANGE"))
+        errors.append(
+            user_error(
+                ["basicCodeDiscount", "customerGets", "value", "percentage"], "Value must be between 0.0 and 1.0", "VALUE_OUTSIDE_RANGE"
+            )
+        )
     if errors:
         return {"codeDiscountNode": None, "userErrors": [{**e, "extraInfo": None} for e in errors]}
     number = shop.new_id()
     summary = f"{round(percentage * 100)}% off entire order" if percentage is not None else f"${amount} off entire order"
-    record = {"__typename": "DiscountCodeBasic", "title": d.get("title") or code, "status": "ACTIVE", "startsAt": d["startsAt"],
-              "endsAt": d.get("endsAt"), "usageLimit": d.get("usageLimit"), "summary": summary, "asyncUsageCount": 0,
-              "codes": lambda info, **args: graphql_kit.connection([{"id": gid("DiscountRedeemCode", number), "code": code}], args.get("first"))}
+    record = {
+        "__typename": "DiscountCodeBasic",
+        "title": d.get("title") or code,
+        "status": "ACTIVE",
+        "startsAt": d["startsAt"],
+        "endsAt": d.get("endsAt"),
+        "usageLimit": d.get("usageLimit"),
+        "summary": summary,
+        "asyncUsageCount": 0,
+        "codes": lambda info, **args: graphql_kit.connection([{"id": gid("DiscountRedeemCode", number), "code": code}], args.get("first")),
+    }
     node = {"id": gid("DiscountCodeNode", number), "codeDiscount": record}
     shop.discounts[code.lower()] = node
     return {"codeDiscountNode": node, "userErrors": []}

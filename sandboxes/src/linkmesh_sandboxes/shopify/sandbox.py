@@ -17,17 +17,20 @@ from linkmesh_sandboxes.shopify.data import ACCESS_TOKEN, SHOP
 def create_app() -> web.Application:
     from linkmesh_sandboxes.shopify.app import create_app as create
 
-    return create(bucket=int(os.environ.get("SANDBOX_SHOPIFY_BUCKET", "1000")),
-                  refill_ms=int(os.environ.get("SANDBOX_SHOPIFY_REFILL_MS", "20000")))
+    return create(
+        bucket=int(os.environ.get("SANDBOX_SHOPIFY_BUCKET", "1000")), refill_ms=int(os.environ.get("SANDBOX_SHOPIFY_REFILL_MS", "20000"))
+    )
 
 
 def demo_app(base_url: str) -> dict[str, Any]:
     return {
-        "type": "shopify", "name": "Shopify (sandbox)",
+        "type": "shopify",
+        "name": "Shopify (sandbox)",
         "settings": {"shop": SHOP, "api_base_url": base_url},
         "secrets": {"access_token": ACCESS_TOKEN},
         "search_query_attributes": [{"attribute": "email", "label": "Email"}, {"attribute": "phone", "label": "Phone"}],
-        "auto_link_fields": ["email", "phone"], "actions_enabled": True,
+        "auto_link_fields": ["email", "phone"],
+        "actions_enabled": True,
     }
 
 

@@ -14,8 +14,14 @@ Settings = ConnectorSettings
 def main() -> None:
     run_connector(
         "connector-bigcommerce",
-        lambda s: VendorHTTP("BigCommerce", rate_limit=BigCommerceRateLimit(), errors=BigCommerceErrors(), max_attempts=s.vendor_attempts, allow_private_hosts=s.allow_private_vendor_hosts,
-                             budget=s.budget("BigCommerce")),
+        lambda s: VendorHTTP(
+            "BigCommerce",
+            rate_limit=BigCommerceRateLimit(),
+            errors=BigCommerceErrors(),
+            max_attempts=s.vendor_attempts,
+            allow_private_hosts=s.allow_private_vendor_hosts,
+            budget=s.budget("BigCommerce"),
+        ),
         lambda http, s: BigCommerceLookup(BigCommerceClient(http), s.vendor_timeout_s),
     )
 

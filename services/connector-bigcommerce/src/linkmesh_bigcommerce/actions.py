@@ -18,18 +18,39 @@ NOT_REFUNDABLE = {0: "incomplete", 5: "cancelled", 6: "declined", 4: "already re
 COUPON_TYPES = ("percentage_discount", "per_total_discount", "free_shipping")
 
 ACTIONS = [
-    lookup_pb2.ActionSpec(name="refund", label="Refund order", order_required=True, fields=[
-        form_field("lines", "Lines to refund", "lines", hint="order line id:quantity, comma-separated (e.g. 500201:1); empty refunds every line left"),
-        form_field("reason", "Reason", hint="Shown on the refund in BigCommerce"),
-    ]),
+    lookup_pb2.ActionSpec(
+        name="refund",
+        label="Refund order",
+        order_required=True,
+        fields=[
+            form_field(
+                "lines",
+                "Lines to refund",
+                "lines",
+                hint="order line id:quantity, comma-separated (e.g. 500201:1); empty refunds every line left",
+            ),
+            form_field("reason", "Reason", hint="Shown on the refund in BigCommerce"),
+        ],
+    ),
     lookup_pb2.ActionSpec(name="cancel", label="Cancel order", order_required=True, fields=[]),
-    lookup_pb2.ActionSpec(name="create_discount_code", label="Create discount code", order_required=False, fields=[
-        form_field("type", "Discount type", "select", required=True, options=COUPON_TYPES),
-        form_field("amount", "Amount", "decimal", hint="Percent for percentage_discount, money for per_total_discount; not for free_shipping",
-                   min_value="0.01", max_value="100000"),
-        form_field("code", "Code", hint="Leave empty to generate one"),
-        form_field("max_uses", "Maximum uses", "integer", hint="Default 1", min_value="1", max_value="10000"),
-    ]),
+    lookup_pb2.ActionSpec(
+        name="create_discount_code",
+        label="Create discount code",
+        order_required=False,
+        fields=[
+            form_field("type", "Discount type", "select", required=True, options=COUPON_TYPES),
+            form_field(
+                "amount",
+                "Amount",
+                "decimal",
+                hint="Percent for percentage_discount, money for per_total_discount; not for free_shipping",
+                min_value="0.01",
+                max_value="100000",
+            ),
+            form_field("code", "Code", hint="Leave empty to generate one"),
+            form_field("max_uses", "Maximum uses", "integer", hint="Default 1", min_value="1", max_value="10000"),
+        ],
+    ),
 ]
 
 
@@ -47,22 +68,29 @@ async def owned_order(client: BigCommerceClient, store: Store, customer_id: str,
     return order
 
 
-async def refund(client: BigCommerceClient, store: Store, order: dict, params: dict[str, str], deadline: Deadline) -> lookup_pb2.RunActionResponse:
+async def refund(
+    client: BigCommerceClient, store: Store, order: dict, params: dict[str, str], deadline: Deadline
+) -> lookup_pb2.RunActionResponse:
     oid = str(order["id"])
     if order.get("status_id") in NOT_REFUNDABLE:
         raise failed_precondition(f"order {oid} cannot be refunded: it is {NOT_REFUNDABLE[order['status_id']]}")
     products = {str(p["id"]): p for p in (await client.order_products(store, order["id"], deadline, strict=True)).items}
     wanted = parse_lines(params.get("lines", ""))
     if not wanted:
-        wanted = [(pid, int(p["quantity"]) - int(p.get("quantity_refunded") or 0)) for pid, p in products.items()
-                  if int(p["quantity"]) > int(p.get("quantity_refunded") or 0)]
+        wanted = [
+            (pid, int(p["quantity"]) - int(p.get("quantity_refunded") or 0))
+            for pid, p in products.items()
+            if int(p["quantity"]) > int(p.get("quantity_refunded") or 0)
+        ]
         if not wanted:
             raise failed_precondition(f"order {oid} has nothing left to refund")
     unknown = [line for line, _ in wanted if line not in products]
     if unknown:
         raise invalid_argument("the lines are not on this order", {"params.lines": f"line {unknown[0]} is not on order {oid}"})
     reason = params.get("reason", "").strip()
-    items = [{"item_type": "PRODUCT", "item_id": int(line), "quantity": qty, **({"reason": reason} if reason else {})} for line, qty in wanted]
+    items = [
+        {"item_type": "PRODUCT", "item_id": int(line), "quantity": qty, **({"reason": reason} if reason else {})} for line, qty in wanted
+    ]
     try:
         quote = await client.refund_quote(store, oid, items, deadline)
         methods = quote.get("refund_methods") or []
@@ -76,8 +104,10 @@ async def refund(client: BigCommerceClient, store: Store, order: dict, params: d
         raise
     currency = order.get("currency_code") or ""
     amount = decimal_string(done.get("total_amount") or quote.get("total_refund_amount") or 0)
-    return lookup_pb2.RunActionResponse(message=f"Refunded {amount} {currency} on order {oid}",
-                                        result={"refund_id": str(done.get("id", "")), "amount": amount, "currency": currency})
+    return lookup_pb2.RunActionResponse(
+        message=f"Refunded {amount} {currency} on order {oid}",
+        result={"refund_id": str(done.get("id", "")), "amount": amount, "currency": currency},
+    )
 
 
 async def cancel(client: BigCommerceClient, store: Store, order: dict, deadline: Deadline) -> lookup_pb2.RunActionResponse:
@@ -90,8 +120,9 @@ async def cancel(client: BigCommerceClient, store: Store, order: dict, deadline:
     return lookup_pb2.RunActionResponse(message=f"Order {oid} cancelled", result={"status": str(updated.get("status") or "Cancelled")})
 
 
-async def create_discount_code(client: BigCommerceClient, store: Store, params: dict[str, str], key: str,
-                               deadline: Deadline) -> lookup_pb2.RunActionResponse:
+async def create_discount_code(
+    client: BigCommerceClient, store: Store, params: dict[str, str], key: str, deadline: Deadline
+) -> lookup_pb2.RunActionResponse:
     kind = params["type"]
     amount = params.get("amount", "").strip()
     if kind != "free_shipping" and not amount:
@@ -100,8 +131,14 @@ async def create_discount_code(client: BigCommerceClient, store: Store, params: 
         raise invalid_argument("a percentage cannot pass 100", {"params.amount": "must be at most 100 for a percentage"})
     code = params.get("code", "").strip() or code_for_key(key)  # found again by its key after a lost answer
     coupon = {
-        "name": f"linkmesh {code}", "code": code, "type": kind, "amount": amount or "0", "enabled": True,
-        "applies_to": {"entity": "categories", "ids": [0]}, "max_uses": int(params.get("max_uses") or 1), "max_uses_per_customer": 1,
+        "name": f"linkmesh {code}",
+        "code": code,
+        "type": kind,
+        "amount": amount or "0",
+        "enabled": True,
+        "applies_to": {"entity": "categories", "ids": [0]},
+        "max_uses": int(params.get("max_uses") or 1),
+        "max_uses_per_customer": 1,
     }
     try:
         created = await client.create_coupon(store, coupon, deadline)
@@ -109,10 +146,14 @@ async def create_discount_code(client: BigCommerceClient, store: Store, params: 
         if err.code == grpc.StatusCode.FAILED_PRECONDITION:  # 409: the code is taken
             raise failed_precondition(f"the discount code {code} already exists in BigCommerce") from None
         raise
-    return lookup_pb2.RunActionResponse(message=f"Discount code {code} created", result={"code": code, "coupon_id": str(created.get("id", ""))})
+    return lookup_pb2.RunActionResponse(
+        message=f"Discount code {code} created", result={"code": code, "coupon_id": str(created.get("id", ""))}
+    )
 
 
-async def run(client: BigCommerceClient, store: Store, request: lookup_pb2.RunActionRequest, deadline: Deadline) -> lookup_pb2.RunActionResponse:
+async def run(
+    client: BigCommerceClient, store: Store, request: lookup_pb2.RunActionRequest, deadline: Deadline
+) -> lookup_pb2.RunActionResponse:
     params = dict(request.params)
     if request.action == "create_discount_code":
         return await create_discount_code(client, store, params, request.idempotency_key, deadline)

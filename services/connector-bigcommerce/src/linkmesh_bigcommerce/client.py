@@ -88,11 +88,28 @@ class BigCommerceClient:
         self._store_info: dict[str, tuple[float, dict[str, Any]]] = {}
         self._store_info_locks: dict[str, asyncio.Lock] = {}
 
-    async def _call(self, store: Store, method: str, path: str, deadline: Deadline, params: Mapping[str, str] | None = None,
-                    body: Any = None, *, idempotent: bool | None = None) -> Any:
+    async def _call(
+        self,
+        store: Store,
+        method: str,
+        path: str,
+        deadline: Deadline,
+        params: Mapping[str, str] | None = None,
+        body: Any = None,
+        *,
+        idempotent: bool | None = None,
+    ) -> Any:
         headers = {"X-Auth-Token": store.access_token, "Accept": "application/json"}
-        return await self.http.request(method, f"{store.root}{path}", bucket=store.bucket, deadline=deadline, headers=headers,
-                                       params=params, json_body=body, idempotent=idempotent)
+        return await self.http.request(
+            method,
+            f"{store.root}{path}",
+            bucket=store.bucket,
+            deadline=deadline,
+            headers=headers,
+            params=params,
+            json_body=body,
+            idempotent=idempotent,
+        )
 
     async def _get(self, store: Store, path: str, deadline: Deadline, params: Mapping[str, str] | None = None) -> Any:
         return await self._call(store, "GET", path, deadline, params)
@@ -112,9 +129,19 @@ class BigCommerceClient:
             self._store_info[key] = (time.monotonic(), info)
             return info
 
-    async def _v3_list(self, store: Store, path: str, deadline: Deadline, params: Mapping[str, str], *, limit: int = MAX_LIMIT,
-                       strict: bool = False, what: str = "list") -> Listing[dict[str, Any]]:
+    async def _v3_list(
+        self,
+        store: Store,
+        path: str,
+        deadline: Deadline,
+        params: Mapping[str, str],
+        *,
+        limit: int = MAX_LIMIT,
+        strict: bool = False,
+        what: str = "list",
+    ) -> Listing[dict[str, Any]]:
         """A V3 list, page after page by ``meta.pagination``."""
+
         async def page(n: int, page_deadline: Deadline) -> Page[dict[str, Any]]:
             body = await self._get(store, path, page_deadline, {**params, "page": str(n), "limit": str(limit)}) or {}
             data = [d for d in body.get("data") or [] if isinstance(d, dict)]
@@ -125,9 +152,20 @@ class BigCommerceClient:
 
         return await read_all(page, deadline, strict=strict, what=f"BigCommerce {what}", key=lambda d: d.get("id"))
 
-    async def _v2_list(self, store: Store, path: str, deadline: Deadline, params: Mapping[str, str] | None = None, *,
-                       limit: int = MAX_LIMIT, want: int | None = None, strict: bool = False, what: str = "list") -> Listing[dict[str, Any]]:
+    async def _v2_list(
+        self,
+        store: Store,
+        path: str,
+        deadline: Deadline,
+        params: Mapping[str, str] | None = None,
+        *,
+        limit: int = MAX_LIMIT,
+        want: int | None = None,
+        strict: bool = False,
+        what: str = "list",
+    ) -> Listing[dict[str, Any]]:
         """A V2 list (a bare array, or 204 past its end), page after page until a short page."""
+
         async def page(n: int, page_deadline: Deadline) -> Page[dict[str, Any]]:
             body = await self._get(store, path, page_deadline, {**(params or {}), "page": str(n), "limit": str(limit)})
             items = [i for i in body or [] if isinstance(i, dict)] if isinstance(body, list) else []
@@ -184,14 +222,17 @@ class BigCommerceClient:
 
     async def refund_quote(self, store: Store, order_id: str, items: list[dict[str, Any]], deadline: Deadline) -> dict[str, Any]:
         # A quote changes nothing: safe to send again.
-        body = await self._call(store, "POST", f"/v3/orders/{order_id}/payment_actions/refund_quotes", deadline, body={"items": items},
-                                idempotent=True)
+        body = await self._call(
+            store, "POST", f"/v3/orders/{order_id}/payment_actions/refund_quotes", deadline, body={"items": items}, idempotent=True
+        )
         return (body or {}).get("data") or {}
 
-    async def refund(self, store: Store, order_id: str, items: list[dict[str, Any]], payments: list[dict[str, Any]],
-                     deadline: Deadline) -> dict[str, Any]:
-        body = await self._call(store, "POST", f"/v3/orders/{order_id}/payment_actions/refunds", deadline,
-                                body={"items": items, "payments": payments})
+    async def refund(
+        self, store: Store, order_id: str, items: list[dict[str, Any]], payments: list[dict[str, Any]], deadline: Deadline
+    ) -> dict[str, Any]:
+        body = await self._call(
+            store, "POST", f"/v3/orders/{order_id}/payment_actions/refunds", deadline, body={"items": items, "payments": payments}
+        )
         return (body or {}).get("data") or {}
 
     async def create_coupon(self, store: Store, coupon: dict[str, Any], deadline: Deadline) -> dict[str, Any]:

@@ -52,9 +52,13 @@ def address(c: dict[str, Any]) -> lookup_pb2.Address | None:
         return None
     a = addresses[0]
     return lookup_pb2.Address(
-        line1=a.get("address1", ""), line2=a.get("address2", ""), city=a.get("city", ""),
-        region=a.get("state_or_province", ""), postal_code=a.get("postal_code", ""),
-        country_code=a.get("country_code", ""), company=a.get("company", ""),
+        line1=a.get("address1", ""),
+        line2=a.get("address2", ""),
+        city=a.get("city", ""),
+        region=a.get("state_or_province", ""),
+        postal_code=a.get("postal_code", ""),
+        country_code=a.get("country_code", ""),
+        company=a.get("company", ""),
     )
 
 
@@ -78,28 +82,42 @@ def phone_variants(e164: str) -> list[str]:
     return list(dict.fromkeys(v for v in variants if "," not in v))
 
 
-def order(o: dict[str, Any], products: list[dict[str, Any]], shipments: list[dict[str, Any]], *,
-          control_panel: str, storefront: str, product_paths: dict[int, str], partial: Sequence[str] = ()) -> lookup_pb2.Order:
+def order(
+    o: dict[str, Any],
+    products: list[dict[str, Any]],
+    shipments: list[dict[str, Any]],
+    *,
+    control_panel: str,
+    storefront: str,
+    product_paths: dict[int, str],
+    partial: Sequence[str] = (),
+) -> lookup_pb2.Order:
     currency = o.get("currency_code") or o.get("default_currency_code") or ""
     discount = to_decimal(o.get("discount_amount")) + to_decimal(o.get("coupon_discount"))
     items_total = int(to_decimal(o.get("items_total")))
     items_shipped = int(to_decimal(o.get("items_shipped")))
     fulfilled = o.get("status_id") in SHIPPED_STATUS_IDS or (items_total > 0 and items_shipped >= items_total)
     result = lookup_pb2.Order(
-        id=str(o["id"]), number=str(o["id"]),
+        id=str(o["id"]),
+        number=str(o["id"]),
         admin_url=f"{control_panel}/manage/orders/{o['id']}" if control_panel else "",
-        total=money(o.get("total_inc_tax"), currency), discount=money(discount, currency),
-        status=o.get("status", ""), fulfilled=fulfilled, partial=list(partial),
+        total=money(o.get("total_inc_tax"), currency),
+        discount=money(discount, currency),
+        status=o.get("status", ""),
+        fulfilled=fulfilled,
+        partial=list(partial),
     )
     created = timestamp(o.get("date_created"))
     if created:
         result.created_at.CopyFrom(created)
     for s in shipments:
         shipment = lookup_pb2.Shipment(
-            id=str(s.get("id", "")), method=s.get("shipping_method", ""),
+            id=str(s.get("id", "")),
+            method=s.get("shipping_method", ""),
             carrier=s.get("shipping_provider_display_name") or s.get("tracking_carrier") or str(s.get("shipping_provider") or ""),
             tracking_number=s.get("tracking_number", ""),
-            tracking_url=s.get("tracking_link") or s.get("generated_tracking_link")
+            tracking_url=s.get("tracking_link")
+            or s.get("generated_tracking_link")
             or tracking_url(str(s.get("tracking_carrier") or s.get("shipping_provider") or ""), s.get("tracking_number", "")),
         )
         shipped = timestamp(s.get("date_created"))
@@ -108,20 +126,29 @@ def order(o: dict[str, Any], products: list[dict[str, Any]], shipments: list[dic
         result.shipments.append(shipment)
     for p in products:
         path = product_paths.get(int(p.get("product_id") or 0), "")
-        result.lines.append(lookup_pb2.OrderLine(
-            id=str(p.get("id", "")), name=p.get("name", ""), sku=p.get("sku", ""),
-            unit_price=money(p.get("price_inc_tax") or p.get("base_price"), currency),
-            quantity=int(p.get("quantity") or 0),
-            product_url=f"{storefront.rstrip('/')}{path}" if storefront and path else "",
-        ))
+        result.lines.append(
+            lookup_pb2.OrderLine(
+                id=str(p.get("id", "")),
+                name=p.get("name", ""),
+                sku=p.get("sku", ""),
+                unit_price=money(p.get("price_inc_tax") or p.get("base_price"), currency),
+                quantity=int(p.get("quantity") or 0),
+                product_url=f"{storefront.rstrip('/')}{path}" if storefront and path else "",
+            )
+        )
     return result
 
 
 def customer(c: dict[str, Any], orders: list[lookup_pb2.Order], *, control_panel: str, region: str) -> lookup_pb2.Customer:
     result = lookup_pb2.Customer(
-        external_id=str(c["id"]), name=full_name(c), first_name=c.get("first_name", ""), last_name=c.get("last_name", ""),
-        emails=[c["email"]] if c.get("email") else [], phones=phones_of(c, region),
-        admin_url=f"{control_panel}/manage/customers/{c['id']}/edit" if control_panel else "", orders=orders,
+        external_id=str(c["id"]),
+        name=full_name(c),
+        first_name=c.get("first_name", ""),
+        last_name=c.get("last_name", ""),
+        emails=[c["email"]] if c.get("email") else [],
+        phones=phones_of(c, region),
+        admin_url=f"{control_panel}/manage/customers/{c['id']}/edit" if control_panel else "",
+        orders=orders,
     )
     a = address(c)
     if a is not None:
@@ -132,7 +159,9 @@ def customer(c: dict[str, Any], orders: list[lookup_pb2.Order], *, control_panel
     if c.get("company"):
         result.custom_attributes.append(lookup_pb2.CustomAttribute(key="company", label="Company", value=c["company"]))
     if c.get("customer_group_id"):
-        result.custom_attributes.append(lookup_pb2.CustomAttribute(key="customer_group_id", label="Customer group", value=str(c["customer_group_id"])))
+        result.custom_attributes.append(
+            lookup_pb2.CustomAttribute(key="customer_group_id", label="Customer group", value=str(c["customer_group_id"]))
+        )
     if result.admin_url:
         result.links.append(lookup_pb2.Link(label="Open in BigCommerce", url=result.admin_url))
     return result

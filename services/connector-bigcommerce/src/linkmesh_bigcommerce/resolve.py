@@ -22,16 +22,18 @@ def refund_lines(refund: dict[str, Any]) -> dict[str, int]:
     return {str(i.get("item_id")): int(i.get("quantity") or 0) for i in refund.get("items") or [] if i.get("item_type") == "PRODUCT"}
 
 
-async def resolve_refund(client: BigCommerceClient, store: Store, order: dict[str, Any], request: lookup_pb2.ResolveActionRequest,
-                         deadline: Deadline) -> lookup_pb2.ResolveActionResponse:
+async def resolve_refund(
+    client: BigCommerceClient, store: Store, order: dict[str, Any], request: lookup_pb2.ResolveActionRequest, deadline: Deadline
+) -> lookup_pb2.ResolveActionResponse:
     oid = str(order["id"])
     refunds = await client.refunds(store, oid, deadline)
     count, match = matching_record(refunds, lambda r: when(from_iso(r.get("created"))), refund_lines, request)
     if match is None:
         return no_match(count, f"refunds of these lines on order {oid}")
     amount, currency = decimal_string(match.get("total_amount") or 0), order.get("currency_code") or ""
-    return applied(f"Refunded {amount} {currency} on order {oid}",
-                   {"refund_id": str(match.get("id", "")), "amount": amount, "currency": currency})
+    return applied(
+        f"Refunded {amount} {currency} on order {oid}", {"refund_id": str(match.get("id", "")), "amount": amount, "currency": currency}
+    )
 
 
 def resolve_cancel(order: dict[str, Any], request: lookup_pb2.ResolveActionRequest) -> lookup_pb2.ResolveActionResponse:
@@ -44,8 +46,9 @@ def resolve_cancel(order: dict[str, Any], request: lookup_pb2.ResolveActionReque
     return applied(f"Order {oid} cancelled", {"status": str(order.get("status") or "Cancelled")})
 
 
-async def resolve(client: BigCommerceClient, store: Store, request: lookup_pb2.ResolveActionRequest,
-                  deadline: Deadline) -> lookup_pb2.ResolveActionResponse:
+async def resolve(
+    client: BigCommerceClient, store: Store, request: lookup_pb2.ResolveActionRequest, deadline: Deadline
+) -> lookup_pb2.ResolveActionResponse:
     if request.action == "create_discount_code":
         code = request.params.get("code", "").strip() or code_for_key(request.idempotency_key)
         coupons = await client.coupons_by_code(store, code, deadline)

@@ -27,14 +27,34 @@ DEFAULT_MAX_ORDERS = 10
 F = lookup_pb2.LookupField
 
 SETTINGS = [
-    lookup_pb2.SettingSpec(name="store_hash", label="Store hash", required=True,
-                           hint="The store hash from your API path, without the 'store-' prefix (e.g. abc123)."),
-    lookup_pb2.SettingSpec(name="access_token", label="Access token", required=True, secret=True,
-                           hint="A store-level API account token with read scopes for Customers, Orders, Products and Information."),
-    lookup_pb2.SettingSpec(name="api_base_url", label="API base URL", required=False, default_value=DEFAULT_API_BASE_URL,
-                           hint="Leave empty for BigCommerce itself; set it to point at a sandbox or proxy.", credentials_destination=True),
-    lookup_pb2.SettingSpec(name="default_region", label="Default phone region", required=False, default_value="US",
-                           hint="ISO country used to read phone numbers stored without a country code."),
+    lookup_pb2.SettingSpec(
+        name="store_hash",
+        label="Store hash",
+        required=True,
+        hint="The store hash from your API path, without the 'store-' prefix (e.g. abc123).",
+    ),
+    lookup_pb2.SettingSpec(
+        name="access_token",
+        label="Access token",
+        required=True,
+        secret=True,
+        hint="A store-level API account token with read scopes for Customers, Orders, Products and Information.",
+    ),
+    lookup_pb2.SettingSpec(
+        name="api_base_url",
+        label="API base URL",
+        required=False,
+        default_value=DEFAULT_API_BASE_URL,
+        hint="Leave empty for BigCommerce itself; set it to point at a sandbox or proxy.",
+        credentials_destination=True,
+    ),
+    lookup_pb2.SettingSpec(
+        name="default_region",
+        label="Default phone region",
+        required=False,
+        default_value="US",
+        hint="ISO country used to read phone numbers stored without a country code.",
+    ),
 ]
 
 
@@ -76,13 +96,19 @@ class BigCommerceLookup(LookupServicer):
             settings=SETTINGS,
         )
 
-    async def ValidateApp(self, request: lookup_pb2.ValidateAppRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.ValidateAppResponse:
+    async def ValidateApp(
+        self, request: lookup_pb2.ValidateAppRequest, context: grpc.aio.ServicerContext
+    ) -> lookup_pb2.ValidateAppResponse:
         store, errors = store_from(request.app)
         probe = (lambda: self.client.store_info(store, self.deadline(context), fresh=True)) if store else None
-        return await self.proven(errors, probe, {
-            grpc.StatusCode.UNAUTHENTICATED: ("access_token", "BigCommerce refused this token"),
-            grpc.StatusCode.NOT_FOUND: ("store_hash", "BigCommerce knows no store with this hash"),
-        })
+        return await self.proven(
+            errors,
+            probe,
+            {
+                grpc.StatusCode.UNAUTHENTICATED: ("access_token", "BigCommerce refused this token"),
+                grpc.StatusCode.NOT_FOUND: ("store_hash", "BigCommerce knows no store with this hash"),
+            },
+        )
 
     async def Search(self, request: lookup_pb2.SearchRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.SearchResponse:
         store = require_store(request.app)
@@ -102,7 +128,9 @@ class BigCommerceLookup(LookupServicer):
         if bad:
             raise invalid_argument("the search query is invalid", bad)
         if not emails and not phones and not order_number:
-            raise invalid_argument("give at least one email, phone or order number", {"emails": "give at least one email, phone or order number"})
+            raise invalid_argument(
+                "give at least one email, phone or order number", {"emails": "give at least one email, phone or order number"}
+            )
         deadline = self.deadline(context)
         if order_number:
             # The order id is the order number; a guest order (customer_id 0) names its buyer by the billing email only.
@@ -156,9 +184,9 @@ class BigCommerceLookup(LookupServicer):
         if not found:
             raise ServiceError(grpc.StatusCode.NOT_FOUND, f"BigCommerce has no customer {request.external_id}")
         orders = listing.items
-        details = await asyncio.gather(*(
-            asyncio.gather(self.client.order_products(store, o["id"], deadline), self._shipments(store, o, deadline)) for o in orders
-        ))
+        details = await asyncio.gather(
+            *(asyncio.gather(self.client.order_products(store, o["id"], deadline), self._shipments(store, o, deadline)) for o in orders)
+        )
         product_ids = [int(p["product_id"]) for products, _ in details for p in products.items if p.get("product_id")]
         paths, all_products = await self.client.catalog_urls(store, product_ids, deadline)
         control_panel = str(info.get("control_panel_base_url") or "").rstrip("/")
@@ -168,8 +196,17 @@ class BigCommerceLookup(LookupServicer):
             partial = [part for part, listed in ((paging.SHIPMENTS, shipments), (paging.LINES, products)) if not listed.complete]
             if not all_products and any(p.get("product_id") and int(p["product_id"]) not in paths for p in products.items):
                 partial.append(paging.PRODUCT_LINKS)
-            mapped.append(mapping.order(o, products.items, shipments.items, control_panel=control_panel, storefront=storefront,
-                                        product_paths=paths, partial=partial))
+            mapped.append(
+                mapping.order(
+                    o,
+                    products.items,
+                    shipments.items,
+                    control_panel=control_panel,
+                    storefront=storefront,
+                    product_paths=paths,
+                    partial=partial,
+                )
+            )
         customer = mapping.customer(found[0], mapped, control_panel=control_panel, region=region)
         if not listing.complete and len(orders) < max_orders:
             customer.partial.append(paging.ORDERS)
@@ -187,6 +224,7 @@ class BigCommerceLookup(LookupServicer):
         check_action(actions.ACTIONS, request)
         return await actions.run(self.client, store, request, self.deadline(context))
 
-    async def ResolveAction(self, request: lookup_pb2.ResolveActionRequest,
-                            context: grpc.aio.ServicerContext) -> lookup_pb2.ResolveActionResponse:
+    async def ResolveAction(
+        self, request: lookup_pb2.ResolveActionRequest, context: grpc.aio.ServicerContext
+    ) -> lookup_pb2.ResolveActionResponse:
         return await resolve.resolve(self.client, require_store(request.app), request, self.deadline(context))

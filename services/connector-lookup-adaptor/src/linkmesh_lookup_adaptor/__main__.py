@@ -13,8 +13,14 @@ def main() -> None:
     run_connector(
         "connector-lookup-adaptor",
         # An adaptor publishes no limits: a 429 waits as its Retry-After says, shared by every replica.
-        lambda s: VendorHTTP("the lookup adaptor", rate_limit=RetryAfter(), errors=AdaptorErrors(), max_attempts=s.vendor_attempts,
-                             allow_private_hosts=s.allow_private_vendor_hosts, budget=s.budget("lookup-adaptor")),
+        lambda s: VendorHTTP(
+            "the lookup adaptor",
+            rate_limit=RetryAfter(),
+            errors=AdaptorErrors(),
+            max_attempts=s.vendor_attempts,
+            allow_private_hosts=s.allow_private_vendor_hosts,
+            budget=s.budget("lookup-adaptor"),
+        ),
         lambda http, s: LookupAdaptorLookup(AdaptorClient(http), min(s.vendor_timeout_s, 15.0)),
     )
 

@@ -47,8 +47,10 @@ class Adaptor:
         target = urljoin(self.url, relative.strip())
         parts = urlsplit(target)
         if not relative.strip() or f"{parts.scheme}://{parts.netloc}".lower() != self.origin:
-            err = invalid_argument(f"{field} must be on the adaptor's own host",
-                                   {field: "must be a path on the adaptor's host (its key and credentials are sent nowhere else)"})
+            err = invalid_argument(
+                f"{field} must be on the adaptor's own host",
+                {field: "must be a path on the adaptor's host (its key and credentials are sent nowhere else)"},
+            )
             err.outcome = NOT_SENT
             raise err
         return target
@@ -87,8 +89,12 @@ class AdaptorErrors:
     def refusal(self, status: int, body: Any) -> ServiceError | None:
         text, fields = _messages(body)
         if status == 400:
-            return invalid_argument(f"the adaptor refused the values: {text or 'check the form'}" if fields or text else
-                                    "the adaptor refused the request (400)", fields)
+            return invalid_argument(
+                f"the adaptor refused the values: {text or 'check the form'}"
+                if fields or text
+                else "the adaptor refused the request (400)",
+                fields,
+            )
         if status == 406:
             return failed_precondition(text or "the adaptor refused the action")
         return None
@@ -98,25 +104,35 @@ class AdaptorClient:
     def __init__(self, http: VendorHTTP) -> None:
         self.http = http
 
-    async def _send(self, adaptor: Adaptor, method: str, url: str, deadline: Deadline, body: Any = None,
-                    idempotent: bool | None = None) -> Any:
+    async def _send(
+        self, adaptor: Adaptor, method: str, url: str, deadline: Deadline, body: Any = None, idempotent: bool | None = None
+    ) -> Any:
         raw = compact_json(body) if body is not None else b""
         parts = urlsplit(url)
         correlation_id, trace_id = correlation()
         extra = {"Authorization": basic(adaptor.username, adaptor.password)} if adaptor.username else {}
-        headers = signed_headers(adaptor.signing_key, method, parts.path or "/", parts.query, raw,
-                                 correlation_id=correlation_id, trace_id=trace_id, extra=extra)
+        headers = signed_headers(
+            adaptor.signing_key, method, parts.path or "/", parts.query, raw, correlation_id=correlation_id, trace_id=trace_id, extra=extra
+        )
         limited = Deadline.after(min(deadline.remaining(), MAX_TIMEOUT_S))
         try:
-            return await self.http.request(method, url, bucket=adaptor.origin, deadline=limited, headers=headers,
-                                           data=raw if body is not None else None, idempotent=idempotent)
+            return await self.http.request(
+                method,
+                url,
+                bucket=adaptor.origin,
+                deadline=limited,
+                headers=headers,
+                data=raw if body is not None else None,
+                idempotent=idempotent,
+            )
         except ServiceError as err:
             if BASE_URL_FIELD in err.fields:  # a forbidden or redirected address: the setting is the app's url
                 err.fields = {"url" if k == BASE_URL_FIELD else k: v for k, v in err.fields.items()}
             raise
 
-    async def lookup(self, adaptor: Adaptor, level: str, query: dict[str, Any], deadline: Deadline, *,
-                     unique: bool = False) -> list[dict[str, Any]]:
+    async def lookup(
+        self, adaptor: Adaptor, level: str, query: dict[str, Any], deadline: Deadline, *, unique: bool = False
+    ) -> list[dict[str, Any]]:
         """The adaptor's results (``{"results": null}`` is none)."""
         body = {"lookupLevel": level, "query": query, "uniqueMatchRequired": unique}
         # A lookup reads: sent again after a transport failure like any read.

@@ -28,8 +28,22 @@ SYMBOLS = {"$": "USD", "US$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "�
 NUMBER = re.compile(r"-?\d[\d,.\s']*")
 CODE = re.compile(r"\b([A-Z]{3})\b")
 FULFILLED = {"fulfilled", "delivered", "completed", "complete", "shipped"}
-ORDER_KEYS = {"type", "orderNumber", "createdAt", "orderStatus", "orderTotal", "currencyCode", "itemCount", "orderLink",
-              "customerOrderUrl", "note", "products", "fulfillments", "actions", "id"}
+ORDER_KEYS = {
+    "type",
+    "orderNumber",
+    "createdAt",
+    "orderStatus",
+    "orderTotal",
+    "currencyCode",
+    "itemCount",
+    "orderLink",
+    "customerOrderUrl",
+    "note",
+    "products",
+    "fulfillments",
+    "actions",
+    "id",
+}
 DATE_FORMATS = ("%m/%d/%Y", "%m/%d/%y", "%Y-%m-%d", "%Y/%m/%d", "%d.%m.%Y", "%b %d, %Y", "%B %d, %Y", "%d %b %Y")
 
 
@@ -69,7 +83,7 @@ def amount(value: Any, currency_code: Any = None) -> lookup_pb2.Money | None:
     currency = text(currency_code).upper()
     if not currency:
         code = CODE.search(raw)
-        prefix, suffix = raw[: match.start()].strip(), raw[match.end():].strip()
+        prefix, suffix = raw[: match.start()].strip(), raw[match.end() :].strip()
         symbol = SYMBOLS.get(prefix) or (SYMBOLS.get(prefix[-1:]) if prefix else None) or (SYMBOLS.get(suffix[:1]) if suffix else None)
         currency = code.group(1) if code else symbol or ""
     return lookup_pb2.Money(amount=decimal_string(number), currency=currency)
@@ -143,7 +157,8 @@ def summary(result: dict[str, Any], region: str) -> lookup_pb2.CustomerSummary |
     if not external_id:
         return None
     return lookup_pb2.CustomerSummary(
-        external_id=external_id, name=text(result.get("name")),
+        external_id=external_id,
+        name=text(result.get("name")),
         emails=[e for e in (email_of(x) for x in values(result.get("emails"))) if e],
         phones=[p for p in (phone_of(x, region) for x in values(result.get("phones"))) if p is not None],
     )
@@ -153,10 +168,14 @@ def address(value: Any) -> lookup_pb2.Address | None:
     if isinstance(value, dict):
         line1 = text(value.get("line1") or value.get("street") or value.get("address1") or value.get("street1"))
         return lookup_pb2.Address(
-            line1=line1, line2=text(value.get("line2") or value.get("address2") or value.get("street2")),
-            city=text(value.get("city")), region=text(value.get("region") or value.get("state") or value.get("province")),
+            line1=line1,
+            line2=text(value.get("line2") or value.get("address2") or value.get("street2")),
+            city=text(value.get("city")),
+            region=text(value.get("region") or value.get("state") or value.get("province")),
             postal_code=text(value.get("postalCode") or value.get("zip") or value.get("postal_code")),
-            country_code=text(value.get("countryCode") or value.get("country")).upper()[:2] if len(text(value.get("countryCode") or value.get("country"))) == 2 else "",
+            country_code=text(value.get("countryCode") or value.get("country")).upper()[:2]
+            if len(text(value.get("countryCode") or value.get("country"))) == 2
+            else "",
             company=text(value.get("company")),
         )
     line = text(value)
@@ -178,8 +197,9 @@ def custom_attributes(value: Any) -> list[lookup_pb2.CustomAttribute]:
 def order(t: dict[str, Any]) -> lookup_pb2.Order:
     currency = text(t.get("currencyCode")).upper()
     number = text(t.get("orderNumber") or t.get("id"))
-    out = lookup_pb2.Order(id=number, number=number, admin_url=text(t.get("orderLink")), status=text(t.get("orderStatus")),
-                           actions=actions(t.get("actions")))
+    out = lookup_pb2.Order(
+        id=number, number=number, admin_url=text(t.get("orderLink")), status=text(t.get("orderStatus")), actions=actions(t.get("actions"))
+    )
     total = amount(t.get("orderTotal"), currency)
     if total is not None:
         out.total.CopyFrom(total)
@@ -188,17 +208,26 @@ def order(t: dict[str, Any]) -> lookup_pb2.Order:
         out.created_at.CopyFrom(created)
     products = [p for p in values(t.get("products")) if isinstance(p, dict)]
     for p in products:
-        line = lookup_pb2.OrderLine(id=text(p.get("id")), name=text(p.get("name")), sku=text(p.get("sku")),
-                                    quantity=count(p.get("quantity")) or 1, product_url=text(p.get("productUrl") or p.get("url")))
+        line = lookup_pb2.OrderLine(
+            id=text(p.get("id")),
+            name=text(p.get("name")),
+            sku=text(p.get("sku")),
+            quantity=count(p.get("quantity")) or 1,
+            product_url=text(p.get("productUrl") or p.get("url")),
+        )
         price = amount(p.get("unitPrice") or p.get("price"), currency or (total.currency if total is not None else ""))
         if price is not None:
             line.unit_price.CopyFrom(price)
         out.lines.append(line)
     for i, f in enumerate(x for x in values(t.get("fulfillments")) if isinstance(x, dict)):
         carrier, number_ = text(f.get("carrier")), text(f.get("trackingNumber"))
-        shipment = lookup_pb2.Shipment(id=text(f.get("id")) or str(i + 1), method=text(f.get("status") or f.get("service")),
-                                       carrier=carrier, tracking_number=number_,
-                                       tracking_url=text(f.get("trackingUrl")) or tracking_url(carrier, number_))
+        shipment = lookup_pb2.Shipment(
+            id=text(f.get("id")) or str(i + 1),
+            method=text(f.get("status") or f.get("service")),
+            carrier=carrier,
+            tracking_number=number_,
+            tracking_url=text(f.get("trackingUrl")) or tracking_url(carrier, number_),
+        )
         shipped = timestamp(f.get("shippedAt") or f.get("shippedDate"))
         if shipped is not None:
             shipment.shipped_at.CopyFrom(shipped)
@@ -226,9 +255,12 @@ def customer(result: dict[str, Any], region: str, max_orders: int = 10) -> looku
     """A DETAILED result."""
     found = summary(result, region)
     out = lookup_pb2.Customer(
-        external_id=found.external_id if found else "", name=text(result.get("name")),
-        emails=list(found.emails) if found else [], phones=list(found.phones) if found else [],
-        custom_attributes=custom_attributes(result.get("customAttributes")), actions=actions(result.get("actions")),
+        external_id=found.external_id if found else "",
+        name=text(result.get("name")),
+        emails=list(found.emails) if found else [],
+        phones=list(found.phones) if found else [],
+        custom_attributes=custom_attributes(result.get("customAttributes")),
+        actions=actions(result.get("actions")),
     )
     first, _, last = out.name.partition(" ")
     out.first_name, out.last_name = first, last
@@ -244,8 +276,9 @@ def customer(result: dict[str, Any], region: str, max_orders: int = 10) -> looku
         else:
             out.transactions.append(transaction(t))
     # Most recent first; an order whose date did not parse goes last, in the adaptor's order.
-    orders.sort(key=lambda o: o.created_at.ToDatetime(tzinfo=UTC) if o.HasField("created_at")
-                else datetime.min.replace(tzinfo=UTC), reverse=True)
+    orders.sort(
+        key=lambda o: o.created_at.ToDatetime(tzinfo=UTC) if o.HasField("created_at") else datetime.min.replace(tzinfo=UTC), reverse=True
+    )
     out.orders.extend(orders[:max_orders])
     if len(orders) > max_orders:
         out.partial.append("orders")
@@ -257,8 +290,12 @@ FIELD_TYPES = {"text": "string", "textarea": "string", "select": "select", "chec
 
 def form(answer: dict[str, Any]) -> lookup_pb2.ActionForm:
     """An adaptor's form → ActionForm. A section that is not an input is shown as a note."""
-    out = lookup_pb2.ActionForm(title=text(answer.get("title")) or "Action", submit_label=text(answer.get("submitButton")) or "Submit",
-                                close_label=text(answer.get("closeButton")) or "Cancel", action_url=text(answer.get("actionUrl")))
+    out = lookup_pb2.ActionForm(
+        title=text(answer.get("title")) or "Action",
+        submit_label=text(answer.get("submitButton")) or "Submit",
+        close_label=text(answer.get("closeButton")) or "Cancel",
+        action_url=text(answer.get("actionUrl")),
+    )
     for section in values(answer.get("sections")):
         if not isinstance(section, dict):
             continue
@@ -267,13 +304,22 @@ def form(answer: dict[str, Any]) -> lookup_pb2.ActionForm:
         attr = text(section.get("attr"))
         if text(section.get("type")).lower() != "input" or not attr:
             if text(section.get("label")) or text(section.get("hint")) or text(section.get("text")):
-                out.fields.append(lookup_pb2.FormField(name=attr, type="note", label=text(section.get("label") or section.get("text")),
-                                                       hint=text(section.get("hint"))))
+                out.fields.append(
+                    lookup_pb2.FormField(
+                        name=attr, type="note", label=text(section.get("label") or section.get("text")), hint=text(section.get("hint"))
+                    )
+                )
             continue
         kind = FIELD_TYPES.get(text(spec.get("type")).lower(), "string")
-        field = lookup_pb2.FormField(name=attr, label=text(section.get("label")) or attr, type=kind, hint=text(section.get("hint")),
-                                     required=not bool(spec.get("optional")) and kind != "boolean",
-                                     default_value=text(section.get("defaultValue")), placeholder=text(spec.get("placeholder")))
+        field = lookup_pb2.FormField(
+            name=attr,
+            label=text(section.get("label")) or attr,
+            type=kind,
+            hint=text(section.get("hint")),
+            required=not bool(spec.get("optional")) and kind != "boolean",
+            default_value=text(section.get("defaultValue")),
+            placeholder=text(spec.get("placeholder")),
+        )
         for option in values(spec.get("options")):
             value = text(option.get("value") if isinstance(option, dict) else option)
             shown = text(option.get("text") if isinstance(option, dict) else option) or value

@@ -23,14 +23,29 @@ from linkmesh_lookup_adaptor.client import Adaptor, AdaptorClient
 
 F = lookup_pb2.LookupField
 SETTINGS = [
-    lookup_pb2.SettingSpec(name="url", label="Lookup URL", required=True, credentials_destination=True,
-                           hint="The adaptor's lookup endpoint (https://...); action forms are read relative to it."),
-    lookup_pb2.SettingSpec(name="signing_key", label="Signing key", required=True, secret=True,
-                           hint="The key every request is signed with (Gladly-Authorization, HMAC-SHA256)."),
+    lookup_pb2.SettingSpec(
+        name="url",
+        label="Lookup URL",
+        required=True,
+        credentials_destination=True,
+        hint="The adaptor's lookup endpoint (https://...); action forms are read relative to it.",
+    ),
+    lookup_pb2.SettingSpec(
+        name="signing_key",
+        label="Signing key",
+        required=True,
+        secret=True,
+        hint="The key every request is signed with (Gladly-Authorization, HMAC-SHA256).",
+    ),
     lookup_pb2.SettingSpec(name="username", label="Username", required=False, hint="HTTP Basic username, if the adaptor asks for one."),
     lookup_pb2.SettingSpec(name="password", label="Password", required=False, secret=True, hint="HTTP Basic password."),
-    lookup_pb2.SettingSpec(name="default_region", label="Default phone region", required=False, default_value="US",
-                           hint="Where phone numbers without a country code are read."),
+    lookup_pb2.SettingSpec(
+        name="default_region",
+        label="Default phone region",
+        required=False,
+        default_value="US",
+        hint="Where phone numbers without a country code are read.",
+    ),
 ]
 
 
@@ -78,21 +93,32 @@ class LookupAdaptorLookup(LookupServicer):
     async def Describe(self, request: lookup_pb2.DescribeRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.DescribeResponse:
         both = [F.LOOKUP_FIELD_EMAIL, F.LOOKUP_FIELD_PHONE]
         return lookup_pb2.DescribeResponse(
-            vendor="lookup_adaptor", display_name="Custom lookup adaptor",
+            vendor="lookup_adaptor",
+            display_name="Custom lookup adaptor",
             capabilities=lookup_pb2.Capabilities(search_fields=both, auto_link_fields=both),
             settings=SETTINGS,
         )
 
-    async def ValidateApp(self, request: lookup_pb2.ValidateAppRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.ValidateAppResponse:
+    async def ValidateApp(
+        self, request: lookup_pb2.ValidateAppRequest, context: grpc.aio.ServicerContext
+    ) -> lookup_pb2.ValidateAppResponse:
         adaptor, errors = adaptor_from(request.app)
         probe = (lambda: self.client.probe(adaptor, self.deadline(context))) if adaptor else None
-        refused = ("signing_key", "the adaptor refused the request: check the signing key"
-                   + (", the username and the password" if adaptor and adaptor.username else ""))
-        response = await self.proven(errors, probe, {
-            grpc.StatusCode.UNAUTHENTICATED: refused,
-            grpc.StatusCode.NOT_FOUND: ("url", "no lookup adaptor answers at this URL (404)"),
-            grpc.StatusCode.INVALID_ARGUMENT: ("url", "the adaptor refused a BASIC lookup: is this its lookup URL?"),
-        }, base_url_field="url")
+        refused = (
+            "signing_key",
+            "the adaptor refused the request: check the signing key"
+            + (", the username and the password" if adaptor and adaptor.username else ""),
+        )
+        response = await self.proven(
+            errors,
+            probe,
+            {
+                grpc.StatusCode.UNAUTHENTICATED: refused,
+                grpc.StatusCode.NOT_FOUND: ("url", "no lookup adaptor answers at this URL (404)"),
+                grpc.StatusCode.INVALID_ARGUMENT: ("url", "the adaptor refused a BASIC lookup: is this its lookup URL?"),
+            },
+            base_url_field="url",
+        )
         if adaptor and adaptor.username and any(e.field == "signing_key" and e.message == refused[1] for e in response.errors):
             response.errors.append(lookup_pb2.FieldError(field="password", message=refused[1]))
         return response
@@ -141,8 +167,9 @@ class LookupAdaptorLookup(LookupServicer):
         it, and posts them once. A 400 names the fields at fault; a 406 refuses the action."""
         adaptor = require_adaptor(request.app)
         if not request.form_url.strip():
-            err = invalid_argument("a lookup adaptor runs the actions its records offer: give the action's form_url",
-                                   {"form_url": "is required"})
+            err = invalid_argument(
+                "a lookup adaptor runs the actions its records offer: give the action's form_url", {"form_url": "is required"}
+            )
             err.outcome = NOT_SENT
             raise err
         deadline = self.deadline(context)

@@ -12,8 +12,14 @@ from linkmesh_magento.servicer import MagentoLookup
 def main() -> None:
     run_connector(
         "connector-magento",
-        lambda s: VendorHTTP("Magento", rate_limit=RetryAfter(), errors=MagentoErrors(), max_attempts=s.vendor_attempts, allow_private_hosts=s.allow_private_vendor_hosts,
-                             budget=s.budget("Magento")),
+        lambda s: VendorHTTP(
+            "Magento",
+            rate_limit=RetryAfter(),
+            errors=MagentoErrors(),
+            max_attempts=s.vendor_attempts,
+            allow_private_hosts=s.allow_private_vendor_hosts,
+            budget=s.budget("Magento"),
+        ),
         lambda http, s: MagentoLookup(MagentoClient(http), s.vendor_timeout_s),
     )
 

@@ -16,10 +16,17 @@ from linkmesh_magento.client import MagentoClient, Shop
 
 ACTIONS = [
     lookup_pb2.ActionSpec(name="cancel", label="Cancel order", order_required=True, fields=[]),
-    lookup_pb2.ActionSpec(name="refund", label="Refund order (credit memo)", order_required=True, fields=[
-        form_field("lines", "Items to refund", "lines", hint="order item id:quantity, comma-separated; empty refunds every invoiced item left"),
-        form_field("notify", "Email the customer", "boolean", hint="true or false (default false)"),
-    ]),
+    lookup_pb2.ActionSpec(
+        name="refund",
+        label="Refund order (credit memo)",
+        order_required=True,
+        fields=[
+            form_field(
+                "lines", "Items to refund", "lines", hint="order item id:quantity, comma-separated; empty refunds every invoiced item left"
+            ),
+            form_field("notify", "Email the customer", "boolean", hint="true or false (default false)"),
+        ],
+    ),
     lookup_pb2.ActionSpec(name="generate_coupon", label="Generate coupon code", order_required=False, fields=[]),
 ]
 
@@ -58,7 +65,9 @@ def refund_estimate(lines: dict[str, dict], wanted: list[tuple[str, int]]) -> De
     return sum((to_decimal(lines[iid].get("price_incl_tax") or lines[iid].get("price")) * qty for iid, qty in wanted), Decimal(0))
 
 
-async def refund(client: MagentoClient, shop: Shop, order: dict, params: dict[str, str], deadline: Deadline) -> lookup_pb2.RunActionResponse:
+async def refund(
+    client: MagentoClient, shop: Shop, order: dict, params: dict[str, str], deadline: Deadline
+) -> lookup_pb2.RunActionResponse:
     number = order.get("increment_id") or order["entity_id"]
     lines = {str(i["item_id"]): i for i in order.get("items") or [] if not i.get("parent_item_id")}
     wanted = parse_lines(params.get("lines", ""))
@@ -81,8 +90,10 @@ async def refund(client: MagentoClient, shop: Shop, order: dict, params: dict[st
     except ServiceError:
         amount = decimal_string(refund_estimate(lines, wanted))
     currency = order.get("order_currency_code") or ""
-    return lookup_pb2.RunActionResponse(message=f"Refunded {amount} {currency} on order {number} (credit memo {memo})",
-                                        result={"creditmemo_id": str(memo), "amount": amount, "currency": currency})
+    return lookup_pb2.RunActionResponse(
+        message=f"Refunded {amount} {currency} on order {number} (credit memo {memo})",
+        result={"creditmemo_id": str(memo), "amount": amount, "currency": currency},
+    )
 
 
 async def generate_coupon(client: MagentoClient, shop: Shop, rule_setting: str, deadline: Deadline) -> lookup_pb2.RunActionResponse:

@@ -57,8 +57,9 @@ def fill(message: str, parameters: Any) -> str:
     return re.sub(r"%(\w+)", lambda m: str(values.get(m.group(1), m.group(0))), message)
 
 
-def criteria(groups: Groups, *, sort: list[tuple[str, str]] | None = None, page_size: int | None = None,
-             current_page: int = 1) -> dict[str, str]:
+def criteria(
+    groups: Groups, *, sort: list[tuple[str, str]] | None = None, page_size: int | None = None, current_page: int = 1
+) -> dict[str, str]:
     """``searchCriteria`` query parameters: ``groups`` of (field, value, condition_type) filters."""
     params: dict[str, str] = {}
     for g, group in enumerate(groups):
@@ -97,10 +98,13 @@ class MagentoClient:
         # A store's maximum page size, learned from its refusal of a larger one.
         self._max_page_size: dict[str, int] = {}
 
-    async def _call(self, shop: Shop, method: str, path: str, deadline: Deadline, params: dict[str, str] | None = None, body: Any = None) -> Any:
+    async def _call(
+        self, shop: Shop, method: str, path: str, deadline: Deadline, params: dict[str, str] | None = None, body: Any = None
+    ) -> Any:
         headers = {"Authorization": f"Bearer {shop.access_token}", "Accept": "application/json"}
-        return await self.http.request(method, f"{shop.root}{path}", bucket=shop.bucket, deadline=deadline, headers=headers,
-                                       params=params, json_body=body)
+        return await self.http.request(
+            method, f"{shop.root}{path}", bucket=shop.bucket, deadline=deadline, headers=headers, params=params, json_body=body
+        )
 
     async def _get(self, shop: Shop, path: str, deadline: Deadline, params: dict[str, str] | None = None) -> Any:
         return await self._call(shop, "GET", path, deadline, params)
@@ -108,8 +112,18 @@ class MagentoClient:
     async def store_configs(self, shop: Shop, deadline: Deadline) -> list[dict[str, Any]]:
         return list(await self._get(shop, "/store/storeConfigs", deadline) or [])
 
-    async def search(self, shop: Shop, path: str, groups: Groups, deadline: Deadline, *, sort: list[tuple[str, str]],
-                     want: int | None = None, strict: bool = False, what: str = "list") -> Listing[dict[str, Any]]:
+    async def search(
+        self,
+        shop: Shop,
+        path: str,
+        groups: Groups,
+        deadline: Deadline,
+        *,
+        sort: list[tuple[str, str]],
+        want: int | None = None,
+        strict: bool = False,
+        what: str = "list",
+    ) -> Listing[dict[str, Any]]:
         """Every item matching ``groups`` (or the first ``want``), page after page by ``total_count``.
         ``sort`` must order the items completely (end with the entity id) so pages do not overlap."""
         for _ in range(2):
@@ -122,8 +136,9 @@ class MagentoClient:
                 return Page(items, more=isinstance(total, int) and n * size < total)
 
             try:
-                return await read_all(page, deadline, want=want, strict=strict, what=f"Magento {what}",
-                                      key=lambda item: item.get("entity_id", item.get("id")))
+                return await read_all(
+                    page, deadline, want=want, strict=strict, what=f"Magento {what}", key=lambda item: item.get("entity_id", item.get("id"))
+                )
             except ServiceError as err:
                 limit = MAX_PAGE_SIZE_RE.search(err.message) if err.code == grpc.StatusCode.INVALID_ARGUMENT else None
                 if limit is None or int(limit.group(1)) < 1 or int(limit.group(1)) >= size:
@@ -133,8 +148,15 @@ class MagentoClient:
 
     async def customers_by_email(self, shop: Shop, emails: list[str], deadline: Deadline) -> list[dict[str, Any]]:
         """Every customer with one of ``emails``: strict, since a unique match decides an auto-link."""
-        found = await self.search(shop, "/customers/search", [[("email", e, "eq") for e in emails]], deadline,
-                                  sort=[("entity_id", "ASC")], strict=True, what="customer search")
+        found = await self.search(
+            shop,
+            "/customers/search",
+            [[("email", e, "eq") for e in emails]],
+            deadline,
+            sort=[("entity_id", "ASC")],
+            strict=True,
+            what="customer search",
+        )
         return found.items
 
     async def customer(self, shop: Shop, customer_id: str, deadline: Deadline) -> dict[str, Any]:
@@ -142,23 +164,36 @@ class MagentoClient:
 
     async def orders(self, shop: Shop, groups: Groups, deadline: Deadline, *, limit: int) -> Listing[dict[str, Any]]:
         """The newest ``limit`` orders matching ``groups``."""
-        return await self.search(shop, "/orders", groups, deadline, sort=[("created_at", "DESC"), ("entity_id", "DESC")], want=limit,
-                                 what="order list")
+        return await self.search(
+            shop, "/orders", groups, deadline, sort=[("created_at", "DESC"), ("entity_id", "DESC")], want=limit, what="order list"
+        )
 
     async def shipments(self, shop: Shop, order_ids: list[int], deadline: Deadline) -> Listing[dict[str, Any]]:
         """Every shipment of ``order_ids``, by order: a list read in part is complete for every order
         before the last order it reached."""
         if not order_ids:
             return Listing()
-        return await self.search(shop, "/shipments", [[("order_id", ",".join(str(i) for i in sorted(set(order_ids))), "in")]], deadline,
-                                 sort=[("order_id", "ASC"), ("entity_id", "ASC")], what="shipment list")
+        return await self.search(
+            shop,
+            "/shipments",
+            [[("order_id", ",".join(str(i) for i in sorted(set(order_ids))), "in")]],
+            deadline,
+            sort=[("order_id", "ASC"), ("entity_id", "ASC")],
+            what="shipment list",
+        )
 
     async def product_url_keys(self, shop: Shop, skus: list[str], deadline: Deadline) -> tuple[dict[str, str], bool]:
         """``url_key`` of each product of ``skus``, and whether every product could be read."""
         if not skus:
             return {}, True
-        found = await self.search(shop, "/products", [[("sku", ",".join(sorted(set(skus))), "in")]], deadline,
-                                  sort=[("sku", "ASC"), ("entity_id", "ASC")], what="product list")
+        found = await self.search(
+            shop,
+            "/products",
+            [[("sku", ",".join(sorted(set(skus))), "in")]],
+            deadline,
+            sort=[("sku", "ASC"), ("entity_id", "ASC")],
+            what="product list",
+        )
         out = {}
         for product in found.items:
             key = next((a.get("value") for a in product.get("custom_attributes") or [] if a.get("attribute_code") == "url_key"), None)
@@ -185,8 +220,15 @@ class MagentoClient:
 
     async def creditmemos(self, shop: Shop, order_id: str, deadline: Deadline) -> list[dict[str, Any]]:
         """Every credit memo of the order (``GET /V1/creditmemos`` by ``order_id``)."""
-        found = await self.search(shop, "/creditmemos", [[("order_id", order_id, "eq")]], deadline, sort=[("entity_id", "ASC")],
-                                  strict=True, what="credit memo list")
+        found = await self.search(
+            shop,
+            "/creditmemos",
+            [[("order_id", order_id, "eq")]],
+            deadline,
+            sort=[("entity_id", "ASC")],
+            strict=True,
+            what="credit memo list",
+        )
         return list(found.items)
 
     async def generate_coupon(self, shop: Shop, rule_id: int, deadline: Deadline) -> str:

@@ -39,8 +39,9 @@ def phones_of(c: dict[str, Any], region: str) -> list[lookup_pb2.Phone]:
 
 
 def summary(c: dict[str, Any], region: str) -> lookup_pb2.CustomerSummary:
-    return lookup_pb2.CustomerSummary(external_id=str(c["id"]), name=full_name(c), emails=[c["email"]] if c.get("email") else [],
-                                      phones=phones_of(c, region))
+    return lookup_pb2.CustomerSummary(
+        external_id=str(c["id"]), name=full_name(c), emails=[c["email"]] if c.get("email") else [], phones=phones_of(c, region)
+    )
 
 
 def default_address(c: dict[str, Any]) -> dict[str, Any] | None:
@@ -53,9 +54,13 @@ def address(a: dict[str, Any]) -> lookup_pb2.Address:
     street = list(a.get("street") or [])
     region = a.get("region") or {}
     return lookup_pb2.Address(
-        line1=street[0] if street else "", line2=", ".join(street[1:]), city=a.get("city", ""),
-        region=region.get("region", "") if isinstance(region, dict) else str(region), postal_code=a.get("postcode", ""),
-        country_code=a.get("country_id", ""), company=a.get("company", "") or "",
+        line1=street[0] if street else "",
+        line2=", ".join(street[1:]),
+        city=a.get("city", ""),
+        region=region.get("region", "") if isinstance(region, dict) else str(region),
+        postal_code=a.get("postcode", ""),
+        country_code=a.get("country_id", ""),
+        company=a.get("company", "") or "",
     )
 
 
@@ -76,14 +81,25 @@ def shipping_method(o: dict[str, Any]) -> str:
     return ""
 
 
-def order(o: dict[str, Any], shipments: list[dict[str, Any]], *, admin_base: str, storefront: str, url_keys: dict[str, str],
-          partial: Sequence[str] = ()) -> lookup_pb2.Order:
+def order(
+    o: dict[str, Any],
+    shipments: list[dict[str, Any]],
+    *,
+    admin_base: str,
+    storefront: str,
+    url_keys: dict[str, str],
+    partial: Sequence[str] = (),
+) -> lookup_pb2.Order:
     currency = o.get("order_currency_code") or o.get("base_currency_code") or ""
     result = lookup_pb2.Order(
-        id=str(o["entity_id"]), number=str(o.get("increment_id") or o["entity_id"]),
+        id=str(o["entity_id"]),
+        number=str(o.get("increment_id") or o["entity_id"]),
         admin_url=f"{admin_base}/sales/order/view/order_id/{o['entity_id']}" if admin_base else "",
-        total=money(o.get("grand_total"), currency), discount=money(abs(to_decimal(o.get("discount_amount"))), currency),
-        status=str(o.get("status") or o.get("state") or ""), fulfilled=is_fulfilled(o), partial=list(partial),
+        total=money(o.get("grand_total"), currency),
+        discount=money(abs(to_decimal(o.get("discount_amount"))), currency),
+        status=str(o.get("status") or o.get("state") or ""),
+        fulfilled=is_fulfilled(o),
+        partial=list(partial),
     )
     created = timestamp(o.get("created_at"))
     if created:
@@ -92,7 +108,9 @@ def order(o: dict[str, Any], shipments: list[dict[str, Any]], *, admin_base: str
     for s in sorted(shipments, key=lambda s: s.get("created_at") or ""):
         for t in s.get("tracks") or []:
             shipment = lookup_pb2.Shipment(
-                id=str(s.get("entity_id", "")), method=method, carrier=t.get("title") or t.get("carrier_code") or "",
+                id=str(s.get("entity_id", "")),
+                method=method,
+                carrier=t.get("title") or t.get("carrier_code") or "",
                 tracking_number=t.get("track_number", ""),
                 tracking_url=tracking_url(t.get("carrier_code") or t.get("title") or "", t.get("track_number", "")),
             )
@@ -104,19 +122,29 @@ def order(o: dict[str, Any], shipments: list[dict[str, Any]], *, admin_base: str
         if i.get("parent_item_id"):
             continue  # the simple child of a configurable line: the parent carries name, price and quantity
         key = url_keys.get(i.get("sku", ""))
-        result.lines.append(lookup_pb2.OrderLine(
-            id=str(i.get("item_id", "")), name=i.get("name", ""), sku=i.get("sku", ""),
-            unit_price=money(i.get("price_incl_tax") or i.get("price") or 0, currency), quantity=int(to_decimal(i.get("qty_ordered"))),
-            product_url=f"{storefront.rstrip('/')}/{key}.html" if storefront and key else "",
-        ))
+        result.lines.append(
+            lookup_pb2.OrderLine(
+                id=str(i.get("item_id", "")),
+                name=i.get("name", ""),
+                sku=i.get("sku", ""),
+                unit_price=money(i.get("price_incl_tax") or i.get("price") or 0, currency),
+                quantity=int(to_decimal(i.get("qty_ordered"))),
+                product_url=f"{storefront.rstrip('/')}/{key}.html" if storefront and key else "",
+            )
+        )
     return result
 
 
 def customer(c: dict[str, Any], orders: list[lookup_pb2.Order], *, admin_base: str, region: str) -> lookup_pb2.Customer:
     result = lookup_pb2.Customer(
-        external_id=str(c["id"]), name=full_name(c), first_name=c.get("firstname", ""), last_name=c.get("lastname", ""),
-        emails=[c["email"]] if c.get("email") else [], phones=phones_of(c, region),
-        admin_url=f"{admin_base}/customer/index/edit/id/{c['id']}" if admin_base else "", orders=orders,
+        external_id=str(c["id"]),
+        name=full_name(c),
+        first_name=c.get("firstname", ""),
+        last_name=c.get("lastname", ""),
+        emails=[c["email"]] if c.get("email") else [],
+        phones=phones_of(c, region),
+        admin_url=f"{admin_base}/customer/index/edit/id/{c['id']}" if admin_base else "",
+        orders=orders,
     )
     a = default_address(c)
     if a is not None:

@@ -23,16 +23,19 @@ def memo_lines(memo: dict[str, Any]) -> dict[str, int]:
     return {str(i.get("order_item_id")): int(to_decimal(i.get("qty"))) for i in memo.get("items") or [] if to_decimal(i.get("qty")) > 0}
 
 
-async def resolve_refund(client: MagentoClient, shop: Shop, order: dict[str, Any], request: lookup_pb2.ResolveActionRequest,
-                         deadline: Deadline) -> lookup_pb2.ResolveActionResponse:
+async def resolve_refund(
+    client: MagentoClient, shop: Shop, order: dict[str, Any], request: lookup_pb2.ResolveActionRequest, deadline: Deadline
+) -> lookup_pb2.ResolveActionResponse:
     number = order.get("increment_id") or order["entity_id"]
     memos = await client.creditmemos(shop, str(order["entity_id"]), deadline)
     count, match = matching_record(memos, lambda m: when(from_utc_sql(m.get("created_at"))), memo_lines, request)
     if match is None:
         return no_match(count, f"credit memos for these items of order {number}")
     amount, currency = decimal_string(match.get("grand_total")), order.get("order_currency_code") or ""
-    return applied(f"Refunded {amount} {currency} on order {number} (credit memo {match.get('entity_id')})",
-                   {"creditmemo_id": str(match.get("entity_id", "")), "amount": amount, "currency": currency})
+    return applied(
+        f"Refunded {amount} {currency} on order {number} (credit memo {match.get('entity_id')})",
+        {"creditmemo_id": str(match.get("entity_id", "")), "amount": amount, "currency": currency},
+    )
 
 
 def resolve_cancel(order: dict[str, Any]) -> lookup_pb2.ResolveActionResponse:
@@ -42,8 +45,9 @@ def resolve_cancel(order: dict[str, Any]) -> lookup_pb2.ResolveActionResponse:
     return applied(f"Order {number} cancelled", {"state": "canceled"})
 
 
-async def resolve(client: MagentoClient, shop: Shop, request: lookup_pb2.ResolveActionRequest,
-                  deadline: Deadline) -> lookup_pb2.ResolveActionResponse:
+async def resolve(
+    client: MagentoClient, shop: Shop, request: lookup_pb2.ResolveActionRequest, deadline: Deadline
+) -> lookup_pb2.ResolveActionResponse:
     if request.action == "generate_coupon":
         return undetermined("Magento's generated coupon codes are random: whether one was made cannot be read back")
     order = await owned_order(client, shop, request.external_customer_id.strip(), request.order_id, deadline)

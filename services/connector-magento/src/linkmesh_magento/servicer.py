@@ -24,21 +24,50 @@ DEFAULT_MAX_ORDERS = 10
 STORE_CODE_RE = re.compile(r"^[a-z0-9_]{1,32}$")
 
 SETTINGS = [
-    lookup_pb2.SettingSpec(name="api_base_url", label="Store base URL", required=True,
-                           hint="The store's base URL, e.g. https://shop.example.com; REST paths are {base}/rest/{store_code}/V1/...", credentials_destination=True),
-    lookup_pb2.SettingSpec(name="access_token", label="Access token", required=True, secret=True,
-                           hint="An admin or integration token, sent as Bearer (integration tokens need "
-                                "oauth/consumer/enable_integration_as_bearer on the store)."),
-    lookup_pb2.SettingSpec(name="store_code", label="Store code", required=False, default_value="default",
-                           hint="The store view whose REST API to call."),
-    lookup_pb2.SettingSpec(name="admin_base_url", label="Admin base URL", required=False,
-                           hint="For deep links, e.g. https://shop.example.com/admin (default: {base}/admin)."),
-    lookup_pb2.SettingSpec(name="max_orders", label="Orders to show", required=False, default_value=str(DEFAULT_MAX_ORDERS),
-                           hint="How many of the most recent orders a profile shows (1-50)."),
-    lookup_pb2.SettingSpec(name="default_region", label="Default phone region", required=False, default_value="US",
-                           hint="ISO country used to read address phones stored without a country code."),
-    lookup_pb2.SettingSpec(name="coupon_rule_id", label="Coupon cart price rule", required=False,
-                           hint="The id of a cart price rule that allows coupon auto-generation, for the generate_coupon action."),
+    lookup_pb2.SettingSpec(
+        name="api_base_url",
+        label="Store base URL",
+        required=True,
+        hint="The store's base URL, e.g. https://shop.example.com; REST paths are {base}/rest/{store_code}/V1/...",
+        credentials_destination=True,
+    ),
+    lookup_pb2.SettingSpec(
+        name="access_token",
+        label="Access token",
+        required=True,
+        secret=True,
+        hint="An admin or integration token, sent as Bearer (integration tokens need "
+        "oauth/consumer/enable_integration_as_bearer on the store).",
+    ),
+    lookup_pb2.SettingSpec(
+        name="store_code", label="Store code", required=False, default_value="default", hint="The store view whose REST API to call."
+    ),
+    lookup_pb2.SettingSpec(
+        name="admin_base_url",
+        label="Admin base URL",
+        required=False,
+        hint="For deep links, e.g. https://shop.example.com/admin (default: {base}/admin).",
+    ),
+    lookup_pb2.SettingSpec(
+        name="max_orders",
+        label="Orders to show",
+        required=False,
+        default_value=str(DEFAULT_MAX_ORDERS),
+        hint="How many of the most recent orders a profile shows (1-50).",
+    ),
+    lookup_pb2.SettingSpec(
+        name="default_region",
+        label="Default phone region",
+        required=False,
+        default_value="US",
+        hint="ISO country used to read address phones stored without a country code.",
+    ),
+    lookup_pb2.SettingSpec(
+        name="coupon_rule_id",
+        label="Coupon cart price rule",
+        required=False,
+        hint="The id of a cart price rule that allows coupon auto-generation, for the generate_coupon action.",
+    ),
 ]
 
 
@@ -78,25 +107,37 @@ class MagentoLookup(LookupServicer):
 
     async def Describe(self, request: lookup_pb2.DescribeRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.DescribeResponse:
         return lookup_pb2.DescribeResponse(
-            vendor="magento", display_name="Magento 2",
-            capabilities=lookup_pb2.Capabilities(search_fields=[F.LOOKUP_FIELD_EMAIL, F.LOOKUP_FIELD_ORDER_NUMBER],
-                                                 auto_link_fields=[F.LOOKUP_FIELD_EMAIL], actions=actions.ACTIONS),
+            vendor="magento",
+            display_name="Magento 2",
+            capabilities=lookup_pb2.Capabilities(
+                search_fields=[F.LOOKUP_FIELD_EMAIL, F.LOOKUP_FIELD_ORDER_NUMBER],
+                auto_link_fields=[F.LOOKUP_FIELD_EMAIL],
+                actions=actions.ACTIONS,
+            ),
             settings=SETTINGS,
         )
 
-    async def ValidateApp(self, request: lookup_pb2.ValidateAppRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.ValidateAppResponse:
+    async def ValidateApp(
+        self, request: lookup_pb2.ValidateAppRequest, context: grpc.aio.ServicerContext
+    ) -> lookup_pb2.ValidateAppResponse:
         shop, errors = shop_from(request.app)
         probe = (lambda: self.client.store_configs(shop, self.deadline(context))) if shop else None
-        return await self.proven(errors, probe, {
-            grpc.StatusCode.UNAUTHENTICATED: ("access_token", "Magento refused this token"),
-            grpc.StatusCode.NOT_FOUND: ("store_code", "Magento knows no store with this code"),
-        })
+        return await self.proven(
+            errors,
+            probe,
+            {
+                grpc.StatusCode.UNAUTHENTICATED: ("access_token", "Magento refused this token"),
+                grpc.StatusCode.NOT_FOUND: ("store_code", "Magento knows no store with this code"),
+            },
+        )
 
     async def Search(self, request: lookup_pb2.SearchRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.SearchResponse:
         shop = require_shop(request.app)
         region = region_of(request.app)
         if request.phones:
-            raise invalid_argument("Magento customers have no phone to search by", {"phones": "Magento searches by email or order number only"})
+            raise invalid_argument(
+                "Magento customers have no phone to search by", {"phones": "Magento searches by email or order number only"}
+            )
         emails = [e.strip() for e in request.emails if e.strip()]
         order_number = request.order_number.strip()
         if not emails and not order_number:
@@ -157,8 +198,16 @@ class MagentoLookup(LookupServicer):
                 partial.append(paging.SHIPMENTS)
             if not all_products and any(i.get("sku") not in url_keys for i in o.get("items") or [] if not i.get("parent_item_id")):
                 partial.append(paging.PRODUCT_LINKS)
-            mapped.append(mapping.order(o, by_order.get(int(o["entity_id"]), []), admin_base=base, storefront=shop.api_base_url,
-                                        url_keys=url_keys, partial=partial))
+            mapped.append(
+                mapping.order(
+                    o,
+                    by_order.get(int(o["entity_id"]), []),
+                    admin_base=base,
+                    storefront=shop.api_base_url,
+                    url_keys=url_keys,
+                    partial=partial,
+                )
+            )
         customer = mapping.customer(c, mapped, admin_base=base, region=region_of(request.app))
         if not listing.complete and len(orders) < limit:
             customer.partial.append(paging.ORDERS)
@@ -169,6 +218,7 @@ class MagentoLookup(LookupServicer):
         check_action(actions.ACTIONS, request)
         return await actions.run(self.client, shop, request, self.deadline(context))
 
-    async def ResolveAction(self, request: lookup_pb2.ResolveActionRequest,
-                            context: grpc.aio.ServicerContext) -> lookup_pb2.ResolveActionResponse:
+    async def ResolveAction(
+        self, request: lookup_pb2.ResolveActionRequest, context: grpc.aio.ServicerContext
+    ) -> lookup_pb2.ResolveActionResponse:
         return await resolve.resolve(self.client, require_shop(request.app), request, self.deadline(context))

@@ -12,8 +12,15 @@ from linkmesh_returnlogic.servicer import ReturnLogicLookup
 def main() -> None:
     run_connector(
         "connector-returnlogic",
-        lambda s: VendorHTTP("ReturnLogic", rate_limit=ReturnLogicRateLimit(), errors=ReturnLogicErrors(), max_attempts=s.vendor_attempts, allow_private_hosts=s.allow_private_vendor_hosts,
-                             budget=s.budget("ReturnLogic", WINDOWS), unavailable_policy=ReturnLogicUnavailable()),
+        lambda s: VendorHTTP(
+            "ReturnLogic",
+            rate_limit=ReturnLogicRateLimit(),
+            errors=ReturnLogicErrors(),
+            max_attempts=s.vendor_attempts,
+            allow_private_hosts=s.allow_private_vendor_hosts,
+            budget=s.budget("ReturnLogic", WINDOWS),
+            unavailable_policy=ReturnLogicUnavailable(),
+        ),
         lambda http, s: ReturnLogicLookup(ReturnLogicClient(http), s.vendor_timeout_s),
     )
 

@@ -78,17 +78,20 @@ class ReturnLogicClient:
 
     async def _page(self, account: Account, path: str, deadline: Deadline, params: dict[str, str]) -> Any:
         headers = {"Authorization": f"Bearer {account.api_key}", "Accept": "application/json"}
-        return await self.http.request("GET", f"{account.api_base_url.rstrip('/')}{path}", bucket=account.bucket, deadline=deadline,
-                                       headers=headers, params=params)
+        return await self.http.request(
+            "GET", f"{account.api_base_url.rstrip('/')}{path}", bucket=account.bucket, deadline=deadline, headers=headers, params=params
+        )
 
     async def _list(self, account: Account, path: str, deadline: Deadline, params: dict[str, str]) -> list[dict[str, Any]]:
         """One page of at most ``params["limit"]``."""
         return items_of(await self._page(account, path, deadline, params))
 
-    async def _all(self, account: Account, path: str, deadline: Deadline, params: dict[str, str], *,
-                   strict: bool) -> Listing[dict[str, Any]]:
+    async def _all(
+        self, account: Account, path: str, deadline: Deadline, params: dict[str, str], *, strict: bool
+    ) -> Listing[dict[str, Any]]:
         """Every item, page after page (``skip``/``limit``) until a short page or the envelope's
         ``total`` (``linkmesh_core.paging``)."""
+
         async def page(n: int, page_deadline: Deadline) -> Page[dict[str, Any]]:
             body = await self._page(account, path, page_deadline, {**params, "skip": str((n - 1) * PAGE), "limit": str(PAGE)})
             found = items_of(body)
@@ -96,8 +99,14 @@ class ReturnLogicClient:
             more = len(found) >= PAGE and not (isinstance(total, int) and n * PAGE >= total)
             return Page(found, more)
 
-        return await read_all(page, deadline, strict=strict, max_pages=MAX_PAGES, what=f"ReturnLogic {path.strip('/')} list",
-                              key=lambda item: item.get("id") or item.get("rlRmaId") or id(item))
+        return await read_all(
+            page,
+            deadline,
+            strict=strict,
+            max_pages=MAX_PAGES,
+            what=f"ReturnLogic {path.strip('/')} list",
+            key=lambda item: item.get("id") or item.get("rlRmaId") or id(item),
+        )
 
     async def rmas(self, account: Account, email: str, deadline: Deadline, *, strict: bool = True) -> Listing[dict[str, Any]]:
         """Every RMA of ``email``; ``strict=False`` answers what could be read in time, marked incomplete."""

@@ -96,6 +96,7 @@ def customer_name(rmas: list[dict[str, Any]], orders: list[dict[str, Any]]) -> s
 
 def newest_first(rmas: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """By ``timeline.createDate``, newest first; an RMA without a readable date goes last."""
+
     def created(r: dict[str, Any]) -> float:
         stamp = from_iso((r.get("timeline") or {}).get("createDate"))
         return stamp.seconds + stamp.nanos / 1e9 if stamp else float("-inf")
@@ -120,8 +121,9 @@ def rma_link(app_base_url: str, email: str) -> str:
 
 
 def summary(email: str, rmas: list[dict[str, Any]], orders: list[dict[str, Any]]) -> lookup_pb2.CustomerSummary:
-    return lookup_pb2.CustomerSummary(external_id=email_key(email), name=customer_name(rmas, orders), emails=[email_key(email)],
-                                      extra={"rma_codes": rma_codes(rmas)})
+    return lookup_pb2.CustomerSummary(
+        external_id=email_key(email), name=customer_name(rmas, orders), emails=[email_key(email)], extra={"rma_codes": rma_codes(rmas)}
+    )
 
 
 def return_of(r: dict[str, Any], app_base_url: str) -> lookup_pb2.Return:
@@ -129,7 +131,9 @@ def return_of(r: dict[str, Any], app_base_url: str) -> lookup_pb2.Return:
     currency = str(totals.get("currency") or "USD")
     code = str(r.get("rlRmaId") or r.get("id") or "")
     result = lookup_pb2.Return(
-        id=str(r.get("id") or code), code=code, status=str(r.get("workflowStatus") or ""),
+        id=str(r.get("id") or code),
+        code=code,
+        status=str(r.get("workflowStatus") or ""),
         order_id=str(r.get("orderName") or r.get("orderNumber") or "").lstrip("#"),
         refund_total=money(total(totals, "refund", "refundTotal"), currency),
         exchange_total=money(total(totals, "exchange", "exchangeTotal"), currency),
@@ -142,15 +146,24 @@ def return_of(r: dict[str, Any], app_base_url: str) -> lookup_pb2.Return:
     if created:
         result.created_at.CopyFrom(created)
     for item in r.get("rmaItems") or []:
-        result.items.append(lookup_pb2.ReturnItem(name=str(item.get("name") or ""), sku=str(item.get("sku") or ""),
-                                                  quantity=int(item.get("quantity") or 0), reason=str(item.get("returnReasonDescription") or "")))
+        result.items.append(
+            lookup_pb2.ReturnItem(
+                name=str(item.get("name") or ""),
+                sku=str(item.get("sku") or ""),
+                quantity=int(item.get("quantity") or 0),
+                reason=str(item.get("returnReasonDescription") or ""),
+            )
+        )
     label = r.get("shippingLabel") or {}
     if label.get("trackingNumber"):
         carrier = str(label.get("carrier") or "")
-        result.return_shipment.CopyFrom(lookup_pb2.Shipment(
-            carrier=carrier, tracking_number=str(label["trackingNumber"]),
-            tracking_url=str(label.get("trackingUrl") or tracking_url(carrier, str(label["trackingNumber"]))),
-        ))
+        result.return_shipment.CopyFrom(
+            lookup_pb2.Shipment(
+                carrier=carrier,
+                tracking_number=str(label["trackingNumber"]),
+                tracking_url=str(label.get("trackingUrl") or tracking_url(carrier, str(label["trackingNumber"]))),
+            )
+        )
     return result
 
 
@@ -160,7 +173,11 @@ def customer(email: str, rmas: list[dict[str, Any]], orders: list[dict[str, Any]
     first, _, last = name.partition(" ")
     link = rma_link(app_base_url, key)
     return lookup_pb2.Customer(
-        external_id=key, name=name, first_name=first, last_name=last, emails=[key],
+        external_id=key,
+        name=name,
+        first_name=first,
+        last_name=last,
+        emails=[key],
         custom_attributes=[lookup_pb2.CustomAttribute(key="rma_link", label="Returns in ReturnLogic", value=link, url=link)],
         returns=[return_of(r, app_base_url) for r in newest_first(rmas)],
         links=[lookup_pb2.Link(label="Open returns in ReturnLogic", url=link)],

@@ -23,10 +23,21 @@ ACTIONS = [
 ]
 SETTINGS = [
     lookup_pb2.SettingSpec(name="api_key", label="API key", required=True, secret=True, hint="A ReturnLogic API key (sent as Bearer)."),
-    lookup_pb2.SettingSpec(name="api_base_url", label="API base URL", required=False, default_value=DEFAULT_API_BASE_URL,
-                           hint="Leave empty for ReturnLogic itself; set it to point at a sandbox or proxy.", credentials_destination=True),
-    lookup_pb2.SettingSpec(name="app_base_url", label="ReturnLogic app URL", required=False, default_value=DEFAULT_APP_BASE_URL,
-                           hint="Where agents open RMAs (the link on the profile)."),
+    lookup_pb2.SettingSpec(
+        name="api_base_url",
+        label="API base URL",
+        required=False,
+        default_value=DEFAULT_API_BASE_URL,
+        hint="Leave empty for ReturnLogic itself; set it to point at a sandbox or proxy.",
+        credentials_destination=True,
+    ),
+    lookup_pb2.SettingSpec(
+        name="app_base_url",
+        label="ReturnLogic app URL",
+        required=False,
+        default_value=DEFAULT_APP_BASE_URL,
+        hint="Where agents open RMAs (the link on the profile).",
+    ),
 ]
 
 
@@ -54,24 +65,37 @@ class ReturnLogicLookup(LookupServicer):
 
     async def Describe(self, request: lookup_pb2.DescribeRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.DescribeResponse:
         return lookup_pb2.DescribeResponse(
-            vendor="returnlogic", display_name="ReturnLogic",
-            capabilities=lookup_pb2.Capabilities(search_fields=[F.LOOKUP_FIELD_EMAIL, F.LOOKUP_FIELD_ORDER_NUMBER], auto_link_fields=[F.LOOKUP_FIELD_EMAIL],
-                                                 actions=ACTIONS, result_attributes=[lookup_pb2.ResultAttribute(attribute="rma_codes", label="RMAs")]),
+            vendor="returnlogic",
+            display_name="ReturnLogic",
+            capabilities=lookup_pb2.Capabilities(
+                search_fields=[F.LOOKUP_FIELD_EMAIL, F.LOOKUP_FIELD_ORDER_NUMBER],
+                auto_link_fields=[F.LOOKUP_FIELD_EMAIL],
+                actions=ACTIONS,
+                result_attributes=[lookup_pb2.ResultAttribute(attribute="rma_codes", label="RMAs")],
+            ),
             settings=SETTINGS,
         )
 
-    async def ValidateApp(self, request: lookup_pb2.ValidateAppRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.ValidateAppResponse:
+    async def ValidateApp(
+        self, request: lookup_pb2.ValidateAppRequest, context: grpc.aio.ServicerContext
+    ) -> lookup_pb2.ValidateAppResponse:
         account, errors = account_from(request.app)
         probe = (lambda: self.client.probe(account, self.deadline(context))) if account else None
-        return await self.proven(errors, probe, {
-            grpc.StatusCode.UNAUTHENTICATED: ("api_key", "ReturnLogic refused this API key"),
-            grpc.StatusCode.NOT_FOUND: ("api_base_url", "no ReturnLogic API answers at this URL"),
-        })
+        return await self.proven(
+            errors,
+            probe,
+            {
+                grpc.StatusCode.UNAUTHENTICATED: ("api_key", "ReturnLogic refused this API key"),
+                grpc.StatusCode.NOT_FOUND: ("api_base_url", "no ReturnLogic API answers at this URL"),
+            },
+        )
 
     async def Search(self, request: lookup_pb2.SearchRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.SearchResponse:
         account = require_account(request.app)
         if request.phones:
-            raise invalid_argument("ReturnLogic searches by email or order number", {"phones": "ReturnLogic searches by email or order number"})
+            raise invalid_argument(
+                "ReturnLogic searches by email or order number", {"phones": "ReturnLogic searches by email or order number"}
+            )
         emails = list(dict.fromkeys(email_key(e) for e in request.emails if e.strip()))
         order_number = request.order_number.strip().lstrip("#").strip()
         if not emails and not order_number:
@@ -119,10 +143,12 @@ class ReturnLogicLookup(LookupServicer):
             raise ServiceError(grpc.StatusCode.NOT_FOUND, f"order {number} is not an order of this customer in ReturnLogic")
         url = mapping.start_return_link(app_base(request.app), number, email)
         return lookup_pb2.RunActionResponse(
-            message=f"Open ReturnLogic to start the return for order {number} (its API cannot create returns)", result={"url": url})
+            message=f"Open ReturnLogic to start the return for order {number} (its API cannot create returns)", result={"url": url}
+        )
 
-    async def ResolveAction(self, request: lookup_pb2.ResolveActionRequest,
-                            context: grpc.aio.ServicerContext) -> lookup_pb2.ResolveActionResponse:
+    async def ResolveAction(
+        self, request: lookup_pb2.ResolveActionRequest, context: grpc.aio.ServicerContext
+    ) -> lookup_pb2.ResolveActionResponse:
         """``start_return`` writes nothing to ReturnLogic (its answer is a link): an RMA made for
         the order since the request was sent means the return was started (APPLIED, with its
         code); none means it was not, and asking again gives the link again (NOT_APPLIED)."""
@@ -131,8 +157,13 @@ class ReturnLogicLookup(LookupServicer):
         number = request.order_id.strip().lstrip("#")
         after = since(request)
         rmas = await self.client.rmas(account, email, self.deadline(context))
-        made = [r for r in rmas.items if str(r.get("orderNumber") or "").lstrip("#") == number
-                and (t := when(from_iso((r.get("timeline") or {}).get("createDate")))) is not None and t >= after]
+        made = [
+            r
+            for r in rmas.items
+            if str(r.get("orderNumber") or "").lstrip("#") == number
+            and (t := when(from_iso((r.get("timeline") or {}).get("createDate")))) is not None
+            and t >= after
+        ]
         if not made:
             return not_applied(f"no return was started in ReturnLogic for order {number} since the request was sent")
         codes = ", ".join(str(r.get("rlRmaId") or r.get("id") or "") for r in made)

@@ -14,8 +14,14 @@ def main() -> None:
         "connector-shopify",
         # Shopify's limit is a cost bucket per shop, read from every answer (linkmesh_shopify.client);
         # a 429 (seen from Shopify's edge) waits as Retry-After says. The budget carries holds to every replica.
-        lambda s: VendorHTTP("Shopify", rate_limit=RetryAfter(), errors=ShopifyErrors(), max_attempts=s.vendor_attempts,
-                             allow_private_hosts=s.allow_private_vendor_hosts, budget=s.budget("Shopify")),
+        lambda s: VendorHTTP(
+            "Shopify",
+            rate_limit=RetryAfter(),
+            errors=ShopifyErrors(),
+            max_attempts=s.vendor_attempts,
+            allow_private_hosts=s.allow_private_vendor_hosts,
+            budget=s.budget("Shopify"),
+        ),
         lambda http, s: ShopifyLookup(ShopifyClient(http), s.vendor_timeout_s),
     )
 

@@ -25,23 +25,45 @@ REASONS = ("CUSTOMER", "DECLINED", "FRAUD", "INVENTORY", "STAFF", "OTHER")
 DISCOUNT_TYPES = ("percentage", "fixed_amount")
 
 ACTIONS = [
-    lookup_pb2.ActionSpec(name="refund", label="Refund order", order_required=True, fields=[
-        form_field("lines", "Lines to refund", "lines", hint="order line id:quantity, comma-separated; empty refunds every line left"),
-        form_field("reason", "Reason", hint="Kept as the refund's note in Shopify"),
-    ]),
-    lookup_pb2.ActionSpec(name="cancel", label="Cancel order", order_required=True, fields=[
-        form_field("reason", "Reason", "select", required=True, options=REASONS),
-        form_field("refund", "Refund the payment", "boolean", hint="Default yes"),
-        form_field("restock", "Restock the items", "boolean", hint="Default yes"),
-        form_field("notify_customer", "Email the customer", "boolean", hint="Default no"),
-    ]),
-    lookup_pb2.ActionSpec(name="create_discount_code", label="Create discount code", order_required=False, fields=[
-        form_field("type", "Discount type", "select", required=True, options=DISCOUNT_TYPES),
-        form_field("amount", "Amount", "decimal", required=True, hint="Percent for percentage (1-100), money for fixed_amount",
-                   min_value="0.01", max_value="100000"),
-        form_field("code", "Code", hint="Leave empty to generate one"),
-        form_field("max_uses", "Maximum uses", "integer", hint="Default 1", min_value="1", max_value="10000"),
-    ]),
+    lookup_pb2.ActionSpec(
+        name="refund",
+        label="Refund order",
+        order_required=True,
+        fields=[
+            form_field("lines", "Lines to refund", "lines", hint="order line id:quantity, comma-separated; empty refunds every line left"),
+            form_field("reason", "Reason", hint="Kept as the refund's note in Shopify"),
+        ],
+    ),
+    lookup_pb2.ActionSpec(
+        name="cancel",
+        label="Cancel order",
+        order_required=True,
+        fields=[
+            form_field("reason", "Reason", "select", required=True, options=REASONS),
+            form_field("refund", "Refund the payment", "boolean", hint="Default yes"),
+            form_field("restock", "Restock the items", "boolean", hint="Default yes"),
+            form_field("notify_customer", "Email the customer", "boolean", hint="Default no"),
+        ],
+    ),
+    lookup_pb2.ActionSpec(
+        name="create_discount_code",
+        label="Create discount code",
+        order_required=False,
+        fields=[
+            form_field("type", "Discount type", "select", required=True, options=DISCOUNT_TYPES),
+            form_field(
+                "amount",
+                "Amount",
+                "decimal",
+                required=True,
+                hint="Percent for percentage (1-100), money for fixed_amount",
+                min_value="0.01",
+                max_value="100000",
+            ),
+            form_field("code", "Code", hint="Leave empty to generate one"),
+            form_field("max_uses", "Maximum uses", "integer", hint="Default 1", min_value="1", max_value="10000"),
+        ],
+    ),
 ]
 
 
@@ -58,7 +80,9 @@ async def owned_order(client: ShopifyClient, shop: Shop, customer_id: str, order
     number = order_id.strip()
     if not number.isdigit():
         raise invalid_argument("order_id must be a Shopify order id", {"order_id": "must be a number"})
-    data = await client.query(shop, "OrderForAction", q.ORDER_FOR_ACTION, {"id": gid("Order", number)}, deadline, estimate=q.ORDER_FOR_ACTION_COST)
+    data = await client.query(
+        shop, "OrderForAction", q.ORDER_FOR_ACTION, {"id": gid("Order", number)}, deadline, estimate=q.ORDER_FOR_ACTION_COST
+    )
     order = data.get("order")
     if not order:
         raise not_found(f"Shopify has no order {number}")
@@ -67,10 +91,9 @@ async def owned_order(client: ShopifyClient, shop: Shop, customer_id: str, order
     return order
 
 
-async def refund(client: ShopifyClient, shop: Shop, order: dict[str, Any], params: dict[str, str], deadline: Deadline) -> lookup_pb2.RunActionResponse:
-    name = order.get("name") or number_of(order["id"])
-    if order.get("cancelledAt") and order.get("displayFinancialStatus") in ("REFUNDED", "VOIDED"):
-        raise failed_precondition(f"order {name} is cancelled and refunded; there is nothing to refund")
+def refund_lines(order: dict[str, Any], name: str, params: dict[str, str]) -> list[tuple[str, int]]:
+    """(line id, quantity) to refund: those ``params.lines`` names (each on the order, never more
+    than is left), else every line with something left to refund."""
     refundable = {number_of(l["id"]): int(l.get("refundableQuantity") or 0) for l in (order.get("lineItems") or {}).get("nodes") or []}
     try:
         wanted = parse_lines(params.get("lines", ""))
@@ -85,62 +108,129 @@ async def refund(client: ShopifyClient, shop: Shop, order: dict[str, Any], param
             raise invalid_argument("the lines are not on this order", {"params.lines": f"line {line} is not on order {name}"})
         if qty > refundable[line]:
             raise failed_precondition(f"line {line} of order {name} has {refundable[line]} left to refund, not {qty}")
-    lines = [{"lineItemId": gid("LineItem", line), "quantity": qty} for line, qty in wanted]
-    suggested = (await client.query(shop, "SuggestedRefund", q.SUGGESTED_REFUND, {"id": order["id"], "lines": lines, "full": False},
-                                    deadline, estimate=q.SUGGESTED_REFUND_COST)).get("order", {}).get("suggestedRefund") or {}
-    # An order paid in another currency than the shop's is refunded in that currency, named in
-    # the input (Shopify requires it then), with the transactions' amounts in it.
+    return wanted
+
+
+def refund_input_of(
+    order: dict[str, Any], params: dict[str, str], lines: list[dict[str, Any]], suggested: dict[str, Any]
+) -> dict[str, Any]:
+    """RefundInput: the lines, and the suggested transactions' amounts. An order paid in another
+    currency than the shop's is refunded in that currency, named in the input (Shopify requires
+    it then), with the transactions' amounts in it."""
     presentment = order.get("presentmentCurrencyCode") or order.get("currencyCode")
     side = "presentmentMoney" if presentment and presentment != order.get("currencyCode") else "shopMoney"
-    transactions = [{"orderId": order["id"], "parentId": (t.get("parentTransaction") or {}).get("id"), "gateway": t["gateway"], "kind": "REFUND",
-                     "amount": ((t.get("amountSet") or {}).get(side) or {}).get("amount")}
-                    for t in suggested.get("suggestedTransactions") or [] if t.get("gateway")]
-    refund_input = {"orderId": order["id"], "note": params.get("reason", "").strip() or None, "notify": False,
-                    "refundLineItems": [{**line, "restockType": "NO_RESTOCK"} for line in lines], "transactions": transactions}
+    transactions = [
+        {
+            "orderId": order["id"],
+            "parentId": (t.get("parentTransaction") or {}).get("id"),
+            "gateway": t["gateway"],
+            "kind": "REFUND",
+            "amount": ((t.get("amountSet") or {}).get(side) or {}).get("amount"),
+        }
+        for t in suggested.get("suggestedTransactions") or []
+        if t.get("gateway")
+    ]
+    refund_input = {
+        "orderId": order["id"],
+        "note": params.get("reason", "").strip() or None,
+        "notify": False,
+        "refundLineItems": [{**line, "restockType": "NO_RESTOCK"} for line in lines],
+        "transactions": transactions,
+    }
     if side == "presentmentMoney":
         refund_input["currency"] = presentment
-    answer = (await client.query(shop, "RefundCreate", q.REFUND_CREATE, {"input": refund_input}, deadline, estimate=q.MUTATION_COST,
-                                 write=True)).get("refundCreate") or {}
+    return refund_input
+
+
+async def refund(
+    client: ShopifyClient, shop: Shop, order: dict[str, Any], params: dict[str, str], deadline: Deadline
+) -> lookup_pb2.RunActionResponse:
+    name = order.get("name") or number_of(order["id"])
+    if order.get("cancelledAt") and order.get("displayFinancialStatus") in ("REFUNDED", "VOIDED"):
+        raise failed_precondition(f"order {name} is cancelled and refunded; there is nothing to refund")
+    lines = [{"lineItemId": gid("LineItem", line), "quantity": qty} for line, qty in refund_lines(order, name, params)]
+    suggested = (
+        await client.query(
+            shop,
+            "SuggestedRefund",
+            q.SUGGESTED_REFUND,
+            {"id": order["id"], "lines": lines, "full": False},
+            deadline,
+            estimate=q.SUGGESTED_REFUND_COST,
+        )
+    ).get("order", {}).get("suggestedRefund") or {}
+    refund_input = refund_input_of(order, params, lines, suggested)
+    answer = (
+        await client.query(shop, "RefundCreate", q.REFUND_CREATE, {"input": refund_input}, deadline, estimate=q.MUTATION_COST, write=True)
+    ).get("refundCreate") or {}
     if answer.get("userErrors"):
         raise _refusal("the refund", answer["userErrors"])
     done = answer.get("refund") or {}
     said, result = refunded(done.get("totalRefundedSet") or suggested.get("amountSet"))
-    return lookup_pb2.RunActionResponse(message=f"Refunded {said} on order {name}", result={"refund_id": number_of(done.get("id")), **result})
+    return lookup_pb2.RunActionResponse(
+        message=f"Refunded {said} on order {name}", result={"refund_id": number_of(done.get("id")), **result}
+    )
 
 
-async def cancel(client: ShopifyClient, shop: Shop, order: dict[str, Any], params: dict[str, str], deadline: Deadline) -> lookup_pb2.RunActionResponse:
+async def cancel(
+    client: ShopifyClient, shop: Shop, order: dict[str, Any], params: dict[str, str], deadline: Deadline
+) -> lookup_pb2.RunActionResponse:
     name = order.get("name") or number_of(order["id"])
     if order.get("cancelledAt"):
         raise failed_precondition(f"order {name} is already cancelled")
-    variables = {"orderId": order["id"], "reason": params.get("reason") or "CUSTOMER", "refund": _flag(params, "refund", True),
-                 "restock": _flag(params, "restock", True), "notify": _flag(params, "notify_customer", False), "note": "Cancelled from linkmesh"}
-    answer = (await client.query(shop, "OrderCancel", q.ORDER_CANCEL, variables, deadline, estimate=q.MUTATION_COST, write=True)).get("orderCancel") or {}
+    variables = {
+        "orderId": order["id"],
+        "reason": params.get("reason") or "CUSTOMER",
+        "refund": _flag(params, "refund", True),
+        "restock": _flag(params, "restock", True),
+        "notify": _flag(params, "notify_customer", False),
+        "note": "Cancelled from linkmesh",
+    }
+    answer = (await client.query(shop, "OrderCancel", q.ORDER_CANCEL, variables, deadline, estimate=q.MUTATION_COST, write=True)).get(
+        "orderCancel"
+    ) or {}
     if answer.get("orderCancelUserErrors"):
         raise _refusal(f"to cancel order {name}", answer["orderCancelUserErrors"])
     job = answer.get("job") or {}
     return lookup_pb2.RunActionResponse(
         message=f"Shopify accepted the cancellation of order {name}; it is carried out in the background, refresh to see it cancelled",
-        result={"status": "accepted", "job_id": number_of(job.get("id")), "refund": str(variables["refund"]).lower()})
+        result={"status": "accepted", "job_id": number_of(job.get("id")), "refund": str(variables["refund"]).lower()},
+    )
 
 
-async def create_discount_code(client: ShopifyClient, shop: Shop, params: dict[str, str], key: str,
-                               deadline: Deadline) -> lookup_pb2.RunActionResponse:
+async def create_discount_code(
+    client: ShopifyClient, shop: Shop, params: dict[str, str], key: str, deadline: Deadline
+) -> lookup_pb2.RunActionResponse:
     kind = params["type"]
     try:
         amount = parse_amount(params.get("amount", ""))
     except (ValueError, ArithmeticError):
         raise invalid_argument("give the discount's amount", {"params.amount": "must be a positive amount"}) from None
     if amount <= 0 or (kind == "percentage" and amount > 100):
-        raise invalid_argument("the amount is out of range", {"params.amount": "must be from 1 to 100 for a percentage" if kind == "percentage"
-                                                               else "must be more than 0"})
-    value: dict[str, Any] = {"percentage": float(amount / Decimal(100))} if kind == "percentage" else \
-        {"discountAmount": {"amount": str(amount), "appliesOnEachItem": False}}
+        raise invalid_argument(
+            "the amount is out of range",
+            {"params.amount": "must be from 1 to 100 for a percentage" if kind == "percentage" else "must be more than 0"},
+        )
+    value: dict[str, Any] = (
+        {"percentage": float(amount / Decimal(100))}
+        if kind == "percentage"
+        else {"discountAmount": {"amount": str(amount), "appliesOnEachItem": False}}
+    )
     code = params.get("code", "").strip() or code_for_key(key)  # found again by its key after a lost answer
-    discount = {"title": f"linkmesh {code}", "code": code, "startsAt": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "usageLimit": int(params.get("max_uses") or 1), "appliesOncePerCustomer": True,
-                "customerSelection": {"all": True}, "customerGets": {"value": value, "items": {"all": True}}}
-    answer = (await client.query(shop, "DiscountCodeCreate", q.DISCOUNT_CODE_CREATE, {"discount": discount}, deadline, estimate=q.MUTATION_COST,
-                                 write=True)).get("discountCodeBasicCreate") or {}
+    discount = {
+        "title": f"linkmesh {code}",
+        "code": code,
+        "startsAt": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "usageLimit": int(params.get("max_uses") or 1),
+        "appliesOncePerCustomer": True,
+        "customerSelection": {"all": True},
+        "customerGets": {"value": value, "items": {"all": True}},
+    }
+    answer = (
+        await client.query(
+            shop, "DiscountCodeCreate", q.DISCOUNT_CODE_CREATE, {"discount": discount}, deadline, estimate=q.MUTATION_COST, write=True
+        )
+    ).get("discountCodeBasicCreate") or {}
     errors = answer.get("userErrors") or []
     if any(e.get("code") == "TAKEN" for e in errors):
         raise failed_precondition(f"the discount code {code} already exists in Shopify")
@@ -148,8 +238,10 @@ async def create_discount_code(client: ShopifyClient, shop: Shop, params: dict[s
         raise _refusal("the discount code", errors)
     node = answer.get("codeDiscountNode") or {}
     summary = str((node.get("codeDiscount") or {}).get("summary") or "")
-    return lookup_pb2.RunActionResponse(message=f"Discount code {code} created" + (f": {summary}" if summary else ""),
-                                        result={"code": code, "discount_id": number_of(node.get("id"))})
+    return lookup_pb2.RunActionResponse(
+        message=f"Discount code {code} created" + (f": {summary}" if summary else ""),
+        result={"code": code, "discount_id": number_of(node.get("id"))},
+    )
 
 
 async def run(client: ShopifyClient, shop: Shop, request: lookup_pb2.RunActionRequest, deadline: Deadline) -> lookup_pb2.RunActionResponse:

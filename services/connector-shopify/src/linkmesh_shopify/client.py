@@ -83,16 +83,23 @@ class ShopifyClient:
         self.buckets: dict[str, Bucket] = {}
         self.learned: dict[str, int] = {}  # what each query cost last time, by its name
 
-    async def query(self, shop: Shop, name: str, document: str, variables: dict[str, Any], deadline: Deadline, *,
-                    estimate: int, write: bool = False) -> dict[str, Any]:
+    async def query(
+        self, shop: Shop, name: str, document: str, variables: dict[str, Any], deadline: Deadline, *, estimate: int, write: bool = False
+    ) -> dict[str, Any]:
         """Runs one named query or mutation; answers its ``data``. ``estimate``: its cost
         before Shopify has said (a mutation costs 10)."""
         while True:
             expected = self.learned.get(name, estimate)
             await self._take(shop, expected, deadline)
-            body = await self.http.request("POST", shop.endpoint, bucket=shop.domain, deadline=deadline, idempotent=not write,
-                                           headers={"X-Shopify-Access-Token": shop.token, "Content-Type": "application/json"},
-                                           json_body={"query": document, "variables": variables})
+            body = await self.http.request(
+                "POST",
+                shop.endpoint,
+                bucket=shop.domain,
+                deadline=deadline,
+                idempotent=not write,
+                headers={"X-Shopify-Access-Token": shop.token, "Content-Type": "application/json"},
+                json_body={"query": document, "variables": variables},
+            )
             body = body if isinstance(body, dict) else {}
             cost = (body.get("extensions") or {}).get("cost") or {}
             self._note(shop, cost)
@@ -128,8 +135,9 @@ class ShopifyClient:
     def _note(self, shop: Shop, cost: dict[str, Any]) -> None:
         status = cost.get("throttleStatus") or {}
         try:
-            self.buckets[shop.domain] = Bucket(float(status["maximumAvailable"]), float(status["currentlyAvailable"]),
-                                               float(status["restoreRate"]), time.monotonic())
+            self.buckets[shop.domain] = Bucket(
+                float(status["maximumAvailable"]), float(status["currentlyAvailable"]), float(status["restoreRate"]), time.monotonic()
+            )
         except (KeyError, TypeError, ValueError):
             pass
 

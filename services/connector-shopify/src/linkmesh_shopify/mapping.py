@@ -13,8 +13,16 @@ from linkmesh_core.contact_points import phone_key
 from linkmesh_core.timestamps import from_iso
 
 ADMIN = "https://admin.shopify.com/store/{store}"
-STATUS = {"PAID": "paid", "PENDING": "payment pending", "AUTHORIZED": "authorized", "PARTIALLY_PAID": "partially paid",
-          "PARTIALLY_REFUNDED": "partially refunded", "REFUNDED": "refunded", "VOIDED": "voided", "EXPIRED": "expired"}
+STATUS = {
+    "PAID": "paid",
+    "PENDING": "payment pending",
+    "AUTHORIZED": "authorized",
+    "PARTIALLY_PAID": "partially paid",
+    "PARTIALLY_REFUNDED": "partially refunded",
+    "REFUNDED": "refunded",
+    "VOIDED": "voided",
+    "EXPIRED": "expired",
+}
 
 
 def number_of(gid: Any) -> str:
@@ -62,15 +70,28 @@ def phones(c: dict[str, Any], region: str) -> list[lookup_pb2.Phone]:
 
 
 def summary(c: dict[str, Any], region: str) -> lookup_pb2.CustomerSummary:
-    return lookup_pb2.CustomerSummary(external_id=number_of(c["id"]), name=str(c.get("displayName") or ""),
-                                      emails=[c["email"]] if c.get("email") else [], phones=phones(c, region))
+    return lookup_pb2.CustomerSummary(
+        external_id=number_of(c["id"]),
+        name=str(c.get("displayName") or ""),
+        emails=[c["email"]] if c.get("email") else [],
+        phones=phones(c, region),
+    )
 
 
 def order(o: dict[str, Any], store: str) -> lookup_pb2.Order:
     oid = number_of(o["id"])
-    status = "cancelled" if o.get("cancelledAt") else STATUS.get(str(o.get("displayFinancialStatus") or ""), str(o.get("displayFinancialStatus") or "").lower())
-    out = lookup_pb2.Order(id=oid, number=str(o.get("name") or oid), admin_url=f"{ADMIN.format(store=store)}/orders/{oid}", status=status,
-                           fulfilled=o.get("displayFulfillmentStatus") == "FULFILLED")
+    status = (
+        "cancelled"
+        if o.get("cancelledAt")
+        else STATUS.get(str(o.get("displayFinancialStatus") or ""), str(o.get("displayFinancialStatus") or "").lower())
+    )
+    out = lookup_pb2.Order(
+        id=oid,
+        number=str(o.get("name") or oid),
+        admin_url=f"{ADMIN.format(store=store)}/orders/{oid}",
+        status=status,
+        fulfilled=o.get("displayFulfillmentStatus") == "FULFILLED",
+    )
     if (total := money(o.get("totalPriceSet"), SHOWN)) is not None:
         out.total.CopyFrom(total)
     discount = money(o.get("totalDiscountsSet"), SHOWN)
@@ -80,8 +101,12 @@ def order(o: dict[str, Any], store: str) -> lookup_pb2.Order:
         out.created_at.CopyFrom(created)
     items = o.get("lineItems") or {}
     for line in items.get("nodes") or []:
-        ol = lookup_pb2.OrderLine(id=number_of(line["id"]), name=str(line.get("name") or ""), sku=str(line.get("sku") or ""),
-                                  quantity=int(line.get("quantity") or 0))
+        ol = lookup_pb2.OrderLine(
+            id=number_of(line["id"]),
+            name=str(line.get("name") or ""),
+            sku=str(line.get("sku") or ""),
+            quantity=int(line.get("quantity") or 0),
+        )
         if (price := money(line.get("originalUnitPriceSet"), SHOWN)) is not None:
             ol.unit_price.CopyFrom(price)
         ol.product_url = str((line.get("product") or {}).get("onlineStoreUrl") or "")  # null while not published
@@ -90,8 +115,12 @@ def order(o: dict[str, Any], store: str) -> lookup_pb2.Order:
         out.partial.append(paging.LINES)
     for f in o.get("fulfillments") or []:
         for t in f.get("trackingInfo") or [{}]:
-            s = lookup_pb2.Shipment(id=number_of(f["id"]), carrier=str(t.get("company") or ""), tracking_number=str(t.get("number") or ""),
-                                    tracking_url=str(t.get("url") or ""))
+            s = lookup_pb2.Shipment(
+                id=number_of(f["id"]),
+                carrier=str(t.get("company") or ""),
+                tracking_number=str(t.get("number") or ""),
+                tracking_url=str(t.get("url") or ""),
+            )
             if (shipped := from_iso(f.get("createdAt"))) is not None:
                 s.shipped_at.CopyFrom(shipped)
             out.shipments.append(s)
@@ -102,38 +131,66 @@ def returns(o: dict[str, Any], store: str) -> list[lookup_pb2.Return]:
     oid = number_of(o["id"])
     out = []
     for r in (o.get("returns") or {}).get("nodes") or []:
-        ret = lookup_pb2.Return(id=number_of(r["id"]), code=str(r.get("name") or ""), status=str(r.get("status") or "").lower(),
-                                order_id=str(o.get("name") or oid), admin_url=f"{ADMIN.format(store=store)}/orders/{oid}")
+        ret = lookup_pb2.Return(
+            id=number_of(r["id"]),
+            code=str(r.get("name") or ""),
+            status=str(r.get("status") or "").lower(),
+            order_id=str(o.get("name") or oid),
+            admin_url=f"{ADMIN.format(store=store)}/orders/{oid}",
+        )
         for item in (r.get("returnLineItems") or {}).get("nodes") or []:
             line = (item.get("fulfillmentLineItem") or {}).get("lineItem") or {}
-            ret.items.append(lookup_pb2.ReturnItem(name=str(line.get("name") or ""), sku=str(line.get("sku") or ""),
-                                                   quantity=int(item.get("quantity") or 0),
-                                                   reason=str(item.get("returnReason") or "").replace("_", " ").lower()))
+            ret.items.append(
+                lookup_pb2.ReturnItem(
+                    name=str(line.get("name") or ""),
+                    sku=str(line.get("sku") or ""),
+                    quantity=int(item.get("quantity") or 0),
+                    reason=str(item.get("returnReason") or "").replace("_", " ").lower(),
+                )
+            )
         out.append(ret)
     return out
 
 
 def customer(c: dict[str, Any], orders: list[dict[str, Any]], store: str, region: str) -> lookup_pb2.Customer:
     cid = number_of(c["id"])
-    out = lookup_pb2.Customer(external_id=cid, name=str(c.get("displayName") or ""), first_name=str(c.get("firstName") or ""),
-                              last_name=str(c.get("lastName") or ""), emails=[c["email"]] if c.get("email") else [],
-                              phones=phones(c, region), admin_url=f"{ADMIN.format(store=store)}/customers/{cid}")
+    out = lookup_pb2.Customer(
+        external_id=cid,
+        name=str(c.get("displayName") or ""),
+        first_name=str(c.get("firstName") or ""),
+        last_name=str(c.get("lastName") or ""),
+        emails=[c["email"]] if c.get("email") else [],
+        phones=phones(c, region),
+        admin_url=f"{ADMIN.format(store=store)}/customers/{cid}",
+    )
     if (since := from_iso(c.get("createdAt"))) is not None:
         out.customer_since.CopyFrom(since)
     a = c.get("defaultAddress")
     if a:
-        out.address.CopyFrom(lookup_pb2.Address(line1=str(a.get("address1") or ""), line2=str(a.get("address2") or ""),
-                                                city=str(a.get("city") or ""), region=str(a.get("provinceCode") or ""),
-                                                postal_code=str(a.get("zip") or ""), country_code=str(a.get("countryCodeV2") or ""),
-                                                company=str(a.get("company") or "")))
+        out.address.CopyFrom(
+            lookup_pb2.Address(
+                line1=str(a.get("address1") or ""),
+                line2=str(a.get("address2") or ""),
+                city=str(a.get("city") or ""),
+                region=str(a.get("provinceCode") or ""),
+                postal_code=str(a.get("zip") or ""),
+                country_code=str(a.get("countryCodeV2") or ""),
+                company=str(a.get("company") or ""),
+            )
+        )
     if c.get("tags"):
         out.custom_attributes.append(lookup_pb2.CustomAttribute(key="tags", label="Tags", value=", ".join(c["tags"])))
     if c.get("note"):
         out.custom_attributes.append(lookup_pb2.CustomAttribute(key="note", label="Note", value=str(c["note"])))
-    spent = (c.get("amountSpent") or {})
+    spent = c.get("amountSpent") or {}
     if spent.get("amount") is not None:
-        out.custom_attributes.append(lookup_pb2.CustomAttribute(key="amount_spent", label="Amount spent",
-                                                                value=f"{Decimal(str(spent['amount'])):.2f} {spent.get('currencyCode') or ''}".strip()))
+        out.custom_attributes.append(
+            lookup_pb2.CustomAttribute(
+                key="amount_spent",
+                label="Amount spent",
+                value=f"{Decimal(str(spent['amount'])):.2f} {spent.get('currencyCode') or ''}".strip(),
+            )
+        )
     for o in orders:
         out.orders.append(order(o, store))
         out.returns.extend(returns(o, store))

@@ -21,11 +21,15 @@ from linkmesh_shopify.mapping import gid, number_of, refunded
 
 
 def refund_lines(refund: dict[str, Any]) -> dict[str, int]:
-    return {number_of((n.get("lineItem") or {}).get("id")): int(n.get("quantity") or 0)
-            for n in (refund.get("refundLineItems") or {}).get("nodes") or []}
+    return {
+        number_of((n.get("lineItem") or {}).get("id")): int(n.get("quantity") or 0)
+        for n in (refund.get("refundLineItems") or {}).get("nodes") or []
+    }
 
 
-async def order_with_refunds(client: ShopifyClient, shop: Shop, request: lookup_pb2.ResolveActionRequest, deadline: Deadline) -> dict[str, Any]:
+async def order_with_refunds(
+    client: ShopifyClient, shop: Shop, request: lookup_pb2.ResolveActionRequest, deadline: Deadline
+) -> dict[str, Any]:
     number = request.order_id.strip()
     data = await client.query(shop, "OrderRefunds", q.ORDER_REFUNDS, {"id": gid("Order", number)}, deadline, estimate=q.ORDER_REFUNDS_COST)
     order = data.get("order")
@@ -34,8 +38,9 @@ async def order_with_refunds(client: ShopifyClient, shop: Shop, request: lookup_
     return dict(order)
 
 
-async def resolve(client: ShopifyClient, shop: Shop, request: lookup_pb2.ResolveActionRequest,
-                  deadline: Deadline) -> lookup_pb2.ResolveActionResponse:
+async def resolve(
+    client: ShopifyClient, shop: Shop, request: lookup_pb2.ResolveActionRequest, deadline: Deadline
+) -> lookup_pb2.ResolveActionResponse:
     if request.action == "create_discount_code":
         code = request.params.get("code", "").strip() or code_for_key(request.idempotency_key)
         data = await client.query(shop, "DiscountByCode", q.DISCOUNT_BY_CODE, {"code": code}, deadline, estimate=q.DISCOUNT_BY_CODE_COST)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from typing import Any
 
 import grpc
 from linkmesh.lookup.v1 import lookup_pb2
@@ -27,15 +28,34 @@ ORDER_NAME_RE = re.compile(r"^#?\s*([A-Za-z0-9-]{1,40})$")
 DEFAULT_MAX_ORDERS, MAX_ORDERS = 10, 11
 
 SETTINGS = [
-    lookup_pb2.SettingSpec(name="shop", label="Shop", required=True,
-                           hint="The shop's myshopify.com name, e.g. summit-outfitters.myshopify.com (Settings → Domains)."),
-    lookup_pb2.SettingSpec(name="access_token", label="Admin API access token", required=True, secret=True,
-                           hint="A custom app's Admin API token (shpat_…) with read_customers, read_orders, read_returns, "
-                                "write_orders (refund, cancel) and write_discounts scopes."),
-    lookup_pb2.SettingSpec(name="api_base_url", label="API base URL", required=False,
-                           hint="Leave empty for https://<shop>; set it to point at a sandbox or proxy.", credentials_destination=True),
-    lookup_pb2.SettingSpec(name="default_region", label="Default phone region", required=False, default_value="US",
-                           hint="ISO country used to read phone numbers stored without a country code."),
+    lookup_pb2.SettingSpec(
+        name="shop",
+        label="Shop",
+        required=True,
+        hint="The shop's myshopify.com name, e.g. summit-outfitters.myshopify.com (Settings → Domains).",
+    ),
+    lookup_pb2.SettingSpec(
+        name="access_token",
+        label="Admin API access token",
+        required=True,
+        secret=True,
+        hint="A custom app's Admin API token (shpat_…) with read_customers, read_orders, read_returns, "
+        "write_orders (refund, cancel) and write_discounts scopes.",
+    ),
+    lookup_pb2.SettingSpec(
+        name="api_base_url",
+        label="API base URL",
+        required=False,
+        hint="Leave empty for https://<shop>; set it to point at a sandbox or proxy.",
+        credentials_destination=True,
+    ),
+    lookup_pb2.SettingSpec(
+        name="default_region",
+        label="Default phone region",
+        required=False,
+        default_value="US",
+        hint="ISO country used to read phone numbers stored without a country code.",
+    ),
 ]
 
 
@@ -72,77 +92,124 @@ def quoted(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def search_terms(request: lookup_pb2.SearchRequest, region: str) -> tuple[list[str], list[str], str]:
+    """(emails, phones, order name such as #1001) of a search, normalised; INVALID_ARGUMENT naming the field otherwise."""
+    emails = list(dict.fromkeys(email_key(e) for e in request.emails if e.strip()))
+    phones: list[str] = []
+    for raw in request.phones:
+        key = phone_key(raw, region)
+        if key is None:
+            raise invalid_argument("the search query is invalid", {"phones": f"{raw!r} is not a valid phone number"})
+        phones.append(key)
+    order_name = ""
+    if request.order_number.strip():
+        m = ORDER_NAME_RE.match(request.order_number.strip())
+        if m is None:
+            raise invalid_argument("a Shopify order number is like #1001", {"order_number": "must be an order name such as #1001"})
+        order_name = "#" + m.group(1)
+    if not emails and not phones and not order_name:
+        raise invalid_argument(
+            "give at least one email, phone or order number", {"emails": "give at least one email, phone or order number"}
+        )
+    return emails, phones, order_name
+
+
+def by_order(answers: list[dict[str, Any]], order_name: str, found: dict[str, dict]) -> list[str]:
+    """Adds the customers of the orders named ``order_name`` to ``found``; answers the emails of its guest orders."""
+    guests: list[str] = []
+    for answer in answers:
+        for o in (answer.get("orders") or {}).get("nodes") or []:
+            if str(o.get("name") or "").lstrip("#").lower() != order_name.lstrip("#").lower():
+                continue
+            if o.get("customer"):
+                found.setdefault(mapping.number_of(o["customer"]["id"]), o["customer"])
+            elif o.get("email"):  # a guest order: no customer on it, only the buyer's email
+                guests.append(email_key(o["email"]))
+    return guests
+
+
 class ShopifyLookup(LookupServicer):
     vendor_name = "Shopify"
     client: ShopifyClient
 
     async def Describe(self, request: lookup_pb2.DescribeRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.DescribeResponse:
         return lookup_pb2.DescribeResponse(
-            vendor="shopify", display_name="Shopify",
+            vendor="shopify",
+            display_name="Shopify",
             capabilities=lookup_pb2.Capabilities(
                 search_fields=[F.LOOKUP_FIELD_EMAIL, F.LOOKUP_FIELD_PHONE, F.LOOKUP_FIELD_ORDER_NUMBER],
-                auto_link_fields=[F.LOOKUP_FIELD_EMAIL, F.LOOKUP_FIELD_PHONE], actions=actions.ACTIONS),
+                auto_link_fields=[F.LOOKUP_FIELD_EMAIL, F.LOOKUP_FIELD_PHONE],
+                actions=actions.ACTIONS,
+            ),
             settings=SETTINGS,
         )
 
-    async def ValidateApp(self, request: lookup_pb2.ValidateAppRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.ValidateAppResponse:
+    async def ValidateApp(
+        self, request: lookup_pb2.ValidateAppRequest, context: grpc.aio.ServicerContext
+    ) -> lookup_pb2.ValidateAppResponse:
         shop, errors = shop_from(request.app)
-        probe = (lambda: self.client.query(shop, "ShopInfo", q.SHOP_INFO, {}, self.deadline(context), estimate=q.SHOP_INFO_COST)) if shop else None
-        return await self.proven(errors, probe, {
-            grpc.StatusCode.UNAUTHENTICATED: ("access_token", "Shopify refused this access token"),
-            grpc.StatusCode.NOT_FOUND: ("shop", "Shopify knows no shop by this name"),
-        })
+        probe = (
+            (lambda: self.client.query(shop, "ShopInfo", q.SHOP_INFO, {}, self.deadline(context), estimate=q.SHOP_INFO_COST))
+            if shop
+            else None
+        )
+        return await self.proven(
+            errors,
+            probe,
+            {
+                grpc.StatusCode.UNAUTHENTICATED: ("access_token", "Shopify refused this access token"),
+                grpc.StatusCode.NOT_FOUND: ("shop", "Shopify knows no shop by this name"),
+            },
+        )
 
     async def Search(self, request: lookup_pb2.SearchRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.SearchResponse:
         shop = require(shop_from(request.app))
         region = region_of(request.app)
-        emails = list(dict.fromkeys(email_key(e) for e in request.emails if e.strip()))
-        phones: list[str] = []
-        for raw in request.phones:
-            key = phone_key(raw, region)
-            if key is None:
-                raise invalid_argument("the search query is invalid", {"phones": f"{raw!r} is not a valid phone number"})
-            phones.append(key)
-        order_name = ""
-        if request.order_number.strip():
-            m = ORDER_NAME_RE.match(request.order_number.strip())
-            if m is None:
-                raise invalid_argument("a Shopify order number is like #1001", {"order_number": "must be an order name such as #1001"})
-            order_name = "#" + m.group(1)
-        if not emails and not phones and not order_name:
-            raise invalid_argument("give at least one email, phone or order number", {"emails": "give at least one email, phone or order number"})
+        emails, phones, order_name = search_terms(request, region)
         deadline = self.deadline(context)
         # Two candidates where a unique match matters (an auto-link): the second one shows ambiguity.
         first = 2 if request.auto_link else max(request.limit, 2) if request.limit > 0 else 10
-        found: dict[str, dict] = {}
         calls = []
         terms = [f"email:{quoted(e)}" for e in emails] + [f"phone:{quoted(p)}" for p in phones]
         if terms:
-            calls.append(self.client.query(shop, "SearchCustomers", q.SEARCH_CUSTOMERS, {"query": " OR ".join(terms), "first": first}, deadline,
-                                           estimate=q.SEARCH_CUSTOMERS_COST))
+            calls.append(
+                self.client.query(
+                    shop,
+                    "SearchCustomers",
+                    q.SEARCH_CUSTOMERS,
+                    {"query": " OR ".join(terms), "first": first},
+                    deadline,
+                    estimate=q.SEARCH_CUSTOMERS_COST,
+                )
+            )
         if order_name:
-            calls.append(self.client.query(shop, "OrdersByNumber", q.ORDERS_BY_NUMBER, {"query": f"name:{quoted(order_name)}"}, deadline,
-                                           estimate=q.ORDERS_BY_NUMBER_COST))
+            calls.append(
+                self.client.query(
+                    shop,
+                    "OrdersByNumber",
+                    q.ORDERS_BY_NUMBER,
+                    {"query": f"name:{quoted(order_name)}"},
+                    deadline,
+                    estimate=q.ORDERS_BY_NUMBER_COST,
+                )
+            )
         answers = await asyncio.gather(*calls)
-        wanted_emails, wanted_phones = set(emails), set(phones)
+        found: dict[str, dict] = {}
         for answer in answers:
             for c in (answer.get("customers") or {}).get("nodes") or []:
                 s = mapping.summary(c, region)
-                if any(email_key(e) in wanted_emails for e in s.emails) or any(p.number in wanted_phones for p in s.phones):
+                if any(email_key(e) in emails for e in s.emails) or any(p.number in phones for p in s.phones):
                     found.setdefault(s.external_id, c)
-        guests: list[str] = []
-        for answer in answers:
-            for o in (answer.get("orders") or {}).get("nodes") or []:
-                if str(o.get("name") or "").lstrip("#").lower() != order_name.lstrip("#").lower():
-                    continue
-                if o.get("customer"):
-                    found.setdefault(mapping.number_of(o["customer"]["id"]), o["customer"])
-                elif o.get("email"):  # a guest order: no customer on it, only the buyer's email
-                    guests.append(email_key(o["email"]))
+        guests = by_order(answers, order_name, found)
         if guests:
-            answer = await self.client.query(shop, "SearchCustomers", q.SEARCH_CUSTOMERS,
-                                             {"query": " OR ".join(f"email:{quoted(e)}" for e in guests), "first": first}, deadline,
-                                             estimate=q.SEARCH_CUSTOMERS_COST)
+            answer = await self.client.query(
+                shop,
+                "SearchCustomers",
+                q.SEARCH_CUSTOMERS,
+                {"query": " OR ".join(f"email:{quoted(e)}" for e in guests), "first": first},
+                deadline,
+                estimate=q.SEARCH_CUSTOMERS_COST,
+            )
             for c in (answer.get("customers") or {}).get("nodes") or []:
                 if email_key(c.get("email") or "") in guests:
                     found.setdefault(mapping.number_of(c["id"]), c)
@@ -157,15 +224,27 @@ class ShopifyLookup(LookupServicer):
         limit = min(request.max_orders or DEFAULT_MAX_ORDERS, MAX_ORDERS)
         deadline = self.deadline(context)
         found, listing = await asyncio.gather(
-            self.client.query(shop, "FetchCustomer", q.FETCH_CUSTOMER, {"id": mapping.gid("Customer", external_id)}, deadline,
-                              estimate=q.FETCH_CUSTOMER_COST),
-            self.client.query(shop, "RecentOrders", q.RECENT_ORDERS, {"query": f"customer_id:{external_id}", "first": limit}, deadline,
-                              estimate=q.RECENT_ORDERS_COST),
+            self.client.query(
+                shop,
+                "FetchCustomer",
+                q.FETCH_CUSTOMER,
+                {"id": mapping.gid("Customer", external_id)},
+                deadline,
+                estimate=q.FETCH_CUSTOMER_COST,
+            ),
+            self.client.query(
+                shop,
+                "RecentOrders",
+                q.RECENT_ORDERS,
+                {"query": f"customer_id:{external_id}", "first": limit},
+                deadline,
+                estimate=q.RECENT_ORDERS_COST,
+            ),
         )
         c = found.get("customer")
         if not c:
             raise ServiceError(grpc.StatusCode.NOT_FOUND, f"Shopify has no customer {external_id}")
-        orders = (listing.get("orders") or {})
+        orders = listing.get("orders") or {}
         customer = mapping.customer(c, orders.get("nodes") or [], shop.handle, region_of(request.app))
         if (orders.get("pageInfo") or {}).get("hasNextPage") and len(customer.orders) < limit:
             customer.partial.append(paging.ORDERS)
@@ -176,6 +255,7 @@ class ShopifyLookup(LookupServicer):
         check_action(actions.ACTIONS, request)
         return await actions.run(self.client, shop, request, self.deadline(context))
 
-    async def ResolveAction(self, request: lookup_pb2.ResolveActionRequest,
-                            context: grpc.aio.ServicerContext) -> lookup_pb2.ResolveActionResponse:
+    async def ResolveAction(
+        self, request: lookup_pb2.ResolveActionRequest, context: grpc.aio.ServicerContext
+    ) -> lookup_pb2.ResolveActionResponse:
         return await resolve.resolve(self.client, require(shop_from(request.app)), request, self.deadline(context))

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
 import grpc
-from linkmesh.profile.v1 import profile_pb2, profile_pb2_grpc
 from pymongo.errors import ConnectionFailure, PyMongoError
 
 from linkmesh_core.circuit import CircuitBreakers
@@ -16,24 +15,16 @@ from linkmesh_core.errors import ServiceError, unavailable
 from linkmesh_core.grpc_server import StartupError, run_service, serve
 from linkmesh_core.logging import configure_logging
 from linkmesh_core.settings import invalid_configuration, load_settings
-from linkmesh_profile.action_resolution import ActionResolver
-from linkmesh_profile.api_keys import ApiKeys
-from linkmesh_profile.apps import AppService
-from linkmesh_profile.audit import AuditLog, audited_fold
-from linkmesh_profile.autolink import AutoLinker
-from linkmesh_profile.autolink_queue import AutoLinkQueue, run_deferred
+from linkmesh_profile.actions.resolution import ActionResolver
+from linkmesh_profile.admin.apps import AppService
+from linkmesh_profile.admin.secret_box import SecretBox, SecretKeyError
+from linkmesh_profile.api import add_servicers
+from linkmesh_profile.assembly import Parts, Tuning, assemble
 from linkmesh_profile.config import Settings
-from linkmesh_profile.connectors import ConnectorRegistry
-from linkmesh_profile.contacts import Contacts
-from linkmesh_profile.debugger import Debugger
-from linkmesh_profile.folding import Folder
-from linkmesh_profile.linking import Linker
-from linkmesh_profile.lookups import Lookups
-from linkmesh_profile.order_actions import ActionRunner
-from linkmesh_profile.secret_box import SecretBox, SecretKeyError
-from linkmesh_profile.servicer import ProfileServicer
-from linkmesh_profile.store import Store
-from linkmesh_profile.traces import TraceStore
+from linkmesh_profile.connectors.registry import ConnectorRegistry
+from linkmesh_profile.connectors.traces import TraceStore
+from linkmesh_profile.db.store import Store
+from linkmesh_profile.linking.autolink_queue import run_deferred
 
 
 def map_database_errors(exc: Exception) -> ServiceError | None:
@@ -49,6 +40,84 @@ def redacted_uri(uri: str) -> str:
     return re.sub(r"//[^@/]*@", "//***@", uri)
 
 
+class ProfileService:
+    """The service's life: its parts over one database, their background work, and a clean stop."""
+
+    def __init__(self, settings: Settings, box: SecretBox) -> None:
+        self.settings = settings
+        self.box = box
+        self.store: Store | None = None
+
+    async def database_reachable(self) -> str | None:
+        """The health probe: NOT_SERVING while MongoDB does not answer a ping."""
+        if self.store is None:
+            return "the database is not open yet"
+        try:
+            await asyncio.wait_for(self.store.ping(), timeout=self.settings.health_timeout_s)
+        except (TimeoutError, PyMongoError) as exc:
+            return f"MongoDB does not answer ({type(exc).__name__})"
+        return None
+
+    async def _open_store(self) -> Store:
+        s = self.settings
+        store = Store(s.mongodb_uri, s.mongodb_db, s.db_timeout_s, s.app_cache_s)
+        try:
+            await store.ensure_indexes(s.trace_retention_s)
+        except PyMongoError as exc:
+            await store.close()
+            raise StartupError(
+                f"cannot reach MongoDB at {redacted_uri(s.mongodb_uri)} within {s.db_timeout_s:g}s ({type(exc).__name__})"
+            ) from None
+        return store
+
+    def _background(self, parts: Parts) -> list[asyncio.Task[None]]:
+        """Trace pruning, deferred auto-links, expired action leases, unknown outcomes to resolve."""
+        s = self.settings
+        resolver = ActionResolver(parts.actions, parts.audit, s.resolve_delays, check_timeout_s=s.lookup_timeout_s)
+        return [
+            asyncio.create_task(parts.traces.prune_forever()),
+            asyncio.create_task(parts.queue.run_forever(lambda entry: run_deferred(parts.store, parts.autolinker, entry))),
+            asyncio.create_task(parts.actions.expire_leases_forever()),
+            asyncio.create_task(resolver.resolve_forever(s.action_resolve_every_s)),
+        ]
+
+    @asynccontextmanager
+    async def register(self, server: grpc.aio.Server) -> AsyncIterator[Iterable[str]]:
+        s = self.settings
+        connectors = ConnectorRegistry(
+            s.connector_targets, s.lookup_timeout_s, CircuitBreakers(threshold=s.breaker_threshold, cooldown_s=s.breaker_cooldown_s)
+        )
+        try:
+            self.store = store = await self._open_store()
+        except StartupError:
+            await connectors.close()
+            raise
+        traces = TraceStore(store, s.trace_retention_s, s.trace_max_per_app, s.trace_flush_s)
+        parts = assemble(
+            store,
+            AppService(store, connectors, self.box),
+            traces,
+            s.secret_keys,
+            Tuning(
+                region=s.default_region,
+                freshness_s=s.freshness_s,
+                action_timeout_s=s.action_timeout_s,
+                resolve_delays=s.resolve_delays,
+                provisional_s=s.provisional_s,
+            ),
+        )
+        tasks = self._background(parts)
+        try:
+            yield add_servicers(server, parts)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await parts.actions.abandon_running()
+            await traces.settle()
+            await connectors.close()
+            await store.close()
+
+
 def main() -> None:
     settings = load_settings(Settings, "profile")
     configure_logging("profile", settings.log_level, settings.log_json)
@@ -56,76 +125,21 @@ def main() -> None:
         box = SecretBox(settings.secret_keys)
     except SecretKeyError as exc:
         invalid_configuration("profile", f"invalid configuration:\n  {exc}")
-
-    stores: list[Store] = []
-
-    async def database_reachable() -> str | None:
-        """The health probe: NOT_SERVING while MongoDB does not answer a ping."""
-        try:
-            await asyncio.wait_for(stores[0].ping(), timeout=settings.health_timeout_s)
-        except (TimeoutError, PyMongoError) as exc:
-            return f"MongoDB does not answer ({type(exc).__name__})"
-        return None
-
-    @asynccontextmanager
-    async def register(server: grpc.aio.Server) -> AsyncIterator[Iterable[str]]:
-        store = Store(settings.mongodb_uri, settings.mongodb_db, settings.db_timeout_s, settings.app_cache_s)
-        connectors = ConnectorRegistry(settings.connector_targets, settings.lookup_timeout_s,
-                                       CircuitBreakers(threshold=settings.breaker_threshold, cooldown_s=settings.breaker_cooldown_s))
-        traces = TraceStore(store, settings.trace_retention_s, settings.trace_max_per_app, settings.trace_flush_s)
-        pruning: asyncio.Task[None] | None = None
-        sweeping: asyncio.Task[None] | None = None
-        deferring: asyncio.Task[None] | None = None
-        resolving: asyncio.Task[None] | None = None
-        actions: ActionRunner | None = None
-        try:
-            try:
-                await store.ensure_indexes()
-                await traces.ensure_indexes()
-            except PyMongoError as exc:
-                raise StartupError(f"cannot reach MongoDB at {redacted_uri(settings.mongodb_uri)} "
-                                   f"within {settings.db_timeout_s:g}s ({type(exc).__name__})") from None
-            stores.append(store)
-            pruning = asyncio.create_task(traces.prune_forever())
-            region = settings.default_region
-            apps = AppService(store, connectors, box)
-            lookups = Lookups(apps, traces)
-            linker = Linker(store, apps, lookups, region, settings.freshness_s)
-            queue = AutoLinkQueue(store)
-            await queue.ensure_indexes()
-            audit = AuditLog(store)
-            await audit.ensure_indexes()
-            autolinker = AutoLinker(store, linker, lookups, region, defer=queue.defer, folder=Folder(store, audited_fold(audit)))
-            deferring = asyncio.create_task(queue.run_forever(lambda entry: run_deferred(store, autolinker, entry)))
-            actions = ActionRunner(store, apps, linker, traces, settings.action_timeout_s, settings.resolve_delays)
-            await actions.ensure_indexes()
-            sweeping = asyncio.create_task(actions.expire_leases_forever())
-            resolver = ActionResolver(actions, audit, settings.resolve_delays, check_timeout_s=settings.lookup_timeout_s)
-            resolving = asyncio.create_task(resolver.resolve_forever(settings.action_resolve_every_s))
-            servicer = ProfileServicer(
-                store, apps, linker, autolinker, Contacts(store, linker, autolinker, region, settings.provisional_s),
-                Debugger(store, apps, lookups, autolinker, region), traces, actions, region, audit, ApiKeys(store, settings.secret_keys),
-            )
-            profile_pb2_grpc.add_ProfileServiceServicer_to_server(servicer, server)
-            yield [profile_pb2.DESCRIPTOR.services_by_name["ProfileService"].full_name]
-        finally:
-            for task in (pruning, sweeping, deferring, resolving):
-                if task is not None:
-                    task.cancel()
-            if actions is not None:
-                await actions.abandon_running()
-            await traces.settle()
-            await connectors.close()
-            await store.close()
-
+    service = ProfileService(settings, box)
     run_service(
         "profile",
         serve(
-            name="profile", host=settings.host, port=settings.port, register=register,
-            grace=settings.shutdown_grace_s, error_mappers=[map_database_errors], metrics_port=settings.metrics_port,
+            name="profile",
+            host=settings.host,
+            port=settings.port,
+            register=service.register,
+            grace=settings.shutdown_grace_s,
+            error_mappers=[map_database_errors],
+            metrics_port=settings.metrics_port,
             expose_debug=False,  # vendors' raw answers stay in the lookup debugger
-            health_probe=database_reachable, health_interval_s=settings.health_interval_s,
-        )
+            health_probe=service.database_reachable,
+            health_interval_s=settings.health_interval_s,
+        ),
     )
 
 

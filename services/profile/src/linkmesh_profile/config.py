@@ -63,7 +63,7 @@ class Settings(ServerSettings):
     ``PROFILE_ACTION_RESOLVE_EVERY_S`` (1): how often a replica looks for checks that are due;
     ``PROFILE_PROVISIONAL_S`` (120): a profile a contact made stays provisional this long while it
     holds only what contacts brought, and a burst of contacts for one person folds such a
-    profile into the other it made (``linkmesh_profile.folding``); 0 turns folding off."""
+    profile into the other it made (``linkmesh_profile.customers.folding``); 0 turns folding off."""
 
     model_config = SettingsConfigDict(env_prefix="PROFILE_")
     port: int = 50051
@@ -116,7 +116,8 @@ class Settings(ServerSettings):
         if self.shutdown_grace_s <= self.action_timeout_s:
             raise ValueError(
                 f"PROFILE_SHUTDOWN_GRACE_S ({self.shutdown_grace_s:g}) must be longer than PROFILE_ACTION_TIMEOUT_S "
-                f"({self.action_timeout_s:g}), so a graceful stop lets running actions finish")
+                f"({self.action_timeout_s:g}), so a graceful stop lets running actions finish"
+            )
         return self
 
     @property

@@ -23,12 +23,18 @@ def run(args: argparse.Namespace) -> int:
     # Each service's lines, prefixed by its name: JSON, or easier to read on a terminal.
     extra_env = {} if os.environ.get("LINKMESH_LOG_FORMAT") or not sys.stdout.isatty() else {"LINKMESH_LOG_FORMAT": "console"}
     if args.free_ports:
-        stack = Stack(base_dir=Path(args.data_dir).resolve(), capture_logs=False, terminal=terminal, extra_env=extra_env,
-                      keep_sandbox_state=True)
+        stack = Stack(
+            base_dir=Path(args.data_dir).resolve(), capture_logs=False, terminal=terminal, extra_env=extra_env, keep_sandbox_state=True
+        )
     else:
         stack = Stack(
-            base_dir=Path(args.data_dir).resolve(), capture_logs=False, terminal=terminal, extra_env=extra_env, keep_sandbox_state=True,
-            gateway_port=int(os.environ.get("GATEWAY_PORT", "8080")), profile_port=50051,
+            base_dir=Path(args.data_dir).resolve(),
+            capture_logs=False,
+            terminal=terminal,
+            extra_env=extra_env,
+            keep_sandbox_state=True,
+            gateway_port=int(os.environ.get("GATEWAY_PORT", "8080")),
+            profile_port=50051,
             connector_ports={t: spec.port for t, spec in specs.items()},
             sandbox_ports={t: spec.sandbox_port for t, spec in specs.items() if spec.sandbox},
             mongo_port=27018,
@@ -80,7 +86,7 @@ def _run(stack: Stack, terminal: Terminal, stopping_now: Callable[[], bool]) -> 
         f"  demo apps     {', '.join(a['name'] for a in apps)}",
         "  tokens        " + "\n                ".join(stack.tokens.split(",")),
         f"  try           curl -s -X POST -H 'Authorization: Bearer {stack.token('agent')}' {stack.gateway_url}/api/v1/contacts"
-        " -d '{\"channel\": \"chat\", \"email\": \"jane.smith@example.com\"}'",
+        ' -d \'{"channel": "chat", "email": "jane.smith@example.com"}\'',
         "Press Ctrl-C to stop.",
     ]
     terminal.say("\n".join(lines))
@@ -132,8 +138,11 @@ def reset(args: argparse.Namespace) -> int:
         else:
             continue
         removed.append(name)
-    print(f"linkmesh: reset {base_dir}: " + (", ".join(removed) + " removed" if removed else "nothing to remove")
-          + "; the next make run starts from the demo data in linkmesh and every sandbox")
+    print(
+        f"linkmesh: reset {base_dir}: "
+        + (", ".join(removed) + " removed" if removed else "nothing to remove")
+        + "; the next make run starts from the demo data in linkmesh and every sandbox"
+    )
     return 0
 
 

@@ -24,8 +24,8 @@ import secrets
 
 from linkmesh_core import budget
 from linkmesh_core.connector_spec import ConnectorSpec, discover
-from linkmesh_profile import queries as q
-from linkmesh_profile import replay_guard
+from linkmesh_profile.db import collections
+from linkmesh_profile.db import queries as q
 
 DATABASE = "linkmesh"
 PROFILE_USER, PROFILE_ROLE, CONNECTOR_ROLE = "profile", "linkmeshProfile", "linkmeshConnector"
@@ -36,13 +36,18 @@ APPEND_ONLY = ["find", "insert", "createCollection", "createIndex", "listIndexes
 
 
 def profile_collections() -> list[str]:
-    return [q.CUSTOMERS, q.APPS, q.ACTIONS, q.TRACES, q.QUEUE, q.META, q.API_KEYS, q.ALIASES, replay_guard.COLLECTION]
+    """Every collection the profile service writes but the audit log (which it only appends to)."""
+    return [c for c in collections.names() if c != q.AUDIT]
 
 
 def roles() -> dict[str, list[tuple[str, list[str]]]]:
     """{role: [(collection, actions)]}."""
     return {
-        PROFILE_ROLE: [*((c, READ_WRITE) for c in profile_collections()), (q.AUDIT, APPEND_ONLY)],
+        # collMod on the traces alone: their TTL index follows the retention setting when it changes.
+        PROFILE_ROLE: [
+            *((c, [*READ_WRITE, "collMod"] if c == q.TRACES else READ_WRITE) for c in profile_collections()),
+            (q.AUDIT, APPEND_ONLY),
+        ],
         CONNECTOR_ROLE: [(budget.COLLECTION, READ_WRITE)],
     }
 
@@ -68,8 +73,10 @@ def script_lines(specs: list[ConnectorSpec]) -> list[str]:
 def compose_uri(user: str) -> str:
     """The MONGODB_URI of ``user`` in docker-compose.yml (its password from the environment)."""
     variable = password_variable(user)
-    return (f"mongodb://{user}:${{{variable}:?set {variable} (make compose-env)}}@mongo:27017/{DATABASE}"
-            f"?authSource={DATABASE}&w=majority&journal=true")
+    return (
+        f"mongodb://{user}:${{{variable}:?set {variable} (make compose-env)}}@mongo:27017/{DATABASE}"
+        f"?authSource={DATABASE}&w=majority&journal=true"
+    )
 
 
 def compose_mongo_env(specs: list[ConnectorSpec]) -> list[str]:
@@ -78,8 +85,7 @@ def compose_mongo_env(specs: list[ConnectorSpec]) -> list[str]:
 
 def kubernetes_password_env(specs: list[ConnectorSpec]) -> list[str]:
     """The mongo StatefulSet's environment: every user's password, from the Secret."""
-    return [f"- {{name: {password_variable(u)}, valueFrom: {{secretKeyRef: {{name: linkmesh-database, key: {u}}}}}}}"
-            for u in users(specs)]
+    return [f"- {{name: {password_variable(u)}, valueFrom: {{secretKeyRef: {{name: linkmesh-database, key: {u}}}}}}}" for u in users(specs)]
 
 
 def new_values(specs: list[ConnectorSpec]) -> dict[str, str]:
@@ -96,15 +102,24 @@ def compose_env(specs: list[ConnectorSpec]) -> str:
 
     values = new_values(specs)
     tokens = ",".join(f"{role}:{secrets.token_urlsafe(32)}" for role in ("admin", "agent", "developer"))
-    lines = [f"LINKMESH_SECRET_KEYS={Fernet.generate_key().decode()}", f"LINKMESH_TOKENS={tokens}",
-             f"{ROOT_PASSWORD}={values['root-password']}", *(f"{password_variable(u)}={values[u]}" for u in users(specs))]
+    lines = [
+        f"LINKMESH_SECRET_KEYS={Fernet.generate_key().decode()}",
+        f"LINKMESH_TOKENS={tokens}",
+        f"{ROOT_PASSWORD}={values['root-password']}",
+        *(f"{password_variable(u)}={values[u]}" for u in users(specs)),
+    ]
     return "\n".join(lines) + "\n"
 
 
 def kubernetes_secret(specs: list[ConnectorSpec], namespace: str) -> str:
     values = new_values(specs)
-    doc = {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-           "metadata": {"name": "linkmesh-database", "namespace": namespace}, "stringData": values}
+    doc = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "Opaque",
+        "metadata": {"name": "linkmesh-database", "namespace": namespace},
+        "stringData": values,
+    }
     return json.dumps(doc, indent=2) + "\n"
 
 

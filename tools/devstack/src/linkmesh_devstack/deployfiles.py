@@ -39,20 +39,33 @@ def _indent(lines: Iterable[str], prefix: str) -> list[str]:
 
 # docker-compose.yml
 
+
 def compose_services(specs: list[ConnectorSpec]) -> list[str]:
     """The connectors, for real vendors only: private and loopback vendor addresses are refused
     (docker-compose.sandboxes.yml, the development setup, allows them for its sandboxes)."""
     out: list[str] = []
     for spec in specs:
         out += [
-            f"{spec.name}:", "  <<: *service", "  build:", "    context: .", "    dockerfile: deploy/docker/Dockerfile", "    args:",
-            f"      SERVICE_DIR: services/{spec.name}", f"      COMMAND: {spec.command}", "      PORT_ENV: CONNECTOR_PORT",
-            f'      PORT: "{spec.port}"', "  environment:", f'    CONNECTOR_PORT: "{spec.port}"',
+            f"{spec.name}:",
+            "  <<: *service",
+            "  build:",
+            "    context: .",
+            "    dockerfile: deploy/docker/Dockerfile",
+            "    args:",
+            f"      SERVICE_DIR: services/{spec.name}",
+            f"      COMMAND: {spec.command}",
+            "      PORT_ENV: CONNECTOR_PORT",
+            f'      PORT: "{spec.port}"',
+            "  environment:",
+            f'    CONNECTOR_PORT: "{spec.port}"',
             '    LINKMESH_ALLOW_PRIVATE_VENDOR_HOSTS: "false"',
-            "    CONNECTOR_LOG_LEVEL: ${LOG_LEVEL:-INFO}", '    CONNECTOR_METRICS_PORT: "9464"',
+            "    CONNECTOR_LOG_LEVEL: ${LOG_LEVEL:-INFO}",
+            '    CONNECTOR_METRICS_PORT: "9464"',
             "    # Vendor budgets shared by every replica (`docker compose up --scale connector-...=2`), as its own",
             "    # database user, which may touch nothing else (linkmesh_devstack.database_users).",
-            f"    MONGODB_URI: {dbu.compose_uri(spec.name)}", "    CONNECTOR_REPLICAS_MAX: ${CONNECTOR_REPLICAS_MAX:-2}", "",
+            f"    MONGODB_URI: {dbu.compose_uri(spec.name)}",
+            "    CONNECTOR_REPLICAS_MAX: ${CONNECTOR_REPLICAS_MAX:-2}",
+            "",
         ]
     return out[:-1]
 
@@ -65,12 +78,26 @@ def compose_sandboxes(specs: list[ConnectorSpec]) -> list[str]:
         if not spec.sandbox:
             continue
         out += [
-            f"{spec.sandbox_name}:", "  <<: *service", "  build:", "    context: .", "    dockerfile: deploy/docker/Dockerfile",
-            "    args:", "      SERVICE_DIR: sandboxes", "      COMMAND: linkmesh-sandbox", "      PORT_ENV: SANDBOX_PORT",
-            f'      PORT: "{spec.sandbox_port}"', "      HEALTH_PATH: /__sandbox/knobs",
-            f'  command: ["linkmesh-sandbox", "{spec.type}"]', "  environment:", "    SANDBOX_HOST: 0.0.0.0",
-            f'    SANDBOX_PORT: "{spec.sandbox_port}"', "",
-            f"{spec.name}:", "  environment:", '    LINKMESH_ALLOW_PRIVATE_VENDOR_HOSTS: "true"', "",
+            f"{spec.sandbox_name}:",
+            "  <<: *service",
+            "  build:",
+            "    context: .",
+            "    dockerfile: deploy/docker/Dockerfile",
+            "    args:",
+            "      SERVICE_DIR: sandboxes",
+            "      COMMAND: linkmesh-sandbox",
+            "      PORT_ENV: SANDBOX_PORT",
+            f'      PORT: "{spec.sandbox_port}"',
+            "      HEALTH_PATH: /__sandbox/knobs",
+            f'  command: ["linkmesh-sandbox", "{spec.type}"]',
+            "  environment:",
+            "    SANDBOX_HOST: 0.0.0.0",
+            f'    SANDBOX_PORT: "{spec.sandbox_port}"',
+            "",
+            f"{spec.name}:",
+            "  environment:",
+            '    LINKMESH_ALLOW_PRIVATE_VENDOR_HOSTS: "true"',
+            "",
         ]
     return out[:-1]
 
@@ -95,23 +122,34 @@ def compose_depends_on(specs: list[ConnectorSpec]) -> list[str]:
 def compose_mtls_services(specs: list[ConnectorSpec]) -> list[str]:
     out: list[str] = []
     for s in specs:
-        out += [f"{s.name}:", "  environment:", "    LINKMESH_TLS_CERT: /run/secrets/tls-cert", "    LINKMESH_TLS_KEY: /run/secrets/tls-key",
-                "    LINKMESH_TLS_CA: /run/secrets/tls-ca", "    LINKMESH_TLS_ALLOWED_CLIENTS: profile", "  secrets:",
-                f"    - {{source: {s.name}-cert, target: tls-cert}}", f"    - {{source: {s.name}-key, target: tls-key}}",
-                "    - {source: tls-ca, target: tls-ca}", ""]
+        out += [
+            f"{s.name}:",
+            "  environment:",
+            "    LINKMESH_TLS_CERT: /run/secrets/tls-cert",
+            "    LINKMESH_TLS_KEY: /run/secrets/tls-key",
+            "    LINKMESH_TLS_CA: /run/secrets/tls-ca",
+            "    LINKMESH_TLS_ALLOWED_CLIENTS: profile",
+            "  secrets:",
+            f"    - {{source: {s.name}-cert, target: tls-cert}}",
+            f"    - {{source: {s.name}-key, target: tls-key}}",
+            "    - {source: tls-ca, target: tls-ca}",
+            "",
+        ]
     return out[:-1]
 
 
 def compose_mtls_secrets(specs: list[ConnectorSpec]) -> list[str]:
-    return [line for s in specs for line in (f"{s.name}-cert: {{file: ./deploy/tls/{s.name}.crt}}",
-                                              f"{s.name}-key: {{file: ./deploy/tls/{s.name}.key}}")]
+    return [
+        line
+        for s in specs
+        for line in (f"{s.name}-cert: {{file: ./deploy/tls/{s.name}.crt}}", f"{s.name}-key: {{file: ./deploy/tls/{s.name}.key}}")
+    ]
 
 
 # Kubernetes
 
-def kubernetes_manifest(spec: ConnectorSpec) -> str:
-    n, port = spec.name, spec.port
-    return f"""{WHOLE.format(type=spec.type)}
+# A connector's Kubernetes objects ({n}: its name, {port}: its gRPC port).
+CONNECTOR_MANIFEST = """{whole}
 # {n}: Deployment, Service, PodDisruptionBudget and HorizontalPodAutoscaler.
 # Pod security (non-root, read-only root filesystem) comes from pod-defaults.yaml for every Deployment.
 apiVersion: apps/v1
@@ -148,7 +186,7 @@ spec:
               valueFrom: {{configMapKeyRef: {{name: linkmesh-config, key: MONGODB_HOSTS}}}}
             - name: MONGODB_OPTIONS
               valueFrom: {{configMapKeyRef: {{name: linkmesh-config, key: MONGODB_OPTIONS}}}}
-            - {{name: MONGODB_URI, value: "mongodb://{n}:$(MONGODB_PASSWORD)@$(MONGODB_HOSTS)/{dbu.DATABASE}?authSource={dbu.DATABASE}&$(MONGODB_OPTIONS)"}}
+            - {{name: MONGODB_URI, value: "mongodb://{n}:$(MONGODB_PASSWORD)@$(MONGODB_HOSTS)/{database}?authSource={database}&$(MONGODB_OPTIONS)"}}
             - {{name: CONNECTOR_REPLICAS_MAX, value: "10"}}
           readinessProbe:
             grpc: {{port: {port}}}
@@ -196,12 +234,17 @@ spec:
 """
 
 
+def kubernetes_manifest(spec: ConnectorSpec) -> str:
+    return CONNECTOR_MANIFEST.format(whole=WHOLE.format(type=spec.type), n=spec.name, port=spec.port, database=dbu.DATABASE)
+
+
 def mutual_tls_patches(specs: list[ConnectorSpec]) -> list[str]:
     out: list[str] = []
     add = "- {op: add, path: /spec/template/spec"
     for s in specs:
         out += [
-            f"- target: {{kind: Deployment, name: {s.name}}}", "  patch: |-",
+            f"- target: {{kind: Deployment, name: {s.name}}}",
+            "  patch: |-",
             f"    {add}/containers/0/env/-, value: {{name: LINKMESH_TLS_CERT, value: /etc/linkmesh/tls/tls.crt}}}}",
             f"    {add}/containers/0/env/-, value: {{name: LINKMESH_TLS_KEY, value: /etc/linkmesh/tls/tls.key}}}}",
             f"    {add}/containers/0/env/-, value: {{name: LINKMESH_TLS_CA, value: /etc/linkmesh/tls/ca.crt}}}}",
@@ -230,15 +273,20 @@ def regions(specs: list[ConnectorSpec]) -> dict[str, dict[str, list[str]]]:
         f"{K8S_BASE}/kustomization.yaml": {"connectors": [f"- {s.name}.yaml" for s in specs]},
         f"{K8S_BASE}/mongo.yaml": {"database-passwords": dbu.kubernetes_password_env(specs)},
         f"{K8S_BASE}/mongo/linkmesh-users.js": {"database-users": dbu.script_lines(specs)},
-        f"{K8S_BASE}/network-policies.yaml": {name: [f"- {{protocol: TCP, port: {s.port}}}" for s in specs]
-                                              for name in ("connector-ports-out", "connector-ports-in")},
+        f"{K8S_BASE}/network-policies.yaml": {
+            name: [f"- {{protocol: TCP, port: {s.port}}}" for s in specs] for name in ("connector-ports-out", "connector-ports-in")
+        },
         f"{K8S_BASE}/config.yaml": {"connector-addresses": [f"LINKMESH_CONNECTORS: {connectors_setting(specs, 'dns:///')}"]},
         "deploy/kubernetes/components/mutual-tls/kustomization.yaml": {"connectors": mutual_tls_patches(specs)},
         "deploy/kubernetes/overlays/dev/kustomization.yaml": {
             "connector-images": [f"- {{name: linkmesh-{s.name}, newTag: dev}}" for s in specs],
-            "database-passwords": [f"- {u}=dev-only-{u}-password" for u in dbu.users(specs)]},
-        "deploy/kubernetes/overlays/production/kustomization.yaml": {"connector-images": [
-            f"- {{name: linkmesh-{s.name}, newName: registry.example.com/linkmesh/{s.name}, newTag: \"1.0.0\"}}" for s in specs]},
+            "database-passwords": [f"- {u}=dev-only-{u}-password" for u in dbu.users(specs)],
+        },
+        "deploy/kubernetes/overlays/production/kustomization.yaml": {
+            "connector-images": [
+                f'- {{name: linkmesh-{s.name}, newName: registry.example.com/linkmesh/{s.name}, newTag: "1.0.0"}}' for s in specs
+            ]
+        },
     }
 
 
@@ -254,7 +302,7 @@ def fill(text: str, path: str, parts: dict[str, list[str]]) -> str:
         m = matches[0]
         indent = m.group(1)
         body = "\n".join(_indent(lines, indent))
-        text = text[:m.start()] + f"{indent}{begin}\n{body}\n{indent}{end}" + text[m.end():]
+        text = text[: m.start()] + f"{indent}{begin}\n{body}\n{indent}{end}" + text[m.end() :]
     return text
 
 

@@ -102,8 +102,17 @@ def start_mongo(data_dir: Path, *, port: int | None = None, log_dir: Path | None
         kind = "mongod"
     else:
         secantus = Path(sys.executable).parent / "secantusd-py"
-        cmd = [str(secantus if secantus.exists() else "secantusd-py"), "--host", "127.0.0.1", "--port", str(port),
-               "--storage-path", str(data_dir), "--log-level", "WARNING"]
+        cmd = [
+            str(secantus if secantus.exists() else "secantusd-py"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--storage-path",
+            str(data_dir),
+            "--log-level",
+            "WARNING",
+        ]
         kind = "SecantusDB"
     log_path = log_dir / "mongodb.log"
     log = log_path.open("ab")

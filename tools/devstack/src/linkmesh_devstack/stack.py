@@ -32,6 +32,9 @@ ALLOWED_CLIENTS = {"profile": "gateway", "connector": "profile"}
 DEMO_TOKENS = "admin:admin-demo-token,agent:agent-demo-token,developer:developer-demo-token"
 
 
+COMMON_ENV = {"PYTHONUNBUFFERED": "1"}
+
+
 class Terminal:
     """``make run``'s output: each service's lines prefixed by its name, every line written
     whole under one lock, so two services' lines never merge into one."""
@@ -53,6 +56,7 @@ class Terminal:
                     line = raw.decode("utf-8", "replace").rstrip("\r\n")
                     if line:
                         self.say(f"{name:<{self.width}} | {line}")
+
         thread = threading.Thread(target=pump, name=f"output-{name}", daemon=True)
         thread.start()
         return thread
@@ -72,8 +76,9 @@ class ServiceProcess:
 
     def start(self) -> None:
         if self.log_path is None and self.terminal is not None:
-            self.process = subprocess.Popen(self.cmd, env={**os.environ, **self.env}, stdout=subprocess.PIPE,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
+            self.process = subprocess.Popen(
+                self.cmd, env={**os.environ, **self.env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+            )
             self.terminal.follow(self.name, self.process.stdout)
             return
         out = self.log_path.open("ab") if self.log_path else None
@@ -227,15 +232,20 @@ class Stack:
         tls_dir = self.base_dir / "tls"
         if not (tls_dir / "ca.crt").exists():
             certs.write(tls_dir)
-        return {"LINKMESH_TLS_CERT": str(tls_dir / f"{name}.crt"), "LINKMESH_TLS_KEY": str(tls_dir / f"{name}.key"),
-                "LINKMESH_TLS_CA": str(tls_dir / "ca.crt"), "LINKMESH_TLS_ALLOWED_CLIENTS": allowed_clients}
+        return {
+            "LINKMESH_TLS_CERT": str(tls_dir / f"{name}.crt"),
+            "LINKMESH_TLS_KEY": str(tls_dir / f"{name}.key"),
+            "LINKMESH_TLS_CA": str(tls_dir / "ca.crt"),
+            "LINKMESH_TLS_ALLOWED_CLIENTS": allowed_clients,
+        }
 
     def _add(self, name: str, module: str, args: list[str], env: dict[str, str], port: int, kind: str) -> ServiceProcess:
         if kind in ("grpc", "http"):  # the sandboxes stand for vendors outside the mesh
             service_name = re.sub(r"-\d+$", "", name).replace("_", "-")
             env = {**env, **self.tls_env(service_name, ALLOWED_CLIENTS.get(service_name.partition("-")[0], ""))}
-        service = ServiceProcess(name, [sys.executable, "-m", module, *args], {**env, **self.extra_env}, port, kind, self._log(name),
-                                 terminal=self.terminal)
+        service = ServiceProcess(
+            name, [sys.executable, "-m", module, *args], {**env, **self.extra_env}, port, kind, self._log(name), terminal=self.terminal
+        )
         self.services[name] = service
         return service
 
@@ -248,40 +258,79 @@ class Stack:
 
     def _start(self) -> None:
         self.mongo = start_mongo(self.base_dir / "mongodb", port=self.mongo_port, log_dir=self.base_dir / "logs")
-        common = {"PYTHONUNBUFFERED": "1"}
         for vendor, spec in self.specs.items():
-            if spec.sandbox:
-                state = ["--state-file", str(self.base_dir / "sandboxes" / f"{vendor}.state")] if self.keep_sandbox_state else []
-                self._add(f"sandbox-{vendor}", "linkmesh_sandboxes", [vendor, "--port", str(self.sandbox_ports[vendor]), *state],
-                          common, self.sandbox_ports[vendor], "sandbox")
-            ports = self.replica_ports[vendor]
-            for i, port in enumerate(ports):
-                self._add(self.replica_name(f"connector-{vendor}", i), spec.module, [],
-                          {**common, "CONNECTOR_HOST": "127.0.0.1", "CONNECTOR_PORT": str(port),
-                           # the sandboxes listen on loopback
-                           "LINKMESH_ALLOW_PRIVATE_VENDOR_HOSTS": "true",
-                           # vendor budgets kept where every replica shares them
-                           "MONGODB_URI": self.mongo.uri, "CONNECTOR_REPLICAS_MAX": str(len(ports))},
-                          port, "grpc")
+            self._add_vendor(vendor, spec, self.mongo.uri)
         for i, port in enumerate(self.replica_ports["profile"]):
-            self._add(self.replica_name("profile", i), "linkmesh_profile", [], {
-                **common, "PROFILE_HOST": "127.0.0.1", "PROFILE_PORT": str(port), "MONGODB_URI": self.mongo.uri,
-                "LINKMESH_SECRET_KEYS": self.secret_keys(),
-                "LINKMESH_CONNECTORS": ",".join(f"{v}={self.target(self.replica_ports[v])}" for v in self.connector_ports),
-            }, port, "grpc")
-        self._add("gateway", "linkmesh_gateway", [], {
-            **common, "GATEWAY_HOST": "127.0.0.1", "GATEWAY_PORT": str(self.gateway_port),
-            "GATEWAY_PROFILE_ADDR": self.target(self.replica_ports["profile"]), "LINKMESH_TOKENS": self.tokens,
-            # Benchmarks and tests share the bootstrap tokens: no default limit per caller here
-            # (an API key's own limit still holds); deployments keep the gateway's default.
-            "GATEWAY_RATE_LIMIT_PER_MINUTE": os.environ.get("GATEWAY_RATE_LIMIT_PER_MINUTE", "0"),
-        }, self.gateway_port, "http")
+            self._add(
+                self.replica_name("profile", i),
+                "linkmesh_profile",
+                [],
+                {
+                    **COMMON_ENV,
+                    "PROFILE_HOST": "127.0.0.1",
+                    "PROFILE_PORT": str(port),
+                    "MONGODB_URI": self.mongo.uri,
+                    "LINKMESH_SECRET_KEYS": self.secret_keys(),
+                    "LINKMESH_CONNECTORS": ",".join(f"{v}={self.target(self.replica_ports[v])}" for v in self.connector_ports),
+                },
+                port,
+                "grpc",
+            )
+        self._add(
+            "gateway",
+            "linkmesh_gateway",
+            [],
+            {
+                **COMMON_ENV,
+                "GATEWAY_HOST": "127.0.0.1",
+                "GATEWAY_PORT": str(self.gateway_port),
+                "GATEWAY_PROFILE_ADDR": self.target(self.replica_ports["profile"]),
+                "LINKMESH_TOKENS": self.tokens,
+                # Benchmarks and tests share the bootstrap tokens: no default limit per caller here
+                # (an API key's own limit still holds); deployments keep the gateway's default.
+                "GATEWAY_RATE_LIMIT_PER_MINUTE": os.environ.get("GATEWAY_RATE_LIMIT_PER_MINUTE", "0"),
+            },
+            self.gateway_port,
+            "http",
+        )
         if self.terminal is not None:
             self.terminal.width = max(len(name) for name in self.services)
         for service in self.services.values():
             service.start()
         for service in self.services.values():
             service.wait_ready()
+
+    def _add_vendor(self, vendor: str, spec: ConnectorSpec, mongodb_uri: str) -> None:
+        """The vendor's sandbox (where it has one) and its connector's replicas."""
+        if spec.sandbox:
+            state = ["--state-file", str(self.base_dir / "sandboxes" / f"{vendor}.state")] if self.keep_sandbox_state else []
+            self._add(
+                f"sandbox-{vendor}",
+                "linkmesh_sandboxes",
+                [vendor, "--port", str(self.sandbox_ports[vendor]), *state],
+                COMMON_ENV,
+                self.sandbox_ports[vendor],
+                "sandbox",
+            )
+        ports = self.replica_ports[vendor]
+        for i, port in enumerate(ports):
+            self._add(
+                self.replica_name(f"connector-{vendor}", i),
+                spec.module,
+                [],
+                {
+                    **COMMON_ENV,
+                    "CONNECTOR_HOST": "127.0.0.1",
+                    "CONNECTOR_PORT": str(port),
+                    # the sandboxes listen on loopback
+                    "LINKMESH_ALLOW_PRIVATE_VENDOR_HOSTS": "true",
+                    # vendor budgets kept where every replica shares them
+                    "MONGODB_URI": mongodb_uri,
+                    "CONNECTOR_REPLICAS_MAX": str(len(ports)),
+                },
+                port,
+                "grpc",
+            )
 
     def stop(self) -> None:
         for service in reversed(list(self.services.values())):
@@ -294,8 +343,12 @@ class Stack:
 
     def api(self, method: str, path: str, role: str = "admin", body: Any = None) -> tuple[int, Any]:
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(f"{self.gateway_url}{path}", data=data, method=method, headers={
-            "Authorization": f"Bearer {self.token(role)}", "Content-Type": "application/json"})
+        request = urllib.request.Request(
+            f"{self.gateway_url}{path}",
+            data=data,
+            method=method,
+            headers={"Authorization": f"Bearer {self.token(role)}", "Content-Type": "application/json"},
+        )
         try:
             with urllib.request.urlopen(request, timeout=30) as resp:
                 raw = resp.read()
@@ -327,7 +380,9 @@ class Stack:
                     raise RuntimeError(f"cannot create the demo app {payload['name']}: {status} {app}")
             elif destination(app["settings"]) != destination(payload["settings"]):
                 # Moving an app to another host needs its secrets again.
-                status, app = self.api("PATCH", f"/api/v1/apps/{app['id']}", body={"settings": payload["settings"], "secrets": payload["secrets"]})
+                status, app = self.api(
+                    "PATCH", f"/api/v1/apps/{app['id']}", body={"settings": payload["settings"], "secrets": payload["secrets"]}
+                )
             out.append(app)
         return out
 

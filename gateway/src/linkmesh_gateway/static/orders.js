@@ -1,0 +1,276 @@
+// Orders, shipments, returns and other records of a linked system, and the actions on them (their forms, previews and confirmations).
+
+import { ApiError, actionResult, api, busy, confirmAction, day, el, fill, followUnknown, guarded, humanize, keyedRequests, link, money, resultBox, settle, state, statusBadge, table, when } from "./lib.js";
+import { openProfile } from "./profile.js";
+
+// What a connector could not read in time is said, never passed off as all there is.
+const PARTIAL = { shipments: "More shipments could not be loaded in time.", lines: "More lines could not be loaded in time.",
+  product_links: "Some product links could not be loaded in time.", orders: "Older orders could not be loaded in time.",
+  returns: "More returns could not be loaded in time." };
+
+export function partialNote(partial, part) {
+  return (partial || []).includes(part) ? el("p", { class: "stale" }, PARTIAL[part]) : null;
+}
+
+function carrierName(carrier) {
+  return carrier && carrier.length <= 4 ? carrier.toUpperCase() : carrier;  // "ups" → "UPS"
+}
+
+function shipmentLine(s) {
+  return el("li", {}, el("strong", {}, carrierName(s.carrier) || s.method || "Shipment"), s.carrier && s.method ? el("span", { class: "muted" }, ` (${s.method})`) : null,
+    s.tracking_number ? [" · ", link(s.tracking_url, s.tracking_number)] : null, s.shipped_at ? el("span", { class: "muted" }, ` · shipped ${day(s.shipped_at)}`) : null);
+}
+
+export function orderBlock(o, actionsOf) {
+  return el("li", { class: "order" },
+    el("div", { class: "top" }, el("strong", { class: "code" }, link(o.admin_url, `#${o.number || o.id}`)), statusBadge(o.status),
+      o.fulfilled ? el("span", { class: "badge ok" }, "Fulfilled") : null,
+      el("span", { class: "muted" }, day(o.created_at)), el("span", { class: "total" }, money(o.total))),
+    money(o.discount) ? el("div", { class: "muted" }, `Discount ${money(o.discount)}`) : null,
+    o.lines.length ? el("ul", {}, o.lines.map((l) => el("li", {}, `${l.quantity} × `, link(l.product_url, l.name),
+      l.sku ? el("span", { class: "muted code" }, ` ${l.sku}`) : null, money(l.unit_price) ? ` · ${money(l.unit_price)}` : ""))) : null,
+    partialNote(o.partial, "lines"), partialNote(o.partial, "product_links"),
+    o.shipments.length ? el("ul", { "aria-label": "Shipments" }, o.shipments.map(shipmentLine)) : null,
+    partialNote(o.partial, "shipments"),
+    actionsOf(o.actions));
+}
+
+export function returnBlock(r) {
+  return el("li", { class: "order" },
+    el("div", { class: "top" }, el("strong", { class: "code" }, link(r.admin_url, r.code || r.id)), statusBadge(r.status),
+      el("span", { class: "muted" }, `order ${r.order_id} · ${day(r.created_at)}`),
+      el("span", { class: "total" }, money(r.refund_total) ? `Refund ${money(r.refund_total)}` : "")),
+    money(r.exchange_total) ? el("div", { class: "muted" }, `Exchange ${money(r.exchange_total)}`) : null,
+    money(r.store_credit) ? el("div", { class: "muted" }, `Store credit ${money(r.store_credit)}`) : null,
+    el("ul", {}, r.items.map((i) => el("li", {}, `${i.quantity} × ${i.name}`, i.sku ? el("span", { class: "muted code" }, ` ${i.sku}`) : null,
+      i.reason ? el("span", { class: "muted" }, ` — ${i.reason}`) : null))),
+    r.return_shipment ? el("ul", { "aria-label": "Return shipment" }, shipmentLine(r.return_shipment)) : null);
+}
+
+export function transactionsTable(transactions, actionsOf) {
+  return table(["Record", "Type", "Details", ""], transactions.map((t) => [
+    el("span", {}, t.title, t.created_at ? el("div", { class: "muted" }, when(t.created_at)) : null), humanize(t.type || ""),
+    el("div", {}, t.fields.map((f) => el("div", {}, `${f.label}: ${f.value}`))),
+    actionsOf(t.actions),
+  ]));
+}
+
+// An action a linked record offers (a custom lookup adaptor's): its form is read from that
+// system when opened, and its values are posted once per key. A refusal that names fields
+// keeps the form open with each field's error (and a new key for the corrected values); a
+// refusal of the action closes it with the message; success shows it and the refreshed profile.
+export function recordActionButton(customer, linked, action, holder) {
+  return el("button", { type: "button", onclick: (e) => guarded(() => busy(e.currentTarget, () => openRecordAction(customer, linked, action, holder))) }, action.name);
+}
+
+async function openRecordAction(customer, linked, action, holder) {
+  const params = new URLSearchParams({ app_id: linked.app_id, form_url: action.form_url });
+  const form = await api("GET", `/api/v1/customers/${customer.id}/action-form?${params}`);
+  const keyFor = keyedRequests();
+  const resultKey = `${linked.app_id}|record`;
+  const inputs = {};
+  const errors = {};
+  const rows = form.fields.map((f) => {
+    if (f.type === "note") return el("p", { class: "muted" }, f.label, f.hint ? ` — ${f.hint}` : "");
+    let input;
+    if (f.type === "select") {
+      const choices = f.choices.length ? f.choices : f.options.map((o) => ({ label: o, value: o }));
+      input = el("select", { name: f.name }, f.required ? null : el("option", { value: "" }, ""),
+        choices.map((c) => el("option", { value: c.value, selected: c.value === f.default_value }, c.label)));
+    } else if (f.type === "boolean") {
+      input = el("input", { type: "checkbox", name: f.name, checked: (f.default_value || "").toLowerCase() === "true" });
+    } else {
+      input = el("input", { name: f.name, value: f.default_value || "", placeholder: f.placeholder || "", required: f.required });
+    }
+    inputs[f.name] = input;
+    errors[f.name] = el("div", { class: "error" });
+    return el("label", { class: "field" }, el("span", {}, f.label, f.required ? " *" : ""), input,
+      f.hint ? el("small", { class: "muted" }, f.hint) : null, errors[f.name]);
+  });
+  const general = el("div", { class: "error" });
+  const close = () => fill(holder, resultBox(resultKey));
+  const submit = async (event) => {
+    event.preventDefault();
+    for (const box of Object.values(errors)) box.textContent = "";
+    general.textContent = "";
+    const values = Object.fromEntries(Object.entries(inputs).map(([n, i]) => [n, i.type === "checkbox" ? i.checked : i.value.trim()]));
+    const body = { app_id: linked.app_id, form_url: action.form_url, params: values };
+    try {
+      const result = await api("POST", `/api/v1/customers/${customer.id}/actions`, body, { "Idempotency-Key": keyFor(body) });
+      state.results.set(resultKey, actionResult(result));
+      await openProfile(customer.id, result.customer);
+    } catch (first) {
+      const error = await followUnknown(customer.id, body, keyFor(body), resultKey, linked.app_name, first);
+      if (error === null) return;
+      if (!(error instanceof ApiError) || error.status >= 500) {  // the outcome may be unknown: the same values keep their key
+        general.textContent = `${error.message} — it may or may not have run; sending the same values again cannot run it twice.`;
+        return;
+      }
+      const named = Object.entries(error.fields).filter(([f]) => f.startsWith("params.") && errors[f.slice(7)]);
+      for (const [f, message] of named) errors[f.slice(7)].textContent = message;
+      if (error.status === 409) {
+        close();
+        settle(resultKey, { error: true, text: `${action.name}: ${error.reason}`, urls: [] });
+      } else if (!named.length) {
+        general.textContent = error.message;
+      }
+    }
+  };
+  const run = el("button", { type: "submit", class: "primary" }, form.submit_label);
+  settle(resultKey, undefined);
+  fill(holder, el("form", { class: "record-action", onsubmit: (e) => guarded(() => busy(run, () => submit(e))) },
+    el("strong", {}, form.title), rows, general,
+    el("div", { class: "row" }, run, el("button", { type: "button", onclick: close }, form.close_label))), resultBox(resultKey));
+}
+
+// Which orders an action applies to: not to a cancelled or refunded order, and a cancel not to
+// one already shipped.
+const STOPPED = /cancel|refund|declin|void|closed|incomplete/i;
+const SENT = /shipped|complete|deliver/i;
+
+function appliesTo(spec, order) {
+  if (STOPPED.test(order.status || "")) return false;
+  if (spec.name === "cancel" && (order.fulfilled || SENT.test(order.status || ""))) return false;
+  return true;
+}
+
+// The lines of the chosen order, each with how many to refund (all of each by default).
+function linePicker(order, field) {
+  const rows = (order ? order.lines : []).filter((l) => l.id);
+  const inputs = rows.map((l) => el("input", { type: "number", min: "0", max: String(l.quantity), value: String(l.quantity), step: "1",
+    "aria-label": `${field.label}: how many of ${l.name}`, "data-line": l.id }));
+  const box = el("fieldset", { class: "line-pick" }, el("legend", {}, field.label),
+    rows.length ? rows.map((l, i) => [el("span", {}, `${l.name}`, el("span", { class: "muted" }, ` ${money(l.unit_price)} each, ${l.quantity} ordered`)), inputs[i]])
+      : el("span", { class: "muted" }, "This order shows no lines; every line left will be refunded."));
+  return {
+    box,
+    // "id:quantity,..." for a part; empty for every line (what the vendor refunds: all that is left).
+    value: () => {
+      const chosen = rows.map((l, i) => [l, Math.max(0, Math.min(l.quantity, Number(inputs[i].value) || 0))]);
+      const all = chosen.every(([l, n]) => n === l.quantity);
+      return { all, chosen: chosen.filter(([, n]) => n > 0), text: all ? "" : chosen.filter(([, n]) => n > 0).map(([l, n]) => `${l.id}:${n}`).join(",") };
+    },
+  };
+}
+
+function sum(lines) {
+  if (!lines.length) return "";
+  const currency = lines[0][0].unit_price ? lines[0][0].unit_price.currency : "";
+  const total = lines.reduce((acc, [l, n]) => acc + n * Number((l.unit_price || {}).amount || 0), 0);
+  return `${total.toFixed(2)} ${currency}`.trim();
+}
+
+// What the action will do, said before it runs.
+function preview(spec, linked, order, orderNumber, values, lines) {
+  const where = `at ${linked.app_name}`;
+  const ref = order ? `order #${order.number || order.id}` : `order ${orderNumber}`;
+  if (spec.name === "refund") {
+    const picked = lines && !lines.all ? lines.chosen : null;
+    return {
+      title: `Refund ${ref} ${where}?`,
+      lines: [
+        picked ? el("ul", {}, picked.map(([l, n]) => el("li", {}, `${n} × ${l.name} (${money(l.unit_price)})`))) :
+          el("p", {}, `Every line not refunded yet${order && money(order.total) ? ` (order total ${money(order.total)})` : ""}.`),
+        picked ? el("p", {}, el("strong", {}, `Refund ${sum(picked)}`), " to the original payment method.") : null,
+        values.reason ? el("p", { class: "muted" }, `Reason: ${values.reason}`) : null,
+        values.notify ? el("p", { class: "muted" }, "The customer is emailed.") : null,
+      ].filter(Boolean),
+      yes: picked ? `Refund ${sum(picked)}` : "Refund the order",
+    };
+  }
+  if (spec.name === "cancel") {
+    return { title: `Cancel ${ref} ${where}?`, yes: "Cancel the order",
+      lines: [`${order ? `${humanize(order.status)}, total ${money(order.total) || "not shown"}. ` : ""}The system may refund the payment and restock the items.`] };
+  }
+  const details = Object.entries(values).filter(([, v]) => v).map(([k, v]) => `${humanize(k)}: ${v}`);
+  return { title: `${spec.label}${spec.order_required ? ` for ${ref}` : ""} ${where}?`, yes: spec.label,
+    lines: details.length ? [el("ul", {}, details.map((d) => el("li", {}, d)))] : ["With the system's defaults."] };
+}
+
+// A built-in action (refund, cancel, discount code, start a return): the order it applies to
+// is chosen by default, what it will do is shown and asked once, its answer stays at the form.
+export function actionForm(customer, linked, spec) {
+  const keyFor = keyedRequests();
+  const resultKey = `${linked.app_id}|${spec.name}`;
+  const inputs = {};
+  const orders = (linked.data && linked.data.orders) || [];
+  const id = (name) => `${linked.app_id}-${spec.name}-${name}`;
+  const usable = orders.filter((o) => appliesTo(spec, o));
+  let orderSelect = null;
+  if (spec.order_required) {
+    // An app that shows no orders (ReturnLogic) takes the order number typed in.
+    orderSelect = orders.length
+      ? el("select", { id: id("order"), name: "order_id" }, orders.map((o) => el("option", { value: o.id, selected: o === usable[0] },
+        `#${o.number || o.id} · ${humanize(o.status)}${money(o.total) ? ` · ${money(o.total)}` : ""}${appliesTo(spec, o) ? "" : " (not applicable)"}`)))
+      : el("input", { id: id("order"), name: "order_id", autocomplete: "off", required: true });
+  }
+  const chosenOrder = () => orders.find((o) => orderSelect && o.id === orderSelect.value);
+  let picker = null;
+  const fieldErrors = {};
+  const pickerHolder = el("div", { class: "line-holder" });
+  const fields = (spec.fields || []).map((f) => {
+    if (f.type === "lines" && orders.length) {
+      const draw = () => {
+        picker = linePicker(chosenOrder(), f);
+        fill(pickerHolder, picker.box);
+      };
+      draw();
+      orderSelect?.addEventListener("change", draw);
+      return pickerHolder;
+    }
+    let input;
+    if (f.type === "select") {
+      input = el("select", { id: id(f.name), name: f.name, required: f.required }, f.required ? null : el("option", { value: "" }, ""),
+        (f.options || []).map((o) => el("option", { value: o }, humanize(o))));
+    } else if (f.type === "boolean") {
+      input = el("input", { id: id(f.name), name: f.name, type: "checkbox" });
+    } else {
+      input = el("input", { id: id(f.name), name: f.name, required: f.required, autocomplete: "off",
+        inputmode: f.type === "integer" ? "numeric" : f.type === "decimal" ? "decimal" : undefined });
+    }
+    inputs[f.name] = input;
+    fieldErrors[f.name] = el("div", { class: "field-error", id: id(`${f.name}-error`) });
+    input.setAttribute("aria-describedby", id(`${f.name}-error`));
+    return el("label", { for: id(f.name) }, `${f.label}${f.required ? " (required)" : ""}`, input,
+      f.hint ? el("small", { class: "muted" }, f.hint) : null, fieldErrors[f.name]);
+  });
+  const submit = async (event) => {
+    event.preventDefault();
+    for (const box of Object.values(fieldErrors)) box.textContent = "";
+    settle(resultKey, undefined);
+    const params = Object.fromEntries(Object.entries(inputs)
+      .map(([n, i]) => [n, i.type === "checkbox" ? (i.checked ? "true" : "") : i.value.trim()]).filter(([, v]) => v));
+    const lines = picker ? picker.value() : null;
+    if (lines && !lines.all && !lines.chosen.length) {
+      settle(resultKey, { error: true, urls: [], text: "Choose at least one line to refund." });
+      return;
+    }
+    if (lines && lines.text) params.lines = lines.text;
+    const body = { app_id: linked.app_id, action: spec.name, params };
+    if (orderSelect) body.order_id = orderSelect.value.trim();
+    const said = preview(spec, linked, chosenOrder(), body.order_id, params, lines);
+    if (!(await confirmAction(said.title, said.lines, said.yes, spec.name !== "create_discount_code" && spec.name !== "generate_coupon"))) return;
+    try {
+      const result = await api("POST", `/api/v1/customers/${customer.id}/actions`, body, { "Idempotency-Key": keyFor(body) });
+      state.results.set(resultKey, actionResult(result));
+      await openProfile(customer.id, result.customer);
+    } catch (first) {
+      const error = await followUnknown(customer.id, body, keyFor(body), resultKey, linked.app_name, first);
+      if (error === null) return;
+      const unknown = !(error instanceof ApiError) || error.status >= 500;
+      // A refusal that names fields is shown at each field; the corrected values are a new request.
+      const named = unknown ? [] : Object.entries(error.fields).filter(([f]) => f.startsWith("params.") && fieldErrors[f.slice(7)]);
+      for (const [f, message] of named) fieldErrors[f.slice(7)].textContent = message;
+      settle(resultKey, { error: true, urls: [], text: unknown
+        ? `${error.message} — it may or may not have run; Review and run again with the same values cannot run it twice.`
+        : named.length ? `Not run: ${error.reason}.` : `Not run: ${error.message}` });
+    }
+  };
+  const run = el("button", { type: "submit", class: "primary" }, "Review");
+  return el("div", { class: "action", "data-action": spec.name },
+    el("form", { "aria-label": spec.label, onsubmit: (e) => guarded(() => busy(run, () => submit(e))) },
+      el("strong", { class: "action-title" }, spec.label),
+      orderSelect ? el("label", { for: id("order") }, "Order", orderSelect) : null,
+      fields, run),
+    resultBox(resultKey));
+}

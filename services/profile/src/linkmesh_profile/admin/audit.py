@@ -1,0 +1,137 @@
+"""The audit log: every write, who made it (the verified actor), on what, and how it ended.
+
+Append-only: this service only inserts into ``audit`` and reads it; nothing here updates or
+deletes an entry (in production, give the profile service's database user insert and find
+on this collection only). An entry: time, actor (kind, id, name, role, on behalf of), action
+(``app.create``, ``customer.link``, ``action.run``, ...), the customer, app, order or API key
+it touched, the request id, the outcome (``OK`` or the gRPC code of the failure) with its
+message, and details (an action's params, the names of the fields a write changed; never a
+secret's value).
+
+Writes are audited by wrapping their RPC (``audited``): the entry is written after the write
+answered, whichever way. If the audit insert itself fails (the database went away between the
+two), the write's answer stands and the entry is logged as ``audit_write_failed`` with all its
+fields, so the trail is in the logs.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+from bson import ObjectId
+from linkmesh.profile.v1 import profile_pb2
+from pymongo.errors import PyMongoError
+
+from linkmesh_core.actor import UNKNOWN, Actor, current_actor
+from linkmesh_core.errors import ServiceError, invalid_argument
+from linkmesh_core.request_context import current_request_id
+from linkmesh_profile.admin.api_keys import actor_doc, actor_proto
+from linkmesh_profile.db import queries as q
+from linkmesh_profile.db.store import Store, now
+
+log = structlog.get_logger("linkmesh.audit")
+FILTERS = {"actor_id": "actor.id", "action": "action", "customer_id": "customer_id", "app_id": "app_id", "outcome": "outcome"}
+TARGETS = ("customer_id", "app_id", "order_id", "api_key_id")
+MAX_DETAIL = 500
+
+
+def actor() -> Actor:
+    return current_actor() or UNKNOWN
+
+
+class AuditLog:
+    def __init__(self, store: Store) -> None:
+        self.db = store.db
+        self.collection = store.db[q.AUDIT]
+
+    async def record(
+        self, action: str, *, outcome: str = "OK", message: str = "", details: dict[str, Any] | None = None, **targets: str
+    ) -> None:
+        entry = {
+            "at": now(),
+            "actor": actor_doc(actor()),
+            "action": action,
+            **{k: str(targets.get(k) or "") for k in TARGETS},
+            "request_id": current_request_id() or "",
+            "outcome": outcome,
+            "message": message[:MAX_DETAIL],
+            "details": {str(k): str(v)[:MAX_DETAIL] for k, v in (details or {}).items() if v not in (None, "")},
+        }
+        try:
+            await self.collection.insert_one(entry)
+        except PyMongoError as exc:
+            entry.pop("_id", None)
+            log.error("audit_write_failed", error_type=type(exc).__name__, **{k: v for k, v in entry.items() if k != "at"})
+
+    async def list(self, request: profile_pb2.ListAuditRequest) -> profile_pb2.ListAuditResponse:
+        where = {FILTERS[name]: getattr(request, name).strip() for name in FILTERS if getattr(request, name).strip()}
+        if request.page_token and not ObjectId.is_valid(request.page_token):
+            raise invalid_argument("the page token is not one this API gave", {"page_token": "is not valid"})
+        limit = request.limit or 50
+        if not 1 <= limit <= 500:
+            raise invalid_argument("limit is out of range", {"limit": "must be from 1 to 500"})
+        before = ObjectId(request.page_token) if request.page_token else None
+        docs = await q.audit_page(where, before).find(self.db, limit=limit + 1).to_list(length=limit + 1)
+        more = len(docs) > limit
+        docs = docs[:limit]
+        return profile_pb2.ListAuditResponse(
+            entries=[entry_to_proto(d) for d in docs], next_page_token=str(docs[-1]["_id"]) if more else ""
+        )
+
+
+def entry_to_proto(doc: dict[str, Any]) -> profile_pb2.AuditEntry:
+    out = profile_pb2.AuditEntry(
+        id=str(doc["_id"]),
+        action=doc["action"],
+        request_id=doc.get("request_id", ""),
+        outcome=doc.get("outcome", ""),
+        message=doc.get("message", ""),
+        details=doc.get("details") or {},
+        **{k: doc.get(k, "") for k in TARGETS},
+    )
+    out.at.FromDatetime(doc["at"])
+    who = actor_proto(doc.get("actor"))
+    if who is not None:
+        out.actor.CopyFrom(who)
+    return out
+
+
+def audited_fold(audit: AuditLog) -> Callable[[str, str, str], Awaitable[None]]:
+    """Records a fold (``linkmesh_profile.customers.folding``) on the customer that remains."""
+
+    async def record(customer_id: str, folded: str, evidence: str) -> None:
+        await audit.record("customer.fold", customer_id=customer_id, details={"folded": folded, "evidence": evidence})
+
+    return record
+
+
+Target = Callable[[Any, Any], "dict[str, Any] | None"]
+
+
+def audited(action: str, target: Target) -> Callable[..., Any]:
+    """Wraps a write RPC of the servicer (which has ``self.audit``): ``target(request,
+    response)`` names what it touched (``response`` is None when it failed) and may give
+    ``action`` and ``details``; None means there is nothing to record (a contact that neither
+    created nor linked anything)."""
+
+    def wrap(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        @functools.wraps(method)
+        async def inner(self: Any, request: Any, context: Any) -> Any:
+            try:
+                response = await method(self, request, context)
+            except ServiceError as err:
+                said = target(request, None)
+                if said is not None:
+                    await self.audit.record(said.pop("action", action), outcome=err.code.name, message=err.message, **said)
+                raise
+            said = target(request, response)
+            if said is not None:
+                await self.audit.record(said.pop("action", action), **said)
+            return response
+
+        return inner
+
+    return wrap

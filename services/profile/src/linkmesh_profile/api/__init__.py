@@ -1,0 +1,44 @@
+"""The profile service's gRPC API: one servicer per audience (``linkmesh.profile.v1``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import grpc
+from linkmesh.profile.v1 import (
+    adaptor_pb2,
+    adaptor_pb2_grpc,
+    admin_pb2,
+    admin_pb2_grpc,
+    auth_pb2,
+    auth_pb2_grpc,
+    customers_pb2,
+    customers_pb2_grpc,
+)
+
+from linkmesh_profile.api.adaptor import AdaptorServicer
+from linkmesh_profile.api.admin import AdminServicer
+from linkmesh_profile.api.auth import AuthServicer
+from linkmesh_profile.api.customers import CustomerServicer
+
+if TYPE_CHECKING:
+    from linkmesh_profile.assembly import Parts
+
+SERVICES = tuple(
+    f.DESCRIPTOR.services_by_name[name].full_name
+    for f, name in (
+        (customers_pb2, "CustomerService"),
+        (admin_pb2, "AdminService"),
+        (auth_pb2, "AuthService"),
+        (adaptor_pb2, "AdaptorService"),
+    )
+)
+
+
+def add_servicers(server: grpc.aio.Server, parts: Parts) -> tuple[str, ...]:
+    """Every service of the profile API on ``server``; answers their full names (for health and reflection)."""
+    customers_pb2_grpc.add_CustomerServiceServicer_to_server(CustomerServicer(parts), server)
+    admin_pb2_grpc.add_AdminServiceServicer_to_server(AdminServicer(parts), server)
+    auth_pb2_grpc.add_AuthServiceServicer_to_server(AuthServicer(parts.api_keys), server)
+    adaptor_pb2_grpc.add_AdaptorServiceServicer_to_server(AdaptorServicer(parts.served), server)
+    return SERVICES

@@ -1,0 +1,103 @@
+"""AdminService: admins' work (the connectors, apps, the lookup debugger, API keys, the audit log)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+import grpc
+from linkmesh.profile.v1 import admin_pb2_grpc, profile_pb2
+
+from linkmesh_core.errors import invalid_argument
+from linkmesh_profile.admin.api_keys import key_to_proto
+from linkmesh_profile.admin.audit import actor, audited
+from linkmesh_profile.connectors.traces import trace_to_proto
+from linkmesh_profile.db.documents import app_to_proto
+
+if TYPE_CHECKING:
+    from linkmesh_profile.assembly import Parts
+
+Context: TypeAlias = grpc.aio.ServicerContext
+
+
+class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
+    def __init__(self, parts: Parts) -> None:
+        self.parts = parts
+        self.apps = parts.apps
+        self.audit = parts.audit
+
+    async def ListConnectors(self, request: profile_pb2.ListConnectorsRequest, context: Context) -> profile_pb2.ListConnectorsResponse:
+        out = []
+        for connector_type, answer in (await self.apps.connectors.describe_all()).items():
+            info = profile_pb2.ConnectorInfo(type=connector_type)
+            if isinstance(answer, Exception):
+                info.error_code = answer.code.name
+                info.error_message = answer.message
+            else:
+                info.describe.CopyFrom(answer)
+            out.append(info)
+        return profile_pb2.ListConnectorsResponse(connectors=out)
+
+    @audited("app.create", lambda q, r: {"app_id": r.id if r else "", "details": {"type": q.app.type, "name": q.app.name}})
+    async def CreateApp(self, request: profile_pb2.CreateAppRequest, context: Context) -> profile_pb2.App:
+        return app_to_proto(await self.apps.create(request.app))
+
+    async def GetApp(self, request: profile_pb2.GetAppRequest, context: Context) -> profile_pb2.App:
+        return app_to_proto(await self.apps.require(request.id))
+
+    async def ListApps(self, request: profile_pb2.ListAppsRequest, context: Context) -> profile_pb2.ListAppsResponse:
+        return profile_pb2.ListAppsResponse(apps=[app_to_proto(a) for a in await self.apps.list()])
+
+    @audited("app.update", lambda q, r: {"app_id": q.id, "action": app_write(q), "details": {"fields": ",".join(q.update_mask.paths)}})
+    async def UpdateApp(self, request: profile_pb2.UpdateAppRequest, context: Context) -> profile_pb2.App:
+        return app_to_proto(await self.apps.update(request.id, request.app, list(request.update_mask.paths)))
+
+    @audited("app.delete", lambda q, r: {"app_id": q.id})
+    async def DeleteApp(self, request: profile_pb2.DeleteAppRequest, context: Context) -> profile_pb2.DeleteAppResponse:
+        await self.apps.delete(request.id)
+        return profile_pb2.DeleteAppResponse()
+
+    async def ListLookups(self, request: profile_pb2.ListLookupsRequest, context: Context) -> profile_pb2.ListLookupsResponse:
+        app = await self.apps.require(request.app_id)
+        if request.outcome not in ("", "ok", "failed"):
+            raise invalid_argument("outcome is ok or failed", {"outcome": "must be ok, failed or empty"})
+        where: dict[str, Any] = {k: v for k, v in (("customer_id", request.customer_id), ("kind", request.kind)) if v}
+        if request.outcome:
+            where["code"] = "OK" if request.outcome == "ok" else {"$ne": "OK"}
+        docs, next_token = await self.parts.traces.page(request.app_id, where, max(1, min(request.limit or 50, 500)), request.page_token)
+        circuit = self.apps.connectors.breakers.get(request.app_id, app.name).snapshot()
+        return profile_pb2.ListLookupsResponse(
+            lookups=[trace_to_proto(d) for d in docs],
+            circuit=profile_pb2.CircuitState(
+                state=circuit.state,
+                consecutive_failures=circuit.consecutive_failures,
+                last_error=circuit.last_error,
+                retry_in_s=circuit.retry_in_s,
+            ),
+            next_page_token=next_token,
+        )
+
+    # A dry run reads a person's vendor profile: who looked up which email or phone is recorded (never the answer).
+    @audited("debugger.lookup", lambda q, r: {"app_id": q.app_id, "details": {"email": q.email, "phone": q.phone, "workflow": q.workflow}})
+    async def DebugLookup(self, request: profile_pb2.DebugLookupRequest, context: Context) -> profile_pb2.DebugLookupResponse:
+        return await self.parts.debugger.run(request)
+
+    @audited("api_key.create", lambda q, r: {"api_key_id": r.key.id if r else "", "details": {"name": q.name, "role": q.role}})
+    async def CreateApiKey(self, request: profile_pb2.CreateApiKeyRequest, context: Context) -> profile_pb2.CreatedApiKey:
+        doc, secret = await self.parts.api_keys.create(request, actor())
+        return profile_pb2.CreatedApiKey(key=key_to_proto(doc), secret=secret)
+
+    async def ListApiKeys(self, request: profile_pb2.ListApiKeysRequest, context: Context) -> profile_pb2.ListApiKeysResponse:
+        return profile_pb2.ListApiKeysResponse(keys=[key_to_proto(d) for d in await self.parts.api_keys.list(request.include_revoked)])
+
+    @audited("api_key.revoke", lambda q, r: {"api_key_id": q.id})
+    async def RevokeApiKey(self, request: profile_pb2.RevokeApiKeyRequest, context: Context) -> profile_pb2.ApiKey:
+        return key_to_proto(await self.parts.api_keys.revoke(request.id, actor()))
+
+    async def ListAudit(self, request: profile_pb2.ListAuditRequest, context: Context) -> profile_pb2.ListAuditResponse:
+        return await self.audit.list(request)
+
+
+def app_write(request: profile_pb2.UpdateAppRequest) -> str:
+    if list(request.update_mask.paths) == ["active"]:
+        return "app.activate" if request.app.active else "app.deactivate"
+    return "app.update"

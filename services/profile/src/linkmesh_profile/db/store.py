@@ -1,0 +1,352 @@
+"""MongoDB access through PyMongo's native asyncio API (``AsyncMongoClient``).
+
+Collections:
+- ``customers``: the profile, its links (``links.<app_id>`` holds the DETAILED
+  data of that app) and the apps it was unlinked from. Unique partial indexes on
+  ``emails`` and ``phones`` (multikey) make two customers sharing an email or a
+  phone impossible, even under concurrent writes; one on ``link_keys``
+  (``<app_id>:<external id>``) keeps one external customer on one profile.
+- ``apps``: integrations, secrets encrypted. Read from memory (``AppCache``): every
+  app write increases the counter ``meta.apps``, and a replica reloads its apps when
+  the counter moved (checked at most once a second, at once after its own writes).
+
+Every filter comes from ``linkmesh_profile.db.queries`` (the one list of query shapes,
+each checked with ``explain`` by a test). The unique partial indexes enforce the
+uniqueness rules; the plain ``by_*`` indexes serve the lookups (a partial index
+serves only queries that carry its filter expression).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from bson import ObjectId
+from bson.errors import InvalidId
+from prometheus_client import Counter
+from pymongo import AsyncMongoClient, monitoring
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from linkmesh_core.singleflight import SingleFlight
+from linkmesh_profile.db import collections, writes
+from linkmesh_profile.db import queries as q
+from linkmesh_profile.db.search_keys import ORDER_SEPARATOR, name_keys, order_keys, recent_key, with_search_keys
+from linkmesh_profile.model.app import App
+
+MAX_ALIAS_HOPS = 5
+# Counts every write of a customer's links and the data they pulled: an unlink writes on the version it read.
+LINKS_VERSION = "links_version"
+
+
+T = TypeVar("T")
+
+DB_COMMANDS = Counter("linkmesh_db_commands_total", "Database commands the profile service sent, by command", ["command"])
+HOUSEKEEPING = frozenset({"hello", "ismaster", "isMaster", "ping", "endSessions", "saslStart", "saslContinue", "buildInfo"})
+
+
+class CommandCounter(monitoring.CommandListener):
+    """Counts every database command sent (bench/db_calls.py reads it from /metrics):
+    what a request costs the database carries over to production, whatever the server."""
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name not in HOUSEKEEPING:
+            DB_COMMANDS.labels(event.command_name).inc()
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def object_id(value: str) -> ObjectId | None:
+    try:
+        return ObjectId(value)
+    except (InvalidId, TypeError):
+        return None
+
+
+class AppCache:
+    """Every app, in memory, so a request reads none from the database.
+
+    Apps change rarely and are read by nearly every request. The cache reloads all apps
+    when the counter ``meta.apps`` differs from the one it loaded with; it looks at the
+    counter at most every ``check_s`` seconds (concurrent requests share one look), so
+    another replica's change is seen within ``check_s``, and this replica's own change at
+    once. A writer writes the app first and then increases the counter, and the cache
+    reads the counter before the apps: whatever interleaves, a cache never keeps an old
+    app under a new counter. Documents handed out are shared: callers copy before changing.
+    """
+
+    def __init__(self, db: AsyncDatabase[dict[str, Any]], check_s: float = 1.0) -> None:
+        self.db = db
+        self.check_s = check_s
+        self._apps: dict[str, App] | None = None
+        self._version: int | None = None
+        self._checked_at = float("-inf")
+        self._flight: SingleFlight[None] = SingleFlight()
+
+    async def all(self) -> list[App]:
+        """Every app, oldest first."""
+        if self._apps is None or time.monotonic() - self._checked_at >= self.check_s:
+            await self._flight.run("check", self._check)
+        assert self._apps is not None
+        return list(self._apps.values())
+
+    async def get(self, app_id: str) -> App | None:
+        await self.all()
+        assert self._apps is not None
+        return self._apps.get(app_id)
+
+    def invalidate(self) -> None:
+        self._checked_at = float("-inf")
+        self._version = None
+
+    async def _check(self) -> None:
+        checked_at = time.monotonic()
+        meta = await q.apps_version().find_one(self.db)
+        version = int((meta or {}).get("version", 0))
+        if self._apps is None or version != self._version:
+            apps = await q.all_apps().find(self.db).to_list(length=None)
+            self._apps = {str(a["_id"]): App.from_doc(a) for a in apps}
+            self._version = version
+        self._checked_at = checked_at
+
+    async def count_change(self, session: AsyncClientSession | None = None) -> None:
+        """With an app write (in its transaction, where there is one): other replicas see the new
+        counter; this one reloads (``invalidate``) once the write is done."""
+        await self.db[q.META].update_one(q.apps_version().filter, {"$inc": {"version": 1}}, upsert=True, session=session)
+
+
+class Store:
+    def __init__(
+        self,
+        uri: str,
+        database: str,
+        timeout_s: float = 5.0,
+        app_check_s: float = 1.0,
+        listeners: tuple[monitoring.CommandListener, ...] = (),
+    ) -> None:
+        # Every operation ends within ``timeout_s`` (PyMongo's client-side operation
+        # timeout, server selection included): a database that does not answer makes a
+        # request UNAVAILABLE (503) in seconds, well within its deadline, instead of a hang.
+        self.client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+            uri, tz_aware=True, timeoutMS=int(timeout_s * 1000), appname="linkmesh-profile", event_listeners=[CommandCounter(), *listeners]
+        )
+        self.db: AsyncDatabase[dict[str, Any]] = self.client[database]
+        self.customers = self.db["customers"]
+        self.apps = self.db["apps"]
+        self.app_cache = AppCache(self.db, app_check_s)
+        self._transactions: bool | None = None
+
+    async def ping(self) -> None:
+        await self.client.admin.command("ping")
+
+    async def ensure_indexes(self, trace_retention_s: float = collections.DEFAULT_TRACE_RETENTION_S) -> None:
+        """Every collection's indexes (``linkmesh_profile.db.collections``), then the directory's keys where missing."""
+        await collections.ensure_indexes(self.db, trace_retention_s)
+        await self.backfill_directory()
+
+    async def backfill_directory(self) -> int:
+        """Customers stored before the directory keys existed get them, once per database
+        (marked in ``meta``): answers how many were written."""
+        if await q.directory_version().find_one(self.db) is not None:
+            return 0
+        written = 0
+        async for doc in q.every_customer().find(self.db):
+            keys = [k for app_id, link in (doc.get("links") or {}).items() for k in order_keys(app_id, link.get("data"))]
+            set_: dict[str, Any] = {"name_keys": name_keys(doc.get("name") or "")}
+            if not doc.get("recent_key"):
+                set_["recent_key"] = recent_key(doc.get("last_contact_at") or doc.get("created_at") or now(), doc["_id"])
+            await self.customers.update_one(
+                q.customer_by_id(doc["_id"]).filter, {"$set": set_, "$addToSet": {"order_keys": {"$each": keys}}}
+            )
+            written += 1
+        await self.db[q.META].update_one(q.directory_version().filter, {"$set": {"version": 1, "at": now()}}, upsert=True)
+        return written
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    # customers
+
+    async def insert_customer(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """Writes the new customer with its directory keys (its id is made here)."""
+        doc.setdefault("_id", ObjectId())
+        doc["name_keys"] = name_keys(doc.get("name") or "")
+        doc.setdefault("recent_key", recent_key(doc.get("last_contact_at") or doc.get("created_at") or now(), doc["_id"]))
+        result = await self.customers.insert_one(doc)
+        doc["_id"] = result.inserted_id
+        return doc
+
+    async def get_customer(self, customer_id: str) -> dict[str, Any] | None:
+        """The customer, or the one its id was folded into (``linkmesh_profile.customers.folding``)."""
+        oid = object_id(customer_id)
+        for _ in range(MAX_ALIAS_HOPS):
+            if oid is None:
+                return None
+            doc = await q.customer_by_id(oid).find_one(self.db)
+            if doc is not None:
+                return doc
+            oid = await self._alias_target(oid)
+        return None
+
+    async def _alias_target(self, oid: ObjectId) -> ObjectId | None:
+        alias = await q.customer_alias(oid).find_one(self.db)
+        return alias["into"] if alias else None
+
+    async def fold_away(self, young: ObjectId, into: ObjectId, at: datetime) -> dict[str, Any] | None:
+        """Deletes ``young`` if it is still provisional at ``at`` and answers it; its alias to
+        ``into`` is written first, so a read by its id in between finds one or the other."""
+        mine = ObjectId()  # this attempt's alias, to take back only that one
+        try:
+            await self.db[q.ALIASES].insert_one({"_id": young, "into": into, "at": at, "attempt": mine})
+        except DuplicateKeyError:
+            return None  # folded already
+        gone = await writes.delete_by_id(self.db, q.provisional_customer(young, at))
+        if gone is None:
+            await self.db[q.ALIASES].delete_one(q.customer_alias(young, {"attempt": mine}).filter)
+        return gone
+
+    async def add_contact_point(self, oid: ObjectId, field: str, value: str, cap: int) -> None:
+        """Adds one email or phone to the customer (or where its id was folded) while it holds
+        fewer than ``cap``; one another customer owns meanwhile stays theirs."""
+        for _ in range(MAX_ALIAS_HOPS):
+            try:
+                added = await self.customers.update_one(
+                    q.customer_by_id(oid, {f"{field}.{cap - 1}": {"$exists": False}}).filter,
+                    {"$addToSet": {field: value}, "$set": {"updated_at": now()}},
+                )
+            except DuplicateKeyError:
+                return
+            target = None if added.matched_count else await self._alias_target(oid)
+            if target is None:
+                return
+            oid = target
+
+    async def fill_name(self, oid: ObjectId, name: str) -> None:
+        """Sets the name of a customer that has none."""
+        await self.customers.update_one(q.customer_without_name(oid).filter, with_search_keys({"$set": {"name": name}}))
+
+    async def update_customer(
+        self, customer_id: str, update: dict[str, Any], extra_filter: dict[str, Any] | None = None, *, read_back: bool = True
+    ) -> dict[str, Any] | None:
+        """The customer after the write, or None when nothing matched; without ``read_back`` (a
+        caller that needs no document: one database call less) ``{}`` when it matched."""
+        oid = object_id(customer_id)
+        if oid is None:
+            return None
+        query = q.customer_by_id(oid, extra_filter)
+        if read_back:
+            return await writes.update_by_id(self.db, query, with_search_keys(update))
+        return {} if await writes.update_only(self.db, query, with_search_keys(update)) else None
+
+    async def change_customer(self, customer_id: str, update: dict[str, Any], extra_filter: dict[str, Any] | None = None) -> bool:
+        """``update_customer`` for a caller that needs no document back: whether it matched."""
+        return await self.update_customer(customer_id, update, extra_filter, read_back=False) is not None
+
+    async def find_customers(self, email: str | None, phone: str | None) -> list[dict[str, Any]]:
+        """Customers who own the email or the phone: one indexed query per field."""
+        found: dict[Any, dict[str, Any]] = {}
+        for query in ([q.customers_by_email(email)] if email else []) + ([q.customers_by_phone(phone)] if phone else []):
+            for doc in await query.find(self.db, limit=50).to_list(length=50):
+                found.setdefault(doc["_id"], doc)
+        return [found[k] for k in sorted(found)][:50]
+
+    async def owners_of(self, emails: list[str], phones: list[str], exclude: ObjectId | None = None) -> list[dict[str, Any]]:
+        """Customers other than ``exclude`` who own one of the emails or phones."""
+        found: dict[Any, dict[str, Any]] = {}
+        for query in ([q.owners_of_emails(emails)] if emails else []) + ([q.owners_of_phones(phones)] if phones else []):
+            for doc in await query.find(self.db, limit=21).to_list(length=21):
+                if doc["_id"] != exclude:
+                    found.setdefault(doc["_id"], doc)
+        return list(found.values())[:20]
+
+    async def customer_with_link(self, app_id: str, external_id: str) -> dict[str, Any] | None:
+        return await q.customer_with_link(link_key(app_id, external_id)).find_one(self.db)
+
+    def customers_linked_to(self, app_id: str) -> AsyncIterator[dict[str, Any]]:
+        """Each customer linked to the app, with the provenance of their fields."""
+        return aiter(q.customers_linked_to(app_id).find(self.db))
+
+    async def drop_app_link(self, customer_oid: ObjectId, app_id: str, set_: dict[str, Any], unset: dict[str, Any]) -> None:
+        update: dict[str, Any] = {
+            "$unset": {f"links.{app_id}": "", **unset},
+            "$pull": {"link_keys": {"$regex": f"^{app_id}:"}, "order_keys": {"$regex": f"{ORDER_SEPARATOR}{app_id}$"}},
+        }
+        if set_:
+            update["$set"] = set_
+        await self.customers.update_one(q.customer_by_id(customer_oid).filter, update)
+
+    # apps
+
+    async def transactions(self) -> bool:
+        """Whether the deployment runs multi-document transactions (a replica set or a sharded
+        cluster does; a standalone ``mongod`` does not)."""
+        if self._transactions is None:
+            hello = await self.client.admin.command("hello")
+            self._transactions = bool(hello.get("setName")) or hello.get("msg") == "isdbgrid"
+        return self._transactions
+
+    async def _app_write(self, write: Callable[[AsyncClientSession | None], Awaitable[T]]) -> T:
+        """An app write and the counter that tells every replica to reload, as one: in one
+        transaction where the deployment has them, so a process that stops between the two
+        cannot leave the other replicas serving the old app. Without transactions (a standalone
+        server) the app is written first, then the counter."""
+
+        async def both(session: AsyncClientSession | None) -> T:
+            result = await write(session)
+            await self.app_cache.count_change(session)
+            return result
+
+        try:
+            if await self.transactions():
+                async with self.client.start_session() as session:
+                    return await session.with_transaction(both)
+            return await both(None)
+        finally:
+            self.app_cache.invalidate()
+
+    async def insert_app(self, doc: dict[str, Any]) -> App:
+        async def write(session: AsyncClientSession | None) -> Any:
+            return (await self.apps.insert_one(doc, session=session)).inserted_id
+
+        doc["_id"] = await self._app_write(write)
+        return App.from_doc(doc)
+
+    async def get_app(self, app_id: str) -> App | None:
+        """From the app cache: no database call while the cache is current."""
+        return await self.app_cache.get(app_id)
+
+    async def list_apps(self, *, active_only: bool = False) -> list[App]:
+        apps = await self.app_cache.all()
+        return [a for a in apps if a.active] if active_only else apps
+
+    async def replace_app(self, doc: dict[str, Any]) -> App:
+        async def write(session: AsyncClientSession | None) -> None:
+            await self.apps.replace_one(q.app_by_id(doc["_id"]).filter, doc, session=session)
+
+        await self._app_write(write)
+        return App.from_doc(doc)
+
+    async def delete_app(self, app_id: str) -> bool:
+        oid = object_id(app_id)
+        if oid is None:
+            return False
+
+        async def write(session: AsyncClientSession | None) -> bool:
+            return (await self.apps.delete_one(q.app_by_id(oid).filter, session=session)).deleted_count == 1
+
+        return await self._app_write(write)
+
+
+def link_key(app_id: str, external_id: str) -> str:
+    return f"{app_id}:{external_id}"
