@@ -66,9 +66,11 @@ async def measure(stack: Stack, rounds: int) -> None:
     from playwright.async_api import async_playwright
 
     baseline_app = web.Application()
-    baseline_app.router.add_get(
-        "/", lambda r: web.Response(text="<!doctype html><title>b</title><p>baseline</p>", content_type="text/html")
-    )
+
+    async def baseline(request: web.Request) -> web.Response:
+        return web.Response(text="<!doctype html><title>b</title><p>baseline</p>", content_type="text/html")
+
+    baseline_app.router.add_get("/", baseline)
     runner = web.AppRunner(baseline_app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -36,6 +36,10 @@ def mongo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MongoServer]:
     server.stop()
 
 
+# A helpdesk page on another origin frames the sidebar in the console's tests (tests/e2e/test_sidebar.py).
+HELPDESK_PORT = free_port()
+
+
 class Api:
     """A gateway client that checks every answer against the gateway's OpenAPI document."""
 
@@ -64,7 +68,7 @@ class Api:
         validate_gateway_response(self.doc, path, method, response.status_code, payload)
         return response
 
-    def get(self, path: str, role: str = "agent", **kw: Any) -> requests.Response:
+    def get(self, path: str, role: str | None = "agent", **kw: Any) -> requests.Response:
         return self.call("GET", path, role, **kw)
 
     def post(self, path: str, body: Any = None, role: str = "agent", **kw: Any) -> requests.Response:
@@ -84,12 +88,10 @@ class Api:
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    # A helpdesk page on another origin frames the sidebar in the console's tests (tests/e2e/test_sidebar.py).
-    helpdesk_port = free_port()
     s = Stack(
         base_dir=tmp_path_factory.mktemp("stack"),
         extra_env={
-            "GATEWAY_FRAME_ANCESTORS": f"http://localhost:{helpdesk_port}",
+            "GATEWAY_FRAME_ANCESTORS": f"http://localhost:{HELPDESK_PORT}",
             "GATEWAY_SEARCH_TIMEOUT_S": "2",
             "PROFILE_FRESHNESS_S": "1",
             "PROFILE_ACTION_TIMEOUT_S": "3",
@@ -100,7 +102,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "PROFILE_METRICS_PORT": str(free_port()),
         },
     )
-    s.helpdesk_port = helpdesk_port  # type: ignore[attr-defined]
     s.start()
     yield s
     s.stop()
@@ -151,7 +152,7 @@ def sandbox_reset(api: Api) -> Iterator[None]:
         for vendor in api.stack.vendors:
             api.sandbox(vendor, "POST", "/__sandbox/reset")
         assert api.stack.mongo is not None
-        with MongoClient(api.stack.mongo.uri) as client:
+        with MongoClient[dict[str, Any]](api.stack.mongo.uri) as client:
             client["linkmesh"][BUDGETS].delete_many({})
 
     reset()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
 from aiohttp import web
@@ -51,19 +52,19 @@ class RunningSandbox:
 
 
 @asynccontextmanager
-async def bigcommerce_sandbox(**kwargs: int) -> AsyncIterator[RunningSandbox]:
+async def bigcommerce_sandbox(**kwargs: Any) -> AsyncIterator[RunningSandbox]:
     async with running(create_app(**kwargs)) as sandbox:
         yield sandbox
 
 
 @asynccontextmanager
-async def magento_sandbox(**limits: int) -> AsyncIterator[RunningSandbox]:
+async def magento_sandbox(**limits: Any) -> AsyncIterator[RunningSandbox]:
     async with running(create_magento_app(**limits)) as sandbox:
         yield sandbox
 
 
 @asynccontextmanager
-async def returnlogic_sandbox(**limits: int) -> AsyncIterator[RunningSandbox]:
+async def returnlogic_sandbox(**limits: Any) -> AsyncIterator[RunningSandbox]:
     async with running(create_returnlogic_app(**limits)) as sandbox:
         yield sandbox
 

@@ -173,7 +173,7 @@ class OidcProvider:
             },
         )
         assert tokens.status_code == 200, tokens.text
-        return tokens.json()  # type: ignore[no-any-return]
+        return tokens.json()
 
     def mint(self, key: SigningKey | None = None, headers: dict[str, Any] | None = None, algorithm: str = "RS256", **claims: Any) -> str:
         """A token signed with one of the provider's keys (or another) for the cases a real

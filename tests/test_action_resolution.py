@@ -10,7 +10,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import grpc
 import pytest
@@ -20,7 +20,9 @@ from linkmesh_core.errors import ServiceError
 from linkmesh_core.resolution import applied, not_applied, undetermined
 from linkmesh_devstack.mongo import MongoServer
 from linkmesh_profile.actions.resolution import ActionResolver, checking, pending_message
+from linkmesh_profile.actions.runner import ActionRunner
 from linkmesh_profile.db.store import Store, now
+from linkmesh_profile.model.action import ActionRecord
 from linkmesh_profile.model.app import App
 
 DELAYS = (0.1, 0.1, 0.1)
@@ -73,6 +75,17 @@ class Runner:
         self.traces = self.refresher = Recorder()
 
 
+def resolver_of(store: Store, vendor: Vendor) -> ActionResolver:
+    """The resolver over a test double of the action runner (its collection, apps, traces and refresher)."""
+    return ActionResolver(cast("ActionRunner", Runner(store, vendor)), None, DELAYS)
+
+
+async def record_of(store: Store, oid: Any) -> dict[str, Any]:
+    doc = await store.db["actions"].find_one({"_id": oid})
+    assert doc is not None
+    return doc
+
+
 @pytest.fixture()
 async def store(mongo: MongoServer) -> AsyncIterator[Store]:
     db = f"resolve_{uuid.uuid4().hex[:8]}"
@@ -116,11 +129,11 @@ async def run_checks(*resolvers: ActionResolver, rounds: int = 1) -> None:
 async def test_two_replicas_check_one_record_once(store: Store) -> None:
     vendor = Vendor([applied("Refunded 14.50 USD on order 5001", {"refund_id": "7"})])
     ids = [await unknown_action(store, f"k{i}") for i in range(5)]
-    one, other = ActionResolver(Runner(store, vendor), None, DELAYS), ActionResolver(Runner(store, vendor), None, DELAYS)
+    one, other = resolver_of(store, vendor), resolver_of(store, vendor)
     await run_checks(one, other)
     assert len(vendor.asked) == 5, "each unknown action asked about once, by one replica"
     for oid in ids:
-        doc = await store.db["actions"].find_one({"_id": oid})
+        doc = await record_of(store, oid)
         assert doc["state"] == "succeeded" and doc["resolution"]["vendor_record"] == {"refund_id": "7"}
     request = vendor.asked[0]
     assert request.action == "refund" and request.order_id == "5001" and request.external_customer_id == "101"
@@ -131,25 +144,25 @@ async def test_two_replicas_check_one_record_once(store: Store) -> None:
 async def test_checks_that_say_nothing_end_unknown_after_the_last_delay(store: Store) -> None:
     vendor = Vendor([undetermined("2 refunds of order 5001 match the request"), ServiceError(grpc.StatusCode.UNAVAILABLE, "down")])
     oid = await unknown_action(store)
-    resolver = ActionResolver(Runner(store, vendor), None, DELAYS)
+    resolver = resolver_of(store, vendor)
     await run_checks(resolver)
-    doc = await store.db["actions"].find_one({"_id": oid})
+    doc = await record_of(store, oid)
     assert doc["resolution"]["status"] == "checking" and doc["resolution"]["attempts"] == 1
-    message, wait = pending_message(doc, now())
+    message, wait = pending_message(ActionRecord.from_doc(doc), now())
     assert "check 2 of 3" in message and wait is not None
     await run_checks(resolver, rounds=4)
-    doc = await store.db["actions"].find_one({"_id": oid})
+    doc = await record_of(store, oid)
     assert len(vendor.asked) == 3, "one check per delay, no more"
     assert doc["state"] == "unknown" and doc["resolution"]["status"] == "unknown"
-    message, wait = pending_message(doc, now())
+    message, wait = pending_message(ActionRecord.from_doc(doc), now())
     assert "could not be determined after 3 checks" in message and wait is None
 
 
 async def test_a_connector_that_cannot_be_asked_ends_it_at_once(store: Store) -> None:
     vendor = Vendor([ServiceError(grpc.StatusCode.UNIMPLEMENTED, "the lookup adaptor cannot be asked whether an action took effect")])
     oid = await unknown_action(store)
-    await run_checks(ActionResolver(Runner(store, vendor), None, DELAYS), rounds=3)
-    doc = await store.db["actions"].find_one({"_id": oid})
+    await run_checks(resolver_of(store, vendor), rounds=3)
+    doc = await record_of(store, oid)
     assert len(vendor.asked) == 1 and doc["resolution"]["status"] == "unknown"
     assert "cannot be asked" in doc["resolution"]["message"]
 
@@ -158,16 +171,16 @@ async def test_an_unimplemented_made_up_by_grpc_is_asked_again(store: Store) -> 
     """An old connector (or a proxy) without the method: gRPC's own word ends nothing."""
     oid = await unknown_action(store)
     err = ServiceError(grpc.StatusCode.UNIMPLEMENTED, "the bigcommerce connector failed (UNIMPLEMENTED)", foreign=True)
-    await run_checks(ActionResolver(Runner(store, Vendor([err])), None, DELAYS))
-    doc = await store.db["actions"].find_one({"_id": oid})
+    await run_checks(resolver_of(store, Vendor([err])))
+    doc = await record_of(store, oid)
     assert doc["resolution"]["status"] == "checking" and doc["resolution"]["attempts"] == 1
 
 
 async def test_not_applied_releases_the_key(store: Store) -> None:
     oid = await unknown_action(store)
-    runner = Runner(store, Vendor([not_applied("order 5001 has no refund of these lines made after the request was sent")]))
-    await run_checks(ActionResolver(runner, None, DELAYS))
-    doc = await store.db["actions"].find_one({"_id": oid})
+    resolver = resolver_of(store, Vendor([not_applied("order 5001 has no refund of these lines made after the request was sent")]))
+    await run_checks(resolver)
+    doc = await record_of(store, oid)
     assert doc["state"] == "not_applied" and doc["released_key"] == "k1" and doc["idempotency_key"] != "k1"
     await store.db["actions"].insert_one({"customer_id": doc["customer_id"], "idempotency_key": "k1", "state": "running"})
-    assert runner.refresher.refreshed == []
+    assert resolver.runner.refresher.refreshed == []  # type: ignore[attr-defined]

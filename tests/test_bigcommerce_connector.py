@@ -16,7 +16,7 @@ from tests.inprocess import bigcommerce_app, bigcommerce_connector, bigcommerce_
 F = lookup_pb2.LookupField
 
 
-async def rpc_error(call) -> ServiceError:  # type: ignore[no-untyped-def]
+async def rpc_error(call) -> ServiceError:
     with pytest.raises(grpc.aio.AioRpcError) as info:
         await call
     return ServiceError.from_rpc_error(info.value)

@@ -243,7 +243,7 @@ def test_compose_environment_names_exist_in_the_settings() -> None:
     from linkmesh_gateway.config import Settings as GatewaySettings
     from linkmesh_profile.config import Settings as ProfileSettings
 
-    def names(cls) -> set[str]:  # type: ignore[no-untyped-def]
+    def names(cls) -> set[str]:
         prefix = cls.model_config.get("env_prefix", "")
         out = set()
         for field_name, info in cls.model_fields.items():

@@ -10,7 +10,7 @@ from linkmesh_gateway.middleware import content_security_policy
 
 
 def settings(**env: str) -> Settings:
-    return Settings(LINKMESH_TOKENS="agent:agent-token-0123456789abcdef", **env)  # type: ignore[arg-type]
+    return Settings(LINKMESH_TOKENS="agent:agent-token-0123456789abcdef", **env)  # type: ignore[arg-type,call-arg]
 
 
 def test_never_framed_unless_an_admin_lists_origins() -> None:

@@ -21,7 +21,7 @@ def gateway() -> web.Application:
 
 
 def api_routes(app: web.Application) -> list[tuple[str, str, object]]:
-    out = []
+    out: list[tuple[str, str, object]] = []
     for route in app.router.routes():
         path = route.resource.canonical if route.resource is not None else ""
         if path.startswith("/api/") and path not in PUBLIC_PATHS and route.method != "HEAD":

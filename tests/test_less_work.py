@@ -57,17 +57,17 @@ async def test_apps_are_read_from_memory_and_follow_another_replicas_change(repl
     a, b, commands = replicas
     doc = await a.insert_app(app_doc("before"))
     app_id = doc.id
-    assert (await b.get_app(app_id)).name == "before"
+    assert getattr(await b.get_app(app_id), "name", None) == "before"
     commands.names.clear()
     for _ in range(50):
-        assert (await b.get_app(app_id)).name == "before"
+        assert getattr(await b.get_app(app_id), "name", None) == "before"
         assert [x.name for x in await b.list_apps(active_only=True)] == ["before"]
     assert commands.names == [], "within the check interval no request reads an app from the database"
 
     await a.replace_app({**doc.to_doc(), "name": "after", "active": False})
-    assert (await a.get_app(app_id)).name == "after", "the replica that wrote sees its change at once"
+    assert getattr(await a.get_app(app_id), "name", None) == "after", "the replica that wrote sees its change at once"
     await asyncio.sleep(0.35)
-    assert (await b.get_app(app_id)).name == "after", "another replica sees it within the check interval"
+    assert getattr(await b.get_app(app_id), "name", None) == "after", "another replica sees it within the check interval"
     assert await b.list_apps(active_only=True) == []
     assert commands.names == ["find", "find"], "one look at the counter, one reload"
 

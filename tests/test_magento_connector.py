@@ -17,7 +17,7 @@ from tests.inprocess import magento_app, magento_connector, magento_sandbox
 F = lookup_pb2.LookupField
 
 
-async def rpc_error(call) -> ServiceError:  # type: ignore[no-untyped-def]
+async def rpc_error(call) -> ServiceError:
     with pytest.raises(grpc.aio.AioRpcError) as info:
         await call
     return ServiceError.from_rpc_error(info.value)

@@ -36,7 +36,11 @@ async def get(path: str, params: dict[str, str] | None = None, headers: dict[str
 CASES = [
     ("/V1/customers/search", "/rest/default/V1/customers/search", crit([("email", "jane.smith@example.com", "eq")])),
     ("/V1/customers/{customerId}", "/rest/default/V1/customers/1", {}),
-    ("/V1/orders", "/rest/default/V1/orders", crit([("customer_id", "1", "eq")], **{"sort_orders][0][field": "created_at"})),
+    (
+        "/V1/orders",
+        "/rest/default/V1/orders",
+        {**crit([("customer_id", "1", "eq")]), "searchCriteria[sort_orders][0][field]": "created_at"},
+    ),
     ("/V1/orders/{id}", "/rest/default/V1/orders/101", {}),
     ("/V1/shipments", "/rest/default/V1/shipments", crit([("order_id", "101,103", "in")])),
     ("/V1/products", "/rest/default/V1/products", crit([("sku", "MH-TENT-2P,MH-LAMP", "in")])),

@@ -13,6 +13,7 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -91,10 +92,10 @@ def bigcommerce_order(output: Output, method: str = "GET", body: object = None) 
         headers={"X-Auth-Token": ACCESS_TOKEN, "Content-Type": "application/json", "Accept": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=20) as resp:
-        return json.loads(resp.read())  # type: ignore[no-any-return]
+        return json.loads(resp.read())
 
 
-def call(url: str, method: str = "GET", body: object = None, token: str = "agent-demo-token") -> object:
+def call(url: str, method: str = "GET", body: object = None, token: str = "agent-demo-token") -> Any:
     request = urllib.request.Request(
         url,
         method=method,
@@ -122,12 +123,12 @@ def test_run_starts_everything_stops_on_ctrl_c_and_keeps_data(tmp_path: Path) ->
     process, gateway, ports, output = start(tmp_path)
     assert len(set(ports)) >= 5, "gateway, profile, connector, sandbox and MongoDB"
     try:
-        apps = call(f"{gateway}/api/v1/apps", token="admin-demo-token")["apps"]  # type: ignore[index]
+        apps = call(f"{gateway}/api/v1/apps", token="admin-demo-token")["apps"]
         assert [a["name"] for a in apps] == DEMO_APPS
         customer = call(f"{gateway}/api/v1/customers", "POST", {"name": "Kept", "emails": ["kept@example.com"]})
         search = call(
             f"{gateway}/api/v1/customers/{customer['id']}/external-search",
-            "POST",  # type: ignore[index]
+            "POST",
             {"app_id": "all", "email": "jane.smith@example.com"},
         )
         assert sorted((r["app_type"], r["external_customer_id"]) for r in search["results"]) == [
@@ -136,7 +137,7 @@ def test_run_starts_everything_stops_on_ctrl_c_and_keeps_data(tmp_path: Path) ->
             ("magento", "1"),
             ("returnlogic", "jane.smith@example.com"),
             ("shopify", "7001"),
-        ]  # type: ignore[index]
+        ]
         # A vendor's state changes (an order cancelled in BigCommerce) ...
         assert bigcommerce_order(output, "PUT", {"status_id": 5})["status"] == "Cancelled"
         time.sleep(1.5)
@@ -150,17 +151,17 @@ def test_run_starts_everything_stops_on_ctrl_c_and_keeps_data(tmp_path: Path) ->
 
     process, gateway, _, output = start(tmp_path)
     try:
-        apps = call(f"{gateway}/api/v1/apps", token="admin-demo-token")["apps"]  # type: ignore[index]
+        apps = call(f"{gateway}/api/v1/apps", token="admin-demo-token")["apps"]
         assert [a["name"] for a in apps] == DEMO_APPS, "the demo apps are created once"
-        found = call(f"{gateway}/api/v1/customers?email=kept@example.com")["customers"]  # type: ignore[index]
-        assert [c["id"] for c in found] == [customer["id"]], "data survives a restart"  # type: ignore[index]
+        found = call(f"{gateway}/api/v1/customers?email=kept@example.com")["customers"]
+        assert [c["id"] for c in found] == [customer["id"]], "data survives a restart"
         # The secret was encrypted with the key kept in the data folder, so the app still works.
         search = call(
             f"{gateway}/api/v1/customers/{customer['id']}/external-search",
-            "POST",  # type: ignore[index]
+            "POST",
             {"app_id": "all", "email": "jane.smith@example.com"},
         )
-        assert search["failures"] == []  # type: ignore[index]
+        assert search["failures"] == []
         # ... and is still so after a restart, in step with what linkmesh remembers.
         assert bigcommerce_order(output)["status"] == "Cancelled"
         refused = subprocess.run(

@@ -13,7 +13,7 @@ from linkmesh_gateway.routes import setup_routes
 METHODS = ("get", "post", "put", "patch", "delete")
 
 
-def operations() -> list[tuple[str, str, dict]]:  # type: ignore[type-arg]
+def operations() -> list[tuple[str, str, dict]]:
     return [(path, method, op) for path, item in document()["paths"].items() for method, op in item.items() if method in METHODS]
 
 

@@ -10,7 +10,7 @@ from linkmesh_core.paging import MAX_PAGES, Page, read_all
 from linkmesh_core.vendor_http import Deadline
 
 
-def pages_of(items: list[int], size: int, fail_on: dict[int, grpc.StatusCode] | None = None):  # type: ignore[no-untyped-def]
+def pages_of(items: list[int], size: int, fail_on: dict[int, grpc.StatusCode] | None = None):
     asked: list[int] = []
 
     async def read(n: int, deadline: Deadline) -> Page[int]:

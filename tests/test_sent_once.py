@@ -19,7 +19,7 @@ from tests.inprocess import bigcommerce_app, bigcommerce_connector, bigcommerce_
 REFUND = {"lines": "500102:1"}
 
 
-async def rpc_error(call) -> ServiceError:  # type: ignore[no-untyped-def]
+async def rpc_error(call) -> ServiceError:
     with pytest.raises(grpc.aio.AioRpcError) as info:
         await call
     return ServiceError.from_rpc_error(info.value)
@@ -31,7 +31,7 @@ def refund_request(url: str) -> lookup_pb2.RunActionRequest:
     )
 
 
-def calls(sandbox, fragment: str, method: str = "POST") -> int:  # type: ignore[no-untyped-def]
+def calls(sandbox, fragment: str, method: str = "POST") -> int:
     return sum(1 for r in sandbox.requests if fragment in r["path"] and r["method"] == method)
 
 

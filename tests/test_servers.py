@@ -152,7 +152,7 @@ def test_connector_serves_health_and_reflection_and_stops_gracefully_on_sigterm(
     assert "server_stopping" in log and "server_stopped" in log
 
 
-def test_a_request_id_travels_from_the_gateway_to_the_connector(stack) -> None:  # type: ignore[no-untyped-def]
+def test_a_request_id_travels_from_the_gateway_to_the_connector(stack) -> None:
     import requests
 
     request_id = f"trace-{time.time_ns()}"
@@ -208,7 +208,7 @@ def test_a_connector_exports_rpc_and_vendor_metrics(tmp_path: Path) -> None:
     assert 'linkmesh_vendor_requests_total{status="0",vendor="BigCommerce"} 3.0' in text, "three attempts, none answered"
 
 
-def test_the_gateway_and_profile_export_metrics(stack) -> None:  # type: ignore[no-untyped-def]
+def test_the_gateway_and_profile_export_metrics(stack) -> None:
     import urllib.request
 
     import requests

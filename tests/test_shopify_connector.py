@@ -53,7 +53,7 @@ def shopify_app(url: str, token: str = data.ACCESS_TOKEN, shop: str = data.SHOP)
     return lookup_pb2.AppContext(app_id="test-app", settings={"shop": shop, "api_base_url": url}, secrets={"access_token": token})
 
 
-async def rpc_error(call) -> ServiceError:  # type: ignore[no-untyped-def]
+async def rpc_error(call) -> ServiceError:
     with pytest.raises(grpc.aio.AioRpcError) as info:
         await call
     return ServiceError.from_rpc_error(info.value)

@@ -145,7 +145,7 @@ def store_app(api: Api, name: str, **over: Any) -> dict[str, Any]:
         role="admin",
     )
     assert app.status_code == 201, app.text
-    return app.json()  # type: ignore[no-any-return]
+    return app.json()
 
 
 async def test_the_console_shows_nothing_before_sign_in_and_then_only_what_the_role_may_use(api: Api) -> None:

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.e2e
 def directory(api: Api, **params: str) -> dict[str, Any]:
     answer = api.get("/api/v1/customer-directory", params=params)
     assert answer.status_code == 200, answer.text
-    return answer.json()  # type: ignore[no-any-return]
+    return answer.json()
 
 
 def test_recent_customers_come_newest_first_page_by_page(api: Api) -> None:

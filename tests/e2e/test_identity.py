@@ -24,7 +24,7 @@ def create_key(api: Api, **over: Any) -> dict[str, Any]:
     response = api.post("/api/v1/api-keys", {"name": f"integration {uuid.uuid4().hex[:6]}", "role": "agent", **over}, role="admin")
     assert response.status_code == 201, response.text
     assert response.headers["Cache-Control"] == "no-store"
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()
 
 
 def call(url: str, method: str, path: str, secret: str, body: Any = None, **headers: str) -> requests.Response:
@@ -34,7 +34,7 @@ def call(url: str, method: str, path: str, secret: str, body: Any = None, **head
 def audit(api: Api, **filters: str) -> list[dict[str, Any]]:
     response = api.get("/api/v1/audit", role="admin", params=filters)
     assert response.status_code == 200, response.text
-    return response.json()["entries"]  # type: ignore[no-any-return]
+    return response.json()["entries"]
 
 
 @pytest.fixture()

@@ -77,7 +77,8 @@ def contact(api: Api, **body: Any) -> dict[str, Any]:
     return response.json()
 
 
-def link_of(customer: dict[str, Any], app_id: str) -> dict[str, Any] | None:
+def link_of(customer: dict[str, Any], app_id: str) -> Any:
+    """The customer's link to the app, or None."""
     return next((l for l in customer["links"] if l["app_id"] == app_id), None)
 
 

@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 import pytest
+import requests
 
 from linkmesh_sandboxes.lookup_adaptor import data
 from tests.conftest import Api
@@ -15,7 +16,7 @@ from tests.conftest import Api
 pytestmark = pytest.mark.e2e
 
 
-def adaptor_app(api: Api, **over: Any) -> dict[str, Any]:
+def adaptor_app(api: Api, **over: Any) -> requests.Response:
     payload = {
         "type": "lookup_adaptor",
         "name": f"Club {uuid.uuid4().hex[:6]}",
@@ -26,7 +27,7 @@ def adaptor_app(api: Api, **over: Any) -> dict[str, Any]:
         "actions_enabled": True,
         **over,
     }
-    return api.post("/api/v1/apps", payload, role="admin")  # type: ignore[return-value]
+    return api.post("/api/v1/apps", payload, role="admin")
 
 
 @pytest.fixture()

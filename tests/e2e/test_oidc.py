@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from linkmesh_devstack.ports import free_port
 from linkmesh_devstack.stack import ServiceProcess
 from tests.browser import launch
-from tests.conftest import Api
+from tests.conftest import HELPDESK_PORT, Api
 from tests.oidc_provider import AUDIENCE, ROLE_MAP, OidcProvider, SigningKey
 
 pytestmark = pytest.mark.e2e
@@ -115,10 +115,10 @@ def test_the_console_learns_how_to_sign_in_and_may_talk_to_the_provider(sso_gate
     assert oidc["end_session_endpoint"] and "openid" in oidc["scope"].split() and "secret" not in json.dumps(oidc)
     policy = requests.get(f"{sso_gateway.url}/", timeout=10).headers["Content-Security-Policy"]
     assert f"connect-src 'self' {provider.issuer}" in policy and "script-src" not in policy
-    assert f"frame-ancestors http://localhost:{api.stack.helpdesk_port}" in policy, "framed only by the listed helpdesk"
+    assert f"frame-ancestors http://localhost:{HELPDESK_PORT}" in policy, "framed only by the listed helpdesk"
 
     plain = requests.get(f"{api.stack.gateway_url}/api/v1/auth/config", timeout=10).json()
-    assert plain == {"oidc": None, "api_keys": True, "frame_ancestors": [f"http://localhost:{api.stack.helpdesk_port}"]}, (
+    assert plain == {"oidc": None, "api_keys": True, "frame_ancestors": [f"http://localhost:{HELPDESK_PORT}"]}, (
         "no provider configured: sign in with an API key"
     )
     refused = requests.get(f"{api.stack.gateway_url}/api/v1/me", headers={"Authorization": f"Bearer {provider.mint()}"}, timeout=10)

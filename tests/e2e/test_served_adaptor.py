@@ -100,7 +100,7 @@ def test_the_endpoint_answers_only_what_is_signed_with_the_apps_key(api: Api, se
 
     unsigned = requests.post(
         f"{api.stack.gateway_url}/gladly/v1/apps/{served['id']}/lookup",
-        json=basic,
+        json=basic,  # type: ignore[arg-type]
         headers={"Authorization": basic_header(USER, PASSWORD)},
         timeout=10,
     )

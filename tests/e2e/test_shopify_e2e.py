@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture()
-def demo_apps(api: Api, sandbox_reset: None) -> dict[str, dict[str, Any]]:
+def demo_apps(api: Api, sandbox_reset: None) -> Iterator[dict[str, dict[str, Any]]]:
     """One app per connector, each a demo app as `make run` makes it."""
     made = {}
     for payload in api.stack.demo_apps():

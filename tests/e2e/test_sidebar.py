@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 
 from tests.browser import check_accessibility, launch, screenshot
-from tests.conftest import Api
+from tests.conftest import HELPDESK_PORT, Api
 from tests.e2e.test_console import WIDEST, store_app
 
 pytestmark = pytest.mark.e2e
@@ -72,7 +72,7 @@ async def sidebar_app(api: Api, sandbox_reset: None) -> AsyncIterator[dict[str, 
 async def test_chatwoot_frames_the_sidebar_and_it_follows_the_open_conversation(api: Api, sidebar_app: dict[str, Any]) -> None:
     from playwright.async_api import async_playwright
 
-    port = api.stack.helpdesk_port  # type: ignore[attr-defined]
+    port = HELPDESK_PORT
     runner = await serve_helpdesk(api, port, chatwoot_context(7, "Jane Smith", "jane.smith@example.com"))
     try:
         async with async_playwright() as p:

@@ -34,6 +34,8 @@ from linkmesh_core.timestamps import from_datetime
 from linkmesh_profile.db import leases, writes
 from linkmesh_profile.db import queries as q
 from linkmesh_profile.db.store import now
+from linkmesh_profile.model.action import ActionRecord
+from linkmesh_profile.model.action import Resolution as Checking
 
 if TYPE_CHECKING:
     from linkmesh_profile.actions.runner import ActionRunner
@@ -52,21 +54,26 @@ def checking(delays: tuple[float, ...], at: datetime) -> dict[str, Any]:
     return {"status": "checking", "attempts": 0, "max_attempts": len(delays), "next_check_at": at + timedelta(seconds=delays[0])}
 
 
-def pending_message(record: dict[str, Any], at: datetime) -> tuple[str, float | None]:
-    """What a retry with the key is told while the outcome is unknown, and when to ask again."""
-    resolution = record.get("resolution") or {}
-    if resolution.get("status") == "checking":
-        wait = max((resolution["next_check_at"] - at).total_seconds(), 1.0)
+def pending_message(record: ActionRecord, at: datetime) -> tuple[str, float | None]:
+    """What a retry of an action whose outcome is unknown is told, and when to ask again."""
+    resolution = record.resolution or Checking("unknown")
+    first = record.error.message if record.error else "no answer"
+    if resolution.status == "checking":
+        wait = max(((resolution.next_check_at or at) - at).total_seconds(), 1.0)
         return (
-            f"the first attempt's outcome is unknown ({record['error']['message']}); linkmesh is asking the vendor whether it took "
-            f"effect (check {resolution.get('attempts', 0) + 1} of {resolution.get('max_attempts', 1)}): send the same request with "
+            f"the first attempt's outcome is unknown ({first}); linkmesh is asking the vendor whether it took "
+            f"effect (check {resolution.attempts + 1} of {resolution.max_attempts}): send the same request with "
             f"the same Idempotency-Key again in {wait:.0f} s for the answer, never with a new key"
         ), wait
-    checked = f" after {resolution['attempts']} checks of the vendor's records" if resolution.get("attempts") else ""
+    checked = f" after {resolution.attempts} checks of the vendor's records" if resolution.attempts else ""
     return (
-        f"the first attempt's outcome is unknown ({record['error']['message']}) and could not be determined{checked}; check the "
+        f"the first attempt's outcome is unknown ({first}) and could not be determined{checked}; check the "
         "order in the vendor's admin before trying again with a new idempotency key"
     ), None
+
+
+def attempts_of(record: ActionRecord) -> int:
+    return record.resolution.attempts if record.resolution else 0
 
 
 class ActionResolver:
@@ -90,7 +97,7 @@ class ActionResolver:
             try:
                 await self._check(record)
             except Exception:  # a check that broke is retried when its lease ends
-                log.exception("action_resolution_failed", action_id=str(record["_id"]))
+                log.exception("action_resolution_failed", action_id=str(record.id))
         return taken
 
     async def resolve_forever(self, every_s: float = 1.0) -> None:
@@ -102,19 +109,20 @@ class ActionResolver:
                 pass
             await asyncio.sleep(every_s)
 
-    async def _take(self) -> dict[str, Any] | None:
+    async def _take(self) -> ActionRecord | None:
         at = now()
         due = q.due_resolutions(at)
-        return await writes.claim_one(
+        doc = await writes.claim_one(
             self.collection.database,
             due,
             {"$set": leases.CHECKING.take(at, CHECK_LEASE_S + self.check_timeout_s)},
         )
+        return ActionRecord.from_doc(doc) if doc is not None else None
 
-    async def _check(self, record: dict[str, Any]) -> None:
+    async def _check(self, record: ActionRecord) -> None:
         started = time.perf_counter()
         try:
-            app = await self.runner.apps.require(record["app_id"])
+            app = await self.runner.apps.require(record.app_id)
             answer = await self.runner.apps.connectors.resolve_action(app, self._request(app, record), timeout=self.check_timeout_s)
         except ServiceError as err:
             final = err.code == grpc.StatusCode.UNIMPLEMENTED and not err.foreign
@@ -129,23 +137,23 @@ class ActionResolver:
         else:
             await self._undetermined(record, answer.message or "the vendor's record is not conclusive", final=False, latency_ms=latency_ms)
 
-    def _request(self, app: App, record: dict[str, Any]) -> lookup_pb2.ResolveActionRequest:
+    def _request(self, app: App, record: ActionRecord) -> lookup_pb2.ResolveActionRequest:
         return lookup_pb2.ResolveActionRequest(
             app=self.runner.apps.context(app),
-            action=record["action"],
-            external_customer_id=record.get("external_customer_id", ""),
-            order_id=record.get("order_id", ""),
-            params=record.get("params") or {},
-            form_url=record.get("form_url", ""),
-            idempotency_key=f"{record['customer_id']}:{record['idempotency_key']}",
-            dispatched_at=from_datetime(record["started_at"]),
+            action=record.action,
+            external_customer_id=record.external_customer_id,
+            order_id=record.order_id,
+            params=dict(record.params),
+            form_url=record.form_url,
+            idempotency_key=f"{record.customer_id}:{record.idempotency_key}",
+            dispatched_at=from_datetime(record.started_at),
         )
 
-    async def _applied(self, record: dict[str, Any], app: App, answer: lookup_pb2.ResolveActionResponse, latency_ms: float) -> None:
+    async def _applied(self, record: ActionRecord, app: App, answer: lookup_pb2.ResolveActionResponse, latency_ms: float) -> None:
         at = now()
         done = await writes.update_by_id(
             self.collection.database,
-            q.action_by_id(record["_id"], "unknown"),
+            q.action_by_id(record.id, "unknown"),
             {
                 "$set": {
                     "state": "succeeded",
@@ -156,7 +164,7 @@ class ActionResolver:
                     "resolution.resolved_at": at,
                     "resolution.message": answer.message,
                     "resolution.vendor_record": dict(answer.result),
-                    "resolution.attempts": record["resolution"]["attempts"] + 1,
+                    "resolution.attempts": attempts_of(record) + 1,
                 },
                 "$unset": leases.CHECKING.release(),
             },
@@ -164,27 +172,27 @@ class ActionResolver:
         if done is None:
             return
         await self._report(record, "succeeded", answer.message, latency_ms, dict(answer.result))
-        if not str(record["customer_id"]).startswith("adaptor:"):
+        if not str(record.customer_id).startswith("adaptor:"):
             try:
-                await self.runner.refresher.refresh_app(record["customer_id"], app, force=True)
+                await self.runner.refresher.refresh_app(record.customer_id, app, force=True)
             except ServiceError:
                 pass  # the refresh marked the app's data stale; the action itself is settled
 
-    async def _not_applied(self, record: dict[str, Any], message: str, latency_ms: float) -> None:
+    async def _not_applied(self, record: ActionRecord, message: str, latency_ms: float) -> None:
         at = now()
         done = await writes.update_by_id(
             self.collection.database,
-            q.action_by_id(record["_id"], "unknown"),
+            q.action_by_id(record.id, "unknown"),
             {
                 "$set": {
                     "state": "not_applied",
                     "finished_at": at,
-                    "released_key": record["idempotency_key"],
-                    "idempotency_key": f"released:{record['_id']}",  # the key may be used again
+                    "released_key": record.idempotency_key,
+                    "idempotency_key": f"released:{record.id}",  # the key may be used again
                     "resolution.status": "not_applied",
                     "resolution.resolved_at": at,
                     "resolution.message": message,
-                    "resolution.attempts": record["resolution"]["attempts"] + 1,
+                    "resolution.attempts": attempts_of(record) + 1,
                 },
                 "$unset": leases.CHECKING.release(),
             },
@@ -192,30 +200,30 @@ class ActionResolver:
         if done is not None:
             await self._report(record, "not_applied", message, latency_ms)
 
-    async def _undetermined(self, record: dict[str, Any], reason: str, *, final: bool, latency_ms: float) -> None:
-        attempts = record["resolution"]["attempts"] + 1
+    async def _undetermined(self, record: ActionRecord, reason: str, *, final: bool, latency_ms: float) -> None:
+        attempts = attempts_of(record) + 1
         at = now()
         if final or attempts >= len(self.delays):
             change: dict[str, Any] = {"resolution.status": "unknown", "resolution.resolved_at": at, "resolution.message": reason}
         else:
             change = {"resolution.next_check_at": at + timedelta(seconds=self.delays[attempts])}
         await self.collection.update_one(
-            q.action_by_id(record["_id"], "unknown").filter,
+            q.action_by_id(record.id, "unknown").filter,
             {"$set": {**change, "resolution.attempts": attempts, "resolution.last_check": reason}, "$unset": leases.CHECKING.release()},
         )
         if "resolution.status" in change:
             await self._report(record, "unknown", reason, latency_ms)
 
     async def _report(
-        self, record: dict[str, Any], outcome: str, message: str, latency_ms: float, vendor_record: dict[str, str] | None = None
+        self, record: ActionRecord, outcome: str, message: str, latency_ms: float, vendor_record: dict[str, str] | None = None
     ) -> None:
-        lost_for = (now() - record["started_at"]).total_seconds()
-        log.info("action_resolved", action_id=str(record["_id"]), outcome=outcome, after_s=round(lost_for, 1))
+        lost_for = (now() - record.started_at).total_seconds()
+        log.info("action_resolved", action_id=str(record.id), outcome=outcome, after_s=round(lost_for, 1))
         await self.runner.traces.record(
-            app_id=record["app_id"],
-            customer_id=record["customer_id"],
+            app_id=record.app_id,
+            customer_id=record.customer_id,
             kind="action_resolution",
-            request={"action": record["action"], "order_id": record.get("order_id", ""), "idempotency_key": record["idempotency_key"]},
+            request={"action": record.action, "order_id": record.order_id, "idempotency_key": record.idempotency_key},
             response={"outcome": outcome, **({"vendor_record": vendor_record} if vendor_record else {})},
             code="OK" if outcome != "unknown" else "UNKNOWN",
             message=message,
@@ -226,12 +234,12 @@ class ActionResolver:
                 "action.resolve",
                 outcome="OK" if outcome != "unknown" else "UNKNOWN",
                 message=message,
-                customer_id=record["customer_id"],
-                app_id=record["app_id"],
-                order_id=record.get("order_id", ""),
+                customer_id=record.customer_id,
+                app_id=record.app_id,
+                order_id=record.order_id,
                 details={
-                    "action": record["action"],
-                    "idempotency_key": record["idempotency_key"],
+                    "action": record.action,
+                    "idempotency_key": record.idempotency_key,
                     "resolution": outcome,
                     "after_s": f"{lost_for:.1f}",
                 },

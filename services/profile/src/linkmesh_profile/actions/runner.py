@@ -33,7 +33,9 @@ connector, at most once per idempotency key.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import grpc
@@ -50,6 +52,7 @@ from linkmesh_profile.actions.resolution import DEFAULT_DELAYS_S, checking, pend
 from linkmesh_profile.db import leases, writes
 from linkmesh_profile.db import queries as q
 from linkmesh_profile.db.store import Store, now
+from linkmesh_profile.model.action import ActionRecord
 
 if TYPE_CHECKING:
     from linkmesh_profile.admin.apps import AppService
@@ -86,12 +89,12 @@ class ActionRunner:
     def running(self) -> int:
         return len(self._running)
 
-    async def run(self, request: profile_pb2.RunActionRequest) -> tuple[dict[str, Any], bool]:
+    async def run(self, request: profile_pb2.RunActionRequest) -> tuple[ActionRecord, bool]:
         """Runs (or replays) the action; answers (the action record, replayed)."""
         _, app, external_id = await self.checks.check(request)
         return await self._start(request, app, external_id, request.customer_id)
 
-    async def run_served(self, app: App, external_id: str, request: profile_pb2.RunActionRequest) -> tuple[dict[str, Any], bool]:
+    async def run_served(self, app: App, external_id: str, request: profile_pb2.RunActionRequest) -> tuple[ActionRecord, bool]:
         """An action asked for through the app's served lookup adaptor (``request`` without a
         customer: the caller names the app's external customer, and its correlation id is the
         key). Its record is kept under ``adaptor:<app id>:<external id>`` whether or not a
@@ -114,10 +117,10 @@ class ActionRunner:
 
     async def _start(
         self, request: profile_pb2.RunActionRequest, app: App, external_id: str, refresh_id: str | None
-    ) -> tuple[dict[str, Any], bool]:
+    ) -> tuple[ActionRecord, bool]:
         timeout = time_left(self.action_timeout_s)
         started_at = now()
-        record: dict[str, Any] = {
+        doc: dict[str, Any] = {
             "customer_id": request.customer_id,
             "idempotency_key": request.idempotency_key.strip(),
             "fingerprint": fingerprint(request),
@@ -134,28 +137,29 @@ class ActionRunner:
             **leases.RUNNING.take(started_at, timeout + LEASE_MARGIN_S),
         }
         try:
-            await self.collection.insert_one(record)
+            await self.collection.insert_one(doc)
         except DuplicateKeyError:
-            return await self._replay(request, record["fingerprint"]), True
-        self._running.add(record["_id"])
+            return await self._replay(request, doc["fingerprint"]), True
+        record = ActionRecord.from_doc(doc)
+        self._running.add(record.id)
         try:
             return await self._run(request, record, app, external_id, timeout, refresh_id)
         except asyncio.CancelledError:
             # Stopped mid-call (shutdown past its grace): the vendor may have acted.
-            await asyncio.shield(self._lost(record["_id"]))
+            await asyncio.shield(self._lost(record.id))
             raise
         finally:
-            self._running.discard(record["_id"])
+            self._running.discard(record.id)
 
     async def _run(
         self,
         request: profile_pb2.RunActionRequest,
-        record: dict[str, Any],
+        record: ActionRecord,
         app: App,
         external_id: str,
         timeout: float,
         refresh_id: str | None,
-    ) -> tuple[dict[str, Any], bool]:
+    ) -> tuple[ActionRecord, bool]:
         started = time.perf_counter()
         connector_request = lookup_pb2.RunActionRequest(
             app=self.apps.context(app),
@@ -163,15 +167,15 @@ class ActionRunner:
             external_customer_id=external_id,
             order_id=request.order_id.strip(),
             params=dict(request.params),
-            idempotency_key=f"{request.customer_id}:{record['idempotency_key']}",
+            idempotency_key=f"{request.customer_id}:{record.idempotency_key}",
             form_url=request.form_url.strip(),
         )
         trace_request = {
             "action": request.action,
-            "order_id": record["order_id"],
-            "params": record["params"],
-            "actor": record["actor"],
-            "idempotency_key": record["idempotency_key"],
+            "order_id": record.order_id,
+            "params": dict(record.params),
+            "actor": record.actor,
+            "idempotency_key": record.idempotency_key,
             "external_customer_id": external_id,
         }
         try:
@@ -192,16 +196,16 @@ class ActionRunner:
     async def _succeeded(
         self,
         request: profile_pb2.RunActionRequest,
-        record: dict[str, Any],
+        record: ActionRecord,
         app: App,
         answer: lookup_pb2.RunActionResponse,
         trace_request: dict[str, Any],
         started: float,
         refresh_id: str | None,
-    ) -> dict[str, Any]:
+    ) -> ActionRecord:
         """Keeps the success, traces it, and reads the app again for the customer (it changed)."""
         await self.collection.update_one(
-            q.action_by_id(record["_id"]).filter,
+            q.action_by_id(record.id).filter,
             {"$set": {"state": "succeeded", "message": answer.message, "result": dict(answer.result), "finished_at": now()}},
         )
         await self.traces.record(
@@ -219,18 +223,17 @@ class ActionRunner:
                 await self.refresher.refresh_app(refresh_id, app, force=True)
             except ServiceError:
                 pass  # the refresh marked the app's data stale; the action itself succeeded
-        record.update(state="succeeded", message=answer.message, result=dict(answer.result))
-        return record
+        return dataclasses.replace(record, state="succeeded", message=answer.message, result=MappingProxyType(dict(answer.result)))
 
     async def _failed(
-        self, record: dict[str, Any], app: App, err: ServiceError, trace_request: dict[str, Any], latency_ms: float
+        self, record: ActionRecord, app: App, err: ServiceError, trace_request: dict[str, Any], latency_ms: float
     ) -> str | None:
         """Keeps the failure (or releases the key); answers the record's state."""
         state = settled_state(err)
         outcome = {None: "not sent: the key may be used again", "failed": "refused", "unknown": "unknown: the vendor may have acted"}[state]
         await self.traces.record(
-            app_id=record["app_id"],
-            customer_id=record["customer_id"],
+            app_id=record.app_id,
+            customer_id=record.customer_id,
             kind="action",
             request=trace_request,
             response={"outcome": outcome, **({"vendor_answer": err.debug} if err.debug else {})},
@@ -239,11 +242,11 @@ class ActionRunner:
             latency_ms=latency_ms,
         )
         if state is None:
-            await self.collection.delete_one(q.action_by_id(record["_id"]).filter)  # nothing happened: the key may be used again
+            await self.collection.delete_one(q.action_by_id(record.id).filter)  # nothing happened: the key may be used again
             return None
         at = now()
         await self.collection.update_one(
-            q.action_by_id(record["_id"]).filter,
+            q.action_by_id(record.id).filter,
             {
                 "$set": {
                     "state": state,
@@ -258,7 +261,7 @@ class ActionRunner:
     async def _lost(self, record_id: Any, reason: str = LOST) -> bool:
         """A running record whose process can no longer finish it becomes unknown; answers whether it changed it."""
         at = now()
-        record = await writes.update_by_id(
+        doc = await writes.update_by_id(
             self.collection.database,
             q.action_by_id(record_id, "running"),
             {
@@ -270,23 +273,24 @@ class ActionRunner:
                 }
             },
         )
-        if record is None:
+        if doc is None:
             return False
+        record = ActionRecord.from_doc(doc)
         await self.traces.record(
-            app_id=record["app_id"],
-            customer_id=record["customer_id"],
+            app_id=record.app_id,
+            customer_id=record.customer_id,
             kind="action",
             request={
-                "action": record["action"],
-                "order_id": record["order_id"],
-                "params": record["params"],
-                "actor": record["actor"],
-                "idempotency_key": record["idempotency_key"],
+                "action": record.action,
+                "order_id": record.order_id,
+                "params": dict(record.params),
+                "actor": record.actor,
+                "idempotency_key": record.idempotency_key,
             },
             response={"outcome": "unknown: the vendor may have acted"},
             code="UNKNOWN",
             message=f"{reason}; its outcome is unknown",
-            latency_ms=(now() - record["started_at"]).total_seconds() * 1000,
+            latency_ms=(now() - record.started_at).total_seconds() * 1000,
         )
         return True
 
@@ -311,23 +315,24 @@ class ActionRunner:
         for record_id in list(self._running):
             await self._lost(record_id)
 
-    async def _replay(self, request: profile_pb2.RunActionRequest, print_: str) -> dict[str, Any]:
-        first = await q.action_by_key(request.customer_id, request.idempotency_key.strip()).find_one(self.store.db)
-        if first is None:  # released meanwhile (a rate limit): the caller may retry
+    async def _replay(self, request: profile_pb2.RunActionRequest, print_: str) -> ActionRecord:
+        doc = await q.action_by_key(request.customer_id, request.idempotency_key.strip()).find_one(self.store.db)
+        if doc is None:  # released meanwhile (a rate limit): the caller may retry
             raise ServiceError(grpc.StatusCode.ABORTED, "the first request with this idempotency key did not run; retry")
-        if first["fingerprint"] != print_:
+        first = ActionRecord.from_doc(doc)
+        if first.fingerprint != print_:
             raise invalid_argument(
                 "this idempotency key was used for a different request",
                 {"idempotency_key": "was already used for a different action, order or params"},
             )
-        if first["state"] == "running" and leases.RUNNING.of(first) and not leases.RUNNING.held_at(first, now()):
-            await self._lost(first["_id"], "the profile service stopped (its lease expired) while the action was running")
-            first = await q.action_by_id(first["_id"]).find_one(self.store.db) or first
-        if first["state"] == "running":
+        if first.state == "running" and first.lease_until is not None and first.lease_until <= now():
+            await self._lost(first.id, "the profile service stopped (its lease expired) while the action was running")
+            again = await q.action_by_id(first.id).find_one(self.store.db)
+            first = ActionRecord.from_doc(again) if again is not None else first
+        if first.state == "running":
             raise ServiceError(grpc.StatusCode.ABORTED, "the first request with this idempotency key is still running")
-        if first["state"] == "unknown":
+        if first.state == "unknown":
             raise unknown_outcome(*pending_message(first, now()))
-        if first["state"] == "failed":
-            error = first["error"]
-            raise ServiceError(grpc.StatusCode[error["code"]], error["message"], dict(error.get("fields") or {}))
+        if first.state == "failed" and first.error is not None:
+            raise ServiceError(grpc.StatusCode[first.error.code], first.error.message, dict(first.error.fields))
         return first

@@ -219,7 +219,7 @@ class ServedActions:
             details={**details, "replayed": "true" if replayed else "false"},
         )
         log.info("adaptor_action_run", app_id=app.id, action=name, replayed=replayed)
-        out = {"message": record.get("message") or f"{spec.label}: done"}
-        if detail(record.get("result") or {}):
-            out["detail"] = detail(record.get("result") or {})
+        out = {"message": record.message or f"{spec.label}: done"}
+        if detail(dict(record.result)):
+            out["detail"] = detail(dict(record.result))
         return answer(200, out)

@@ -3,29 +3,26 @@ ValidateApp, secrets encrypted at rest and never returned."""
 
 from __future__ import annotations
 
+import dataclasses
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from bson import ObjectId
 from linkmesh.lookup.v1 import lookup_pb2
 from linkmesh.profile.v1 import profile_pb2
 
 from linkmesh_core.errors import invalid_argument, not_found
-from linkmesh_profile.connectors.registry import ConnectorRegistry, field_names
+from linkmesh_profile.admin.app_rules import FILLED_RESULT_ATTRIBUTES, check_shape, default_result_attributes
 from linkmesh_profile.db.store import Store, now
 from linkmesh_profile.linking.merge import unlink_cleanup
+from linkmesh_profile.model.app import App, Attribute, Serving
 
 if TYPE_CHECKING:
-    from linkmesh_profile.admin.secret_box import SecretBox
-    from linkmesh_profile.model.app import App
+    from collections.abc import Iterable, Mapping
 
-QUERY_ATTRIBUTES = ("email", "phone")
-FILLED_RESULT_ATTRIBUTES = ("name", "email", "phone", "externalCustomerId")
-DEFAULT_RESULT_ATTRIBUTES = [
-    {"attribute": "name", "label": "Name"},
-    {"attribute": "email", "label": "Email"},
-    {"attribute": "phone", "label": "Phone"},
-    {"attribute": "externalCustomerId", "label": "Customer ID"},
-]
-AUTO_LINK_FIELDS = ("email", "phone")
+    from linkmesh_profile.admin.secret_box import SecretBox
+    from linkmesh_profile.connectors.registry import ConnectorRegistry
+
 UPDATABLE = (
     "name",
     "settings",
@@ -39,72 +36,25 @@ UPDATABLE = (
     "serving",
 )
 MIN_SIGNING_KEY = 16
-MAX_NAME = 100
 
 
-def _attributes(items: Any) -> list[dict[str, str]]:
-    return [{"attribute": a.attribute.strip(), "label": a.label.strip()} for a in items]
+def _attributes(items: Iterable[profile_pb2.Attribute]) -> tuple[Attribute, ...]:
+    return tuple(Attribute(a.attribute.strip(), a.label.strip()) for a in items)
 
 
-def _check_shape(doc: dict[str, Any], describe: lookup_pb2.DescribeResponse, errors: dict[str, str]) -> None:
-    """Everything that can be checked without calling the vendor."""
-    name = doc["name"]
-    if not name:
-        errors["name"] = "is required"
-    elif len(name) > MAX_NAME:
-        errors["name"] = f"must be at most {MAX_NAME} characters"
-    specs = {s.name: s for s in describe.settings}
-    for key in doc["settings"]:
-        spec = specs.get(key)
-        if spec is None:
-            errors[f"settings.{key}"] = f"unknown setting (known: {', '.join(s.name for s in describe.settings if not s.secret)})"
-        elif spec.secret:
-            errors[f"settings.{key}"] = "is a secret: send it in secrets"
-    for key in doc["secret_names"]:
-        spec = specs.get(key)
-        if spec is None or not spec.secret:
-            errors[f"secrets.{key}"] = "unknown secret"
-    for spec in describe.settings:
-        if not spec.required:
-            continue
-        if spec.secret and spec.name not in doc["secret_names"]:
-            errors[f"secrets.{spec.name}"] = "is required"
-        if not spec.secret and not doc["settings"].get(spec.name, "").strip():
-            errors[f"settings.{spec.name}"] = "is required"
+def _frozen(values: Mapping[str, str]) -> Mapping[str, str]:
+    return MappingProxyType(dict(values))
 
-    searchable = field_names(list(describe.capabilities.search_fields))
-    query = doc["search_query_attributes"]
-    if not query:
-        errors["search_query_attributes"] = "choose at least one of: email, phone"
-    seen: set[str] = set()
-    for i, item in enumerate(query):
-        attribute = item["attribute"]
-        if attribute not in QUERY_ATTRIBUTES:
-            errors[f"search_query_attributes[{i}].attribute"] = "must be email or phone"
-        elif attribute in seen:
-            errors[f"search_query_attributes[{i}].attribute"] = f"{attribute} is listed twice"
-        elif attribute not in searchable:
-            errors[f"search_query_attributes[{i}].attribute"] = f"{describe.display_name} cannot search by {attribute}"
-        seen.add(attribute)
-        if not item["label"]:
-            errors[f"search_query_attributes[{i}].label"] = "is required"
-    seen = set()
-    for i, item in enumerate(doc["search_result_attributes"]):
-        if not item["attribute"]:
-            errors[f"search_result_attributes[{i}].attribute"] = "is required"
-        elif item["attribute"] in seen:
-            errors[f"search_result_attributes[{i}].attribute"] = f"{item['attribute']} is listed twice"
-        seen.add(item["attribute"])
-        if not item["label"]:
-            errors[f"search_result_attributes[{i}].label"] = "is required"
-    linkable = field_names(list(describe.capabilities.auto_link_fields))
-    for i, field in enumerate(doc["auto_link_fields"]):
-        if field not in AUTO_LINK_FIELDS:
-            errors[f"auto_link_fields[{i}]"] = "must be email or phone"
-        elif field not in linkable:
-            errors[f"auto_link_fields[{i}]"] = f"{describe.display_name} cannot auto-link by {field}"
-    if len(set(doc["auto_link_fields"])) != len(doc["auto_link_fields"]):
-        errors["auto_link_fields"] = "lists a field twice"
+
+def _merged(current: Mapping[str, str], given: Mapping[str, str], *, strip: bool) -> dict[str, str]:
+    """``current`` with ``given`` applied: a value sets a key, an empty value removes it."""
+    out = dict(current)
+    for key, value in given.items():
+        if value.strip():
+            out[key.strip()] = value.strip() if strip else value
+        else:
+            out.pop(key.strip(), None)
+    return out
 
 
 class AppService:
@@ -133,22 +83,20 @@ class AppService:
         self._contexts[app.id] = (made_from, context)
         return context
 
-    async def _validate(self, doc: dict[str, Any], plain_secrets: dict[str, str]) -> None:
-        """Raises INVALID_ARGUMENT naming every bad field; calls ValidateApp when the shape is right."""
+    async def _validate(self, app: App, plain_secrets: dict[str, str]) -> App:
+        """The app as it will be stored (result attributes left empty get the connector's
+        defaults); INVALID_ARGUMENT naming every bad field; calls ValidateApp when the shape is right."""
         errors: dict[str, str] = {}
-        if not doc["type"]:
+        if not app.type:
             raise invalid_argument("the app is invalid", {"type": f"is required (one of: {', '.join(self.connectors.types)})"})
-        self.connectors.get(doc["type"])
-        describe = await self.connectors.describe(doc["type"])
-        if not doc["search_result_attributes"]:
-            # The defaults: what every connector fills, then what this one adds (ReturnLogic's RMA codes).
-            doc["search_result_attributes"] = [dict(a) for a in DEFAULT_RESULT_ATTRIBUTES] + [
-                {"attribute": a.attribute, "label": a.label} for a in describe.capabilities.result_attributes
-            ]
-        _check_shape(doc, describe, errors)
-        if doc["active"]:
+        self.connectors.get(app.type)
+        describe = await self.connectors.describe(app.type)
+        if not app.search_result_attributes:
+            app = dataclasses.replace(app, search_result_attributes=default_result_attributes(describe))
+        check_shape(app, set(plain_secrets), describe, errors)
+        if app.active:
             answer = await self.connectors.validate_app(
-                doc["type"], lookup_pb2.ValidateAppRequest(app=lookup_pb2.AppContext(settings=doc["settings"], secrets=plain_secrets))
+                app.type, lookup_pb2.ValidateAppRequest(app=lookup_pb2.AppContext(settings=dict(app.settings), secrets=plain_secrets))
             )
             secret_names = {s.name for s in describe.settings if s.secret}
             for err in answer.errors:
@@ -156,24 +104,11 @@ class AppService:
                 errors[f"{group}.{err.field}"] = err.message
         if errors:
             raise invalid_argument("the app is invalid", errors)
+        return app
 
-    def _doc_from_input(self, data: profile_pb2.AppInput) -> dict[str, Any]:
-        """The app as stored; result attributes left empty get the defaults when validated."""
-        return {
-            "type": data.type.strip(),
-            "name": data.name.strip(),
-            "settings": {k.strip(): v.strip() for k, v in data.settings.items() if v.strip()},
-            "search_query_attributes": _attributes(data.search_query_attributes),
-            "search_result_attributes": _attributes(data.search_result_attributes),
-            "auto_link_fields": [f.strip() for f in data.auto_link_fields],
-            "overwrite_existing_values": data.overwrite_existing_values,
-            "actions_enabled": data.actions_enabled,
-            "active": data.active if data.HasField("active") else True,
-        }
-
-    def _serving(self, current: dict[str, Any], given: profile_pb2.AdaptorServingInput) -> dict[str, Any]:
+    def _serving(self, current: Serving, given: profile_pb2.AdaptorServingInput) -> Serving:
         """The app's serving as a lookup adaptor, as stored: its secrets encrypted, write-only."""
-        secrets = dict(current.get("secrets") or {})
+        secrets = dict(current.secrets)
         errors: dict[str, str] = {}
         key, username, password = given.signing_key.strip(), given.username.strip(), given.password.strip()
         if key:
@@ -192,40 +127,49 @@ class AppService:
             errors["serving.signing_key"] = "is required to serve this app as a lookup adaptor"
         if errors:
             raise invalid_argument("the app's serving as a lookup adaptor is invalid", errors)
-        return {"enabled": given.enabled, "username": username, "secrets": secrets}
+        return Serving(given.enabled, username, _frozen(secrets))
 
     def serving_secrets(self, app: App) -> dict[str, str]:
         """The serving secrets, decrypted (only the profile service ever holds them)."""
         return self.box.decrypt_all(dict(app.serving.secrets))
 
     async def create(self, data: profile_pb2.AppInput) -> App:
-        doc = self._doc_from_input(data)
-        if data.HasField("serving"):
-            doc["serving"] = self._serving({}, data.serving)
-        secrets = {k.strip(): v for k, v in data.secrets.items() if v.strip()}
-        doc["secret_names"] = sorted(secrets)
-        await self._validate(doc, secrets)
-        del doc["secret_names"]
         stamp = now()
-        doc.update(secrets=self.box.encrypt_all(secrets), created_at=stamp, updated_at=stamp)
-        return await self.store.insert_app(doc)
+        draft = App(
+            id=str(ObjectId()),
+            type=data.type.strip(),
+            name=data.name.strip(),
+            active=data.active if data.HasField("active") else True,
+            settings=_frozen(_merged({}, data.settings, strip=True)),
+            search_query_attributes=_attributes(data.search_query_attributes),
+            search_result_attributes=_attributes(data.search_result_attributes),
+            auto_link_fields=tuple(f.strip() for f in data.auto_link_fields),
+            overwrite_existing_values=data.overwrite_existing_values,
+            actions_enabled=data.actions_enabled,
+            serving=self._serving(Serving(), data.serving) if data.HasField("serving") else Serving(),
+            created_at=stamp,
+            updated_at=stamp,
+        )
+        secrets = {k.strip(): v for k, v in data.secrets.items() if v.strip()}
+        app = await self._validate(draft, secrets)
+        return await self.store.insert_app(dataclasses.replace(app, secrets=_frozen(self.box.encrypt_all(secrets))).to_doc())
 
     async def _check_secrets_follow(
-        self, current: dict[str, Any], new_settings: dict[str, str], data: profile_pb2.AppInput, paths: list[str]
+        self, current: App, new_settings: Mapping[str, str], data: profile_pb2.AppInput, paths: list[str]
     ) -> None:
         """A secret goes only where the admin sent it: moving a setting the secrets are sent to
         (``api_base_url``) needs every stored secret entered again in the same request."""
-        describe = await self.connectors.describe(current["type"])
+        describe = await self.connectors.describe(current.type)
         moved = [
             spec.name
             for spec in describe.settings
             if spec.credentials_destination
-            and (new_settings.get(spec.name) or spec.default_value) != (current.get("settings", {}).get(spec.name) or spec.default_value)
+            and (new_settings.get(spec.name) or spec.default_value) != (current.settings.get(spec.name) or spec.default_value)
         ]
         if not moved:
             return
         given = {k.strip() for k, v in data.secrets.items() if v.strip()} if "secrets" in paths else set()
-        missing = [name for name in sorted(current.get("secrets", {})) if name not in given]
+        missing = [name for name in sorted(current.secrets) if name not in given]
         if missing:
             where = " and ".join(f"settings.{m}" for m in moved)
             errors = {
@@ -235,43 +179,39 @@ class AppService:
             errors.update({f"secrets.{n}": f"is required again when {where} changes" for n in missing})
             raise invalid_argument("changing where the app's secrets are sent needs the secrets again", errors)
 
+    def _changes(self, current: App, data: profile_pb2.AppInput, paths: list[str]) -> dict[str, Any]:
+        """The fields ``paths`` names, from ``data``, as the app holds them (secrets apart)."""
+        given: dict[str, Any] = {
+            "name": data.name.strip(),
+            "settings": _frozen(_merged(current.settings, data.settings, strip=True)),
+            "search_query_attributes": _attributes(data.search_query_attributes),
+            "search_result_attributes": _attributes(data.search_result_attributes),
+            "auto_link_fields": tuple(f.strip() for f in data.auto_link_fields),
+            "overwrite_existing_values": data.overwrite_existing_values,
+            "actions_enabled": data.actions_enabled,
+            "active": data.active if data.HasField("active") else True,
+        }
+        changes = {path: given[path] for path in paths if path in given}
+        if "serving" in paths:
+            changes["serving"] = self._serving(current.serving, data.serving)
+        return changes
+
     async def update(self, app_id: str, data: profile_pb2.AppInput, paths: list[str]) -> App:
-        current = (await self.require(app_id)).to_doc()
+        current = await self.require(app_id)
         bad = {p: f"cannot be updated (updatable: {', '.join(UPDATABLE)})" for p in paths if p not in UPDATABLE}
         if not paths:
             bad["update_mask"] = f"name at least one of: {', '.join(UPDATABLE)}"
         if bad:
             raise invalid_argument("the update is invalid", bad)
-        given = self._doc_from_input(data)
-        doc = dict(current)
-        secrets = self.box.decrypt_all(current.get("secrets", {}))
-        for path in paths:
-            if path == "settings":
-                merged = dict(current.get("settings", {}))
-                for key, value in data.settings.items():
-                    if value.strip():
-                        merged[key.strip()] = value.strip()
-                    else:
-                        merged.pop(key.strip(), None)
-                doc["settings"] = merged
-            elif path == "secrets":
-                for key, value in data.secrets.items():
-                    if value.strip():
-                        secrets[key.strip()] = value
-                    else:
-                        secrets.pop(key.strip(), None)
-            elif path == "search_result_attributes":
-                doc[path] = _attributes(data.search_result_attributes)
-            elif path == "serving":
-                doc["serving"] = self._serving(current.get("serving") or {}, data.serving)
-            else:
-                doc[path] = given[path]
-        await self._check_secrets_follow(current, doc.get("settings", {}), data, paths)
-        doc["secret_names"] = sorted(secrets)
-        await self._validate(doc, secrets)
-        del doc["secret_names"]
-        doc.update(secrets=self.box.encrypt_all(secrets), updated_at=now())
-        return await self.store.replace_app(doc)
+        draft = dataclasses.replace(current, **self._changes(current, data, paths))
+        secrets = self.box.decrypt_all(dict(current.secrets))
+        if "secrets" in paths:
+            secrets = _merged(secrets, data.secrets, strip=False)
+        await self._check_secrets_follow(current, draft.settings, data, paths)
+        app = await self._validate(draft, secrets)
+        return await self.store.replace_app(
+            dataclasses.replace(app, secrets=_frozen(self.box.encrypt_all(secrets)), updated_at=now()).to_doc()
+        )
 
     async def delete(self, app_id: str) -> None:
         """Deletes the app and, as unlink does, its links and the data pulled from it."""

@@ -145,15 +145,15 @@ class CustomerServicer(customers_pb2_grpc.CustomerServiceServicer):
         record, replayed = await self.parts.actions.run(request)
         customer = await customers.require_customer(self.store, request.customer_id)
         return profile_pb2.ActionResult(
-            id=str(record["_id"]),
-            app_id=record["app_id"],
-            action=record["action"],
-            order_id=record["order_id"],
-            message=record.get("message", ""),
-            result=record.get("result") or {},
+            id=str(record.id),
+            app_id=record.app_id,
+            action=record.action,
+            order_id=record.order_id,
+            message=record.message,
+            result=dict(record.result),
             replayed=replayed,
             customer=await self._customer(customer),
-            resolution="resolved" if (record.get("resolution") or {}).get("status") == "succeeded" else "",
+            resolution="resolved" if record.resolved else "",
         )
 
 
