@@ -20,7 +20,7 @@ NODE_STAMP := $(NODE_DIR)/node_modules/.installed
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: all install run reset test proto deploy-files compose-env bench clean
+.PHONY: all install run reset test proto deploy-files compose-env bench clean new-connector
 
 all: test
 
@@ -65,6 +65,11 @@ test: $(STAMP) $(NODE_STAMP) $(BROWSER_STAMP)
 
 proto: $(STAMP)
 	$(BIN)/python -m linkmesh_devstack.protogen
+
+# A new read-only connector on the SDK (linkmesh_core.sdk), its vendor sandbox and its test: make new-connector NAME=acme
+new-connector: $(STAMP)
+	@test -n "$(NAME)" || { echo "usage: make new-connector NAME=acme (the app type: lowercase letters, digits and _)"; exit 1; }
+	$(BIN)/python -m linkmesh_devstack.new_connector $(NAME)
 
 # The connectors' parts of docker-compose*.yml and deploy/kubernetes, from each connector's declaration.
 deploy-files: $(STAMP)

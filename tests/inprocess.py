@@ -17,15 +17,16 @@ from linkmesh_bigcommerce.servicer import BigCommerceLookup
 from linkmesh_core.budget import LocalBudget
 from linkmesh_core.channels import open_channel
 from linkmesh_core.request_context import RequestContextInterceptor
+from linkmesh_core.sdk import LookupAdapter
 from linkmesh_core.vendor_http import RetryAfter, VendorHTTP
 from linkmesh_devstack.ports import free_port
 from linkmesh_lookup_adaptor.client import AdaptorClient, AdaptorErrors
 from linkmesh_lookup_adaptor.servicer import LookupAdaptorLookup
 from linkmesh_magento.client import MagentoClient, MagentoErrors
-from linkmesh_magento.servicer import MagentoLookup
+from linkmesh_magento.connector import Magento
 from linkmesh_returnlogic.client import WINDOWS as RETURNLOGIC_WINDOWS
 from linkmesh_returnlogic.client import ReturnLogicClient, ReturnLogicErrors, ReturnLogicRateLimit, ReturnLogicUnavailable
-from linkmesh_returnlogic.servicer import ReturnLogicLookup
+from linkmesh_returnlogic.connector import ReturnLogic
 from linkmesh_sandboxes.bigcommerce import data
 from linkmesh_sandboxes.bigcommerce.app import create_app
 from linkmesh_sandboxes.knobs import STATE, Knobs
@@ -122,7 +123,7 @@ async def bigcommerce_target(max_attempts: int = 3) -> AsyncIterator[str]:
 @asynccontextmanager
 async def magento_connector(max_attempts: int = 3) -> AsyncIterator[lookup_pb2_grpc.LookupServiceStub]:
     http = VendorHTTP("Magento", rate_limit=RetryAfter(), errors=MagentoErrors(), max_attempts=max_attempts, allow_private_hosts=True)
-    async with serving(http, MagentoLookup(MagentoClient(http), 10.0)) as stub:
+    async with serving(http, LookupAdapter(Magento(MagentoClient(http)), 10.0)) as stub:
         yield stub
 
 
@@ -142,7 +143,7 @@ async def returnlogic_connector() -> AsyncIterator[lookup_pb2_grpc.LookupService
         unavailable_policy=ReturnLogicUnavailable(),
         allow_private_hosts=True,
     )
-    async with serving(http, ReturnLogicLookup(ReturnLogicClient(http), 10.0)) as stub:
+    async with serving(http, LookupAdapter(ReturnLogic(ReturnLogicClient(http)), 10.0)) as stub:
         yield stub
 
 

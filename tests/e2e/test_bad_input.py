@@ -4,11 +4,14 @@ false 429) before, now one by one."""
 from __future__ import annotations
 
 import json
+import socket
+import time
 
 import pytest
 import requests
 
 from tests.conftest import Api
+from tests.logcheck import tracebacks
 
 pytestmark = pytest.mark.e2e
 
@@ -115,3 +118,20 @@ def test_rfc_9457_problem_details_to_a_caller_who_asks_for_them(api: Api) -> Non
     # Without the Accept header, the API's envelope, as before.
     plain = raw(api, "GET", "/api/v1/customers/000000000000000000000000", None)
     assert plain.headers["Content-Type"].startswith("application/json") and plain.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize("header", ["Content-Length: {", "Content-Length: 5, 7", "Transfer-Encoding: chunked\r\nContent-Length: 3"])
+def test_a_malformed_http_request_is_refused_and_logged_without_a_traceback(api: Api, header: str) -> None:
+    """A client's malformed HTTP (a fuzzer sent ``Content-Length: {``) is the client's error: a
+    400, and a log line that says so, never a server traceback that pages someone."""
+    gateway = api.stack.services["gateway"]
+    before = len(gateway.log_tail(50_000_000))
+    host, port = api.stack.gateway_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        conn.sendall(f"POST /api/v1/customers HTTP/1.1\r\nHost: {host}\r\n{header}\r\n\r\n".encode())
+        answer = conn.recv(4096).decode("latin-1")
+    assert answer.split(" ", 2)[1] == "400", answer[:200]
+    time.sleep(0.2)  # the log line is written after the answer
+    written = gateway.log_tail(50_000_000)[before:]
+    assert not tracebacks(written), tracebacks(written)[0][:2000]
+    assert "malformed_http_request" in written

@@ -12,11 +12,13 @@ from linkmesh_core.settings import invalid_configuration, load_settings
 from linkmesh_core.tls import TlsConfigError, tls_from_env
 from linkmesh_gateway.app import init_app
 from linkmesh_gateway.config import Settings
+from linkmesh_gateway.malformed import log_malformed_requests_as_the_clients
 
 
 def main() -> None:
     settings = load_settings(Settings, "gateway")
     configure_logging("gateway", settings.log_level, settings.log_json)
+    log_malformed_requests_as_the_clients()
     try:
         tls_from_env()  # the certificate its channel to the profile service presents, if any
     except TlsConfigError as exc:

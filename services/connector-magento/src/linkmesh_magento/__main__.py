@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-from linkmesh_core.connector import run_connector
+from linkmesh_core import sdk
 from linkmesh_core.vendor_http import RetryAfter, VendorHTTP
 from linkmesh_magento.client import MagentoClient, MagentoErrors
-from linkmesh_magento.servicer import MagentoLookup
+from linkmesh_magento.connector import Magento
 
 
 def main() -> None:
-    run_connector(
+    sdk.serve(
         "connector-magento",
         lambda s: VendorHTTP(
             "Magento",
@@ -20,7 +20,7 @@ def main() -> None:
             allow_private_hosts=s.allow_private_vendor_hosts,
             budget=s.budget("Magento"),
         ),
-        lambda http, s: MagentoLookup(MagentoClient(http), s.vendor_timeout_s),
+        lambda http: Magento(MagentoClient(http)),
     )
 
 

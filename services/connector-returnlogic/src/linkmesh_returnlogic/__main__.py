@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-from linkmesh_core.connector import run_connector
+from linkmesh_core import sdk
 from linkmesh_core.vendor_http import VendorHTTP
 from linkmesh_returnlogic.client import WINDOWS, ReturnLogicClient, ReturnLogicErrors, ReturnLogicRateLimit, ReturnLogicUnavailable
-from linkmesh_returnlogic.servicer import ReturnLogicLookup
+from linkmesh_returnlogic.connector import ReturnLogic
 
 
 def main() -> None:
-    run_connector(
+    sdk.serve(
         "connector-returnlogic",
         lambda s: VendorHTTP(
             "ReturnLogic",
@@ -21,7 +21,7 @@ def main() -> None:
             budget=s.budget("ReturnLogic", WINDOWS),
             unavailable_policy=ReturnLogicUnavailable(),
         ),
-        lambda http, s: ReturnLogicLookup(ReturnLogicClient(http), s.vendor_timeout_s),
+        lambda http: ReturnLogic(ReturnLogicClient(http)),
     )
 
 

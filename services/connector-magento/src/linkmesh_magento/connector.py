@@ -1,5 +1,5 @@
-"""The Lookup service for Magento 2 / Adobe Commerce. Customers have no phone of
-their own, so matching is by email only (and by order number for a manual search)."""
+"""Magento 2 / Adobe Commerce, on the connector SDK (``linkmesh_core.sdk``). Customers have no
+phone of their own, so matching is by email only (and by order number for a manual search)."""
 
 from __future__ import annotations
 
@@ -10,16 +10,14 @@ from urllib.parse import urlparse
 import grpc
 from linkmesh.lookup.v1 import lookup_pb2
 
-from linkmesh_core import paging
-from linkmesh_core.actions import check_action
-from linkmesh_core.app_settings import check_region, check_secret, check_url, region_of, require
-from linkmesh_core.connector import LookupServicer
+from linkmesh_core import paging, sdk
+from linkmesh_core.app_settings import check_region, check_secret, check_url, region_of
 from linkmesh_core.contact_points import email_key
 from linkmesh_core.errors import ServiceError, invalid_argument
+from linkmesh_core.vendor_http import Deadline
 from linkmesh_magento import actions, mapping, resolve
 from linkmesh_magento.client import MagentoClient, Shop
 
-F = lookup_pb2.LookupField
 DEFAULT_MAX_ORDERS = 10
 STORE_CODE_RE = re.compile(r"^[a-z0-9_]{1,32}$")
 
@@ -93,94 +91,82 @@ def shop_from(app: lookup_pb2.AppContext) -> tuple[Shop | None, dict[str, str]]:
     return Shop(base, store_code, token), {}
 
 
-def require_shop(app: lookup_pb2.AppContext) -> Shop:
-    return require(shop_from(app))
-
-
 def admin_base(app: lookup_pb2.AppContext, shop: Shop) -> str:
     return (app.settings.get("admin_base_url", "").strip() or f"{shop.api_base_url.rstrip('/')}/admin").rstrip("/")
 
 
-class MagentoLookup(LookupServicer):
-    vendor_name = "Magento"
-    client: MagentoClient
+class Magento(sdk.Connector[Shop]):
+    description = sdk.Description(
+        vendor="magento",
+        display_name="Magento 2",
+        search_by=("email", "order_number"),
+        auto_link_by=("email",),
+        settings=SETTINGS,
+        actions=actions.ACTIONS,
+    )
+    refusals = {
+        grpc.StatusCode.UNAUTHENTICATED: ("access_token", "Magento refused this token"),
+        grpc.StatusCode.NOT_FOUND: ("store_code", "Magento knows no store with this code"),
+    }
 
-    async def Describe(self, request: lookup_pb2.DescribeRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.DescribeResponse:
-        return lookup_pb2.DescribeResponse(
-            vendor="magento",
-            display_name="Magento 2",
-            capabilities=lookup_pb2.Capabilities(
-                search_fields=[F.LOOKUP_FIELD_EMAIL, F.LOOKUP_FIELD_ORDER_NUMBER],
-                auto_link_fields=[F.LOOKUP_FIELD_EMAIL],
-                actions=actions.ACTIONS,
-            ),
-            settings=SETTINGS,
-        )
+    def __init__(self, client: MagentoClient) -> None:
+        self.client = client
 
-    async def ValidateApp(
-        self, request: lookup_pb2.ValidateAppRequest, context: grpc.aio.ServicerContext
-    ) -> lookup_pb2.ValidateAppResponse:
-        shop, errors = shop_from(request.app)
-        probe = (lambda: self.client.store_configs(shop, self.deadline(context))) if shop else None
-        return await self.proven(
-            errors,
-            probe,
-            {
-                grpc.StatusCode.UNAUTHENTICATED: ("access_token", "Magento refused this token"),
-                grpc.StatusCode.NOT_FOUND: ("store_code", "Magento knows no store with this code"),
-            },
-        )
+    def account(self, app: sdk.App) -> Shop:
+        shop, errors = shop_from(app)
+        if shop is None:
+            raise sdk.SettingsInvalid(errors)
+        return shop
 
-    async def Search(self, request: lookup_pb2.SearchRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.SearchResponse:
-        shop = require_shop(request.app)
-        region = region_of(request.app)
-        if request.phones:
-            raise invalid_argument(
-                "Magento customers have no phone to search by", {"phones": "Magento searches by email or order number only"}
-            )
-        emails = [e.strip() for e in request.emails if e.strip()]
-        order_number = request.order_number.strip()
-        if not emails and not order_number:
-            raise invalid_argument("give an email or an order number", {"emails": "give an email or an order number"})
-        deadline = self.deadline(context)
+    async def prove(self, account: Shop, deadline: Deadline) -> None:
+        await self.client.store_configs(account, deadline)
+
+    async def search(self, account: Shop, query: sdk.Query, deadline: Deadline) -> list[lookup_pb2.CustomerSummary]:
         found: dict[int, dict] = {}
-        if emails:
-            for c in await self.client.customers_by_email(shop, emails, deadline):
-                if email_key(c.get("email", "")) in {email_key(e) for e in emails}:
+        if query.emails:
+            for c in await self.client.customers_by_email(account, list(query.emails), deadline):
+                if email_key(c.get("email", "")) in query.emails:
                     found[int(c["id"])] = c
-        if order_number:
-            orders = await self.client.orders(shop, [[("increment_id", order_number, "eq")]], deadline, limit=5)
-            ids = {int(o["customer_id"]) for o in orders.items if o.get("customer_id")}
-            for c in await asyncio.gather(*(self.client.customer(shop, str(i), deadline) for i in ids - set(found))):
-                found[int(c["id"])] = c
-            # A guest order has no customer: its buyer is found by the order's email, if they have an account.
-            guests = {email_key(o["customer_email"]) for o in orders.items if not o.get("customer_id") and o.get("customer_email")}
-            if guests:
-                for c in await self.client.customers_by_email(shop, sorted(guests), deadline):
-                    if email_key(c.get("email", "")) in guests:
-                        found[int(c["id"])] = c
-        candidates = [mapping.summary(c, region) for _, c in sorted(found.items())]
-        if request.limit > 0:
-            candidates = candidates[: request.limit]
-        return lookup_pb2.SearchResponse(candidates=candidates)
+        if query.order_number:
+            await self._by_order(account, query.order_number, found, deadline)
+        return [mapping.summary(c, query.region) for _, c in sorted(found.items())]
 
-    async def Fetch(self, request: lookup_pb2.FetchRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.FetchResponse:
-        shop = require_shop(request.app)
+    async def _by_order(self, shop: Shop, number: str, found: dict[int, dict], deadline: Deadline) -> None:
+        """Adds the buyers of the orders numbered ``number`` to ``found``."""
+        orders = await self.client.orders(shop, [[("increment_id", number, "eq")]], deadline, limit=5)
+        ids = {int(o["customer_id"]) for o in orders.items if o.get("customer_id")}
+        for c in await asyncio.gather(*(self.client.customer(shop, str(i), deadline) for i in ids - set(found))):
+            found[int(c["id"])] = c
+        # A guest order has no customer: its buyer is found by the order's email, if they have an account.
+        guests = {email_key(o["customer_email"]) for o in orders.items if not o.get("customer_id") and o.get("customer_email")}
+        if guests:
+            for c in await self.client.customers_by_email(shop, sorted(guests), deadline):
+                if email_key(c.get("email", "")) in guests:
+                    found[int(c["id"])] = c
+
+    async def fetch(self, account: Shop, request: lookup_pb2.FetchRequest, deadline: Deadline) -> lookup_pb2.Customer:
         external_id = request.external_id.strip()
         if not external_id.isdigit():
             raise invalid_argument("external_id must be a Magento customer id", {"external_id": "must be a number"})
         limit = request.max_orders or int(request.app.settings.get("max_orders", "") or DEFAULT_MAX_ORDERS)
-        deadline = self.deadline(context)
         try:
             c, listing = await asyncio.gather(
-                self.client.customer(shop, external_id, deadline),
-                self.client.orders(shop, [[("customer_id", external_id, "eq")]], deadline, limit=min(limit, 50)),
+                self.client.customer(account, external_id, deadline),
+                self.client.orders(account, [[("customer_id", external_id, "eq")]], deadline, limit=min(limit, 50)),
             )
         except ServiceError as err:
             if err.code == grpc.StatusCode.NOT_FOUND:
                 raise ServiceError(grpc.StatusCode.NOT_FOUND, f"Magento has no customer {external_id}") from None
             raise
         orders = listing.items
+        mapped = await self._orders(account, orders, admin_base(request.app, account), deadline)
+        customer = mapping.customer(c, mapped, admin_base=admin_base(request.app, account), region=region_of(request.app))
+        if not listing.complete and len(orders) < limit:
+            customer.partial.append(paging.ORDERS)
+        return customer
+
+    async def _orders(self, shop: Shop, orders: list[dict], base: str, deadline: Deadline) -> list[lookup_pb2.Order]:
+        """The orders with their shipments and product links (a part read in part says so)."""
         skus = [i["sku"] for o in orders for i in o.get("items") or [] if not i.get("parent_item_id") and i.get("sku")]
         shipments, (url_keys, all_products) = await asyncio.gather(
             self.client.shipments(shop, [int(o["entity_id"]) for o in orders], deadline),
@@ -189,7 +175,6 @@ class MagentoLookup(LookupServicer):
         by_order: dict[int, list[dict]] = {}
         for s in shipments.items:
             by_order.setdefault(int(s["order_id"]), []).append(s)
-        base = admin_base(request.app, shop)
         mapped = []
         for o in orders:
             partial = []
@@ -208,17 +193,12 @@ class MagentoLookup(LookupServicer):
                     partial=partial,
                 )
             )
-        customer = mapping.customer(c, mapped, admin_base=base, region=region_of(request.app))
-        if not listing.complete and len(orders) < limit:
-            customer.partial.append(paging.ORDERS)
-        return lookup_pb2.FetchResponse(customer=customer)
+        return mapped
 
-    async def RunAction(self, request: lookup_pb2.RunActionRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.RunActionResponse:
-        shop = require_shop(request.app)
-        check_action(actions.ACTIONS, request)
-        return await actions.run(self.client, shop, request, self.deadline(context))
+    async def run_action(self, account: Shop, request: lookup_pb2.RunActionRequest, deadline: Deadline) -> lookup_pb2.RunActionResponse:
+        return await actions.run(self.client, account, request, deadline)
 
-    async def ResolveAction(
-        self, request: lookup_pb2.ResolveActionRequest, context: grpc.aio.ServicerContext
+    async def resolve_action(
+        self, account: Shop, request: lookup_pb2.ResolveActionRequest, deadline: Deadline
     ) -> lookup_pb2.ResolveActionResponse:
-        return await resolve.resolve(self.client, require_shop(request.app), request, self.deadline(context))
+        return await resolve.resolve(self.client, account, request, deadline)
