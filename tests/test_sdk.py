@@ -107,6 +107,13 @@ async def test_a_read_only_connector_answers_describe_validate_search_and_fetch(
         with pytest.raises(grpc.aio.AioRpcError) as missing:
             await stub.Fetch(lookup_pb2.FetchRequest(app=app, external_id="8"))  # type: ignore[attr-defined]
         assert missing.value.code() == grpc.StatusCode.NOT_FOUND
+        for rpc, request in (
+            ("ResolveAction", lookup_pb2.ResolveActionRequest(app=app)),
+            ("GetActionForm", lookup_pb2.GetActionFormRequest(app=app)),
+        ):
+            with pytest.raises(grpc.aio.AioRpcError) as unwritten:
+                await getattr(stub, rpc)(request)
+            assert unwritten.value.code() == grpc.StatusCode.UNIMPLEMENTED, f"{rpc}: what the connector did not write says so"
 
 
 async def test_bad_settings_and_refused_credentials_name_their_fields() -> None:

@@ -24,7 +24,8 @@ What the SDK does once for every connector:
   naming the field, before the connector is called; ``query.first`` is how many candidates to
   ask for (two when a unique match matters: an auto-link);
 - ``RunAction`` checks the request against the declared actions' forms before ``run_action``;
-- ``ResolveAction`` and ``GetActionForm`` answer UNIMPLEMENTED unless the connector writes them;
+- ``ResolveAction`` and ``GetActionForm`` answer UNIMPLEMENTED unless the connector writes
+  ``resolve_action`` and ``action_form``;
 - errors: raise ``linkmesh_core.errors`` (``not_found``, ``invalid_argument``, ...); the vendor
   HTTP client's errors pass through with their outcome (never sent, or unknown).
 """
@@ -177,6 +178,13 @@ class Connector(Generic[Account]):
     ) -> lookup_pb2.ResolveActionResponse:
         raise ServiceError(grpc.StatusCode.UNIMPLEMENTED, f"{self.description.display_name} cannot be asked whether an action took effect")
 
+    async def action_form(self, account: Account, request: lookup_pb2.GetActionFormRequest, deadline: Deadline) -> lookup_pb2.ActionForm:
+        """The form of an action a record offers (a custom lookup adaptor's); a connector whose
+        actions are declared in its description, fields and all, serves none."""
+        raise ServiceError(
+            grpc.StatusCode.UNIMPLEMENTED, f"{self.description.display_name} declares its actions' forms in Describe; it serves none"
+        )
+
 
 class LookupAdapter(LookupServicer, Generic[Account]):
     """The Lookup contract, served from a ``Connector``."""
@@ -238,6 +246,9 @@ class LookupAdapter(LookupServicer, Generic[Account]):
         self, request: lookup_pb2.ResolveActionRequest, context: grpc.aio.ServicerContext
     ) -> lookup_pb2.ResolveActionResponse:
         return await self.connector.resolve_action(self._account(request.app), request, self.deadline(context))
+
+    async def GetActionForm(self, request: lookup_pb2.GetActionFormRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.ActionForm:
+        return await self.connector.action_form(self._account(request.app), request, self.deadline(context))
 
 
 def serve(
