@@ -120,4 +120,7 @@ def test_only_reads_are_retried_by_channel_service_config() -> None:
         assert (customers, write) not in methods, write
     for write in ("CreateApp", "UpdateApp", "DeleteApp", "CreateApiKey", "RevokeApiKey"):
         assert (admin, write) not in methods, write
-    assert not any(service == "linkmesh.profile.v1.AdaptorService" for service, _ in methods)  # a served action may be a write
+    adaptor = "linkmesh.profile.v1.AdaptorService"
+    assert (adaptor, "AdaptorLookup") in methods and (adaptor, "GetAdaptorActionForm") in methods
+    assert (adaptor, "RunAdaptorAction") not in methods, "a served action is a write"
+    assert (adaptor, "VerifyAdaptorRequest") not in methods, "it notes the signature: a second look is a replay"

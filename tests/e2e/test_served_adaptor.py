@@ -319,3 +319,26 @@ def test_errors_on_the_adaptor_paths_keep_the_protocols_shape(api: Api) -> None:
     for method, url in (("POST", "/gladly/v1/apps//actions/refund"), ("GET", "/gladly/v1/apps/x/nothing-here")):
         answer = requests.request(method, f"{api.stack.gateway_url}{url}", timeout=10)
         assert answer.status_code in (404, 405) and set(answer.json()) == {"errors"}, (url, answer.text)
+
+
+def test_whose_fault_a_failure_is_decides_its_status(api: Api, served_with_actions: dict[str, Any]) -> None:
+    """The caller's own signature is 401; the vendor refusing the app's credentials is
+    linkmesh's problem (502), never the caller's; an inactive app is unavailable to a lookup
+    (503) and refuses an action's form (406)."""
+    app = served_with_actions
+    detailed = {"lookupLevel": "DETAILED", "query": {"externalCustomerId": "101"}}
+    api.sandbox("bigcommerce", "POST", "/__sandbox/knobs", {"fail": {"status": 401, "path": "/customers", "count": -1}})
+    try:
+        refused = post(api, app, detailed)
+    finally:
+        api.sandbox("bigcommerce", "POST", "/__sandbox/knobs", {"fail": None})
+    assert refused.status_code == 502 and set(refused.json()) == {"errors"}, refused.text
+    assert post(api, app, detailed, key="another-signing-key-000").status_code == 401
+
+    form_url = f"/gladly/v1/apps/{app['id']}/actions/refund?customer=101&order=5001"
+    assert send(api, "GET", f"/gladly/v1/apps/{app['id']}/actions/no_such_action?customer=101").status_code == 404
+    assert send(api, "GET", form_url.replace("?customer=101&", "?")).status_code == 400, "an action URL names its customer"
+    api.patch(f"/api/v1/apps/{app['id']}", {"active": False}, role="admin")
+    inactive = post(api, app, detailed)
+    assert inactive.status_code == 503 and "inactive" in inactive.json()["errors"][0]["message"], inactive.text
+    assert send(api, "GET", form_url).status_code == 406

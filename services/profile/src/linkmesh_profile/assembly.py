@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from linkmesh_profile.actions.resolution import DEFAULT_DELAYS_S
 from linkmesh_profile.actions.runner import ActionRunner
+from linkmesh_profile.adaptor.actions import ServedActions
 from linkmesh_profile.adaptor.served import ServedAdaptor
 from linkmesh_profile.admin.api_keys import ApiKeys
 from linkmesh_profile.admin.audit import AuditLog, audited_fold
@@ -58,6 +59,7 @@ class Parts:
     api_keys: ApiKeys
     debugger: Debugger
     served: ServedAdaptor
+    served_actions: ServedActions
     region: str
 
 
@@ -73,6 +75,7 @@ def assemble(
     audit = AuditLog(store)
     autolinker = AutoLinker(store, links, lookups, region, defer=queue.defer, folder=Folder(store, fold_record or audited_fold(audit)))
     actions = ActionRunner(store, apps, refresher, traces, tuning.action_timeout_s, tuning.resolve_delays)
+    served = ServedAdaptor(apps, lookups, region)
     return Parts(
         store=store,
         apps=apps,
@@ -89,6 +92,7 @@ def assemble(
         audit=audit,
         api_keys=ApiKeys(store, secret_keys),
         debugger=Debugger(store, apps, lookups, autolinker, region),
-        served=ServedAdaptor(apps, lookups, actions, region, audit),
+        served=served,
+        served_actions=ServedActions(served, actions),
         region=region,
     )

@@ -40,5 +40,5 @@ def add_servicers(server: grpc.aio.Server, parts: Parts) -> tuple[str, ...]:
     customers_pb2_grpc.add_CustomerServiceServicer_to_server(CustomerServicer(parts), server)
     admin_pb2_grpc.add_AdminServiceServicer_to_server(AdminServicer(parts), server)
     auth_pb2_grpc.add_AuthServiceServicer_to_server(AuthServicer(parts.api_keys), server)
-    adaptor_pb2_grpc.add_AdaptorServiceServicer_to_server(AdaptorServicer(parts.served), server)
+    adaptor_pb2_grpc.add_AdaptorServiceServicer_to_server(AdaptorServicer(parts.served, parts.served_actions, parts.audit), server)
     return SERVICES

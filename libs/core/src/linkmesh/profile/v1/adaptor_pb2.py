@@ -22,16 +22,41 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from linkmesh.lookup.v1 import lookup_pb2 as linkmesh_dot_lookup_dot_v1_dot_lookup__pb2
 from linkmesh.profile.v1 import profile_pb2 as linkmesh_dot_profile_dot_v1_dot_profile__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!linkmesh/profile/v1/adaptor.proto\x12\x13linkmesh.profile.v1\x1a!linkmesh/profile/v1/profile.proto2u\n\x0e\x41\x64\x61ptorService\x12\x63\n\x0cServeAdaptor\x12(.linkmesh.profile.v1.ServeAdaptorRequest\x1a).linkmesh.profile.v1.ServeAdaptorResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!linkmesh/profile/v1/adaptor.proto\x12\x13linkmesh.profile.v1\x1a\x1flinkmesh/lookup/v1/lookup.proto\x1a!linkmesh/profile/v1/profile.proto\"\xd6\x01\n\x12\x41\x64\x61ptorHttpRequest\x12\x0e\n\x06\x61pp_id\x18\x01 \x01(\t\x12\x0e\n\x06method\x18\x02 \x01(\t\x12\x0c\n\x04path\x18\x03 \x01(\t\x12\r\n\x05query\x18\x04 \x01(\t\x12\x45\n\x07headers\x18\x05 \x03(\x0b\x32\x34.linkmesh.profile.v1.AdaptorHttpRequest.HeadersEntry\x12\x0c\n\x04\x62ody\x18\x06 \x01(\x0c\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"u\n\rAdaptorCaller\x12)\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x1a.linkmesh.profile.v1.Actor\x12\x10\n\x08\x61pp_name\x18\x02 \x01(\t\x12\x0e\n\x06\x61\x63tive\x18\x03 \x01(\x08\x12\x17\n\x0f\x61\x63tions_enabled\x18\x04 \x01(\x08\"s\n\x14\x41\x64\x61ptorLookupRequest\x12\x0e\n\x06\x61pp_id\x18\x01 \x01(\t\x12\r\n\x05level\x18\x02 \x01(\t\x12\x0e\n\x06\x65mails\x18\x03 \x03(\t\x12\x0e\n\x06phones\x18\x04 \x03(\t\x12\x1c\n\x14\x65xternal_customer_id\x18\x05 \x01(\t\"\xb1\x01\n\x15\x41\x64\x61ptorLookupResponse\x12\x37\n\ncandidates\x18\x01 \x03(\x0b\x32#.linkmesh.lookup.v1.CustomerSummary\x12.\n\x08\x63ustomer\x18\x02 \x01(\x0b\x32\x1c.linkmesh.lookup.v1.Customer\x12/\n\x07\x61\x63tions\x18\x03 \x03(\x0b\x32\x1e.linkmesh.lookup.v1.ActionSpec\"=\n\x1bGetAdaptorActionFormRequest\x12\x0e\n\x06\x61pp_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x02 \x01(\t\"\xfb\x01\n\x17RunAdaptorActionRequest\x12\x0e\n\x06\x61pp_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x02 \x01(\t\x12\x1c\n\x14\x65xternal_customer_id\x18\x03 \x01(\t\x12\x10\n\x08order_id\x18\x04 \x01(\t\x12H\n\x06params\x18\x05 \x03(\x0b\x32\x38.linkmesh.profile.v1.RunAdaptorActionRequest.ParamsEntry\x12\x17\n\x0fidempotency_key\x18\x06 \x01(\t\x1a-\n\x0bParamsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x32\xb6\x03\n\x0e\x41\x64\x61ptorService\x12\x63\n\x14VerifyAdaptorRequest\x12\'.linkmesh.profile.v1.AdaptorHttpRequest\x1a\".linkmesh.profile.v1.AdaptorCaller\x12k\n\rAdaptorLookup\x12).linkmesh.profile.v1.AdaptorLookupRequest\x1a*.linkmesh.profile.v1.AdaptorLookupResponse\"\x03\x90\x02\x02\x12m\n\x14GetAdaptorActionForm\x12\x30.linkmesh.profile.v1.GetAdaptorActionFormRequest\x1a\x1e.linkmesh.lookup.v1.ActionSpec\"\x03\x90\x02\x01\x12\x63\n\x10RunAdaptorAction\x12,.linkmesh.profile.v1.RunAdaptorActionRequest\x1a!.linkmesh.profile.v1.ActionResultb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'linkmesh.profile.v1.adaptor_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ADAPTORSERVICE']._serialized_start=93
-  _globals['_ADAPTORSERVICE']._serialized_end=210
+  _globals['_ADAPTORHTTPREQUEST_HEADERSENTRY']._loaded_options = None
+  _globals['_ADAPTORHTTPREQUEST_HEADERSENTRY']._serialized_options = b'8\001'
+  _globals['_RUNADAPTORACTIONREQUEST_PARAMSENTRY']._loaded_options = None
+  _globals['_RUNADAPTORACTIONREQUEST_PARAMSENTRY']._serialized_options = b'8\001'
+  _globals['_ADAPTORSERVICE'].methods_by_name['AdaptorLookup']._loaded_options = None
+  _globals['_ADAPTORSERVICE'].methods_by_name['AdaptorLookup']._serialized_options = b'\220\002\002'
+  _globals['_ADAPTORSERVICE'].methods_by_name['GetAdaptorActionForm']._loaded_options = None
+  _globals['_ADAPTORSERVICE'].methods_by_name['GetAdaptorActionForm']._serialized_options = b'\220\002\001'
+  _globals['_ADAPTORHTTPREQUEST']._serialized_start=127
+  _globals['_ADAPTORHTTPREQUEST']._serialized_end=341
+  _globals['_ADAPTORHTTPREQUEST_HEADERSENTRY']._serialized_start=295
+  _globals['_ADAPTORHTTPREQUEST_HEADERSENTRY']._serialized_end=341
+  _globals['_ADAPTORCALLER']._serialized_start=343
+  _globals['_ADAPTORCALLER']._serialized_end=460
+  _globals['_ADAPTORLOOKUPREQUEST']._serialized_start=462
+  _globals['_ADAPTORLOOKUPREQUEST']._serialized_end=577
+  _globals['_ADAPTORLOOKUPRESPONSE']._serialized_start=580
+  _globals['_ADAPTORLOOKUPRESPONSE']._serialized_end=757
+  _globals['_GETADAPTORACTIONFORMREQUEST']._serialized_start=759
+  _globals['_GETADAPTORACTIONFORMREQUEST']._serialized_end=820
+  _globals['_RUNADAPTORACTIONREQUEST']._serialized_start=823
+  _globals['_RUNADAPTORACTIONREQUEST']._serialized_end=1074
+  _globals['_RUNADAPTORACTIONREQUEST_PARAMSENTRY']._serialized_start=1029
+  _globals['_RUNADAPTORACTIONREQUEST_PARAMSENTRY']._serialized_end=1074
+  _globals['_ADAPTORSERVICE']._serialized_start=1077
+  _globals['_ADAPTORSERVICE']._serialized_end=1515
 # @@protoc_insertion_point(module_scope)

@@ -3,11 +3,272 @@
 isort:skip_file
 linkmesh's apps served as Gladly lookup adaptors, to support tools that speak the protocol.
 
-The messages are the profile service's vocabulary, in profile.proto. Reads declare
-idempotency_level (IDEMPOTENT where they refresh cached data or keep a trace); only they
-are retried by channel service config. Writes never are.
+The gateway owns the protocol's HTTP: its routes, status codes and JSON. It asks this
+service, which alone holds the apps' serving secrets, whether a request is signed with the
+app's key (VerifyAdaptorRequest), then asks for what the request wants in the profile
+service's vocabulary: a lookup, an action's form, an action's run. The gateway binds the
+verified caller (an "adaptor" actor) for those calls, as it binds a person for the API.
+Reads declare idempotency_level; only they are retried by channel service config. Writes
+never are.
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from google.protobuf.internal import containers as _containers
+from linkmesh.lookup.v1 import lookup_pb2 as _lookup_pb2
+from linkmesh.profile.v1 import profile_pb2 as _profile_pb2
+import builtins as _builtins
+import sys
+import typing as _typing
+
+if sys.version_info >= (3, 11):
+    from typing import TypeAlias as _TypeAlias, Never as _Never
+else:
+    from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+@_typing.final
+class AdaptorHttpRequest(_message.Message):
+    """A request to the served adaptor as the gateway received it: the signature covers its
+    exact method, path, raw query, headers and body bytes.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class HeadersEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    APP_ID_FIELD_NUMBER: _builtins.int
+    METHOD_FIELD_NUMBER: _builtins.int
+    PATH_FIELD_NUMBER: _builtins.int
+    QUERY_FIELD_NUMBER: _builtins.int
+    HEADERS_FIELD_NUMBER: _builtins.int
+    BODY_FIELD_NUMBER: _builtins.int
+    app_id: _builtins.str
+    method: _builtins.str
+    path: _builtins.str
+    query: _builtins.str
+    body: _builtins.bytes
+    @_builtins.property
+    def headers(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        app_id: _builtins.str = ...,
+        method: _builtins.str = ...,
+        path: _builtins.str = ...,
+        query: _builtins.str = ...,
+        headers: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        body: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["app_id", b"app_id", "body", b"body", "headers", b"headers", "method", b"method", "path", b"path", "query", b"query"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AdaptorHttpRequest: _TypeAlias = AdaptorHttpRequest  # noqa: Y015
+
+@_typing.final
+class AdaptorCaller(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTOR_FIELD_NUMBER: _builtins.int
+    APP_NAME_FIELD_NUMBER: _builtins.int
+    ACTIVE_FIELD_NUMBER: _builtins.int
+    ACTIONS_ENABLED_FIELD_NUMBER: _builtins.int
+    app_name: _builtins.str
+    active: _builtins.bool
+    actions_enabled: _builtins.bool
+    @_builtins.property
+    def actor(self) -> _profile_pb2.Actor:
+        """The verified caller ("adaptor", "serving:<app id>"), for the calls that follow."""
+
+    def __init__(
+        self,
+        *,
+        actor: _profile_pb2.Actor | None = ...,
+        app_name: _builtins.str = ...,
+        active: _builtins.bool = ...,
+        actions_enabled: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions_enabled", b"actions_enabled", "active", b"active", "actor", b"actor", "app_name", b"app_name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AdaptorCaller: _TypeAlias = AdaptorCaller  # noqa: Y015
+
+@_typing.final
+class AdaptorLookupRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APP_ID_FIELD_NUMBER: _builtins.int
+    LEVEL_FIELD_NUMBER: _builtins.int
+    EMAILS_FIELD_NUMBER: _builtins.int
+    PHONES_FIELD_NUMBER: _builtins.int
+    EXTERNAL_CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    app_id: _builtins.str
+    level: _builtins.str
+    """"BASIC" or "DETAILED"."""
+    external_customer_id: _builtins.str
+    """DETAILED: the record; BASIC: the record looked up when no email or phone is given."""
+    @_builtins.property
+    def emails(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """BASIC: as the caller wrote them (those not valid, or of a field the app does not search
+        by, are left out).
+        """
+
+    @_builtins.property
+    def phones(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        app_id: _builtins.str = ...,
+        level: _builtins.str = ...,
+        emails: _abc.Iterable[_builtins.str] | None = ...,
+        phones: _abc.Iterable[_builtins.str] | None = ...,
+        external_customer_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["app_id", b"app_id", "emails", b"emails", "external_customer_id", b"external_customer_id", "level", b"level", "phones", b"phones"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AdaptorLookupRequest: _TypeAlias = AdaptorLookupRequest  # noqa: Y015
+
+@_typing.final
+class AdaptorLookupResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CANDIDATES_FIELD_NUMBER: _builtins.int
+    CUSTOMER_FIELD_NUMBER: _builtins.int
+    ACTIONS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def candidates(self) -> _containers.RepeatedCompositeFieldContainer[_lookup_pb2.CustomerSummary]:
+        """BASIC."""
+
+    @_builtins.property
+    def customer(self) -> _lookup_pb2.Customer:
+        """DETAILED."""
+
+    @_builtins.property
+    def actions(self) -> _containers.RepeatedCompositeFieldContainer[_lookup_pb2.ActionSpec]:
+        """DETAILED with the app's actions on: what the result offers (order_required ones on each
+        order, the others on the customer).
+        """
+
+    def __init__(
+        self,
+        *,
+        candidates: _abc.Iterable[_lookup_pb2.CustomerSummary] | None = ...,
+        customer: _lookup_pb2.Customer | None = ...,
+        actions: _abc.Iterable[_lookup_pb2.ActionSpec] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["customer", b"customer"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions", b"actions", "candidates", b"candidates", "customer", b"customer"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AdaptorLookupResponse: _TypeAlias = AdaptorLookupResponse  # noqa: Y015
+
+@_typing.final
+class GetAdaptorActionFormRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APP_ID_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    app_id: _builtins.str
+    action: _builtins.str
+    def __init__(
+        self,
+        *,
+        app_id: _builtins.str = ...,
+        action: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "app_id", b"app_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetAdaptorActionFormRequest: _TypeAlias = GetAdaptorActionFormRequest  # noqa: Y015
+
+@_typing.final
+class RunAdaptorActionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class ParamsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    APP_ID_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    EXTERNAL_CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    ORDER_ID_FIELD_NUMBER: _builtins.int
+    PARAMS_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    app_id: _builtins.str
+    action: _builtins.str
+    external_customer_id: _builtins.str
+    """The app's record the action is for (the action URL's ?customer=)."""
+    order_id: _builtins.str
+    idempotency_key: _builtins.str
+    """The caller's signed Gladly-Correlation-Id."""
+    @_builtins.property
+    def params(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        app_id: _builtins.str = ...,
+        action: _builtins.str = ...,
+        external_customer_id: _builtins.str = ...,
+        order_id: _builtins.str = ...,
+        params: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        idempotency_key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "app_id", b"app_id", "external_customer_id", b"external_customer_id", "idempotency_key", b"idempotency_key", "order_id", b"order_id", "params", b"params"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RunAdaptorActionRequest: _TypeAlias = RunAdaptorActionRequest  # noqa: Y015

@@ -3,6 +3,8 @@
 import grpc
 import warnings
 
+from linkmesh.lookup.v1 import lookup_pb2 as linkmesh_dot_lookup_dot_v1_dot_lookup__pb2
+from linkmesh.profile.v1 import adaptor_pb2 as linkmesh_dot_profile_dot_v1_dot_adaptor__pb2
 from linkmesh.profile.v1 import profile_pb2 as linkmesh_dot_profile_dot_v1_dot_profile__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -34,20 +36,62 @@ class AdaptorServiceStub:
         Args:
             channel: A grpc.Channel.
         """
-        self.ServeAdaptor = channel.unary_unary(
-                '/linkmesh.profile.v1.AdaptorService/ServeAdaptor',
-                request_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.ServeAdaptorRequest.SerializeToString,
-                response_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.ServeAdaptorResponse.FromString,
+        self.VerifyAdaptorRequest = channel.unary_unary(
+                '/linkmesh.profile.v1.AdaptorService/VerifyAdaptorRequest',
+                request_serializer=linkmesh_dot_profile_dot_v1_dot_adaptor__pb2.AdaptorHttpRequest.SerializeToString,
+                response_deserializer=linkmesh_dot_profile_dot_v1_dot_adaptor__pb2.AdaptorCaller.FromString,
+                _registered_method=True)
+        self.AdaptorLookup = channel.unary_unary(
+                '/linkmesh.profile.v1.AdaptorService/AdaptorLookup',
+                request_serializer=linkmesh_dot_profile_dot_v1_dot_adaptor__pb2.AdaptorLookupRequest.SerializeToString,
+                response_deserializer=linkmesh_dot_profile_dot_v1_dot_adaptor__pb2.AdaptorLookupResponse.FromString,
+                _registered_method=True)
+        self.GetAdaptorActionForm = channel.unary_unary(
+                '/linkmesh.profile.v1.AdaptorService/GetAdaptorActionForm',
+                request_serializer=linkmesh_dot_profile_dot_v1_dot_adaptor__pb2.GetAdaptorActionFormRequest.SerializeToString,
+                response_deserializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.ActionSpec.FromString,
+                _registered_method=True)
+        self.RunAdaptorAction = channel.unary_unary(
+                '/linkmesh.profile.v1.AdaptorService/RunAdaptorAction',
+                request_serializer=linkmesh_dot_profile_dot_v1_dot_adaptor__pb2.RunAdaptorActionRequest.SerializeToString,
+                response_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.ActionResult.FromString,
                 _registered_method=True)
 
 
 class AdaptorServiceServicer:
     """Missing associated documentation comment in .proto file."""
 
-    def ServeAdaptor(self, request, context):
-        """A request to the app served as a Gladly Lookup Adaptor, relayed by the gateway as
-        received (the signature covers its exact path, headers and body bytes); answered with
-        the HTTP status and JSON body the protocol expects.
+    def VerifyAdaptorRequest(self, request, context):
+        """Whether a request to an app's served adaptor is signed with that app's key within 5
+        minutes of its Gladly-Time (and carries the app's HTTP Basic credentials when it asks for
+        them), and was not received before (a replay): who the caller is, or UNAUTHENTICATED
+        saying in general terms what failed. An app that is not served answers as a bad
+        signature does. Not retried: a second look at the same request is a replay.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AdaptorLookup(self, request, context):
+        """A BASIC lookup (candidates by email or phone, or the one record an id names) or a
+        DETAILED one (the record with its orders, returns and the app's actions when they are
+        on). NOT_FOUND: no such record.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAdaptorActionForm(self, request, context):
+        """An action's form (INVALID_ARGUMENT: the app's connector has no such action;
+        FAILED_PRECONDITION: the app is inactive or its actions are off).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RunAdaptorAction(self, request, context):
+        """Runs an action once per idempotency key (the caller's Gladly-Correlation-Id): the
+        same key and values answer the first outcome again. Errors as RunAction's.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -56,10 +100,25 @@ class AdaptorServiceServicer:
 
 def add_AdaptorServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
-            'ServeAdaptor': grpc.unary_unary_rpc_method_handler(
-                    servicer.ServeAdaptor,
-                    request_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.ServeAdaptorRequest.FromString,
-                    response_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.ServeAdaptorResponse.SerializeToString,
+            'VerifyAdaptorRequest': grpc.unary_unary_rpc_method_handler(
+                    servicer.VerifyAdaptorRequest,
+                    request_deserializer=linkmesh_dot_profile_dot_v1_dot_adaptor__pb2.AdaptorHttpRequest.FromString,
+                    response_serializer=linkmesh_dot_profile_dot_v1_dot_adaptor__pb2.AdaptorCaller.SerializeToString,
+            ),
+            'AdaptorLookup': grpc.unary_unary_rpc_method_handler(
+                    servicer.AdaptorLookup,
+                    request_deserializer=linkmesh_dot_profile_dot_v1_dot_adaptor__pb2.AdaptorLookupRequest.FromString,
+                    response_serializer=linkmesh_dot_profile_dot_v1_dot_adaptor__pb2.AdaptorLookupResponse.SerializeToString,
+            ),
+            'GetAdaptorActionForm': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAdaptorActionForm,
+                    request_deserializer=linkmesh_dot_profile_dot_v1_dot_adaptor__pb2.GetAdaptorActionFormRequest.FromString,
+                    response_serializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.ActionSpec.SerializeToString,
+            ),
+            'RunAdaptorAction': grpc.unary_unary_rpc_method_handler(
+                    servicer.RunAdaptorAction,
+                    request_deserializer=linkmesh_dot_profile_dot_v1_dot_adaptor__pb2.RunAdaptorActionRequest.FromString,
+                    response_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.ActionResult.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -73,7 +132,7 @@ class AdaptorService:
     """Missing associated documentation comment in .proto file."""
 
     @staticmethod
-    def ServeAdaptor(request,
+    def VerifyAdaptorRequest(request,
             target,
             options=(),
             channel_credentials=None,
@@ -86,9 +145,90 @@ class AdaptorService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/linkmesh.profile.v1.AdaptorService/ServeAdaptor',
-            linkmesh_dot_profile_dot_v1_dot_profile__pb2.ServeAdaptorRequest.SerializeToString,
-            linkmesh_dot_profile_dot_v1_dot_profile__pb2.ServeAdaptorResponse.FromString,
+            '/linkmesh.profile.v1.AdaptorService/VerifyAdaptorRequest',
+            linkmesh_dot_profile_dot_v1_dot_adaptor__pb2.AdaptorHttpRequest.SerializeToString,
+            linkmesh_dot_profile_dot_v1_dot_adaptor__pb2.AdaptorCaller.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AdaptorLookup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/linkmesh.profile.v1.AdaptorService/AdaptorLookup',
+            linkmesh_dot_profile_dot_v1_dot_adaptor__pb2.AdaptorLookupRequest.SerializeToString,
+            linkmesh_dot_profile_dot_v1_dot_adaptor__pb2.AdaptorLookupResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAdaptorActionForm(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/linkmesh.profile.v1.AdaptorService/GetAdaptorActionForm',
+            linkmesh_dot_profile_dot_v1_dot_adaptor__pb2.GetAdaptorActionFormRequest.SerializeToString,
+            linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.ActionSpec.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RunAdaptorAction(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/linkmesh.profile.v1.AdaptorService/RunAdaptorAction',
+            linkmesh_dot_profile_dot_v1_dot_adaptor__pb2.RunAdaptorActionRequest.SerializeToString,
+            linkmesh_dot_profile_dot_v1_dot_profile__pb2.ActionResult.FromString,
             options,
             channel_credentials,
             insecure,

@@ -3,13 +3,19 @@
 isort:skip_file
 linkmesh's apps served as Gladly lookup adaptors, to support tools that speak the protocol.
 
-The messages are the profile service's vocabulary, in profile.proto. Reads declare
-idempotency_level (IDEMPOTENT where they refresh cached data or keep a trace); only they
-are retried by channel service config. Writes never are.
+The gateway owns the protocol's HTTP: its routes, status codes and JSON. It asks this
+service, which alone holds the apps' serving secrets, whether a request is signed with the
+app's key (VerifyAdaptorRequest), then asks for what the request wants in the profile
+service's vocabulary: a lookup, an action's form, an action's run. The gateway binds the
+verified caller (an "adaptor" actor) for those calls, as it binds a person for the API.
+Reads declare idempotency_level; only they are retried by channel service config. Writes
+never are.
 """
 
 from collections import abc as _abc
 from grpc import aio as _aio
+from linkmesh.lookup.v1 import lookup_pb2 as _lookup_pb2
+from linkmesh.profile.v1 import adaptor_pb2 as _adaptor_pb2
 from linkmesh.profile.v1 import profile_pb2 as _profile_pb2
 import abc as _abc_1
 import grpc as _grpc
@@ -36,31 +42,94 @@ class AdaptorServiceStub:
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> AdaptorServiceAsyncStub: ...
-    ServeAdaptor: _grpc.UnaryUnaryMultiCallable[_profile_pb2.ServeAdaptorRequest, _profile_pb2.ServeAdaptorResponse]
-    """A request to the app served as a Gladly Lookup Adaptor, relayed by the gateway as
-    received (the signature covers its exact path, headers and body bytes); answered with
-    the HTTP status and JSON body the protocol expects.
+    VerifyAdaptorRequest: _grpc.UnaryUnaryMultiCallable[_adaptor_pb2.AdaptorHttpRequest, _adaptor_pb2.AdaptorCaller]
+    """Whether a request to an app's served adaptor is signed with that app's key within 5
+    minutes of its Gladly-Time (and carries the app's HTTP Basic credentials when it asks for
+    them), and was not received before (a replay): who the caller is, or UNAUTHENTICATED
+    saying in general terms what failed. An app that is not served answers as a bad
+    signature does. Not retried: a second look at the same request is a replay.
+    """
+    AdaptorLookup: _grpc.UnaryUnaryMultiCallable[_adaptor_pb2.AdaptorLookupRequest, _adaptor_pb2.AdaptorLookupResponse]
+    """A BASIC lookup (candidates by email or phone, or the one record an id names) or a
+    DETAILED one (the record with its orders, returns and the app's actions when they are
+    on). NOT_FOUND: no such record.
+    """
+    GetAdaptorActionForm: _grpc.UnaryUnaryMultiCallable[_adaptor_pb2.GetAdaptorActionFormRequest, _lookup_pb2.ActionSpec]
+    """An action's form (INVALID_ARGUMENT: the app's connector has no such action;
+    FAILED_PRECONDITION: the app is inactive or its actions are off).
+    """
+    RunAdaptorAction: _grpc.UnaryUnaryMultiCallable[_adaptor_pb2.RunAdaptorActionRequest, _profile_pb2.ActionResult]
+    """Runs an action once per idempotency key (the caller's Gladly-Correlation-Id): the
+    same key and values answer the first outcome again. Errors as RunAction's.
     """
 
 @_typing.type_check_only
 class AdaptorServiceAsyncStub(AdaptorServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
-    ServeAdaptor: _aio.UnaryUnaryMultiCallable[_profile_pb2.ServeAdaptorRequest, _profile_pb2.ServeAdaptorResponse]  # type: ignore[assignment]
-    """A request to the app served as a Gladly Lookup Adaptor, relayed by the gateway as
-    received (the signature covers its exact path, headers and body bytes); answered with
-    the HTTP status and JSON body the protocol expects.
+    VerifyAdaptorRequest: _aio.UnaryUnaryMultiCallable[_adaptor_pb2.AdaptorHttpRequest, _adaptor_pb2.AdaptorCaller]  # type: ignore[assignment]
+    """Whether a request to an app's served adaptor is signed with that app's key within 5
+    minutes of its Gladly-Time (and carries the app's HTTP Basic credentials when it asks for
+    them), and was not received before (a replay): who the caller is, or UNAUTHENTICATED
+    saying in general terms what failed. An app that is not served answers as a bad
+    signature does. Not retried: a second look at the same request is a replay.
+    """
+    AdaptorLookup: _aio.UnaryUnaryMultiCallable[_adaptor_pb2.AdaptorLookupRequest, _adaptor_pb2.AdaptorLookupResponse]  # type: ignore[assignment]
+    """A BASIC lookup (candidates by email or phone, or the one record an id names) or a
+    DETAILED one (the record with its orders, returns and the app's actions when they are
+    on). NOT_FOUND: no such record.
+    """
+    GetAdaptorActionForm: _aio.UnaryUnaryMultiCallable[_adaptor_pb2.GetAdaptorActionFormRequest, _lookup_pb2.ActionSpec]  # type: ignore[assignment]
+    """An action's form (INVALID_ARGUMENT: the app's connector has no such action;
+    FAILED_PRECONDITION: the app is inactive or its actions are off).
+    """
+    RunAdaptorAction: _aio.UnaryUnaryMultiCallable[_adaptor_pb2.RunAdaptorActionRequest, _profile_pb2.ActionResult]  # type: ignore[assignment]
+    """Runs an action once per idempotency key (the caller's Gladly-Correlation-Id): the
+    same key and values answer the first outcome again. Errors as RunAction's.
     """
 
 class AdaptorServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
-    def ServeAdaptor(
+    def VerifyAdaptorRequest(
         self,
-        request: _profile_pb2.ServeAdaptorRequest,
+        request: _adaptor_pb2.AdaptorHttpRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_profile_pb2.ServeAdaptorResponse, _abc.Awaitable[_profile_pb2.ServeAdaptorResponse]]:
-        """A request to the app served as a Gladly Lookup Adaptor, relayed by the gateway as
-        received (the signature covers its exact path, headers and body bytes); answered with
-        the HTTP status and JSON body the protocol expects.
+    ) -> _typing.Union[_adaptor_pb2.AdaptorCaller, _abc.Awaitable[_adaptor_pb2.AdaptorCaller]]:
+        """Whether a request to an app's served adaptor is signed with that app's key within 5
+        minutes of its Gladly-Time (and carries the app's HTTP Basic credentials when it asks for
+        them), and was not received before (a replay): who the caller is, or UNAUTHENTICATED
+        saying in general terms what failed. An app that is not served answers as a bad
+        signature does. Not retried: a second look at the same request is a replay.
+        """
+
+    @_abc_1.abstractmethod
+    def AdaptorLookup(
+        self,
+        request: _adaptor_pb2.AdaptorLookupRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_adaptor_pb2.AdaptorLookupResponse, _abc.Awaitable[_adaptor_pb2.AdaptorLookupResponse]]:
+        """A BASIC lookup (candidates by email or phone, or the one record an id names) or a
+        DETAILED one (the record with its orders, returns and the app's actions when they are
+        on). NOT_FOUND: no such record.
+        """
+
+    @_abc_1.abstractmethod
+    def GetAdaptorActionForm(
+        self,
+        request: _adaptor_pb2.GetAdaptorActionFormRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_lookup_pb2.ActionSpec, _abc.Awaitable[_lookup_pb2.ActionSpec]]:
+        """An action's form (INVALID_ARGUMENT: the app's connector has no such action;
+        FAILED_PRECONDITION: the app is inactive or its actions are off).
+        """
+
+    @_abc_1.abstractmethod
+    def RunAdaptorAction(
+        self,
+        request: _adaptor_pb2.RunAdaptorActionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_profile_pb2.ActionResult, _abc.Awaitable[_profile_pb2.ActionResult]]:
+        """Runs an action once per idempotency key (the caller's Gladly-Correlation-Id): the
+        same key and values answer the first outcome again. Errors as RunAction's.
         """
 
 def add_AdaptorServiceServicer_to_server(servicer: AdaptorServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

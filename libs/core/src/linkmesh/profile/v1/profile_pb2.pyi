@@ -644,7 +644,7 @@ class App(_message.Message):
     def updated_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def serving(self) -> Global___AdaptorServing:
-        """The app served as a Gladly-compatible lookup adaptor (ServeAdaptor)."""
+        """The app served as a Gladly-compatible lookup adaptor (AdaptorService)."""
 
     def __init__(
         self,
@@ -1877,85 +1877,6 @@ class ActionResult(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ActionResult: _TypeAlias = ActionResult  # noqa: Y015
-
-@_typing.final
-class ServeAdaptorRequest(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    @_typing.final
-    class HeadersEntry(_message.Message):
-        DESCRIPTOR: _descriptor.Descriptor
-
-        KEY_FIELD_NUMBER: _builtins.int
-        VALUE_FIELD_NUMBER: _builtins.int
-        key: _builtins.str
-        value: _builtins.str
-        def __init__(
-            self,
-            *,
-            key: _builtins.str = ...,
-            value: _builtins.str = ...,
-        ) -> None: ...
-        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
-        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-        def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-    APP_ID_FIELD_NUMBER: _builtins.int
-    METHOD_FIELD_NUMBER: _builtins.int
-    PATH_FIELD_NUMBER: _builtins.int
-    QUERY_FIELD_NUMBER: _builtins.int
-    HEADERS_FIELD_NUMBER: _builtins.int
-    BODY_FIELD_NUMBER: _builtins.int
-    app_id: _builtins.str
-    method: _builtins.str
-    path: _builtins.str
-    """As received: the path and the raw query string the caller signed."""
-    query: _builtins.str
-    body: _builtins.bytes
-    @_builtins.property
-    def headers(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
-    def __init__(
-        self,
-        *,
-        app_id: _builtins.str = ...,
-        method: _builtins.str = ...,
-        path: _builtins.str = ...,
-        query: _builtins.str = ...,
-        headers: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
-        body: _builtins.bytes = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["app_id", b"app_id", "body", b"body", "headers", b"headers", "method", b"method", "path", b"path", "query", b"query"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___ServeAdaptorRequest: _TypeAlias = ServeAdaptorRequest  # noqa: Y015
-
-@_typing.final
-class ServeAdaptorResponse(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    STATUS_FIELD_NUMBER: _builtins.int
-    BODY_FIELD_NUMBER: _builtins.int
-    status: _builtins.int
-    body: _builtins.bytes
-    """JSON."""
-    def __init__(
-        self,
-        *,
-        status: _builtins.int = ...,
-        body: _builtins.bytes = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["body", b"body", "status", b"status"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___ServeAdaptorResponse: _TypeAlias = ServeAdaptorResponse  # noqa: Y015
 
 @_typing.final
 class Actor(_message.Message):
