@@ -18,15 +18,16 @@ from linkmesh_profile.admin.apps import AppService
 from linkmesh_profile.admin.secret_box import SecretBox
 from linkmesh_profile.assembly import Tuning, assemble
 from linkmesh_profile.connectors.registry import ConnectorRegistry
-from linkmesh_profile.connectors.traces import TraceStore
 from linkmesh_profile.customers.contacts import Contacts
 from linkmesh_profile.customers.folding import DEFAULT_PROVISIONAL_S
 from linkmesh_profile.db.store import Store, now
+from linkmesh_profile.db.traces import TraceStore
 from linkmesh_profile.linking import checkpoints
 from linkmesh_profile.linking.autolink import AutoLinker
 from linkmesh_profile.linking.link import Links
 from linkmesh_profile.linking.refresh import Refresher
 from linkmesh_profile.model.app import App
+from linkmesh_profile.model.customer import Customer
 from linkmesh_sandboxes.bigcommerce import data
 from tests.inprocess import bigcommerce_sandbox, bigcommerce_target
 
@@ -45,15 +46,15 @@ class Kit:
     #: (customer kept, customer folded, evidence) of every fold.
     folds: list[tuple[str, str, str]]
 
-    async def customer(self) -> dict[str, Any]:
+    async def customer(self) -> Customer:
         """Jane's profile as an agent or integrator would create it (not provisional)."""
         stamp = now()
         return await self.store.insert_customer(
             {"name": "", "emails": [JANE], "phones": [], "links": {}, "link_keys": [], "created_at": stamp, "updated_at": stamp}
         )
 
-    async def read(self, customer: dict[str, Any] | str) -> dict[str, Any]:
-        oid = customer if isinstance(customer, str) else str(customer["_id"])
+    async def read(self, customer: Customer | str) -> Customer:
+        oid = customer if isinstance(customer, str) else customer.id
         doc = await self.store.get_customer(oid)
         assert doc is not None
         return doc

@@ -21,6 +21,7 @@ from linkmesh_core.resolution import applied, not_applied, undetermined
 from linkmesh_devstack.mongo import MongoServer
 from linkmesh_profile.actions.resolution import ActionResolver, checking, pending_message
 from linkmesh_profile.actions.runner import ActionRunner
+from linkmesh_profile.db.actions import ActionRecords
 from linkmesh_profile.db.store import Store, now
 from linkmesh_profile.model.action import ActionRecord
 from linkmesh_profile.model.app import App
@@ -70,13 +71,13 @@ class Recorder:
 
 class Runner:
     def __init__(self, store: Store, vendor: Vendor) -> None:
-        self.collection = store.db["actions"]
+        self.records = ActionRecords(store)
         self.apps = Apps(vendor)
         self.traces = self.refresher = Recorder()
 
 
 def resolver_of(store: Store, vendor: Vendor) -> ActionResolver:
-    """The resolver over a test double of the action runner (its collection, apps, traces and refresher)."""
+    """The resolver over a test double of the action runner (its records, apps, traces and refresher)."""
     return ActionResolver(cast("ActionRunner", Runner(store, vendor)), None, DELAYS)
 
 

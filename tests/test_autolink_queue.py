@@ -32,11 +32,11 @@ async def test_claims_leases_and_re_deferrals(mongo: MongoServer) -> None:
         assert await queue.claim() is None, "not due before the window resets"
         clock.now += timedelta(seconds=12)
         entry = await queue.claim()
-        assert entry is not None and entry["attempts"] == 1
+        assert entry is not None and entry.attempts == 1
         assert await other_replica.claim() is None, "leased: no other replica runs it"
         clock.now += timedelta(seconds=31)
         taken_again = await other_replica.claim()
-        assert taken_again is not None and taken_again["attempts"] == 2, "a dead replica's lease expires"
+        assert taken_again is not None and taken_again.attempts == 2, "a dead replica's lease expires"
         await queue.defer("c1", "a1", 5, "refused again")  # the run was refused again: re-timed, lease cleared
         await other_replica.done(taken_again)
         assert await queue.pending() == 1, "an entry deferred again stays"

@@ -25,6 +25,21 @@ def test_indexes_are_made_in_one_place_only() -> None:
     assert found == [], "indexes made outside db/collections.py: " + ", ".join(found)
 
 
+def test_only_the_store_layer_reaches_the_database() -> None:
+    """Above ``db/`` the profile service works with typed objects (``model/``) through the
+    store layer's methods: no module reaches a database handle, a collection, or a query shape."""
+    found = []
+    for path in sorted(PROFILE_SRC.rglob("*.py")):
+        if path.relative_to(PROFILE_SRC).parts[0] == "db":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            reaches = isinstance(node, ast.Attribute) and node.attr in ("db", "collection", "client")
+            imports = isinstance(node, ast.ImportFrom) and any(a.name in ("queries", "writes") for a in node.names)
+            if isinstance(node, (ast.Attribute, ast.ImportFrom)) and (reaches or imports):
+                found.append(f"{path.relative_to(PROFILE_SRC)}:{node.lineno}")
+    assert found == [], "the database reached above the store layer: " + ", ".join(found)
+
+
 def test_every_collection_the_queries_name_is_declared() -> None:
     named = {value for name, value in vars(q).items() if name.isupper() and isinstance(value, str) and name not in ("EPOCH",)}
     assert named <= set(collections.names()), named - set(collections.names())

@@ -13,8 +13,8 @@ from bson import ObjectId
 from pymongo import monitoring
 
 from linkmesh_devstack.mongo import MongoServer
-from linkmesh_profile.connectors.traces import TraceStore, summary
 from linkmesh_profile.db.store import Store
+from linkmesh_profile.db.traces import TraceStore, summary
 
 
 class Commands(monitoring.CommandListener):

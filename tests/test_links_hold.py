@@ -28,14 +28,14 @@ async def test_an_auto_link_that_read_before_an_unlink_does_not_link_again(kit: 
 
     async def agent() -> None:
         checkpoints.install(None)
-        await kit.links.link(str(customer["_id"]), app_id, "101")
-        await unlink(kit.store, str(customer["_id"]), None)
+        await kit.links.link(customer.id, app_id, "101")
+        await unlink(kit.store, customer.id, None)
 
     held = once_at("link.before_write", agent)
     result = await kit.autolinker.auto_link(customer)
     assert held, "the auto-link was held between its read and its write"
     doc = await kit.read(customer)
-    assert doc["links"] == {} and app_id in doc["unlinked_apps"], "an unlinked app never links again"
+    assert doc.links == {} and app_id in doc.unlinked_apps, "an unlinked app never links again"
     assert app_id not in result.linked
 
 
@@ -47,50 +47,48 @@ async def test_an_unlink_that_read_before_a_link_removes_it_and_what_it_pulled(k
 
     async def agent() -> None:
         checkpoints.install(None)
-        await kit.links.link(str(customer["_id"]), app_id, "101")
+        await kit.links.link(customer.id, app_id, "101")
 
     held = once_at("unlink.before_write", agent)
-    await unlink(kit.store, str(customer["_id"]), None)
+    await unlink(kit.store, customer.id, None)
     assert held
     doc = await kit.read(customer)
-    assert doc["links"] == {} and doc["link_keys"] == []
-    assert doc.get("name", "") == "" and not doc.get("field_sources"), (
-        f"pulled values stayed: {doc.get('name')!r}, {doc.get('field_sources')}"
-    )
-    assert app_id in doc["unlinked_apps"]
+    assert doc.links == {} and doc.link_keys == ()
+    assert doc.name == "" and not doc.field_sources, f"pulled values stayed: {doc.name!r}, {doc.field_sources}"
+    assert app_id in doc.unlinked_apps
 
 
 async def test_a_refresh_that_fetched_before_an_unlink_writes_nothing_back(kit: Kit) -> None:
     customer = await kit.customer()
-    cid, app_id = str(customer["_id"]), kit.app.id
+    cid, app_id = customer.id, kit.app.id
     await kit.links.link(cid, app_id, "101")
     held = once_at("refresh.before_write", lambda: unlink(kit.store, cid, None))
     linked = await kit.read(customer)
     await kit.refresher.refresh_app(cid, kit.app, force=True, customer=linked)
     assert held
     doc = await kit.read(customer)
-    assert doc["links"] == {} and doc.get("name", "") == "" and not doc.get("field_sources")
+    assert doc.links == {} and doc.name == "" and not doc.field_sources
 
 
 async def test_a_manual_link_held_while_another_unlink_ran_leaves_a_whole_link(kit: Kit) -> None:
     """A manual link is allowed after an unlink: written after it, it is whole (data, key, pulled values)."""
     customer = await kit.customer()
-    cid, app_id = str(customer["_id"]), kit.app.id
+    cid, app_id = customer.id, kit.app.id
     held = once_at("link.before_write", lambda: unlink(kit.store, cid, None))
     await kit.links.link(cid, app_id, "101")
     assert held
     doc = await kit.read(customer)
-    assert doc["links"][app_id]["external_customer_id"] == "101" and f"{app_id}:101" in doc["link_keys"]
-    assert doc["name"] == "Jane Smith" and doc["field_sources"]["name"] == app_id
+    assert doc.links[app_id].external_customer_id == "101" and f"{app_id}:101" in doc.link_keys
+    assert doc.name == "Jane Smith" and doc.field_sources["name"] == app_id
 
 
 async def test_one_system_is_unlinked_alone_and_never_auto_links_again(kit: Kit) -> None:
     customer = await kit.customer()
-    cid, app_id = str(customer["_id"]), kit.app.id
+    cid, app_id = customer.id, kit.app.id
     result = await kit.autolinker.auto_link(customer)
     assert app_id in result.linked
     doc = await unlink(kit.store, cid, app_id)
-    assert app_id not in doc["links"] and not any(k.startswith(f"{app_id}:") for k in doc["link_keys"])
-    assert not any(k.endswith(app_id) for k in doc.get("order_keys") or []) and app_id in doc["unlinked_apps"]
+    assert app_id not in doc.links and not any(k.startswith(f"{app_id}:") for k in doc.link_keys)
+    assert not any(k.endswith(app_id) for k in doc.order_keys) and app_id in doc.unlinked_apps
     again = await kit.autolinker.auto_link(await kit.read(customer))
     assert app_id not in again.linked

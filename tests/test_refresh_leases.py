@@ -13,6 +13,7 @@ import pytest
 
 from linkmesh_core.errors import ServiceError
 from linkmesh_devstack.mongo import MongoServer
+from linkmesh_profile.db import queries as q
 from linkmesh_profile.db.refresh_leases import RefreshLeases, release, seen
 from linkmesh_profile.db.store import Store, now
 
@@ -36,14 +37,16 @@ async def customer(store: Store) -> str:
     doc = await store.insert_customer(
         {"name": "Lease Test", "emails": [], "phones": [], "links": links, "link_keys": [], "created_at": stamp, "updated_at": stamp}
     )
-    return str(doc["_id"])
+    return doc.id
 
 
 async def test_leases_of_every_app_are_taken_together_or_not_at_all(store: Store) -> None:
     cid = await customer(store)
     one, other = RefreshLeases(store), RefreshLeases(store)
     under = await one.take(cid, [A, B], 10)
-    assert under is not None and set(under["refreshing"]) == {A, B}, "one write takes both, answering the profile"
+    assert under is not None and under.links[A].external_customer_id == "1", "it answers the profile"
+    stored = await q.customer_by_id(under.oid).find_one(store.db)
+    assert stored is not None and set(stored["refreshing"]) == {A, B}, "one write takes both"
     assert await other.take(cid, [B], 10) is None, "held"
     assert await other.take(cid, [A, B], 10) is None
     await store.update_customer(cid, {"$set": {f"links.{A}.refreshed_at": now()}, "$unset": release(A)})
@@ -58,7 +61,7 @@ async def test_a_follower_serves_the_holders_write_or_takes_over_when_its_time_r
     leader, follower = RefreshLeases(store), RefreshLeases(store)
     under = await leader.take(cid, [A], 10)
     assert under is not None
-    before = seen(under["links"][A])
+    before = seen(under.links[A])
 
     async def write_later() -> None:
         await asyncio.sleep(0.2)
@@ -67,12 +70,12 @@ async def test_a_follower_serves_the_holders_write_or_takes_over_when_its_time_r
     writing = asyncio.ensure_future(write_later())
     after = await follower.follow(cid, A, before, time_left=5)
     await writing
-    assert after is not None and seen(after["links"][A]) != before, "the follower serves what the leader wrote"
+    assert after is not None and seen(after.link) != before, "the follower serves what the leader wrote"
 
     assert await leader.take(cid, [B], 0.3) is not None  # a holder that dies: its lease runs out
-    assert await follower.follow(cid, B, seen(under["links"][B]), time_left=5) is None, "then it is free"
+    assert await follower.follow(cid, B, seen(under.links[B]), time_left=5) is None, "then it is free"
     assert await follower.take(cid, [B], 10) is not None, "and taken over"
 
     with pytest.raises(ServiceError) as failed:
-        await leader.follow(cid, B, seen(under["links"][B]), time_left=0.3)
+        await leader.follow(cid, B, seen(under.links[B]), time_left=0.3)
     assert failed.value.code == grpc.StatusCode.DEADLINE_EXCEEDED, "a holder that does not finish in time fails the follower"

@@ -70,7 +70,7 @@ def writes_of(store: Store) -> dict[str, Callable[[], Awaitable[Any]]]:
                     "updated_at": now(),
                 }
             )
-            state["oid"] = doc["_id"]
+            state["oid"] = doc.oid
         return state["oid"]
 
     async def conditional_update() -> Any:
@@ -93,7 +93,7 @@ def writes_of(store: Store) -> dict[str, Callable[[], Awaitable[Any]]]:
                 "provisional_until": stamp + timedelta(seconds=60),
             }
         )
-        return await store.fold_away(young["_id"], await customer(), stamp)
+        return await store.fold_away(young.oid, await customer(), stamp)
 
     async def action_outcome() -> Any:
         record = await store.db[q.ACTIONS].insert_one({"customer_id": "c", "idempotency_key": uuid.uuid4().hex, "state": "running"})

@@ -10,8 +10,8 @@ from bson import ObjectId
 
 from linkmesh_core.singleflight import SingleFlight
 from linkmesh_devstack.mongo import MongoServer
-from linkmesh_profile.connectors.traces import TraceStore
 from linkmesh_profile.db.store import Store, now
+from linkmesh_profile.db.traces import TraceStore
 
 
 async def test_traces_are_pruned_by_age_and_by_count_per_app(mongo: MongoServer) -> None:

@@ -17,6 +17,7 @@ import requests
 
 from linkmesh_sandboxes.bigcommerce import data
 from tests.conftest import Api
+from tests.e2e.unique import unique_phone
 
 pytestmark = pytest.mark.e2e
 FRESHNESS_S = 1.0  # PROFILE_FRESHNESS_S of the test stack
@@ -39,10 +40,6 @@ def vendor_customer(api: Api, **fields: Any) -> dict[str, Any]:
     tag = uuid.uuid4().hex[:8]
     body = {"email": f"rules-{tag}@example.com", "first_name": "Ext", "last_name": f"Person{tag}", **fields}
     return vendor(api, "POST", "/v3/customers", [body])["data"][0]
-
-
-def unique_phone() -> str:
-    return f"+1 646-555-{uuid.uuid4().int % 9000 + 1000}"
 
 
 def vendor_requests(api: Api) -> list[dict[str, Any]]:

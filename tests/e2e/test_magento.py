@@ -12,6 +12,7 @@ import requests
 from linkmesh_sandboxes.bigcommerce import data as bc_data
 from linkmesh_sandboxes.magento import data as mg_data
 from tests.conftest import Api
+from tests.e2e.unique import unique_phone
 
 pytestmark = pytest.mark.e2e
 
@@ -86,7 +87,7 @@ def test_a_contact_by_email_auto_links_magento_and_bigcommerce_at_once(api: Api,
 
 
 def test_a_phone_only_contact_never_calls_magento_search(api: Api, apps: dict[str, Any]) -> None:
-    phone = f"+1 646-555-{uuid.uuid4().int % 9000 + 1000}"
+    phone = unique_phone()
     _, _, bc = in_both(api, phone=phone)
     api.sandbox("magento", "DELETE", "/__sandbox/requests")
     result = api.post("/api/v1/contacts", {"channel": "sms", "phone": phone}).json()

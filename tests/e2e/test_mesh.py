@@ -17,6 +17,7 @@ from linkmesh_devstack.ports import free_port
 from linkmesh_devstack.stack import ServiceProcess
 from linkmesh_sandboxes.bigcommerce import data
 from tests.conftest import Api
+from tests.e2e.unique import unique_phone
 
 pytestmark = pytest.mark.e2e
 
@@ -209,18 +210,20 @@ def test_a_vendor_error_page_reaches_the_debugger_not_the_agent(api: Api, bc_app
 
 def test_customer_create_validate_find_update(api: Api) -> None:
     email = unique_email()
+    phone = unique_phone()  # "+1 646-555-NNNN"
+    last_four = phone[-4:]
     customer = new_customer(
         api,
         emails=[f"  {email.upper()} "],
-        phones=["(646) 555-7788"],
+        phones=[f"(646) 555-{last_four}"],
         address={"line1": "1 Main St", "country_code": "us"},
         custom_attributes={"vip": "yes"},
     )
-    assert customer["emails"] == [email] and customer["phones"] == ["+16465557788"]
+    assert customer["emails"] == [email] and customer["phones"] == [f"+1646555{last_four}"]
     assert customer["address"]["country_code"] == "US" and customer["links"] == []
     found = api.get("/api/v1/customers", params={"email": email.upper()}).json()["customers"]
     assert [c["id"] for c in found] == [customer["id"]]
-    by_phone = api.get("/api/v1/customers", params={"phone": "+1 646-555-7788"}).json()["customers"]
+    by_phone = api.get("/api/v1/customers", params={"phone": phone}).json()["customers"]
     assert [c["id"] for c in by_phone] == [customer["id"]]
     updated = api.patch(f"/api/v1/customers/{customer['id']}", {"name": "New Name", "phones": []})
     assert updated.status_code == 200 and updated.json()["name"] == "New Name" and updated.json()["phones"] == []

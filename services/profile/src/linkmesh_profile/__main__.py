@@ -22,8 +22,8 @@ from linkmesh_profile.api import add_servicers
 from linkmesh_profile.assembly import Parts, Tuning, assemble
 from linkmesh_profile.config import Settings
 from linkmesh_profile.connectors.registry import ConnectorRegistry
-from linkmesh_profile.connectors.traces import TraceStore
 from linkmesh_profile.db.store import Store
+from linkmesh_profile.db.traces import TraceStore
 from linkmesh_profile.linking.autolink_queue import run_deferred
 
 

@@ -28,8 +28,8 @@ from linkmesh_profile.linking.search import Search
 
 if TYPE_CHECKING:
     from linkmesh_profile.admin.apps import AppService
-    from linkmesh_profile.connectors.traces import TraceStore
     from linkmesh_profile.db.store import Store
+    from linkmesh_profile.db.traces import TraceStore
 
 
 @dataclass(frozen=True)

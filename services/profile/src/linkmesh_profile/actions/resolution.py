@@ -31,8 +31,6 @@ from linkmesh.lookup.v1 import lookup_pb2
 from linkmesh_core.actor import Actor, bind_actor
 from linkmesh_core.errors import ServiceError
 from linkmesh_core.timestamps import from_datetime
-from linkmesh_profile.db import leases, writes
-from linkmesh_profile.db import queries as q
 from linkmesh_profile.db.store import now
 from linkmesh_profile.model.action import ActionRecord
 from linkmesh_profile.model.action import Resolution as Checking
@@ -84,7 +82,7 @@ class ActionResolver:
         self.audit = audit
         self.delays = delays
         self.check_timeout_s = check_timeout_s
-        self.collection = runner.collection
+        self.records = runner.records
 
     async def resolve_due(self, limit: int = 20) -> int:
         """Checks up to ``limit`` due actions; answers how many it took."""
@@ -110,14 +108,7 @@ class ActionResolver:
             await asyncio.sleep(every_s)
 
     async def _take(self) -> ActionRecord | None:
-        at = now()
-        due = q.due_resolutions(at)
-        doc = await writes.claim_one(
-            self.collection.database,
-            due,
-            {"$set": leases.CHECKING.take(at, CHECK_LEASE_S + self.check_timeout_s)},
-        )
-        return ActionRecord.from_doc(doc) if doc is not None else None
+        return await self.records.claim_check(now(), CHECK_LEASE_S + self.check_timeout_s)
 
     async def _check(self, record: ActionRecord) -> None:
         started = time.perf_counter()
@@ -151,25 +142,21 @@ class ActionResolver:
 
     async def _applied(self, record: ActionRecord, app: App, answer: lookup_pb2.ResolveActionResponse, latency_ms: float) -> None:
         at = now()
-        done = await writes.update_by_id(
-            self.collection.database,
-            q.action_by_id(record.id, "unknown"),
+        done = await self.records.resolve(
+            record.id,
             {
-                "$set": {
-                    "state": "succeeded",
-                    "message": answer.message,
-                    "result": dict(answer.result),
-                    "finished_at": at,
-                    "resolution.status": "succeeded",
-                    "resolution.resolved_at": at,
-                    "resolution.message": answer.message,
-                    "resolution.vendor_record": dict(answer.result),
-                    "resolution.attempts": attempts_of(record) + 1,
-                },
-                "$unset": leases.CHECKING.release(),
+                "state": "succeeded",
+                "message": answer.message,
+                "result": dict(answer.result),
+                "finished_at": at,
+                "resolution.status": "succeeded",
+                "resolution.resolved_at": at,
+                "resolution.message": answer.message,
+                "resolution.vendor_record": dict(answer.result),
+                "resolution.attempts": attempts_of(record) + 1,
             },
         )
-        if done is None:
+        if not done:
             return
         await self._report(record, "succeeded", answer.message, latency_ms, dict(answer.result))
         if not str(record.customer_id).startswith("adaptor:"):
@@ -180,24 +167,20 @@ class ActionResolver:
 
     async def _not_applied(self, record: ActionRecord, message: str, latency_ms: float) -> None:
         at = now()
-        done = await writes.update_by_id(
-            self.collection.database,
-            q.action_by_id(record.id, "unknown"),
+        done = await self.records.resolve(
+            record.id,
             {
-                "$set": {
-                    "state": "not_applied",
-                    "finished_at": at,
-                    "released_key": record.idempotency_key,
-                    "idempotency_key": f"released:{record.id}",  # the key may be used again
-                    "resolution.status": "not_applied",
-                    "resolution.resolved_at": at,
-                    "resolution.message": message,
-                    "resolution.attempts": attempts_of(record) + 1,
-                },
-                "$unset": leases.CHECKING.release(),
+                "state": "not_applied",
+                "finished_at": at,
+                "released_key": record.idempotency_key,
+                "idempotency_key": f"released:{record.id}",  # the key may be used again
+                "resolution.status": "not_applied",
+                "resolution.resolved_at": at,
+                "resolution.message": message,
+                "resolution.attempts": attempts_of(record) + 1,
             },
         )
-        if done is not None:
+        if done:
             await self._report(record, "not_applied", message, latency_ms)
 
     async def _undetermined(self, record: ActionRecord, reason: str, *, final: bool, latency_ms: float) -> None:
@@ -207,10 +190,7 @@ class ActionResolver:
             change: dict[str, Any] = {"resolution.status": "unknown", "resolution.resolved_at": at, "resolution.message": reason}
         else:
             change = {"resolution.next_check_at": at + timedelta(seconds=self.delays[attempts])}
-        await self.collection.update_one(
-            q.action_by_id(record.id, "unknown").filter,
-            {"$set": {**change, "resolution.attempts": attempts, "resolution.last_check": reason}, "$unset": leases.CHECKING.release()},
-        )
+        await self.records.resolve(record.id, {**change, "resolution.attempts": attempts, "resolution.last_check": reason})
         if "resolution.status" in change:
             await self._report(record, "unknown", reason, latency_ms)
 

@@ -41,7 +41,6 @@ from typing import TYPE_CHECKING, Any
 import grpc
 from linkmesh.lookup.v1 import lookup_pb2
 from linkmesh.profile.v1 import profile_pb2
-from pymongo.errors import DuplicateKeyError
 
 from linkmesh_core.actor import UNKNOWN, current_actor
 from linkmesh_core.errors import ServiceError, failed_precondition, invalid_argument
@@ -49,15 +48,15 @@ from linkmesh_core.request_context import time_left
 from linkmesh_profile.actions.checks import ActionChecks
 from linkmesh_profile.actions.outcomes import fingerprint, settled_state, unknown_outcome
 from linkmesh_profile.actions.resolution import DEFAULT_DELAYS_S, checking, pending_message
-from linkmesh_profile.db import leases, writes
-from linkmesh_profile.db import queries as q
+from linkmesh_profile.db import leases
+from linkmesh_profile.db.actions import ActionRecords, error_doc
 from linkmesh_profile.db.store import Store, now
-from linkmesh_profile.model.action import ActionRecord
 
 if TYPE_CHECKING:
     from linkmesh_profile.admin.apps import AppService
-    from linkmesh_profile.connectors.traces import TraceStore
+    from linkmesh_profile.db.traces import TraceStore
     from linkmesh_profile.linking.refresh import Refresher
+    from linkmesh_profile.model.action import ActionRecord
     from linkmesh_profile.model.app import App
 
 LEASE_MARGIN_S = 5.0  # time to record the outcome after the connector answered
@@ -81,7 +80,7 @@ class ActionRunner:
         self.refresher = refresher
         self.traces = traces
         self.action_timeout_s = action_timeout_s
-        self.collection = store.db["actions"]
+        self.records = ActionRecords(store)
         self._running: set[Any] = set()
         self.checks = ActionChecks(store, apps)
 
@@ -112,8 +111,8 @@ class ActionRunner:
         request.customer_id = f"{SERVED_PREFIX}{app.id}:{external_id}"
         request.app_id = app.id
         await self.checks.check_params(app, request)
-        linked = await q.customer_with_link(f"{app.id}:{external_id}").find_one(self.store.db)
-        return await self._start(request, app, external_id, str(linked["_id"]) if linked else None)
+        linked = await self.store.customer_with_link(app.id, external_id)
+        return await self._start(request, app, external_id, linked.id if linked else None)
 
     async def _start(
         self, request: profile_pb2.RunActionRequest, app: App, external_id: str, refresh_id: str | None
@@ -136,11 +135,9 @@ class ActionRunner:
             **({"form_url": request.form_url.strip()} if request.form_url.strip() else {}),
             **leases.RUNNING.take(started_at, timeout + LEASE_MARGIN_S),
         }
-        try:
-            await self.collection.insert_one(doc)
-        except DuplicateKeyError:
-            return await self._replay(request, doc["fingerprint"]), True
-        record = ActionRecord.from_doc(doc)
+        record = await self.records.begin(doc)
+        if record is None:
+            return await self._replay(request, fingerprint(request)), True
         self._running.add(record.id)
         try:
             return await self._run(request, record, app, external_id, timeout, refresh_id)
@@ -204,10 +201,7 @@ class ActionRunner:
         refresh_id: str | None,
     ) -> ActionRecord:
         """Keeps the success, traces it, and reads the app again for the customer (it changed)."""
-        await self.collection.update_one(
-            q.action_by_id(record.id).filter,
-            {"$set": {"state": "succeeded", "message": answer.message, "result": dict(answer.result), "finished_at": now()}},
-        )
+        await self.records.succeeded(record.id, answer.message, dict(answer.result), now())
         await self.traces.record(
             app_id=request.app_id,
             customer_id=request.customer_id,
@@ -242,40 +236,20 @@ class ActionRunner:
             latency_ms=latency_ms,
         )
         if state is None:
-            await self.collection.delete_one(q.action_by_id(record.id).filter)  # nothing happened: the key may be used again
+            await self.records.release(record.id)  # nothing happened: the key may be used again
             return None
         at = now()
-        await self.collection.update_one(
-            q.action_by_id(record.id).filter,
-            {
-                "$set": {
-                    "state": state,
-                    "error": {"code": err.code.name, "message": err.message, "fields": err.fields},
-                    "finished_at": at,
-                    **({"resolution": checking(self.resolve_delays_s, at)} if state == "unknown" else {}),
-                }
-            },
-        )
+        plan = checking(self.resolve_delays_s, at) if state == "unknown" else None
+        await self.records.settled(record.id, state, error_doc(err.code.name, err.message, err.fields), at, plan)
         return state
 
     async def _lost(self, record_id: Any, reason: str = LOST) -> bool:
         """A running record whose process can no longer finish it becomes unknown; answers whether it changed it."""
         at = now()
-        doc = await writes.update_by_id(
-            self.collection.database,
-            q.action_by_id(record_id, "running"),
-            {
-                "$set": {
-                    "state": "unknown",
-                    "finished_at": at,
-                    "resolution": checking(self.resolve_delays_s, at),
-                    "error": {"code": "UNKNOWN", "message": f"{reason}; its outcome is unknown", "fields": {}},
-                }
-            },
-        )
-        if doc is None:
+        error = error_doc("UNKNOWN", f"{reason}; its outcome is unknown")
+        record = await self.records.lost(record_id, error, at, checking(self.resolve_delays_s, at))
+        if record is None:
             return False
-        record = ActionRecord.from_doc(doc)
         await self.traces.record(
             app_id=record.app_id,
             customer_id=record.customer_id,
@@ -296,10 +270,9 @@ class ActionRunner:
 
     async def expire_leases(self) -> int:
         """Running records whose lease has expired (their process died) become unknown."""
-        expired = await q.expired_action_leases(now()).find(self.store.db, limit=1000).to_list(length=1000)
         changed = 0
-        for doc in expired:
-            changed += await self._lost(doc["_id"], "the profile service stopped (its lease expired) while the action was running")
+        for oid in await self.records.expired(now()):
+            changed += await self._lost(oid, "the profile service stopped (its lease expired) while the action was running")
         return changed
 
     async def expire_leases_forever(self, every_s: float = 15.0) -> None:
@@ -316,10 +289,9 @@ class ActionRunner:
             await self._lost(record_id)
 
     async def _replay(self, request: profile_pb2.RunActionRequest, print_: str) -> ActionRecord:
-        doc = await q.action_by_key(request.customer_id, request.idempotency_key.strip()).find_one(self.store.db)
-        if doc is None:  # released meanwhile (a rate limit): the caller may retry
+        first = await self.records.by_key(request.customer_id, request.idempotency_key.strip())
+        if first is None:  # released meanwhile (a rate limit): the caller may retry
             raise ServiceError(grpc.StatusCode.ABORTED, "the first request with this idempotency key did not run; retry")
-        first = ActionRecord.from_doc(doc)
         if first.fingerprint != print_:
             raise invalid_argument(
                 "this idempotency key was used for a different request",
@@ -327,8 +299,7 @@ class ActionRunner:
             )
         if first.state == "running" and first.lease_until is not None and first.lease_until <= now():
             await self._lost(first.id, "the profile service stopped (its lease expired) while the action was running")
-            again = await q.action_by_id(first.id).find_one(self.store.db)
-            first = ActionRecord.from_doc(again) if again is not None else first
+            first = await self.records.get(first.id) or first
         if first.state == "running":
             raise ServiceError(grpc.StatusCode.ABORTED, "the first request with this idempotency key is still running")
         if first.state == "unknown":

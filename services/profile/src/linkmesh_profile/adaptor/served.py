@@ -28,7 +28,7 @@ from linkmesh.profile.v1 import adaptor_pb2, profile_pb2
 from linkmesh_core.contact_points import InvalidContactPoint, normalize_email, normalize_phone
 from linkmesh_core.errors import ServiceError, invalid_argument
 from linkmesh_core.gladly_signing import SignatureError, parse_authorization, verify
-from linkmesh_profile.adaptor.replay_guard import ReplayGuard
+from linkmesh_profile.db.signatures import Signatures
 
 if TYPE_CHECKING:
     from linkmesh_profile.admin.apps import AppService
@@ -64,7 +64,7 @@ def summary_of(c: lookup_pb2.Customer) -> lookup_pb2.CustomerSummary:
 
 class ServedAdaptor:
     def __init__(self, apps: AppService, lookups: Lookups, region: str) -> None:
-        self.replays = ReplayGuard(apps.store)
+        self.replays = Signatures(apps.store)
         self.apps = apps
         self.lookups = lookups
         self.region = region

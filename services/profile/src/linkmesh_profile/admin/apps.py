@@ -218,7 +218,7 @@ class AppService:
         await self.require(app_id)
         async for customer in self.store.customers_linked_to(app_id):
             set_, unset = unlink_cleanup(customer, {app_id})
-            await self.store.drop_app_link(customer["_id"], app_id, set_, unset)
+            await self.store.drop_app_link(customer.oid, app_id, set_, unset)
         if not await self.store.delete_app(app_id):
             raise not_found(f"no app {app_id}")
         self.connectors.breakers.forget(app_id)

@@ -28,13 +28,12 @@ from pymongo.errors import PyMongoError
 from linkmesh_core.actor import UNKNOWN, Actor, current_actor
 from linkmesh_core.errors import ServiceError, invalid_argument
 from linkmesh_core.request_context import current_request_id
-from linkmesh_profile.admin.api_keys import actor_doc, actor_proto
-from linkmesh_profile.db import queries as q
+from linkmesh_profile.db.audit import TARGETS, AuditEntries
 from linkmesh_profile.db.store import Store, now
+from linkmesh_profile.model.api_key import actor_doc
 
 log = structlog.get_logger("linkmesh.audit")
 FILTERS = {"actor_id": "actor.id", "action": "action", "customer_id": "customer_id", "app_id": "app_id", "outcome": "outcome"}
-TARGETS = ("customer_id", "app_id", "order_id", "api_key_id")
 MAX_DETAIL = 500
 
 
@@ -44,8 +43,7 @@ def actor() -> Actor:
 
 class AuditLog:
     def __init__(self, store: Store) -> None:
-        self.db = store.db
-        self.collection = store.db[q.AUDIT]
+        self.entries = AuditEntries(store)
 
     async def record(
         self, action: str, *, outcome: str = "OK", message: str = "", details: dict[str, Any] | None = None, **targets: str
@@ -61,7 +59,7 @@ class AuditLog:
             "details": {str(k): str(v)[:MAX_DETAIL] for k, v in (details or {}).items() if v not in (None, "")},
         }
         try:
-            await self.collection.insert_one(entry)
+            await self.entries.append(entry)
         except PyMongoError as exc:
             entry.pop("_id", None)
             log.error("audit_write_failed", error_type=type(exc).__name__, **{k: v for k, v in entry.items() if k != "at"})
@@ -74,29 +72,8 @@ class AuditLog:
         if not 1 <= limit <= 500:
             raise invalid_argument("limit is out of range", {"limit": "must be from 1 to 500"})
         before = ObjectId(request.page_token) if request.page_token else None
-        docs = await q.audit_page(where, before).find(self.db, limit=limit + 1).to_list(length=limit + 1)
-        more = len(docs) > limit
-        docs = docs[:limit]
-        return profile_pb2.ListAuditResponse(
-            entries=[entry_to_proto(d) for d in docs], next_page_token=str(docs[-1]["_id"]) if more else ""
-        )
-
-
-def entry_to_proto(doc: dict[str, Any]) -> profile_pb2.AuditEntry:
-    out = profile_pb2.AuditEntry(
-        id=str(doc["_id"]),
-        action=doc["action"],
-        request_id=doc.get("request_id", ""),
-        outcome=doc.get("outcome", ""),
-        message=doc.get("message", ""),
-        details=doc.get("details") or {},
-        **{k: doc.get(k, "") for k in TARGETS},
-    )
-    out.at.FromDatetime(doc["at"])
-    who = actor_proto(doc.get("actor"))
-    if who is not None:
-        out.actor.CopyFrom(who)
-    return out
+        entries, token = await self.entries.page(where, before, limit)
+        return profile_pb2.ListAuditResponse(entries=entries, next_page_token=token)
 
 
 def audited_fold(audit: AuditLog) -> Callable[[str, str, str], Awaitable[None]]:

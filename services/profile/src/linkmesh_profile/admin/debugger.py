@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 from linkmesh.profile.v1 import profile_pb2
 
 from linkmesh_core.errors import ServiceError, invalid_argument
-from linkmesh_profile.connectors.traces import trace_to_proto
 from linkmesh_profile.customers.contact_query import normalized_query
+from linkmesh_profile.db.traces import trace_to_proto
+from linkmesh_profile.model.customer import Customer
 
 if TYPE_CHECKING:
     from linkmesh_profile.admin.apps import AppService
@@ -64,13 +65,13 @@ class Debugger:
 
     async def _autolink(self, app: App, email: str | None, phone: str | None) -> profile_pb2.DebugLookupResponse:
         existing = await self.store.find_customers(email, phone)
-        customer = existing[0] if existing else {"emails": [email] if email else [], "phones": [phone] if phone else []}
+        customer = existing[0] if existing else Customer.unsaved([email] if email else [], [phone] if phone else [])
         decision = await self.autolinker.evaluate(customer, app, dry_run=True)
         steps = list(decision.steps)
         if decision.would_link:
             try:
                 fetched = await self.lookups.fetch(
-                    app, str(customer.get("_id", "")), decision.external_id, kind="autolink_fetch", dry_run=True, customer=customer
+                    app, customer.id, decision.external_id, kind="autolink_fetch", dry_run=True, customer=customer
                 )
                 steps.append(fetched.trace)
             except ServiceError as err:
@@ -79,7 +80,7 @@ class Debugger:
         steps.append(
             {
                 "app_id": app.id,
-                "customer_id": str(customer.get("_id", "")),
+                "customer_id": customer.id,
                 "kind": "autolink",
                 "code": "OK",
                 "decision": decision.outcome,

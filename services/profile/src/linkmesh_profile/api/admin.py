@@ -10,8 +10,8 @@ from linkmesh.profile.v1 import admin_pb2_grpc, profile_pb2
 from linkmesh_core.errors import invalid_argument
 from linkmesh_profile.admin.api_keys import key_to_proto
 from linkmesh_profile.admin.audit import actor, audited
-from linkmesh_profile.connectors.traces import trace_to_proto
 from linkmesh_profile.db.documents import app_to_proto
+from linkmesh_profile.db.traces import trace_to_proto
 
 if TYPE_CHECKING:
     from linkmesh_profile.assembly import Parts

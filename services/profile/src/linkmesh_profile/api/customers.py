@@ -3,7 +3,7 @@ contacts, searches of the commerce systems, links, order actions)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 import grpc
 from linkmesh.lookup.v1 import lookup_pb2
@@ -18,18 +18,19 @@ from linkmesh_profile.linking.unlink import unlink
 
 if TYPE_CHECKING:
     from linkmesh_profile.assembly import Parts
+    from linkmesh_profile.model.customer import Customer
 
 Context: TypeAlias = grpc.aio.ServicerContext
 
 
-async def customer_proto(parts: Parts, doc: dict[str, Any]) -> profile_pb2.Customer:
+async def customer_proto(parts: Parts, customer: Customer) -> profile_pb2.Customer:
     """The profile as the API shows it, with the names of the apps it is linked to."""
     apps = {}
-    for app_id in doc.get("links") or {}:
+    for app_id in customer.links:
         app = await parts.store.get_app(app_id)
         if app is not None:
             apps[app_id] = app
-    return customer_to_proto(doc, apps)
+    return customer_to_proto(customer, apps)
 
 
 class CustomerServicer(customers_pb2_grpc.CustomerServiceServicer):
@@ -38,15 +39,15 @@ class CustomerServicer(customers_pb2_grpc.CustomerServiceServicer):
         self.store = parts.store
         self.audit = parts.audit
 
-    async def _customer(self, doc: dict[str, Any]) -> profile_pb2.Customer:
-        return await customer_proto(self.parts, doc)
+    async def _customer(self, customer: Customer) -> profile_pb2.Customer:
+        return await customer_proto(self.parts, customer)
 
-    async def _auto_linked(self, doc: dict[str, Any]) -> dict[str, Any]:
+    async def _auto_linked(self, customer: Customer) -> Customer:
         """Runs auto-link for a customer who has an email or phone; answers the stored profile."""
-        if doc.get("emails") or doc.get("phones"):
-            if (await self.parts.autolinker.auto_link(doc)).linked:
-                return await customers.require_customer(self.store, str(doc["_id"]))
-        return doc
+        if customer.contact_points:
+            if (await self.parts.autolinker.auto_link(customer)).linked:
+                return await customers.require_customer(self.store, customer.id)
+        return customer
 
     @audited("customer.create", lambda q, r: {"customer_id": r.id if r else "", "details": {"fields": given_fields(q.customer)}})
     async def CreateCustomer(self, request: profile_pb2.CreateCustomerRequest, context: Context) -> profile_pb2.Customer:
@@ -55,7 +56,7 @@ class CustomerServicer(customers_pb2_grpc.CustomerServiceServicer):
 
     async def GetCustomer(self, request: profile_pb2.GetCustomerRequest, context: Context) -> profile_pb2.Customer:
         doc = await customers.require_customer(self.store, request.id)
-        links = doc.get("links") or {}
+        links = doc.links
         refresher = self.parts.refresher
         if request.refresh_app_id:  # one app (unlinked meanwhile: the profile as it is)
             others = frozenset(links) - {request.refresh_app_id}
@@ -69,7 +70,7 @@ class CustomerServicer(customers_pb2_grpc.CustomerServiceServicer):
     async def UpdateCustomer(self, request: profile_pb2.UpdateCustomerRequest, context: Context) -> profile_pb2.Customer:
         before = await customers.require_customer(self.store, request.id)
         doc = await customers.update_customer(self.store, request.id, request.customer, list(request.update_mask.paths), self.parts.region)
-        added = set(doc.get("emails", [])) - set(before.get("emails", [])) or set(doc.get("phones", [])) - set(before.get("phones", []))
+        added = set(doc.contact_points) - set(before.contact_points)
         return await self._customer(await self._auto_linked(doc) if added else doc)
 
     async def FindCustomers(self, request: profile_pb2.FindCustomersRequest, context: Context) -> profile_pb2.FindCustomersResponse:

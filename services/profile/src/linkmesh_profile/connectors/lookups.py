@@ -11,12 +11,13 @@ from google.protobuf.message import Message
 from linkmesh.lookup.v1 import lookup_pb2
 
 from linkmesh_core.errors import ServiceError
-from linkmesh_profile.connectors.traces import TraceStore, summary
 from linkmesh_profile.db.documents import message_to_doc
+from linkmesh_profile.db.traces import TraceStore, summary
 
 if TYPE_CHECKING:
     from linkmesh_profile.admin.apps import AppService
     from linkmesh_profile.model.app import App
+    from linkmesh_profile.model.customer import Customer
 
 
 class Fetched(NamedTuple):
@@ -27,16 +28,11 @@ class Fetched(NamedTuple):
     trace: dict[str, Any]
 
 
-def profile_hint(customer: dict[str, Any] | None) -> lookup_pb2.ProfileHint | None:
+def profile_hint(customer: Customer | None) -> lookup_pb2.ProfileHint | None:
     """The profile a lookup is made for, as protocols that send it (a lookup adaptor) want it."""
-    if not customer:
+    if customer is None:
         return None
-    return lookup_pb2.ProfileHint(
-        id=str(customer.get("_id", "")),
-        name=customer.get("name", ""),
-        emails=list(customer.get("emails", [])),
-        phones=list(customer.get("phones", [])),
-    )
+    return lookup_pb2.ProfileHint(id=customer.id, name=customer.name, emails=customer.emails, phones=customer.phones)
 
 
 Answer = TypeVar("Answer", lookup_pb2.SearchResponse, lookup_pb2.FetchResponse)
@@ -96,7 +92,7 @@ class Lookups:
         order_number: str = "",
         kind: str = "search",
         dry_run: bool = False,
-        auto_link_of: dict[str, Any] | None = None,
+        auto_link_of: Customer | None = None,
     ) -> tuple[lookup_pb2.SearchResponse, dict[str, Any]]:
         """``auto_link_of``: the profile an auto-link searches for (sent along where the protocol does)."""
         request = lookup_pb2.SearchRequest(
@@ -120,7 +116,7 @@ class Lookups:
         *,
         kind: str = "fetch",
         dry_run: bool = False,
-        customer: dict[str, Any] | None = None,
+        customer: Customer | None = None,
     ) -> Fetched:
         """``customer``: the profile linked (or being linked), sent along where the protocol does."""
         request = lookup_pb2.FetchRequest(app=self.apps.context(app), external_id=external_id, profile=profile_hint(customer))

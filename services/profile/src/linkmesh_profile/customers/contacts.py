@@ -17,6 +17,7 @@ from linkmesh_profile.db.store import Store, now
 if TYPE_CHECKING:
     from linkmesh_profile.linking.autolink import AutoLinker
     from linkmesh_profile.linking.refresh import Refresher
+    from linkmesh_profile.model.customer import Customer
 
 CHANNELS = ("email", "sms", "chat", "voice", "self_service")
 
@@ -47,8 +48,8 @@ class Contacts:
         if auto.folded_into:  # a burst made this profile twice: go on with the one it was folded into
             customer, created = await require_customer(self.store, auto.folded_into), False
             auto = await self.autolinker.auto_link(customer)
-        customer_id = str(customer["_id"])
-        if auto.linked and set(customer.get("links") or {}) - set(auto.linked):
+        customer_id = customer.id
+        if auto.linked and set(customer.links) - set(auto.linked):
             # The links just made are fresh; the older ones refresh on the profile as it now is.
             customer = await require_customer(self.store, customer_id)
         outcome = await self.refresher.refresh(customer, skip=set(auto.linked))
@@ -64,7 +65,7 @@ class Contacts:
             ],
         )
 
-    async def find_or_create(self, email: str | None, phone: str | None, name: str) -> tuple[dict[str, Any], bool]:
+    async def find_or_create(self, email: str | None, phone: str | None, name: str) -> tuple[Customer, bool]:
         """The customer who owns the email (else the phone); created when none does.
 
         Concurrent contacts for one new email or phone make exactly one customer:
@@ -74,7 +75,7 @@ class Contacts:
             matches = await self.store.find_customers(email, phone)
             if matches:
                 found = self._pick(matches, email)
-                others = [m for m in matches if m["_id"] != found["_id"]]
+                others = [m for m in matches if m.oid != found.oid]
                 return await self._add_missing(found, others, email, phone, name), False
             stamp = now()
             doc = {
@@ -96,13 +97,11 @@ class Contacts:
         raise RuntimeError("could not find or create the customer after repeated conflicts")
 
     @staticmethod
-    def _pick(matches: list[dict[str, Any]], email: str | None) -> dict[str, Any]:
-        by_email = [m for m in matches if email and email in m.get("emails", [])]
+    def _pick(matches: list[Customer], email: str | None) -> Customer:
+        by_email = [m for m in matches if email and email in m.emails]
         return (by_email or matches)[0]
 
-    async def _add_missing(
-        self, customer: dict[str, Any], owners: list[dict[str, Any]], email: str | None, phone: str | None, name: str
-    ) -> dict[str, Any]:
+    async def _add_missing(self, customer: Customer, owners: list[Customer], email: str | None, phone: str | None, name: str) -> Customer:
         """Adds the contact's email or phone to the customer when no other customer owns it. One
         contact that brings the email of one profile and the phone of another says they are one
         person: a provisional one of them is folded into the other (``linkmesh_profile.customers.folding``)."""
@@ -112,11 +111,11 @@ class Contacts:
             )
             if survivor is not None:
                 customer, owners = survivor, []
-        owned = {point for o in owners for point in (*o.get("emails", []), *o.get("phones", []))}
+        owned = {point for o in owners for point in o.contact_points}
         add: dict[str, Any] = {}
         # A contact adds its email or phone only while the profile holds fewer than the API allows
         # (contacts sharing a phone each brought a new email: 43 of them made every search huge).
-        emails, phones = customer.get("emails", []), customer.get("phones", [])
+        emails, phones = customer.emails, customer.phones
         if email and email not in emails and len(emails) < MAX_CONTACT_POINTS and email not in owned:
             add["emails"] = email
         if phone and phone not in phones and len(phones) < MAX_CONTACT_POINTS and phone not in owned:
@@ -124,7 +123,7 @@ class Contacts:
         update: dict[str, Any] = {}
         if add:
             update["$addToSet"] = add
-        if name and not customer.get("name"):
+        if name and not customer.name:
             update["$set"] = {"name": name}
         stamp = now()
         contacted = contact_stamp(customer, stamp)  # up the recent list, at most once a minute
@@ -136,6 +135,6 @@ class Contacts:
         # The cap holds under concurrent contacts too: the add is conditional on the count read.
         condition = {f"{field}.{MAX_CONTACT_POINTS - 1}": {"$exists": False} for field in add}
         try:
-            return await self.store.update_customer(str(customer["_id"]), update, condition or None) or customer
+            return await self.store.update_customer(customer.id, update, condition or None) or customer
         except DuplicateKeyError:
             return customer  # taken meanwhile by another customer: leave it there

@@ -25,12 +25,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 import structlog
 
 from linkmesh_profile.customers.profiles import MAX_CONTACT_POINTS
 from linkmesh_profile.db.store import Store, now
+
+if TYPE_CHECKING:
+    from bson import ObjectId
+
+    from linkmesh_profile.model.customer import Customer
 
 log = structlog.get_logger("linkmesh.folding")
 DEFAULT_PROVISIONAL_S = 120.0
@@ -43,18 +48,18 @@ def provisional_until(stamp: datetime, window_s: float) -> datetime:
     return stamp + timedelta(seconds=window_s)
 
 
-def in_burst(customer: dict[str, Any], at: datetime) -> bool:
+def in_burst(customer: Customer, at: datetime) -> bool:
     """Made by a contact less than the window ago, and neither edited by an agent nor unlinked."""
-    until = customer.get(PROVISIONAL_UNTIL)
-    return until is not None and until > at and not customer.get("unlinked_apps")
+    until = customer.provisional_until
+    return until is not None and until > at and not customer.unlinked_apps
 
 
-def foldable(customer: dict[str, Any], at: datetime) -> bool:
+def foldable(customer: Customer, at: datetime) -> bool:
     """In the burst and linked to nothing: it may be folded away."""
-    return in_burst(customer, at) and not customer.get("link_keys") and not customer.get("links")
+    return in_burst(customer, at) and not customer.link_keys and not customer.links
 
 
-def survivor_of(participants: list[dict[str, Any]], at: datetime) -> dict[str, Any] | None:
+def survivor_of(participants: list[Customer], at: datetime) -> Customer | None:
     """The profile the others fold into: the one already linked, else the oldest; None when one
     of them is not from the burst (an agent made or edited it, it was unlinked, it is older than
     the window) or two are linked: a real conflict. Every replica picks the same one from the
@@ -67,7 +72,7 @@ def survivor_of(participants: list[dict[str, Any]], at: datetime) -> dict[str, A
         return None
     if linked:
         return linked[0]
-    return min(participants, key=lambda p: (_millis(p.get("created_at") or at), p["_id"]))
+    return min(participants, key=lambda p: (_millis(p.created_at or at), p.oid))
 
 
 def _millis(stamp: datetime) -> datetime:
@@ -80,17 +85,17 @@ class Folder:
         self.store = store
         self.record = record
 
-    async def fold(self, customer: dict[str, Any], others: list[dict[str, Any]], evidence: str) -> dict[str, Any] | None:
+    async def fold(self, customer: Customer, others: list[Customer], evidence: str) -> Customer | None:
         """Folds ``customer`` and ``others`` (the owners the evidence names) into one profile
         where the rules allow; answers the survivor as it now is, or None when nothing may be
         folded (a real conflict, or a profile that stopped being provisional meanwhile)."""
         # Everyone as stored now (the caller's copy may be stale, and carries times finer than
         # the database keeps): every replica orders the same documents the same way.
-        participants: dict[Any, dict[str, Any]] = {}
-        for oid in dict.fromkeys([customer["_id"], *(other["_id"] for other in others)]):
+        participants: dict[ObjectId, Customer] = {}
+        for oid in dict.fromkeys([customer.oid, *(other.oid for other in others)]):
             full = await self.store.get_customer(str(oid))
             if full is not None:
-                participants[full["_id"]] = full
+                participants[full.oid] = full
         if len(participants) < 2:
             return None
         at = now()
@@ -98,21 +103,20 @@ class Folder:
         if survivor is None:
             return None
         for oid, young in participants.items():
-            if oid != survivor["_id"] and not await self._fold_one(young, survivor["_id"], evidence, at):
+            if oid != survivor.oid and not await self._fold_one(young, survivor.oid, evidence, at):
                 return None
-        return await self.store.get_customer(str(survivor["_id"]))
+        return await self.store.get_customer(survivor.id)
 
-    async def _fold_one(self, young: dict[str, Any], into: Any, evidence: str, at: datetime) -> bool:
-        gone = await self.store.fold_away(young["_id"], into, at)
+    async def _fold_one(self, young: Customer, into: ObjectId, evidence: str, at: datetime) -> bool:
+        gone = await self.store.fold_away(young.oid, into, at)
         if gone is None:
             return False  # it linked, was edited or folded meanwhile: not provisional any more
-        emails, phones = gone.get("emails") or [], gone.get("phones") or []
-        for field, values in (("emails", emails), ("phones", phones)):
+        for field, values in (("emails", gone.emails), ("phones", gone.phones)):
             for value in values:  # one at a time: one taken meanwhile by someone else stays theirs
                 await self.store.add_contact_point(into, field, value, MAX_CONTACT_POINTS)
-        if gone.get("name"):
-            await self.store.fill_name(into, gone["name"])
-        log.info("customer_folded", customer_id=str(into), folded=str(young["_id"]), evidence=evidence)
+        if gone.name:
+            await self.store.fill_name(into, gone.name)
+        log.info("customer_folded", customer_id=str(into), folded=young.id, evidence=evidence)
         if self.record is not None:
-            await self.record(str(into), str(young["_id"]), evidence)
+            await self.record(str(into), young.id, evidence)
         return True

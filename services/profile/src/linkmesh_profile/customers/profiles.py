@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bson import ObjectId
 from linkmesh.profile.v1 import profile_pb2
@@ -13,6 +13,9 @@ from linkmesh_core.contact_points import InvalidContactPoint, normalize_email, n
 from linkmesh_core.errors import already_exists, invalid_argument, not_found
 from linkmesh_profile.db.documents import message_to_doc
 from linkmesh_profile.db.store import Store, now
+
+if TYPE_CHECKING:
+    from linkmesh_profile.model.customer import Customer
 
 EDITABLE = ("name", "emails", "phones", "address", "custom_attributes")
 MAX_NAME = 200
@@ -75,60 +78,60 @@ def clean_fields(data: profile_pb2.CustomerInput, fields: tuple[str, ...] | list
     return out
 
 
-async def explain_duplicate(store: Store, doc: dict[str, Any], exclude: Any = None) -> Exception:
+async def explain_duplicate(store: Store, emails: list[str], phones: list[str], exclude: ObjectId | None = None) -> Exception:
     """An ALREADY_EXISTS error naming each email or phone another customer owns."""
-    owners = await store.owners_of(doc.get("emails", []), doc.get("phones", []), exclude)
+    owners = await store.owners_of(emails, phones, exclude)
     fields: dict[str, str] = {}
     for owner in owners:
-        for i, email in enumerate(doc.get("emails", [])):
-            if email in owner.get("emails", []):
-                fields[f"emails[{i}]"] = f"{email} belongs to customer {owner['_id']}"
-        for i, phone in enumerate(doc.get("phones", [])):
-            if phone in owner.get("phones", []):
-                fields[f"phones[{i}]"] = f"{phone} belongs to customer {owner['_id']}"
+        for i, email in enumerate(emails):
+            if email in owner.emails:
+                fields[f"emails[{i}]"] = f"{email} belongs to customer {owner.id}"
+        for i, phone in enumerate(phones):
+            if phone in owner.phones:
+                fields[f"phones[{i}]"] = f"{phone} belongs to customer {owner.id}"
     return already_exists("an email or phone of this customer belongs to another customer", fields)
 
 
-async def create_customer(store: Store, data: profile_pb2.CustomerInput, region: str) -> dict[str, Any]:
-    doc = clean_fields(data, EDITABLE, region)
+async def create_customer(store: Store, data: profile_pb2.CustomerInput, region: str) -> Customer:
+    fields = clean_fields(data, EDITABLE, region)
     stamp = now()
     # The id is ours before the write: if the write is retried after it landed (a lost
     # answer), the duplicate is recognised as this request's own customer, not a conflict.
-    doc.update(_id=ObjectId(), links={}, link_keys=[], unlinked_apps=[], created_at=stamp, updated_at=stamp)
+    oid = ObjectId()
     try:
-        return await store.insert_customer(doc)
+        return await store.insert_customer(
+            {**fields, "_id": oid, "links": {}, "link_keys": [], "unlinked_apps": [], "created_at": stamp, "updated_at": stamp}
+        )
     except DuplicateKeyError:
-        own = await store.get_customer(str(doc["_id"]))
+        own = await store.get_customer(str(oid))
         if own is not None:
             return own
-        raise await explain_duplicate(store, doc, doc["_id"]) from None
+        raise await explain_duplicate(store, fields["emails"], fields["phones"], oid) from None
 
 
-async def update_customer(store: Store, customer_id: str, data: profile_pb2.CustomerInput, paths: list[str], region: str) -> dict[str, Any]:
+async def update_customer(store: Store, customer_id: str, data: profile_pb2.CustomerInput, paths: list[str], region: str) -> Customer:
     if not paths:
         raise invalid_argument("say which fields to update", {"update_mask": f"name at least one of: {', '.join(EDITABLE)}"})
     changes = clean_fields(data, paths, region)
     current = await store.get_customer(customer_id)
     if current is None:
         raise not_found(f"no customer {customer_id}")
-    update: dict[str, Any] = {"$set": {**changes, "updated_at": now()}}
     # What an agent sets is the agent's: no app owns it any more. An edited profile is no longer
     # provisional (linkmesh_profile.customers.folding): it is never folded into another.
     owned = [f"field_sources.{f}" for f in ("name", "address") if f in changes]
-    update["$unset"] = {"provisional_until": "", **{f: "" for f in owned}}
-    if "custom_attributes" in changes:
-        update["$set"]["attribute_sources"] = {}
+    sources: dict[str, Any] = {"attribute_sources": {}} if "custom_attributes" in changes else {}
+    update = {"$set": {**changes, **sources, "updated_at": now()}, "$unset": {"provisional_until": "", **{f: "" for f in owned}}}
     try:
-        updated = await store.update_customer(str(current["_id"]), update)
+        updated = await store.update_customer(current.id, update)
     except DuplicateKeyError:
-        raise await explain_duplicate(store, changes, current["_id"]) from None
+        raise await explain_duplicate(store, changes.get("emails", []), changes.get("phones", []), current.oid) from None
     if updated is None:
         raise not_found(f"no customer {customer_id}")
     return updated
 
 
-async def require_customer(store: Store, customer_id: str) -> dict[str, Any]:
-    doc = await store.get_customer(customer_id)
-    if doc is None:
+async def require_customer(store: Store, customer_id: str) -> Customer:
+    customer = await store.get_customer(customer_id)
+    if customer is None:
         raise not_found(f"no customer {customer_id}")
-    return doc
+    return customer

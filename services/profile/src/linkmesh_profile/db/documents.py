@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from google.protobuf.json_format import MessageToDict, ParseDict
@@ -12,6 +13,9 @@ from linkmesh.profile.v1 import profile_pb2
 
 if TYPE_CHECKING:
     from linkmesh_profile.model.app import App
+    from linkmesh_profile.model.customer import Customer, Link
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def ts(value: datetime | None) -> Timestamp | None:
@@ -26,51 +30,42 @@ def message_to_doc(message: Any) -> dict[str, Any]:
     return MessageToDict(message, preserving_proto_field_name=True)
 
 
-def address_from_doc(doc: dict[str, Any] | None) -> lookup_pb2.Address | None:
-    return ParseDict(doc, lookup_pb2.Address(), ignore_unknown_fields=True) if doc else None
+def address_from_doc(doc: Mapping[str, Any] | None) -> lookup_pb2.Address | None:
+    return ParseDict(dict(doc), lookup_pb2.Address(), ignore_unknown_fields=True) if doc else None
 
 
-def customer_to_proto(doc: dict[str, Any], apps: dict[str, App]) -> profile_pb2.Customer:
-    out = profile_pb2.Customer(
-        id=str(doc["_id"]),
-        name=doc.get("name", ""),
-        emails=doc.get("emails", []),
-        phones=doc.get("phones", []),
-        custom_attributes=doc.get("custom_attributes", {}),
-        sources={
-            **(doc.get("field_sources") or {}),
-            **{f"custom_attributes.{k}": v for k, v in (doc.get("attribute_sources") or {}).items()},
-        },
+def link_to_proto(link: Link, app: App | None) -> profile_pb2.LinkedApp:
+    linked = profile_pb2.LinkedApp(
+        app_id=link.app_id,
+        app_name=app.name if app else "",
+        app_type=app.type if app else link.app_type,
+        external_customer_id=link.external_customer_id,
+        actions_enabled=bool(app and app.actions_enabled),
+        linked_at=ts(link.linked_at),
+        refreshed_at=ts(link.refreshed_at),
     )
-    address = address_from_doc(doc.get("address"))
-    if address is not None:
-        out.address.CopyFrom(address)
-    for field in ("created_at", "updated_at", "last_contact_at"):
-        value = ts(doc.get(field))
-        if value is not None:
-            getattr(out, field).CopyFrom(value)
-    for app_id, link in sorted((doc.get("links") or {}).items(), key=lambda kv: kv[1].get("linked_at") or 0):
-        app = apps.get(app_id)
-        linked = profile_pb2.LinkedApp(
-            app_id=app_id,
-            app_name=app.name if app else "",
-            app_type=app.type if app else link.get("app_type", ""),
-            external_customer_id=link.get("external_customer_id", ""),
-            actions_enabled=bool(app and app.actions_enabled),
-        )
-        for field in ("linked_at", "refreshed_at"):
-            value = ts(link.get(field))
-            if value is not None:
-                getattr(linked, field).CopyFrom(value)
-        if link.get("data"):
-            linked.data.CopyFrom(ParseDict(link["data"], lookup_pb2.Customer(), ignore_unknown_fields=True))
-        stale = link.get("stale")
-        if stale:
-            linked.stale.CopyFrom(profile_pb2.Stale(code=stale.get("code", ""), message=stale.get("message", "")))
-            since = ts(stale.get("since"))
-            if since is not None:
-                linked.stale.since.CopyFrom(since)
-        out.links.append(linked)
+    if link.data:
+        linked.data.CopyFrom(ParseDict(dict(link.data), lookup_pb2.Customer(), ignore_unknown_fields=True))
+    if link.stale is not None:
+        linked.stale.CopyFrom(profile_pb2.Stale(code=link.stale.code, message=link.stale.message, since=ts(link.stale.since)))
+    return linked
+
+
+def customer_to_proto(customer: Customer, apps: dict[str, App]) -> profile_pb2.Customer:
+    out = profile_pb2.Customer(
+        id=customer.id,
+        name=customer.name,
+        emails=customer.emails,
+        phones=customer.phones,
+        custom_attributes=customer.custom_attributes,
+        sources={**customer.field_sources, **{f"custom_attributes.{k}": v for k, v in customer.attribute_sources.items()}},
+        address=address_from_doc(customer.address),
+        created_at=ts(customer.created_at),
+        updated_at=ts(customer.updated_at),
+        last_contact_at=ts(customer.last_contact_at),
+    )
+    by_age = sorted(customer.links.values(), key=lambda link: link.linked_at or EPOCH)
+    out.links.extend(link_to_proto(link, apps.get(link.app_id)) for link in by_age)
     return out
 
 

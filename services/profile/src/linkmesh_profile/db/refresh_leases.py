@@ -20,12 +20,14 @@ holder's time ran out (then it takes the lease over).
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
 
 from linkmesh_core.errors import deadline_exceeded
 from linkmesh_profile.db import leases
 from linkmesh_profile.db import queries as q
 from linkmesh_profile.db.store import Store, now, object_id
+from linkmesh_profile.model.customer import Customer, Link
 
 FIRST_POLL_S, MAX_POLL_S = 0.025, 0.2
 
@@ -35,18 +37,26 @@ def release(app_id: str) -> dict[str, str]:
     return leases.refresh(app_id).release()
 
 
-def seen(link: dict[str, Any] | None) -> tuple[Any, Any, Any]:
-    """What tells one refresh of a link from the next: its external customer, when its data
-    was written, when a failure was marked."""
-    link = link or {}
-    return link.get("external_customer_id"), link.get("refreshed_at"), (link.get("stale") or {}).get("at")
+Seen = tuple[str | None, datetime | None, datetime | None]
+
+
+def seen(link: Link | None) -> Seen:
+    """What tells one refresh of a link from the next (``Link.seen``); no link: all None."""
+    return link.seen if link is not None else (None, None, None)
+
+
+@dataclass(frozen=True, slots=True)
+class Changed:
+    """The app's link as another replica left it (None: unlinked, or the customer is gone)."""
+
+    link: Link | None
 
 
 class RefreshLeases:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    async def take(self, customer_id: str, app_ids: list[str], seconds: float) -> dict[str, Any] | None:
+    async def take(self, customer_id: str, app_ids: list[str], seconds: float) -> Customer | None:
         """The leases of every app in ``app_ids``, taken together if every one is free (or
         its holder's time ran out): the customer as it is under them; else None (nothing taken)."""
         stamp = now()
@@ -61,9 +71,9 @@ class RefreshLeases:
         if app_ids:
             await self.store.change_customer(customer_id, {"$unset": {k: v for a in app_ids for k, v in release(a).items()}})
 
-    async def follow(self, customer_id: str, app_id: str, before: tuple[Any, Any, Any], time_left: float) -> dict[str, Any] | None:
-        """Waits while another replica holds the app's lease: the customer once the app's
-        link differs from ``before`` (written, marked stale or unlinked), None once the lease
+    async def follow(self, customer_id: str, app_id: str, before: Seen, time_left: float) -> Changed | None:
+        """Waits while another replica holds the app's lease: the app's link once it differs
+        from ``before`` (written, marked stale or unlinked), None once the lease
         is free (its holder let go, or its time ran out: take it). Raises DEADLINE_EXCEEDED
         when neither happens within ``time_left``."""
         loop = asyncio.get_running_loop()
@@ -71,10 +81,11 @@ class RefreshLeases:
         pause = FIRST_POLL_S
         oid = object_id(customer_id)
         while True:
-            customer = await q.customer_by_id(oid).find_one(self.store.db) if oid is not None else None
-            if customer is None or seen((customer.get("links") or {}).get(app_id)) != before:
-                return customer or {}
-            if not leases.refresh(app_id).held_at(customer, now()):
+            doc = await q.customer_by_id(oid).find_one(self.store.db) if oid is not None else None
+            link = Customer.from_doc(doc).links.get(app_id) if doc is not None else None
+            if doc is None or seen(link) != before:
+                return Changed(link)
+            if not leases.refresh(app_id).held_at(doc, now()):
                 return None
             if loop.time() + pause >= until:
                 raise deadline_exceeded("another replica is refreshing this app and did not finish in time")

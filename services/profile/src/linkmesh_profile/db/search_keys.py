@@ -20,9 +20,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bson import ObjectId
+
+if TYPE_CHECKING:
+    from linkmesh_profile.model.customer import Customer
 
 MAX_WORD = 24
 #: A returning customer's contact moves them up the recent list at most once a minute, so a
@@ -68,12 +71,12 @@ def recent_key(at: datetime, oid: ObjectId) -> str:
     return f"{at.strftime(RECENT_FORMAT)}|{oid}"
 
 
-def contact_stamp(customer: dict[str, Any], at: datetime) -> dict[str, Any]:
+def contact_stamp(customer: Customer, at: datetime) -> dict[str, Any]:
     """The fields a contact sets (for ``$set``), or nothing when the last one was under a minute ago."""
-    last = customer.get("last_contact_at")
+    last = customer.last_contact_at
     if last is not None and at - last < RECENT_STEP:
         return {}
-    return {"last_contact_at": at, "recent_key": recent_key(at, customer["_id"])}
+    return {"last_contact_at": at, "recent_key": recent_key(at, customer.oid)}
 
 
 def with_search_keys(update: dict[str, Any]) -> dict[str, Any]:

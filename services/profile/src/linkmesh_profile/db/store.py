@@ -36,6 +36,7 @@ from linkmesh_profile.db import collections, writes
 from linkmesh_profile.db import queries as q
 from linkmesh_profile.db.search_keys import ORDER_SEPARATOR, name_keys, order_keys, recent_key, with_search_keys
 from linkmesh_profile.model.app import App
+from linkmesh_profile.model.customer import Customer
 
 MAX_ALIAS_HOPS = 5
 # Counts every write of a customer's links and the data they pulled: an unlink writes on the version it read.
@@ -178,16 +179,16 @@ class Store:
 
     # customers
 
-    async def insert_customer(self, doc: dict[str, Any]) -> dict[str, Any]:
-        """Writes the new customer with its directory keys (its id is made here)."""
+    async def insert_customer(self, doc: dict[str, Any]) -> Customer:
+        """Writes the new customer with its directory keys (its id is made here unless given)."""
         doc.setdefault("_id", ObjectId())
         doc["name_keys"] = name_keys(doc.get("name") or "")
         doc.setdefault("recent_key", recent_key(doc.get("last_contact_at") or doc.get("created_at") or now(), doc["_id"]))
         result = await self.customers.insert_one(doc)
         doc["_id"] = result.inserted_id
-        return doc
+        return Customer.from_doc(doc)
 
-    async def get_customer(self, customer_id: str) -> dict[str, Any] | None:
+    async def get_customer(self, customer_id: str) -> Customer | None:
         """The customer, or the one its id was folded into (``linkmesh_profile.customers.folding``)."""
         oid = object_id(customer_id)
         for _ in range(MAX_ALIAS_HOPS):
@@ -195,7 +196,7 @@ class Store:
                 return None
             doc = await q.customer_by_id(oid).find_one(self.db)
             if doc is not None:
-                return doc
+                return Customer.from_doc(doc)
             oid = await self._alias_target(oid)
         return None
 
@@ -203,7 +204,7 @@ class Store:
         alias = await q.customer_alias(oid).find_one(self.db)
         return alias["into"] if alias else None
 
-    async def fold_away(self, young: ObjectId, into: ObjectId, at: datetime) -> dict[str, Any] | None:
+    async def fold_away(self, young: ObjectId, into: ObjectId, at: datetime) -> Customer | None:
         """Deletes ``young`` if it is still provisional at ``at`` and answers it; its alias to
         ``into`` is written first, so a read by its id in between finds one or the other."""
         mine = ObjectId()  # this attempt's alias, to take back only that one
@@ -214,7 +215,8 @@ class Store:
         gone = await writes.delete_by_id(self.db, q.provisional_customer(young, at))
         if gone is None:
             await self.db[q.ALIASES].delete_one(q.customer_alias(young, {"attempt": mine}).filter)
-        return gone
+            return None
+        return Customer.from_doc(gone)
 
     async def add_contact_point(self, oid: ObjectId, field: str, value: str, cap: int) -> None:
         """Adds one email or phone to the customer (or where its id was folded) while it holds
@@ -237,45 +239,48 @@ class Store:
         await self.customers.update_one(q.customer_without_name(oid).filter, with_search_keys({"$set": {"name": name}}))
 
     async def update_customer(
-        self, customer_id: str, update: dict[str, Any], extra_filter: dict[str, Any] | None = None, *, read_back: bool = True
-    ) -> dict[str, Any] | None:
-        """The customer after the write, or None when nothing matched; without ``read_back`` (a
-        caller that needs no document: one database call less) ``{}`` when it matched."""
+        self, customer_id: str, update: dict[str, Any], extra_filter: dict[str, Any] | None = None
+    ) -> Customer | None:
+        """The customer after the write, or None when nothing matched."""
         oid = object_id(customer_id)
         if oid is None:
             return None
-        query = q.customer_by_id(oid, extra_filter)
-        if read_back:
-            return await writes.update_by_id(self.db, query, with_search_keys(update))
-        return {} if await writes.update_only(self.db, query, with_search_keys(update)) else None
+        doc = await writes.update_by_id(self.db, q.customer_by_id(oid, extra_filter), with_search_keys(update))
+        return Customer.from_doc(doc) if doc is not None else None
 
     async def change_customer(self, customer_id: str, update: dict[str, Any], extra_filter: dict[str, Any] | None = None) -> bool:
-        """``update_customer`` for a caller that needs no document back: whether it matched."""
-        return await self.update_customer(customer_id, update, extra_filter, read_back=False) is not None
+        """``update_customer`` for a caller that needs no document back (one database call
+        less): whether it matched."""
+        oid = object_id(customer_id)
+        if oid is None:
+            return False
+        return await writes.update_only(self.db, q.customer_by_id(oid, extra_filter), with_search_keys(update))
 
-    async def find_customers(self, email: str | None, phone: str | None) -> list[dict[str, Any]]:
+    async def find_customers(self, email: str | None, phone: str | None) -> list[Customer]:
         """Customers who own the email or the phone: one indexed query per field."""
         found: dict[Any, dict[str, Any]] = {}
         for query in ([q.customers_by_email(email)] if email else []) + ([q.customers_by_phone(phone)] if phone else []):
             for doc in await query.find(self.db, limit=50).to_list(length=50):
                 found.setdefault(doc["_id"], doc)
-        return [found[k] for k in sorted(found)][:50]
+        return [Customer.from_doc(found[k]) for k in sorted(found)][:50]
 
-    async def owners_of(self, emails: list[str], phones: list[str], exclude: ObjectId | None = None) -> list[dict[str, Any]]:
+    async def owners_of(self, emails: list[str], phones: list[str], exclude: ObjectId | None = None) -> list[Customer]:
         """Customers other than ``exclude`` who own one of the emails or phones."""
         found: dict[Any, dict[str, Any]] = {}
         for query in ([q.owners_of_emails(emails)] if emails else []) + ([q.owners_of_phones(phones)] if phones else []):
             for doc in await query.find(self.db, limit=21).to_list(length=21):
                 if doc["_id"] != exclude:
                     found.setdefault(doc["_id"], doc)
-        return list(found.values())[:20]
+        return [Customer.from_doc(d) for d in list(found.values())[:20]]
 
-    async def customer_with_link(self, app_id: str, external_id: str) -> dict[str, Any] | None:
-        return await q.customer_with_link(link_key(app_id, external_id)).find_one(self.db)
+    async def customer_with_link(self, app_id: str, external_id: str) -> Customer | None:
+        doc = await q.customer_with_link(link_key(app_id, external_id)).find_one(self.db)
+        return Customer.from_doc(doc) if doc is not None else None
 
-    def customers_linked_to(self, app_id: str) -> AsyncIterator[dict[str, Any]]:
+    async def customers_linked_to(self, app_id: str) -> AsyncIterator[Customer]:
         """Each customer linked to the app, with the provenance of their fields."""
-        return aiter(q.customers_linked_to(app_id).find(self.db))
+        async for doc in q.customers_linked_to(app_id).find(self.db):
+            yield Customer.from_doc(doc)
 
     async def drop_app_link(self, customer_oid: ObjectId, app_id: str, set_: dict[str, Any], unset: dict[str, Any]) -> None:
         update: dict[str, Any] = {

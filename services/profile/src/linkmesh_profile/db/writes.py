@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from linkmesh_profile.db import queries as q
 
@@ -58,3 +59,8 @@ async def claim_one(db: AsyncDatabase[dict[str, Any]], query: q.Query, update: d
         if taken is not None:
             return taken
     return None
+
+
+def duplicate_of(err: DuplicateKeyError) -> set[str]:
+    """The fields of the unique index a write would have broken (``emails``, ``link_keys``...)."""
+    return set((err.details or {}).get("keyPattern", {}))

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from linkmesh_profile.connectors.lookups import Fetched, Lookups
     from linkmesh_profile.db.store import Store
     from linkmesh_profile.model.app import App
+    from linkmesh_profile.model.customer import Customer
 
 LINKED, NOT_LINKED, SKIPPED, PENDING = "linked", "not_linked", "skipped", "pending"
 DEFAULT_DEFER_S = 5.0
@@ -64,15 +65,15 @@ class Decision:
         return self.outcome == LINKED
 
 
-def skip_reason(customer: dict[str, Any], app: App) -> str | None:
+def skip_reason(customer: Customer, app: App) -> str | None:
     app_id = app.id
     if not app.active:
         return "the app is inactive"
     if not app.auto_link_fields:
         return "auto-linking is off for this app"
-    if app_id in (customer.get("links") or {}):
+    if app_id in customer.links:
         return "the customer is already linked to this app"
-    if app_id in (customer.get("unlinked_apps") or []):
+    if app_id in customer.unlinked_apps:
         return "the customer was unlinked from this app, so it never auto-links again"
     emails, phones = query_of(customer, app)
     if not emails and not phones:
@@ -84,26 +85,26 @@ def skip_reason(customer: dict[str, Any], app: App) -> str | None:
 MAX_SEARCH_POINTS = 5
 
 
-def query_of(customer: dict[str, Any], app: App) -> tuple[list[str], list[str]]:
+def query_of(customer: Customer, app: App) -> tuple[list[str], list[str]]:
     """What an auto-link searches by: the enabled fields, at most MAX_SEARCH_POINTS of each (the
     most recently added: a contact's own), so one search stays small whatever the profile holds
     (43 emails made a query Magento refused and 560 ReturnLogic requests for 43 contacts)."""
     fields = set(app.auto_link_fields)
-    emails = list(customer.get("emails", []))[-MAX_SEARCH_POINTS:] if "email" in fields else []
-    phones = list(customer.get("phones", []))[-MAX_SEARCH_POINTS:] if "phone" in fields else []
+    emails = list(customer.emails[-MAX_SEARCH_POINTS:]) if "email" in fields else []
+    phones = list(customer.phones[-MAX_SEARCH_POINTS:]) if "phone" in fields else []
     return emails, phones
 
 
-def match_reason(customer: dict[str, Any], app: App, candidate: lookup_pb2.CustomerSummary, region: str) -> str | None:
+def match_reason(customer: Customer, app: App, candidate: lookup_pb2.CustomerSummary, region: str) -> str | None:
     """Which enabled field matches, or None."""
     fields = set(app.auto_link_fields)
     if "email" in fields:
-        mine = {email_key(e) for e in customer.get("emails", [])}
+        mine = {email_key(e) for e in customer.emails}
         hit = next((e for e in candidate.emails if email_key(e) in mine), None)
         if hit:
             return f"email {email_key(hit)} matches"
     if "phone" in fields:
-        mine = set(customer.get("phones", []))
+        mine = set(customer.phones)
         hit = next((p.number for p in candidate.phones if phone_key(p.number, region) in mine), None)
         if hit:
             return f"phone {phone_key(hit, region)} matches"
@@ -147,7 +148,7 @@ class AutoLinker:
         self.defer = defer
         self._flights: SingleFlight[Decision] = SingleFlight()
 
-    async def auto_link(self, customer: dict[str, Any]) -> AutoLinkResult:
+    async def auto_link(self, customer: Customer) -> AutoLinkResult:
         """Tries every eligible app in parallel; answers the apps it linked and those deferred.
         ``customer`` is the profile as the caller just read it (not read again per app)."""
         apps = await self.store.list_apps(active_only=True)
@@ -159,17 +160,17 @@ class AutoLinker:
             next((d.folded_into for d in decisions if d.folded_into), ""),
         )
 
-    async def auto_link_app(self, customer: dict[str, Any], app: App) -> Decision:
+    async def auto_link_app(self, customer: Customer, app: App) -> Decision:
         """Concurrent contacts of one customer share one attempt per app; only the
         caller that made the attempt reports its link."""
-        customer_id = str(customer["_id"])
+        customer_id = customer.id
         decision, leader = await self._flights.run((customer_id, app.id), lambda: self._auto_link_app(customer, app))
         if decision.would_link and not leader:
             return Decision(SKIPPED, "linked by a concurrent contact", decision.external_id)
         return decision
 
-    async def _auto_link_app(self, customer: dict[str, Any], app: App) -> Decision:
-        customer_id = str(customer["_id"])
+    async def _auto_link_app(self, customer: Customer, app: App) -> Decision:
+        customer_id = customer.id
         decision = await self.evaluate(customer, app, dry_run=False)
         if decision.would_link:
             assert decision.candidate is not None
@@ -206,9 +207,9 @@ class AutoLinker:
         )
         return decision
 
-    async def evaluate(self, customer: dict[str, Any], app: App, *, dry_run: bool) -> Decision:
+    async def evaluate(self, customer: Customer, app: App, *, dry_run: bool) -> Decision:
         """Decides whether ``app`` would auto-link ``customer``; runs the BASIC search it needs."""
-        customer_id = str(customer.get("_id", ""))
+        customer_id = customer.id
         reason = skip_reason(customer, app)
         if reason is not None:
             return Decision(SKIPPED, reason)
@@ -247,12 +248,12 @@ class AutoLinker:
             candidate=candidate,
         )
 
-    async def _link(self, customer: dict[str, Any], app: App, candidate: lookup_pb2.CustomerSummary, fetched: Fetched) -> str | None:
+    async def _link(self, customer: Customer, app: App, candidate: lookup_pb2.CustomerSummary, fetched: Fetched) -> str | None:
         """Makes the first link, or answers the conflict that forbids it. A conflict with a
         provisional profile (a burst of contacts for one new person made two) folds it
         (``linkmesh_profile.customers.folding``) and the link is tried again on the survivor; when this
         profile is the one folded away, raises ``FoldedInto``."""
-        conflict: tuple[str, list[dict[str, Any]]] | None = None
+        conflict: tuple[str, list[Customer]] | None = None
         for _ in range(MAX_FOLDS):
             conflict = await self._link_once(customer, app, candidate, fetched)
             if conflict is None:
@@ -260,14 +261,14 @@ class AutoLinker:
             survivor = await self.folder.fold(customer, conflict[1], f"{app.name} customer {candidate.external_id} matched both")
             if survivor is None:
                 return conflict[0]
-            if survivor["_id"] != customer["_id"]:
-                raise FoldedInto(str(survivor["_id"]))
+            if survivor.oid != customer.oid:
+                raise FoldedInto(survivor.id)
             customer = survivor
         return conflict[0] if conflict else None
 
     async def _link_once(
-        self, customer: dict[str, Any], app: App, candidate: lookup_pb2.CustomerSummary, fetched: Fetched
-    ) -> tuple[str, list[dict[str, Any]]] | None:
+        self, customer: Customer, app: App, candidate: lookup_pb2.CustomerSummary, fetched: Fetched
+    ) -> tuple[str, list[Customer]] | None:
         """Makes the first link in one write, or answers the conflict that forbids it with the
         customers it names.
 
@@ -279,7 +280,7 @@ class AutoLinker:
         is written without it, as a manual link is.
         """
         emails, phones = contact_points(fetched.customer, self.region)
-        covered = set(customer.get("emails", [])) | set(customer.get("phones", [])) | set(emails) | set(phones)
+        covered = set(customer.contact_points) | set(emails) | set(phones)
         shown = {email_key(e) for e in candidate.emails if e.strip()} | {
             p for p in (phone_key(ph.number, self.region) for ph in candidate.phones) if p
         }
@@ -297,21 +298,19 @@ class AutoLinker:
         await self.links.store_link(customer, app, candidate.external_id, fetched, first=True, read_back=False)
         return None
 
-    async def conflict(self, customer: dict[str, Any], app: App, candidate: lookup_pb2.CustomerSummary) -> str | None:
+    async def conflict(self, customer: Customer, app: App, candidate: lookup_pb2.CustomerSummary) -> str | None:
         found = await self.conflict_with(customer, app, candidate)
         return found[0] if found else None
 
-    async def conflict_with(
-        self, customer: dict[str, Any], app: App, candidate: lookup_pb2.CustomerSummary
-    ) -> tuple[str, list[dict[str, Any]]] | None:
+    async def conflict_with(self, customer: Customer, app: App, candidate: lookup_pb2.CustomerSummary) -> tuple[str, list[Customer]] | None:
         """Why ``candidate`` may not be linked to ``customer``, with the customers in the way."""
         other = await self.store.customer_with_link(app.id, candidate.external_id)
-        if other is not None and other["_id"] != customer.get("_id"):
-            return f"external profile {candidate.external_id} is already linked to customer {other['_id']}", [other]
+        if other is not None and other.oid != customer.oid:
+            return f"external profile {candidate.external_id} is already linked to customer {other.id}", [other]
         emails = [email_key(e) for e in candidate.emails if e.strip()]
         phones = [p for p in (phone_key(ph.number, self.region) for ph in candidate.phones) if p]
-        owners = await self.store.owners_of(emails, phones, customer.get("_id"))
+        owners = await self.store.owners_of(emails, phones, customer.oid)
         for owner in owners:
-            shared = sorted((set(emails) & set(owner.get("emails", []))) | (set(phones) & set(owner.get("phones", []))))
-            return f"conflict: {', '.join(shared)} of external profile {candidate.external_id} belongs to customer {owner['_id']}", owners
+            shared = sorted((set(emails) & set(owner.emails)) | (set(phones) & set(owner.phones)))
+            return f"conflict: {', '.join(shared)} of external profile {candidate.external_id} belongs to customer {owner.id}", owners
         return None

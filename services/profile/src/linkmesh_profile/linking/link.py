@@ -11,6 +11,7 @@ from linkmesh_core.errors import failed_precondition, invalid_argument
 from linkmesh_profile.customers.profiles import MAX_CONTACT_POINTS, require_customer
 from linkmesh_profile.db.search_keys import order_keys
 from linkmesh_profile.db.store import LINKS_VERSION, Store, link_key, now
+from linkmesh_profile.db.writes import duplicate_of
 from linkmesh_profile.linking import checkpoints
 from linkmesh_profile.linking.merge import contact_points, profile_update
 
@@ -18,6 +19,12 @@ if TYPE_CHECKING:
     from linkmesh_profile.admin.apps import AppService
     from linkmesh_profile.connectors.lookups import Fetched, Lookups
     from linkmesh_profile.model.app import App
+    from linkmesh_profile.model.customer import Customer
+
+
+def with_contact_points(update: dict[str, Any], emails: list[str], phones: list[str]) -> dict[str, Any]:
+    """``update`` that also adds these emails and phones."""
+    return {**update, "$addToSet": {**update.get("$addToSet", {}), "emails": {"$each": emails}, "phones": {"$each": phones}}}
 
 
 class LinkedMeanwhile(Exception):
@@ -31,7 +38,7 @@ class Links:
         self.lookups = lookups
         self.region = region
 
-    async def link(self, customer_id: str, app_id: str, external_id: str) -> dict[str, Any]:
+    async def link(self, customer_id: str, app_id: str, external_id: str) -> Customer:
         """Manual link: DETAILED lookup, then one write. Allowed even after an unlink."""
         external_id = external_id.strip()
         if not external_id:
@@ -40,17 +47,21 @@ class Links:
         app = await self.apps.require(app_id)
         if not app.active:
             raise failed_precondition(f"app {app.name} is inactive")
-        existing = (customer.get("links") or {}).get(app_id)
-        if existing and existing.get("external_customer_id") != external_id:
-            raise failed_precondition(f"customer is already linked to {app.name} customer {existing['external_customer_id']}; unlink first")
+        existing = customer.links.get(app_id)
+        if existing and existing.external_customer_id != external_id:
+            raise failed_precondition(f"customer is already linked to {app.name} customer {existing.external_customer_id}; unlink first")
         other = await self.store.customer_with_link(app_id, external_id)
-        if other is not None and other["_id"] != customer["_id"]:
-            raise failed_precondition(f"{app.name} customer {external_id} is already linked to customer {other['_id']}")
-        return await self.store_link(customer, app, external_id, await self.lookups.fetch(app, customer_id, external_id, customer=customer))
+        if other is not None and other.oid != customer.oid:
+            raise failed_precondition(f"{app.name} customer {external_id} is already linked to customer {other.id}")
+        linked = await self.store_link(
+            customer, app, external_id, await self.lookups.fetch(app, customer_id, external_id, customer=customer)
+        )
+        assert linked is not None
+        return linked
 
     async def store_link(
         self,
-        customer: dict[str, Any],
+        customer: Customer,
         app: App,
         external_id: str,
         fetched: Fetched,
@@ -58,21 +69,21 @@ class Links:
         first: bool = False,
         unique_check: bool = False,
         read_back: bool = True,
-    ) -> dict[str, Any]:
+    ) -> Customer | None:
         """Stores the link with its DETAILED data and merges the data into the profile, in one write.
         ``first`` (auto-link): only if the customer is linked to nothing of this app yet, so of
         concurrent attempts exactly one makes the link; the others get ``LinkedMeanwhile``.
         ``unique_check``: the app's emails and phones are written without looking up their
         owners first, and a ``DuplicateKeyError`` (of a link key, email or phone) is raised.
-        Without ``read_back`` the profile is not read again (``{}``)."""
+        Without ``read_back`` the profile is not read again (None)."""
         app_id = app.id
         data = fetched.customer
         stamp = now()
-        previous = (customer.get("links") or {}).get(app_id) or {}
+        previous = customer.links.get(app_id)
         link = {
             "external_customer_id": external_id,
             "app_type": app.type,
-            "linked_at": previous.get("linked_at") or stamp,
+            "linked_at": (previous.linked_at if previous is not None else None) or stamp,
             "refreshed_at": stamp,
             "data": fetched.doc,
             "stale": None,
@@ -92,48 +103,46 @@ class Links:
             condition["unlinked_apps"] = {"$ne": app_id}
         await checkpoints.reached("link.before_write")
         try:
-            updated = await self.write_with_contact_points(
-                customer, data, update, condition, look_up_owners=not unique_check, read_back=read_back
-            )
+            written = await self.write_with_contact_points(customer, data, update, condition, look_up_owners=not unique_check)
+            updated = await self.store.get_customer(customer.id) if written and read_back else None
         except DuplicateKeyError:
             if unique_check:
                 raise
             raise failed_precondition(f"{app.name} customer {external_id} is already linked to another customer") from None
-        if updated is None:
+        if not written:
             if first:
-                raise LinkedMeanwhile(f"customer {customer['_id']} was linked to {app.name} meanwhile")
-            raise failed_precondition(f"customer {customer['_id']} was linked to {app.name} meanwhile; reload and retry")
+                raise LinkedMeanwhile(f"customer {customer.id} was linked to {app.name} meanwhile")
+            raise failed_precondition(f"customer {customer.id} was linked to {app.name} meanwhile; reload and retry")
         return updated
 
     async def write_with_contact_points(
         self,
-        customer: dict[str, Any],
+        customer: Customer,
         data: lookup_pb2.Customer,
         update: dict[str, Any],
         condition: dict[str, Any],
         *,
         look_up_owners: bool = True,
-        read_back: bool = True,
-    ) -> dict[str, Any] | None:
-        """Adds the app's emails and phones that no other customer owns, along with ``update``.
-        Without ``look_up_owners`` a duplicate email or phone is the caller's to handle."""
+    ) -> bool:
+        """Adds the app's emails and phones that no other customer owns, along with ``update``
+        (whether ``condition`` held). Without ``look_up_owners`` a duplicate email or phone is
+        the caller's to handle."""
         emails, phones = contact_points(data, self.region)
-        emails = [e for e in emails if e not in customer.get("emails", [])]
-        phones = [p for p in phones if p not in customer.get("phones", [])]
+        emails = [e for e in emails if e not in customer.emails]
+        phones = [p for p in phones if p not in customer.phones]
         if look_up_owners:
-            owned = await self.store.owners_of(emails, phones, customer["_id"])
-            taken = {e for o in owned for e in o.get("emails", [])} | {p for o in owned for p in o.get("phones", [])}
+            owned = await self.store.owners_of(emails, phones, customer.oid)
+            taken = {point for o in owned for point in o.contact_points}
             emails = [e for e in emails if e not in taken]
             phones = [p for p in phones if p not in taken]
         # Never past what the API allows a profile to hold.
-        emails = emails[: max(0, MAX_CONTACT_POINTS - len(customer.get("emails", [])))]
-        phones = phones[: max(0, MAX_CONTACT_POINTS - len(customer.get("phones", [])))]
+        emails = emails[: max(0, MAX_CONTACT_POINTS - len(customer.emails))]
+        phones = phones[: max(0, MAX_CONTACT_POINTS - len(customer.phones))]
         if emails or phones:
-            with_points = {**update, "$addToSet": {**update.get("$addToSet", {}), "emails": {"$each": emails}, "phones": {"$each": phones}}}
             try:
-                return await self.store.update_customer(str(customer["_id"]), with_points, condition, read_back=read_back)
+                return await self.store.change_customer(customer.id, with_contact_points(update, emails, phones), condition)
             except DuplicateKeyError as err:
-                if not look_up_owners or not set((err.details or {}).get("keyPattern", {})) & {"emails", "phones"}:
+                if not look_up_owners or not duplicate_of(err) & {"emails", "phones"}:
                     raise
                 # Another customer took one of them meanwhile: write without them.
-        return await self.store.update_customer(str(customer["_id"]), update, condition, read_back=read_back)
+        return await self.store.change_customer(customer.id, update, condition)

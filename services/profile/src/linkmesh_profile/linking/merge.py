@@ -13,12 +13,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from linkmesh.lookup.v1 import lookup_pb2
 
 from linkmesh_core.contact_points import InvalidContactPoint, normalize_email, phone_key
 from linkmesh_profile.db.documents import message_to_doc
+
+if TYPE_CHECKING:
+    from linkmesh_profile.model.customer import Customer
 
 
 def attribute_key(raw: str) -> str:
@@ -27,24 +30,22 @@ def attribute_key(raw: str) -> str:
     return "_" + key[1:] if key.startswith("$") else key
 
 
-def profile_update(
-    customer: dict[str, Any], app_id: str, overwrite: bool, data: lookup_pb2.Customer
-) -> tuple[dict[str, Any], dict[str, Any]]:
+def profile_update(customer: Customer, app_id: str, overwrite: bool, data: lookup_pb2.Customer) -> tuple[dict[str, Any], dict[str, Any]]:
     """The ``$set`` and ``$unset`` that apply ``data`` to the editable fields of ``customer``."""
     set_: dict[str, Any] = {}
     unset: dict[str, Any] = {}
     name = data.name.strip()
-    if name and (overwrite or not customer.get("name")) and customer.get("name") != name:
+    if name and (overwrite or not customer.name) and customer.name != name:
         set_["name"] = name
         set_["field_sources.name"] = app_id
     address = (
         {k: v for k, v in message_to_doc(data.address).items() if isinstance(v, str) and v.strip()} if data.HasField("address") else {}
     )
-    if address and (overwrite or not customer.get("address")) and customer.get("address") != address:
+    if address and (overwrite or not customer.address) and dict(customer.address) != address:
         set_["address"] = address
         set_["field_sources.address"] = app_id
-    current = customer.get("custom_attributes") or {}
-    sources = customer.get("attribute_sources") or {}
+    current = customer.custom_attributes
+    sources = customer.attribute_sources
     answered = {attribute_key(a.key): a.value for a in data.custom_attributes if a.key.strip() and a.value != ""}
     for key, value in answered.items():
         owner = sources.get(key)
@@ -71,18 +72,18 @@ def contact_points(data: lookup_pb2.Customer, region: str) -> tuple[list[str], l
     return list(dict.fromkeys(emails)), list(dict.fromkeys(phones))
 
 
-def unlink_cleanup(customer: dict[str, Any], app_ids: set[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+def unlink_cleanup(customer: Customer, app_ids: set[str]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Removes the values that came from ``app_ids``; values an agent set stay."""
     set_: dict[str, Any] = {}
     unset: dict[str, Any] = {}
-    for field, owner in (customer.get("field_sources") or {}).items():
+    for field, owner in customer.field_sources.items():
         if owner in app_ids:
             if field == "name":
                 set_["name"] = ""
             else:
                 unset[field] = ""
             unset[f"field_sources.{field}"] = ""
-    for key, owner in (customer.get("attribute_sources") or {}).items():
+    for key, owner in customer.attribute_sources.items():
         if owner in app_ids:
             unset[f"custom_attributes.{key}"] = ""
             unset[f"attribute_sources.{key}"] = ""

@@ -15,17 +15,19 @@ from linkmesh_core.errors import ServiceError
 from linkmesh_core.request_context import time_left
 from linkmesh_core.singleflight import SingleFlight
 from linkmesh_profile.customers.profiles import require_customer
-from linkmesh_profile.db.refresh_leases import RefreshLeases, release, seen
+from linkmesh_profile.db.refresh_leases import RefreshLeases, Seen, release, seen
 from linkmesh_profile.db.search_keys import order_keys
 from linkmesh_profile.db.store import LINKS_VERSION, Store, now
 from linkmesh_profile.linking import checkpoints
 from linkmesh_profile.linking.merge import profile_update
+from linkmesh_profile.model.customer import Stale
 
 if TYPE_CHECKING:
     from linkmesh_profile.admin.apps import AppService
     from linkmesh_profile.connectors.lookups import Lookups
     from linkmesh_profile.linking.link import Links
     from linkmesh_profile.model.app import App
+    from linkmesh_profile.model.customer import Customer, Link
 
 LEASE_MARGIN_S = 2.0  # a refresh lease outlives its holder's deadline by this much
 
@@ -47,13 +49,13 @@ class Refresher:
         self._refreshes: SingleFlight[bool] = SingleFlight()
         self.leases = RefreshLeases(store)
 
-    async def refresh(self, customer: dict[str, Any], skip: set[str] | frozenset[str] = frozenset()) -> RefreshOutcome:
+    async def refresh(self, customer: Customer, skip: set[str] | frozenset[str] = frozenset()) -> RefreshOutcome:
         """Fetches every linked active app again (but those in ``skip``, just linked), in
         parallel, from ``customer`` as the caller just read it; one failing app never fails
         the profile. ``changed`` says whether anything was written. The refresh leases of every
         app due are taken in one write (``refresh_leases``)."""
-        customer_id = str(customer["_id"])
-        links = customer.get("links") or {}
+        customer_id = customer.id
+        links = customer.links
         apps = {a_id: await self.store.get_app(a_id) for a_id in links if a_id not in skip}
         targets = {a_id: app for a_id, app in apps.items() if app is not None and app.active}
         # The leases of every app due and not already being refreshed by this process are taken
@@ -81,14 +83,14 @@ class Refresher:
                 outcome.changed = outcome.changed or bool(result)
         return outcome
 
-    def _due(self, link: dict[str, Any]) -> bool:
-        refreshed_at = link.get("refreshed_at")
-        return bool(link.get("stale")) or refreshed_at is None or now() - refreshed_at >= timedelta(seconds=self.freshness_s)
+    def _due(self, link: Link) -> bool:
+        refreshed_at = link.refreshed_at
+        return link.stale is not None or refreshed_at is None or now() - refreshed_at >= timedelta(seconds=self.freshness_s)
 
     def _lease_s(self) -> float:
         return time_left(self.apps.connectors.timeout) + LEASE_MARGIN_S
 
-    async def refresh_app(self, customer_id: str, app: App, *, force: bool = False, customer: dict[str, Any] | None = None) -> bool:
+    async def refresh_app(self, customer_id: str, app: App, *, force: bool = False, customer: Customer | None = None) -> bool:
         """One refresh per customer and app at a time; concurrent callers share it.
         ``force`` (after an action) fetches even within the freshness window; ``customer``
         is the profile as the caller just read it (else it is read). Answers whether it wrote."""
@@ -100,15 +102,15 @@ class Refresher:
         customer_id: str,
         app: App,
         force: bool = False,
-        customer: dict[str, Any] | None = None,
-        leased: asyncio.Future[dict[str, Any] | None] | None = None,
+        customer: Customer | None = None,
+        leased: asyncio.Future[Customer | None] | None = None,
     ) -> bool:
         """``leased``: the taking of this app's lease with others' (the profile as it is under
         them, or None when one of them is held elsewhere)."""
         app_id = app.id
         if customer is None:
             customer = await require_customer(self.store, customer_id)
-        link = (customer.get("links") or {}).get(app_id)
+        link = customer.links.get(app_id)
         if link is None:
             return False
         if not force and not self._due(link):
@@ -120,7 +122,7 @@ class Refresher:
             return True  # another replica refreshed it: the caller reads what it wrote
         wrote = False
         try:
-            wrote = await self._fetch_and_write(customer_id, app, under, under["links"][app_id])
+            wrote = await self._fetch_and_write(customer_id, app, under, under.links[app_id])
             return wrote
         except ServiceError:
             wrote = True  # the stale mark let the lease go
@@ -129,9 +131,7 @@ class Refresher:
             if not wrote:
                 await self.leases.release(customer_id, [app_id])
 
-    async def _lead_or_follow(
-        self, customer_id: str, app_id: str, link: dict[str, Any], leased: dict[str, Any] | None
-    ) -> dict[str, Any] | None:
+    async def _lead_or_follow(self, customer_id: str, app_id: str, link: Link, leased: Customer | None) -> Customer | None:
         """The profile as read under this customer's and app's refresh lease, held (taken
         with the others' in ``leased``, else now, or after its holder let go); or None once
         another replica has written the app's data since ``link`` was read. A refresh that
@@ -143,33 +143,33 @@ class Refresher:
             if held is not None:
                 # Read under the lease: a refresh that ended between the caller's read and the
                 # lease is not repeated.
-                now_link = (held.get("links") or {}).get(app_id)
+                now_link = held.links.get(app_id)
                 if seen(now_link) == before:
                     return held
                 await self.leases.release(customer_id, [app_id])
                 return self._done_meanwhile(now_link, before)
             after = await self.leases.follow(customer_id, app_id, before, time_left(self.apps.connectors.timeout))
             if after is not None:
-                return self._done_meanwhile((after.get("links") or {}).get(app_id), before)
+                return self._done_meanwhile(after.link, before)
             # Its holder let go without writing, or its time ran out: take it over.
 
     @staticmethod
-    def _done_meanwhile(now_link: dict[str, Any] | None, before: tuple[Any, Any, Any]) -> None:
+    def _done_meanwhile(now_link: Link | None, before: Seen) -> None:
         """Another replica wrote the app's data (None: serve it), or marked it stale (raise it)."""
-        if now_link is not None and seen(now_link)[:2] == before[:2]:
-            stale = now_link.get("stale") or {}
-            raise ServiceError(grpc.StatusCode[stale.get("code", "UNAVAILABLE")], stale.get("message", ""))
+        if now_link is not None and now_link.stale is not None and seen(now_link)[:2] == before[:2]:
+            raise ServiceError(grpc.StatusCode[now_link.stale.code], now_link.stale.message)
         return None
 
-    async def _fetch_and_write(self, customer_id: str, app: App, customer: dict[str, Any], link: dict[str, Any]) -> bool:
+    async def _fetch_and_write(self, customer_id: str, app: App, customer: Customer, link: Link) -> bool:
         """Fetches the app's data and writes it (or the failure, as a stale mark), letting the
         app's refresh lease go in the same write."""
         app_id = app.id
-        external_id = link["external_customer_id"]
+        external_id = link.external_customer_id
         try:
             fetched = await self.lookups.fetch(app, customer_id, external_id, kind="refresh", customer=customer)
         except ServiceError as err:
-            stale = {"code": err.code.name, "message": err.message, "since": (link.get("stale") or {}).get("since") or now(), "at": now()}
+            since = link.stale.since if link.stale is not None and link.stale.since is not None else now()
+            stale = Stale(err.code.name, err.message, since, now()).to_doc()
             await self.store.change_customer(
                 customer_id,
                 {"$set": {f"links.{app_id}.stale": stale}, "$unset": release(app_id)},
@@ -194,7 +194,5 @@ class Refresher:
         update["$inc"] = {LINKS_VERSION: 1}  # what an unlink read of the app's pulled data is no longer all of it
         await checkpoints.reached("refresh.before_write")
         # Only if still linked to the same external customer (an unlink may have won the race).
-        await self.links.write_with_contact_points(
-            customer, data, update, {f"links.{app_id}.external_customer_id": external_id}, read_back=False
-        )
+        await self.links.write_with_contact_points(customer, data, update, {f"links.{app_id}.external_customer_id": external_id})
         return True

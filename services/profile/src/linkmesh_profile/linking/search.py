@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from linkmesh.profile.v1 import profile_pb2
 
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from linkmesh_profile.connectors.lookups import Lookups
     from linkmesh_profile.db.store import Store
     from linkmesh_profile.model.app import App
+    from linkmesh_profile.model.customer import Customer
 
 
 class Search:
@@ -30,13 +31,13 @@ class Search:
         self.region = region
 
     async def search_targets(
-        self, customer_id: str, fields: set[str] | None = None, customer: dict[str, Any] | None = None
+        self, customer_id: str, fields: set[str] | None = None, customer: Customer | None = None
     ) -> tuple[list[App], list[tuple[App, str]]]:
         """Active apps the customer is not linked to; with ``fields`` (email, phone,
         order_number), those that can search by none of them are set aside with the reason."""
         if customer is None:
             customer = await require_customer(self.store, customer_id)
-        linked = set((customer.get("links") or {}).keys())
+        linked = set(customer.links)
         targets: list[App] = []
         skipped: list[tuple[App, str]] = []
         for app in await self.store.list_apps(active_only=True):
@@ -107,7 +108,7 @@ class Search:
         raw_email: str,
         raw_phone: str,
         raw_order_number: str,
-        customer: dict[str, Any] | None = None,
+        customer: Customer | None = None,
     ) -> profile_pb2.SearchExternalResponse:
         """One app's search; ``customer`` given: already read (else it is checked while the vendor is asked)."""
         allowed = set(app.searches_by)
@@ -121,7 +122,7 @@ class Search:
             if customer is None:
                 customer = await require_customer(self.store, customer_id)
                 checked = True
-            emails, phones = list(customer.get("emails", [])), list(customer.get("phones", []))
+            emails, phones = list(customer.emails), list(customer.phones)
         # Only the attributes this app is configured (or its connector is able) to search by.
         emails = emails if "email" in allowed else []
         phones = phones if "phone" in allowed else []

@@ -8,7 +8,7 @@ decides again (a link written meanwhile is removed too, with its pulled values).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 
@@ -19,13 +19,15 @@ from linkmesh_profile.db.store import LINKS_VERSION, Store, now
 from linkmesh_profile.linking import checkpoints
 from linkmesh_profile.linking.merge import unlink_cleanup
 
+if TYPE_CHECKING:
+    from linkmesh_profile.model.customer import Customer
+
 UNLINK_ATTEMPTS = 5
 
 
-def unlink_update(customer: dict[str, Any], only: str | None) -> dict[str, Any]:
+def unlink_update(customer: Customer, only: str | None) -> dict[str, Any]:
     """The write that unlinks ``only`` (or every app) from the customer as read."""
-    links = customer.get("links") or {}
-    app_ids = [only] if only is not None else list(links)
+    app_ids = [only] if only is not None else list(customer.links)
     set_, unset = unlink_cleanup(customer, set(app_ids))
     if only is None:
         update: dict[str, Any] = {"$set": {**set_, "links": {}, "link_keys": [], "order_keys": [], "updated_at": now()}}
@@ -34,8 +36,8 @@ def unlink_update(customer: dict[str, Any], only: str | None) -> dict[str, Any]:
         update = {
             "$set": {**set_, "updated_at": now()},
             "$pull": {
-                "link_keys": {"$in": [k for k in customer.get("link_keys") or [] if k.startswith(f"{only}:")]},
-                "order_keys": {"$in": [k for k in customer.get("order_keys") or [] if k.endswith(f"{ORDER_SEPARATOR}{only}")]},
+                "link_keys": {"$in": [k for k in customer.link_keys if k.startswith(f"{only}:")]},
+                "order_keys": {"$in": [k for k in customer.order_keys if k.endswith(f"{ORDER_SEPARATOR}{only}")]},
             },
         }
     if unset:
@@ -46,15 +48,15 @@ def unlink_update(customer: dict[str, Any], only: str | None) -> dict[str, Any]:
     return update
 
 
-async def unlink(store: Store, customer_id: str, only: str | None) -> dict[str, Any]:
+async def unlink(store: Store, customer_id: str, only: str | None) -> Customer:
     """Unlinks ``only`` (None: every app); answers the customer as written."""
     for _ in range(UNLINK_ATTEMPTS):
         customer = await require_customer(store, customer_id)
-        if only is not None and only not in (customer.get("links") or {}):
+        if only is not None and only not in customer.links:
             raise failed_precondition(f"the customer is not linked to app {only}")
         update = unlink_update(customer, only)
         await checkpoints.reached("unlink.before_write")
-        updated = await store.update_customer(customer_id, update, {LINKS_VERSION: customer.get(LINKS_VERSION)})
+        updated = await store.update_customer(customer_id, update, {LINKS_VERSION: customer.links_version})
         if updated is not None:
             return updated
     raise ServiceError(grpc.StatusCode.ABORTED, "the customer's links kept changing while unlinking; try again")

@@ -13,7 +13,7 @@ from linkmesh_profile.db import queries as q
 from linkmesh_profile.db.store import Store, now
 
 
-class ReplayGuard:
+class Signatures:
     def __init__(self, store: Store) -> None:
         self.collection = store.db[q.SIGNATURES]  # forgotten after collections.SIGNATURES_KEPT (a TTL index)
 
