@@ -13,7 +13,7 @@ from aiohttp import web
 from linkmesh.lookup.v1 import lookup_pb2, lookup_pb2_grpc
 
 from linkmesh_bigcommerce.client import BigCommerceClient, BigCommerceErrors, BigCommerceRateLimit
-from linkmesh_bigcommerce.servicer import BigCommerceLookup
+from linkmesh_bigcommerce.connector import BigCommerce
 from linkmesh_core.budget import LocalBudget
 from linkmesh_core.channels import open_channel
 from linkmesh_core.request_context import RequestContextInterceptor
@@ -21,7 +21,7 @@ from linkmesh_core.sdk import LookupAdapter
 from linkmesh_core.vendor_http import RetryAfter, VendorHTTP
 from linkmesh_devstack.ports import free_port
 from linkmesh_lookup_adaptor.client import AdaptorClient, AdaptorErrors
-from linkmesh_lookup_adaptor.servicer import LookupAdaptorLookup
+from linkmesh_lookup_adaptor.connector import LookupAdaptorConnector
 from linkmesh_magento.client import MagentoClient, MagentoErrors
 from linkmesh_magento.connector import Magento
 from linkmesh_returnlogic.client import WINDOWS as RETURNLOGIC_WINDOWS
@@ -98,7 +98,7 @@ async def bigcommerce_connector(max_attempts: int = 3) -> AsyncIterator[lookup_p
     http = VendorHTTP(
         "BigCommerce", rate_limit=BigCommerceRateLimit(), errors=BigCommerceErrors(), max_attempts=max_attempts, allow_private_hosts=True
     )
-    async with serving(http, BigCommerceLookup(BigCommerceClient(http), 10.0)) as stub:
+    async with serving(http, LookupAdapter(BigCommerce(BigCommerceClient(http)), 10.0)) as stub:
         yield stub
 
 
@@ -110,7 +110,7 @@ async def bigcommerce_target(max_attempts: int = 3) -> AsyncIterator[str]:
     )
     await http.start()
     server = grpc.aio.server(interceptors=[RequestContextInterceptor()])
-    lookup_pb2_grpc.add_LookupServiceServicer_to_server(BigCommerceLookup(BigCommerceClient(http), 10.0), server)
+    lookup_pb2_grpc.add_LookupServiceServicer_to_server(LookupAdapter(BigCommerce(BigCommerceClient(http)), 10.0), server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
     try:
@@ -168,7 +168,7 @@ async def lookup_adaptor_connector(max_attempts: int = 3) -> AsyncIterator[looku
     http = VendorHTTP(
         "the lookup adaptor", rate_limit=RetryAfter(), errors=AdaptorErrors(), max_attempts=max_attempts, allow_private_hosts=True
     )
-    async with serving(http, LookupAdaptorLookup(AdaptorClient(http), 10.0)) as stub:
+    async with serving(http, LookupAdapter(LookupAdaptorConnector(AdaptorClient(http)), 10.0)) as stub:
         yield stub
 
 

@@ -18,13 +18,14 @@ from graphql import parse, validate
 from linkmesh.lookup.v1 import lookup_pb2, lookup_pb2_grpc
 
 from linkmesh_core.errors import ServiceError
+from linkmesh_core.sdk import LookupAdapter
 from linkmesh_core.vendor_http import RetryAfter, VendorHTTP
 from linkmesh_sandboxes import graphql_kit
 from linkmesh_sandboxes.shopify import cost, data
 from linkmesh_sandboxes.shopify.app import BUCKET, SHOP, create_app, schema_path
 from linkmesh_shopify import queries
 from linkmesh_shopify.client import ShopifyClient, ShopifyErrors
-from linkmesh_shopify.servicer import ShopifyLookup, check_shop
+from linkmesh_shopify.connector import Shopify, check_shop
 from tests.inprocess import RunningSandbox, running, serving
 
 F = lookup_pb2.LookupField
@@ -45,7 +46,7 @@ async def shopify_sandbox(**kwargs: object) -> AsyncIterator[RunningSandbox]:
 @asynccontextmanager
 async def shopify_connector() -> AsyncIterator[lookup_pb2_grpc.LookupServiceStub]:
     http = VendorHTTP("Shopify", rate_limit=RetryAfter(), errors=ShopifyErrors(), allow_private_hosts=True)
-    async with serving(http, ShopifyLookup(ShopifyClient(http), 10.0)) as stub:
+    async with serving(http, LookupAdapter(Shopify(ShopifyClient(http)), 10.0)) as stub:
         yield stub
 
 

@@ -4,14 +4,11 @@ repeats, each answering a per-field problem."""
 from __future__ import annotations
 
 import re
-from typing import TypeVar
 
 from linkmesh.lookup.v1 import lookup_pb2
 
 from linkmesh_core.destinations import url_problem
-from linkmesh_core.errors import invalid_argument
 
-T = TypeVar("T")
 REGION_RE = re.compile(r"[A-Za-z]{2}")
 
 
@@ -46,12 +43,4 @@ def check_secret(app: lookup_pb2.AppContext, name: str, errors: dict[str, str]) 
     value = app.secrets.get(name, "").strip()
     if not value:
         errors[name] = "is required"
-    return value
-
-
-def require(parsed: tuple[T | None, dict[str, str]]) -> T:
-    """The value of a ``(value, errors)`` settings check, or INVALID_ARGUMENT naming each bad field."""
-    value, errors = parsed
-    if value is None:
-        raise invalid_argument("the app's settings are invalid", errors)
     return value

@@ -116,7 +116,7 @@ class LookupServicer(lookup_pb2_grpc.LookupServiceServicer):
         self,
         errors: dict[str, str],
         probe: Callable[[], Awaitable[Any]] | None,
-        refusals: Mapping[grpc.StatusCode, tuple[str, str]],
+        refusals: Mapping[grpc.StatusCode, tuple[str | tuple[str, ...], str]],
         *,
         base_url_field: str = "api_base_url",
     ) -> lookup_pb2.ValidateAppResponse:
@@ -129,8 +129,8 @@ class LookupServicer(lookup_pb2_grpc.LookupServiceServicer):
                 if err.fields:  # the vendor client named the setting at fault (a forbidden or redirected URL)
                     errors.update(err.fields)
                 elif err.code in refusals:
-                    field, message = refusals[err.code]
-                    errors[field] = message
+                    fields, message = refusals[err.code]
+                    errors.update(dict.fromkeys((fields,) if isinstance(fields, str) else fields, message))
                 elif err.code in Unreachable:
                     errors[base_url_field] = f"could not reach {self.vendor_name}: {err.message}"
                 else:

@@ -23,7 +23,9 @@ What the SDK does once for every connector:
   app's region, the order number trimmed; a field the connector cannot search by is refused,
   naming the field, before the connector is called; ``query.first`` is how many candidates to
   ask for (two when a unique match matters: an auto-link);
-- ``RunAction`` checks the request against the declared actions' forms before ``run_action``;
+- ``RunAction`` checks the request against the declared actions' forms before ``run_action``
+  (an action a linked record offers, named by its ``form_url``, is the connector's to check
+  against the form it reads);
 - ``ResolveAction`` and ``GetActionForm`` answer UNIMPLEMENTED unless the connector writes
   ``resolve_action`` and ``action_form``;
 - errors: raise ``linkmesh_core.errors`` (``not_found``, ``invalid_argument``, ...); the vendor
@@ -95,6 +97,8 @@ class Description:
     settings: Sequence[lookup_pb2.SettingSpec] = ()
     actions: Sequence[lookup_pb2.ActionSpec] = ()
     result_attributes: Sequence[lookup_pb2.ResultAttribute] = ()
+    #: How errors name the vendor ("could not reach ..."): the display name unless said.
+    called: str = ""
 
     def message(self) -> lookup_pb2.DescribeResponse:
         return lookup_pb2.DescribeResponse(
@@ -154,8 +158,14 @@ class Connector(Generic[Account]):
     """What a connector's author writes (see the module's documentation)."""
 
     description: Description
-    #: ValidateApp: a vendor refusal of the credentials, as (field, message), by status code.
-    refusals: Mapping[grpc.StatusCode, tuple[str, str]] = {}
+    #: ValidateApp: a vendor refusal of the credentials, as (field or fields, message), by status code.
+    refusals: Mapping[grpc.StatusCode, tuple[str | tuple[str, ...], str]] = {}
+    #: ValidateApp: the setting an unreachable vendor is said of.
+    base_url_field = "api_base_url"
+
+    def refusals_for(self, account: Account) -> Mapping[grpc.StatusCode, tuple[str | tuple[str, ...], str]]:
+        """The refusals as they read for this account (``refusals`` unless written)."""
+        return self.refusals
 
     def account(self, app: App) -> Account:
         raise NotImplementedError
@@ -192,7 +202,7 @@ class LookupAdapter(LookupServicer, Generic[Account]):
     def __init__(self, connector: Connector[Account], default_timeout: float) -> None:
         super().__init__(connector, default_timeout)
         self.connector = connector
-        self.vendor_name = connector.description.display_name
+        self.vendor_name = connector.description.called or connector.description.display_name
         self._describe = connector.description.message()
 
     def _settings_problems(self, app: App) -> dict[str, str]:
@@ -225,7 +235,8 @@ class LookupAdapter(LookupServicer, Generic[Account]):
         account = None if errors else self.connector.account(request.app)
         deadline = self.deadline(context)
         probe = (lambda: self.connector.prove(account, deadline)) if account is not None else None
-        return await self.proven(errors, probe, self.connector.refusals)
+        refusals = self.connector.refusals_for(account) if account is not None else self.connector.refusals
+        return await self.proven(errors, probe, refusals, base_url_field=self.connector.base_url_field)
 
     async def Search(self, request: lookup_pb2.SearchRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.SearchResponse:
         account = self._account(request.app)
@@ -239,7 +250,8 @@ class LookupAdapter(LookupServicer, Generic[Account]):
 
     async def RunAction(self, request: lookup_pb2.RunActionRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.RunActionResponse:
         account = self._account(request.app)
-        check_action(list(self.connector.description.actions), request)
+        if not request.form_url.strip():
+            check_action(list(self.connector.description.actions), request)
         return await self.connector.run_action(account, request, self.deadline(context))
 
     async def ResolveAction(
@@ -252,10 +264,22 @@ class LookupAdapter(LookupServicer, Generic[Account]):
 
 
 def serve(
-    name: str, make_http: Callable[[ConnectorSettings], VendorHTTP], make_connector: Callable[[VendorHTTP], Connector[Account]]
+    name: str,
+    make_http: Callable[[ConnectorSettings], VendorHTTP],
+    make_connector: Callable[[VendorHTTP], Connector[Account]],
+    *,
+    max_timeout_s: float | None = None,
 ) -> None:
-    """Runs the connector until SIGTERM: one vendor HTTP client, the Lookup contract served from ``make_connector``."""
-    run_connector(name, make_http, lambda http, settings: LookupAdapter(make_connector(http), settings.vendor_timeout_s))
+    """Runs the connector until SIGTERM: one vendor HTTP client, the Lookup contract served from
+    ``make_connector``; a vendor call waits at most the configured timeout, or ``max_timeout_s``
+    where the vendor's protocol sets a shorter one."""
+    run_connector(
+        name,
+        make_http,
+        lambda http, settings: LookupAdapter(
+            make_connector(http), min(settings.vendor_timeout_s, max_timeout_s or settings.vendor_timeout_s)
+        ),
+    )
 
 
 @asynccontextmanager

@@ -4,15 +4,13 @@
 from __future__ import annotations
 
 from linkmesh_bigcommerce.client import BigCommerceClient, BigCommerceErrors, BigCommerceRateLimit
-from linkmesh_bigcommerce.servicer import BigCommerceLookup
-from linkmesh_core.connector import ConnectorSettings, run_connector
+from linkmesh_bigcommerce.connector import BigCommerce
+from linkmesh_core import sdk
 from linkmesh_core.vendor_http import VendorHTTP
-
-Settings = ConnectorSettings
 
 
 def main() -> None:
-    run_connector(
+    sdk.serve(
         "connector-bigcommerce",
         lambda s: VendorHTTP(
             "BigCommerce",
@@ -22,7 +20,7 @@ def main() -> None:
             allow_private_hosts=s.allow_private_vendor_hosts,
             budget=s.budget("BigCommerce"),
         ),
-        lambda http, s: BigCommerceLookup(BigCommerceClient(http), s.vendor_timeout_s),
+        lambda http: BigCommerce(BigCommerceClient(http)),
     )
 
 

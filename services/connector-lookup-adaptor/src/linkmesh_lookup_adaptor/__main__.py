@@ -3,14 +3,16 @@
 
 from __future__ import annotations
 
-from linkmesh_core.connector import run_connector
+from linkmesh_core import sdk
 from linkmesh_core.vendor_http import RetryAfter, VendorHTTP
 from linkmesh_lookup_adaptor.client import AdaptorClient, AdaptorErrors
-from linkmesh_lookup_adaptor.servicer import LookupAdaptorLookup
+from linkmesh_lookup_adaptor.connector import LookupAdaptorConnector
+
+PROTOCOL_BUDGET_S = 15.0  # Gladly waits 15 s for an adaptor's answer; so does this connector
 
 
 def main() -> None:
-    run_connector(
+    sdk.serve(
         "connector-lookup-adaptor",
         # An adaptor publishes no limits: a 429 waits as its Retry-After says, shared by every replica.
         lambda s: VendorHTTP(
@@ -21,7 +23,8 @@ def main() -> None:
             allow_private_hosts=s.allow_private_vendor_hosts,
             budget=s.budget("lookup-adaptor"),
         ),
-        lambda http, s: LookupAdaptorLookup(AdaptorClient(http), min(s.vendor_timeout_s, 15.0)),
+        lambda http: LookupAdaptorConnector(AdaptorClient(http)),
+        max_timeout_s=PROTOCOL_BUDGET_S,
     )
 
 

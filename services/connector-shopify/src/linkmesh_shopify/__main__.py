@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-from linkmesh_core.connector import run_connector
+from linkmesh_core import sdk
 from linkmesh_core.vendor_http import RetryAfter, VendorHTTP
 from linkmesh_shopify.client import ShopifyClient, ShopifyErrors
-from linkmesh_shopify.servicer import ShopifyLookup
+from linkmesh_shopify.connector import Shopify
 
 
 def main() -> None:
-    run_connector(
+    sdk.serve(
         "connector-shopify",
         # Shopify's limit is a cost bucket per shop, read from every answer (linkmesh_shopify.client);
         # a 429 (seen from Shopify's edge) waits as Retry-After says. The budget carries holds to every replica.
@@ -22,7 +22,7 @@ def main() -> None:
             allow_private_hosts=s.allow_private_vendor_hosts,
             budget=s.budget("Shopify"),
         ),
-        lambda http, s: ShopifyLookup(ShopifyClient(http), s.vendor_timeout_s),
+        lambda http: Shopify(ShopifyClient(http)),
     )
 
 

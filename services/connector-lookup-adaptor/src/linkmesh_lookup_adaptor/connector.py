@@ -1,4 +1,4 @@
-"""The Lookup service for any custom lookup adaptor (Gladly's Lookup Adaptor protocol).
+"""Any custom lookup adaptor (Gladly's Lookup Adaptor protocol), written against the connector SDK.
 
 Search is a BASIC lookup: an agent's search sends what was typed by the app's search
 attributes' names (``{"email": ...}``, ``{"phone": ...}``), an auto-link sends the profile
@@ -11,17 +11,19 @@ and posts them once to its ``actionUrl``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import grpc
 from linkmesh.lookup.v1 import lookup_pb2
 
+from linkmesh_core import sdk
 from linkmesh_core.actions import validate_params
-from linkmesh_core.app_settings import check_region, check_secret, check_url, region_of, require
-from linkmesh_core.connector import LookupServicer
+from linkmesh_core.app_settings import check_region, check_secret, check_url, region_of
 from linkmesh_core.errors import NOT_SENT, ServiceError, invalid_argument, not_found
+from linkmesh_core.vendor_http import Deadline
 from linkmesh_lookup_adaptor import mapping
 from linkmesh_lookup_adaptor.client import Adaptor, AdaptorClient
 
-F = lookup_pb2.LookupField
 SETTINGS = [
     lookup_pb2.SettingSpec(
         name="url",
@@ -49,7 +51,8 @@ SETTINGS = [
 ]
 
 
-def adaptor_from(app: lookup_pb2.AppContext) -> tuple[Adaptor | None, dict[str, str]]:
+def adaptor_of(app: sdk.App) -> Adaptor:
+    """The app's adaptor; ``SettingsInvalid`` names each setting that is wrong."""
     errors: dict[str, str] = {}
     url = check_url(app, "url", errors, required=True)
     key = check_secret(app, "signing_key", errors)
@@ -61,12 +64,8 @@ def adaptor_from(app: lookup_pb2.AppContext) -> tuple[Adaptor | None, dict[str, 
         errors["username"] = "is required with a password"
     check_region(app, errors)
     if errors:
-        return None, errors
-    return Adaptor(url, key, username, password), {}
-
-
-def require_adaptor(app: lookup_pb2.AppContext) -> Adaptor:
-    return require(adaptor_from(app))
+        raise sdk.SettingsInvalid(errors)
+    return Adaptor(url, key, username, password)
 
 
 def profile_query(profile: lookup_pb2.ProfileHint) -> dict[str, object]:
@@ -86,93 +85,73 @@ def one_or_many(values: list[str]) -> str | list[str]:
     return values[0] if len(values) == 1 else values
 
 
-class LookupAdaptorLookup(LookupServicer):
-    vendor_name = "the lookup adaptor"
-    client: AdaptorClient
+class LookupAdaptorConnector(sdk.Connector[Adaptor]):
+    description = sdk.Description(
+        vendor="lookup_adaptor",
+        display_name="Custom lookup adaptor",
+        search_by=("email", "phone"),
+        auto_link_by=("email", "phone"),
+        settings=SETTINGS,
+        called="the lookup adaptor",
+    )
+    base_url_field = "url"
 
-    async def Describe(self, request: lookup_pb2.DescribeRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.DescribeResponse:
-        both = [F.LOOKUP_FIELD_EMAIL, F.LOOKUP_FIELD_PHONE]
-        return lookup_pb2.DescribeResponse(
-            vendor="lookup_adaptor",
-            display_name="Custom lookup adaptor",
-            capabilities=lookup_pb2.Capabilities(search_fields=both, auto_link_fields=both),
-            settings=SETTINGS,
-        )
+    def __init__(self, client: AdaptorClient) -> None:
+        self.client = client
 
-    async def ValidateApp(
-        self, request: lookup_pb2.ValidateAppRequest, context: grpc.aio.ServicerContext
-    ) -> lookup_pb2.ValidateAppResponse:
-        adaptor, errors = adaptor_from(request.app)
-        probe = (lambda: self.client.probe(adaptor, self.deadline(context))) if adaptor else None
-        refused = (
-            "signing_key",
-            "the adaptor refused the request: check the signing key"
-            + (", the username and the password" if adaptor and adaptor.username else ""),
-        )
-        response = await self.proven(
-            errors,
-            probe,
-            {
-                grpc.StatusCode.UNAUTHENTICATED: refused,
-                grpc.StatusCode.NOT_FOUND: ("url", "no lookup adaptor answers at this URL (404)"),
-                grpc.StatusCode.INVALID_ARGUMENT: ("url", "the adaptor refused a BASIC lookup: is this its lookup URL?"),
-            },
-            base_url_field="url",
-        )
-        if adaptor and adaptor.username and any(e.field == "signing_key" and e.message == refused[1] for e in response.errors):
-            response.errors.append(lookup_pb2.FieldError(field="password", message=refused[1]))
-        return response
+    def account(self, app: sdk.App) -> Adaptor:
+        return adaptor_of(app)
 
-    async def Search(self, request: lookup_pb2.SearchRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.SearchResponse:
-        adaptor = require_adaptor(request.app)
-        if request.order_number.strip():
-            raise invalid_argument("a lookup adaptor searches by email or phone", {"order_number": "search by email or phone"})
-        emails = [e.strip() for e in request.emails if e.strip()]
-        phones = [p.strip() for p in request.phones if p.strip()]
-        if not emails and not phones:
-            raise invalid_argument("give an email or a phone", {"emails": "give an email or a phone"})
-        if request.auto_link:
-            query = {**profile_query(request.profile), "emails": emails, "phones": phones}
-            query = {k: v for k, v in query.items() if v}
+    def refusals_for(self, adaptor: Adaptor) -> Mapping[grpc.StatusCode, tuple[str | tuple[str, ...], str]]:
+        basic = bool(adaptor.username)
+        refused = "the adaptor refused the request: check the signing key" + (", the username and the password" if basic else "")
+        return {
+            grpc.StatusCode.UNAUTHENTICATED: (("signing_key", "password") if basic else "signing_key", refused),
+            grpc.StatusCode.NOT_FOUND: ("url", "no lookup adaptor answers at this URL (404)"),
+            grpc.StatusCode.INVALID_ARGUMENT: ("url", "the adaptor refused a BASIC lookup: is this its lookup URL?"),
+        }
+
+    async def prove(self, adaptor: Adaptor, deadline: Deadline) -> None:
+        await self.client.probe(adaptor, deadline)
+
+    async def search(self, adaptor: Adaptor, query: sdk.Query, deadline: Deadline) -> list[lookup_pb2.CustomerSummary]:
+        emails, phones = list(query.emails), list(query.phones)
+        if query.auto_link:
+            asked = {**profile_query(query.profile), "emails": emails, "phones": phones}
+            asked = {k: v for k, v in asked.items() if v}
         else:  # an agent's search: what was typed, by the search attributes' names
-            query = {**({"email": one_or_many(emails)} if emails else {}), **({"phone": one_or_many(phones)} if phones else {})}
-        results = await self.client.lookup(adaptor, "BASIC", query, self.deadline(context))
-        region = region_of(request.app)
-        candidates = [c for c in (mapping.summary(r, region) for r in results) if c is not None]
-        return lookup_pb2.SearchResponse(candidates=candidates[: request.limit] if request.limit > 0 else candidates)
+            asked = {**({"email": one_or_many(emails)} if emails else {}), **({"phone": one_or_many(phones)} if phones else {})}
+        results = await self.client.lookup(adaptor, "BASIC", asked, deadline)
+        return [c for c in (mapping.summary(r, query.region) for r in results) if c is not None]
 
-    async def Fetch(self, request: lookup_pb2.FetchRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.FetchResponse:
-        adaptor = require_adaptor(request.app)
+    async def fetch(self, adaptor: Adaptor, request: lookup_pb2.FetchRequest, deadline: Deadline) -> lookup_pb2.Customer:
         external_id = request.external_id.strip()
         if not external_id:
             raise invalid_argument("external_id is required", {"external_id": "is required"})
         query = {**profile_query(request.profile), "externalCustomerId": external_id}
-        results = await self.client.lookup(adaptor, "DETAILED", query, self.deadline(context), unique=True)
+        results = await self.client.lookup(adaptor, "DETAILED", query, deadline, unique=True)
         match = [r for r in results if mapping.text(r.get("externalCustomerId")) == external_id]
         if not match and len(results) == 1 and not mapping.text(results[0].get("externalCustomerId")):
             match = results  # one result that does not repeat the id it was asked for
         if not match:
             raise not_found(f"the adaptor has no customer {external_id}")
-        return lookup_pb2.FetchResponse(customer=mapping.customer(match[0], region_of(request.app), request.max_orders or 10))
+        return mapping.customer(match[0], region_of(request.app), request.max_orders or 10)
 
-    async def GetActionForm(self, request: lookup_pb2.GetActionFormRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.ActionForm:
-        adaptor = require_adaptor(request.app)
+    async def action_form(self, adaptor: Adaptor, request: lookup_pb2.GetActionFormRequest, deadline: Deadline) -> lookup_pb2.ActionForm:
         if not request.form_url.strip():
             raise invalid_argument("form_url is required", {"form_url": "is required"})
-        _, answer = await self.client.form(adaptor, request.form_url, self.deadline(context))
+        _, answer = await self.client.form(adaptor, request.form_url, deadline)
         return mapping.form(answer)
 
-    async def RunAction(self, request: lookup_pb2.RunActionRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.RunActionResponse:
+    async def run_action(self, adaptor: Adaptor, request: lookup_pb2.RunActionRequest, deadline: Deadline) -> lookup_pb2.RunActionResponse:
         """Reads the form again (what it asks may have changed), checks the values against
         it, and posts them once. A 400 names the fields at fault; a 406 refuses the action."""
-        adaptor = require_adaptor(request.app)
         if not request.form_url.strip():
             err = invalid_argument(
                 "a lookup adaptor runs the actions its records offer: give the action's form_url", {"form_url": "is required"}
             )
             err.outcome = NOT_SENT
             raise err
-        deadline = self.deadline(context)
         try:
             _, answer = await self.client.form(adaptor, request.form_url, deadline)
         except ServiceError as err:
