@@ -196,7 +196,7 @@ def test_served_results_offer_the_apps_actions_whose_forms_run_once_per_correlat
     assert lines["attr"] == "lines" and lines["input"] == {"type": "text", "optional": True} and "line id" in lines["hint"]
     discount = send(api, "GET", f"{base}/create_discount_code?customer=101").json()
     kind = next(s for s in discount["sections"] if s["attr"] == "type")
-    assert kind["input"]["type"] == "select" and {"text": "free_shipping", "value": "free_shipping"} in kind["input"]["options"]
+    assert kind["input"]["type"] == "select" and {"text": "Free shipping", "value": "free_shipping"} in kind["input"]["options"]
     assert "optional" not in kind["input"], "a required field"
 
     refunds = "/payment_actions/refunds"

@@ -165,7 +165,8 @@ def section(f: lookup_pb2.FormField) -> dict[str, Any]:
         labels = {c.value: c.label for c in f.choices}
         spec["options"] = [{"text": labels.get(o, o), "value": o} for o in f.options]
     out: dict[str, Any] = {"type": "input", "label": f.label or f.name, "attr": f.name, "input": spec}
-    hint = f.hint or TYPE_HINTS.get(f.type, "")
+    # A caller types lines as text: the format first, then what the connector says of the field.
+    hint = "; ".join(h for h in (TYPE_HINTS["lines"], f.hint) if h) if f.type == "lines" else f.hint or TYPE_HINTS.get(f.type, "")
     if hint:
         out["hint"] = hint
     if f.default_value:

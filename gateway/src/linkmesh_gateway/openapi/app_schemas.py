@@ -47,7 +47,7 @@ APP_SCHEMAS: dict[str, Any] = {
             "display_name": S,
             "search_fields": arr(S),
             "auto_link_fields": arr(S),
-            "actions": arr({"type": "object"}),
+            "actions": arr(ref("ActionSpec")),
             "settings": arr(ref("SettingSpec")),
             "result_attributes": arr(ref("Attribute")),
             "error": obj({"code": S, "message": S}),

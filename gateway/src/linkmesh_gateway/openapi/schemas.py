@@ -170,7 +170,7 @@ SCHEMAS: dict[str, Any] = {
             "options": arr(S),
             "required": B,
             "hint": S,
-            "default_value": S,
+            "default_value": {**S, "description": "what the vendor does when no value is sent; a boolean's is true or false"},
             "choices": arr(ref("FormChoice")),
             "placeholder": S,
             "min_value": {**S, "description": "least value of an integer or decimal (ASCII digits); empty: the default"},
@@ -178,6 +178,16 @@ SCHEMAS: dict[str, Any] = {
         }
     ),
     "ActionForm": obj({"title": S, "submit_label": S, "close_label": S, "action_url": S, "fields": arr(ref("FormField"))}),
+    "ActionSpec": obj(
+        {
+            "name": S,
+            "label": S,
+            "fields": arr(ref("FormField")),
+            "order_required": B,
+            "effect": {**S, "description": "what the action does at the vendor, in money and goods, to say before it runs"},
+        },
+        ["name", "label", "fields", "order_required", "effect"],
+    ),
     "ReturnItem": obj({"name": S, "sku": S, "quantity": I, "reason": S}),
     "Return": obj(
         {

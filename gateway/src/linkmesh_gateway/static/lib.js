@@ -78,6 +78,12 @@ export function ago(ts) {
 }
 
 // "loyalty_tier" → "Loyalty tier".
+// An order as people say it: "#1002" (a vendor whose numbers carry the # keeps one).
+export function orderRef(o) {
+  const number = String(o.number || o.id || "");
+  return number.startsWith("#") ? number : `#${number}`;
+}
+
 export function humanize(key) {
   const text = String(key).replace(/[_.-]+/g, " ").replace(/([a-z])([A-Z])/g, "$1 $2").trim().toLowerCase();
   return text.charAt(0).toUpperCase() + text.slice(1);

@@ -1,6 +1,6 @@
 // Orders, shipments, returns and other records of a linked system, and the actions on them (their forms, previews and confirmations).
 
-import { ApiError, actionResult, api, busy, confirmAction, day, el, fill, followUnknown, guarded, humanize, keyedRequests, link, money, resultBox, settle, state, statusBadge, table, when } from "./lib.js";
+import { ApiError, actionResult, api, busy, confirmAction, day, el, fill, followUnknown, guarded, humanize, keyedRequests, link, money, orderRef, resultBox, settle, state, statusBadge, table, when } from "./lib.js";
 import { openProfile } from "./profile.js";
 
 // What a connector could not read in time is said, never passed off as all there is.
@@ -23,7 +23,7 @@ function shipmentLine(s) {
 
 export function orderBlock(o, actionsOf) {
   return el("li", { class: "order" },
-    el("div", { class: "top" }, el("strong", { class: "code" }, link(o.admin_url, `#${o.number || o.id}`)), statusBadge(o.status),
+    el("div", { class: "top" }, el("strong", { class: "code" }, link(o.admin_url, orderRef(o))), statusBadge(o.status),
       o.fulfilled ? el("span", { class: "badge ok" }, "Fulfilled") : null,
       el("span", { class: "muted" }, day(o.created_at)), el("span", { class: "total" }, money(o.total))),
     money(o.discount) ? el("div", { class: "muted" }, `Discount ${money(o.discount)}`) : null,
@@ -38,12 +38,12 @@ export function orderBlock(o, actionsOf) {
 export function returnBlock(r) {
   return el("li", { class: "order" },
     el("div", { class: "top" }, el("strong", { class: "code" }, link(r.admin_url, r.code || r.id)), statusBadge(r.status),
-      el("span", { class: "muted" }, `order ${r.order_id} · ${day(r.created_at)}`),
+      el("span", { class: "muted" }, [r.order_id ? `order ${r.order_id}` : "", day(r.created_at)].filter(Boolean).join(" · ")),
       el("span", { class: "total" }, money(r.refund_total) ? `Refund ${money(r.refund_total)}` : "")),
     money(r.exchange_total) ? el("div", { class: "muted" }, `Exchange ${money(r.exchange_total)}`) : null,
     money(r.store_credit) ? el("div", { class: "muted" }, `Store credit ${money(r.store_credit)}`) : null,
-    el("ul", {}, r.items.map((i) => el("li", {}, `${i.quantity} × ${i.name}`, i.sku ? el("span", { class: "muted code" }, ` ${i.sku}`) : null,
-      i.reason ? el("span", { class: "muted" }, ` — ${i.reason}`) : null))),
+    r.items.length ? el("ul", {}, r.items.map((i) => el("li", {}, `${i.quantity} × ${i.name}`, i.sku ? el("span", { class: "muted code" }, ` ${i.sku}`) : null,
+      i.reason ? el("span", { class: "muted" }, ` — ${i.reason}`) : null))) : null,
     r.return_shipment ? el("ul", { "aria-label": "Return shipment" }, shipmentLine(r.return_shipment)) : null);
 }
 
@@ -160,10 +160,29 @@ function sum(lines) {
   return `${total.toFixed(2)} ${currency}`.trim();
 }
 
-// What the action will do, said before it runs.
+function itemCount(order) {
+  return order ? order.lines.reduce((n, l) => n + (Number(l.quantity) || 0), 0) : 0;
+}
+
+// What each box of the form does, in money and goods: refunds 179.00 USD to the original
+// payment, restocks 2 items, emails the customer (or that it does not).
+function boxSentences(spec, order, values) {
+  const said = { refund: (on) => on ? `Refunds ${order && money(order.total) ? money(order.total) : "the payment"} to the original payment method.` : "Does not refund the payment.",
+    restock: (on) => { const n = itemCount(order); return on ? `Restocks ${n ? `${n} item${n === 1 ? "" : "s"}` : "the items"}.` : "Does not restock the items."; },
+    notify: (on) => on ? "Emails the customer." : "Does not email the customer." };
+  said.notify_customer = said.notify;
+  return (spec.fields || []).filter((f) => f.type === "boolean").map((f) => {
+    const on = values[f.name] === "true";
+    return (said[f.name] || ((yes) => `${f.label}: ${yes ? "yes" : "no"}.`))(on);
+  });
+}
+
+// What the action will do, said before it runs: the connector's own words (its effect), then
+// what the chosen values change.
 function preview(spec, linked, order, orderNumber, values, lines) {
   const where = `at ${linked.app_name}`;
-  const ref = order ? `order #${order.number || order.id}` : `order ${orderNumber}`;
+  const ref = order ? `order ${orderRef(order)}` : `order ${orderNumber}`;
+  const effect = spec.effect ? el("p", {}, spec.effect) : null;
   if (spec.name === "refund") {
     const picked = lines && !lines.all ? lines.chosen : null;
     return {
@@ -172,19 +191,24 @@ function preview(spec, linked, order, orderNumber, values, lines) {
         picked ? el("ul", {}, picked.map(([l, n]) => el("li", {}, `${n} × ${l.name} (${money(l.unit_price)})`))) :
           el("p", {}, `Every line not refunded yet${order && money(order.total) ? ` (order total ${money(order.total)})` : ""}.`),
         picked ? el("p", {}, el("strong", {}, `Refund ${sum(picked)}`), " to the original payment method.") : null,
+        effect,
+        ...boxSentences(spec, order, values).map((t) => el("p", {}, t)),
         values.reason ? el("p", { class: "muted" }, `Reason: ${values.reason}`) : null,
-        values.notify ? el("p", { class: "muted" }, "The customer is emailed.") : null,
       ].filter(Boolean),
       yes: picked ? `Refund ${sum(picked)}` : "Refund the order",
     };
   }
   if (spec.name === "cancel") {
+    const state = order ? el("p", { class: "muted" }, `${humanize(order.status)}, total ${money(order.total) || "not shown"}.`) : null;
     return { title: `Cancel ${ref} ${where}?`, yes: "Cancel the order",
-      lines: [`${order ? `${humanize(order.status)}, total ${money(order.total) || "not shown"}. ` : ""}The system may refund the payment and restock the items.`] };
+      lines: [state, effect, ...boxSentences(spec, order, values).map((t) => el("p", {}, t))].filter(Boolean) };
   }
-  const details = Object.entries(values).filter(([, v]) => v).map(([k, v]) => `${humanize(k)}: ${v}`);
+  const booleans = new Set((spec.fields || []).filter((f) => f.type === "boolean").map((f) => f.name));
+  const labels = Object.fromEntries((spec.fields || []).map((f) => [f.name, Object.fromEntries((f.choices || []).map((c) => [c.value, c.label]))]));
+  const details = Object.entries(values).filter(([k, v]) => v && !booleans.has(k)).map(([k, v]) => `${humanize(k)}: ${(labels[k] || {})[v] || v}`);
   return { title: `${spec.label}${spec.order_required ? ` for ${ref}` : ""} ${where}?`, yes: spec.label,
-    lines: details.length ? [el("ul", {}, details.map((d) => el("li", {}, d)))] : ["With the system's defaults."] };
+    lines: [effect, details.length ? el("ul", {}, details.map((d) => el("li", {}, d))) : null,
+      ...boxSentences(spec, order, values).map((t) => el("p", {}, t))].filter(Boolean) };
 }
 
 // A built-in action (refund, cancel, discount code, start a return): the order it applies to
@@ -201,7 +225,7 @@ export function actionForm(customer, linked, spec) {
     // An app that shows no orders (ReturnLogic) takes the order number typed in.
     orderSelect = orders.length
       ? el("select", { id: id("order"), name: "order_id" }, orders.map((o) => el("option", { value: o.id, selected: o === usable[0] },
-        `#${o.number || o.id} · ${humanize(o.status)}${money(o.total) ? ` · ${money(o.total)}` : ""}${appliesTo(spec, o) ? "" : " (not applicable)"}`)))
+        `${orderRef(o)} · ${humanize(o.status)}${money(o.total) ? ` · ${money(o.total)}` : ""}${appliesTo(spec, o) ? "" : " (not applicable)"}`)))
       : el("input", { id: id("order"), name: "order_id", autocomplete: "off", required: true });
   }
   const chosenOrder = () => orders.find((o) => orderSelect && o.id === orderSelect.value);
@@ -220,12 +244,14 @@ export function actionForm(customer, linked, spec) {
     }
     let input;
     if (f.type === "select") {
+      const labels = Object.fromEntries((f.choices || []).map((c) => [c.value, c.label]));
       input = el("select", { id: id(f.name), name: f.name, required: f.required }, f.required ? null : el("option", { value: "" }, ""),
-        (f.options || []).map((o) => el("option", { value: o }, humanize(o))));
+        (f.options || []).map((o) => el("option", { value: o, selected: o === f.default_value }, labels[o] || humanize(o))));
     } else if (f.type === "boolean") {
-      input = el("input", { id: id(f.name), name: f.name, type: "checkbox" });
+      // Shown as the vendor acts when nothing is sent, and always sent as true or false.
+      input = el("input", { id: id(f.name), name: f.name, type: "checkbox", checked: f.default_value === "true" });
     } else {
-      input = el("input", { id: id(f.name), name: f.name, required: f.required, autocomplete: "off",
+      input = el("input", { id: id(f.name), name: f.name, required: f.required, autocomplete: "off", value: f.default_value || "",
         inputmode: f.type === "integer" ? "numeric" : f.type === "decimal" ? "decimal" : undefined });
     }
     inputs[f.name] = input;
@@ -239,7 +265,7 @@ export function actionForm(customer, linked, spec) {
     for (const box of Object.values(fieldErrors)) box.textContent = "";
     settle(resultKey, undefined);
     const params = Object.fromEntries(Object.entries(inputs)
-      .map(([n, i]) => [n, i.type === "checkbox" ? (i.checked ? "true" : "") : i.value.trim()]).filter(([, v]) => v));
+      .map(([n, i]) => [n, i.type === "checkbox" ? String(i.checked) : i.value.trim()]).filter(([, v]) => v));
     const lines = picker ? picker.value() : null;
     if (lines && !lines.all && !lines.chosen.length) {
       settle(resultKey, { error: true, urls: [], text: "Choose at least one line to refund." });
@@ -266,6 +292,12 @@ export function actionForm(customer, linked, spec) {
         : named.length ? `Not run: ${error.reason}.` : `Not run: ${error.message}` });
     }
   };
+  if (spec.order_required && orders.length && !usable.length) {
+    return el("div", { class: "action", "data-action": spec.name },
+      el("strong", { class: "action-title" }, spec.label),
+      el("p", { class: "muted" }, `No order shown here can be ${spec.name === "cancel" ? "cancelled" : "used for this"}: each is ${[...new Set(orders.map((o) => humanize(o.status).toLowerCase()))].join(", ")}.`),
+      resultBox(resultKey));  // what the last run said stays, though nothing is left to run
+  }
   const run = el("button", { type: "submit", class: "primary" }, "Review");
   return el("div", { class: "action", "data-action": spec.name },
     el("form", { "aria-label": spec.label, onsubmit: (e) => guarded(() => busy(run, () => submit(e))) },

@@ -31,11 +31,42 @@ def form_field(
     options: tuple[str, ...] = (),
     min_value: str = "",
     max_value: str = "",
+    default: str | bool = "",
+    choices: Mapping[str, str] | None = None,
 ) -> lookup_pb2.FormField:
+    """A field of an action's form. A ``boolean`` must say what the vendor does without a value
+    (``default``): a form shows the box as the action will act. ``choices``: a select's
+    values as people read them (the value is what is sent)."""
     assert type in TYPES, type
+    assert type != "boolean" or isinstance(default, bool), f"the boolean {name} must declare its default"
+    default_value = ("true" if default else "false") if isinstance(default, bool) else default
     return lookup_pb2.FormField(
-        name=name, label=label, type=type, required=required, hint=hint, options=list(options), min_value=min_value, max_value=max_value
+        name=name,
+        label=label,
+        type=type,
+        required=required,
+        hint=hint,
+        options=list(options),
+        min_value=min_value,
+        max_value=max_value,
+        default_value=default_value,
+        choices=[lookup_pb2.FormChoice(value=v, label=t) for v, t in (choices or {}).items()],
     )
+
+
+def flag(spec: lookup_pb2.ActionSpec, params: Mapping[str, str], name: str) -> bool:
+    """A boolean param as sent, else the default its form declares: the one place a connector
+    decides what an absent box means."""
+    value = params.get(name, "").strip().lower()
+    if not value:
+        declared = next((f for f in spec.fields if f.name == name), None)
+        assert declared is not None and declared.type == "boolean", f"{spec.name} declares no boolean {name}"
+        value = declared.default_value
+    return value in ("true", "1", "yes", "on")
+
+
+def spec_of(specs: list[lookup_pb2.ActionSpec], name: str) -> lookup_pb2.ActionSpec:
+    return next(s for s in specs if s.name == name)
 
 
 def bounds(f: lookup_pb2.FormField) -> tuple[Decimal, Decimal]:

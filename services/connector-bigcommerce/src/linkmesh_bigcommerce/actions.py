@@ -16,39 +16,56 @@ from linkmesh_core.vendor_http import Deadline
 CANCELLED, REFUNDED = 5, 4
 NOT_REFUNDABLE = {0: "incomplete", 5: "cancelled", 6: "declined", 4: "already refunded in full"}
 COUPON_TYPES = ("percentage_discount", "per_total_discount", "free_shipping")
+COUPON_LABELS = {"percentage_discount": "Percentage off", "per_total_discount": "Amount off the order", "free_shipping": "Free shipping"}
 
 ACTIONS = [
     lookup_pb2.ActionSpec(
         name="refund",
         label="Refund order",
+        effect="Refunds the chosen lines to the original payment method.",
         order_required=True,
         fields=[
             form_field(
                 "lines",
                 "Lines to refund",
                 "lines",
-                hint="order line id:quantity, comma-separated (e.g. 500201:1); empty refunds every line left",
+                hint="Every line not refunded yet unless you choose",
             ),
             form_field("reason", "Reason", hint="Shown on the refund in BigCommerce"),
         ],
     ),
-    lookup_pb2.ActionSpec(name="cancel", label="Cancel order", order_required=True, fields=[]),
+    lookup_pb2.ActionSpec(
+        name="cancel",
+        label="Cancel order",
+        order_required=True,
+        fields=[],
+        effect="Sets the order's status to Cancelled. BigCommerce does not refund the payment: refund the order on its own.",
+    ),
     lookup_pb2.ActionSpec(
         name="create_discount_code",
         label="Create discount code",
+        effect="Creates a coupon code in BigCommerce on every product, usable once per customer.",
         order_required=False,
         fields=[
-            form_field("type", "Discount type", "select", required=True, options=COUPON_TYPES),
+            form_field("type", "Discount type", "select", required=True, options=COUPON_TYPES, choices=COUPON_LABELS),
             form_field(
                 "amount",
                 "Amount",
                 "decimal",
-                hint="Percent for percentage_discount, money for per_total_discount; not for free_shipping",
+                hint="A percentage (1 to 100) or an amount in the store's currency; none for free shipping",
                 min_value="0.01",
                 max_value="100000",
             ),
             form_field("code", "Code", hint="Leave empty to generate one"),
-            form_field("max_uses", "Maximum uses", "integer", hint="Default 1", min_value="1", max_value="10000"),
+            form_field(
+                "max_uses",
+                "Maximum uses",
+                "integer",
+                default="1",
+                hint="How many orders may use the code",
+                min_value="1",
+                max_value="10000",
+            ),
         ],
     ),
 ]

@@ -8,27 +8,40 @@ from decimal import Decimal
 import grpc
 from linkmesh.lookup.v1 import lookup_pb2
 
-from linkmesh_core.actions import form_field, parse_lines
+from linkmesh_core.actions import flag, form_field, parse_lines, spec_of
 from linkmesh_core.errors import ServiceError, failed_precondition, invalid_argument, not_found
 from linkmesh_core.money import decimal_string, to_decimal
 from linkmesh_core.vendor_http import Deadline
 from linkmesh_magento.client import MagentoClient, Shop
 
 ACTIONS = [
-    lookup_pb2.ActionSpec(name="cancel", label="Cancel order", order_required=True, fields=[]),
+    lookup_pb2.ActionSpec(
+        name="cancel",
+        label="Cancel order",
+        order_required=True,
+        fields=[],
+        effect="Cancels the order in Magento. Only an order not yet invoiced can be: nothing was charged, nothing is refunded.",
+    ),
     lookup_pb2.ActionSpec(
         name="refund",
         label="Refund order (credit memo)",
+        effect="Refunds the chosen invoiced items with a credit memo, to the original payment where Magento can.",
         order_required=True,
         fields=[
-            form_field(
-                "lines", "Items to refund", "lines", hint="order item id:quantity, comma-separated; empty refunds every invoiced item left"
-            ),
-            form_field("notify", "Email the customer", "boolean", hint="true or false (default false)"),
+            form_field("lines", "Items to refund", "lines", hint="Every invoiced item not refunded yet unless you choose"),
+            form_field("notify", "Email the customer", "boolean", default=False, hint="Magento's credit memo email"),
         ],
     ),
-    lookup_pb2.ActionSpec(name="generate_coupon", label="Generate coupon code", order_required=False, fields=[]),
+    lookup_pb2.ActionSpec(
+        name="generate_coupon",
+        label="Generate coupon code",
+        order_required=False,
+        fields=[],
+        effect="Generates one code of the cart price rule the app names; the rule decides the discount.",
+    ),
 ]
+
+REFUND = spec_of(ACTIONS, "refund")
 
 
 def _refusal(what: str, err: ServiceError) -> ServiceError:
@@ -81,7 +94,7 @@ async def refund(
         raise invalid_argument("the items are not on this order", {"params.lines": f"item {unknown[0]} is not on order {number}"})
     items = [{"order_item_id": int(iid), "qty": qty} for iid, qty in wanted]
     try:
-        memo = await client.refund(shop, str(order["entity_id"]), items, deadline, notify=params.get("notify") == "true")
+        memo = await client.refund(shop, str(order["entity_id"]), items, deadline, notify=flag(REFUND, params, "notify"))
     except ServiceError as err:
         raise _refusal("the refund", err) from None
     # The amount Magento refunded, from its credit memo; our own sum only if the memo cannot be read now.

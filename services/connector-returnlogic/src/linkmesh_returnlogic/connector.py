@@ -16,7 +16,15 @@ from linkmesh_core.vendor_http import Deadline
 from linkmesh_returnlogic import mapping
 from linkmesh_returnlogic.client import DEFAULT_API_BASE_URL, DEFAULT_APP_BASE_URL, Account, ReturnLogicClient
 
-ACTIONS = [lookup_pb2.ActionSpec(name="start_return", label="Start a return", order_required=True, fields=[])]
+ACTIONS = [
+    lookup_pb2.ActionSpec(
+        name="start_return",
+        label="Start a return",
+        order_required=True,
+        fields=[],
+        effect="Opens ReturnLogic's page to start a return for the order (its API cannot create one); nothing is refunded yet.",
+    )
+]
 SETTINGS = [
     lookup_pb2.SettingSpec(name="api_key", label="API key", required=True, secret=True, hint="A ReturnLogic API key (sent as Bearer)."),
     lookup_pb2.SettingSpec(

@@ -12,7 +12,7 @@ from typing import Any
 import grpc
 from linkmesh.lookup.v1 import lookup_pb2
 
-from linkmesh_core.actions import form_field, parse_lines
+from linkmesh_core.actions import flag, form_field, parse_lines, spec_of
 from linkmesh_core.errors import ServiceError, failed_precondition, invalid_argument, not_found
 from linkmesh_core.money import parse_amount
 from linkmesh_core.resolution import code_for_key
@@ -23,53 +23,61 @@ from linkmesh_shopify.mapping import gid, number_of, refunded
 
 REASONS = ("CUSTOMER", "DECLINED", "FRAUD", "INVENTORY", "STAFF", "OTHER")
 DISCOUNT_TYPES = ("percentage", "fixed_amount")
+DISCOUNT_LABELS = {"percentage": "Percentage off", "fixed_amount": "Amount off"}
 
 ACTIONS = [
     lookup_pb2.ActionSpec(
         name="refund",
         label="Refund order",
+        effect="Refunds the chosen lines to the original payment method. The items are not restocked.",
         order_required=True,
         fields=[
-            form_field("lines", "Lines to refund", "lines", hint="order line id:quantity, comma-separated; empty refunds every line left"),
+            form_field("lines", "Lines to refund", "lines", hint="Every line not refunded yet unless you choose"),
             form_field("reason", "Reason", hint="Kept as the refund's note in Shopify"),
         ],
     ),
     lookup_pb2.ActionSpec(
         name="cancel",
         label="Cancel order",
+        effect="Cancels the order in Shopify (a background job: the order shows cancelled once Shopify has done it).",
         order_required=True,
         fields=[
             form_field("reason", "Reason", "select", required=True, options=REASONS),
-            form_field("refund", "Refund the payment", "boolean", hint="Default yes"),
-            form_field("restock", "Restock the items", "boolean", hint="Default yes"),
-            form_field("notify_customer", "Email the customer", "boolean", hint="Default no"),
+            form_field("refund", "Refund the payment", "boolean", default=True, hint="Back to the original payment method"),
+            form_field("restock", "Restock the items", "boolean", default=True, hint="Back into the stock they came from"),
+            form_field("notify_customer", "Email the customer", "boolean", default=False, hint="Shopify's cancellation email"),
         ],
     ),
     lookup_pb2.ActionSpec(
         name="create_discount_code",
         label="Create discount code",
+        effect="Creates a discount code in Shopify, once per customer, for any customer who has it.",
         order_required=False,
         fields=[
-            form_field("type", "Discount type", "select", required=True, options=DISCOUNT_TYPES),
+            form_field("type", "Discount type", "select", required=True, options=DISCOUNT_TYPES, choices=DISCOUNT_LABELS),
             form_field(
                 "amount",
                 "Amount",
                 "decimal",
                 required=True,
-                hint="Percent for percentage (1-100), money for fixed_amount",
+                hint="A percentage (1 to 100) or an amount in the shop's currency",
                 min_value="0.01",
                 max_value="100000",
             ),
             form_field("code", "Code", hint="Leave empty to generate one"),
-            form_field("max_uses", "Maximum uses", "integer", hint="Default 1", min_value="1", max_value="10000"),
+            form_field(
+                "max_uses",
+                "Maximum uses",
+                "integer",
+                default="1",
+                hint="How many orders may use the code",
+                min_value="1",
+                max_value="10000",
+            ),
         ],
     ),
 ]
-
-
-def _flag(params: dict[str, str], name: str, default: bool) -> bool:
-    value = params.get(name, "").strip().lower()
-    return default if not value else value in ("true", "1", "yes", "on")
+CANCEL = spec_of(ACTIONS, "cancel")
 
 
 def _refusal(what: str, errors: list[dict[str, Any]]) -> ServiceError:
@@ -181,9 +189,9 @@ async def cancel(
     variables = {
         "orderId": order["id"],
         "reason": params.get("reason") or "CUSTOMER",
-        "refund": _flag(params, "refund", True),
-        "restock": _flag(params, "restock", True),
-        "notify": _flag(params, "notify_customer", False),
+        "refund": flag(CANCEL, params, "refund"),
+        "restock": flag(CANCEL, params, "restock"),
+        "notify": flag(CANCEL, params, "notify_customer"),
         "note": "Cancelled from linkmesh",
     }
     answer = (await client.query(shop, "OrderCancel", q.ORDER_CANCEL, variables, deadline, estimate=q.MUTATION_COST, write=True)).get(

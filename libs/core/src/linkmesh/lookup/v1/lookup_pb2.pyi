@@ -210,6 +210,9 @@ class FormField(_message.Message):
     required: _builtins.bool
     hint: _builtins.str
     default_value: _builtins.str
+    """What the vendor does when no value is sent ("true" or "false" for a "boolean": every
+    boolean declares one, so a form shows the box as it will act).
+    """
     placeholder: _builtins.str
     min_value: _builtins.str
     """Bounds of an "integer" or "decimal" value (ASCII digits, a decimal string), and of each
@@ -359,11 +362,17 @@ class ActionSpec(_message.Message):
     LABEL_FIELD_NUMBER: _builtins.int
     FIELDS_FIELD_NUMBER: _builtins.int
     ORDER_REQUIRED_FIELD_NUMBER: _builtins.int
+    EFFECT_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     label: _builtins.str
     order_required: _builtins.bool
     """Whether the action acts on one order (refund, cancel) or on the customer
     (a discount code).
+    """
+    effect: _builtins.str
+    """What it does at the vendor, in money and goods, said before it runs ("Sets the order to
+    Cancelled. The payment is not refunded: refund it on its own."); what its values change
+    is said by the form's fields.
     """
     @_builtins.property
     def fields(self) -> _containers.RepeatedCompositeFieldContainer[Global___FormField]: ...
@@ -374,10 +383,11 @@ class ActionSpec(_message.Message):
         label: _builtins.str = ...,
         fields: _abc.Iterable[Global___FormField] | None = ...,
         order_required: _builtins.bool = ...,
+        effect: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["fields", b"fields", "label", b"label", "name", b"name", "order_required", b"order_required"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["effect", b"effect", "fields", b"fields", "label", b"label", "name", b"name", "order_required", b"order_required"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
