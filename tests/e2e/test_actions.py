@@ -133,7 +133,7 @@ def test_bigcommerce_refund_is_idempotent_and_never_exceeds_what_was_paid(api: A
     assert again.json()["id"] == first.json()["id"] and again.json()["replayed"] is True
     assert vendor_calls(api, "bigcommerce", "/payment_actions/refunds") == 1, "a retried refund never refunds twice"
     other = act(api, customer, {**body, "params": {"lines": "500102:2"}}, key="refund-1")
-    assert other.status_code == 422 and "idempotency_key" in other.json()["error"]["fields"]
+    assert other.status_code == 422 and "Idempotency-Key" in other.json()["error"]["fields"]
     too_much = act(api, customer, {**body, "params": {"lines": "500102:3"}}, key="refund-2")
     assert too_much.status_code == 409 and "BigCommerce refused the refund" in too_much.json()["error"]["message"]
     assert act(api, customer, {**body, "params": {"lines": "500102:3"}}, key="refund-2").json() == too_much.json(), (

@@ -521,6 +521,7 @@ async def test_the_directory_pages_finds_by_order_number_and_another_customer_cl
     from playwright.async_api import async_playwright
 
     app = store_app(api, "Directory store", auto_link_fields=["email"])
+    unlinked = store_app(api, "Unlinked store", auto_link_fields=[])  # something left to search once Jane is linked
     tag = uuid.uuid4().hex[:6]
     for n in range(12):  # more than one page of recent customers
         api.post("/api/v1/contacts", {"channel": "chat", "email": f"page-{n}-{tag}@example.com", "name": f"Pager {n} {tag}"})
@@ -561,7 +562,8 @@ async def test_the_directory_pages_finds_by_order_number_and_another_customer_cl
             assert errors == []
             await browser.close()
     finally:
-        api.delete(f"/api/v1/apps/{app['id']}", role="admin")
+        for made in (app, unlinked):
+            api.delete(f"/api/v1/apps/{made['id']}", role="admin")
 
 
 async def test_a_refund_whose_answer_was_lost_shows_it_being_checked_then_the_vendors_record(api: Api, sandbox_reset: None) -> None:

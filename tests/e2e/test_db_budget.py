@@ -67,7 +67,7 @@ def test_an_auto_linking_contact_costs_one_write_per_link(api: Api, app: dict[st
     assert total <= 3 + len(answer["linked"]), by_name
 
 
-def test_a_search_of_one_app_costs_two_commands(api: Api, app: dict[str, Any]) -> None:
+def test_a_search_of_one_app_costs_three_commands(api: Api, app: dict[str, Any]) -> None:
     customer = api.post("/api/v1/customers", {"emails": [f"budget-{uuid.uuid4().hex[:10]}@example.net"]}).json()
 
     def search() -> Any:
@@ -76,7 +76,7 @@ def test_a_search_of_one_app_costs_two_commands(api: Api, app: dict[str, Any]) -
         return response.json()
 
     total, by_name, _ = cost(api, search)
-    assert total <= 2, by_name  # the customer, the trace
+    assert total <= 3, by_name  # the customer, who already holds the records found (issue 33), the trace
 
 
 def test_a_search_of_every_app_reads_the_customer_once(api: Api, app: dict[str, Any]) -> None:
@@ -89,7 +89,8 @@ def test_a_search_of_every_app_reads_the_customer_once(api: Api, app: dict[str, 
         return response.json()
 
     total, by_name, _ = cost(api, search)
-    assert by_name.get("find", 0) == 1 and total <= 2, by_name  # the customer; the traces of every app (one queued write)
+    # The customer, who already holds the records found (one read for every app's, issue 33); the traces (one queued write).
+    assert by_name.get("find", 0) == 2 and total <= 3, by_name
 
 
 def test_a_profile_open_refreshing_two_apps_takes_their_refresh_leases_in_one_write(api: Api, app: dict[str, Any]) -> None:

@@ -67,7 +67,7 @@ def test_an_api_key_is_shown_once_stored_as_a_hash_and_revoked_at_once_everywher
     customer = call(api.stack.gateway_url, "POST", "/api/v1/customers", secret, {"name": "Keyed Customer"})
     assert customer.status_code == 201, customer.text
     entry = audit(api, customer_id=customer.json()["id"])[0]
-    assert entry["action"] == "customer.create" and entry["outcome"] == "OK"
+    assert entry["action"] == "customer.create" and entry["outcome"] == "ok"
     assert entry["actor"] == {"kind": "api_key", "id": created["id"], "name": created["name"], "role": "agent", "on_behalf_of": ""}
     assert entry["request_id"] == customer.headers["X-Request-Id"]
     used = next(k for k in api.get("/api/v1/api-keys", role="admin").json()["api_keys"] if k["id"] == created["id"])
@@ -161,7 +161,7 @@ def test_every_write_is_in_the_audit_log_with_its_author_and_never_a_secret(api:
     actions = [e["action"] for e in reversed(by_customer)]
     assert actions[:2] == ["customer.create", "customer.update"] and "customer.link" in actions and actions[-1] == "customer.unlink"
     run = next(e for e in by_customer if e["action"] == "action.run")
-    assert run["outcome"] != "OK" and run["message"] and run["details"]["action"] == "refund" and run["order_id"] == "nope"
+    assert run["outcome"] != "ok" and run["message"] and run["details"]["action"] == "refund" and run["order_id"] == "nope"
     assert all(
         e["actor"]
         == {"kind": "bootstrap", "id": "bootstrap:agent", "name": "the agent bootstrap token", "role": "agent", "on_behalf_of": ""}

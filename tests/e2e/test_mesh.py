@@ -334,7 +334,10 @@ def test_search_one_app_and_bad_queries(api: Api, bc_app: dict[str, Any], sandbo
     bad = api.post(f"/api/v1/customers/{customer['id']}/external-search", {"app_id": bc_app["id"], "email": "not-an-email"})
     assert bad.status_code == 422 and "email" in bad.json()["error"]["fields"]
     assert api.post(f"/api/v1/customers/{customer['id']}/external-search", {"email": "a@b.co"}).status_code == 422
-    assert api.post(f"/api/v1/customers/{customer['id']}/external-search", {"app_id": "000000000000000000000000"}).status_code == 404
+    unknown_app = {"app_id": "000000000000000000000000", "email": "a@b.co"}
+    assert api.post(f"/api/v1/customers/{customer['id']}/external-search", unknown_app).status_code == 404
+    nothing = api.post(f"/api/v1/customers/{customer['id']}/external-search", {"app_id": "all"})
+    assert nothing.status_code == 422 and set(nothing.json()["error"]["fields"]) == {"email", "phone", "order_number"}, nothing.text
 
 
 def test_search_all_reports_a_stopped_connector_as_a_failure(api: Api, bc_app: dict[str, Any], sandbox_reset: None) -> None:

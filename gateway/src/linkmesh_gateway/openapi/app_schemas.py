@@ -55,8 +55,25 @@ APP_SCHEMAS: dict[str, Any] = {
         ["type", "available"],
     ),
     "ConnectorList": obj({"connectors": arr(ref("Connector"))}),
-    "SearchRequest": obj({"app_id": S, "email": S, "phone": S, "order_number": S}, ["app_id"]),
-    "SearchResult": obj({"app_id": S, "app_name": S, "app_type": S, "external_customer_id": S, "attributes": arr(ref("AttributeValue"))}),
+    "SearchRequest": {
+        **obj({"app_id": S, "email": S, "phone": S, "order_number": S}, ["app_id"]),
+        "description": "at least one of email, phone and order_number (422 naming the three otherwise)",
+    },
+    "SearchResult": obj(
+        {
+            "app_id": S,
+            "app_name": S,
+            "app_type": S,
+            "external_customer_id": S,
+            "attributes": arr(ref("AttributeValue")),
+            "matched": {**S, "description": "the field of the search the record matched: email, phone or order_number"},
+            "linked_to": {
+                **obj({"customer_id": S, "customer_name": S}),
+                "type": ["object", "null"],
+                "description": "the customer this record is already linked to (linking it here is refused); null when none",
+            },
+        }
+    ),
     "SearchFailure": obj(
         {
             "app_id": S,
@@ -139,13 +156,17 @@ APP_SCHEMAS: dict[str, Any] = {
         ["channel"],
     ),
     "IdentifyRequest": obj({"email": S}),
-    "StaleApp": obj({"app_id": S, "code": S, "message": S}),
+    "StaleApp": obj({"app_id": S, "app_name": S, "code": S, "message": S}),
+    "AppRef": obj({"app_id": S, "app_name": S}, ["app_id", "app_name"]),
     "ContactResult": obj(
         {
             "customer_id": S,
             "created": B,
-            "linked": arr(S),
-            "refreshed": arr(S),
+            "linked": {**arr(S), "description": "ids of the apps this contact linked (linked_apps: with their names)"},
+            "refreshed": {**arr(S), "description": "ids of the apps whose data is fresh (refreshed_apps: with their names)"},
+            "linked_apps": arr(ref("AppRef")),
+            "refreshed_apps": arr(ref("AppRef")),
+            "pending_apps": arr(ref("AppRef")),
             "stale": arr(ref("StaleApp")),
             "pending": {**arr(S), "description": "apps whose auto-link a rate limit deferred; completed in the background"},
             "not_linked": arr(

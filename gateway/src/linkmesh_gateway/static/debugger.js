@@ -61,7 +61,7 @@ export async function showAudit(form, pageToken = "") {
   fill(holder, el("section", { class: "card", "aria-label": "Audit log" }, el("h3", {}, "Audit log"),
     table(["When", "Who", "What", "Customer", "App", "Order", "Outcome", "Details"], page.entries.map((e) => [
       when(e.at), who(e.actor), e.action, e.customer_id, e.app_id, e.order_id,
-      e.outcome === "OK" ? el("span", { class: "badge ok" }, "OK") : el("span", {}, el("span", { class: "badge bad" }, humanize(e.outcome)), ` ${e.message}`),
+      e.outcome === "ok" ? el("span", { class: "badge ok" }, "OK") : el("span", {}, el("span", { class: "badge bad" }, humanize(e.outcome)), ` ${e.message}`),
       details(e.details),
     ])),
     page.next_page_token ? el("button", { type: "button", onclick: () => guarded(() => showAudit(form, page.next_page_token)) }, "Older") : null));

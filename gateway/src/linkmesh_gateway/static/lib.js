@@ -191,7 +191,9 @@ export function inWords(appName, code, message) {
     UNKNOWN: `${appName} answered with an error`,
   }[c];
   // The system's own words, without the codes the mesh adds ("the search failed (UNAVAILABLE): ").
-  const words = String(message || "").replace(/^the [a-zA-Z ]*failed \([A-Z_]+\): /, "").replace(/\b[A-Z]+(_[A-Z]+)+\b:? ?/g, "").trim();
+  // The system's own last words: no codes, no "HTTP 503:", no chain of "x failed: y: z" the mesh adds.
+  const words = String(message || "").replace(/^the [a-zA-Z ]*failed \([A-Z_]+\): /, "").replace(/\b[A-Z]+(_[A-Z]+)+\b:? ?/g, "")
+    .replace(/\bHTTP \d{3}\b:? ?/g, "").split(/:\s+/).filter((part) => part.trim()).pop()?.trim() || "";
   return said ? `${said}${words ? ` (${words})` : ""}` : `${appName}: ${words || humanize(c)}`;
 }
 

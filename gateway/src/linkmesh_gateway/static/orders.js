@@ -274,6 +274,11 @@ export function actionForm(customer, linked, spec) {
     if (lines && lines.text) params.lines = lines.text;
     const body = { app_id: linked.app_id, action: spec.name, params };
     if (orderSelect) body.order_id = orderSelect.value.trim();
+    // Acting on data the system could not refresh: asked once more, in words, before the preview.
+    if (linked.stale && !(await confirmAction(`${linked.app_name}'s data may be out of date`, [
+      el("p", {}, `${linked.app_name} did not answer the last refresh; what is shown is from ${when(linked.refreshed_at || linked.linked_at)}.`),
+      el("p", {}, "The order may have changed since (shipped, refunded, cancelled). The system checks again when the action runs."),
+    ], "Go on with this data", true))) return;
     const said = preview(spec, linked, chosenOrder(), body.order_id, params, lines);
     if (!(await confirmAction(said.title, said.lines, said.yes, spec.name !== "create_discount_code" && spec.name !== "generate_coupon"))) return;
     try {

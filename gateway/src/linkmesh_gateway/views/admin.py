@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import grpc
 from aiohttp import web
 from google.protobuf.field_mask_pb2 import FieldMask
 from linkmesh.profile.v1 import profile_pb2
@@ -188,6 +189,10 @@ async def revoke_api_key(request: web.Request) -> web.Response:
     return web.json_response(to_json(key))
 
 
+# An audit entry's outcome: ok, or the code of the failure (lower case, as error codes are).
+OUTCOMES = ("ok", *(c.name.lower() for c in grpc.StatusCode if c != grpc.StatusCode.OK))
+
+
 @allow("admin")
 async def list_audit(request: web.Request) -> web.Response:
     names = ("actor_id", "action", "customer_id", "app_id", "outcome", "limit", "page_token")
@@ -196,6 +201,10 @@ async def list_audit(request: web.Request) -> web.Response:
     raw_limit = r.text("limit") or "50"
     if not (raw_limit.isascii() and raw_limit.isdigit()) or not 1 <= int(raw_limit) <= 500:
         r.errors["limit"] = "must be a whole number from 1 to 500"
+    if filters["outcome"] and filters["outcome"].lower() not in OUTCOMES:
+        r.errors["outcome"] = f"must be one of: {', '.join(OUTCOMES)}"
     r.done()
+    filters["outcome"] = filters["outcome"].upper()  # as the log keeps it: OK or a gRPC code's name
     answer = await request.app[ADMIN].ListAudit(profile_pb2.ListAuditRequest(limit=int(raw_limit), **filters), timeout=rpc_timeout(request))
-    return web.json_response({"entries": [to_json(e) for e in answer.entries], "next_page_token": answer.next_page_token})
+    entries = [{**to_json(e), "outcome": e.outcome.lower()} for e in answer.entries]  # one case for codes, as in errors
+    return web.json_response({"entries": entries, "next_page_token": answer.next_page_token})

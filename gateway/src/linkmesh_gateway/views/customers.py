@@ -148,6 +148,9 @@ async def external_search(request: web.Request) -> web.Response:
     r = Reader(await json_object(request), ("app_id", "email", "phone", "order_number"))
     app_id = r.text("app_id", required=True).strip()
     email, phone, order_number = r.text("email"), r.text("phone"), r.text("order_number")
+    if not (email.strip() or phone.strip() or order_number.strip()):
+        for name in ("email", "phone", "order_number"):
+            r.errors.setdefault(name, "give an email, a phone or an order number to search by")
     r.done()
     profile = request.app[CUSTOMERS]
     settings = request.app[SETTINGS]
@@ -212,6 +215,8 @@ def _results(answer: profile_pb2.SearchExternalResponse) -> list[dict[str, Any]]
             "app_type": answer.app_type,
             "external_customer_id": item.external_customer_id,
             "attributes": [to_json(v) for v in item.attributes],
+            "matched": item.matched,
+            "linked_to": to_json(item.linked_to) if item.HasField("linked_to") else None,
         }
         for item in answer.results
     ]
@@ -283,7 +288,10 @@ async def run_action(request: web.Request) -> web.Response:
             timeout=rpc_timeout(request),
         )
     except grpc.aio.AioRpcError as err:
-        raise from_action_error(ServiceError.from_rpc_error(err, "the profile service")) from None
+        failed = ServiceError.from_rpc_error(err, "the profile service")
+        if "idempotency_key" in failed.fields:  # the header's name, as the missing header is said
+            failed.fields["Idempotency-Key"] = failed.fields.pop("idempotency_key")
+        raise from_action_error(failed) from None
     out = to_json(answer)
     out["customer"] = customer_json(answer.customer)
     return web.json_response(out, headers={"Idempotent-Replayed": "true" if answer.replayed else "false"})

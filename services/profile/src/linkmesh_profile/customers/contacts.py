@@ -53,12 +53,23 @@ class Contacts:
             # The links just made are fresh; the older ones refresh on the profile as it now is.
             customer = await require_customer(self.store, customer_id)
         outcome = await self.refresher.refresh(customer, skip=set(auto.linked))
+        names = {app.id: app.name for app in await self.store.list_apps()}  # the app cache: no database call
+
+        def named(app_ids: list[str]) -> list[profile_pb2.AppRef]:
+            return [profile_pb2.AppRef(app_id=a, app_name=names.get(a, "")) for a in app_ids]
+
+        for stale in outcome.stale:
+            stale.app_name = names.get(stale.app_id, "")
+        refreshed = [*auto.linked, *outcome.refreshed]
         return profile_pb2.ContactResult(
             customer_id=customer_id,
             created=created,
             linked=auto.linked,
             pending=auto.pending,
-            refreshed=[*auto.linked, *outcome.refreshed],
+            refreshed=refreshed,
+            linked_apps=named(auto.linked),
+            refreshed_apps=named(refreshed),
+            pending_apps=named(auto.pending),
             stale=outcome.stale,
             not_linked=[
                 profile_pb2.AutoLinkMiss(app_id=app.id, app_name=app.name, reason=d.reason, code=d.code) for app, d in auto.not_linked

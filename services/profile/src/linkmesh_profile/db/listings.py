@@ -31,3 +31,13 @@ async def with_order(store: Store, keys: list[str], limit: int = 50) -> list[Lis
     """Customers whose links pulled an order with one of these keys (``<number>|<app id>``)."""
     docs = await q.customers_with_order(keys).find(store.db, limit=limit).to_list(length=limit)
     return [Listing.from_doc(d) for d in docs]
+
+
+async def holders_of_links(store: Store, keys: list[str]) -> dict[str, Listing]:
+    """Who holds each of these link keys (``<app id>:<external id>``), by key."""
+    keys = list(dict.fromkeys(keys))
+    if not keys:
+        return {}  # nothing found: no read
+    docs = await q.holders_of_links(keys).find(store.db, limit=len(keys)).to_list(length=len(keys))
+    wanted = set(keys)
+    return {key: Listing.from_doc(d) for d in docs for key in d.get("link_keys") or () if key in wanted}

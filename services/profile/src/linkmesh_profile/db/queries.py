@@ -180,6 +180,12 @@ def customers_named(word: str, after: ObjectId | None = None) -> Query:
     return Query(CUSTOMERS, where, sort=(("_id", ASCENDING),), projection={**LISTING, "name_keys": 1})
 
 
+@shape(["6b0000000000000000000002:101"])
+def holders_of_links(keys: list[str]) -> Query:
+    """The customers who hold these link keys (``<app id>:<external id>``): one index lookup."""
+    return Query(CUSTOMERS, {"link_keys": {"$in": keys}}, projection=LISTING)
+
+
 @shape(["1001\x1f6b0000000000000000000002"])
 def customers_with_order(keys: list[str]) -> Query:
     return Query(CUSTOMERS, {"order_keys": {"$in": keys}}, sort=(("_id", ASCENDING),), projection=LISTING)

@@ -173,8 +173,10 @@ class TraceStore:
             await asyncio.sleep(every_s)
             try:
                 await self.prune()
-            except Exception:  # the next round tries again
-                log.warning("trace_prune_failed", exc_info=True)
+            except PyMongoError as exc:  # the database is away or slow: the next round tries again
+                log.warning("trace_prune_failed", error_type=type(exc).__name__, error=str(exc)[:300])
+            except Exception:
+                log.exception("trace_prune_failed")
 
 
 def token_trace(doc: dict[str, Any]) -> str:

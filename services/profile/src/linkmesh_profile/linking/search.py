@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from linkmesh.profile.v1 import profile_pb2
 
+from linkmesh_core.contact_points import email_key, phone_key
 from linkmesh_core.errors import ServiceError, failed_precondition, invalid_argument
 from linkmesh_core.fanout import fan_out
 from linkmesh_core.request_context import time_left
@@ -15,12 +16,25 @@ from linkmesh_profile.admin.apps import AppService, result_attributes
 from linkmesh_profile.connectors.registry import field_names
 from linkmesh_profile.customers.contact_query import normalized_query
 from linkmesh_profile.customers.profiles import require_customer
+from linkmesh_profile.db import listings
+from linkmesh_profile.db.store import link_key
 
 if TYPE_CHECKING:
+    from linkmesh.lookup.v1 import lookup_pb2
+
     from linkmesh_profile.connectors.lookups import Lookups
     from linkmesh_profile.db.store import Store
     from linkmesh_profile.model.app import App
     from linkmesh_profile.model.customer import Customer
+
+
+def matched_field(c: lookup_pb2.CustomerSummary, emails: list[str], phones: list[str], order_number: str, region: str) -> str:
+    """Which field of the search the candidate matched (the order number when neither contact point did)."""
+    if any(email_key(e) in emails for e in c.emails):
+        return "email"
+    if any(phone_key(p.number, region) in phones for p in c.phones):
+        return "phone"
+    return "order_number" if order_number else ""
 
 
 class Search:
@@ -74,7 +88,9 @@ class Search:
         targets, skipped = await self.search_targets(request.customer_id, fields, customer)
 
         def one(app: App) -> Callable[[], Awaitable[profile_pb2.SearchExternalResponse]]:
-            return lambda: self._search_app(app, request.customer_id, request.email, request.phone, request.order_number, customer)
+            return lambda: self._search_app(
+                app, request.customer_id, request.email, request.phone, request.order_number, customer, mark=False
+            )
 
         # Every app answers (or is cut off) in time for the answer to reach the caller.
         outcome = await fan_out(
@@ -95,8 +111,10 @@ class Search:
                         fields=err.fields,
                     )
                 )
+        answers = [outcome.results[a.id] for a in targets if a.id in outcome.results]
+        await self.mark_held(request.customer_id, answers)
         return profile_pb2.SearchAllExternalResponse(
-            answers=[outcome.results[a.id] for a in targets if a.id in outcome.results],
+            answers=answers,
             failures=failures,
             skipped=[profile_pb2.SkippedApp(app_id=a.id, app_name=a.name, app_type=a.type, reason=reason) for a, reason in skipped],
         )
@@ -109,6 +127,8 @@ class Search:
         raw_phone: str,
         raw_order_number: str,
         customer: Customer | None = None,
+        *,
+        mark: bool = True,
     ) -> profile_pb2.SearchExternalResponse:
         """One app's search; ``customer`` given: already read (else it is checked while the vendor is asked)."""
         allowed = set(app.searches_by)
@@ -151,12 +171,26 @@ class Search:
             raise
         if exists is not None:
             await exists
-        return profile_pb2.SearchExternalResponse(
-            app_id=app.id,
-            app_name=app.name,
-            app_type=app.type,
-            results=[
-                profile_pb2.SearchResult(external_customer_id=c.external_id, attributes=result_attributes(app, c))
-                for c in answer.candidates
-            ],
-        )
+        results = [
+            profile_pb2.SearchResult(
+                external_customer_id=c.external_id,
+                attributes=result_attributes(app, c),
+                matched=matched_field(c, emails, phones, order_number, self.region),
+            )
+            for c in answer.candidates
+        ]
+        found = profile_pb2.SearchExternalResponse(app_id=app.id, app_name=app.name, app_type=app.type, results=results)
+        if mark:
+            await self.mark_held(customer_id, [found])
+        return found
+
+    async def mark_held(self, customer_id: str, answers: list[profile_pb2.SearchExternalResponse]) -> None:
+        """Marks each result another customer already holds (``linked_to``), in one indexed read
+        for every app's results: an agent sees who before trying to link it."""
+        keys = [link_key(a.app_id, r.external_customer_id) for a in answers for r in a.results]
+        holders = await listings.holders_of_links(self.store, keys)
+        for a in answers:
+            for r in a.results:
+                holder = holders.get(link_key(a.app_id, r.external_customer_id))
+                if holder is not None and holder.id != customer_id:
+                    r.linked_to.CopyFrom(profile_pb2.LinkedElsewhere(customer_id=holder.id, customer_name=holder.name))

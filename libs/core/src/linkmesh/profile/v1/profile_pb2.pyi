@@ -1247,22 +1247,56 @@ class SearchResult(_message.Message):
 
     EXTERNAL_CUSTOMER_ID_FIELD_NUMBER: _builtins.int
     ATTRIBUTES_FIELD_NUMBER: _builtins.int
+    MATCHED_FIELD_NUMBER: _builtins.int
+    LINKED_TO_FIELD_NUMBER: _builtins.int
     external_customer_id: _builtins.str
+    matched: _builtins.str
+    """Which field of the search the record matched: "email", "phone" or "order_number"."""
     @_builtins.property
     def attributes(self) -> _containers.RepeatedCompositeFieldContainer[Global___AttributeValue]: ...
+    @_builtins.property
+    def linked_to(self) -> Global___LinkedElsewhere:
+        """The linkmesh customer this record is already linked to, when it is not the one searched
+        for: linking it here would be refused.
+        """
+
     def __init__(
         self,
         *,
         external_customer_id: _builtins.str = ...,
         attributes: _abc.Iterable[Global___AttributeValue] | None = ...,
+        matched: _builtins.str = ...,
+        linked_to: Global___LinkedElsewhere | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["linked_to", b"linked_to"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attributes", b"attributes", "external_customer_id", b"external_customer_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attributes", b"attributes", "external_customer_id", b"external_customer_id", "linked_to", b"linked_to", "matched", b"matched"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SearchResult: _TypeAlias = SearchResult  # noqa: Y015
+
+@_typing.final
+class LinkedElsewhere(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_NAME_FIELD_NUMBER: _builtins.int
+    customer_id: _builtins.str
+    customer_name: _builtins.str
+    def __init__(
+        self,
+        *,
+        customer_id: _builtins.str = ...,
+        customer_name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "customer_name", b"customer_name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LinkedElsewhere: _TypeAlias = LinkedElsewhere  # noqa: Y015
 
 @_typing.final
 class SearchExternalResponse(_message.Message):
@@ -1377,23 +1411,50 @@ class StaleApp(_message.Message):
     APP_ID_FIELD_NUMBER: _builtins.int
     CODE_FIELD_NUMBER: _builtins.int
     MESSAGE_FIELD_NUMBER: _builtins.int
+    APP_NAME_FIELD_NUMBER: _builtins.int
     app_id: _builtins.str
     code: _builtins.str
     message: _builtins.str
+    app_name: _builtins.str
     def __init__(
         self,
         *,
         app_id: _builtins.str = ...,
         code: _builtins.str = ...,
         message: _builtins.str = ...,
+        app_name: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["app_id", b"app_id", "code", b"code", "message", b"message"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["app_id", b"app_id", "app_name", b"app_name", "code", b"code", "message", b"message"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___StaleApp: _TypeAlias = StaleApp  # noqa: Y015
+
+@_typing.final
+class AppRef(_message.Message):
+    """An app a result names, with the name people know it by."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APP_ID_FIELD_NUMBER: _builtins.int
+    APP_NAME_FIELD_NUMBER: _builtins.int
+    app_id: _builtins.str
+    app_name: _builtins.str
+    def __init__(
+        self,
+        *,
+        app_id: _builtins.str = ...,
+        app_name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["app_id", b"app_id", "app_name", b"app_name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AppRef: _TypeAlias = AppRef  # noqa: Y015
 
 @_typing.final
 class ContactResult(_message.Message):
@@ -1406,6 +1467,9 @@ class ContactResult(_message.Message):
     STALE_FIELD_NUMBER: _builtins.int
     PENDING_FIELD_NUMBER: _builtins.int
     NOT_LINKED_FIELD_NUMBER: _builtins.int
+    LINKED_APPS_FIELD_NUMBER: _builtins.int
+    REFRESHED_APPS_FIELD_NUMBER: _builtins.int
+    PENDING_APPS_FIELD_NUMBER: _builtins.int
     customer_id: _builtins.str
     created: _builtins.bool
     @_builtins.property
@@ -1430,6 +1494,14 @@ class ContactResult(_message.Message):
     def not_linked(self) -> _containers.RepeatedCompositeFieldContainer[Global___AutoLinkMiss]:
         """Apps auto-link tried and did not link: no unique match, a conflict, or a failure (code set)."""
 
+    @_builtins.property
+    def linked_apps(self) -> _containers.RepeatedCompositeFieldContainer[Global___AppRef]:
+        """linked, refreshed and pending again, each app with its name."""
+
+    @_builtins.property
+    def refreshed_apps(self) -> _containers.RepeatedCompositeFieldContainer[Global___AppRef]: ...
+    @_builtins.property
+    def pending_apps(self) -> _containers.RepeatedCompositeFieldContainer[Global___AppRef]: ...
     def __init__(
         self,
         *,
@@ -1440,10 +1512,13 @@ class ContactResult(_message.Message):
         stale: _abc.Iterable[Global___StaleApp] | None = ...,
         pending: _abc.Iterable[_builtins.str] | None = ...,
         not_linked: _abc.Iterable[Global___AutoLinkMiss] | None = ...,
+        linked_apps: _abc.Iterable[Global___AppRef] | None = ...,
+        refreshed_apps: _abc.Iterable[Global___AppRef] | None = ...,
+        pending_apps: _abc.Iterable[Global___AppRef] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["created", b"created", "customer_id", b"customer_id", "linked", b"linked", "not_linked", b"not_linked", "pending", b"pending", "refreshed", b"refreshed", "stale", b"stale"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created", b"created", "customer_id", b"customer_id", "linked", b"linked", "linked_apps", b"linked_apps", "not_linked", b"not_linked", "pending", b"pending", "pending_apps", b"pending_apps", "refreshed", b"refreshed", "refreshed_apps", b"refreshed_apps", "stale", b"stale"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
