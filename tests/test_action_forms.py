@@ -52,3 +52,33 @@ def test_a_boolean_without_a_declared_default_cannot_be_written() -> None:
     with pytest.raises(AssertionError):
         form_field("refund", "Refund the payment", "boolean")
     assert form_field("notify", "Email the customer", "boolean", default=False).default_value == "false"
+
+
+def test_every_audited_action_and_every_lookup_kind_the_code_writes_is_declared() -> None:
+    """The audit log's action filter and the lookup log's kind filter refuse what they do not
+    know (issue 33): so every name the code writes must be declared where the filters read."""
+    import ast
+    from pathlib import Path
+
+    from linkmesh_profile.admin.audit import ACTIONS
+    from linkmesh_profile.db.traces import KINDS
+
+    src = Path(__file__).resolve().parents[1] / "services" / "profile" / "src" / "linkmesh_profile"
+    actions, kinds = set(), set()
+    for path in src.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and re.fullmatch(r"(action|api_key|app|contact|customer|debugger)\.[a-z_]+", node.value)
+            ):
+                actions.add(node.value)
+            if (
+                isinstance(node, ast.keyword)
+                and node.arg == "kind"
+                and isinstance(node.value, ast.Constant)
+                and isinstance(node.value.value, str)
+            ):
+                kinds.add(node.value.value)
+    assert actions <= set(ACTIONS), actions - set(ACTIONS)
+    assert kinds - {"service", "adaptor"} <= set(KINDS), kinds - set(KINDS)  # actors' kinds are not lookups

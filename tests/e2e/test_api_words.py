@@ -56,6 +56,19 @@ def test_audit_outcomes_are_codes_in_the_errors_case_and_an_unknown_one_is_refus
     assert ok and all(e["outcome"] == "ok" for e in ok)
     bogus = api.get("/api/v1/audit", role="admin", params={"outcome": "bogus"})
     assert bogus.status_code == 422 and "ok" in bogus.json()["error"]["fields"]["outcome"], bogus.text
+    no_action = api.get("/api/v1/audit", role="admin", params={"action": "customer.bogus"})
+    assert no_action.status_code == 422 and "customer.create" in no_action.json()["error"]["fields"]["action"], no_action.text
+
+
+def test_an_unknown_kind_of_lookup_is_refused_not_answered_empty(api: Api) -> None:
+    app = make_app(api)
+    try:
+        path = f"/api/v1/apps/{app['id']}/lookups"
+        assert api.get(path, role="developer", params={"kind": "search"}).status_code == 200
+        bogus = api.get(path, role="developer", params={"kind": "bogus"})
+        assert bogus.status_code == 422 and "autolink_search" in bogus.json()["error"]["fields"]["kind"], bogus.text
+    finally:
+        api.delete(f"/api/v1/apps/{app['id']}", role="admin")
 
 
 def test_a_search_says_which_field_matched_and_who_already_holds_a_record(api: Api, sandbox_reset: None) -> None:

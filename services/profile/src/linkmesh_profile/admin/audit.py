@@ -33,6 +33,25 @@ from linkmesh_profile.db.store import Store, now
 from linkmesh_profile.model.api_key import actor_doc
 
 log = structlog.get_logger("linkmesh.audit")
+#: Every action the log records (a test holds the code to it): the values its action filter takes.
+ACTIONS = (
+    "action.resolve",
+    "action.run",
+    "api_key.create",
+    "api_key.revoke",
+    "app.activate",
+    "app.create",
+    "app.deactivate",
+    "app.delete",
+    "app.update",
+    "contact.record",
+    "customer.create",
+    "customer.fold",
+    "customer.link",
+    "customer.unlink",
+    "customer.update",
+    "debugger.lookup",
+)
 FILTERS = {"actor_id": "actor.id", "action": "action", "customer_id": "customer_id", "app_id": "app_id", "outcome": "outcome"}
 MAX_DETAIL = 500
 
@@ -66,6 +85,8 @@ class AuditLog:
 
     async def list(self, request: profile_pb2.ListAuditRequest) -> profile_pb2.ListAuditResponse:
         where = {FILTERS[name]: getattr(request, name).strip() for name in FILTERS if getattr(request, name).strip()}
+        if where.get("action") and where["action"] not in ACTIONS:
+            raise invalid_argument("no such action in the audit log", {"action": f"must be one of: {', '.join(ACTIONS)}"})
         if request.page_token and not ObjectId.is_valid(request.page_token):
             raise invalid_argument("the page token is not one this API gave", {"page_token": "is not valid"})
         limit = request.limit or 50

@@ -11,7 +11,7 @@ from linkmesh_core.errors import invalid_argument
 from linkmesh_profile.admin.api_keys import key_to_proto
 from linkmesh_profile.admin.audit import actor, audited
 from linkmesh_profile.db.documents import app_to_proto
-from linkmesh_profile.db.traces import trace_to_proto
+from linkmesh_profile.db.traces import KINDS, trace_to_proto
 
 if TYPE_CHECKING:
     from linkmesh_profile.assembly import Parts
@@ -60,6 +60,8 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
         app = await self.apps.require(request.app_id)
         if request.outcome not in ("", "ok", "failed"):
             raise invalid_argument("outcome is ok or failed", {"outcome": "must be ok, failed or empty"})
+        if request.kind and request.kind not in KINDS:
+            raise invalid_argument("no such kind of lookup", {"kind": f"must be one of: {', '.join(KINDS)}"})
         where: dict[str, Any] = {k: v for k, v in (("customer_id", request.customer_id), ("kind", request.kind)) if v}
         if request.outcome:
             where["code"] = "OK" if request.outcome == "ok" else {"$ne": "OK"}

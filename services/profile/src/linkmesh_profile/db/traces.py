@@ -43,6 +43,19 @@ from linkmesh_profile.db.store import Store, now
 log = structlog.get_logger("linkmesh.traces")
 DROPPED = Counter("linkmesh_traces_dropped_total", "Lookup traces not written (the queue was full or the write failed)")
 FLUSH_AT = 500
+#: Every kind of lookup a trace records (a test holds the code to it): the values the log's kind filter takes.
+KINDS = (
+    "search",
+    "fetch",
+    "autolink",
+    "autolink_search",
+    "autolink_fetch",
+    "refresh",
+    "action",
+    "action_resolution",
+    "adaptor_basic",
+    "adaptor_detailed",
+)
 
 
 def summary(customer: dict[str, Any]) -> dict[str, Any]:

@@ -156,8 +156,26 @@ class Search:
                 f"app {app.name} searches by {' and '.join(sorted(allowed))} only",
                 {"email" if "email" in allowed else "phone": f"this app searches by {' and '.join(sorted(allowed))}"},
             )
-        # The customer must exist; that is checked while the vendor is asked (a search changes
-        # nothing), so the database read is off the answer's path. A missing customer wins.
+        answer = await self._ask(app, customer_id, emails, phones, order_number, checked)
+        results = [
+            profile_pb2.SearchResult(
+                external_customer_id=c.external_id,
+                attributes=result_attributes(app, c),
+                matched=matched_field(c, emails, phones, order_number, self.region),
+            )
+            for c in answer.candidates
+        ]
+        found = profile_pb2.SearchExternalResponse(app_id=app.id, app_name=app.name, app_type=app.type, results=results)
+        if mark:
+            await self.mark_held(customer_id, [found])
+        return found
+
+    async def _ask(
+        self, app: App, customer_id: str, emails: list[str], phones: list[str], order_number: str, checked: bool
+    ) -> lookup_pb2.SearchResponse:
+        """The app's answer. The customer must exist; unless ``checked`` already, that is checked
+        while the vendor is asked (a search changes nothing), so the database read is off the
+        answer's path. A missing customer wins."""
         exists = asyncio.ensure_future(require_customer(self.store, customer_id)) if customer_id and not checked else None
         try:
             answer, _ = await self.lookups.search(app, customer_id, emails=emails, phones=phones, order_number=order_number)
@@ -171,18 +189,7 @@ class Search:
             raise
         if exists is not None:
             await exists
-        results = [
-            profile_pb2.SearchResult(
-                external_customer_id=c.external_id,
-                attributes=result_attributes(app, c),
-                matched=matched_field(c, emails, phones, order_number, self.region),
-            )
-            for c in answer.candidates
-        ]
-        found = profile_pb2.SearchExternalResponse(app_id=app.id, app_name=app.name, app_type=app.type, results=results)
-        if mark:
-            await self.mark_held(customer_id, [found])
-        return found
+        return answer
 
     async def mark_held(self, customer_id: str, answers: list[profile_pb2.SearchExternalResponse]) -> None:
         """Marks each result another customer already holds (``linked_to``), in one indexed read
