@@ -48,6 +48,10 @@ async def test_a_cancel_shows_each_box_as_shopify_acts_and_sends_what_is_shown(a
             assert "#1001" in text and "##" not in text, "an order reads as Shopify names it, once"
             boxes = {n: await cancel.locator(f"input[name={n}]").is_checked() for n in ("refund", "restock", "notify_customer")}
             assert boxes == {"refund": True, "restock": True, "notify_customer": False}, "each box as Shopify acts when nothing is sent"
+            beside = await cancel.locator("input[name=refund]").evaluate(
+                "i => { const b = i.getBoundingClientRect(), l = i.closest('label').getBoundingClientRect(); return [b.top - l.top, b.left - l.left]; }"
+            )
+            assert beside[0] < 8 and beside[1] < 8, f"the box sits beside its label, first on its line: {beside}"
             await cancel.locator("select[name=reason]").select_option("CUSTOMER")
             await cancel.locator("input[name=refund]").uncheck()
             await cancel.locator("button[type=submit]").click()
