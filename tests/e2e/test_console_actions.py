@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Api
-from tests.e2e.test_console import confirm, record_contact, signed_in
+from tests.e2e.test_console import choose, confirm, open_search, record_contact, signed_in
 
 pytestmark = pytest.mark.e2e
 
@@ -42,8 +42,11 @@ async def test_a_cancel_shows_each_box_as_shopify_acts_and_sends_what_is_shown(a
             )
             await record_contact(page, "jane.smith@example.com")
             card = page.locator("#profile .app", has=page.locator(f"h3:has-text('{app['name']}')"))
-            cancel = card.locator("[data-action=cancel]")
-            await cancel.locator("select[name=order_id]").wait_for()
+            order = card.locator(".record.order", has_text="#1002")
+            await choose(order, "Cancel order")
+            cancel = card.locator("form[data-action=cancel]")
+            await cancel.locator("input[name=refund]").wait_for()
+            assert "#1002" in await cancel.inner_text(), "the form names the order it cancels"
             text = await card.inner_text()
             assert "#1001" in text and "##" not in text, "an order reads as Shopify names it, once"
             boxes = {n: await cancel.locator(f"input[name={n}]").is_checked() for n in ("refund", "restock", "notify_customer")}
@@ -58,7 +61,7 @@ async def test_a_cancel_shows_each_box_as_shopify_acts_and_sends_what_is_shown(a
             said = await confirm(page)
             assert "Does not refund the payment." in said and "Restocks" in said and "Does not email the customer." in said, said
             assert "Cancels the order in Shopify" in said, "the connector's own words for what a cancel does"
-            await cancel.locator(".result:not(:empty)").wait_for()
+            await order.locator(".result:not(:empty)").wait_for()
             assert errors == []
             await browser.close()
     finally:
@@ -86,7 +89,7 @@ async def test_each_system_answers_the_search_on_its_own_and_a_record_held_elsew
             browser, page, errors = await signed_in(p, api)
             await record_contact(page, f"someone-{uuid.uuid4().hex[:8]}@example.com", name="Someone Else")
             await page.wait_for_selector("#profile .customer h2:has-text('Someone Else')")
-            search = page.locator("#profile .search")
+            search = await open_search(page)
             for app in (fast, slow):  # both are left to search for this customer
                 await search.locator(f"#search-system option:has-text('{app['name']}')").wait_for(state="attached")
             await search.locator("input[name=email]").fill("jane.smith@example.com")
@@ -104,7 +107,7 @@ async def test_each_system_answers_the_search_on_its_own_and_a_record_held_elsew
             await held.locator(f"button:has-text('{holder}')").click()
             await page.wait_for_selector(f"#profile .customer h2:has-text('{holder_name or 'Unnamed customer'}')")
             await api_link_everything(api, jane["customer_id"])
-            await page.locator("#profile .customer button:has-text('Refresh')").click()
+            await choose(page.locator("#profile .customer"), "Refresh every system")
             await page.locator("#search-system option:has-text('Every system is linked already')").wait_for(state="attached")
             assert await page.locator("#search-system").is_disabled()
             assert errors == []
@@ -139,15 +142,16 @@ async def test_a_stale_card_looks_stale_says_why_in_words_and_asks_once_more_bef
             browser, page, errors = await signed_in(p, api)
             await record_contact(page, "jane.smith@example.com")
             card = page.locator("#profile .app", has=page.locator("h3:has-text('Stale store')"))
-            await card.locator("[data-action=create_discount_code]").wait_for()
+            await card.locator(".app-status:has-text('Updated')").wait_for()
             api.sandbox("bigcommerce", "POST", "/__sandbox/knobs", {"down": True})
             await page.wait_for_timeout(1100)  # past the test stack's freshness window
-            await page.locator("#profile .customer button:has-text('Refresh')").click()
+            await choose(page.locator("#profile .customer"), "Refresh every system")
             await page.locator("#profile .app.is-stale", has=page.locator("h3:has-text('Stale store')")).wait_for()
             status = await card.locator(".app-status").inner_text()
             assert "Stale store did not answer" in status and "Showing data from" in status, status
             assert "HTTP" not in status and "UNAVAILABLE" not in status, "in words, not nested codes"
-            discount = card.locator("[data-action=create_discount_code]")
+            await choose(card.locator(".card-head"), "Create discount code")
+            discount = card.locator("form[data-action=create_discount_code]")
             await discount.locator("select[name=type]").select_option("free_shipping")
             await discount.locator("button[type=submit]").click()
             dialog = page.locator("dialog#confirm[open]")

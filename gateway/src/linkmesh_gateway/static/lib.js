@@ -20,7 +20,8 @@ export const store = (() => {
 
 export const state = {
   token: store.getItem("linkmesh.token") || "", role: "", connectors: null, customer: null, results: new Map(),
-  frameOrigins: [], directory: { query: "", token: "" }, searchResults: null, lastContext: "",
+  frameOrigins: [], directory: { query: "", token: "" }, searchResults: null, lastContext: "", pending: new Set(), showSources: false,
+  searchOpen: null,
 };
 
 // ---- helpers ---------------------------------------------------------------
@@ -68,6 +69,16 @@ export function day(ts) {
   return ts ? DAY.format(new Date(ts)) : "";
 }
 
+// A date in a row: without its year when it is this year's ("Feb 14"), the whole date on hover.
+const SHORT = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric" });
+
+export function shortDay(ts) {
+  if (!ts) return null;
+  const date = new Date(ts);
+  const text = date.getFullYear() === new Date().getFullYear() ? SHORT.format(date) : DAY.format(date);
+  return el("time", { datetime: ts, title: DAY.format(date) }, text);
+}
+
 export function ago(ts) {
   if (!ts) return "";
   const s = Math.max(0, (Date.now() - new Date(ts).getTime()) / 1000);
@@ -77,25 +88,16 @@ export function ago(ts) {
   return when(ts);
 }
 
-// "loyalty_tier" → "Loyalty tier".
 // An order as people say it: "#1002" (a vendor whose numbers carry the # keeps one).
 export function orderRef(o) {
   const number = String(o.number || o.id || "");
   return number.startsWith("#") ? number : `#${number}`;
 }
 
+// "loyalty_tier" → "Loyalty tier".
 export function humanize(key) {
   const text = String(key).replace(/[_.-]+/g, " ").replace(/([a-z])([A-Z])/g, "$1 $2").trim().toLowerCase();
   return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
-// Order and return states as badges: done, under way, or stopped.
-export function statusBadge(status) {
-  const s = String(status || "").toLowerCase();
-  const kind = /cancel|refund|declin|fail|reject|void|closed|incomplete/.test(s) ? "bad"
-    : /complete|shipped|deliver|fulfilled|received|approved|paid/.test(s) ? "ok"
-    : s ? "warn" : "";
-  return s ? el("span", { class: `badge ${kind}` }, humanize(status)) : null;
 }
 
 export function notice(text, isError = false) {
@@ -241,8 +243,7 @@ export function resultBox(key) {
 
 export function settle(key, entry) {
   state.results.set(key, entry);
-  const box = document.querySelector(`[data-result="${CSS.escape(key)}"]`);
-  if (box) paintResult(box, entry);
+  for (const box of document.querySelectorAll(`[data-result="${CSS.escape(key)}"]`)) paintResult(box, entry);
 }
 
 export async function connectors() {
@@ -256,4 +257,34 @@ export async function connectors() {
 export function table(headers, rows) {
   return el("table", {}, el("thead", {}, el("tr", {}, headers.map((h) => el("th", { scope: "col" }, h)))),
     el("tbody", {}, rows.map((r) => el("tr", {}, r.map((c) => el("td", {}, c))))));
+}
+
+// A menu closed until asked: a disclosure whose items are buttons; choosing one closes it.
+// Escape or a click elsewhere closes every open menu.
+export function menu(label, name, items, compact = false) {
+  const usable = items.filter(Boolean);
+  if (!usable.length) return null;
+  const box = el("details", { class: compact ? "menu compact" : "menu" }, el("summary", { "aria-label": name, title: name }, label),
+    el("div", { class: "menu-items", role: "group", "aria-label": name }, usable.map((item) => el("button", {
+      type: "button", class: item.danger ? "danger" : null, onclick: (e) => {
+        box.open = false;
+        guarded(() => busy(e.currentTarget, () => item.run()));
+      } }, item.label))));
+  return box;
+}
+
+document.addEventListener("click", (event) => {
+  for (const open of document.querySelectorAll("details.menu[open]")) if (!open.contains(event.target)) open.open = false;
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  for (const open of document.querySelectorAll("details.menu[open]")) {
+    open.open = false;
+    open.querySelector("summary").focus();
+  }
+});
+
+// Where a record's action forms open (the form slot) and what they answered stays (one box per key).
+export function holder(scope, keys) {
+  return el("div", { class: "holder", "data-holder": scope }, el("div", { class: "form-slot" }), keys.map(resultBox));
 }
