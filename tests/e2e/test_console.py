@@ -131,14 +131,28 @@ async def test_an_agent_runs_a_custom_adaptors_record_action_through_its_form(ap
             assert await page.inner_text("#notice") == "", "nothing at the top of the page, out of view"
             assert errors == []
             await browser.close()
-            # An admin finds the run in the audit log, with its verified author.
+            # An admin finds the run in the audit log (its own tab, filtered by choices), with its
+            # verified author, the names it touched and what it did; and opens the customer.
             browser, page, errors = await signed_in(p, api, "admin")
-            await page.click("nav button[data-view=debugger]")
-            await page.fill("#audit input[name=app_id]", app["id"])
-            await page.click("#audit button[type=submit]")
-            row = page.locator("#audit-result tr", has_text="action.run")
-            await row.first.wait_for()
-            assert "the agent bootstrap token (agent)" in await row.first.inner_text()
+            await page.click("nav button[data-view=audit]")
+            audit = page.locator("#audit-filter")
+            await audit.locator(f"select[name=app_id] option[value='{app['id']}']").wait_for(state="attached")
+            await audit.locator("select[name=app_id]").select_option(app["id"])
+            await audit.locator("select[name=action]").select_option("action.run")
+            await audit.locator("button[type=submit]").click()
+            row = page.locator("#audit-result tbody tr", has_text="Action run").first
+            await row.wait_for()
+            text = await row.inner_text()
+            assert "the agent bootstrap token (agent)" in text and app["name"] in text, text
+            assert "Added 250 points" in text, f"what the action did: {text}"
+            assert not re.search(r"\b[0-9a-f]{24}\b", text), f"names, not ids: {text}"
+            await check_accessibility(page, "the audit log")
+            await screenshot(page, "audit-log-1440")
+            await row.locator("td:nth-child(4) button").click()
+            await page.wait_for_selector(f"#profile h3:has-text('{app['name']}')")
+            assert await page.locator("#profile .menu-items button", has_text="Add loyalty points").count() == 0, (
+                "an admin reads, agents act"
+            )
             assert errors == []
             await browser.close()
     finally:
@@ -197,7 +211,7 @@ async def test_the_console_shows_nothing_before_sign_in_and_then_only_what_the_r
                 assert await page.text_content("#role") == "" and await page.is_hidden("nav")
                 await browser.close()
             assert seen["agent"] == (["Customers"], False, False)
-            assert seen["admin"][0] == ["Apps", "Lookup debugger"] and seen["developer"][0] == ["Apps", "Lookup debugger"]
+            assert seen["admin"][0] == ["Apps", "Lookups", "Audit log"] and seen["developer"][0] == ["Apps", "Lookups"]
         finally:
             await browser.close()
 
@@ -427,7 +441,10 @@ async def test_an_admin_adds_and_edits_an_app_from_its_settings_form_and_reads_i
         try:
             await row.locator("button:has-text('Edit')").click()
             secret = editor.locator("#app-secrets-access-token")
-            assert await secret.input_value() == "" and "leave empty to keep" in (await secret.get_attribute("placeholder") or "")
+            assert await secret.input_value() == "" and not await secret.get_attribute("placeholder"), (
+                "no placeholder that looks like a value"
+            )
+            assert "leave it empty to keep it" in await editor.locator("label[for=app-secrets-access-token]").inner_text()
             await editor.locator("#app-name").fill(f"{name} EU")
             await editor.locator("button[type=submit]").click()
             await page.wait_for_selector(f"#app-editor :text('{name} EU is saved')")
@@ -442,17 +459,24 @@ async def test_an_admin_adds_and_edits_an_app_from_its_settings_form_and_reads_i
             await log.locator("select[name=app_id]").select_option(app["id"])
             await log.locator("select[name=outcome]").select_option("failed")
             await log.locator("button[type=submit]").click()
-            rows = page.locator("#log-result tbody tr")
+            rows = page.locator("#log-result tbody tr:not(.trace-detail)")
             await rows.first.wait_for()
             texts = await rows.all_inner_texts()
             assert texts and all("Answered" not in t for t in texts), texts
             await log.locator("select[name=outcome]").select_option("")
-            await log.locator("input[name=customer_id]").fill(jane)
+            await log.locator("select[name=app_id]").select_option("")  # every app's
             await log.locator("button[type=submit]").click()
-            await page.wait_for_selector(f"#log-result td:has-text('{jane}')")
+            named = api.get(f"/api/v1/customers/{jane}?refresh=none").json()["name"] or "jane.smith@example.com"
+            await page.locator("#log-result tbody tr td:nth-child(4) button", has_text=named).first.click()  # only hers
+            await page.locator("#log-customer .chip", has_text=named).wait_for()
             first = page.locator("#log-result tbody tr").first
-            await first.locator("details summary").click()
-            assert "Sent (secrets redacted)" in await first.inner_text()
+            await first.wait_for()
+            assert re.search(r"\d:\d\d:\d\d", await first.inner_text()), "times to the second"
+            await first.locator("button:has-text('Show')").click()
+            detail = page.locator("#log-result tr.trace-detail:visible").first
+            assert "Sent (secrets redacted)" in await detail.inner_text()
+            width = await detail.locator("pre.json").first.evaluate("e => e.getBoundingClientRect().width")
+            assert width > 400, f"the request reads at the table's width, not in a narrow column: {width}"
             assert "demo-bigcommerce-token" not in await page.content(), "no secret on the page"
             await check_accessibility(page, "the lookup log")
             await screenshot(page, "lookup-log-1440")

@@ -47,6 +47,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_post("/api/v1/apps/{app_id}/activate", admin.activate_app)
     r.add_post("/api/v1/apps/{app_id}/deactivate", admin.deactivate_app)
     r.add_get("/api/v1/apps/{app_id}/lookups", admin.list_lookups)
+    r.add_get("/api/v1/lookups", admin.list_lookups)
     r.add_post("/api/v1/debugger/lookup", admin.debug_lookup)
     r.add_post("/api/v1/contacts", customers.record_contact)
     r.add_post("/api/v1/self-service/identify", customers.self_service_identify)

@@ -22,6 +22,14 @@ def customer_json(message: Message) -> dict[str, Any]:
     return out
 
 
+def circuit_json(message: Message) -> dict[str, Any]:
+    """An app's health; a time it never had is null."""
+    out = to_json(message)
+    for field in ("last_success_at", "last_failure_at"):
+        out.setdefault(field, None)
+    return out
+
+
 def trace_json(message: Message) -> dict[str, Any]:
     out = to_json(message)
     out.setdefault("request", {})

@@ -24,6 +24,7 @@ APP_SCHEMAS: dict[str, Any] = {
             "created_at": TS,
             "updated_at": TS,
             "serving": obj({"enabled": B, "path": S, "url": S, "username": S, "secrets_set": arr(S)}),
+            "health": ref("CircuitState"),
         }
     ),
     "AppCreate": obj(APP_INPUT, ["type", "name", "search_query_attributes"]),
@@ -200,17 +201,26 @@ APP_SCHEMAS: dict[str, Any] = {
             "reason": S,
             "at": {"oneOf": [TS, {"type": "null"}]},
             "dry_run": B,
+            "app_name": {**S, "description": "empty for an app deleted since"},
+            "customer_name": {**S, "description": "the name, else an email or phone; empty for none"},
         }
     ),
     "LookupList": obj(
         {
             "lookups": arr(ref("LookupTrace")),
-            "circuit": ref("CircuitState"),
+            "circuit": {"oneOf": [ref("CircuitState"), {"type": "null"}], "description": "null when every app is listed"},
             "next_page_token": {**S, "description": "empty on the last page"},
         }
     ),
     "CircuitState": obj(
-        {"state": {"enum": ["closed", "open", "half_open"]}, "consecutive_failures": I, "last_error": S, "retry_in_s": {"type": "number"}}
+        {
+            "state": {"enum": ["closed", "open", "half_open"]},
+            "consecutive_failures": I,
+            "last_error": S,
+            "retry_in_s": {"type": "number"},
+            "last_success_at": {"oneOf": [TS, {"type": "null"}], "description": "as this replica saw it"},
+            "last_failure_at": {"oneOf": [TS, {"type": "null"}]},
+        }
     ),
     "DebugRequest": obj({"app_id": S, "email": S, "phone": S, "workflow": {"enum": ["autolink", "basic"]}}, ["app_id", "workflow"]),
     "DebugResult": obj({"steps": arr(ref("LookupTrace")), "would_link": B, "reason": S, "external_customer_id": S}),

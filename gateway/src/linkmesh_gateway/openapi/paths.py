@@ -7,6 +7,14 @@ from typing import Any
 from linkmesh_gateway.openapi.kit import B, S, arr, obj, ref
 from linkmesh_gateway.openapi.responses import PATH_ID, UPSTREAM, body, errors, ok, op
 
+LOOKUP_FILTERS: list[dict[str, Any]] = [
+    {"name": "customer_id", "in": "query", "schema": S},
+    {"name": "kind", "in": "query", "schema": S, "description": "search, fetch, autolink_search, action, ..."},
+    {"name": "outcome", "in": "query", "schema": {"enum": ["ok", "failed"]}},
+    {"name": "page_token", "in": "query", "schema": S},
+    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
+]
+
 PATHS: dict[str, Any] = {
     "/healthz": {"get": {"summary": "Liveness", "security": [], "responses": {"200": ok("Health")}}},
     "/readyz": {
@@ -90,16 +98,18 @@ PATHS: dict[str, Any] = {
     "/api/v1/apps/{app_id}/lookups": {
         "parameters": [{"name": "app_id", **PATH_ID}],
         "get": op(
-            "Recent lookups of an app (the lookup debugger)",
+            "Recent lookups of an app (the lookup debugger), with its health as this replica sees it",
             "admin, developer",
             {"200": ok("LookupList"), **errors(404, 422, 503)},
-            parameters=[
-                {"name": "customer_id", "in": "query", "schema": S},
-                {"name": "kind", "in": "query", "schema": S, "description": "search, fetch, autolink_search, action, ..."},
-                {"name": "outcome", "in": "query", "schema": {"enum": ["ok", "failed"]}},
-                {"name": "page_token", "in": "query", "schema": S},
-                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
-            ],
+            parameters=LOOKUP_FILTERS,
+        ),
+    },
+    "/api/v1/lookups": {
+        "get": op(
+            "Recent lookups of every app, or of one (app_id), newest first",
+            "admin, developer",
+            {"200": ok("LookupList"), **errors(404, 422, 503)},
+            parameters=[{"name": "app_id", "in": "query", "schema": S, "description": "one app's only"}, *LOOKUP_FILTERS],
         ),
     },
     "/api/v1/debugger/lookup": {
@@ -278,8 +288,8 @@ PATHS: dict[str, Any] = {
     "/api/v1/customers/{customer_id}": {
         "parameters": [{"name": "customer_id", **PATH_ID}],
         "get": op(
-            "Get a customer profile with its links and linked data",
-            "agent",
+            "Get a customer profile with its links and linked data (admins read it from the audit log)",
+            "agent, admin",
             {"200": ok("Customer"), **errors(404, 422, 503)},
             parameters=[
                 {
@@ -358,6 +368,7 @@ OPERATIONS: dict[tuple[str, str], tuple[str, str]] = {
     ("/api/v1/apps/{app_id}/activate", "post"): ("activateApp", "apps"),
     ("/api/v1/apps/{app_id}/deactivate", "post"): ("deactivateApp", "apps"),
     ("/api/v1/apps/{app_id}/lookups", "get"): ("listAppLookups", "debugger"),
+    ("/api/v1/lookups", "get"): ("listLookups", "debugger"),
     ("/api/v1/debugger/lookup", "post"): ("dryRunLookup", "debugger"),
     ("/api/v1/customers/{customer_id}/actions", "post"): ("runOrderAction", "actions"),
     ("/api/v1/customers/{customer_id}/action-form", "get"): ("getActionForm", "actions"),

@@ -116,6 +116,8 @@ SCHEMAS: dict[str, Any] = {
             "outcome": S,
             "message": S,
             "details": str_map(),
+            "customer_name": S,
+            "app_name": S,
         }
     ),
     "AuditPage": obj({"entries": arr(ref("AuditEntry")), "next_page_token": S}),

@@ -1,7 +1,23 @@
 // Apps (admins): made and edited from each connector's own settings form.
 
-import { showLog } from "./debugger.js";
-import { api, busy, confirmAction, connectors, el, fill, guarded, humanize, link, state, table } from "./lib.js";
+import { show } from "./console.js";
+import { showKeys } from "./keys.js";
+import { ago, api, busy, confirmAction, connectors, el, fill, guarded, humanize, link, ownWords, state, table } from "./lib.js";
+
+// How calls to an app have gone, as the replica that answered saw them: answering, failing,
+// paused (its circuit open after repeated failures) or not called yet.
+function health(app) {
+  const h = app.health;
+  if (!h) return null;
+  const failure = h.last_failure_at ? el("div", { class: "muted" }, `Last failure ${ago(h.last_failure_at)}${ownWords(h.last_error) ? `: ${ownWords(h.last_error)}` : ""}`) : null;
+  if (h.state === "open") {
+    return [el("span", { class: "badge bad" }, "Paused"), el("div", { class: "muted" },
+      `After ${h.consecutive_failures} failures in a row; tried again in ${Math.ceil(h.retry_in_s)} s`), failure];
+  }
+  if (h.state === "half_open" || h.consecutive_failures) return [el("span", { class: "badge warn" }, "Failing"), failure];
+  const answered = h.last_success_at ? el("div", { class: "muted" }, `Last answer ${ago(h.last_success_at)}`) : null;
+  return [el("span", { class: `badge ${h.last_success_at ? "ok" : "neutral"}` }, h.last_success_at ? "Answering" : "Not called yet"), answered, failure];
+}
 
 // ---- apps --------------------------------------------------------------------
 // An app is made and edited from its connector's own settings form (Describe): every setting
@@ -20,18 +36,28 @@ export async function showApps() {
     await showApps();
   }) }, app.active ? "Deactivate" : "Activate");
   const all = await connectors();
-  fill(document.getElementById("app-list"), answer.apps.length ? table(["App", "System", "State", "Auto-link", "Actions", ""], answer.apps.map((a) => [
+  fill(document.getElementById("app-list"), answer.apps.length ? table(["App", "System", "State", "Health", "Auto-link", "Actions", ""], answer.apps.map((a) => [
     el("strong", {}, a.name), (all[a.type] || {}).display_name || a.type,
-    el("span", { class: `badge ${a.active ? "ok" : "bad"}` }, a.active ? "Active" : "Inactive"),
+    el("span", { class: `badge ${a.active ? "ok" : "neutral"}` }, a.active ? "Active" : "Inactive"),
+    a.active ? health(a) : el("span", { class: "muted" }, "Not called while inactive"),
     a.auto_link_fields.map(humanize).join(", ") || "Off", a.actions_enabled ? "On" : "Off",
     el("div", { class: "row" }, admin ? el("button", { type: "button", onclick: () => guarded(() => editApp(a)) }, "Edit") : null, admin ? toggle(a) : null,
-      el("button", { type: "button", onclick: () => guarded(() => showLog({ app_id: a.id }, document.getElementById("lookups"))) }, "Lookups")),
+      el("button", { type: "button", onclick: () => guarded(() => openLookups(a.id)) }, "Lookups")),
   ])) : el("p", { class: "muted" }, "No app yet."));
-  for (const select of document.querySelectorAll("#debug select[name=app_id], #log-filter select[name=app_id]")) {
+  for (const select of document.querySelectorAll("#debug select[name=app_id], #log-filter select[name=app_id], #audit-filter select[name=app_id]")) {
     const chosen = select.value;
-    fill(select, ...answer.apps.map((a) => el("option", { value: a.id, selected: a.id === chosen }, a.name)));
+    const any = select.closest("#debug") ? null : el("option", { value: "" }, "Every app");
+    fill(select, any, ...answer.apps.map((a) => el("option", { value: a.id, selected: a.id === chosen }, a.name)));
   }
+  state.apps = answer.apps;
+  if (admin && document.getElementById("apps").hidden === false) await showKeys();
   return answer.apps;
+}
+
+// The lookup log, of this app.
+function openLookups(appId) {
+  document.getElementById("log-filter").app_id.value = appId;
+  show("debugger");
 }
 
 export async function newApp() {
@@ -75,10 +101,10 @@ function appForm(connector, app) {
     const key = `${s.secret ? "secrets" : "settings"}.${s.name}`;
     const isSet = app && (app.secrets_set || []).includes(s.name);
     const input = el("input", { type: s.secret ? "password" : "text", autocomplete: s.secret ? "new-password" : "off",
-      value: s.secret ? "" : (app ? app.settings[s.name] || "" : ""), placeholder: s.secret ? (isSet ? "set: leave empty to keep" : "") : s.default_value || "",
-      required: s.required && !(s.secret && isSet) });
-    const hint = [s.hint, s.secret ? "Write-only: never shown again." : "", s.credentials_destination && app ? "Changing it requires entering the secrets again." : ""]
-      .filter(Boolean).join(" ");
+      value: s.secret ? "" : (app ? app.settings[s.name] || "" : ""), required: s.required && !(s.secret && isSet) });
+    const hint = [s.hint, !s.secret && s.default_value ? `Default: ${s.default_value}.` : "",
+      s.secret ? (isSet ? "Set: leave it empty to keep it." : "Write-only: never shown again.") : "",
+      s.credentials_destination && app ? "Changing it requires entering the secrets again." : ""].filter(Boolean).join(" ");
     return field(key, `${s.label}${s.required ? " (required)" : ""}`, input, hint);
   });
   const checkbox = (key, label, checked) => {

@@ -3,9 +3,10 @@
 // textContent. No framework, no build step: ES modules, one per screen, loaded from this one.
 
 import { newApp, showApps } from "./apps.js";
-import { dryRun, showAudit, showLog } from "./debugger.js";
+import { fillAuditChoices, showAudit } from "./audit.js";
+import { dryRun, showLog } from "./debugger.js";
 import { contactFields, createCustomer, recordContact, showDirectory } from "./directory.js";
-import { SIDEBAR, api, busy, guarded, state } from "./lib.js";
+import { SIDEBAR, busy, guarded, state } from "./lib.js";
 import { listenToHelpdesk } from "./sidebar.js";
 import { setUpSignIn } from "./signin.js";
 
@@ -17,9 +18,22 @@ export function show(view) {
     button.classList.toggle("active", button.dataset.view === view);
     if (button.dataset.view === view) button.setAttribute("aria-current", "page"); else button.removeAttribute("aria-current");
   }
-  if (view === "customers" && !SIDEBAR) guarded(() => showDirectory(state.directory.query));
-  if (view === "apps" || view === "debugger") guarded(showApps);
-  if (view === "debugger" && state.role === "admin") guarded(() => showAudit(document.getElementById("audit")));
+  document.getElementById("finder").hidden = state.role !== "agent";  // an admin reads a customer an audit entry names
+  if (view === "customers" && !SIDEBAR && state.role === "agent") guarded(() => showDirectory(state.directory.query));
+  if (view === "apps" || view === "debugger" || view === "audit") guarded(showApps);
+  if (view === "debugger") guarded(() => showLog(logFilters(), document.getElementById("log-result")));
+  if (view === "audit") {
+    const form = document.getElementById("audit-filter");
+    guarded(async () => {
+      await fillAuditChoices(form);
+      await showAudit(form);
+    });
+  }
+}
+
+function logFilters() {
+  const filter = document.getElementById("log-filter");
+  return Object.fromEntries(["app_id", "kind", "outcome"].map((n) => [n, filter[n].value]));
 }
 
 
@@ -42,13 +56,11 @@ function main() {
   document.getElementById("new-app").addEventListener("click", () => guarded(newApp));
   const debug = document.getElementById("debug");
   debug.addEventListener("submit", (event) => { event.preventDefault(); guarded(() => dryRun(debug)); });
-  const filter = document.getElementById("log-filter");
-  filter.addEventListener("submit", (event) => {
+  document.getElementById("log-filter").addEventListener("submit", (event) => {
     event.preventDefault();
-    const filters = Object.fromEntries(["app_id", "customer_id", "kind", "outcome"].map((n) => [n, filter[n].value.trim()]));
-    guarded(() => showLog(filters, document.getElementById("log-result")));
+    guarded(() => showLog(logFilters(), document.getElementById("log-result")));
   });
-  const audit = document.getElementById("audit");
+  const audit = document.getElementById("audit-filter");
   audit.addEventListener("submit", (event) => { event.preventDefault(); guarded(() => showAudit(audit)); });
 }
 

@@ -179,6 +179,12 @@ export function confirmAction(title, lines, yesLabel, danger = false) {
   });
 }
 
+// The system's own last words: no codes, no "HTTP 503:", no chain of "x failed: y: z" the mesh adds.
+export function ownWords(message) {
+  return String(message || "").replace(/^the [a-zA-Z ]*failed \([A-Z_]+\): /, "").replace(/\b[A-Z]+(_[A-Z]+)+\b:? ?/g, "")
+    .replace(/\bHTTP \d{3}\b:? ?/g, "").split(/:\s+/).filter((part) => part.trim()).pop()?.trim() || "";
+}
+
 // What a failed call to a system means, in words (never a bare gRPC code).
 export function inWords(appName, code, message) {
   const c = String(code || "").toUpperCase();
@@ -192,10 +198,7 @@ export function inWords(appName, code, message) {
     INTERNAL: `${appName} answered with an error`,
     UNKNOWN: `${appName} answered with an error`,
   }[c];
-  // The system's own words, without the codes the mesh adds ("the search failed (UNAVAILABLE): ").
-  // The system's own last words: no codes, no "HTTP 503:", no chain of "x failed: y: z" the mesh adds.
-  const words = String(message || "").replace(/^the [a-zA-Z ]*failed \([A-Z_]+\): /, "").replace(/\b[A-Z]+(_[A-Z]+)+\b:? ?/g, "")
-    .replace(/\bHTTP \d{3}\b:? ?/g, "").split(/:\s+/).filter((part) => part.trim()).pop()?.trim() || "";
+  const words = ownWords(message);
   return said ? `${said}${words ? ` (${words})` : ""}` : `${appName}: ${words || humanize(c)}`;
 }
 
@@ -254,9 +257,10 @@ export async function connectors() {
   return state.connectors;
 }
 
+// A table scrolls within its own box when the window is narrower than its words (a word is never split).
 export function table(headers, rows) {
-  return el("table", {}, el("thead", {}, el("tr", {}, headers.map((h) => el("th", { scope: "col" }, h)))),
-    el("tbody", {}, rows.map((r) => el("tr", {}, r.map((c) => el("td", {}, c))))));
+  return el("div", { class: "table-wrap" }, el("table", {}, el("thead", {}, el("tr", {}, headers.map((h) => el("th", { scope: "col" }, h)))),
+    el("tbody", {}, rows.map((r) => el("tr", {}, r.map((c) => el("td", {}, c)))))));
 }
 
 // A menu closed until asked: a disclosure whose items are buttons; choosing one closes it.

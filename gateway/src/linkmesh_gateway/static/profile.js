@@ -3,6 +3,7 @@
 // linked yet.
 
 import { actionForm, appliesTo, openIn, openRecordAction, resultKey } from "./actions.js";
+import { auditForCustomer } from "./audit.js";
 import { ago, api, busy, confirmAction, connectors, el, fill, guarded, holder, humanize, inWords, link, menu, notice, orderRef, state, when } from "./lib.js";
 import { orderRow, partialNote, returnRow, transactionRow } from "./records.js";
 import { searchPanel } from "./search.js";
@@ -110,7 +111,7 @@ async function unlinkOne(customer, linked) {
 function recordMenu(customer, linked, name, specs, own, box, scope) {
   return menu(scope.compact ? "⋯" : "Actions", name, [
     ...specs.map((spec) => ({ label: spec.label, run: () => openIn(box, actionForm(customer, linked, spec, scope.order, box)) })),
-    ...(linked.actions_enabled ? own || [] : []).map((a) => ({ label: a.name, run: () => openRecordAction(customer, linked, a, box, scope.key) })),
+    ...(linked.actions_enabled && state.role === "agent" ? own || [] : []).map((a) => ({ label: a.name, run: () => openRecordAction(customer, linked, a, box, scope.key) })),
   ], scope.compact);
 }
 
@@ -125,7 +126,8 @@ function orderRows(customer, linked, specs) {
 
 async function renderLink(customer, linked, pending) {
   const all = await connectors();
-  const specs = linked.actions_enabled ? ((all[linked.app_type] || {}).actions) || [] : [];
+  const agent = state.role === "agent";  // an admin reads a profile from the audit log, and changes nothing
+  const specs = linked.actions_enabled && agent ? ((all[linked.app_type] || {}).actions) || [] : [];
   const data = linked.data || {};
   const orders = data.orders || [];
   // An action on an order is in that order's menu; one on the customer (or an order typed in,
@@ -143,7 +145,8 @@ async function renderLink(customer, linked, pending) {
     el("div", { class: "card-head" }, el("h3", {}, linked.app_name),
       el("span", { class: "muted" }, "customer ", link(data.admin_url, linked.external_customer_id)),
       linked.stale ? null : appStatus(linked, pending),
-      el("span", { class: "head-menus" }, own, menu("More", `More for ${linked.app_name}`, [{ label: `Unlink ${linked.app_name}`, danger: true, run: () => unlinkOne(customer, linked) }]))),
+      el("span", { class: "head-menus" }, agent ? own : null,
+        agent ? menu("More", `More for ${linked.app_name}`, [{ label: `Unlink ${linked.app_name}`, danger: true, run: () => unlinkOne(customer, linked) }]) : null)),
     linked.stale ? appStatus(linked, pending) : null,
     box,
     (data.custom_attributes || []).length ? el("dl", { class: "attributes sources", "aria-label": `Details at ${linked.app_name}` },
@@ -200,7 +203,8 @@ function customerCard(customer) {
     el("div", { class: "card-head" }, el("h2", {}, customer.name || "Unnamed customer"), from("name"),
       el("span", { class: "head-menus" }, customer.links.length ? sourcesToggle() : null, menu("More", "More for this customer", [
         { label: "Refresh every system", run: () => openProfile(customer.id) },
-        customer.links.length ? { label: "Unlink all", danger: true, run: () => unlinkAll(customer) } : null,
+        state.role === "admin" ? { label: "Audit log for this customer", run: () => auditForCustomer(customer) } : null,
+        customer.links.length && state.role === "agent" ? { label: "Unlink all", danger: true, run: () => unlinkAll(customer) } : null,
       ]))),
     el("p", {}, [...customer.emails, ...customer.phones].join(" · ") || el("span", { class: "muted" }, "No email or phone")),
     address ? el("p", {}, address, from("address")) : null,
@@ -214,7 +218,7 @@ async function renderProfile(customer, pending = new Set()) {
   const root = document.getElementById("profile");
   const fresh = el("div", {}, customerCard(customer), summaryCard(customer, pending),
     customer.links.length ? null : el("p", { class: "muted" }, "Not linked to any system yet: search below."),
-    el("div", { class: "apps" }, links), searchPanel(customer));
+    el("div", { class: "apps" }, links), state.role === "agent" ? searchPanel(customer) : null);
   keepOpen(root, fresh, false);
   root.classList.toggle("show-sources", Boolean(state.showSources));
   fill(root, ...fresh.childNodes);

@@ -13,7 +13,7 @@ from linkmesh_gateway.config import ROLES
 from linkmesh_gateway.errors import invalid
 from linkmesh_gateway.middleware import allow
 from linkmesh_gateway.payloads import Reader, app_input, json_object
-from linkmesh_gateway.serialize import to_json, trace_json
+from linkmesh_gateway.serialize import circuit_json, to_json, trace_json
 from linkmesh_gateway.state import ADMIN
 from linkmesh_gateway.views.common import ALL, rpc_timeout
 
@@ -45,6 +45,7 @@ def app_json(request: web.Request, app: profile_pb2.App) -> dict[str, Any]:
     """An app, with the URL its lookup adaptor is served at (on the address it was asked at)."""
     out = to_json(app)
     out["serving"]["url"] = f"{request.url.origin()}{app.serving.path}"
+    out["health"] = circuit_json(app.health)
     return out
 
 
@@ -100,12 +101,14 @@ async def deactivate_app(request: web.Request) -> web.Response:
 
 @allow("admin", "developer")
 async def list_lookups(request: web.Request) -> web.Response:
+    """One app's lookups (``/apps/{app_id}/lookups``, with its health) or every app's (``/lookups``)."""
     raw_limit = request.query.get("limit", "50")
     if not (raw_limit.isascii() and raw_limit.isdigit()) or not 1 <= int(raw_limit) <= 500:
         raise invalid({"limit": "must be a whole number from 1 to 500"})
+    app_id = request.match_info.get("app_id") or request.query.get("app_id", "").strip()
     answer = await request.app[ADMIN].ListLookups(
         profile_pb2.ListLookupsRequest(
-            app_id=request.match_info["app_id"],
+            app_id=app_id,
             customer_id=request.query.get("customer_id", "").strip(),
             limit=int(raw_limit),
             kind=request.query.get("kind", "").strip(),
@@ -115,7 +118,11 @@ async def list_lookups(request: web.Request) -> web.Response:
         timeout=rpc_timeout(request),
     )
     return web.json_response(
-        {"lookups": [trace_json(t) for t in answer.lookups], "circuit": to_json(answer.circuit), "next_page_token": answer.next_page_token}
+        {
+            "lookups": [trace_json(t) for t in answer.lookups],
+            "circuit": circuit_json(answer.circuit) if answer.HasField("circuit") else None,
+            "next_page_token": answer.next_page_token,
+        }
     )
 
 

@@ -39,6 +39,9 @@ class Snapshot:
     consecutive_failures: int
     last_error: str
     retry_in_s: float
+    #: Wall-clock seconds of the last answer (a refusal is one) and of the last failure; 0: never.
+    last_success_at: float = 0.0
+    last_failure_at: float = 0.0
 
 
 class CircuitBreaker:
@@ -54,6 +57,8 @@ class CircuitBreaker:
         self._opened_at: float | None = None
         self._probing = False
         self._last_error = ""
+        self._last_success_at = 0.0
+        self._last_failure_at = 0.0
 
     @property
     def state(self) -> str:
@@ -86,12 +91,14 @@ class CircuitBreaker:
         """The outcome of a call that ``before_call`` let through (None: it answered)."""
         self._probing = False
         if err is None or err.code not in TRIPPING:
+            self._last_success_at = time.time()
             if self._opened_at is not None:
                 CIRCUIT_OPEN.labels(self.key).set(0)
             self._failures, self._opened_at = 0, None
             return
         self._failures += 1
         self._last_error = err.message[:200]
+        self._last_failure_at = time.time()
         if self._failures >= self.threshold:
             if self._opened_at is None:
                 CIRCUIT_TRIPS.labels(self.key).inc()
@@ -100,7 +107,7 @@ class CircuitBreaker:
 
     def snapshot(self) -> Snapshot:
         wait = max(self._opened_at + self.cooldown_s - self._clock(), 0.0) if self._opened_at is not None else 0.0
-        return Snapshot(self.state, self._failures, self._last_error, round(wait, 3))
+        return Snapshot(self.state, self._failures, self._last_error, round(wait, 3), self._last_success_at, self._last_failure_at)
 
 
 class CircuitBreakers:

@@ -16,6 +16,7 @@ from linkmesh_profile.adaptor.served import ServedAdaptor
 from linkmesh_profile.admin.api_keys import ApiKeys
 from linkmesh_profile.admin.audit import AuditLog, audited_fold
 from linkmesh_profile.admin.debugger import Debugger
+from linkmesh_profile.admin.lookup_log import LookupLog
 from linkmesh_profile.connectors.lookups import Lookups
 from linkmesh_profile.customers.contacts import Contacts
 from linkmesh_profile.customers.directory import Directory
@@ -58,6 +59,7 @@ class Parts:
     audit: AuditLog
     api_keys: ApiKeys
     debugger: Debugger
+    lookup_log: LookupLog
     served: ServedAdaptor
     served_actions: ServedActions
     region: str
@@ -92,6 +94,7 @@ def assemble(
         audit=audit,
         api_keys=ApiKeys(store, secret_keys),
         debugger=Debugger(store, apps, lookups, autolinker, region),
+        lookup_log=LookupLog(store, apps, traces),
         served=served,
         served_actions=ServedActions(served, actions),
         region=region,

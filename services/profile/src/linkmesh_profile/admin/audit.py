@@ -5,8 +5,8 @@ deletes an entry (in production, give the profile service's database user insert
 on this collection only). An entry: time, actor (kind, id, name, role, on behalf of), action
 (``app.create``, ``customer.link``, ``action.run``, ...), the customer, app, order or API key
 it touched, the request id, the outcome (``OK`` or the gRPC code of the failure) with its
-message, and details (an action's params, the names of the fields a write changed; never a
-secret's value).
+message, and details (an action's params and what it answered, the names of the fields a write
+changed; never a secret's value). Read back, an entry names its customer and app as they are then.
 
 Writes are audited by wrapping their RPC (``audited``): the entry is written after the write
 answered, whichever way. If the audit insert itself fails (the database went away between the
@@ -28,6 +28,7 @@ from pymongo.errors import PyMongoError
 from linkmesh_core.actor import UNKNOWN, Actor, current_actor
 from linkmesh_core.errors import ServiceError, invalid_argument
 from linkmesh_core.request_context import current_request_id
+from linkmesh_profile.admin.lookup_log import names
 from linkmesh_profile.db.audit import TARGETS, AuditEntries
 from linkmesh_profile.db.store import Store, now
 from linkmesh_profile.model.api_key import actor_doc
@@ -62,6 +63,7 @@ def actor() -> Actor:
 
 class AuditLog:
     def __init__(self, store: Store) -> None:
+        self.store = store
         self.entries = AuditEntries(store)
 
     async def record(
@@ -94,6 +96,10 @@ class AuditLog:
             raise invalid_argument("limit is out of range", {"limit": "must be from 1 to 500"})
         before = ObjectId(request.page_token) if request.page_token else None
         entries, token = await self.entries.page(where, before, limit)
+        app_names, customer_names = await names(self.store, [e.app_id for e in entries], [e.customer_id for e in entries])
+        for e in entries:
+            e.app_name = app_names.get(e.app_id, "")
+            e.customer_name = customer_names.get(e.customer_id, "")
         return profile_pb2.ListAuditResponse(entries=entries, next_page_token=token)
 
 

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 import grpc
 from linkmesh.profile.v1 import admin_pb2_grpc, profile_pb2
 
-from linkmesh_core.errors import invalid_argument
 from linkmesh_profile.admin.api_keys import key_to_proto
 from linkmesh_profile.admin.audit import actor, audited
 from linkmesh_profile.db.documents import app_to_proto
-from linkmesh_profile.db.traces import KINDS, trace_to_proto
 
 if TYPE_CHECKING:
     from linkmesh_profile.assembly import Parts
+    from linkmesh_profile.model.app import App
 
 Context: TypeAlias = grpc.aio.ServicerContext
 
@@ -39,17 +38,22 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
 
     @audited("app.create", lambda q, r: {"app_id": r.id if r else "", "details": {"type": q.app.type, "name": q.app.name}})
     async def CreateApp(self, request: profile_pb2.CreateAppRequest, context: Context) -> profile_pb2.App:
-        return app_to_proto(await self.apps.create(request.app))
+        return self._with_health(await self.apps.create(request.app))
 
     async def GetApp(self, request: profile_pb2.GetAppRequest, context: Context) -> profile_pb2.App:
-        return app_to_proto(await self.apps.require(request.id))
+        return self._with_health(await self.apps.require(request.id))
 
     async def ListApps(self, request: profile_pb2.ListAppsRequest, context: Context) -> profile_pb2.ListAppsResponse:
-        return profile_pb2.ListAppsResponse(apps=[app_to_proto(a) for a in await self.apps.list()])
+        return profile_pb2.ListAppsResponse(apps=[self._with_health(a) for a in await self.apps.list()])
+
+    def _with_health(self, app: App) -> profile_pb2.App:
+        out = app_to_proto(app)
+        out.health.CopyFrom(self.parts.lookup_log.health_of(app))
+        return out
 
     @audited("app.update", lambda q, r: {"app_id": q.id, "action": app_write(q), "details": {"fields": ",".join(q.update_mask.paths)}})
     async def UpdateApp(self, request: profile_pb2.UpdateAppRequest, context: Context) -> profile_pb2.App:
-        return app_to_proto(await self.apps.update(request.id, request.app, list(request.update_mask.paths)))
+        return self._with_health(await self.apps.update(request.id, request.app, list(request.update_mask.paths)))
 
     @audited("app.delete", lambda q, r: {"app_id": q.id})
     async def DeleteApp(self, request: profile_pb2.DeleteAppRequest, context: Context) -> profile_pb2.DeleteAppResponse:
@@ -57,26 +61,7 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
         return profile_pb2.DeleteAppResponse()
 
     async def ListLookups(self, request: profile_pb2.ListLookupsRequest, context: Context) -> profile_pb2.ListLookupsResponse:
-        app = await self.apps.require(request.app_id)
-        if request.outcome not in ("", "ok", "failed"):
-            raise invalid_argument("outcome is ok or failed", {"outcome": "must be ok, failed or empty"})
-        if request.kind and request.kind not in KINDS:
-            raise invalid_argument("no such kind of lookup", {"kind": f"must be one of: {', '.join(KINDS)}"})
-        where: dict[str, Any] = {k: v for k, v in (("customer_id", request.customer_id), ("kind", request.kind)) if v}
-        if request.outcome:
-            where["code"] = "OK" if request.outcome == "ok" else {"$ne": "OK"}
-        docs, next_token = await self.parts.traces.page(request.app_id, where, max(1, min(request.limit or 50, 500)), request.page_token)
-        circuit = self.apps.connectors.breakers.get(request.app_id, app.name).snapshot()
-        return profile_pb2.ListLookupsResponse(
-            lookups=[trace_to_proto(d) for d in docs],
-            circuit=profile_pb2.CircuitState(
-                state=circuit.state,
-                consecutive_failures=circuit.consecutive_failures,
-                last_error=circuit.last_error,
-                retry_in_s=circuit.retry_in_s,
-            ),
-            next_page_token=next_token,
-        )
+        return await self.parts.lookup_log.page(request)
 
     # A dry run reads a person's vendor profile: who looked up which email or phone is recorded (never the answer).
     @audited("debugger.lookup", lambda q, r: {"app_id": q.app_id, "details": {"email": q.email, "phone": q.phone, "workflow": q.workflow}})

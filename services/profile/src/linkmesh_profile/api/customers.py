@@ -171,4 +171,7 @@ def action_details(request: profile_pb2.RunActionRequest, result: profile_pb2.Ac
     }
     if result is not None:
         out["replayed"] = "true" if result.replayed else "false"
+        # What it did, in the vendor's answer: the amount refunded, the code created.
+        out["result"] = result.message
+        out.update({f"result.{k}": v for k, v in result.result.items()})
     return out

@@ -80,6 +80,9 @@ def trace_indexes(retention_s: float) -> tuple[IndexModel, ...]:
         IndexModel([("at", ASCENDING)], name="ttl", expireAfterSeconds=int(retention_s)),
         IndexModel([("app_id", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)], name="by_app_newest"),
         IndexModel([("app_id", ASCENDING), ("customer_id", ASCENDING), ("at", DESCENDING)], name="by_app_customer"),
+        # The lookup log across every app, and one customer's across every app.
+        IndexModel([("at", DESCENDING), ("_id", DESCENDING)], name="newest"),
+        IndexModel([("customer_id", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)], name="by_customer"),
     )
 
 

@@ -33,6 +33,15 @@ async def with_order(store: Store, keys: list[str], limit: int = 50) -> list[Lis
     return [Listing.from_doc(d) for d in docs]
 
 
+async def by_ids(store: Store, ids: list[str]) -> dict[str, Listing]:
+    """These customers as listed, by id; ids that are not a customer's are left out."""
+    oids = list(dict.fromkeys(ObjectId(i) for i in ids if ObjectId.is_valid(i)))
+    if not oids:
+        return {}  # nothing to name: no read
+    docs = await q.customers_by_ids(oids).find(store.db, limit=len(oids)).to_list(length=len(oids))
+    return {str(d["_id"]): Listing.from_doc(d) for d in docs}
+
+
 async def holders_of_links(store: Store, keys: list[str]) -> dict[str, Listing]:
     """Who holds each of these link keys (``<app id>:<external id>``), by key."""
     keys = list(dict.fromkeys(keys))

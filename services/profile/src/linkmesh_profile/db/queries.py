@@ -186,6 +186,12 @@ def holders_of_links(keys: list[str]) -> Query:
     return Query(CUSTOMERS, {"link_keys": {"$in": keys}}, projection=LISTING)
 
 
+@shape([_EXAMPLE_ID])
+def customers_by_ids(oids: list[ObjectId]) -> Query:
+    """These customers as listed (names for the audit and lookup logs): one index lookup."""
+    return Query(CUSTOMERS, {"_id": {"$in": oids}}, projection=LISTING)
+
+
 @shape(["1001\x1f6b0000000000000000000002"])
 def customers_with_order(keys: list[str]) -> Query:
     return Query(CUSTOMERS, {"order_keys": {"$in": keys}}, sort=(("_id", ASCENDING),), projection=LISTING)
@@ -300,13 +306,21 @@ def traces_of(app_id: str, customer_id: str = "") -> Query:
 )
 def traces_page(app_id: str, where: dict[str, Any], after: tuple[datetime, ObjectId] | None = None, same_ms: bool = False) -> Query:
     """A page of ``traces_of`` with filters (customer_id, kind, code), after the last trace of
-    the page before: first the rest of its millisecond (``same_ms``), then older ones."""
-    filter_: dict[str, Any] = {"app_id": app_id, **where}
+    the page before: first the rest of its millisecond (``same_ms``), then older ones. An empty
+    ``app_id``: every app's (``every_app_traces_page``)."""
+    filter_: dict[str, Any] = {**({"app_id": app_id} if app_id else {}), **where}
     if after is not None:
         filter_["at"] = after[0] if same_ms else {"$lt": after[0]}
         if same_ms:
             filter_["_id"] = {"$lt": after[1]}
     return Query(TRACES, filter_, sort=(("at", DESCENDING), ("_id", DESCENDING)))
+
+
+@shape({"customer_id": "6b0000000000000000000003"}, (_EXAMPLE_TIME, _EXAMPLE_ID))
+def every_app_traces_page(where: dict[str, Any], after: tuple[datetime, ObjectId] | None = None) -> Query:
+    """The lookup log across every app (``traces_page`` with no app): by the newest index, or
+    by customer's when one customer's are asked."""
+    return traces_page("", where, after)
 
 
 @shape(_EXAMPLE_TIME)

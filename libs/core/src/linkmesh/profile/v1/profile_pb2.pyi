@@ -618,6 +618,7 @@ class App(_message.Message):
     CREATED_AT_FIELD_NUMBER: _builtins.int
     UPDATED_AT_FIELD_NUMBER: _builtins.int
     SERVING_FIELD_NUMBER: _builtins.int
+    HEALTH_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     type: _builtins.str
     name: _builtins.str
@@ -646,6 +647,10 @@ class App(_message.Message):
     def serving(self) -> Global___AdaptorServing:
         """The app served as a Gladly-compatible lookup adaptor (AdaptorService)."""
 
+    @_builtins.property
+    def health(self) -> Global___CircuitState:
+        """How calls to it have gone, as the answering replica saw them (ListApps, GetApp)."""
+
     def __init__(
         self,
         *,
@@ -663,10 +668,11 @@ class App(_message.Message):
         created_at: _timestamp_pb2.Timestamp | None = ...,
         updated_at: _timestamp_pb2.Timestamp | None = ...,
         serving: Global___AdaptorServing | None = ...,
+        health: Global___CircuitState | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "serving", b"serving", "updated_at", b"updated_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "health", b"health", "serving", b"serving", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions_enabled", b"actions_enabled", "active", b"active", "auto_link_fields", b"auto_link_fields", "created_at", b"created_at", "id", b"id", "name", b"name", "overwrite_existing_values", b"overwrite_existing_values", "search_query_attributes", b"search_query_attributes", "search_result_attributes", b"search_result_attributes", "secrets_set", b"secrets_set", "serving", b"serving", "settings", b"settings", "type", b"type", "updated_at", b"updated_at"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions_enabled", b"actions_enabled", "active", b"active", "auto_link_fields", b"auto_link_fields", "created_at", b"created_at", "health", b"health", "id", b"id", "name", b"name", "overwrite_existing_values", b"overwrite_existing_values", "search_query_attributes", b"search_query_attributes", "search_result_attributes", b"search_result_attributes", "secrets_set", b"secrets_set", "serving", b"serving", "settings", b"settings", "type", b"type", "updated_at", b"updated_at"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1573,6 +1579,8 @@ class LookupTrace(_message.Message):
     REASON_FIELD_NUMBER: _builtins.int
     AT_FIELD_NUMBER: _builtins.int
     DRY_RUN_FIELD_NUMBER: _builtins.int
+    APP_NAME_FIELD_NUMBER: _builtins.int
+    CUSTOMER_NAME_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     app_id: _builtins.str
     customer_id: _builtins.str
@@ -1586,6 +1594,9 @@ class LookupTrace(_message.Message):
     """For auto-link: "linked", "not_linked", "skipped"."""
     reason: _builtins.str
     dry_run: _builtins.bool
+    app_name: _builtins.str
+    """The app's and the customer's names when listed (ListLookups)."""
+    customer_name: _builtins.str
     @_builtins.property
     def request(self) -> _struct_pb2.Struct:
         """What was sent, secrets redacted."""
@@ -1610,10 +1621,12 @@ class LookupTrace(_message.Message):
         reason: _builtins.str = ...,
         at: _timestamp_pb2.Timestamp | None = ...,
         dry_run: _builtins.bool = ...,
+        app_name: _builtins.str = ...,
+        customer_name: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "request", b"request", "response", b"response"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["app_id", b"app_id", "at", b"at", "code", b"code", "customer_id", b"customer_id", "decision", b"decision", "dry_run", b"dry_run", "id", b"id", "kind", b"kind", "latency_ms", b"latency_ms", "message", b"message", "reason", b"reason", "request", b"request", "response", b"response"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["app_id", b"app_id", "app_name", b"app_name", "at", b"at", "code", b"code", "customer_id", b"customer_id", "customer_name", b"customer_name", "decision", b"decision", "dry_run", b"dry_run", "id", b"id", "kind", b"kind", "latency_ms", b"latency_ms", "message", b"message", "reason", b"reason", "request", b"request", "response", b"response"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1630,6 +1643,7 @@ class ListLookupsRequest(_message.Message):
     OUTCOME_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     app_id: _builtins.str
+    """One app; empty: every app."""
     customer_id: _builtins.str
     limit: _builtins.int
     kind: _builtins.str
@@ -1669,7 +1683,7 @@ class ListLookupsResponse(_message.Message):
     def lookups(self) -> _containers.RepeatedCompositeFieldContainer[Global___LookupTrace]: ...
     @_builtins.property
     def circuit(self) -> Global___CircuitState:
-        """This process's circuit breaker for the app."""
+        """This process's circuit breaker for the app (absent when every app is listed)."""
 
     def __init__(
         self,
@@ -1698,11 +1712,19 @@ class CircuitState(_message.Message):
     CONSECUTIVE_FAILURES_FIELD_NUMBER: _builtins.int
     LAST_ERROR_FIELD_NUMBER: _builtins.int
     RETRY_IN_S_FIELD_NUMBER: _builtins.int
+    LAST_SUCCESS_AT_FIELD_NUMBER: _builtins.int
+    LAST_FAILURE_AT_FIELD_NUMBER: _builtins.int
     state: _builtins.str
     consecutive_failures: _builtins.int
     last_error: _builtins.str
     retry_in_s: _builtins.float
     """Seconds until an open circuit lets a probe through."""
+    @_builtins.property
+    def last_success_at(self) -> _timestamp_pb2.Timestamp:
+        """When the app last answered (a refusal is an answer), and last failed to."""
+
+    @_builtins.property
+    def last_failure_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
         self,
         *,
@@ -1710,10 +1732,12 @@ class CircuitState(_message.Message):
         consecutive_failures: _builtins.int = ...,
         last_error: _builtins.str = ...,
         retry_in_s: _builtins.float = ...,
+        last_success_at: _timestamp_pb2.Timestamp | None = ...,
+        last_failure_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["last_failure_at", b"last_failure_at", "last_success_at", b"last_success_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["consecutive_failures", b"consecutive_failures", "last_error", b"last_error", "retry_in_s", b"retry_in_s", "state", b"state"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["consecutive_failures", b"consecutive_failures", "last_error", b"last_error", "last_failure_at", b"last_failure_at", "last_success_at", b"last_success_at", "retry_in_s", b"retry_in_s", "state", b"state"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -2220,6 +2244,8 @@ class AuditEntry(_message.Message):
     OUTCOME_FIELD_NUMBER: _builtins.int
     MESSAGE_FIELD_NUMBER: _builtins.int
     DETAILS_FIELD_NUMBER: _builtins.int
+    CUSTOMER_NAME_FIELD_NUMBER: _builtins.int
+    APP_NAME_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     action: _builtins.str
     """e.g. "app.create", "customer.update", "customer.link", "action.run", "api_key.revoke"."""
@@ -2231,13 +2257,16 @@ class AuditEntry(_message.Message):
     outcome: _builtins.str
     """"OK", or the gRPC code name of the failure."""
     message: _builtins.str
+    customer_name: _builtins.str
+    """The names of the customer and the app, as they are when the log is read."""
+    app_name: _builtins.str
     @_builtins.property
     def at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def actor(self) -> Global___Actor: ...
     @_builtins.property
     def details(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
-        """An action's params, a write's changed field names; never secrets."""
+        """An action's params and result, a write's changed field names; never secrets."""
 
     def __init__(
         self,
@@ -2254,10 +2283,12 @@ class AuditEntry(_message.Message):
         outcome: _builtins.str = ...,
         message: _builtins.str = ...,
         details: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        customer_name: _builtins.str = ...,
+        app_name: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "at", b"at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "actor", b"actor", "api_key_id", b"api_key_id", "app_id", b"app_id", "at", b"at", "customer_id", b"customer_id", "details", b"details", "id", b"id", "message", b"message", "order_id", b"order_id", "outcome", b"outcome", "request_id", b"request_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "actor", b"actor", "api_key_id", b"api_key_id", "app_id", b"app_id", "app_name", b"app_name", "at", b"at", "customer_id", b"customer_id", "customer_name", b"customer_name", "details", b"details", "id", b"id", "message", b"message", "order_id", b"order_id", "outcome", b"outcome", "request_id", b"request_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
