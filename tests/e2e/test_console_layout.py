@@ -129,3 +129,34 @@ async def test_the_sidebar_shows_the_latest_order_first_and_never_scrolls_sidewa
         assert number in first, f"the latest order #{number} is not in the sidebar's first screen: {first}"
         assert tall <= 3 * 800, f"the whole profile with details closed is {tall} px at 360x800"
         assert errors == []
+
+
+async def test_the_directory_uses_the_width_and_phones_read_as_people_write_them(api: Api) -> None:
+    """With no customer open, each customer is one row: who, how to reach them, the systems
+    linked, when they last wrote, side by side; a phone reads "+1 415-555-0101" (the API keeps
+    E.164 in phones, and says it as people write it in phones_formatted)."""
+    from playwright.async_api import async_playwright
+
+    tag = uuid.uuid4().hex[:6]
+    made = api.post("/api/v1/contacts", {"channel": "chat", "phone": "(415) 555-0142", "name": f"Wide {tag}"}).json()
+    customer = api.get(f"/api/v1/customers/{made['customer_id']}?refresh=none").json()
+    assert customer["phones"] == ["+14155550142"] and customer["phones_formatted"] == ["+1 415-555-0142"], customer
+    async with async_playwright() as p:
+        browser, page, errors = await signed_in(p, api, width=1440, height=900)
+        row = page.locator("#directory li button", has_text=f"Wide {tag}")
+        await row.wait_for()
+        boxes = {
+            part: await row.locator(f".{part}").evaluate("e => { const r = e.getBoundingClientRect(); return [r.left, r.top]; }")
+            for part in ("who", "reach", "linked", "seen")
+        }
+        lefts = [boxes[p][0] for p in ("who", "reach", "linked", "seen")]
+        assert lefts == sorted(lefts) and len(set(lefts)) == 4, f"side by side: {boxes}"
+        assert abs(boxes["who"][1] - boxes["seen"][1]) < 4, f"on one line: {boxes}"
+        assert "+1 415-555-0142" in await row.inner_text()
+        await screenshot(page, "directory-1440")
+        await row.click()
+        await page.locator("#profile .customer", has_text="+1 415-555-0142").wait_for()
+        stacked = await page.locator("#directory li button", has_text=f"Wide {tag}").locator(".linked").evaluate("e => e.getBoundingClientRect().left")
+        assert stacked < boxes["linked"][0], "beside a profile the directory is a column again"
+        assert errors == []
+        await browser.close()

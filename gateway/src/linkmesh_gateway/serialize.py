@@ -7,13 +7,21 @@ from typing import Any
 from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
 
+from linkmesh_core.contact_points import display_phone
+
 
 def to_json(message: Message) -> dict[str, Any]:
     return MessageToDict(message, preserving_proto_field_name=True, always_print_fields_with_no_presence=True)
 
 
+def phones_formatted(phones: list[str]) -> list[str]:
+    """Each stored number as people write it (``phones`` keeps E.164), in the same order."""
+    return [display_phone(p) for p in phones]
+
+
 def customer_json(message: Message) -> dict[str, Any]:
     out = to_json(message)
+    out["phones_formatted"] = phones_formatted(out.get("phones", []))
     for field in ("address", "last_contact_at"):
         out.setdefault(field, None)
     for link in out.get("links", []):

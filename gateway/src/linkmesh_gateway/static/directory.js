@@ -19,13 +19,16 @@ export async function showDirectory(query = "", more = false) {
   const list = more ? holder.querySelector("ul") : el("ul", { class: "plain directory" });
   for (const c of page.customers) {
     const current = state.customer && state.customer.id === c.id;
+    const phone = (c.phones_formatted || c.phones)[0];
+    // Who, how to reach them, the systems they are linked to, when they last wrote: side by side
+    // when the directory has the width (no customer open), one under the other in a column.
     list.append(el("li", {}, el("button", { type: "button", "aria-current": current ? "true" : false, "data-customer": c.id,
       onclick: (event) => guarded(() => busy(event.currentTarget, () => openProfile(c.id))) },
-      el("span", { class: "who" }, c.name || c.emails[0] || c.phones[0] || "Unnamed customer"),
-      el("span", { class: "muted" }, [c.emails[0], c.phones[0]].filter(Boolean).join(" · ")),
-      el("span", { class: "muted" }, [c.linked_apps.length ? `Linked: ${c.linked_apps.join(", ")}` : "Not linked",
-        c.last_contact_at ? `contacted ${ago(c.last_contact_at)}` : "", MATCHED[c.matched] ? `found by ${MATCHED[c.matched]}` : ""]
-        .filter(Boolean).join(" · ")))));
+      el("span", { class: "who" }, c.name || c.emails[0] || phone || "Unnamed customer"),
+      el("span", { class: "muted reach" }, [c.emails[0], phone].filter(Boolean).join(" · ")),
+      el("span", { class: "muted linked" }, c.linked_apps.length ? `Linked: ${c.linked_apps.join(", ")}` : "Not linked"),
+      el("span", { class: "muted seen" }, [c.last_contact_at ? `Contacted ${ago(c.last_contact_at)}` : "",
+        MATCHED[c.matched] ? `found by ${MATCHED[c.matched]}` : ""].filter(Boolean).join(" · ")))));
   }
   const heading = query ? `Customers matching “${query}”` : "Recent customers";
   const pager = page.next_page_token

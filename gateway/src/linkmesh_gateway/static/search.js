@@ -34,7 +34,7 @@ function systemLine(row, retry) {
 export function searchPanel(customer) {
   const id = (n) => `search-${n}`;
   const email = el("input", { id: id("email"), name: "email", type: "email", value: customer.emails[0] || "", autocomplete: "off" });
-  const phone = el("input", { id: id("phone"), name: "phone", type: "tel", value: customer.phones[0] || "", autocomplete: "off" });
+  const phone = el("input", { id: id("phone"), name: "phone", type: "tel", value: (customer.phones_formatted || customer.phones)[0] || "", autocomplete: "off" });
   const order = el("input", { id: id("order"), name: "order_number", autocomplete: "off" });
   const system = el("select", { id: id("system"), name: "app_id" }, el("option", { value: "all" }, "Every system not linked yet"));
   const button = el("button", { type: "submit" }, "Search");

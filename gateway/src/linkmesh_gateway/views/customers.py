@@ -18,7 +18,7 @@ from linkmesh_core.errors import ServiceError
 from linkmesh_gateway.errors import ApiError, from_action_error, invalid
 from linkmesh_gateway.middleware import allow
 from linkmesh_gateway.payloads import Reader, customer_input, json_object, valid_text
-from linkmesh_gateway.serialize import customer_json, to_json
+from linkmesh_gateway.serialize import customer_json, phones_formatted, to_json
 from linkmesh_gateway.state import ADMIN, CUSTOMERS, SETTINGS
 from linkmesh_gateway.views.common import rpc_timeout
 
@@ -74,7 +74,12 @@ async def customer_directory(request: web.Request) -> web.Response:
         profile_pb2.ListCustomersRequest(query=query, limit=int(raw_limit), page_token=page_token), timeout=rpc_timeout(request)
     )
     return web.json_response(
-        {"customers": [{"linked_apps": [], **to_json(c)} for c in answer.customers], "next_page_token": answer.next_page_token}
+        {
+            "customers": [
+                {"linked_apps": [], **to_json(c), "phones_formatted": phones_formatted(list(c.phones))} for c in answer.customers
+            ],
+            "next_page_token": answer.next_page_token,
+        }
     )
 
 

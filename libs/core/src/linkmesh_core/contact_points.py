@@ -52,6 +52,16 @@ def normalize_phone(raw: str, default_region: str = "US") -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+@lru_cache(maxsize=16384)
+def display_phone(e164: str) -> str:
+    """A stored (E.164) number as people write it across borders: "+1 415-555-0101"; a value
+    that does not parse is shown as it is."""
+    try:
+        return phonenumbers.format_number(phonenumbers.parse(e164, None), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    except phonenumbers.NumberParseException:
+        return e164
+
+
 def phone_key(raw: str, default_region: str = "US") -> str | None:
     """E.164 for comparison, or None when the value is not a usable phone number."""
     try:
