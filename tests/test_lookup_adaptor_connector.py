@@ -123,6 +123,7 @@ async def test_detailed_answers_map_orders_transactions_and_actions_and_unparsea
         ]
         [shipment] = oldest.shipments
         assert (shipment.carrier, shipment.tracking_number) == ("UPS", "1Z999AA10123456784") and "ups.com" in shipment.tracking_url
+        assert (shipment.delivery, shipment.method) == ("delivered", ""), "the adaptor's fulfillment status says where the parcel is"
         assert oldest.admin_url.endswith("/orders/CB-5001")
         [subscription] = jane.transactions
         assert subscription.type == "SUBSCRIPTION" and subscription.title == "Trail Snack Box"

@@ -162,7 +162,12 @@ async def test_fetch_maps_the_customer_orders_lines_tracking_returns_refunds_and
             ("Merino Hiking Sock", "MER-SOCK-M", 3, "14.50"),
         ]
         assert [(s.carrier, s.tracking_number) for s in first.shipments] == [("UPS", "1Z999AA10123456784")]
+        # Where the parcel is, from the fulfillment's displayStatus: delivered, and when.
+        assert first.shipments[0].delivery == "delivered" and first.shipments[0].HasField("delivered_at")
         assert [(r.code, r.status, r.order_id) for r in c.returns] == [("#1001-R1", "closed", "#1001")]
+        john = (await stub.Fetch(lookup_pb2.FetchRequest(app=shopify_app(sandbox.url), external_id="7002"), timeout=5)).customer
+        moving = next(o for o in john.orders if o.number == "#1003").shipments[0]
+        assert (moving.delivery, moving.HasField("delivered_at")) == ("in_transit", False)
         err = await rpc_error(stub.Fetch(lookup_pb2.FetchRequest(app=shopify_app(sandbox.url), external_id="9999"), timeout=5))
         assert err.code == grpc.StatusCode.NOT_FOUND
 

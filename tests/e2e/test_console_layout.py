@@ -91,6 +91,11 @@ async def test_the_fullest_customer_fits_two_screens_on_a_desktop_and_three_in_t
         assert await shipped.locator(".row-toggle").get_attribute("aria-expanded") == "true"
         body = await shipped.locator(".row-body").inner_text()
         assert "1Z999AA10123456799" in body and "says: Shipped" in body, body
+        # A shipment says where the parcel is where the vendor tells (Shopify's fulfillment events).
+        shopify = next(a for a in every_demo_app if a["type"] == "shopify")
+        parcel = page.locator(f"#profile [data-app='{shopify['id']}'] .record.order", has_text="#1001")
+        await parcel.locator(".row-toggle").click()
+        assert "Delivered" in await parcel.locator("[aria-label=Shipments]").inner_text()
         await page.click("#profile .sources-toggle")
         assert await page.locator("#profile .from").first.is_visible(), "one toggle shows every value's source"
         assert await page.get_attribute("#profile .sources-toggle", "aria-pressed") == "true"

@@ -69,7 +69,8 @@ def _fulfillment(s: lookup_pb2.Shipment) -> dict[str, Any]:
             "trackingNumber": s.tracking_number,
             "trackingUrl": s.tracking_url,
             "carrier": s.carrier,
-            "status": s.method,
+            # Where the parcel is (Gladly's "delivered"), else what the system called the shipment.
+            "status": s.delivery or s.method,
             "shippedAt": _time(s, "shipped_at"),
         }
     )

@@ -127,8 +127,30 @@ SCHEMAS: dict[str, Any] = {
     "Money": obj({"amount": {"type": "string", "pattern": r"^-?\d+(\.\d+)?$"}, "currency": S}),
     "Phone": obj({"number": S, "type": S}),
     "Shipment": obj(
-        {"id": S, "method": S, "carrier": S, "tracking_number": S, "tracking_url": S, "shipped_at": TS},
-        ["id", "method", "carrier", "tracking_number", "tracking_url"],
+        {
+            "id": S,
+            "method": S,
+            "carrier": S,
+            "tracking_number": S,
+            "tracking_url": S,
+            "shipped_at": TS,
+            "delivery": {
+                "enum": [
+                    "",
+                    "in_transit",
+                    "out_for_delivery",
+                    "delivered",
+                    "attempted_delivery",
+                    "delayed",
+                    "failed",
+                    "ready_for_pickup",
+                    "picked_up",
+                ],
+                "description": "where the parcel is, where the vendor tells; empty when it does not",
+            },
+            "delivered_at": TS,
+        },
+        ["id", "method", "carrier", "tracking_number", "tracking_url", "delivery"],
     ),
     "OrderLine": obj(
         {"id": S, "name": S, "sku": S, "unit_price": ref("Money"), "quantity": I, "product_url": S},

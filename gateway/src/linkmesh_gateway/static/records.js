@@ -2,7 +2,7 @@
 // adaptor's), each opening for its lines, shipments and items, with its actions in a menu.
 
 import { day, el, humanize, link, money, orderRef, shortDay, when } from "./lib.js";
-import { badge, orderStatus, returnStatus } from "./status.js";
+import { badge, deliveryStatus, orderStatus, returnStatus } from "./status.js";
 
 // What a connector could not read in time is said, never passed off as all there is.
 const PARTIAL = { shipments: "More shipments could not be loaded in time.", lines: "More lines could not be loaded in time.",
@@ -23,8 +23,14 @@ export function tracking(s) {
     s.tracking_number ? [" ", link(s.tracking_url, s.tracking_number)] : null];
 }
 
+// Where the parcel is, in words, with when it arrived (where the vendor tells).
+export function delivery(s) {
+  const status = deliveryStatus(s);
+  return status ? [" ", badge(status), s.delivered_at ? el("span", { class: "muted" }, ` ${day(s.delivered_at)}`) : null] : null;
+}
+
 function shipmentLine(s) {
-  return el("li", {}, tracking(s), s.shipped_at ? el("span", { class: "muted" }, ` · shipped ${day(s.shipped_at)}`) : null);
+  return el("li", {}, tracking(s), s.shipped_at ? el("span", { class: "muted" }, ` · shipped ${day(s.shipped_at)}`) : null, delivery(s));
 }
 
 let rows = 0;

@@ -17,7 +17,8 @@ const ORDER_RULES = [
   [/shipped|fulfilled|in.?transit|out.?for/, "Shipped", "ok"],
   [/complete/, "Completed", "ok"],
   [/closed|archiv/, "Closed", "neutral"],
-  [/awaiting.?payment|pending.?payment|unpaid|^pending$|incomplete/, "Unpaid", "warn"],
+  [/expired/, "Payment failed", "bad"],
+  [/awaiting.?payment|pending.?payment|payment.?pending|unpaid|^pending$|incomplete/, "Unpaid", "warn"],
   [/awaiting|processing|unfulfilled|paid|open|new|pending/, "Unfulfilled", "info"],
 ];
 
@@ -41,12 +42,26 @@ function classify(rules, word) {
   return hit ? { label: hit[1], kind: hit[2], vendor: humanize(word) } : { label: humanize(word), kind: "neutral", vendor: humanize(word) };
 }
 
-// An order's state; an order the vendor says is fulfilled reads as shipped whatever its payment word.
+// Where a parcel is, where the vendor tells (its carrier's events); attention where it went wrong.
+const DELIVERY = { in_transit: ["In transit", "info"], out_for_delivery: ["Out for delivery", "info"], delivered: ["Delivered", "ok"],
+  attempted_delivery: ["Delivery attempted", "warn"], delayed: ["Delayed", "warn"], failed: ["Not delivered", "bad"],
+  ready_for_pickup: ["Ready for pickup", "info"], picked_up: ["Picked up", "ok"] };
+
+export function deliveryStatus(shipment) {
+  const found = DELIVERY[shipment.delivery];
+  return found ? { label: found[0], kind: found[1], vendor: "" } : null;
+}
+
+// An order's state; an order the vendor says is fulfilled reads as shipped whatever its payment
+// word, and as delivered once every parcel is.
 export function orderStatus(order) {
   const found = classify(ORDER_RULES, order.status);
-  if (order.fulfilled && (!found || found.label === "Unfulfilled" || found.label === "Completed")) {
-    return { label: "Shipped", kind: "ok", vendor: found ? found.vendor : "" };
+  const sent = order.fulfilled && (!found || ["Unfulfilled", "Completed", "Shipped"].includes(found.label));
+  const shipments = order.shipments || [];
+  if ((sent || (found && found.label === "Shipped")) && shipments.length && shipments.every((s) => s.delivery === "delivered" || s.delivery === "picked_up")) {
+    return { label: "Delivered", kind: "ok", vendor: found ? found.vendor : "" };
   }
+  if (sent) return { label: "Shipped", kind: "ok", vendor: found ? found.vendor : "" };
   return found || { label: order.fulfilled ? "Shipped" : "Unknown", kind: "neutral", vendor: "" };
 }
 

@@ -2,7 +2,7 @@
 // the returns still open, what the customer spent per currency, and when each system was read.
 
 import { ago, day, el, guarded, inWords, money, orderRef, when } from "./lib.js";
-import { tracking } from "./records.js";
+import { delivery, tracking } from "./records.js";
 import { badge, isOpenReturn, isVoid, orderStatus, returnStatus } from "./status.js";
 
 // Amounts added as exact decimals (no 0.1 + 0.2): "179.00" + "138.45" → "317.45".
@@ -61,7 +61,7 @@ function latestLine(orders) {
       el("span", { class: "muted" }, `at ${linked.app_name} · ${day(order.created_at)}`), badge(orderStatus(order)),
       el("span", { class: "total" }, money(order.total))),
     shipment ? el("p", { class: "glance-line tracking" }, el("span", { class: "glance-label" }, "Tracking"), tracking(shipment),
-      shipment.shipped_at ? el("span", { class: "muted" }, `shipped ${day(shipment.shipped_at)}`) : null)
+      shipment.shipped_at ? el("span", { class: "muted" }, `shipped ${day(shipment.shipped_at)}`) : null, delivery(shipment))
       : el("p", { class: "glance-line muted" }, el("span", { class: "glance-label" }, "Tracking"), "Not shipped yet"));
 }
 

@@ -55,6 +55,9 @@ class Order:
     shipping: Decimal = Decimal("0")
     discount: Decimal = Decimal("0")
     tracking: list[tuple[str, str, str]] = field(default_factory=list)  # number, company, url
+    #: Its fulfillment's displayStatus as the carrier's events left it ("" : FULFILLED), and when it was delivered.
+    delivery: str = ""
+    delivered: datetime | None = None
     refunds: list[dict[str, Any]] = field(default_factory=list)
     returns: list[dict[str, Any]] = field(default_factory=list)
     cancelled_at: datetime | None = None
@@ -194,6 +197,7 @@ def _janes_first_order(shop: Shop) -> None:
     )
     for line in o1.lines:
         line.fulfilled = line.quantity
+    o1.delivery, o1.delivered = "DELIVERED", o1.created + timedelta(days=3)
     o1.lines[0].refunded = 1
     o1.refunds.append(
         {"id": 8101, "created": iso(BASE - timedelta(days=30)), "amount": "89.95", "note": "Too small", "lines": [(o1.lines[0].id, 1)]}
@@ -245,6 +249,7 @@ def build_shop(generated: int = 12) -> Shop:
         tracking=[("9400110200881234567890", "USPS", "https://tools.usps.com/go/TrackConfirmAction?tLabels=9400110200881234567890")],
     )
     o3.lines[0].fulfilled = 1
+    o3.delivery = "IN_TRANSIT"
     _order(shop, 5104, 1004, "priya.patel@example.com", 7003, 5, [(BOTTLE, 2)], discount=Decimal("6.40"))
     _order(shop, 5105, 1005, "mo.gento@example.com", None, 15, [(LANTERN, 1)])
     _order(shop, 5106, 1006, "jane.smith@example.com", None, 2, [(SOCK, 2)])

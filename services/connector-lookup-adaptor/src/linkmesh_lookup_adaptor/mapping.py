@@ -47,6 +47,20 @@ ORDER_KEYS = {
 DATE_FORMATS = ("%m/%d/%Y", "%m/%d/%y", "%Y-%m-%d", "%Y/%m/%d", "%d.%m.%Y", "%b %d, %Y", "%B %d, %Y", "%d %b %Y")
 
 
+# A fulfillment's status in the contract's delivery words (an adaptor writes its own: "delivered",
+# "In Transit", "out-for-delivery"); another word stays the shipment's method, as said.
+DELIVERY = {
+    "in transit": "in_transit",
+    "out for delivery": "out_for_delivery",
+    "delivered": "delivered",
+    "attempted delivery": "attempted_delivery",
+    "delayed": "delayed",
+    "failed": "failed",
+    "failure": "failed",
+    "ready for pickup": "ready_for_pickup",
+    "picked up": "picked_up",
+}
+
 def text(value: Any) -> str:
     """Any JSON value as display text."""
     if value is None:
@@ -221,9 +235,12 @@ def order(t: dict[str, Any]) -> lookup_pb2.Order:
         out.lines.append(line)
     for i, f in enumerate(x for x in values(t.get("fulfillments")) if isinstance(x, dict)):
         carrier, number_ = text(f.get("carrier")), text(f.get("trackingNumber"))
+        said = text(f.get("status"))
+        delivery = DELIVERY.get(said.lower().replace("-", " ").replace("_", " "), "")
         shipment = lookup_pb2.Shipment(
             id=text(f.get("id")) or str(i + 1),
-            method=text(f.get("status") or f.get("service")),
+            method=text(f.get("service")) or ("" if delivery else said),
+            delivery=delivery,
             carrier=carrier,
             tracking_number=number_,
             tracking_url=text(f.get("trackingUrl")) or tracking_url(carrier, number_),

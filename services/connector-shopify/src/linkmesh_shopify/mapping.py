@@ -25,6 +25,21 @@ STATUS = {
 }
 
 
+# A fulfillment's displayStatus (FulfillmentDisplayStatus) as the contract's delivery words: what
+# the carrier's events say of the parcel; the states before it leaves (label printed, confirmed,
+# fulfilled, marked as fulfilled, submitted) say nothing of where it is.
+DELIVERY = {
+    "IN_TRANSIT": "in_transit",
+    "OUT_FOR_DELIVERY": "out_for_delivery",
+    "DELIVERED": "delivered",
+    "ATTEMPTED_DELIVERY": "attempted_delivery",
+    "DELAYED": "delayed",
+    "FAILURE": "failed",
+    "NOT_DELIVERED": "failed",
+    "READY_FOR_PICKUP": "ready_for_pickup",
+    "PICKED_UP": "picked_up",
+}
+
 def number_of(gid: Any) -> str:
     """``gid://shopify/Order/5101`` → ``5101``."""
     return str(gid or "").rsplit("/", 1)[-1]
@@ -123,6 +138,9 @@ def order(o: dict[str, Any], store: str) -> lookup_pb2.Order:
             )
             if (shipped := from_iso(f.get("createdAt"))) is not None:
                 s.shipped_at.CopyFrom(shipped)
+            s.delivery = DELIVERY.get(str(f.get("displayStatus") or ""), "")
+            if (delivered := from_iso(f.get("deliveredAt"))) is not None:
+                s.delivered_at.CopyFrom(delivered)
             out.shipments.append(s)
     return out
 

@@ -49,7 +49,7 @@ query RecentOrders($query: String!, $first: Int!) {{
         pageInfo {{ hasNextPage }}
         nodes {{ id name sku quantity refundableQuantity originalUnitPriceSet {{ {MONEY} }} product {{ onlineStoreUrl }} }}
       }}
-      fulfillments(first: 3) {{ id name status createdAt trackingInfo(first: 3) {{ number url company }} }}
+      fulfillments(first: 3) {{ id name status displayStatus createdAt deliveredAt trackingInfo(first: 3) {{ number url company }} }}
       returns(first: 2) {{
         nodes {{
           id name status totalQuantity

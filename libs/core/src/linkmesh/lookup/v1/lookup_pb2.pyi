@@ -847,13 +847,22 @@ class Shipment(_message.Message):
     TRACKING_NUMBER_FIELD_NUMBER: _builtins.int
     TRACKING_URL_FIELD_NUMBER: _builtins.int
     SHIPPED_AT_FIELD_NUMBER: _builtins.int
+    DELIVERY_FIELD_NUMBER: _builtins.int
+    DELIVERED_AT_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     method: _builtins.str
     carrier: _builtins.str
     tracking_number: _builtins.str
     tracking_url: _builtins.str
+    delivery: _builtins.str
+    """Where the parcel is, where the vendor tells (its carrier's events): "in_transit",
+    "out_for_delivery", "delivered", "attempted_delivery", "delayed", "failed",
+    "ready_for_pickup", "picked_up"; empty when the vendor does not say.
+    """
     @_builtins.property
     def shipped_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def delivered_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
         self,
         *,
@@ -863,10 +872,12 @@ class Shipment(_message.Message):
         tracking_number: _builtins.str = ...,
         tracking_url: _builtins.str = ...,
         shipped_at: _timestamp_pb2.Timestamp | None = ...,
+        delivery: _builtins.str = ...,
+        delivered_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["shipped_at", b"shipped_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["delivered_at", b"delivered_at", "shipped_at", b"shipped_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["carrier", b"carrier", "id", b"id", "method", b"method", "shipped_at", b"shipped_at", "tracking_number", b"tracking_number", "tracking_url", b"tracking_url"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["carrier", b"carrier", "delivered_at", b"delivered_at", "delivery", b"delivery", "id", b"id", "method", b"method", "shipped_at", b"shipped_at", "tracking_number", b"tracking_number", "tracking_url", b"tracking_url"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
