@@ -10,6 +10,7 @@ from linkmesh.lookup.v1 import lookup_pb2
 
 from linkmesh_core.errors import ServiceError
 from linkmesh_sandboxes.bigcommerce import data
+from linkmesh_sandboxes.bigcommerce.http import STORES
 from linkmesh_sandboxes.knobs import Failure
 from tests.inprocess import bigcommerce_app, bigcommerce_connector, bigcommerce_sandbox
 
@@ -110,6 +111,22 @@ async def test_fetch_returns_the_detailed_profile() -> None:
     assert shipment_calls == [f"/stores/{data.STORE_HASH}/v2/orders/{o}/shipments" for o in (5001, 5002)], (
         "no call for the shipments of an order with nothing shipped"
     )
+
+
+async def test_the_customer_group_reads_as_its_name_asked_once_and_as_its_number_where_the_store_has_none() -> None:
+    """'Customer group: 2' was a raw id (issue 33): the name comes from GET /v2/customer_groups/{id},
+    read once per store and group; a store that answers no group shows its number, never fails."""
+    async with bigcommerce_sandbox() as sandbox, bigcommerce_connector() as stub:
+        app = bigcommerce_app(sandbox.url)
+        for _ in range(2):
+            answer = await stub.Fetch(lookup_pb2.FetchRequest(app=app, external_id="101"), timeout=10)
+            assert {a.label: a.value for a in answer.customer.custom_attributes}["Customer group"] == "Wholesale"
+        asked = [r for r in sandbox.requests if r["path"].endswith("/v2/customer_groups/2")]
+        assert len(asked) == 1, "a group's name is kept a while"
+    async with bigcommerce_sandbox() as sandbox, bigcommerce_connector() as stub:
+        sandbox.app[STORES][data.STORE_HASH].groups.clear()  # a plan without customer groups
+        answer = await stub.Fetch(lookup_pb2.FetchRequest(app=bigcommerce_app(sandbox.url), external_id="101"), timeout=10)
+        assert {a.label: a.value for a in answer.customer.custom_attributes}["Customer group"] == "Group #2"
 
 
 async def test_fetch_caps_orders_and_handles_a_customer_without_orders() -> None:

@@ -19,6 +19,7 @@ CASES = [
     ("orders.v2.oas2.yml", "/orders/5002/shipments", "/v2/orders/5002/shipments", {}),
     ("products_catalog.v3.yml", "/catalog/products", "/v3/catalog/products", {"id:in": "111,112", "include_fields": "custom_url"}),
     ("store_information.v2.yml", "/store", "/v2/store", {}),
+    ("customers.v2.yml", "/customer_groups/2", "/v2/customer_groups/2", {}),
 ]
 
 

@@ -91,6 +91,8 @@ async def test_the_fullest_customer_fits_two_screens_on_a_desktop_and_three_in_t
         assert await shipped.locator(".row-toggle").get_attribute("aria-expanded") == "true"
         body = await shipped.locator(".row-body").inner_text()
         assert "1Z999AA10123456799" in body and "says: Shipped" in body, body
+        details = await page.locator("#profile .customer dl").inner_text()
+        assert "Customer group" in details and "Wholesale" in details, "a group by its name, not its id"
         # A shipment says where the parcel is where the vendor tells (Shopify's fulfillment events).
         shopify = next(a for a in every_demo_app if a["type"] == "shopify")
         parcel = page.locator(f"#profile [data-app='{shopify['id']}'] .record.order", has_text="#1001")
@@ -161,7 +163,11 @@ async def test_the_directory_uses_the_width_and_phones_read_as_people_write_them
         await screenshot(page, "directory-1440")
         await row.click()
         await page.locator("#profile .customer", has_text="+1 415-555-0142").wait_for()
-        stacked = await page.locator("#directory li button", has_text=f"Wide {tag}").locator(".linked").evaluate("e => e.getBoundingClientRect().left")
+        stacked = (
+            await page.locator("#directory li button", has_text=f"Wide {tag}")
+            .locator(".linked")
+            .evaluate("e => e.getBoundingClientRect().left")
+        )
         assert stacked < boxes["linked"][0], "beside a profile the directory is a column again"
         assert errors == []
         await browser.close()

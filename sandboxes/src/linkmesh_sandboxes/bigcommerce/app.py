@@ -8,7 +8,7 @@ and response shapes follow BigCommerce's published specifications (``vendor-spec
 - ``GET /stores/{hash}/v2/orders`` (customer_id, email, status_id, min_id, max_id, sort, page, limit)
   and ``/v2/orders/{id}``, ``/v2/orders/{id}/products``, ``/v2/orders/{id}/shipments`` (page, limit)
 - ``GET /stores/{hash}/v3/catalog/products`` (``id:in``, ``include_fields``)
-- ``GET /stores/{hash}/v2/store``
+- ``GET /stores/{hash}/v2/store`` and ``/v2/customer_groups/{id}`` (a group's name; 404 for none)
 - actions: ``PUT /v2/orders/{id}`` (status), ``POST /v3/orders/{id}/payment_actions/refund_quotes``
   and ``/refunds`` (never more than is left to refund), ``POST /v2/coupons`` (unique codes)
 
@@ -46,6 +46,12 @@ async def get_store(request: web.Request) -> web.Response:
     return web.json_response(store_of(request).info)
 
 
+async def get_customer_group(request: web.Request) -> web.Response:
+    raw = request.match_info["customer_group_id"]
+    group = getattr(store_of(request), "groups", {}).get(int(raw)) if raw.isdigit() else None  # a store saved before groups: none
+    return web.json_response(group) if group is not None else error_response(request, 404, "The requested customer group was not found.")
+
+
 def _seed(app: web.Application) -> None:
     seeds = app[SEEDS]
     app[STORES].clear()
@@ -81,5 +87,6 @@ def create_app(
     app.router.add_get(f"{prefix}/v2/orders/{{order_id}}/shipments", get_order_shipments)
     app.router.add_get(f"{prefix}/v3/catalog/products", get_catalog_products)
     app.router.add_get(f"{prefix}/v2/store", get_store)
+    app.router.add_get(f"{prefix}/v2/customer_groups/{{customer_group_id}}", get_customer_group)
     add_control_routes(app, _seed)
     return app

@@ -20,6 +20,7 @@ from linkmesh_sandboxes.bigcommerce.shapes import (
     STATUSES,
     Store,
     address,
+    customer_group,
     iso,
     money,
     new_customer,
@@ -165,6 +166,7 @@ def build_store(store_hash: str = STORE_HASH, access_token: str = ACCESS_TOKEN, 
         home = address(cid, first, last, *addr, phone) if addr else None
         store.customers[cid] = new_customer(cid, first, last, email, phone, BASE - timedelta(days=400 - i * 30), home)
     c = store.customers
+    store.groups = {1: customer_group(1, "Retail"), 2: customer_group(2, "Wholesale")}
     c[101].update(company="Acme Outdoor", customer_group_id=2)
     for oid, cid, days, lines, status_id, discount, shipments in ORDERS:
         add_order(store, oid, c[cid], BASE + timedelta(days=days), lines, status_id, discount=discount, shipments=shipments)

@@ -51,6 +51,21 @@ class Store:
     products: dict[int, dict[str, Any]] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
     coupons: dict[int, dict[str, Any]] = field(default_factory=dict)
+    groups: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+
+def customer_group(group_id: int, name: str) -> dict[str, Any]:
+    """A customer group as ``GET /v2/customer_groups/{id}`` answers it (customerGroup_Full), without
+    discount rules (the reference's ``oneOf`` of four arrays any rule list matches several of)."""
+    return {
+        "id": group_id,
+        "name": name,
+        "is_default": False,
+        "category_access": {"type": "all"},
+        "date_created": "2024-01-08 09:00:00",
+        "date_modified": "2024-01-08 09:00:00",
+        "is_group_for_guests": False,
+    }
 
 
 def address(cid: int, first: str, last: str, line1: str, city: str, state: str, zip_: str, phone: str) -> dict[str, Any]:

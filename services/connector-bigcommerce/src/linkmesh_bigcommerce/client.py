@@ -86,6 +86,7 @@ class BigCommerceClient:
     def __init__(self, http: VendorHTTP) -> None:
         self.http = http
         self._store_info: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._group_names: dict[str, tuple[float, str]] = {}
         self._store_info_locks: dict[str, asyncio.Lock] = {}
 
     async def _call(
@@ -128,6 +129,24 @@ class BigCommerceClient:
             info = await self._get(store, "/v2/store", deadline) or {}
             self._store_info[key] = (time.monotonic(), info)
             return info
+
+    async def customer_group_name(self, store: Store, group_id: int, deadline: Deadline) -> str:
+        """``GET /v2/customer_groups/{id}``'s name, cached per store and group for a while; empty
+        when the store has no such group or no groups (a plan without them) or did not answer:
+        a display value never fails a lookup."""
+        key = f"{store.bucket}|{group_id}"
+        cached = self._group_names.get(key)
+        if cached and time.monotonic() - cached[0] < STORE_INFO_TTL_S:
+            return cached[1]
+        try:
+            group = await self._get(store, f"/v2/customer_groups/{group_id}", deadline) or {}
+        except ServiceError as err:
+            if err.code in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.PERMISSION_DENIED):
+                self._group_names[key] = (time.monotonic(), "")  # an answer: asked again after a while
+            return ""
+        name = str(group.get("name") or "") if isinstance(group, dict) else ""
+        self._group_names[key] = (time.monotonic(), name)
+        return name
 
     async def _v3_list(
         self,

@@ -147,8 +147,12 @@ class BigCommerce(sdk.Connector[Store]):
         if not found:
             raise ServiceError(grpc.StatusCode.NOT_FOUND, f"BigCommerce has no customer {request.external_id}")
         control_panel = str(info.get("control_panel_base_url") or "").rstrip("/")
-        mapped = await self._orders(store, listing.items, control_panel, str(info.get("secure_url") or ""), deadline)
-        customer = mapping.customer(found[0], mapped, control_panel=control_panel, region=region_of(request.app))
+        group_id = int(found[0].get("customer_group_id") or 0)
+        mapped, group = await asyncio.gather(
+            self._orders(store, listing.items, control_panel, str(info.get("secure_url") or ""), deadline),
+            self.client.customer_group_name(store, group_id, deadline) if group_id else asyncio.sleep(0, ""),
+        )
+        customer = mapping.customer(found[0], mapped, control_panel=control_panel, region=region_of(request.app), group=group)
         if not listing.complete and len(listing.items) < max_orders:
             customer.partial.append(paging.ORDERS)
         return customer

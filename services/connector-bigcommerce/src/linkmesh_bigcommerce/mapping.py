@@ -139,7 +139,8 @@ def order(
     return result
 
 
-def customer(c: dict[str, Any], orders: list[lookup_pb2.Order], *, control_panel: str, region: str) -> lookup_pb2.Customer:
+def customer(c: dict[str, Any], orders: list[lookup_pb2.Order], *, control_panel: str, region: str, group: str = "") -> lookup_pb2.Customer:
+    """``group``: the name of the customer's group (``GET /v2/customer_groups/{id}``), where known."""
     result = lookup_pb2.Customer(
         external_id=str(c["id"]),
         name=full_name(c),
@@ -159,9 +160,9 @@ def customer(c: dict[str, Any], orders: list[lookup_pb2.Order], *, control_panel
     if c.get("company"):
         result.custom_attributes.append(lookup_pb2.CustomAttribute(key="company", label="Company", value=c["company"]))
     if c.get("customer_group_id"):
-        result.custom_attributes.append(
-            lookup_pb2.CustomAttribute(key="customer_group_id", label="Customer group", value=str(c["customer_group_id"]))
-        )
+        # The group's name; its number where the store did not say it (no groups on its plan).
+        shown = group or f"Group #{c['customer_group_id']}"
+        result.custom_attributes.append(lookup_pb2.CustomAttribute(key="customer_group", label="Customer group", value=shown))
     if result.admin_url:
         result.links.append(lookup_pb2.Link(label="Open in BigCommerce", url=result.admin_url))
     return result

@@ -61,6 +61,7 @@ DELIVERY = {
     "picked up": "picked_up",
 }
 
+
 def text(value: Any) -> str:
     """Any JSON value as display text."""
     if value is None:

@@ -40,6 +40,7 @@ DELIVERY = {
     "PICKED_UP": "picked_up",
 }
 
+
 def number_of(gid: Any) -> str:
     """``gid://shopify/Order/5101`` → ``5101``."""
     return str(gid or "").rsplit("/", 1)[-1]
