@@ -96,3 +96,28 @@ async def test_the_apps_list_shows_each_apps_health_in_words(api: Api, sandbox_r
     finally:
         api.sandbox("bigcommerce", "POST", "/__sandbox/knobs", {"down": False})
         api.delete(f"/api/v1/apps/{app['id']}", role="admin")
+
+
+async def test_every_message_the_console_shows_starts_with_a_capital(api: Api) -> None:
+    """The API's words are often lower case ("email: is not an email address"); the console says
+    each as a sentence: a refusal in the notice, a failure in words, a search's state."""
+    from playwright.async_api import async_playwright
+
+    from tests.e2e.test_console import record_contact
+
+    async with async_playwright() as p:
+        browser, page, errors = await signed_in(p, api)
+        await page.wait_for_selector("#directory h2")
+        await page.fill("#lookup-query", "x" * 250)  # past the directory's 200 characters: refused
+        await page.click("#lookup button[type=submit]")
+        notice = page.locator("#notice.error")
+        await notice.wait_for()
+        said = await notice.inner_text()
+        assert said[:1].isupper(), said
+        await record_contact(page, f"capital-{uuid.uuid4().hex[:6]}@example.com", name="Capital Letters")
+        await page.locator("#profile .customer h2:has-text('Capital Letters')").wait_for()
+        texts = await page.locator("#contact-result p, #profile .muted, #profile .search-systems li > span").all_inner_texts()
+        lower = [t for t in texts if t.strip() and t.strip()[0].islower()]
+        assert lower == [], f"messages that start in lower case: {lower}"
+        assert errors == []
+        await browser.close()

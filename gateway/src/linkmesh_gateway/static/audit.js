@@ -57,7 +57,7 @@ function what(e) {
 
 function customerCell(e) {
   if (!e.customer_id) return "";
-  const name = e.customer_name || "a customer no longer held";
+  const name = e.customer_name || "A customer no longer held";
   if (!e.customer_name) return el("span", { class: "muted" }, name);
   return el("button", { type: "button", class: "link", title: "Open this customer", onclick: () => guarded(async () => {
     show("customers");
@@ -99,7 +99,7 @@ export async function showAudit(form, pageToken = "") {
   fill(holder, el("section", { class: "card", "aria-label": "Audit log" }, el("h3", {}, "Entries, newest first"),
     page.entries.length ? el("table", { class: "log" }, el("thead", {}, el("tr", {}, ["When", "Who", "Did", "Customer", "App", "Order", "Outcome", "What"]
       .map((h) => el("th", { scope: "col" }, h)))), el("tbody", {}, page.entries.map((e) => el("tr", {}, [
-      stamp(e.at), who(e.actor), AUDIT_ACTIONS[e.action] || e.action, customerCell(e), e.app_id ? e.app_name || el("span", { class: "muted" }, "a deleted app") : "",
+      stamp(e.at), who(e.actor), AUDIT_ACTIONS[e.action] || e.action, customerCell(e), e.app_id ? e.app_name || el("span", { class: "muted" }, "A deleted app") : "",
       e.order_id ? el("span", { class: "code" }, e.order_id) : "", outcome(e), what(e)].map((c) => el("td", {}, c))))))
       : el("p", { class: "muted" }, "No entry matches these filters."),
     page.next_page_token ? el("button", { type: "button", onclick: () => guarded(() => showAudit(form, page.next_page_token)) }, "Older") : null));

@@ -17,7 +17,7 @@ function traceOutcome(t) {
 // A customer named in the log: choosing the name shows only that customer's lookups.
 function customerCell(t, onCustomer) {
   if (!t.customer_id) return "";
-  const name = t.customer_name || "a customer no longer held";
+  const name = t.customer_name || "A customer no longer held";
   return onCustomer ? el("button", { type: "button", class: "link", title: "Show only this customer's lookups", onclick: () => onCustomer(t.customer_id, name) }, name) : name;
 }
 
@@ -31,7 +31,7 @@ function traceRows(traces, onCustomer, body = el("tbody")) {
       detail.hidden = !detail.hidden;
       open.setAttribute("aria-expanded", String(!detail.hidden));
     } }, "Show");
-    body.append(el("tr", {}, [stamp(t.at), t.app_name || el("span", { class: "muted" }, "a deleted app"), humanize(t.kind), customerCell(t, onCustomer),
+    body.append(el("tr", {}, [stamp(t.at), t.app_name || el("span", { class: "muted" }, "A deleted app"), humanize(t.kind), customerCell(t, onCustomer),
       traceOutcome(t), t.code === "OK" ? t.reason : inWords(t.app_name || "The app", t.code, t.message) || t.reason, Math.round(t.latency_ms), open]
       .map((c) => el("td", {}, c))), detail);
   }

@@ -100,9 +100,15 @@ export function humanize(key) {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
+// A message as a sentence: it starts with a capital, whoever wrote it (the API, a system).
+export function sentence(text) {
+  const t = String(text || "");
+  return t.charAt(0).toUpperCase() + t.slice(1);
+}
+
 export function notice(text, isError = false) {
   const box = document.getElementById("notice");
-  box.textContent = text || "";
+  box.textContent = sentence(text);
   box.className = isError ? "error" : "muted";
 }
 
@@ -110,10 +116,10 @@ export class ApiError extends Error {
   constructor(status, body, retryAfter = null) {
     const err = (body && body.error) || {};
     const fields = Object.entries(err.fields || {}).map(([f, m]) => `${f}: ${m}`).join("; ");
-    super(`${err.message || `HTTP ${status}`}${fields ? ` (${fields})` : ""}`);
+    super(sentence(`${err.message || `HTTP ${status}`}${fields ? ` (${fields})` : ""}`));
     this.status = status;
     this.code = err.code;
-    this.reason = err.message || `HTTP ${status}`;
+    this.reason = sentence(err.message || `HTTP ${status}`);
     this.fields = err.fields || {};
     this.retryAfter = retryAfter;  // seconds, from Retry-After: when asking again may answer
   }
@@ -199,7 +205,7 @@ export function inWords(appName, code, message) {
     UNKNOWN: `${appName} answered with an error`,
   }[c];
   const words = ownWords(message);
-  return said ? `${said}${words ? ` (${words})` : ""}` : `${appName}: ${words || humanize(c)}`;
+  return sentence(said ? `${said}${words ? ` (${words})` : ""}` : `${appName}: ${words || humanize(c)}`);
 }
 
 // An action's answer is shown at the form that ran it, and kept there when the profile is
@@ -234,7 +240,7 @@ export async function followUnknown(customerId, body, key, resultKey, appName, e
 
 function paintResult(box, entry) {
   box.className = entry ? (entry.error ? "result error" : "result ok") : "result";
-  fill(box, ...(entry ? [el("span", {}, entry.text),
+  fill(box, ...(entry ? [el("span", {}, sentence(entry.text)),
     ...entry.urls.map(([name, url]) => el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, name === "url" ? "Open" : humanize(name)))] : []));
 }
 

@@ -22,10 +22,10 @@ function resultItem(customer, r, linkedIds) {
 
 // Where each system's search stands: searching, found N, no match, or failed with Try again.
 function systemLine(row, retry) {
-  const said = row.status === "searching" ? el("span", { class: "muted" }, "searching…")
+  const said = row.status === "searching" ? el("span", { class: "muted" }, "Searching…")
     : row.status === "failed" ? [el("span", { class: "error" }, row.error), " ", el("button", { type: "button", onclick: () => retry(row) }, "Try again")]
-      : el("span", { class: "muted" }, row.results.length ? `found ${row.results.length}` : "no match");
-  return el("li", { "data-app": row.app_id }, el("strong", {}, row.app_name), " ", said);
+      : el("span", { class: "muted" }, row.results.length ? `Found ${row.results.length}` : "No match");
+  return el("li", { "data-app": row.app_id }, el("strong", {}, row.app_name), ": ", said);
 }
 
 // Search every system the customer is not linked to yet, or one: each system is asked on its
@@ -84,7 +84,7 @@ export function searchPanel(customer) {
     event.preventDefault();
     const query = { email: email.value.trim(), phone: phone.value.trim(), ...(order.value.trim() ? { order_number: order.value.trim() } : {}) };
     if (!query.email && !query.phone && !query.order_number) {
-      state.searchResults = { customerId: customer.id, rows: new Map(), skipped: [{ app_name: "Search", reason: "give an email, a phone or an order number" }] };
+      state.searchResults = { customerId: customer.id, rows: new Map(), skipped: [{ app_name: "Search", reason: "Give an email, a phone or an order number" }] };
       return draw();
     }
     const params = new URLSearchParams(query);
