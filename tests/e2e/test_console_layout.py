@@ -171,3 +171,16 @@ async def test_the_directory_uses_the_width_and_phones_read_as_people_write_them
         assert stacked < boxes["linked"][0], "beside a profile the directory is a column again"
         assert errors == []
         await browser.close()
+
+
+def test_words_break_only_where_a_word_alone_is_wider_than_its_line() -> None:
+    """At 400 px words broke mid-word (tables let any word break anywhere): the stylesheet lets a
+    word break only when it alone is wider than its line; only a secret key, shown once to be
+    copied, may break anywhere."""
+    import re
+    from pathlib import Path
+
+    css = (Path(__file__).resolve().parents[2] / "gateway" / "src" / "linkmesh_gateway" / "static" / "console.css").read_text()
+    rules = re.findall(r"([^{}]+)\{([^}]*)\}", css)
+    anywhere = [selector.strip() for selector, body in rules if re.search(r"overflow-wrap:\s*anywhere|word-break:\s*break-all", body)]
+    assert anywhere == [".card.secret code"], anywhere
