@@ -206,7 +206,8 @@ function customerCard(customer) {
         state.role === "admin" ? { label: "Audit log for this customer", run: () => auditForCustomer(customer) } : null,
         customer.links.length && state.role === "agent" ? { label: "Unlink all", danger: true, run: () => unlinkAll(customer) } : null,
       ]))),
-    el("p", {}, [...customer.emails, ...(customer.phones_formatted || customer.phones)].join(" · ") || el("span", { class: "muted" }, "No email or phone")),
+    el("p", {}, [...customer.emails.map((e) => el("span", {}, e)), ...(customer.phones_formatted || customer.phones).map((p) => el("span", { class: "nowrap" }, p))]
+      .flatMap((part, i) => (i ? [" · ", part] : [part])), customer.emails.length + customer.phones.length ? null : el("span", { class: "muted" }, "No email or phone")),
     address ? el("p", {}, address, from("address")) : null,
     customer.last_contact_at ? el("p", { class: "muted" }, `Last contact ${ago(customer.last_contact_at)}`) : null,
     attributes.length ? el("dl", { class: "attributes compact" }, attributes.map(([k, v]) => el("div", {},
