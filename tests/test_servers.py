@@ -197,7 +197,14 @@ def test_a_connector_exports_rpc_and_vendor_metrics(tmp_path: Path) -> None:
             )
             with pytest.raises(grpc.RpcError):
                 stub.Search(lookup_pb2.SearchRequest(app=app, emails=["a@b.co"]), timeout=5)
-        text = urllib.request.urlopen(f"http://127.0.0.1:{metrics}/metrics", timeout=5).read().decode()
+        # A call is counted once its answer is on its way: the caller may read the metrics first
+        # (CI did, at 3c686b7), so they are read until the failed search is in them.
+        deadline = time.monotonic() + 5
+        while True:
+            text = urllib.request.urlopen(f"http://127.0.0.1:{metrics}/metrics", timeout=5).read().decode()
+            if 'rpc="/linkmesh.lookup.v1.LookupService/Search"' in text or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
     finally:
         service.stop()
     assert (
