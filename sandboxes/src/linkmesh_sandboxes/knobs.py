@@ -11,6 +11,8 @@
   matching requests through first (page 1 of a list answers, page 2 fails).
 - ``down``: every vendor request answers 503 (maintenance).
 - rate-limit quota and window, enforced by the vendor app with its own headers.
+- webhook deliveries sent twice or out of order, and the pace of their retries
+  (``deliveries_duplicate``, ``deliveries_reorder``, ``delivery_backoff_s``).
 - a bounded log of the vendor requests received (method, path, query, arrival time and
   the status answered), for tests to assert on.
 
@@ -58,6 +60,11 @@ class Knobs:
     rate_limit_quota: int = 150
     rate_limit_window_ms: int = 30_000
     fail: Failure | None = None
+    # Webhook deliveries (``linkmesh_sandboxes.deliveries``): each sent twice, or held a moment
+    # and sent newest first; the first retry waits this long, each next one twice as long.
+    deliveries_duplicate: bool = False
+    deliveries_reorder: bool = False
+    delivery_backoff_s: float = 0.2
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

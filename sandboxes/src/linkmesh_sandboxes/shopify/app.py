@@ -30,18 +30,20 @@ from aiohttp import web
 from graphql import GraphQLError
 
 from linkmesh_sandboxes import graphql_kit
+from linkmesh_sandboxes.deliveries import add_delivery_routes
 from linkmesh_sandboxes.kit import DATA_KEYS
 from linkmesh_sandboxes.knobs import STATE, SandboxState, add_control_routes, knobs_middleware
 from linkmesh_sandboxes.shopify import cost, data, mutations, search
-from linkmesh_sandboxes.shopify.data import CURRENCY, Shop
+from linkmesh_sandboxes.shopify.data import API_VERSION, CURRENCY, Shop
 from linkmesh_sandboxes.shopify.views import Views, customer_matches, gid, gid_number
+from linkmesh_sandboxes.shopify.webhooks import Webhooks
 
-API_VERSION = "2025-01"
 SCHEMA_FILE = "admin_schema_2025-01.json.gz"
 SHOP = web.AppKey("shop", Shop)
 TOKEN = web.AppKey("token", str)
 BUCKET = web.AppKey("bucket", dict)
 CANCEL_DELAY = web.AppKey("cancel_delay_s", float)
+HOOKS = web.AppKey("webhooks", Webhooks)
 DEFAULT_BUCKET, DEFAULT_REFILL_MS = 1000, 20_000
 
 
@@ -93,6 +95,7 @@ def _root(app: web.Application) -> dict[str, Any]:
     """The schema's root fields this sandbox answers, over the shop's data."""
     shop = app[SHOP]
     views = Views(shop)
+    hooks = app[HOOKS]
     return {
         "shop": {
             "id": gid("Shop", 1),
@@ -116,10 +119,19 @@ def _root(app: web.Application) -> dict[str, Any]:
         ),
         "order": lambda info, id: views.order(shop.orders[n]) if (n := gid_number(id, "Order")) in shop.orders else None,
         "orders": lambda info, **args: views.orders(args, list(shop.orders.values())),
-        "refundCreate": lambda info, **args: mutations.refund_create(shop, info, **args),
-        "orderCancel": lambda info, **args: mutations.order_cancel(shop, app[CANCEL_DELAY], info, **args),
+        "refundCreate": lambda info, **args: mutations.refund_create(shop, info, notify=hooks, **args),
+        "orderCancel": lambda info, **args: mutations.order_cancel(shop, app[CANCEL_DELAY], info, notify=hooks, **args),
         "discountCodeBasicCreate": lambda info, **args: mutations.discount_code_basic_create(shop, info, **args),
         "codeDiscountNodeByCode": lambda info, code: shop.discounts.get(code.strip().lower()),
+        "webhookSubscriptionCreate": lambda info, **args: hooks.create(**args),
+        "webhookSubscriptionDelete": lambda info, id: hooks.delete(id),
+        "webhookSubscriptions": lambda info, **args: graphql_kit.connection(
+            hooks.listed(args.get("topics"), args.get("callbackUrl")),
+            args.get("first"),
+            args.get("last"),
+            args.get("after"),
+            args.get("before"),
+        ),
     }
 
 
@@ -176,7 +188,12 @@ def _seed(app: web.Application) -> None:
 
 
 def create_app(
-    access_token: str = data.ACCESS_TOKEN, *, bucket: int = DEFAULT_BUCKET, refill_ms: int = DEFAULT_REFILL_MS, cancel_delay_s: float = 0.2
+    access_token: str = data.ACCESS_TOKEN,
+    *,
+    bucket: int = DEFAULT_BUCKET,
+    refill_ms: int = DEFAULT_REFILL_MS,
+    cancel_delay_s: float = 0.2,
+    client_secret: str = data.CLIENT_SECRET,
 ) -> web.Application:
     """``bucket`` points, refilled completely in ``refill_ms`` (the knobs ``rate_limit_quota`` and
     ``rate_limit_window_ms``); a cancellation is carried out ``cancel_delay_s`` after it is asked."""
@@ -187,6 +204,7 @@ def create_app(
     app[TOKEN] = access_token
     app[CANCEL_DELAY] = cancel_delay_s
     app[DATA_KEYS] = {"shop": SHOP}
+    app[HOOKS] = Webhooks(add_delivery_routes(app, state), client_secret)
     _seed(app)
     graphql_kit.load_schema(schema_path())  # built once, at start
     app.router.add_post("/admin/api/{version}/graphql.json", graphql_endpoint)

@@ -29,6 +29,11 @@ BASE = datetime(2026, 3, 1, 15, 0, tzinfo=UTC)
 GATEWAY = "shopify_payments"
 
 
+API_VERSION = "2025-01"
+#: The app's client secret (API secret key): Shopify signs the app's webhook deliveries with it.
+CLIENT_SECRET = "demo-shopify-client-secret"
+
+
 def iso(dt: datetime) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -62,6 +67,8 @@ class Order:
     returns: list[dict[str, Any]] = field(default_factory=list)
     cancelled_at: datetime | None = None
     cancel_reason: str | None = None
+    #: When a refund or a cancel last changed it (None: as placed).
+    updated: datetime | None = None
     paid: bool = True
     #: The currency the customer paid in; amounts above are in it. ``shop_rate``: shop currency per unit of it.
     presentment: str = CURRENCY

@@ -15,6 +15,7 @@ from linkmesh_sandboxes import graphql_kit
 from linkmesh_sandboxes.shopify import data
 from linkmesh_sandboxes.shopify.data import CURRENCY, Line, Order, Shop, iso
 from linkmesh_sandboxes.shopify.views import Views, gid, gid_number
+from linkmesh_sandboxes.shopify.webhooks import Webhooks, order_payload, refund_payload
 
 
 def user_error(field: list[str] | None, message: str, code: str | None = None) -> dict[str, Any]:
@@ -35,7 +36,7 @@ def currency_refusal(o: Order, currency: str | None) -> dict[str, Any] | None:
     return None
 
 
-def refund_create(shop: Shop, info: Any, input: dict[str, Any]) -> dict[str, Any]:
+def refund_create(shop: Shop, info: Any, input: dict[str, Any], notify: Webhooks | None = None) -> dict[str, Any]:
     views = Views(shop)
     o = shop.orders.get(gid_number(input.get("orderId"), "Order") or -1)
     if o is None:
@@ -74,6 +75,10 @@ def refund_create(shop: Shop, info: Any, input: dict[str, Any]) -> dict[str, Any
         "lines": [(l.id, q) for l, q in taken],
     }
     o.refunds.append(record)
+    o.updated = datetime.now(UTC)
+    if notify is not None:
+        notify.emit(shop, "REFUNDS_CREATE", refund_payload(o, record))
+        notify.emit(shop, "ORDERS_UPDATED", order_payload(o))
     return {"refund": views.refund(o, record, lines), "order": views.order(o), "userErrors": []}
 
 
@@ -87,6 +92,7 @@ def order_cancel(
     reason: str,
     notifyCustomer: bool | None = None,
     staffNote: str | None = None,
+    notify: Webhooks | None = None,
 ) -> dict[str, Any]:
     o = shop.orders.get(gid_number(orderId, "Order") or -1)
     errors = []
@@ -105,14 +111,26 @@ def order_cancel(
         if o.cancelled_at:
             return
         o.cancelled_at, o.cancel_reason = datetime.now(UTC), reason
+        o.updated = o.cancelled_at
         remaining = o.total - o.refunded
+        record = None
         if refund and remaining > 0:
             lines = [(l.id, l.quantity - l.refunded) for l in o.lines if l.quantity > l.refunded]
             for l in o.lines:
                 l.refunded = l.quantity
-            o.refunds.append(
-                {"id": shop.new_id(), "created": iso(o.cancelled_at), "amount": str(remaining), "note": "Order canceled", "lines": lines}
-            )
+            record = {
+                "id": shop.new_id(),
+                "created": iso(o.cancelled_at),
+                "amount": str(remaining),
+                "note": "Order canceled",
+                "lines": lines,
+            }
+            o.refunds.append(record)
+        if notify is not None:
+            if record is not None:
+                notify.emit(shop, "REFUNDS_CREATE", refund_payload(o, record))
+            notify.emit(shop, "ORDERS_CANCELLED", order_payload(o))
+            notify.emit(shop, "ORDERS_UPDATED", order_payload(o))
 
     asyncio.get_running_loop().call_later(delay_s, apply)
     return {"job": {"id": gid("Job", job), "done": False, "query": None}, "orderCancelUserErrors": [], "userErrors": []}

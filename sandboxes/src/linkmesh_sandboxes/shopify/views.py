@@ -40,6 +40,21 @@ def money(amount: Decimal | str | int, order: Order | None = None) -> dict[str, 
     }
 
 
+def financial_status(o: Order) -> str:
+    """The order's OrderDisplayFinancialStatus."""
+    if o.refunded and o.refunded >= o.total:
+        return "REFUNDED"
+    if o.refunded:
+        return "PARTIALLY_REFUNDED"
+    return "PAID" if o.paid else "PENDING"
+
+
+def fulfillment_status(o: Order) -> str:
+    """The order's OrderDisplayFulfillmentStatus."""
+    shipped = sum(l.fulfilled for l in o.lines)
+    return "FULFILLED" if shipped and shipped == sum(l.quantity for l in o.lines) else "PARTIALLY_FULFILLED" if shipped else "UNFULFILLED"
+
+
 class Views:
     """Shopify's objects over the shop's state, built as they are read (mutations show at once)."""
 
@@ -117,16 +132,7 @@ class Views:
 
     def order(self, o: Order) -> dict[str, Any]:
         refunded = o.refunded
-        if refunded and refunded >= o.total:
-            financial = "REFUNDED"
-        elif refunded:
-            financial = "PARTIALLY_REFUNDED"
-        else:
-            financial = "PAID" if o.paid else "PENDING"
-        shipped = sum(l.fulfilled for l in o.lines)
-        fulfillment = (
-            "FULFILLED" if shipped and shipped == sum(l.quantity for l in o.lines) else "PARTIALLY_FULFILLED" if shipped else "UNFULFILLED"
-        )
+        financial, fulfillment = financial_status(o), fulfillment_status(o)
         lines = {l.id: l for l in o.lines}
         return {
             "__typename": "Order",
@@ -137,7 +143,7 @@ class Views:
             "phone": None,
             "createdAt": iso(o.created),
             "processedAt": iso(o.created),
-            "updatedAt": iso(o.created),
+            "updatedAt": iso(o.updated or o.created),
             "cancelledAt": iso(o.cancelled_at) if o.cancelled_at else None,
             "cancelReason": o.cancel_reason,
             "closed": bool(o.cancelled_at),
