@@ -110,7 +110,7 @@ async def test_describe_and_validate_name_each_bad_field_and_prove_the_token() -
             F.LOOKUP_FIELD_PHONE,
             F.LOOKUP_FIELD_ORDER_NUMBER,
         }
-        assert {s.name for s in d.settings if s.secret} == {"access_token"}
+        assert {s.name for s in d.settings if s.secret} == {"access_token", "client_secret"}
         assert (await stub.ValidateApp(lookup_pb2.ValidateAppRequest(app=shopify_app(sandbox.url)))).ok
         wrong = await stub.ValidateApp(lookup_pb2.ValidateAppRequest(app=shopify_app(sandbox.url, token="shpat_nope")))
         assert [(e.field, e.message) for e in wrong.errors] == [("access_token", "Shopify refused this access token")]

@@ -195,6 +195,22 @@ class Connector(Generic[Account]):
             grpc.StatusCode.UNIMPLEMENTED, f"{self.description.display_name} declares its actions' forms in Describe; it serves none"
         )
 
+    # Change events (webhooks): a connector whose vendor sends them writes these three.
+
+    async def subscribe(self, account: Account, request: lookup_pb2.SubscribeRequest, deadline: Deadline) -> lookup_pb2.SubscribeResponse:
+        """Registers what is missing of the app's subscriptions to ``request.callback_url``; answers all of them."""
+        raise ServiceError(grpc.StatusCode.UNIMPLEMENTED, f"{self.description.display_name} sends no change events")
+
+    async def unsubscribe(
+        self, account: Account, request: lookup_pb2.UnsubscribeRequest, deadline: Deadline
+    ) -> lookup_pb2.UnsubscribeResponse:
+        raise ServiceError(grpc.StatusCode.UNIMPLEMENTED, f"{self.description.display_name} sends no change events")
+
+    async def read_delivery(self, account: Account, request: lookup_pb2.ReadDeliveryRequest, deadline: Deadline) -> lookup_pb2.Change:
+        """The delivery's signature checked (``ServiceError`` UNAUTHENTICATED when it does not
+        hold), and what it says changed."""
+        raise ServiceError(grpc.StatusCode.UNIMPLEMENTED, f"{self.description.display_name} sends no change events")
+
 
 class LookupAdapter(LookupServicer, Generic[Account]):
     """The Lookup contract, served from a ``Connector``."""
@@ -261,6 +277,21 @@ class LookupAdapter(LookupServicer, Generic[Account]):
 
     async def GetActionForm(self, request: lookup_pb2.GetActionFormRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.ActionForm:
         return await self.connector.action_form(self._account(request.app), request, self.deadline(context))
+
+    async def Subscribe(self, request: lookup_pb2.SubscribeRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.SubscribeResponse:
+        return await self.connector.subscribe(self._account(request.app), request, self.deadline(context))
+
+    async def Unsubscribe(
+        self, request: lookup_pb2.UnsubscribeRequest, context: grpc.aio.ServicerContext
+    ) -> lookup_pb2.UnsubscribeResponse:
+        return await self.connector.unsubscribe(self._account(request.app), request, self.deadline(context))
+
+    async def ReadDelivery(
+        self, request: lookup_pb2.ReadDeliveryRequest, context: grpc.aio.ServicerContext
+    ) -> lookup_pb2.ReadDeliveryResponse:
+        return lookup_pb2.ReadDeliveryResponse(
+            change=await self.connector.read_delivery(self._account(request.app), request, self.deadline(context))
+        )
 
 
 def serve(

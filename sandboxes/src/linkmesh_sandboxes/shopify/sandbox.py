@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from linkmesh_sandboxes.kit import Sandbox
-from linkmesh_sandboxes.shopify.data import ACCESS_TOKEN, SHOP
+from linkmesh_sandboxes.shopify.data import ACCESS_TOKEN, CLIENT_SECRET, SHOP
 
 
 def create_app() -> web.Application:
@@ -27,7 +27,7 @@ def demo_app(base_url: str) -> dict[str, Any]:
         "type": "shopify",
         "name": "Shopify (sandbox)",
         "settings": {"shop": SHOP, "api_base_url": base_url},
-        "secrets": {"access_token": ACCESS_TOKEN},
+        "secrets": {"access_token": ACCESS_TOKEN, "client_secret": CLIENT_SECRET},
         "search_query_attributes": [{"attribute": "email", "label": "Email"}, {"attribute": "phone", "label": "Phone"}],
         "auto_link_fields": ["email", "phone"],
         "actions_enabled": True,

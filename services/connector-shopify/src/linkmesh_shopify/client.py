@@ -36,6 +36,7 @@ class Shop:
     base_url: str  # https://{shop}.myshopify.com, or a sandbox or proxy
     domain: str  # {shop}.myshopify.com
     token: str
+    client_secret: str = ""  # the app's API secret key: Shopify signs its webhooks with it
 
     @property
     def handle(self) -> str:

@@ -14,7 +14,7 @@ from linkmesh_core.app_settings import check_region, check_secret, check_url, re
 from linkmesh_core.contact_points import email_key
 from linkmesh_core.errors import ServiceError, invalid_argument
 from linkmesh_core.vendor_http import Deadline
-from linkmesh_shopify import actions, mapping, resolve
+from linkmesh_shopify import actions, mapping, resolve, webhooks
 from linkmesh_shopify import queries as q
 from linkmesh_shopify.client import Shop, ShopifyClient
 
@@ -39,6 +39,14 @@ SETTINGS = [
         secret=True,
         hint="A custom app's Admin API token (shpat_…) with read_customers, read_orders, read_returns, "
         "write_orders (refund, cancel) and write_discounts scopes.",
+    ),
+    lookup_pb2.SettingSpec(
+        name="client_secret",
+        label="Client secret (API secret key)",
+        required=False,
+        secret=True,
+        hint="The custom app's API secret key (its API credentials): Shopify signs the webhooks it sends with it. "
+        "Without it linkmesh does not subscribe and reads the shop again when data is due.",
     ),
     lookup_pb2.SettingSpec(
         name="api_base_url",
@@ -84,7 +92,7 @@ def shop_of(app: sdk.App) -> Shop:
     check_region(app, errors)
     if errors:
         raise sdk.SettingsInvalid(errors)
-    return Shop(base, domain, token)
+    return Shop(base, domain, token, app.secrets.get("client_secret", "").strip())
 
 
 def quoted(value: str) -> str:
@@ -204,3 +212,14 @@ class Shopify(sdk.Connector[Shop]):
         self, shop: Shop, request: lookup_pb2.ResolveActionRequest, deadline: Deadline
     ) -> lookup_pb2.ResolveActionResponse:
         return await resolve.resolve(self.client, shop, request, deadline)
+
+    async def subscribe(self, shop: Shop, request: lookup_pb2.SubscribeRequest, deadline: Deadline) -> lookup_pb2.SubscribeResponse:
+        if not shop.client_secret:  # its deliveries could not be verified
+            raise invalid_argument("set the client secret to receive Shopify's webhooks", {"client_secret": "is required for webhooks"})
+        return await webhooks.subscribe(self.client, shop, request, deadline)
+
+    async def unsubscribe(self, shop: Shop, request: lookup_pb2.UnsubscribeRequest, deadline: Deadline) -> lookup_pb2.UnsubscribeResponse:
+        return await webhooks.unsubscribe(self.client, shop, request, deadline)
+
+    async def read_delivery(self, shop: Shop, request: lookup_pb2.ReadDeliveryRequest, deadline: Deadline) -> lookup_pb2.Change:
+        return webhooks.read(shop, request)

@@ -135,3 +135,25 @@ DISCOUNT_BY_CODE_COST = 1
 
 SHOP_INFO = "query ShopInfo { shop { name myshopifyDomain currencyCode } }"
 SHOP_INFO_COST = 1
+
+# Webhooks: the app's subscriptions to one address, made and removed one topic at a time.
+WEBHOOKS = """
+query Webhooks($url: URL!) {
+  webhookSubscriptions(first: 50, callbackUrl: $url) {
+    nodes { id topic endpoint { __typename ... on WebhookHttpEndpoint { callbackUrl } } }
+  }
+}"""
+WEBHOOKS_COST = 52
+
+WEBHOOK_CREATE = """
+mutation WebhookCreate($topic: WebhookSubscriptionTopic!, $url: URL!) {
+  webhookSubscriptionCreate(topic: $topic, webhookSubscription: { callbackUrl: $url, format: JSON }) {
+    webhookSubscription { id topic }
+    userErrors { field message }
+  }
+}"""
+
+WEBHOOK_DELETE = """
+mutation WebhookDelete($id: ID!) {
+  webhookSubscriptionDelete(id: $id) { deletedWebhookSubscriptionId userErrors { field message } }
+}"""

@@ -73,6 +73,21 @@ class LookupServiceStub:
                 request_serializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.ResolveActionRequest.SerializeToString,
                 response_deserializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.ResolveActionResponse.FromString,
                 _registered_method=True)
+        self.Subscribe = channel.unary_unary(
+                '/linkmesh.lookup.v1.LookupService/Subscribe',
+                request_serializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.SubscribeRequest.SerializeToString,
+                response_deserializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.SubscribeResponse.FromString,
+                _registered_method=True)
+        self.Unsubscribe = channel.unary_unary(
+                '/linkmesh.lookup.v1.LookupService/Unsubscribe',
+                request_serializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.UnsubscribeRequest.SerializeToString,
+                response_deserializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.UnsubscribeResponse.FromString,
+                _registered_method=True)
+        self.ReadDelivery = channel.unary_unary(
+                '/linkmesh.lookup.v1.LookupService/ReadDelivery',
+                request_serializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.ReadDeliveryRequest.SerializeToString,
+                response_deserializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.ReadDeliveryResponse.FromString,
+                _registered_method=True)
 
 
 class LookupServiceServicer:
@@ -135,6 +150,30 @@ class LookupServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Subscribe(self, request, context):
+        """The vendor's own change events (webhooks) for the app, sent to callback_url: what is
+        missing is registered, what is there is kept (so it is safe to ask again), and what the
+        vendor holds is answered. UNIMPLEMENTED: this vendor sends none; a sweep keeps it fresh.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Unsubscribe(self, request, context):
+        """Removes every subscription of the app to callback_url (the app was deactivated or deleted).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReadDelivery(self, request, context):
+        """One delivery as the vendor sent it: its signature checked by the vendor's rule with the
+        app's secrets (UNAUTHENTICATED when it does not hold), and what it says changed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_LookupServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -172,6 +211,21 @@ def add_LookupServiceServicer_to_server(servicer, server):
                     servicer.ResolveAction,
                     request_deserializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.ResolveActionRequest.FromString,
                     response_serializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.ResolveActionResponse.SerializeToString,
+            ),
+            'Subscribe': grpc.unary_unary_rpc_method_handler(
+                    servicer.Subscribe,
+                    request_deserializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.SubscribeRequest.FromString,
+                    response_serializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.SubscribeResponse.SerializeToString,
+            ),
+            'Unsubscribe': grpc.unary_unary_rpc_method_handler(
+                    servicer.Unsubscribe,
+                    request_deserializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.UnsubscribeRequest.FromString,
+                    response_serializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.UnsubscribeResponse.SerializeToString,
+            ),
+            'ReadDelivery': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReadDelivery,
+                    request_deserializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.ReadDeliveryRequest.FromString,
+                    response_serializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.ReadDeliveryResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -367,6 +421,87 @@ class LookupService:
             '/linkmesh.lookup.v1.LookupService/ResolveAction',
             linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.ResolveActionRequest.SerializeToString,
             linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.ResolveActionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Subscribe(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/linkmesh.lookup.v1.LookupService/Subscribe',
+            linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.SubscribeRequest.SerializeToString,
+            linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.SubscribeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Unsubscribe(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/linkmesh.lookup.v1.LookupService/Unsubscribe',
+            linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.UnsubscribeRequest.SerializeToString,
+            linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.UnsubscribeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReadDelivery(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/linkmesh.lookup.v1.LookupService/ReadDelivery',
+            linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.ReadDeliveryRequest.SerializeToString,
+            linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.ReadDeliveryResponse.FromString,
             options,
             channel_credentials,
             insecure,

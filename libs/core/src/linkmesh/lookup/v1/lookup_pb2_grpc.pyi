@@ -74,6 +74,17 @@ class LookupServiceStub:
     idempotency key where the vendor has one. Never performs the action a second time.
     UNIMPLEMENTED: this system cannot be asked; the outcome stays unknown.
     """
+    Subscribe: _grpc.UnaryUnaryMultiCallable[_lookup_pb2.SubscribeRequest, _lookup_pb2.SubscribeResponse]
+    """The vendor's own change events (webhooks) for the app, sent to callback_url: what is
+    missing is registered, what is there is kept (so it is safe to ask again), and what the
+    vendor holds is answered. UNIMPLEMENTED: this vendor sends none; a sweep keeps it fresh.
+    """
+    Unsubscribe: _grpc.UnaryUnaryMultiCallable[_lookup_pb2.UnsubscribeRequest, _lookup_pb2.UnsubscribeResponse]
+    """Removes every subscription of the app to callback_url (the app was deactivated or deleted)."""
+    ReadDelivery: _grpc.UnaryUnaryMultiCallable[_lookup_pb2.ReadDeliveryRequest, _lookup_pb2.ReadDeliveryResponse]
+    """One delivery as the vendor sent it: its signature checked by the vendor's rule with the
+    app's secrets (UNAUTHENTICATED when it does not hold), and what it says changed.
+    """
 
 @_typing.type_check_only
 class LookupServiceAsyncStub(LookupServiceStub):
@@ -103,6 +114,17 @@ class LookupServiceAsyncStub(LookupServiceStub):
     (its refunds, credit memos, status, coupons), or by resending under the vendor's own
     idempotency key where the vendor has one. Never performs the action a second time.
     UNIMPLEMENTED: this system cannot be asked; the outcome stays unknown.
+    """
+    Subscribe: _aio.UnaryUnaryMultiCallable[_lookup_pb2.SubscribeRequest, _lookup_pb2.SubscribeResponse]  # type: ignore[assignment]
+    """The vendor's own change events (webhooks) for the app, sent to callback_url: what is
+    missing is registered, what is there is kept (so it is safe to ask again), and what the
+    vendor holds is answered. UNIMPLEMENTED: this vendor sends none; a sweep keeps it fresh.
+    """
+    Unsubscribe: _aio.UnaryUnaryMultiCallable[_lookup_pb2.UnsubscribeRequest, _lookup_pb2.UnsubscribeResponse]  # type: ignore[assignment]
+    """Removes every subscription of the app to callback_url (the app was deactivated or deleted)."""
+    ReadDelivery: _aio.UnaryUnaryMultiCallable[_lookup_pb2.ReadDeliveryRequest, _lookup_pb2.ReadDeliveryResponse]  # type: ignore[assignment]
+    """One delivery as the vendor sent it: its signature checked by the vendor's rule with the
+    app's secrets (UNAUTHENTICATED when it does not hold), and what it says changed.
     """
 
 class LookupServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -172,6 +194,35 @@ class LookupServiceServicer(metaclass=_abc_1.ABCMeta):
         (its refunds, credit memos, status, coupons), or by resending under the vendor's own
         idempotency key where the vendor has one. Never performs the action a second time.
         UNIMPLEMENTED: this system cannot be asked; the outcome stays unknown.
+        """
+
+    @_abc_1.abstractmethod
+    def Subscribe(
+        self,
+        request: _lookup_pb2.SubscribeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_lookup_pb2.SubscribeResponse, _abc.Awaitable[_lookup_pb2.SubscribeResponse]]:
+        """The vendor's own change events (webhooks) for the app, sent to callback_url: what is
+        missing is registered, what is there is kept (so it is safe to ask again), and what the
+        vendor holds is answered. UNIMPLEMENTED: this vendor sends none; a sweep keeps it fresh.
+        """
+
+    @_abc_1.abstractmethod
+    def Unsubscribe(
+        self,
+        request: _lookup_pb2.UnsubscribeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_lookup_pb2.UnsubscribeResponse, _abc.Awaitable[_lookup_pb2.UnsubscribeResponse]]:
+        """Removes every subscription of the app to callback_url (the app was deactivated or deleted)."""
+
+    @_abc_1.abstractmethod
+    def ReadDelivery(
+        self,
+        request: _lookup_pb2.ReadDeliveryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_lookup_pb2.ReadDeliveryResponse, _abc.Awaitable[_lookup_pb2.ReadDeliveryResponse]]:
+        """One delivery as the vendor sent it: its signature checked by the vendor's rule with the
+        app's secrets (UNAUTHENTICATED when it does not hold), and what it says changed.
         """
 
 def add_LookupServiceServicer_to_server(servicer: LookupServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
