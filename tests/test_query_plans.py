@@ -184,5 +184,6 @@ def test_each_shape_builds(name: str) -> None:
         queries.API_KEYS,
         queries.AUDIT,
         queries.ALIASES,
+        queries.INBOX,
     )
     assert "$or" not in query.filter and "$where" not in query.filter

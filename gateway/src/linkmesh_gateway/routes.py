@@ -6,7 +6,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from linkmesh_gateway.views import adaptor, admin, customers, system
+from linkmesh_gateway.views import adaptor, admin, customers, events, system
 
 STATIC = Path(__file__).parent / "static"
 
@@ -29,6 +29,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/healthz", system.healthz)
     r.add_get("/readyz", system.readyz)
     r.add_post("/gladly/v1/apps/{app_id}/lookup", adaptor.gladly_lookup)
+    r.add_post("/webhooks/v1/apps/{app_id}", events.receive_event)
     r.add_get("/gladly/v1/apps/{app_id}/actions/{action}", adaptor.gladly_action_form)
     r.add_post("/gladly/v1/apps/{app_id}/actions/{action}", adaptor.gladly_action_run)
     r.add_get("/api/v1/openapi.json", system.openapi)

@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from linkmesh_gateway.openapi.app_schemas import APP_SCHEMAS
+from linkmesh_gateway.openapi.event_paths import EVENT_OPERATIONS, EVENT_PATHS
 from linkmesh_gateway.openapi.paths import OPERATIONS, PATHS
 from linkmesh_gateway.openapi.responses import ALWAYS, WITH_BODY, failure
 from linkmesh_gateway.openapi.schemas import SCHEMAS
@@ -29,6 +30,7 @@ TAGS = [
     {"name": "audit", "description": "The audit log (admin)"},
     {"name": "auth", "description": "Who is calling, how to sign in"},
     {"name": "lookup-adaptor", "description": "An app served as a Gladly Lookup Adaptor (signed requests, no bearer token)"},
+    {"name": "events", "description": "The vendors' change events (webhooks), signed by the vendor, no bearer token"},
     {"name": "health", "description": "Liveness and readiness"},
     {"name": "meta", "description": "This document"},
 ]
@@ -42,7 +44,7 @@ def _complete(paths: dict[str, Any]) -> dict[str, Any]:
         for method, operation in item.items():
             if method == "parameters":
                 continue
-            operation_id, tag = OPERATIONS[(path, method)]
+            operation_id, tag = {**OPERATIONS, **EVENT_OPERATIONS}[(path, method)]
             operation = {"operationId": operation_id, "tags": [tag], **operation}
             responses = dict(operation["responses"])
             if operation.get("security") != []:
@@ -68,7 +70,7 @@ def document() -> dict[str, Any]:
         "security": [{"bearer": []}],
         "tags": TAGS,
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "schemas": {**SCHEMAS, **APP_SCHEMAS}},
-        "paths": _complete(PATHS),
+        "paths": _complete({**PATHS, **EVENT_PATHS}),
     }
 
 

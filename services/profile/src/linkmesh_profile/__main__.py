@@ -71,7 +71,7 @@ class ProfileService:
         return store
 
     def _background(self, parts: Parts) -> list[asyncio.Task[None]]:
-        """Trace pruning, deferred auto-links, expired action leases, unknown outcomes to resolve."""
+        """Trace pruning, deferred auto-links, expired action leases, unknown outcomes to resolve, vendors' change events."""
         s = self.settings
         resolver = ActionResolver(parts.actions, parts.audit, s.resolve_delays, check_timeout_s=s.lookup_timeout_s)
         return [
@@ -79,6 +79,7 @@ class ProfileService:
             asyncio.create_task(parts.queue.run_forever(lambda entry: run_deferred(parts.store, parts.autolinker, entry))),
             asyncio.create_task(parts.actions.expire_leases_forever()),
             asyncio.create_task(resolver.resolve_forever(s.action_resolve_every_s)),
+            asyncio.create_task(parts.consumer.run_forever()),
         ]
 
     @asynccontextmanager

@@ -21,6 +21,9 @@ from linkmesh_profile.connectors.lookups import Lookups
 from linkmesh_profile.customers.contacts import Contacts
 from linkmesh_profile.customers.directory import Directory
 from linkmesh_profile.customers.folding import DEFAULT_PROVISIONAL_S, Folder, Record
+from linkmesh_profile.db.inbox import Inbox
+from linkmesh_profile.events.consumer import Consumer
+from linkmesh_profile.events.receive import Receiver
 from linkmesh_profile.linking.autolink import AutoLinker
 from linkmesh_profile.linking.autolink_queue import AutoLinkQueue
 from linkmesh_profile.linking.link import Links
@@ -60,6 +63,9 @@ class Parts:
     api_keys: ApiKeys
     debugger: Debugger
     lookup_log: LookupLog
+    inbox: Inbox
+    consumer: Consumer
+    receiver: Receiver
     served: ServedAdaptor
     served_actions: ServedActions
     region: str
@@ -78,6 +84,8 @@ def assemble(
     autolinker = AutoLinker(store, links, lookups, region, defer=queue.defer, folder=Folder(store, fold_record or audited_fold(audit)))
     actions = ActionRunner(store, apps, refresher, traces, tuning.action_timeout_s, tuning.resolve_delays)
     served = ServedAdaptor(apps, lookups, region)
+    inbox = Inbox(store)
+    consumer = Consumer(store, refresher, inbox)
     return Parts(
         store=store,
         apps=apps,
@@ -95,6 +103,9 @@ def assemble(
         api_keys=ApiKeys(store, secret_keys),
         debugger=Debugger(store, apps, lookups, autolinker, region),
         lookup_log=LookupLog(store, apps, traces),
+        inbox=inbox,
+        consumer=consumer,
+        receiver=Receiver(apps, inbox, consumer.wake),
         served=served,
         served_actions=ServedActions(served, actions),
         region=region,

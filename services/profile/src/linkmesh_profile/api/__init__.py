@@ -14,12 +14,15 @@ from linkmesh.profile.v1 import (
     auth_pb2_grpc,
     customers_pb2,
     customers_pb2_grpc,
+    inbox_pb2,
+    inbox_pb2_grpc,
 )
 
 from linkmesh_profile.api.adaptor import AdaptorServicer
 from linkmesh_profile.api.admin import AdminServicer
 from linkmesh_profile.api.auth import AuthServicer
 from linkmesh_profile.api.customers import CustomerServicer
+from linkmesh_profile.api.inbox import InboxServicer
 
 if TYPE_CHECKING:
     from linkmesh_profile.assembly import Parts
@@ -31,6 +34,7 @@ SERVICES = tuple(
         (admin_pb2, "AdminService"),
         (auth_pb2, "AuthService"),
         (adaptor_pb2, "AdaptorService"),
+        (inbox_pb2, "InboxService"),
     )
 )
 
@@ -41,4 +45,5 @@ def add_servicers(server: grpc.aio.Server, parts: Parts) -> tuple[str, ...]:
     admin_pb2_grpc.add_AdminServiceServicer_to_server(AdminServicer(parts), server)
     auth_pb2_grpc.add_AuthServiceServicer_to_server(AuthServicer(parts.api_keys), server)
     adaptor_pb2_grpc.add_AdaptorServiceServicer_to_server(AdaptorServicer(parts.served, parts.served_actions, parts.audit), server)
+    inbox_pb2_grpc.add_InboxServiceServicer_to_server(InboxServicer(parts.receiver), server)
     return SERVICES

@@ -111,6 +111,16 @@ class ConnectorRegistry:
     async def resolve_action(self, app: App, request: lookup_pb2.ResolveActionRequest, timeout: float) -> lookup_pb2.ResolveActionResponse:
         return await self._for_app(app, lambda s: s.ResolveAction, request, timeout)
 
+    async def subscribe(self, app: App, request: lookup_pb2.SubscribeRequest) -> lookup_pb2.SubscribeResponse:
+        return await self._for_app(app, lambda s: s.Subscribe, request)
+
+    async def unsubscribe(self, app: App, request: lookup_pb2.UnsubscribeRequest) -> lookup_pb2.UnsubscribeResponse:
+        return await self._for_app(app, lambda s: s.Unsubscribe, request)
+
+    async def read_delivery(self, app: App, request: lookup_pb2.ReadDeliveryRequest) -> lookup_pb2.ReadDeliveryResponse:
+        """No vendor call (the connector reads what was sent): not through the app's circuit."""
+        return await self._call(app.type, lambda s: s.ReadDelivery, request)
+
     async def describe(self, connector_type: str, *, fresh: bool = False) -> lookup_pb2.DescribeResponse:
         cached = self._describe.get(connector_type)
         if cached and not fresh and time.monotonic() - cached[0] < DESCRIBE_TTL_S:

@@ -25,6 +25,7 @@ from linkmesh_profile.db.queries import (
     AUDIT,
     AUDIT_FILTERS,
     CUSTOMERS,
+    INBOX,
     META,
     QUEUE,
     SIGNATURES,
@@ -70,6 +71,12 @@ QUEUE_INDEXES = (
     IndexModel([("customer_id", ASCENDING), ("app_id", ASCENDING)], name="one_per_pair", unique=True),
     IndexModel([("not_before", ASCENDING)], name="due"),
 )
+INBOX_KEPT = timedelta(days=7)  # Shopify retries for 4 hours, BigCommerce for 48: a retry is still known
+INBOX_INDEXES = (
+    IndexModel([("app_id", ASCENDING), ("event_id", ASCENDING)], name="one_per_event", unique=True),
+    IndexModel([("state", ASCENDING), ("due_at", ASCENDING)], name="due"),
+    IndexModel([("received_at", ASCENDING)], name="ttl", expireAfterSeconds=int(INBOX_KEPT.total_seconds())),
+)
 AUDIT_INDEXES = tuple(
     IndexModel([(field, ASCENDING), ("_id", DESCENDING)], name=f"by_{field.replace('.', '_')}") for field in AUDIT_FILTERS[:4]
 )
@@ -99,6 +106,7 @@ def collections(trace_retention_s: float) -> tuple[Collection, ...]:
         Collection(META, "counters and one-time marks: the apps' version, the directory backfill"),
         Collection(ACTIONS, "order actions, one per idempotency key, with their outcome and its resolution", ACTION_INDEXES),
         Collection(QUEUE, "auto-links a vendor's rate limit deferred", QUEUE_INDEXES),
+        Collection(INBOX, "the vendors' change events (webhooks), each kept once and applied once, forgotten after a week", INBOX_INDEXES),
         Collection(
             TRACES, "lookups for the debugger (request, answer, decision), forgotten after the retention", trace_indexes(trace_retention_s)
         ),

@@ -36,7 +36,7 @@ from pymongo import ASCENDING, DESCENDING
 from linkmesh_profile.db import leases
 
 CUSTOMERS, APPS, ACTIONS, TRACES, QUEUE, META = "customers", "apps", "actions", "lookup_traces", "autolink_queue", "meta"
-API_KEYS, AUDIT, ALIASES, SIGNATURES = "api_keys", "audit", "customer_aliases", "adaptor_signatures"
+API_KEYS, AUDIT, ALIASES, SIGNATURES, INBOX = "api_keys", "audit", "customer_aliases", "adaptor_signatures", "inbox"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EXAMPLE_ID = ObjectId("6b0000000000000000000001")
 _EXAMPLE_TIME = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -162,9 +162,8 @@ def every_customer() -> Query:
 
 @shape("2026-11-23T12:00:00.000000|6b0000000000000000000001", "2026-11-23T11:50:00")
 def recent_customers(before: str | None = None, since: str | None = None) -> Query:
-    """Most recently contacted first; a page starts below the last key of the one before and
-    reaches back to ``since`` (a window: the embedded server answers a sorted range in time
-    proportional to what it holds, so the directory widens the window until a page is full)."""
+    """Most recently contacted first, below the last key of the page before, back to ``since`` (a
+    window the directory widens until a page is full: the embedded server sorts in time by size)."""
     window: dict[str, str] = {"$lt": before or "\uffff", **({"$gte": since} if since else {})}
     return Query(CUSTOMERS, {"recent_key": window}, sort=(("recent_key", DESCENDING),), projection=LISTING)
 
@@ -360,14 +359,32 @@ def queue_entry_leased(oid: Any, holder: str) -> Query:
 
 @shape(_EXAMPLE_TIME, 5.0)
 def queue_next(at: datetime, within_s: float) -> Query:
-    """The next entry to come due within ``within_s`` (a bounded range: the embedded server
-    answers a sort over the whole collection in time proportional to its size)."""
+    """The next entry due within ``within_s`` (a bounded range: the embedded server sorts in
+    time proportional to the collection's size)."""
     return Query(
         QUEUE,
         {"not_before": {"$gt": at, "$lte": at + timedelta(seconds=within_s)}},
         sort=(("not_before", ASCENDING),),
         projection={"not_before": 1},
     )
+
+
+# the vendors' change events (linkmesh_profile.db.inbox)
+
+
+@shape(_EXAMPLE_TIME)
+def inbox_due(at: datetime) -> Query:  # waiting, due, its lease free: the oldest first
+    return Query(INBOX, {"state": "waiting", "due_at": {"$lte": at}, **leases.QUEUED.free(at)}, sort=(("due_at", ASCENDING),))
+
+
+@shape(_EXAMPLE_ID, "host:1:ab12cd34:ef56ab78")
+def inbox_entry_leased(oid: Any, holder: str) -> Query:
+    return Query(INBOX, {"_id": oid, **leases.QUEUED.held_by(holder)})
+
+
+@shape("6b0000000000000000000002", "e-1")
+def inbox_event(app_id: str, event_id: str) -> Query:
+    return Query(INBOX, {"app_id": app_id, "event_id": event_id})
 
 
 # refresh leases (kept in the customer's document: linkmesh_profile.db.refresh_leases)

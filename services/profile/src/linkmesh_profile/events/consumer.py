@@ -1,0 +1,107 @@
+"""Applying the vendors' change events, once across replicas: each waiting event is claimed
+under a lease (``db.inbox``), its customer found by the link it names (the customer's id at the
+vendor, else an order's), and that one link read again from the vendor (``Refresher``), unless
+the data held is already younger than the event (an event older than the data never
+overwrites it). An event for a record no customer links is recorded and dropped; a vendor or
+database that does not answer leaves it waiting, due again later, up to ``MAX_ATTEMPTS``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+import structlog
+from prometheus_client import Counter
+from pymongo.errors import PyMongoError
+
+from linkmesh_core.errors import ServiceError
+from linkmesh_profile.db import listings
+from linkmesh_profile.db.search_keys import ORDER_SEPARATOR, order_number
+from linkmesh_profile.db.store import now
+
+if TYPE_CHECKING:
+    from linkmesh_profile.db.inbox import Event, Inbox
+    from linkmesh_profile.db.store import Store
+    from linkmesh_profile.linking.refresh import Refresher
+    from linkmesh_profile.model.customer import Customer
+
+log = structlog.get_logger("linkmesh.events")
+APPLIED = Counter("linkmesh_events_applied_total", "Vendor change events settled, by how", ["state"])
+MAX_ATTEMPTS = 6
+LEASE_S = 30.0
+
+
+class Consumer:
+    def __init__(self, store: Store, refresher: Refresher, inbox: Inbox, idle_s: float = 1.0) -> None:
+        self.store = store
+        self.refresher = refresher
+        self.inbox = inbox
+        self.idle_s = idle_s
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """An event was kept in this process: apply it now, not at the next round."""
+        self._wake.set()
+
+    async def run_forever(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                await self.drain()
+            except PyMongoError as exc:  # the database is away: the next round tries again
+                log.warning("events_paused", error_type=type(exc).__name__)
+            except Exception:
+                log.exception("events_failed")
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.idle_s)
+            except TimeoutError:
+                pass
+
+    async def drain(self) -> int:
+        """Applies every event due; answers how many."""
+        done = 0
+        while (event := await self.inbox.claim(now(), LEASE_S)) is not None:
+            await self.apply(event)
+            done += 1
+        return done
+
+    async def _whose(self, event: Event) -> Customer | None:
+        if event.external_customer_id:
+            return await self.store.customer_with_link(event.app_id, event.external_customer_id)
+        if event.order_id:
+            key = f"{order_number(event.order_id)}{ORDER_SEPARATOR}{event.app_id}"
+            found = await listings.with_order(self.store, [key], limit=1)
+            return await self.store.get_customer(found[0].id) if found else None
+        return None
+
+    async def _settle(self, event: Event, state: str, note: str = "") -> None:
+        APPLIED.labels(state).inc()
+        log.info("event_settled", app_id=event.app_id, topic=event.topic, event_id=event.event_id, state=state)
+        await self.inbox.settle(event, state, note, now())
+
+    async def apply(self, event: Event) -> None:
+        if event.kind != "change":
+            return await self._settle(event, "recorded", f"a {event.kind or 'bare'} event: nothing to refresh")
+        app = await self.store.get_app(event.app_id)
+        if app is None or not app.active:
+            return await self._settle(event, "app_inactive")
+        customer = await self._whose(event)
+        link = customer.links.get(app.id) if customer is not None else None
+        if customer is None or link is None:
+            return await self._settle(event, "no_customer", "no customer links the record it names")
+        if (
+            link.stale is None
+            and link.refreshed_at is not None
+            and event.happened_at is not None
+            and event.happened_at <= link.refreshed_at
+        ):
+            return await self._settle(event, "already_fresh", "the data held is younger than the event")
+        try:
+            await self.refresher.refresh_app(customer.id, app, force=True, customer=customer)
+        except ServiceError as err:
+            if event.attempts >= MAX_ATTEMPTS:
+                return await self._settle(event, "failed", f"{err.code.name}: {err.message}")
+            APPLIED.labels("later").inc()
+            return await self.inbox.later(event, min(2.0**event.attempts, 300.0), f"{err.code.name}: {err.message}", now())
+        return await self._settle(event, "applied")

@@ -1,0 +1,98 @@
+"""The vendors' change events end to end (issue 34): a change made at Shopify (through its own
+API, not linkmesh's) is delivered to the gateway, checked against the app's client secret,
+kept once and applied to the one linked profile within seconds, with no agent asking; a bad
+signature is 401 and keeps nothing; a duplicate is kept once."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from typing import Any
+
+import pytest
+import requests
+
+from linkmesh_sandboxes.shopify import data
+from tests.conftest import Api
+
+pytestmark = pytest.mark.e2e
+
+SUBSCRIBE = """mutation($topic: WebhookSubscriptionTopic!, $url: URL!) {
+  webhookSubscriptionCreate(topic: $topic, webhookSubscription: { callbackUrl: $url, format: JSON }) { userErrors { message } }
+}"""
+CANCEL = """mutation($id: ID!) { orderCancel(orderId: $id, refund: true, restock: true, reason: CUSTOMER) { orderCancelUserErrors { message } } }"""
+
+
+def shopify(api: Api, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    answer = requests.post(
+        f"{api.stack.sandbox_url('shopify')}/admin/api/2025-01/graphql.json",
+        json={"query": query, "variables": variables},
+        headers={"X-Shopify-Access-Token": data.ACCESS_TOKEN},
+        timeout=10,
+    ).json()
+    assert "errors" not in answer, answer
+    return dict(answer["data"])
+
+
+@pytest.fixture()
+def shop_app(api: Api, sandbox_reset: None) -> Any:
+    payload = next(p for p in api.stack.demo_apps() if p["type"] == "shopify")
+    made = api.post("/api/v1/apps", {**payload, "name": f"Events {uuid.uuid4().hex[:6]}", "auto_link_fields": ["email"]}, role="admin")
+    assert made.status_code == 201, made.text
+    app = made.json()
+    yield app
+    api.delete(f"/api/v1/apps/{app['id']}", role="admin")
+
+
+def order_status(api: Api, customer_id: str, app_id: str, number: str) -> str:
+    customer = api.get(f"/api/v1/customers/{customer_id}?refresh=none").json()
+    link = next(link for link in customer["links"] if link["app_id"] == app_id)
+    return str(next(o["status"] for o in link["data"]["orders"] if o["number"] == number))
+
+
+def test_a_cancel_at_shopify_reaches_the_linked_profile_with_no_one_asking(api: Api, shop_app: dict[str, Any]) -> None:
+    jane = api.post("/api/v1/contacts", {"channel": "email", "email": "jane.smith@example.com"}).json()
+    assert shop_app["id"] in jane["linked"] + jane["refreshed"] or shop_app["id"] in [a["app_id"] for a in jane["linked_apps"]], jane
+    url = f"{api.stack.gateway_url}/webhooks/v1/apps/{shop_app['id']}"
+    for topic in ("ORDERS_CANCELLED", "ORDERS_UPDATED", "REFUNDS_CREATE"):
+        assert shopify(api, SUBSCRIBE, {"topic": topic, "url": url})["webhookSubscriptionCreate"]["userErrors"] == []
+    assert order_status(api, jane["customer_id"], shop_app["id"], "#1002") == "paid"
+    changed = time.monotonic()
+    shopify(api, CANCEL, {"id": "gid://shopify/Order/5102"})  # at Shopify, not through linkmesh
+    status = ""
+    while time.monotonic() - changed < 10:
+        status = order_status(api, jane["customer_id"], shop_app["id"], "#1002")
+        if status != "paid":
+            break
+        time.sleep(0.1)
+    took = time.monotonic() - changed
+    print(f"\nfrom the cancel at Shopify to the profile: {took:.2f} s")
+    assert status == "cancelled" and took < 5, (status, took)
+    deliveries = requests.get(f"{api.stack.sandbox_url('shopify')}/__sandbox/deliveries", timeout=5).json()
+    assert deliveries and all(d["status"] == 200 for d in deliveries if d["url"] == url), deliveries
+
+
+def test_a_bad_signature_is_refused_and_a_duplicate_kept_once(api: Api, shop_app: dict[str, Any]) -> None:
+    url = f"{api.stack.gateway_url}/webhooks/v1/apps/{shop_app['id']}"
+    body = json.dumps({"id": 987654, "customer": {"id": 424242}, "updated_at": "2026-12-03T10:00:00Z"}).encode()
+    event = str(uuid.uuid4())
+    headers = {
+        "Content-Type": "application/json",
+        "X-Shopify-Topic": "orders/updated",
+        "X-Shopify-Event-Id": event,
+        "X-Shopify-Triggered-At": "2026-12-03T10:00:00.000Z",
+        "X-Shopify-Shop-Domain": data.SHOP,
+    }
+    signed = base64.b64encode(hmac.new(data.CLIENT_SECRET.encode(), body, hashlib.sha256).digest()).decode()
+    forged = requests.post(url, data=body, headers={**headers, "X-Shopify-Hmac-Sha256": base64.b64encode(b"x" * 32).decode()}, timeout=5)
+    assert forged.status_code == 401 and forged.json()["error"]["code"] == "unauthenticated", forged.text
+    first = requests.post(url, data=body, headers={**headers, "X-Shopify-Hmac-Sha256": signed}, timeout=5)
+    again = requests.post(url, data=body, headers={**headers, "X-Shopify-Hmac-Sha256": signed}, timeout=5)
+    assert first.status_code == 200 and first.json() == {"received": True, "event_id": event, "duplicate": False}, first.text
+    assert again.status_code == 200 and again.json()["duplicate"] is True
+    unknown = requests.post(f"{api.stack.gateway_url}/webhooks/v1/apps/6b0000000000000000000000", data=body, headers=headers, timeout=5)
+    assert unknown.status_code == 404
