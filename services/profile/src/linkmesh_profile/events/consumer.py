@@ -33,7 +33,7 @@ LEASE_S = 30.0
 
 
 class Consumer:
-    def __init__(self, store: Store, refresher: Refresher, inbox: Inbox, idle_s: float = 1.0) -> None:
+    def __init__(self, store: Store, refresher: Refresher, inbox: Inbox, idle_s: float = 5.0) -> None:
         self.store = store
         self.refresher = refresher
         self.inbox = inbox
@@ -41,7 +41,8 @@ class Consumer:
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
-        """An event was kept in this process: apply it now, not at the next round."""
+        """An event was kept in this process: apply it now. The rounds (every ``idle_s``) are for
+        events due again later and those a replica that stopped had kept."""
         self._wake.set()
 
     async def run_forever(self) -> None:
