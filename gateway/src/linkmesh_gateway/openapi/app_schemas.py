@@ -25,6 +25,21 @@ APP_SCHEMAS: dict[str, Any] = {
             "updated_at": TS,
             "serving": obj({"enabled": B, "path": S, "url": S, "username": S, "secrets_set": arr(S)}),
             "health": ref("CircuitState"),
+            "webhooks": {
+                "oneOf": [
+                    obj(
+                        {
+                            "state": {"enum": ["active", "not_offered", "needs_setting", "off", "failed", "removed"]},
+                            "message": S,
+                            "topics": arr(S),
+                            "callback_url": S,
+                            "checked_at": {"oneOf": [TS, {"type": "null"}]},
+                        }
+                    ),
+                    {"type": "null"},
+                ],
+                "description": "its vendor's change events: whether linkmesh is subscribed, and to what (null: never asked)",
+            },
         }
     ),
     "AppCreate": obj(APP_INPUT, ["type", "name", "search_query_attributes"]),

@@ -36,10 +36,10 @@ export async function showApps() {
     await showApps();
   }) }, app.active ? "Deactivate" : "Activate");
   const all = await connectors();
-  fill(document.getElementById("app-list"), answer.apps.length ? table(["App", "System", "State", "Health", "Auto-link", "Actions", ""], answer.apps.map((a) => [
+  fill(document.getElementById("app-list"), answer.apps.length ? table(["App", "System", "State", "Health", "Change events", "Auto-link", "Actions", ""], answer.apps.map((a) => [
     el("strong", {}, a.name), (all[a.type] || {}).display_name || a.type,
     el("span", { class: `badge ${a.active ? "ok" : "neutral"}` }, a.active ? "Active" : "Inactive"),
-    a.active ? health(a) : el("span", { class: "muted" }, "Not called while inactive"),
+    a.active ? health(a) : el("span", { class: "muted" }, "Not called while inactive"), events(a),
     a.auto_link_fields.map(humanize).join(", ") || "Off", a.actions_enabled ? "On" : "Off",
     el("div", { class: "row" }, admin ? el("button", { type: "button", onclick: () => guarded(() => editApp(a)) }, "Edit") : null, admin ? toggle(a) : null,
       el("button", { type: "button", onclick: () => guarded(() => openLookups(a.id)) }, "Lookups")),
@@ -52,6 +52,18 @@ export async function showApps() {
   state.apps = answer.apps;
   if (admin && document.getElementById("apps").hidden === false) await showKeys();
   return answer.apps;
+}
+
+// Whether linkmesh hears of the app's changes from its vendor (webhooks), in words.
+const EVENTS = { active: ["Subscribed", "ok"], not_offered: ["Read when due", "neutral"], needs_setting: ["Needs a setting", "warn"],
+  off: ["Off", "neutral"], failed: ["Failed", "bad"], removed: ["Removed", "neutral"] };
+
+function events(app) {
+  const w = app.webhooks;
+  if (!w) return el("span", { class: "muted" }, "Not asked yet");
+  const [label, kind] = EVENTS[w.state] || [w.state, "neutral"];
+  return [el("span", { class: `badge ${kind}` }, label),
+    w.state === "active" ? el("div", { class: "muted" }, `${w.topics.length} topics`) : w.message ? el("div", { class: "muted" }, w.message) : null];
 }
 
 // The lookup log, of this app.

@@ -46,6 +46,7 @@ def app_json(request: web.Request, app: profile_pb2.App) -> dict[str, Any]:
     out = to_json(app)
     out["serving"]["url"] = f"{request.url.origin()}{app.serving.path}"
     out["health"] = circuit_json(app.health)
+    out["webhooks"] = {"checked_at": None, **to_json(app.webhooks)} if app.HasField("webhooks") else None
     return out
 
 

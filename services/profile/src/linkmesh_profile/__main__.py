@@ -105,6 +105,7 @@ class ProfileService:
                 action_timeout_s=s.action_timeout_s,
                 resolve_delays=s.resolve_delays,
                 provisional_s=s.provisional_s,
+                public_url=s.public_url,
             ),
         )
         tasks = self._background(parts)

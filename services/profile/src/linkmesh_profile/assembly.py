@@ -24,6 +24,7 @@ from linkmesh_profile.customers.folding import DEFAULT_PROVISIONAL_S, Folder, Re
 from linkmesh_profile.db.inbox import Inbox
 from linkmesh_profile.events.consumer import Consumer
 from linkmesh_profile.events.receive import Receiver
+from linkmesh_profile.events.subscriptions import Subscriptions
 from linkmesh_profile.linking.autolink import AutoLinker
 from linkmesh_profile.linking.autolink_queue import AutoLinkQueue
 from linkmesh_profile.linking.link import Links
@@ -43,6 +44,7 @@ class Tuning:
     action_timeout_s: float = 20.0
     resolve_delays: tuple[float, ...] = DEFAULT_DELAYS_S
     provisional_s: float = DEFAULT_PROVISIONAL_S
+    public_url: str = ""
 
 
 @dataclass
@@ -66,6 +68,7 @@ class Parts:
     inbox: Inbox
     consumer: Consumer
     receiver: Receiver
+    subscriptions: Subscriptions
     served: ServedAdaptor
     served_actions: ServedActions
     region: str
@@ -106,6 +109,7 @@ def assemble(
         inbox=inbox,
         consumer=consumer,
         receiver=Receiver(apps, inbox, consumer.wake),
+        subscriptions=Subscriptions(store, apps, tuning.public_url),
         served=served,
         served_actions=ServedActions(served, actions),
         region=region,

@@ -63,7 +63,9 @@ class Settings(ServerSettings):
     ``PROFILE_ACTION_RESOLVE_EVERY_S`` (1): how often a replica looks for checks that are due;
     ``PROFILE_PROVISIONAL_S`` (120): a profile a contact made stays provisional this long while it
     holds only what contacts brought, and a burst of contacts for one person folds such a
-    profile into the other it made (``linkmesh_profile.customers.folding``); 0 turns folding off."""
+    profile into the other it made (``linkmesh_profile.customers.folding``); 0 turns folding off;
+    ``LINKMESH_PUBLIC_URL`` (empty): the gateway's address vendors can reach (``https://…``), under
+    which they deliver their change events; empty: no app subscribes (docs/events.md)."""
 
     model_config = SettingsConfigDict(env_prefix="PROFILE_")
     port: int = 50051
@@ -90,6 +92,8 @@ class Settings(ServerSettings):
     action_resolve_delays_s: str = "2,5,15,60,300,1800"
     action_resolve_every_s: float = Field(default=1.0, gt=0)
     provisional_s: float = Field(default=120.0, ge=0)
+    # The gateway's address vendors can reach: their change events are delivered under it.
+    public_url: str = Field(default="", validation_alias=AliasChoices("LINKMESH_PUBLIC_URL", "PROFILE_PUBLIC_URL"))
 
     @field_validator("connectors")
     @classmethod

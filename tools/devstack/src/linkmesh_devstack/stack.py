@@ -272,6 +272,8 @@ class Stack:
                     "MONGODB_URI": self.mongo.uri,
                     "LINKMESH_SECRET_KEYS": self.secret_keys(),
                     "LINKMESH_CONNECTORS": ",".join(f"{v}={self.target(self.replica_ports[v])}" for v in self.connector_ports),
+                    # The sandboxes deliver their change events to the gateway on this machine.
+                    "LINKMESH_PUBLIC_URL": self.gateway_url,
                 },
                 port,
                 "grpc",

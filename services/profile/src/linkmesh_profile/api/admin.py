@@ -38,13 +38,18 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
 
     @audited("app.create", lambda q, r: {"app_id": r.id if r else "", "details": {"type": q.app.type, "name": q.app.name}})
     async def CreateApp(self, request: profile_pb2.CreateAppRequest, context: Context) -> profile_pb2.App:
-        return self._with_health(await self.apps.create(request.app))
+        app = await self.apps.create(request.app)
+        await self.parts.subscriptions.ensure(app)
+        return self._with_health(await self.apps.require(app.id))
 
     async def GetApp(self, request: profile_pb2.GetAppRequest, context: Context) -> profile_pb2.App:
         return self._with_health(await self.apps.require(request.id))
 
     async def ListApps(self, request: profile_pb2.ListAppsRequest, context: Context) -> profile_pb2.ListAppsResponse:
         return profile_pb2.ListAppsResponse(apps=[self._with_health(a) for a in await self.apps.list()])
+
+    async def store_app(self, app_id: str) -> App | None:
+        return await self.parts.store.get_app(app_id)
 
     def _with_health(self, app: App) -> profile_pb2.App:
         out = app_to_proto(app)
@@ -53,10 +58,20 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
 
     @audited("app.update", lambda q, r: {"app_id": q.id, "action": app_write(q), "details": {"fields": ",".join(q.update_mask.paths)}})
     async def UpdateApp(self, request: profile_pb2.UpdateAppRequest, context: Context) -> profile_pb2.App:
-        return self._with_health(await self.apps.update(request.id, request.app, list(request.update_mask.paths)))
+        paths = list(request.update_mask.paths)
+        before = await self.apps.require(request.id)
+        app = await self.apps.update(request.id, request.app, paths)
+        if not app.active and before.active:
+            await self.parts.subscriptions.remove(before)
+        elif app.active and (not before.active or {"settings", "secrets"} & {p.split(".")[0] for p in paths}):
+            await self.parts.subscriptions.ensure(app)
+        return self._with_health(await self.apps.require(app.id))
 
     @audited("app.delete", lambda q, r: {"app_id": q.id})
     async def DeleteApp(self, request: profile_pb2.DeleteAppRequest, context: Context) -> profile_pb2.DeleteAppResponse:
+        existing = await self.store_app(request.id)
+        if existing is not None:
+            await self.parts.subscriptions.remove(existing)
         await self.apps.delete(request.id)
         return profile_pb2.DeleteAppResponse()
 

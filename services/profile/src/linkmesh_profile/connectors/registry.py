@@ -111,11 +111,14 @@ class ConnectorRegistry:
     async def resolve_action(self, app: App, request: lookup_pb2.ResolveActionRequest, timeout: float) -> lookup_pb2.ResolveActionResponse:
         return await self._for_app(app, lambda s: s.ResolveAction, request, timeout)
 
+    # An app's subscriptions are an admin's write, not a lookup: outside the app's circuit (a
+    # connector that has none answers at once, and says nothing of the vendor's health).
+
     async def subscribe(self, app: App, request: lookup_pb2.SubscribeRequest) -> lookup_pb2.SubscribeResponse:
-        return await self._for_app(app, lambda s: s.Subscribe, request)
+        return await self._call(app.type, lambda s: s.Subscribe, request)
 
     async def unsubscribe(self, app: App, request: lookup_pb2.UnsubscribeRequest) -> lookup_pb2.UnsubscribeResponse:
-        return await self._for_app(app, lambda s: s.Unsubscribe, request)
+        return await self._call(app.type, lambda s: s.Unsubscribe, request)
 
     async def read_delivery(self, app: App, request: lookup_pb2.ReadDeliveryRequest) -> lookup_pb2.ReadDeliveryResponse:
         """No vendor call (the connector reads what was sent): not through the app's circuit."""

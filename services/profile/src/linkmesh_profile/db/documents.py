@@ -87,6 +87,17 @@ def app_to_proto(app: App) -> profile_pb2.App:
         value = ts(at)
         if value is not None:
             getattr(out, field).CopyFrom(value)
+    hooks = app.webhooks
+    if hooks:
+        out.webhooks.CopyFrom(
+            profile_pb2.WebhookState(
+                state=str(hooks.get("state") or ""),
+                message=str(hooks.get("message") or ""),
+                topics=list(hooks.get("topics") or ()),
+                callback_url=str(hooks.get("callback_url") or ""),
+                checked_at=ts(hooks.get("checked_at")),
+            )
+        )
     out.serving.CopyFrom(
         profile_pb2.AdaptorServing(
             enabled=app.serving.enabled,

@@ -327,6 +327,14 @@ class Store:
         doc["_id"] = await self._app_write(write)
         return App.from_doc(doc)
 
+    async def set_app_webhooks(self, app_id: str, state: dict[str, Any]) -> None:
+        """Records how the app's subscription to its vendor's change events stands."""
+
+        async def write(session: AsyncClientSession | None) -> None:
+            await self.apps.update_one(q.app_by_id(ObjectId(app_id)).filter, {"$set": {"webhooks": state}}, session=session)
+
+        await self._app_write(write)
+
     async def get_app(self, app_id: str) -> App | None:
         """From the app cache: no database call while the cache is current."""
         return await self.app_cache.get(app_id)

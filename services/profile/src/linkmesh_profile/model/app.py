@@ -67,6 +67,8 @@ class App:
     serving: Serving = field(default_factory=Serving)
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    #: Its vendor's change events: {state, message, topics, callback_url, checked_at} (``events.subscriptions``).
+    webhooks: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
 
     @property
     def searches_by(self) -> frozenset[str]:
@@ -94,6 +96,7 @@ class App:
             serving=Serving.from_doc(doc.get("serving")),
             created_at=doc.get("created_at"),
             updated_at=doc.get("updated_at"),
+            webhooks=MappingProxyType(dict(doc.get("webhooks") or {})),
         )
 
     def to_doc(self) -> dict[str, Any]:
@@ -115,4 +118,6 @@ class App:
         }
         if self.serving.enabled or self.serving.username or self.serving.secrets:
             doc["serving"] = self.serving.to_doc()
+        if self.webhooks:
+            doc["webhooks"] = dict(self.webhooks)
         return doc

@@ -619,6 +619,7 @@ class App(_message.Message):
     UPDATED_AT_FIELD_NUMBER: _builtins.int
     SERVING_FIELD_NUMBER: _builtins.int
     HEALTH_FIELD_NUMBER: _builtins.int
+    WEBHOOKS_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     type: _builtins.str
     name: _builtins.str
@@ -651,6 +652,10 @@ class App(_message.Message):
     def health(self) -> Global___CircuitState:
         """How calls to it have gone, as the answering replica saw them (ListApps, GetApp)."""
 
+    @_builtins.property
+    def webhooks(self) -> Global___WebhookState:
+        """Its vendor's change events (webhooks): whether linkmesh is subscribed, and to what."""
+
     def __init__(
         self,
         *,
@@ -669,14 +674,53 @@ class App(_message.Message):
         updated_at: _timestamp_pb2.Timestamp | None = ...,
         serving: Global___AdaptorServing | None = ...,
         health: Global___CircuitState | None = ...,
+        webhooks: Global___WebhookState | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "health", b"health", "serving", b"serving", "updated_at", b"updated_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "health", b"health", "serving", b"serving", "updated_at", b"updated_at", "webhooks", b"webhooks"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions_enabled", b"actions_enabled", "active", b"active", "auto_link_fields", b"auto_link_fields", "created_at", b"created_at", "health", b"health", "id", b"id", "name", b"name", "overwrite_existing_values", b"overwrite_existing_values", "search_query_attributes", b"search_query_attributes", "search_result_attributes", b"search_result_attributes", "secrets_set", b"secrets_set", "serving", b"serving", "settings", b"settings", "type", b"type", "updated_at", b"updated_at"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions_enabled", b"actions_enabled", "active", b"active", "auto_link_fields", b"auto_link_fields", "created_at", b"created_at", "health", b"health", "id", b"id", "name", b"name", "overwrite_existing_values", b"overwrite_existing_values", "search_query_attributes", b"search_query_attributes", "search_result_attributes", b"search_result_attributes", "secrets_set", b"secrets_set", "serving", b"serving", "settings", b"settings", "type", b"type", "updated_at", b"updated_at", "webhooks", b"webhooks"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___App: _TypeAlias = App  # noqa: Y015
+
+@_typing.final
+class WebhookState(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATE_FIELD_NUMBER: _builtins.int
+    MESSAGE_FIELD_NUMBER: _builtins.int
+    TOPICS_FIELD_NUMBER: _builtins.int
+    CALLBACK_URL_FIELD_NUMBER: _builtins.int
+    CHECKED_AT_FIELD_NUMBER: _builtins.int
+    state: _builtins.str
+    """"active" (subscribed), "not_offered" (the vendor sends none: its data is read when due),
+    "needs_setting" (a setting or secret is missing, named in message), "off" (linkmesh has
+    no public address for vendors to reach), "failed" (the vendor refused or did not answer),
+    "removed" (the app is inactive); empty: never asked.
+    """
+    message: _builtins.str
+    callback_url: _builtins.str
+    @_builtins.property
+    def topics(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def checked_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        state: _builtins.str = ...,
+        message: _builtins.str = ...,
+        topics: _abc.Iterable[_builtins.str] | None = ...,
+        callback_url: _builtins.str = ...,
+        checked_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["checked_at", b"checked_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["callback_url", b"callback_url", "checked_at", b"checked_at", "message", b"message", "state", b"state", "topics", b"topics"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WebhookState: _TypeAlias = WebhookState  # noqa: Y015
 
 @_typing.final
 class AdaptorServing(_message.Message):
