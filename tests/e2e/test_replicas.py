@@ -40,6 +40,9 @@ def replicas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     stack.start()
     try:
         DEMO_APPS.update({a["type"]: a for a in stack.ensure_demo_apps()})
+        # Each replica sees an app another one wrote within PROFILE_APP_CACHE_S (1 s): the last
+        # write (the Shopify app's subscription state) may have been the other replica's.
+        time.sleep(1.2)
         yield stack
     finally:
         stack.stop()

@@ -45,7 +45,7 @@ def test_the_shopify_connector_is_discovered_started_and_described(api: Api) -> 
     connectors = {c["type"]: c for c in api.get("/api/v1/connectors", role="admin").json()["connectors"]}
     shopify = connectors["shopify"]
     assert [a["name"] for a in shopify["actions"]] == ["refund", "cancel", "create_discount_code"]
-    assert {s["name"] for s in shopify["settings"] if s["secret"]} == {"access_token"}
+    assert {s["name"] for s in shopify["settings"] if s["secret"]} == {"access_token", "client_secret"}
 
 
 def test_an_order_number_finds_its_customer_in_every_system_that_holds_it_in_one_fan_out(
