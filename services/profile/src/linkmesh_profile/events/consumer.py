@@ -68,13 +68,16 @@ class Consumer:
         return done
 
     async def _whose(self, event: Event) -> Customer | None:
+        """The whole profile (its links' data too) of the customer linking the record the event names."""
+        found_id = ""
         if event.external_customer_id:
-            return await self.store.customer_with_link(event.app_id, event.external_customer_id)
-        if event.order_id:
+            holder = await self.store.customer_with_link(event.app_id, event.external_customer_id)
+            found_id = holder.id if holder is not None else ""
+        elif event.order_id:
             key = f"{order_number(event.order_id)}{ORDER_SEPARATOR}{event.app_id}"
-            found = await listings.with_order(self.store, [key], limit=1)
-            return await self.store.get_customer(found[0].id) if found else None
-        return None
+            listed = await listings.with_order(self.store, [key], limit=1)
+            found_id = listed[0].id if listed else ""
+        return await self.store.get_customer(found_id) if found_id else None
 
     async def _settle(self, event: Event, state: str, note: str = "") -> None:
         APPLIED.labels(state).inc()
