@@ -33,7 +33,7 @@ LEASE_S = 30.0
 
 
 class Consumer:
-    def __init__(self, store: Store, refresher: Refresher, inbox: Inbox, idle_s: float = 5.0) -> None:
+    def __init__(self, store: Store, refresher: Refresher, inbox: Inbox, idle_s: float = 60.0) -> None:
         self.store = store
         self.refresher = refresher
         self.inbox = inbox
@@ -41,8 +41,8 @@ class Consumer:
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
-        """An event was kept in this process: apply it now. The rounds (every ``idle_s``) are for
-        events due again later and those a replica that stopped had kept."""
+        """An event was kept in this process: apply it now. An event put off is woken for when it
+        is due; the rounds (every ``idle_s``) only find those a replica that stopped had kept."""
         self._wake.set()
 
     async def run_forever(self) -> None:
@@ -107,5 +107,7 @@ class Consumer:
             if event.attempts >= MAX_ATTEMPTS:
                 return await self._settle(event, "failed", f"{err.code.name}: {err.message}")
             APPLIED.labels("later").inc()
-            return await self.inbox.later(event, min(2.0**event.attempts, 300.0), f"{err.code.name}: {err.message}", now())
+            after = min(2.0**event.attempts, 300.0)
+            asyncio.get_running_loop().call_later(after, self.wake)
+            return await self.inbox.later(event, after, f"{err.code.name}: {err.message}", now())
         return await self._settle(event, "applied")
