@@ -93,6 +93,7 @@ bench: $(STAMP) $(BROWSER_STAMP)
 	$(BIN)/python bench/cpu_profile.py
 	$(BIN)/python bench/replicas.py
 	$(BIN)/python bench/durability.py
+	$(BIN)/python bench/events.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
