@@ -9,6 +9,8 @@ and response shapes follow BigCommerce's published specifications (``vendor-spec
   and ``/v2/orders/{id}``, ``/v2/orders/{id}/products``, ``/v2/orders/{id}/shipments`` (page, limit)
 - ``GET /stores/{hash}/v3/catalog/products`` (``id:in``, ``include_fields``)
 - ``GET /stores/{hash}/v2/store`` and ``/v2/customer_groups/{id}`` (a group's name; 404 for none)
+- webhooks: ``/v3/hooks`` and ``/v3/hooks/{id}`` (``linkmesh_sandboxes.bigcommerce.hooks``), delivered
+  when an order's status changes or a refund is made
 - actions: ``PUT /v2/orders/{id}`` (status), ``POST /v3/orders/{id}/payment_actions/refund_quotes``
   and ``/refunds`` (never more than is left to refund), ``POST /v2/coupons`` (unique codes)
 
@@ -26,6 +28,7 @@ from aiohttp import web
 
 from linkmesh_sandboxes.bigcommerce.customer_routes import create_customers, get_customers, update_customers
 from linkmesh_sandboxes.bigcommerce.data import ACCESS_TOKEN, STORE_HASH, build_store
+from linkmesh_sandboxes.bigcommerce.hooks import add_hook_routes
 from linkmesh_sandboxes.bigcommerce.http import SEEDS, STORES, error_response, store_middleware, store_of
 from linkmesh_sandboxes.bigcommerce.order_routes import (
     get_catalog_products,
@@ -36,6 +39,7 @@ from linkmesh_sandboxes.bigcommerce.order_routes import (
     update_order,
 )
 from linkmesh_sandboxes.bigcommerce.payment_routes import create_coupon, create_refund, get_coupons, get_refunds, refund_quote
+from linkmesh_sandboxes.deliveries import add_delivery_routes
 from linkmesh_sandboxes.kit import DATA_KEYS
 from linkmesh_sandboxes.knobs import STATE, SandboxState, add_control_routes, knobs_middleware
 
@@ -88,5 +92,7 @@ def create_app(
     app.router.add_get(f"{prefix}/v3/catalog/products", get_catalog_products)
     app.router.add_get(f"{prefix}/v2/store", get_store)
     app.router.add_get(f"{prefix}/v2/customer_groups/{{customer_group_id}}", get_customer_group)
+    add_delivery_routes(app, state)
+    add_hook_routes(app, prefix)
     add_control_routes(app, _seed)
     return app

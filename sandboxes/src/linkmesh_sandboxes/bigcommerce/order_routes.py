@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
+from linkmesh_sandboxes.bigcommerce import hooks
 from linkmesh_sandboxes.bigcommerce.data import STATUSES, rfc2822
 from linkmesh_sandboxes.bigcommerce.http import (
     Invalid,
@@ -137,6 +138,11 @@ async def update_order(request: web.Request) -> web.Response:
     status_id = body.get("status_id") if isinstance(body, dict) else None
     if not isinstance(status_id, int) or status_id not in STATUS_NAMES:
         return error_response(request, 400, "The field 'status_id' is invalid.")
+    previous = order["status_id"]
     order["status_id"], order["status"] = status_id, STATUS_NAMES[status_id]
     order["date_modified"] = rfc2822(datetime.now(UTC))
+    if previous != status_id:
+        status = {"previous_status_id": previous, "new_status_id": status_id}
+        hooks.emit(request, "store/order/statusUpdated", {"type": "order", "id": order["id"], "status": status})
+        hooks.emit(request, "store/order/updated", {"type": "order", "id": order["id"]})
     return web.json_response(order)

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from linkmesh_sandboxes.bigcommerce import records
+from linkmesh_sandboxes.bigcommerce import hooks, records
 from linkmesh_sandboxes.bigcommerce.data import Store, rfc2822
 from linkmesh_sandboxes.bigcommerce.http import Invalid, error_response, json_body, store_of
 from linkmesh_sandboxes.bigcommerce.order_routes import NOT_REFUNDABLE, STATUS_NAMES, order_or_404
@@ -151,6 +151,8 @@ async def create_refund(request: web.Request) -> web.Response:
         return _failed(order["id"], 422, "The payments do not add up to the refund quote.")
     refund = _apply_refund(store, order, items, payments, paid_back)
     records.keep_refund(store, refund)
+    hooks.emit(request, "store/order/refund/created", {"type": "order", "id": refund["order_id"], "refund": {"refund_id": refund["id"]}})
+    hooks.emit(request, "store/order/updated", {"type": "order", "id": refund["order_id"]})
     return web.json_response({"data": refund, "meta": {}}, status=201)
 
 
