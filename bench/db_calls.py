@@ -4,7 +4,7 @@ Starts the whole stack (real processes; the embedded database unless MONGODB_URI
 set) with the three demo apps and vendors answering at once, then prints, from one run:
 
 - database commands per request, read from the profile service's own counter
-  (``linkmesh_db_commands_total``): a contact that creates a customer and auto-links
+  (``linkmesh_db_request_commands_total``: those sent for requests, not the background work beside them): a contact that creates a customer and auto-links
   the three systems, a contact of a new email no system knows, contacts of a linked
   customer with fresh data and with data to refresh from all three, profile opens
   likewise, a one-app search and a search of all. These counts carry over to any MongoDB.
@@ -47,7 +47,7 @@ from linkmesh_sandboxes.bigcommerce import data as bc_data
 
 JANE = "jane.smith@example.com"  # known to all five demo systems
 FRESHNESS_S = 10.0
-METRIC = re.compile(r'^linkmesh_db_commands_total\{command="([^"]+)"\} ([0-9.e+]+)$', re.M)
+METRIC = re.compile(r'^linkmesh_db_request_commands_total\{command="([^"]+)"\} ([0-9.e+]+)$', re.M)
 
 
 def db_commands(metrics_port: int) -> dict[str, float]:

@@ -1,5 +1,5 @@
 """What a request costs the database, counted by the profile service itself
-(``linkmesh_db_commands_total``): the counts carry over to any MongoDB, unlike timings.
+(``linkmesh_db_request_commands_total``: those sent for requests, not the background work beside them): the counts carry over to any MongoDB, unlike timings.
 
 Background work (the deferred auto-link queue, lease sweeps, the app cache's check) can
 add a command to a window, never take one away: each budget holds for the best of three.
@@ -20,7 +20,7 @@ from tests.conftest import Api
 from tests.e2e.test_linking_rules import FRESHNESS_S, app, make_app, vendor_customer  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.e2e
-METRIC = re.compile(r'^linkmesh_db_commands_total\{command="([^"]+)"\} ([0-9.e+]+)$', re.M)
+METRIC = re.compile(r'^linkmesh_db_request_commands_total\{command="([^"]+)"\} ([0-9.e+]+)$', re.M)
 
 
 def commands(api: Api) -> dict[str, float]:

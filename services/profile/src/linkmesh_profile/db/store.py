@@ -31,6 +31,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from linkmesh_core.request_context import current_request_id
 from linkmesh_core.singleflight import SingleFlight
 from linkmesh_profile.db import collections, writes
 from linkmesh_profile.db import queries as q
@@ -46,6 +47,9 @@ LINKS_VERSION = "links_version"
 T = TypeVar("T")
 
 DB_COMMANDS = Counter("linkmesh_db_commands_total", "Database commands the profile service sent, by command", ["command"])
+# Those sent for a request (its own, and its tasks'): what a request costs, without the background
+# work running beside it (trace pruning, queued auto-links, the vendors' change events).
+DB_REQUEST_COMMANDS = Counter("linkmesh_db_request_commands_total", "Database commands sent for requests, by command", ["command"])
 HOUSEKEEPING = frozenset({"hello", "ismaster", "isMaster", "ping", "endSessions", "saslStart", "saslContinue", "buildInfo"})
 
 
@@ -56,6 +60,8 @@ class CommandCounter(monitoring.CommandListener):
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         if event.command_name not in HOUSEKEEPING:
             DB_COMMANDS.labels(event.command_name).inc()
+            if current_request_id():
+                DB_REQUEST_COMMANDS.labels(event.command_name).inc()
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         pass
