@@ -108,7 +108,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        stack = Stack(base_dir=Path(tmp), extra_env={"PROFILE_FRESHNESS_S": "60"})
+        stack = Stack(base_dir=Path(tmp), extra_env={"PROFILE_FRESHNESS_S": "60", "PROFILE_EVENTS_FRESHNESS_S": "60"})
         stack.start()
         try:
             # A demo store linked to Jane, so the sidebar has a profile to show.

@@ -123,7 +123,7 @@ def main() -> None:
     if not Path(args.py_spy).exists():
         raise SystemExit("py-spy is not installed (make install puts it in .venv)")
     with tempfile.TemporaryDirectory() as tmp:
-        stack = Stack(base_dir=Path(tmp), extra_env={"PROFILE_FRESHNESS_S": "0", **NO_VENDOR_LIMITS})
+        stack = Stack(base_dir=Path(tmp), extra_env={"PROFILE_FRESHNESS_S": "0", "PROFILE_EVENTS_FRESHNESS_S": "0", **NO_VENDOR_LIMITS})
         stack.start()
         try:
             out = Path(tmp) / "samples.txt"

@@ -294,6 +294,7 @@ def main() -> None:
                 # and its look would land in the requests counted.
                 "PROFILE_ACTION_RESOLVE_EVERY_S": "3600",
                 "PROFILE_FRESHNESS_S": str(FRESHNESS_S),
+                "PROFILE_EVENTS_FRESHNESS_S": str(FRESHNESS_S),
                 "PROFILE_APP_CACHE_S": "3600",
                 "SANDBOX_RATE_LIMIT_QUOTA": "1000000",
                 "SANDBOX_RATE_LIMIT_PER_SECOND": "100000",

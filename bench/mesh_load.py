@@ -126,7 +126,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        stack = Stack(base_dir=Path(tmp), extra_env={"PROFILE_FRESHNESS_S": "0", **NO_VENDOR_LIMITS})
+        stack = Stack(base_dir=Path(tmp), extra_env={"PROFILE_FRESHNESS_S": "0", "PROFILE_EVENTS_FRESHNESS_S": "0", **NO_VENDOR_LIMITS})
         stack.start()
         try:
             asyncio.run(run(args, stack))

@@ -64,6 +64,7 @@ def main() -> None:
             base_dir=Path(tmp),
             extra_env={
                 "PROFILE_FRESHNESS_S": str(FRESHNESS_S),
+                "PROFILE_EVENTS_FRESHNESS_S": str(FRESHNESS_S),
                 "SANDBOX_RATE_LIMIT_QUOTA": "100000",
                 "SANDBOX_RATE_LIMIT_PER_SECOND": "1000",
                 "SANDBOX_RATE_LIMIT_PER_MINUTE": "100000",

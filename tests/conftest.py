@@ -83,7 +83,7 @@ class Api:
     def sandbox(self, vendor: str, method: str, path: str, body: Any = None) -> Any:
         response = self.session.request(method, f"{self.stack.sandbox_url(vendor)}{path}", json=body, timeout=10)
         response.raise_for_status()
-        return response.json()
+        return response.json() if response.content else None
 
 
 @pytest.fixture(scope="session")
@@ -94,6 +94,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "GATEWAY_FRAME_ANCESTORS": f"http://localhost:{HELPDESK_PORT}",
             "GATEWAY_SEARCH_TIMEOUT_S": "2",
             "PROFILE_FRESHNESS_S": "1",
+            # Data change events keep fresh is read on open as any other (test_live_profile.py shows it need not be).
+            "PROFILE_EVENTS_FRESHNESS_S": "1",
+            # A BigCommerce Pro plan's budget (450 requests in 30 s, the sandbox's default is Standard's
+            # 150): the tests make and remove an app each, and each app's three hooks spend four calls
+            # to make and four to remove (docs/events.md).
+            "SANDBOX_RATE_LIMIT_QUOTA": "450",
             "PROFILE_ACTION_TIMEOUT_S": "3",
             "PROFILE_BREAKER_COOLDOWN_S": "2",
             "PROFILE_ACTION_RESOLVE_DELAYS_S": "2,2,2",

@@ -333,7 +333,8 @@ def container_env(name: str, port: str, bin_dir: Path, mongo_uri: str = "") -> t
     the image's own environment (``bin_dir``) first on the PATH, as ``/venv/bin`` is."""
     service = BUILT[name]
     image = build({k: str(v) for k, v in service["build"]["args"].items()})
-    env = {**os.environ, **image.env, **{k: str(v) for k, v in (service.get("environment") or {}).items()}}
+    # An empty value in compose (``KEY: ${VAR:-}``) is the empty string, as Compose passes it.
+    env = {**os.environ, **image.env, **{k: "" if v is None else str(v) for k, v in (service.get("environment") or {}).items()}}
     env["PATH"] = f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
     env.pop("PYTHONPATH", None)
     env[image.env["LINKMESH_PORT_ENV"]] = port

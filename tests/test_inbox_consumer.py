@@ -76,3 +76,71 @@ async def test_an_event_whose_vendor_does_not_answer_waits_and_is_given_up_after
         await kit.store.db["inbox"].update_one({"_id": entry["_id"]}, {"$set": {"due_at": now(), "attempts": module.MAX_ATTEMPTS}})
         await worker.drain()
         assert (await inbox.state_of(kit.app.id, "e-gone") or {})["state"] == "failed"
+
+
+async def test_a_new_order_that_names_only_its_id_reaches_its_buyers_profile(mongo: MongoServer) -> None:
+    """BigCommerce's store/order/created names the order alone, and no data held names a new
+    order: the app is asked whose it is (one search by its number), and the buyer's link is read."""
+    import aiohttp
+
+    from linkmesh_sandboxes.bigcommerce import data
+
+    async with profile_kit(mongo) as kit:
+        jane = await kit.customer()
+        await kit.links.link(jane.id, kit.app.id, "101")
+        inbox = Inbox(kit.store)
+        worker = Consumer(kit.store, kit.refresher, inbox)
+        root = f"{kit.app.settings['api_base_url']}/stores/{data.STORE_HASH}"
+        headers = {"X-Auth-Token": data.ACCESS_TOKEN, "Accept": "application/json"}
+        async with aiohttp.ClientSession(headers=headers) as http:
+            async with http.post(f"{root}/v2/orders", json={"customer_id": 101, "products": [{"product_id": 113, "quantity": 2}]}) as resp:
+                placed = str((await resp.json())["id"])
+            async with http.post(f"{root}/v2/orders", json={"customer_id": 103, "products": [{"product_id": 113, "quantity": 1}]}) as resp:
+                someone_elses = str((await resp.json())["id"])
+        new = lookup_pb2.Change(
+            event_id="e-placed",
+            topic="store/order/created",
+            happened_at=stamp(timedelta(seconds=1)),
+            order_id=placed,
+            kind="change",
+            order_is_new=True,
+        )
+        await inbox.keep(kit.app.id, new, now())
+        await inbox.keep(
+            kit.app.id,
+            lookup_pb2.Change(event_id="e-other", order_id=someone_elses, kind="change", order_is_new=True),
+            now(),
+        )
+        assert await worker.drain() == 2
+        assert (await inbox.state_of(kit.app.id, "e-placed") or {})["state"] == "applied"
+        assert (await inbox.state_of(kit.app.id, "e-other") or {})["state"] == "no_customer", "a buyer no one links"
+        orders = (await kit.read(jane)).links[kit.app.id].data["orders"]
+        assert placed in [str(o["id"]) for o in orders], "the new order is on the profile"
+
+
+async def test_data_its_change_events_keep_fresh_is_not_read_again_on_open(mongo: MongoServer) -> None:
+    """The goal of issue 34: an app subscribed to its vendor's events is read on open only after
+    the events' window (a day by default), not the freshness window; one not subscribed as before."""
+    import aiohttp
+
+    from linkmesh_profile.linking.refresh import Refresher
+    from linkmesh_sandboxes.bigcommerce import data
+
+    async with profile_kit(mongo) as kit:
+        jane = await kit.customer()
+        await kit.links.link(jane.id, kit.app.id, "101")
+        apps, lookups = kit.refresher.apps, kit.refresher.lookups
+        opens = Refresher(kit.store, apps, lookups, kit.links, freshness_s=0.0, events_freshness_s=3600.0)
+        log = f"{kit.app.settings['api_base_url']}/__sandbox/requests"
+
+        async def vendor_calls_of_an_open() -> int:
+            async with aiohttp.ClientSession() as http:
+                await http.delete(log)
+                await opens.refresh(await kit.read(jane))
+                async with http.get(log) as resp:
+                    return len([r for r in await resp.json() if f"/stores/{data.STORE_HASH}/" in r["path"]])
+
+        assert await vendor_calls_of_an_open() > 0, "not subscribed: read on every open past the freshness window"
+        await kit.store.set_app_webhooks(kit.app.id, {"state": "active", "topics": ["store/order/updated"]})
+        await asyncio.sleep(1.1)  # this replica's copy of the apps
+        assert await vendor_calls_of_an_open() == 0, "kept fresh by its events: no vendor is asked"

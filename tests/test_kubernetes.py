@@ -274,3 +274,29 @@ def test_production_runs_grpc_over_mutual_tls_with_each_services_own_certificate
     assert not [o for o in RENDERED["production"] if o["kind"] == "Secret"], "certificates are never committed"
     dev = {e["name"] for e in container(RENDERED["dev"], name)["env"]}
     assert not {n for n in dev if n.startswith("LINKMESH_TLS_")}, "the dev overlay runs without it"
+
+
+def test_production_names_its_public_address_and_the_profile_service_refuses_to_start_without_one(monkeypatch: Any) -> None:
+    """Issue 34: vendors deliver their change events to the gateway's public address; production
+    without one would read every vendor on every open instead, so it does not start."""
+    from pydantic import ValidationError
+
+    from linkmesh_profile.config import Settings as ProfileSettings
+
+    required = {"MONGODB_URI": "mongodb://m", "LINKMESH_SECRET_KEYS": "k", "LINKMESH_CONNECTORS": "bigcommerce=h:1"}
+    for name, value in required.items():
+        monkeypatch.setenv(name, value)
+    for overlay in OVERLAYS:
+        config = find(RENDERED[overlay], "ConfigMap", "linkmesh-config")["data"]
+        env = {e["name"] for e in container(RENDERED[overlay], "profile")["env"]}
+        assert {"LINKMESH_ENVIRONMENT", "LINKMESH_PUBLIC_URL"} <= env
+        monkeypatch.setenv("LINKMESH_ENVIRONMENT", config["LINKMESH_ENVIRONMENT"])
+        monkeypatch.setenv("LINKMESH_PUBLIC_URL", config["LINKMESH_PUBLIC_URL"])
+        settings = ProfileSettings()  # type: ignore[call-arg]
+        assert settings.environment == ("production" if overlay == "production" else "development")
+        assert settings.public_url.startswith("https://") or overlay == "dev"
+    monkeypatch.setenv("LINKMESH_ENVIRONMENT", "production")
+    for missing in ("", "http://linkmesh.example.com", "linkmesh.example.com"):
+        monkeypatch.setenv("LINKMESH_PUBLIC_URL", missing)
+        with pytest.raises(ValidationError, match="LINKMESH_PUBLIC_URL|address"):
+            ProfileSettings()  # type: ignore[call-arg]

@@ -74,6 +74,7 @@ def test_the_sandbox_ships_shopifys_own_schema_and_every_connector_query_is_vali
         "RECENT_ORDERS": (queries.RECENT_ORDERS, {"first": 10, "query": "x"}),
         "SEARCH_CUSTOMERS": (queries.SEARCH_CUSTOMERS, {"first": 10, "query": "x"}),
         "ORDERS_BY_NUMBER": (queries.ORDERS_BY_NUMBER, {"query": "x"}),
+        "ORDERS_CHANGED": (queries.ORDERS_CHANGED, {"query": "x"}),
     }.items():
         doc = parse(document)
         requested, _ = cost.costs(schema, doc, doc.definitions[0], variables)  # type: ignore[arg-type]

@@ -69,9 +69,9 @@ async def test_a_delivery_is_read_when_its_signature_holds_and_says_whose_data_c
 
 async def test_a_connector_whose_webhooks_are_not_written_says_so() -> None:
     """The SDK's default: UNIMPLEMENTED, so the profile service keeps such an app fresh by reading it."""
-    from tests.inprocess import bigcommerce_app, bigcommerce_connector
+    from tests.inprocess import magento_app, magento_connector
 
-    async with bigcommerce_connector() as stub:
-        request = lookup_pb2.SubscribeRequest(app=bigcommerce_app("http://127.0.0.1:9"), callback_url="https://h.example/x")
+    async with magento_connector() as stub:
+        request = lookup_pb2.SubscribeRequest(app=magento_app("http://127.0.0.1:9"), callback_url="https://h.example/x")
         err: ServiceError = await rpc_error(stub.Subscribe(request, timeout=5))
     assert err.code == grpc.StatusCode.UNIMPLEMENTED and "sends no change events" in err.message

@@ -66,6 +66,16 @@ def test_an_action_that_failed_before_its_write_releases_the_key(api: Api, apps:
     assert vendor_calls(api, "bigcommerce", "/payment_actions/refunds") == 1
 
 
+def back_again(api: Api) -> None:
+    """The restarted profile service, and the gateway's channel to it: traffic during the restart
+    (the sandboxes' webhook deliveries, retried) leaves the channel in its reconnect back-off, so
+    for up to a second after the service is back the gateway still answers 503, as it should."""
+    api.stack.services["profile"].wait_ready()
+    deadline = time.monotonic() + 10
+    while api.get("/readyz", role=None).status_code != 200 and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
 def run_in_thread(fn: Any) -> tuple[threading.Thread, dict[str, Any]]:
     out: dict[str, Any] = {}
 
@@ -95,7 +105,7 @@ def test_a_profile_service_killed_mid_action_leaves_an_unknown_outcome_after_its
     assert out["response"].status_code == 502, out["response"].text
     assert out["response"].json()["error"]["code"] == "outcome_unknown"
     profile.start()
-    profile.wait_ready()
+    back_again(api)
     api.sandbox("bigcommerce", "POST", "/__sandbox/knobs", {"latency_ms": 0})
     still = act(api, customer, refund_body(bc), key="killed-1")
     assert still.status_code == 409 and "still running" in still.json()["error"]["message"], "within its lease the record is running"
@@ -122,7 +132,7 @@ def test_a_graceful_stop_lets_a_running_action_finish(api: Api, apps: dict[str, 
     profile.stop(timeout=30)  # SIGTERM: the grace period outlasts the action deadline
     thread.join(30)
     profile.start()
-    profile.wait_ready()
+    back_again(api)
     assert "error" not in out, out
     assert out["response"].status_code == 200, out["response"].text
     assert vendor_calls(api, "bigcommerce", "/payment_actions/refunds") == 1

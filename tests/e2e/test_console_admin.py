@@ -89,7 +89,7 @@ async def test_the_apps_list_shows_each_apps_health_in_words(api: Api, sandbox_r
             await page.click("nav button[data-view=apps]")
             await row.locator(".badge:has-text('Answering')").wait_for()
             assert "Last answer just now" in await row.inner_text()
-            assert "Read when due" in await row.inner_text(), "BigCommerce sends no change events linkmesh reads yet"
+            assert "Subscribed" in await row.inner_text(), "BigCommerce's hooks: the store tells linkmesh of its changes"
             listed = next(a for a in api.get("/api/v1/apps", role="admin").json()["apps"] if a["id"] == app["id"])
             assert listed["health"]["state"] == "closed" and listed["health"]["last_success_at"] and listed["health"]["last_failure_at"]
             assert errors == []

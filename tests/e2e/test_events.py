@@ -22,6 +22,7 @@ from tests.conftest import Api
 pytestmark = pytest.mark.e2e
 
 SUBSCRIPTIONS = """query($url: URL!) { webhookSubscriptions(first: 20, callbackUrl: $url) { nodes { topic } } }"""
+REFUND = """mutation($input: RefundInput!) { refundCreate(input: $input) { userErrors { message } } }"""
 CANCEL = """mutation($id: ID!) { orderCancel(orderId: $id, refund: true, restock: true, reason: CUSTOMER) { orderCancelUserErrors { message } } }"""
 
 
@@ -101,3 +102,32 @@ def test_a_bad_signature_is_refused_and_a_duplicate_kept_once(api: Api, shop_app
     assert again.status_code == 200 and again.json()["duplicate"] is True
     unknown = requests.post(f"{api.stack.gateway_url}/webhooks/v1/apps/6b0000000000000000000000", data=body, headers=headers, timeout=5)
     assert unknown.status_code == 404
+
+
+def test_duplicated_and_reordered_deliveries_are_kept_once_and_end_as_the_vendor_is(api: Api, shop_app: dict[str, Any]) -> None:
+    """Shopify sends each delivery twice, newest first (the sandbox's knobs): each event is kept
+    once (the second answers duplicate), and the profile ends as Shopify is, whatever the order."""
+    jane = api.post("/api/v1/contacts", {"channel": "email", "email": "jane.smith@example.com"}).json()
+    url = f"{api.stack.gateway_url}/webhooks/v1/apps/{shop_app['id']}"
+    api.sandbox("shopify", "DELETE", "/__sandbox/deliveries")
+    api.sandbox("shopify", "POST", "/__sandbox/knobs", {"deliveries_duplicate": True, "deliveries_reorder": True})
+    try:
+        refund: dict[str, Any] = {"orderId": "gid://shopify/Order/5101", "note": "twice"}
+        refund["transactions"] = [{"orderId": refund["orderId"], "kind": "REFUND", "gateway": data.GATEWAY, "amount": "1.00"}]
+        shopify(api, REFUND, {"input": refund})
+        shopify(api, CANCEL, {"id": "gid://shopify/Order/5102"})
+        deadline = time.monotonic() + 10
+        while order_status(api, jane["customer_id"], shop_app["id"], "#1002") != "cancelled" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert order_status(api, jane["customer_id"], shop_app["id"], "#1002") == "cancelled"
+        time.sleep(1.0)  # every duplicate has arrived
+        answered = [d for d in api.sandbox("shopify", "GET", "/__sandbox/deliveries") if d["url"] == url and d["status"] == 200]
+        by_event: dict[str, list[bool]] = {}
+        for d in answered:
+            by_event.setdefault(d["event_id"], []).append(bool(d["answer"]["duplicate"]))
+        assert len(by_event) >= 3 and all(sorted(v) == [False, True] for v in by_event.values()), by_event
+        profile = api.get(f"/api/v1/customers/{jane['customer_id']}?refresh=none").json()
+        orders = next(link for link in profile["links"] if link["app_id"] == shop_app["id"])["data"]["orders"]
+        assert {o["number"]: o["status"] for o in orders}["#1001"] in ("partially refunded", "refunded"), orders
+    finally:
+        api.sandbox("shopify", "POST", "/__sandbox/knobs", {"deliveries_duplicate": False, "deliveries_reorder": False})

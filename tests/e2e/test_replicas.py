@@ -35,7 +35,12 @@ def replicas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         base_dir=tmp_path_factory.mktemp("replicas"),
         replicas={"profile": 2, "bigcommerce": 2, "returnlogic": 2},
         # a connector call may wait its turn for up to 20 s (30 searches at 2/s take 15 s)
-        extra_env={"PROFILE_FRESHNESS_S": str(FRESHNESS_S), "PROFILE_BREAKER_THRESHOLD": "50", "CONNECTOR_VENDOR_TIMEOUT_S": "20"},
+        extra_env={
+            "PROFILE_FRESHNESS_S": str(FRESHNESS_S),
+            "PROFILE_EVENTS_FRESHNESS_S": str(FRESHNESS_S),
+            "PROFILE_BREAKER_THRESHOLD": "50",
+            "CONNECTOR_VENDOR_TIMEOUT_S": "20",
+        },
     )
     stack.start()
     try:

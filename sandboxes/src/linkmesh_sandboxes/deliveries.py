@@ -5,7 +5,7 @@ headers), retried with backoff while the receiver does not answer 2xx, and, by k
 that promise neither exactly-once nor order do.
 
 Every attempt is logged (``GET /__sandbox/deliveries``): the URL, the event, the attempt, the
-status answered (0: no answer) and when, so tests can see what a receiver was sent.
+status answered (0: no answer), the receiver's JSON answer, and when, so tests can see what a receiver was sent.
 """
 
 from __future__ import annotations
@@ -72,14 +72,17 @@ class Sender:
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5))
         for attempt in range(1, MAX_ATTEMPTS + 1):
+            answer: Any = None
             try:
                 async with self._session.post(d.url, data=d.body, headers=d.headers) as resp:
                     status = resp.status
+                    answer = await resp.json(content_type=None) if resp.content_length != 0 else None
             except (aiohttp.ClientError, TimeoutError):
                 status = 0
-            self.log.append(
-                {"url": d.url, "topic": d.topic, "event_id": d.event_id, "attempt": attempt, "status": status, "at": time.time()}
-            )
+            except ValueError:  # an answer that is not JSON: its status is what a vendor reads
+                pass
+            entry = {"url": d.url, "topic": d.topic, "event_id": d.event_id, "attempt": attempt, "status": status, "at": time.time()}
+            self.log.append({**entry, "answer": answer})
             if 200 <= status < 300:
                 return
             await asyncio.sleep(self.state.knobs.delivery_backoff_s * 2 ** (attempt - 1))

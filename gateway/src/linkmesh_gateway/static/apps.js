@@ -63,7 +63,8 @@ function events(app) {
   if (!w) return el("span", { class: "muted" }, "Not asked yet");
   const [label, kind] = EVENTS[w.state] || [w.state, "neutral"];
   return [el("span", { class: `badge ${kind}` }, label),
-    w.state === "active" ? el("div", { class: "muted" }, `${w.topics.length} topics`) : w.message ? el("div", { class: "muted" }, w.message) : null];
+    w.state === "active" ? el("div", { class: "muted" }, `${w.topics.length} topics${w.message ? `; ${w.message}` : ""}`)
+      : w.message ? el("div", { class: "muted" }, w.message) : null];
 }
 
 // The lookup log, of this app.

@@ -4,7 +4,8 @@
 
 import { actionForm, appliesTo, openIn, openRecordAction, resultKey } from "./actions.js";
 import { auditForCustomer } from "./audit.js";
-import { ago, api, busy, confirmAction, connectors, el, fill, guarded, holder, humanize, inWords, link, menu, notice, orderRef, state, when } from "./lib.js";
+import { agoText, liveBadge, watchProfile } from "./live.js";
+import { api, busy, confirmAction, connectors, el, fill, guarded, holder, humanize, inWords, link, menu, notice, orderRef, state, when } from "./lib.js";
 import { orderRow, partialNote, returnRow, transactionRow } from "./records.js";
 import { searchPanel } from "./search.js";
 import { summaryCard } from "./summary.js";
@@ -24,7 +25,35 @@ export async function openProfile(id, known, refresh = !known) {
   state.pending = new Set(pending);
   await renderProfile(customer, pending);
   for (const b of document.querySelectorAll("#directory [data-customer]")) b.setAttribute("aria-current", String(b.dataset.customer === customer.id));
+  watchProfile(customer.id, (revision) => revised(customer.id, revision));
   await Promise.all([...pending].map((appId) => refreshApp(customer.id, appId)));
+}
+
+// A revision of the open profile came (a vendor's change event applied, another agent's work, an
+// action): a newer one than shown is read as stored and drawn again; each card only if its own
+// data changed, keeping what the agent opened and typed.
+async function revised(customerId, revision) {
+  if (!state.customer || state.customer.id !== customerId) return;
+  if (revision.gone) {
+    notice("This customer no longer exists.", true);
+    return;
+  }
+  if (!revision.updated_at || revision.updated_at === state.customer.updated_at) return;
+  const fresh = await api("GET", `/api/v1/customers/${encodeURIComponent(customerId)}?refresh=none`).catch(() => null);
+  if (!fresh || !state.customer || state.customer.id !== customerId) return;
+  const before = state.customer;
+  state.customer = fresh;
+  const same = (a, b) => a.length === b.length && a.every((l, i) => l.app_id === b[i].app_id);
+  if (!same(before.links, fresh.links)) {
+    await renderProfile(fresh, state.pending);
+    return;
+  }
+  for (const [i, linked] of fresh.links.entries()) {
+    if (JSON.stringify(linked) !== JSON.stringify(before.links[i])) await redrawCard(fresh, linked, linked.app_id);
+  }
+  document.querySelector("#profile .customer")?.replaceWith(customerCard(fresh));
+  const summary = summaryCard(fresh, state.pending);
+  if (summary) document.querySelector("#profile .summary")?.replaceWith(summary);
 }
 
 async function refreshApp(customerId, appId) {
@@ -80,7 +109,7 @@ async function redrawCard(customer, linked, appId) {
     old.remove();
     return;
   }
-  const fresh = await renderLink(customer, linked, false);
+  const fresh = await renderLink(customer, linked, state.pending.has(appId));
   keepOpen(old, fresh, true);
   old.replaceWith(fresh);
 }
@@ -92,7 +121,7 @@ function appStatus(linked, pending) {
       `Showing data from ${when(linked.refreshed_at || linked.linked_at)}. `,
       el("button", { type: "button", class: "link", onclick: () => guarded(() => refreshApp(state.customer.id, linked.app_id)) }, "Try again"));
   }
-  return el("span", { class: "app-status muted" }, `Updated ${ago(linked.refreshed_at)}`);
+  return el("span", { class: "app-status muted" }, agoText(linked.refreshed_at, "Updated "));
 }
 
 // Unlink this system only: the others stay; it never auto-links this customer again.
@@ -200,7 +229,7 @@ function customerCard(customer) {
     customer.address.postal_code, customer.address.country_code].filter(Boolean).join(", ") : "";
   const attributes = Object.entries(customer.custom_attributes || {});
   return el("section", { class: "card customer", "aria-label": "Customer" },
-    el("div", { class: "card-head" }, el("h2", {}, customer.name || "Unnamed customer"), from("name"),
+    el("div", { class: "card-head" }, el("h2", {}, customer.name || "Unnamed customer"), from("name"), liveBadge(),
       el("span", { class: "head-menus" }, customer.links.length ? sourcesToggle() : null, menu("More", "More for this customer", [
         { label: "Refresh every system", run: () => openProfile(customer.id) },
         state.role === "admin" ? { label: "Audit log for this customer", run: () => auditForCustomer(customer) } : null,
@@ -209,7 +238,7 @@ function customerCard(customer) {
     el("p", {}, [...customer.emails.map((e) => el("span", {}, e)), ...(customer.phones_formatted || customer.phones).map((p) => el("span", { class: "nowrap" }, p))]
       .flatMap((part, i) => (i ? [" · ", part] : [part])), customer.emails.length + customer.phones.length ? null : el("span", { class: "muted" }, "No email or phone")),
     address ? el("p", {}, address, from("address")) : null,
-    customer.last_contact_at ? el("p", { class: "muted" }, `Last contact ${ago(customer.last_contact_at)}`) : null,
+    customer.last_contact_at ? el("p", { class: "muted" }, agoText(customer.last_contact_at, "Last contact ")) : null,
     attributes.length ? el("dl", { class: "attributes compact" }, attributes.map(([k, v]) => el("div", {},
       el("dt", {}, labels[k] || humanize(k)), el("dd", {}, valueOf(v), from(`custom_attributes.${k}`) || el("span", { class: "from" }, "set by an agent"))))) : null);
 }
@@ -221,6 +250,7 @@ async function renderProfile(customer, pending = new Set()) {
     customer.links.length ? null : el("p", { class: "muted" }, "Not linked to any system yet: search below."),
     el("div", { class: "apps" }, links), state.role === "agent" ? searchPanel(customer) : null);
   keepOpen(root, fresh, false);
+  root.dataset.customer = customer.id;
   root.classList.toggle("show-sources", Boolean(state.showSources));
   fill(root, ...fresh.childNodes);
 }

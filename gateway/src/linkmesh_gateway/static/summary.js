@@ -1,7 +1,8 @@
 // The answer first: the latest order across every linked system with its state and tracking,
 // the returns still open, what the customer spent per currency, and when each system was read.
 
-import { ago, day, el, guarded, inWords, money, orderRef, when } from "./lib.js";
+import { agoText } from "./live.js";
+import { day, el, guarded, inWords, money, orderRef, when } from "./lib.js";
 import { delivery, tracking } from "./records.js";
 import { badge, isOpenReturn, isVoid, orderStatus, returnStatus } from "./status.js";
 
@@ -77,7 +78,8 @@ function readLine(customer, pending) {
   return el("p", { class: "glance-line" }, el("span", { class: "glance-label" }, "Read"),
     customer.links.map((l) => el("span", { class: l.stale ? "glance-item stale" : "glance-item muted",
       title: l.stale ? inWords(l.app_name, l.stale.code, l.stale.message) : null },
-    `${l.app_name}: ${pending.has(l.app_id) ? "checking…" : l.stale ? `failed, data from ${when(l.refreshed_at || l.linked_at)}` : ago(l.refreshed_at)}`)));
+    pending.has(l.app_id) ? `${l.app_name}: checking…` : l.stale ? `${l.app_name}: failed, data from ${when(l.refreshed_at || l.linked_at)}`
+      : agoText(l.refreshed_at, `${l.app_name}: `))));
 }
 
 export function summaryCard(customer, pending) {

@@ -10,7 +10,9 @@ the bound request id on to the next hop.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
+import inspect
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -116,6 +118,8 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler:
         handler = await continuation(handler_call_details)
+        if handler is not None and inspect.isasyncgenfunction(handler.unary_stream):  # not one that writes with context.write
+            return self._streaming(handler, handler_call_details)
         if handler is None or handler.unary_unary is None:
             return handler
         metadata = dict(handler_call_details.invocation_metadata or ())
@@ -158,11 +162,38 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):
             response_serializer=handler.response_serializer,
         )
 
+    def _streaming(self, handler: grpc.RpcMethodHandler, details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler:
+        """A server-streaming call, bound and logged as a unary one is (once, when it ends)."""
+        metadata = dict(details.invocation_metadata or ())
+        method: str = details.method
+        inner = handler.unary_stream
 
-class RequestIdClientInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
+        async def behaviour(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            _bind_call(metadata, method, context)
+            started = time.perf_counter()
+            code, message = grpc.StatusCode.OK, ""
+            try:
+                async for answer in inner(request, context):
+                    yield answer
+            except ServiceError as err:
+                code, message = err.code, err.message
+                await context.abort_with_status(err.to_status(with_debug=self._expose_debug))
+            except asyncio.CancelledError:
+                code = grpc.StatusCode.CANCELLED
+                raise
+            finally:
+                self._record(method, code, message, time.perf_counter() - started, open_ledger())
+
+        return grpc.unary_stream_rpc_method_handler(
+            behaviour, request_deserializer=handler.request_deserializer, response_serializer=handler.response_serializer
+        )
+
+
+class RequestIdClientInterceptor(grpc.aio.UnaryUnaryClientInterceptor, grpc.aio.UnaryStreamClientInterceptor):
     """Passes the request id and the verified actor bound here on to the next hop."""
 
-    async def intercept_unary_unary(self, continuation, client_call_details, request):
+    @staticmethod
+    def _with_context(client_call_details: Any, request: Any) -> Any:
         ledger = current_ledger()  # the request being served, whose canonical line counts this call
         if ledger is not None:
             ledger.downstream_calls += 1
@@ -179,4 +210,10 @@ class RequestIdClientInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
             given = {k for k, _ in metadata}
             metadata += [(k, v) for k, v in extra if k not in given]
             client_call_details = client_call_details._replace(metadata=grpc.aio.Metadata(*metadata))
-        return await continuation(client_call_details, request)
+        return client_call_details
+
+    async def intercept_unary_unary(self, continuation, client_call_details, request):
+        return await continuation(self._with_context(client_call_details, request), request)
+
+    async def intercept_unary_stream(self, continuation, client_call_details, request):
+        return await continuation(self._with_context(client_call_details, request), request)

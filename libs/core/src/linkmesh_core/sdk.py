@@ -211,6 +211,12 @@ class Connector(Generic[Account]):
         hold), and what it says changed."""
         raise ServiceError(grpc.StatusCode.UNIMPLEMENTED, f"{self.description.display_name} sends no change events")
 
+    async def list_changes(
+        self, account: Account, request: lookup_pb2.ListChangesRequest, deadline: Deadline
+    ) -> lookup_pb2.ListChangesResponse:
+        """What changed after ``request.since``, oldest first, a page at a time."""
+        raise ServiceError(grpc.StatusCode.UNIMPLEMENTED, f"{self.description.display_name} offers no list of what changed")
+
 
 class LookupAdapter(LookupServicer, Generic[Account]):
     """The Lookup contract, served from a ``Connector``."""
@@ -292,6 +298,11 @@ class LookupAdapter(LookupServicer, Generic[Account]):
         return lookup_pb2.ReadDeliveryResponse(
             change=await self.connector.read_delivery(self._account(request.app), request, self.deadline(context))
         )
+
+    async def ListChanges(
+        self, request: lookup_pb2.ListChangesRequest, context: grpc.aio.ServicerContext
+    ) -> lookup_pb2.ListChangesResponse:
+        return await self.connector.list_changes(self._account(request.app), request, self.deadline(context))
 
 
 def serve(

@@ -31,6 +31,7 @@ from linkmesh_sandboxes.bigcommerce.data import ACCESS_TOKEN, STORE_HASH, build_
 from linkmesh_sandboxes.bigcommerce.hooks import add_hook_routes
 from linkmesh_sandboxes.bigcommerce.http import SEEDS, STORES, error_response, store_middleware, store_of
 from linkmesh_sandboxes.bigcommerce.order_routes import (
+    create_order,
     get_catalog_products,
     get_order,
     get_order_products,
@@ -80,6 +81,7 @@ def create_app(
     app.router.add_post(f"{prefix}/v3/customers", create_customers)
     app.router.add_put(f"{prefix}/v3/customers", update_customers)
     app.router.add_get(f"{prefix}/v2/orders", get_orders)
+    app.router.add_post(f"{prefix}/v2/orders", create_order)
     app.router.add_get(f"{prefix}/v2/orders/{{order_id}}", get_order)
     app.router.add_put(f"{prefix}/v2/orders/{{order_id}}", update_order)
     app.router.add_post(f"{prefix}/v3/orders/{{order_id}}/payment_actions/refund_quotes", refund_quote)

@@ -7,6 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
+from linkmesh_sandboxes.bigcommerce import hooks
 from linkmesh_sandboxes.bigcommerce.data import iso, new_customer
 from linkmesh_sandboxes.bigcommerce.http import Invalid, csv_param, error_response, invalid, meta, store_of, v3_list_query
 
@@ -128,4 +129,5 @@ async def update_customers(request: web.Request) -> web.Response:
             customer["addresses"] = [_address_from(customer["id"], a, n) for n, a in enumerate(item["addresses"] or [], start=1)]
             customer["address_count"] = len(customer["addresses"])
         updated.append({k: v for k, v in customer.items() if k != "addresses"})
+        hooks.emit(request, "store/customer/updated", {"type": "customer", "id": customer["id"]})
     return web.json_response({"data": updated, "meta": {}})

@@ -101,6 +101,22 @@ async def get_hook(request: web.Request) -> web.Response:
     return hook if isinstance(hook, web.Response) else web.json_response({"data": hook, "meta": {}})
 
 
+async def update_hook(request: web.Request) -> web.Response:
+    """``PUT /v3/hooks/{id}``: its scope, destination, whether it is active, its headers."""
+    hook = _hook(request)
+    if isinstance(hook, web.Response):
+        return hook
+    body = await request.json()
+    changed = {**hook, **{k: body[k] for k in ("scope", "destination", "is_active", "headers") if isinstance(body, dict) and k in body}}
+    problem = _problem(changed)
+    if problem:
+        return error_response(request, 422, problem)
+    changed["headers"] = {str(k): str(v) for k, v in (changed.get("headers") or {}).items()}
+    changed["is_active"], changed["updated_at"] = bool(changed["is_active"]), int(time.time())
+    hook.update(changed)
+    return web.json_response({"data": hook, "meta": {}})
+
+
 async def delete_hook(request: web.Request) -> web.Response:
     hook = _hook(request)
     if isinstance(hook, web.Response):
@@ -136,4 +152,5 @@ def add_hook_routes(app: web.Application, prefix: str) -> None:
     app.router.add_post(f"{prefix}/v3/hooks", create_hook)
     app.router.add_get(f"{prefix}/v3/hooks", list_hooks)
     app.router.add_get(f"{prefix}/v3/hooks/{{hook_id}}", get_hook)
+    app.router.add_put(f"{prefix}/v3/hooks/{{hook_id}}", update_hook)
     app.router.add_delete(f"{prefix}/v3/hooks/{{hook_id}}", delete_hook)

@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from linkmesh_sandboxes.bigcommerce import hooks
+from linkmesh_sandboxes.bigcommerce import data, hooks
 from linkmesh_sandboxes.bigcommerce.data import STATUSES, rfc2822
 from linkmesh_sandboxes.bigcommerce.http import (
     Invalid,
@@ -50,6 +50,10 @@ async def get_orders(request: web.Request) -> web.StreamResponse:
     ):
         return error_response(request, 400, f"The sort field '{sort}' is invalid.")
     email = request.query.get("email")
+    try:
+        modified_after = _when(request.query.get("min_date_modified", ""))
+    except ValueError:
+        return error_response(request, 400, "The field 'min_date_modified' is invalid.")
     orders = [
         o
         for o in store.orders.values()
@@ -57,12 +61,26 @@ async def get_orders(request: web.Request) -> web.StreamResponse:
         and (status_id is None or o["status_id"] == status_id)
         and (email is None or o["billing_address"]["email"].lower() == email.lower())
         and min_id <= o["id"] <= max_id
+        and (modified_after is None or parsedate_to_datetime(o["date_modified"]) >= modified_after)
     ]
     orders.sort(key=_order_sort_key(field), reverse=direction == "desc")
     window = orders[(page - 1) * limit : page * limit]
     if not window:
         return web.Response(status=204)
     return web.json_response(window)
+
+
+def _when(text: str) -> datetime | None:
+    """A date the V2 filters take (RFC 2822 or ISO 8601); None when absent; ValueError when neither."""
+    if not text:
+        return None
+    for parse in (parsedate_to_datetime, lambda t: datetime.fromisoformat(t.replace("Z", "+00:00"))):
+        try:
+            when = parse(text)
+        except (TypeError, ValueError):
+            continue
+        return when if when.tzinfo else when.replace(tzinfo=UTC)
+    raise ValueError(text)
 
 
 def order_or_404(request: web.Request) -> dict[str, Any] | web.Response:
@@ -146,3 +164,48 @@ async def update_order(request: web.Request) -> web.Response:
         hooks.emit(request, "store/order/statusUpdated", {"type": "order", "id": order["id"], "status": status})
         hooks.emit(request, "store/order/updated", {"type": "order", "id": order["id"]})
     return web.json_response(order)
+
+
+async def create_order(request: web.Request) -> web.Response:
+    """``POST /v2/orders``: here, an order of catalog products (``products`` of ``product_id`` and
+    ``quantity``) for a customer (``customer_id``; 0 is a guest, named by ``billing_address.email``),
+    in ``status_id`` (11, Awaiting Fulfillment, unless given). Tells the hooks ``store/order/created``."""
+    store = store_of(request)
+    try:
+        body = await json_body(request)
+    except Invalid as exc:
+        return error_response(request, 400, exc.message)
+    body = body if isinstance(body, dict) else {}
+    lines = body.get("products")
+    if not isinstance(lines, list) or not lines:
+        return error_response(request, 400, "The field 'products' is invalid.")
+    if any(
+        not isinstance(line, dict) or line.get("product_id") not in store.products or not isinstance(line.get("quantity"), int)
+        for line in lines
+    ):
+        return error_response(request, 400, "The field 'products' is invalid.")
+    customer_id = body.get("customer_id", 0)
+    billing: dict[str, Any] = body["billing_address"] if isinstance(body.get("billing_address"), dict) else {}
+    if customer_id and customer_id not in store.customers:
+        return error_response(request, 400, "The field 'customer_id' is invalid.")
+    if not customer_id and not billing.get("email"):
+        return error_response(request, 400, "The field 'billing_address' is invalid.")
+    status_id = body.get("status_id", 11)
+    if status_id not in STATUS_NAMES:
+        return error_response(request, 400, "The field 'status_id' is invalid.")
+    buyer = (
+        store.customers[customer_id]
+        if customer_id
+        else {
+            "id": 0,
+            "first_name": billing.get("first_name", ""),
+            "last_name": billing.get("last_name", ""),
+            "email": billing["email"],
+            "phone": billing.get("phone", ""),
+            "addresses": [],
+        }
+    )
+    oid = max(store.orders, default=5000) + 1
+    data.add_order(store, oid, buyer, datetime.now(UTC), [(int(line["product_id"]), int(line["quantity"])) for line in lines], status_id)
+    hooks.emit(request, "store/order/created", {"type": "order", "id": oid})
+    return web.json_response(store.orders[oid], status=201)

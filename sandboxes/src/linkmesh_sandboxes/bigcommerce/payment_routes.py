@@ -93,6 +93,7 @@ def _apply_refund(
     fully = float(order["refunded_amount"]) >= float(order["total_inc_tax"]) - 0.001
     order["status_id"] = 4 if fully else 14
     order["status"] = STATUS_NAMES[order["status_id"]]
+    order["date_modified"] = rfc2822(datetime.now(UTC))
     refund_id = 1 + sum(len(r) for r in records.refunds_of(store).values())
     return {
         "id": refund_id,

@@ -29,7 +29,7 @@ from aiohttp import web
 from linkmesh_sandboxes.kit import DATA_KEYS
 from linkmesh_sandboxes.knobs import STATE, SandboxState, add_control_routes, knobs_middleware
 from linkmesh_sandboxes.magento import search_criteria as sc
-from linkmesh_sandboxes.magento.data import ACCESS_TOKEN, STORE_CODES, Shop, build_shop, new_customer
+from linkmesh_sandboxes.magento.data import ACCESS_TOKEN, STORE_CODES, Shop, build_shop, new_customer, stamp
 
 SHOP = web.AppKey("magento_shop", Shop)
 LIMITS = web.AppKey("magento_input_limits", sc.InputLimits)
@@ -218,7 +218,7 @@ async def cancel_order(request: web.Request) -> web.Response:
         return web.json_response(False)
     for item in order["items"]:
         item["qty_canceled"] = item["qty_ordered"] - item["qty_invoiced"]
-    order["state"], order["status"] = "canceled", "canceled"
+    order["state"], order["status"], order["updated_at"] = "canceled", "canceled", stamp(datetime.now(UTC))
     return web.json_response(True)
 
 
@@ -249,6 +249,7 @@ async def refund_order(request: web.Request) -> web.Response:
     for entry in requested:
         by_id[entry["order_item_id"]]["qty_refunded"] += entry["qty"]
     order["total_refunded"] = round(order["total_refunded"] + amount, 2)
+    order["updated_at"] = stamp(datetime.now(UTC))
     if all(i["qty_refunded"] >= i["qty_invoiced"] for i in order["items"] if not i.get("parent_item_id")):
         order["state"], order["status"] = "closed", "closed"
     memo_id = shop.next_id("shipment") + 10_000

@@ -5,6 +5,7 @@ the shop's currency too, at the order's rate."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -79,6 +80,7 @@ class Views:
         return {
             "__typename": "Customer",
             "id": gid("Customer", c.id),
+            "legacyResourceId": str(c.id),
             "firstName": c.first,
             "lastName": c.last,
             "displayName": f"{c.first} {c.last}",
@@ -102,6 +104,8 @@ class Views:
         key = args.get("sortKey") or "ID"
         if key in ("PROCESSED_AT", "CREATED_AT"):
             found.sort(key=lambda o: o.created)
+        elif key == "UPDATED_AT":
+            found.sort(key=lambda o: o.updated or o.created)
         else:
             found.sort(key=lambda o: o.number if key == "ORDER_NUMBER" else o.id)
         if args.get("reverse"):
@@ -252,7 +256,21 @@ def order_matches(field: str, value: str, o: Order) -> bool:
         return o.customer_id is not None and str(o.customer_id) == value
     if field == "id":
         return str(o.id) == value
+    if field in ("updated_at", "created_at"):
+        return time_matches(value, (o.updated or o.created) if field == "updated_at" else o.created)
     return False
+
+
+def time_matches(value: str, at: datetime) -> bool:
+    """A ``time`` filter: ``>``, ``>=``, ``<``, ``<=`` or none, then a quoted or bare ISO 8601 time or date."""
+    op = next((c for c in (">=", "<=", ">", "<") if value.startswith(c)), "")
+    text = value[len(op) :].strip("'\"")
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    return {">=": at >= when, "<=": at <= when, ">": at > when, "<": at < when, "": at.date() == when.date()}[op]
 
 
 def _wanted_lines(o: Order, args: dict[str, Any]) -> list[tuple[Line, int]]:

@@ -267,3 +267,32 @@ class BigCommerceClient:
     async def coupons_by_code(self, store: Store, code: str, deadline: Deadline) -> list[dict[str, Any]]:
         """The coupons with this code (none: BigCommerce answers 204)."""
         return list(await self._get(store, "/v2/coupons", deadline, {"code": code}) or [])
+
+    # webhooks (Webhooks v3)
+
+    async def hooks(self, store: Store, destination: str, deadline: Deadline) -> list[dict[str, Any]]:
+        """The store's hooks to this address, active or not."""
+        found = await self._v3_list(store, "/v3/hooks", deadline, {"destination": destination}, strict=True, what="webhook list")
+        return found.items
+
+    async def create_hook(self, store: Store, hook: dict[str, Any], deadline: Deadline) -> dict[str, Any]:
+        body = await self._call(store, "POST", "/v3/hooks", deadline, body=hook)
+        return dict((body or {}).get("data") or {})
+
+    async def update_hook(self, store: Store, hook_id: int, changes: dict[str, Any], deadline: Deadline) -> dict[str, Any]:
+        # The same values again change nothing: safe to send again.
+        body = await self._call(store, "PUT", f"/v3/hooks/{hook_id}", deadline, body=changes, idempotent=True)
+        return dict((body or {}).get("data") or {})
+
+    async def delete_hook(self, store: Store, hook_id: int, deadline: Deadline) -> None:
+        try:
+            await self._call(store, "DELETE", f"/v3/hooks/{hook_id}", deadline, idempotent=True)
+        except ServiceError as err:
+            if err.code != grpc.StatusCode.NOT_FOUND:  # gone already: what was asked
+                raise
+
+    async def orders_modified_since(self, store: Store, since: str, page: int, limit: int, deadline: Deadline) -> list[dict[str, Any]]:
+        """One page of ``GET /v2/orders?min_date_modified=`` (ISO 8601), the least recently modified first."""
+        params = {"min_date_modified": since, "sort": "date_modified:asc", "page": str(page), "limit": str(limit)}
+        body = await self._get(store, "/v2/orders", deadline, params)
+        return [o for o in body or [] if isinstance(o, dict)] if isinstance(body, list) else []

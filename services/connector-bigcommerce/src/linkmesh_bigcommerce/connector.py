@@ -11,7 +11,7 @@ import grpc
 import structlog
 from linkmesh.lookup.v1 import lookup_pb2
 
-from linkmesh_bigcommerce import actions, mapping, resolve
+from linkmesh_bigcommerce import actions, mapping, resolve, webhooks
 from linkmesh_bigcommerce.client import DEFAULT_API_BASE_URL, BigCommerceClient, Store
 from linkmesh_core import paging, sdk
 from linkmesh_core.app_settings import check_region, check_secret, check_url, region_of
@@ -198,3 +198,17 @@ class BigCommerce(sdk.Connector[Store]):
         self, store: Store, request: lookup_pb2.ResolveActionRequest, deadline: Deadline
     ) -> lookup_pb2.ResolveActionResponse:
         return await resolve.resolve(self.client, store, request, deadline)
+
+    async def subscribe(self, store: Store, request: lookup_pb2.SubscribeRequest, deadline: Deadline) -> lookup_pb2.SubscribeResponse:
+        return await webhooks.subscribe(self.client, store, request, deadline)
+
+    async def unsubscribe(self, store: Store, request: lookup_pb2.UnsubscribeRequest, deadline: Deadline) -> lookup_pb2.UnsubscribeResponse:
+        return await webhooks.unsubscribe(self.client, store, request, deadline)
+
+    async def read_delivery(self, store: Store, request: lookup_pb2.ReadDeliveryRequest, deadline: Deadline) -> lookup_pb2.Change:
+        return webhooks.read(store, request, request.callback_url)
+
+    async def list_changes(
+        self, store: Store, request: lookup_pb2.ListChangesRequest, deadline: Deadline
+    ) -> lookup_pb2.ListChangesResponse:
+        return await webhooks.changes(self.client, store, request, deadline)

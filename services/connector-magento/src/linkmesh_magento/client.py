@@ -159,6 +159,20 @@ class MagentoClient:
         )
         return found.items
 
+    async def orders_updated_since(
+        self, shop: Shop, since: str, page: int, size: int, deadline: Deadline
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """One page of orders updated at or after ``since`` (``Y-m-d H:i:s``, UTC), the least recently
+        updated first, and whether more follow (by ``total_count``: a page past the end answers the last again)."""
+        size = min(size, self._max_page_size.get(shop.bucket, PAGE_SIZE))
+        params = criteria(
+            [[("updated_at", since, "gteq")]], sort=[("updated_at", "ASC"), ("entity_id", "ASC")], page_size=size, current_page=page
+        )
+        body = await self._get(shop, "/orders", deadline, params) or {}
+        items = [i for i in body.get("items") or [] if isinstance(i, dict)]
+        total = body.get("total_count")
+        return items, isinstance(total, int) and page * size < total
+
     async def customer(self, shop: Shop, customer_id: str, deadline: Deadline) -> dict[str, Any]:
         return await self._get(shop, f"/customers/{customer_id}", deadline) or {}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlparse
 
 import grpc
@@ -16,7 +17,7 @@ from linkmesh_core.contact_points import email_key
 from linkmesh_core.errors import ServiceError, invalid_argument
 from linkmesh_core.vendor_http import Deadline
 from linkmesh_magento import actions, mapping, resolve
-from linkmesh_magento.client import MagentoClient, Shop
+from linkmesh_magento.client import PAGE_SIZE, MagentoClient, Shop
 
 DEFAULT_MAX_ORDERS = 10
 STORE_CODE_RE = re.compile(r"^[a-z0-9_]{1,32}$")
@@ -202,3 +203,28 @@ class Magento(sdk.Connector[Shop]):
         self, account: Shop, request: lookup_pb2.ResolveActionRequest, deadline: Deadline
     ) -> lookup_pb2.ResolveActionResponse:
         return await resolve.resolve(self.client, account, request, deadline)
+
+    async def list_changes(self, shop: Shop, request: lookup_pb2.ListChangesRequest, deadline: Deadline) -> lookup_pb2.ListChangesResponse:
+        """Orders updated since ``request.since`` (``updated_at gteq``), a page at a time, the page
+        token the next page's number. Magento sends no change events a store has without an
+        extension: this sweep is how its data is kept fresh. ``updated_at`` is in whole seconds
+        (UTC): the change happened before the end of it."""
+        page = int(request.page_token) if request.page_token.isdigit() else 1
+        since = request.since.ToDatetime(tzinfo=UTC).strftime("%Y-%m-%d %H:%M:%S")
+        orders, more = await self.client.orders_updated_since(shop, since, page, request.limit or PAGE_SIZE, deadline)
+        out = lookup_pb2.ListChangesResponse(next_page_token=str(page + 1) if more else "")
+        for order in orders:
+            updated = str(order.get("updated_at") or "")
+            change = out.changes.add(
+                event_id=f"order/{order.get('entity_id')}@{updated}",
+                topic="sweep/order",
+                external_customer_id=str(order.get("customer_id") or ""),
+                order_id=str(order.get("increment_id") or order.get("entity_id") or ""),
+                kind="change",
+            )
+            try:
+                at = datetime.strptime(updated, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+            except ValueError:
+                continue
+            change.happened_at.FromDatetime(at + timedelta(seconds=1))
+        return out

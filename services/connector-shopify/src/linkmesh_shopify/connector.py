@@ -223,3 +223,6 @@ class Shopify(sdk.Connector[Shop]):
 
     async def read_delivery(self, shop: Shop, request: lookup_pb2.ReadDeliveryRequest, deadline: Deadline) -> lookup_pb2.Change:
         return webhooks.read(shop, request)
+
+    async def list_changes(self, shop: Shop, request: lookup_pb2.ListChangesRequest, deadline: Deadline) -> lookup_pb2.ListChangesResponse:
+        return await webhooks.changes(self.client, shop, request, deadline)

@@ -157,3 +157,14 @@ WEBHOOK_DELETE = """
 mutation WebhookDelete($id: ID!) {
   webhookSubscriptionDelete(id: $id) { deletedWebhookSubscriptionId userErrors { field message } }
 }"""
+
+# What changed since the reconciliation sweep last read (issue 34): orders by when they were last
+# updated, oldest first, each with whose it is; a page of 100.
+ORDERS_CHANGED = """
+query OrdersChanged($query: String!, $after: String) {
+  orders(first: 100, after: $after, sortKey: UPDATED_AT, query: $query) {
+    nodes { legacyResourceId updatedAt customer { legacyResourceId } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+ORDERS_CHANGED_COST = 202

@@ -14,7 +14,7 @@ import base64
 import hashlib
 import hmac
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import grpc
@@ -133,3 +133,30 @@ def read(shop: Shop, request: lookup_pb2.ReadDeliveryRequest) -> lookup_pb2.Chan
         happened.FromDatetime(datetime.now(UTC))
     change.happened_at.CopyFrom(happened)
     return change
+
+
+async def changes(
+    client: ShopifyClient, shop: Shop, request: lookup_pb2.ListChangesRequest, deadline: Deadline
+) -> lookup_pb2.ListChangesResponse:
+    """Orders updated since ``request.since`` (``updated_at:>=``, sorted by ``UPDATED_AT``), a page
+    of 100 at a time by the connection's cursor; each names its customer. Shopify's ``updatedAt``
+    is in whole seconds: the change happened before the end of it."""
+    since = request.since.ToDatetime(tzinfo=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    variables = {"query": f"updated_at:>='{since}'", "after": request.page_token or None}
+    found = await client.query(shop, "OrdersChanged", q.ORDERS_CHANGED, variables, deadline, estimate=q.ORDERS_CHANGED_COST)
+    orders = found.get("orders") or {}
+    page = orders.get("pageInfo") or {}
+    out = lookup_pb2.ListChangesResponse(next_page_token=str(page.get("endCursor") or "") if page.get("hasNextPage") else "")
+    for node in orders.get("nodes") or []:
+        updated = str(node.get("updatedAt") or "")
+        change = out.changes.add(
+            event_id=f"order/{node.get('legacyResourceId')}@{updated}",
+            topic="sweep/order",
+            external_customer_id=str((node.get("customer") or {}).get("legacyResourceId") or ""),
+            order_id=str(node.get("legacyResourceId") or ""),
+            kind="change",
+        )
+        at = from_iso(updated)
+        if at is not None:
+            change.happened_at.FromDatetime(at.ToDatetime(tzinfo=UTC) + timedelta(seconds=1))
+    return out

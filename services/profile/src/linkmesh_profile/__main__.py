@@ -71,7 +71,7 @@ class ProfileService:
         return store
 
     def _background(self, parts: Parts) -> list[asyncio.Task[None]]:
-        """Trace pruning, deferred auto-links, expired action leases, unknown outcomes to resolve, vendors' change events."""
+        """Trace pruning, deferred auto-links, expired action leases, unknown outcomes to resolve, vendors' change events and the sweep for what they missed."""
         s = self.settings
         resolver = ActionResolver(parts.actions, parts.audit, s.resolve_delays, check_timeout_s=s.lookup_timeout_s)
         return [
@@ -80,6 +80,7 @@ class ProfileService:
             asyncio.create_task(parts.actions.expire_leases_forever()),
             asyncio.create_task(resolver.resolve_forever(s.action_resolve_every_s)),
             asyncio.create_task(parts.consumer.run_forever()),
+            asyncio.create_task(parts.sweeper.run_forever()),
         ]
 
     @asynccontextmanager
@@ -106,6 +107,10 @@ class ProfileService:
                 resolve_delays=s.resolve_delays,
                 provisional_s=s.provisional_s,
                 public_url=s.public_url,
+                events_freshness_s=s.events_freshness_s,
+                watch_poll_s=s.watch_poll_s,
+                sweep_interval_s=s.sweep_interval_s,
+                sweep_max_pages=s.sweep_max_pages,
             ),
         )
         tasks = self._background(parts)

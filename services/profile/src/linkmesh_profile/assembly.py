@@ -21,10 +21,12 @@ from linkmesh_profile.connectors.lookups import Lookups
 from linkmesh_profile.customers.contacts import Contacts
 from linkmesh_profile.customers.directory import Directory
 from linkmesh_profile.customers.folding import DEFAULT_PROVISIONAL_S, Folder, Record
+from linkmesh_profile.customers.watch import Watch
 from linkmesh_profile.db.inbox import Inbox
 from linkmesh_profile.events.consumer import Consumer
 from linkmesh_profile.events.receive import Receiver
 from linkmesh_profile.events.subscriptions import Subscriptions
+from linkmesh_profile.events.sweep import Sweeper
 from linkmesh_profile.linking.autolink import AutoLinker
 from linkmesh_profile.linking.autolink_queue import AutoLinkQueue
 from linkmesh_profile.linking.link import Links
@@ -45,6 +47,10 @@ class Tuning:
     resolve_delays: tuple[float, ...] = DEFAULT_DELAYS_S
     provisional_s: float = DEFAULT_PROVISIONAL_S
     public_url: str = ""
+    events_freshness_s: float = 0.0
+    watch_poll_s: float = 0.5
+    sweep_interval_s: float = 900.0
+    sweep_max_pages: int = 4
 
 
 @dataclass
@@ -69,6 +75,8 @@ class Parts:
     consumer: Consumer
     receiver: Receiver
     subscriptions: Subscriptions
+    watch: Watch
+    sweeper: Sweeper
     served: ServedAdaptor
     served_actions: ServedActions
     region: str
@@ -81,7 +89,7 @@ def assemble(
     region = tuning.region
     lookups = Lookups(apps, traces)
     links = Links(store, apps, lookups, region)
-    refresher = Refresher(store, apps, lookups, links, tuning.freshness_s)
+    refresher = Refresher(store, apps, lookups, links, tuning.freshness_s, tuning.events_freshness_s)
     queue = AutoLinkQueue(store)
     audit = AuditLog(store)
     autolinker = AutoLinker(store, links, lookups, region, defer=queue.defer, folder=Folder(store, fold_record or audited_fold(audit)))
@@ -89,6 +97,7 @@ def assemble(
     served = ServedAdaptor(apps, lookups, region)
     inbox = Inbox(store)
     consumer = Consumer(store, refresher, inbox)
+    subscriptions = Subscriptions(store, apps, tuning.public_url)
     return Parts(
         store=store,
         apps=apps,
@@ -108,8 +117,10 @@ def assemble(
         lookup_log=LookupLog(store, apps, traces),
         inbox=inbox,
         consumer=consumer,
-        receiver=Receiver(apps, inbox, consumer.wake),
-        subscriptions=Subscriptions(store, apps, tuning.public_url),
+        receiver=Receiver(apps, inbox, consumer.wake, subscriptions.callback),
+        subscriptions=subscriptions,
+        watch=Watch(store, tuning.watch_poll_s),
+        sweeper=Sweeper(store, apps, inbox, subscriptions, consumer.wake, tuning.sweep_interval_s, tuning.sweep_max_pages),
         served=served,
         served_actions=ServedActions(served, actions),
         region=region,

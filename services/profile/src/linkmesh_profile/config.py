@@ -65,7 +65,14 @@ class Settings(ServerSettings):
     holds only what contacts brought, and a burst of contacts for one person folds such a
     profile into the other it made (``linkmesh_profile.customers.folding``); 0 turns folding off;
     ``LINKMESH_PUBLIC_URL`` (empty): the gateway's address vendors can reach (``https://…``), under
-    which they deliver their change events; empty: no app subscribes (docs/events.md)."""
+    which they deliver their change events; empty: no app subscribes (docs/events.md);
+    ``LINKMESH_ENVIRONMENT`` (``development``; ``production`` refuses to start without an
+    ``https://`` ``LINKMESH_PUBLIC_URL``: its apps' data would be read on every open instead of kept
+    fresh by their vendors' events); ``PROFILE_EVENTS_FRESHNESS_S`` (86400): an app whose change events are subscribed is read again
+    on open only after this long (an event reads it at once, the sweep what events missed); ``PROFILE_WATCH_POLL_S`` (0.5): how
+    often a replica reads the stamps of the profiles open consoles watch; ``PROFILE_SWEEP_INTERVAL_S``
+    (900) and ``PROFILE_SWEEP_MAX_PAGES`` (4): how often each app's vendor is asked what changed
+    since the last sweep (what change events missed), and at most how many pages of 250 a sweep reads."""
 
     model_config = SettingsConfigDict(env_prefix="PROFILE_")
     port: int = 50051
@@ -94,6 +101,13 @@ class Settings(ServerSettings):
     provisional_s: float = Field(default=120.0, ge=0)
     # The gateway's address vendors can reach: their change events are delivered under it.
     public_url: str = Field(default="", validation_alias=AliasChoices("LINKMESH_PUBLIC_URL", "PROFILE_PUBLIC_URL"))
+    environment: str = Field(
+        default="development", validation_alias=AliasChoices("LINKMESH_ENVIRONMENT"), pattern="^(development|production)$"
+    )
+    events_freshness_s: float = Field(default=86400.0, ge=0)
+    watch_poll_s: float = Field(default=0.5, gt=0, le=10)
+    sweep_interval_s: float = Field(default=900.0, ge=10)
+    sweep_max_pages: int = Field(default=4, ge=1, le=100)
 
     @field_validator("connectors")
     @classmethod
@@ -121,6 +135,23 @@ class Settings(ServerSettings):
             raise ValueError(
                 f"PROFILE_SHUTDOWN_GRACE_S ({self.shutdown_grace_s:g}) must be longer than PROFILE_ACTION_TIMEOUT_S "
                 f"({self.action_timeout_s:g}), so a graceful stop lets running actions finish"
+            )
+        return self
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not re.fullmatch(r"https?://[^/\s?#]+(/[^\s?#]*)?", value):
+            raise ValueError("must be the gateway's address, http(s)://host[:port][/path], without a query")
+        return value
+
+    @model_validator(mode="after")
+    def _public_in_production(self) -> Settings:
+        if self.environment == "production" and not self.public_url.startswith("https://"):
+            raise ValueError(
+                "LINKMESH_PUBLIC_URL must be the gateway's https:// address in production (LINKMESH_ENVIRONMENT=production): "
+                "vendors deliver their change events to it"
             )
         return self
 

@@ -3,6 +3,7 @@ contacts, searches of the commerce systems, links, order actions)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, TypeAlias
 
 import grpc
@@ -13,7 +14,7 @@ from linkmesh_core.errors import invalid_argument
 from linkmesh_profile.admin.audit import audited
 from linkmesh_profile.customers import profiles as customers
 from linkmesh_profile.customers.contact_query import normalized_query
-from linkmesh_profile.db.documents import app_to_proto, customer_to_proto
+from linkmesh_profile.db.documents import app_to_proto, customer_to_proto, ts
 from linkmesh_profile.linking.unlink import unlink
 
 if TYPE_CHECKING:
@@ -72,6 +73,16 @@ class CustomerServicer(customers_pb2_grpc.CustomerServiceServicer):
         doc = await customers.update_customer(self.store, request.id, request.customer, list(request.update_mask.paths), self.parts.region)
         added = set(doc.contact_points) - set(before.contact_points)
         return await self._customer(await self._auto_linked(doc) if added else doc)
+
+    async def WatchCustomer(
+        self, request: profile_pb2.WatchCustomerRequest, context: Context
+    ) -> AsyncIterator[profile_pb2.CustomerRevision]:
+        async with self.parts.watch.watching(request.id) as watcher:
+            while True:
+                revision = await watcher.next()
+                yield profile_pb2.CustomerRevision(id=revision.customer_id, updated_at=ts(revision.updated_at), gone=revision.gone)
+                if revision.gone:
+                    return
 
     async def FindCustomers(self, request: profile_pb2.FindCustomersRequest, context: Context) -> profile_pb2.FindCustomersResponse:
         if not request.email.strip() and not request.phone.strip():

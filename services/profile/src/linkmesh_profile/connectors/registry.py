@@ -111,6 +111,9 @@ class ConnectorRegistry:
     async def resolve_action(self, app: App, request: lookup_pb2.ResolveActionRequest, timeout: float) -> lookup_pb2.ResolveActionResponse:
         return await self._for_app(app, lambda s: s.ResolveAction, request, timeout)
 
+    async def list_changes(self, app: App, request: lookup_pb2.ListChangesRequest) -> lookup_pb2.ListChangesResponse:
+        return await self._for_app(app, lambda s: s.ListChanges, request)
+
     # An app's subscriptions are an admin's write, not a lookup: outside the app's circuit (a
     # connector that has none answers at once, and says nothing of the vendor's health).
 

@@ -38,6 +38,8 @@ class Event:
     received_at: datetime
     attempts: int = 0
     holder: str = ""
+    #: The order was just placed: no data held names it yet.
+    order_is_new: bool = False
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any]) -> Event:
@@ -53,6 +55,7 @@ class Event:
             received_at=doc["received_at"],
             attempts=int(doc.get("attempts") or 0),
             holder=leases.QUEUED.holder(dict(doc)),
+            order_is_new=bool(doc.get("order_is_new")),
         )
 
 
@@ -71,6 +74,7 @@ class Inbox:
             "happened_at": change.happened_at.ToDatetime(tzinfo=at.tzinfo) if change.HasField("happened_at") else None,
             "external_customer_id": change.external_customer_id,
             "order_id": change.order_id,
+            "order_is_new": change.order_is_new,
             "received_at": at,
             "due_at": at,
             "state": WAITING,

@@ -137,8 +137,7 @@ def customer_with_link(key: str) -> Query:
 
 
 @shape("6b0000000000000000000002")
-def customers_linked_to(app_id: str) -> Query:
-    """Link keys are ``<app_id>:<external id>``: the app's keys are one range of the index."""
+def customers_linked_to(app_id: str) -> Query:  # link keys are ``<app_id>:<external id>``: the app's keys are one range of the index.
     return Query(
         CUSTOMERS, {"link_keys": {"$gte": f"{app_id}:", "$lt": f"{app_id};"}}, projection={"field_sources": 1, "attribute_sources": 1}
     )
@@ -146,12 +145,11 @@ def customers_linked_to(app_id: str) -> Query:
 
 # the customer directory (linkmesh_profile.customers.directory): exact keys, one index each
 
-LISTING = {"name": 1, "emails": 1, "phones": 1, "link_keys": 1, "last_contact_at": 1, "recent_key": 1}
+LISTING = {"name": 1, "emails": 1, "phones": 1, "link_keys": 1, "last_contact_at": 1, "recent_key": 1, "updated_at": 1}
 
 
 @shape()
-def every_customer() -> Query:
-    """In id order (the directory's one-off backfill)."""
+def every_customer() -> Query:  # in id order (the directory's one-off backfill).
     return Query(
         CUSTOMERS,
         {},
@@ -180,14 +178,12 @@ def customers_named(word: str, after: ObjectId | None = None) -> Query:
 
 
 @shape(["6b0000000000000000000002:101"])
-def holders_of_links(keys: list[str]) -> Query:
-    """The customers who hold these link keys (``<app id>:<external id>``): one index lookup."""
+def holders_of_links(keys: list[str]) -> Query:  # the customers who hold these link keys (``<app id>:<external id>``): one index lookup.
     return Query(CUSTOMERS, {"link_keys": {"$in": keys}}, projection=LISTING)
 
 
 @shape([_EXAMPLE_ID])
-def customers_by_ids(oids: list[ObjectId]) -> Query:
-    """These customers as listed (names for the audit and lookup logs): one index lookup."""
+def customers_by_ids(oids: list[ObjectId]) -> Query:  # these customers as listed (names for the audit and lookup logs): one index lookup.
     return Query(CUSTOMERS, {"_id": {"$in": oids}}, projection=LISTING)
 
 
@@ -210,8 +206,7 @@ def all_apps() -> Query:
 
 
 @shape()
-def apps_version() -> Query:
-    """The counter every app write increases: replicas compare it to reload their app cache."""
+def apps_version() -> Query:  # the counter every app write increases: replicas compare it to reload their app cache.
     return Query(META, {"_id": "apps"})
 
 
@@ -221,8 +216,7 @@ def leases_version() -> Query:
 
 
 @shape()
-def directory_version() -> Query:
-    """Set once every customer has the directory's keys (``Store.backfill_directory``)."""
+def directory_version() -> Query:  # set once every customer has the directory's keys (``Store.backfill_directory``).
     return Query(META, {"_id": "directory"})
 
 
@@ -240,8 +234,7 @@ def action_by_id(oid: Any, state: str | None = None) -> Query:
 
 
 @shape(_EXAMPLE_TIME)
-def expired_action_leases(at: datetime) -> Query:
-    """Running actions whose replica's lease ran out (it died while the vendor was asked)."""
+def expired_action_leases(at: datetime) -> Query:  # running actions whose replica's lease ran out (it died while the vendor was asked).
     return Query(ACTIONS, {"state": "running", **leases.RUNNING.expired(at)}, projection={"_id": 1})
 
 
@@ -253,8 +246,7 @@ def running_actions_of_an_earlier_release() -> Query:
 
 
 @shape(_EXAMPLE_TIME)
-def due_resolutions(at: datetime) -> Query:
-    """Unknown actions whose next check with the vendor is due, and no replica checking it."""
+def due_resolutions(at: datetime) -> Query:  # unknown actions whose next check with the vendor is due, and no replica checking it.
     return Query(
         ACTIONS,
         {"state": "unknown", "resolution.status": "checking", "resolution.next_check_at": {"$lte": at}, **leases.CHECKING.free(at)},
@@ -347,8 +339,7 @@ def queued_pair(customer_id: str, app_id: str) -> Query:
 
 
 @shape(_EXAMPLE_TIME)
-def queue_due(at: datetime) -> Query:
-    """Due and its lease free."""
+def queue_due(at: datetime) -> Query:  # due and its lease free.
     return Query(QUEUE, {"not_before": {"$lte": at}, **leases.QUEUED.free(at)}, sort=(("not_before", ASCENDING),))
 
 
@@ -369,7 +360,7 @@ def queue_next(at: datetime, within_s: float) -> Query:
     )
 
 
-# the vendors' change events (linkmesh_profile.db.inbox)
+# the vendors' change events (linkmesh_profile.db.inbox) and the sweep of what they missed (db.sweeps)
 
 
 @shape(_EXAMPLE_TIME)
@@ -385,6 +376,12 @@ def inbox_entry_leased(oid: Any, holder: str) -> Query:
 @shape("6b0000000000000000000002", "e-1")
 def inbox_event(app_id: str, event_id: str) -> Query:
     return Query(INBOX, {"app_id": app_id, "event_id": event_id})
+
+
+@shape("6b0000000000000000000002", _EXAMPLE_TIME)
+def sweep_cursor(app_id: str, due_at: datetime | None = None) -> Query:  # due_at: only when due then and not leased
+    due = {"next_at": {"$not": {"$gt": due_at}}, **leases.QUEUED.free(due_at)} if due_at else {}
+    return Query(META, {"_id": f"sweep:{app_id}", **due})
 
 
 # refresh leases (kept in the customer's document: linkmesh_profile.db.refresh_leases)

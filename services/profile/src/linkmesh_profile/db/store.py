@@ -71,7 +71,9 @@ class CommandCounter(monitoring.CommandListener):
 
 
 def now() -> datetime:
-    return datetime.now(UTC)
+    """To the millisecond, as MongoDB keeps it: a stamp answered before it is read back is the one stored."""
+    at = datetime.now(UTC)
+    return at.replace(microsecond=at.microsecond // 1000 * 1000)
 
 
 def object_id(value: str) -> ObjectId | None:

@@ -51,6 +51,7 @@ KINDS = (
     "autolink_search",
     "autolink_fetch",
     "refresh",
+    "event_search",
     "action",
     "action_resolution",
     "adaptor_basic",

@@ -76,8 +76,22 @@ class Consumer:
         elif event.order_id:
             key = f"{order_number(event.order_id)}{ORDER_SEPARATOR}{event.app_id}"
             listed = await listings.with_order(self.store, [key], limit=1)
-            found_id = listed[0].id if listed else ""
+            found_id = listed[0].id if listed else await self._buyer_of_new_order(event)
         return await self.store.get_customer(found_id) if found_id else None
+
+    async def _buyer_of_new_order(self, event: Event) -> str:
+        """A new order no data held names yet (a vendor whose payloads carry only its id): the app
+        is asked whose it is (a search by its number, one vendor call), and a linked buyer's
+        profile answered. An order of someone no one links costs that one call, nothing more."""
+        app = await self.store.get_app(event.app_id) if event.order_is_new else None
+        if app is None:
+            return ""
+        answer, _ = await self.refresher.lookups.search(app, "", emails=[], phones=[], order_number=event.order_id, kind="event_search")
+        for candidate in answer.candidates:
+            holder = await self.store.customer_with_link(app.id, candidate.external_id)
+            if holder is not None:
+                return holder.id
+        return ""
 
     async def _settle(self, event: Event, state: str, note: str = "") -> None:
         APPLIED.labels(state).inc()
@@ -90,20 +104,20 @@ class Consumer:
         app = await self.store.get_app(event.app_id)
         if app is None or not app.active:
             return await self._settle(event, "app_inactive")
-        customer = await self._whose(event)
-        link = customer.links.get(app.id) if customer is not None else None
-        if customer is None or link is None:
-            return await self._settle(event, "no_customer", "no customer links the record it names")
-        if (
-            link.stale is None
-            and link.refreshed_at is not None
-            and event.happened_at is not None
-            and event.happened_at <= link.refreshed_at
-        ):
-            return await self._settle(event, "already_fresh", "the data held is younger than the event")
         try:
+            customer = await self._whose(event)
+            link = customer.links.get(app.id) if customer is not None else None
+            if customer is None or link is None:
+                return await self._settle(event, "no_customer", "no customer links the record it names")
+            if (
+                link.stale is None
+                and link.refreshed_at is not None
+                and event.happened_at is not None
+                and event.happened_at <= link.refreshed_at
+            ):
+                return await self._settle(event, "already_fresh", "the data held is younger than the event")
             await self.refresher.refresh_app(customer.id, app, force=True, customer=customer)
-        except ServiceError as err:
+        except ServiceError as err:  # the vendor did not answer: due again later, up to MAX_ATTEMPTS
             if event.attempts >= MAX_ATTEMPTS:
                 return await self._settle(event, "failed", f"{err.code.name}: {err.message}")
             APPLIED.labels("later").inc()

@@ -19,20 +19,24 @@ from linkmesh_profile.db.store import now
 if TYPE_CHECKING:
     from linkmesh_profile.admin.apps import AppService
     from linkmesh_profile.db.inbox import Inbox
+    from linkmesh_profile.model.app import App
 
 log = structlog.get_logger("linkmesh.events")
 RECEIVED = Counter("linkmesh_events_received_total", "Vendor change events received, by outcome", ["outcome"])
 
 
 class Receiver:
-    def __init__(self, apps: AppService, inbox: Inbox, wake: Callable[[], None]) -> None:
+    def __init__(self, apps: AppService, inbox: Inbox, wake: Callable[[], None], callback: Callable[[App], str]) -> None:
         self.apps = apps
         self.inbox = inbox
+        self.callback = callback  # the address the app's subscriptions deliver to
         self.wake = wake  # the consumer in this process, told at once
 
     async def receive(self, delivery: inbox_pb2.Delivery) -> inbox_pb2.Received:
         app = await self.apps.require(delivery.app_id)
-        request = lookup_pb2.ReadDeliveryRequest(app=self.apps.context(app), headers=dict(delivery.headers), body=delivery.body)
+        request = lookup_pb2.ReadDeliveryRequest(
+            app=self.apps.context(app), headers=dict(delivery.headers), body=delivery.body, callback_url=self.callback(app)
+        )
         try:
             change = (await self.apps.connectors.read_delivery(app, request)).change
         except ServiceError as err:

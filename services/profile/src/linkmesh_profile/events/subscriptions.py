@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import grpc
 import structlog
 from linkmesh.lookup.v1 import lookup_pb2
+from prometheus_client import Counter
 
 from linkmesh_core.errors import ServiceError
 from linkmesh_profile.db.store import now
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from linkmesh_profile.model.app import App
 
 log = structlog.get_logger("linkmesh.events")
+RESTORED = Counter("linkmesh_subscriptions_restored_total", "Vendor subscriptions made again after the vendor dropped them")
 
 
 class Subscriptions:
@@ -32,8 +34,10 @@ class Subscriptions:
     def callback(self, app: App) -> str:
         return f"{self.public_url}/webhooks/v1/apps/{app.id}"
 
-    async def _record(self, app: App, state: str, message: str = "", topics: list[str] | None = None) -> dict[str, Any]:
+    async def _record(self, app: App, state: str, message: str = "", topics: list[str] | None = None, restored: int = 0) -> dict[str, Any]:
         doc = {"state": state, "message": message, "topics": topics or [], "callback_url": self.callback(app), "checked_at": now()}
+        if restored:
+            doc["restored"] = restored
         await self.store.set_app_webhooks(app.id, doc)
         log.info("webhooks", app_id=app.id, state=state, topics=len(topics or []), message=message)
         return doc
@@ -53,7 +57,15 @@ class Subscriptions:
             if err.code == grpc.StatusCode.INVALID_ARGUMENT:
                 return await self._record(app, "needs_setting", err.message)
             return await self._record(app, "failed", err.message)
-        return await self._record(app, "active", topics=sorted(s.topic for s in answer.subscriptions))
+        topics = sorted(s.topic for s in answer.subscriptions)
+        # Made again where the app had them all: the vendor had dropped them (a sweep asks again).
+        restored = len(answer.created) if app.webhooks.get("state") == "active" else 0
+        if restored:
+            RESTORED.inc(restored)
+            log.warning("webhooks_restored", app_id=app.id, restored=restored)
+            note = f"registered again {restored} subscription{'s' if restored > 1 else ''} {app.name}'s vendor had dropped"
+            return await self._record(app, "active", note, topics, restored)
+        return await self._record(app, "active", topics=topics)
 
     async def remove(self, app: App) -> dict[str, Any]:
         """Removes the app's subscriptions (best effort: a vendor away is said, not raised)."""

@@ -40,12 +40,18 @@ class RefreshOutcome:
 
 
 class Refresher:
-    def __init__(self, store: Store, apps: AppService, lookups: Lookups, links: Links, freshness_s: float) -> None:
+    def __init__(
+        self, store: Store, apps: AppService, lookups: Lookups, links: Links, freshness_s: float, events_freshness_s: float = 0.0
+    ) -> None:
         self.store = store
         self.apps = apps
         self.lookups = lookups
         self.links = links
         self.freshness_s = freshness_s
+        # Data an app's change events keep fresh (its subscription active) is read again only
+        # after this long (or when an event says it changed); the reconciliation sweep reads
+        # what events missed.
+        self.events_freshness_s = max(events_freshness_s, freshness_s)
         self._refreshes: SingleFlight[bool] = SingleFlight()
         self.leases = RefreshLeases(store)
 
@@ -61,7 +67,9 @@ class Refresher:
         # The leases of every app due and not already being refreshed by this process are taken
         # together; the refreshes start before anything is awaited, so no other caller here
         # can start one of them meanwhile (and wait on a lease this caller holds).
-        together = [a_id for a_id in targets if self._due(links[a_id]) and (customer_id, a_id, False) not in self._refreshes]
+        together = [
+            a_id for a_id, app in targets.items() if self._due(links[a_id], app) and (customer_id, a_id, False) not in self._refreshes
+        ]
         leased = asyncio.ensure_future(self.leases.take(customer_id, together, self._lease_s())) if together else None
         flights = [
             self._refreshes.start(
@@ -83,9 +91,10 @@ class Refresher:
                 outcome.changed = outcome.changed or bool(result)
         return outcome
 
-    def _due(self, link: Link) -> bool:
+    def _due(self, link: Link, app: App) -> bool:
         refreshed_at = link.refreshed_at
-        return link.stale is not None or refreshed_at is None or now() - refreshed_at >= timedelta(seconds=self.freshness_s)
+        window = self.events_freshness_s if app.webhooks.get("state") == "active" else self.freshness_s
+        return link.stale is not None or refreshed_at is None or now() - refreshed_at >= timedelta(seconds=window)
 
     def _lease_s(self) -> float:
         return time_left(self.apps.connectors.timeout) + LEASE_MARGIN_S
@@ -113,7 +122,7 @@ class Refresher:
         link = customer.links.get(app_id)
         if link is None:
             return False
-        if not force and not self._due(link):
+        if not force and not self._due(link, app):
             return False  # fresh enough: served without calling the vendor
         if force:  # after an action: must read what the action did, so it never follows another refresh
             return await self._fetch_and_write(customer_id, app, customer, link)
@@ -172,7 +181,7 @@ class Refresher:
             stale = Stale(err.code.name, err.message, since, now()).to_doc()
             await self.store.change_customer(
                 customer_id,
-                {"$set": {f"links.{app_id}.stale": stale}, "$unset": release(app_id)},
+                {"$set": {f"links.{app_id}.stale": stale, "updated_at": now()}, "$unset": release(app_id)},
                 {f"links.{app_id}.external_customer_id": external_id},
             )
             raise

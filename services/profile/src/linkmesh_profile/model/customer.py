@@ -171,6 +171,8 @@ class Listing:
     linked_app_ids: tuple[str, ...] = ()
     recent_key: str = ""
     name_keys: tuple[str, ...] = ()
+    #: When anything of the profile was last written (its links' data too).
+    updated_at: datetime | None = None
 
     @property
     def id(self) -> str:
@@ -187,6 +189,7 @@ class Listing:
             linked_app_ids=tuple(str(key).partition(":")[0] for key in doc.get("link_keys") or ()),
             recent_key=str(doc.get("recent_key") or ""),
             name_keys=_strings(doc.get("name_keys")),
+            updated_at=doc.get("updated_at"),
         )
 
     @classmethod
@@ -199,4 +202,5 @@ class Listing:
             customer.last_contact_at,
             tuple(key.partition(":")[0] for key in customer.link_keys),
             customer.recent_key,
+            updated_at=customer.updated_at,
         )

@@ -57,6 +57,68 @@ LOOKUP_FIELD_ORDER_NUMBER: LookupField.ValueType  # 3
 Global___LookupField: _TypeAlias = LookupField  # noqa: Y015
 
 @_typing.final
+class ListChangesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APP_FIELD_NUMBER: _builtins.int
+    SINCE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
+    page_token: _builtins.str
+    """Where the previous page ended (its next_page_token)."""
+    limit: _builtins.int
+    """At most this many (0: the connector's page)."""
+    @_builtins.property
+    def app(self) -> Global___AppContext: ...
+    @_builtins.property
+    def since(self) -> _timestamp_pb2.Timestamp:
+        """Records changed after this time."""
+
+    def __init__(
+        self,
+        *,
+        app: Global___AppContext | None = ...,
+        since: _timestamp_pb2.Timestamp | None = ...,
+        page_token: _builtins.str = ...,
+        limit: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["app", b"app", "since", b"since"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["app", b"app", "limit", b"limit", "page_token", b"page_token", "since", b"since"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListChangesRequest: _TypeAlias = ListChangesRequest  # noqa: Y015
+
+@_typing.final
+class ListChangesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHANGES_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """More follow: ask again with it."""
+    @_builtins.property
+    def changes(self) -> _containers.RepeatedCompositeFieldContainer[Global___Change]:
+        """Each record changed (an order, a customer): whose it is and when it changed, as a change
+        event would say it; its event_id is the record and its time, so one read twice is one event.
+        """
+
+    def __init__(
+        self,
+        *,
+        changes: _abc.Iterable[Global___Change] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changes", b"changes", "next_page_token", b"next_page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListChangesResponse: _TypeAlias = ListChangesResponse  # noqa: Y015
+
+@_typing.final
 class SubscribeRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -209,7 +271,12 @@ class ReadDeliveryRequest(_message.Message):
     APP_FIELD_NUMBER: _builtins.int
     HEADERS_FIELD_NUMBER: _builtins.int
     BODY_FIELD_NUMBER: _builtins.int
+    CALLBACK_URL_FIELD_NUMBER: _builtins.int
     body: _builtins.bytes
+    callback_url: _builtins.str
+    """The address it was delivered to, as the app's subscriptions name it (a vendor that signs
+    nothing sends back what the subscription was made with for it).
+    """
     @_builtins.property
     def app(self) -> Global___AppContext: ...
     @_builtins.property
@@ -222,10 +289,11 @@ class ReadDeliveryRequest(_message.Message):
         app: Global___AppContext | None = ...,
         headers: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
         body: _builtins.bytes = ...,
+        callback_url: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["app", b"app"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["app", b"app", "body", b"body", "headers", b"headers"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["app", b"app", "body", b"body", "callback_url", b"callback_url", "headers", b"headers"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -243,6 +311,7 @@ class Change(_message.Message):
     EXTERNAL_CUSTOMER_ID_FIELD_NUMBER: _builtins.int
     ORDER_ID_FIELD_NUMBER: _builtins.int
     KIND_FIELD_NUMBER: _builtins.int
+    ORDER_IS_NEW_FIELD_NUMBER: _builtins.int
     event_id: _builtins.str
     """The vendor's id of the event: the same on a retry or a duplicate."""
     topic: _builtins.str
@@ -253,6 +322,10 @@ class Change(_message.Message):
     kind: _builtins.str
     """"change" (the customer's data changed: read it again), "privacy" (a data request or an
     erasure the privacy machinery carries out), or "other" (recorded, nothing to do).
+    """
+    order_is_new: _builtins.bool
+    """The order was just placed, so no data linkmesh holds names it yet: when the delivery names
+    no customer, whose it is is asked of the app (a search by its number).
     """
     @_builtins.property
     def happened_at(self) -> _timestamp_pb2.Timestamp:
@@ -267,10 +340,11 @@ class Change(_message.Message):
         external_customer_id: _builtins.str = ...,
         order_id: _builtins.str = ...,
         kind: _builtins.str = ...,
+        order_is_new: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["happened_at", b"happened_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["event_id", b"event_id", "external_customer_id", b"external_customer_id", "happened_at", b"happened_at", "kind", b"kind", "order_id", b"order_id", "topic", b"topic"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["event_id", b"event_id", "external_customer_id", b"external_customer_id", "happened_at", b"happened_at", "kind", b"kind", "order_id", b"order_id", "order_is_new", b"order_is_new", "topic", b"topic"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -88,6 +88,11 @@ class LookupServiceStub:
                 request_serializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.ReadDeliveryRequest.SerializeToString,
                 response_deserializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.ReadDeliveryResponse.FromString,
                 _registered_method=True)
+        self.ListChanges = channel.unary_unary(
+                '/linkmesh.lookup.v1.LookupService/ListChanges',
+                request_serializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.ListChangesRequest.SerializeToString,
+                response_deserializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.ListChangesResponse.FromString,
+                _registered_method=True)
 
 
 class LookupServiceServicer:
@@ -174,6 +179,15 @@ class LookupServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListChanges(self, request, context):
+        """What changed at the vendor after a time, oldest first, by the vendor's own "updated since"
+        filter: the reconciliation sweep reads it for what change events missed (a vendor does not
+        promise every delivery). UNIMPLEMENTED: this vendor offers no such filter.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_LookupServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -226,6 +240,11 @@ def add_LookupServiceServicer_to_server(servicer, server):
                     servicer.ReadDelivery,
                     request_deserializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.ReadDeliveryRequest.FromString,
                     response_serializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.ReadDeliveryResponse.SerializeToString,
+            ),
+            'ListChanges': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListChanges,
+                    request_deserializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.ListChangesRequest.FromString,
+                    response_serializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.ListChangesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -502,6 +521,33 @@ class LookupService:
             '/linkmesh.lookup.v1.LookupService/ReadDelivery',
             linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.ReadDeliveryRequest.SerializeToString,
             linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.ReadDeliveryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListChanges(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/linkmesh.lookup.v1.LookupService/ListChanges',
+            linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.ListChangesRequest.SerializeToString,
+            linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.ListChangesResponse.FromString,
             options,
             channel_credentials,
             insecure,

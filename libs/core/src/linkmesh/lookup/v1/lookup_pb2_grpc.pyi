@@ -85,6 +85,11 @@ class LookupServiceStub:
     """One delivery as the vendor sent it: its signature checked by the vendor's rule with the
     app's secrets (UNAUTHENTICATED when it does not hold), and what it says changed.
     """
+    ListChanges: _grpc.UnaryUnaryMultiCallable[_lookup_pb2.ListChangesRequest, _lookup_pb2.ListChangesResponse]
+    """What changed at the vendor after a time, oldest first, by the vendor's own "updated since"
+    filter: the reconciliation sweep reads it for what change events missed (a vendor does not
+    promise every delivery). UNIMPLEMENTED: this vendor offers no such filter.
+    """
 
 @_typing.type_check_only
 class LookupServiceAsyncStub(LookupServiceStub):
@@ -125,6 +130,11 @@ class LookupServiceAsyncStub(LookupServiceStub):
     ReadDelivery: _aio.UnaryUnaryMultiCallable[_lookup_pb2.ReadDeliveryRequest, _lookup_pb2.ReadDeliveryResponse]  # type: ignore[assignment]
     """One delivery as the vendor sent it: its signature checked by the vendor's rule with the
     app's secrets (UNAUTHENTICATED when it does not hold), and what it says changed.
+    """
+    ListChanges: _aio.UnaryUnaryMultiCallable[_lookup_pb2.ListChangesRequest, _lookup_pb2.ListChangesResponse]  # type: ignore[assignment]
+    """What changed at the vendor after a time, oldest first, by the vendor's own "updated since"
+    filter: the reconciliation sweep reads it for what change events missed (a vendor does not
+    promise every delivery). UNIMPLEMENTED: this vendor offers no such filter.
     """
 
 class LookupServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -223,6 +233,17 @@ class LookupServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_lookup_pb2.ReadDeliveryResponse, _abc.Awaitable[_lookup_pb2.ReadDeliveryResponse]]:
         """One delivery as the vendor sent it: its signature checked by the vendor's rule with the
         app's secrets (UNAUTHENTICATED when it does not hold), and what it says changed.
+        """
+
+    @_abc_1.abstractmethod
+    def ListChanges(
+        self,
+        request: _lookup_pb2.ListChangesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_lookup_pb2.ListChangesResponse, _abc.Awaitable[_lookup_pb2.ListChangesResponse]]:
+        """What changed at the vendor after a time, oldest first, by the vendor's own "updated since"
+        filter: the reconciliation sweep reads it for what change events missed (a vendor does not
+        promise every delivery). UNIMPLEMENTED: this vendor offers no such filter.
         """
 
 def add_LookupServiceServicer_to_server(servicer: LookupServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -50,6 +50,11 @@ class CustomerServiceStub:
                 request_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.UpdateCustomerRequest.SerializeToString,
                 response_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.Customer.FromString,
                 _registered_method=True)
+        self.WatchCustomer = channel.unary_stream(
+                '/linkmesh.profile.v1.CustomerService/WatchCustomer',
+                request_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.WatchCustomerRequest.SerializeToString,
+                response_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.CustomerRevision.FromString,
+                _registered_method=True)
         self.FindCustomers = channel.unary_unary(
                 '/linkmesh.profile.v1.CustomerService/FindCustomers',
                 request_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.FindCustomersRequest.SerializeToString,
@@ -119,6 +124,15 @@ class CustomerServiceServicer:
 
     def UpdateCustomer(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchCustomer(self, request, context):
+        """An open profile's changes, as they are written (a change event applied, a refresh, an
+        action, a contact): the profile's revision at once, then each new one. Ends when the
+        profile is gone or the caller cancels.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -215,6 +229,11 @@ def add_CustomerServiceServicer_to_server(servicer, server):
                     servicer.UpdateCustomer,
                     request_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.UpdateCustomerRequest.FromString,
                     response_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.Customer.SerializeToString,
+            ),
+            'WatchCustomer': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchCustomer,
+                    request_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.WatchCustomerRequest.FromString,
+                    response_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.CustomerRevision.SerializeToString,
             ),
             'FindCustomers': grpc.unary_unary_rpc_method_handler(
                     servicer.FindCustomers,
@@ -348,6 +367,33 @@ class CustomerService:
             '/linkmesh.profile.v1.CustomerService/UpdateCustomer',
             linkmesh_dot_profile_dot_v1_dot_profile__pb2.UpdateCustomerRequest.SerializeToString,
             linkmesh_dot_profile_dot_v1_dot_profile__pb2.Customer.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchCustomer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/linkmesh.profile.v1.CustomerService/WatchCustomer',
+            linkmesh_dot_profile_dot_v1_dot_profile__pb2.WatchCustomerRequest.SerializeToString,
+            linkmesh_dot_profile_dot_v1_dot_profile__pb2.CustomerRevision.FromString,
             options,
             channel_credentials,
             insecure,

@@ -41,6 +41,11 @@ class CustomerServiceStub:
     CreateCustomer: _grpc.UnaryUnaryMultiCallable[_profile_pb2.CreateCustomerRequest, _profile_pb2.Customer]
     GetCustomer: _grpc.UnaryUnaryMultiCallable[_profile_pb2.GetCustomerRequest, _profile_pb2.Customer]
     UpdateCustomer: _grpc.UnaryUnaryMultiCallable[_profile_pb2.UpdateCustomerRequest, _profile_pb2.Customer]
+    WatchCustomer: _grpc.UnaryStreamMultiCallable[_profile_pb2.WatchCustomerRequest, _profile_pb2.CustomerRevision]
+    """An open profile's changes, as they are written (a change event applied, a refresh, an
+    action, a contact): the profile's revision at once, then each new one. Ends when the
+    profile is gone or the caller cancels.
+    """
     FindCustomers: _grpc.UnaryUnaryMultiCallable[_profile_pb2.FindCustomersRequest, _profile_pb2.FindCustomersResponse]
     ListCustomers: _grpc.UnaryUnaryMultiCallable[_profile_pb2.ListCustomersRequest, _profile_pb2.ListCustomersResponse]
     """The customer directory: the most recently contacted customers, or those whose name,
@@ -78,6 +83,11 @@ class CustomerServiceAsyncStub(CustomerServiceStub):
     CreateCustomer: _aio.UnaryUnaryMultiCallable[_profile_pb2.CreateCustomerRequest, _profile_pb2.Customer]  # type: ignore[assignment]
     GetCustomer: _aio.UnaryUnaryMultiCallable[_profile_pb2.GetCustomerRequest, _profile_pb2.Customer]  # type: ignore[assignment]
     UpdateCustomer: _aio.UnaryUnaryMultiCallable[_profile_pb2.UpdateCustomerRequest, _profile_pb2.Customer]  # type: ignore[assignment]
+    WatchCustomer: _aio.UnaryStreamMultiCallable[_profile_pb2.WatchCustomerRequest, _profile_pb2.CustomerRevision]  # type: ignore[assignment]
+    """An open profile's changes, as they are written (a change event applied, a refresh, an
+    action, a contact): the profile's revision at once, then each new one. Ends when the
+    profile is gone or the caller cancels.
+    """
     FindCustomers: _aio.UnaryUnaryMultiCallable[_profile_pb2.FindCustomersRequest, _profile_pb2.FindCustomersResponse]  # type: ignore[assignment]
     ListCustomers: _aio.UnaryUnaryMultiCallable[_profile_pb2.ListCustomersRequest, _profile_pb2.ListCustomersResponse]  # type: ignore[assignment]
     """The customer directory: the most recently contacted customers, or those whose name,
@@ -130,6 +140,17 @@ class CustomerServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _profile_pb2.UpdateCustomerRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_profile_pb2.Customer, _abc.Awaitable[_profile_pb2.Customer]]: ...
+
+    @_abc_1.abstractmethod
+    def WatchCustomer(
+        self,
+        request: _profile_pb2.WatchCustomerRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_profile_pb2.CustomerRevision], _abc.AsyncIterator[_profile_pb2.CustomerRevision]]:
+        """An open profile's changes, as they are written (a change event applied, a refresh, an
+        action, a contact): the profile's revision at once, then each new one. Ends when the
+        profile is gone or the caller cancels.
+        """
 
     @_abc_1.abstractmethod
     def FindCustomers(

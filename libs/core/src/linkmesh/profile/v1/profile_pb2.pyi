@@ -324,6 +324,58 @@ class GetCustomerRequest(_message.Message):
 Global___GetCustomerRequest: _TypeAlias = GetCustomerRequest  # noqa: Y015
 
 @_typing.final
+class WatchCustomerRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WatchCustomerRequest: _TypeAlias = WatchCustomerRequest  # noqa: Y015
+
+@_typing.final
+class CustomerRevision(_message.Message):
+    """A watched profile as it stands: sent once when the watch starts (to compare with what the
+    watcher shows), then each time anything of the profile is written.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    GONE_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    gone: _builtins.bool
+    """The profile no longer exists; the stream ends after this."""
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp:
+        """When the profile was last written; a watcher showing an older one reads it again."""
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+        gone: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["gone", b"gone", "id", b"id", "updated_at", b"updated_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CustomerRevision: _TypeAlias = CustomerRevision  # noqa: Y015
+
+@_typing.final
 class UpdateCustomerRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
