@@ -75,3 +75,33 @@ async def test_a_connector_whose_webhooks_are_not_written_says_so() -> None:
         request = lookup_pb2.SubscribeRequest(app=magento_app("http://127.0.0.1:9"), callback_url="https://h.example/x")
         err: ServiceError = await rpc_error(stub.Subscribe(request, timeout=5))
     assert err.code == grpc.StatusCode.UNIMPLEMENTED and "sends no change events" in err.message
+
+
+async def test_shopifys_privacy_requests_are_verified_and_read_as_privacy() -> None:
+    """customers/data_request, customers/redact and shop/redact (Shopify's mandatory topics, set in
+    the app's configuration): checked as every delivery is, and read as privacy events, whose
+    customer is named, for the privacy machinery to carry out (issue 35)."""
+    import base64
+    import hashlib
+    import hmac
+    import json
+
+    async with shopify_connector() as stub:
+        app = app_with_secret("http://127.0.0.1:9")
+        for topic, body in (
+            (
+                "customers/redact",
+                {"shop_domain": data.SHOP, "customer": {"id": 7001, "email": "jane.smith@example.com"}, "orders_to_redact": [5101]},
+            ),
+            ("customers/data_request", {"shop_domain": data.SHOP, "customer": {"id": 7001}, "orders_requested": [5101]}),
+            ("shop/redact", {"shop_id": 1, "shop_domain": data.SHOP}),
+        ):
+            raw = json.dumps(body).encode()
+            signed = base64.b64encode(hmac.new(data.CLIENT_SECRET.encode(), raw, hashlib.sha256).digest()).decode()
+            headers = {"X-Shopify-Topic": topic, "X-Shopify-Hmac-Sha256": signed, "X-Shopify-Event-Id": f"ev-{topic}"}
+            change = (await stub.ReadDelivery(lookup_pb2.ReadDeliveryRequest(app=app, headers=headers, body=raw), timeout=5)).change
+            assert (change.kind, change.topic) == ("privacy", topic)
+            assert change.external_customer_id == ("" if topic == "shop/redact" else "7001")
+            forged = {**headers, "X-Shopify-Hmac-Sha256": base64.b64encode(b"x" * 32).decode()}
+            refused = await rpc_error(stub.ReadDelivery(lookup_pb2.ReadDeliveryRequest(app=app, headers=forged, body=raw), timeout=5))
+            assert refused.code == grpc.StatusCode.UNAUTHENTICATED

@@ -98,6 +98,8 @@ def assemble(
     inbox = Inbox(store)
     consumer = Consumer(store, refresher, inbox)
     subscriptions = Subscriptions(store, apps, tuning.public_url)
+    watch = Watch(store, tuning.watch_poll_s)
+    refresher.wrote = watch.wrote
     return Parts(
         store=store,
         apps=apps,
@@ -119,7 +121,7 @@ def assemble(
         consumer=consumer,
         receiver=Receiver(apps, inbox, consumer.wake, subscriptions.callback),
         subscriptions=subscriptions,
-        watch=Watch(store, tuning.watch_poll_s),
+        watch=watch,
         sweeper=Sweeper(store, apps, inbox, subscriptions, consumer.wake, tuning.sweep_interval_s, tuning.sweep_max_pages),
         served=served,
         served_actions=ServedActions(served, actions),

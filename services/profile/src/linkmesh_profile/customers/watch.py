@@ -60,6 +60,13 @@ class Watch:
         self._watchers: dict[str, set[Watcher]] = {}
         self._seen: dict[str, Revision] = {}
         self._loop: asyncio.Task[None] | None = None
+        self._poked = asyncio.Event()
+
+    def wrote(self, customer_id: str) -> None:
+        """This replica wrote the profile (a refresh, a change event applied): its watchers here
+        hear of it at once, not at the next round (other replicas' writes wait for the round)."""
+        if customer_id in self._watchers:
+            self._poked.set()
 
     @contextlib.asynccontextmanager
     async def watching(self, customer_id: str) -> AsyncIterator[Watcher]:
@@ -89,7 +96,11 @@ class Watch:
 
     async def _poll_while_watched(self) -> None:
         while self._watchers:
-            await asyncio.sleep(self.poll_s)
+            try:
+                await asyncio.wait_for(self._poked.wait(), self.poll_s)
+            except TimeoutError:
+                pass
+            self._poked.clear()
             try:
                 await self.poll()
             except PyMongoError as exc:  # the database is away: watchers keep what they have

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,7 @@ class Refresher:
         self, store: Store, apps: AppService, lookups: Lookups, links: Links, freshness_s: float, events_freshness_s: float = 0.0
     ) -> None:
         self.store = store
+        self.wrote: Callable[[str], None] = lambda customer_id: None  # told after each write (the open profiles' watch)
         self.apps = apps
         self.lookups = lookups
         self.links = links
@@ -204,4 +206,5 @@ class Refresher:
         await checkpoints.reached("refresh.before_write")
         # Only if still linked to the same external customer (an unlink may have won the race).
         await self.links.write_with_contact_points(customer, data, update, {f"links.{app_id}.external_customer_id": external_id})
+        self.wrote(customer_id)
         return True
