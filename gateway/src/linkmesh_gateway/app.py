@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import structlog
 from aiohttp import web
 from grpc_health.v1 import health_pb2_grpc
-from linkmesh.profile.v1 import adaptor_pb2_grpc, admin_pb2_grpc, auth_pb2_grpc, customers_pb2_grpc, inbox_pb2_grpc
+from linkmesh.profile.v1 import adaptor_pb2_grpc, admin_pb2_grpc, auth_pb2_grpc, customers_pb2_grpc, inbox_pb2_grpc, privacy_pb2_grpc
 
 from linkmesh_core.channels import open_channel
 from linkmesh_gateway.auth import LIMITER, RateLimiter
@@ -15,7 +15,7 @@ from linkmesh_gateway.config import Settings
 from linkmesh_gateway.middleware import authenticate, request_context
 from linkmesh_gateway.oidc import OidcVerifier, ProviderUnavailable
 from linkmesh_gateway.routes import setup_routes
-from linkmesh_gateway.state import ADAPTOR, ADMIN, AUTH, CUSTOMERS, INBOX, OIDC, PROFILE_HEALTH, SETTINGS, TOKENS
+from linkmesh_gateway.state import ADAPTOR, ADMIN, AUTH, CUSTOMERS, INBOX, OIDC, PRIVACY, PROFILE_HEALTH, SETTINGS, TOKENS
 
 log = structlog.get_logger("linkmesh.gateway")
 
@@ -41,6 +41,7 @@ async def profile_client(app: web.Application) -> AsyncIterator[None]:
     app[AUTH] = auth_pb2_grpc.AuthServiceStub(channel)
     app[ADAPTOR] = adaptor_pb2_grpc.AdaptorServiceStub(channel)
     app[INBOX] = inbox_pb2_grpc.InboxServiceStub(channel)
+    app[PRIVACY] = privacy_pb2_grpc.PrivacyServiceStub(channel)
     app[PROFILE_HEALTH] = health_pb2_grpc.HealthStub(channel)
     yield
     await channel.close()

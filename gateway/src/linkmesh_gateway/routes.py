@@ -6,7 +6,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from linkmesh_gateway.views import adaptor, admin, customers, events, system, watch
+from linkmesh_gateway.views import adaptor, admin, customers, events, privacy, system, watch
 
 STATIC = Path(__file__).parent / "static"
 
@@ -58,6 +58,8 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/api/v1/customers/{customer_id}", customers.get_customer)
     r.add_patch("/api/v1/customers/{customer_id}", customers.update_customer)
     r.add_get("/api/v1/customers/{customer_id}/changes", watch.watch_customer)
+    r.add_get("/api/v1/customers/{customer_id}/export", privacy.export_customer)
+    r.add_post("/api/v1/customers/{customer_id}/erase", privacy.erase_customer)
     r.add_get("/api/v1/customers/{customer_id}/search-targets", customers.search_targets)
     r.add_post("/api/v1/customers/{customer_id}/external-search", customers.external_search)
     r.add_post("/api/v1/customers/{customer_id}/links", customers.link_customer)

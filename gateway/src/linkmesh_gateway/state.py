@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 from grpc_health.v1 import health_pb2_grpc
-from linkmesh.profile.v1 import adaptor_pb2_grpc, admin_pb2_grpc, auth_pb2_grpc, customers_pb2_grpc, inbox_pb2_grpc
+from linkmesh.profile.v1 import adaptor_pb2_grpc, admin_pb2_grpc, auth_pb2_grpc, customers_pb2_grpc, inbox_pb2_grpc, privacy_pb2_grpc
 
 from linkmesh_gateway.config import Settings
 from linkmesh_gateway.oidc import OidcVerifier
@@ -17,5 +17,6 @@ ADMIN = web.AppKey("admin", admin_pb2_grpc.AdminServiceStub)
 AUTH = web.AppKey("auth", auth_pb2_grpc.AuthServiceStub)
 ADAPTOR = web.AppKey("adaptor", adaptor_pb2_grpc.AdaptorServiceStub)
 INBOX = web.AppKey("inbox", inbox_pb2_grpc.InboxServiceStub)
+PRIVACY = web.AppKey("privacy", privacy_pb2_grpc.PrivacyServiceStub)
 PROFILE_HEALTH = web.AppKey("profile_health", health_pb2_grpc.HealthStub)
 OIDC = web.AppKey("oidc", OidcVerifier)

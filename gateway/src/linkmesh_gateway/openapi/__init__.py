@@ -13,6 +13,7 @@ from typing import Any
 from linkmesh_gateway.openapi.app_schemas import APP_SCHEMAS
 from linkmesh_gateway.openapi.event_paths import EVENT_OPERATIONS, EVENT_PATHS
 from linkmesh_gateway.openapi.paths import OPERATIONS, PATHS
+from linkmesh_gateway.openapi.privacy_paths import PRIVACY_OPERATIONS, PRIVACY_PATHS
 from linkmesh_gateway.openapi.responses import ALWAYS, WITH_BODY, failure
 from linkmesh_gateway.openapi.schemas import SCHEMAS
 
@@ -44,7 +45,7 @@ def _complete(paths: dict[str, Any]) -> dict[str, Any]:
         for method, operation in item.items():
             if method == "parameters":
                 continue
-            operation_id, tag = {**OPERATIONS, **EVENT_OPERATIONS}[(path, method)]
+            operation_id, tag = {**OPERATIONS, **EVENT_OPERATIONS, **PRIVACY_OPERATIONS}[(path, method)]
             operation = {"operationId": operation_id, "tags": [tag], **operation}
             responses = dict(operation["responses"])
             if operation.get("security") != []:
@@ -70,7 +71,7 @@ def document() -> dict[str, Any]:
         "security": [{"bearer": []}],
         "tags": TAGS,
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "schemas": {**SCHEMAS, **APP_SCHEMAS}},
-        "paths": _complete({**PATHS, **EVENT_PATHS}),
+        "paths": _complete({**PATHS, **EVENT_PATHS, **PRIVACY_PATHS}),
     }
 
 

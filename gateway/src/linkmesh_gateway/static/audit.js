@@ -16,6 +16,8 @@ export const AUDIT_ACTIONS = {
   "customer.link": "System linked",
   "customer.unlink": "System unlinked",
   "customer.fold": "Duplicate customer folded",
+  "customer.export": "Customer's data exported",
+  "customer.erase": "Customer erased",
   "app.create": "App added",
   "app.update": "App edited",
   "app.activate": "App activated",
@@ -24,6 +26,9 @@ export const AUDIT_ACTIONS = {
   "api_key.create": "API key made",
   "api_key.revoke": "API key revoked",
   "debugger.lookup": "Lookup dry run",
+  "privacy.data_request": "Data requested (by the system)",
+  "privacy.redact": "Data from a system forgotten (its request)",
+  "privacy.redact_shop": "A system's data forgotten (its request)",
 };
 
 const OUTCOMES = { ok: "Done", invalid_argument: "Refused: invalid", failed_precondition: "Refused: not possible now", not_found: "Not found",

@@ -6,6 +6,7 @@ import { actionForm, appliesTo, openIn, openRecordAction, resultKey } from "./ac
 import { auditForCustomer } from "./audit.js";
 import { agoText, liveBadge, watchProfile } from "./live.js";
 import { api, busy, confirmAction, connectors, el, fill, guarded, holder, humanize, inWords, link, menu, notice, orderRef, state, when } from "./lib.js";
+import { eraseCustomer, exportCustomer } from "./privacy.js";
 import { orderRow, partialNote, returnRow, transactionRow } from "./records.js";
 import { searchPanel } from "./search.js";
 import { summaryCard } from "./summary.js";
@@ -233,6 +234,8 @@ function customerCard(customer) {
       el("span", { class: "head-menus" }, customer.links.length ? sourcesToggle() : null, menu("More", "More for this customer", [
         { label: "Refresh every system", run: () => openProfile(customer.id) },
         state.role === "admin" ? { label: "Audit log for this customer", run: () => auditForCustomer(customer) } : null,
+        state.role === "admin" ? { label: "Export their data", run: () => exportCustomer(customer) } : null,
+        state.role === "admin" ? { label: "Erase this customer…", danger: true, run: () => eraseCustomer(customer) } : null,
         customer.links.length && state.role === "agent" ? { label: "Unlink all", danger: true, run: () => unlinkAll(customer) } : null,
       ]))),
     el("p", {}, [...customer.emails.map((e) => el("span", {}, e)), ...(customer.phones_formatted || customer.phones).map((p) => el("span", { class: "nowrap" }, p))]

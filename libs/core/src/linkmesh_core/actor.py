@@ -57,3 +57,8 @@ def bind_actor(actor: Actor | None) -> contextvars.Token[Actor | None]:
 
 def current_actor() -> Actor | None:
     return _current.get()
+
+
+def reset_actor(token: contextvars.Token[Actor | None]) -> None:
+    """Back to the actor bound before ``bind_actor`` answered ``token``."""
+    _current.reset(token)

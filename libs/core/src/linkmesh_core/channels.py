@@ -22,7 +22,7 @@ import grpc
 from google.protobuf import descriptor_pb2
 from google.protobuf.descriptor import ServiceDescriptor
 from linkmesh.lookup.v1 import lookup_pb2
-from linkmesh.profile.v1 import adaptor_pb2, admin_pb2, auth_pb2, customers_pb2
+from linkmesh.profile.v1 import adaptor_pb2, admin_pb2, auth_pb2, customers_pb2, privacy_pb2
 
 from linkmesh_core.request_context import RequestIdClientInterceptor
 from linkmesh_core.tls import tls_from_env
@@ -33,6 +33,7 @@ SERVICES: tuple[ServiceDescriptor, ...] = (
     admin_pb2.DESCRIPTOR.services_by_name["AdminService"],
     auth_pb2.DESCRIPTOR.services_by_name["AuthService"],
     adaptor_pb2.DESCRIPTOR.services_by_name["AdaptorService"],
+    privacy_pb2.DESCRIPTOR.services_by_name["PrivacyService"],
 )
 SAFE_LEVELS = (descriptor_pb2.MethodOptions.NO_SIDE_EFFECTS, descriptor_pb2.MethodOptions.IDEMPOTENT)
 

@@ -30,8 +30,9 @@ from linkmesh_shopify.mapping import number_of
 
 # What changes a linked customer's profile: its orders, their refunds and parcels, the customer.
 TOPICS = ("ORDERS_UPDATED", "ORDERS_CANCELLED", "REFUNDS_CREATE", "FULFILLMENTS_CREATE", "FULFILLMENTS_UPDATE", "CUSTOMERS_UPDATE")
-# Shopify's mandatory privacy topics (set in the app's configuration, not through the API).
-PRIVACY = ("customers/data_request", "customers/redact", "shop/redact")
+# Shopify's mandatory privacy topics (set in the app's configuration, not through the API), and
+# what each asks.
+PRIVACY = {"customers/data_request": "data_request", "customers/redact": "redact_customer", "shop/redact": "redact_shop"}
 
 
 def header(headers: dict[str, str], name: str) -> str:
@@ -126,6 +127,7 @@ def read(shop: Shop, request: lookup_pb2.ReadDeliveryRequest) -> lookup_pb2.Chan
         external_customer_id=customer_id,
         order_id=order_id,
         kind="privacy" if topic in PRIVACY else "change" if (customer_id or order_id) else "other",
+        privacy_request=PRIVACY.get(topic, ""),
     )
     happened = from_iso(header(headers, "X-Shopify-Triggered-At"))
     if happened is None:

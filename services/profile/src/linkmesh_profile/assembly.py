@@ -32,6 +32,8 @@ from linkmesh_profile.linking.autolink_queue import AutoLinkQueue
 from linkmesh_profile.linking.link import Links
 from linkmesh_profile.linking.refresh import Refresher
 from linkmesh_profile.linking.search import Search
+from linkmesh_profile.privacy.people import People
+from linkmesh_profile.privacy.vendor_requests import VendorRequests
 
 if TYPE_CHECKING:
     from linkmesh_profile.admin.apps import AppService
@@ -77,6 +79,7 @@ class Parts:
     subscriptions: Subscriptions
     watch: Watch
     sweeper: Sweeper
+    people: People
     served: ServedAdaptor
     served_actions: ServedActions
     region: str
@@ -96,7 +99,7 @@ def assemble(
     actions = ActionRunner(store, apps, refresher, traces, tuning.action_timeout_s, tuning.resolve_delays)
     served = ServedAdaptor(apps, lookups, region)
     inbox = Inbox(store)
-    consumer = Consumer(store, refresher, inbox)
+    consumer = Consumer(store, refresher, inbox, privacy=VendorRequests(store, audit))
     subscriptions = Subscriptions(store, apps, tuning.public_url)
     watch = Watch(store, tuning.watch_poll_s)
     refresher.wrote = watch.wrote
@@ -122,6 +125,7 @@ def assemble(
         receiver=Receiver(apps, inbox, consumer.wake, subscriptions.callback),
         subscriptions=subscriptions,
         watch=watch,
+        people=People(store, traces),
         sweeper=Sweeper(store, apps, inbox, subscriptions, consumer.wake, tuning.sweep_interval_s, tuning.sweep_max_pages),
         served=served,
         served_actions=ServedActions(served, actions),

@@ -47,11 +47,16 @@ ACTIONS = (
     "app.update",
     "contact.record",
     "customer.create",
+    "customer.erase",
+    "customer.export",
     "customer.fold",
     "customer.link",
     "customer.unlink",
     "customer.update",
     "debugger.lookup",
+    "privacy.data_request",
+    "privacy.redact",
+    "privacy.redact_shop",
 )
 FILTERS = {"actor_id": "actor.id", "action": "action", "customer_id": "customer_id", "app_id": "app_id", "outcome": "outcome"}
 MAX_DETAIL = 500

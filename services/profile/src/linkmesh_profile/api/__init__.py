@@ -16,6 +16,8 @@ from linkmesh.profile.v1 import (
     customers_pb2_grpc,
     inbox_pb2,
     inbox_pb2_grpc,
+    privacy_pb2,
+    privacy_pb2_grpc,
 )
 
 from linkmesh_profile.api.adaptor import AdaptorServicer
@@ -23,6 +25,7 @@ from linkmesh_profile.api.admin import AdminServicer
 from linkmesh_profile.api.auth import AuthServicer
 from linkmesh_profile.api.customers import CustomerServicer
 from linkmesh_profile.api.inbox import InboxServicer
+from linkmesh_profile.api.privacy import PrivacyServicer
 
 if TYPE_CHECKING:
     from linkmesh_profile.assembly import Parts
@@ -35,6 +38,7 @@ SERVICES = tuple(
         (auth_pb2, "AuthService"),
         (adaptor_pb2, "AdaptorService"),
         (inbox_pb2, "InboxService"),
+        (privacy_pb2, "PrivacyService"),
     )
 )
 
@@ -46,4 +50,5 @@ def add_servicers(server: grpc.aio.Server, parts: Parts) -> tuple[str, ...]:
     auth_pb2_grpc.add_AuthServiceServicer_to_server(AuthServicer(parts.api_keys), server)
     adaptor_pb2_grpc.add_AdaptorServiceServicer_to_server(AdaptorServicer(parts.served, parts.served_actions, parts.audit), server)
     inbox_pb2_grpc.add_InboxServiceServicer_to_server(InboxServicer(parts.receiver), server)
+    privacy_pb2_grpc.add_PrivacyServiceServicer_to_server(PrivacyServicer(parts.people, parts.audit), server)
     return SERVICES

@@ -76,6 +76,7 @@ INBOX_INDEXES = (
     IndexModel([("app_id", ASCENDING), ("event_id", ASCENDING)], name="one_per_event", unique=True),
     IndexModel([("state", ASCENDING), ("due_at", ASCENDING)], name="due"),
     IndexModel([("received_at", ASCENDING)], name="ttl", expireAfterSeconds=int(INBOX_KEPT.total_seconds())),
+    IndexModel([("app_id", ASCENDING), ("external_customer_id", ASCENDING)], name="by_record"),  # a person's, to erase
 )
 AUDIT_INDEXES = tuple(
     IndexModel([(field, ASCENDING), ("_id", DESCENDING)], name=f"by_{field.replace('.', '_')}") for field in AUDIT_FILTERS[:4]
@@ -101,7 +102,11 @@ def collections(trace_retention_s: float) -> tuple[Collection, ...]:
             "from, the directory's search keys, refresh leases",
             CUSTOMER_INDEXES,
         ),
-        Collection(ALIASES, "customers folded into another (a burst of contacts), pointing at the one kept"),
+        Collection(
+            ALIASES,
+            "customers folded into another (a burst of contacts), pointing at the one kept",
+            (IndexModel([("into", ASCENDING)], name="by_into"),),
+        ),
         Collection(APPS, "integrations: settings, secrets encrypted at rest", (IndexModel([("type", ASCENDING)], name="by_type"),)),
         Collection(META, "counters and one-time marks: the apps' version, the directory backfill"),
         Collection(ACTIONS, "order actions, one per idempotency key, with their outcome and its resolution", ACTION_INDEXES),

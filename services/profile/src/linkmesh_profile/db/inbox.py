@@ -40,6 +40,8 @@ class Event:
     holder: str = ""
     #: The order was just placed: no data held names it yet.
     order_is_new: bool = False
+    #: A privacy event's request (``Change.privacy_request``).
+    privacy_request: str = ""
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any]) -> Event:
@@ -56,6 +58,7 @@ class Event:
             attempts=int(doc.get("attempts") or 0),
             holder=leases.QUEUED.holder(dict(doc)),
             order_is_new=bool(doc.get("order_is_new")),
+            privacy_request=str(doc.get("privacy_request") or ""),
         )
 
 
@@ -75,6 +78,7 @@ class Inbox:
             "external_customer_id": change.external_customer_id,
             "order_id": change.order_id,
             "order_is_new": change.order_is_new,
+            "privacy_request": change.privacy_request,
             "received_at": at,
             "due_at": at,
             "state": WAITING,

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from linkmesh_profile.db.store import Store
     from linkmesh_profile.linking.refresh import Refresher
     from linkmesh_profile.model.customer import Customer
+    from linkmesh_profile.privacy.vendor_requests import VendorRequests
 
 log = structlog.get_logger("linkmesh.events")
 APPLIED = Counter("linkmesh_events_applied_total", "Vendor change events settled, by how", ["state"])
@@ -33,8 +34,11 @@ LEASE_S = 30.0
 
 
 class Consumer:
-    def __init__(self, store: Store, refresher: Refresher, inbox: Inbox, idle_s: float = 60.0) -> None:
+    def __init__(
+        self, store: Store, refresher: Refresher, inbox: Inbox, idle_s: float = 60.0, privacy: VendorRequests | None = None
+    ) -> None:
         self.store = store
+        self.privacy = privacy  # a vendor's privacy requests (Shopify's), carried out
         self.refresher = refresher
         self.inbox = inbox
         self.idle_s = idle_s
@@ -99,6 +103,8 @@ class Consumer:
         await self.inbox.settle(event, state, note, now())
 
     async def apply(self, event: Event) -> None:
+        if event.kind == "privacy" and self.privacy is not None:
+            return await self._settle(event, "applied", await self.privacy.carry_out(event))
         if event.kind != "change":
             return await self._settle(event, "recorded", f"a {event.kind or 'bare'} event: nothing to refresh")
         app = await self.store.get_app(event.app_id)

@@ -312,6 +312,7 @@ class Change(_message.Message):
     ORDER_ID_FIELD_NUMBER: _builtins.int
     KIND_FIELD_NUMBER: _builtins.int
     ORDER_IS_NEW_FIELD_NUMBER: _builtins.int
+    PRIVACY_REQUEST_FIELD_NUMBER: _builtins.int
     event_id: _builtins.str
     """The vendor's id of the event: the same on a retry or a duplicate."""
     topic: _builtins.str
@@ -327,6 +328,11 @@ class Change(_message.Message):
     """The order was just placed, so no data linkmesh holds names it yet: when the delivery names
     no customer, whose it is is asked of the app (a search by its number).
     """
+    privacy_request: _builtins.str
+    """A privacy event's request: "data_request" (the person asked for their data),
+    "redact_customer" (forget what was pulled for them from this app), "redact_shop" (forget
+    everything pulled from this app).
+    """
     @_builtins.property
     def happened_at(self) -> _timestamp_pb2.Timestamp:
         """When the change happened at the vendor (or, where it does not say, when it was sent)."""
@@ -341,10 +347,11 @@ class Change(_message.Message):
         order_id: _builtins.str = ...,
         kind: _builtins.str = ...,
         order_is_new: _builtins.bool = ...,
+        privacy_request: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["happened_at", b"happened_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["event_id", b"event_id", "external_customer_id", b"external_customer_id", "happened_at", b"happened_at", "kind", b"kind", "order_id", b"order_id", "order_is_new", b"order_is_new", "topic", b"topic"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["event_id", b"event_id", "external_customer_id", b"external_customer_id", "happened_at", b"happened_at", "kind", b"kind", "order_id", b"order_id", "order_is_new", b"order_is_new", "privacy_request", b"privacy_request", "topic", b"topic"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

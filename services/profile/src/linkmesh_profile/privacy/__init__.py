@@ -1,0 +1,1 @@
+"""A person's data on request: exported, erased (docs/privacy.md)."""
