@@ -25,6 +25,7 @@ from linkmesh_profile.connectors.registry import ConnectorRegistry
 from linkmesh_profile.db.store import Store
 from linkmesh_profile.db.traces import TraceStore
 from linkmesh_profile.linking.autolink_queue import run_deferred
+from linkmesh_profile.privacy.retention import Policy, Retention
 
 
 def map_database_errors(exc: Exception) -> ServiceError | None:
@@ -62,7 +63,7 @@ class ProfileService:
         s = self.settings
         store = Store(s.mongodb_uri, s.mongodb_db, s.db_timeout_s, s.app_cache_s)
         try:
-            await store.ensure_indexes(s.trace_retention_s)
+            await store.ensure_indexes(s.trace_retention_s, s.audit_retention_days * 86400, s.action_retention_days * 86400)
         except PyMongoError as exc:
             await store.close()
             raise StartupError(
@@ -81,7 +82,12 @@ class ProfileService:
             asyncio.create_task(resolver.resolve_forever(s.action_resolve_every_s)),
             asyncio.create_task(parts.consumer.run_forever()),
             asyncio.create_task(parts.sweeper.run_forever()),
+            asyncio.create_task(Retention(parts.store, parts.people, self._retention()).run_forever()),
         ]
+
+    def _retention(self) -> Policy:
+        s = self.settings
+        return Policy(s.inactive_app_data_days, s.idle_profile_months, s.retention_every_s)
 
     @asynccontextmanager
     async def register(self, server: grpc.aio.Server) -> AsyncIterator[Iterable[str]]:

@@ -72,7 +72,11 @@ class Settings(ServerSettings):
     on open only after this long (an event reads it at once, the sweep what events missed); ``PROFILE_WATCH_POLL_S`` (0.5): how
     often a replica reads the stamps of the profiles open consoles watch; ``PROFILE_SWEEP_INTERVAL_S``
     (900) and ``PROFILE_SWEEP_MAX_PAGES`` (4): how often each app's vendor is asked what changed
-    since the last sweep (what change events missed), and at most how many pages of 250 a sweep reads."""
+    since the last sweep (what change events missed), and at most how many pages of 250 a sweep reads;
+    retention (docs/privacy.md): ``PROFILE_AUDIT_RETENTION_DAYS`` (400), ``PROFILE_ACTION_RETENTION_DAYS``
+    (2557: seven years, for accounts), ``PROFILE_INACTIVE_APP_DATA_DAYS`` (90: the data a deactivated app
+    pulled), ``PROFILE_IDLE_PROFILE_MONTHS`` (0: profiles no one contacted for this long are erased),
+    each 0 to keep forever, and ``PROFILE_RETENTION_EVERY_S`` (3600): how often the sweeper runs."""
 
     model_config = SettingsConfigDict(env_prefix="PROFILE_")
     port: int = 50051
@@ -108,6 +112,11 @@ class Settings(ServerSettings):
     watch_poll_s: float = Field(default=0.5, gt=0, le=10)
     sweep_interval_s: float = Field(default=900.0, ge=10)
     sweep_max_pages: int = Field(default=4, ge=1, le=100)
+    audit_retention_days: float = Field(default=400.0, ge=0)
+    action_retention_days: float = Field(default=2557.0, ge=0)
+    inactive_app_data_days: float = Field(default=90.0, ge=0)
+    idle_profile_months: float = Field(default=0.0, ge=0)
+    retention_every_s: float = Field(default=3600.0, ge=10)
 
     @field_validator("connectors")
     @classmethod

@@ -33,6 +33,10 @@ ROOT_PASSWORD = "MONGO_ROOT_PASSWORD"
 KEYFILE = "mongo-keyfile"
 READ_WRITE = ["find", "insert", "update", "remove", "createCollection", "createIndex", "dropIndex", "listIndexes"]
 APPEND_ONLY = ["find", "insert", "createCollection", "createIndex", "listIndexes"]
+# The audit log: never removed from by the service (its retention's TTL index expires entries);
+# updated only to pseudonymise an erased customer's entries (docs/privacy.md).
+AUDIT_GRANTS = [*APPEND_ONLY, "update", "dropIndex", "collMod"]
+RETAINED = (q.TRACES, q.ACTIONS)  # their TTL indexes follow the retention settings when they change
 
 
 def profile_collections() -> list[str]:
@@ -43,10 +47,10 @@ def profile_collections() -> list[str]:
 def roles() -> dict[str, list[tuple[str, list[str]]]]:
     """{role: [(collection, actions)]}."""
     return {
-        # collMod on the traces alone: their TTL index follows the retention setting when it changes.
+        # collMod on the collections a retention setting keeps: their TTL indexes follow it when it changes.
         PROFILE_ROLE: [
-            *((c, [*READ_WRITE, "collMod"] if c == q.TRACES else READ_WRITE) for c in profile_collections()),
-            (q.AUDIT, APPEND_ONLY),
+            *((c, [*READ_WRITE, "collMod"] if c in RETAINED else READ_WRITE) for c in profile_collections()),
+            (q.AUDIT, AUDIT_GRANTS),
         ],
         CONNECTOR_ROLE: [(budget.COLLECTION, READ_WRITE)],
     }

@@ -36,7 +36,11 @@ NON_EMPTY = {"$exists": True}
 DEFAULT_TRACE_RETENTION_S = 7 * 24 * 3600.0
 # Gladly-Time may be 5 minutes off either way: a served adaptor's signature is valid for 10 minutes at most.
 SIGNATURES_KEPT = timedelta(minutes=11)
-DROPPED = {TRACES: ("by_app",), ACTIONS: ("leases",)}  # indexes an older release made, replaced since
+DROPPED = {TRACES: ("by_app",), ACTIONS: ("leases",)}
+RETAINED = (
+    AUDIT,
+    ACTIONS,
+)  # kept forever unless their retention setting makes a TTL index  # indexes an older release made, replaced since
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,12 @@ def trace_indexes(retention_s: float) -> tuple[IndexModel, ...]:
     )
 
 
-def collections(trace_retention_s: float) -> tuple[Collection, ...]:
+def ttl(field: str, seconds: float) -> tuple[IndexModel, ...]:
+    """A retention setting's TTL index (``ttl``) on ``field``; none when it keeps them forever (0)."""
+    return (IndexModel([(field, ASCENDING)], name="ttl", expireAfterSeconds=int(seconds)),) if seconds > 0 else ()
+
+
+def collections(trace_retention_s: float, audit_retention_s: float = 0.0, action_retention_s: float = 0.0) -> tuple[Collection, ...]:
     return (
         Collection(
             CUSTOMERS,
@@ -109,13 +118,17 @@ def collections(trace_retention_s: float) -> tuple[Collection, ...]:
         ),
         Collection(APPS, "integrations: settings, secrets encrypted at rest", (IndexModel([("type", ASCENDING)], name="by_type"),)),
         Collection(META, "counters and one-time marks: the apps' version, the directory backfill"),
-        Collection(ACTIONS, "order actions, one per idempotency key, with their outcome and its resolution", ACTION_INDEXES),
+        Collection(
+            ACTIONS,
+            "order actions, one per idempotency key, with their outcome and its resolution",
+            (*ACTION_INDEXES, *ttl("started_at", action_retention_s)),
+        ),
         Collection(QUEUE, "auto-links a vendor's rate limit deferred", QUEUE_INDEXES),
         Collection(INBOX, "the vendors' change events (webhooks), each kept once and applied once, forgotten after a week", INBOX_INDEXES),
         Collection(
             TRACES, "lookups for the debugger (request, answer, decision), forgotten after the retention", trace_indexes(trace_retention_s)
         ),
-        Collection(AUDIT, "every write, who made it and how it ended (append-only)", AUDIT_INDEXES),
+        Collection(AUDIT, "every write, who made it and how it ended (append-only)", (*AUDIT_INDEXES, *ttl("at", audit_retention_s))),
         Collection(API_KEYS, "integrations' API keys (a keyed hash of each secret, never the secret)"),
         Collection(
             SIGNATURES,
@@ -129,11 +142,19 @@ def names() -> list[str]:
     return [c.name for c in collections(DEFAULT_TRACE_RETENTION_S)]
 
 
-async def ensure_indexes(db: AsyncDatabase[dict[str, Any]], trace_retention_s: float = DEFAULT_TRACE_RETENTION_S) -> None:
+async def ensure_indexes(
+    db: AsyncDatabase[dict[str, Any]],
+    trace_retention_s: float = DEFAULT_TRACE_RETENTION_S,
+    audit_retention_s: float = 0.0,
+    action_retention_s: float = 0.0,
+) -> None:
     """Every collection's indexes (idempotent: an index that exists as declared is left alone;
-    a TTL index whose retention setting changed is changed in place)."""
-    for collection in collections(trace_retention_s):
+    a TTL index whose retention setting changed is changed in place, and dropped when the
+    setting keeps them forever)."""
+    for collection in collections(trace_retention_s, audit_retention_s, action_retention_s):
         existing = await db[collection.name].index_information() if collection.indexes else {}
+        if "ttl" in existing and collection.name in RETAINED and not any(i.document["name"] == "ttl" for i in collection.indexes):
+            await db[collection.name].drop_index("ttl")
         for index in collection.indexes:
             doc = index.document
             ttl, now_ttl = doc.get("expireAfterSeconds"), existing.get(doc["name"], {}).get("expireAfterSeconds")

@@ -159,9 +159,14 @@ class Store:
     async def ping(self) -> None:
         await self.client.admin.command("ping")
 
-    async def ensure_indexes(self, trace_retention_s: float = collections.DEFAULT_TRACE_RETENTION_S) -> None:
+    async def ensure_indexes(
+        self,
+        trace_retention_s: float = collections.DEFAULT_TRACE_RETENTION_S,
+        audit_retention_s: float = 0.0,
+        action_retention_s: float = 0.0,
+    ) -> None:
         """Every collection's indexes (``linkmesh_profile.db.collections``), then the directory's keys where missing."""
-        await collections.ensure_indexes(self.db, trace_retention_s)
+        await collections.ensure_indexes(self.db, trace_retention_s, audit_retention_s, action_retention_s)
         await self.backfill_directory()
 
     async def backfill_directory(self) -> int:
