@@ -165,3 +165,31 @@ def test_shopifys_customer_redaction_forgets_what_was_pulled_from_that_shop(api:
     entries = api.get("/api/v1/audit", params={"customer_id": jane, "action": "privacy.redact"}, role="admin").json()["entries"]
     assert entries and entries[0]["app_id"] == shop_app["id"] and entries[0]["details"] == {"topic": "customers/redact"}, entries
     assert entries[0]["actor"]["kind"] == "service" and "privacy request" in entries[0]["actor"]["name"]
+
+
+async def test_an_admin_erases_a_customer_from_the_console_after_being_told_what_goes(api: Api) -> None:
+    from playwright.async_api import async_playwright
+
+    from tests.e2e.test_console import choose, signed_in
+
+    name = f"Console Erase {uuid.uuid4().hex[:6]}"
+    customer = api.post("/api/v1/customers", {"name": name, "emails": [f"{uuid.uuid4().hex[:8]}@example.com"]}).json()
+    async with async_playwright() as p:
+        browser, page, errors = await signed_in(p, api, "admin")
+        await page.click("nav button[data-view=audit]")
+        audit = page.locator("#audit-filter")
+        await audit.locator("select[name=action]").select_option("customer.create")
+        await audit.locator("button[type=submit]").click()
+        await page.locator("#audit-result tbody tr", has_text=name).first.locator("td:nth-child(4) button").click()
+        await page.wait_for_selector(f"#profile h2:has-text('{name}')")
+        await choose(page.locator("#profile .customer"), "Erase this customer")
+        dialog = page.locator("#confirm")
+        await dialog.wait_for()
+        said = await dialog.inner_text()
+        assert "Removed from linkmesh for good" in said and "Kept without their data" in said and "new customer" in said, said
+        await page.click("#confirm-yes")
+        await page.wait_for_selector("#profile :text('The customer was erased.')")
+        assert "Erased" in await page.inner_text("#notice")
+        assert errors == []
+        await browser.close()
+    assert api.get(f"/api/v1/customers/{customer['id']}?refresh=none").status_code == 404
