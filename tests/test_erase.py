@@ -34,3 +34,39 @@ async def test_an_erase_stopped_in_the_middle_is_finished_by_asking_again(mongo:
         again = await people.erase(jane.id)
         assert again.already is True and again.erased_at == finished.erased_at
         assert (await person.erasure_of(kit.store, jane.id) or {}).get("records") is None, "the vendor records go once it is done"
+
+
+async def test_a_vendors_requests_are_carried_out_by_the_same_machinery(mongo: MongoServer) -> None:
+    """data_request: an audit entry pointing admins at the export; redact_shop: every customer the
+    app links loses what it pulled, and the app's traces go; both audited as the vendor's doing."""
+    from datetime import UTC, datetime
+
+    from bson import ObjectId
+
+    from linkmesh_profile.admin.audit import AuditLog
+    from linkmesh_profile.db.inbox import Event
+    from linkmesh_profile.privacy.vendor_requests import VendorRequests
+
+    async with profile_kit(mongo) as kit:
+        jane = await kit.customer()
+        await kit.links.link(jane.id, kit.app.id, "101")
+        traces = TraceStore(kit.store, 3600, 100)
+        await traces.record(
+            app_id=kit.app.id, customer_id=jane.id, kind="fetch", request={}, response=None, code="OK", message="", latency_ms=1
+        )
+        await traces.settle()
+        requests = VendorRequests(kit.store, AuditLog(kit.store))
+
+        def event(request: str, external: str = "") -> Event:
+            return Event(ObjectId(), kit.app.id, request, "t", "privacy", None, external, "", datetime.now(UTC), privacy_request=request)
+
+        said = await requests.carry_out(event("data_request", "101"))
+        assert "audit log" in said
+        entry = await kit.store.db["audit"].find_one({"action": "privacy.data_request"})
+        assert entry is not None and entry["customer_id"] == jane.id and entry["details"]["export"].endswith(f"{jane.id}/export")
+        assert entry["actor"]["kind"] == "service"
+        assert "nothing held" in await requests.carry_out(event("data_request", "999999"))
+        said = await requests.carry_out(event("redact_shop"))
+        assert said == "forgot what was pulled from the app for 1 customers"
+        assert kit.app.id not in (await kit.read(jane)).links
+        assert await kit.store.db["lookup_traces"].count_documents({"app_id": kit.app.id}) == 0

@@ -49,7 +49,10 @@ class VendorRequests:
         if holder is None:
             return "no customer links the record it names: nothing held"
         if event.privacy_request == "data_request":
-            await self.audit.record("privacy.data_request", customer_id=holder.id, app_id=event.app_id, details={"topic": event.topic})
+            export = f"/api/v1/customers/{holder.id}/export"  # what an admin downloads to answer it
+            await self.audit.record(
+                "privacy.data_request", customer_id=holder.id, app_id=event.app_id, details={"topic": event.topic, "export": export}
+            )
             return "asked for their data: in the audit log, for an admin to export"
         if event.privacy_request == "redact_customer":
             await self._forget(event.app_id, holder.id)
