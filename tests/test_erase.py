@@ -9,7 +9,7 @@ from linkmesh_profile.db import person
 from linkmesh_profile.db.store import now
 from linkmesh_profile.db.traces import TraceStore
 from linkmesh_profile.privacy.people import People
-from tests.profile_kit import profile_kit
+from tests.profile_kit import JANE, profile_kit
 
 
 async def test_an_erase_stopped_in_the_middle_is_finished_by_asking_again(mongo: MongoServer) -> None:
@@ -30,6 +30,7 @@ async def test_an_erase_stopped_in_the_middle_is_finished_by_asking_again(mongo:
 
         finished = await people.erase(jane.id)
         assert finished.already is False and finished.removed["customers"] == 1
+        assert await kit.store.db["lookup_traces"].count_documents({"request.emails": JANE}) == 0, "the served lookup of her went too"
         assert await kit.store.get_customer(jane.id) is None
         again = await people.erase(jane.id)
         assert again.already is True and again.erased_at == finished.erased_at

@@ -47,6 +47,31 @@ def events_about(app_id: str, external_id: str) -> Query:
     return Query(INBOX, {"app_id": app_id, "external_customer_id": external_id})
 
 
+# Where a trace made for no customer (the served adaptor's lookups, a search before a link) names a person.
+NAMING_FIELDS = ("request.emails", "request.phones", "request.external_id")
+
+
+@shape("6b0000000000000000000002", "request.emails", ["jane@example.com"])
+def anonymous_traces_naming(app_id: str, field: str, values: list[str]) -> Query:
+    """An app's traces made for no customer that name one of ``values`` in ``field``."""
+    return Query(TRACES, {"app_id": app_id, "customer_id": "", field: {"$in": values}})
+
+
+def naming(customer: dict[str, Any]) -> dict[str, list[str]]:
+    """What names the person in a trace's request: their emails, phones, and ids at the vendors."""
+    return {
+        "request.emails": list(customer.get("emails") or []),
+        "request.phones": list(customer.get("phones") or []),
+        "request.external_id": [e for _, e in link_records(customer)],
+    }
+
+
+async def anonymous_traces(store: Store, customer: dict[str, Any]) -> list[tuple[str, str, list[str]]]:
+    """(app id, field, values) of every trace query that finds the person among traces made for no customer."""
+    apps = [str(d["_id"]) async for d in q.all_apps().find(store.db)]
+    return [(a, f, v) for a in apps for f, v in naming(customer).items() if v]
+
+
 @shape(_CUSTOMER)
 def erasure(customer_id: str) -> Query:
     """The record of a customer's erasure (``meta``): when, what it removed; kept, without their data."""
@@ -84,6 +109,8 @@ async def documents_about(store: Store, customer_id: str) -> dict[str, Any]:
     out[ALIASES] = await db[ALIASES].find(aliases_into(oid).filter).to_list(length=None) if oid is not None else []
     records = link_records(profile or {})
     out[INBOX] = [e for app_id, ext in records for e in await db[INBOX].find(events_about(app_id, ext).filter).to_list(length=None)]
+    for app_id, field, values in await anonymous_traces(store, profile or {}):
+        out[TRACES] += await db[TRACES].find(anonymous_traces_naming(app_id, field, values).filter).to_list(length=None)
     return out
 
 
@@ -113,7 +140,11 @@ async def begin_erasure(store: Store, customer_id: str, records: list[tuple[str,
 
 
 async def erase_documents(
-    store: Store, customer_id: str, records: list[tuple[str, str]], erased: str
+    store: Store,
+    customer_id: str,
+    records: list[tuple[str, str]],
+    erased: str,
+    naming_traces: list[tuple[str, str, list[str]]] | None = None,
 ) -> tuple[dict[str, int], dict[str, int]]:
     """Removes or pseudonymises every document about the customer, the profile last; each step
     is safe to run again. Answers (removed, pseudonymised) by collection."""
@@ -122,6 +153,8 @@ async def erase_documents(
     for name, query in collections_about(customer_id).items():
         if name in (q.TRACES, q.QUEUE):
             removed[name] = (await db[name].delete_many(query.filter)).deleted_count
+    for app_id, field, values in naming_traces or []:
+        removed[TRACES] += (await db[TRACES].delete_many(anonymous_traces_naming(app_id, field, values).filter)).deleted_count
     oid = ObjectId(customer_id)
     removed[ALIASES] = (await db[ALIASES].delete_many(aliases_into(oid).filter)).deleted_count
     removed[INBOX] = sum([(await db[INBOX].delete_many(events_about(a, e).filter)).deleted_count for a, e in records])

@@ -76,7 +76,8 @@ class People:
             record = await person.begin_erasure(self.store, customer_id, person.link_records(held["customers"] or {}), at)
         records = [(str(a), str(e)) for a, e in record.get("records") or []]
         day = (record.get("started_at") or at).date().isoformat()
-        removed, pseudonymised = await person.erase_documents(self.store, customer_id, records, day)
+        naming = await person.anonymous_traces(self.store, held["customers"] or {})  # the served adaptor's lookups of them
+        removed, pseudonymised = await person.erase_documents(self.store, customer_id, records, day, naming)
         done = await person.finish_erasure(self.store, customer_id, at, removed, pseudonymised)
         log.info("customer_erased", customer_id=customer_id, already=already, **{f"removed_{k}": v for k, v in removed.items()})
         return Erased(
