@@ -79,15 +79,31 @@ async def test_the_minute_window_holds_across_replicas(fresh: str) -> None:
 
 
 async def test_a_block_set_by_one_replica_holds_the_other(fresh: str) -> None:
-    """BigCommerce: the store says none is left until the window resets; every replica waits."""
+    """BigCommerce: the store says none is left until the window resets; every replica waits
+    (one that read the budget clear within ``clear_for_s`` learns of it that much later)."""
     async with replicas(fresh, windows=[]) as (a, b):
         assert (await b.reserve("store", 5.0)).wait == 0.0
+        reads: list[str] = []
+        real = type(b)._collection
+
+        def counted(self: SharedBudget) -> object:
+            reads.append(self.vendor)
+            return real.fget(self)  # type: ignore[attr-defined]
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(type(b), "_collection", property(counted))
+            assert (await b.reserve("store", 5.0)).wait == 0.0
+        assert reads == [], "read as clear a moment ago: the turn asks the database nothing"
+        assert (await a.reserve("store", 5.0)).wait == 0.0
         await a.block("store", 3.0)
+        await asyncio.sleep(b.clear_for_s)
         held = await b.reserve("store", 5.0)
         assert held.shared and 2.5 <= held.wait <= 3.05
         with pytest.raises(ServiceError) as info:
             await b.reserve("store", 1.0)
         assert info.value.code == grpc.StatusCode.RESOURCE_EXHAUSTED
+        mine = (await a.reserve("store", 5.0)).wait
+        assert 2.5 <= mine <= 3.05, "the replica that blocked reads its own block at once"
 
 
 async def test_completed_moves_the_turn_to_the_answer(fresh: str) -> None:

@@ -97,6 +97,9 @@ def _reserve_pipeline(windows: list[tuple[int, int]], time_left_ms: int, nonce: 
     ]
 
 
+CLEAR_FOR_S = 0.1  # how long a budget read as not blocked is taken as such (``_blocked_only``)
+
+
 class SharedBudget:
     """The budget in MongoDB, shared by every replica; this replica's share when MongoDB fails."""
 
@@ -111,8 +114,15 @@ class SharedBudget:
         retry_shared_s: float = 5.0,
         op_timeout_s: float = 0.5,
         margin: float = MARGIN_S,
+        clear_for_s: float = CLEAR_FOR_S,
     ) -> None:
         self.vendor = vendor
+        # A budget without windows read as not blocked is taken as such this long without
+        # asking again: another replica's block reaches this one that much later (its calls in
+        # between are answered 429 by the vendor and block it too), and a vendor call costs no
+        # database read of its own (a fetch makes up to a dozen).
+        self.clear_for_s = clear_for_s
+        self._clear_until: dict[str, float] = {}
         self.windows = [(limit, int((seconds + margin) * 1000)) for limit, seconds in windows]
         self.fallback = LocalBudget(vendor, share_of(windows, replicas), margin=margin)
         self.margin = margin
@@ -225,7 +235,9 @@ class SharedBudget:
 
     async def _blocked_only(self, key: str, time_left: float) -> Grant:
         """A budget without windows (the vendor counts for us) only reads the block: one
-        read, no write, per request."""
+        read, no write, and none while it was read as clear within ``clear_for_s``."""
+        if time.monotonic() < self._clear_until.get(key, 0.0):
+            return Grant(key, 0.0, shared=True)
         try:
             with self._timeout(time_left):
                 docs = await (
@@ -241,6 +253,8 @@ class SharedBudget:
             return await self.fallback.reserve(key, time_left)
         self._recovered()
         wait = max((docs[0]["wait"] if docs else 0) / 1000, 0.0)
+        if wait <= 0:
+            self._clear_until[key] = time.monotonic() + self.clear_for_s
         if wait >= time_left:
             raise refused(self.vendor, wait)
         return Grant(key, wait, shared=True)
@@ -287,6 +301,7 @@ class SharedBudget:
             self._failed(exc)
 
     async def block(self, key: str, seconds: float) -> None:
+        self._clear_until.pop(key, None)  # this replica's next turn reads the block it writes
         await self.fallback.block(key, seconds)
         if not self._shared():
             return
