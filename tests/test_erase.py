@@ -24,7 +24,7 @@ async def test_an_erase_stopped_in_the_middle_is_finished_by_asking_again(mongo:
         people = People(kit.store, traces)
         # The first run: recorded, the traces removed, then the process died before the profile.
         held = await person.documents_about(kit.store, jane.id)
-        await person.begin_erasure(kit.store, jane.id, person.link_records(held["customers"]), now())
+        await person.begin_erasure(kit.store, jane.id, held.records, now())
         assert await person.forget_traces(kit.store, kit.app.id, jane.id) == 1
         assert await kit.store.get_customer(jane.id) is not None
 
@@ -34,7 +34,8 @@ async def test_an_erase_stopped_in_the_middle_is_finished_by_asking_again(mongo:
         assert await kit.store.get_customer(jane.id) is None
         again = await people.erase(jane.id)
         assert again.already is True and again.erased_at == finished.erased_at
-        assert (await person.erasure_of(kit.store, jane.id) or {}).get("records") is None, "the vendor records go once it is done"
+        record = await person.erasure_of(kit.store, jane.id)
+        assert record is not None and record.done and record.records == (), "the vendor records go once it is done"
 
 
 async def test_a_vendors_requests_are_carried_out_by_the_same_machinery(mongo: MongoServer) -> None:

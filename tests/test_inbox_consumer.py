@@ -16,6 +16,7 @@ from linkmesh_devstack.mongo import MongoServer
 from linkmesh_profile.db.inbox import Inbox
 from linkmesh_profile.db.store import now
 from linkmesh_profile.events.consumer import Consumer
+from linkmesh_profile.model.app import Webhooks
 from tests.profile_kit import profile_kit
 
 
@@ -141,6 +142,6 @@ async def test_data_its_change_events_keep_fresh_is_not_read_again_on_open(mongo
                     return len([r for r in await resp.json() if f"/stores/{data.STORE_HASH}/" in r["path"]])
 
         assert await vendor_calls_of_an_open() > 0, "not subscribed: read on every open past the freshness window"
-        await kit.store.set_app_webhooks(kit.app.id, {"state": "active", "topics": ["store/order/updated"]})
+        await kit.store.set_app_webhooks(kit.app.id, Webhooks("active", topics=("store/order/updated",)))
         await asyncio.sleep(1.1)  # this replica's copy of the apps
         assert await vendor_calls_of_an_open() == 0, "kept fresh by its events: no vendor is asked"

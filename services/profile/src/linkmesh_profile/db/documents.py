@@ -88,14 +88,14 @@ def app_to_proto(app: App) -> profile_pb2.App:
         if value is not None:
             getattr(out, field).CopyFrom(value)
     hooks = app.webhooks
-    if hooks:
+    if hooks is not None:
         out.webhooks.CopyFrom(
             profile_pb2.WebhookState(
-                state=str(hooks.get("state") or ""),
-                message=str(hooks.get("message") or ""),
-                topics=list(hooks.get("topics") or ()),
-                callback_url=str(hooks.get("callback_url") or ""),
-                checked_at=ts(hooks.get("checked_at")),
+                state=hooks.state,
+                message=hooks.message,
+                topics=hooks.topics,
+                callback_url=hooks.callback_url,
+                checked_at=ts(hooks.checked_at),
             )
         )
     out.serving.CopyFrom(

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bson import ObjectId
@@ -98,20 +100,66 @@ ACTION_KEPT = ("_id", "customer_id", "idempotency_key", "app_id", "app_type", "a
 MONEY = ("amount", "currency")
 
 
-async def documents_about(store: Store, customer_id: str) -> dict[str, Any]:
-    """Every document about the customer, raw, by collection (the profile under ``customers``)."""
+@dataclass(frozen=True, slots=True)
+class Holdings:
+    """Every document about a person, as stored: an export carries them as they are."""
+
+    profile: dict[str, Any] | None
+    #: Collection -> their documents in it (the profile apart).
+    others: dict[str, list[dict[str, Any]]]
+
+    @property
+    def records(self) -> list[tuple[str, str]]:
+        return link_records(self.profile or {})
+
+    def counts(self) -> dict[str, int]:
+        return {q.CUSTOMERS: int(self.profile is not None), **{name: len(docs) for name, docs in self.others.items()}}
+
+
+@dataclass(frozen=True, slots=True)
+class Erasure:
+    """The record of a customer's erasure (``meta``), typed: begun, then done with its counts."""
+
+    customer_id: str
+    state: str = "erasing"  # then "erased"
+    started_at: datetime | None = None
+    #: (app id, their id at the vendor) of the profile's links, kept only while it runs.
+    records: tuple[tuple[str, str], ...] = ()
+    erased_at: datetime | None = None
+    removed: dict[str, int] = field(default_factory=dict)
+    pseudonymised: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def done(self) -> bool:
+        return self.state == "erased"
+
+    @classmethod
+    def from_doc(cls, customer_id: str, doc: dict[str, Any]) -> Erasure:
+        return cls(
+            customer_id,
+            str(doc.get("state") or "erasing"),
+            doc.get("started_at"),
+            tuple((str(a), str(e)) for a, e in doc.get("records") or ()),
+            doc.get("erased_at"),
+            {str(k): int(v) for k, v in (doc.get("removed") or {}).items()},
+            {str(k): int(v) for k, v in (doc.get("pseudonymised") or {}).items()},
+        )
+
+
+async def documents_about(store: Store, customer_id: str) -> Holdings:
+    """Every document about the customer, as stored, by collection."""
     db = store.db
     oid = ObjectId(customer_id) if ObjectId.is_valid(customer_id) else None
     profile = await q.customer_by_id(oid).find_one(db) if oid is not None else None
-    out: dict[str, Any] = {q.CUSTOMERS: profile}
+    out: dict[str, list[dict[str, Any]]] = {}
     for name, query in collections_about(customer_id).items():
         out[name] = await query.find(db).to_list(length=None)
     out[ALIASES] = await db[ALIASES].find(aliases_into(oid).filter).to_list(length=None) if oid is not None else []
     records = link_records(profile or {})
     out[INBOX] = [e for app_id, ext in records for e in await db[INBOX].find(events_about(app_id, ext).filter).to_list(length=None)]
-    for app_id, field, values in await anonymous_traces(store, profile or {}):
-        out[TRACES] += await db[TRACES].find(anonymous_traces_naming(app_id, field, values).filter).to_list(length=None)
-    return out
+    for app_id, name, values in await anonymous_traces(store, profile or {}):
+        out[TRACES] += await db[TRACES].find(anonymous_traces_naming(app_id, name, values).filter).to_list(length=None)
+    return Holdings(profile, out)
 
 
 def pseudonymised_action(doc: dict[str, Any], erased: str) -> dict[str, Any]:
@@ -126,7 +174,7 @@ def pseudonymised_action(doc: dict[str, Any], erased: str) -> dict[str, Any]:
     return {**kept, "erased": erased}
 
 
-async def begin_erasure(store: Store, customer_id: str, records: list[tuple[str, str]], at: Any) -> dict[str, Any]:
+async def begin_erasure(store: Store, customer_id: str, records: list[tuple[str, str]], at: datetime) -> Erasure:
     """The erasure's record, made once (asking again, or again after a crash, finds it): when it
     began and the person's records at the vendors, until it is done (its change events go too)."""
     db = store.db
@@ -136,7 +184,7 @@ async def begin_erasure(store: Store, customer_id: str, records: list[tuple[str,
         upsert=True,
         return_document=True,
     )
-    return dict(doc or {})
+    return Erasure.from_doc(customer_id, doc or {})
 
 
 async def erase_documents(
@@ -153,8 +201,8 @@ async def erase_documents(
     for name, query in collections_about(customer_id).items():
         if name in (q.TRACES, q.QUEUE):
             removed[name] = (await db[name].delete_many(query.filter)).deleted_count
-    for app_id, field, values in naming_traces or []:
-        removed[TRACES] += (await db[TRACES].delete_many(anonymous_traces_naming(app_id, field, values).filter)).deleted_count
+    for app_id, key, values in naming_traces or []:
+        removed[TRACES] += (await db[TRACES].delete_many(anonymous_traces_naming(app_id, key, values).filter)).deleted_count
     oid = ObjectId(customer_id)
     removed[ALIASES] = (await db[ALIASES].delete_many(aliases_into(oid).filter)).deleted_count
     removed[INBOX] = sum([(await db[INBOX].delete_many(events_about(a, e).filter)).deleted_count for a, e in records])
@@ -169,7 +217,7 @@ async def erase_documents(
     return removed, pseudonymised
 
 
-async def finish_erasure(store: Store, customer_id: str, at: Any, removed: dict[str, int], pseudonymised: dict[str, int]) -> dict[str, Any]:
+async def finish_erasure(store: Store, customer_id: str, at: datetime, removed: dict[str, int], pseudonymised: dict[str, int]) -> Erasure:
     """Marks it done (the first time's date kept), counts added to what a run before a crash did."""
     db = store.db
     counts = {**{f"removed.{k}": v for k, v in removed.items()}, **{f"pseudonymised.{k}": v for k, v in pseudonymised.items()}}
@@ -178,13 +226,13 @@ async def finish_erasure(store: Store, customer_id: str, at: Any, removed: dict[
         {"$set": {"state": "erased"}, "$min": {"erased_at": at}, "$inc": counts, "$unset": {"records": ""}},
         return_document=True,
     )
-    return dict(doc or {})
+    return Erasure.from_doc(customer_id, doc or {})
 
 
-async def erasure_of(store: Store, customer_id: str) -> dict[str, Any] | None:
+async def erasure_of(store: Store, customer_id: str) -> Erasure | None:
     db = store.db
     found = await db[META].find_one(erasure(customer_id).filter)
-    return dict(found) if found else None
+    return Erasure.from_doc(customer_id, found) if found else None
 
 
 async def forget_traces(store: Store, app_id: str, customer_id: str = "") -> int:

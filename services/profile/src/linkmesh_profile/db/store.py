@@ -36,7 +36,7 @@ from linkmesh_core.singleflight import SingleFlight
 from linkmesh_profile.db import collections, writes
 from linkmesh_profile.db import queries as q
 from linkmesh_profile.db.search_keys import ORDER_SEPARATOR, name_keys, order_keys, recent_key, with_search_keys
-from linkmesh_profile.model.app import App
+from linkmesh_profile.model.app import App, Webhooks
 from linkmesh_profile.model.customer import Customer
 
 MAX_ALIAS_HOPS = 5
@@ -340,11 +340,11 @@ class Store:
         doc["_id"] = await self._app_write(write)
         return App.from_doc(doc)
 
-    async def set_app_webhooks(self, app_id: str, state: dict[str, Any]) -> None:
+    async def set_app_webhooks(self, app_id: str, state: Webhooks) -> None:
         """Records how the app's subscription to its vendor's change events stands."""
 
         async def write(session: AsyncClientSession | None) -> None:
-            await self.apps.update_one(q.app_by_id(ObjectId(app_id)).filter, {"$set": {"webhooks": state}}, session=session)
+            await self.apps.update_one(q.app_by_id(ObjectId(app_id)).filter, {"$set": {"webhooks": state.to_doc()}}, session=session)
 
         await self._app_write(write)
 

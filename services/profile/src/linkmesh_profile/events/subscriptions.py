@@ -6,7 +6,7 @@ a vendor that did not answer never fails the app's own write."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import grpc
 import structlog
@@ -15,6 +15,7 @@ from prometheus_client import Counter
 
 from linkmesh_core.errors import ServiceError
 from linkmesh_profile.db.store import now
+from linkmesh_profile.model.app import Webhooks
 
 if TYPE_CHECKING:
     from linkmesh_profile.admin.apps import AppService
@@ -34,15 +35,13 @@ class Subscriptions:
     def callback(self, app: App) -> str:
         return f"{self.public_url}/webhooks/v1/apps/{app.id}"
 
-    async def _record(self, app: App, state: str, message: str = "", topics: list[str] | None = None, restored: int = 0) -> dict[str, Any]:
-        doc = {"state": state, "message": message, "topics": topics or [], "callback_url": self.callback(app), "checked_at": now()}
-        if restored:
-            doc["restored"] = restored
-        await self.store.set_app_webhooks(app.id, doc)
-        log.info("webhooks", app_id=app.id, state=state, topics=len(topics or []), message=message)
-        return doc
+    async def _record(self, app: App, state: str, message: str = "", topics: list[str] | None = None, restored: int = 0) -> Webhooks:
+        hooks = Webhooks(state, message, tuple(topics or ()), self.callback(app), now(), restored)
+        await self.store.set_app_webhooks(app.id, hooks)
+        log.info("webhooks", app_id=app.id, state=state, topics=len(hooks.topics), message=message)
+        return hooks
 
-    async def ensure(self, app: App) -> dict[str, Any]:
+    async def ensure(self, app: App) -> Webhooks:
         """Subscribes the active app (what is there is kept; asking again is safe)."""
         if not app.active:
             return await self.remove(app)
@@ -59,7 +58,7 @@ class Subscriptions:
             return await self._record(app, "failed", err.message)
         topics = sorted(s.topic for s in answer.subscriptions)
         # Made again where the app had them all: the vendor had dropped them (a sweep asks again).
-        restored = len(answer.created) if app.webhooks.get("state") == "active" else 0
+        restored = len(answer.created) if app.kept_fresh_by_events else 0
         if restored:
             RESTORED.inc(restored)
             log.warning("webhooks_restored", app_id=app.id, restored=restored)
@@ -67,10 +66,10 @@ class Subscriptions:
             return await self._record(app, "active", note, topics, restored)
         return await self._record(app, "active", topics=topics)
 
-    async def remove(self, app: App) -> dict[str, Any]:
+    async def remove(self, app: App) -> Webhooks:
         """Removes the app's subscriptions (best effort: a vendor away is said, not raised)."""
-        if not self.public_url or app.webhooks.get("state") not in ("active", "failed"):
-            return dict(app.webhooks)
+        if not self.public_url or app.webhooks is None or not app.webhooks.subscribed:
+            return app.webhooks or Webhooks()
         request = lookup_pb2.UnsubscribeRequest(app=self.apps.context(app), callback_url=self.callback(app))
         try:
             await self.apps.connectors.unsubscribe(app, request)

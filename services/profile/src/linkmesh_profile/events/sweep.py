@@ -155,7 +155,6 @@ class Sweeper:
 
     async def _resubscribe(self, app: App) -> int:
         """Asks for the app's subscriptions again (those it has): answers how many the vendor had dropped."""
-        if app.webhooks.get("state") not in ("active", "failed"):
+        if app.webhooks is None or not app.webhooks.subscribed:
             return 0
-        state = await self.subscriptions.ensure(app)
-        return int(state.get("restored") or 0)
+        return (await self.subscriptions.ensure(app)).restored

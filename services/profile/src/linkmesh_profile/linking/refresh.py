@@ -95,7 +95,7 @@ class Refresher:
 
     def _due(self, link: Link, app: App) -> bool:
         refreshed_at = link.refreshed_at
-        window = self.events_freshness_s if app.webhooks.get("state") == "active" else self.freshness_s
+        window = self.events_freshness_s if app.kept_fresh_by_events else self.freshness_s
         return link.stale is not None or refreshed_at is None or now() - refreshed_at >= timedelta(seconds=window)
 
     def _lease_s(self) -> float:

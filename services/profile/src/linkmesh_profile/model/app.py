@@ -50,6 +50,58 @@ class Serving:
         return {"enabled": self.enabled, "username": self.username, "secrets": dict(self.secrets)}
 
 
+#: How an app's subscription to its vendor's change events stands (``events.subscriptions``).
+WebhookStateName = str  # off, not_offered, needs_setting, active, failed, removed ("" never asked)
+SUBSCRIBED = frozenset({"active", "failed"})  # subscriptions may exist at the vendor
+
+
+@dataclass(frozen=True, slots=True)
+class Webhooks:
+    """An app's subscription to its vendor's change events, as last made or checked."""
+
+    state: WebhookStateName = ""
+    message: str = ""
+    topics: tuple[str, ...] = ()
+    callback_url: str = ""
+    checked_at: datetime | None = None
+    #: Subscriptions made again by the last check because the vendor had dropped them.
+    restored: int = 0
+
+    @property
+    def active(self) -> bool:
+        """Every topic subscribed: the app's data is kept fresh by its events."""
+        return self.state == "active"
+
+    @property
+    def subscribed(self) -> bool:
+        """Subscriptions may exist at the vendor (made, or a removal or check that failed)."""
+        return self.state in SUBSCRIBED
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any] | None) -> Webhooks:
+        doc = doc or {}
+        return cls(
+            state=str(doc.get("state") or ""),
+            message=str(doc.get("message") or ""),
+            topics=tuple(str(t) for t in doc.get("topics") or ()),
+            callback_url=str(doc.get("callback_url") or ""),
+            checked_at=doc.get("checked_at"),
+            restored=int(doc.get("restored") or 0),
+        )
+
+    def to_doc(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "state": self.state,
+            "message": self.message,
+            "topics": list(self.topics),
+            "callback_url": self.callback_url,
+            "checked_at": self.checked_at,
+        }
+        if self.restored:
+            doc["restored"] = self.restored
+        return doc
+
+
 @dataclass(frozen=True, slots=True)
 class App:
     id: str
@@ -67,13 +119,18 @@ class App:
     serving: Serving = field(default_factory=Serving)
     created_at: datetime | None = None
     updated_at: datetime | None = None
-    #: Its vendor's change events: {state, message, topics, callback_url, checked_at} (``events.subscriptions``).
-    webhooks: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
+    #: Its vendor's change events (``events.subscriptions``); ``None`` when never asked.
+    webhooks: Webhooks | None = None
 
     @property
     def searches_by(self) -> frozenset[str]:
         """The fields this app is configured to search by."""
         return frozenset(a.attribute for a in self.search_query_attributes)
+
+    @property
+    def kept_fresh_by_events(self) -> bool:
+        """Its vendor's change events are subscribed in full: a read on open can wait longer."""
+        return self.webhooks is not None and self.webhooks.active
 
     @property
     def oid(self) -> ObjectId:
@@ -96,7 +153,7 @@ class App:
             serving=Serving.from_doc(doc.get("serving")),
             created_at=doc.get("created_at"),
             updated_at=doc.get("updated_at"),
-            webhooks=MappingProxyType(dict(doc.get("webhooks") or {})),
+            webhooks=Webhooks.from_doc(doc["webhooks"]) if doc.get("webhooks") else None,
         )
 
     def to_doc(self) -> dict[str, Any]:
@@ -118,6 +175,6 @@ class App:
         }
         if self.serving.enabled or self.serving.username or self.serving.secrets:
             doc["serving"] = self.serving.to_doc()
-        if self.webhooks:
-            doc["webhooks"] = dict(self.webhooks)
+        if self.webhooks is not None:
+            doc["webhooks"] = self.webhooks.to_doc()
         return doc

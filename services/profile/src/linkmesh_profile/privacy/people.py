@@ -52,14 +52,13 @@ class People:
 
     async def export(self, customer_id: str) -> Exported:
         await self.traces.settle()
-        docs = await person.documents_about(self.store, customer_id)
-        if docs["customers"] is None:
+        held = await person.documents_about(self.store, customer_id)
+        if held.profile is None:
             raise not_found(f"no customer {customer_id}")
         at = now()
-        counts = {k: (len(v) if isinstance(v, list) else 1) for k, v in docs.items()}
-        profile = docs.pop("customers")  # the profile, with its links and the data they pulled
-        document = json_util.dumps(
-            {"customer_id": customer_id, "exported_at": at, "customer": profile, **docs}, json_options=JSON, indent=2
+        counts = held.counts()
+        document = json_util.dumps(  # the profile, with its links and the data they pulled, then the rest by collection
+            {"customer_id": customer_id, "exported_at": at, "customer": held.profile, **held.others}, json_options=JSON, indent=2
         )
         log.info("customer_exported", customer_id=customer_id, **counts)
         return Exported(customer_id, at, document.encode(), counts)
@@ -68,18 +67,15 @@ class People:
         await self.traces.settle()
         held = await person.documents_about(self.store, customer_id)
         record = await person.erasure_of(self.store, customer_id)
-        if held["customers"] is None and record is None:
+        if held.profile is None and record is None:
             raise not_found(f"no customer {customer_id}")
-        already = record is not None and record.get("state") == "erased"
+        already = record is not None and record.done
         at = now()
-        if record is None or record.get("state") != "erased":
-            record = await person.begin_erasure(self.store, customer_id, person.link_records(held["customers"] or {}), at)
-        records = [(str(a), str(e)) for a, e in record.get("records") or []]
-        day = (record.get("started_at") or at).date().isoformat()
-        naming = await person.anonymous_traces(self.store, held["customers"] or {})  # the served adaptor's lookups of them
-        removed, pseudonymised = await person.erase_documents(self.store, customer_id, records, day, naming)
+        if record is None or not record.done:
+            record = await person.begin_erasure(self.store, customer_id, held.records, at)
+        day = (record.started_at or at).date().isoformat()
+        naming = await person.anonymous_traces(self.store, held.profile or {})  # the served adaptor's lookups of them
+        removed, pseudonymised = await person.erase_documents(self.store, customer_id, list(record.records), day, naming)
         done = await person.finish_erasure(self.store, customer_id, at, removed, pseudonymised)
         log.info("customer_erased", customer_id=customer_id, already=already, **{f"removed_{k}": v for k, v in removed.items()})
-        return Erased(
-            customer_id, done.get("erased_at") or at, dict(done.get("removed") or {}), dict(done.get("pseudonymised") or {}), already
-        )
+        return Erased(customer_id, done.erased_at or at, dict(done.removed), dict(done.pseudonymised), already)
