@@ -264,7 +264,9 @@ def db_calls_per_request(stack: Stack, metrics_port: int, bigcommerce: dict[str,
     show("profile open within the freshness window", delta, "<= 2")
     time.sleep(FRESHNESS_S + 0.2)
     delta, answer = counted(stack, metrics_port, lambda: contact(stack, "jane.smith@example.com"))
-    show(f"contact, linked customer, {len(answer['refreshed'])} apps refreshed", delta, "<= 6")
+    show(
+        f"contact, linked customer, {len(answer['refreshed'])} apps refreshed", delta, "<= 7"
+    )  # 6 before the leases' write stopped answering the document (findAndModify scans on the embedded server)
     time.sleep(FRESHNESS_S + 0.2)
     delta, _ = counted(stack, metrics_port, lambda: stack.api("GET", f"/api/v1/customers/{customer_id}", role="agent"))
     show("profile open, 3 apps refreshed", delta, "")
