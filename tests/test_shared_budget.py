@@ -26,6 +26,11 @@ WINDOWS = [(2, 1.0), (120, 60.0)]
 
 @asynccontextmanager
 async def replicas(uri: str, n: int = 2, windows: list[tuple[int, float]] = WINDOWS, **kw: object) -> AsyncIterator[list[SharedBudget]]:
+    # The sharing is under test, not the fallback: a database slow to answer a new client's
+    # first command on a busy machine (over the default 0.5 s) would send that turn to the
+    # replica's own share and leave the shared arithmetic one turn short. The fallback's
+    # tests pass their own timeouts.
+    kw.setdefault("op_timeout_s", 10.0)
     budgets = [SharedBudget("Vendor", windows, uri, database="budget_tests", margin=0.0, **kw) for _ in range(n)]  # type: ignore[arg-type]
     for b in budgets:
         await b.start()
@@ -74,6 +79,7 @@ async def test_a_turn_beyond_the_deadline_is_refused_at_once_and_not_taken(fresh
 async def test_the_minute_window_holds_across_replicas(fresh: str) -> None:
     async with replicas(fresh, windows=[(100, 1.0), (5, 60.0)]) as (a, b):
         grants = [await (a if i % 2 else b).reserve("k", 120.0) for i in range(6)]
+        assert all(g.shared for g in grants), grants
         assert [round(g.wait) for g in grants[:5]] == [0] * 5
         assert 59 <= grants[5].wait <= 61
 
@@ -120,7 +126,7 @@ async def test_an_answer_within_the_margin_keeps_its_turn_and_costs_no_second_wr
     within it leaves the turn where it was, and the budget sends no second command."""
     commands = Commands()
     monitoring.register(commands)  # seen by the clients created after this
-    budgets = [SharedBudget("Vendor", [(1, 1.0)], mongo.uri, database="budget_tests", margin=0.2) for _ in range(2)]
+    budgets = [SharedBudget("Vendor", [(1, 1.0)], mongo.uri, database="budget_tests", margin=0.2, op_timeout_s=10.0) for _ in range(2)]
     for b in budgets:
         await b.start()
     try:
