@@ -4,7 +4,7 @@ Starts the whole stack (vendors at 0 ms, rate limits lifted, ReturnLogic's app o
 ``mesh_load.py``), warms it up, then samples ``--service`` (the profile service unless told)
 only while it holds the GIL (its own CPU, not its waiting) during ``--seconds`` of contacts
 from ``--concurrency`` clients, half of new emails and half of linked customers whose data
-is refreshed, and prints the functions with the largest share of samples: their own time
+is refreshed (``--load search``: searches of every app for Jane), and prints the functions with the largest share of samples: their own time
 and with what they call.
 
     .venv/bin/python bench/cpu_profile.py [--service profile|gateway|connector-bigcommerce] [--seconds 15]
@@ -32,6 +32,8 @@ from benchlib import NO_VENDOR_LIMITS, closed_loop
 from mesh_load import RETURNING, Client
 
 from linkmesh_devstack.stack import Stack
+
+JANE = "jane.smith@example.com"
 
 PLUMBING = (
     "runpy",
@@ -103,13 +105,25 @@ async def load(stack: Stack, args: argparse.Namespace, out: Path) -> None:
         await asyncio.sleep(1.0)
         if spy.poll() is not None:
             raise SystemExit(f"py-spy could not sample the {args.service} process: {spy.stderr.read().decode().strip()}")  # type: ignore[union-attr]
-        done = await closed_loop(
-            lambda i: client.contact(RETURNING[i % 3] if i % 2 else f"cpu-{uuid.uuid4().hex[:10]}@example.net"),
-            args.concurrency,
-            seconds=args.seconds,
-        )
+        if args.load == "search":
+            searcher = (await client.contact(f"cpu-search-{uuid.uuid4().hex[:10]}@example.net"))["customer_id"]
+            path = f"{stack.gateway_url}/api/v1/customers/{searcher}/external-search"
+            headers = {"Authorization": f"Bearer {stack.token('agent')}"}
+
+            async def search(_: int) -> None:
+                async with session.post(path, json={"app_id": "all", "email": JANE}, headers=headers) as resp:
+                    assert resp.status == 200, await resp.text()
+                    await resp.read()
+
+            done = await closed_loop(search, args.concurrency, seconds=args.seconds)
+        else:
+
+            async def contact(i: int) -> None:
+                await client.contact(RETURNING[i % 3] if i % 2 else f"cpu-{uuid.uuid4().hex[:10]}@example.net")
+
+            done = await closed_loop(contact, args.concurrency, seconds=args.seconds)
         await asyncio.to_thread(spy.wait)
-        print(f"{done.done} contacts in {done.seconds:.1f}s while sampling {args.service}")
+        print(f"{done.done} {args.load}es in {done.seconds:.1f}s while sampling {args.service}")
 
 
 def main() -> None:
@@ -117,6 +131,9 @@ def main() -> None:
     parser.add_argument("--service", default="profile")
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument(
+        "--load", choices=("contact", "search"), default="contact", help="contacts (half new, half refreshed) or searches of every app"
+    )
     parser.add_argument("--top", type=int, default=25)
     args = parser.parse_args()
     args.py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")

@@ -45,9 +45,9 @@ def vendor_requests(stack: Stack) -> int:
     return total
 
 
-def open_profile(stack: Stack, customer_id: str) -> float:
+def open_profile(stack: Stack, customer_id: str, refresh: str = "all") -> float:
     started = time.perf_counter()
-    status, body = stack.api("GET", f"/api/v1/customers/{customer_id}", role="agent")
+    status, body = stack.api("GET", f"/api/v1/customers/{customer_id}?refresh={refresh}", role="agent")
     elapsed = time.perf_counter() - started
     if status != 200 or any(link["stale"] for link in body["links"]):
         raise RuntimeError(f"open failed: {status}")
@@ -83,10 +83,19 @@ def main() -> None:
             for vendor in stack.vendors:
                 knobs(stack, vendor, {"latency_ms": args.latency_ms})
             stale, fresh = [], []
+            alone: dict[str, list[float]] = {
+                link["app_name"]: [] for link in stack.api("GET", f"/api/v1/customers/{customer_id}", role="agent")[1]["links"]
+            }
+            ids = {
+                link["app_name"]: link["app_id"] for link in stack.api("GET", f"/api/v1/customers/{customer_id}", role="agent")[1]["links"]
+            }
             for _ in range(args.rounds):
                 time.sleep(FRESHNESS_S + 0.05)
                 stale.append(open_profile(stack, customer_id))
                 fresh.append(open_profile(stack, customer_id))
+                for name, app_id in ids.items():  # each system read alone (only its app refreshed)
+                    time.sleep(FRESHNESS_S + 0.05)
+                    alone[name].append(open_profile(stack, customer_id, refresh=app_id))
             time.sleep(FRESHNESS_S + 0.05)
             before = vendor_requests(stack)
             with concurrent.futures.ThreadPoolExecutor(20) as pool:
@@ -103,6 +112,15 @@ def main() -> None:
     print(f"baseline  stale open      median {base * 1000:7.1f} ms")
     print(f"fresh     open in window  median {quick * 1000:7.1f} ms")
     print(f"ratio fresh / baseline    {quick / base:5.2f}")
+    latency = args.latency_ms / 1000
+    for name, times in sorted(alone.items()):
+        one = statistics.median(times)
+        print(f"  {name:<22} alone   median {one * 1000:7.1f} ms  ({(one - quick) / latency:4.1f} vendor latencies)")
+    slowest = max(statistics.median(t) for t in alone.values())
+    print(
+        f"stale open: {(base - quick) / latency:4.1f} vendor latencies, {base / slowest:5.2f}x the slowest system read alone "
+        "(goal: within 2 vendor latencies of the slowest system)"
+    )
     print(
         f"vendor calls: one stale open {one_open_calls}, twenty concurrent stale opens {shared_calls} "
         f"(ratio {shared_calls / max(one_open_calls, 1):.2f}; 20.00 would mean no sharing)"

@@ -63,6 +63,30 @@ async def test_every_line_shipment_and_product_link_of_a_large_order_is_read() -
     assert [q["page"] for q in catalog] == [["1"], ["2"]]
 
 
+async def test_product_links_seen_lately_are_not_asked_of_the_catalog_again() -> None:
+    """A second open of the customer reads orders in two rounds of calls, not three: the catalog
+    is asked only for a product it has not seen within the window."""
+    async with bigcommerce_sandbox() as sandbox, bigcommerce_connector() as stub:
+        big_order(sandbox, lines=3)
+        request = lookup_pb2.FetchRequest(app=bigcommerce_app(sandbox.url), external_id="101")
+        first = await stub.Fetch(request, timeout=10)
+        asked = len(queries(sandbox, "/v3/catalog/products"))
+        again = await stub.Fetch(request, timeout=10)
+        assert len(queries(sandbox, "/v3/catalog/products")) == asked, "every product was seen a moment ago"
+        store = sandbox.app[STORES][data.STORE_HASH]
+        store.products[2000] = {"id": 2000, "name": "Trail Mix new", "sku": "MIX-NEW", "price": "2.0000", "url": "/trail-mix-new/"}
+        data.add_order(store, ORDER_ID + 1, store.customers[101], data.BASE + timedelta(days=91), [(2000, 1), (1000, 1)], 2)
+        third = await stub.Fetch(request, timeout=10)
+        newest = queries(sandbox, "/v3/catalog/products")[asked:]
+    assert [q["id:in"] for q in newest] == [["2000"]], "only the product not seen before"
+
+    def links(answer: lookup_pb2.FetchResponse) -> dict[str, str]:
+        return {line.sku: line.product_url for order in answer.customer.orders for line in order.lines}
+
+    assert links(first) == links(again) and all(links(again).values())
+    assert links(third)["MIX-NEW"].endswith("/trail-mix-new/") and links(third)["MIX-000"] == links(first)["MIX-000"]
+
+
 async def test_a_list_of_exactly_one_full_page_ends_on_the_empty_page_after_it() -> None:
     async with bigcommerce_sandbox() as sandbox, bigcommerce_connector() as stub:
         big_order(sandbox, lines=250)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,11 @@ DEFAULT_API_BASE_URL = "https://api.bigcommerce.com"
 #: Items per page: the most BigCommerce answers (V2 and V3 lists allow ``limit`` up to 250).
 MAX_LIMIT = 250
 STORE_INFO_TTL_S = 600.0
+# A product's storefront path, kept per store this long (at most PRODUCT_PATHS_KEPT per store):
+# an open of a customer whose products were seen lately reads its orders in two rounds of
+# calls, not three (the catalog is asked only for products it has not seen).
+PRODUCT_PATH_TTL_S = 600.0
+PRODUCT_PATHS_KEPT = 20_000
 
 
 class BigCommerceRateLimit:
@@ -87,6 +93,7 @@ class BigCommerceClient:
         self.http = http
         self._store_info: dict[str, tuple[float, dict[str, Any]]] = {}
         self._group_names: dict[str, tuple[float, str]] = {}
+        self._product_paths: dict[str, OrderedDict[int, tuple[float, str]]] = {}
         self._store_info_locks: dict[str, asyncio.Lock] = {}
 
     async def _call(
@@ -210,17 +217,26 @@ class BigCommerceClient:
         return await self._v2_list(store, f"/v2/orders/{order_id}/shipments", deadline, what="shipment list")
 
     async def catalog_urls(self, store: Store, product_ids: list[int], deadline: Deadline) -> tuple[dict[int, str], bool]:
-        """Storefront paths (``custom_url.url``) of catalog products, and whether every product could be read."""
+        """Storefront paths (``custom_url.url``) of catalog products, and whether every product could
+        be read: those read within ``PRODUCT_PATH_TTL_S`` from memory, the others from the catalog."""
         if not product_ids:
             return {}, True
-        params = {"id:in": ",".join(str(i) for i in sorted(set(product_ids))), "include_fields": "custom_url"}
-        found = await self._v3_list(store, "/v3/catalog/products", deadline, params, what="product list")
-        out: dict[int, str] = {}
-        for product in found.items:
-            url = (product.get("custom_url") or {}).get("url")
-            if url:
-                out[int(product["id"])] = url
-        return out, found.complete
+        at = time.monotonic()
+        kept = self._product_paths.setdefault(store.bucket, OrderedDict())
+        known = {i: kept[i][1] for i in set(product_ids) if i in kept and at - kept[i][0] < PRODUCT_PATH_TTL_S}
+        missing = sorted(set(product_ids) - set(known))
+        complete = True
+        if missing:
+            params = {"id:in": ",".join(str(i) for i in missing), "include_fields": "custom_url"}
+            found = await self._v3_list(store, "/v3/catalog/products", deadline, params, what="product list")
+            for product in found.items:
+                known[int(product["id"])] = str((product.get("custom_url") or {}).get("url") or "")
+                kept[int(product["id"])] = (at, known[int(product["id"])])
+                kept.move_to_end(int(product["id"]))
+            while len(kept) > PRODUCT_PATHS_KEPT:
+                kept.popitem(last=False)
+            complete = found.complete
+        return {i: url for i, url in known.items() if url}, complete
 
     # actions
 
