@@ -72,9 +72,10 @@ def clear_requests(stack: Stack) -> None:
 
 
 def counts(stack: Stack) -> dict[str, int]:
-    """Requests per vendor, but BigCommerce's store details and customer groups' names, which
-    each connector replica reads once and keeps for minutes (the first open on a replica reads them)."""
-    kept = re.compile(r"/v2/store$|/v2/customer_groups/\d+$")
+    """Requests per vendor, but BigCommerce's store details, customer groups' names and products'
+    storefront paths, which each connector replica reads once and keeps for minutes (the first open
+    on a replica reads them)."""
+    kept = re.compile(r"/v2/store$|/v2/customer_groups/\d+$|/v3/catalog/products$")
     return {vendor: len([r for r in vendor_requests(stack, vendor) if not kept.search(r["path"])]) for vendor in stack.vendors}
 
 
