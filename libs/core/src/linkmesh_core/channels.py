@@ -17,6 +17,7 @@ and calls to an address list (``ipv4:host:port,host:port``) over every address i
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import grpc
 from google.protobuf import descriptor_pb2
@@ -24,7 +25,7 @@ from google.protobuf.descriptor import ServiceDescriptor
 from linkmesh.lookup.v1 import lookup_pb2
 from linkmesh.profile.v1 import adaptor_pb2, admin_pb2, auth_pb2, customers_pb2, privacy_pb2
 
-from linkmesh_core.request_context import RequestIdClientInterceptor
+from linkmesh_core.request_context import outbound_metadata
 from linkmesh_core.tls import tls_from_env
 
 SERVICES: tuple[ServiceDescriptor, ...] = (
@@ -92,7 +93,64 @@ def open_channel(target: str) -> grpc.aio.Channel:
         ("grpc.min_reconnect_backoff_ms", 100),
         ("grpc.max_reconnect_backoff_ms", 1000),
     ]
-    interceptors = [RequestIdClientInterceptor()]
     if tls is not None:
-        return grpc.aio.secure_channel(target, tls.channel_credentials(), options=options, interceptors=interceptors)
-    return grpc.aio.insecure_channel(target, options=options, interceptors=interceptors)
+        return ContextChannel(grpc.aio.secure_channel(target, tls.channel_credentials(), options=options))
+    return ContextChannel(grpc.aio.insecure_channel(target, options=options))
+
+
+class _WithContext:
+    """One method of a ``ContextChannel``: each call carries the request's context."""
+
+    __slots__ = ("_inner",)
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __call__(self, request: Any = None, *, metadata: Any = None, **kw: Any) -> Any:
+        return self._inner(request, metadata=outbound_metadata(metadata, request), **kw)
+
+
+class ContextChannel(grpc.aio.Channel):
+    """A channel whose calls carry the request id and the verified actor bound where they are
+    made (``request_context.outbound_metadata``); generated stubs use it as any channel."""
+
+    def __init__(self, inner: grpc.aio.Channel) -> None:
+        self._inner = inner
+
+    async def __aenter__(self) -> ContextChannel:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._inner.close(None)
+
+    async def close(self, grace: float | None = None) -> None:
+        await self._inner.close(grace)
+
+    def get_state(self, try_to_connect: bool = False) -> grpc.ChannelConnectivity:
+        return self._inner.get_state(try_to_connect)
+
+    async def wait_for_state_change(self, last_observed_state: grpc.ChannelConnectivity) -> None:
+        await self._inner.wait_for_state_change(last_observed_state)
+
+    async def channel_ready(self) -> None:
+        await self._inner.channel_ready()
+
+    def unary_unary(
+        self, method: str, request_serializer: Any = None, response_deserializer: Any = None, _registered_method: Any = False
+    ) -> Any:
+        return _WithContext(self._inner.unary_unary(method, request_serializer, response_deserializer, _registered_method))
+
+    def unary_stream(
+        self, method: str, request_serializer: Any = None, response_deserializer: Any = None, _registered_method: Any = False
+    ) -> Any:
+        return _WithContext(self._inner.unary_stream(method, request_serializer, response_deserializer, _registered_method))
+
+    def stream_unary(
+        self, method: str, request_serializer: Any = None, response_deserializer: Any = None, _registered_method: Any = False
+    ) -> Any:
+        return _WithContext(self._inner.stream_unary(method, request_serializer, response_deserializer, _registered_method))
+
+    def stream_stream(
+        self, method: str, request_serializer: Any = None, response_deserializer: Any = None, _registered_method: Any = False
+    ) -> Any:
+        return _WithContext(self._inner.stream_stream(method, request_serializer, response_deserializer, _registered_method))
