@@ -84,6 +84,7 @@ compose-env: $(STAMP)
 bench: $(STAMP) $(BROWSER_STAMP)
 	$(BIN)/python bench/architecture.py
 	$(BIN)/python bench/typed_domain.py
+	$(BIN)/python bench/grpc_floor.py
 	$(BIN)/python bench/fanout_search.py
 	$(BIN)/python bench/mesh_load.py
 	$(BIN)/python bench/profile_open.py

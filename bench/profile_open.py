@@ -21,6 +21,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from linkmesh_devstack.stack import Stack
 
@@ -54,6 +55,66 @@ def open_profile(stack: Stack, customer_id: str, refresh: str = "all") -> float:
     return elapsed
 
 
+def linked_jane(stack: Stack, latency_ms: float) -> tuple[str, dict[str, str]]:
+    """Jane linked to the three commerce systems, each then answering after ``latency_ms``:
+    her customer id and each system's app id by name."""
+    for app in stack.ensure_demo_apps():
+        if app["type"] in ("lookup_adaptor", "shopify"):  # the three commerce systems, as in earlier runs
+            stack.api("POST", f"/api/v1/apps/{app['id']}/deactivate")
+    status, contact = stack.api("POST", "/api/v1/contacts", role="agent", body={"channel": "chat", "email": "jane.smith@example.com"})
+    assert status == 200 and len(contact["linked"]) == 3, contact
+    customer_id = contact["customer_id"]
+    for vendor in stack.vendors:
+        knobs(stack, vendor, {"latency_ms": latency_ms})
+    links = stack.api("GET", f"/api/v1/customers/{customer_id}", role="agent")[1]["links"]
+    return customer_id, {link["app_name"]: link["app_id"] for link in links}
+
+
+def measure(stack: Stack, rounds: int, latency_ms: float) -> dict[str, Any]:
+    customer_id, ids = linked_jane(stack, latency_ms)
+    stale, fresh = [], []
+    alone: dict[str, list[float]] = {name: [] for name in ids}
+    for _ in range(rounds):
+        time.sleep(FRESHNESS_S + 0.05)
+        stale.append(open_profile(stack, customer_id))
+        fresh.append(open_profile(stack, customer_id))
+        for name, app_id in ids.items():  # each system read alone (only its app refreshed)
+            time.sleep(FRESHNESS_S + 0.05)
+            alone[name].append(open_profile(stack, customer_id, refresh=app_id))
+    time.sleep(FRESHNESS_S + 0.05)
+    before = vendor_requests(stack)
+    with concurrent.futures.ThreadPoolExecutor(20) as pool:
+        list(pool.map(lambda _: open_profile(stack, customer_id), range(20)))
+    shared_calls = vendor_requests(stack) - before
+    time.sleep(FRESHNESS_S + 0.05)
+    before = vendor_requests(stack)
+    open_profile(stack, customer_id)
+    one_open_calls = vendor_requests(stack) - before
+    return {"stale": stale, "fresh": fresh, "alone": alone, "shared_calls": shared_calls, "one_open_calls": one_open_calls}
+
+
+def report(found: dict[str, Any], rounds: int, latency_ms: float) -> None:
+    base, quick = statistics.median(found["stale"]), statistics.median(found["fresh"])
+    print(f"vendor latency            {latency_ms:.0f} ms per call, 3 linked systems, {rounds} rounds")
+    print(f"baseline  stale open      median {base * 1000:7.1f} ms")
+    print(f"fresh     open in window  median {quick * 1000:7.1f} ms")
+    print(f"ratio fresh / baseline    {quick / base:5.2f}")
+    latency = latency_ms / 1000
+    for name, times in sorted(found["alone"].items()):
+        one = statistics.median(times)
+        print(f"  {name:<22} alone   median {one * 1000:7.1f} ms  ({(one - quick) / latency:4.1f} vendor latencies)")
+    slowest = max(statistics.median(t) for t in found["alone"].values())
+    print(
+        f"stale open: {(base - quick) / latency:4.1f} vendor latencies, {base / slowest:5.2f}x the slowest system read alone "
+        "(goal: within 2 vendor latencies of the slowest system)"
+    )
+    one_open, shared = found["one_open_calls"], found["shared_calls"]
+    print(
+        f"vendor calls: one stale open {one_open}, twenty concurrent stale opens {shared} "
+        f"(ratio {shared / max(one_open, 1):.2f}; 20.00 would mean no sharing)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=10)
@@ -72,59 +133,10 @@ def main() -> None:
         )
         stack.start()
         try:
-            for app in stack.ensure_demo_apps():
-                if app["type"] in ("lookup_adaptor", "shopify"):  # the three commerce systems, as in earlier runs
-                    stack.api("POST", f"/api/v1/apps/{app['id']}/deactivate")
-            status, contact = stack.api(
-                "POST", "/api/v1/contacts", role="agent", body={"channel": "chat", "email": "jane.smith@example.com"}
-            )
-            assert status == 200 and len(contact["linked"]) == 3, contact
-            customer_id = contact["customer_id"]
-            for vendor in stack.vendors:
-                knobs(stack, vendor, {"latency_ms": args.latency_ms})
-            stale, fresh = [], []
-            alone: dict[str, list[float]] = {
-                link["app_name"]: [] for link in stack.api("GET", f"/api/v1/customers/{customer_id}", role="agent")[1]["links"]
-            }
-            ids = {
-                link["app_name"]: link["app_id"] for link in stack.api("GET", f"/api/v1/customers/{customer_id}", role="agent")[1]["links"]
-            }
-            for _ in range(args.rounds):
-                time.sleep(FRESHNESS_S + 0.05)
-                stale.append(open_profile(stack, customer_id))
-                fresh.append(open_profile(stack, customer_id))
-                for name, app_id in ids.items():  # each system read alone (only its app refreshed)
-                    time.sleep(FRESHNESS_S + 0.05)
-                    alone[name].append(open_profile(stack, customer_id, refresh=app_id))
-            time.sleep(FRESHNESS_S + 0.05)
-            before = vendor_requests(stack)
-            with concurrent.futures.ThreadPoolExecutor(20) as pool:
-                list(pool.map(lambda _: open_profile(stack, customer_id), range(20)))
-            shared_calls = vendor_requests(stack) - before
-            time.sleep(FRESHNESS_S + 0.05)
-            before = vendor_requests(stack)
-            open_profile(stack, customer_id)
-            one_open_calls = vendor_requests(stack) - before
+            found = measure(stack, args.rounds, args.latency_ms)
         finally:
             stack.stop()
-    base, quick = statistics.median(stale), statistics.median(fresh)
-    print(f"vendor latency            {args.latency_ms:.0f} ms per call, 3 linked systems, {args.rounds} rounds")
-    print(f"baseline  stale open      median {base * 1000:7.1f} ms")
-    print(f"fresh     open in window  median {quick * 1000:7.1f} ms")
-    print(f"ratio fresh / baseline    {quick / base:5.2f}")
-    latency = args.latency_ms / 1000
-    for name, times in sorted(alone.items()):
-        one = statistics.median(times)
-        print(f"  {name:<22} alone   median {one * 1000:7.1f} ms  ({(one - quick) / latency:4.1f} vendor latencies)")
-    slowest = max(statistics.median(t) for t in alone.values())
-    print(
-        f"stale open: {(base - quick) / latency:4.1f} vendor latencies, {base / slowest:5.2f}x the slowest system read alone "
-        "(goal: within 2 vendor latencies of the slowest system)"
-    )
-    print(
-        f"vendor calls: one stale open {one_open_calls}, twenty concurrent stale opens {shared_calls} "
-        f"(ratio {shared_calls / max(one_open_calls, 1):.2f}; 20.00 would mean no sharing)"
-    )
+    report(found, args.rounds, args.latency_ms)
 
 
 if __name__ == "__main__":
