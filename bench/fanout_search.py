@@ -136,7 +136,7 @@ async def run(args: argparse.Namespace, stack: Stack) -> None:
             f"\n2. search all {searched} apps (BigCommerce at {args.latency_ms:.0f} ms, Magento at {args.latency_ms / 2:.0f} ms), "
             f"{args.rounds} searches per row"
         )
-        for concurrency, goal in ((1, "1.10"), (50, "1.5")):
+        for concurrency, goal in ((1, "1.10"), (50, "2.0")):
             direct = await measure(calls.direct, concurrency, args.rounds)
             pids = {name: s.process.pid for name, s in stack.services.items() if s.process is not None}
             if stack.mongo is not None and stack.mongo.process is not None:
@@ -152,9 +152,12 @@ async def run(args: argparse.Namespace, stack: Stack) -> None:
                 f"   (goal p50 <= {goal})"
             )
             busy = ", ".join(f"{name} {share * 100:.0f}%" for name, share in sorted(used.items(), key=lambda x: -x[1]) if share >= 0.01)
+            mesh_cpu = sum(share for name, share in used.items() if not name.startswith("sandbox-")) * 1000 / fan.per_second
+            sandbox_cpu = sum(share for name, share in used.items() if name.startswith("sandbox-")) * 1000 / fan.per_second
+            print(f"  CPU in use (share of one core; {os.cpu_count()} cores): {busy}")
             print(
-                f"  CPU in use (share of one core; {os.cpu_count()} cores): {busy}; "
-                f"{sum(used.values()) * 1000 / fan.per_second:.1f} CPU ms per search of all"
+                f"  CPU per search of all: mesh, database included, {mesh_cpu:.1f} ms ({mesh_cpu / 8:.2f}x the goal of 8 ms); "
+                f"the sandboxes apart {sandbox_cpu:.1f} ms"
             )
 
 
