@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import sys
 import tempfile
 import urllib.request
@@ -36,6 +37,7 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).parent))
 from benchlib import NO_VENDOR_LIMITS, Load, closed_loop, cpu_seconds, ms
 
+from linkmesh_devstack.ports import free_port
 from linkmesh_devstack.stack import Stack
 from linkmesh_sandboxes.bigcommerce import data
 
@@ -75,6 +77,17 @@ class Calls:
             body = await resp.json()
             if resp.status != 200 or body.get("failures") or len(body["results"]) != expect:
                 raise RuntimeError(f"search failed: {resp.status} {body}")
+
+
+WAITED = re.compile(r"^linkmesh_db_request_seconds_total ([0-9.e+-]+)$", re.M)
+
+
+def db_waited(stack: Stack) -> float:
+    """Seconds the profile service's requests have waited on the database so far (its /metrics)."""
+    port = stack.extra_env["PROFILE_METRICS_PORT"]
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
+        found = WAITED.search(resp.read().decode())
+    return float(found.group(1)) if found else 0.0
 
 
 async def measure(call, concurrency: int, rounds: int) -> Load:
@@ -121,13 +134,19 @@ async def run(args: argparse.Namespace, stack: Stack) -> None:
         print(f"1. mesh overhead, vendors at 0 ms, {args.rounds} searches per row")
         for concurrency in (1, args.concurrency):
             direct = await measure(calls.direct, concurrency, args.rounds)
+            waited = db_waited(stack)
             mesh = await measure(lambda: calls.search(bigcommerce["id"], 1), concurrency, args.rounds)
+            db_s = (db_waited(stack) - waited) / (args.rounds + max(concurrency, 10))
             print(f" concurrency {concurrency}")
             row("direct vendor call", direct)
             row("one-app search through the mesh", mesh)
             print(
                 f"  {'mesh overhead':<34} p50 {ms(mesh.p50 - direct.p50)}   p99 {ms(mesh.p99 - direct.p99)}"
                 + ("   (goal p50 <= 4 ms)" if concurrency == 1 else "")
+            )
+            print(
+                f"  {'of which the profile waited on db':<34} mean {ms(db_s)} a search (the embedded server; "
+                f"overhead less it: p50 {ms(mesh.p50 - direct.p50 - db_s)})"
             )
 
         set_latency(stack, "bigcommerce", args.latency_ms)
@@ -173,6 +192,7 @@ def main() -> None:
             base_dir=Path(tmp),
             extra_env={
                 "SANDBOX_BIGCOMMERCE_STORES": ",".join(f"bench{i}:bench-token-{i}" for i in range(args.extra_apps)),
+                "PROFILE_METRICS_PORT": str(free_port()),
                 **NO_VENDOR_LIMITS,
             },
         )
