@@ -20,6 +20,7 @@ from linkmesh_devstack.mongo import MongoServer
 from linkmesh_profile.customers.profiles import update_customer
 from linkmesh_profile.db import queries as q
 from linkmesh_profile.db.store import now
+from linkmesh_profile.linking.autolink import AutoLinker, AutoLinkResult
 from linkmesh_profile.model.customer import Customer
 from tests.profile_kit import JANE, JANE_PHONE, Kit, once_at, profile_kit
 
@@ -59,6 +60,28 @@ async def test_a_phone_only_profile_made_while_the_email_auto_link_was_at_the_ve
     assert (await kit.read(made[0])).oid == first.oid, "the folded id reads as the customer it was folded into"
     assert await q.customer_by_id(one.oid.__class__(made[0])).find_one(kit.store.db) is None
     assert kit.folds == [(first.id, made[0], "Hold store customer 101 matched both")]
+
+
+async def test_a_fold_another_replica_made_first_is_no_conflict_and_the_link_goes_on(kit: Kit) -> None:
+    """Each profile of a burst finds the other holding a contact point of the vendor's record.
+    The email profile's auto-link named the phone profile as the conflict; before it read them to
+    fold, another replica's auto-link of the phone profile folded it into the email one. Its read
+    then found one profile where it looked for two and answered the conflict: nothing linked (a CI
+    run of tests/e2e/test_burst_of_contacts.py)."""
+    email_only, _ = await kit.contacts.find_or_create(JANE, None, "")
+    phone_only, _ = await kit.contacts.find_or_create(None, JANE_PHONE, "")
+    other_replica = AutoLinker(kit.store, kit.links, kit.autolinker.lookups, "US", folder=kit.autolinker.folder)
+    theirs: list[AutoLinkResult] = []
+
+    async def other_replica_links_the_phone_profile() -> None:
+        theirs.append(await other_replica.auto_link(phone_only))
+
+    held = once_at("fold.before_read", other_replica_links_the_phone_profile)
+    result = await kit.autolinker.auto_link(email_only)
+    assert held and theirs[0].folded_into == email_only.id
+    assert result.linked == [kit.app.id], [d.reason for _, d in result.not_linked]
+    [one] = await holders(kit)
+    assert one.oid == email_only.oid and JANE_PHONE in one.phones and one.links[kit.app.id].external_customer_id == "101"
 
 
 async def test_the_younger_profile_folds_itself_into_the_older_and_the_contact_goes_on_there(kit: Kit) -> None:

@@ -31,6 +31,7 @@ import structlog
 
 from linkmesh_profile.customers.profiles import MAX_CONTACT_POINTS
 from linkmesh_profile.db.store import Store, now
+from linkmesh_profile.linking import checkpoints
 
 if TYPE_CHECKING:
     from bson import ObjectId
@@ -89,6 +90,7 @@ class Folder:
         """Folds ``customer`` and ``others`` (the owners the evidence names) into one profile
         where the rules allow; answers the survivor as it now is, or None when nothing may be
         folded (a real conflict, or a profile that stopped being provisional meanwhile)."""
+        await checkpoints.reached("fold.before_read")
         # Everyone as stored now (the caller's copy may be stale, and carries times finer than
         # the database keeps): every replica orders the same documents the same way.
         participants: dict[ObjectId, Customer] = {}
@@ -96,7 +98,12 @@ class Folder:
             full = await self.store.get_customer(str(oid))
             if full is not None:
                 participants[full.oid] = full
-        if len(participants) < 2:
+        if len(participants) == 1:
+            # The evidence names one profile now: the others were folded into it meanwhile (or it
+            # into one of them) by another contact of the burst. Not a conflict: answer it as it
+            # is, and the caller goes on with it.
+            return next(iter(participants.values()))
+        if not participants:
             return None
         at = now()
         survivor = survivor_of(list(participants.values()), at)

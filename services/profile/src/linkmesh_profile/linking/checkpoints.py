@@ -4,7 +4,8 @@ installed; production installs none.
 
 - ``link.before_write``: an auto-link or a manual link decided from its read, about to write;
 - ``unlink.before_write``: an unlink computed what to remove, about to write;
-- ``refresh.before_write``: a refresh fetched the app's data, about to write it.
+- ``refresh.before_write``: a refresh fetched the app's data, about to write it;
+- ``fold.before_read``: a conflict named provisional profiles, about to read them to fold them.
 """
 
 from __future__ import annotations
