@@ -4,10 +4,12 @@ answers as done; asking once more answers the same record."""
 
 from __future__ import annotations
 
+import asyncio
+
 from linkmesh_devstack.mongo import MongoServer
 from linkmesh_profile.db import person
 from linkmesh_profile.db.store import now
-from linkmesh_profile.db.traces import TraceStore
+from linkmesh_profile.db.traces import FORGET_AGAIN_AFTER_S, TraceStore
 from linkmesh_profile.privacy.people import People
 from tests.profile_kit import JANE, profile_kit
 
@@ -25,7 +27,7 @@ async def test_an_erase_stopped_in_the_middle_is_finished_by_asking_again(mongo:
         # The first run: recorded, the traces removed, then the process died before the profile.
         held = await person.documents_about(kit.store, jane.id)
         await person.begin_erasure(kit.store, jane.id, held.records, now())
-        assert await person.forget_traces(kit.store, kit.app.id, jane.id) == 1
+        assert await traces.forget(person.traces_of_app(kit.app.id, jane.id)) == 1
         assert await kit.store.get_customer(jane.id) is not None
 
         finished = await people.erase(jane.id)
@@ -57,7 +59,7 @@ async def test_a_vendors_requests_are_carried_out_by_the_same_machinery(mongo: M
             app_id=kit.app.id, customer_id=jane.id, kind="fetch", request={}, response=None, code="OK", message="", latency_ms=1
         )
         await traces.settle()
-        requests = VendorRequests(kit.store, AuditLog(kit.store))
+        requests = VendorRequests(kit.store, AuditLog(kit.store), traces)
 
         def event(request: str, external: str = "") -> Event:
             return Event(ObjectId(), kit.app.id, request, "t", "privacy", None, external, "", datetime.now(UTC), privacy_request=request)
@@ -72,3 +74,43 @@ async def test_a_vendors_requests_are_carried_out_by_the_same_machinery(mongo: M
         assert said == "forgot what was pulled from the app for 1 customers"
         assert kit.app.id not in (await kit.read(jane)).links
         assert await kit.store.db["lookup_traces"].count_documents({"app_id": kit.app.id}) == 0
+
+
+async def test_a_persons_traces_still_queued_when_they_are_forgotten_go_too(mongo: MongoServer) -> None:
+    """Lookups are traced a moment later (``TraceStore``'s queue). Shopify's customers/redact came
+    while the contact's lookups of her were queued: the forget ran first, the queue was written
+    after, and her traces stayed (a CI run of tests/e2e/test_privacy.py). This replica's queue is
+    written before the forget; another replica's lands before the forget is repeated."""
+    from datetime import UTC, datetime
+
+    from bson import ObjectId
+
+    from linkmesh_profile.admin.audit import AuditLog
+    from linkmesh_profile.db.inbox import Event
+    from linkmesh_profile.privacy.vendor_requests import VendorRequests
+
+    async with profile_kit(mongo) as kit:
+        jane = await kit.customer()
+        await kit.links.link(jane.id, kit.app.id, "101")
+        here, there = TraceStore(kit.store, 3600, 100, flush_s=0.2), TraceStore(kit.store, 3600, 100, flush_s=0.2)
+        for replica in (here, there):
+            await replica.record(
+                app_id=kit.app.id, customer_id=jane.id, kind="fetch", request={}, response=None, code="OK", message="", latency_ms=1
+            )
+        requests = VendorRequests(kit.store, AuditLog(kit.store), here)
+        redact = Event(
+            ObjectId(),
+            kit.app.id,
+            "r",
+            "customers/redact",
+            "privacy",
+            None,
+            "101",
+            "",
+            datetime.now(UTC),
+            privacy_request="redact_customer",
+        )
+        assert await requests.carry_out(redact) == "forgot what was pulled from the app for the customer"
+        await there.settle()  # the other replica's queue lands after the forget
+        await asyncio.sleep(0.2 + FORGET_AGAIN_AFTER_S + 0.3)
+        assert await kit.store.db["lookup_traces"].count_documents({"customer_id": jane.id}) == 0

@@ -99,7 +99,7 @@ def assemble(
     actions = ActionRunner(store, apps, refresher, traces, tuning.action_timeout_s, tuning.resolve_delays)
     served = ServedAdaptor(apps, lookups, region)
     inbox = Inbox(store)
-    consumer = Consumer(store, refresher, inbox, privacy=VendorRequests(store, audit))
+    consumer = Consumer(store, refresher, inbox, privacy=VendorRequests(store, audit, traces))
     subscriptions = Subscriptions(store, apps, tuning.public_url)
     watch = Watch(store, tuning.watch_poll_s)
     refresher.wrote = watch.wrote

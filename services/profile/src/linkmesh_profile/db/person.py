@@ -235,10 +235,9 @@ async def erasure_of(store: Store, customer_id: str) -> Erasure | None:
     return Erasure.from_doc(customer_id, found) if found else None
 
 
-async def forget_traces(store: Store, app_id: str, customer_id: str = "") -> int:
-    """Removes the app's lookup traces (of one customer, or all of them)."""
-    db = store.db
-    return int((await db[TRACES].delete_many(q.traces_of(app_id, customer_id).filter)).deleted_count)
+def traces_of_app(app_id: str, customer_id: str = "") -> Query:
+    """The app's lookup traces (of one customer, or all of them): what ``TraceStore.forget`` removes."""
+    return Query(TRACES, q.traces_of(app_id, customer_id).filter)
 
 
 async def customers_linked_to(store: Store, app_id: str) -> list[str]:

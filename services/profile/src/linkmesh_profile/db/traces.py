@@ -10,7 +10,10 @@ Traces never delay an answer: ``record`` queues the trace, and one ``insert_many
 writes what is queued at most ``flush_s`` later (sooner once ``FLUSH_AT`` are queued), so
 every request of that moment shares one write (a database call costs more CPU in the
 driver than the rest of a lookup's bookkeeping). ``settle`` writes the queue at once and
-waits, so this replica's debugger shows a request's traces as soon as it has answered. A
+waits, so this replica's debugger shows a request's traces as soon as it has answered.
+``forget`` (a privacy request, an erase) removes a person's traces after writing this replica's
+queue, and again once every replica's queue has been written (another replica may hold a
+lookup of them for up to ``flush_s``). A
 write that fails is logged and its traces dropped, and the queue is bounded
 (``linkmesh_traces_dropped_total`` counts what was let go): traces are diagnostics, never
 the record of a decision (links and actions are). A DETAILED answer is kept as a summary
@@ -43,6 +46,8 @@ from linkmesh_profile.db.store import Store, now
 log = structlog.get_logger("linkmesh.traces")
 DROPPED = Counter("linkmesh_traces_dropped_total", "Lookup traces not written (the queue was full or the write failed)")
 FLUSH_AT = 500
+#: How long after ``flush_s`` a forget is repeated: time for another replica's queued write to land.
+FORGET_AGAIN_AFTER_S = 1.0
 #: Every kind of lookup a trace records (a test holds the code to it): the values the log's kind filter takes.
 KINDS = (
     "search",
@@ -82,6 +87,7 @@ class TraceStore:
         self._queued: list[dict[str, Any]] = []
         self._timer: asyncio.TimerHandle | None = None
         self._writes: set[asyncio.Task[None]] = set()
+        self._repeats: set[asyncio.Task[None]] = set()
 
     async def record(
         self,
@@ -148,6 +154,25 @@ class TraceStore:
         self._flush()
         if self._writes:
             await asyncio.gather(*list(self._writes), return_exceptions=True)
+
+    async def forget(self, query: q.Query) -> int:
+        """Removes the traces ``query`` names, those this replica holds written first; answers how
+        many. Repeated once any other replica's queue has been written: a lookup of the person
+        traced there a moment ago would otherwise land after the forget."""
+        await self.settle()
+        removed = int((await self.collection.delete_many(query.filter)).deleted_count)
+        task = asyncio.create_task(self._forget_again(query))
+        self._repeats.add(task)
+        task.add_done_callback(self._repeats.discard)
+        return removed
+
+    async def _forget_again(self, query: q.Query) -> None:
+        await asyncio.sleep(self.flush_s + FORGET_AGAIN_AFTER_S)
+        try:
+            await self.settle()
+            await self.collection.delete_many(query.filter)
+        except PyMongoError as exc:  # the traces' age and count bounds remove them in the end
+            log.warning("trace_forget_failed", error=type(exc).__name__)
 
     async def recent(self, app_id: str, customer_id: str = "", limit: int = 50) -> list[dict[str, Any]]:
         await self.settle()

@@ -76,6 +76,7 @@ class People:
         day = (record.started_at or at).date().isoformat()
         naming = await person.anonymous_traces(self.store, held.profile or {})  # the served adaptor's lookups of them
         removed, pseudonymised = await person.erase_documents(self.store, customer_id, list(record.records), day, naming)
+        await self.traces.forget(person.traces_about(customer_id))  # and what another replica traced a moment ago
         done = await person.finish_erasure(self.store, customer_id, at, removed, pseudonymised)
         log.info("customer_erased", customer_id=customer_id, already=already, **{f"removed_{k}": v for k, v in removed.items()})
         return Erased(customer_id, done.erased_at or at, dict(done.removed), dict(done.pseudonymised), already)

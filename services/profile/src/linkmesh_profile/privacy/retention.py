@@ -83,7 +83,7 @@ class Retention:
                 continue
             for customer_id in (await person.customers_linked_to(self.store, app.id))[: self.policy.batch - removed]:
                 await unlink(self.store, customer_id, app.id)
-                await person.forget_traces(self.store, app.id, customer_id)
+                await self.people.traces.forget(person.traces_of_app(app.id, customer_id))
                 removed += 1
         return removed
 

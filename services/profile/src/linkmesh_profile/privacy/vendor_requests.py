@@ -20,14 +20,16 @@ if TYPE_CHECKING:
     from linkmesh_profile.admin.audit import AuditLog
     from linkmesh_profile.db.inbox import Event
     from linkmesh_profile.db.store import Store
+    from linkmesh_profile.db.traces import TraceStore
 
 log = structlog.get_logger("linkmesh.privacy")
 
 
 class VendorRequests:
-    def __init__(self, store: Store, audit: AuditLog) -> None:
+    def __init__(self, store: Store, audit: AuditLog, traces: TraceStore) -> None:
         self.store = store
         self.audit = audit
+        self.traces = traces  # lookups are traced a moment later: forgetting them goes through it
 
     async def carry_out(self, event: Event) -> str:
         """Carries the request out (safe to repeat); answers what was done, in words without data."""
@@ -42,7 +44,7 @@ class VendorRequests:
             ids = await person.customers_linked_to(self.store, event.app_id)
             for customer_id in ids:
                 await self._forget(event.app_id, customer_id)
-            traces = await person.forget_traces(self.store, event.app_id)
+            traces = await self.traces.forget(person.traces_of_app(event.app_id))
             await self.audit.record("privacy.redact_shop", app_id=event.app_id, details={"customers": str(len(ids)), "traces": str(traces)})
             return f"forgot what was pulled from the app for {len(ids)} customers"
         holder = await self.store.customer_with_link(event.app_id, event.external_customer_id) if event.external_customer_id else None
@@ -64,5 +66,5 @@ class VendorRequests:
         customer = await self.store.get_customer(customer_id)
         if customer is not None and app_id in customer.links:
             await unlink(self.store, customer_id, app_id)
-        await person.forget_traces(self.store, app_id, customer_id)
+        await self.traces.forget(person.traces_of_app(app_id, customer_id))
         log.info("privacy_forgot", app_id=app_id, customer_id=customer_id)
