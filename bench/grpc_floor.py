@@ -18,6 +18,7 @@ Each is printed as a ratio to the floor measured in the same run.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import statistics
 import sys
@@ -40,7 +41,8 @@ def quiet_json_logs() -> None:
     sys.excepthook = sys.__excepthook__  # a failure of the benchmark itself is shown, not logged to /dev/null
 
 
-async def per_call(calls: int, mesh_channel: bool, interceptor: bool) -> float:
+async def per_call(calls: int, mesh_channel: bool, interceptor: bool, concurrency: int = 1) -> float:
+    """CPU seconds per call, client and server together, ``concurrency`` calls in flight."""
     server = grpc.aio.server(interceptors=[RequestContextInterceptor(service="bench")] if interceptor else [])
     health_pb2_grpc.add_HealthServicer_to_server(health.aio.HealthServicer(), server)
     port = server.add_insecure_port("127.0.0.1:0")
@@ -51,12 +53,15 @@ async def per_call(calls: int, mesh_channel: bool, interceptor: bool) -> float:
     request = health_pb2.HealthCheckRequest()
     structlog.contextvars.bind_contextvars(request_id="0123456789abcdef0123456789abcdef")
     try:
-        for _ in range(200):
-            await stub.Check(request, timeout=5)
+
+        async def worker(n: int) -> None:
+            for _ in range(n):
+                await stub.Check(request, timeout=5)
+
+        await worker(200)
         started = time.process_time()
-        for _ in range(calls):
-            await stub.Check(request, timeout=5)
-        return (time.process_time() - started) / calls
+        await asyncio.gather(*(worker(calls // concurrency) for _ in range(concurrency)))
+        return (time.process_time() - started) / (calls // concurrency * concurrency)
     finally:
         await channel.close()
         await server.stop(0)
