@@ -29,7 +29,7 @@ call), so a vendor call never outlives the RPC that asked for it.
   delay, instead of sleeping past the deadline.
 - 429 waits as the policy says and retries while the deadline allows.
 - 5xx, timeouts of one attempt and network errors are retried with jittered
-  exponential back-off (tenacity), bounded in attempts and by the deadline,
+  exponential back-off (``linkmesh_core.vendor_retry``), bounded in attempts and by the deadline,
   then answered as UNAVAILABLE.
 - 401/403 are UNAUTHENTICATED, 404 NOT_FOUND, other 4xx INVALID_ARGUMENT, each
   with the vendor's own message read by a vendor-specific ``ErrorReader``.
@@ -50,7 +50,6 @@ from urllib.parse import urljoin, urlsplit
 import aiohttp
 import grpc
 import structlog
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, stop_before_delay, wait_exponential_jitter
 
 from linkmesh_core.budget import Budget, Grant, LocalBudget
 from linkmesh_core.destinations import GuardedResolver, address_allowed, forbidden_cause, literal_address, url_problem
@@ -71,12 +70,14 @@ from linkmesh_core.metrics import VENDOR_LATENCY, VENDOR_REQUESTS
 from linkmesh_core.outcome import note_request, note_wait
 from linkmesh_core.vendor_bodies import cut_message, debug_text, dumps_body, parse_body
 from linkmesh_core.vendor_policies import ErrorReader, NoRateLimit, RateLimitPolicy, Refusals, RetryAfter, UnavailablePolicy
+from linkmesh_core.vendor_retry import Transient, with_retries
 
 __all__ = ["Deadline", "ErrorReader", "NoRateLimit", "RateLimitPolicy", "Refusals", "RetryAfter", "UnavailablePolicy", "VendorHTTP"]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_REDIRECTS = 3
 BASE_URL_FIELD = "api_base_url"
+
 
 log = structlog.get_logger("linkmesh.vendor_http")
 
@@ -101,17 +102,6 @@ class Deadline:
 
     def remaining(self) -> float:
         return self.at - time.monotonic()
-
-
-class _Transient(Exception):
-    """A failure worth another attempt, if the request is safe to send again:
-    a read, or a write that never reached the vendor (``not_sent``)."""
-
-    def __init__(self, message: str, *, not_sent: bool = False, debug: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.not_sent = not_sent
-        self.debug = debug
 
 
 @dataclass(frozen=True)
@@ -206,17 +196,14 @@ class VendorHTTP:
         safe = method.upper() in SAFE_METHODS if idempotent is None else idempotent
         self._check_destination(url)
         b = self._bucket(bucket)
-        retrying = AsyncRetrying(
-            retry=retry_if_exception(lambda exc: isinstance(exc, _Transient) and (safe or exc.not_sent)),
-            stop=stop_after_attempt(self._max_attempts) | stop_before_delay(max(deadline.remaining(), 0.0)),
-            wait=wait_exponential_jitter(multiplier=0.1, max=1.0, jitter=0.1),
-            reraise=True,
-        )
         try:
-            async for attempt in retrying:
-                with attempt:
-                    return await self._attempt(b, bucket, method, url, deadline, headers, params, json_body, safe, data=data)
-        except _Transient as exc:
+            return await with_retries(
+                lambda: self._attempt(b, bucket, method, url, deadline, headers, params, json_body, safe, data=data),
+                safe=safe,
+                max_attempts=self._max_attempts,
+                within_s=max(deadline.remaining(), 0.0),
+            )
+        except Transient as exc:
             outcome: Outcome | None = None if safe else (NOT_SENT if exc.not_sent else OUTCOME_UNKNOWN)
             if deadline.remaining() <= 0:
                 err = deadline_exceeded(f"{self.vendor} did not answer before the deadline", outcome=outcome)
@@ -228,7 +215,6 @@ class VendorHTTP:
             if not safe and err.outcome is None and err.code in (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.UNAVAILABLE):
                 err.outcome = OUTCOME_UNKNOWN
             raise
-        raise AssertionError("unreachable")  # pragma: no cover
 
     def _check_destination(self, url: str) -> None:
         """The URL's text: http(s), no credentials in it, and no forbidden address literal."""
@@ -334,7 +320,7 @@ class VendorHTTP:
                 raise deadline_exceeded(
                     f"{self.vendor} did not answer before the deadline", outcome=None if safe else OUTCOME_UNKNOWN
                 ) from None
-            raise _Transient("timed out") from None
+            raise Transient("timed out") from None
         except aiohttp.ClientConnectorError as exc:
             # No connection was made: nothing reached the vendor.
             VENDOR_REQUESTS.labels(self.vendor, "0").inc()
@@ -344,10 +330,10 @@ class VendorHTTP:
                 err = invalid_argument(f"{self.vendor} URL {problem}", {BASE_URL_FIELD: problem})
                 err.outcome = NOT_SENT
                 raise err from None
-            raise _Transient(f"connection failed ({type(exc).__name__})", not_sent=True) from None
+            raise Transient(f"connection failed ({type(exc).__name__})", not_sent=True) from None
         except aiohttp.ClientError as exc:
             VENDOR_REQUESTS.labels(self.vendor, "0").inc()
-            raise _Transient(f"connection failed ({type(exc).__name__})") from None
+            raise Transient(f"connection failed ({type(exc).__name__})") from None
 
     def _redirected(self, url: str, target: str, safe: bool) -> ServiceError:
         where = _origin(target) if _origin(target) != _origin(url) else "another address"
@@ -364,7 +350,7 @@ class VendorHTTP:
             wait = max(block, 0.0)
             if wait >= deadline.remaining():
                 return rate_limited(f"{self.vendor} rate limit reached; retry in {wait:.1f}s", retry_after=round(wait, 3))
-            return _Transient("rate limited", not_sent=True)
+            return Transient("rate limited", not_sent=True)
         refusal = getattr(self._errors, "refusal", None)
         custom = refusal(status, body) if refusal is not None and status < 500 else None
         if custom is not None:
@@ -380,7 +366,7 @@ class VendorHTTP:
                 err.debug = debug
                 return err
         if status >= 500:
-            return _Transient(f"HTTP {status}: {message}" if message != f"HTTP {status}" else message, debug=debug)
+            return Transient(f"HTTP {status}: {message}" if message != f"HTTP {status}" else message, debug=debug)
         if status in (401, 403):
             err = unauthenticated(f"{self.vendor} refused the credentials: {message}")
         elif status == 404:
