@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import contextvars
+import functools
 import json
 from dataclasses import asdict, dataclass
 
@@ -33,18 +34,34 @@ class Actor:
         return f"{who} on behalf of {self.on_behalf_of}" if self.on_behalf_of else who
 
     def encode(self) -> str:
-        raw = json.dumps(asdict(self), separators=(",", ":"), ensure_ascii=False).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return _encoded(self)
 
     @classmethod
     def decode(cls, value: str) -> Actor | None:
         """The actor in a metadata value, or None when it is not one."""
+        return _decoded(value) if cls is Actor and len(value) <= 2048 else cls._parse(value)
+
+    @classmethod
+    def _parse(cls, value: str) -> Actor | None:
         try:
             data = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
             actor = cls(**{k: str(data.get(k) or "")[:300] for k in ("kind", "id", "name", "role", "on_behalf_of")})
         except (ValueError, TypeError, AttributeError):
             return None
         return actor if actor.kind in KINDS and actor.id else None
+
+
+# An actor is immutable and every call of a request (and every request of a session) sends
+# the same one: each is encoded and decoded once, not on every call.
+@functools.lru_cache(maxsize=1024)
+def _encoded(actor: Actor) -> str:
+    raw = json.dumps(asdict(actor), separators=(",", ":"), ensure_ascii=False).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@functools.lru_cache(maxsize=1024)
+def _decoded(value: str) -> Actor | None:
+    return Actor._parse(value)
 
 
 UNKNOWN = Actor(kind="service", id="unidentified", name="a caller that named no actor")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import faulthandler
+import functools
 import json
 import logging
 import os
@@ -28,6 +29,7 @@ SECRET_KEY_PARTS = ("secret", "token", "password", "api_key", "apikey", "authori
 REDACTED = "[redacted]"
 
 
+@functools.lru_cache(maxsize=4096)  # the keys of log lines and traces are few and come again each request
 def is_secret_key(key: str) -> bool:
     k = key.lower().replace("-", "_")
     return any(part in k for part in SECRET_KEY_PARTS)
