@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
 
 from linkmesh_core.contact_points import display_phone
+from linkmesh_core.proto_dict import message_dict
 
 
 def to_json(message: Message) -> dict[str, Any]:
-    return MessageToDict(message, preserving_proto_field_name=True, always_print_fields_with_no_presence=True)
+    return message_dict(message, with_defaults=True)
 
 
 def phones_formatted(phones: list[str]) -> list[str]:

@@ -6,10 +6,12 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from google.protobuf.json_format import MessageToDict, ParseDict
+from google.protobuf.json_format import ParseDict
 from google.protobuf.timestamp_pb2 import Timestamp
 from linkmesh.lookup.v1 import lookup_pb2
 from linkmesh.profile.v1 import profile_pb2
+
+from linkmesh_core.proto_dict import message_dict
 
 if TYPE_CHECKING:
     from linkmesh_profile.model.app import App
@@ -27,7 +29,7 @@ def ts(value: datetime | None) -> Timestamp | None:
 
 
 def message_to_doc(message: Any) -> dict[str, Any]:
-    return MessageToDict(message, preserving_proto_field_name=True)
+    return message_dict(message)
 
 
 def address_from_doc(doc: Mapping[str, Any] | None) -> lookup_pb2.Address | None:
