@@ -12,7 +12,8 @@ import grpc
 import pytest
 from linkmesh.lookup.v1 import lookup_pb2
 
-from linkmesh_sandboxes.bigcommerce import data
+from linkmesh_bigcommerce import mapping
+from linkmesh_sandboxes.bigcommerce import data, order_routes
 from linkmesh_sandboxes.bigcommerce.app import STORES
 from linkmesh_sandboxes.knobs import Failure
 from tests.inprocess import bigcommerce_app, bigcommerce_connector, bigcommerce_sandbox
@@ -42,10 +43,18 @@ def big_order(sandbox: Any, lines: int = LINES) -> dict[str, Any]:
     return store.orders[ORDER_ID]
 
 
+@pytest.fixture
+def lines_left_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store that answers the order list without the lines ``include`` asks for (as one that
+    predates it might): the connector reads them from ``/orders/{id}/products``, page by page."""
+    monkeypatch.setattr(order_routes, "with_includes", lambda request, order: order)
+
+
 def queries(sandbox: Any, suffix: str) -> list[dict[str, list[str]]]:
     return [parse_qs(r["query"]) for r in sandbox.requests if r["path"].endswith(suffix)]
 
 
+@pytest.mark.usefixtures("lines_left_out")
 async def test_every_line_shipment_and_product_link_of_a_large_order_is_read() -> None:
     async with bigcommerce_sandbox() as sandbox, bigcommerce_connector() as stub:
         big_order(sandbox)
@@ -61,6 +70,24 @@ async def test_every_line_shipment_and_product_link_of_a_large_order_is_read() -
     assert [(q["page"], q["limit"]) for q in products] == [(["1"], ["250"]), (["2"], ["250"])]
     assert [q["page"] for q in shipments] == [["1"], ["2"]]
     assert [q["page"] for q in catalog] == [["1"], ["2"]]
+
+
+async def test_the_lines_of_a_large_order_come_with_the_order_list() -> None:
+    """Orders are listed with ``include=consignments.line_items``: their lines come with them,
+    and no ``/products`` call is spent per order; the lines are those ``/products`` answers."""
+    async with bigcommerce_sandbox() as sandbox, bigcommerce_connector() as stub:
+        big_order(sandbox)
+        request = lookup_pb2.FetchRequest(app=bigcommerce_app(sandbox.url), external_id="101")
+        answer = await stub.Fetch(request, timeout=10)
+        assert [r for r in sandbox.requests if r["path"].endswith("/products") and "/orders/" in r["path"]] == []
+        listed = queries(sandbox, "/v2/orders")
+        assert listed and all(q["include"] == ["consignments.line_items"] and q["consignment_structure"] == ["object"] for q in listed)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(order_routes, "with_includes", lambda request, order: order)
+            from_products = await stub.Fetch(request, timeout=10)
+    assert answer.customer == from_products.customer
+    order = next(o for o in answer.customer.orders if o.id == str(ORDER_ID))
+    assert len(order.lines) == LINES and list(order.partial) == []
 
 
 async def test_product_links_seen_lately_are_not_asked_of_the_catalog_again() -> None:
@@ -87,6 +114,7 @@ async def test_product_links_seen_lately_are_not_asked_of_the_catalog_again() ->
     assert links(third)["MIX-NEW"].endswith("/trail-mix-new/") and links(third)["MIX-000"] == links(first)["MIX-000"]
 
 
+@pytest.mark.usefixtures("lines_left_out")
 async def test_a_list_of_exactly_one_full_page_ends_on_the_empty_page_after_it() -> None:
     async with bigcommerce_sandbox() as sandbox, bigcommerce_connector() as stub:
         big_order(sandbox, lines=250)
@@ -158,3 +186,16 @@ async def test_a_customer_search_is_read_to_its_last_page() -> None:
             )
         answer = await stub.Search(lookup_pb2.SearchRequest(app=bigcommerce_app(sandbox.url), phones=["+12125550144"]), timeout=10)
     assert len(answer.candidates) == 60
+
+
+def test_lines_a_store_embeds_are_taken_only_when_they_are_all_of_the_order() -> None:
+    line = {"id": 11, "product_id": 5, "quantity": 2}
+    shipping = {"shipping": [{"id": 1, "line_items": [line, {"id": 12, "product_id": 6, "quantity": 1}]}], "pickups": [], "downloads": []}
+    assert [x["id"] for x in mapping.lines_of({"items_total": 3, "consignments": shipping}) or []] == [11, 12]
+    split = {"shipping": [{"line_items": [line]}], "pickups": [{"line_items": [{"id": 12, "product_id": 6, "quantity": 1}]}]}
+    assert [x["id"] for x in mapping.lines_of({"items_total": 3, "consignments": split}) or []] == [11, 12], "every consignment kind"
+    assert mapping.lines_of({"items_total": 4, "consignments": shipping}) is None, "a line not carried: read /products"
+    links = {"shipping": [{"line_items": [{"url": "https://api.bigcommerce.com/x", "resource": "/orders/1/products/11"}]}]}
+    assert mapping.lines_of({"items_total": 2, "consignments": links}) is None, "links, not lines"
+    assert mapping.lines_of({"items_total": 2, "consignments": {"url": "u", "resource": "/orders/1/consignments"}}) is None
+    assert mapping.lines_of({"items_total": 2}) is None, "a store that ignores include"

@@ -15,6 +15,14 @@ CASES = [
     ("customers.v3.yml", "/customers", "/v3/customers", {"phone:in": "415-555-0102"}),
     ("orders.v2.oas2.yml", "/orders", "/v2/orders", {"customer_id": "101", "sort": "date_created:desc", "limit": "10"}),
     ("orders.v2.oas2.yml", "/orders/5002", "/v2/orders/5002", {}),
+    # The connector lists orders with their lines in their consignments (the object structure).
+    (
+        "orders.v2.oas2.yml",
+        "/orders",
+        "/v2/orders",
+        {"customer_id": "101", "include": "consignments.line_items", "consignment_structure": "object"},
+    ),
+    ("orders.v2.oas2.yml", "/orders/5002", "/v2/orders/5002", {"include": "consignments", "consignment_structure": "object"}),
     ("orders.v2.oas2.yml", "/orders/5002/products", "/v2/orders/5002/products", {}),
     ("orders.v2.oas2.yml", "/orders/5002/shipments", "/v2/orders/5002/shipments", {}),
     ("products_catalog.v3.yml", "/catalog/products", "/v3/catalog/products", {"id:in": "111,112", "include_fields": "custom_url"}),

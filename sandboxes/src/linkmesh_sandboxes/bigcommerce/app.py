@@ -5,7 +5,8 @@ and response shapes follow BigCommerce's published specifications (``vendor-spec
 
 - ``GET /stores/{hash}/v3/customers`` (``email:in``, ``phone:in``, ``id:in``, ``include=addresses``, page, limit),
   ``POST`` and ``PUT /v3/customers`` (batches of up to 10)
-- ``GET /stores/{hash}/v2/orders`` (customer_id, email, status_id, min_id, max_id, sort, page, limit)
+- ``GET /stores/{hash}/v2/orders`` (customer_id, email, status_id, min_id, max_id, sort, page, limit;
+  include=consignments or consignments.line_items, with consignment_structure=object)
   and ``/v2/orders/{id}``, ``/v2/orders/{id}/products``, ``/v2/orders/{id}/shipments`` (page, limit)
 - ``GET /stores/{hash}/v3/catalog/products`` (``id:in``, ``include_fields``)
 - ``GET /stores/{hash}/v2/store`` and ``/v2/customer_groups/{id}`` (a group's name; 404 for none)

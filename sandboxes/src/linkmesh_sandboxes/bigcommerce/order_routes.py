@@ -23,6 +23,7 @@ from linkmesh_sandboxes.bigcommerce.http import (
     v2_page,
     v3_list_query,
 )
+from linkmesh_sandboxes.bigcommerce.shapes import consignments
 
 
 def _order_sort_key(field: str) -> Callable[[dict[str, Any]], Any]:
@@ -67,7 +68,26 @@ async def get_orders(request: web.Request) -> web.StreamResponse:
     window = orders[(page - 1) * limit : page * limit]
     if not window:
         return web.Response(status=204)
-    return web.json_response(window)
+    return web.json_response([with_includes(request, o) for o in window])
+
+
+def with_includes(request: web.Request, order: dict[str, Any]) -> dict[str, Any]:
+    """The order with what ``include`` asks for: ``consignments`` (each consignment's line
+    items as links) or ``consignments.line_items`` (as ``/products`` answers them), in the object
+    structure when ``consignment_structure=object`` is given (else the consignments' link)."""
+    include = set(csv_param(request, "include") or ())
+    if not include & {"consignments", "consignments.line_items"}:
+        return order
+    base = order["products"]["url"].rsplit("/products", 1)[0]
+    if request.query.get("consignment_structure") != "object":
+        return {**order, "consignments": {"url": f"{base}/consignments", "resource": f"/orders/{order['id']}/consignments"}}
+    lines = store_of(request).order_products[order["id"]]
+    items = (
+        lines
+        if "consignments.line_items" in include
+        else [{"url": f"{base}/products/{p['id']}", "resource": f"/orders/{order['id']}/products/{p['id']}"} for p in lines]
+    )
+    return {**order, "consignments": consignments(order, items)}
 
 
 def _when(text: str) -> datetime | None:
@@ -97,7 +117,7 @@ def order_or_404(request: web.Request) -> dict[str, Any] | web.Response:
 
 async def get_order(request: web.Request) -> web.Response:
     order = order_or_404(request)
-    return order if isinstance(order, web.Response) else web.json_response(order)
+    return order if isinstance(order, web.Response) else web.json_response(with_includes(request, order))
 
 
 async def get_order_products(request: web.Request) -> web.StreamResponse:

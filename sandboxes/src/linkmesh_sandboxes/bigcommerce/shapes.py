@@ -258,6 +258,27 @@ def order(
     }
 
 
+def consignments(order: dict[str, Any], line_items: list[dict[str, Any]]) -> dict[str, Any]:
+    """An order's consignments in the object structure (``orderConsignment_Get``): the
+    sandbox's orders ship to one address, the billing one, in one shipping consignment."""
+    address = {k: v for k, v in order["billing_address"].items() if k != "form_fields"}
+    shipping = {
+        "id": order["id"] * 10,  # the lines' order_address_id
+        **address,
+        "form_fields": [],
+        "shipping_method": "Flat Rate",
+        "line_items": line_items,
+        "items_total": order["items_total"],
+        "items_shipped": order["items_shipped"],
+        "base_cost": order.get("base_shipping_cost", "0.0000"),
+        "cost_ex_tax": order.get("shipping_cost_ex_tax", "0.0000"),
+        "cost_inc_tax": order.get("shipping_cost_inc_tax", "0.0000"),
+        "shipping_zone_id": 1,
+        "shipping_zone_name": "United States",
+    }
+    return {"pickups": [], "shipping": [shipping], "downloads": [], "email": {"gift_certificates": []}}
+
+
 def shipment(oid: int, n: int, customer: dict[str, Any], created: datetime, s: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": oid * 10 + n,

@@ -207,7 +207,14 @@ class BigCommerceClient:
         return (await self._v3_list(store, "/v3/customers", deadline, params, strict=True, what="customer search")).items
 
     async def recent_orders(self, store: Store, customer_id: str, limit: int, deadline: Deadline) -> Listing[dict[str, Any]]:
-        params = {"customer_id": customer_id, "sort": "date_created:desc"}
+        """The customer's latest orders, each with its lines in its consignments (``lines_of``
+        reads them; a store that leaves them out costs a ``/products`` call per order)."""
+        params = {
+            "customer_id": customer_id,
+            "sort": "date_created:desc",
+            "include": "consignments.line_items",
+            "consignment_structure": "object",
+        }
         return await self._v2_list(store, "/v2/orders", deadline, params, limit=min(limit, MAX_LIMIT), want=limit, what="order list")
 
     async def order_products(self, store: Store, order_id: int, deadline: Deadline, *, strict: bool = False) -> Listing[dict[str, Any]]:

@@ -162,7 +162,7 @@ class BigCommerce(sdk.Connector[Store]):
     ) -> list[lookup_pb2.Order]:
         """Each order with its lines, its shipments and its products' links, read concurrently."""
         details = await asyncio.gather(
-            *(asyncio.gather(self.client.order_products(store, o["id"], deadline), self._shipments(store, o, deadline)) for o in orders)
+            *(asyncio.gather(self._lines(store, o, deadline), self._shipments(store, o, deadline)) for o in orders)
         )
         product_ids = [int(p["product_id"]) for products, _ in details for p in products.items if p.get("product_id")]
         paths, all_products = await self.client.catalog_urls(store, product_ids, deadline)
@@ -183,6 +183,11 @@ class BigCommerce(sdk.Connector[Store]):
                 )
             )
         return mapped
+
+    async def _lines(self, store: Store, order: dict, deadline: Deadline) -> Listing[dict]:
+        """The order's lines as its consignments carry them, else from ``/products``."""
+        embedded = mapping.lines_of(order)
+        return Listing(embedded) if embedded is not None else await self.client.order_products(store, order["id"], deadline)
 
     async def _shipments(self, store: Store, order: dict, deadline: Deadline) -> Listing[dict]:
         """An order with nothing shipped has no shipments: no call is spent on it

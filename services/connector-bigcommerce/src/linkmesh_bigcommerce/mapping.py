@@ -166,3 +166,32 @@ def customer(c: dict[str, Any], orders: list[lookup_pb2.Order], *, control_panel
     if result.admin_url:
         result.links.append(lookup_pb2.Link(label="Open in BigCommerce", url=result.admin_url))
     return result
+
+
+CONSIGNMENT_KINDS = ("shipping", "pickups", "downloads")
+
+
+def lines_of(order: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """The order's lines (``/orders/{id}/products`` records) as its consignments carry them
+    (``include=consignments.line_items``), or None when they cannot be trusted to be all of
+    them: the store left them out or as links, or their quantities do not add up to the
+    order's ``items_total`` (a line in a consignment kind not read here, say). None costs a
+    ``/products`` call, never a wrong order."""
+    found = order.get("consignments")
+    if not isinstance(found, dict):
+        return None
+    groups = [c for kind in CONSIGNMENT_KINDS for c in found.get(kind) or () if isinstance(c, dict)]
+    groups += [c for c in (found.get("email") or {}).get("gift_certificates") or () if isinstance(c, dict)]
+    lines: dict[Any, dict[str, Any]] = {}
+    for consignment in groups:
+        items = consignment.get("line_items")
+        for line in items if isinstance(items, list) else [items]:
+            if not isinstance(line, dict) or "id" not in line or "quantity" not in line:
+                return None  # a link, not the line
+            lines.setdefault(line["id"], line)
+    try:
+        if sum(to_decimal(line["quantity"]) for line in lines.values()) != to_decimal(order.get("items_total")):
+            return None
+    except (TypeError, ValueError):
+        return None
+    return sorted(lines.values(), key=lambda line: int(line["id"]) if str(line["id"]).isdigit() else 0)
