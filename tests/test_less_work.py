@@ -6,15 +6,21 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 from bson import ObjectId
 from pymongo import monitoring
 
 from linkmesh_devstack.mongo import MongoServer
+from linkmesh_profile.db import queries
 from linkmesh_profile.db.store import Store
 from linkmesh_profile.db.traces import TraceStore, summary
+from linkmesh_profile.linking.search import Search
+
+if TYPE_CHECKING:
+    from linkmesh_profile.admin.apps import AppService
+    from linkmesh_profile.connectors.lookups import Lookups
 
 
 class Commands(monitoring.CommandListener):
@@ -22,10 +28,12 @@ class Commands(monitoring.CommandListener):
 
     def __init__(self) -> None:
         self.names: list[str] = []
+        self.sent: list[dict[str, Any]] = []
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         if event.command_name not in ("hello", "ismaster", "isMaster", "ping", "endSessions"):
             self.names.append(event.command_name)
+            self.sent.append(dict(event.command))
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         pass
@@ -81,6 +89,31 @@ async def test_concurrent_requests_share_one_look_at_the_counter(replicas: tuple
     await a.insert_app(app_doc("one"))
     await asyncio.gather(*(b.list_apps() for _ in range(30)))
     assert commands.names == ["find", "find"]
+
+
+async def test_a_search_reads_the_customer_without_the_data_its_links_pulled(replicas: tuple[Store, Store, Commands]) -> None:
+    """A search needs the customer's linked apps and contact points; a customer with a lot of
+    data (500 orders here) is read as listed, not whole, before every search."""
+    a, b, commands = replicas
+    linked, other = app_doc("Linked"), app_doc("Other")
+    await a.db.apps.insert_many([linked, other])
+    oid = ObjectId()
+    orders = [{"id": str(n), "number": str(n), "lines": [{"name": "x" * 100}]} for n in range(500)]
+    await a.db.customers.insert_one(
+        {
+            "_id": oid,
+            "name": "Jane",
+            "emails": ["jane@example.com"],
+            "phones": [],
+            "links": {str(linked["_id"]): {"external_customer_id": "7", "data": {"orders": orders}}},
+            "link_keys": [f"{linked['_id']}:7"],
+        }
+    )
+    search = Search(b, cast("AppService", None), cast("Lookups", None), "US")
+    targets, skipped = await search.search_targets(str(oid))
+    assert [t.id for t in targets] == [str(other["_id"])] and skipped == []
+    finds = [c for c in commands.sent if "find" in c and c["find"] == "customers"]
+    assert finds and all(f.get("projection") == queries.LISTING for f in finds), finds
 
 
 async def test_traces_are_queued_and_written_together(mongo: MongoServer) -> None:

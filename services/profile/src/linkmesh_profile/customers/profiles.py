@@ -15,7 +15,7 @@ from linkmesh_profile.db.documents import message_to_doc
 from linkmesh_profile.db.store import Store, now
 
 if TYPE_CHECKING:
-    from linkmesh_profile.model.customer import Customer
+    from linkmesh_profile.model.customer import Customer, Listing
 
 EDITABLE = ("name", "emails", "phones", "address", "custom_attributes")
 MAX_NAME = 200
@@ -135,3 +135,11 @@ async def require_customer(store: Store, customer_id: str) -> Customer:
     if customer is None:
         raise not_found(f"no customer {customer_id}")
     return customer
+
+
+async def require_listing(store: Store, customer_id: str) -> Listing:
+    """``require_customer`` without the data the customer's links pulled."""
+    listing = await store.get_listing(customer_id)
+    if listing is None:
+        raise not_found(f"no customer {customer_id}")
+    return listing

@@ -2,23 +2,20 @@
 
 Each builder answers a ``Query`` (collection, filter, sort, projection; a hint only where a
 server needs one) and is registered with example arguments, so the tests can run each shape:
-``tests/test_store_at_scale.py`` times every shape (and every write) on 20,000 customers against
-200 and fails on one that scans, ``tests/test_query_plans.py`` reads MongoDB's own ``explain``
-of each (on a real MongoDB: the embedded server's explain does not describe what it executes).
-A third test reads the service's source and fails when a collection is queried with a filter
-that did not come from a ``Query`` here, so no query can skip them.
+``tests/test_store_at_scale.py`` times every shape (and every write) on 20,000 customers against 200 and fails on one
+that scans, ``tests/test_query_plans.py`` reads MongoDB's own ``explain`` of each (on a real MongoDB: the embedded
+server's explain does not describe what it executes). A third test reads the service's source and fails when a
+collection is queried with a filter that did not come from a ``Query`` here, so no query can skip them.
 
 Rules the shapes follow, because both MongoDB's planner and the embedded server's need them:
-- A partial index serves only queries that contain its filter expression. The
-  unique partial indexes (``unique_email``, ``unique_phone``, ``unique_link``)
-  keep the uniqueness rule; lookups use the plain multikey indexes ``by_email``,
+- A partial index serves only queries that contain its filter expression. The unique partial indexes (``unique_email``,
+  ``unique_phone``, ``unique_link``) keep the uniqueness rule; lookups use the plain multikey indexes ``by_email``,
   ``by_phone`` and ``by_link``.
-- One query per field instead of ``$or`` across fields; no ``_id: {$ne}`` (the
-  caller drops its own document from the answer).
+- One query per field instead of ``$or`` across fields; no ``_id: {$ne}`` (the caller drops its own document from the answer).
 - A prefix is a range (``$gte``/``$lt``), not a regular expression.
-- No hints: the embedded server executes a hinted query as a scan of the hinted index's
-  whole range (a hinted ``_id`` lookup with one more condition took 200 ms at 20,000
-  documents against 0.7 ms unhinted), and MongoDB's planner picks these indexes itself.
+- No hints: the embedded server executes a hinted query as a scan of the hinted index's whole range (a hinted
+  ``_id`` lookup with one more condition took 200 ms at 20,000 documents against 0.7 ms unhinted), and MongoDB's
+  planner picks these indexes itself.
 - No ``findAndModify`` (``linkmesh_profile.db.writes``): the embedded server executes its write as a
   collection scan.
 """
@@ -92,6 +89,11 @@ def document_by_id(collection: str, oid: Any, where: dict[str, Any] | None = Non
 def customer_by_id(oid: ObjectId, where: dict[str, Any] | None = None) -> Query:
     """One customer; ``where`` adds conditions a conditional update needs."""
     return Query(CUSTOMERS, {"_id": oid, **(where or {})})
+
+
+@shape(_EXAMPLE_ID)
+def customer_listing_by_id(oid: ObjectId) -> Query:  # one customer without its links' data (a search reads no more)
+    return Query(CUSTOMERS, {"_id": oid}, projection=LISTING)
 
 
 @shape(_EXAMPLE_ID, _EXAMPLE_TIME)

@@ -37,7 +37,7 @@ from linkmesh_profile.db import collections, writes
 from linkmesh_profile.db import queries as q
 from linkmesh_profile.db.search_keys import ORDER_SEPARATOR, name_keys, order_keys, recent_key, with_search_keys
 from linkmesh_profile.model.app import App, Webhooks
-from linkmesh_profile.model.customer import Customer
+from linkmesh_profile.model.customer import Customer, Listing
 
 MAX_ALIAS_HOPS = 5
 # Counts every write of a customer's links and the data they pulled: an unlink writes on the version it read.
@@ -208,13 +208,23 @@ class Store:
 
     async def get_customer(self, customer_id: str) -> Customer | None:
         """The customer, or the one its id was folded into (``linkmesh_profile.customers.folding``)."""
+        doc = await self._customer_doc(customer_id, q.customer_by_id)
+        return Customer.from_doc(doc) if doc is not None else None
+
+    async def get_listing(self, customer_id: str) -> Listing | None:
+        """``get_customer`` without the data the customer's links pulled: its links as app ids."""
+        doc = await self._customer_doc(customer_id, q.customer_listing_by_id)
+        return Listing.from_doc(doc) if doc is not None else None
+
+    async def _customer_doc(self, customer_id: str, shape: Callable[[ObjectId], q.Query]) -> dict[str, Any] | None:
         oid = object_id(customer_id)
         for _ in range(MAX_ALIAS_HOPS):
             if oid is None:
                 return None
-            doc = await q.customer_by_id(oid).find_one(self.db)
+            query = shape(oid)
+            doc = await query.find_one(self.db)
             if doc is not None:
-                return Customer.from_doc(doc)
+                return doc
             oid = await self._alias_target(oid)
         return None
 

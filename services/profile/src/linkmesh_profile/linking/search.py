@@ -15,7 +15,7 @@ from linkmesh_core.request_context import time_left
 from linkmesh_profile.admin.apps import AppService, result_attributes
 from linkmesh_profile.connectors.registry import field_names
 from linkmesh_profile.customers.contact_query import normalized_query
-from linkmesh_profile.customers.profiles import require_customer
+from linkmesh_profile.customers.profiles import require_listing
 from linkmesh_profile.db import listings
 from linkmesh_profile.db.store import link_key
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from linkmesh_profile.connectors.lookups import Lookups
     from linkmesh_profile.db.store import Store
     from linkmesh_profile.model.app import App
-    from linkmesh_profile.model.customer import Customer
+    from linkmesh_profile.model.customer import Listing
 
 
 def matched_field(c: lookup_pb2.CustomerSummary, emails: list[str], phones: list[str], order_number: str, region: str) -> str:
@@ -45,13 +45,13 @@ class Search:
         self.region = region
 
     async def search_targets(
-        self, customer_id: str, fields: set[str] | None = None, customer: Customer | None = None
+        self, customer_id: str, fields: set[str] | None = None, customer: Listing | None = None
     ) -> tuple[list[App], list[tuple[App, str]]]:
         """Active apps the customer is not linked to; with ``fields`` (email, phone,
         order_number), those that can search by none of them are set aside with the reason."""
         if customer is None:
-            customer = await require_customer(self.store, customer_id)
-        linked = set(customer.links)
+            customer = await require_listing(self.store, customer_id)
+        linked = set(customer.linked_app_ids)
         targets: list[App] = []
         skipped: list[tuple[App, str]] = []
         for app in await self.store.list_apps(active_only=True):
@@ -77,8 +77,9 @@ class Search:
 
     async def search_all(self, request: profile_pb2.SearchAllExternalRequest) -> profile_pb2.SearchAllExternalResponse:
         """Every unlinked active app at once; each app's failure (or silence past the deadline)
-        is its own entry, never the whole answer's."""
-        customer = await require_customer(self.store, request.customer_id)
+        is its own entry, never the whole answer's. The customer is read as listed: a search
+        needs its links' apps and contact points, not the data they pulled."""
+        customer = await require_listing(self.store, request.customer_id)
         normalized_query(request.email, request.phone, self.region)  # a bad query is the caller's, answered once
         fields = {
             name
@@ -126,7 +127,7 @@ class Search:
         raw_email: str,
         raw_phone: str,
         raw_order_number: str,
-        customer: Customer | None = None,
+        customer: Listing | None = None,
         *,
         mark: bool = True,
     ) -> profile_pb2.SearchExternalResponse:
@@ -140,7 +141,7 @@ class Search:
             if not customer_id:
                 raise invalid_argument("give an email, a phone or an order number", {"email": "give an email, a phone or an order number"})
             if customer is None:
-                customer = await require_customer(self.store, customer_id)
+                customer = await require_listing(self.store, customer_id)
                 checked = True
             emails, phones = list(customer.emails), list(customer.phones)
         # Only the attributes this app is configured (or its connector is able) to search by.
@@ -176,7 +177,7 @@ class Search:
         """The app's answer. The customer must exist; unless ``checked`` already, that is checked
         while the vendor is asked (a search changes nothing), so the database read is off the
         answer's path. A missing customer wins."""
-        exists = asyncio.ensure_future(require_customer(self.store, customer_id)) if customer_id and not checked else None
+        exists = asyncio.ensure_future(require_listing(self.store, customer_id)) if customer_id and not checked else None
         try:
             answer, _ = await self.lookups.search(app, customer_id, emails=emails, phones=phones, order_number=order_number)
         except asyncio.CancelledError:
