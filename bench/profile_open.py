@@ -6,7 +6,10 @@ sandbox answering with a fixed latency), then measures in the same run:
 - baseline: opening the profile when every app must be fetched again
   (the freshness window has passed);
 - fresh:    opening it again within the freshness window (no vendor call);
-- shared:   20 agents opening it at once when it is stale (one fetch per app, shared).
+- shared:   20 agents opening it at once when it is stale (one fetch per app, shared);
+- each system's stale open taken apart: the mesh's time before its first vendor request and
+  after its last answer, its rounds of vendor calls, and the database operations of the open
+  (the part a real MongoDB shrinks: the embedded server takes milliseconds per operation).
 
     .venv/bin/python bench/profile_open.py --rounds 10
 """
@@ -22,6 +25,8 @@ import time
 import urllib.request
 from pathlib import Path
 from typing import Any
+
+import pymongo
 
 from linkmesh_devstack.stack import Stack
 
@@ -70,6 +75,40 @@ def linked_jane(stack: Stack, latency_ms: float) -> tuple[str, dict[str, str]]:
     return customer_id, {link["app_name"]: link["app_id"] for link in links}
 
 
+def database_operations(stack: Stack) -> int:
+    """Operations the database has served so far (serverStatus opcounters, every process)."""
+    assert stack.mongo is not None
+    client: pymongo.MongoClient[dict[str, Any]]
+    with pymongo.MongoClient(stack.mongo.uri, serverSelectionTimeoutMS=5000) as client:
+        return sum(int(v) for v in client.admin.command("serverStatus")["opcounters"].values())
+
+
+def traced_open(stack: Stack, customer_id: str, app_id: str, latency_ms: float) -> dict[str, float]:
+    """One stale open of one app, taken apart: the time before its first vendor request reached
+    the vendor, the vendor's rounds, the time after its last answer, and the database operations
+    of the whole open (the mesh's part beside the vendor's, which a real MongoDB shrinks)."""
+    time.sleep(FRESHNESS_S + 0.05)
+    seen = {vendor: len(vendor_log(stack, vendor)) for vendor in stack.vendors}
+    ops = database_operations(stack)
+    started = time.time()
+    elapsed = open_profile(stack, customer_id, refresh=app_id)
+    ops = database_operations(stack) - ops - 1  # less the second serverStatus itself
+    sent = sorted(r["at"] for vendor in stack.vendors for r in vendor_log(stack, vendor)[seen[vendor] :])
+    rounds = 1 + sum(1 for a, b in zip(sent, sent[1:], strict=False) if b - a > latency_ms / 2000)
+    return {
+        "before": (sent[0] - started) * 1000,
+        "after": (started + elapsed - sent[-1]) * 1000 - latency_ms,
+        "rounds": rounds,
+        "calls": len(sent),
+        "ops": ops,
+    }
+
+
+def vendor_log(stack: Stack, vendor: str) -> list[dict[str, Any]]:
+    with urllib.request.urlopen(f"{stack.sandbox_url(vendor)}/__sandbox/requests", timeout=5) as resp:
+        return list(json.loads(resp.read()))
+
+
 def measure(stack: Stack, rounds: int, latency_ms: float) -> dict[str, Any]:
     customer_id, ids = linked_jane(stack, latency_ms)
     stale, fresh = [], []
@@ -90,7 +129,15 @@ def measure(stack: Stack, rounds: int, latency_ms: float) -> dict[str, Any]:
     before = vendor_requests(stack)
     open_profile(stack, customer_id)
     one_open_calls = vendor_requests(stack) - before
-    return {"stale": stale, "fresh": fresh, "alone": alone, "shared_calls": shared_calls, "one_open_calls": one_open_calls}
+    traced = {name: [traced_open(stack, customer_id, app_id, latency_ms) for _ in range(3)] for name, app_id in ids.items()}
+    return {
+        "stale": stale,
+        "fresh": fresh,
+        "alone": alone,
+        "shared_calls": shared_calls,
+        "one_open_calls": one_open_calls,
+        "traced": traced,
+    }
 
 
 def report(found: dict[str, Any], rounds: int, latency_ms: float) -> None:
@@ -108,6 +155,13 @@ def report(found: dict[str, Any], rounds: int, latency_ms: float) -> None:
         f"stale open: {(base - quick) / latency:4.1f} vendor latencies, {base / slowest:5.2f}x the slowest system read alone "
         "(goal: within 2 vendor latencies of the slowest system)"
     )
+    print("where one system's stale open goes (median of 3): before its first vendor request, the vendor's rounds, after its last answer")
+    for name, opens in sorted(found["traced"].items()):
+        mid = {key: statistics.median(o[key] for o in opens) for key in opens[0]}
+        print(
+            f"  {name:<22} before {mid['before']:5.1f} ms, {mid['rounds']:.0f} rounds of {mid['calls']:.0f} vendor calls, "
+            f"after {mid['after']:5.1f} ms; {mid['ops']:.0f} database operations"
+        )
     one_open, shared = found["one_open_calls"], found["shared_calls"]
     print(
         f"vendor calls: one stale open {one_open}, twenty concurrent stale opens {shared} "
