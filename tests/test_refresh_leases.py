@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 
 import grpc
 import pytest
+from pymongo import monitoring
 
 from linkmesh_core.errors import ServiceError
 from linkmesh_devstack.mongo import MongoServer
@@ -79,3 +80,60 @@ async def test_a_follower_serves_the_holders_write_or_takes_over_when_its_time_r
     with pytest.raises(ServiceError) as failed:
         await leader.follow(cid, B, seen(under.links[B]), time_left=0.3)
     assert failed.value.code == grpc.StatusCode.DEADLINE_EXCEEDED, "a holder that does not finish in time fails the follower"
+
+
+class Sent(monitoring.CommandListener):
+    """The commands one store sent, by name."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name not in ("hello", "ismaster", "isMaster", "ping", "endSessions"):
+            self.names.append(event.command_name)
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+async def test_leases_taken_on_the_profile_as_read_read_nothing_again(mongo: MongoServer) -> None:
+    """The caller just read the profile: when the apps' links are as it read them, taking their
+    leases is the one database command (no read under the leases), and the answer is that read."""
+    db = f"leases_{uuid.uuid4().hex[:8]}"
+    sent = Sent()
+    store = Store(mongo.uri, db, listeners=(sent,))
+    try:
+        cid = await customer(store)
+        as_read = await store.get_customer(cid)
+        assert as_read is not None
+        sent.names.clear()
+        under = await RefreshLeases(store).take(cid, [A, B], 10, as_read=as_read)
+        assert sent.names == ["update"], "one conditional write, nothing read again"
+        assert under is as_read
+        stored = await q.customer_by_id(as_read.oid).find_one(store.db)
+        assert stored is not None and set(stored["refreshing"]) == {A, B}
+        assert await RefreshLeases(store).take(cid, [A], 10, as_read=as_read) is None, "held: nothing is taken"
+    finally:
+        await store.client.drop_database(db)
+        await store.close()
+
+
+async def test_leases_taken_on_an_older_read_answer_the_profile_as_it_is_now(store: Store) -> None:
+    """Another replica refreshed an app after the caller's read: the leases are taken all the
+    same and the answer is the profile as it is under them (the caller sees the refresh was done)."""
+    cid = await customer(store)
+    as_read = await store.get_customer(cid)
+    assert as_read is not None
+    written = await store.update_customer(
+        cid, {"$set": {f"links.{A}.refreshed_at": now(), f"links.{B}.stale": {"code": "UNAVAILABLE", "at": now()}}}
+    )
+    assert written is not None
+    under = await RefreshLeases(store).take(cid, [A, B], 10, as_read=as_read)
+    assert under is not None and under is not as_read
+    assert seen(under.links[A]) == seen(written.links[A]) != seen(as_read.links[A]), "the profile as it is now"
+    assert seen(under.links[B]) == seen(written.links[B])
+    stored = await q.customer_by_id(as_read.oid).find_one(store.db)
+    assert stored is not None and set(stored["refreshing"]) == {A, B}, "taken"

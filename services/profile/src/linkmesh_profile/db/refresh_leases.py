@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from linkmesh_core.errors import deadline_exceeded
 from linkmesh_profile.db import leases
@@ -45,6 +46,17 @@ def seen(link: Link | None) -> Seen:
     return link.seen if link is not None else (None, None, None)
 
 
+def links_as_read(customer: Customer, app_ids: list[str]) -> dict[str, Any]:
+    """The condition that each app's link is as ``customer`` holds it (``seen``): its external
+    customer, when its data was written, when a failure was marked (null: never)."""
+    condition: dict[str, Any] = {}
+    for app_id in app_ids:
+        external_id, refreshed_at, stale_at = seen(customer.links.get(app_id))
+        path = f"links.{app_id}"
+        condition.update({f"{path}.external_customer_id": external_id, f"{path}.refreshed_at": refreshed_at, f"{path}.stale.at": stale_at})
+    return condition
+
+
 @dataclass(frozen=True, slots=True)
 class Changed:
     """The app's link as another replica left it (None: unlinked, or the customer is gone)."""
@@ -56,14 +68,18 @@ class RefreshLeases:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    async def take(self, customer_id: str, app_ids: list[str], seconds: float) -> Customer | None:
+    async def take(self, customer_id: str, app_ids: list[str], seconds: float, as_read: Customer | None = None) -> Customer | None:
         """The leases of every app in ``app_ids``, taken together if every one is free (or
-        its holder's time ran out): the customer as it is under them; else None (nothing taken)."""
+        its holder's time ran out): the customer as it is under them; else None (nothing taken).
+        ``as_read``: the customer as the caller read it, answered as it is when none of the
+        apps' links changed since (the write checks it: no read follows)."""
         stamp = now()
         taken = leases.refresh(app_ids[0]).take(stamp, seconds)[leases.refresh(app_ids[0]).path]  # one taking for them all
-        return await self.store.update_customer(
-            customer_id, {"$set": {leases.refresh(a).path: taken for a in app_ids}}, q.free_refresh_leases(app_ids, stamp)
-        )
+        update = {"$set": {leases.refresh(a).path: taken for a in app_ids}}
+        free = q.free_refresh_leases(app_ids, stamp)
+        if as_read is not None and await self.store.change_customer(customer_id, update, {**free, **links_as_read(as_read, app_ids)}):
+            return as_read
+        return await self.store.update_customer(customer_id, update, free)
 
     async def release(self, customer_id: str, app_ids: list[str]) -> None:
         """Lets leases go without writing the apps' data (the data was written meanwhile, or

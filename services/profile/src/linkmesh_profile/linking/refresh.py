@@ -72,7 +72,7 @@ class Refresher:
         together = [
             a_id for a_id, app in targets.items() if self._due(links[a_id], app) and (customer_id, a_id, False) not in self._refreshes
         ]
-        leased = asyncio.ensure_future(self.leases.take(customer_id, together, self._lease_s())) if together else None
+        leased = asyncio.ensure_future(self.leases.take(customer_id, together, self._lease_s(), as_read=customer)) if together else None
         flights = [
             self._refreshes.start(
                 (customer_id, app_id, False),
@@ -128,7 +128,7 @@ class Refresher:
             return False  # fresh enough: served without calling the vendor
         if force:  # after an action: must read what the action did, so it never follows another refresh
             return await self._fetch_and_write(customer_id, app, customer, link)
-        under = await self._lead_or_follow(customer_id, app_id, link, await leased if leased is not None else None)
+        under = await self._lead_or_follow(customer_id, customer, app_id, await leased if leased is not None else None)
         if under is None:
             return True  # another replica refreshed it: the caller reads what it wrote
         wrote = False
@@ -142,18 +142,19 @@ class Refresher:
             if not wrote:
                 await self.leases.release(customer_id, [app_id])
 
-    async def _lead_or_follow(self, customer_id: str, app_id: str, link: Link, leased: Customer | None) -> Customer | None:
-        """The profile as read under this customer's and app's refresh lease, held (taken
-        with the others' in ``leased``, else now, or after its holder let go); or None once
-        another replica has written the app's data since ``link`` was read. A refresh that
-        failed there fails here the same way."""
-        before = seen(link)
+    async def _lead_or_follow(self, customer_id: str, customer: Customer, app_id: str, leased: Customer | None) -> Customer | None:
+        """The profile under this customer's and app's refresh lease, held (taken with the
+        others' in ``leased``, else now, or after its holder let go): ``customer`` as read
+        when the app's link is unchanged since; or None once another replica has written the
+        app's data since ``customer`` was read. A refresh that failed there fails here the same way."""
+        before = seen(customer.links.get(app_id))
+        as_read: Customer | None = customer
         while True:
-            held = leased if leased is not None else await self.leases.take(customer_id, [app_id], self._lease_s())
-            leased = None
+            held = leased if leased is not None else await self.leases.take(customer_id, [app_id], self._lease_s(), as_read=as_read)
+            leased = as_read = None
             if held is not None:
-                # Read under the lease: a refresh that ended between the caller's read and the
-                # lease is not repeated.
+                # As it is under the lease: a refresh that ended between the caller's read and
+                # the lease is not repeated.
                 now_link = held.links.get(app_id)
                 if seen(now_link) == before:
                     return held
