@@ -7,7 +7,7 @@ from ``--concurrency`` clients, half of new emails and half of linked customers 
 is refreshed (``--load search``: searches of every app for Jane), and prints the functions with the largest share of samples: their own time
 and with what they call.
 
-    .venv/bin/python bench/cpu_profile.py [--service profile|gateway|connector-bigcommerce] [--seconds 15]
+    .venv/bin/python bench/cpu_profile.py [--service profile|gateway|connector-bigcommerce|database] [--seconds 15]
 
 py-spy reads another process's memory: on a machine that forbids it (ptrace scope, a
 container without SYS_PTRACE) this prints why and stops.
@@ -71,6 +71,19 @@ def report(raw: Path, top: int) -> None:
         print(f"  {n * 100 / samples:5.1f}%  {frame}")
 
 
+def service_pid(stack: Stack, name: str) -> int:
+    """The process of ``name``: a service of the stack, or ``database`` (the embedded server,
+    a Python process too; a MONGODB_URI or a container has no process here to sample)."""
+    if name == "database":
+        if stack.mongo is None or stack.mongo.process is None:
+            raise SystemExit(f"the database runs outside this stack ({stack.mongo.kind if stack.mongo else 'none'}): nothing to sample")
+        return stack.mongo.process.pid
+    service = stack.services.get(name)
+    if service is None or service.process is None:
+        raise SystemExit(f"no process {name!r}: one of {', '.join(sorted(stack.services))} or database")
+    return service.process.pid
+
+
 async def load(stack: Stack, args: argparse.Namespace, out: Path) -> None:
     for app in stack.ensure_demo_apps():
         if app["type"] in ("returnlogic", "lookup_adaptor", "shopify"):  # the figures measure the commerce mesh, as before
@@ -81,7 +94,7 @@ async def load(stack: Stack, args: argparse.Namespace, out: Path) -> None:
             await client.contact(email)
         for _ in range(20):
             await client.contact(f"warm-{uuid.uuid4().hex[:10]}@example.net")
-        pid = stack.services[args.service].process.pid  # type: ignore[union-attr]
+        pid = service_pid(stack, args.service)
         # The profiler, started once before the load.
         spy = subprocess.Popen(  # noqa: ASYNC220
             [

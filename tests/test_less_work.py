@@ -91,6 +91,48 @@ async def test_concurrent_requests_share_one_look_at_the_counter(replicas: tuple
     assert commands.names == ["find", "find"]
 
 
+class Timeline(monitoring.CommandListener):
+    """When each command (by collection) started and ended, in the order the driver saw it."""
+
+    def __init__(self) -> None:
+        self.events: list[str] = []
+        self._names: dict[int, str] = {}
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name == "find":
+            self._names[event.request_id] = str(event.command["find"])
+            self.events.append(f"start {event.command['find']}")
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        if event.request_id in self._names:
+            self.events.append(f"end {self._names.pop(event.request_id)}")
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        self._names.pop(event.request_id, None)
+
+
+async def test_the_apps_check_goes_beside_the_customer_read_not_after_it(mongo: MongoServer) -> None:
+    """A request reads its customer, then the apps: a look at the apps' counter that is due
+    starts with the customer read, so a request after a quiet second waits one database round
+    trip, not two (and the apps it then reads are as checked during the request)."""
+    db = f"cache_{uuid.uuid4().hex[:8]}"
+    timeline = Timeline()
+    store = Store(mongo.uri, db, app_check_s=0.2, listeners=(timeline,))
+    try:
+        app = await store.insert_app(app_doc("one"))
+        customer = await store.insert_customer({"name": "Jane", "emails": [], "phones": [], "links": {}})
+        await store.list_apps()
+        await asyncio.gather(*(store.db.command("ping") for _ in range(4)))  # connections open, as on a busy replica
+        await asyncio.sleep(0.25)  # the check is due
+        timeline.events.clear()
+        assert await store.get_customer(customer.id) is not None
+        assert getattr(await store.get_app(app.id), "name", None) == "one"
+        assert timeline.events.index("start meta") < timeline.events.index("end customers"), timeline.events
+    finally:
+        await store.client.drop_database(db)
+        await store.close()
+
+
 async def test_a_search_reads_the_customer_without_the_data_its_links_pulled(replicas: tuple[Store, Store, Commands]) -> None:
     """A search needs the customer's linked apps and contact points; a customer with a lot of
     data (500 orders here) is read as listed, not whole, before every search."""

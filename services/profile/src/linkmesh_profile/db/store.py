@@ -18,7 +18,6 @@ serves only queries that carry its filter expression).
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -32,9 +31,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from linkmesh_core.request_context import current_request_id
-from linkmesh_core.singleflight import SingleFlight
 from linkmesh_profile.db import collections, writes
 from linkmesh_profile.db import queries as q
+from linkmesh_profile.db.app_cache import AppCache
 from linkmesh_profile.db.search_keys import ORDER_SEPARATOR, name_keys, order_keys, recent_key, with_search_keys
 from linkmesh_profile.model.app import App, Webhooks
 from linkmesh_profile.model.customer import Customer, Listing
@@ -86,58 +85,6 @@ def object_id(value: str) -> ObjectId | None:
         return ObjectId(value)
     except (InvalidId, TypeError):
         return None
-
-
-class AppCache:
-    """Every app, in memory, so a request reads none from the database.
-
-    Apps change rarely and are read by nearly every request. The cache reloads all apps
-    when the counter ``meta.apps`` differs from the one it loaded with; it looks at the
-    counter at most every ``check_s`` seconds (concurrent requests share one look), so
-    another replica's change is seen within ``check_s``, and this replica's own change at
-    once. A writer writes the app first and then increases the counter, and the cache
-    reads the counter before the apps: whatever interleaves, a cache never keeps an old
-    app under a new counter. Documents handed out are shared: callers copy before changing.
-    """
-
-    def __init__(self, db: AsyncDatabase[dict[str, Any]], check_s: float = 1.0) -> None:
-        self.db = db
-        self.check_s = check_s
-        self._apps: dict[str, App] | None = None
-        self._version: int | None = None
-        self._checked_at = float("-inf")
-        self._flight: SingleFlight[None] = SingleFlight()
-
-    async def all(self) -> list[App]:
-        """Every app, oldest first."""
-        if self._apps is None or time.monotonic() - self._checked_at >= self.check_s:
-            await self._flight.run("check", self._check)
-        assert self._apps is not None
-        return list(self._apps.values())
-
-    async def get(self, app_id: str) -> App | None:
-        await self.all()
-        assert self._apps is not None
-        return self._apps.get(app_id)
-
-    def invalidate(self) -> None:
-        self._checked_at = float("-inf")
-        self._version = None
-
-    async def _check(self) -> None:
-        checked_at = time.monotonic()
-        meta = await q.apps_version().find_one(self.db)
-        version = int((meta or {}).get("version", 0))
-        if self._apps is None or version != self._version:
-            apps = await q.all_apps().find(self.db).to_list(length=None)
-            self._apps = {str(a["_id"]): App.from_doc(a) for a in apps}
-            self._version = version
-        self._checked_at = checked_at
-
-    async def count_change(self, session: AsyncClientSession | None = None) -> None:
-        """With an app write (in its transaction, where there is one): other replicas see the new
-        counter; this one reloads (``invalidate``) once the write is done."""
-        await self.db[q.META].update_one(q.apps_version().filter, {"$inc": {"version": 1}}, upsert=True, session=session)
 
 
 class Store:
@@ -217,6 +164,7 @@ class Store:
         return Listing.from_doc(doc) if doc is not None else None
 
     async def _customer_doc(self, customer_id: str, shape: Callable[[ObjectId], q.Query]) -> dict[str, Any] | None:
+        self.app_cache.warm()  # the apps are read next
         oid = object_id(customer_id)
         for _ in range(MAX_ALIAS_HOPS):
             if oid is None:
@@ -286,6 +234,7 @@ class Store:
 
     async def find_customers(self, email: str | None, phone: str | None) -> list[Customer]:
         """Customers who own the email or the phone: one indexed query per field."""
+        self.app_cache.warm()  # a contact's auto-link reads the apps next
         found: dict[Any, dict[str, Any]] = {}
         for query in ([q.customers_by_email(email)] if email else []) + ([q.customers_by_phone(phone)] if phone else []):
             for doc in await query.find(self.db, limit=50).to_list(length=50):
