@@ -33,7 +33,8 @@ async def fan_out(calls: Mapping[K, Callable[[], Awaitable[T]]], timeout: float,
 
     async def one(key: K, call: Callable[[], Awaitable[T]]) -> tuple[K, T | ServiceError]:
         try:
-            return key, await asyncio.wait_for(call(), timeout)
+            async with asyncio.timeout(timeout):  # no task of its own, unlike wait_for on 3.11
+                return key, await call()
         except ServiceError as err:
             return key, err
         except TimeoutError:
