@@ -6,12 +6,12 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from google.protobuf.json_format import ParseDict
 from google.protobuf.timestamp_pb2 import Timestamp
 from linkmesh.lookup.v1 import lookup_pb2
 from linkmesh.profile.v1 import profile_pb2
 
 from linkmesh_core.proto_dict import message_dict
+from linkmesh_core.proto_parse import dict_message
 
 if TYPE_CHECKING:
     from linkmesh_profile.model.app import App
@@ -33,7 +33,7 @@ def message_to_doc(message: Any) -> dict[str, Any]:
 
 
 def address_from_doc(doc: Mapping[str, Any] | None) -> lookup_pb2.Address | None:
-    return ParseDict(dict(doc), lookup_pb2.Address(), ignore_unknown_fields=True) if doc else None
+    return dict_message(doc, lookup_pb2.Address()) if doc else None
 
 
 def link_to_proto(link: Link, app: App | None) -> profile_pb2.LinkedApp:
@@ -47,7 +47,8 @@ def link_to_proto(link: Link, app: App | None) -> profile_pb2.LinkedApp:
         refreshed_at=ts(link.refreshed_at),
     )
     if link.data:
-        linked.data.CopyFrom(ParseDict(dict(link.data), lookup_pb2.Customer(), ignore_unknown_fields=True))
+        linked.data.SetInParent()
+        dict_message(link.data, linked.data)  # filled in place: no copy of every order
     if link.stale is not None:
         linked.stale.CopyFrom(profile_pb2.Stale(code=link.stale.code, message=link.stale.message, since=ts(link.stale.since)))
     return linked
