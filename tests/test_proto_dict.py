@@ -14,7 +14,7 @@ import linkmesh.lookup.v1
 import linkmesh.profile.v1
 import pytest
 from google.protobuf import descriptor, struct_pb2, timestamp_pb2
-from google.protobuf.json_format import MessageToDict
+from google.protobuf.json_format import MessageToDict, SerializeToJsonError
 from google.protobuf.message import Message
 
 from linkmesh_core.proto_dict import message_dict
@@ -193,3 +193,15 @@ def test_every_field_type_converts_as_message_to_dict_does() -> None:
     same(AllTypes())
     for _ in range(300):
         same(fill(AllTypes(), rng))
+
+
+def test_a_timestamp_out_of_range_fails_as_in_message_to_dict() -> None:
+    from linkmesh.lookup.v1 import lookup_pb2
+
+    order = lookup_pb2.Order(id="1")
+    order.created_at.seconds = 10**12  # past year 9999
+    with pytest.raises(SerializeToJsonError) as expected:
+        MessageToDict(order, preserving_proto_field_name=True)
+    with pytest.raises(SerializeToJsonError) as got:
+        message_dict(order)
+    assert str(got.value) == str(expected.value)

@@ -6,19 +6,20 @@
 kept, and only the fields a message holds (``ListFields``, in the C runtime) are visited.
 The output is the protobuf JSON mapping as ``MessageToDict`` gives it: int64 as a string,
 bytes as base64, enums by name, NaN and infinities as strings, float32 at its shortest,
-map keys as strings; well-known types (Timestamp, Struct, wrappers, Any...) are converted
-by ``MessageToDict`` itself. tests/test_proto_dict.py holds both to the same answers for
+map keys as strings; a Timestamp by its own ``ToJsonString`` (once per instant), the other
+well-known types (Struct, wrappers, Any...) by ``MessageToDict`` itself. tests/test_proto_dict.py holds both to the same answers for
 every message of the project's protos.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import math
 from collections.abc import Callable
 from typing import Any
 
-from google.protobuf import descriptor
+from google.protobuf import descriptor, timestamp_pb2
 from google.protobuf.internal import type_checkers
 from google.protobuf.json_format import MessageToDict, SerializeToJsonError
 from google.protobuf.message import Message
@@ -70,6 +71,8 @@ def _value(field: Field, with_defaults: bool) -> Convert:
     """How one value of ``field`` converts."""
     cpp = field.cpp_type
     if cpp == FD.CPPTYPE_MESSAGE:
+        if field.message_type.full_name == "google.protobuf.Timestamp":
+            return functools.partial(_timestamp, field.name)
         if field.message_type.full_name.startswith("google.protobuf."):
             return lambda m: MessageToDict(m, preserving_proto_field_name=True, always_print_fields_with_no_presence=with_defaults)
         return lambda m: _regular(m, with_defaults)
@@ -84,6 +87,21 @@ def _value(field: Field, with_defaults: bool) -> Convert:
     if cpp == FD.CPPTYPE_DOUBLE:
         return lambda v: _non_finite(v) if not math.isfinite(v) else v
     return _same
+
+
+def _timestamp(name: str, stamp: Any) -> str:
+    """A Timestamp field as MessageToDict writes it, and fails on it."""
+    try:
+        return _instant_text(stamp.seconds, stamp.nanos)
+    except ValueError as e:
+        raise SerializeToJsonError(f"Failed to serialize {name} field: {e}.") from e
+
+
+@functools.lru_cache(maxsize=16384)
+def _instant_text(seconds: int, nanos: int) -> str:
+    """A Timestamp's ``ToJsonString``, once per instant: a profile's orders are written out
+    again on every open, the same instants."""
+    return timestamp_pb2.Timestamp(seconds=seconds, nanos=nanos).ToJsonString()
 
 
 def _enum(field: Field) -> Convert:
