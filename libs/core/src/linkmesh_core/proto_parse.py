@@ -32,7 +32,8 @@ _INTS = (FD.CPPTYPE_INT32, FD.CPPTYPE_INT64, FD.CPPTYPE_UINT32, FD.CPPTYPE_UINT6
 _FLOAT_MAX = float.fromhex("0x1.fffffep+127")  # the largest float32 (type_checkers._FLOAT_MAX, which ParseDict checks)
 _NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 _JSON_STRING_TYPES = ("google.protobuf.Timestamp", "google.protobuf.Duration")
-# A message type -> its keys (field name and JSON name) -> (the field, how a value is set).
+# A message type -> (each key's setter, by field name and JSON name; the JSON names that differ;
+# the oneof of each key that shares its oneof with others): see _plan.
 _PLANS: dict[Any, Any] = {}
 
 
