@@ -13,6 +13,7 @@ import grpc
 from aiohttp import web
 
 from linkmesh_core.errors import OUTCOME_UNKNOWN, ServiceError
+from linkmesh_gateway.responses import json_response
 
 # gRPC code → HTTP status. UNAUTHENTICATED from below means a vendor refused an
 # app's credentials (the caller's own auth is 401 "unauthorized" at this edge),
@@ -72,10 +73,10 @@ def error_response(
     """The error answer in the shape the caller asked for: the API's envelope, or problem details."""
     if wants_problem(request):
         assert request is not None
-        return web.json_response(
+        return json_response(
             problem_body(status, code, message, fields, request.path), status=status, headers=headers, content_type=PROBLEM_JSON
         )
-    return web.json_response(error_body(code, message, fields), status=status, headers=headers)
+    return json_response(error_body(code, message, fields), status=status, headers=headers)
 
 
 class ApiError(Exception):

@@ -19,6 +19,7 @@ from linkmesh_gateway.auth import LIMITER, caller_of
 from linkmesh_gateway.errors import ApiError, error_response, from_service_error
 from linkmesh_gateway.oidc import OidcVerifier
 from linkmesh_gateway.openapi import query_parameters
+from linkmesh_gateway.responses import json_response
 from linkmesh_gateway.state import OIDC, SETTINGS
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -68,7 +69,7 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(err.status, "http_error")
         headers = {"Allow": err.headers["Allow"]} if "Allow" in err.headers else None  # 405 says what is allowed
         if request.path.startswith("/gladly/"):  # a lookup adaptor's caller reads the protocol's error shape
-            response = web.json_response({"errors": [{"message": err.reason}]}, status=err.status, headers=headers)
+            response = json_response({"errors": [{"message": err.reason}]}, status=err.status, headers=headers)
         else:
             response = error_response(request, err.status, code, err.reason, headers=headers)
     except Exception:

@@ -13,6 +13,7 @@ from linkmesh_gateway.config import ROLES
 from linkmesh_gateway.errors import invalid
 from linkmesh_gateway.middleware import allow
 from linkmesh_gateway.payloads import Reader, app_input, json_object
+from linkmesh_gateway.responses import json_response
 from linkmesh_gateway.serialize import circuit_json, to_json, trace_json
 from linkmesh_gateway.state import ADMIN
 from linkmesh_gateway.views.common import ALL, rpc_timeout
@@ -38,7 +39,7 @@ async def list_connectors(request: web.Request) -> web.Response:
                 settings=d.get("settings", []),
             )
         out.append(item)
-    return web.json_response({"connectors": out})
+    return json_response({"connectors": out})
 
 
 def app_json(request: web.Request, app: profile_pb2.App) -> dict[str, Any]:
@@ -54,19 +55,19 @@ def app_json(request: web.Request, app: profile_pb2.App) -> dict[str, Any]:
 async def create_app(request: web.Request) -> web.Response:
     data, _ = app_input(await json_object(request), create=True)
     app = await request.app[ADMIN].CreateApp(profile_pb2.CreateAppRequest(app=data), timeout=rpc_timeout(request))
-    return web.json_response(app_json(request, app), status=201)
+    return json_response(app_json(request, app), status=201)
 
 
 @allow("admin", "developer")
 async def list_apps(request: web.Request) -> web.Response:
     answer = await request.app[ADMIN].ListApps(profile_pb2.ListAppsRequest(), timeout=rpc_timeout(request))
-    return web.json_response({"apps": [app_json(request, a) for a in answer.apps]})
+    return json_response({"apps": [app_json(request, a) for a in answer.apps]})
 
 
 @allow("admin", "developer")
 async def get_app(request: web.Request) -> web.Response:
     app = await request.app[ADMIN].GetApp(profile_pb2.GetAppRequest(id=request.match_info["app_id"]), timeout=rpc_timeout(request))
-    return web.json_response(app_json(request, app))
+    return json_response(app_json(request, app))
 
 
 @allow("admin")
@@ -78,7 +79,7 @@ async def update_app(request: web.Request) -> web.Response:
         profile_pb2.UpdateAppRequest(id=request.match_info["app_id"], app=data, update_mask=FieldMask(paths=paths)),
         timeout=rpc_timeout(request),
     )
-    return web.json_response(app_json(request, app))
+    return json_response(app_json(request, app))
 
 
 async def _set_active(request: web.Request, active: bool) -> web.Response:
@@ -87,7 +88,7 @@ async def _set_active(request: web.Request, active: bool) -> web.Response:
         profile_pb2.UpdateAppRequest(id=request.match_info["app_id"], app=data, update_mask=FieldMask(paths=["active"])),
         timeout=rpc_timeout(request),
     )
-    return web.json_response(app_json(request, app))
+    return json_response(app_json(request, app))
 
 
 @allow("admin")
@@ -118,7 +119,7 @@ async def list_lookups(request: web.Request) -> web.Response:
         ),
         timeout=rpc_timeout(request),
     )
-    return web.json_response(
+    return json_response(
         {
             "lookups": [trace_json(t) for t in answer.lookups],
             "circuit": circuit_json(answer.circuit) if answer.HasField("circuit") else None,
@@ -135,7 +136,7 @@ async def debug_lookup(request: web.Request) -> web.Response:
     )
     r.done()
     answer = await request.app[ADMIN].DebugLookup(query, timeout=rpc_timeout(request))
-    return web.json_response(
+    return json_response(
         {
             "steps": [trace_json(t) for t in answer.steps],
             "would_link": answer.would_link,
@@ -175,7 +176,7 @@ async def create_api_key(request: web.Request) -> web.Response:
             key.rate_limit_per_minute = min(limit, 2**31 - 1)
     r.done()
     created = await request.app[ADMIN].CreateApiKey(key, timeout=rpc_timeout(request))
-    return web.json_response({**to_json(created.key), "secret": created.secret}, status=201, headers={"Cache-Control": "no-store"})
+    return json_response({**to_json(created.key), "secret": created.secret}, status=201, headers={"Cache-Control": "no-store"})
 
 
 @allow("admin")
@@ -186,7 +187,7 @@ async def list_api_keys(request: web.Request) -> web.Response:
     answer = await request.app[ADMIN].ListApiKeys(
         profile_pb2.ListApiKeysRequest(include_revoked=include == "true"), timeout=rpc_timeout(request)
     )
-    return web.json_response({"api_keys": [to_json(k) for k in answer.keys]})
+    return json_response({"api_keys": [to_json(k) for k in answer.keys]})
 
 
 @allow("admin")
@@ -194,7 +195,7 @@ async def revoke_api_key(request: web.Request) -> web.Response:
     key = await request.app[ADMIN].RevokeApiKey(
         profile_pb2.RevokeApiKeyRequest(id=request.match_info["key_id"]), timeout=rpc_timeout(request)
     )
-    return web.json_response(to_json(key))
+    return json_response(to_json(key))
 
 
 # An audit entry's outcome: ok, or the code of the failure (lower case, as error codes are).
@@ -215,4 +216,4 @@ async def list_audit(request: web.Request) -> web.Response:
     filters["outcome"] = filters["outcome"].upper()  # as the log keeps it: OK or a gRPC code's name
     answer = await request.app[ADMIN].ListAudit(profile_pb2.ListAuditRequest(limit=int(raw_limit), **filters), timeout=rpc_timeout(request))
     entries = [{**to_json(e), "outcome": e.outcome.lower()} for e in answer.entries]  # one case for codes, as in errors
-    return web.json_response({"entries": entries, "next_page_token": answer.next_page_token})
+    return json_response({"entries": entries, "next_page_token": answer.next_page_token})

@@ -18,6 +18,7 @@ from linkmesh_core.errors import ServiceError
 from linkmesh_gateway.errors import ApiError, from_action_error, invalid
 from linkmesh_gateway.middleware import allow
 from linkmesh_gateway.payloads import Reader, customer_input, json_object, valid_text
+from linkmesh_gateway.responses import json_response
 from linkmesh_gateway.serialize import customer_json, phones_formatted, to_json
 from linkmesh_gateway.state import ADMIN, CUSTOMERS, SETTINGS
 from linkmesh_gateway.views.common import rpc_timeout
@@ -30,7 +31,7 @@ async def record_contact(request: web.Request) -> web.Response:
         channel=r.text("channel", required=True), email=r.text("email"), phone=r.text("phone"), name=r.text("name", max_length=200)
     )
     r.done()
-    return web.json_response(to_json(await request.app[CUSTOMERS].RecordContact(contact, timeout=rpc_timeout(request))))
+    return json_response(to_json(await request.app[CUSTOMERS].RecordContact(contact, timeout=rpc_timeout(request))))
 
 
 @allow("agent")
@@ -38,7 +39,7 @@ async def self_service_identify(request: web.Request) -> web.Response:
     r = Reader(await json_object(request), ("email",))
     contact = profile_pb2.RecordContactRequest(channel="self_service", email=r.text("email", required=True))
     r.done()
-    return web.json_response(to_json(await request.app[CUSTOMERS].RecordContact(contact, timeout=rpc_timeout(request))))
+    return json_response(to_json(await request.app[CUSTOMERS].RecordContact(contact, timeout=rpc_timeout(request))))
 
 
 @allow("agent")
@@ -47,7 +48,7 @@ async def create_customer(request: web.Request) -> web.Response:
     if not given:
         raise invalid({"body": "give at least one of: name, emails, phones, address, custom_attributes"})
     customer = await request.app[CUSTOMERS].CreateCustomer(profile_pb2.CreateCustomerRequest(customer=data), timeout=rpc_timeout(request))
-    return web.json_response(customer_json(customer), status=201)
+    return json_response(customer_json(customer), status=201)
 
 
 @allow("agent")
@@ -58,7 +59,7 @@ async def find_customers(request: web.Request) -> web.Response:
     answer = await request.app[CUSTOMERS].FindCustomers(
         profile_pb2.FindCustomersRequest(email=email, phone=phone), timeout=rpc_timeout(request)
     )
-    return web.json_response({"customers": [customer_json(c) for c in answer.customers]})
+    return json_response({"customers": [customer_json(c) for c in answer.customers]})
 
 
 @allow("agent")
@@ -73,7 +74,7 @@ async def customer_directory(request: web.Request) -> web.Response:
     answer = await request.app[CUSTOMERS].ListCustomers(
         profile_pb2.ListCustomersRequest(query=query, limit=int(raw_limit), page_token=page_token), timeout=rpc_timeout(request)
     )
-    return web.json_response(
+    return json_response(
         {
             "customers": [
                 {"linked_apps": [], **to_json(c), "phones_formatted": phones_formatted(list(c.phones))} for c in answer.customers
@@ -92,7 +93,7 @@ async def get_customer(request: web.Request) -> web.Response:
         id=request.match_info["customer_id"], skip_refresh=refresh == "none", refresh_app_id="" if refresh in ("all", "none") else refresh
     )
     customer = await request.app[CUSTOMERS].GetCustomer(ask, timeout=rpc_timeout(request))
-    return web.json_response(customer_json(customer))
+    return json_response(customer_json(customer))
 
 
 @allow("agent")
@@ -104,7 +105,7 @@ async def update_customer(request: web.Request) -> web.Response:
         profile_pb2.UpdateCustomerRequest(id=request.match_info["customer_id"], customer=data, update_mask=FieldMask(paths=paths)),
         timeout=rpc_timeout(request),
     )
-    return web.json_response(customer_json(customer))
+    return json_response(customer_json(customer))
 
 
 @allow("agent")
@@ -136,7 +137,7 @@ async def search_targets(request: web.Request) -> web.Response:
         }
         for a in answer.apps
     ]
-    return web.json_response({"targets": targets, "skipped": [to_json(s) for s in answer.skipped]})
+    return json_response({"targets": targets, "skipped": [to_json(s) for s in answer.skipped]})
 
 
 @allow("agent")
@@ -161,7 +162,7 @@ async def external_search(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     search = profile_pb2.SearchExternalRequest(customer_id=customer_id, email=email, phone=phone, order_number=order_number)
     if app_id != "all":
-        return web.json_response(await _search_one(profile, request.app[ADMIN], search, app_id, settings.search_timeout_s))
+        return json_response(await _search_one(profile, request.app[ADMIN], search, app_id, settings.search_timeout_s))
     # One call: the profile service searches every target in parallel, each within the deadline.
     answer = await profile.SearchAllExternal(
         profile_pb2.SearchAllExternalRequest(customer_id=customer_id, email=email, phone=phone, order_number=order_number),
@@ -184,7 +185,7 @@ async def external_search(request: web.Request) -> web.Response:
     if answer.failures and not answer.answers and all(f.code == "INVALID_ARGUMENT" for f in answer.failures):
         first = answer.failures[0]
         raise ApiError(422, "invalid_argument", first.message, dict(first.fields) or {"body": first.message})
-    return web.json_response({"results": results, "failures": failures, "skipped": skipped})
+    return json_response({"results": results, "failures": failures, "skipped": skipped})
 
 
 async def _search_one(
@@ -248,7 +249,7 @@ async def link_customer(request: web.Request) -> web.Response:
         profile_pb2.LinkCustomerRequest(customer_id=request.match_info["customer_id"], app_id=app_id, external_customer_id=external_id),
         timeout=rpc_timeout(request),
     )
-    return web.json_response(customer_json(customer), status=201)
+    return json_response(customer_json(customer), status=201)
 
 
 @allow("agent")
@@ -299,7 +300,7 @@ async def run_action(request: web.Request) -> web.Response:
         raise from_action_error(failed) from None
     out = to_json(answer)
     out["customer"] = customer_json(answer.customer)
-    return web.json_response(out, headers={"Idempotent-Replayed": "true" if answer.replayed else "false"})
+    return json_response(out, headers={"Idempotent-Replayed": "true" if answer.replayed else "false"})
 
 
 @allow("agent")
@@ -312,7 +313,7 @@ async def action_form(request: web.Request) -> web.Response:
         profile_pb2.GetActionFormRequest(customer_id=request.match_info["customer_id"], app_id=app_id, form_url=form_url),
         timeout=rpc_timeout(request),
     )
-    return web.json_response(to_json(answer))
+    return json_response(to_json(answer))
 
 
 @allow("agent")
@@ -322,4 +323,4 @@ async def unlink_customer(request: web.Request) -> web.Response:
         profile_pb2.UnlinkCustomerRequest(customer_id=request.match_info["customer_id"], app_id=request.match_info.get("app_id", "")),
         timeout=rpc_timeout(request),
     )
-    return web.json_response(customer_json(customer))
+    return json_response(customer_json(customer))

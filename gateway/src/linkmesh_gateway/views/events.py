@@ -13,6 +13,7 @@ from aiohttp import web
 from linkmesh.profile.v1 import inbox_pb2
 
 from linkmesh_core.errors import ServiceError
+from linkmesh_gateway.responses import json_response
 from linkmesh_gateway.state import INBOX
 
 MAX_BODY = 1024 * 1024  # Shopify's largest payloads are well under this
@@ -21,7 +22,7 @@ STATUS = {"UNAUTHENTICATED": 401, "NOT_FOUND": 404, "INVALID_ARGUMENT": 400, "FA
 
 
 def refused(status: int, code: str, message: str) -> web.Response:
-    return web.json_response({"error": {"code": code, "message": message}}, status=status)
+    return json_response({"error": {"code": code, "message": message}}, status=status)
 
 
 async def receive_event(request: web.Request) -> web.Response:
@@ -37,4 +38,4 @@ async def receive_event(request: web.Request) -> web.Response:
         status = STATUS.get(e.code.name, 503)
         message = e.message if status != 503 else "not kept now; send it again"
         return refused(status, e.code.name.lower(), message)
-    return web.json_response({"received": True, "event_id": received.event_id, "duplicate": received.duplicate})
+    return json_response({"received": True, "event_id": received.event_id, "duplicate": received.duplicate})

@@ -7,6 +7,7 @@ from aiohttp import web
 from linkmesh.profile.v1 import privacy_pb2
 
 from linkmesh_gateway.middleware import allow
+from linkmesh_gateway.responses import json_response
 from linkmesh_gateway.serialize import to_json
 from linkmesh_gateway.state import PRIVACY
 from linkmesh_gateway.views.common import rpc_timeout
@@ -31,4 +32,4 @@ async def erase_customer(request: web.Request) -> web.Response:
     answer = to_json(done)
     answer.setdefault("removed", {})
     answer.setdefault("pseudonymised", {})
-    return web.json_response(answer)
+    return json_response(answer)

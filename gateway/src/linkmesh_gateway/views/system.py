@@ -8,12 +8,13 @@ from grpc_health.v1 import health_pb2
 
 from linkmesh_gateway.middleware import allow
 from linkmesh_gateway.openapi import document
+from linkmesh_gateway.responses import json_response
 from linkmesh_gateway.state import OIDC, PROFILE_HEALTH, SETTINGS
 from linkmesh_gateway.views.common import ALL
 
 
 async def healthz(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
+    return json_response({"status": "ok"})
 
 
 async def readyz(request: web.Request) -> web.Response:
@@ -21,14 +22,14 @@ async def readyz(request: web.Request) -> web.Response:
     try:
         answer = await request.app[PROFILE_HEALTH].Check(health_pb2.HealthCheckRequest(service=""), timeout=1.0)
     except grpc.aio.AioRpcError as err:
-        return web.json_response({"status": "not_ready", "profile": err.code().name.lower()}, status=503)
+        return json_response({"status": "not_ready", "profile": err.code().name.lower()}, status=503)
     if answer.status != health_pb2.HealthCheckResponse.SERVING:
-        return web.json_response({"status": "not_ready", "profile": "not_serving"}, status=503)
-    return web.json_response({"status": "ready", "profile": "serving"})
+        return json_response({"status": "not_ready", "profile": "not_serving"}, status=503)
+    return json_response({"status": "ready", "profile": "serving"})
 
 
 async def openapi(request: web.Request) -> web.Response:
-    return web.json_response(document())
+    return json_response(document())
 
 
 async def auth_config(request: web.Request) -> web.Response:
@@ -36,7 +37,7 @@ async def auth_config(request: web.Request) -> web.Response:
     (then people sign in with an API key, which always works)."""
     verifier = request.app.get(OIDC)
     oidc = await verifier.public_config() if verifier is not None and verifier.config.client_id else None
-    return web.json_response(
+    return json_response(
         {"oidc": oidc, "api_keys": True, "frame_ancestors": request.app[SETTINGS].frame_origins}, headers={"Cache-Control": "no-store"}
     )
 
@@ -45,7 +46,7 @@ async def auth_config(request: web.Request) -> web.Response:
 async def whoami(request: web.Request) -> web.Response:
     """The verified caller: what the console shows as signed in."""
     actor = request["caller"].actor
-    return web.json_response(
+    return json_response(
         {
             "kind": actor.kind,
             "id": actor.id,
