@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from linkmesh_core import event_loop
+from linkmesh_core import event_loop, gc_policy
 from linkmesh_core.grpc_server import fail
 from linkmesh_core.logging import configure_logging
 from linkmesh_core.metrics import serve_metrics
@@ -28,6 +28,7 @@ def main() -> None:
     except OSError as exc:
         fail("gateway", f"cannot serve metrics on {settings.host}:{settings.metrics_port}: {exc.strerror or exc}")
     try:
+        gc_policy.apply()
         loop = event_loop.new_event_loop()
     except SystemExit as exc:
         invalid_configuration("gateway", str(exc.code))

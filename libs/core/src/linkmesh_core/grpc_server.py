@@ -19,7 +19,7 @@ import structlog
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from linkmesh_core import event_loop
+from linkmesh_core import event_loop, gc_policy
 from linkmesh_core.metrics import serve_metrics
 from linkmesh_core.request_context import ErrorMapper, RequestContextInterceptor
 from linkmesh_core.tls import PeerCheckInterceptor, Tls, TlsConfigError, tls_from_env
@@ -35,6 +35,7 @@ def run_service(name: str, main: Coroutine[Any, Any, None]) -> None:
     """Runs a service's main coroutine; a StartupError ends the process with one
     clear line on stderr and exit code 1, not a traceback."""
     try:
+        gc_policy.apply()
         event_loop.run(main)
     except StartupError as exc:
         fail(name, str(exc))
