@@ -8,7 +8,10 @@ loopback, sequential calls; CPU microseconds per call (client and server togethe
 - mesh channel: the channel every linkmesh client opens (``channels.open_channel``: the
   request id and actor carried on each call, the call counted on the request's ledger);
 - mesh channel and server: with the server's request-context interceptor too (binding the
-  request's context, the canonical log line rendered as JSON, metrics).
+  request's context, the canonical log line rendered as JSON, metrics);
+- HTTP/1.1 for comparison: the same exchange as an aiohttp GET answered with a small JSON body
+  by an aiohttp server (what a connector's vendor request and the gateway's own request cost at
+  the least): the transport's share of a call, gRPC's against plain HTTP's.
 
 Each is printed as a ratio to the floor measured in the same run.
 
@@ -24,14 +27,18 @@ import statistics
 import sys
 import time
 
+import aiohttp
 import grpc
 import structlog
 import uvloop
+from aiohttp import web
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from linkmesh_core import logging as linkmesh_logging
 from linkmesh_core.channels import open_channel
 from linkmesh_core.request_context import RequestContextInterceptor
+
+HTTP = "HTTP/1.1 (aiohttp, JSON)"
 
 
 def quiet_json_logs() -> None:
@@ -67,6 +74,35 @@ async def per_call(calls: int, mesh_channel: bool, interceptor: bool, concurrenc
         await server.stop(0)
 
 
+async def http_per_call(calls: int, concurrency: int = 1) -> float:
+    """CPU seconds per aiohttp GET and JSON answer, client and server together."""
+    app = web.Application()
+
+    async def answer(request: web.Request) -> web.Response:
+        return web.json_response({"status": "SERVING"})
+
+    app.router.add_get("/health", answer)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        async with aiohttp.ClientSession() as session:
+
+            async def worker(n: int) -> None:
+                for _ in range(n):
+                    async with session.get(f"http://127.0.0.1:{port}/health", timeout=aiohttp.ClientTimeout(total=5)) as resp:
+                        await resp.json()
+
+            await worker(200)
+            started = time.process_time()
+            await asyncio.gather(*(worker(calls // concurrency) for _ in range(concurrency)))
+            return (time.process_time() - started) / (calls // concurrency * concurrency)
+    finally:
+        await runner.cleanup()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls", type=int, default=3000)
@@ -78,6 +114,7 @@ def main() -> None:
     for _ in range(args.repeats):  # interleaved, so a slower moment of the machine touches every kind
         for kind, (channel, interceptor) in kinds.items():
             runs[kind].append(uvloop.run(per_call(args.calls, channel, interceptor)))
+        runs.setdefault(HTTP, []).append(uvloop.run(http_per_call(args.calls)))
     floor = statistics.median(runs["floor (bare grpc.aio)"])
     print(f"CPU per unary call, client and server in one process, median of {args.repeats} x {args.calls} calls")
     for kind, values in runs.items():
