@@ -26,6 +26,8 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import aiohttp
 import grpc
@@ -48,6 +50,19 @@ def quiet_json_logs() -> None:
     sys.excepthook = sys.__excepthook__  # a failure of the benchmark itself is shown, not logged to /dev/null
 
 
+async def cpu_per_call(call: Callable[[], Awaitable[Any]], calls: int, concurrency: int) -> float:
+    """CPU seconds per ``call`` (after 200 to warm up), ``concurrency`` of them in flight."""
+
+    async def worker(n: int) -> None:
+        for _ in range(n):
+            await call()
+
+    await worker(200)
+    started = time.process_time()
+    await asyncio.gather(*(worker(calls // concurrency) for _ in range(concurrency)))
+    return (time.process_time() - started) / (calls // concurrency * concurrency)
+
+
 async def per_call(calls: int, mesh_channel: bool, interceptor: bool, concurrency: int = 1) -> float:
     """CPU seconds per call, client and server together, ``concurrency`` calls in flight."""
     server = grpc.aio.server(interceptors=[RequestContextInterceptor(service="bench")] if interceptor else [])
@@ -60,15 +75,7 @@ async def per_call(calls: int, mesh_channel: bool, interceptor: bool, concurrenc
     request = health_pb2.HealthCheckRequest()
     structlog.contextvars.bind_contextvars(request_id="0123456789abcdef0123456789abcdef")
     try:
-
-        async def worker(n: int) -> None:
-            for _ in range(n):
-                await stub.Check(request, timeout=5)
-
-        await worker(200)
-        started = time.process_time()
-        await asyncio.gather(*(worker(calls // concurrency) for _ in range(concurrency)))
-        return (time.process_time() - started) / (calls // concurrency * concurrency)
+        return await cpu_per_call(lambda: stub.Check(request, timeout=5), calls, concurrency)
     finally:
         await channel.close()
         await server.stop(0)
@@ -90,15 +97,11 @@ async def http_per_call(calls: int, concurrency: int = 1) -> float:
     try:
         async with aiohttp.ClientSession() as session:
 
-            async def worker(n: int) -> None:
-                for _ in range(n):
-                    async with session.get(f"http://127.0.0.1:{port}/health", timeout=aiohttp.ClientTimeout(total=5)) as resp:
-                        await resp.json()
+            async def one() -> None:
+                async with session.get(f"http://127.0.0.1:{port}/health", timeout=aiohttp.ClientTimeout(total=5)) as resp:
+                    await resp.json()
 
-            await worker(200)
-            started = time.process_time()
-            await asyncio.gather(*(worker(calls // concurrency) for _ in range(concurrency)))
-            return (time.process_time() - started) / (calls // concurrency * concurrency)
+            return await cpu_per_call(one, calls, concurrency)
     finally:
         await runner.cleanup()
 
