@@ -15,6 +15,9 @@ is measured against the vendor call itself, made directly to the sandbox in the 
    every unlinked app through the gateway divided by the direct call to the slowest vendor
    at the same concurrency (1 and 50); 1.00 means the mesh adds nothing and the systems are
    searched in parallel.
+   Beside it, each process's CPU per search against its gRPC floor, and the mesh's against the
+   transports' floor of one search (its gRPC calls and HTTP ends at ``grpc_floor.py``'s figures,
+   measured before the stack starts): what no Python code of the mesh's own could go below.
 
     make bench            # or: .venv/bin/python bench/fanout_search.py --rounds 200
 """
@@ -139,6 +142,13 @@ def grpc_ends(searched: int) -> dict[str, int]:
     return {"gateway": 1, "profile": 1 + searched, "connector-bigcommerce": searched - 1, "connector-magento": 1}
 
 
+def transports_floor(searched: int, grpc_s: float, http_s: float) -> float:
+    """CPU seconds the transports alone take for one search of all, at their floors: each gRPC
+    call (both its ends: the gRPC floor), the caller's HTTP request to the gateway and each
+    connector's vendor request (one end each of an HTTP exchange: half the HTTP floor)."""
+    return (1 + searched) * grpc_s + (1 + searched) * http_s / 2
+
+
 def floor_ratios(used: dict[str, float], per_second: float, searched: int, floor_s: float) -> str:
     """Each process's CPU per search of all ÷ its gRPC floor: its ends of calls at half the
     floor each (a floor call is a client and a server in one process)."""
@@ -219,6 +229,13 @@ async def search_all(args: argparse.Namespace, stack: Stack, calls: Calls, searc
             f"  each process ÷ its gRPC floor (a bare call here: {floor * 1e6:.0f} us of CPU at {concurrency} in flight), "
             f"goal <= 3x: {floor_ratios(used, fan.per_second, searched, floor)}"
         )
+        python_cpu = sum(share for name, share in used.items() if not name.startswith("sandbox-") and name != "database")
+        least = transports_floor(searched, floor, args.http_floors[concurrency]) * 1000
+        print(
+            f"  the transports' floor of one search of all ({1 + searched} gRPC calls, {1 + searched} HTTP ends): {least:.1f} ms; "
+            f"the mesh's processes, database apart, {python_cpu * 1000 / fan.per_second:.1f} ms = "
+            f"{python_cpu * 1000 / fan.per_second / least:.1f}x it (the goal, 8 ms with the database, is {8 / least:.1f}x it)"
+        )
         print(f"  database commands per search of all: {commands / (args.rounds + max(concurrency, 10)):.1f} (every process)")
 
 
@@ -231,6 +248,7 @@ def main() -> None:
     args = parser.parse_args()
     grpc_floor.quiet_json_logs()
     args.floors = {c: uvloop.run(grpc_floor.per_call(3000, False, False, c)) for c in (1, 50)}  # before the stack: an idle machine
+    args.http_floors = {c: uvloop.run(grpc_floor.http_per_call(3000, c)) for c in (1, 50)}
     with tempfile.TemporaryDirectory() as tmp:
         stack = Stack(
             base_dir=Path(tmp),
