@@ -73,3 +73,22 @@ def test_the_gateway_applies_it_too() -> None:
     )
     assert done.returncode == 2, done.stderr
     assert "LINKMESH_GC: must be tuned or python" in done.stderr + done.stdout
+
+
+def test_each_collection_is_timed_into_the_metrics() -> None:
+    done = python(
+        """
+        import gc
+        from prometheus_client import REGISTRY
+        from linkmesh_core import gc_policy
+
+        gc_policy.apply()
+        gc_policy.apply()  # once is enough: not timed twice
+        for _ in range(3):
+            gc.collect(1)
+        gc.collect()
+        count = lambda g: REGISTRY.get_sample_value("linkmesh_gc_pause_seconds_count", {"generation": g})
+        print(count("1"), count("2") >= 1, REGISTRY.get_sample_value("linkmesh_gc_pause_seconds_sum", {"generation": "1"}) > 0)
+        """
+    )
+    assert done.stdout.split() == ["3.0", "True", "True"], done.stderr
