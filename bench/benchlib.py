@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import statistics
 import time
+import urllib.request
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -23,6 +25,18 @@ def cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+WAITED = re.compile(r"^linkmesh_db_request_seconds_total ([0-9.e+-]+)$", re.M)
+
+
+def db_waited(metrics_port: str) -> float:
+    """Seconds the profile service's requests have waited on the database so far (its /metrics
+    on ``metrics_port``, ``PROFILE_METRICS_PORT``): the embedded server's share of a request's
+    time, which a real MongoDB shrinks."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as resp:
+        found = WAITED.search(resp.read().decode())
+    return float(found.group(1)) if found else 0.0
 
 
 def percentile(values: list[float], p: float) -> float:

@@ -28,7 +28,6 @@ import argparse
 import asyncio
 import json
 import os
-import re
 import sys
 import tempfile
 import urllib.request
@@ -41,7 +40,7 @@ import pymongo
 sys.path.insert(0, str(Path(__file__).parent))
 import grpc_floor
 import uvloop
-from benchlib import NO_VENDOR_LIMITS, Load, closed_loop, cpu_seconds, ms
+from benchlib import NO_VENDOR_LIMITS, Load, closed_loop, cpu_seconds, db_waited, ms
 
 from linkmesh_devstack.ports import free_port
 from linkmesh_devstack.stack import Stack
@@ -83,17 +82,6 @@ class Calls:
             body = await resp.json()
             if resp.status != 200 or body.get("failures") or len(body["results"]) != expect:
                 raise RuntimeError(f"search failed: {resp.status} {body}")
-
-
-WAITED = re.compile(r"^linkmesh_db_request_seconds_total ([0-9.e+-]+)$", re.M)
-
-
-def db_waited(stack: Stack) -> float:
-    """Seconds the profile service's requests have waited on the database so far (its /metrics)."""
-    port = stack.extra_env["PROFILE_METRICS_PORT"]
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
-        found = WAITED.search(resp.read().decode())
-    return float(found.group(1)) if found else 0.0
 
 
 def db_commands(stack: Stack) -> int:
@@ -170,9 +158,9 @@ async def run(args: argparse.Namespace, stack: Stack) -> None:
         print(f"1. mesh overhead, vendors at 0 ms, {args.rounds} searches per row")
         for concurrency in (1, args.concurrency):
             direct = await measure(calls.direct, concurrency, args.rounds)
-            waited = db_waited(stack)
+            waited = db_waited(stack.extra_env["PROFILE_METRICS_PORT"])
             mesh = await measure(lambda: calls.search(bigcommerce["id"], 1), concurrency, args.rounds)
-            db_s = (db_waited(stack) - waited) / (args.rounds + max(concurrency, 10))
+            db_s = (db_waited(stack.extra_env["PROFILE_METRICS_PORT"]) - waited) / (args.rounds + max(concurrency, 10))
             print(f" concurrency {concurrency}")
             row("direct vendor call", direct)
             row("one-app search through the mesh", mesh)
@@ -201,9 +189,12 @@ async def search_all(args: argparse.Namespace, stack: Stack, calls: Calls, searc
         if stack.mongo is not None and stack.mongo.process is not None:
             pids["database"] = stack.mongo.process.pid
         before = {name: cpu_seconds(pid) for name, pid in pids.items()}
-        commands, waited = db_commands(stack), db_waited(stack)
+        commands, waited = db_commands(stack), db_waited(stack.extra_env["PROFILE_METRICS_PORT"])
         fan = await measure(lambda: calls.search("all", searched), concurrency, args.rounds)
-        commands, waited = db_commands(stack) - commands, (db_waited(stack) - waited) / (args.rounds + max(concurrency, 10))
+        commands, waited = (
+            db_commands(stack) - commands,
+            (db_waited(stack.extra_env["PROFILE_METRICS_PORT"]) - waited) / (args.rounds + max(concurrency, 10)),
+        )
         used = {name: (cpu_seconds(pid) - before[name]) / fan.seconds for name, pid in pids.items()}
         print(f" concurrency {concurrency}")
         row("direct call to the slowest vendor", direct)

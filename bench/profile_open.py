@@ -7,6 +7,8 @@ sandbox answering with a fixed latency), then measures in the same run:
   (the freshness window has passed);
 - fresh:    opening it again within the freshness window (no vendor call);
 - shared:   20 agents opening it at once when it is stale (one fetch per app, shared);
+- each system's stale open alone, and less the time the profile service waited on the database
+  (the embedded server takes milliseconds per operation; a real MongoDB a fraction of one);
 - each system's stale open taken apart: the mesh's time before its first vendor request and
   after its last answer, its rounds of vendor calls, and the database operations of the open
   (the part a real MongoDB shrinks: the embedded server takes milliseconds per operation).
@@ -20,6 +22,7 @@ import argparse
 import concurrent.futures
 import json
 import statistics
+import sys
 import tempfile
 import time
 import urllib.request
@@ -28,6 +31,10 @@ from typing import Any
 
 import pymongo
 
+sys.path.insert(0, str(Path(__file__).parent))
+from benchlib import db_waited
+
+from linkmesh_devstack.ports import free_port
 from linkmesh_devstack.stack import Stack
 
 FRESHNESS_S = 1.0
@@ -113,13 +120,17 @@ def measure(stack: Stack, rounds: int, latency_ms: float) -> dict[str, Any]:
     customer_id, ids = linked_jane(stack, latency_ms)
     stale, fresh = [], []
     alone: dict[str, list[float]] = {name: [] for name in ids}
+    waited: dict[str, list[float]] = {name: [] for name in ids}  # the profile's requests on the database
+    port = stack.extra_env["PROFILE_METRICS_PORT"]
     for _ in range(rounds):
         time.sleep(FRESHNESS_S + 0.05)
         stale.append(open_profile(stack, customer_id))
         fresh.append(open_profile(stack, customer_id))
         for name, app_id in ids.items():  # each system read alone (only its app refreshed)
-            time.sleep(FRESHNESS_S + 0.05)
+            time.sleep(FRESHNESS_S + 0.05)  # the last open's traces are written meanwhile, not counted here
+            before_db = db_waited(port)
             alone[name].append(open_profile(stack, customer_id, refresh=app_id))
+            waited[name].append(db_waited(port) - before_db)
     time.sleep(FRESHNESS_S + 0.05)
     before = vendor_requests(stack)
     with concurrent.futures.ThreadPoolExecutor(20) as pool:
@@ -134,6 +145,7 @@ def measure(stack: Stack, rounds: int, latency_ms: float) -> dict[str, Any]:
         "stale": stale,
         "fresh": fresh,
         "alone": alone,
+        "waited": waited,
         "shared_calls": shared_calls,
         "one_open_calls": one_open_calls,
         "traced": traced,
@@ -148,8 +160,11 @@ def report(found: dict[str, Any], rounds: int, latency_ms: float) -> None:
     print(f"ratio fresh / baseline    {quick / base:5.2f}")
     latency = latency_ms / 1000
     for name, times in sorted(found["alone"].items()):
-        one = statistics.median(times)
-        print(f"  {name:<22} alone   median {one * 1000:7.1f} ms  ({(one - quick) / latency:4.1f} vendor latencies)")
+        one, db = statistics.median(times), statistics.median(found["waited"][name])
+        print(
+            f"  {name:<22} alone   median {one * 1000:7.1f} ms  ({(one - quick) / latency:4.1f} vendor latencies); "
+            f"the profile waited {db * 1000:4.1f} ms on the embedded database, less it {(one - db) / latency:4.2f} vendor latencies"
+        )
     slowest = max(statistics.median(t) for t in found["alone"].values())
     print(
         f"stale open: {(base - quick) / latency:4.1f} vendor latencies, {base / slowest:5.2f}x the slowest system read alone "
@@ -180,6 +195,7 @@ def main() -> None:
             extra_env={
                 "PROFILE_FRESHNESS_S": str(FRESHNESS_S),
                 "PROFILE_EVENTS_FRESHNESS_S": str(FRESHNESS_S),
+                "PROFILE_METRICS_PORT": str(free_port()),
                 "SANDBOX_RATE_LIMIT_QUOTA": "100000",
                 "SANDBOX_RATE_LIMIT_PER_SECOND": "1000",
                 "SANDBOX_RATE_LIMIT_PER_MINUTE": "100000",
