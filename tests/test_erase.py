@@ -8,6 +8,7 @@ import asyncio
 
 from linkmesh_devstack.mongo import MongoServer
 from linkmesh_profile.db import person
+from linkmesh_profile.db.refresh_leases import RefreshLeases
 from linkmesh_profile.db.store import now
 from linkmesh_profile.db.traces import FORGET_AGAIN_AFTER_S, TraceStore
 from linkmesh_profile.privacy.people import People
@@ -18,6 +19,7 @@ async def test_an_erase_stopped_in_the_middle_is_finished_by_asking_again(mongo:
     async with profile_kit(mongo) as kit:
         jane = await kit.customer()
         await kit.links.link(jane.id, kit.app.id, "101")
+        assert await RefreshLeases(kit.store).take(jane.id, [kit.app.id], 600) is not None, "a refresh of her under way"
         traces = TraceStore(kit.store, 3600, 100)
         await traces.record(
             app_id=kit.app.id, customer_id=jane.id, kind="fetch", request={}, response=None, code="OK", message="", latency_ms=1
@@ -32,6 +34,7 @@ async def test_an_erase_stopped_in_the_middle_is_finished_by_asking_again(mongo:
 
         finished = await people.erase(jane.id)
         assert finished.already is False and finished.removed["customers"] == 1
+        assert finished.removed["refresh_leases"] == 1 and await kit.store.db["refresh_leases"].count_documents({}) == 0
         assert await kit.store.db["lookup_traces"].count_documents({"request.emails": JANE}) == 0, "the served lookup of her went too"
         assert await kit.store.get_customer(jane.id) is None
         again = await people.erase(jane.id)

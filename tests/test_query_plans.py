@@ -108,6 +108,12 @@ async def seed(store: Store, n: int = 500) -> None:
             for i in range(n * 3 // 5)
         ]
     )
+    await store.db[queries.REFRESH_LEASES].insert_many(
+        [
+            {"_id": ObjectId(), "apps": {str(apps[i % 20]["_id"]): {"s0": {"until": stamp, "by": "seed"}}}, "expires_at": stamp}
+            for i in range(n * 3 // 5)
+        ]
+    )
     await store.db[queries.API_KEYS].insert_many([{"name": f"k{i}", "revoked_at": None if i % 2 else stamp} for i in range(20)])
     await store.db[queries.QUEUE].insert_many(
         [
@@ -185,5 +191,6 @@ def test_each_shape_builds(name: str) -> None:
         queries.AUDIT,
         queries.ALIASES,
         queries.INBOX,
+        queries.REFRESH_LEASES,
     )
     assert "$or" not in query.filter and "$where" not in query.filter

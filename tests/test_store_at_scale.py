@@ -23,6 +23,7 @@ from linkmesh_devstack.mongo import MongoServer, start_mongo
 from linkmesh_profile.customers.directory import Directory
 from linkmesh_profile.db import queries as q
 from linkmesh_profile.db import writes
+from linkmesh_profile.db.refresh_leases import RefreshLeases
 from linkmesh_profile.db.store import Store, now
 from linkmesh_profile.linking.autolink_queue import AutoLinkQueue
 from tests.test_query_plans import seed
@@ -104,6 +105,11 @@ def writes_of(store: Store) -> dict[str, Callable[[], Awaitable[Any]]]:
     async def queue_claim() -> Any:
         return await AutoLinkQueue(store).claim()
 
+    async def refresh_lease() -> Any:  # a lease of a millisecond: the next run takes it again
+        if "read" not in state:
+            state["read"] = await store.get_customer(str(await customer()))
+        return await RefreshLeases(store).take(state["read"].id, ["app"], 0.001, as_read=state["read"])
+
     return {
         "customer update on a condition": conditional_update,
         "contact point added": contact_point,
@@ -112,6 +118,7 @@ def writes_of(store: Store) -> dict[str, Callable[[], Awaitable[Any]]]:
         "provisional profile folded away": fold_away,
         "action outcome recorded": action_outcome,
         "queue entry claimed": queue_claim,
+        "refresh leases taken": refresh_lease,
     }
 
 

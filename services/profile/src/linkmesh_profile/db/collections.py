@@ -28,6 +28,7 @@ from linkmesh_profile.db.queries import (
     INBOX,
     META,
     QUEUE,
+    REFRESH_LEASES,
     SIGNATURES,
     TRACES,
 )
@@ -108,7 +109,7 @@ def collections(trace_retention_s: float, audit_retention_s: float = 0.0, action
         Collection(
             CUSTOMERS,
             "profiles, their links (links.<app_id> holds that app's DETAILED data), the apps they were unlinked "
-            "from, the directory's search keys, refresh leases",
+            "from, the directory's search keys",
             CUSTOMER_INDEXES,
         ),
         Collection(
@@ -124,6 +125,11 @@ def collections(trace_retention_s: float, audit_retention_s: float = 0.0, action
             (*ACTION_INDEXES, *ttl("started_at", action_retention_s)),
         ),
         Collection(QUEUE, "auto-links a vendor's rate limit deferred", QUEUE_INDEXES),
+        Collection(
+            REFRESH_LEASES,
+            "which replica is refreshing which of a customer's apps (one small document per customer), gone once they ran out",
+            (IndexModel([("expires_at", ASCENDING)], name="ttl", expireAfterSeconds=0),),
+        ),
         Collection(INBOX, "the vendors' change events (webhooks), each kept once and applied once, forgotten after a week", INBOX_INDEXES),
         Collection(
             TRACES, "lookups for the debugger (request, answer, decision), forgotten after the retention", trace_indexes(trace_retention_s)

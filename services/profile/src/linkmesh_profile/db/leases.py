@@ -2,7 +2,8 @@
 
 A lease is a sub-document ``{until, by}`` at a path of the document whose work it holds:
 
-- ``refreshing.<app id>`` of a customer: the app's refresh (``refresh_leases``);
+- ``apps.<app id>.<state>`` of a customer's refresh lease document: the app's refresh, taken on
+  one state of its link (``refresh_leases``);
 - ``lease`` of a queued auto-link: the replica running it (``linking.autolink_queue``);
 - ``lease`` of a running action: the replica calling the vendor; once its time has run out
   the replica is taken to have died and the outcome is unknown (``actions.runner``);
@@ -11,7 +12,8 @@ A lease is a sub-document ``{until, by}`` at a path of the document whose work i
 
 It is taken by an update conditional on it being free (never taken, let go, or its time run
 out: a holder that dies frees it by the clock, never by another replica's guess), let go by
-the holder's own write of the work's result (``$unset`` in the same update), and it names its
+the holder's own write of the work's result (``$unset`` in the same update; a refresh lease,
+kept beside the customer rather than in it, by the new state of the link that write makes), and it names its
 holder (this process and the taking), so a write conditional on ``held_by`` lands only while
 the lease is still the one taken.
 """
@@ -66,8 +68,14 @@ class Lease:
         return until is not None and until > at
 
 
-def refresh(app_id: str) -> Lease:
-    return Lease(f"refreshing.{app_id}")
+def refresh_app(app_id: str) -> str:
+    """Where a customer's refresh lease document keeps the app's lease (``refresh_leases``)."""
+    return f"apps.{app_id}"
+
+
+def refresh(app_id: str, state: str) -> Lease:
+    """The app's refresh lease taken on ``state`` of its link (``refresh_leases.state_key``)."""
+    return Lease(f"{refresh_app(app_id)}.{state}")
 
 
 QUEUED = Lease("lease")

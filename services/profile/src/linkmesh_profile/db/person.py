@@ -205,6 +205,7 @@ async def erase_documents(
         removed[TRACES] += (await db[TRACES].delete_many(anonymous_traces_naming(app_id, key, values).filter)).deleted_count
     oid = ObjectId(customer_id)
     removed[ALIASES] = (await db[ALIASES].delete_many(aliases_into(oid).filter)).deleted_count
+    removed[q.REFRESH_LEASES] = (await db[q.REFRESH_LEASES].delete_many(q.refresh_leases_of(oid).filter)).deleted_count
     removed[INBOX] = sum([(await db[INBOX].delete_many(events_about(a, e).filter)).deleted_count for a, e in records])
     pseudonymised = {AUDIT: 0, ACTIONS: 0}
     note = {"$set": {"message": "", "details": {"customer": f"erased on {erased}"}}}

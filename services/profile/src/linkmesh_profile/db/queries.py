@@ -34,6 +34,7 @@ from linkmesh_profile.db import leases
 
 CUSTOMERS, APPS, ACTIONS, TRACES, QUEUE, META = "customers", "apps", "actions", "lookup_traces", "autolink_queue", "meta"
 API_KEYS, AUDIT, ALIASES, SIGNATURES, INBOX = "api_keys", "audit", "customer_aliases", "adaptor_signatures", "inbox"
+REFRESH_LEASES = "refresh_leases"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EXAMPLE_ID = ObjectId("6b0000000000000000000001")
 _EXAMPLE_TIME = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -386,14 +387,11 @@ def sweep_cursor(app_id: str, due_at: datetime | None = None) -> Query:  # due_a
     return Query(META, {"_id": f"sweep:{app_id}", **due})
 
 
-# refresh leases (kept in the customer's document: linkmesh_profile.db.refresh_leases)
+# refresh leases (a document of their own per customer: linkmesh_profile.db.refresh_leases)
 
 
-def free_refresh_leases(app_ids: list[str], at: datetime) -> dict[str, Any]:
-    """Every one of the apps' refresh leases is free at ``at``: never taken, let go, or run out."""
-    return {k: v for a in app_ids for k, v in leases.refresh(a).free(at).items()}
-
-
-@shape(_EXAMPLE_ID, ["6b0000000000000000000002", "6b0000000000000000000004"], _EXAMPLE_TIME)
-def customer_with_free_refresh_leases(oid: ObjectId, app_ids: list[str], at: datetime) -> Query:
-    return customer_by_id(oid, free_refresh_leases(app_ids, at))
+@shape(_EXAMPLE_ID, {"apps.6b0000000000000000000002.s0123456789abcdef.until": {"$not": {"$gt": _EXAMPLE_TIME}}})
+def refresh_leases_of(oid: ObjectId, where: dict[str, Any] | None = None) -> Query:
+    """A customer's refresh leases; ``where``: the conditions of taking some of them (no ``$or``:
+    the embedded server scans the collection for a filter with one)."""
+    return Query(REFRESH_LEASES, {"_id": oid, **(where or {})})

@@ -16,7 +16,7 @@ from linkmesh_core.errors import ServiceError
 from linkmesh_core.request_context import time_left
 from linkmesh_core.singleflight import SingleFlight
 from linkmesh_profile.customers.profiles import require_customer
-from linkmesh_profile.db.refresh_leases import RefreshLeases, Seen, release, seen
+from linkmesh_profile.db.refresh_leases import RefreshLeases, Seen, seen
 from linkmesh_profile.db.search_keys import order_keys
 from linkmesh_profile.db.store import LINKS_VERSION, Store, now
 from linkmesh_profile.linking import checkpoints
@@ -140,7 +140,7 @@ class Refresher:
             raise
         finally:
             if not wrote:
-                await self.leases.release(customer_id, [app_id])
+                await self.leases.release(customer_id, [app_id], under)
 
     async def _lead_or_follow(self, customer_id: str, customer: Customer, app_id: str, leased: Customer | None) -> Customer | None:
         """The profile under this customer's and app's refresh lease, held (taken with the
@@ -158,7 +158,7 @@ class Refresher:
                 now_link = held.links.get(app_id)
                 if seen(now_link) == before:
                     return held
-                await self.leases.release(customer_id, [app_id])
+                await self.leases.release(customer_id, [app_id], held)
                 return self._done_meanwhile(now_link, before)
             after = await self.leases.follow(customer_id, app_id, before, time_left(self.apps.connectors.timeout))
             if after is not None:
@@ -173,8 +173,8 @@ class Refresher:
         return None
 
     async def _fetch_and_write(self, customer_id: str, app: App, customer: Customer, link: Link) -> bool:
-        """Fetches the app's data and writes it (or the failure, as a stale mark), letting the
-        app's refresh lease go in the same write."""
+        """Fetches the app's data and writes it (or the failure, as a stale mark): the link's
+        new state frees the app's refresh lease (``refresh_leases``)."""
         app_id = app.id
         external_id = link.external_customer_id
         try:
@@ -184,7 +184,7 @@ class Refresher:
             stale = Stale(err.code.name, err.message, since, now()).to_doc()
             await self.store.change_customer(
                 customer_id,
-                {"$set": {f"links.{app_id}.stale": stale, "updated_at": now()}, "$unset": release(app_id)},
+                {"$set": {f"links.{app_id}.stale": stale, "updated_at": now()}},
                 {f"links.{app_id}.external_customer_id": external_id},
             )
             raise
@@ -199,11 +199,12 @@ class Refresher:
                 f"links.{app_id}.stale": None,
                 "updated_at": stamp,
             },
-            "$unset": {**unset, **release(app_id)},
             # Orders an app stops showing (older than its window) stay findable.
             "$addToSet": {"order_keys": {"$each": order_keys(app_id, fetched.doc)}},
+            "$inc": {LINKS_VERSION: 1},  # what an unlink read of the app's pulled data is no longer all of it
         }
-        update["$inc"] = {LINKS_VERSION: 1}  # what an unlink read of the app's pulled data is no longer all of it
+        if unset:
+            update["$unset"] = unset
         await checkpoints.reached("refresh.before_write")
         # Only if still linked to the same external customer (an unlink may have won the race).
         await self.links.write_with_contact_points(customer, data, update, {f"links.{app_id}.external_customer_id": external_id})
