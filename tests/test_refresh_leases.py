@@ -83,6 +83,15 @@ async def test_leases_of_every_app_are_taken_together_or_not_at_all(store: Store
     assert set((await leases_of(store, cid))[A]) == {state_key(seen(after.links[A]))}, "an older state's lease goes"
 
 
+def test_a_state_key_names_one_state_of_a_link_whatever_the_reader() -> None:
+    at = now()
+    naive = at.replace(tzinfo=None)
+    assert state_key(("jane.smith@example.com", at, None)) == state_key(("jane.smith@example.com", naive, None)), "UTC either way"
+    keys = {state_key(s) for s in [("1", at, None), ("2", at, None), ("1", None, None), ("1", at, at), (None, None, None)]}
+    assert len(keys) == 5, "each state its own"
+    assert all(k.isalnum() for k in keys), "a field name: no dots, no dollars"
+
+
 async def test_a_taker_that_read_before_the_holders_write_is_held_and_serves_the_write(store: Store) -> None:
     """Two replicas read the stale profile; one takes the lease, fetches and writes. The other's
     take comes after that write, on its older read: held, it follows and serves what was written

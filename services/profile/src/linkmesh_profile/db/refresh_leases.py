@@ -34,7 +34,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
@@ -55,10 +55,15 @@ def seen(link: Link | None) -> Seen:
     return link.seen if link is not None else (None, None, None)
 
 
+def _ms(at: datetime | None) -> str:
+    """Milliseconds since the epoch, as MongoDB keeps a time (a time without a zone is UTC)."""
+    return "" if at is None else str(round((at if at.tzinfo is not None else at.replace(tzinfo=UTC)).timestamp() * 1000))
+
+
 def state_key(state: Seen) -> str:
-    """A field name for one state of a link (external ids hold dots and dollars; times to the ms)."""
+    """A field name for one state of a link (external ids hold dots and dollars)."""
     external_id, refreshed_at, stale_at = state
-    text = "|".join((external_id or "", *(str(int(t.timestamp() * 1000)) if t is not None else "" for t in (refreshed_at, stale_at))))
+    text = "|".join((external_id or "", _ms(refreshed_at), _ms(stale_at)))
     return "s" + hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
