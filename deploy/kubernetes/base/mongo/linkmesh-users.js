@@ -14,6 +14,7 @@ const ROLES = {
     ["meta", ["find", "insert", "update", "remove", "createCollection", "createIndex", "dropIndex", "listIndexes"]],
     ["actions", ["find", "insert", "update", "remove", "createCollection", "createIndex", "dropIndex", "listIndexes", "collMod"]],
     ["autolink_queue", ["find", "insert", "update", "remove", "createCollection", "createIndex", "dropIndex", "listIndexes"]],
+    ["refresh_leases", ["find", "insert", "update", "remove", "createCollection", "createIndex", "dropIndex", "listIndexes"]],
     ["inbox", ["find", "insert", "update", "remove", "createCollection", "createIndex", "dropIndex", "listIndexes"]],
     ["lookup_traces", ["find", "insert", "update", "remove", "createCollection", "createIndex", "dropIndex", "listIndexes", "collMod"]],
     ["api_keys", ["find", "insert", "update", "remove", "createCollection", "createIndex", "dropIndex", "listIndexes"]],
