@@ -13,6 +13,7 @@ from linkmesh.lookup.v1 import lookup_pb2
 
 from linkmesh_bigcommerce import actions, mapping, resolve, webhooks
 from linkmesh_bigcommerce.client import DEFAULT_API_BASE_URL, BigCommerceClient, Store
+from linkmesh_bigcommerce.early import EarlyShipments
 from linkmesh_core import paging, sdk
 from linkmesh_core.app_settings import check_region, check_secret, check_url, region_of
 from linkmesh_core.contact_points import email_key
@@ -139,30 +140,34 @@ class BigCommerce(sdk.Connector[Store]):
         if not external_id.isdigit():
             raise invalid_argument("external_id must be a BigCommerce customer id", {"external_id": "must be a number"})
         max_orders = min(request.max_orders if request.max_orders > 0 else DEFAULT_MAX_ORDERS, 50)
-        found, info, listing = await asyncio.gather(
-            self.client.customers(store, deadline, id=[external_id]),
-            self.client.store_info(store, deadline),
-            self.client.recent_orders(store, external_id, max_orders, deadline),
-        )
-        if not found:
-            raise ServiceError(grpc.StatusCode.NOT_FOUND, f"BigCommerce has no customer {request.external_id}")
-        control_panel = str(info.get("control_panel_base_url") or "").rstrip("/")
-        group_id = int(found[0].get("customer_group_id") or 0)
-        mapped, group = await asyncio.gather(
-            self._orders(store, listing.items, control_panel, str(info.get("secure_url") or ""), deadline),
-            self.client.customer_group_name(store, group_id, deadline) if group_id else asyncio.sleep(0, ""),
-        )
+        early = EarlyShipments(self.client, store, request.known, max_orders, deadline)
+        try:
+            found, info, listing = await asyncio.gather(
+                self.client.customers(store, deadline, id=[external_id]),
+                self.client.store_info(store, deadline),
+                self.client.recent_orders(store, external_id, max_orders, deadline),
+            )
+            if not found:
+                raise ServiceError(grpc.StatusCode.NOT_FOUND, f"BigCommerce has no customer {request.external_id}")
+            control_panel = str(info.get("control_panel_base_url") or "").rstrip("/")
+            group_id = int(found[0].get("customer_group_id") or 0)
+            mapped, group = await asyncio.gather(
+                self._orders(store, listing.items, control_panel, str(info.get("secure_url") or ""), deadline, early),
+                self.client.customer_group_name(store, group_id, deadline) if group_id else asyncio.sleep(0, ""),
+            )
+        finally:
+            early.close()
         customer = mapping.customer(found[0], mapped, control_panel=control_panel, region=region_of(request.app), group=group)
         if not listing.complete and len(listing.items) < max_orders:
             customer.partial.append(paging.ORDERS)
         return customer
 
     async def _orders(
-        self, store: Store, orders: list[dict], control_panel: str, storefront: str, deadline: Deadline
+        self, store: Store, orders: list[dict], control_panel: str, storefront: str, deadline: Deadline, early: EarlyShipments
     ) -> list[lookup_pb2.Order]:
         """Each order with its lines, its shipments and its products' links, read concurrently."""
         details = await asyncio.gather(
-            *(asyncio.gather(self._lines(store, o, deadline), self._shipments(store, o, deadline)) for o in orders)
+            *(asyncio.gather(self._lines(store, o, deadline), self._shipments(store, o, deadline, early)) for o in orders)
         )
         product_ids = [int(p["product_id"]) for products, _ in details for p in products.items if p.get("product_id")]
         paths, all_products = await self.client.catalog_urls(store, product_ids, deadline)
@@ -189,12 +194,15 @@ class BigCommerce(sdk.Connector[Store]):
         embedded = mapping.lines_of(order)
         return Listing(embedded) if embedded is not None else await self.client.order_products(store, order["id"], deadline)
 
-    async def _shipments(self, store: Store, order: dict, deadline: Deadline) -> Listing[dict]:
+    async def _shipments(self, store: Store, order: dict, deadline: Deadline, early: EarlyShipments) -> Listing[dict]:
         """An order with nothing shipped has no shipments: no call is spent on it
-        (the store's rate limit is shared by every app)."""
-        if not to_decimal(order.get("items_shipped")):
+        (the store's rate limit is shared by every app). Those read early (``EarlyShipments``)
+        serve when they account for every item the order says is shipped."""
+        shipped = to_decimal(order.get("items_shipped"))
+        if not shipped:
             return Listing()
-        return await self.client.order_shipments(store, order["id"], deadline)
+        found = await early.take(int(order["id"]), shipped)
+        return found if found is not None else await self.client.order_shipments(store, order["id"], deadline)
 
     async def run_action(self, store: Store, request: lookup_pb2.RunActionRequest, deadline: Deadline) -> lookup_pb2.RunActionResponse:
         return await actions.run(self.client, store, request, deadline)

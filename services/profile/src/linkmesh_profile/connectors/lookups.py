@@ -4,7 +4,7 @@ a connector on behalf of an app."""
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from google.protobuf.message import Message
@@ -33,6 +33,14 @@ def profile_hint(customer: Customer | None) -> lookup_pb2.ProfileHint | None:
     if customer is None:
         return None
     return lookup_pb2.ProfileHint(id=customer.id, name=customer.name, emails=customer.emails, phones=customer.phones)
+
+
+def known_data(data: Mapping[str, Any]) -> lookup_pb2.KnownData | None:
+    """The orders a link's data holds (``lookup.v1.Customer`` as a document), as a refresh's hint."""
+    orders = [o for o in data.get("orders") or () if isinstance(o, Mapping) and o.get("id")]
+    if not orders:
+        return None
+    return lookup_pb2.KnownData(orders=[lookup_pb2.KnownOrder(id=str(o["id"]), shipped=bool(o.get("shipments"))) for o in orders])
 
 
 Answer = TypeVar("Answer", lookup_pb2.SearchResponse, lookup_pb2.FetchResponse)
@@ -117,9 +125,11 @@ class Lookups:
         kind: str = "fetch",
         dry_run: bool = False,
         customer: Customer | None = None,
+        known: lookup_pb2.KnownData | None = None,
     ) -> Fetched:
-        """``customer``: the profile linked (or being linked), sent along where the protocol does."""
-        request = lookup_pb2.FetchRequest(app=self.apps.context(app), external_id=external_id, profile=profile_hint(customer))
+        """``customer``: the profile linked (or being linked), sent along where the protocol does;
+        ``known``: the orders the link holds from its last fetch (a refresh's hint)."""
+        request = lookup_pb2.FetchRequest(app=self.apps.context(app), external_id=external_id, profile=profile_hint(customer), known=known)
         answer, trace, doc = await self._call(
             app, customer_id, kind, lambda: self.apps.connectors.fetch(app, request), request, dry_run=dry_run
         )

@@ -15,6 +15,7 @@ from linkmesh.profile.v1 import profile_pb2
 from linkmesh_core.errors import ServiceError
 from linkmesh_core.request_context import time_left
 from linkmesh_core.singleflight import SingleFlight
+from linkmesh_profile.connectors.lookups import known_data
 from linkmesh_profile.customers.profiles import require_customer
 from linkmesh_profile.db.refresh_leases import RefreshLeases, Seen, seen
 from linkmesh_profile.db.search_keys import order_keys
@@ -178,7 +179,9 @@ class Refresher:
         app_id = app.id
         external_id = link.external_customer_id
         try:
-            fetched = await self.lookups.fetch(app, customer_id, external_id, kind="refresh", customer=customer)
+            fetched = await self.lookups.fetch(
+                app, customer_id, external_id, kind="refresh", customer=customer, known=known_data(link.data)
+            )
         except ServiceError as err:
             since = link.stale.since if link.stale is not None and link.stale.since is not None else now()
             stale = Stale(err.code.name, err.message, since, now()).to_doc()

@@ -1517,6 +1517,7 @@ class FetchRequest(_message.Message):
     EXTERNAL_ID_FIELD_NUMBER: _builtins.int
     MAX_ORDERS_FIELD_NUMBER: _builtins.int
     PROFILE_FIELD_NUMBER: _builtins.int
+    KNOWN_FIELD_NUMBER: _builtins.int
     external_id: _builtins.str
     max_orders: _builtins.int
     """Most recent orders to return (0 = connector default, 10)."""
@@ -1526,6 +1527,14 @@ class FetchRequest(_message.Message):
     def profile(self) -> Global___ProfileHint:
         """The linked profile, for protocols that send it with the id (a custom lookup adaptor)."""
 
+    @_builtins.property
+    def known(self) -> Global___KnownData:
+        """What the caller holds of this customer from its last fetch (a refresh): a connector
+        may read the details of orders it already knows alongside the order list, so a
+        refresh that finds nothing new takes one round of vendor calls instead of two. A
+        hint, never a filter: the answer is what the vendor holds now, whatever it says.
+        """
+
     def __init__(
         self,
         *,
@@ -1533,14 +1542,61 @@ class FetchRequest(_message.Message):
         external_id: _builtins.str = ...,
         max_orders: _builtins.int = ...,
         profile: Global___ProfileHint | None = ...,
+        known: Global___KnownData | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["app", b"app", "profile", b"profile"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["app", b"app", "known", b"known", "profile", b"profile"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["app", b"app", "external_id", b"external_id", "max_orders", b"max_orders", "profile", b"profile"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["app", b"app", "external_id", b"external_id", "known", b"known", "max_orders", b"max_orders", "profile", b"profile"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___FetchRequest: _TypeAlias = FetchRequest  # noqa: Y015
+
+@_typing.final
+class KnownData(_message.Message):
+    """Orders a caller holds, newest first, as the connector last answered them."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ORDERS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def orders(self) -> _containers.RepeatedCompositeFieldContainer[Global___KnownOrder]: ...
+    def __init__(
+        self,
+        *,
+        orders: _abc.Iterable[Global___KnownOrder] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["orders", b"orders"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___KnownData: _TypeAlias = KnownData  # noqa: Y015
+
+@_typing.final
+class KnownOrder(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    SHIPPED_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """Order.id as last answered."""
+    shipped: _builtins.bool
+    """Whether it had a shipment then."""
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        shipped: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "shipped", b"shipped"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___KnownOrder: _TypeAlias = KnownOrder  # noqa: Y015
 
 @_typing.final
 class FetchResponse(_message.Message):
