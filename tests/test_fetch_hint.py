@@ -4,6 +4,7 @@ sooner, and answers exactly what it answers without the hint."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from linkmesh.lookup.v1 import lookup_pb2
@@ -14,7 +15,9 @@ from linkmesh_profile.db.documents import message_to_doc
 from linkmesh_sandboxes.bigcommerce import data
 from linkmesh_sandboxes.bigcommerce.http import STORES
 from linkmesh_sandboxes.knobs import STATE
-from tests.inprocess import bigcommerce_app, bigcommerce_connector, bigcommerce_sandbox
+from linkmesh_sandboxes.magento import data as magento_data
+from linkmesh_sandboxes.magento.app import SHOP
+from tests.inprocess import bigcommerce_app, bigcommerce_connector, bigcommerce_sandbox, magento_app, magento_connector, magento_sandbox
 from tests.profile_kit import profile_kit
 
 LATENCY_MS = 300.0
@@ -100,3 +103,40 @@ async def test_a_refresh_sends_the_orders_its_link_holds(mongo: MongoServer) -> 
     assert "known" not in sent["fetch"]
     assert [o["id"] for o in sent["refresh"]["known"]["orders"]] == held == ["5003", "5002", "5001"]
     assert [o.get("shipped", False) for o in sent["refresh"]["known"]["orders"]] == [False, True, True]
+
+
+def magento_path(requests: list[dict[str, Any]], path: str) -> list[dict[str, Any]]:
+    return [r for r in requests if r["path"] == f"/rest/default/V1{path}"]
+
+
+async def test_magento_reads_known_orders_shipments_with_the_order_list_and_a_new_order_after_it() -> None:
+    async with magento_sandbox() as sandbox, magento_connector() as stub:
+        app = magento_app(sandbox.url)
+        plain = await stub.Fetch(lookup_pb2.FetchRequest(app=app, external_id="1"), timeout=10)
+        sandbox.knobs.latency_ms = LATENCY_MS
+        sandbox.app[STATE].requests.clear()
+        hinted = await stub.Fetch(lookup_pb2.FetchRequest(app=app, external_id="1", known=known(plain)), timeout=10)
+        assert hinted == plain
+        requests = sandbox.requests
+        listed = magento_path(requests, "/orders")[0]["at"]
+        shipments = magento_path(requests, "/shipments")
+        assert len(shipments) == 1 and abs(shipments[0]["at"] - listed) < LATENCY_MS / 2000, "one read, in the list's round"
+        assert magento_path(requests, "/products") == [], "the products' links were read by the first fetch, a while ago"
+
+        shop = sandbox.app[SHOP]
+        magento_data.add_order(
+            shop,
+            shop.customers[1],
+            datetime.now(UTC),
+            [("MH-LAMP", 1)],
+            state="complete",
+            status="complete",
+            shipped=True,
+            tracks=[[("1Z999AA1M0000077", "United Parcel Service", "ups")]],
+        )
+        sandbox.app[STATE].requests.clear()
+        fresh = await stub.Fetch(lookup_pb2.FetchRequest(app=app, external_id="1", known=known(plain)), timeout=10)
+        shipments = magento_path(sandbox.requests, "/shipments")
+        assert len(shipments) == 2, "the known orders' early, then every listed order's after the list"
+        assert len(fresh.customer.orders) == 3 and fresh.customer.orders[0].fulfilled and fresh.customer.orders[0].shipments
+        assert fresh.customer.orders[1:] == plain.customer.orders

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +23,7 @@ from typing import Any
 import grpc
 
 from linkmesh_core.errors import ServiceError
+from linkmesh_core.kept import Kept
 from linkmesh_core.paging import Listing, Page, read_all
 from linkmesh_core.vendor_http import Deadline, VendorHTTP
 
@@ -93,7 +93,7 @@ class BigCommerceClient:
         self.http = http
         self._store_info: dict[str, tuple[float, dict[str, Any]]] = {}
         self._group_names: dict[str, tuple[float, str]] = {}
-        self._product_paths: dict[str, OrderedDict[int, tuple[float, str]]] = {}
+        self._product_paths: Kept[int, str] = Kept(PRODUCT_PATH_TTL_S, PRODUCT_PATHS_KEPT)
         self._store_info_locks: dict[str, asyncio.Lock] = {}
 
     async def _call(
@@ -228,20 +228,14 @@ class BigCommerceClient:
         be read: those read within ``PRODUCT_PATH_TTL_S`` from memory, the others from the catalog."""
         if not product_ids:
             return {}, True
-        at = time.monotonic()
-        kept = self._product_paths.setdefault(store.bucket, OrderedDict())
-        known = {i: kept[i][1] for i in set(product_ids) if i in kept and at - kept[i][0] < PRODUCT_PATH_TTL_S}
-        missing = sorted(set(product_ids) - set(known))
+        known, missing = self._product_paths.known(store.bucket, sorted(set(product_ids)))
         complete = True
         if missing:
             params = {"id:in": ",".join(str(i) for i in missing), "include_fields": "custom_url"}
             found = await self._v3_list(store, "/v3/catalog/products", deadline, params, what="product list")
-            for product in found.items:
-                known[int(product["id"])] = str((product.get("custom_url") or {}).get("url") or "")
-                kept[int(product["id"])] = (at, known[int(product["id"])])
-                kept.move_to_end(int(product["id"]))
-            while len(kept) > PRODUCT_PATHS_KEPT:
-                kept.popitem(last=False)
+            read = {int(p["id"]): str((p.get("custom_url") or {}).get("url") or "") for p in found.items}
+            self._product_paths.keep(store.bucket, read)
+            known.update(read)
             complete = found.complete
         return {i: url for i, url in known.items() if url}, complete
 

@@ -23,12 +23,17 @@ from typing import Any
 import grpc
 
 from linkmesh_core.errors import ServiceError
+from linkmesh_core.kept import Kept
 from linkmesh_core.paging import Listing, Page, read_all
 from linkmesh_core.vendor_http import Deadline, VendorHTTP
 
 #: Items asked per page: under Magento's default maximum (300) and most stores' own.
 PAGE_SIZE = 100
 MAX_PAGE_SIZE_RE = re.compile(r"Maximum SearchCriteria pageSize is (\d+)")
+# A product's url_key, kept per store this long (at most PRODUCT_LINKS_KEPT per store): an open
+# of a customer whose products were seen lately asks the catalog only for products it has not seen.
+PRODUCT_LINK_TTL_S = 600.0
+PRODUCT_LINKS_KEPT = 20_000
 Groups = list[list[tuple[str, str, str]]]
 
 
@@ -97,6 +102,7 @@ class MagentoClient:
         self.http = http
         # A store's maximum page size, learned from its refusal of a larger one.
         self._max_page_size: dict[str, int] = {}
+        self._url_keys: Kept[str, str] = Kept(PRODUCT_LINK_TTL_S, PRODUCT_LINKS_KEPT)
 
     async def _call(
         self, shop: Shop, method: str, path: str, deadline: Deadline, params: dict[str, str] | None = None, body: Any = None
@@ -197,23 +203,29 @@ class MagentoClient:
         )
 
     async def product_url_keys(self, shop: Shop, skus: list[str], deadline: Deadline) -> tuple[dict[str, str], bool]:
-        """``url_key`` of each product of ``skus``, and whether every product could be read."""
+        """``url_key`` of each product of ``skus``, and whether every product could be read: those
+        read within ``PRODUCT_LINK_TTL_S`` from memory, the others from the catalog."""
         if not skus:
             return {}, True
+        known, missing = self._url_keys.known(shop.bucket, sorted(set(skus)))
+        if not missing:
+            return {sku: key for sku, key in known.items() if key}, True
         found = await self.search(
             shop,
             "/products",
-            [[("sku", ",".join(sorted(set(skus))), "in")]],
+            [[("sku", ",".join(missing), "in")]],
             deadline,
             sort=[("sku", "ASC"), ("entity_id", "ASC")],
             what="product list",
         )
-        out = {}
+        read = {}
         for product in found.items:
             key = next((a.get("value") for a in product.get("custom_attributes") or [] if a.get("attribute_code") == "url_key"), None)
-            if key and product.get("sku"):
-                out[product["sku"]] = str(key)
-        return out, found.complete
+            if product.get("sku"):
+                read[str(product["sku"])] = str(key or "")
+        self._url_keys.keep(shop.bucket, read)
+        known.update(read)
+        return {sku: key for sku, key in known.items() if key}, found.complete
 
     # actions
 

@@ -18,6 +18,7 @@ from linkmesh_core.errors import ServiceError, invalid_argument
 from linkmesh_core.vendor_http import Deadline
 from linkmesh_magento import actions, mapping, resolve
 from linkmesh_magento.client import PAGE_SIZE, MagentoClient, Shop
+from linkmesh_magento.early import EarlyShipments
 
 DEFAULT_MAX_ORDERS = 10
 STORE_CODE_RE = re.compile(r"^[a-z0-9_]{1,32}$")
@@ -150,27 +151,31 @@ class Magento(sdk.Connector[Shop]):
         if not external_id.isdigit():
             raise invalid_argument("external_id must be a Magento customer id", {"external_id": "must be a number"})
         limit = request.max_orders or int(request.app.settings.get("max_orders", "") or DEFAULT_MAX_ORDERS)
+        early = EarlyShipments(self.client, account, request.known, min(limit, 50), deadline)
         try:
-            c, listing = await asyncio.gather(
-                self.client.customer(account, external_id, deadline),
-                self.client.orders(account, [[("customer_id", external_id, "eq")]], deadline, limit=min(limit, 50)),
-            )
-        except ServiceError as err:
-            if err.code == grpc.StatusCode.NOT_FOUND:
-                raise ServiceError(grpc.StatusCode.NOT_FOUND, f"Magento has no customer {external_id}") from None
-            raise
-        orders = listing.items
-        mapped = await self._orders(account, orders, admin_base(request.app, account), deadline)
+            try:
+                c, listing = await asyncio.gather(
+                    self.client.customer(account, external_id, deadline),
+                    self.client.orders(account, [[("customer_id", external_id, "eq")]], deadline, limit=min(limit, 50)),
+                )
+            except ServiceError as err:
+                if err.code == grpc.StatusCode.NOT_FOUND:
+                    raise ServiceError(grpc.StatusCode.NOT_FOUND, f"Magento has no customer {external_id}") from None
+                raise
+            orders = listing.items
+            mapped = await self._orders(account, orders, admin_base(request.app, account), deadline, early)
+        finally:
+            early.close()
         customer = mapping.customer(c, mapped, admin_base=admin_base(request.app, account), region=region_of(request.app))
         if not listing.complete and len(orders) < limit:
             customer.partial.append(paging.ORDERS)
         return customer
 
-    async def _orders(self, shop: Shop, orders: list[dict], base: str, deadline: Deadline) -> list[lookup_pb2.Order]:
+    async def _orders(self, shop: Shop, orders: list[dict], base: str, deadline: Deadline, early: EarlyShipments) -> list[lookup_pb2.Order]:
         """The orders with their shipments and product links (a part read in part says so)."""
         skus = [i["sku"] for o in orders for i in o.get("items") or [] if not i.get("parent_item_id") and i.get("sku")]
         shipments, (url_keys, all_products) = await asyncio.gather(
-            self.client.shipments(shop, [int(o["entity_id"]) for o in orders], deadline),
+            early.shipments([int(o["entity_id"]) for o in orders]),
             self.client.product_url_keys(shop, skus, deadline),
         )
         by_order: dict[int, list[dict]] = {}
