@@ -15,7 +15,14 @@ loopback, sequential calls; CPU microseconds per call (client and server togethe
 
 Each is printed as a ratio to the floor measured in the same run.
 
-    .venv/bin/python bench/grpc_floor.py [--calls 3000] [--repeats 5]
+Then the same bare exchanges paced as at one caller in the mesh: the server in a process of its
+own, one call at a time, ``--gaps`` milliseconds apart, the server's CPU and the client's apart.
+A process woken after it idled pays more for the same work (caches and predictors cold after
+other processes ran, the scheduler's wake-up), the more the longer it idled: at one caller every
+process of the mesh idles between its calls, so its figures stand on this floor, not the
+back-to-back one.
+
+    .venv/bin/python bench/grpc_floor.py [--calls 3000] [--repeats 5] [--gaps 0,5,80] [--paced-calls 150]
 """
 
 from __future__ import annotations
@@ -23,10 +30,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import statistics
 import sys
+import threading
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -81,8 +91,8 @@ async def per_call(calls: int, mesh_channel: bool, interceptor: bool, concurrenc
         await server.stop(0)
 
 
-async def http_per_call(calls: int, concurrency: int = 1) -> float:
-    """CPU seconds per aiohttp GET and JSON answer, client and server together."""
+async def _http_server() -> tuple[web.AppRunner, int]:
+    """An aiohttp server answering ``GET /health`` with a small JSON body, and its port."""
     app = web.Application()
 
     async def answer(request: web.Request) -> web.Response:
@@ -91,9 +101,13 @@ async def http_per_call(calls: int, concurrency: int = 1) -> float:
     app.router.add_get("/health", answer)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return runner, runner.addresses[0][1]
+
+
+async def http_per_call(calls: int, concurrency: int = 1) -> float:
+    """CPU seconds per aiohttp GET and JSON answer, client and server together."""
+    runner, port = await _http_server()
     try:
         async with aiohttp.ClientSession() as session:
 
@@ -106,11 +120,99 @@ async def http_per_call(calls: int, concurrency: int = 1) -> float:
         await runner.cleanup()
 
 
+async def _serve(kind: str) -> None:
+    """The bare server of a paced measurement, in a process of its own: prints its port, then
+    answers each line on stdin with the CPU seconds it has used (every thread, microseconds) and
+    the times its threads went to sleep and were woken (voluntary context switches)."""
+    if kind == "grpc":
+        server = grpc.aio.server()
+        health_pb2_grpc.add_HealthServicer_to_server(health.aio.HealthServicer(), server)
+        port = server.add_insecure_port("127.0.0.1:0")
+        await server.start()
+    else:
+        runner, port = await _http_server()  # kept (a local) while the server answers
+    print(port, flush=True)
+    done = asyncio.get_running_loop().create_future()
+
+    def answer_cpu() -> None:  # a thread: reading stdin wakes nothing else in the server
+        for _ in sys.stdin:
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            print(usage.ru_utime + usage.ru_stime, usage.ru_nvcsw, flush=True)
+        done.get_loop().call_soon_threadsafe(done.set_result, None)
+
+    threading.Thread(target=answer_cpu, daemon=True).start()
+    await done
+
+
+@dataclass
+class Paced:
+    """CPU seconds per call of each end, one call at a time ``gap_s`` apart, and the times the
+    server's threads slept and were woken per call."""
+
+    gap_s: float
+    server: float
+    client: float
+    server_wakes: float
+
+    @property
+    def call(self) -> float:
+        return self.server + self.client
+
+
+async def paced_per_call(kind: str, gap_s: float, calls: int) -> Paced:
+    """A bare ``kind`` exchange ("grpc" or "http") with the server in its own process, one call
+    at a time, each after ``gap_s`` of idling (the client's CPU includes its wake-up from that
+    idling, as a process of the mesh wakes to a request before it calls on)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "--serve", kind, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    stdin, stdout = proc.stdin, proc.stdout
+
+    async def server_use() -> tuple[float, int]:
+        stdin.write(b"cpu\n")
+        await stdin.drain()
+        cpu, wakes = (await stdout.readline()).split()
+        return float(cpu), int(wakes)
+
+    port = int(await stdout.readline())
+    try:
+        async with aiohttp.ClientSession() as session:
+            channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+            stub = health_pb2_grpc.HealthStub(channel)
+
+            async def call() -> None:
+                if kind == "grpc":
+                    await stub.Check(health_pb2.HealthCheckRequest(), timeout=5)
+                    return
+                async with session.get(f"http://127.0.0.1:{port}/health", timeout=aiohttp.ClientTimeout(total=5)) as resp:
+                    await resp.json()
+
+            for _ in range(500):  # warm: a new server's first calls cost more
+                await call()
+            (server, wakes), client = await server_use(), time.process_time()
+            for _ in range(calls):
+                await asyncio.sleep(gap_s)
+                await call()
+            (server_after, wakes_after), client = await server_use(), time.process_time() - client
+            await channel.close()
+        return Paced(gap_s, (server_after - server) / calls, client / calls, (wakes_after - wakes - 1) / calls)
+    finally:
+        stdin.close()
+        await proc.wait()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls", type=int, default=3000)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--gaps", default="0,5,80", help="milliseconds between paced calls")
+    parser.add_argument("--paced-calls", type=int, default=150)
+    parser.add_argument("--serve", choices=("grpc", "http"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve:
+        uvloop.run(_serve(args.serve))
+        return
     quiet_json_logs()
     kinds = {"floor (bare grpc.aio)": (False, False), "mesh channel": (True, False), "mesh channel and server": (True, True)}
     runs: dict[str, list[float]] = {k: [] for k in kinds}
@@ -123,6 +225,15 @@ def main() -> None:
     for kind, values in runs.items():
         value = statistics.median(values)
         print(f"  {kind:<26} {value * 1e6:6.0f} us   {value / floor:4.2f}x the floor")
+    print(f"\nPaced: the server in its own process, one call at a time, {args.paced_calls} calls; CPU per call")
+    for gap_ms in (float(g) for g in args.gaps.split(",")):
+        for kind, name in (("grpc", "bare grpc.aio"), ("http", HTTP)):
+            paced = uvloop.run(paced_per_call(kind, gap_ms / 1000, args.paced_calls))
+            print(
+                f"  {name:<26} {gap_ms:4.0f} ms apart: server {paced.server * 1e6:5.0f} us, client {paced.client * 1e6:5.0f} us, "
+                f"together {paced.call * 1e6:5.0f} us = {paced.call / floor:4.2f}x the back-to-back floor; "
+                f"the server's threads woken {paced.server_wakes:.1f} times a call"
+            )
 
 
 if __name__ == "__main__":
