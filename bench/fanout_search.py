@@ -10,7 +10,8 @@ is measured against the vendor call itself, made directly to the sandbox in the 
 
 1. Mesh overhead, vendors at 0 ms: a one-app search through the gateway (gateway, profile
    service, connector, vendor) minus the direct vendor call, p50 and p99, at concurrency 1
-   and ``--concurrency``.
+   and ``--concurrency``; then the same search with an API key (an integration's credential,
+   which the profile service checks on every request) and the mesh's CPU per search with each.
 2. Search all, the slowest vendor at ``--latency-ms`` (Magento at half of it): a search of
    every unlinked app through the gateway divided by the direct call to the slowest vendor
    at the same concurrency (1 and 50); 1.00 means the mesh adds nothing and the systems are
@@ -69,6 +70,10 @@ class Calls:
         self.path = f"{stack.gateway_url}/api/v1/customers/{customer_id}/external-search"
         self.app_id = app_id
         self.headers = {"Authorization": f"Bearer {stack.token('agent')}"}
+        status, key = stack.api("POST", "/api/v1/api-keys", body={"name": "bench integration", "role": "agent"})
+        assert status == 201, key
+        # An integration's credential: the profile service checks it on every request.
+        self.key_headers = {"Authorization": f"Bearer {key['secret']}"}
         self.vendor = f"{stack.sandbox_url('bigcommerce')}/stores/{data.STORE_HASH}/v3/customers"
 
     async def direct(self) -> None:
@@ -80,8 +85,9 @@ class Calls:
             body = await resp.json()
             assert resp.status == 200 and body["data"], body
 
-    async def search(self, app_id: str, expect: int) -> None:
-        async with self.session.post(self.path, json={"app_id": app_id, "email": QUERY}, headers=self.headers) as resp:
+    async def search(self, app_id: str, expect: int, *, keyed: bool = False) -> None:
+        headers = self.key_headers if keyed else self.headers
+        async with self.session.post(self.path, json={"app_id": app_id, "email": QUERY}, headers=headers) as resp:
             body = await resp.json()
             if resp.status != 200 or body.get("failures") or len(body["results"]) != expect:
                 raise RuntimeError(f"search failed: {resp.status} {body}")
@@ -203,25 +209,50 @@ async def run(args: argparse.Namespace, stack: Stack) -> None:
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200)) as session:
         calls = Calls(stack, session, customer["id"], bigcommerce["id"])
 
-        print(f"1. mesh overhead, vendors at 0 ms, {args.rounds} searches per row")
-        for concurrency in (1, args.concurrency):
-            direct = await measure(calls.direct, concurrency, args.rounds)
-            waited = db_waited(stack.extra_env["PROFILE_METRICS_PORT"])
-            mesh = await measure(lambda: calls.search(bigcommerce["id"], 1), concurrency, args.rounds)
-            db_s = (db_waited(stack.extra_env["PROFILE_METRICS_PORT"]) - waited) / (args.rounds + max(concurrency, 10))
-            print(f" concurrency {concurrency}")
-            row("direct vendor call", direct)
-            row("one-app search through the mesh", mesh)
-            print(
-                f"  {'mesh overhead':<34} p50 {ms(mesh.p50 - direct.p50)}   p99 {ms(mesh.p99 - direct.p99)}"
-                + ("   (goal p50 <= 4 ms)" if concurrency == 1 else "")
-            )
-            print(
-                f"  {'of which the profile waited on db':<34} mean {ms(db_s)} a search (the embedded server; "
-                f"overhead less it: p50 {ms(mesh.p50 - direct.p50 - db_s)})"
-            )
-
+        await mesh_overhead(args, stack, calls, bigcommerce["id"])
         await search_all(args, stack, calls, searched)
+
+
+def mesh_pids(stack: Stack) -> dict[str, int]:
+    """The mesh's processes and the database's, the sandboxes apart."""
+    pids = {name: s.process.pid for name, s in stack.services.items() if s.process is not None and not name.startswith("sandbox-")}
+    if stack.mongo is not None and stack.mongo.process is not None:
+        pids["database"] = stack.mongo.process.pid
+    return pids
+
+
+async def with_cpu(call: Any, concurrency: int, rounds: int, pids: dict[str, int]) -> tuple[Load, float]:
+    """The load, and the mesh's CPU seconds per call (warm-up included in both counts)."""
+    before = sum(cpu_seconds(pid) for pid in pids.values())
+    load = await measure(call, concurrency, rounds)
+    return load, (sum(cpu_seconds(pid) for pid in pids.values()) - before) / (rounds + max(concurrency, 10))
+
+
+async def mesh_overhead(args: argparse.Namespace, stack: Stack, calls: Calls, app_id: str) -> None:
+    print(f"1. mesh overhead, vendors at 0 ms, {args.rounds} searches per row")
+    pids = mesh_pids(stack)
+    for concurrency in (1, args.concurrency):
+        direct = await measure(calls.direct, concurrency, args.rounds)
+        waited = db_waited(stack.extra_env["PROFILE_METRICS_PORT"])
+        mesh, cpu = await with_cpu(lambda: calls.search(app_id, 1), concurrency, args.rounds, pids)
+        db_s = (db_waited(stack.extra_env["PROFILE_METRICS_PORT"]) - waited) / (args.rounds + max(concurrency, 10))
+        keyed, keyed_cpu = await with_cpu(lambda: calls.search(app_id, 1, keyed=True), concurrency, args.rounds, pids)
+        print(f" concurrency {concurrency}")
+        row("direct vendor call", direct)
+        row("one-app search through the mesh", mesh)
+        print(
+            f"  {'mesh overhead':<34} p50 {ms(mesh.p50 - direct.p50)}   p99 {ms(mesh.p99 - direct.p99)}"
+            + ("   (goal p50 <= 4 ms)" if concurrency == 1 else "")
+        )
+        print(
+            f"  {'of which the profile waited on db':<34} mean {ms(db_s)} a search (the embedded server; "
+            f"overhead less it: p50 {ms(mesh.p50 - direct.p50 - db_s)})"
+        )
+        row("the same with an API key", keyed)
+        print(
+            f"  {'CPU per search, database included':<34} {cpu * 1000:.2f} ms with the bootstrap token, {keyed_cpu * 1000:.2f} ms with "
+            f"an API key ({keyed_cpu / cpu:.2f}x: the profile checks the key on every request, so a revoked one fails at once)"
+        )
 
 
 async def search_all(args: argparse.Namespace, stack: Stack, calls: Calls, searched: int) -> None:
