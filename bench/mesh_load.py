@@ -9,6 +9,8 @@ key, which would set the pace), then prints from one run:
   database; the sandboxes printed apart), from ``/proc`` before and after a run of sequential
   contacts:
   - a new email no system knows (find, create, search two systems);
+  - the same sent with an API key, as a helpdesk integration sends contacts (the profile
+    service checks the key on every request: one more call and read);
   - a person new to linkmesh whom both systems know, made at each vendor beforehand (find,
     create, search both, fetch and link both);
   - a returning customer linked to both systems, each contact refreshing both
@@ -46,10 +48,10 @@ SANDBOXES = ("sandbox-bigcommerce", "sandbox-magento")
 
 
 class Client:
-    def __init__(self, stack: Stack, session: aiohttp.ClientSession) -> None:
+    def __init__(self, stack: Stack, session: aiohttp.ClientSession, token: str = "") -> None:
         self.stack = stack
         self.session = session
-        self.headers = {"Authorization": f"Bearer {stack.token('agent')}"}
+        self.headers = {"Authorization": f"Bearer {token or stack.token('agent')}"}
 
     async def contact(self, email: str) -> dict:
         async with self.session.post(
@@ -112,10 +114,18 @@ async def run(args: argparse.Namespace, stack: Stack) -> None:
             await client.contact(f"warm-{uuid.uuid4().hex[:12]}@example.net")
 
         new = await cpu_per_contact(stack, client, [f"cpu-{uuid.uuid4().hex[:12]}@example.net" for _ in range(args.contacts)])
+        status, key = stack.api("POST", "/api/v1/api-keys", body={"name": "helpdesk integration", "role": "agent"})
+        assert status == 201, key
+        keyed = Client(stack, session, key["secret"])
+        await keyed.contact(f"warm-{uuid.uuid4().hex[:12]}@example.net")
+        new_keyed = await cpu_per_contact(stack, keyed, [f"key-{uuid.uuid4().hex[:12]}@example.net" for _ in range(args.contacts)])
         pairs = [await client.vendor_person() for _ in range(args.contacts)]
         autolinked = await cpu_per_contact(stack, client, pairs)
         returning = await cpu_per_contact(stack, client, [RETURNING[i % 3] for i in range(args.contacts)])
-        cpu_table(args.contacts, {"new email": new, "auto-links 2 systems": autolinked, "returning, 2 refreshed": returning})
+        cpu_table(
+            args.contacts,
+            {"new email": new, "new email, API key": new_keyed, "auto-links 2 systems": autolinked, "returning, 2 refreshed": returning},
+        )
 
         async with grpc.aio.insecure_channel(f"127.0.0.1:{stack.profile_port}") as channel:
             health = health_pb2_grpc.HealthStub(channel)
@@ -143,7 +153,7 @@ def cpu_table(contacts: int, kinds: dict[str, dict[str, float]]) -> None:
         print(f"{name:<24}" + "".join(f"{cpu.get(name, 0.0) * 1000:24.2f}" for cpu in kinds.values()))
     totals = {kind: sum(cpu.get(n, 0.0) for n in mesh) * 1000 for kind, cpu in kinds.items()}
     print(f"{'mesh, database included':<24}" + "".join(f"{t:24.2f}" for t in totals.values()))
-    goals = {"new email": 6.0, "auto-links 2 systems": 12.0}
+    goals = {"new email": 6.0, "new email, API key": 6.0, "auto-links 2 systems": 12.0}
     for kind, goal in goals.items():
         print(f"  {kind}: {totals[kind]:.2f} ms across the mesh, {totals[kind] / goal:.2f}x the goal of {goal:.0f} ms")
 
