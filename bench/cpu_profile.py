@@ -4,8 +4,9 @@ Starts the whole stack (vendors at 0 ms, rate limits lifted, ReturnLogic's app o
 ``mesh_load.py``), warms it up, then samples ``--service`` (the profile service unless told)
 only while it holds the GIL (its own CPU, not its waiting) during ``--seconds`` of contacts
 from ``--concurrency`` clients, half of new emails and half of linked customers whose data
-is refreshed (``--load search``: searches of every app for Jane), and prints the functions with the largest share of samples: their own time
-and with what they call.
+is refreshed (``--load search``: searches of every app for Jane), and prints its own time by
+whose code it is (linkmesh's, or which library's), then the functions with the largest share
+of samples: their own time and with what they call.
 
     .venv/bin/python bench/cpu_profile.py [--service profile|gateway|connector-bigcommerce|database] [--seconds 15]
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import shutil
 import subprocess
 import sys
@@ -49,8 +51,40 @@ PLUMBING = (
 )
 
 
+# Whose code a frame runs, by its file's path: linkmesh's own, or the library it belongs to. The
+# event loop's native work (uvloop's, and gRPC's C core and the sockets' system calls made from
+# it) is sampled in the frame that runs the loop: asyncio's runner, or aiohttp's run_app.
+LOOP = ("Runner.run (asyncio/runners.py", "run_app (aiohttp/web.py")
+NATIVE = "native: the event loop, gRPC's C core, system calls"
+PACKAGES = (
+    "linkmesh",
+    "grpc",
+    "aiohttp",
+    "pymongo",
+    "bson",
+    "structlog",
+    "prometheus_client",
+    "google/protobuf",
+    "json",
+    "asyncio",
+    "uvloop",
+    "multidict",
+    "yarl",
+)
+FILE = re.compile(r"\((?P<path>[^():]+)(?::\d+)?\)$")
+
+
+def package_of(frame: str) -> str:
+    if frame.startswith(LOOP):
+        return NATIVE
+    found = FILE.search(frame)
+    path = found["path"] if found else frame
+    return next((p for p in PACKAGES if p in path), "other (the standard library, the interpreter)")
+
+
 def report(raw: Path, top: int) -> None:
     own: Counter[str] = Counter()
+    by_package: Counter[str] = Counter()
     total: Counter[str] = Counter()
     samples = 0
     for line in raw.read_text().splitlines():
@@ -59,9 +93,13 @@ def report(raw: Path, top: int) -> None:
         samples += n
         frames = stack.split(";")
         own[frames[-1]] += n
+        by_package[package_of(frames[-1])] += n
         for frame in set(frames):
             total[frame] += n
     print(f"{samples} samples while holding the GIL")
+    print("\nown time by whose code it is")
+    for package, n in by_package.most_common():
+        print(f"  {n * 100 / samples:5.1f}%  {package}")
     print("\nown time (the function itself)")
     for frame, n in own.most_common(top):
         print(f"  {n * 100 / samples:5.1f}%  {frame}")
