@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import statistics
+import threading
 import time
 import urllib.request
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+
+import jwt
+from aiohttp import web
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+
+from linkmesh_devstack.ports import free_port
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 # The sandboxes' rate limits lifted, so a benchmark measures the mesh, not a vendor's budget.
@@ -90,3 +99,48 @@ async def closed_loop(
 
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:7.1f} ms"
+
+
+class LocalIssuer:
+    """An OpenID Connect provider's discovery document and keys, served on loopback from a
+    thread of the benchmark (started before the stack, so the gateway finds it at start-up),
+    and access tokens it signs: what a person signed in to the console sends."""
+
+    def __init__(self, audience: str = "linkmesh") -> None:
+        self.audience = audience
+        self.port = free_port()
+        self.issuer = f"http://127.0.0.1:{self.port}"
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        public = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
+        self.jwks = {"keys": [{**public, "kid": "bench", "use": "sig", "alg": "RS256"}]}
+        started = threading.Event()
+        threading.Thread(target=lambda: asyncio.run(self._serve(started)), daemon=True).start()
+        if not started.wait(10):
+            raise RuntimeError("the benchmark's identity provider did not start")
+
+    async def _serve(self, started: threading.Event) -> None:
+        document = {"issuer": self.issuer, "jwks_uri": f"{self.issuer}/jwks"}
+
+        async def discovery(_: web.Request) -> web.Response:
+            return web.json_response(document)
+
+        async def keys(_: web.Request) -> web.Response:
+            return web.json_response(self.jwks)
+
+        app = web.Application()
+        app.router.add_get("/.well-known/openid-configuration", discovery)
+        app.router.add_get("/jwks", keys)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", self.port).start()
+        started.set()
+        await asyncio.Event().wait()
+
+    def env(self) -> dict[str, str]:
+        """The gateway's settings for this provider."""
+        return {"GATEWAY_OIDC_ISSUER": self.issuer, "GATEWAY_OIDC_AUDIENCE": self.audience}
+
+    def token(self, sub: str, role: str = "agent", lifetime_s: int = 3600) -> str:
+        now = int(time.time())
+        claims = {"iss": self.issuer, "aud": self.audience, "sub": sub, "iat": now, "exp": now + lifetime_s, "groups": [role]}
+        return jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": "bench"})

@@ -11,7 +11,9 @@ is measured against the vendor call itself, made directly to the sandbox in the 
 1. Mesh overhead, vendors at 0 ms: a one-app search through the gateway (gateway, profile
    service, connector, vendor) minus the direct vendor call, p50 and p99, at concurrency 1
    and ``--concurrency``; then the same search with an API key (an integration's credential,
-   which the profile service checks on every request) and the mesh's CPU per search with each.
+   which the profile service checks on every request) and signed in (an OpenID Connect access
+   token, as the console sends, from a provider the benchmark serves), and the mesh's CPU per
+   search with each credential.
 2. Search all, the slowest vendor at ``--latency-ms`` (Magento at half of it): a search of
    every unlinked app through the gateway divided by the direct call to the slowest vendor
    at the same concurrency (1 and 50); 1.00 means the mesh adds nothing and the systems are
@@ -44,7 +46,7 @@ import pymongo
 sys.path.insert(0, str(Path(__file__).parent))
 import grpc_floor
 import uvloop
-from benchlib import NO_VENDOR_LIMITS, Load, closed_loop, cpu_seconds, db_waited, ms
+from benchlib import NO_VENDOR_LIMITS, Load, LocalIssuer, closed_loop, cpu_seconds, db_waited, ms
 
 from linkmesh_devstack.ports import free_port
 from linkmesh_devstack.stack import Stack
@@ -64,7 +66,7 @@ def set_latency(stack: Stack, vendor: str, latency_ms: float) -> None:
 
 
 class Calls:
-    def __init__(self, stack: Stack, session: aiohttp.ClientSession, customer_id: str, app_id: str) -> None:
+    def __init__(self, stack: Stack, session: aiohttp.ClientSession, customer_id: str, app_id: str, issuer: LocalIssuer) -> None:
         self.stack = stack
         self.session = session
         self.path = f"{stack.gateway_url}/api/v1/customers/{customer_id}/external-search"
@@ -74,6 +76,7 @@ class Calls:
         assert status == 201, key
         # An integration's credential: the profile service checks it on every request.
         self.key_headers = {"Authorization": f"Bearer {key['secret']}"}
+        self.signed_in = {"Authorization": f"Bearer {issuer.token('bench-agent')}"}
         self.vendor = f"{stack.sandbox_url('bigcommerce')}/stores/{data.STORE_HASH}/v3/customers"
 
     async def direct(self) -> None:
@@ -85,8 +88,8 @@ class Calls:
             body = await resp.json()
             assert resp.status == 200 and body["data"], body
 
-    async def search(self, app_id: str, expect: int, *, keyed: bool = False) -> None:
-        headers = self.key_headers if keyed else self.headers
+    async def search(self, app_id: str, expect: int, *, as_: str = "bootstrap") -> None:
+        headers = {"bootstrap": self.headers, "key": self.key_headers, "signed in": self.signed_in}[as_]
         async with self.session.post(self.path, json={"app_id": app_id, "email": QUERY}, headers=headers) as resp:
             body = await resp.json()
             if resp.status != 200 or body.get("failures") or len(body["results"]) != expect:
@@ -207,7 +210,7 @@ async def run(args: argparse.Namespace, stack: Stack) -> None:
     assert status == 201, customer
     bigcommerce = next(a for a in apps if a["type"] == "bigcommerce")
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200)) as session:
-        calls = Calls(stack, session, customer["id"], bigcommerce["id"])
+        calls = Calls(stack, session, customer["id"], bigcommerce["id"], args.issuer)
 
         await mesh_overhead(args, stack, calls, bigcommerce["id"])
         await search_all(args, stack, calls, searched)
@@ -236,7 +239,8 @@ async def mesh_overhead(args: argparse.Namespace, stack: Stack, calls: Calls, ap
         waited = db_waited(stack.extra_env["PROFILE_METRICS_PORT"])
         mesh, cpu = await with_cpu(lambda: calls.search(app_id, 1), concurrency, args.rounds, pids)
         db_s = (db_waited(stack.extra_env["PROFILE_METRICS_PORT"]) - waited) / (args.rounds + max(concurrency, 10))
-        keyed, keyed_cpu = await with_cpu(lambda: calls.search(app_id, 1, keyed=True), concurrency, args.rounds, pids)
+        keyed, keyed_cpu = await with_cpu(lambda: calls.search(app_id, 1, as_="key"), concurrency, args.rounds, pids)
+        signed, signed_cpu = await with_cpu(lambda: calls.search(app_id, 1, as_="signed in"), concurrency, args.rounds, pids)
         print(f" concurrency {concurrency}")
         row("direct vendor call", direct)
         row("one-app search through the mesh", mesh)
@@ -249,9 +253,11 @@ async def mesh_overhead(args: argparse.Namespace, stack: Stack, calls: Calls, ap
             f"overhead less it: p50 {ms(mesh.p50 - direct.p50 - db_s)})"
         )
         row("the same with an API key", keyed)
+        row("the same signed in (OIDC token)", signed)
         print(
             f"  {'CPU per search, database included':<34} {cpu * 1000:.2f} ms with the bootstrap token, {keyed_cpu * 1000:.2f} ms with "
-            f"an API key ({keyed_cpu / cpu:.2f}x: the profile checks the key on every request, so a revoked one fails at once)"
+            f"an API key ({keyed_cpu / cpu:.2f}x: the profile checks the key on every request, so a revoked one fails at once), "
+            f"{signed_cpu * 1000:.2f} ms signed in ({signed_cpu / cpu:.2f}x)"
         )
 
 
@@ -322,10 +328,12 @@ def main() -> None:
     args.floors = {c: uvloop.run(grpc_floor.per_call(3000, False, False, c)) for c in (1, 50)}  # before the stack: an idle machine
     args.http_floors = {c: uvloop.run(grpc_floor.http_per_call(3000, c)) for c in (1, 50)}
     args.paced = {kind: uvloop.run(grpc_floor.paced_per_call(kind, args.latency_ms / 1000, 150)) for kind in ("grpc", "http")}
+    args.issuer = LocalIssuer()
     with tempfile.TemporaryDirectory() as tmp:
         stack = Stack(
             base_dir=Path(tmp),
             extra_env={
+                **args.issuer.env(),
                 "SANDBOX_BIGCOMMERCE_STORES": ",".join(f"bench{i}:bench-token-{i}" for i in range(args.extra_apps)),
                 "PROFILE_METRICS_PORT": str(free_port()),
                 **NO_VENDOR_LIMITS,

@@ -12,6 +12,13 @@ made-up ``kid`` values cannot turn into a flood of requests to the provider); th
 refetched when older than ``GATEWAY_OIDC_JWKS_MAX_AGE_S``, so a key the provider withdrew stops
 being accepted. Concurrent requests that need a refresh share one fetch.
 
+A token verified once is remembered (a digest of it, never the token) with the actor it names,
+so a person's console, which sends one token with every request, costs one signature check
+(190-260 us of CPU) per token, not per request: it is taken as verified again while it has not
+expired and the very key that verified it is still in the provider's set, which is not older than
+``GATEWAY_OIDC_JWKS_MAX_AGE_S``; otherwise it is verified anew, with the same refusals. Refused
+tokens are never remembered. At most ``VERIFIED_MAX`` are kept, the least recently used first out.
+
 The role comes from a claim (``GATEWAY_OIDC_ROLES_CLAIM``, a dotted path such as ``groups`` or
 Keycloak's ``realm_access.roles``) whose values map to linkmesh roles
 (``GATEWAY_OIDC_ROLE_MAP``: ``group:role,...``; a value that is itself a role name counts as
@@ -21,7 +28,9 @@ that role). A person with several roles acts with the first of admin, agent, dev
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -52,6 +61,7 @@ NO_KEYS_RETRY_S = 5.0  # with no key at all, the provider is asked again this of
 ACCESS_TOKEN_TYPES = {"jwt", "at+jwt", "application/at+jwt"}
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}  # a JWKS publishes public keys: private parts are ignored
 KEY_TYPE = {"RS": "RSA", "PS": "RSA", "ES": "EC", "Ed": "OKP"}  # the key type each algorithm family needs
+VERIFIED_MAX = 10_000  # tokens remembered as verified: a few hundred bytes each
 
 
 @dataclass(frozen=True)
@@ -62,6 +72,18 @@ class Key:
 
     def fits(self, alg: str) -> bool:
         return (self.alg is None or self.alg == alg) and KEY_TYPE.get(alg[:2]) == self.kty
+
+
+@dataclass(frozen=True)
+class Verified:
+    """A token's verification, remembered: whom it names, the key that verified it (under the
+    ``kid`` it named, or None) and until when it holds (its ``exp`` and the leeway, epoch seconds)."""
+
+    actor: Actor
+    kid: str | None
+    alg: str
+    key: Key
+    until: float
 
 
 class TokenRefused(Exception):
@@ -148,6 +170,7 @@ class OidcVerifier:
         self.keys_at = 0.0  # monotonic time of the last successful JWKS fetch
         self.fetch_tried_at = -1e18  # and of the last attempt, successful or not
         self.fetches = 0
+        self.verified: OrderedDict[bytes, Verified] = OrderedDict()
         self._lock = asyncio.Lock()
         self._session: aiohttp.ClientSession | None = None
 
@@ -205,12 +228,16 @@ class OidcVerifier:
         self.keys, self.keys_at = keys, time.monotonic()
         log.info("oidc_keys_loaded", issuer=self.config.issuer, kids=sorted(keys))
 
+    def _known_key(self, kid: str | None, alg: str) -> Key | None:
+        """The key of the set held now that a token naming ``kid`` (or none) and ``alg`` means."""
+        if kid is not None:
+            return self.keys.get(kid)
+        fitting = [k for k in self.keys.values() if k.fits(alg)]  # no kid: only when one key can be meant
+        return fitting[0] if len(fitting) == 1 else None
+
     async def _key_for(self, kid: str | None, alg: str) -> Key | None:
         def find() -> Key | None:
-            if kid is not None:
-                return self.keys.get(kid)
-            fitting = [k for k in self.keys.values() if k.fits(alg)]  # no kid: only when one key can be meant
-            return fitting[0] if len(fitting) == 1 else None
+            return self._known_key(kid, alg)
 
         now = time.monotonic()
         stale = now - self.keys_at > self.config.jwks_max_age_s
@@ -232,6 +259,28 @@ class OidcVerifier:
             return find()
 
     async def verify(self, token: str) -> Actor:
+        """The actor a bearer JWT names, once it verifies (or a verification remembered that
+        still holds); TokenRefused or NoRole saying why not."""
+        digest = hashlib.sha256(token.encode()).digest()
+        held = self.verified.get(digest)
+        if held is not None:
+            if self._holds(held):
+                self.verified.move_to_end(digest)
+                return held.actor
+            del self.verified[digest]
+        verified = await self._verify(token)
+        self.verified[digest] = verified
+        while len(self.verified) > VERIFIED_MAX:
+            self.verified.popitem(last=False)
+        return verified.actor
+
+    def _holds(self, held: Verified) -> bool:
+        """A remembered verification holds while the token has not expired and the key that
+        verified it is still in the provider's set, and that set is not too old to trust."""
+        fresh = time.monotonic() - self.keys_at <= self.config.jwks_max_age_s
+        return time.time() < held.until and fresh and self._known_key(held.kid, held.alg) is held.key
+
+    async def _verify(self, token: str) -> Verified:
         config = self.config
         try:
             header = jwt.get_unverified_header(token)
@@ -275,7 +324,8 @@ class OidcVerifier:
             raise TokenRefused(f"the token is not valid: {exc}") from None
         role = self.role_of(claims)
         name = next((str(claims[c]) for c in ("name", "preferred_username", "email") if claims.get(c)), str(claims["sub"]))
-        return Actor(kind="user", id=f"user:{claims['sub']}", name=name, role=role)
+        actor = Actor(kind="user", id=f"user:{claims['sub']}", name=name, role=role)
+        return Verified(actor, str(kid) if kid is not None else None, alg, key, float(claims["exp"]) + config.leeway_s)
 
     def role_of(self, claims: dict[str, Any]) -> str:
         raw = claim_at(claims, self.config.roles_claim)
