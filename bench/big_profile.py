@@ -4,8 +4,8 @@ Starts the whole stack, makes one customer linked to the three demo commerce app
 holding ``--orders`` orders (three lines and a shipment each, as a refresh stores them), then
 opens the profile ``--opens`` times through the gateway, one after another, and prints the
 wall time (p50, p99) and the CPU milliseconds of each process per open: the profile service
-reads one document and turns every link's data into the API's message, the gateway turns that
-message into JSON. The same open of a customer without linked data is printed beside it (the
+reads one document and writes it as the API's JSON (``GetCustomerJson``: every link's data
+completed in one pass, ``linkmesh_core.stored_json``), the gateway passes it through. The same open of a customer without linked data is printed beside it (the
 baseline, same run), so the figures read as what the data adds.
 
     .venv/bin/python bench/big_profile.py [--orders 50] [--opens 100]

@@ -6,28 +6,14 @@ from typing import Any
 
 from google.protobuf.message import Message
 
-from linkmesh_core.contact_points import display_phone
+from linkmesh_core.customer_json import customer_json, phones_formatted
 from linkmesh_core.proto_dict import message_dict
+
+__all__ = ["circuit_json", "customer_json", "phones_formatted", "to_json", "trace_json"]
 
 
 def to_json(message: Message) -> dict[str, Any]:
     return message_dict(message, with_defaults=True)
-
-
-def phones_formatted(phones: list[str]) -> list[str]:
-    """Each stored number as people write it (``phones`` keeps E.164), in the same order."""
-    return [display_phone(p) for p in phones]
-
-
-def customer_json(message: Message) -> dict[str, Any]:
-    out = to_json(message)
-    out["phones_formatted"] = phones_formatted(out.get("phones", []))
-    for field in ("address", "last_contact_at"):
-        out.setdefault(field, None)
-    for link in out.get("links", []):
-        link.setdefault("stale", None)
-        link.setdefault("refreshed_at", None)
-    return out
 
 
 def circuit_json(message: Message) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from linkmesh_core.errors import ServiceError
 from linkmesh_gateway.errors import ApiError, from_action_error, invalid
 from linkmesh_gateway.middleware import allow
 from linkmesh_gateway.payloads import Reader, customer_input, json_object, valid_text
-from linkmesh_gateway.responses import json_response
+from linkmesh_gateway.responses import JSON, json_response
 from linkmesh_gateway.serialize import customer_json, phones_formatted, to_json
 from linkmesh_gateway.state import ADMIN, CUSTOMERS, SETTINGS
 from linkmesh_gateway.views.common import rpc_timeout
@@ -92,8 +92,8 @@ async def get_customer(request: web.Request) -> web.Response:
     ask = profile_pb2.GetCustomerRequest(
         id=request.match_info["customer_id"], skip_refresh=refresh == "none", refresh_app_id="" if refresh in ("all", "none") else refresh
     )
-    customer = await request.app[CUSTOMERS].GetCustomer(ask, timeout=rpc_timeout(request))
-    return json_response(customer_json(customer))
+    answer = await request.app[CUSTOMERS].GetCustomerJson(ask, timeout=rpc_timeout(request))
+    return web.Response(body=answer.json, content_type=JSON, charset="utf-8")  # written by the profile, as customer_json writes it
 
 
 @allow("agent")

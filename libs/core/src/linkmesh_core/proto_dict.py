@@ -50,7 +50,7 @@ def _regular(message: Message, with_defaults: bool) -> dict[str, Any]:
             plan = plans[field] = _plan(field, with_defaults)
         out[plan[0]] = plan[1](value)
     if with_defaults:
-        for name, default in _defaults(message.DESCRIPTOR).items():
+        for name, default in defaults_of(message.DESCRIPTOR).items():
             if name not in out:
                 out[name] = default() if callable(default) else default
     return out
@@ -92,13 +92,13 @@ def _value(field: Field, with_defaults: bool) -> Convert:
 def _timestamp(name: str, stamp: Any) -> str:
     """A Timestamp field as MessageToDict writes it, and fails on it."""
     try:
-        return _instant_text(stamp.seconds, stamp.nanos)
+        return instant_text(stamp.seconds, stamp.nanos)
     except ValueError as e:
         raise SerializeToJsonError(f"Failed to serialize {name} field: {e}.") from e
 
 
 @functools.lru_cache(maxsize=16384)
-def _instant_text(seconds: int, nanos: int) -> str:
+def instant_text(seconds: int, nanos: int) -> str:
     """A Timestamp's ``ToJsonString``, once per instant: a profile's orders are written out
     again on every open, the same instants."""
     return timestamp_pb2.Timestamp(seconds=seconds, nanos=nanos).ToJsonString()
@@ -120,7 +120,7 @@ def _enum(field: Field) -> Convert:
     return name_of
 
 
-def _defaults(message_type: Any) -> dict[str, Any]:
+def defaults_of(message_type: Any) -> dict[str, Any]:
     """Each field without presence at its default: a value, or a callable making a fresh
     list or dict (the caller may change what it is given)."""
     found = _DEFAULTS.get(message_type)

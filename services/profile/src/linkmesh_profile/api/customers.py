@@ -14,24 +14,30 @@ from linkmesh_core.errors import invalid_argument
 from linkmesh_profile.admin.audit import audited
 from linkmesh_profile.customers import profiles as customers
 from linkmesh_profile.customers.contact_query import normalized_query
-from linkmesh_profile.db.documents import app_to_proto, customer_to_proto, ts
+from linkmesh_profile.db.documents import app_to_proto, customer_to_proto, customer_view, ts
 from linkmesh_profile.linking.unlink import unlink
 
 if TYPE_CHECKING:
     from linkmesh_profile.assembly import Parts
+    from linkmesh_profile.model.app import App
     from linkmesh_profile.model.customer import Customer
 
 Context: TypeAlias = grpc.aio.ServicerContext
 
 
-async def customer_proto(parts: Parts, customer: Customer) -> profile_pb2.Customer:
-    """The profile as the API shows it, with the names of the apps it is linked to."""
+async def linked_apps(parts: Parts, customer: Customer) -> dict[str, App]:
+    """The apps the customer is linked to (an app deleted meanwhile left out), by id."""
     apps = {}
     for app_id in customer.links:
         app = await parts.store.get_app(app_id)
         if app is not None:
             apps[app_id] = app
-    return customer_to_proto(customer, apps)
+    return apps
+
+
+async def customer_proto(parts: Parts, customer: Customer) -> profile_pb2.Customer:
+    """The profile as the API shows it, with the names of the apps it is linked to."""
+    return customer_to_proto(customer, await linked_apps(parts, customer))
 
 
 class CustomerServicer(customers_pb2_grpc.CustomerServiceServicer):
@@ -56,6 +62,14 @@ class CustomerServicer(customers_pb2_grpc.CustomerServiceServicer):
         return await self._customer(await self._auto_linked(doc))
 
     async def GetCustomer(self, request: profile_pb2.GetCustomerRequest, context: Context) -> profile_pb2.Customer:
+        return await self._customer(await self._opened(request))
+
+    async def GetCustomerJson(self, request: profile_pb2.GetCustomerRequest, context: Context) -> profile_pb2.CustomerJson:
+        customer = await self._opened(request)
+        return profile_pb2.CustomerJson(json=customer_view(customer, await linked_apps(self.parts, customer)))
+
+    async def _opened(self, request: profile_pb2.GetCustomerRequest) -> Customer:
+        """The customer, its linked apps refreshed as asked."""
         doc = await customers.require_customer(self.store, request.id)
         links = doc.links
         refresher = self.parts.refresher
@@ -65,7 +79,7 @@ class CustomerServicer(customers_pb2_grpc.CustomerServiceServicer):
                 doc = await customers.require_customer(self.store, request.id)
         elif not request.skip_refresh and links and (await refresher.refresh(doc)).changed:
             doc = await customers.require_customer(self.store, request.id)
-        return await self._customer(doc)
+        return doc
 
     @audited("customer.update", lambda q, r: {"customer_id": q.id, "details": {"fields": ",".join(q.update_mask.paths)}})
     async def UpdateCustomer(self, request: profile_pb2.UpdateCustomerRequest, context: Context) -> profile_pb2.Customer:

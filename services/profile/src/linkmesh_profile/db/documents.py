@@ -10,8 +10,11 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from linkmesh.lookup.v1 import lookup_pb2
 from linkmesh.profile.v1 import profile_pb2
 
+from linkmesh_core.customer_json import customer_json
+from linkmesh_core.json_text import dumps
 from linkmesh_core.proto_dict import message_dict
 from linkmesh_core.proto_parse import dict_message
+from linkmesh_core.stored_json import api_json
 
 if TYPE_CHECKING:
     from linkmesh_profile.model.app import App
@@ -36,7 +39,7 @@ def address_from_doc(doc: Mapping[str, Any] | None) -> lookup_pb2.Address | None
     return dict_message(doc, lookup_pb2.Address()) if doc else None
 
 
-def link_to_proto(link: Link, app: App | None) -> profile_pb2.LinkedApp:
+def link_to_proto(link: Link, app: App | None, *, with_data: bool = True) -> profile_pb2.LinkedApp:
     linked = profile_pb2.LinkedApp(
         app_id=link.app_id,
         app_name=app.name if app else "",
@@ -46,7 +49,7 @@ def link_to_proto(link: Link, app: App | None) -> profile_pb2.LinkedApp:
         linked_at=ts(link.linked_at),
         refreshed_at=ts(link.refreshed_at),
     )
-    if link.data:
+    if link.data and with_data:
         linked.data.SetInParent()
         dict_message(link.data, linked.data)  # filled in place: no copy of every order
     if link.stale is not None:
@@ -54,7 +57,8 @@ def link_to_proto(link: Link, app: App | None) -> profile_pb2.LinkedApp:
     return linked
 
 
-def customer_to_proto(customer: Customer, apps: dict[str, App]) -> profile_pb2.Customer:
+def customer_to_proto(customer: Customer, apps: dict[str, App], *, with_data: bool = True) -> profile_pb2.Customer:
+    """The customer as the API answers it (each link's data left out when not ``with_data``)."""
     out = profile_pb2.Customer(
         id=customer.id,
         name=customer.name,
@@ -67,9 +71,24 @@ def customer_to_proto(customer: Customer, apps: dict[str, App]) -> profile_pb2.C
         updated_at=ts(customer.updated_at),
         last_contact_at=ts(customer.last_contact_at),
     )
-    by_age = sorted(customer.links.values(), key=lambda link: link.linked_at or EPOCH)
-    out.links.extend(link_to_proto(link, apps.get(link.app_id)) for link in by_age)
+    out.links.extend(link_to_proto(link, apps.get(link.app_id), with_data=with_data) for link in _by_age(customer))
     return out
+
+
+def customer_view(customer: Customer, apps: dict[str, App]) -> bytes:
+    """The customer as the HTTP API's JSON (GetCustomerJson): ``customer_json`` of the message
+    without the links' data, each link's data written from its stored document in one pass
+    (``api_json``): what ``customer_json(customer_to_proto(...))`` answers, without making
+    every order a message and a dict again."""
+    out = customer_json(customer_to_proto(customer, apps, with_data=False))
+    for link, shown in zip(_by_age(customer), out["links"], strict=True):
+        if link.data:
+            shown["data"] = api_json(link.data, lookup_pb2.Customer)
+    return dumps(out)
+
+
+def _by_age(customer: Customer) -> list[Link]:
+    return sorted(customer.links.values(), key=lambda link: link.linked_at or EPOCH)
 
 
 def app_to_proto(app: App) -> profile_pb2.App:

@@ -45,6 +45,11 @@ class CustomerServiceStub:
                 request_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.GetCustomerRequest.SerializeToString,
                 response_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.Customer.FromString,
                 _registered_method=True)
+        self.GetCustomerJson = channel.unary_unary(
+                '/linkmesh.profile.v1.CustomerService/GetCustomerJson',
+                request_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.GetCustomerRequest.SerializeToString,
+                response_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.CustomerJson.FromString,
+                _registered_method=True)
         self.UpdateCustomer = channel.unary_unary(
                 '/linkmesh.profile.v1.CustomerService/UpdateCustomer',
                 request_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.UpdateCustomerRequest.SerializeToString,
@@ -118,6 +123,16 @@ class CustomerServiceServicer:
 
     def GetCustomer(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCustomerJson(self, request, context):
+        """GetCustomer's answer as the HTTP API writes it (GET /api/v1/customers/{id}): the
+        Customer's JSON with every field, as the gateway wrote it from the message, written by
+        the profile from its stored document with no message between (a customer with a lot of
+        linked data is most of an open's CPU otherwise). The gateway passes it through.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -224,6 +239,11 @@ def add_CustomerServiceServicer_to_server(servicer, server):
                     servicer.GetCustomer,
                     request_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.GetCustomerRequest.FromString,
                     response_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.Customer.SerializeToString,
+            ),
+            'GetCustomerJson': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCustomerJson,
+                    request_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.GetCustomerRequest.FromString,
+                    response_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.CustomerJson.SerializeToString,
             ),
             'UpdateCustomer': grpc.unary_unary_rpc_method_handler(
                     servicer.UpdateCustomer,
@@ -340,6 +360,33 @@ class CustomerService:
             '/linkmesh.profile.v1.CustomerService/GetCustomer',
             linkmesh_dot_profile_dot_v1_dot_profile__pb2.GetCustomerRequest.SerializeToString,
             linkmesh_dot_profile_dot_v1_dot_profile__pb2.Customer.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCustomerJson(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/linkmesh.profile.v1.CustomerService/GetCustomerJson',
+            linkmesh_dot_profile_dot_v1_dot_profile__pb2.GetCustomerRequest.SerializeToString,
+            linkmesh_dot_profile_dot_v1_dot_profile__pb2.CustomerJson.FromString,
             options,
             channel_credentials,
             insecure,

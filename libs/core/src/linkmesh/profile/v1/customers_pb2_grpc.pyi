@@ -40,6 +40,12 @@ class CustomerServiceStub:
     def __new__(cls, channel: _aio.Channel) -> CustomerServiceAsyncStub: ...
     CreateCustomer: _grpc.UnaryUnaryMultiCallable[_profile_pb2.CreateCustomerRequest, _profile_pb2.Customer]
     GetCustomer: _grpc.UnaryUnaryMultiCallable[_profile_pb2.GetCustomerRequest, _profile_pb2.Customer]
+    GetCustomerJson: _grpc.UnaryUnaryMultiCallable[_profile_pb2.GetCustomerRequest, _profile_pb2.CustomerJson]
+    """GetCustomer's answer as the HTTP API writes it (GET /api/v1/customers/{id}): the
+    Customer's JSON with every field, as the gateway wrote it from the message, written by
+    the profile from its stored document with no message between (a customer with a lot of
+    linked data is most of an open's CPU otherwise). The gateway passes it through.
+    """
     UpdateCustomer: _grpc.UnaryUnaryMultiCallable[_profile_pb2.UpdateCustomerRequest, _profile_pb2.Customer]
     WatchCustomer: _grpc.UnaryStreamMultiCallable[_profile_pb2.WatchCustomerRequest, _profile_pb2.CustomerRevision]
     """An open profile's changes, as they are written (a change event applied, a refresh, an
@@ -82,6 +88,12 @@ class CustomerServiceAsyncStub(CustomerServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     CreateCustomer: _aio.UnaryUnaryMultiCallable[_profile_pb2.CreateCustomerRequest, _profile_pb2.Customer]  # type: ignore[assignment]
     GetCustomer: _aio.UnaryUnaryMultiCallable[_profile_pb2.GetCustomerRequest, _profile_pb2.Customer]  # type: ignore[assignment]
+    GetCustomerJson: _aio.UnaryUnaryMultiCallable[_profile_pb2.GetCustomerRequest, _profile_pb2.CustomerJson]  # type: ignore[assignment]
+    """GetCustomer's answer as the HTTP API writes it (GET /api/v1/customers/{id}): the
+    Customer's JSON with every field, as the gateway wrote it from the message, written by
+    the profile from its stored document with no message between (a customer with a lot of
+    linked data is most of an open's CPU otherwise). The gateway passes it through.
+    """
     UpdateCustomer: _aio.UnaryUnaryMultiCallable[_profile_pb2.UpdateCustomerRequest, _profile_pb2.Customer]  # type: ignore[assignment]
     WatchCustomer: _aio.UnaryStreamMultiCallable[_profile_pb2.WatchCustomerRequest, _profile_pb2.CustomerRevision]  # type: ignore[assignment]
     """An open profile's changes, as they are written (a change event applied, a refresh, an
@@ -133,6 +145,18 @@ class CustomerServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _profile_pb2.GetCustomerRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_profile_pb2.Customer, _abc.Awaitable[_profile_pb2.Customer]]: ...
+
+    @_abc_1.abstractmethod
+    def GetCustomerJson(
+        self,
+        request: _profile_pb2.GetCustomerRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_profile_pb2.CustomerJson, _abc.Awaitable[_profile_pb2.CustomerJson]]:
+        """GetCustomer's answer as the HTTP API writes it (GET /api/v1/customers/{id}): the
+        Customer's JSON with every field, as the gateway wrote it from the message, written by
+        the profile from its stored document with no message between (a customer with a lot of
+        linked data is most of an open's CPU otherwise). The gateway passes it through.
+        """
 
     @_abc_1.abstractmethod
     def UpdateCustomer(

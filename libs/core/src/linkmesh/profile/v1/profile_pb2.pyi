@@ -142,6 +142,27 @@ class Customer(_message.Message):
 Global___Customer: _TypeAlias = Customer  # noqa: Y015
 
 @_typing.final
+class CustomerJson(_message.Message):
+    """A Customer as the HTTP API's JSON (UTF-8): see CustomerService.GetCustomerJson."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    JSON_FIELD_NUMBER: _builtins.int
+    json: _builtins.bytes
+    def __init__(
+        self,
+        *,
+        json: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["json", b"json"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CustomerJson: _TypeAlias = CustomerJson  # noqa: Y015
+
+@_typing.final
 class Stale(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
