@@ -2,11 +2,13 @@
 
 Starts the whole stack, makes one customer linked to the three demo commerce apps, each link
 holding ``--orders`` orders (three lines and a shipment each, as a refresh stores them), then
-opens the profile ``--opens`` times through the gateway, one after another, and prints the
-wall time (p50, p99) and the CPU milliseconds of each process per open: the profile service
-reads one document and writes it as the API's JSON (``GetCustomerJson``: every link's data
-completed in one pass, ``linkmesh_core.stored_json``), the gateway passes it through. The same open of a customer without linked data is printed beside it (the
-baseline, same run), so the figures read as what the data adds.
+opens the profile ``--opens`` times through the gateway, one after another, then finds it by its
+email as many times (``GET /api/v1/customers?email=``, as a helpdesk integration does), and
+prints the wall time (p50, p99) and the CPU milliseconds of each process per read: the profile
+service reads the document and writes it as the API's JSON (``GetCustomerJson``,
+``FindCustomersJson``: every link's data completed in one pass, ``linkmesh_core.stored_json``),
+the gateway passes it through. The same reads of a customer without linked data are printed
+beside them (the baseline, same run), so the figures read as what the data adds.
 
     .venv/bin/python bench/big_profile.py [--orders 50] [--opens 100]
 """
@@ -77,20 +79,22 @@ def make_customer(stack: Stack, email: str, apps: list[dict[str, Any]], orders: 
     return str(customer["id"])
 
 
-def opens(stack: Stack, customer_id: str, count: int) -> tuple[list[float], dict[str, float]]:
-    """Wall seconds of each open, and each process's CPU milliseconds per open."""
+def reads(stack: Stack, path: str, count: int) -> tuple[list[float], dict[str, float]]:
+    """Wall seconds of each read of ``path`` (one customer: an open, or a find by email), and
+    each process's CPU milliseconds per read."""
     pids = {name: stack.services[name].process.pid for name in ("profile", "gateway")}  # type: ignore[union-attr]
     assert stack.mongo is not None and stack.mongo.process is not None, "the embedded server (a process to measure)"
     pids["database"] = stack.mongo.process.pid
     for _ in range(5):  # warm
-        stack.api("GET", f"/api/v1/customers/{customer_id}", role="agent")
+        stack.api("GET", path, role="agent")
     before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     walls = []
     for _ in range(count):
         started = time.perf_counter()
-        status, body = stack.api("GET", f"/api/v1/customers/{customer_id}", role="agent")
+        status, body = stack.api("GET", path, role="agent")
         walls.append(time.perf_counter() - started)
-        assert status == 200 and all(not link["stale"] for link in body["links"]), body
+        customers = body.get("customers", [body]) if status == 200 else []
+        assert len(customers) == 1 and all(not link["stale"] for link in customers[0]["links"]), body
     used = {name: (cpu_seconds(pid) - before[name]) * 1000 / count for name, pid in pids.items()}
     return walls, used
 
@@ -106,14 +110,16 @@ def main() -> None:
         try:
             apps = [a for a in stack.ensure_demo_apps() if a["type"] in ("bigcommerce", "magento", "returnlogic")]
             rows = {
-                "no linked data (baseline)": make_customer(stack, "big-profile-baseline@example.com", [], 0),
-                f"3 links of {args.orders} orders": make_customer(stack, "big-profile@example.com", apps, args.orders),
+                "no linked data (baseline)": ("big-profile-baseline@example.com", []),
+                f"3 links of {args.orders} orders": ("big-profile@example.com", apps),
             }
-            print(f"profile opens within the freshness window, {args.opens} one after another; CPU ms per open")
-            for name, customer_id in rows.items():
-                walls, used = opens(stack, customer_id, args.opens)
-                cpu = "  ".join(f"{k} {v:6.2f}" for k, v in used.items())
-                print(f"  {name:<28} p50 {percentile(walls, 50) * 1000:6.1f} ms  p99 {percentile(walls, 99) * 1000:6.1f} ms   {cpu}")
+            ids = {name: make_customer(stack, email, linked, args.orders if linked else 0) for name, (email, linked) in rows.items()}
+            for what, path in (("open", "/api/v1/customers/{id}"), ("find by email", "/api/v1/customers?email={email}")):
+                print(f"profile reads ({what}) within the freshness window, {args.opens} one after another; CPU ms per read")
+                for name, (email, _) in rows.items():
+                    walls, used = reads(stack, path.format(id=ids[name], email=email), args.opens)
+                    cpu = "  ".join(f"{k} {v:6.2f}" for k, v in used.items())
+                    print(f"  {name:<28} p50 {percentile(walls, 50) * 1000:6.1f} ms  p99 {percentile(walls, 99) * 1000:6.1f} ms   {cpu}")
         finally:
             stack.stop()
 

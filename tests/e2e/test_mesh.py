@@ -296,6 +296,10 @@ def test_search_all_link_and_unlink(api: Api, bc_app: dict[str, Any], sandbox_re
 
     profile = api.get(f"/api/v1/customers/{cid}").json()
     assert [l["external_customer_id"] for l in profile["links"] if l["app_id"] == bc_app["id"]] == ["102"]
+    # The open and the find are written by the profile from its document, the link's answer by
+    # the gateway from the message: the same customer, field for field.
+    assert api.get(f"/api/v1/customers/{cid}", params={"refresh": "none"}).json() == linked.json()
+    assert api.get("/api/v1/customers", params={"email": customer["emails"][0]}).json() == {"customers": [linked.json()]}
     # A linked app is no longer a target of "all".
     again = api.post(f"/api/v1/customers/{cid}/external-search", {"app_id": "all", "phone": "415-555-0102"}).json()
     assert all(r["app_id"] != bc_app["id"] for r in again["results"])

@@ -11,6 +11,7 @@ from linkmesh.lookup.v1 import lookup_pb2
 from linkmesh.profile.v1 import customers_pb2_grpc, profile_pb2
 
 from linkmesh_core.errors import invalid_argument
+from linkmesh_core.json_text import dumps
 from linkmesh_profile.admin.audit import audited
 from linkmesh_profile.customers import profiles as customers
 from linkmesh_profile.customers.contact_query import normalized_query
@@ -64,9 +65,9 @@ class CustomerServicer(customers_pb2_grpc.CustomerServiceServicer):
     async def GetCustomer(self, request: profile_pb2.GetCustomerRequest, context: Context) -> profile_pb2.Customer:
         return await self._customer(await self._opened(request))
 
-    async def GetCustomerJson(self, request: profile_pb2.GetCustomerRequest, context: Context) -> profile_pb2.CustomerJson:
+    async def GetCustomerJson(self, request: profile_pb2.GetCustomerRequest, context: Context) -> profile_pb2.JsonBody:
         customer = await self._opened(request)
-        return profile_pb2.CustomerJson(json=customer_view(customer, await linked_apps(self.parts, customer)))
+        return profile_pb2.JsonBody(json=dumps(customer_view(customer, await linked_apps(self.parts, customer))))
 
     async def _opened(self, request: profile_pb2.GetCustomerRequest) -> Customer:
         """The customer, its linked apps refreshed as asked."""
@@ -99,11 +100,17 @@ class CustomerServicer(customers_pb2_grpc.CustomerServiceServicer):
                     return
 
     async def FindCustomers(self, request: profile_pb2.FindCustomersRequest, context: Context) -> profile_pb2.FindCustomersResponse:
+        return profile_pb2.FindCustomersResponse(customers=[await self._customer(d) for d in await self._found(request)])
+
+    async def FindCustomersJson(self, request: profile_pb2.FindCustomersRequest, context: Context) -> profile_pb2.JsonBody:
+        found = [customer_view(d, await linked_apps(self.parts, d)) for d in await self._found(request)]
+        return profile_pb2.JsonBody(json=dumps({"customers": found}))
+
+    async def _found(self, request: profile_pb2.FindCustomersRequest) -> list[Customer]:
         if not request.email.strip() and not request.phone.strip():
             raise invalid_argument("give an email or a phone", {"email": "give an email or a phone"})
         email, phone = normalized_query(request.email, request.phone, self.parts.region)
-        docs = await self.store.find_customers(email, phone)
-        return profile_pb2.FindCustomersResponse(customers=[await self._customer(d) for d in docs])
+        return await self.store.find_customers(email, phone)
 
     async def ListCustomers(self, request: profile_pb2.ListCustomersRequest, context: Context) -> profile_pb2.ListCustomersResponse:
         return await self.parts.directory.page(request)

@@ -11,7 +11,6 @@ from linkmesh.lookup.v1 import lookup_pb2
 from linkmesh.profile.v1 import profile_pb2
 
 from linkmesh_core.customer_json import customer_json
-from linkmesh_core.json_text import dumps
 from linkmesh_core.proto_dict import message_dict
 from linkmesh_core.proto_parse import dict_message
 from linkmesh_core.stored_json import api_json
@@ -75,7 +74,7 @@ def customer_to_proto(customer: Customer, apps: dict[str, App], *, with_data: bo
     return out
 
 
-def customer_view(customer: Customer, apps: dict[str, App]) -> bytes:
+def customer_view(customer: Customer, apps: dict[str, App]) -> dict[str, Any]:
     """The customer as the HTTP API's JSON (GetCustomerJson): ``customer_json`` of the message
     without the links' data, each link's data written from its stored document in one pass
     (``api_json``): what ``customer_json(customer_to_proto(...))`` answers, without making
@@ -84,7 +83,7 @@ def customer_view(customer: Customer, apps: dict[str, App]) -> bytes:
     for link, shown in zip(_by_age(customer), out["links"], strict=True):
         if link.data:
             shown["data"] = api_json(link.data, lookup_pb2.Customer)
-    return dumps(out)
+    return out
 
 
 def _by_age(customer: Customer) -> list[Link]:

@@ -48,7 +48,7 @@ class CustomerServiceStub:
         self.GetCustomerJson = channel.unary_unary(
                 '/linkmesh.profile.v1.CustomerService/GetCustomerJson',
                 request_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.GetCustomerRequest.SerializeToString,
-                response_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.CustomerJson.FromString,
+                response_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.JsonBody.FromString,
                 _registered_method=True)
         self.UpdateCustomer = channel.unary_unary(
                 '/linkmesh.profile.v1.CustomerService/UpdateCustomer',
@@ -64,6 +64,11 @@ class CustomerServiceStub:
                 '/linkmesh.profile.v1.CustomerService/FindCustomers',
                 request_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.FindCustomersRequest.SerializeToString,
                 response_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.FindCustomersResponse.FromString,
+                _registered_method=True)
+        self.FindCustomersJson = channel.unary_unary(
+                '/linkmesh.profile.v1.CustomerService/FindCustomersJson',
+                request_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.FindCustomersRequest.SerializeToString,
+                response_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.JsonBody.FromString,
                 _registered_method=True)
         self.ListCustomers = channel.unary_unary(
                 '/linkmesh.profile.v1.CustomerService/ListCustomers',
@@ -158,6 +163,14 @@ class CustomerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def FindCustomersJson(self, request, context):
+        """FindCustomers' answer as the HTTP API writes it (GET /api/v1/customers?email=&phone=:
+        {"customers": [...]}, each as GetCustomerJson writes one), passed through by the gateway.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListCustomers(self, request, context):
         """The customer directory: the most recently contacted customers, or those whose name,
         email, phone or linked order number matches a query; page by page.
@@ -243,7 +256,7 @@ def add_CustomerServiceServicer_to_server(servicer, server):
             'GetCustomerJson': grpc.unary_unary_rpc_method_handler(
                     servicer.GetCustomerJson,
                     request_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.GetCustomerRequest.FromString,
-                    response_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.CustomerJson.SerializeToString,
+                    response_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.JsonBody.SerializeToString,
             ),
             'UpdateCustomer': grpc.unary_unary_rpc_method_handler(
                     servicer.UpdateCustomer,
@@ -259,6 +272,11 @@ def add_CustomerServiceServicer_to_server(servicer, server):
                     servicer.FindCustomers,
                     request_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.FindCustomersRequest.FromString,
                     response_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.FindCustomersResponse.SerializeToString,
+            ),
+            'FindCustomersJson': grpc.unary_unary_rpc_method_handler(
+                    servicer.FindCustomersJson,
+                    request_deserializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.FindCustomersRequest.FromString,
+                    response_serializer=linkmesh_dot_profile_dot_v1_dot_profile__pb2.JsonBody.SerializeToString,
             ),
             'ListCustomers': grpc.unary_unary_rpc_method_handler(
                     servicer.ListCustomers,
@@ -386,7 +404,7 @@ class CustomerService:
             target,
             '/linkmesh.profile.v1.CustomerService/GetCustomerJson',
             linkmesh_dot_profile_dot_v1_dot_profile__pb2.GetCustomerRequest.SerializeToString,
-            linkmesh_dot_profile_dot_v1_dot_profile__pb2.CustomerJson.FromString,
+            linkmesh_dot_profile_dot_v1_dot_profile__pb2.JsonBody.FromString,
             options,
             channel_credentials,
             insecure,
@@ -468,6 +486,33 @@ class CustomerService:
             '/linkmesh.profile.v1.CustomerService/FindCustomers',
             linkmesh_dot_profile_dot_v1_dot_profile__pb2.FindCustomersRequest.SerializeToString,
             linkmesh_dot_profile_dot_v1_dot_profile__pb2.FindCustomersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FindCustomersJson(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/linkmesh.profile.v1.CustomerService/FindCustomersJson',
+            linkmesh_dot_profile_dot_v1_dot_profile__pb2.FindCustomersRequest.SerializeToString,
+            linkmesh_dot_profile_dot_v1_dot_profile__pb2.JsonBody.FromString,
             options,
             channel_credentials,
             insecure,

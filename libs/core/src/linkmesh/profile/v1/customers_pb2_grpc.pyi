@@ -40,7 +40,7 @@ class CustomerServiceStub:
     def __new__(cls, channel: _aio.Channel) -> CustomerServiceAsyncStub: ...
     CreateCustomer: _grpc.UnaryUnaryMultiCallable[_profile_pb2.CreateCustomerRequest, _profile_pb2.Customer]
     GetCustomer: _grpc.UnaryUnaryMultiCallable[_profile_pb2.GetCustomerRequest, _profile_pb2.Customer]
-    GetCustomerJson: _grpc.UnaryUnaryMultiCallable[_profile_pb2.GetCustomerRequest, _profile_pb2.CustomerJson]
+    GetCustomerJson: _grpc.UnaryUnaryMultiCallable[_profile_pb2.GetCustomerRequest, _profile_pb2.JsonBody]
     """GetCustomer's answer as the HTTP API writes it (GET /api/v1/customers/{id}): the
     Customer's JSON with every field, as the gateway wrote it from the message, written by
     the profile from its stored document with no message between (a customer with a lot of
@@ -53,6 +53,10 @@ class CustomerServiceStub:
     profile is gone or the caller cancels.
     """
     FindCustomers: _grpc.UnaryUnaryMultiCallable[_profile_pb2.FindCustomersRequest, _profile_pb2.FindCustomersResponse]
+    FindCustomersJson: _grpc.UnaryUnaryMultiCallable[_profile_pb2.FindCustomersRequest, _profile_pb2.JsonBody]
+    """FindCustomers' answer as the HTTP API writes it (GET /api/v1/customers?email=&phone=:
+    {"customers": [...]}, each as GetCustomerJson writes one), passed through by the gateway.
+    """
     ListCustomers: _grpc.UnaryUnaryMultiCallable[_profile_pb2.ListCustomersRequest, _profile_pb2.ListCustomersResponse]
     """The customer directory: the most recently contacted customers, or those whose name,
     email, phone or linked order number matches a query; page by page.
@@ -88,7 +92,7 @@ class CustomerServiceAsyncStub(CustomerServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     CreateCustomer: _aio.UnaryUnaryMultiCallable[_profile_pb2.CreateCustomerRequest, _profile_pb2.Customer]  # type: ignore[assignment]
     GetCustomer: _aio.UnaryUnaryMultiCallable[_profile_pb2.GetCustomerRequest, _profile_pb2.Customer]  # type: ignore[assignment]
-    GetCustomerJson: _aio.UnaryUnaryMultiCallable[_profile_pb2.GetCustomerRequest, _profile_pb2.CustomerJson]  # type: ignore[assignment]
+    GetCustomerJson: _aio.UnaryUnaryMultiCallable[_profile_pb2.GetCustomerRequest, _profile_pb2.JsonBody]  # type: ignore[assignment]
     """GetCustomer's answer as the HTTP API writes it (GET /api/v1/customers/{id}): the
     Customer's JSON with every field, as the gateway wrote it from the message, written by
     the profile from its stored document with no message between (a customer with a lot of
@@ -101,6 +105,10 @@ class CustomerServiceAsyncStub(CustomerServiceStub):
     profile is gone or the caller cancels.
     """
     FindCustomers: _aio.UnaryUnaryMultiCallable[_profile_pb2.FindCustomersRequest, _profile_pb2.FindCustomersResponse]  # type: ignore[assignment]
+    FindCustomersJson: _aio.UnaryUnaryMultiCallable[_profile_pb2.FindCustomersRequest, _profile_pb2.JsonBody]  # type: ignore[assignment]
+    """FindCustomers' answer as the HTTP API writes it (GET /api/v1/customers?email=&phone=:
+    {"customers": [...]}, each as GetCustomerJson writes one), passed through by the gateway.
+    """
     ListCustomers: _aio.UnaryUnaryMultiCallable[_profile_pb2.ListCustomersRequest, _profile_pb2.ListCustomersResponse]  # type: ignore[assignment]
     """The customer directory: the most recently contacted customers, or those whose name,
     email, phone or linked order number matches a query; page by page.
@@ -151,7 +159,7 @@ class CustomerServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _profile_pb2.GetCustomerRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_profile_pb2.CustomerJson, _abc.Awaitable[_profile_pb2.CustomerJson]]:
+    ) -> _typing.Union[_profile_pb2.JsonBody, _abc.Awaitable[_profile_pb2.JsonBody]]:
         """GetCustomer's answer as the HTTP API writes it (GET /api/v1/customers/{id}): the
         Customer's JSON with every field, as the gateway wrote it from the message, written by
         the profile from its stored document with no message between (a customer with a lot of
@@ -182,6 +190,16 @@ class CustomerServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _profile_pb2.FindCustomersRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_profile_pb2.FindCustomersResponse, _abc.Awaitable[_profile_pb2.FindCustomersResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def FindCustomersJson(
+        self,
+        request: _profile_pb2.FindCustomersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_profile_pb2.JsonBody, _abc.Awaitable[_profile_pb2.JsonBody]]:
+        """FindCustomers' answer as the HTTP API writes it (GET /api/v1/customers?email=&phone=:
+        {"customers": [...]}, each as GetCustomerJson writes one), passed through by the gateway.
+        """
 
     @_abc_1.abstractmethod
     def ListCustomers(

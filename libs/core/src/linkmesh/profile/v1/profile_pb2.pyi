@@ -142,8 +142,10 @@ class Customer(_message.Message):
 Global___Customer: _TypeAlias = Customer  # noqa: Y015
 
 @_typing.final
-class CustomerJson(_message.Message):
-    """A Customer as the HTTP API's JSON (UTF-8): see CustomerService.GetCustomerJson."""
+class JsonBody(_message.Message):
+    """An answer as the HTTP API's JSON body (UTF-8), written by the profile: see
+    CustomerService.GetCustomerJson.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -160,7 +162,7 @@ class CustomerJson(_message.Message):
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
-Global___CustomerJson: _TypeAlias = CustomerJson  # noqa: Y015
+Global___JsonBody: _TypeAlias = JsonBody  # noqa: Y015
 
 @_typing.final
 class Stale(_message.Message):
