@@ -10,8 +10,9 @@ from grpc_health.v1 import health_pb2_grpc
 from linkmesh.profile.v1 import adaptor_pb2_grpc, admin_pb2_grpc, auth_pb2_grpc, customers_pb2_grpc, inbox_pb2_grpc, privacy_pb2_grpc
 
 from linkmesh_core.channels import open_channel
-from linkmesh_gateway.auth import LIMITER, RateLimiter
+from linkmesh_gateway.auth import KEY_CACHE, LIMITER, RateLimiter
 from linkmesh_gateway.config import Settings
+from linkmesh_gateway.key_cache import KeyCache
 from linkmesh_gateway.middleware import authenticate, request_context
 from linkmesh_gateway.oidc import OidcVerifier, ProviderUnavailable
 from linkmesh_gateway.routes import setup_routes
@@ -52,6 +53,7 @@ def init_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     app[TOKENS] = settings.token_roles
     app[LIMITER] = RateLimiter(settings.rate_limit_per_minute, settings.replicas_max)
+    app[KEY_CACHE] = KeyCache(settings.api_key_cache_s)
     app.cleanup_ctx.append(profile_client)
     oidc = settings.oidc
     if oidc is not None:

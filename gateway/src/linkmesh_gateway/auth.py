@@ -1,7 +1,9 @@
 """Who is calling: the credential of a request, verified, as the ``Actor`` every write records.
 
 - ``Authorization: Bearer lmk_<id>_<secret>``: an API key, checked by the profile service on
-  every request (so a revoked key fails at once on every gateway replica).
+  every request (so a revoked key fails at once on every gateway replica), or once per
+  ``GATEWAY_API_KEY_CACHE_S`` when that is set (``key_cache``: a revocation then takes up to
+  that long to hold on the replicas it did not go through).
 - ``Authorization: Bearer <JWT>``: a person signed in with the company's identity provider
   (OpenID Connect access token, verified by ``oidc``), when ``GATEWAY_OIDC_ISSUER`` is set.
 - ``Authorization: Bearer <token>`` from ``LINKMESH_TOKENS``: the bootstrap tokens ``make
@@ -30,6 +32,7 @@ from linkmesh.profile.v1 import profile_pb2
 
 from linkmesh_core.actor import Actor
 from linkmesh_gateway.errors import ApiError, invalid
+from linkmesh_gateway.key_cache import KeyCache
 from linkmesh_gateway.oidc import NoRole, ProviderUnavailable, TokenRefused, looks_like_jwt
 from linkmesh_gateway.payloads import valid_text
 from linkmesh_gateway.state import AUTH, OIDC, TOKENS
@@ -53,14 +56,23 @@ class Caller:
     acts_for_others: bool = False
 
 
+KEY_CACHE = web.AppKey("api_key_cache", KeyCache[Caller])
+
+
 async def api_key_caller(request: web.Request, token: str) -> Caller:
+    kept = request.app[KEY_CACHE]
+    remembered = kept.get(token)
+    if remembered is not None:
+        return remembered
     try:
         key = await request.app[AUTH].AuthenticateApiKey(profile_pb2.AuthenticateApiKeyRequest(secret=token), timeout=AUTH_TIMEOUT_S)
     except grpc.aio.AioRpcError as err:
         if err.code() == grpc.StatusCode.UNAUTHENTICATED:
             raise unauthorized(err.details() or "the API key is not valid") from None
         raise
-    return Caller(Actor(kind="api_key", id=key.id, name=key.name, role=key.role), key.rate_limit_per_minute, key.acts_for_others)
+    caller = Caller(Actor(kind="api_key", id=key.id, name=key.name, role=key.role), key.rate_limit_per_minute, key.acts_for_others)
+    kept.put(token, caller, key.id, key.expires_at.ToMicroseconds() / 1e6 if key.HasField("expires_at") else None)
+    return caller
 
 
 async def user_caller(request: web.Request, token: str) -> Caller:

@@ -64,7 +64,10 @@ class Settings(BaseSettings):
     ``/metrics``; 0: off), ``GATEWAY_RATE_LIMIT_PER_MINUTE`` (600: requests per minute of
     one caller, unless its API key says otherwise; 0: no limit), ``GATEWAY_REPLICAS_MAX`` (1:
     the most gateway replicas that may run; each allows a caller its share of the limit),
-    ``LINKMESH_TOKENS`` (required: ``role:token,...`` with roles admin, agent, developer; the
+    ``GATEWAY_API_KEY_CACHE_S`` (0: every request's API key is checked by the profile, so a
+    revoked key fails at once everywhere; up to 300: a replica takes a key the profile accepted
+    as accepted for that long, never past its expiry, and a revocation through another replica
+    holds here once that time is over), ``LINKMESH_TOKENS`` (required: ``role:token,...`` with roles admin, agent, developer; the
     bootstrap tokens of ``make run`` and the tests, shared by everyone who holds them: give
     integrations API keys and people sign-in).
 
@@ -95,6 +98,8 @@ class Settings(BaseSettings):
     # anything is verified, so a flood of badly signed requests costs no signature checks.
     adaptor_rate_limit_per_minute: int = Field(600, ge=0)
     replicas_max: int = Field(1, ge=1)
+    # Seconds a replica takes an API key the profile accepted as accepted (0: asked every request).
+    api_key_cache_s: float = Field(0.0, ge=0, le=300)
     tokens: str = Field(validation_alias=AliasChoices("LINKMESH_TOKENS"))
     oidc_issuer: str = ""
     oidc_audience: str = ""

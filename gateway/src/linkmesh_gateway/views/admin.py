@@ -9,6 +9,7 @@ from aiohttp import web
 from google.protobuf.field_mask_pb2 import FieldMask
 from linkmesh.profile.v1 import profile_pb2
 
+from linkmesh_gateway.auth import KEY_CACHE
 from linkmesh_gateway.config import ROLES
 from linkmesh_gateway.errors import invalid
 from linkmesh_gateway.middleware import allow
@@ -192,9 +193,11 @@ async def list_api_keys(request: web.Request) -> web.Response:
 
 @allow("admin")
 async def revoke_api_key(request: web.Request) -> web.Response:
-    key = await request.app[ADMIN].RevokeApiKey(
-        profile_pb2.RevokeApiKeyRequest(id=request.match_info["key_id"]), timeout=rpc_timeout(request)
-    )
+    key_id = request.match_info["key_id"]
+    try:
+        key = await request.app[ADMIN].RevokeApiKey(profile_pb2.RevokeApiKeyRequest(id=key_id), timeout=rpc_timeout(request))
+    finally:  # after the call (a request meanwhile may have been answered as before), whatever its outcome
+        request.app[KEY_CACHE].forget(key_id)
     return json_response(to_json(key))
 
 
