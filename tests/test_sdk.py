@@ -14,7 +14,7 @@ from linkmesh.lookup.v1 import lookup_pb2
 
 from linkmesh_core import sdk
 from linkmesh_core.app_settings import check_secret, check_url
-from linkmesh_core.errors import not_found
+from linkmesh_core.errors import NOT_SENT, ServiceError, not_found
 from linkmesh_core.vendor_http import Deadline, VendorHTTP
 from tests.inprocess import running
 
@@ -142,3 +142,45 @@ async def test_a_query_is_parsed_once_and_what_the_connector_cannot_search_by_is
         with pytest.raises(grpc.aio.AioRpcError) as refused:
             await stub.Search(lookup_pb2.SearchRequest(app=app, order_number="1001"))  # type: ignore[attr-defined]
         assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_search_each_answers_every_search_as_its_own_search_would() -> None:
+    """Several apps' searches in one call: each answered, or failed as its own Search fails (code,
+    message, fields, whether the vendor was reached), in the order asked; none fails another."""
+    async with phonebook() as (app, stub):
+        refused = lookup_pb2.AppContext(app_id="refused", settings=dict(app.settings), secrets={"token": "nope"})
+        unusable = lookup_pb2.AppContext(app_id="unusable", settings={"api_base_url": "not a url"}, secrets={"token": TOKEN})
+        searches = [
+            lookup_pb2.SearchRequest(app=refused, emails=["ada@example.com"]),
+            lookup_pb2.SearchRequest(app=app, emails=["ada@example.com"]),
+            lookup_pb2.SearchRequest(app=unusable, emails=["ada@example.com"]),
+            lookup_pb2.SearchRequest(app=app, order_number="1001"),
+            lookup_pb2.SearchRequest(app=app, phones=["(415) 555-0107"]),
+        ]
+        streamed = [o async for o in stub.SearchEach(lookup_pb2.SearchEachRequest(searches=searches))]  # type: ignore[attr-defined]
+        outcomes = sorted(streamed, key=lambda o: o.index)
+        assert [o.index for o in outcomes] == [0, 1, 2, 3, 4], "one outcome per search, each with its place"
+        assert [o.WhichOneof("outcome") for o in outcomes] == ["error", "answer", "error", "error", "answer"]
+        for search, outcome in zip(searches, outcomes, strict=True):
+            try:
+                alone: lookup_pb2.SearchResponse | ServiceError = await stub.Search(search)  # type: ignore[attr-defined]
+            except grpc.aio.AioRpcError as err:
+                alone = ServiceError.from_rpc_error(err)
+            if isinstance(alone, ServiceError):
+                got = ServiceError.from_rpc_status(outcome.error)
+                assert (got.code, got.message, got.fields, got.outcome, got.retry_after) == (
+                    alone.code,
+                    alone.message,
+                    alone.fields,
+                    alone.outcome,
+                    alone.retry_after,
+                ), search
+            else:
+                assert outcome.answer == alone
+        assert ServiceError.from_rpc_status(outcomes[0].error).outcome == NOT_SENT, "it only read: the vendor did nothing"
+        assert ServiceError.from_rpc_status(outcomes[2].error).fields == {"api_base_url": "must be an http(s) URL"}
+        assert [o async for o in stub.SearchEach(lookup_pb2.SearchEachRequest())] == []  # type: ignore[attr-defined]
+        with pytest.raises(grpc.aio.AioRpcError) as too_many:
+            _ = [o async for o in stub.SearchEach(lookup_pb2.SearchEachRequest(searches=[searches[1]] * 101))]  # type: ignore[attr-defined]
+        assert too_many.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert ServiceError.from_rpc_error(too_many.value).fields == {"searches": "101 given, at most 100"}

@@ -4,6 +4,7 @@ answer is checked against the gateway's OpenAPI document by the Api client."""
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 import uuid
@@ -439,6 +440,14 @@ def test_a_hanging_vendor_fails_its_app_within_the_deadline_and_spares_the_other
         assert healthy_id not in failures
         # The per-system deadline in this stack is 2 s; the hanging vendor takes 8 s.
         assert elapsed < 6, elapsed
+        # Both stores' searches reached the connector in one call (SearchEach), the healthy one's
+        # answer sent while the other still hung.
+        calls = [
+            line
+            for line in map(json.loads, api.stack.services["connector-bigcommerce"].log_tail(2_000_000).splitlines()[1:])
+            if line.get("event") == "rpc" and str(line.get("rpc", "")).endswith("/SearchEach")
+        ]
+        assert calls and {bc_app["id"], healthy_id} <= set(calls[-1].get("app_ids", [])), calls[-1:]
         api.delete(f"/api/v1/apps/{healthy_id}", role="admin")
     finally:
         other.stop()

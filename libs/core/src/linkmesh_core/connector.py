@@ -101,6 +101,13 @@ class LookupServicer(lookup_pb2_grpc.LookupServiceServicer):
         """The caller's deadline less a margin, capped at the configured vendor timeout."""
         return Deadline.from_grpc(context, self.default_timeout)
 
+    async def SearchEach(
+        self, request: lookup_pb2.SearchEachRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[lookup_pb2.SearchOutcome]:
+        """A connector that takes its searches one at a time: the caller sends each as a Search."""
+        raise ServiceError(grpc.StatusCode.UNIMPLEMENTED, f"the {self.vendor_name} connector takes each search alone")
+        yield  # an async generator: the contract's stream is served as one
+
     async def ResolveAction(
         self, request: lookup_pb2.ResolveActionRequest, context: grpc.aio.ServicerContext
     ) -> lookup_pb2.ResolveActionResponse:

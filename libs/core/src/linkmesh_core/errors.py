@@ -108,6 +108,12 @@ class ServiceError(Exception):
         return self.message
 
     def to_status(self, *, with_debug: bool = True) -> grpc.Status:
+        converted = rpc_status.to_status(self.to_rpc_status(with_debug=with_debug))
+        return _Status(converted.code, converted.details, (*converted.trailing_metadata, NO_RETRY))
+
+    def to_rpc_status(self, *, with_debug: bool = True) -> status_pb2.Status:
+        """The error as a ``google.rpc.Status``: what ``to_status`` sends in trailing metadata,
+        and what an answer holding several outcomes (SearchEach) carries in its body."""
         details = []
         info = error_details_pb2.ErrorInfo(
             reason=self.outcome or "", domain=DOMAIN, metadata={"app_id": clip(self.app_id, MAX_FIELD)} if self.app_id else None
@@ -132,9 +138,7 @@ class ServiceError(Exception):
             packed = any_pb2.Any()
             packed.Pack(info)
             details.append(packed)
-        status = status_pb2.Status(code=self.code.value[0], message=clip(self.message, MAX_MESSAGE), details=details)
-        converted = rpc_status.to_status(status)
-        return _Status(converted.code, converted.details, (*converted.trailing_metadata, NO_RETRY))
+        return status_pb2.Status(code=self.code.value[0], message=clip(self.message, MAX_MESSAGE), details=details)
 
     @classmethod
     def from_rpc_error(cls, err: grpc.aio.AioRpcError | grpc.RpcError, peer: str = "the service") -> ServiceError:
@@ -142,16 +146,26 @@ class ServiceError(Exception):
         (``peer`` could not be reached) gets a message that names no address."""
         code = err.code() if callable(getattr(err, "code", None)) else grpc.StatusCode.UNKNOWN
         message = err.details() if callable(getattr(err, "details", None)) else str(err)
+        try:
+            status = rpc_status.from_call(err)
+        except Exception:  # malformed or foreign details: keep code and message
+            status = None
+        return cls._from_details(code, message, status, peer)
+
+    @classmethod
+    def from_rpc_status(cls, status: status_pb2.Status, peer: str = "the service") -> ServiceError:
+        """The error a ``google.rpc.Status`` in an answer's body holds (``to_rpc_status``'s)."""
+        code = _CODES.get(status.code, grpc.StatusCode.UNKNOWN)
+        return cls._from_details(code, status.message, status, peer)
+
+    @classmethod
+    def _from_details(cls, code: grpc.StatusCode | None, message: str, status: status_pb2.Status | None, peer: str) -> ServiceError:
         fields: dict[str, str] = {}
         retry_after: float | None = None
         outcome: Outcome | None = None
         debug = ""
         app_id = ""
         ours = False
-        try:
-            status = rpc_status.from_call(err)
-        except Exception:  # malformed or foreign details: keep code and message
-            status = None
         if status is not None:
             for detail in status.details:
                 if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
@@ -186,6 +200,9 @@ class ServiceError(Exception):
         return ServiceError(
             self.code, self.message, dict(self.fields), self.retry_after, self.outcome, app_id=self.app_id, foreign=self.foreign
         )
+
+
+_CODES = {c.value[0]: c for c in grpc.StatusCode}
 
 
 class _Status(collections.namedtuple("_Status", ("code", "details", "trailing_metadata")), grpc.Status):

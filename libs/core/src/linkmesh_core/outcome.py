@@ -38,6 +38,16 @@ class VendorLedger:
         if app_id and app_id not in self.app_ids:
             self.app_ids.append(app_id)
 
+    def absorb(self, other: VendorLedger) -> None:
+        """Counts what a part of this RPC sent under a ledger of its own (one search of several)."""
+        self.reads += other.reads
+        self.writes += other.writes
+        self.rate_limit_waits += other.rate_limit_waits
+        self.rate_limit_wait_s += other.rate_limit_wait_s
+        self.downstream_calls += other.downstream_calls
+        for app_id in other.app_ids:
+            self.note_app(app_id)
+
     def summary(self) -> dict[str, object]:
         """The canonical line's fields: ``app_id`` (or ``app_ids`` when several), vendor and
         downstream calls, rate-limit waits; a count is left out when it is zero."""

@@ -183,17 +183,20 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):
             _bind_call(dict(context.invocation_metadata() or ()), method, context)
             started = time.perf_counter()
             code, message = grpc.StatusCode.OK, ""
+            ledger = open_ledger()
+            ledger.note_app(app_id_of(request))
             try:
                 async for answer in inner(request, context):
                     yield answer
             except ServiceError as err:
+                err = settle(err, ledger)
                 code, message = err.code, err.message
                 await context.abort_with_status(err.to_status(with_debug=self._expose_debug))
             except asyncio.CancelledError:
                 code = grpc.StatusCode.CANCELLED
                 raise
             finally:
-                self._record(method, code, message, time.perf_counter() - started, open_ledger())
+                self._record(method, code, message, time.perf_counter() - started, ledger)
 
         return grpc.unary_stream_rpc_method_handler(
             behaviour, request_deserializer=handler.request_deserializer, response_serializer=handler.response_serializer

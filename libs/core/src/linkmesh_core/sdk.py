@@ -48,6 +48,7 @@ from linkmesh_core.connector import ConnectorSettings, LookupServicer, run_conne
 from linkmesh_core.contact_points import email_key, phone_key
 from linkmesh_core.errors import ServiceError, invalid_argument
 from linkmesh_core.request_context import RequestContextInterceptor
+from linkmesh_core.search_each import search_each
 from linkmesh_core.vendor_http import Deadline, VendorHTTP
 
 Account = TypeVar("Account")
@@ -261,9 +262,19 @@ class LookupAdapter(LookupServicer, Generic[Account]):
         return await self.proven(errors, probe, refusals, base_url_field=self.connector.base_url_field)
 
     async def Search(self, request: lookup_pb2.SearchRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.SearchResponse:
+        return await self._search(request, self.deadline(context))
+
+    async def SearchEach(
+        self, request: lookup_pb2.SearchEachRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[lookup_pb2.SearchOutcome]:
+        deadline = self.deadline(context)
+        async for outcome in search_each(request, lambda one: self._search(one, deadline)):
+            yield outcome
+
+    async def _search(self, request: lookup_pb2.SearchRequest, deadline: Deadline) -> lookup_pb2.SearchResponse:
         account = self._account(request.app)
         query = parse_query(request, self.connector.description)
-        candidates = await self.connector.search(account, query, self.deadline(context))
+        candidates = await self.connector.search(account, query, deadline)
         return lookup_pb2.SearchResponse(candidates=candidates[: request.limit] if request.limit > 0 else candidates)
 
     async def Fetch(self, request: lookup_pb2.FetchRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.FetchResponse:

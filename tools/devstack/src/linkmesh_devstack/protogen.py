@@ -26,12 +26,17 @@ def generate(out_root: Path = OUT_ROOT, proto_root: Path = PROTO_ROOT) -> list[P
     from grpc_tools import protoc
 
     well_known = resources.files("grpc_tools") / "_proto"
+    # google/rpc/status.proto, as googleapis-common-protos ships it (the rich error statuses' package).
+    from google.rpc import status_pb2
+
+    googleapis = Path(status_pb2.__file__).parents[2]
     files = proto_files(proto_root)
     plugin_dir = Path(sys.executable).parent
     args = [
         "grpc_tools.protoc",
         f"-I{proto_root}",
         f"-I{well_known}",
+        f"-I{googleapis}",
         f"--python_out={out_root}",
         f"--grpc_python_out={out_root}",
         f"--plugin=protoc-gen-mypy={plugin_dir / 'protoc-gen-mypy'}",

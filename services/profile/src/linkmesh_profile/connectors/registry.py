@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias, TypeVar, cast
 
@@ -16,6 +16,7 @@ from linkmesh_core.channels import open_channel
 from linkmesh_core.circuit import CircuitBreakers
 from linkmesh_core.errors import ServiceError, invalid_argument
 from linkmesh_core.request_context import time_left
+from linkmesh_profile.connectors.batching import SearchBatches
 
 if TYPE_CHECKING:
     from linkmesh.lookup.v1.lookup_pb2_grpc import LookupServiceAsyncStub
@@ -56,6 +57,10 @@ class ConnectorRegistry:
             for t, target in targets.items()
         }
         self._describe: dict[str, tuple[float, lookup_pb2.DescribeResponse]] = {}
+        self._batches = SearchBatches(
+            lambda t, request, timeout: self._call(t, lambda s: s.Search, request, timeout),
+            self._stream_each,
+        )
 
     @property
     def types(self) -> list[str]:
@@ -75,13 +80,29 @@ class ConnectorRegistry:
         except grpc.aio.AioRpcError as err:
             raise ServiceError.from_rpc_error(err, f"the {connector_type} connector") from None
 
+    async def _stream_each(
+        self, connector_type: str, request: lookup_pb2.SearchEachRequest, timeout: float
+    ) -> AsyncIterator[lookup_pb2.SearchOutcome]:
+        """A connector's SearchEach outcomes as they come; its failure as ServiceError."""
+        call = self.get(connector_type).stub.SearchEach(request, timeout=time_left(timeout))
+        try:
+            async for outcome in call:
+                yield outcome
+        except grpc.aio.AioRpcError as err:
+            raise ServiceError.from_rpc_error(err, f"the {connector_type} connector") from None
+        finally:
+            call.cancel()  # a no-op once it ended; else no one reads it any more
+
     async def _for_app(self, app: App, rpc: Rpc[Resp], request: object, timeout: float | None = None) -> Resp:
+        return await self._through_breaker(app, lambda: self._call(app.type, rpc, request, timeout))
+
+    async def _through_breaker(self, app: App, send: Callable[[], Awaitable[Resp]]) -> Resp:
         """On behalf of an app, through the app's circuit breaker: an app known to be down
         answers at once (UNAVAILABLE, NOT_SENT, with the time to the next try)."""
         breaker = self.breakers.get(app.id, app.name or app.id)
         breaker.before_call()
         try:
-            answer = await self._call(app.type, rpc, request, timeout)
+            answer = await send()
         except ServiceError as err:
             breaker.record(err)
             raise
@@ -97,7 +118,9 @@ class ConnectorRegistry:
         return await self._call(connector_type, lambda s: s.ValidateApp, request)
 
     async def search(self, app: App, request: lookup_pb2.SearchRequest) -> lookup_pb2.SearchResponse:
-        return await self._for_app(app, lambda s: s.Search, request)
+        """Sent with the request's other searches that reach the same connector (``batching``)."""
+        timeout = time_left(self.timeout)
+        return await self._through_breaker(app, lambda: self._batches.search(app.type, request, timeout))
 
     async def fetch(self, app: App, request: lookup_pb2.FetchRequest) -> lookup_pb2.FetchResponse:
         return await self._for_app(app, lambda s: s.Fetch, request)

@@ -53,6 +53,11 @@ class LookupServiceStub:
                 request_serializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.SearchRequest.SerializeToString,
                 response_deserializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.SearchResponse.FromString,
                 _registered_method=True)
+        self.SearchEach = channel.unary_stream(
+                '/linkmesh.lookup.v1.LookupService/SearchEach',
+                request_serializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.SearchEachRequest.SerializeToString,
+                response_deserializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.SearchOutcome.FromString,
+                _registered_method=True)
         self.Fetch = channel.unary_unary(
                 '/linkmesh.lookup.v1.LookupService/Fetch',
                 request_serializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.FetchRequest.SerializeToString,
@@ -118,6 +123,17 @@ class LookupServiceServicer:
 
     def Search(self, request, context):
         """BASIC lookup: exact-match candidates for emails, phones or an order number.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SearchEach(self, request, context):
+        """Several apps' BASIC lookups in one call: the profile sends together the searches of one
+        request that reach the same connector (several stores of one vendor, several custom
+        adaptors). Each is answered or fails on its own, as its own Search would have, and is sent
+        the moment it is done (a slow store holds back no other); one app's failure is never
+        another's. UNIMPLEMENTED: the caller sends each as a Search.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -205,6 +221,11 @@ def add_LookupServiceServicer_to_server(servicer, server):
                     servicer.Search,
                     request_deserializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.SearchRequest.FromString,
                     response_serializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.SearchResponse.SerializeToString,
+            ),
+            'SearchEach': grpc.unary_stream_rpc_method_handler(
+                    servicer.SearchEach,
+                    request_deserializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.SearchEachRequest.FromString,
+                    response_serializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.SearchOutcome.SerializeToString,
             ),
             'Fetch': grpc.unary_unary_rpc_method_handler(
                     servicer.Fetch,
@@ -332,6 +353,33 @@ class LookupService:
             '/linkmesh.lookup.v1.LookupService/Search',
             linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.SearchRequest.SerializeToString,
             linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.SearchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SearchEach(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/linkmesh.lookup.v1.LookupService/SearchEach',
+            linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.SearchEachRequest.SerializeToString,
+            linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.SearchOutcome.FromString,
             options,
             channel_credentials,
             insecure,

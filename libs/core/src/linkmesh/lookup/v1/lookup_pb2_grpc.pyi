@@ -60,6 +60,13 @@ class LookupServiceStub:
     """Checks an app's settings and credentials against the vendor."""
     Search: _grpc.UnaryUnaryMultiCallable[_lookup_pb2.SearchRequest, _lookup_pb2.SearchResponse]
     """BASIC lookup: exact-match candidates for emails, phones or an order number."""
+    SearchEach: _grpc.UnaryStreamMultiCallable[_lookup_pb2.SearchEachRequest, _lookup_pb2.SearchOutcome]
+    """Several apps' BASIC lookups in one call: the profile sends together the searches of one
+    request that reach the same connector (several stores of one vendor, several custom
+    adaptors). Each is answered or fails on its own, as its own Search would have, and is sent
+    the moment it is done (a slow store holds back no other); one app's failure is never
+    another's. UNIMPLEMENTED: the caller sends each as a Search.
+    """
     Fetch: _grpc.UnaryUnaryMultiCallable[_lookup_pb2.FetchRequest, _lookup_pb2.FetchResponse]
     """DETAILED lookup: one external customer with orders, shipments and returns."""
     RunAction: _grpc.UnaryUnaryMultiCallable[_lookup_pb2.RunActionRequest, _lookup_pb2.RunActionResponse]
@@ -106,6 +113,13 @@ class LookupServiceAsyncStub(LookupServiceStub):
     """Checks an app's settings and credentials against the vendor."""
     Search: _aio.UnaryUnaryMultiCallable[_lookup_pb2.SearchRequest, _lookup_pb2.SearchResponse]  # type: ignore[assignment]
     """BASIC lookup: exact-match candidates for emails, phones or an order number."""
+    SearchEach: _aio.UnaryStreamMultiCallable[_lookup_pb2.SearchEachRequest, _lookup_pb2.SearchOutcome]  # type: ignore[assignment]
+    """Several apps' BASIC lookups in one call: the profile sends together the searches of one
+    request that reach the same connector (several stores of one vendor, several custom
+    adaptors). Each is answered or fails on its own, as its own Search would have, and is sent
+    the moment it is done (a slow store holds back no other); one app's failure is never
+    another's. UNIMPLEMENTED: the caller sends each as a Search.
+    """
     Fetch: _aio.UnaryUnaryMultiCallable[_lookup_pb2.FetchRequest, _lookup_pb2.FetchResponse]  # type: ignore[assignment]
     """DETAILED lookup: one external customer with orders, shipments and returns."""
     RunAction: _aio.UnaryUnaryMultiCallable[_lookup_pb2.RunActionRequest, _lookup_pb2.RunActionResponse]  # type: ignore[assignment]
@@ -167,6 +181,19 @@ class LookupServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_lookup_pb2.SearchResponse, _abc.Awaitable[_lookup_pb2.SearchResponse]]:
         """BASIC lookup: exact-match candidates for emails, phones or an order number."""
+
+    @_abc_1.abstractmethod
+    def SearchEach(
+        self,
+        request: _lookup_pb2.SearchEachRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_lookup_pb2.SearchOutcome], _abc.AsyncIterator[_lookup_pb2.SearchOutcome]]:
+        """Several apps' BASIC lookups in one call: the profile sends together the searches of one
+        request that reach the same connector (several stores of one vendor, several custom
+        adaptors). Each is answered or fails on its own, as its own Search would have, and is sent
+        the moment it is done (a slow store holds back no other); one app's failure is never
+        another's. UNIMPLEMENTED: the caller sends each as a Search.
+        """
 
     @_abc_1.abstractmethod
     def Fetch(
