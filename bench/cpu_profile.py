@@ -31,6 +31,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).parent))
 from benchlib import NO_VENDOR_LIMITS, closed_loop
+from fanout_search import prepare_apps
 from mesh_load import RETURNING, Client
 
 from linkmesh_devstack.stack import Stack
@@ -123,9 +124,8 @@ def service_pid(stack: Stack, name: str) -> int:
 
 
 async def load(stack: Stack, args: argparse.Namespace, out: Path) -> None:
-    for app in stack.ensure_demo_apps():
-        if app["type"] in ("returnlogic", "lookup_adaptor", "shopify"):  # the figures measure the commerce mesh, as before
-            stack.api("POST", f"/api/v1/apps/{app['id']}/deactivate")
+    # The commerce mesh, as before (BigCommerce and Magento), and --extra-apps more BigCommerce stores.
+    prepare_apps(stack, stack.ensure_demo_apps(), args.extra_apps)
     async with aiohttp.ClientSession() as session:
         client = Client(stack, session)
         for email in RETURNING:
@@ -186,12 +186,19 @@ def main() -> None:
         "--load", choices=("contact", "search"), default="contact", help="contacts (half new, half refreshed) or searches of every app"
     )
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--extra-apps", type=int, default=0, help="more BigCommerce stores, each a search of all searches too")
     args = parser.parse_args()
     args.py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if not Path(args.py_spy).exists():
         raise SystemExit("py-spy is not installed (make install puts it in .venv)")
     with tempfile.TemporaryDirectory() as tmp:
-        stack = Stack(base_dir=Path(tmp), extra_env={"PROFILE_FRESHNESS_S": "0", "PROFILE_EVENTS_FRESHNESS_S": "0", **NO_VENDOR_LIMITS})
+        stores = (
+            {"SANDBOX_BIGCOMMERCE_STORES": ",".join(f"bench{i}:bench-token-{i}" for i in range(args.extra_apps))} if args.extra_apps else {}
+        )
+        stack = Stack(
+            base_dir=Path(tmp),
+            extra_env={"PROFILE_FRESHNESS_S": "0", "PROFILE_EVENTS_FRESHNESS_S": "0", **stores, **NO_VENDOR_LIMITS},
+        )
         stack.start()
         try:
             out = Path(tmp) / "samples.txt"
