@@ -89,6 +89,7 @@ bench: $(STAMP) $(BROWSER_STAMP)
 	$(BIN)/python bench/mesh_load.py
 	$(BIN)/python bench/profile_open.py
 	$(BIN)/python bench/big_profile.py
+	$(BIN)/python bench/several_stores.py
 	$(BIN)/python bench/failure_budget.py
 	$(BIN)/python bench/db_calls.py
 	$(BIN)/python bench/console_paint.py

@@ -184,3 +184,23 @@ async def test_search_each_answers_every_search_as_its_own_search_would() -> Non
             _ = [o async for o in stub.SearchEach(lookup_pb2.SearchEachRequest(searches=[searches[1]] * 101))]  # type: ignore[attr-defined]
         assert too_many.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert ServiceError.from_rpc_error(too_many.value).fields == {"searches": "101 given, at most 100"}
+
+
+async def test_fetch_each_answers_every_fetch_as_its_own_fetch_would() -> None:
+    async with phonebook() as (app, stub):
+        unusable = lookup_pb2.AppContext(app_id="unusable", settings={"api_base_url": "not a url"}, secrets={"token": TOKEN})
+        fetches = [
+            lookup_pb2.FetchRequest(app=app, external_id="7"),
+            lookup_pb2.FetchRequest(app=app, external_id="8"),
+            lookup_pb2.FetchRequest(app=unusable, external_id="7"),
+        ]
+        streamed = [o async for o in stub.FetchEach(lookup_pb2.FetchEachRequest(fetches=fetches))]  # type: ignore[attr-defined]
+        outcomes = sorted(streamed, key=lambda o: o.index)
+        assert [o.WhichOneof("outcome") for o in outcomes] == ["answer", "error", "error"]
+        assert outcomes[0].answer.customer.name == "Ada Lovelace"
+        for fetch, outcome in zip(fetches[1:], outcomes[1:], strict=True):
+            with pytest.raises(grpc.aio.AioRpcError) as alone:
+                await stub.Fetch(fetch)  # type: ignore[attr-defined]
+            own, got = ServiceError.from_rpc_error(alone.value), ServiceError.from_rpc_status(outcome.error)
+            assert (got.code, got.message, got.fields, got.outcome) == (own.code, own.message, own.fields, own.outcome)
+        assert ServiceError.from_rpc_status(outcomes[1].error).code == grpc.StatusCode.NOT_FOUND

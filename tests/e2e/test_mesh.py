@@ -8,6 +8,7 @@ import json
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -405,6 +406,30 @@ def wait_until_available(api: Api, connector_type: str, timeout: float = 10.0) -
     raise AssertionError(f"{connector_type} did not come back within {timeout}s")
 
 
+def connector_calls(api: Api, rpc: str) -> list[dict[str, Any]]:
+    """The BigCommerce connector's log lines of its calls of ``rpc``, oldest first."""
+    lines = api.stack.services["connector-bigcommerce"].log_tail(2_000_000).splitlines()[1:]  # the first may be cut
+    return [line for line in map(json.loads, lines) if line.get("event") == "rpc" and str(line.get("rpc", "")).endswith(f"/{rpc}")]
+
+
+def test_a_refresh_of_several_stores_of_one_vendor_is_one_call(
+    api: Api, own_app: Callable[[str], dict[str, Any]], sandbox_reset: None
+) -> None:
+    first, second = own_app("bigcommerce"), own_app("bigcommerce")
+    customer = new_customer(api, emails=[unique_email()])
+    for app, external_id in ((first, "101"), (second, "102")):
+        linked = api.post(f"/api/v1/customers/{customer['id']}/links", {"app_id": app["id"], "external_customer_id": external_id})
+        assert linked.status_code == 201, linked.text
+    time.sleep(1.1)  # PROFILE_FRESHNESS_S in the test stack: both links are due
+    before = len(connector_calls(api, "FetchEach"))
+    opened = api.get(f"/api/v1/customers/{customer['id']}").json()
+    links = {l["app_id"]: l for l in opened["links"]}
+    assert links[first["id"]]["data"]["name"] == "Jane Smith" and links[second["id"]]["data"]["name"] == "John Doe"
+    assert all(not l.get("stale") for l in links.values()), links
+    calls = connector_calls(api, "FetchEach")[before:]
+    assert len(calls) == 1 and set(calls[0]["app_ids"]) == {first["id"], second["id"]}, calls
+
+
 def test_a_hanging_vendor_fails_its_app_within_the_deadline_and_spares_the_others(
     api: Api, bc_app: dict[str, Any], sandbox_reset: None, tmp_path: Path
 ) -> None:
@@ -442,11 +467,7 @@ def test_a_hanging_vendor_fails_its_app_within_the_deadline_and_spares_the_other
         assert elapsed < 6, elapsed
         # Both stores' searches reached the connector in one call (SearchEach), the healthy one's
         # answer sent while the other still hung.
-        calls = [
-            line
-            for line in map(json.loads, api.stack.services["connector-bigcommerce"].log_tail(2_000_000).splitlines()[1:])
-            if line.get("event") == "rpc" and str(line.get("rpc", "")).endswith("/SearchEach")
-        ]
+        calls = connector_calls(api, "SearchEach")
         assert calls and {bc_app["id"], healthy_id} <= set(calls[-1].get("app_ids", [])), calls[-1:]
         api.delete(f"/api/v1/apps/{healthy_id}", role="admin")
     finally:

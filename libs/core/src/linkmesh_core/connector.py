@@ -108,6 +108,13 @@ class LookupServicer(lookup_pb2_grpc.LookupServiceServicer):
         raise ServiceError(grpc.StatusCode.UNIMPLEMENTED, f"the {self.vendor_name} connector takes each search alone")
         yield  # an async generator: the contract's stream is served as one
 
+    async def FetchEach(
+        self, request: lookup_pb2.FetchEachRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[lookup_pb2.FetchOutcome]:
+        """A connector that takes its fetches one at a time: the caller sends each as a Fetch."""
+        raise ServiceError(grpc.StatusCode.UNIMPLEMENTED, f"the {self.vendor_name} connector takes each fetch alone")
+        yield  # an async generator: the contract's stream is served as one
+
     async def ResolveAction(
         self, request: lookup_pb2.ResolveActionRequest, context: grpc.aio.ServicerContext
     ) -> lookup_pb2.ResolveActionResponse:

@@ -46,9 +46,9 @@ from linkmesh_core.actions import check_action
 from linkmesh_core.app_settings import region_of
 from linkmesh_core.connector import ConnectorSettings, LookupServicer, run_connector
 from linkmesh_core.contact_points import email_key, phone_key
+from linkmesh_core.each import answer_each
 from linkmesh_core.errors import ServiceError, invalid_argument
 from linkmesh_core.request_context import RequestContextInterceptor
-from linkmesh_core.search_each import search_each
 from linkmesh_core.vendor_http import Deadline, VendorHTTP
 
 Account = TypeVar("Account")
@@ -268,7 +268,8 @@ class LookupAdapter(LookupServicer, Generic[Account]):
         self, request: lookup_pb2.SearchEachRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[lookup_pb2.SearchOutcome]:
         deadline = self.deadline(context)
-        async for outcome in search_each(request, lambda one: self._search(one, deadline)):
+        each = answer_each(request.searches, lambda one: self._search(one, deadline), lookup_pb2.SearchOutcome, "searches")
+        async for outcome in each:
             yield outcome
 
     async def _search(self, request: lookup_pb2.SearchRequest, deadline: Deadline) -> lookup_pb2.SearchResponse:
@@ -278,8 +279,19 @@ class LookupAdapter(LookupServicer, Generic[Account]):
         return lookup_pb2.SearchResponse(candidates=candidates[: request.limit] if request.limit > 0 else candidates)
 
     async def Fetch(self, request: lookup_pb2.FetchRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.FetchResponse:
+        return await self._fetch(request, self.deadline(context))
+
+    async def FetchEach(
+        self, request: lookup_pb2.FetchEachRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[lookup_pb2.FetchOutcome]:
+        deadline = self.deadline(context)
+        each = answer_each(request.fetches, lambda one: self._fetch(one, deadline), lookup_pb2.FetchOutcome, "fetches")
+        async for outcome in each:
+            yield outcome
+
+    async def _fetch(self, request: lookup_pb2.FetchRequest, deadline: Deadline) -> lookup_pb2.FetchResponse:
         account = self._account(request.app)
-        return lookup_pb2.FetchResponse(customer=await self.connector.fetch(account, request, self.deadline(context)))
+        return lookup_pb2.FetchResponse(customer=await self.connector.fetch(account, request, deadline))
 
     async def RunAction(self, request: lookup_pb2.RunActionRequest, context: grpc.aio.ServicerContext) -> lookup_pb2.RunActionResponse:
         account = self._account(request.app)

@@ -7,7 +7,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeAlias, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, cast
 
 import grpc
 from linkmesh.lookup.v1 import lookup_pb2, lookup_pb2_grpc
@@ -16,7 +16,7 @@ from linkmesh_core.channels import open_channel
 from linkmesh_core.circuit import CircuitBreakers
 from linkmesh_core.errors import ServiceError, invalid_argument
 from linkmesh_core.request_context import time_left
-from linkmesh_profile.connectors.batching import SearchBatches
+from linkmesh_profile.connectors.batching import Batches
 
 if TYPE_CHECKING:
     from linkmesh.lookup.v1.lookup_pb2_grpc import LookupServiceAsyncStub
@@ -57,9 +57,15 @@ class ConnectorRegistry:
             for t, target in targets.items()
         }
         self._describe: dict[str, tuple[float, lookup_pb2.DescribeResponse]] = {}
-        self._batches = SearchBatches(
+        self._searches: Batches[lookup_pb2.SearchRequest, lookup_pb2.SearchResponse] = Batches(
+            "search",
             lambda t, request, timeout: self._call(t, lambda s: s.Search, request, timeout),
-            self._stream_each,
+            lambda t, requests, timeout: self._stream(t, lambda s: s.SearchEach, lookup_pb2.SearchEachRequest(searches=requests), timeout),
+        )
+        self._fetches: Batches[lookup_pb2.FetchRequest, lookup_pb2.FetchResponse] = Batches(
+            "fetch",
+            lambda t, request, timeout: self._call(t, lambda s: s.Fetch, request, timeout),
+            lambda t, requests, timeout: self._stream(t, lambda s: s.FetchEach, lookup_pb2.FetchEachRequest(fetches=requests), timeout),
         )
 
     @property
@@ -80,11 +86,11 @@ class ConnectorRegistry:
         except grpc.aio.AioRpcError as err:
             raise ServiceError.from_rpc_error(err, f"the {connector_type} connector") from None
 
-    async def _stream_each(
-        self, connector_type: str, request: lookup_pb2.SearchEachRequest, timeout: float
-    ) -> AsyncIterator[lookup_pb2.SearchOutcome]:
-        """A connector's SearchEach outcomes as they come; its failure as ServiceError."""
-        call = self.get(connector_type).stub.SearchEach(request, timeout=time_left(timeout))
+    async def _stream(
+        self, connector_type: str, rpc: Callable[[LookupServiceAsyncStub], Callable[..., Any]], request: object, timeout: float
+    ) -> AsyncIterator[Any]:
+        """A connector's streamed answer (SearchEach, FetchEach) as it comes; its failure as ServiceError."""
+        call = rpc(self.get(connector_type).stub)(request, timeout=time_left(timeout))
         try:
             async for outcome in call:
                 yield outcome
@@ -120,10 +126,12 @@ class ConnectorRegistry:
     async def search(self, app: App, request: lookup_pb2.SearchRequest) -> lookup_pb2.SearchResponse:
         """Sent with the request's other searches that reach the same connector (``batching``)."""
         timeout = time_left(self.timeout)
-        return await self._through_breaker(app, lambda: self._batches.search(app.type, request, timeout))
+        return await self._through_breaker(app, lambda: self._searches.lookup(app.type, request, timeout))
 
     async def fetch(self, app: App, request: lookup_pb2.FetchRequest) -> lookup_pb2.FetchResponse:
-        return await self._for_app(app, lambda s: s.Fetch, request)
+        """Sent with the request's other fetches that reach the same connector (``batching``)."""
+        timeout = time_left(self.timeout)
+        return await self._through_breaker(app, lambda: self._fetches.lookup(app.type, request, timeout))
 
     async def run_action(self, app: App, request: lookup_pb2.RunActionRequest, timeout: float) -> lookup_pb2.RunActionResponse:
         return await self._for_app(app, lambda s: s.RunAction, request, timeout)

@@ -1674,6 +1674,58 @@ class FetchResponse(_message.Message):
 Global___FetchResponse: _TypeAlias = FetchResponse  # noqa: Y015
 
 @_typing.final
+class FetchEachRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FETCHES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def fetches(self) -> _containers.RepeatedCompositeFieldContainer[Global___FetchRequest]: ...
+    def __init__(
+        self,
+        *,
+        fetches: _abc.Iterable[Global___FetchRequest] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["fetches", b"fetches"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FetchEachRequest: _TypeAlias = FetchEachRequest  # noqa: Y015
+
+@_typing.final
+class FetchOutcome(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INDEX_FIELD_NUMBER: _builtins.int
+    ANSWER_FIELD_NUMBER: _builtins.int
+    ERROR_FIELD_NUMBER: _builtins.int
+    index: _builtins.int
+    """The fetch's position in FetchEachRequest.fetches (from 0)."""
+    @_builtins.property
+    def answer(self) -> Global___FetchResponse: ...
+    @_builtins.property
+    def error(self) -> _status_pb2.Status:
+        """The failure the app's own Fetch would have answered (as SearchOutcome.error)."""
+
+    def __init__(
+        self,
+        *,
+        index: _builtins.int = ...,
+        answer: Global___FetchResponse | None = ...,
+        error: _status_pb2.Status | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["answer", b"answer", "error", b"error", "outcome", b"outcome"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answer", b"answer", "error", b"error", "index", b"index", "outcome", b"outcome"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_outcome: _TypeAlias = _typing.Literal["answer", "error"]  # noqa: Y015
+    _WhichOneofArgType_outcome: _TypeAlias = _typing.Literal["outcome", b"outcome"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_outcome) -> _WhichOneofReturnType_outcome | None: ...
+
+Global___FetchOutcome: _TypeAlias = FetchOutcome  # noqa: Y015
+
+@_typing.final
 class RunActionRequest(_message.Message):
     """The connector checks that the order belongs to the external customer before
     acting, and answers a vendor's refusal as FAILED_PRECONDITION in words an

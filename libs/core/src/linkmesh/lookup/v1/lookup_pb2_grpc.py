@@ -63,6 +63,11 @@ class LookupServiceStub:
                 request_serializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.FetchRequest.SerializeToString,
                 response_deserializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.FetchResponse.FromString,
                 _registered_method=True)
+        self.FetchEach = channel.unary_stream(
+                '/linkmesh.lookup.v1.LookupService/FetchEach',
+                request_serializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.FetchEachRequest.SerializeToString,
+                response_deserializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.FetchOutcome.FromString,
+                _registered_method=True)
         self.RunAction = channel.unary_unary(
                 '/linkmesh.lookup.v1.LookupService/RunAction',
                 request_serializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.RunActionRequest.SerializeToString,
@@ -141,6 +146,16 @@ class LookupServiceServicer:
 
     def Fetch(self, request, context):
         """DETAILED lookup: one external customer with orders, shipments and returns.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FetchEach(self, request, context):
+        """Several apps' DETAILED lookups in one call, as SearchEach is to Search: a request's fetches
+        that reach the same connector (a refresh of a customer linked to several stores of one
+        vendor), each streamed the moment it is done, or failed as its own Fetch would have.
+        UNIMPLEMENTED: the caller sends each as a Fetch.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -231,6 +246,11 @@ def add_LookupServiceServicer_to_server(servicer, server):
                     servicer.Fetch,
                     request_deserializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.FetchRequest.FromString,
                     response_serializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.FetchResponse.SerializeToString,
+            ),
+            'FetchEach': grpc.unary_stream_rpc_method_handler(
+                    servicer.FetchEach,
+                    request_deserializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.FetchEachRequest.FromString,
+                    response_serializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.FetchOutcome.SerializeToString,
             ),
             'RunAction': grpc.unary_unary_rpc_method_handler(
                     servicer.RunAction,
@@ -407,6 +427,33 @@ class LookupService:
             '/linkmesh.lookup.v1.LookupService/Fetch',
             linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.FetchRequest.SerializeToString,
             linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.FetchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FetchEach(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/linkmesh.lookup.v1.LookupService/FetchEach',
+            linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.FetchEachRequest.SerializeToString,
+            linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.FetchOutcome.FromString,
             options,
             channel_credentials,
             insecure,

@@ -69,6 +69,12 @@ class LookupServiceStub:
     """
     Fetch: _grpc.UnaryUnaryMultiCallable[_lookup_pb2.FetchRequest, _lookup_pb2.FetchResponse]
     """DETAILED lookup: one external customer with orders, shipments and returns."""
+    FetchEach: _grpc.UnaryStreamMultiCallable[_lookup_pb2.FetchEachRequest, _lookup_pb2.FetchOutcome]
+    """Several apps' DETAILED lookups in one call, as SearchEach is to Search: a request's fetches
+    that reach the same connector (a refresh of a customer linked to several stores of one
+    vendor), each streamed the moment it is done, or failed as its own Fetch would have.
+    UNIMPLEMENTED: the caller sends each as a Fetch.
+    """
     RunAction: _grpc.UnaryUnaryMultiCallable[_lookup_pb2.RunActionRequest, _lookup_pb2.RunActionResponse]
     """Runs an order action (refund, cancel, discount code, return), or posts the
     values of a form read with GetActionForm.
@@ -122,6 +128,12 @@ class LookupServiceAsyncStub(LookupServiceStub):
     """
     Fetch: _aio.UnaryUnaryMultiCallable[_lookup_pb2.FetchRequest, _lookup_pb2.FetchResponse]  # type: ignore[assignment]
     """DETAILED lookup: one external customer with orders, shipments and returns."""
+    FetchEach: _aio.UnaryStreamMultiCallable[_lookup_pb2.FetchEachRequest, _lookup_pb2.FetchOutcome]  # type: ignore[assignment]
+    """Several apps' DETAILED lookups in one call, as SearchEach is to Search: a request's fetches
+    that reach the same connector (a refresh of a customer linked to several stores of one
+    vendor), each streamed the moment it is done, or failed as its own Fetch would have.
+    UNIMPLEMENTED: the caller sends each as a Fetch.
+    """
     RunAction: _aio.UnaryUnaryMultiCallable[_lookup_pb2.RunActionRequest, _lookup_pb2.RunActionResponse]  # type: ignore[assignment]
     """Runs an order action (refund, cancel, discount code, return), or posts the
     values of a form read with GetActionForm.
@@ -202,6 +214,18 @@ class LookupServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_lookup_pb2.FetchResponse, _abc.Awaitable[_lookup_pb2.FetchResponse]]:
         """DETAILED lookup: one external customer with orders, shipments and returns."""
+
+    @_abc_1.abstractmethod
+    def FetchEach(
+        self,
+        request: _lookup_pb2.FetchEachRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_lookup_pb2.FetchOutcome], _abc.AsyncIterator[_lookup_pb2.FetchOutcome]]:
+        """Several apps' DETAILED lookups in one call, as SearchEach is to Search: a request's fetches
+        that reach the same connector (a refresh of a customer linked to several stores of one
+        vendor), each streamed the moment it is done, or failed as its own Fetch would have.
+        UNIMPLEMENTED: the caller sends each as a Fetch.
+        """
 
     @_abc_1.abstractmethod
     def RunAction(
