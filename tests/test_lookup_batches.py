@@ -34,6 +34,10 @@ def found(app_id: str) -> lookup_pb2.SearchResponse:
     return lookup_pb2.SearchResponse(candidates=[lookup_pb2.CustomerSummary(external_id=f"in-{app_id}")])
 
 
+def one_outcome(outcome: lookup_pb2.SearchOutcome) -> lookup_pb2.SearchOutcomes:
+    return lookup_pb2.SearchOutcomes(outcomes=[outcome])
+
+
 @dataclass
 class Connector:
     """Answers each search with a candidate named after its app, in the order ``order`` says;
@@ -59,7 +63,7 @@ class Connector:
 
     async def each(
         self, connector_type: str, searches: list[lookup_pb2.SearchRequest], timeout: float
-    ) -> AsyncIterator[lookup_pb2.SearchOutcome]:
+    ) -> AsyncIterator[lookup_pb2.SearchOutcomes]:
         request = lookup_pb2.SearchEachRequest(searches=searches)
         self.eaches.append([s.app.app_id for s in request.searches])
         if self.broken:
@@ -76,9 +80,9 @@ class Connector:
                     await self.release.wait()
                 await asyncio.sleep(0)
                 if i in self.errors:
-                    yield lookup_pb2.SearchOutcome(index=i, error=self.errors[i].to_rpc_status())
+                    yield one_outcome(lookup_pb2.SearchOutcome(index=i, error=self.errors[i].to_rpc_status()))
                 else:
-                    yield lookup_pb2.SearchOutcome(index=i, answer=found(request.searches[i].app.app_id))
+                    yield one_outcome(lookup_pb2.SearchOutcome(index=i, answer=found(request.searches[i].app.app_id)))
         except asyncio.CancelledError:
             self.cancelled.append(True)
             raise

@@ -157,7 +157,8 @@ async def test_search_each_answers_every_search_as_its_own_search_would() -> Non
             lookup_pb2.SearchRequest(app=app, order_number="1001"),
             lookup_pb2.SearchRequest(app=app, phones=["(415) 555-0107"]),
         ]
-        streamed = [o async for o in stub.SearchEach(lookup_pb2.SearchEachRequest(searches=searches))]  # type: ignore[attr-defined]
+        each = stub.SearchEach(lookup_pb2.SearchEachRequest(searches=searches))  # type: ignore[attr-defined]
+        streamed = [o async for together in each for o in together.outcomes]
         outcomes = sorted(streamed, key=lambda o: o.index)
         assert [o.index for o in outcomes] == [0, 1, 2, 3, 4], "one outcome per search, each with its place"
         assert [o.WhichOneof("outcome") for o in outcomes] == ["error", "answer", "error", "error", "answer"]
@@ -194,7 +195,8 @@ async def test_fetch_each_answers_every_fetch_as_its_own_fetch_would() -> None:
             lookup_pb2.FetchRequest(app=app, external_id="8"),
             lookup_pb2.FetchRequest(app=unusable, external_id="7"),
         ]
-        streamed = [o async for o in stub.FetchEach(lookup_pb2.FetchEachRequest(fetches=fetches))]  # type: ignore[attr-defined]
+        each = stub.FetchEach(lookup_pb2.FetchEachRequest(fetches=fetches))  # type: ignore[attr-defined]
+        streamed = [o async for together in each for o in together.outcomes]
         outcomes = sorted(streamed, key=lambda o: o.index)
         assert [o.WhichOneof("outcome") for o in outcomes] == ["answer", "error", "error"]
         assert outcomes[0].answer.customer.name == "Ada Lovelace"

@@ -103,14 +103,14 @@ class LookupServicer(lookup_pb2_grpc.LookupServiceServicer):
 
     async def SearchEach(
         self, request: lookup_pb2.SearchEachRequest, context: grpc.aio.ServicerContext
-    ) -> AsyncIterator[lookup_pb2.SearchOutcome]:
+    ) -> AsyncIterator[lookup_pb2.SearchOutcomes]:
         """A connector that takes its searches one at a time: the caller sends each as a Search."""
         raise ServiceError(grpc.StatusCode.UNIMPLEMENTED, f"the {self.vendor_name} connector takes each search alone")
         yield  # an async generator: the contract's stream is served as one
 
     async def FetchEach(
         self, request: lookup_pb2.FetchEachRequest, context: grpc.aio.ServicerContext
-    ) -> AsyncIterator[lookup_pb2.FetchOutcome]:
+    ) -> AsyncIterator[lookup_pb2.FetchOutcomes]:
         """A connector that takes its fetches one at a time: the caller sends each as a Fetch."""
         raise ServiceError(grpc.StatusCode.UNIMPLEMENTED, f"the {self.vendor_name} connector takes each fetch alone")
         yield  # an async generator: the contract's stream is served as one

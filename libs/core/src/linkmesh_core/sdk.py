@@ -34,6 +34,7 @@ What the SDK does once for every connector:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -266,9 +267,15 @@ class LookupAdapter(LookupServicer, Generic[Account]):
 
     async def SearchEach(
         self, request: lookup_pb2.SearchEachRequest, context: grpc.aio.ServicerContext
-    ) -> AsyncIterator[lookup_pb2.SearchOutcome]:
+    ) -> AsyncIterator[lookup_pb2.SearchOutcomes]:
         deadline = self.deadline(context)
-        each = answer_each(request.searches, lambda one: self._search(one, deadline), lookup_pb2.SearchOutcome, "searches")
+        each = answer_each(
+            request.searches,
+            functools.partial(self._search, deadline=deadline),
+            lookup_pb2.SearchOutcome,
+            lookup_pb2.SearchOutcomes,
+            "searches",
+        )
         async for outcome in each:
             yield outcome
 
@@ -283,9 +290,11 @@ class LookupAdapter(LookupServicer, Generic[Account]):
 
     async def FetchEach(
         self, request: lookup_pb2.FetchEachRequest, context: grpc.aio.ServicerContext
-    ) -> AsyncIterator[lookup_pb2.FetchOutcome]:
+    ) -> AsyncIterator[lookup_pb2.FetchOutcomes]:
         deadline = self.deadline(context)
-        each = answer_each(request.fetches, lambda one: self._fetch(one, deadline), lookup_pb2.FetchOutcome, "fetches")
+        each = answer_each(
+            request.fetches, functools.partial(self._fetch, deadline=deadline), lookup_pb2.FetchOutcome, lookup_pb2.FetchOutcomes, "fetches"
+        )
         async for outcome in each:
             yield outcome
 

@@ -33,10 +33,12 @@ RETRY_BATCHING_S = 300.0
 Request = TypeVar("Request", lookup_pb2.SearchRequest, lookup_pb2.FetchRequest)
 Answer = TypeVar("Answer", lookup_pb2.SearchResponse, lookup_pb2.FetchResponse)
 Outcome = lookup_pb2.SearchOutcome | lookup_pb2.FetchOutcome
+Outcomes = lookup_pb2.SearchOutcomes | lookup_pb2.FetchOutcomes
 # A connector type's lookup on its own, within a timeout; a failure raised as ServiceError.
 SendOne = Callable[[str, Request, float], Awaitable[Answer]]
-# A connector type's batched call: its outcomes as they come, within a timeout; a failure raised as ServiceError.
-SendEach = Callable[[str, list[Request], float], AsyncIterator[Outcome]]
+# A connector type's batched call: its outcomes as they come (those done together in one
+# message), within a timeout; a failure raised as ServiceError.
+SendEach = Callable[[str, list[Request], float], AsyncIterator[Outcomes]]
 
 
 @dataclass
@@ -120,10 +122,11 @@ class Batches(Generic[Request, Answer]):
         peer = f"the {connector_type} connector"
         answered = False
         try:
-            async for outcome in self._send_each(connector_type, [w.request for w in waiting], max(w.timeout for w in waiting)):
+            async for together in self._send_each(connector_type, [w.request for w in waiting], max(w.timeout for w in waiting)):
                 answered = True
-                if 0 <= outcome.index < len(waiting):
-                    self._answer(waiting[outcome.index], outcome, peer)
+                for outcome in together.outcomes:
+                    if 0 <= outcome.index < len(waiting):
+                        self._answer(waiting[outcome.index], outcome, peer)
         except ServiceError as err:
             if err.code is grpc.StatusCode.UNIMPLEMENTED and not answered:
                 self._unbatched[connector_type] = time.monotonic()

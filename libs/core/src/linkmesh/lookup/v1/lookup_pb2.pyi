@@ -1180,6 +1180,28 @@ class SearchEachRequest(_message.Message):
 Global___SearchEachRequest: _TypeAlias = SearchEachRequest  # noqa: Y015
 
 @_typing.final
+class SearchOutcomes(_message.Message):
+    """The outcomes done together, in one message of at most about 1 MiB (one larger goes alone)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OUTCOMES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def outcomes(self) -> _containers.RepeatedCompositeFieldContainer[Global___SearchOutcome]: ...
+    def __init__(
+        self,
+        *,
+        outcomes: _abc.Iterable[Global___SearchOutcome] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["outcomes", b"outcomes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SearchOutcomes: _TypeAlias = SearchOutcomes  # noqa: Y015
+
+@_typing.final
 class SearchOutcome(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -1692,6 +1714,28 @@ class FetchEachRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___FetchEachRequest: _TypeAlias = FetchEachRequest  # noqa: Y015
+
+@_typing.final
+class FetchOutcomes(_message.Message):
+    """The outcomes done together, in one message of at most about 1 MiB (one larger goes alone)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OUTCOMES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def outcomes(self) -> _containers.RepeatedCompositeFieldContainer[Global___FetchOutcome]: ...
+    def __init__(
+        self,
+        *,
+        outcomes: _abc.Iterable[Global___FetchOutcome] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["outcomes", b"outcomes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FetchOutcomes: _TypeAlias = FetchOutcomes  # noqa: Y015
 
 @_typing.final
 class FetchOutcome(_message.Message):

@@ -56,7 +56,7 @@ class LookupServiceStub:
         self.SearchEach = channel.unary_stream(
                 '/linkmesh.lookup.v1.LookupService/SearchEach',
                 request_serializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.SearchEachRequest.SerializeToString,
-                response_deserializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.SearchOutcome.FromString,
+                response_deserializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.SearchOutcomes.FromString,
                 _registered_method=True)
         self.Fetch = channel.unary_unary(
                 '/linkmesh.lookup.v1.LookupService/Fetch',
@@ -66,7 +66,7 @@ class LookupServiceStub:
         self.FetchEach = channel.unary_stream(
                 '/linkmesh.lookup.v1.LookupService/FetchEach',
                 request_serializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.FetchEachRequest.SerializeToString,
-                response_deserializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.FetchOutcome.FromString,
+                response_deserializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.FetchOutcomes.FromString,
                 _registered_method=True)
         self.RunAction = channel.unary_unary(
                 '/linkmesh.lookup.v1.LookupService/RunAction',
@@ -137,8 +137,8 @@ class LookupServiceServicer:
         """Several apps' BASIC lookups in one call: the profile sends together the searches of one
         request that reach the same connector (several stores of one vendor, several custom
         adaptors). Each is answered or fails on its own, as its own Search would have, and is sent
-        the moment it is done (a slow store holds back no other); one app's failure is never
-        another's. UNIMPLEMENTED: the caller sends each as a Search.
+        the moment it is done, with those done at the same time (a slow store holds back no other);
+        one app's failure is never another's. UNIMPLEMENTED: the caller sends each as a Search.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -240,7 +240,7 @@ def add_LookupServiceServicer_to_server(servicer, server):
             'SearchEach': grpc.unary_stream_rpc_method_handler(
                     servicer.SearchEach,
                     request_deserializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.SearchEachRequest.FromString,
-                    response_serializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.SearchOutcome.SerializeToString,
+                    response_serializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.SearchOutcomes.SerializeToString,
             ),
             'Fetch': grpc.unary_unary_rpc_method_handler(
                     servicer.Fetch,
@@ -250,7 +250,7 @@ def add_LookupServiceServicer_to_server(servicer, server):
             'FetchEach': grpc.unary_stream_rpc_method_handler(
                     servicer.FetchEach,
                     request_deserializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.FetchEachRequest.FromString,
-                    response_serializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.FetchOutcome.SerializeToString,
+                    response_serializer=linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.FetchOutcomes.SerializeToString,
             ),
             'RunAction': grpc.unary_unary_rpc_method_handler(
                     servicer.RunAction,
@@ -399,7 +399,7 @@ class LookupService:
             target,
             '/linkmesh.lookup.v1.LookupService/SearchEach',
             linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.SearchEachRequest.SerializeToString,
-            linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.SearchOutcome.FromString,
+            linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.SearchOutcomes.FromString,
             options,
             channel_credentials,
             insecure,
@@ -453,7 +453,7 @@ class LookupService:
             target,
             '/linkmesh.lookup.v1.LookupService/FetchEach',
             linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.FetchEachRequest.SerializeToString,
-            linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.FetchOutcome.FromString,
+            linkmesh_dot_lookup_dot_v1_dot_lookup__pb2.FetchOutcomes.FromString,
             options,
             channel_credentials,
             insecure,

@@ -60,16 +60,16 @@ class LookupServiceStub:
     """Checks an app's settings and credentials against the vendor."""
     Search: _grpc.UnaryUnaryMultiCallable[_lookup_pb2.SearchRequest, _lookup_pb2.SearchResponse]
     """BASIC lookup: exact-match candidates for emails, phones or an order number."""
-    SearchEach: _grpc.UnaryStreamMultiCallable[_lookup_pb2.SearchEachRequest, _lookup_pb2.SearchOutcome]
+    SearchEach: _grpc.UnaryStreamMultiCallable[_lookup_pb2.SearchEachRequest, _lookup_pb2.SearchOutcomes]
     """Several apps' BASIC lookups in one call: the profile sends together the searches of one
     request that reach the same connector (several stores of one vendor, several custom
     adaptors). Each is answered or fails on its own, as its own Search would have, and is sent
-    the moment it is done (a slow store holds back no other); one app's failure is never
-    another's. UNIMPLEMENTED: the caller sends each as a Search.
+    the moment it is done, with those done at the same time (a slow store holds back no other);
+    one app's failure is never another's. UNIMPLEMENTED: the caller sends each as a Search.
     """
     Fetch: _grpc.UnaryUnaryMultiCallable[_lookup_pb2.FetchRequest, _lookup_pb2.FetchResponse]
     """DETAILED lookup: one external customer with orders, shipments and returns."""
-    FetchEach: _grpc.UnaryStreamMultiCallable[_lookup_pb2.FetchEachRequest, _lookup_pb2.FetchOutcome]
+    FetchEach: _grpc.UnaryStreamMultiCallable[_lookup_pb2.FetchEachRequest, _lookup_pb2.FetchOutcomes]
     """Several apps' DETAILED lookups in one call, as SearchEach is to Search: a request's fetches
     that reach the same connector (a refresh of a customer linked to several stores of one
     vendor), each streamed the moment it is done, or failed as its own Fetch would have.
@@ -119,16 +119,16 @@ class LookupServiceAsyncStub(LookupServiceStub):
     """Checks an app's settings and credentials against the vendor."""
     Search: _aio.UnaryUnaryMultiCallable[_lookup_pb2.SearchRequest, _lookup_pb2.SearchResponse]  # type: ignore[assignment]
     """BASIC lookup: exact-match candidates for emails, phones or an order number."""
-    SearchEach: _aio.UnaryStreamMultiCallable[_lookup_pb2.SearchEachRequest, _lookup_pb2.SearchOutcome]  # type: ignore[assignment]
+    SearchEach: _aio.UnaryStreamMultiCallable[_lookup_pb2.SearchEachRequest, _lookup_pb2.SearchOutcomes]  # type: ignore[assignment]
     """Several apps' BASIC lookups in one call: the profile sends together the searches of one
     request that reach the same connector (several stores of one vendor, several custom
     adaptors). Each is answered or fails on its own, as its own Search would have, and is sent
-    the moment it is done (a slow store holds back no other); one app's failure is never
-    another's. UNIMPLEMENTED: the caller sends each as a Search.
+    the moment it is done, with those done at the same time (a slow store holds back no other);
+    one app's failure is never another's. UNIMPLEMENTED: the caller sends each as a Search.
     """
     Fetch: _aio.UnaryUnaryMultiCallable[_lookup_pb2.FetchRequest, _lookup_pb2.FetchResponse]  # type: ignore[assignment]
     """DETAILED lookup: one external customer with orders, shipments and returns."""
-    FetchEach: _aio.UnaryStreamMultiCallable[_lookup_pb2.FetchEachRequest, _lookup_pb2.FetchOutcome]  # type: ignore[assignment]
+    FetchEach: _aio.UnaryStreamMultiCallable[_lookup_pb2.FetchEachRequest, _lookup_pb2.FetchOutcomes]  # type: ignore[assignment]
     """Several apps' DETAILED lookups in one call, as SearchEach is to Search: a request's fetches
     that reach the same connector (a refresh of a customer linked to several stores of one
     vendor), each streamed the moment it is done, or failed as its own Fetch would have.
@@ -199,12 +199,12 @@ class LookupServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _lookup_pb2.SearchEachRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_abc.Iterator[_lookup_pb2.SearchOutcome], _abc.AsyncIterator[_lookup_pb2.SearchOutcome]]:
+    ) -> _typing.Union[_abc.Iterator[_lookup_pb2.SearchOutcomes], _abc.AsyncIterator[_lookup_pb2.SearchOutcomes]]:
         """Several apps' BASIC lookups in one call: the profile sends together the searches of one
         request that reach the same connector (several stores of one vendor, several custom
         adaptors). Each is answered or fails on its own, as its own Search would have, and is sent
-        the moment it is done (a slow store holds back no other); one app's failure is never
-        another's. UNIMPLEMENTED: the caller sends each as a Search.
+        the moment it is done, with those done at the same time (a slow store holds back no other);
+        one app's failure is never another's. UNIMPLEMENTED: the caller sends each as a Search.
         """
 
     @_abc_1.abstractmethod
@@ -220,7 +220,7 @@ class LookupServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _lookup_pb2.FetchEachRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_abc.Iterator[_lookup_pb2.FetchOutcome], _abc.AsyncIterator[_lookup_pb2.FetchOutcome]]:
+    ) -> _typing.Union[_abc.Iterator[_lookup_pb2.FetchOutcomes], _abc.AsyncIterator[_lookup_pb2.FetchOutcomes]]:
         """Several apps' DETAILED lookups in one call, as SearchEach is to Search: a request's fetches
         that reach the same connector (a refresh of a customer linked to several stores of one
         vendor), each streamed the moment it is done, or failed as its own Fetch would have.
