@@ -13,6 +13,7 @@ from urllib.parse import parse_qs
 import pytest
 from linkmesh.lookup.v1 import lookup_pb2
 
+from linkmesh_core import paging
 from linkmesh_sandboxes.knobs import Failure
 from linkmesh_sandboxes.magento import data
 from linkmesh_sandboxes.magento.app import SHOP
@@ -105,7 +106,11 @@ async def test_every_product_link_of_a_large_order_is_resolved() -> None:
         Failure(status=0, path="/V1/shipments", skip=1, hang_s=5.0),
     ],
 )
-async def test_shipments_that_cannot_be_read_in_time_are_marked_on_the_order_not_dropped(failure: Failure) -> None:
+async def test_shipments_that_cannot_be_read_in_time_are_marked_on_the_order_not_dropped(
+    failure: Failure, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A wider margin to answer in than between pods: here everything shares one event loop (tests/test_bigcommerce_paging.py).
+    monkeypatch.setattr(paging, "ANSWER_MARGIN_S", 1.0)
     async with magento_sandbox(max_page_size=10) as sandbox, magento_connector(max_attempts=1) as stub:
         split = split_order(sandbox)
         app = magento_app(sandbox.url)
