@@ -48,6 +48,16 @@ def db_waited(metrics_port: str) -> float:
     return float(found.group(1)) if found else 0.0
 
 
+PROFILE_COMMANDS = re.compile(r'^linkmesh_db_commands_total\{command="[^"]+"\} ([0-9.e+]+)$', re.M)
+
+
+def profile_db_commands(metrics_port: str) -> float:
+    """Database commands the profile service has sent so far, for requests and beside them (its
+    /metrics on ``metrics_port``): its own client ends, the connectors' apart."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as resp:
+        return sum(float(count) for count in PROFILE_COMMANDS.findall(resp.read().decode()))
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     if not ordered:
@@ -95,6 +105,18 @@ async def closed_loop(
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     return Load(len(latencies), time.perf_counter() - started, latencies)
+
+
+async def per_call(
+    call: Callable[[], Awaitable[object]], concurrency: int, rounds: int, counters: dict[str, Callable[[], float]]
+) -> tuple[Load, dict[str, float]]:
+    """A warm-up of ``max(concurrency, 10)`` calls, then ``rounds`` timed ones: their load, and how
+    much each of ``counters`` (a process's CPU seconds, a server's command count) grew per timed
+    call. Every counter is read after the warm-up, so a figure covers the calls the timings do."""
+    await closed_loop(lambda i: call(), concurrency, total=max(concurrency, 10))
+    before = {name: read() for name, read in counters.items()}
+    load = await closed_loop(lambda i: call(), concurrency, total=rounds)
+    return load, {name: (read() - before[name]) / load.done for name, read in counters.items()}
 
 
 def ms(seconds: float) -> str:

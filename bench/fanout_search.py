@@ -24,7 +24,12 @@ is measured against the vendor call itself, made directly to the sandbox in the 
    measured before the stack starts): what no Python code of the mesh's own could go below.
    At one caller every process idles about ``--latency-ms`` between its calls, and a process
    woken after idling pays more for the same work; so there the figures are also set against
-   the floor paced that far apart (``grpc_floor.paced_per_call``: each end's CPU apart).
+   the floor paced that far apart (``grpc_floor.paced_per_call``: each end's CPU apart). At 50
+   callers, each process is also set against the floor of every exchange it makes: its gRPC
+   and HTTP ends, and the profile's database calls at PyMongo's client floor (a ``find_one`` by
+   ``_id`` against this run's database, the bench's own CPU).
+   Every figure per search covers the timed searches alone: counters are read after the
+   warm-up (``benchlib.per_call``).
 
     make bench            # or: .venv/bin/python bench/fanout_search.py --rounds 200
 """
@@ -33,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import os
 import sys
@@ -47,7 +53,7 @@ import pymongo
 sys.path.insert(0, str(Path(__file__).parent))
 import grpc_floor
 import uvloop
-from benchlib import NO_VENDOR_LIMITS, Load, LocalIssuer, closed_loop, cpu_seconds, db_waited, ms
+from benchlib import NO_VENDOR_LIMITS, Load, LocalIssuer, closed_loop, cpu_seconds, db_waited, ms, per_call, profile_db_commands
 
 from linkmesh_devstack.ports import free_port
 from linkmesh_devstack.stack import Stack
@@ -201,6 +207,24 @@ def paced_lines(args: argparse.Namespace, used: dict[str, float], per_second: fl
     ]
 
 
+def exchanges_floor(name: str, searched: int, grpc_end: float, http_end: float, db_call: float, db_calls: float) -> float:
+    """CPU seconds of every exchange ``name`` makes in one search of all, each at its floor
+    back to back: its gRPC and HTTP ends at half the floor of a call (both ends in one process),
+    and, for the profile service, its database calls at the driver's client floor."""
+    grpc_ends_of, http_ends = grpc_ends(searched)[name], {"gateway": 1, "connector-bigcommerce": searched - 1, "connector-magento": 1}
+    return grpc_ends_of * grpc_end + http_ends.get(name, 0) * http_end + (db_calls * db_call if name == "profile" else 0.0)
+
+
+def exchange_ratios(args: argparse.Namespace, used: dict[str, float], per_second: float, searched: int, db_calls: float) -> str:
+    """Each process's CPU per search of all ÷ the floor of every exchange it makes (at 50 callers)."""
+    grpc_end, http_end, db_call = args.floors[50] / 2, args.http_floors[50] / 2, args.db_floors[50]
+    return ", ".join(
+        f"{name} {used[name] / per_second / exchanges_floor(name, searched, grpc_end, http_end, db_call, db_calls):.1f}x"
+        for name in grpc_ends(searched)
+        if name in used
+    )
+
+
 def floor_ratios(used: dict[str, float], per_second: float, searched: int, floor_s: float) -> str:
     """Each process's CPU per search of all ÷ its gRPC floor: its ends of calls at half the
     floor each (a floor call is a client and a server in one process)."""
@@ -231,11 +255,15 @@ def mesh_pids(stack: Stack) -> dict[str, int]:
     return pids
 
 
+def cpu_of(pids: dict[str, int]) -> dict[str, Any]:
+    """Each process's CPU seconds so far, as ``per_call``'s counters."""
+    return {name: functools.partial(cpu_seconds, pid) for name, pid in pids.items()}
+
+
 async def with_cpu(call: Any, concurrency: int, rounds: int, pids: dict[str, int]) -> tuple[Load, float]:
-    """The load, and the mesh's CPU seconds per call (warm-up included in both counts)."""
-    before = sum(cpu_seconds(pid) for pid in pids.values())
-    load = await measure(call, concurrency, rounds)
-    return load, (sum(cpu_seconds(pid) for pid in pids.values()) - before) / (rounds + max(concurrency, 10))
+    """The load, and the mesh's CPU seconds per timed call."""
+    load, grew = await per_call(call, concurrency, rounds, cpu_of(pids))
+    return load, sum(grew.values())
 
 
 async def mesh_overhead(args: argparse.Namespace, stack: Stack, calls: Calls, app_id: str) -> None:
@@ -243,9 +271,10 @@ async def mesh_overhead(args: argparse.Namespace, stack: Stack, calls: Calls, ap
     pids = mesh_pids(stack)
     for concurrency in (1, args.concurrency):
         direct = await measure(calls.direct, concurrency, args.rounds)
-        waited = db_waited(stack.extra_env["PROFILE_METRICS_PORT"])
-        mesh, cpu = await with_cpu(lambda: calls.search(app_id, 1), concurrency, args.rounds, pids)
-        db_s = (db_waited(stack.extra_env["PROFILE_METRICS_PORT"]) - waited) / (args.rounds + max(concurrency, 10))
+        waited = functools.partial(db_waited, stack.extra_env["PROFILE_METRICS_PORT"])
+        mesh, grew = await per_call(lambda: calls.search(app_id, 1), concurrency, args.rounds, {**cpu_of(pids), "db wait": waited})
+        db_s = grew.pop("db wait")
+        cpu = sum(grew.values())
         keyed, keyed_cpu = await with_cpu(lambda: calls.search(app_id, 1, as_="key"), concurrency, args.rounds, pids)
         signed, signed_cpu = await with_cpu(lambda: calls.search(app_id, 1, as_="signed in"), concurrency, args.rounds, pids)
         print(f" concurrency {concurrency}")
@@ -288,14 +317,12 @@ async def search_all(args: argparse.Namespace, stack: Stack, calls: Calls, searc
         pids = {name: s.process.pid for name, s in stack.services.items() if s.process is not None}
         if stack.mongo is not None and stack.mongo.process is not None:
             pids["database"] = stack.mongo.process.pid
-        before = {name: cpu_seconds(pid) for name, pid in pids.items()}
-        commands, waited = db_commands(stack), db_waited(stack.extra_env["PROFILE_METRICS_PORT"])
-        fan = await measure(lambda: calls.search("all", searched), concurrency, args.rounds)
-        commands, waited = (
-            db_commands(stack) - commands,
-            (db_waited(stack.extra_env["PROFILE_METRICS_PORT"]) - waited) / (args.rounds + max(concurrency, 10)),
-        )
-        used = {name: (cpu_seconds(pid) - before[name]) / fan.seconds for name, pid in pids.items()}
+        port, probes = stack.extra_env["PROFILE_METRICS_PORT"], cpu_of(pids)
+        probes.update({"db commands": functools.partial(db_commands, stack), "db wait": functools.partial(db_waited, port)})
+        probes["profile's db commands"] = functools.partial(profile_db_commands, port)
+        fan, grew = await per_call(lambda: calls.search("all", searched), concurrency, args.rounds, probes)
+        commands, waited, profile_commands = grew.pop("db commands"), grew.pop("db wait"), grew.pop("profile's db commands")
+        used = {name: cpu * fan.per_second for name, cpu in grew.items()}  # a share of one core
         print(f" concurrency {concurrency}")
         row("direct call to the slowest vendor", direct)
         row(f"search all {searched} apps", fan)
@@ -329,7 +356,12 @@ async def search_all(args: argparse.Namespace, stack: Stack, calls: Calls, searc
         )
         if concurrency == 1:
             print("\n".join(paced_lines(args, used, fan.per_second, searched)))
-        print(f"  database commands per search of all: {commands / (args.rounds + max(concurrency, 10)):.1f} (every process)")
+        else:
+            print(
+                f"  each process ÷ the floor of every exchange it makes (gRPC and HTTP ends; the profile's database calls at "
+                f"PyMongo's client floor, {args.db_floors[50] * 1e6:.0f} us): {exchange_ratios(args, used, fan.per_second, searched, profile_commands)}"
+            )
+        print(f"  database commands per search of all: {commands:.1f} (every process), {profile_commands:.1f} the profile's")
 
 
 def main() -> None:
@@ -356,6 +388,8 @@ def main() -> None:
         )
         stack.start()
         try:
+            assert stack.mongo is not None
+            args.db_floors = {c: uvloop.run(grpc_floor.database_per_call(stack.mongo.uri, 3000, c)) for c in (1, 50)}
             asyncio.run(run(args, stack))
         finally:
             stack.stop()

@@ -45,6 +45,7 @@ import structlog
 import uvloop
 from aiohttp import web
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from pymongo import AsyncMongoClient
 
 from linkmesh_core import logging as linkmesh_logging
 from linkmesh_core.channels import open_channel
@@ -118,6 +119,20 @@ async def http_per_call(calls: int, concurrency: int = 1) -> float:
             return await cpu_per_call(one, calls, concurrency)
     finally:
         await runner.cleanup()
+
+
+async def database_per_call(uri: str, calls: int, concurrency: int = 1) -> float:
+    """The client's CPU seconds per ``find_one`` by ``_id`` (PyMongo's async client, as the profile
+    service uses it): the least a database call costs the process that makes it, the server's
+    work being in its own process."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri, tz_aware=True, timeoutMS=5000)
+    try:
+        things = client["linkmesh_bench_floor"]["things"]
+        await things.replace_one({"_id": 1}, {"name": "floor"}, upsert=True)
+        return await cpu_per_call(lambda: things.find_one({"_id": 1}), calls, concurrency)
+    finally:
+        await client.drop_database("linkmesh_bench_floor")
+        await client.close()
 
 
 async def _serve(kind: str) -> None:
