@@ -6,7 +6,7 @@ import grpc
 import pytest
 
 from linkmesh_core.errors import ServiceError
-from linkmesh_core.paging import MAX_PAGES, Page, read_all
+from linkmesh_core.paging import ANSWER_MARGIN_S, MAX_PAGES, Page, read_all
 from linkmesh_core.vendor_http import Deadline
 
 
@@ -65,6 +65,22 @@ async def test_no_later_page_is_started_without_time_to_answer() -> None:
     read, asked = pages_of(list(range(30)), 10)
     listing = await read_all(read, Deadline.after(0.1))
     assert asked == [1] and not listing.complete and listing.stopped == "deadline"
+
+
+async def test_a_later_page_is_read_within_the_deadline_less_the_time_kept_to_answer() -> None:
+    """A page that hangs spends only what is left before the margin: the part read is still answered."""
+    given: dict[int, float] = {}
+
+    async def read(n: int, deadline: Deadline) -> Page[int]:
+        given[n] = deadline.at
+        return Page([n], more=n < 3)
+
+    deadline = Deadline.after(5)
+    await read_all(read, deadline)
+    assert given[1] == deadline.at
+    assert given[2] == given[3] == pytest.approx(deadline.at - ANSWER_MARGIN_S)
+    await read_all(read, deadline, strict=True)  # all or nothing: no part to answer, the whole deadline
+    assert given[2] == given[3] == deadline.at
 
 
 async def test_the_page_cap_holds_whatever_the_vendor_says() -> None:
