@@ -32,5 +32,7 @@ def test_the_floor_bench_prints_back_to_back_and_paced_figures() -> None:
     for p in paced:
         server, client, call = int(p["server"]), int(p["client"]), int(p["call"])
         assert server > 0 and client > 0 and abs(server + client - call) <= 1, p
-        # A unary call wakes the server at least once; gRPC's Python server wakes several threads.
-        assert float(p["wakes"]) >= 1.0, p
+        # A server that idled between calls is woken at least once a call (gRPC's Python server
+        # wakes several threads). Back to back it may find the next request already there and
+        # not sleep at all (0.9 a call seen in CI on aiohttp's server).
+        assert float(p["wakes"]) >= (1.0 if int(p["gap"]) > 0 else 0.0), p
