@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 from typing import Any
+from urllib.parse import parse_qs
 
 import aiohttp
 
@@ -82,3 +83,58 @@ async def test_a_subscription_the_vendor_dropped_is_registered_again_and_said(mo
         assert again is not None and again.webhooks is not None
         assert "registered again 1 subscription" in again.webhooks.message, again.webhooks
         assert len((await vendor(kit, "GET", "/v3/hooks"))["data"]) == len(hooks)
+
+
+async def test_a_sweep_that_finds_the_vendor_down_asks_it_nothing_more(mongo: MongoServer) -> None:
+    """Its hooks are asked for only when the vendor answered the read (or offers no list of
+    changes): a vendor down or out of budget is not called again in the same round, and an app
+    whose circuit is open is not called at all."""
+    async with profile_kit(mongo) as kit, receiver() as box:
+        inbox = Inbox(kit.store)
+        subscriptions = Subscriptions(kit.store, kit.refresher.apps, box.url.rsplit("/", 1)[0])
+        assert (await subscriptions.ensure(kit.app)).active
+        app = await kit.store.get_app(kit.app.id)
+        assert app is not None and app.kept_fresh_by_events
+        sweeper = Sweeper(kit.store, kit.refresher.apps, inbox, subscriptions, lambda: None)
+        base = kit.app.settings["api_base_url"]
+        async with aiohttp.ClientSession() as http:
+
+            async def calls() -> list[str]:
+                async with http.get(f"{base}/__sandbox/requests") as resp:
+                    return [r["path"] for r in await resp.json() if f"/stores/{data.STORE_HASH}/" in r["path"]]
+
+            await http.post(f"{base}/__sandbox/knobs", json={"down": True})
+            await http.delete(f"{base}/__sandbox/requests")
+            reports = [await sweeper.sweep(app, Cursor(now())) for _ in range(4)]  # the third failure opens the circuit
+            assert all(r.error.startswith("UNAVAILABLE") and not r.complete for r in reports), reports
+            assert "not called again" in reports[-1].error, reports[-1]
+            made = await calls()
+            assert made and not [p for p in made if "/v3/hooks" in p], f"a vendor that is down is not asked for its hooks: {made}"
+            await http.delete(f"{base}/__sandbox/requests")
+            await sweeper.sweep(app, Cursor(now()))
+            assert await calls() == [], "an open circuit sends nothing"
+            await http.post(f"{base}/__sandbox/knobs", json={"down": False})
+
+
+async def test_a_new_app_is_first_swept_an_interval_after_it_was_made_from_then(mongo: MongoServer) -> None:
+    """Nothing linked it before it was made and its links read the vendor when made: its first
+    round asks the vendor nothing and sets its cursor to start where the app did."""
+    async with profile_kit(mongo) as kit:
+        app = await kit.store.get_app(kit.app.id)
+        assert app is not None and app.created_at is not None
+        sweeper = Sweeper(kit.store, kit.refresher.apps, Inbox(kit.store), Subscriptions(kit.store, kit.refresher.apps, ""), lambda: None)
+        base = kit.app.settings["api_base_url"]
+        async with aiohttp.ClientSession() as http:
+            await http.delete(f"{base}/__sandbox/requests")
+            assert await sweeper.sweep_due() == 0
+            async with http.get(f"{base}/__sandbox/requests") as resp:
+                assert await resp.json() == [], "a new app's first round asks its vendor nothing"
+            cursor = await SweepCursors(kit.store).last(kit.app.id) or {}
+            assert cursor["since"] == app.created_at - timedelta(minutes=1) and "last" not in cursor, cursor
+            assert cursor["next_at"] == app.created_at + timedelta(seconds=900), cursor
+            assert await sweeper.sweep_due() == 0, "not due before its interval"
+            await kit.store.db["meta"].update_one({"_id": f"sweep:{kit.app.id}"}, {"$set": {"next_at": now()}})
+            assert await sweeper.sweep_due() == 1, "due an interval after it was made"
+            async with http.get(f"{base}/__sandbox/requests") as resp:
+                asked = [parse_qs(r["query"]).get("min_date_modified") for r in await resp.json() if r["path"].endswith("/v2/orders")]
+            assert asked == [[(app.created_at - timedelta(minutes=1)).isoformat(timespec="seconds")]], asked

@@ -260,9 +260,9 @@ def test_a_failing_app_keeps_its_last_data_marked_stale(api: Api, app: dict[str,
     result = contact(api, email=ext["email"])
     assert [s["app_id"] for s in result["stale"]] == [app["id"]] and result["stale"][0]["code"] == "UNAVAILABLE"
     api.sandbox("bigcommerce", "POST", "/__sandbox/knobs", {"down": False})
-    # Healed at the next open; or, when the app's circuit opened meanwhile (a third failure: the
-    # app's first change sweep may have met the vendor down too), at the first open after its
-    # cooldown (PROFILE_BREAKER_COOLDOWN_S, 2 s in the test stack).
+    # Healed at the next open; or, should the app's circuit have opened meanwhile (a third failure
+    # beside the open's and the contact's), at the first open after its cooldown
+    # (PROFILE_BREAKER_COOLDOWN_S, 2 s in the test stack).
     until = time.monotonic() + 2.0 + 2.0
     while True:
         healed = link_of(api.get(f"/api/v1/customers/{customer['id']}").json(), app["id"])

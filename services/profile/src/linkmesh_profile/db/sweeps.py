@@ -44,8 +44,12 @@ class SweepCursors:
             return None
         return Cursor((taken or {}).get("since"), str((taken or {}).get("page_token") or ""))
 
-    async def settle(self, app_id: str, cursor: Cursor, last: dict[str, Any], at: datetime, interval_s: float) -> None:
-        moved = {"since": cursor.since, "page_token": cursor.page_token, "last": last, "next_at": at + timedelta(seconds=interval_s)}
+    async def settle(self, app_id: str, cursor: Cursor, last: dict[str, Any] | None, at: datetime, interval_s: float) -> None:
+        """Moves the cursor on, due ``interval_s`` after ``at``, and lets it go; ``last``: how the
+        sweep went (None: no sweep ran, the last one's stays)."""
+        moved: dict[str, Any] = {"since": cursor.since, "page_token": cursor.page_token, "next_at": at + timedelta(seconds=interval_s)}
+        if last is not None:
+            moved["last"] = last
         await self.collection.update_one(
             q.sweep_cursor(app_id).filter,
             {"$set": moved, "$unset": SWEEPING.release()},

@@ -9,7 +9,9 @@ stopped. Of what changed, only what a customer links (its customer's link key, e
 key; one indexed read a page) goes to the inbox, as a change event the consumer applies like a
 delivered one: an event already delivered is the same event (its id is the record and its
 time), and data read after the change is not read again. The app's subscriptions are asked for
-again in the same round: one the vendor dropped is registered again, and said.
+again in the same round: one the vendor dropped is registered again, and said; not when the read
+found the vendor away (down, its circuit open, out of budget), so an outage asks nothing more of
+it and leaves the subscriptions as they were last seen.
 """
 
 from __future__ import annotations
@@ -43,6 +45,10 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("linkmesh.events")
 SWEPT = Counter("linkmesh_sweep_changes_total", "Records the reconciliation sweep read, by what became of them", ["outcome"])
+#: The read found the vendor away: not answering (or its circuit open: nothing was sent) or out of
+#: budget. Its hooks are not asked for in the same round: that call would fail too, spend what
+#: budget is left and mark subscriptions that still stand as failed.
+AWAY = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.RESOURCE_EXHAUSTED})
 OVERLAP = timedelta(minutes=1)  # vendors' clocks and their indexes lag a little: read a minute back
 
 
@@ -97,9 +103,21 @@ class Sweeper:
         done = 0
         for app in await self.store.list_apps():
             if app.active and (cursor := await self.cursors.take(app.id, now())) is not None:
+                if cursor.since is None and await self._started_new(app):
+                    continue
                 await self.sweep(app, cursor)
                 done += 1
         return done
+
+    async def _started_new(self, app: App) -> bool:
+        """An app never swept, made less than an interval ago, is first swept an interval after it
+        was made, from then: nothing linked it before, its links read the vendor when made, and
+        it has just been subscribed. Answers whether it was (its cursor set and let go)."""
+        made = app.created_at
+        if made is None or now() - made >= timedelta(seconds=self.interval_s):
+            return False
+        await self.cursors.settle(app.id, Cursor(made - OVERLAP), None, made, self.interval_s)
+        return True
 
     async def sweep(self, app: App, cursor: Cursor) -> Swept:
         """One sweep of the app (its cursor leased by the caller); the cursor moves on and is let go.
@@ -107,13 +125,15 @@ class Sweeper:
         and indexes lag); one that ran out of budget leaves the next its page to read on from."""
         started = now()
         since = cursor.since or started - timedelta(seconds=self.interval_s)
-        report, left = Swept(), cursor.page_token
+        report, left, away = Swept(), cursor.page_token, False
         try:
             left = await self._read(app, since, cursor.page_token, report)
         except ServiceError as err:
             report.offered = err.code != grpc.StatusCode.UNIMPLEMENTED
             report.error = "" if not report.offered else f"{err.code.name}: {err.message}"
-        report.restored = await self._resubscribe(app)
+            away = err.code in AWAY
+        if not away:  # a vendor down or out of budget (its circuit open) is asked for its hooks next round
+            report.restored = await self._resubscribe(app)
         after = Cursor(started - OVERLAP, "") if report.complete else Cursor(since, left)
         await self.cursors.settle(app.id, after, report.doc(started), started, self.interval_s)
         if report.kept:
