@@ -7,6 +7,7 @@ while its change events keep the data fresh)."""
 from __future__ import annotations
 
 import time
+import uuid
 from typing import Any
 
 import pytest
@@ -38,6 +39,31 @@ async def test_a_cancel_at_shopify_reaches_an_open_console_within_two_seconds(ap
         print(f"\nfrom the cancel at Shopify to the open console: {took:.2f} s")
         assert took < 2.0, took
         assert "Updated just now" in await card.locator(".app-status").inner_text()
+        assert errors == []
+        await browser.close()
+
+
+async def test_a_menu_the_agent_opened_stays_open_with_its_focus_when_a_live_update_redraws_the_profile(api: Api) -> None:
+    """A change landing while the agent chooses from a menu (an update from elsewhere, a refresh)
+    draws the profile again: the menu stays open where they were in it, not closed under them."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser, page, errors = await signed_in(p, api)
+        await record_contact(page, email=f"menu-{uuid.uuid4().hex[:8]}@example.com", name="Menu Holder")
+        card = page.locator("#profile .customer")
+        await card.locator("h2:has-text('Menu Holder')").wait_for()
+        await page.locator("#profile .live.on").wait_for()
+        await card.locator("details.menu > summary").click()
+        item = card.locator("details.menu .menu-items button").last
+        await item.focus()
+        chosen = await item.inner_text()
+        customer_id = await page.locator("#profile").get_attribute("data-customer")
+        api.patch(f"/api/v1/customers/{customer_id}", {"name": "Menu Holder Renamed"})  # as from another agent's console
+        await card.locator("h2:has-text('Menu Holder Renamed')").wait_for(timeout=5000)
+        assert await card.locator("details.menu[open]").count() == 1, "the redrawn card keeps its menu open"
+        assert await page.evaluate("document.activeElement.closest('#profile .customer details.menu[open]') !== null")
+        assert await page.evaluate("document.activeElement.textContent") == chosen, "and the item the keyboard was on"
         assert errors == []
         await browser.close()
 

@@ -52,9 +52,9 @@ async function revised(customerId, revision) {
   for (const [i, linked] of fresh.links.entries()) {
     if (JSON.stringify(linked) !== JSON.stringify(before.links[i])) await redrawCard(fresh, linked, linked.app_id);
   }
-  document.querySelector("#profile .customer")?.replaceWith(customerCard(fresh));
+  redrawPart("#profile .customer", customerCard(fresh));
   const summary = summaryCard(fresh, state.pending);
-  if (summary) document.querySelector("#profile .summary")?.replaceWith(summary);
+  if (summary) redrawPart("#profile .summary", summary);
 }
 
 async function refreshApp(customerId, appId) {
@@ -80,14 +80,42 @@ async function refreshApp(customerId, appId) {
   state.customer = { ...fresh, links };
   state.pending.delete(appId);
   await redrawCard(state.customer, linked, appId);
-  document.querySelector("#profile .customer")?.replaceWith(customerCard(state.customer));
+  redrawPart("#profile .customer", customerCard(state.customer));
   const summary = summaryCard(state.customer, state.pending);
-  if (summary) document.querySelector("#profile .summary")?.replaceWith(summary);
+  if (summary) redrawPart("#profile .summary", summary);
 }
 
-// What stays as it was when a card is drawn again: the rows the agent opened and, when a refresh
-// redraws one card, the action forms open in it (with what was typed).
+// A menu the agent opened stays open, and where the keyboard was in it, when what holds it is
+// drawn again (a refresh or a live update landing while they choose): matched by its name.
+// Answers what to do once ``fresh`` is in the page (focus can only move there then).
+function keepMenus(old, fresh) {
+  const named = (m) => m.querySelector(":scope > summary")?.getAttribute("aria-label");
+  const focus = [];
+  for (const open of old.querySelectorAll("details.menu[open]")) {
+    const again = [...fresh.querySelectorAll("details.menu")].find((m) => named(m) === named(open));
+    if (!again) continue;
+    again.open = true;
+    if (!open.contains(document.activeElement)) continue;
+    const at = [open.querySelector(":scope > summary"), ...open.querySelectorAll(".menu-items button")].indexOf(document.activeElement);
+    focus.push(() => [again.querySelector(":scope > summary"), ...again.querySelectorAll(".menu-items button")][at]?.focus());
+  }
+  return () => focus.forEach((f) => f());
+}
+
+// One part of the profile drawn again in place, its open menus kept.
+function redrawPart(selector, fresh) {
+  const old = document.querySelector(selector);
+  if (!old) return;
+  const settle = keepMenus(old, fresh);
+  old.replaceWith(fresh);
+  settle();
+}
+
+// What stays as it was when a card is drawn again: the rows the agent opened, its open menus
+// and, when a refresh redraws one card, the action forms open in it (with what was typed).
+// Answers what to do once ``fresh`` is in the page.
 function keepOpen(old, fresh, forms) {
+  const settle = keepMenus(old, fresh);
   const card = (appId) => (fresh.matches(`[data-app="${CSS.escape(appId)}"]`) ? fresh : fresh.querySelector(`[data-app="${CSS.escape(appId)}"]`));
   for (const toggle of old.querySelectorAll(".row-toggle[aria-expanded=true]")) {
     const key = toggle.closest("[data-key]")?.dataset.key;
@@ -95,12 +123,13 @@ function keepOpen(old, fresh, forms) {
     const again = key && appId && card(appId)?.querySelector(`[data-key="${CSS.escape(key)}"] .row-toggle`);
     if (again && again.getAttribute("aria-expanded") !== "true") again.click();
   }
-  if (!forms) return;
+  if (!forms) return settle;
   for (const slot of old.querySelectorAll("[data-holder] > .form-slot")) {
     if (!slot.childElementCount) continue;
     const scope = slot.parentElement.dataset.holder;
     fresh.querySelector(`[data-holder="${CSS.escape(scope)}"] > .form-slot`)?.replaceWith(slot);
   }
+  return settle;
 }
 
 async function redrawCard(customer, linked, appId) {
@@ -111,8 +140,9 @@ async function redrawCard(customer, linked, appId) {
     return;
   }
   const fresh = await renderLink(customer, linked, state.pending.has(appId));
-  keepOpen(old, fresh, true);
+  const settle = keepOpen(old, fresh, true);
   old.replaceWith(fresh);
+  settle();
 }
 
 function appStatus(linked, pending) {
@@ -252,8 +282,9 @@ async function renderProfile(customer, pending = new Set()) {
   const fresh = el("div", {}, customerCard(customer), summaryCard(customer, pending),
     customer.links.length ? null : el("p", { class: "muted" }, "Not linked to any system yet: search below."),
     el("div", { class: "apps" }, links), state.role === "agent" ? searchPanel(customer) : null);
-  keepOpen(root, fresh, false);
+  const settle = keepOpen(root, fresh, false);
   root.dataset.customer = customer.id;
   root.classList.toggle("show-sources", Boolean(state.showSources));
   fill(root, ...fresh.childNodes);
+  settle();
 }
