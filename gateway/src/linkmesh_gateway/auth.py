@@ -57,6 +57,8 @@ class Caller:
 
 
 KEY_CACHE = web.AppKey("api_key_cache", KeyCache[Caller])
+CALLER = web.RequestKey("caller", Caller)  # set on every authenticated /api/ request
+ROLE = web.RequestKey("role", str)
 
 
 async def api_key_caller(request: web.Request, token: str) -> Caller:

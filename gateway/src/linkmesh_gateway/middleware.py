@@ -15,7 +15,7 @@ from linkmesh_core.errors import ServiceError
 from linkmesh_core.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from linkmesh_core.outcome import open_ledger
 from linkmesh_core.request_context import REQUEST_ID_KEY, new_request_id
-from linkmesh_gateway.auth import LIMITER, caller_of
+from linkmesh_gateway.auth import CALLER, LIMITER, ROLE, caller_of
 from linkmesh_gateway.errors import ApiError, error_response, from_service_error
 from linkmesh_gateway.oidc import OidcVerifier
 from linkmesh_gateway.openapi import query_parameters
@@ -82,7 +82,7 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
     )
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     elapsed = time.perf_counter() - started
-    log.info("http_request", status=response.status, role=request.get("role"), duration_ms=round(elapsed * 1000, 2), **ledger.summary())
+    log.info("http_request", status=response.status, role=request.get(ROLE), duration_ms=round(elapsed * 1000, 2), **ledger.summary())
     resource = request.match_info.route.resource
     route = resource.canonical if resource is not None else "unmatched"
     HTTP_REQUESTS.labels(route, request.method, str(response.status)).inc()
@@ -117,8 +117,8 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
     role = caller.actor.role
     bind_actor(caller.actor)
     structlog.contextvars.bind_contextvars(actor=caller.actor.id)
-    request["caller"] = caller
-    request["role"] = role
+    request[CALLER] = caller
+    request[ROLE] = role
     wait = request.app[LIMITER].take(caller.actor.id, caller.rate_limit_per_minute)
     if wait > 0:
         raise ApiError(

@@ -6,6 +6,7 @@ import grpc
 from aiohttp import web
 from grpc_health.v1 import health_pb2
 
+from linkmesh_gateway.auth import CALLER
 from linkmesh_gateway.middleware import allow
 from linkmesh_gateway.openapi import document
 from linkmesh_gateway.responses import json_response
@@ -45,7 +46,7 @@ async def auth_config(request: web.Request) -> web.Response:
 @allow(*ALL)
 async def whoami(request: web.Request) -> web.Response:
     """The verified caller: what the console shows as signed in."""
-    actor = request["caller"].actor
+    actor = request[CALLER].actor
     return json_response(
         {
             "kind": actor.kind,
