@@ -13,6 +13,7 @@ import grpc
 import pytest
 from linkmesh.lookup.v1 import lookup_pb2
 
+from linkmesh_core import rate_limit, shared_budget, vendor_http
 from linkmesh_core.errors import ServiceError
 from linkmesh_core.rate_limit import SlidingWindowLimiter
 from linkmesh_sandboxes.knobs import Failure
@@ -80,9 +81,10 @@ async def test_sandbox_pages_and_rejects_bad_limits_and_answers_503_in_maintenan
 async def test_sliding_windows_space_calls_and_refuse_waits_past_the_deadline() -> None:
     limiter = SlidingWindowLimiter("Vendor", [(2, 0.3), (3, 1.0)], margin=0.0)
     started = time.monotonic()
-    for _ in range(3):
-        await limiter.acquire("k", time_left=5)
-    assert 0.25 < time.monotonic() - started < 1.0, "the third call waited for the short window"
+    slots = [await limiter.acquire("k", time_left=5) for _ in range(3)]
+    # The third call's turn is the short window's (not the long one's), and it waited for it; the bound
+    # is on the turn reserved, not on when the sleep ended (a loaded test machine oversleeps).
+    assert 0.25 < slots[2] - started < 1.0 and time.monotonic() >= slots[2], "the third call waited for the short window"
     with pytest.raises(ServiceError) as info:
         await limiter.acquire("k", time_left=0.1)
     assert info.value.code == grpc.StatusCode.RESOURCE_EXHAUSTED and 0.1 < (info.value.retry_after or 0) <= 1.0
@@ -261,7 +263,10 @@ async def test_returns_that_cannot_be_read_in_time_are_marked_and_a_search_on_pa
         assert err.code == grpc.StatusCode.UNAVAILABLE
 
 
-async def test_a_maintenance_answer_with_rate_limit_headers_is_unavailable_once_not_a_rate_limit() -> None:
+async def test_a_maintenance_answer_with_rate_limit_headers_is_unavailable_once_not_a_rate_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    waits: list[float] = []
+    for module in (vendor_http, rate_limit, shared_budget):  # every place a rate limit holds a request notes it
+        monkeypatch.setattr(module, "note_wait", waits.append)
     async with returnlogic_sandbox() as sandbox, returnlogic_connector() as stub:
         app = returnlogic_app(sandbox.url)
         sandbox.knobs.down = True
@@ -270,9 +275,9 @@ async def test_a_maintenance_answer_with_rate_limit_headers_is_unavailable_once_
         assert len(sandbox.requests) == 1, "one call: neither retried nor turned into a rate-limit wait"
         sandbox.knobs.down = False
         await asyncio.sleep(0.5)  # within the second the gateway said was spent
-        started = time.monotonic()
         ok = await stub.Search(lookup_pb2.SearchRequest(app=app, emails=["jane.smith@example.com"]), timeout=5)
-        assert ok.candidates and time.monotonic() - started < 0.4, "the maintenance answer's 'remaining 0' did not pause the next call"
+        # Asserted by the waits noted, not timed: a loaded test machine stalls.
+        assert ok.candidates and waits == [], "the maintenance answer's 'remaining 0' did not pause the next call"
 
 
 def test_the_mapping_reads_the_documented_shapes_and_tolerates_the_older_ones() -> None:
