@@ -131,7 +131,9 @@ def test_a_malformed_http_request_is_refused_and_logged_without_a_traceback(api:
         conn.sendall(f"POST /api/v1/customers HTTP/1.1\r\nHost: {host}\r\n{header}\r\n\r\n".encode())
         answer = conn.recv(4096).decode("latin-1")
     assert answer.split(" ", 2)[1] == "400", answer[:200]
-    time.sleep(0.2)  # the log line is written after the answer
-    written = gateway.log_tail(50_000_000)[before:]
+    written, until = "", time.monotonic() + 10
+    while "malformed_http_request" not in written and time.monotonic() < until:  # the log line is written after the answer
+        time.sleep(0.05)
+        written = gateway.log_tail(50_000_000)[before:]
     assert not tracebacks(written), tracebacks(written)[0][:2000]
     assert "malformed_http_request" in written
